@@ -1,0 +1,135 @@
+//! The ndis-rs workspace's development commands, as a library so that their
+//! tests can drive them. The binary (`cargo xtask …`) is a thin shell over it.
+
+pub mod kit;
+pub mod overlay;
+pub mod regen;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A failure with one message that says what to do about it.
+#[derive(Debug)]
+pub struct Error(String);
+
+impl Error {
+    /// An error with this message.
+    pub fn new(msg: impl Into<String>) -> Self {
+        Error(msg.into())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The workspace's root folder.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// The -sys crates, in generation order (fwps-sys reuses ndis-sys).
+pub fn sys_crates(root: &Path) -> Vec<regen::CrateSpec> {
+    ["ndis-sys", "fwps-sys"]
+        .into_iter()
+        .map(|name| regen::CrateSpec {
+            name: name.to_owned(),
+            dir: root.join(name),
+        })
+        .collect()
+}
+
+/// The version of a package as the workspace's Cargo.lock pins it.
+pub fn locked_version(root: &Path, package: &str) -> String {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    lock.find(&needle)
+        .and_then(|at| {
+            let rest = &lock[at + needle.len()..];
+            rest.find('"').map(|end| rest[..end].to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Options of `cargo xtask regen`.
+#[derive(Debug, Clone, Default)]
+pub struct RegenArgs {
+    /// `--wdk DIR`
+    pub wdk: Option<PathBuf>,
+    /// `--wdk-version V`
+    pub wdk_version: Option<String>,
+    /// `--ndis NNN` (default 630)
+    pub ndis: Option<String>,
+    /// `--check`
+    pub check: bool,
+}
+
+impl RegenArgs {
+    /// The command line that regenerates with these options (without `--check`).
+    pub fn command(&self) -> String {
+        let mut cmd = String::from("cargo xtask regen");
+        if let Some(v) = &self.wdk_version {
+            cmd.push_str(&format!(" --wdk-version {v}"));
+        }
+        if let Some(n) = self.ndis.as_deref().filter(|n| *n != DEFAULT_NDIS) {
+            cmd.push_str(&format!(" --ndis {n}"));
+        }
+        cmd
+    }
+}
+
+/// The NDIS contract version the checked-in bindings are generated for.
+pub const DEFAULT_NDIS: &str = "630";
+
+/// Runs a regen (or a check) of `crates` from the kit the arguments select.
+/// Returns what was done, for printing.
+pub fn regen(
+    args: &RegenArgs,
+    crates: &[regen::CrateSpec],
+    lock_root: &Path,
+) -> Result<String, Error> {
+    let ndis = args.ndis.clone().unwrap_or_else(|| DEFAULT_NDIS.to_owned());
+    if ndis.is_empty() || !ndis.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::new(format!(
+            "--ndis takes the digits of an NDIS version macro, e.g. 630 for NDIS630 or 684 for NDIS684, not `{ndis}`"
+        )));
+    }
+    let (root, source) = kit::root(args.wdk.as_deref())?;
+    let kit = kit::find(&root, &source, args.wdk_version.as_deref())?;
+    let settings = regen::Settings {
+        ndis,
+        command: args.command(),
+        bindgen_version: locked_version(lock_root, "bindgen"),
+    };
+    let outputs = regen::generate(&kit, crates, &settings)?;
+    if args.check {
+        let stale = regen::check(&outputs);
+        if stale.is_empty() {
+            return Ok(format!(
+                "bindings are up to date with kit {} ({} files)",
+                kit.version,
+                outputs.len()
+            ));
+        }
+        return Err(Error::new(format!(
+            "checked-in bindings differ from kit {}:\n  {}\nRun `{} --wdk {}` and commit the result.",
+            kit.version,
+            stale.join("\n  "),
+            settings.command,
+            root.display()
+        )));
+    }
+    regen::write(&outputs)?;
+    Ok(format!(
+        "wrote {} files from kit {} ({})",
+        outputs.len(),
+        kit.version,
+        kit.km.display()
+    ))
+}
