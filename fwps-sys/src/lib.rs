@@ -44,6 +44,7 @@ pub use ndis_sys::ctypes;
     clippy::missing_safety_doc,
     reason = "bindgen output under the kit's C names"
 )]
+#[rustfmt::skip]
 mod bindings;
 
 #[doc(inline)]

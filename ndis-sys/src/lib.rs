@@ -67,6 +67,7 @@ pub mod macros;
     clippy::missing_safety_doc,
     reason = "bindgen output under the kit's C names"
 )]
+#[rustfmt::skip]
 mod bindings;
 
 #[doc(inline)]

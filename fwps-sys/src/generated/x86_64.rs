@@ -65,18 +65,24 @@ pub const UNSPECIFIED_COMPARTMENT_ID: COMPARTMENT_ID = 0;
 pub const DEFAULT_COMPARTMENT_ID: COMPARTMENT_ID = 1;
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of SCOPE_ID__bindgen_ty_1__bindgen_ty_1"]
-        [::core::mem::size_of::<SCOPE_ID__bindgen_ty_1__bindgen_ty_1>() - 4usize];
-    ["Alignment of SCOPE_ID__bindgen_ty_1__bindgen_ty_1"]
-        [::core::mem::align_of::<SCOPE_ID__bindgen_ty_1__bindgen_ty_1>() - 4usize];
+    [
+        "Size of SCOPE_ID__bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::size_of::<SCOPE_ID__bindgen_ty_1__bindgen_ty_1>() - 4usize];
+    [
+        "Alignment of SCOPE_ID__bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::align_of::<SCOPE_ID__bindgen_ty_1__bindgen_ty_1>() - 4usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of SCOPE_ID__bindgen_ty_1"][::core::mem::size_of::<SCOPE_ID__bindgen_ty_1>() - 4usize];
-    ["Alignment of SCOPE_ID__bindgen_ty_1"]
-        [::core::mem::align_of::<SCOPE_ID__bindgen_ty_1>() - 4usize];
-    ["Offset of field: SCOPE_ID__bindgen_ty_1::Value"]
-        [::core::mem::offset_of!(SCOPE_ID__bindgen_ty_1, Value) - 0usize];
+    [
+        "Size of SCOPE_ID__bindgen_ty_1",
+    ][::core::mem::size_of::<SCOPE_ID__bindgen_ty_1>() - 4usize];
+    [
+        "Alignment of SCOPE_ID__bindgen_ty_1",
+    ][::core::mem::align_of::<SCOPE_ID__bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: SCOPE_ID__bindgen_ty_1::Value",
+    ][::core::mem::offset_of!(SCOPE_ID__bindgen_ty_1, Value) - 0usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
@@ -87,27 +93,40 @@ const _: () = {
 const _: () = {
     ["Size of cmsghdr"][::core::mem::size_of::<cmsghdr>() - 16usize];
     ["Alignment of cmsghdr"][::core::mem::align_of::<cmsghdr>() - 8usize];
-    ["Offset of field: cmsghdr::cmsg_len"][::core::mem::offset_of!(cmsghdr, cmsg_len) - 0usize];
-    ["Offset of field: cmsghdr::cmsg_level"][::core::mem::offset_of!(cmsghdr, cmsg_level) - 8usize];
-    ["Offset of field: cmsghdr::cmsg_type"][::core::mem::offset_of!(cmsghdr, cmsg_type) - 12usize];
+    [
+        "Offset of field: cmsghdr::cmsg_len",
+    ][::core::mem::offset_of!(cmsghdr, cmsg_len) - 0usize];
+    [
+        "Offset of field: cmsghdr::cmsg_level",
+    ][::core::mem::offset_of!(cmsghdr, cmsg_level) - 8usize];
+    [
+        "Offset of field: cmsghdr::cmsg_type",
+    ][::core::mem::offset_of!(cmsghdr, cmsg_type) - 12usize];
 };
 pub const FWP_DIRECTION_OUTBOUND: FWP_DIRECTION_ = 0;
 pub const FWP_DIRECTION_INBOUND: FWP_DIRECTION_ = 1;
 pub const FWP_DIRECTION_MAX: FWP_DIRECTION_ = 2;
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of FWPS_TRANSPORT_SEND_PARAMS0_"]
-        [::core::mem::size_of::<FWPS_TRANSPORT_SEND_PARAMS0_>() - 32usize];
-    ["Alignment of FWPS_TRANSPORT_SEND_PARAMS0_"]
-        [::core::mem::align_of::<FWPS_TRANSPORT_SEND_PARAMS0_>() - 8usize];
-    ["Offset of field: FWPS_TRANSPORT_SEND_PARAMS0_::remoteAddress"]
-        [::core::mem::offset_of!(FWPS_TRANSPORT_SEND_PARAMS0_, remoteAddress) - 0usize];
-    ["Offset of field: FWPS_TRANSPORT_SEND_PARAMS0_::remoteScopeId"]
-        [::core::mem::offset_of!(FWPS_TRANSPORT_SEND_PARAMS0_, remoteScopeId) - 8usize];
-    ["Offset of field: FWPS_TRANSPORT_SEND_PARAMS0_::controlData"]
-        [::core::mem::offset_of!(FWPS_TRANSPORT_SEND_PARAMS0_, controlData) - 16usize];
-    ["Offset of field: FWPS_TRANSPORT_SEND_PARAMS0_::controlDataLength"]
-        [::core::mem::offset_of!(FWPS_TRANSPORT_SEND_PARAMS0_, controlDataLength) - 24usize];
+    [
+        "Size of FWPS_TRANSPORT_SEND_PARAMS0_",
+    ][::core::mem::size_of::<FWPS_TRANSPORT_SEND_PARAMS0_>() - 32usize];
+    [
+        "Alignment of FWPS_TRANSPORT_SEND_PARAMS0_",
+    ][::core::mem::align_of::<FWPS_TRANSPORT_SEND_PARAMS0_>() - 8usize];
+    [
+        "Offset of field: FWPS_TRANSPORT_SEND_PARAMS0_::remoteAddress",
+    ][::core::mem::offset_of!(FWPS_TRANSPORT_SEND_PARAMS0_, remoteAddress) - 0usize];
+    [
+        "Offset of field: FWPS_TRANSPORT_SEND_PARAMS0_::remoteScopeId",
+    ][::core::mem::offset_of!(FWPS_TRANSPORT_SEND_PARAMS0_, remoteScopeId) - 8usize];
+    [
+        "Offset of field: FWPS_TRANSPORT_SEND_PARAMS0_::controlData",
+    ][::core::mem::offset_of!(FWPS_TRANSPORT_SEND_PARAMS0_, controlData) - 16usize];
+    [
+        "Offset of field: FWPS_TRANSPORT_SEND_PARAMS0_::controlDataLength",
+    ][::core::mem::offset_of!(FWPS_TRANSPORT_SEND_PARAMS0_, controlDataLength)
+        - 24usize];
 };
 pub const FWPS_PACKET_NOT_INJECTED: FWPS_PACKET_INJECTION_STATE_ = 0;
 pub const FWPS_PACKET_INJECTED_BY_SELF: FWPS_PACKET_INJECTION_STATE_ = 1;
@@ -135,18 +154,21 @@ impl SCOPE_ID__bindgen_ty_1__bindgen_ty_1 {
     #[inline]
     pub unsafe fn Zone_raw(this: *const Self) -> ULONG {
         unsafe {
-            ::core::mem::transmute(<__BindgenBitfieldUnit<[u8; 4usize]>>::raw_get(
-                ::core::ptr::addr_of!((*this)._bitfield_1),
-                0usize,
-                28u8,
-            ) as u32)
+            ::core::mem::transmute(
+                <__BindgenBitfieldUnit<
+                    [u8; 4usize],
+                >>::raw_get(::core::ptr::addr_of!((*this)._bitfield_1), 0usize, 28u8)
+                    as u32,
+            )
         }
     }
     #[inline]
     pub unsafe fn set_Zone_raw(this: *mut Self, val: ULONG) {
         unsafe {
             let val: u32 = ::core::mem::transmute(val);
-            <__BindgenBitfieldUnit<[u8; 4usize]>>::raw_set(
+            <__BindgenBitfieldUnit<
+                [u8; 4usize],
+            >>::raw_set(
                 ::core::ptr::addr_of_mut!((*this)._bitfield_1),
                 0usize,
                 28u8,
@@ -168,18 +190,21 @@ impl SCOPE_ID__bindgen_ty_1__bindgen_ty_1 {
     #[inline]
     pub unsafe fn Level_raw(this: *const Self) -> ULONG {
         unsafe {
-            ::core::mem::transmute(<__BindgenBitfieldUnit<[u8; 4usize]>>::raw_get(
-                ::core::ptr::addr_of!((*this)._bitfield_1),
-                28usize,
-                4u8,
-            ) as u32)
+            ::core::mem::transmute(
+                <__BindgenBitfieldUnit<
+                    [u8; 4usize],
+                >>::raw_get(::core::ptr::addr_of!((*this)._bitfield_1), 28usize, 4u8)
+                    as u32,
+            )
         }
     }
     #[inline]
     pub unsafe fn set_Level_raw(this: *mut Self, val: ULONG) {
         unsafe {
             let val: u32 = ::core::mem::transmute(val);
-            <__BindgenBitfieldUnit<[u8; 4usize]>>::raw_set(
+            <__BindgenBitfieldUnit<
+                [u8; 4usize],
+            >>::raw_set(
                 ::core::ptr::addr_of_mut!((*this)._bitfield_1),
                 28usize,
                 4u8,
@@ -188,16 +213,29 @@ impl SCOPE_ID__bindgen_ty_1__bindgen_ty_1 {
         }
     }
     #[inline]
-    pub fn new_bitfield_1(Zone: ULONG, Level: ULONG) -> __BindgenBitfieldUnit<[u8; 4usize]> {
+    pub fn new_bitfield_1(
+        Zone: ULONG,
+        Level: ULONG,
+    ) -> __BindgenBitfieldUnit<[u8; 4usize]> {
         let mut __bindgen_bitfield_unit: __BindgenBitfieldUnit<[u8; 4usize]> = Default::default();
-        __bindgen_bitfield_unit.set(0usize, 28u8, {
-            let Zone: u32 = unsafe { ::core::mem::transmute(Zone) };
-            Zone as u64
-        });
-        __bindgen_bitfield_unit.set(28usize, 4u8, {
-            let Level: u32 = unsafe { ::core::mem::transmute(Level) };
-            Level as u64
-        });
+        __bindgen_bitfield_unit
+            .set(
+                0usize,
+                28u8,
+                {
+                    let Zone: u32 = unsafe { ::core::mem::transmute(Zone) };
+                    Zone as u64
+                },
+            );
+        __bindgen_bitfield_unit
+            .set(
+                28usize,
+                4u8,
+                {
+                    let Level: u32 = unsafe { ::core::mem::transmute(Level) };
+                    Level as u64
+                },
+            );
         __bindgen_bitfield_unit
     }
 }
@@ -255,7 +293,10 @@ unsafe extern "system" {
         allocateCloneFlags: ULONG,
         netBufferList: *mut *mut NET_BUFFER_LIST,
     ) -> NTSTATUS;
-    pub fn FwpsFreeCloneNetBufferList0(netBufferList: *mut NET_BUFFER_LIST, freeCloneFlags: ULONG);
+    pub fn FwpsFreeCloneNetBufferList0(
+        netBufferList: *mut NET_BUFFER_LIST,
+        freeCloneFlags: ULONG,
+    );
     pub fn FwpsInjectNetworkSendAsync0(
         injectionHandle: HANDLE,
         injectionContext: HANDLE,

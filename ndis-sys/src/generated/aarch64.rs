@@ -42,10 +42,13 @@ pub type NET_BUFFER_LIST_POOL_PARAMETERS = _NET_BUFFER_LIST_POOL_PARAMETERS;
 pub type PNET_BUFFER_LIST_POOL_PARAMETERS = *mut _NET_BUFFER_LIST_POOL_PARAMETERS;
 pub type NET_BUFFER_POOL_PARAMETERS = _NET_BUFFER_POOL_PARAMETERS;
 pub type PNET_BUFFER_POOL_PARAMETERS = *mut _NET_BUFFER_POOL_PARAMETERS;
-pub type NET_BUFFER_ALLOCATE_MDL =
-    ::core::option::Option<unsafe extern "system" fn(BufferSize: *mut ULONG) -> *mut MDL>;
+pub type NET_BUFFER_ALLOCATE_MDL = ::core::option::Option<
+    unsafe extern "system" fn(BufferSize: *mut ULONG) -> *mut MDL,
+>;
 pub type NET_BUFFER_ALLOCATE_MDL_HANDLER = NET_BUFFER_ALLOCATE_MDL;
-pub type NET_BUFFER_FREE_MDL = ::core::option::Option<unsafe extern "system" fn(Mdl: *mut MDL)>;
+pub type NET_BUFFER_FREE_MDL = ::core::option::Option<
+    unsafe extern "system" fn(Mdl: *mut MDL),
+>;
 pub type NET_BUFFER_FREE_MDL_HANDLER = NET_BUFFER_FREE_MDL;
 #[repr(C)]
 #[derive(Copy, Clone, Debug, Default, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -264,58 +267,76 @@ pub const NDIS_CLONE_FLAGS_RESERVED: ULONG = 1;
 pub const NDIS_CLONE_FLAGS_USE_ORIGINAL_MDLS: ULONG = 2;
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of _LARGE_INTEGER__bindgen_ty_1"]
-        [::core::mem::size_of::<_LARGE_INTEGER__bindgen_ty_1>() - 8usize];
-    ["Alignment of _LARGE_INTEGER__bindgen_ty_1"]
-        [::core::mem::align_of::<_LARGE_INTEGER__bindgen_ty_1>() - 4usize];
-    ["Offset of field: _LARGE_INTEGER__bindgen_ty_1::LowPart"]
-        [::core::mem::offset_of!(_LARGE_INTEGER__bindgen_ty_1, LowPart) - 0usize];
-    ["Offset of field: _LARGE_INTEGER__bindgen_ty_1::HighPart"]
-        [::core::mem::offset_of!(_LARGE_INTEGER__bindgen_ty_1, HighPart) - 4usize];
+    [
+        "Size of _LARGE_INTEGER__bindgen_ty_1",
+    ][::core::mem::size_of::<_LARGE_INTEGER__bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of _LARGE_INTEGER__bindgen_ty_1",
+    ][::core::mem::align_of::<_LARGE_INTEGER__bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: _LARGE_INTEGER__bindgen_ty_1::LowPart",
+    ][::core::mem::offset_of!(_LARGE_INTEGER__bindgen_ty_1, LowPart) - 0usize];
+    [
+        "Offset of field: _LARGE_INTEGER__bindgen_ty_1::HighPart",
+    ][::core::mem::offset_of!(_LARGE_INTEGER__bindgen_ty_1, HighPart) - 4usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of _LARGE_INTEGER__bindgen_ty_2"]
-        [::core::mem::size_of::<_LARGE_INTEGER__bindgen_ty_2>() - 8usize];
-    ["Alignment of _LARGE_INTEGER__bindgen_ty_2"]
-        [::core::mem::align_of::<_LARGE_INTEGER__bindgen_ty_2>() - 4usize];
-    ["Offset of field: _LARGE_INTEGER__bindgen_ty_2::LowPart"]
-        [::core::mem::offset_of!(_LARGE_INTEGER__bindgen_ty_2, LowPart) - 0usize];
-    ["Offset of field: _LARGE_INTEGER__bindgen_ty_2::HighPart"]
-        [::core::mem::offset_of!(_LARGE_INTEGER__bindgen_ty_2, HighPart) - 4usize];
+    [
+        "Size of _LARGE_INTEGER__bindgen_ty_2",
+    ][::core::mem::size_of::<_LARGE_INTEGER__bindgen_ty_2>() - 8usize];
+    [
+        "Alignment of _LARGE_INTEGER__bindgen_ty_2",
+    ][::core::mem::align_of::<_LARGE_INTEGER__bindgen_ty_2>() - 4usize];
+    [
+        "Offset of field: _LARGE_INTEGER__bindgen_ty_2::LowPart",
+    ][::core::mem::offset_of!(_LARGE_INTEGER__bindgen_ty_2, LowPart) - 0usize];
+    [
+        "Offset of field: _LARGE_INTEGER__bindgen_ty_2::HighPart",
+    ][::core::mem::offset_of!(_LARGE_INTEGER__bindgen_ty_2, HighPart) - 4usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
     ["Size of _LARGE_INTEGER"][::core::mem::size_of::<_LARGE_INTEGER>() - 8usize];
     ["Alignment of _LARGE_INTEGER"][::core::mem::align_of::<_LARGE_INTEGER>() - 8usize];
-    ["Offset of field: _LARGE_INTEGER::u"][::core::mem::offset_of!(_LARGE_INTEGER, u) - 0usize];
-    ["Offset of field: _LARGE_INTEGER::QuadPart"]
-        [::core::mem::offset_of!(_LARGE_INTEGER, QuadPart) - 0usize];
+    [
+        "Offset of field: _LARGE_INTEGER::u",
+    ][::core::mem::offset_of!(_LARGE_INTEGER, u) - 0usize];
+    [
+        "Offset of field: _LARGE_INTEGER::QuadPart",
+    ][::core::mem::offset_of!(_LARGE_INTEGER, QuadPart) - 0usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of _SLIST_HEADER__bindgen_ty_1"]
-        [::core::mem::size_of::<_SLIST_HEADER__bindgen_ty_1>() - 16usize];
-    ["Alignment of _SLIST_HEADER__bindgen_ty_1"]
-        [::core::mem::align_of::<_SLIST_HEADER__bindgen_ty_1>() - 8usize];
-    ["Offset of field: _SLIST_HEADER__bindgen_ty_1::Alignment"]
-        [::core::mem::offset_of!(_SLIST_HEADER__bindgen_ty_1, Alignment) - 0usize];
-    ["Offset of field: _SLIST_HEADER__bindgen_ty_1::Region"]
-        [::core::mem::offset_of!(_SLIST_HEADER__bindgen_ty_1, Region) - 8usize];
+    [
+        "Size of _SLIST_HEADER__bindgen_ty_1",
+    ][::core::mem::size_of::<_SLIST_HEADER__bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of _SLIST_HEADER__bindgen_ty_1",
+    ][::core::mem::align_of::<_SLIST_HEADER__bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: _SLIST_HEADER__bindgen_ty_1::Alignment",
+    ][::core::mem::offset_of!(_SLIST_HEADER__bindgen_ty_1, Alignment) - 0usize];
+    [
+        "Offset of field: _SLIST_HEADER__bindgen_ty_1::Region",
+    ][::core::mem::offset_of!(_SLIST_HEADER__bindgen_ty_1, Region) - 8usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of _SLIST_HEADER__bindgen_ty_2"]
-        [::core::mem::size_of::<_SLIST_HEADER__bindgen_ty_2>() - 16usize];
-    ["Alignment of _SLIST_HEADER__bindgen_ty_2"]
-        [::core::mem::align_of::<_SLIST_HEADER__bindgen_ty_2>() - 8usize];
+    [
+        "Size of _SLIST_HEADER__bindgen_ty_2",
+    ][::core::mem::size_of::<_SLIST_HEADER__bindgen_ty_2>() - 16usize];
+    [
+        "Alignment of _SLIST_HEADER__bindgen_ty_2",
+    ][::core::mem::align_of::<_SLIST_HEADER__bindgen_ty_2>() - 8usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
     ["Size of _SLIST_HEADER"][::core::mem::size_of::<_SLIST_HEADER>() - 16usize];
     ["Alignment of _SLIST_HEADER"][::core::mem::align_of::<_SLIST_HEADER>() - 16usize];
-    ["Offset of field: _SLIST_HEADER::HeaderArm64"]
-        [::core::mem::offset_of!(_SLIST_HEADER, HeaderArm64) - 0usize];
+    [
+        "Offset of field: _SLIST_HEADER::HeaderArm64",
+    ][::core::mem::offset_of!(_SLIST_HEADER, HeaderArm64) - 0usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
@@ -323,48 +344,74 @@ const _: () = {
     ["Alignment of _MDL"][::core::mem::align_of::<_MDL>() - 8usize];
     ["Offset of field: _MDL::Next"][::core::mem::offset_of!(_MDL, Next) - 0usize];
     ["Offset of field: _MDL::Size"][::core::mem::offset_of!(_MDL, Size) - 8usize];
-    ["Offset of field: _MDL::MdlFlags"][::core::mem::offset_of!(_MDL, MdlFlags) - 10usize];
+    [
+        "Offset of field: _MDL::MdlFlags",
+    ][::core::mem::offset_of!(_MDL, MdlFlags) - 10usize];
     ["Offset of field: _MDL::Process"][::core::mem::offset_of!(_MDL, Process) - 16usize];
-    ["Offset of field: _MDL::MappedSystemVa"]
-        [::core::mem::offset_of!(_MDL, MappedSystemVa) - 24usize];
+    [
+        "Offset of field: _MDL::MappedSystemVa",
+    ][::core::mem::offset_of!(_MDL, MappedSystemVa) - 24usize];
     ["Offset of field: _MDL::StartVa"][::core::mem::offset_of!(_MDL, StartVa) - 32usize];
-    ["Offset of field: _MDL::ByteCount"][::core::mem::offset_of!(_MDL, ByteCount) - 40usize];
-    ["Offset of field: _MDL::ByteOffset"][::core::mem::offset_of!(_MDL, ByteOffset) - 44usize];
+    [
+        "Offset of field: _MDL::ByteCount",
+    ][::core::mem::offset_of!(_MDL, ByteCount) - 40usize];
+    [
+        "Offset of field: _MDL::ByteOffset",
+    ][::core::mem::offset_of!(_MDL, ByteOffset) - 44usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of _SCATTER_GATHER_ELEMENT"]
-        [::core::mem::size_of::<_SCATTER_GATHER_ELEMENT>() - 24usize];
-    ["Alignment of _SCATTER_GATHER_ELEMENT"]
-        [::core::mem::align_of::<_SCATTER_GATHER_ELEMENT>() - 8usize];
-    ["Offset of field: _SCATTER_GATHER_ELEMENT::Address"]
-        [::core::mem::offset_of!(_SCATTER_GATHER_ELEMENT, Address) - 0usize];
-    ["Offset of field: _SCATTER_GATHER_ELEMENT::Length"]
-        [::core::mem::offset_of!(_SCATTER_GATHER_ELEMENT, Length) - 8usize];
-    ["Offset of field: _SCATTER_GATHER_ELEMENT::Reserved"]
-        [::core::mem::offset_of!(_SCATTER_GATHER_ELEMENT, Reserved) - 16usize];
+    [
+        "Size of _SCATTER_GATHER_ELEMENT",
+    ][::core::mem::size_of::<_SCATTER_GATHER_ELEMENT>() - 24usize];
+    [
+        "Alignment of _SCATTER_GATHER_ELEMENT",
+    ][::core::mem::align_of::<_SCATTER_GATHER_ELEMENT>() - 8usize];
+    [
+        "Offset of field: _SCATTER_GATHER_ELEMENT::Address",
+    ][::core::mem::offset_of!(_SCATTER_GATHER_ELEMENT, Address) - 0usize];
+    [
+        "Offset of field: _SCATTER_GATHER_ELEMENT::Length",
+    ][::core::mem::offset_of!(_SCATTER_GATHER_ELEMENT, Length) - 8usize];
+    [
+        "Offset of field: _SCATTER_GATHER_ELEMENT::Reserved",
+    ][::core::mem::offset_of!(_SCATTER_GATHER_ELEMENT, Reserved) - 16usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of _SCATTER_GATHER_LIST"][::core::mem::size_of::<_SCATTER_GATHER_LIST>() - 16usize];
-    ["Alignment of _SCATTER_GATHER_LIST"][::core::mem::align_of::<_SCATTER_GATHER_LIST>() - 8usize];
-    ["Offset of field: _SCATTER_GATHER_LIST::NumberOfElements"]
-        [::core::mem::offset_of!(_SCATTER_GATHER_LIST, NumberOfElements) - 0usize];
-    ["Offset of field: _SCATTER_GATHER_LIST::Reserved"]
-        [::core::mem::offset_of!(_SCATTER_GATHER_LIST, Reserved) - 8usize];
-    ["Offset of field: _SCATTER_GATHER_LIST::Elements"]
-        [::core::mem::offset_of!(_SCATTER_GATHER_LIST, Elements) - 16usize];
+    [
+        "Size of _SCATTER_GATHER_LIST",
+    ][::core::mem::size_of::<_SCATTER_GATHER_LIST>() - 16usize];
+    [
+        "Alignment of _SCATTER_GATHER_LIST",
+    ][::core::mem::align_of::<_SCATTER_GATHER_LIST>() - 8usize];
+    [
+        "Offset of field: _SCATTER_GATHER_LIST::NumberOfElements",
+    ][::core::mem::offset_of!(_SCATTER_GATHER_LIST, NumberOfElements) - 0usize];
+    [
+        "Offset of field: _SCATTER_GATHER_LIST::Reserved",
+    ][::core::mem::offset_of!(_SCATTER_GATHER_LIST, Reserved) - 8usize];
+    [
+        "Offset of field: _SCATTER_GATHER_LIST::Elements",
+    ][::core::mem::offset_of!(_SCATTER_GATHER_LIST, Elements) - 16usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of _NDIS_OBJECT_HEADER"][::core::mem::size_of::<_NDIS_OBJECT_HEADER>() - 4usize];
-    ["Alignment of _NDIS_OBJECT_HEADER"][::core::mem::align_of::<_NDIS_OBJECT_HEADER>() - 2usize];
-    ["Offset of field: _NDIS_OBJECT_HEADER::Type"]
-        [::core::mem::offset_of!(_NDIS_OBJECT_HEADER, Type) - 0usize];
-    ["Offset of field: _NDIS_OBJECT_HEADER::Revision"]
-        [::core::mem::offset_of!(_NDIS_OBJECT_HEADER, Revision) - 1usize];
-    ["Offset of field: _NDIS_OBJECT_HEADER::Size"]
-        [::core::mem::offset_of!(_NDIS_OBJECT_HEADER, Size) - 2usize];
+    [
+        "Size of _NDIS_OBJECT_HEADER",
+    ][::core::mem::size_of::<_NDIS_OBJECT_HEADER>() - 4usize];
+    [
+        "Alignment of _NDIS_OBJECT_HEADER",
+    ][::core::mem::align_of::<_NDIS_OBJECT_HEADER>() - 2usize];
+    [
+        "Offset of field: _NDIS_OBJECT_HEADER::Type",
+    ][::core::mem::offset_of!(_NDIS_OBJECT_HEADER, Type) - 0usize];
+    [
+        "Offset of field: _NDIS_OBJECT_HEADER::Revision",
+    ][::core::mem::offset_of!(_NDIS_OBJECT_HEADER, Revision) - 1usize];
+    [
+        "Offset of field: _NDIS_OBJECT_HEADER::Size",
+    ][::core::mem::offset_of!(_NDIS_OBJECT_HEADER, Size) - 2usize];
 };
 pub const TcpIpChecksumNetBufferListInfo: _NDIS_NET_BUFFER_LIST_INFO = 0;
 pub const TcpOffloadBytesTransferred: _NDIS_NET_BUFFER_LIST_INFO = 0;
@@ -400,208 +447,292 @@ pub const TcpSendOffloadsSupplementalNetBufferListInfo: _NDIS_NET_BUFFER_LIST_IN
 pub const MaxNetBufferListInfo: _NDIS_NET_BUFFER_LIST_INFO = 24;
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of _NET_BUFFER_SHARED_MEMORY"]
-        [::core::mem::size_of::<_NET_BUFFER_SHARED_MEMORY>() - 32usize];
-    ["Alignment of _NET_BUFFER_SHARED_MEMORY"]
-        [::core::mem::align_of::<_NET_BUFFER_SHARED_MEMORY>() - 8usize];
-    ["Offset of field: _NET_BUFFER_SHARED_MEMORY::NextSharedMemorySegment"]
-        [::core::mem::offset_of!(_NET_BUFFER_SHARED_MEMORY, NextSharedMemorySegment) - 0usize];
-    ["Offset of field: _NET_BUFFER_SHARED_MEMORY::SharedMemoryFlags"]
-        [::core::mem::offset_of!(_NET_BUFFER_SHARED_MEMORY, SharedMemoryFlags) - 8usize];
-    ["Offset of field: _NET_BUFFER_SHARED_MEMORY::SharedMemoryHandle"]
-        [::core::mem::offset_of!(_NET_BUFFER_SHARED_MEMORY, SharedMemoryHandle) - 16usize];
-    ["Offset of field: _NET_BUFFER_SHARED_MEMORY::SharedMemoryOffset"]
-        [::core::mem::offset_of!(_NET_BUFFER_SHARED_MEMORY, SharedMemoryOffset) - 24usize];
-    ["Offset of field: _NET_BUFFER_SHARED_MEMORY::SharedMemoryLength"]
-        [::core::mem::offset_of!(_NET_BUFFER_SHARED_MEMORY, SharedMemoryLength) - 28usize];
-};
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of _NET_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1"]
-        [::core::mem::size_of::<_NET_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1>() - 8usize];
-    ["Alignment of _NET_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1"]
-        [::core::mem::align_of::<_NET_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1>() - 8usize];
-    ["Offset of field: _NET_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1::DataLength"][::core::mem::offset_of!(
-        _NET_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1,
-        DataLength
-    )
+    [
+        "Size of _NET_BUFFER_SHARED_MEMORY",
+    ][::core::mem::size_of::<_NET_BUFFER_SHARED_MEMORY>() - 32usize];
+    [
+        "Alignment of _NET_BUFFER_SHARED_MEMORY",
+    ][::core::mem::align_of::<_NET_BUFFER_SHARED_MEMORY>() - 8usize];
+    [
+        "Offset of field: _NET_BUFFER_SHARED_MEMORY::NextSharedMemorySegment",
+    ][::core::mem::offset_of!(_NET_BUFFER_SHARED_MEMORY, NextSharedMemorySegment)
         - 0usize];
-    ["Offset of field: _NET_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1::stDataLength"][::core::mem::offset_of!(
-        _NET_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1,
-        stDataLength
-    )
-        - 0usize];
+    [
+        "Offset of field: _NET_BUFFER_SHARED_MEMORY::SharedMemoryFlags",
+    ][::core::mem::offset_of!(_NET_BUFFER_SHARED_MEMORY, SharedMemoryFlags) - 8usize];
+    [
+        "Offset of field: _NET_BUFFER_SHARED_MEMORY::SharedMemoryHandle",
+    ][::core::mem::offset_of!(_NET_BUFFER_SHARED_MEMORY, SharedMemoryHandle) - 16usize];
+    [
+        "Offset of field: _NET_BUFFER_SHARED_MEMORY::SharedMemoryOffset",
+    ][::core::mem::offset_of!(_NET_BUFFER_SHARED_MEMORY, SharedMemoryOffset) - 24usize];
+    [
+        "Offset of field: _NET_BUFFER_SHARED_MEMORY::SharedMemoryLength",
+    ][::core::mem::offset_of!(_NET_BUFFER_SHARED_MEMORY, SharedMemoryLength) - 28usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of _NET_BUFFER__bindgen_ty_1__bindgen_ty_1"]
-        [::core::mem::size_of::<_NET_BUFFER__bindgen_ty_1__bindgen_ty_1>() - 48usize];
-    ["Alignment of _NET_BUFFER__bindgen_ty_1__bindgen_ty_1"]
-        [::core::mem::align_of::<_NET_BUFFER__bindgen_ty_1__bindgen_ty_1>() - 8usize];
-    ["Offset of field: _NET_BUFFER__bindgen_ty_1__bindgen_ty_1::Next"]
-        [::core::mem::offset_of!(_NET_BUFFER__bindgen_ty_1__bindgen_ty_1, Next) - 0usize];
-    ["Offset of field: _NET_BUFFER__bindgen_ty_1__bindgen_ty_1::CurrentMdl"]
-        [::core::mem::offset_of!(_NET_BUFFER__bindgen_ty_1__bindgen_ty_1, CurrentMdl) - 8usize];
-    ["Offset of field: _NET_BUFFER__bindgen_ty_1__bindgen_ty_1::CurrentMdlOffset"][::core::mem::offset_of!(
-        _NET_BUFFER__bindgen_ty_1__bindgen_ty_1,
-        CurrentMdlOffset
-    ) - 16usize];
-    ["Offset of field: _NET_BUFFER__bindgen_ty_1__bindgen_ty_1::MdlChain"]
-        [::core::mem::offset_of!(_NET_BUFFER__bindgen_ty_1__bindgen_ty_1, MdlChain) - 32usize];
-    ["Offset of field: _NET_BUFFER__bindgen_ty_1__bindgen_ty_1::DataOffset"]
-        [::core::mem::offset_of!(_NET_BUFFER__bindgen_ty_1__bindgen_ty_1, DataOffset) - 40usize];
+    [
+        "Size of _NET_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::size_of::<_NET_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1>()
+        - 8usize];
+    [
+        "Alignment of _NET_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::align_of::<_NET_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1>()
+        - 8usize];
+    [
+        "Offset of field: _NET_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1::DataLength",
+    ][::core::mem::offset_of!(
+        _NET_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1, DataLength
+    ) - 0usize];
+    [
+        "Offset of field: _NET_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1::stDataLength",
+    ][::core::mem::offset_of!(
+        _NET_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1, stDataLength
+    ) - 0usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of _NET_BUFFER__bindgen_ty_1"]
-        [::core::mem::size_of::<_NET_BUFFER__bindgen_ty_1>() - 48usize];
-    ["Alignment of _NET_BUFFER__bindgen_ty_1"]
-        [::core::mem::align_of::<_NET_BUFFER__bindgen_ty_1>() - 16usize];
-    ["Offset of field: _NET_BUFFER__bindgen_ty_1::Link"]
-        [::core::mem::offset_of!(_NET_BUFFER__bindgen_ty_1, Link) - 0usize];
-    ["Offset of field: _NET_BUFFER__bindgen_ty_1::NetBufferHeader"]
-        [::core::mem::offset_of!(_NET_BUFFER__bindgen_ty_1, NetBufferHeader) - 0usize];
+    [
+        "Size of _NET_BUFFER__bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::size_of::<_NET_BUFFER__bindgen_ty_1__bindgen_ty_1>() - 48usize];
+    [
+        "Alignment of _NET_BUFFER__bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::align_of::<_NET_BUFFER__bindgen_ty_1__bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: _NET_BUFFER__bindgen_ty_1__bindgen_ty_1::Next",
+    ][::core::mem::offset_of!(_NET_BUFFER__bindgen_ty_1__bindgen_ty_1, Next) - 0usize];
+    [
+        "Offset of field: _NET_BUFFER__bindgen_ty_1__bindgen_ty_1::CurrentMdl",
+    ][::core::mem::offset_of!(_NET_BUFFER__bindgen_ty_1__bindgen_ty_1, CurrentMdl)
+        - 8usize];
+    [
+        "Offset of field: _NET_BUFFER__bindgen_ty_1__bindgen_ty_1::CurrentMdlOffset",
+    ][::core::mem::offset_of!(_NET_BUFFER__bindgen_ty_1__bindgen_ty_1, CurrentMdlOffset)
+        - 16usize];
+    [
+        "Offset of field: _NET_BUFFER__bindgen_ty_1__bindgen_ty_1::MdlChain",
+    ][::core::mem::offset_of!(_NET_BUFFER__bindgen_ty_1__bindgen_ty_1, MdlChain)
+        - 32usize];
+    [
+        "Offset of field: _NET_BUFFER__bindgen_ty_1__bindgen_ty_1::DataOffset",
+    ][::core::mem::offset_of!(_NET_BUFFER__bindgen_ty_1__bindgen_ty_1, DataOffset)
+        - 40usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of _NET_BUFFER__bindgen_ty_2"]
-        [::core::mem::size_of::<_NET_BUFFER__bindgen_ty_2>() - 8usize];
-    ["Alignment of _NET_BUFFER__bindgen_ty_2"]
-        [::core::mem::align_of::<_NET_BUFFER__bindgen_ty_2>() - 8usize];
-    ["Offset of field: _NET_BUFFER__bindgen_ty_2::SharedMemoryInfo"]
-        [::core::mem::offset_of!(_NET_BUFFER__bindgen_ty_2, SharedMemoryInfo) - 0usize];
-    ["Offset of field: _NET_BUFFER__bindgen_ty_2::ScatterGatherList"]
-        [::core::mem::offset_of!(_NET_BUFFER__bindgen_ty_2, ScatterGatherList) - 0usize];
+    [
+        "Size of _NET_BUFFER__bindgen_ty_1",
+    ][::core::mem::size_of::<_NET_BUFFER__bindgen_ty_1>() - 48usize];
+    [
+        "Alignment of _NET_BUFFER__bindgen_ty_1",
+    ][::core::mem::align_of::<_NET_BUFFER__bindgen_ty_1>() - 16usize];
+    [
+        "Offset of field: _NET_BUFFER__bindgen_ty_1::Link",
+    ][::core::mem::offset_of!(_NET_BUFFER__bindgen_ty_1, Link) - 0usize];
+    [
+        "Offset of field: _NET_BUFFER__bindgen_ty_1::NetBufferHeader",
+    ][::core::mem::offset_of!(_NET_BUFFER__bindgen_ty_1, NetBufferHeader) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of _NET_BUFFER__bindgen_ty_2",
+    ][::core::mem::size_of::<_NET_BUFFER__bindgen_ty_2>() - 8usize];
+    [
+        "Alignment of _NET_BUFFER__bindgen_ty_2",
+    ][::core::mem::align_of::<_NET_BUFFER__bindgen_ty_2>() - 8usize];
+    [
+        "Offset of field: _NET_BUFFER__bindgen_ty_2::SharedMemoryInfo",
+    ][::core::mem::offset_of!(_NET_BUFFER__bindgen_ty_2, SharedMemoryInfo) - 0usize];
+    [
+        "Offset of field: _NET_BUFFER__bindgen_ty_2::ScatterGatherList",
+    ][::core::mem::offset_of!(_NET_BUFFER__bindgen_ty_2, ScatterGatherList) - 0usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
     ["Size of _NET_BUFFER"][::core::mem::size_of::<_NET_BUFFER>() - 176usize];
     ["Alignment of _NET_BUFFER"][::core::mem::align_of::<_NET_BUFFER>() - 16usize];
-    ["Offset of field: _NET_BUFFER::ChecksumBias"]
-        [::core::mem::offset_of!(_NET_BUFFER, ChecksumBias) - 48usize];
-    ["Offset of field: _NET_BUFFER::Reserved"]
-        [::core::mem::offset_of!(_NET_BUFFER, Reserved) - 50usize];
-    ["Offset of field: _NET_BUFFER::NdisPoolHandle"]
-        [::core::mem::offset_of!(_NET_BUFFER, NdisPoolHandle) - 56usize];
-    ["Offset of field: _NET_BUFFER::NdisReserved"]
-        [::core::mem::offset_of!(_NET_BUFFER, NdisReserved) - 64usize];
-    ["Offset of field: _NET_BUFFER::ProtocolReserved"]
-        [::core::mem::offset_of!(_NET_BUFFER, ProtocolReserved) - 80usize];
-    ["Offset of field: _NET_BUFFER::MiniportReserved"]
-        [::core::mem::offset_of!(_NET_BUFFER, MiniportReserved) - 128usize];
-    ["Offset of field: _NET_BUFFER::DataPhysicalAddress"]
-        [::core::mem::offset_of!(_NET_BUFFER, DataPhysicalAddress) - 160usize];
+    [
+        "Offset of field: _NET_BUFFER::ChecksumBias",
+    ][::core::mem::offset_of!(_NET_BUFFER, ChecksumBias) - 48usize];
+    [
+        "Offset of field: _NET_BUFFER::Reserved",
+    ][::core::mem::offset_of!(_NET_BUFFER, Reserved) - 50usize];
+    [
+        "Offset of field: _NET_BUFFER::NdisPoolHandle",
+    ][::core::mem::offset_of!(_NET_BUFFER, NdisPoolHandle) - 56usize];
+    [
+        "Offset of field: _NET_BUFFER::NdisReserved",
+    ][::core::mem::offset_of!(_NET_BUFFER, NdisReserved) - 64usize];
+    [
+        "Offset of field: _NET_BUFFER::ProtocolReserved",
+    ][::core::mem::offset_of!(_NET_BUFFER, ProtocolReserved) - 80usize];
+    [
+        "Offset of field: _NET_BUFFER::MiniportReserved",
+    ][::core::mem::offset_of!(_NET_BUFFER, MiniportReserved) - 128usize];
+    [
+        "Offset of field: _NET_BUFFER::DataPhysicalAddress",
+    ][::core::mem::offset_of!(_NET_BUFFER, DataPhysicalAddress) - 160usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of _NET_BUFFER_LIST_CONTEXT"]
-        [::core::mem::size_of::<_NET_BUFFER_LIST_CONTEXT>() - 16usize];
-    ["Alignment of _NET_BUFFER_LIST_CONTEXT"]
-        [::core::mem::align_of::<_NET_BUFFER_LIST_CONTEXT>() - 16usize];
-    ["Offset of field: _NET_BUFFER_LIST_CONTEXT::Next"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST_CONTEXT, Next) - 0usize];
-    ["Offset of field: _NET_BUFFER_LIST_CONTEXT::Size"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST_CONTEXT, Size) - 8usize];
-    ["Offset of field: _NET_BUFFER_LIST_CONTEXT::Offset"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST_CONTEXT, Offset) - 10usize];
-    ["Offset of field: _NET_BUFFER_LIST_CONTEXT::ContextData"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST_CONTEXT, ContextData) - 16usize];
+    [
+        "Size of _NET_BUFFER_LIST_CONTEXT",
+    ][::core::mem::size_of::<_NET_BUFFER_LIST_CONTEXT>() - 16usize];
+    [
+        "Alignment of _NET_BUFFER_LIST_CONTEXT",
+    ][::core::mem::align_of::<_NET_BUFFER_LIST_CONTEXT>() - 16usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST_CONTEXT::Next",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST_CONTEXT, Next) - 0usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST_CONTEXT::Size",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST_CONTEXT, Size) - 8usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST_CONTEXT::Offset",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST_CONTEXT, Offset) - 10usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST_CONTEXT::ContextData",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST_CONTEXT, ContextData) - 16usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of _NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1"]
-        [::core::mem::size_of::<_NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1>() - 16usize];
-    ["Alignment of _NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1"]
-        [::core::mem::align_of::<_NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1>() - 8usize];
-    ["Offset of field: _NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1::Next"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1, Next) - 0usize];
-    ["Offset of field: _NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1::FirstNetBuffer"][::core::mem::offset_of!(
-        _NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1,
-        FirstNetBuffer
+    [
+        "Size of _NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::size_of::<_NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of _NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::align_of::<_NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1::Next",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1, Next)
+        - 0usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1::FirstNetBuffer",
+    ][::core::mem::offset_of!(
+        _NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1, FirstNetBuffer
     ) - 8usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of _NET_BUFFER_LIST__bindgen_ty_1"]
-        [::core::mem::size_of::<_NET_BUFFER_LIST__bindgen_ty_1>() - 16usize];
-    ["Alignment of _NET_BUFFER_LIST__bindgen_ty_1"]
-        [::core::mem::align_of::<_NET_BUFFER_LIST__bindgen_ty_1>() - 16usize];
-    ["Offset of field: _NET_BUFFER_LIST__bindgen_ty_1::Link"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST__bindgen_ty_1, Link) - 0usize];
-    ["Offset of field: _NET_BUFFER_LIST__bindgen_ty_1::NetBufferListHeader"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST__bindgen_ty_1, NetBufferListHeader) - 0usize];
+    [
+        "Size of _NET_BUFFER_LIST__bindgen_ty_1",
+    ][::core::mem::size_of::<_NET_BUFFER_LIST__bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of _NET_BUFFER_LIST__bindgen_ty_1",
+    ][::core::mem::align_of::<_NET_BUFFER_LIST__bindgen_ty_1>() - 16usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST__bindgen_ty_1::Link",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST__bindgen_ty_1, Link) - 0usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST__bindgen_ty_1::NetBufferListHeader",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST__bindgen_ty_1, NetBufferListHeader)
+        - 0usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of _NET_BUFFER_LIST__bindgen_ty_2"]
-        [::core::mem::size_of::<_NET_BUFFER_LIST__bindgen_ty_2>() - 4usize];
-    ["Alignment of _NET_BUFFER_LIST__bindgen_ty_2"]
-        [::core::mem::align_of::<_NET_BUFFER_LIST__bindgen_ty_2>() - 4usize];
-    ["Offset of field: _NET_BUFFER_LIST__bindgen_ty_2::Status"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST__bindgen_ty_2, Status) - 0usize];
-    ["Offset of field: _NET_BUFFER_LIST__bindgen_ty_2::NdisReserved2"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST__bindgen_ty_2, NdisReserved2) - 0usize];
+    [
+        "Size of _NET_BUFFER_LIST__bindgen_ty_2",
+    ][::core::mem::size_of::<_NET_BUFFER_LIST__bindgen_ty_2>() - 4usize];
+    [
+        "Alignment of _NET_BUFFER_LIST__bindgen_ty_2",
+    ][::core::mem::align_of::<_NET_BUFFER_LIST__bindgen_ty_2>() - 4usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST__bindgen_ty_2::Status",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST__bindgen_ty_2, Status) - 0usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST__bindgen_ty_2::NdisReserved2",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST__bindgen_ty_2, NdisReserved2) - 0usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
     ["Size of _NET_BUFFER_LIST"][::core::mem::size_of::<_NET_BUFFER_LIST>() - 336usize];
-    ["Alignment of _NET_BUFFER_LIST"][::core::mem::align_of::<_NET_BUFFER_LIST>() - 16usize];
-    ["Offset of field: _NET_BUFFER_LIST::Context"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST, Context) - 16usize];
-    ["Offset of field: _NET_BUFFER_LIST::ParentNetBufferList"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST, ParentNetBufferList) - 24usize];
-    ["Offset of field: _NET_BUFFER_LIST::NdisPoolHandle"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST, NdisPoolHandle) - 32usize];
-    ["Offset of field: _NET_BUFFER_LIST::NdisReserved"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST, NdisReserved) - 48usize];
-    ["Offset of field: _NET_BUFFER_LIST::ProtocolReserved"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST, ProtocolReserved) - 64usize];
-    ["Offset of field: _NET_BUFFER_LIST::MiniportReserved"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST, MiniportReserved) - 96usize];
-    ["Offset of field: _NET_BUFFER_LIST::Scratch"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST, Scratch) - 112usize];
-    ["Offset of field: _NET_BUFFER_LIST::SourceHandle"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST, SourceHandle) - 120usize];
-    ["Offset of field: _NET_BUFFER_LIST::NblFlags"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST, NblFlags) - 128usize];
-    ["Offset of field: _NET_BUFFER_LIST::ChildRefCount"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST, ChildRefCount) - 132usize];
-    ["Offset of field: _NET_BUFFER_LIST::Flags"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST, Flags) - 136usize];
-    ["Offset of field: _NET_BUFFER_LIST::NetBufferListInfo"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST, NetBufferListInfo) - 144usize];
+    [
+        "Alignment of _NET_BUFFER_LIST",
+    ][::core::mem::align_of::<_NET_BUFFER_LIST>() - 16usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST::Context",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST, Context) - 16usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST::ParentNetBufferList",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST, ParentNetBufferList) - 24usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST::NdisPoolHandle",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST, NdisPoolHandle) - 32usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST::NdisReserved",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST, NdisReserved) - 48usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST::ProtocolReserved",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST, ProtocolReserved) - 64usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST::MiniportReserved",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST, MiniportReserved) - 96usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST::Scratch",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST, Scratch) - 112usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST::SourceHandle",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST, SourceHandle) - 120usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST::NblFlags",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST, NblFlags) - 128usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST::ChildRefCount",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST, ChildRefCount) - 132usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST::Flags",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST, Flags) - 136usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST::NetBufferListInfo",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST, NetBufferListInfo) - 144usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of _NET_BUFFER_LIST_POOL_PARAMETERS"]
-        [::core::mem::size_of::<_NET_BUFFER_LIST_POOL_PARAMETERS>() - 16usize];
-    ["Alignment of _NET_BUFFER_LIST_POOL_PARAMETERS"]
-        [::core::mem::align_of::<_NET_BUFFER_LIST_POOL_PARAMETERS>() - 4usize];
-    ["Offset of field: _NET_BUFFER_LIST_POOL_PARAMETERS::Header"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST_POOL_PARAMETERS, Header) - 0usize];
-    ["Offset of field: _NET_BUFFER_LIST_POOL_PARAMETERS::ProtocolId"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST_POOL_PARAMETERS, ProtocolId) - 4usize];
-    ["Offset of field: _NET_BUFFER_LIST_POOL_PARAMETERS::fAllocateNetBuffer"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST_POOL_PARAMETERS, fAllocateNetBuffer) - 5usize];
-    ["Offset of field: _NET_BUFFER_LIST_POOL_PARAMETERS::ContextSize"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST_POOL_PARAMETERS, ContextSize) - 6usize];
-    ["Offset of field: _NET_BUFFER_LIST_POOL_PARAMETERS::PoolTag"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST_POOL_PARAMETERS, PoolTag) - 8usize];
-    ["Offset of field: _NET_BUFFER_LIST_POOL_PARAMETERS::DataSize"]
-        [::core::mem::offset_of!(_NET_BUFFER_LIST_POOL_PARAMETERS, DataSize) - 12usize];
+    [
+        "Size of _NET_BUFFER_LIST_POOL_PARAMETERS",
+    ][::core::mem::size_of::<_NET_BUFFER_LIST_POOL_PARAMETERS>() - 16usize];
+    [
+        "Alignment of _NET_BUFFER_LIST_POOL_PARAMETERS",
+    ][::core::mem::align_of::<_NET_BUFFER_LIST_POOL_PARAMETERS>() - 4usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST_POOL_PARAMETERS::Header",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST_POOL_PARAMETERS, Header) - 0usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST_POOL_PARAMETERS::ProtocolId",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST_POOL_PARAMETERS, ProtocolId) - 4usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST_POOL_PARAMETERS::fAllocateNetBuffer",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST_POOL_PARAMETERS, fAllocateNetBuffer)
+        - 5usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST_POOL_PARAMETERS::ContextSize",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST_POOL_PARAMETERS, ContextSize) - 6usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST_POOL_PARAMETERS::PoolTag",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST_POOL_PARAMETERS, PoolTag) - 8usize];
+    [
+        "Offset of field: _NET_BUFFER_LIST_POOL_PARAMETERS::DataSize",
+    ][::core::mem::offset_of!(_NET_BUFFER_LIST_POOL_PARAMETERS, DataSize) - 12usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of _NET_BUFFER_POOL_PARAMETERS"]
-        [::core::mem::size_of::<_NET_BUFFER_POOL_PARAMETERS>() - 12usize];
-    ["Alignment of _NET_BUFFER_POOL_PARAMETERS"]
-        [::core::mem::align_of::<_NET_BUFFER_POOL_PARAMETERS>() - 4usize];
-    ["Offset of field: _NET_BUFFER_POOL_PARAMETERS::Header"]
-        [::core::mem::offset_of!(_NET_BUFFER_POOL_PARAMETERS, Header) - 0usize];
-    ["Offset of field: _NET_BUFFER_POOL_PARAMETERS::PoolTag"]
-        [::core::mem::offset_of!(_NET_BUFFER_POOL_PARAMETERS, PoolTag) - 4usize];
-    ["Offset of field: _NET_BUFFER_POOL_PARAMETERS::DataSize"]
-        [::core::mem::offset_of!(_NET_BUFFER_POOL_PARAMETERS, DataSize) - 8usize];
+    [
+        "Size of _NET_BUFFER_POOL_PARAMETERS",
+    ][::core::mem::size_of::<_NET_BUFFER_POOL_PARAMETERS>() - 12usize];
+    [
+        "Alignment of _NET_BUFFER_POOL_PARAMETERS",
+    ][::core::mem::align_of::<_NET_BUFFER_POOL_PARAMETERS>() - 4usize];
+    [
+        "Offset of field: _NET_BUFFER_POOL_PARAMETERS::Header",
+    ][::core::mem::offset_of!(_NET_BUFFER_POOL_PARAMETERS, Header) - 0usize];
+    [
+        "Offset of field: _NET_BUFFER_POOL_PARAMETERS::PoolTag",
+    ][::core::mem::offset_of!(_NET_BUFFER_POOL_PARAMETERS, PoolTag) - 4usize];
+    [
+        "Offset of field: _NET_BUFFER_POOL_PARAMETERS::DataSize",
+    ][::core::mem::offset_of!(_NET_BUFFER_POOL_PARAMETERS, DataSize) - 8usize];
 };
 #[repr(C)]
 #[derive(Copy, Clone)]
@@ -683,7 +814,8 @@ where
         debug_assert!(index / 8 < core::mem::size_of::<Storage>());
         let byte_index = index / 8;
         let byte = unsafe {
-            *(core::ptr::addr_of!((*this).storage) as *const u8).offset(byte_index as isize)
+            *(core::ptr::addr_of!((*this).storage) as *const u8)
+                .offset(byte_index as isize)
         };
         Self::extract_bit(byte, index)
     }
@@ -709,7 +841,8 @@ where
         debug_assert!(index / 8 < core::mem::size_of::<Storage>());
         let byte_index = index / 8;
         let byte = unsafe {
-            (core::ptr::addr_of_mut!((*this).storage) as *mut u8).offset(byte_index as isize)
+            (core::ptr::addr_of_mut!((*this).storage) as *mut u8)
+                .offset(byte_index as isize)
         };
         unsafe { *byte = Self::change_bit(*byte, index, val) };
     }
@@ -717,7 +850,9 @@ where
     pub fn get(&self, bit_offset: usize, bit_width: u8) -> u64 {
         debug_assert!(bit_width <= 64);
         debug_assert!(bit_offset / 8 < self.storage.as_ref().len());
-        debug_assert!((bit_offset + (bit_width as usize)) / 8 <= self.storage.as_ref().len(),);
+        debug_assert!(
+            (bit_offset + (bit_width as usize)) / 8 <= self.storage.as_ref().len(),
+        );
         let mut val = 0;
         for i in 0..(bit_width as usize) {
             if self.get_bit(i + bit_offset) {
@@ -735,7 +870,9 @@ where
     pub unsafe fn raw_get(this: *const Self, bit_offset: usize, bit_width: u8) -> u64 {
         debug_assert!(bit_width <= 64);
         debug_assert!(bit_offset / 8 < core::mem::size_of::<Storage>());
-        debug_assert!((bit_offset + (bit_width as usize)) / 8 <= core::mem::size_of::<Storage>(),);
+        debug_assert!(
+            (bit_offset + (bit_width as usize)) / 8 <= core::mem::size_of::<Storage>(),
+        );
         let mut val = 0;
         for i in 0..(bit_width as usize) {
             if unsafe { Self::raw_get_bit(this, i + bit_offset) } {
@@ -753,7 +890,9 @@ where
     pub fn set(&mut self, bit_offset: usize, bit_width: u8, val: u64) {
         debug_assert!(bit_width <= 64);
         debug_assert!(bit_offset / 8 < self.storage.as_ref().len());
-        debug_assert!((bit_offset + (bit_width as usize)) / 8 <= self.storage.as_ref().len(),);
+        debug_assert!(
+            (bit_offset + (bit_width as usize)) / 8 <= self.storage.as_ref().len(),
+        );
         for i in 0..(bit_width as usize) {
             let mask = 1 << i;
             let val_bit_is_set = val & mask == mask;
@@ -769,7 +908,9 @@ where
     pub unsafe fn raw_set(this: *mut Self, bit_offset: usize, bit_width: u8, val: u64) {
         debug_assert!(bit_width <= 64);
         debug_assert!(bit_offset / 8 < core::mem::size_of::<Storage>());
-        debug_assert!((bit_offset + (bit_width as usize)) / 8 <= core::mem::size_of::<Storage>(),);
+        debug_assert!(
+            (bit_offset + (bit_width as usize)) / 8 <= core::mem::size_of::<Storage>(),
+        );
         for i in 0..(bit_width as usize) {
             let mask = 1 << i;
             let val_bit_is_set = val & mask == mask;
@@ -838,18 +979,21 @@ impl _SLIST_HEADER__bindgen_ty_2 {
     #[inline]
     pub unsafe fn Depth_raw(this: *const Self) -> ULONGLONG {
         unsafe {
-            ::core::mem::transmute(<__BindgenBitfieldUnit<[u8; 16usize]>>::raw_get(
-                ::core::ptr::addr_of!((*this)._bitfield_1),
-                0usize,
-                16u8,
-            ) as u64)
+            ::core::mem::transmute(
+                <__BindgenBitfieldUnit<
+                    [u8; 16usize],
+                >>::raw_get(::core::ptr::addr_of!((*this)._bitfield_1), 0usize, 16u8)
+                    as u64,
+            )
         }
     }
     #[inline]
     pub unsafe fn set_Depth_raw(this: *mut Self, val: ULONGLONG) {
         unsafe {
             let val: u64 = ::core::mem::transmute(val);
-            <__BindgenBitfieldUnit<[u8; 16usize]>>::raw_set(
+            <__BindgenBitfieldUnit<
+                [u8; 16usize],
+            >>::raw_set(
                 ::core::ptr::addr_of_mut!((*this)._bitfield_1),
                 0usize,
                 16u8,
@@ -871,18 +1015,21 @@ impl _SLIST_HEADER__bindgen_ty_2 {
     #[inline]
     pub unsafe fn Sequence_raw(this: *const Self) -> ULONGLONG {
         unsafe {
-            ::core::mem::transmute(<__BindgenBitfieldUnit<[u8; 16usize]>>::raw_get(
-                ::core::ptr::addr_of!((*this)._bitfield_1),
-                16usize,
-                48u8,
-            ) as u64)
+            ::core::mem::transmute(
+                <__BindgenBitfieldUnit<
+                    [u8; 16usize],
+                >>::raw_get(::core::ptr::addr_of!((*this)._bitfield_1), 16usize, 48u8)
+                    as u64,
+            )
         }
     }
     #[inline]
     pub unsafe fn set_Sequence_raw(this: *mut Self, val: ULONGLONG) {
         unsafe {
             let val: u64 = ::core::mem::transmute(val);
-            <__BindgenBitfieldUnit<[u8; 16usize]>>::raw_set(
+            <__BindgenBitfieldUnit<
+                [u8; 16usize],
+            >>::raw_set(
                 ::core::ptr::addr_of_mut!((*this)._bitfield_1),
                 16usize,
                 48u8,
@@ -904,18 +1051,21 @@ impl _SLIST_HEADER__bindgen_ty_2 {
     #[inline]
     pub unsafe fn Reserved_raw(this: *const Self) -> ULONGLONG {
         unsafe {
-            ::core::mem::transmute(<__BindgenBitfieldUnit<[u8; 16usize]>>::raw_get(
-                ::core::ptr::addr_of!((*this)._bitfield_1),
-                64usize,
-                4u8,
-            ) as u64)
+            ::core::mem::transmute(
+                <__BindgenBitfieldUnit<
+                    [u8; 16usize],
+                >>::raw_get(::core::ptr::addr_of!((*this)._bitfield_1), 64usize, 4u8)
+                    as u64,
+            )
         }
     }
     #[inline]
     pub unsafe fn set_Reserved_raw(this: *mut Self, val: ULONGLONG) {
         unsafe {
             let val: u64 = ::core::mem::transmute(val);
-            <__BindgenBitfieldUnit<[u8; 16usize]>>::raw_set(
+            <__BindgenBitfieldUnit<
+                [u8; 16usize],
+            >>::raw_set(
                 ::core::ptr::addr_of_mut!((*this)._bitfield_1),
                 64usize,
                 4u8,
@@ -937,18 +1087,21 @@ impl _SLIST_HEADER__bindgen_ty_2 {
     #[inline]
     pub unsafe fn NextEntry_raw(this: *const Self) -> ULONGLONG {
         unsafe {
-            ::core::mem::transmute(<__BindgenBitfieldUnit<[u8; 16usize]>>::raw_get(
-                ::core::ptr::addr_of!((*this)._bitfield_1),
-                68usize,
-                60u8,
-            ) as u64)
+            ::core::mem::transmute(
+                <__BindgenBitfieldUnit<
+                    [u8; 16usize],
+                >>::raw_get(::core::ptr::addr_of!((*this)._bitfield_1), 68usize, 60u8)
+                    as u64,
+            )
         }
     }
     #[inline]
     pub unsafe fn set_NextEntry_raw(this: *mut Self, val: ULONGLONG) {
         unsafe {
             let val: u64 = ::core::mem::transmute(val);
-            <__BindgenBitfieldUnit<[u8; 16usize]>>::raw_set(
+            <__BindgenBitfieldUnit<
+                [u8; 16usize],
+            >>::raw_set(
                 ::core::ptr::addr_of_mut!((*this)._bitfield_1),
                 68usize,
                 60u8,
@@ -964,22 +1117,42 @@ impl _SLIST_HEADER__bindgen_ty_2 {
         NextEntry: ULONGLONG,
     ) -> __BindgenBitfieldUnit<[u8; 16usize]> {
         let mut __bindgen_bitfield_unit: __BindgenBitfieldUnit<[u8; 16usize]> = Default::default();
-        __bindgen_bitfield_unit.set(0usize, 16u8, {
-            let Depth: u64 = unsafe { ::core::mem::transmute(Depth) };
-            Depth as u64
-        });
-        __bindgen_bitfield_unit.set(16usize, 48u8, {
-            let Sequence: u64 = unsafe { ::core::mem::transmute(Sequence) };
-            Sequence as u64
-        });
-        __bindgen_bitfield_unit.set(64usize, 4u8, {
-            let Reserved: u64 = unsafe { ::core::mem::transmute(Reserved) };
-            Reserved as u64
-        });
-        __bindgen_bitfield_unit.set(68usize, 60u8, {
-            let NextEntry: u64 = unsafe { ::core::mem::transmute(NextEntry) };
-            NextEntry as u64
-        });
+        __bindgen_bitfield_unit
+            .set(
+                0usize,
+                16u8,
+                {
+                    let Depth: u64 = unsafe { ::core::mem::transmute(Depth) };
+                    Depth as u64
+                },
+            );
+        __bindgen_bitfield_unit
+            .set(
+                16usize,
+                48u8,
+                {
+                    let Sequence: u64 = unsafe { ::core::mem::transmute(Sequence) };
+                    Sequence as u64
+                },
+            );
+        __bindgen_bitfield_unit
+            .set(
+                64usize,
+                4u8,
+                {
+                    let Reserved: u64 = unsafe { ::core::mem::transmute(Reserved) };
+                    Reserved as u64
+                },
+            );
+        __bindgen_bitfield_unit
+            .set(
+                68usize,
+                60u8,
+                {
+                    let NextEntry: u64 = unsafe { ::core::mem::transmute(NextEntry) };
+                    NextEntry as u64
+                },
+            );
         __bindgen_bitfield_unit
     }
 }
@@ -1140,7 +1313,9 @@ unsafe extern "system" {
         DataLength: SIZE_T,
     ) -> *mut NET_BUFFER_LIST;
     pub fn NdisFreeNetBufferList(NetBufferList: *mut NET_BUFFER_LIST);
-    pub fn NdisGetPoolFromNetBufferList(NetBufferList: *const NET_BUFFER_LIST) -> NDIS_HANDLE;
+    pub fn NdisGetPoolFromNetBufferList(
+        NetBufferList: *const NET_BUFFER_LIST,
+    ) -> NDIS_HANDLE;
     pub fn NdisAllocateNetBufferPool(
         NdisHandle: NDIS_HANDLE,
         Parameters: *const NET_BUFFER_POOL_PARAMETERS,
@@ -1186,7 +1361,10 @@ unsafe extern "system" {
         ContextBackFill: USHORT,
         PoolTag: ULONG,
     ) -> NDIS_STATUS;
-    pub fn NdisFreeNetBufferListContext(NetBufferList: *mut NET_BUFFER_LIST, ContextSize: USHORT);
+    pub fn NdisFreeNetBufferListContext(
+        NetBufferList: *mut NET_BUFFER_LIST,
+        ContextSize: USHORT,
+    );
     pub fn NdisAllocateCloneNetBufferList(
         OriginalNetBufferList: *mut NET_BUFFER_LIST,
         NetBufferListPoolHandle: NDIS_HANDLE,
