@@ -42,6 +42,7 @@ pub use ndis_sys::ctypes;
     clippy::all,
     clippy::undocumented_unsafe_blocks,
     clippy::missing_safety_doc,
+    clippy::multiple_unsafe_ops_per_block,
     reason = "bindgen output under the kit's C names"
 )]
 #[rustfmt::skip]

@@ -65,6 +65,7 @@ pub mod macros;
     clippy::all,
     clippy::undocumented_unsafe_blocks,
     clippy::missing_safety_doc,
+    clippy::multiple_unsafe_ops_per_block,
     reason = "bindgen output under the kit's C names"
 )]
 #[rustfmt::skip]

@@ -71,12 +71,10 @@ pub struct RegenArgs {
 }
 
 impl RegenArgs {
-    /// The command line that regenerates with these options (without `--check`).
+    /// The command named in the generated files' preamble: the options that
+    /// change what is generated (the kit's version is named on its own line).
     pub fn command(&self) -> String {
         let mut cmd = String::from("cargo xtask regen");
-        if let Some(v) = &self.wdk_version {
-            cmd.push_str(&format!(" --wdk-version {v}"));
-        }
         if let Some(n) = self.ndis.as_deref().filter(|n| *n != DEFAULT_NDIS) {
             cmd.push_str(&format!(" --ndis {n}"));
         }
@@ -118,11 +116,12 @@ pub fn regen(
             ));
         }
         return Err(Error::new(format!(
-            "checked-in bindings differ from kit {}:\n  {}\nRun `{} --wdk {}` and commit the result.",
+            "checked-in bindings differ from kit {}:\n  {}\nRun `{} --wdk {} --wdk-version {}` and commit the result.",
             kit.version,
             stale.join("\n  "),
             settings.command,
-            root.display()
+            root.display(),
+            kit.version
         )));
     }
     regen::write(&outputs)?;
@@ -132,4 +131,16 @@ pub fn regen(
         kit.version,
         kit.km.display()
     ))
+}
+
+/// Reports a test that could not run for want of an optional tool, where it
+/// is seen: straight to the terminal, past the test harness' capture. Where
+/// everything must run (`NDIS_RS_REQUIRE_ALL=1`, as `.ci/run` sets), it
+/// panics instead, so a missing install fails loudly.
+pub fn skip(why: &str) {
+    use std::io::Write as _;
+    if std::env::var_os("NDIS_RS_REQUIRE_ALL").is_some_and(|v| v == "1") {
+        panic!("NDIS_RS_REQUIRE_ALL=1 but a test would be skipped: {why}");
+    }
+    let _ = writeln!(std::io::stderr(), "skipped: {why}");
 }

@@ -300,18 +300,30 @@ fn item_names(text: &str) -> Result<BTreeSet<String>, Error> {
     Ok(names)
 }
 
+/// What every crate's and arch's generation shares.
+struct Run<'a> {
+    kit: &'a Kit,
+    settings: &'a Settings,
+    overlay_file: &'a Path,
+    scratch: &'a Path,
+    libclang: &'a str,
+}
+
 /// Generates one crate for one arch.
 fn generate_one(
-    kit: &Kit,
+    run: &Run<'_>,
     spec: &CrateSpec,
     config: &Config,
     arch: Arch,
-    settings: &Settings,
-    overlay_file: &Path,
-    scratch: &Path,
     reused: Option<&Reused<'_>>,
-    libclang: &str,
 ) -> Result<String, Error> {
+    let Run {
+        kit,
+        settings,
+        overlay_file,
+        scratch,
+        libclang,
+    } = *run;
     let mut wrapper = String::new();
     let _ = writeln!(wrapper, "/* {} for {} */", spec.name, arch.triple());
     for header in &config.headers {
@@ -463,17 +475,16 @@ pub fn generate(
     let libclang = load_libclang()?;
     let configs: Vec<Config> = crates.iter().map(read_config).collect::<Result<_, _>>()?;
     for (spec, config) in crates.iter().zip(&configs) {
-        if let Some(reuse) = &config.reuse {
-            if !crates
+        if let Some(reuse) = &config.reuse
+            && !crates
                 .iter()
                 .take_while(|c| c.name != spec.name)
                 .any(|c| &c.name == reuse)
-            {
-                return Err(Error::new(format!(
-                    "{}/bindings.toml reuses {reuse}, which is not generated before it",
-                    spec.name
-                )));
-            }
+        {
+            return Err(Error::new(format!(
+                "{}/bindings.toml reuses {reuse}, which is not generated before it",
+                spec.name
+            )));
         }
     }
     let plan = overlay::plan(kit)?;
@@ -483,6 +494,13 @@ pub fn generate(
         .map_err(|e| Error::new(format!("cannot make a scratch folder: {e}")))?;
     let overlay_file = overlay::write(&plan, scratch.path())?;
 
+    let run = Run {
+        kit,
+        settings,
+        overlay_file: &overlay_file,
+        scratch: scratch.path(),
+        libclang: &libclang,
+    };
     let mut outputs: Vec<Output> = Vec::new();
     for arch in Arch::ALL {
         let mut done: Vec<(String, String)> = Vec::new();
@@ -509,17 +527,7 @@ pub fn generate(
                 }
                 None => None,
             };
-            let text = generate_one(
-                kit,
-                spec,
-                config,
-                arch,
-                settings,
-                &overlay_file,
-                scratch.path(),
-                reused.as_ref(),
-                &libclang,
-            )?;
+            let text = generate_one(&run, spec, config, arch, reused.as_ref())?;
             done.push((spec.name.clone(), text.clone()));
             outputs.push(Output {
                 path: spec.output(arch),

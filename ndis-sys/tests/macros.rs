@@ -1,0 +1,181 @@
+//! The accessor-macro ports, on records laid out in memory by hand.
+#![allow(
+    clippy::undocumented_unsafe_blocks,
+    clippy::multiple_unsafe_ops_per_block,
+    missing_docs,
+    reason = "tests of raw accessors"
+)]
+
+use core::mem::{MaybeUninit, align_of, offset_of, size_of};
+use ndis_sys::*;
+
+fn zeroed<T>() -> T {
+    // SAFETY: used only for the C records here, for which all-zero bytes are
+    // valid (null pointers, zero counts).
+    unsafe { MaybeUninit::zeroed().assume_init() }
+}
+
+#[test]
+fn net_buffer_list_fields_are_where_the_c_compiler_puts_them() {
+    // The offsets a 64-bit Windows C compiler gives NET_BUFFER_LIST (the
+    // reserved arrays are DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT)).
+    if size_of::<usize>() == 8 {
+        assert_eq!(offset_of!(NET_BUFFER_LIST, Context), 16);
+        assert_eq!(offset_of!(NET_BUFFER_LIST, NdisPoolHandle), 32);
+        assert_eq!(offset_of!(NET_BUFFER_LIST, NdisReserved), 48);
+        assert_eq!(offset_of!(NET_BUFFER_LIST, ProtocolReserved), 64);
+        assert_eq!(offset_of!(NET_BUFFER_LIST, MiniportReserved), 96);
+        assert_eq!(offset_of!(NET_BUFFER_LIST, NblFlags), 128);
+        assert_eq!(offset_of!(NET_BUFFER_LIST, ChildRefCount), 132);
+        assert_eq!(offset_of!(NET_BUFFER_LIST, __bindgen_anon_2), 140, "Status");
+        assert_eq!(offset_of!(NET_BUFFER_LIST, NetBufferListInfo), 144);
+        assert_eq!(size_of::<NET_BUFFER_LIST>(), 336);
+        assert_eq!(offset_of!(NET_BUFFER, NdisReserved), 64);
+        assert_eq!(size_of::<NET_BUFFER>(), 176);
+        assert_eq!(size_of::<NET_BUFFER_LIST_CONTEXT>(), 16);
+        assert_eq!(MEMORY_ALLOCATION_ALIGNMENT, 16);
+    }
+    assert_eq!(align_of::<NET_BUFFER_LIST>(), MEMORY_ALLOCATION_ALIGNMENT);
+    assert_eq!(
+        size_of::<NET_BUFFER_LIST_POOL_PARAMETERS>(),
+        usize::from(NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1)
+    );
+    assert_eq!(
+        size_of::<NET_BUFFER_POOL_PARAMETERS>(),
+        usize::from(NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1)
+    );
+    assert_eq!(size_of::<NDIS_OBJECT_HEADER>(), 4);
+}
+
+#[test]
+fn nbl_accessors_read_and_write_the_fields() {
+    let mut nb: NET_BUFFER = zeroed();
+    let mut next: NET_BUFFER_LIST = zeroed();
+    let mut nbl: NET_BUFFER_LIST = zeroed();
+    let (nb, next, nbl) = (&raw mut nb, &raw mut next, &raw mut nbl);
+    unsafe {
+        *NET_BUFFER_LIST_FIRST_NB(nbl) = nb;
+        *NET_BUFFER_LIST_NEXT_NBL(nbl) = next;
+        *NET_BUFFER_LIST_STATUS(nbl) = NDIS_STATUS_PENDING;
+        *NET_BUFFER_LIST_NBL_FLAGS(nbl) = NDIS_NBL_FLAGS_IS_IPV4;
+        *NET_BUFFER_LIST_PARENT(nbl) = next;
+        *NET_BUFFER_LIST_CHILD_REF_COUNT(next) = 1;
+        assert_eq!((*nbl).__bindgen_anon_1.__bindgen_anon_1.FirstNetBuffer, nb);
+        assert_eq!((*nbl).__bindgen_anon_1.__bindgen_anon_1.Next, next);
+        assert_eq!((*nbl).__bindgen_anon_2.Status, NDIS_STATUS_PENDING);
+        assert_eq!((*nbl).NblFlags, NDIS_NBL_FLAGS_IS_IPV4);
+        assert_eq!((*nbl).ParentNetBufferList, next);
+        assert_eq!((*next).ChildRefCount, 1);
+
+        (*NET_BUFFER_LIST_PROTOCOL_RESERVED(nbl))[3] = nb.cast();
+        assert_eq!((*nbl).ProtocolReserved[3], nb.cast());
+        (*NET_BUFFER_LIST_MINIPORT_RESERVED(nbl))[1] = nbl.cast();
+        assert_eq!((*nbl).MiniportReserved[1], nbl.cast());
+
+        *NET_BUFFER_LIST_INFO(nbl, WfpNetBufferListInfo) = nbl.cast();
+        assert_eq!(
+            (*nbl).NetBufferListInfo[WfpNetBufferListInfo as usize],
+            nbl.cast()
+        );
+        *NET_BUFFER_LIST_INFO(nbl, MaxNetBufferListInfo - 1) = next.cast();
+        assert_eq!((*nbl).NetBufferListInfo[23], next.cast());
+    }
+}
+
+#[test]
+fn nbl_flag_macros_set_test_and_clear() {
+    let mut nbl: NET_BUFFER_LIST = zeroed();
+    let nbl = &raw mut nbl;
+    unsafe {
+        assert!(!NBL_TEST_FLAG(nbl, 0x10));
+        NBL_SET_FLAG(nbl, 0x10 | 0x20);
+        assert!(NBL_TEST_FLAG(nbl, 0x10));
+        assert_eq!(*NET_BUFFER_LIST_FLAGS(nbl), 0x30);
+        NBL_CLEAR_FLAG(nbl, 0x10);
+        assert_eq!((*nbl).Flags, 0x20);
+        // Only protocol-reserved bits are touched by the RSVD variants.
+        NBL_SET_PROTOCOL_RSVD_FLAG(nbl, 0x0010_0000 | 0x0000_1000);
+        assert_eq!((*nbl).Flags, 0x20 | 0x0010_0000);
+        assert!(NBL_TEST_PROTOCOL_RSVD_FLAG(nbl, 0x0010_0000));
+        assert!(!NBL_TEST_PROTOCOL_RSVD_FLAG(nbl, 0x20));
+        NBL_CLEAR_PROTOCOL_RSVD_FLAG(nbl, 0x0010_0000 | 0x20);
+        assert_eq!((*nbl).Flags, 0x20);
+    }
+}
+
+#[test]
+fn context_data_start_is_after_the_header_plus_offset() {
+    // A context header followed by 64 bytes of context data, 16-aligned.
+    #[repr(C, align(16))]
+    struct Block {
+        header: NET_BUFFER_LIST_CONTEXT,
+        data: [u8; 64],
+    }
+    let mut block = Block {
+        header: zeroed(),
+        data: [0; 64],
+    };
+    let mut nbl: NET_BUFFER_LIST = zeroed();
+    let (block, nbl) = (&raw mut block, &raw mut nbl);
+    unsafe {
+        (*block).header.Size = 32;
+        (*block).header.Offset = 32;
+        (*nbl).Context = &raw mut (*block).header;
+        assert_eq!(NET_BUFFER_LIST_CONTEXT_DATA_SIZE(nbl), 32);
+        let start = NET_BUFFER_LIST_CONTEXT_DATA_START(nbl);
+        assert_eq!(start, (&raw mut (*block).data).cast::<u8>().add(32));
+        assert_eq!(start as usize % MEMORY_ALLOCATION_ALIGNMENT, 0);
+    }
+}
+
+#[test]
+fn nb_and_mdl_accessors_read_and_write_the_fields() {
+    let mut buf = [0u8; 100];
+    let mut mdl2: MDL = zeroed();
+    let mut mdl: MDL = zeroed();
+    let mut nb: NET_BUFFER = zeroed();
+    let (mdl2, mdl, nb) = (&raw mut mdl2, &raw mut mdl, &raw mut nb);
+    unsafe {
+        (*mdl).StartVa = buf.as_mut_ptr().cast();
+        (*mdl).ByteOffset = 10;
+        (*mdl).ByteCount = 90;
+        *NDIS_MDL_LINKAGE(mdl) = mdl2;
+        *MDL_FLAGS(mdl) = MDL_SOURCE_IS_NONPAGED_POOL;
+        assert_eq!((*mdl).Next, mdl2);
+        assert_eq!((*mdl).MdlFlags, MDL_SOURCE_IS_NONPAGED_POOL);
+        assert_eq!(MmGetMdlByteCount(mdl), 90);
+        assert_eq!(MmGetMdlByteOffset(mdl), 10);
+        assert_eq!(MmGetMdlVirtualAddress(mdl), buf.as_mut_ptr().add(10).cast());
+
+        *NET_BUFFER_FIRST_MDL(nb) = mdl;
+        *NET_BUFFER_CURRENT_MDL(nb) = mdl2;
+        *NET_BUFFER_CURRENT_MDL_OFFSET(nb) = 4;
+        *NET_BUFFER_DATA_OFFSET(nb) = 94;
+        *NET_BUFFER_DATA_LENGTH(nb) = 6;
+        *NET_BUFFER_NEXT_NB(nb) = nb;
+        *NET_BUFFER_CHECKSUM_BIAS(nb) = 20;
+        let d = &(*nb).__bindgen_anon_1.__bindgen_anon_1;
+        assert_eq!(
+            (d.MdlChain, d.CurrentMdl, d.CurrentMdlOffset, d.DataOffset),
+            (mdl, mdl2, 4, 94)
+        );
+        assert_eq!(d.__bindgen_anon_1.DataLength, 6);
+        assert_eq!(d.Next, nb);
+        assert_eq!((*nb).ChecksumBias, 20);
+        (*NET_BUFFER_PROTOCOL_RESERVED(nb))[5] = mdl.cast();
+        assert_eq!((*nb).ProtocolReserved[5], mdl.cast());
+        (*NET_BUFFER_MINIPORT_RESERVED(nb))[3] = mdl.cast();
+        assert_eq!((*nb).MiniportReserved[3], mdl.cast());
+        (*NET_BUFFER_DATA_PHYSICAL_ADDRESS(nb)).QuadPart = 0x1000;
+        assert_eq!((*nb).DataPhysicalAddress.QuadPart, 0x1000);
+    }
+}
+
+#[test]
+fn nt_success_follows_the_sign_bit() {
+    assert!(NT_SUCCESS(STATUS_SUCCESS));
+    assert!(NT_SUCCESS(STATUS_PENDING));
+    assert!(!NT_SUCCESS(STATUS_INSUFFICIENT_RESOURCES));
+    assert!(!NT_SUCCESS(NDIS_STATUS_FAILURE));
+    assert_eq!(NDIS_STATUS_RESOURCES, STATUS_INSUFFICIENT_RESOURCES);
+}
