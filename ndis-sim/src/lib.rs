@@ -1,0 +1,89 @@
+//! A user-mode simulator of the NDIS and WFP net-buffer DDIs, with a
+//! verifier, so that Windows network-driver code is tested on any host.
+//!
+//! `ndis-sim` exports every function `ndis-sys` and `fwps-sys` declare,
+//! under the DDI's own name (`NdisAllocateNetBufferList`,
+//! `FwpsInjectTransportSendAsync0`, …) and signature, operating on the very
+//! records ndis-sys defines. A test binary that links it runs unmodified
+//! driver code: add it as a dev-dependency and name it once so it is linked
+//! (`use ndis_sim as _;`, or use its [`Session`]).
+//!
+//! ```
+//! use ndis_sys::*;
+//!
+//! let session = ndis_sim::Session::new();
+//! let params = NET_BUFFER_LIST_POOL_PARAMETERS {
+//!     Header: NDIS_OBJECT_HEADER {
+//!         Type: NDIS_OBJECT_TYPE_DEFAULT,
+//!         Revision: NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+//!         Size: NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+//!     },
+//!     fAllocateNetBuffer: 1,
+//!     ContextSize: 16,
+//!     PoolTag: u32::from_le_bytes(*b"Demo"),
+//!     ..Default::default()
+//! };
+//! // SAFETY: the DDIs are called as documented; the simulator checks it.
+//! unsafe {
+//!     let pool = NdisAllocateNetBufferListPool(core::ptr::null_mut(), &params);
+//!     let nbl = NdisAllocateNetBufferList(pool, 16, 0);
+//!     assert!(!nbl.is_null());
+//!     assert_eq!(NET_BUFFER_LIST_CONTEXT_DATA_SIZE(nbl), 16);
+//!     print!("{}", ndis_sim::draw(nbl));
+//!     NdisFreeNetBufferList(nbl);
+//!     NdisFreeNetBufferListPool(pool);
+//! }
+//! assert!(session.leaks().is_empty());
+//! ```
+//!
+//! # Fidelity
+//!
+//! Each DDI implements its documented contract: pool parameter validation,
+//! preallocated NBs, MDLs and data, the `NET_BUFFER_LIST_CONTEXT` stack with
+//! backfill, retreat and advance (allocating and freeing MDLs when the
+//! unused space runs out), `NdisGetDataBuffer`'s pointer-or-copy, clones
+//! (`ParentNetBufferList`, `ChildRefCount`, shared data), references, and
+//! injection with completions the test drives ([`InjectionMode`]). Where
+//! the documentation is silent, each function's documentation says what the
+//! simulator does. It is thread-safe: one lock guards its bookkeeping.
+//!
+//! # The verifier
+//!
+//! Every misuse the documentation describes is a [`Violation`] of a
+//! [`Rule`], naming the objects involved. By default a violation panics,
+//! which — the DDIs being `extern "system"` functions that cannot unwind —
+//! stops the process after printing the report, as a bugcheck stops the
+//! machine. A test that means to break a rule uses [`Session::collecting`]
+//! and reads [`Session::reports`]. [`Session::leaks`] lists what a session
+//! allocated and did not free, by pool and tag; [`draw()`] shows an NBL
+//! chain as text.
+//!
+//! # Stack-owned NBLs
+//!
+//! [`StackNbl`] is an NBL as the stack indicates it to a classify callout
+//! or a filter: the driver may reference, clone, retreat and advance it,
+//! and gives it back with the offsets it came with.
+
+pub mod draw;
+pub mod fwps;
+pub mod ndis;
+mod stack;
+mod state;
+mod verifier;
+
+/// Draws an NBL chain as text (see [`draw`](mod@draw)).
+///
+/// # Safety
+///
+/// `nbl` is NULL or a live NBL whose NBs and MDLs are live.
+pub unsafe fn draw(nbl: *mut ndis_sys::NET_BUFFER_LIST) -> String {
+    // SAFETY: the caller's guarantee is the callee's.
+    unsafe { draw::draw(nbl) }
+}
+
+pub use fwps::{
+    InjectionMode, complete_all, complete_next, pending_injections, set_injection_mode,
+};
+pub use stack::StackNbl;
+pub use state::{Leak, LeakReport};
+pub use verifier::{Rule, Session, Violation};

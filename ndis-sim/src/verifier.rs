@@ -1,0 +1,263 @@
+//! The verifier: the rules the DDI documentation states, and what happens
+//! when one is broken.
+//!
+//! A broken rule is a [`Violation`]: the [`Rule`], a message naming the
+//! objects involved (by the ids [`crate::draw`] uses) and the DDI that saw it.
+//! By default a violation panics, as a bugcheck stops the machine; since the
+//! DDIs are `extern "system"` functions, which cannot unwind, that panic
+//! ends the process after printing the report. A test that means to break a
+//! rule runs in a [`Session::collecting`] session and reads the reports.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// A rule of the DDIs' documented contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Rule {
+    /// An object was freed twice.
+    DoubleFree,
+    /// An object was used after it was freed (detected while its address
+    /// has not been reused).
+    UseAfterFree,
+    /// A pointer or handle that is not an object of the kind the DDI takes.
+    NotAnObject,
+    /// Freed with another family's function (NDIS vs FWPS vs clone frees,
+    /// `NdisFreeMdl` on an MDL NDIS allocated itself, …).
+    WrongFreeFunction,
+    /// A pool freed while objects allocated from it are alive.
+    PoolFreedWithOutstandingAllocations,
+    /// A NET_BUFFER preallocated with its NBL freed on its own.
+    PreallocatedNetBufferFreed,
+    /// A parent NBL freed, completed or released while clones of it live.
+    ParentFreedWithLiveClones,
+    /// A clone freed while its NB chain, MDL chain or data offsets differ
+    /// from what the clone DDI made.
+    CloneFreedWhileModified,
+    /// `NdisFreeNetBufferListContext` with a size other than the last
+    /// allocation's, or with nothing to free.
+    ContextFreedOutOfOrder,
+    /// An NBL freed while contexts pushed with
+    /// `NdisAllocateNetBufferListContext` are still allocated.
+    ContextLeftAllocated,
+    /// A context size or backfill that is not a multiple of
+    /// `MEMORY_ALLOCATION_ALIGNMENT` (pools and NBL allocations), or of the
+    /// pointer size (`NdisAllocateNetBufferListContext`).
+    MisalignedContextSize,
+    /// Pool parameters with a wrong object header, or `DataSize` without
+    /// `fAllocateNetBuffer`.
+    InvalidPoolParameters,
+    /// A NULL MDL chain with a non-zero data offset or length.
+    NullMdlWithData,
+    /// A data offset or length outside the MDL chain, or `CurrentMdl` /
+    /// `CurrentMdlOffset` inconsistent with `DataOffset`.
+    DataOutsideMdlChain,
+    /// Advancing by more than the data length.
+    AdvancePastData,
+    /// A DDI used with a pool of the wrong kind (NB from a pool with data,
+    /// `NdisAllocateNetBufferMdlAndData` from a pool without, …).
+    WrongPoolKind,
+    /// An MDL a caller's allocate handler made, freed with no free handler.
+    MissingFreeMdlHandler,
+    /// `FwpsDereferenceNetBufferList0` without a matching reference.
+    DereferenceWithoutReference,
+    /// An NBL used, freed or injected again while the stack owns it
+    /// (injected and not yet completed).
+    NetBufferListOwnedByStack,
+    /// An injection handle destroyed twice, or used after it was destroyed.
+    InvalidInjectionHandle,
+    /// An NBL the stack indicated returned with its data offset or length
+    /// changed (classify must advance back what it retreated).
+    StackNetBufferListModified,
+}
+
+impl Rule {
+    /// The rule as the documentation states it.
+    pub fn text(self) -> &'static str {
+        match self {
+            Rule::DoubleFree => "an object must be freed exactly once",
+            Rule::UseAfterFree => "a freed object must not be used",
+            Rule::NotAnObject => "the DDI takes an object its allocator returned",
+            Rule::WrongFreeFunction => "an object is freed by the function matching its allocator",
+            Rule::PoolFreedWithOutstandingAllocations => {
+                "a pool is freed only after everything allocated from it is freed"
+            }
+            Rule::PreallocatedNetBufferFreed => {
+                "a NET_BUFFER preallocated with its NET_BUFFER_LIST is freed with the NET_BUFFER_LIST"
+            }
+            Rule::ParentFreedWithLiveClones => {
+                "a parent NET_BUFFER_LIST outlives its clones (ChildRefCount must be 0)"
+            }
+            Rule::CloneFreedWhileModified => {
+                "a clone's NET_BUFFER and MDL chains and data offsets are restored before it is freed"
+            }
+            Rule::ContextFreedOutOfOrder => {
+                "NET_BUFFER_LIST contexts are freed last-in first-out, with the size they were allocated with"
+            }
+            Rule::ContextLeftAllocated => "contexts allocated on an NBL are freed before the NBL",
+            Rule::MisalignedContextSize => {
+                "context sizes and backfills are multiples of their alignment"
+            }
+            Rule::InvalidPoolParameters => {
+                "pool parameters carry a valid header and consistent fields"
+            }
+            Rule::NullMdlWithData => "with a NULL MDL chain, the data offset and length are 0",
+            Rule::DataOutsideMdlChain => "a NET_BUFFER's data lies inside its MDL chain",
+            Rule::AdvancePastData => "the data start advances by at most the data length",
+            Rule::WrongPoolKind => "each DDI allocates from a pool of the kind it takes",
+            Rule::MissingFreeMdlHandler => {
+                "MDLs made by a caller's allocate handler are freed through a free handler"
+            }
+            Rule::DereferenceWithoutReference => "every dereference matches a reference",
+            Rule::NetBufferListOwnedByStack => {
+                "an injected NET_BUFFER_LIST belongs to the stack until its completion returns it"
+            }
+            Rule::InvalidInjectionHandle => {
+                "an injection handle is used and destroyed only while valid"
+            }
+            Rule::StackNetBufferListModified => {
+                "an indicated NET_BUFFER_LIST goes back to the stack with the data offsets it came with"
+            }
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+/// A broken rule: which, where, and what was involved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The rule broken.
+    pub rule: Rule,
+    /// The DDI that saw it.
+    pub ddi: &'static str,
+    /// What happened, naming the objects (`nbl#3`, `pool#1`, …).
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "NDIS verifier: {} in {}: {} (rule: {})",
+            self.rule,
+            self.ddi,
+            self.message,
+            self.rule.text()
+        )
+    }
+}
+
+/// What a report does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Panic,
+    Collect,
+}
+
+struct Reports {
+    mode: Mode,
+    collected: Vec<Violation>,
+}
+
+static REPORTS: Mutex<Reports> = Mutex::new(Reports {
+    mode: Mode::Panic,
+    collected: Vec::new(),
+});
+/// Serializes sessions: the simulator is one machine.
+static SESSIONS: Mutex<()> = Mutex::new(());
+/// The current session's number; objects are stamped with it.
+pub(crate) static SESSION: AtomicU64 = AtomicU64::new(0);
+
+fn reports() -> MutexGuard<'static, Reports> {
+    REPORTS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Reports violations found by a DDI, after it released the simulator's
+/// state (so a panic leaves the state usable).
+pub(crate) fn report(found: Vec<Violation>) {
+    if found.is_empty() {
+        return;
+    }
+    let mut r = reports();
+    match r.mode {
+        Mode::Collect => r.collected.extend(found),
+        Mode::Panic => {
+            drop(r);
+            let text: Vec<String> = found.iter().map(ToString::to_string).collect();
+            panic!("{}", text.join("\n"));
+        }
+    }
+}
+
+/// One test's use of the simulator.
+///
+/// Sessions run one at a time (a second `Session::new` waits for the first
+/// to be dropped), so that reports and leak checks of tests running in
+/// parallel threads do not mix. Objects are stamped with the session that
+/// allocated them; [`Session::leaks`] lists this session's. Objects made
+/// before the session (a pool kept for a driver's lifetime) are not this
+/// session's leaks.
+#[must_use = "the session ends when this is dropped"]
+pub struct Session {
+    _serial: MutexGuard<'static, ()>,
+}
+
+impl Session {
+    /// A session in which a violation panics (the default, like a bugcheck).
+    pub fn new() -> Session {
+        Session::begin(Mode::Panic)
+    }
+
+    /// A session that collects violations for [`Session::reports`] instead
+    /// of panicking.
+    pub fn collecting() -> Session {
+        Session::begin(Mode::Collect)
+    }
+
+    fn begin(mode: Mode) -> Session {
+        let serial = SESSIONS.lock().unwrap_or_else(PoisonError::into_inner);
+        SESSION.fetch_add(1, Ordering::SeqCst);
+        {
+            let mut r = reports();
+            r.mode = mode;
+            r.collected.clear();
+        }
+        crate::fwps::reset_injection_mode();
+        Session { _serial: serial }
+    }
+
+    /// Takes the violations collected so far.
+    pub fn reports(&self) -> Vec<Violation> {
+        std::mem::take(&mut reports().collected)
+    }
+
+    /// The rules broken so far (taking the reports).
+    pub fn rules(&self) -> Vec<Rule> {
+        self.reports().into_iter().map(|v| v.rule).collect()
+    }
+
+    /// What this session allocated and has not freed.
+    pub fn leaks(&self) -> crate::LeakReport {
+        crate::state::leaks(SESSION.load(Ordering::SeqCst))
+    }
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session::new()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let mut r = reports();
+        r.mode = Mode::Panic;
+        r.collected.clear();
+    }
+}
