@@ -64,6 +64,12 @@
 //! or a filter: the driver may reference, clone, retreat and advance it,
 //! and gives it back with the offsets it came with.
 
+#![allow(
+    clippy::multiple_unsafe_ops_per_block,
+    reason = "the simulator's job is raw reads and writes of C records: `*ACCESSOR(p)` is a call and a \
+              dereference under one argument; every block still carries its SAFETY comment"
+)]
+
 pub mod draw;
 pub mod fwps;
 pub mod ndis;

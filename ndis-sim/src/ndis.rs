@@ -396,7 +396,7 @@ unsafe fn check_chain_args(
     }
     // SAFETY: the caller guarantees the chain's MDLs are live.
     let total = unsafe { chain_len(chain) };
-    if u64::from(offset) + length as u64 > total {
+    if u64::from(offset) + length > total {
         found.push(v(
             Rule::DataOutsideMdlChain,
             ddi,
@@ -865,7 +865,7 @@ pub(crate) unsafe fn check_nbl_nb_args(
 ) -> bool {
     let data = st.nbl_pool_mut(pool as usize).map_or(0, |p| p.data_size);
     if chain.is_null() && data > 0 {
-        if u64::from(offset) + length as u64 > u64::from(data) {
+        if u64::from(offset) + length > u64::from(data) {
             found.push(v(
                 Rule::DataOutsideMdlChain,
                 ddi,
@@ -1261,6 +1261,10 @@ pub(crate) unsafe fn retreat(
 /// # Safety
 ///
 /// `nb` is a live NB; its MDLs are live.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the DDI's arguments plus the state and its outputs"
+)]
 pub(crate) unsafe fn advance(
     st: &mut State,
     nb: *mut NET_BUFFER,
@@ -1758,6 +1762,10 @@ pub unsafe extern "system" fn NdisCopyFromNetBufferToNetBuffer(
 /// over the original MDLs (`use_original_mdls`) or over new MDLs NDIS
 /// allocates that describe the same memory. Sets `ParentNetBufferList` and
 /// increments the parent's `ChildRefCount`.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the clone DDIs' arguments plus the state and its outputs"
+)]
 pub(crate) fn make_clone(
     st: &mut State,
     orig: *mut NET_BUFFER_LIST,

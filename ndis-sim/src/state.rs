@@ -792,7 +792,18 @@ pub(crate) fn leaks(session: u64) -> LeakReport {
             .objs
             .values()
             .filter(|o| o.freed_by.is_none() && o.session == session)
+            // Parts of another object (a preallocated NB, MDLs NDIS made for
+            // data, clones or retreats) go with it: the owner is the leak.
             .filter(|o| !matches!(o.body, Body::Nb(NbInfo { owner: Some(_), .. })))
+            .filter(|o| {
+                !matches!(
+                    o.body,
+                    Body::Mdl(MdlInfo {
+                        by_caller: false,
+                        ..
+                    })
+                )
+            })
             .map(|o| {
                 let pool = match &o.body {
                     Body::Nbl(n) => Some(n.pool),

@@ -1,6 +1,7 @@
 //! The NDIS DDIs' documented behaviour, through the raw -sys functions.
 #![allow(
     clippy::undocumented_unsafe_blocks,
+    clippy::multiple_unsafe_ops_per_block,
     missing_docs,
     reason = "tests of raw DDIs"
 )]

@@ -3,6 +3,7 @@
 #![allow(dead_code, reason = "each test file uses some")]
 #![allow(
     clippy::undocumented_unsafe_blocks,
+    clippy::multiple_unsafe_ops_per_block,
     reason = "test helpers over raw DDIs"
 )]
 
