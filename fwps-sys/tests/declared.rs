@@ -7,11 +7,7 @@
 use fwps_sys::*;
 use ndis_sys::{BOOLEAN, MDL, NDIS_HANDLE, NET_BUFFER_LIST, NTSTATUS, PVOID, SIZE_T, ULONG};
 
-#[allow(
-    dead_code,
-    clippy::extra_unused_type_parameters,
-    reason = "type-checked, never instantiated, so never linked"
-)]
+#[allow(dead_code, clippy::extra_unused_type_parameters, reason = "type-checked, never instantiated, so never linked")]
 fn declared<T>() {
     let _: unsafe extern "system" fn(
         NDIS_HANDLE,
@@ -33,8 +29,7 @@ fn declared<T>() {
     let _: unsafe extern "system" fn(*mut NET_BUFFER_LIST, ULONG) = FwpsFreeCloneNetBufferList0;
     let _: unsafe extern "system" fn(*mut NET_BUFFER_LIST, BOOLEAN) = FwpsReferenceNetBufferList0;
     let _: unsafe extern "system" fn(*mut NET_BUFFER_LIST, BOOLEAN) = FwpsDereferenceNetBufferList0;
-    let _: unsafe extern "system" fn(ADDRESS_FAMILY, UINT32, *mut HANDLE) -> NTSTATUS =
-        FwpsInjectionHandleCreate0;
+    let _: unsafe extern "system" fn(ADDRESS_FAMILY, UINT32, *mut HANDLE) -> NTSTATUS = FwpsInjectionHandleCreate0;
     let _: unsafe extern "system" fn(HANDLE) -> NTSTATUS = FwpsInjectionHandleDestroy0;
     let _: unsafe extern "system" fn(
         HANDLE,
@@ -92,11 +87,8 @@ fn declared<T>() {
         FWPS_INJECT_COMPLETE0,
         HANDLE,
     ) -> NTSTATUS = FwpsInjectForwardAsync0;
-    let _: unsafe extern "system" fn(
-        HANDLE,
-        *const NET_BUFFER_LIST,
-        *mut HANDLE,
-    ) -> FWPS_PACKET_INJECTION_STATE = FwpsQueryPacketInjectionState0;
+    let _: unsafe extern "system" fn(HANDLE, *const NET_BUFFER_LIST, *mut HANDLE) -> FWPS_PACKET_INJECTION_STATE =
+        FwpsQueryPacketInjectionState0;
     let _: FWPS_PACKET_INJECTION_STATE = FWPS_PACKET_INJECTED_BY_SELF;
     let _: UINT32 = FWPS_INJECTION_TYPE_TRANSPORT;
     let _: (FWPS_TRANSPORT_SEND_PARAMS0, SCOPE_ID, FWP_DIRECTION);

@@ -50,23 +50,13 @@ unsafe fn draw_one(st: &State, nbl: *mut NET_BUFFER_LIST, out: &mut String) {
     let info = st.nbl(addr);
     let origin = info.map_or("not from NDIS", |i| i.origin.allocator());
     // SAFETY: the caller guarantees `nbl` is live.
-    let (parent, children, status) = unsafe {
-        (
-            *NET_BUFFER_LIST_PARENT(nbl),
-            *NET_BUFFER_LIST_CHILD_REF_COUNT(nbl),
-            *NET_BUFFER_LIST_STATUS(nbl),
-        )
-    };
+    let (parent, children, status) =
+        unsafe { (*NET_BUFFER_LIST_PARENT(nbl), *NET_BUFFER_LIST_CHILD_REF_COUNT(nbl), *NET_BUFFER_LIST_STATUS(nbl)) };
     let _ = write!(out, "{} ({origin})", st.name(addr));
     if let Some(i) = info
         && i.pool != 0
     {
-        let _ = write!(
-            out,
-            " from {} '{}'",
-            st.name(i.pool),
-            tag_text(st.tag_of(i.pool))
-        );
+        let _ = write!(out, " from {} '{}'", st.name(i.pool), tag_text(st.tag_of(i.pool)));
     }
     if !parent.is_null() {
         let _ = write!(out, " parent {}", st.name(parent as usize));
@@ -91,12 +81,7 @@ unsafe fn draw_one(st: &State, nbl: *mut NET_BUFFER_LIST, out: &mut String) {
         while !ctx.is_null() {
             // SAFETY: as above.
             let (size, offset, next) = unsafe { ((*ctx).Size, (*ctx).Offset, (*ctx).Next) };
-            let _ = write!(
-                out,
-                "{} [{} used of {size}]",
-                if first { "" } else { " ->" },
-                size - offset
-            );
+            let _ = write!(out, "{} [{} used of {size}]", if first { "" } else { " ->" }, size - offset);
             first = false;
             ctx = next;
         }

@@ -11,8 +11,7 @@ use fwps_sys::*;
 use ndis_sys::*;
 
 use crate::ndis::{
-    NblRequest, alloc_nbl, check_context_args, check_nbl_nb_args, drop_nbl, free_clone, make_clone,
-    may_free_nbl,
+    NblRequest, alloc_nbl, check_context_args, check_nbl_nb_args, drop_nbl, free_clone, make_clone, may_free_nbl,
 };
 use crate::state::{self, Body, InjectionRecord, NblOrigin, Raw, State, nb_inconsistency, v};
 use crate::verifier::{Rule, Violation};
@@ -76,13 +75,9 @@ pub fn pending_injections() -> usize {
 fn complete(p: Pending, status: NTSTATUS) {
     let nbl: *mut NET_BUFFER_LIST = p.nbl.0.cast();
     state::with(|st, _| {
-        let handle = st
-            .nbl_mut(nbl as usize)
-            .and_then(|n| n.injected.take())
-            .map(|r| r.handle);
+        let handle = st.nbl_mut(nbl as usize).and_then(|n| n.injected.take()).map(|r| r.handle);
         if let Some(h) = handle
-            && let Some(Body::InjectionHandle { pending }) =
-                st.objs.get_mut(&h).map(|o| &mut o.body)
+            && let Some(Body::InjectionHandle { pending }) = st.objs.get_mut(&h).map(|o| &mut o.body)
         {
             *pending = pending.saturating_sub(1);
         }
@@ -162,11 +157,7 @@ pub unsafe extern "system" fn FwpsAllocateNetBufferAndNetBufferList0(
         );
         // SAFETY: the caller guarantees `netBufferList` is writable.
         unsafe { *netBufferList = nbl };
-        if nbl.is_null() {
-            STATUS_NO_MEMORY
-        } else {
-            STATUS_SUCCESS
-        }
+        if nbl.is_null() { STATUS_NO_MEMORY } else { STATUS_SUCCESS }
     })
 }
 
@@ -216,11 +207,7 @@ pub unsafe extern "system" fn FwpsAllocateCloneNetBufferList0(
         );
         // SAFETY: the caller guarantees `netBufferList` is writable.
         unsafe { *netBufferList = clone };
-        if clone.is_null() {
-            STATUS_INVALID_PARAMETER
-        } else {
-            STATUS_SUCCESS
-        }
+        if clone.is_null() { STATUS_INVALID_PARAMETER } else { STATUS_SUCCESS }
     })
 }
 
@@ -231,19 +218,8 @@ pub unsafe extern "system" fn FwpsAllocateCloneNetBufferList0(
 ///
 /// `netBufferList` is such a clone.
 #[unsafe(no_mangle)]
-pub unsafe extern "system" fn FwpsFreeCloneNetBufferList0(
-    netBufferList: *mut NET_BUFFER_LIST,
-    _freeCloneFlags: ULONG,
-) {
-    state::with(|st, found| {
-        free_clone(
-            st,
-            netBufferList,
-            NblOrigin::FwpsClone,
-            "FwpsFreeCloneNetBufferList0",
-            found,
-        )
-    });
+pub unsafe extern "system" fn FwpsFreeCloneNetBufferList0(netBufferList: *mut NET_BUFFER_LIST, _freeCloneFlags: ULONG) {
+    state::with(|st, found| free_clone(st, netBufferList, NblOrigin::FwpsClone, "FwpsFreeCloneNetBufferList0", found));
 }
 
 // ---- references ----
@@ -290,11 +266,7 @@ pub unsafe extern "system" fn FwpsDereferenceNetBufferList0(
         let name = st.name(addr);
         let Some(n) = st.nbl_mut(addr) else { return };
         if n.references == 0 {
-            found.push(v(
-                Rule::DereferenceWithoutReference,
-                DDI,
-                format!("{name} holds no reference"),
-            ));
+            found.push(v(Rule::DereferenceWithoutReference, DDI, format!("{name} holds no reference")));
             return;
         }
         n.references -= 1;
@@ -325,11 +297,7 @@ pub unsafe extern "system" fn FwpsInjectionHandleCreate0(
         let Some(block) = state::Block::zeroed(std::alloc::Layout::new::<u128>()) else {
             return STATUS_NO_MEMORY;
         };
-        st.insert(
-            block.ptr.0 as usize,
-            0,
-            Body::InjectionHandle { pending: 0 },
-        );
+        st.insert(block.ptr.0 as usize, 0, Body::InjectionHandle { pending: 0 });
         // SAFETY: the caller guarantees `injectionHandle` is writable.
         unsafe { *injectionHandle = block.cast() };
         STATUS_SUCCESS
@@ -357,9 +325,7 @@ pub unsafe extern "system" fn FwpsInjectionHandleDestroy0(injectionHandle: HANDL
             let mut q = pending();
             let at = q.iter().position(|p| {
                 state::with(|st, _| {
-                    st.nbl(p.nbl.0 as usize)
-                        .and_then(|n| n.injected.as_ref())
-                        .is_some_and(|r| r.handle == h)
+                    st.nbl(p.nbl.0 as usize).and_then(|n| n.injected.as_ref()).is_some_and(|r| r.handle == h)
                 })
             });
             at.and_then(|i| q.remove(i))
@@ -372,13 +338,7 @@ pub unsafe extern "system" fn FwpsInjectionHandleDestroy0(injectionHandle: HANDL
     state::with(|st, _| {
         st.bury(h, DDI);
         // SAFETY: the handle block was allocated by FwpsInjectionHandleCreate0.
-        unsafe {
-            state::Block {
-                ptr: Raw(injectionHandle.cast()),
-                layout: std::alloc::Layout::new::<u128>(),
-            }
-            .free()
-        };
+        unsafe { state::Block { ptr: Raw(injectionHandle.cast()), layout: std::alloc::Layout::new::<u128>() }.free() };
     });
     STATUS_SUCCESS
 }
@@ -387,19 +347,11 @@ fn valid_handle(st: &State, h: usize, ddi: &'static str, found: &mut Vec<Violati
     match st.objs.get(&h) {
         Some(o) if matches!(o.body, Body::InjectionHandle { .. }) && o.freed_by.is_none() => true,
         Some(o) if o.freed_by.is_some() => {
-            found.push(v(
-                Rule::InvalidInjectionHandle,
-                ddi,
-                format!("{} was already destroyed", o.name()),
-            ));
+            found.push(v(Rule::InvalidInjectionHandle, ddi, format!("{} was already destroyed", o.name())));
             false
         }
         _ => {
-            found.push(v(
-                Rule::InvalidInjectionHandle,
-                ddi,
-                format!("{h:#x} is not an injection handle"),
-            ));
+            found.push(v(Rule::InvalidInjectionHandle, ddi, format!("{h:#x} is not an injection handle")));
             false
         }
     }
@@ -427,11 +379,7 @@ fn inject(
         for nb in unsafe { state::nbs(nbl) } {
             // SAFETY: its NBs are live.
             if let Some(e) = unsafe { nb_inconsistency(nb) } {
-                found.push(v(
-                    Rule::DataOutsideMdlChain,
-                    ddi,
-                    format!("{}: {e}", st.name(nb as usize)),
-                ));
+                found.push(v(Rule::DataOutsideMdlChain, ddi, format!("{}: {e}", st.name(nb as usize))));
                 return Err(STATUS_INVALID_PARAMETER);
             }
         }
@@ -439,14 +387,9 @@ fn inject(
             return Err(status);
         }
         if let Some(n) = st.nbl_mut(addr) {
-            n.injected = Some(InjectionRecord {
-                handle: handle as usize,
-                context: Raw(injection_context.cast()),
-            });
+            n.injected = Some(InjectionRecord { handle: handle as usize, context: Raw(injection_context.cast()) });
         }
-        if let Some(Body::InjectionHandle { pending }) =
-            st.objs.get_mut(&(handle as usize)).map(|o| &mut o.body)
-        {
+        if let Some(Body::InjectionHandle { pending }) = st.objs.get_mut(&(handle as usize)).map(|o| &mut o.body) {
             *pending += 1;
         }
         Ok(())
@@ -454,11 +397,7 @@ fn inject(
     if let Err(status) = accepted {
         return status;
     }
-    let p = Pending {
-        nbl: Raw(nbl.cast()),
-        completion,
-        context: Raw(context.cast()),
-    };
+    let p = Pending { nbl: Raw(nbl.cast()), completion, context: Raw(context.cast()) };
     match m {
         InjectionMode::Immediate(status) => complete(p, status),
         _ => pending().push_back(p),
@@ -600,14 +539,7 @@ pub unsafe extern "system" fn FwpsInjectForwardAsync0(
     completionFn: FWPS_INJECT_COMPLETE0,
     completionContext: HANDLE,
 ) -> NTSTATUS {
-    inject(
-        injectionHandle,
-        injectionContext,
-        netBufferList,
-        completionFn,
-        completionContext,
-        "FwpsInjectForwardAsync0",
-    )
+    inject(injectionHandle, injectionContext, netBufferList, completionFn, completionContext, "FwpsInjectForwardAsync0")
 }
 
 /// Whether an NBL was injected, and by whom: `FWPS_PACKET_INJECTED_BY_SELF`
@@ -628,15 +560,10 @@ pub unsafe extern "system" fn FwpsQueryPacketInjectionState0(
     const DDI: &str = "FwpsQueryPacketInjectionState0";
     state::with(|st, found| {
         let addr = netBufferList as usize;
-        if !valid_handle(st, injectionHandle as usize, DDI, found)
-            || !st.live(addr, "nbl", DDI, found)
-        {
+        if !valid_handle(st, injectionHandle as usize, DDI, found) || !st.live(addr, "nbl", DDI, found) {
             return FWPS_PACKET_NOT_INJECTED;
         }
-        let Some(record) = st
-            .nbl(addr)
-            .and_then(|n| n.injected.as_ref().or(n.came_from.as_ref()))
-        else {
+        let Some(record) = st.nbl(addr).and_then(|n| n.injected.as_ref().or(n.came_from.as_ref())) else {
             return FWPS_PACKET_NOT_INJECTED;
         };
         if record.handle != injectionHandle as usize {

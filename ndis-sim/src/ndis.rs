@@ -11,8 +11,8 @@ use std::alloc::Layout;
 use ndis_sys::*;
 
 use crate::state::{
-    self, Block, Body, MdlInfo, NbData, NbInfo, NbPoolInfo, NblInfo, NblOrigin, NblPoolInfo,
-    Pushed, Raw, State, nb_data, nb_inconsistency, set_nb_data, v,
+    self, Block, Body, MdlInfo, NbData, NbInfo, NbPoolInfo, NblInfo, NblOrigin, NblPoolInfo, Pushed, Raw, State,
+    nb_data, nb_inconsistency, set_nb_data, v,
 };
 use crate::verifier::{Rule, Violation};
 
@@ -29,22 +29,13 @@ fn new_handle() -> Option<Block> {
 
 fn header_ok(h: &NDIS_OBJECT_HEADER, revision: u8, size: u16) -> Result<(), String> {
     if h.Type != NDIS_OBJECT_TYPE_DEFAULT {
-        return Err(format!(
-            "Header.Type is {:#x}, not NDIS_OBJECT_TYPE_DEFAULT",
-            h.Type
-        ));
+        return Err(format!("Header.Type is {:#x}, not NDIS_OBJECT_TYPE_DEFAULT", h.Type));
     }
     if h.Revision < revision {
-        return Err(format!(
-            "Header.Revision is {}, below revision {revision}",
-            h.Revision
-        ));
+        return Err(format!("Header.Revision is {}, below revision {revision}", h.Revision));
     }
     if h.Size < size {
-        return Err(format!(
-            "Header.Size is {}, below the revision's size {size}",
-            h.Size
-        ));
+        return Err(format!("Header.Size is {}, below the revision's size {size}", h.Size));
     }
     Ok(())
 }
@@ -86,10 +77,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferListPool(
             return bad(
                 found,
                 Rule::MisalignedContextSize,
-                format!(
-                    "ContextSize {} is not a multiple of MEMORY_ALLOCATION_ALIGNMENT ({ALIGN})",
-                    p.ContextSize
-                ),
+                format!("ContextSize {} is not a multiple of MEMORY_ALLOCATION_ALIGNMENT ({ALIGN})", p.ContextSize),
             );
         }
         if p.DataSize != 0 && p.fAllocateNetBuffer == 0 {
@@ -117,13 +105,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferListPool(
 }
 
 /// Frees a pool of any kind, reporting outstanding allocations.
-fn free_pool(
-    st: &mut State,
-    pool: NDIS_HANDLE,
-    kind: &'static str,
-    ddi: &'static str,
-    found: &mut Vec<Violation>,
-) {
+fn free_pool(st: &mut State, pool: NDIS_HANDLE, kind: &'static str, ddi: &'static str, found: &mut Vec<Violation>) {
     let addr = pool as usize;
     if !st.live(addr, kind, ddi, found) {
         return;
@@ -148,23 +130,13 @@ fn free_pool(
         found.push(v(
             Rule::PoolFreedWithOutstandingAllocations,
             ddi,
-            format!(
-                "{} has {outstanding} outstanding allocations: {}",
-                st.name(addr),
-                live.join(", ")
-            ),
+            format!("{} has {outstanding} outstanding allocations: {}", st.name(addr), live.join(", ")),
         ));
         return;
     }
     st.bury(addr, ddi);
     // SAFETY: the handle is a live pool block this module allocated.
-    unsafe {
-        Block {
-            ptr: Raw(pool.cast()),
-            layout: Layout::from_size_align_unchecked(16, 16),
-        }
-        .free()
-    };
+    unsafe { Block { ptr: Raw(pool.cast()), layout: Layout::from_size_align_unchecked(16, 16) }.free() };
 }
 
 /// Frees a NET_BUFFER_LIST pool. Reports (and keeps the pool) when
@@ -175,15 +147,7 @@ fn free_pool(
 /// `PoolHandle` is a handle `NdisAllocateNetBufferListPool` returned.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn NdisFreeNetBufferListPool(PoolHandle: NDIS_HANDLE) {
-    state::with(|st, found| {
-        free_pool(
-            st,
-            PoolHandle,
-            "nbl-pool",
-            "NdisFreeNetBufferListPool",
-            found,
-        )
-    });
+    state::with(|st, found| free_pool(st, PoolHandle, "nbl-pool", "NdisFreeNetBufferListPool", found));
 }
 
 /// Allocates a pool of NET_BUFFER structures; `DataSize` non-zero makes
@@ -216,14 +180,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferPool(
         let Some(handle) = new_handle() else {
             return core::ptr::null_mut();
         };
-        st.insert(
-            handle.ptr.0 as usize,
-            p.PoolTag,
-            Body::NbPool(NbPoolInfo {
-                data_size: p.DataSize,
-                outstanding: 0,
-            }),
-        );
+        st.insert(handle.ptr.0 as usize, p.PoolTag, Body::NbPool(NbPoolInfo { data_size: p.DataSize, outstanding: 0 }));
         handle.cast()
     })
 }
@@ -242,13 +199,7 @@ pub unsafe extern "system" fn NdisFreeNetBufferPool(PoolHandle: NDIS_HANDLE) {
 // ---- MDLs ----
 
 /// Makes an MDL describing `len` bytes at `va` (nonpaged, mapped).
-pub(crate) fn new_mdl(
-    st: &mut State,
-    va: *mut u8,
-    len: u32,
-    by_caller: bool,
-    data: Option<Block>,
-) -> *mut MDL {
+pub(crate) fn new_mdl(st: &mut State, va: *mut u8, len: u32, by_caller: bool, data: Option<Block>) -> *mut MDL {
     let Some(block) = Block::of::<MDL>() else {
         return core::ptr::null_mut();
     };
@@ -263,15 +214,7 @@ pub(crate) fn new_mdl(
         (*mdl).ByteOffset = page as ULONG;
         (*mdl).ByteCount = len;
     }
-    st.insert(
-        mdl as usize,
-        0,
-        Body::Mdl(MdlInfo {
-            by_caller,
-            block,
-            data,
-        }),
-    );
+    st.insert(mdl as usize, 0, Body::Mdl(MdlInfo { by_caller, block, data }));
     mdl
 }
 
@@ -323,10 +266,7 @@ pub unsafe extern "system" fn NdisFreeMdl(Mdl: *mut MDL) {
             found.push(v(
                 Rule::WrongFreeFunction,
                 DDI,
-                format!(
-                    "{} was allocated by NDIS, not by NdisAllocateMdl; NDIS frees it",
-                    st.name(Mdl as usize)
-                ),
+                format!("{} was allocated by NDIS, not by NdisAllocateMdl; NDIS frees it", st.name(Mdl as usize)),
             ));
             return;
         }
@@ -363,12 +303,7 @@ pub(crate) unsafe fn init_nb(nb: *mut NET_BUFFER, chain: *mut MDL, offset: u32, 
 /// The chain's MDLs are live.
 unsafe fn chain_len(chain: *mut MDL) -> u64 {
     // SAFETY: the caller guarantees the chain's MDLs are live.
-    unsafe {
-        state::chain(chain)
-            .into_iter()
-            .map(|m| u64::from(state::mdl_len(m)))
-            .sum()
-    }
+    unsafe { state::chain(chain).into_iter().map(|m| u64::from(state::mdl_len(m))).sum() }
 }
 
 /// Checks the MDL-chain arguments of the NB allocators.
@@ -400,18 +335,12 @@ unsafe fn check_chain_args(
         found.push(v(
             Rule::DataOutsideMdlChain,
             ddi,
-            format!(
-                "DataOffset {offset} + DataLength {length} is beyond the MDL chain's {total} bytes"
-            ),
+            format!("DataOffset {offset} + DataLength {length} is beyond the MDL chain's {total} bytes"),
         ));
         return false;
     }
     if length > u32::MAX as SIZE_T {
-        found.push(v(
-            Rule::DataOutsideMdlChain,
-            ddi,
-            format!("DataLength {length} does not fit a ULONG"),
-        ));
+        found.push(v(Rule::DataOutsideMdlChain, ddi, format!("DataLength {length} does not fit a ULONG")));
         return false;
     }
     true
@@ -425,17 +354,7 @@ fn new_nb(st: &mut State, pool: usize, owner: Option<usize>, tag: u32) -> *mut N
     let nb: *mut NET_BUFFER = block.cast();
     // SAFETY: `nb` is fresh and exclusively owned.
     unsafe { (*nb).NdisPoolHandle = pool as NDIS_HANDLE };
-    st.insert(
-        nb as usize,
-        tag,
-        Body::Nb(NbInfo {
-            pool,
-            owner,
-            block,
-            data: None,
-            retreat_mdls: Vec::new(),
-        }),
-    );
+    st.insert(nb as usize, tag, Body::Nb(NbInfo { pool, owner, block, data: None, retreat_mdls: Vec::new() }));
     nb
 }
 
@@ -505,10 +424,7 @@ pub unsafe extern "system" fn NdisAllocateNetBuffer(
             found.push(v(
                 Rule::WrongPoolKind,
                 DDI,
-                format!(
-                    "{} carries data: allocate from it with NdisAllocateNetBufferMdlAndData",
-                    st.name(pool)
-                ),
+                format!("{} carries data: allocate from it with NdisAllocateNetBufferMdlAndData", st.name(pool)),
             ));
             return core::ptr::null_mut();
         }
@@ -534,9 +450,7 @@ pub unsafe extern "system" fn NdisAllocateNetBuffer(
 ///
 /// `PoolHandle` is an NB pool made with a non-zero `DataSize`.
 #[unsafe(no_mangle)]
-pub unsafe extern "system" fn NdisAllocateNetBufferMdlAndData(
-    PoolHandle: NDIS_HANDLE,
-) -> *mut NET_BUFFER {
+pub unsafe extern "system" fn NdisAllocateNetBufferMdlAndData(PoolHandle: NDIS_HANDLE) -> *mut NET_BUFFER {
     const DDI: &str = "NdisAllocateNetBufferMdlAndData";
     state::with(|st, found| {
         let pool = PoolHandle as usize;
@@ -548,10 +462,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferMdlAndData(
             found.push(v(
                 Rule::WrongPoolKind,
                 DDI,
-                format!(
-                    "{} was made with DataSize 0: it has no data to allocate",
-                    st.name(pool)
-                ),
+                format!("{} was made with DataSize 0: it has no data to allocate", st.name(pool)),
             ));
             return core::ptr::null_mut();
         }
@@ -559,10 +470,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferMdlAndData(
         if nb.is_null() || !attach_data(st, nb, size) {
             return core::ptr::null_mut();
         }
-        let mdl = st
-            .nb_mut(nb as usize)
-            .and_then(|i| i.data.map(|d| d.0))
-            .unwrap_or_default();
+        let mdl = st.nb_mut(nb as usize).and_then(|i| i.data.map(|d| d.0)).unwrap_or_default();
         // SAFETY: `nb` and its MDL are fresh.
         unsafe { init_nb(nb, mdl.cast(), 0, size) };
         st.pool_count(pool, true);
@@ -593,11 +501,7 @@ pub unsafe extern "system" fn NdisFreeNetBuffer(NetBuffer: *mut NET_BUFFER) {
             found.push(v(
                 Rule::PreallocatedNetBufferFreed,
                 DDI,
-                format!(
-                    "{} was preallocated with {}; it is freed with it",
-                    st.name(addr),
-                    st.name(owner)
-                ),
+                format!("{} was preallocated with {}; it is freed with it", st.name(addr), st.name(owner)),
             ));
             return;
         }
@@ -609,10 +513,7 @@ pub unsafe extern "system" fn NdisFreeNetBuffer(NetBuffer: *mut NET_BUFFER) {
             found.push(v(
                 Rule::WrongFreeFunction,
                 DDI,
-                format!(
-                    "{} belongs to a clone; it is freed with the clone",
-                    st.name(addr)
-                ),
+                format!("{} belongs to a clone; it is freed with the clone", st.name(addr)),
             ));
             return;
         }
@@ -627,9 +528,7 @@ pub unsafe extern "system" fn NdisFreeNetBuffer(NetBuffer: *mut NET_BUFFER) {
 ///
 /// `NetBuffer` is a live NB.
 #[unsafe(no_mangle)]
-pub unsafe extern "system" fn NdisGetPoolFromNetBuffer(
-    NetBuffer: *const NET_BUFFER,
-) -> NDIS_HANDLE {
+pub unsafe extern "system" fn NdisGetPoolFromNetBuffer(NetBuffer: *const NET_BUFFER) -> NDIS_HANDLE {
     state::with(|st, found| {
         if !st.live(NetBuffer as usize, "nb", "NdisGetPoolFromNetBuffer", found) {
             return core::ptr::null_mut();
@@ -658,15 +557,10 @@ pub(crate) fn alloc_nbl(st: &mut State, req: NblRequest) -> *mut NET_BUFFER_LIST
     let pool = req.pool as usize;
     let info = match st.objs.get(&pool).map(|o| &o.body) {
         Some(Body::NblPool(p)) => p.clone(),
-        _ => NblPoolInfo {
-            allocate_nb: false,
-            context_size: 0,
-            data_size: 0,
-            outstanding: 0,
-        },
+        _ => NblPoolInfo { allocate_nb: false, context_size: 0, data_size: 0, outstanding: 0 },
     };
     let tag = st.tag_of(pool);
-    let Some(block) = Block::of::<NET_BUFFER_LIST>() else {
+    let Some(block) = st.nbl_block() else {
         return core::ptr::null_mut();
     };
     let nbl: *mut NET_BUFFER_LIST = block.cast();
@@ -675,19 +569,11 @@ pub(crate) fn alloc_nbl(st: &mut State, req: NblRequest) -> *mut NET_BUFFER_LIST
     // fits in it (used data at its end, the rest backfill), else a block of
     // exactly ContextSize + ContextBackFill.
     let wanted = u32::from(req.context_size) + u32::from(req.backfill);
-    let capacity = if wanted <= u32::from(info.context_size) {
-        u32::from(info.context_size)
-    } else {
-        wanted
-    };
+    let capacity = if wanted <= u32::from(info.context_size) { u32::from(info.context_size) } else { wanted };
     let base_context = if capacity > 0 {
         let size = size_of::<NET_BUFFER_LIST_CONTEXT>() + capacity as usize;
-        let Some(ctx) = Layout::from_size_align(size, ALIGN)
-            .ok()
-            .and_then(Block::zeroed)
-        else {
-            // SAFETY: the NBL block is fresh and unregistered.
-            unsafe { block.free() };
+        let Some(ctx) = Layout::from_size_align(size, ALIGN).ok().and_then(Block::zeroed) else {
+            st.recycle_nbl_block(block);
             return core::ptr::null_mut();
         };
         let c: *mut NET_BUFFER_LIST_CONTEXT = ctx.cast();
@@ -731,10 +617,7 @@ pub(crate) fn alloc_nbl(st: &mut State, req: NblRequest) -> *mut NET_BUFFER_LIST
             if !attach_data(st, nb, info.data_size) {
                 return core::ptr::null_mut();
             }
-            let mdl = st
-                .nb_mut(nb as usize)
-                .and_then(|i| i.data.map(|d| d.0))
-                .unwrap_or_default();
+            let mdl = st.nb_mut(nb as usize).and_then(|i| i.data.map(|d| d.0)).unwrap_or_default();
             (mdl.cast(), offset, length)
         } else {
             (chain, offset, length)
@@ -788,17 +671,11 @@ pub(crate) fn drop_nbl(st: &mut State, nbl: usize, by: &'static str) {
         // SAFETY: as above.
         unsafe { b.free() };
     }
-    // SAFETY: the NBL block was allocated by `alloc_nbl` and is freed once.
-    unsafe { block.free() };
+    st.recycle_nbl_block(block);
 }
 
 /// Checks an NBL allocation's context arguments.
-pub(crate) fn check_context_args(
-    size: u16,
-    backfill: u16,
-    ddi: &'static str,
-    found: &mut Vec<Violation>,
-) -> bool {
+pub(crate) fn check_context_args(size: u16, backfill: u16, ddi: &'static str, found: &mut Vec<Violation>) -> bool {
     for (name, n) in [("ContextSize", size), ("ContextBackFill", backfill)] {
         if misaligned(u32::from(n)) {
             found.push(v(
@@ -832,9 +709,8 @@ pub unsafe extern "system" fn NdisAllocateNetBufferList(
         {
             return core::ptr::null_mut();
         }
-        let (allocate_nb, data) = st
-            .nbl_pool_mut(PoolHandle as usize)
-            .map_or((false, 0), |p| (p.allocate_nb, p.data_size));
+        let (allocate_nb, data) =
+            st.nbl_pool_mut(PoolHandle as usize).map_or((false, 0), |p| (p.allocate_nb, p.data_size));
         let nb = allocate_nb.then_some((core::ptr::null_mut(), 0, data));
         alloc_nbl(
             st,
@@ -869,9 +745,7 @@ pub(crate) unsafe fn check_nbl_nb_args(
             found.push(v(
                 Rule::DataOutsideMdlChain,
                 ddi,
-                format!(
-                    "DataOffset {offset} + DataLength {length} is beyond the pool's DataSize {data}"
-                ),
+                format!("DataOffset {offset} + DataLength {length} is beyond the pool's DataSize {data}"),
             ));
             return false;
         }
@@ -900,23 +774,15 @@ pub unsafe extern "system" fn NdisAllocateNetBufferAndNetBufferList(
     const DDI: &str = "NdisAllocateNetBufferAndNetBufferList";
     state::with(|st, found| {
         let pool = PoolHandle as usize;
-        if !st.live(pool, "nbl-pool", DDI, found)
-            || !check_context_args(ContextSize, ContextBackFill, DDI, found)
-        {
+        if !st.live(pool, "nbl-pool", DDI, found) || !check_context_args(ContextSize, ContextBackFill, DDI, found) {
             return core::ptr::null_mut();
         }
         if !st.nbl_pool_mut(pool).is_some_and(|p| p.allocate_nb) {
-            found.push(v(
-                Rule::WrongPoolKind,
-                DDI,
-                format!("{} was made without fAllocateNetBuffer", st.name(pool)),
-            ));
+            found.push(v(Rule::WrongPoolKind, DDI, format!("{} was made without fAllocateNetBuffer", st.name(pool))));
             return core::ptr::null_mut();
         }
         // SAFETY: the caller guarantees the chain's MDLs are live.
-        if !unsafe {
-            check_nbl_nb_args(st, PoolHandle, MdlChain, DataOffset, DataLength, DDI, found)
-        } {
+        if !unsafe { check_nbl_nb_args(st, PoolHandle, MdlChain, DataOffset, DataLength, DDI, found) } {
             return core::ptr::null_mut();
         }
         alloc_nbl(
@@ -942,12 +808,18 @@ pub(crate) fn may_free_nbl(
     found: &mut Vec<Violation>,
 ) -> bool {
     let addr = nbl as usize;
-    if !st.live(addr, "nbl", ddi, found) || st.owned_by_stack(addr, ddi, found) {
-        return false;
-    }
-    let Some(info) = st.nbl(addr) else {
-        return false;
+    // The common case in one lookup: a live NBL of an allowed origin, not
+    // injected, with nothing pushed.
+    let info = match st.objs.get(&addr) {
+        Some(o) if o.freed_by.is_none() => match &o.body {
+            Body::Nbl(n) => n,
+            _ => return st.live(addr, "nbl", ddi, found),
+        },
+        _ => return st.live(addr, "nbl", ddi, found),
     };
+    if info.injected.is_some() {
+        return !st.owned_by_stack(addr, ddi, found);
+    }
     if !allowed.contains(&info.origin) {
         found.push(v(
             Rule::WrongFreeFunction,
@@ -967,10 +839,7 @@ pub(crate) fn may_free_nbl(
         found.push(v(
             Rule::ParentFreedWithLiveClones,
             ddi,
-            format!(
-                "{} has {children} live clones (ChildRefCount {children})",
-                st.name(addr)
-            ),
+            format!("{} has {children} live clones (ChildRefCount {children})", st.name(addr)),
         ));
         return false;
     }
@@ -1014,16 +883,9 @@ pub unsafe extern "system" fn NdisFreeNetBufferList(NetBufferList: *mut NET_BUFF
 ///
 /// `NetBufferList` is a live NBL.
 #[unsafe(no_mangle)]
-pub unsafe extern "system" fn NdisGetPoolFromNetBufferList(
-    NetBufferList: *const NET_BUFFER_LIST,
-) -> NDIS_HANDLE {
+pub unsafe extern "system" fn NdisGetPoolFromNetBufferList(NetBufferList: *const NET_BUFFER_LIST) -> NDIS_HANDLE {
     state::with(|st, found| {
-        if !st.live(
-            NetBufferList as usize,
-            "nbl",
-            "NdisGetPoolFromNetBufferList",
-            found,
-        ) {
+        if !st.live(NetBufferList as usize, "nbl", "NdisGetPoolFromNetBufferList", found) {
             return core::ptr::null_mut();
         }
         // SAFETY: checked live above.
@@ -1055,10 +917,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferListContext(
             return NDIS_STATUS_INVALID_PARAMETER;
         }
         let word = size_of::<usize>();
-        for (name, n) in [
-            ("ContextSize", ContextSize),
-            ("ContextBackFill", ContextBackFill),
-        ] {
+        for (name, n) in [("ContextSize", ContextSize), ("ContextBackFill", ContextBackFill)] {
             if usize::from(n) % word != 0 {
                 found.push(v(
                     Rule::MisalignedContextSize,
@@ -1075,19 +934,13 @@ pub unsafe extern "system" fn NdisAllocateNetBufferListContext(
             // SAFETY: as above.
             unsafe { (*ctx).Offset -= ContextSize };
             if let Some(n) = st.nbl_mut(addr) {
-                n.pushed.push(Pushed {
-                    size: ContextSize,
-                    block: None,
-                });
+                n.pushed.push(Pushed { size: ContextSize, block: None });
             }
             return NDIS_STATUS_SUCCESS;
         }
         let capacity = usize::from(ContextSize) + usize::from(ContextBackFill);
         let size = size_of::<NET_BUFFER_LIST_CONTEXT>() + capacity;
-        let Some(block) = Layout::from_size_align(size, ALIGN)
-            .ok()
-            .and_then(Block::zeroed)
-        else {
+        let Some(block) = Layout::from_size_align(size, ALIGN).ok().and_then(Block::zeroed) else {
             return NDIS_STATUS_RESOURCES;
         };
         let c: *mut NET_BUFFER_LIST_CONTEXT = block.cast();
@@ -1099,10 +952,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferListContext(
             (*NetBufferList).Context = c;
         }
         if let Some(n) = st.nbl_mut(addr) {
-            n.pushed.push(Pushed {
-                size: ContextSize,
-                block: Some(block),
-            });
+            n.pushed.push(Pushed { size: ContextSize, block: Some(block) });
         }
         NDIS_STATUS_SUCCESS
     })
@@ -1114,10 +964,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferListContext(
 ///
 /// `NetBufferList` is a live NBL the caller owns.
 #[unsafe(no_mangle)]
-pub unsafe extern "system" fn NdisFreeNetBufferListContext(
-    NetBufferList: *mut NET_BUFFER_LIST,
-    ContextSize: USHORT,
-) {
+pub unsafe extern "system" fn NdisFreeNetBufferListContext(NetBufferList: *mut NET_BUFFER_LIST, ContextSize: USHORT) {
     const DDI: &str = "NdisFreeNetBufferListContext";
     state::with(|st, found| {
         let addr = NetBufferList as usize;
@@ -1127,21 +974,14 @@ pub unsafe extern "system" fn NdisFreeNetBufferListContext(
         let name = st.name(addr);
         let Some(info) = st.nbl_mut(addr) else { return };
         let Some(top) = info.pushed.last() else {
-            found.push(v(
-                Rule::ContextFreedOutOfOrder,
-                DDI,
-                format!("{name} has no context allocated to free"),
-            ));
+            found.push(v(Rule::ContextFreedOutOfOrder, DDI, format!("{name} has no context allocated to free")));
             return;
         };
         if top.size != ContextSize {
             found.push(v(
                 Rule::ContextFreedOutOfOrder,
                 DDI,
-                format!(
-                    "{name}'s last context is {} bytes, not {ContextSize}",
-                    top.size
-                ),
+                format!("{name}'s last context is {} bytes, not {ContextSize}", top.size),
             ));
             return;
         }
@@ -1184,11 +1024,7 @@ pub(crate) unsafe fn retreat(
 ) -> NDIS_STATUS {
     // SAFETY: the caller guarantees `nb` and its MDLs are live.
     if let Some(e) = unsafe { nb_inconsistency(nb) } {
-        found.push(v(
-            Rule::DataOutsideMdlChain,
-            ddi,
-            format!("{}: {e}", st.name(nb as usize)),
-        ));
+        found.push(v(Rule::DataOutsideMdlChain, ddi, format!("{}: {e}", st.name(nb as usize))));
         return NDIS_STATUS_INVALID_PARAMETER;
     }
     // SAFETY: as above.
@@ -1200,8 +1036,7 @@ pub(crate) unsafe fn retreat(
         d.data_offset -= delta;
         d.data_length = length;
         // SAFETY: as above.
-        let (cur, off) = unsafe { state::locate(d.mdl_chain, u64::from(d.data_offset)) }
-            .unwrap_or((d.mdl_chain, 0));
+        let (cur, off) = unsafe { state::locate(d.mdl_chain, u64::from(d.data_offset)) }.unwrap_or((d.mdl_chain, 0));
         d.current_mdl = cur;
         d.current_mdl_offset = off;
         // SAFETY: as above.
@@ -1222,10 +1057,7 @@ pub(crate) unsafe fn retreat(
             (unsafe { handler(&raw mut size) }, true)
         }
         None => {
-            let Some(data) = Layout::from_size_align(size.max(1) as usize, ALIGN)
-                .ok()
-                .and_then(Block::zeroed)
-            else {
+            let Some(data) = Layout::from_size_align(size.max(1) as usize, ALIGN).ok().and_then(Block::zeroed) else {
                 return NDIS_STATUS_RESOURCES;
             };
             (new_mdl(st, data.ptr.0, size, false, Some(data)), false)
@@ -1261,10 +1093,7 @@ pub(crate) unsafe fn retreat(
 /// # Safety
 ///
 /// `nb` is a live NB; its MDLs are live.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the DDI's arguments plus the state and its outputs"
-)]
+#[allow(clippy::too_many_arguments, reason = "the DDI's arguments plus the state and its outputs")]
 pub(crate) unsafe fn advance(
     st: &mut State,
     nb: *mut NET_BUFFER,
@@ -1277,11 +1106,7 @@ pub(crate) unsafe fn advance(
 ) {
     // SAFETY: the caller guarantees `nb` and its MDLs are live.
     if let Some(e) = unsafe { nb_inconsistency(nb) } {
-        found.push(v(
-            Rule::DataOutsideMdlChain,
-            ddi,
-            format!("{}: {e}", st.name(nb as usize)),
-        ));
+        found.push(v(Rule::DataOutsideMdlChain, ddi, format!("{}: {e}", st.name(nb as usize))));
         return;
     }
     // SAFETY: as above.
@@ -1290,19 +1115,14 @@ pub(crate) unsafe fn advance(
         found.push(v(
             Rule::AdvancePastData,
             ddi,
-            format!(
-                "advancing {} by {delta} bytes, past its {} bytes of data",
-                st.name(nb as usize),
-                d.data_length
-            ),
+            format!("advancing {} by {delta} bytes, past its {} bytes of data", st.name(nb as usize), d.data_length),
         ));
         return;
     }
     d.data_offset += delta;
     d.data_length -= delta;
     // SAFETY: as above.
-    let (cur, off) =
-        unsafe { state::locate(d.mdl_chain, u64::from(d.data_offset)) }.unwrap_or((d.mdl_chain, 0));
+    let (cur, off) = unsafe { state::locate(d.mdl_chain, u64::from(d.data_offset)) }.unwrap_or((d.mdl_chain, 0));
     d.current_mdl = cur;
     d.current_mdl_offset = off;
     if free_mdl {
@@ -1312,11 +1132,7 @@ pub(crate) unsafe fn advance(
             let Some(info) = st.nb_mut(nb as usize) else {
                 break;
             };
-            let Some(pos) = info
-                .retreat_mdls
-                .iter()
-                .rposition(|(m, _)| m.0 == head.cast())
-            else {
+            let Some(pos) = info.retreat_mdls.iter().rposition(|(m, _)| m.0 == head.cast()) else {
                 break;
             };
             // SAFETY: the head MDL is live.
@@ -1380,17 +1196,7 @@ pub unsafe extern "system" fn NdisRetreatNetBufferDataStart(
             return NDIS_STATUS_INVALID_PARAMETER;
         }
         // SAFETY: the NB is live; its MDLs are the caller's or ours.
-        unsafe {
-            retreat(
-                st,
-                NetBuffer,
-                DataOffsetDelta,
-                DataBackFill,
-                pre,
-                DDI,
-                found,
-            )
-        }
+        unsafe { retreat(st, NetBuffer, DataOffsetDelta, DataBackFill, pre, DDI, found) }
     });
     PREALLOCATED.with(|p| p.set(core::ptr::null_mut()));
     status
@@ -1455,18 +1261,7 @@ pub unsafe extern "system" fn NdisAdvanceNetBufferDataStart(
     state::with(|st, found| {
         if st.live(NetBuffer as usize, "nb", DDI, found) {
             // SAFETY: the NB is live.
-            unsafe {
-                advance(
-                    st,
-                    NetBuffer,
-                    DataOffsetDelta,
-                    FreeMdl != 0,
-                    FreeMdlHandler,
-                    DDI,
-                    found,
-                    &mut to_free,
-                )
-            };
+            unsafe { advance(st, NetBuffer, DataOffsetDelta, FreeMdl != 0, FreeMdlHandler, DDI, found, &mut to_free) };
         }
     });
     free_through_handlers(to_free);
@@ -1510,18 +1305,7 @@ pub unsafe extern "system" fn NdisRetreatNetBufferListDataStart(
             state::with(|st, found| {
                 for &done in &nbs[..i] {
                     // SAFETY: as above.
-                    unsafe {
-                        advance(
-                            st,
-                            done,
-                            DataOffsetDelta,
-                            true,
-                            FreeMdlHandler,
-                            DDI,
-                            found,
-                            &mut to_free,
-                        )
-                    };
+                    unsafe { advance(st, done, DataOffsetDelta, true, FreeMdlHandler, DDI, found, &mut to_free) };
                 }
             });
             free_through_handlers(to_free);
@@ -1553,18 +1337,7 @@ pub unsafe extern "system" fn NdisAdvanceNetBufferListDataStart(
         // SAFETY: the NBL is live.
         for nb in unsafe { state::nbs(NetBufferList) } {
             // SAFETY: the NB is on a live NBL.
-            unsafe {
-                advance(
-                    st,
-                    nb,
-                    DataOffsetDelta,
-                    FreeMdl != 0,
-                    FreeMdlMdlHandler,
-                    DDI,
-                    found,
-                    &mut to_free,
-                )
-            };
+            unsafe { advance(st, nb, DataOffsetDelta, FreeMdl != 0, FreeMdlMdlHandler, DDI, found, &mut to_free) };
         }
     });
     free_through_handlers(to_free);
@@ -1582,20 +1355,14 @@ pub(crate) unsafe fn copy_out(nb: *mut NET_BUFFER, from: u32, out: *mut u8, len:
     // SAFETY: the caller guarantees all of the above.
     unsafe {
         let d = nb_data(nb);
-        let Some((mut mdl, mut off)) =
-            state::locate(d.mdl_chain, u64::from(d.data_offset) + u64::from(from))
-        else {
+        let Some((mut mdl, mut off)) = state::locate(d.mdl_chain, u64::from(d.data_offset) + u64::from(from)) else {
             return;
         };
         let mut done = 0u32;
         while done < len && !mdl.is_null() {
             let avail = state::mdl_len(mdl) - off;
             let n = avail.min(len - done);
-            core::ptr::copy_nonoverlapping(
-                state::mdl_va(mdl).add(off as usize),
-                out.add(done as usize),
-                n as usize,
-            );
+            core::ptr::copy_nonoverlapping(state::mdl_va(mdl).add(off as usize), out.add(done as usize), n as usize);
             done += n;
             mdl = *NDIS_MDL_LINKAGE(mdl);
             off = 0;
@@ -1612,20 +1379,14 @@ pub(crate) unsafe fn copy_in(nb: *mut NET_BUFFER, at: u32, src: *const u8, len: 
     // SAFETY: the caller guarantees all of the above.
     unsafe {
         let d = nb_data(nb);
-        let Some((mut mdl, mut off)) =
-            state::locate(d.mdl_chain, u64::from(d.data_offset) + u64::from(at))
-        else {
+        let Some((mut mdl, mut off)) = state::locate(d.mdl_chain, u64::from(d.data_offset) + u64::from(at)) else {
             return;
         };
         let mut done = 0u32;
         while done < len && !mdl.is_null() {
             let avail = state::mdl_len(mdl) - off;
             let n = avail.min(len - done);
-            core::ptr::copy(
-                src.add(done as usize),
-                state::mdl_va(mdl).add(off as usize),
-                n as usize,
-            );
+            core::ptr::copy(src.add(done as usize), state::mdl_va(mdl).add(off as usize), n as usize);
             done += n;
             mdl = *NDIS_MDL_LINKAGE(mdl);
             off = 0;
@@ -1658,11 +1419,7 @@ pub unsafe extern "system" fn NdisGetDataBuffer(
         }
         // SAFETY: the NB is live.
         if let Some(e) = unsafe { nb_inconsistency(NetBuffer) } {
-            found.push(v(
-                Rule::DataOutsideMdlChain,
-                DDI,
-                format!("{}: {e}", st.name(NetBuffer as usize)),
-            ));
+            found.push(v(Rule::DataOutsideMdlChain, DDI, format!("{}: {e}", st.name(NetBuffer as usize))));
             return core::ptr::null_mut();
         }
         // SAFETY: as above.
@@ -1712,32 +1469,19 @@ pub unsafe extern "system" fn NdisCopyFromNetBufferToNetBuffer(
     const DDI: &str = "NdisCopyFromNetBufferToNetBuffer";
     state::with(|st, found| {
         let src = Source.cast_mut();
-        if !st.live(Destination as usize, "nb", DDI, found)
-            || !st.live(src as usize, "nb", DDI, found)
-        {
+        if !st.live(Destination as usize, "nb", DDI, found) || !st.live(src as usize, "nb", DDI, found) {
             return NDIS_STATUS_INVALID_PARAMETER;
         }
         for nb in [Destination, src] {
             // SAFETY: both NBs are live.
             if let Some(e) = unsafe { nb_inconsistency(nb) } {
-                found.push(v(
-                    Rule::DataOutsideMdlChain,
-                    DDI,
-                    format!("{}: {e}", st.name(nb as usize)),
-                ));
+                found.push(v(Rule::DataOutsideMdlChain, DDI, format!("{}: {e}", st.name(nb as usize))));
                 return NDIS_STATUS_INVALID_PARAMETER;
             }
         }
         // SAFETY: both NBs are live.
-        let (dl, sl) = unsafe {
-            (
-                *NET_BUFFER_DATA_LENGTH(Destination),
-                *NET_BUFFER_DATA_LENGTH(src),
-            )
-        };
-        let n = BytesToCopy
-            .min(dl.saturating_sub(DestinationOffset))
-            .min(sl.saturating_sub(SourceOffset));
+        let (dl, sl) = unsafe { (*NET_BUFFER_DATA_LENGTH(Destination), *NET_BUFFER_DATA_LENGTH(src)) };
+        let n = BytesToCopy.min(dl.saturating_sub(DestinationOffset)).min(sl.saturating_sub(SourceOffset));
         let mut tmp = vec![0u8; n as usize];
         // SAFETY: the ranges are inside both NBs' data; `tmp` holds n bytes,
         // and `BytesCopied` is writable (the caller's guarantee).
@@ -1748,11 +1492,7 @@ pub unsafe extern "system" fn NdisCopyFromNetBufferToNetBuffer(
                 *BytesCopied = n;
             }
         }
-        if n == BytesToCopy {
-            NDIS_STATUS_SUCCESS
-        } else {
-            NDIS_STATUS_FAILURE
-        }
+        if n == BytesToCopy { NDIS_STATUS_SUCCESS } else { NDIS_STATUS_FAILURE }
     })
 }
 
@@ -1762,10 +1502,7 @@ pub unsafe extern "system" fn NdisCopyFromNetBufferToNetBuffer(
 /// over the original MDLs (`use_original_mdls`) or over new MDLs NDIS
 /// allocates that describe the same memory. Sets `ParentNetBufferList` and
 /// increments the parent's `ChildRefCount`.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the clone DDIs' arguments plus the state and its outputs"
-)]
+#[allow(clippy::too_many_arguments, reason = "the clone DDIs' arguments plus the state and its outputs")]
 pub(crate) fn make_clone(
     st: &mut State,
     orig: *mut NET_BUFFER_LIST,
@@ -1791,24 +1528,11 @@ pub(crate) fn make_clone(
     for &nb in &orig_nbs {
         // SAFETY: as above.
         if let Some(e) = unsafe { nb_inconsistency(nb) } {
-            found.push(v(
-                Rule::DataOutsideMdlChain,
-                ddi,
-                format!("{}: {e}", st.name(nb as usize)),
-            ));
+            found.push(v(Rule::DataOutsideMdlChain, ddi, format!("{}: {e}", st.name(nb as usize))));
             return core::ptr::null_mut();
         }
     }
-    let clone = alloc_nbl(
-        st,
-        NblRequest {
-            pool: nbl_pool,
-            context_size: 0,
-            backfill: 0,
-            origin,
-            nb: None,
-        },
-    );
+    let clone = alloc_nbl(st, NblRequest { pool: nbl_pool, context_size: 0, backfill: 0, origin, nb: None });
     if clone.is_null() {
         return clone;
     }
@@ -1873,12 +1597,7 @@ pub(crate) fn make_clone(
     // SAFETY: the clone and its NBs are live.
     let shape = unsafe { state::shape(clone) };
     if let Some(n) = st.nbl_mut(clone as usize) {
-        n.clone = Some(state::CloneInfo {
-            parent: Raw(orig.cast()),
-            shape,
-            nbs,
-            mdls,
-        });
+        n.clone = Some(Box::new(state::CloneInfo { parent: Raw(orig.cast()), shape, nbs, mdls }));
     }
     clone
 }
@@ -1898,20 +1617,14 @@ pub(crate) fn free_clone(
     let addr = clone as usize;
     // SAFETY: the clone is live; its NBs and MDLs are live.
     let now = unsafe { state::shape(clone) };
-    let Some((parent, was)) = st
-        .nbl(addr)
-        .and_then(|n| n.clone.as_ref().map(|c| (c.parent, c.shape.clone())))
-    else {
+    let Some((parent, was)) = st.nbl(addr).and_then(|n| n.clone.as_ref().map(|c| (c.parent, c.shape.clone()))) else {
         return;
     };
     if let Some(diff) = state::shape_difference(st, &was, &now) {
         found.push(v(
             Rule::CloneFreedWhileModified,
             ddi,
-            format!(
-                "{}: {diff}; undo the change before freeing the clone",
-                st.name(addr)
-            ),
+            format!("{}: {diff}; undo the change before freeing the clone", st.name(addr)),
         ));
         return;
     }
@@ -1964,12 +1677,6 @@ pub unsafe extern "system" fn NdisFreeCloneNetBufferList(
     _FreeCloneFlags: ULONG,
 ) {
     state::with(|st, found| {
-        free_clone(
-            st,
-            CloneNetBufferList,
-            NblOrigin::NdisClone,
-            "NdisFreeCloneNetBufferList",
-            found,
-        );
+        free_clone(st, CloneNetBufferList, NblOrigin::NdisClone, "NdisFreeCloneNetBufferList", found);
     });
 }

@@ -60,10 +60,7 @@ impl StackNbl {
             nbl
         });
         assert!(!nbl.is_null(), "the host is out of memory");
-        StackNbl {
-            nbl,
-            completed: false,
-        }
+        StackNbl { nbl, completed: false }
     }
 
     /// Marks the packet as one `handle` injected with `context`, as when a
@@ -72,10 +69,7 @@ impl StackNbl {
     pub fn injected_by(self, handle: fwps_sys::HANDLE, context: fwps_sys::HANDLE) -> StackNbl {
         state::with(|st, _| {
             if let Some(n) = st.nbl_mut(self.nbl as usize) {
-                n.came_from = Some(InjectionRecord {
-                    handle: handle as usize,
-                    context: Raw(context.cast()),
-                });
+                n.came_from = Some(InjectionRecord { handle: handle as usize, context: Raw(context.cast()) });
             }
         });
         self
@@ -125,7 +119,10 @@ impl StackNbl {
                 found.push(v(
                     Rule::StackNetBufferListModified,
                     DDI,
-                    format!("{} came with (DataOffset, DataLength) {expected:?} and goes back with {now:?}", st.name(addr)),
+                    format!(
+                        "{} came with (DataOffset, DataLength) {expected:?} and goes back with {now:?}",
+                        st.name(addr)
+                    ),
                 ));
             }
             let Some(info) = st.nbl_mut(addr) else { return };
@@ -144,12 +141,7 @@ impl Drop for StackNbl {
 }
 
 /// The stack takes back an NBL it indicated: its clones must be gone.
-pub(crate) fn release(
-    st: &mut State,
-    nbl: *mut NET_BUFFER_LIST,
-    ddi: &'static str,
-    found: &mut Vec<Violation>,
-) {
+pub(crate) fn release(st: &mut State, nbl: *mut NET_BUFFER_LIST, ddi: &'static str, found: &mut Vec<Violation>) {
     // SAFETY: the NBL is live until released here.
     let children = unsafe { *NET_BUFFER_LIST_CHILD_REF_COUNT(nbl) };
     if children > 0 {

@@ -36,10 +36,7 @@ impl Block {
     pub fn zeroed(layout: Layout) -> Option<Block> {
         // SAFETY: every layout used here has a non-zero size.
         let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
-        (!ptr.is_null()).then_some(Block {
-            ptr: Raw(ptr),
-            layout,
-        })
+        (!ptr.is_null()).then_some(Block { ptr: Raw(ptr), layout })
     }
 
     /// Zeroed memory for one `T`.
@@ -146,7 +143,7 @@ pub(crate) struct NblInfo {
     /// The context block made with the NBL (Size/Offset of the first context).
     pub base_context: Option<Block>,
     pub pushed: Vec<Pushed>,
-    pub clone: Option<CloneInfo>,
+    pub clone: Option<Box<CloneInfo>>,
     pub references: u32,
     pub injected: Option<InjectionRecord>,
     /// For stack NBLs: released when the last reference goes.
@@ -256,11 +253,18 @@ impl Hasher for AddrHasher {
 /// after free, before the oldest is forgotten.
 const GRAVEYARD: usize = 1 << 14;
 
+/// Freed NBL records wait this long before their memory is used again, so
+/// that a double free or a use after free of a recent NBL is still caught.
+const QUARANTINE: usize = 256;
+
 #[derive(Default)]
 pub(crate) struct State {
     pub objs: HashMap<usize, Obj, BuildHasherDefault<AddrHasher>>,
     next_id: u64,
     graveyard: VecDeque<usize>,
+    /// Freed NET_BUFFER_LIST records, oldest first, for reuse (NDIS pools
+    /// keep theirs too).
+    nbl_cache: VecDeque<Block>,
 }
 
 static STATE: Mutex<Option<State>> = Mutex::new(None);
@@ -270,8 +274,7 @@ static STATE: Mutex<Option<State>> = Mutex::new(None);
 pub(crate) fn with<R>(f: impl FnOnce(&mut State, &mut Vec<Violation>) -> R) -> R {
     let mut found = Vec::new();
     let r = {
-        let mut guard: MutexGuard<'_, Option<State>> =
-            STATE.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut guard: MutexGuard<'_, Option<State>> = STATE.lock().unwrap_or_else(PoisonError::into_inner);
         f(guard.get_or_insert_with(State::default), &mut found)
     };
     verifier::report(found);
@@ -280,11 +283,7 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut State, &mut Vec<Violation>) -> R) -> R
 
 /// A violation, ready to push.
 pub(crate) fn v(rule: Rule, ddi: &'static str, message: impl Into<String>) -> Violation {
-    Violation {
-        rule,
-        ddi,
-        message: message.into(),
-    }
+    Violation { rule, ddi, message: message.into() }
 }
 
 impl State {
@@ -294,17 +293,25 @@ impl State {
         self.next_id += 1;
         let id = self.next_id;
         let session = SESSION.load(std::sync::atomic::Ordering::Relaxed);
-        self.objs.insert(
-            addr,
-            Obj {
-                id,
-                session,
-                tag,
-                freed_by: None,
-                body,
-            },
-        );
+        self.objs.insert(addr, Obj { id, session, tag, freed_by: None, body });
         id
+    }
+
+    /// A zeroed NET_BUFFER_LIST record: a recycled one once enough wait.
+    pub fn nbl_block(&mut self) -> Option<Block> {
+        if self.nbl_cache.len() > QUARANTINE
+            && let Some(b) = self.nbl_cache.pop_front()
+        {
+            // SAFETY: the block is a NET_BUFFER_LIST record no one owns.
+            unsafe { b.ptr.0.write_bytes(0, b.layout.size()) };
+            return Some(b);
+        }
+        Block::of::<NET_BUFFER_LIST>()
+    }
+
+    /// Takes back a freed NET_BUFFER_LIST record.
+    pub fn recycle_nbl_block(&mut self, b: Block) {
+        self.nbl_cache.push_back(b);
     }
 
     /// Marks the object dead, remembered for a while to catch double frees
@@ -332,46 +339,20 @@ impl State {
     }
 
     /// Checks that `addr` is a live object of kind `kind`; reports why not.
-    pub fn live(
-        &self,
-        addr: usize,
-        kind: &'static str,
-        ddi: &'static str,
-        found: &mut Vec<Violation>,
-    ) -> bool {
+    pub fn live(&self, addr: usize, kind: &'static str, ddi: &'static str, found: &mut Vec<Violation>) -> bool {
         match self.objs.get(&addr) {
             Some(o) if o.body.kind() == kind && o.freed_by.is_none() => true,
             Some(o) if o.freed_by.is_some() => {
-                let rule = if ddi.contains("Free") {
-                    Rule::DoubleFree
-                } else {
-                    Rule::UseAfterFree
-                };
-                found.push(v(
-                    rule,
-                    ddi,
-                    format!(
-                        "{} was already freed by {}",
-                        o.name(),
-                        o.freed_by.unwrap_or("?")
-                    ),
-                ));
+                let rule = if ddi.contains("Free") { Rule::DoubleFree } else { Rule::UseAfterFree };
+                found.push(v(rule, ddi, format!("{} was already freed by {}", o.name(), o.freed_by.unwrap_or("?"))));
                 false
             }
             Some(o) => {
-                found.push(v(
-                    Rule::NotAnObject,
-                    ddi,
-                    format!("{} is a {}, not a {kind}", o.name(), o.body.kind()),
-                ));
+                found.push(v(Rule::NotAnObject, ddi, format!("{} is a {}, not a {kind}", o.name(), o.body.kind())));
                 false
             }
             None => {
-                found.push(v(
-                    Rule::NotAnObject,
-                    ddi,
-                    format!("{addr:#x} is not a {kind} NDIS allocated"),
-                ));
+                found.push(v(Rule::NotAnObject, ddi, format!("{addr:#x} is not a {kind} NDIS allocated")));
                 false
             }
         }
@@ -431,21 +412,13 @@ impl State {
     }
 
     /// Whether an NBL is injected and not yet completed; reports it if so.
-    pub fn owned_by_stack(
-        &self,
-        nbl: usize,
-        ddi: &'static str,
-        found: &mut Vec<Violation>,
-    ) -> bool {
+    pub fn owned_by_stack(&self, nbl: usize, ddi: &'static str, found: &mut Vec<Violation>) -> bool {
         let injected = self.nbl(nbl).is_some_and(|n| n.injected.is_some());
         if injected {
             found.push(v(
                 Rule::NetBufferListOwnedByStack,
                 ddi,
-                format!(
-                    "{} is injected and its completion has not run",
-                    self.name(nbl)
-                ),
+                format!("{} is injected and its completion has not run", self.name(nbl)),
             ));
         }
         injected
@@ -580,12 +553,8 @@ pub(crate) unsafe fn nb_inconsistency(nb: *mut NET_BUFFER) -> Option<String> {
     // SAFETY: the caller guarantees `nb` and its MDLs are live.
     let d = unsafe { nb_data(nb) };
     if d.mdl_chain.is_null() {
-        return (d.data_offset != 0 || d.data_length != 0).then(|| {
-            format!(
-                "no MDL chain but DataOffset {} and DataLength {}",
-                d.data_offset, d.data_length
-            )
-        });
+        return (d.data_offset != 0 || d.data_length != 0)
+            .then(|| format!("no MDL chain but DataOffset {} and DataLength {}", d.data_offset, d.data_length));
     }
     // SAFETY: as above.
     let mdls = unsafe { chain(d.mdl_chain) };
@@ -668,44 +637,24 @@ pub(crate) unsafe fn shape(nbl: *mut NET_BUFFER_LIST) -> Vec<NbShape> {
 /// Describes the first difference between two shapes, naming objects.
 pub(crate) fn shape_difference(st: &State, was: &[NbShape], now: &[NbShape]) -> Option<String> {
     if was.len() != now.len() {
-        return Some(format!(
-            "it had {} NET_BUFFERs and now has {}",
-            was.len(),
-            now.len()
-        ));
+        return Some(format!("it had {} NET_BUFFERs and now has {}", was.len(), now.len()));
     }
     for (i, (a, b)) in was.iter().zip(now).enumerate() {
         if a.nb != b.nb {
-            return Some(format!(
-                "NET_BUFFER {i} was {} and is now {}",
-                st.name(a.nb),
-                st.name(b.nb)
-            ));
+            return Some(format!("NET_BUFFER {i} was {} and is now {}", st.name(a.nb), st.name(b.nb)));
         }
         let nb = st.name(a.nb);
         if a.mdls != b.mdls || a.mdl_chain != b.mdl_chain {
             return Some(format!(
                 "{nb}'s MDL chain was [{}] and is now [{}]",
-                a.mdls
-                    .iter()
-                    .map(|m| st.name(m.0))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                b.mdls
-                    .iter()
-                    .map(|m| st.name(m.0))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                a.mdls.iter().map(|m| st.name(m.0)).collect::<Vec<_>>().join(", "),
+                b.mdls.iter().map(|m| st.name(m.0)).collect::<Vec<_>>().join(", ")
             ));
         }
         let fields = [
             ("DataOffset", a.data_offset, b.data_offset),
             ("DataLength", a.data_length, b.data_length),
-            (
-                "CurrentMdlOffset",
-                a.current_mdl_offset,
-                b.current_mdl_offset,
-            ),
+            ("CurrentMdlOffset", a.current_mdl_offset, b.current_mdl_offset),
         ];
         for (name, x, y) in fields {
             if x != y {
@@ -762,12 +711,9 @@ impl std::fmt::Display for LeakReport {
         }
         let mut by: std::collections::BTreeMap<(String, String), Vec<&str>> = Default::default();
         for l in &self.leaks {
-            by.entry((
-                l.pool.clone().unwrap_or_else(|| "(no pool)".into()),
-                l.tag.clone(),
-            ))
-            .or_default()
-            .push(&l.object);
+            by.entry((l.pool.clone().unwrap_or_else(|| "(no pool)".into()), l.tag.clone()))
+                .or_default()
+                .push(&l.object);
         }
         writeln!(f, "{} objects leaked:", self.leaks.len())?;
         for ((pool, tag), objs) in by {
@@ -780,10 +726,7 @@ impl std::fmt::Display for LeakReport {
 /// A pool tag as its four characters (stored little-endian, as C's
 /// multi-character constants `'tseT'` read back as "Test").
 pub(crate) fn tag_text(tag: u32) -> String {
-    tag.to_le_bytes()
-        .iter()
-        .map(|&b| if b.is_ascii_graphic() { b as char } else { '.' })
-        .collect()
+    tag.to_le_bytes().iter().map(|&b| if b.is_ascii_graphic() { b as char } else { '.' }).collect()
 }
 
 pub(crate) fn leaks(session: u64) -> LeakReport {
@@ -795,15 +738,7 @@ pub(crate) fn leaks(session: u64) -> LeakReport {
             // Parts of another object (a preallocated NB, MDLs NDIS made for
             // data, clones or retreats) go with it: the owner is the leak.
             .filter(|o| !matches!(o.body, Body::Nb(NbInfo { owner: Some(_), .. })))
-            .filter(|o| {
-                !matches!(
-                    o.body,
-                    Body::Mdl(MdlInfo {
-                        by_caller: false,
-                        ..
-                    })
-                )
-            })
+            .filter(|o| !matches!(o.body, Body::Mdl(MdlInfo { by_caller: false, .. })))
             .map(|o| {
                 let pool = match &o.body {
                     Body::Nbl(n) => Some(n.pool),
@@ -811,19 +746,10 @@ pub(crate) fn leaks(session: u64) -> LeakReport {
                     _ => None,
                 }
                 .filter(|p| *p != 0);
-                (
-                    &o.id,
-                    Leak {
-                        object: o.name(),
-                        pool: pool.map(|p| st.name(p)),
-                        tag: tag_text(o.tag),
-                    },
-                )
+                (&o.id, Leak { object: o.name(), pool: pool.map(|p| st.name(p)), tag: tag_text(o.tag) })
             })
             .collect();
         items.sort_by_key(|(id, _)| **id);
-        LeakReport {
-            leaks: items.into_iter().map(|(_, l)| l).collect(),
-        }
+        LeakReport { leaks: items.into_iter().map(|(_, l)| l).collect() }
     })
 }

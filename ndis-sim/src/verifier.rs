@@ -86,9 +86,7 @@ impl Rule {
             Rule::PreallocatedNetBufferFreed => {
                 "a NET_BUFFER preallocated with its NET_BUFFER_LIST is freed with the NET_BUFFER_LIST"
             }
-            Rule::ParentFreedWithLiveClones => {
-                "a parent NET_BUFFER_LIST outlives its clones (ChildRefCount must be 0)"
-            }
+            Rule::ParentFreedWithLiveClones => "a parent NET_BUFFER_LIST outlives its clones (ChildRefCount must be 0)",
             Rule::CloneFreedWhileModified => {
                 "a clone's NET_BUFFER and MDL chains and data offsets are restored before it is freed"
             }
@@ -96,26 +94,18 @@ impl Rule {
                 "NET_BUFFER_LIST contexts are freed last-in first-out, with the size they were allocated with"
             }
             Rule::ContextLeftAllocated => "contexts allocated on an NBL are freed before the NBL",
-            Rule::MisalignedContextSize => {
-                "context sizes and backfills are multiples of their alignment"
-            }
-            Rule::InvalidPoolParameters => {
-                "pool parameters carry a valid header and consistent fields"
-            }
+            Rule::MisalignedContextSize => "context sizes and backfills are multiples of their alignment",
+            Rule::InvalidPoolParameters => "pool parameters carry a valid header and consistent fields",
             Rule::NullMdlWithData => "with a NULL MDL chain, the data offset and length are 0",
             Rule::DataOutsideMdlChain => "a NET_BUFFER's data lies inside its MDL chain",
             Rule::AdvancePastData => "the data start advances by at most the data length",
             Rule::WrongPoolKind => "each DDI allocates from a pool of the kind it takes",
-            Rule::MissingFreeMdlHandler => {
-                "MDLs made by a caller's allocate handler are freed through a free handler"
-            }
+            Rule::MissingFreeMdlHandler => "MDLs made by a caller's allocate handler are freed through a free handler",
             Rule::DereferenceWithoutReference => "every dereference matches a reference",
             Rule::NetBufferListOwnedByStack => {
                 "an injected NET_BUFFER_LIST belongs to the stack until its completion returns it"
             }
-            Rule::InvalidInjectionHandle => {
-                "an injection handle is used and destroyed only while valid"
-            }
+            Rule::InvalidInjectionHandle => "an injection handle is used and destroyed only while valid",
             Rule::StackNetBufferListModified => {
                 "an indicated NET_BUFFER_LIST goes back to the stack with the data offsets it came with"
             }
@@ -142,14 +132,7 @@ pub struct Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "NDIS verifier: {} in {}: {} (rule: {})",
-            self.rule,
-            self.ddi,
-            self.message,
-            self.rule.text()
-        )
+        write!(f, "NDIS verifier: {} in {}: {} (rule: {})", self.rule, self.ddi, self.message, self.rule.text())
     }
 }
 
@@ -165,10 +148,7 @@ struct Reports {
     collected: Vec<Violation>,
 }
 
-static REPORTS: Mutex<Reports> = Mutex::new(Reports {
-    mode: Mode::Panic,
-    collected: Vec::new(),
-});
+static REPORTS: Mutex<Reports> = Mutex::new(Reports { mode: Mode::Panic, collected: Vec::new() });
 /// Serializes sessions: the simulator is one machine.
 static SESSIONS: Mutex<()> = Mutex::new(());
 /// The current session's number; objects are stamped with it.

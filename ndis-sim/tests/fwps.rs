@@ -16,30 +16,16 @@ use std::sync::Mutex;
 static COMPLETED: Mutex<Vec<(usize, usize, NDIS_STATUS)>> = Mutex::new(Vec::new());
 
 /// A completion that records what it got and frees the clone it was given.
-unsafe extern "system" fn free_clone_on_completion(
-    ctx: *mut core::ffi::c_void,
-    nbl: *mut NET_BUFFER_LIST,
-    _: BOOLEAN,
-) {
+unsafe extern "system" fn free_clone_on_completion(ctx: *mut core::ffi::c_void, nbl: *mut NET_BUFFER_LIST, _: BOOLEAN) {
     let status = unsafe { *NET_BUFFER_LIST_STATUS(nbl) };
-    COMPLETED
-        .lock()
-        .unwrap()
-        .push((ctx as usize, nbl as usize, status));
+    COMPLETED.lock().unwrap().push((ctx as usize, nbl as usize, status));
     unsafe { FwpsFreeCloneNetBufferList0(nbl, 0) };
 }
 
 /// A completion that frees an NBL FwpsAllocateNetBufferAndNetBufferList0 made.
-unsafe extern "system" fn free_nbl_on_completion(
-    ctx: *mut core::ffi::c_void,
-    nbl: *mut NET_BUFFER_LIST,
-    _: BOOLEAN,
-) {
+unsafe extern "system" fn free_nbl_on_completion(ctx: *mut core::ffi::c_void, nbl: *mut NET_BUFFER_LIST, _: BOOLEAN) {
     let status = unsafe { *NET_BUFFER_LIST_STATUS(nbl) };
-    COMPLETED
-        .lock()
-        .unwrap()
-        .push((ctx as usize, nbl as usize, status));
+    COMPLETED.lock().unwrap().push((ctx as usize, nbl as usize, status));
     unsafe { FwpsFreeNetBufferList0(nbl) };
 }
 
@@ -49,10 +35,7 @@ fn completed() -> Vec<(usize, usize, NDIS_STATUS)> {
 
 fn handle() -> HANDLE {
     let mut h = core::ptr::null_mut();
-    assert_eq!(
-        unsafe { FwpsInjectionHandleCreate0(AF_INET, FWPS_INJECTION_TYPE_TRANSPORT, &mut h) },
-        STATUS_SUCCESS
-    );
+    assert_eq!(unsafe { FwpsInjectionHandleCreate0(AF_INET, FWPS_INJECTION_TYPE_TRANSPORT, &mut h) }, STATUS_SUCCESS);
     h
 }
 
@@ -74,10 +57,7 @@ fn fwps_nbl_over_a_callers_chain_is_freed_by_the_fwps_free() {
     let pool = nbl_pool(false, 0, 0);
     unsafe {
         let mut nbl = core::ptr::null_mut();
-        assert_eq!(
-            FwpsAllocateNetBufferAndNetBufferList0(pool, 16, 0, buf.mdl, 20, 28, &mut nbl),
-            STATUS_SUCCESS
-        );
+        assert_eq!(FwpsAllocateNetBufferAndNetBufferList0(pool, 16, 0, buf.mdl, 20, 28, &mut nbl), STATUS_SUCCESS);
         assert_eq!(read(first_nb(nbl)), &PACKET[20..]);
         assert_eq!(NET_BUFFER_LIST_CONTEXT_DATA_SIZE(nbl), 16);
         FwpsFreeNetBufferList0(nbl);
@@ -94,25 +74,13 @@ fn classify_reference_clone_inject_complete_free_dereference() {
     let indicated = StackNbl::indicate(&PACKET, 20);
     let nbl = indicated.as_ptr();
     unsafe {
-        assert_eq!(
-            FwpsQueryPacketInjectionState0(h, nbl, core::ptr::null_mut()),
-            FWPS_PACKET_NOT_INJECTED
-        );
+        assert_eq!(FwpsQueryPacketInjectionState0(h, nbl, core::ptr::null_mut()), FWPS_PACKET_NOT_INJECTED);
         FwpsReferenceNetBufferList0(nbl, 1);
         // Retreat over the IP header the stack advanced past, clone, advance back.
-        assert_eq!(
-            NdisRetreatNetBufferDataStart(first_nb(nbl), 20, 0, None),
-            NDIS_STATUS_SUCCESS
-        );
+        assert_eq!(NdisRetreatNetBufferDataStart(first_nb(nbl), 20, 0, None), NDIS_STATUS_SUCCESS);
         let mut clone = core::ptr::null_mut();
         assert_eq!(
-            FwpsAllocateCloneNetBufferList0(
-                nbl,
-                core::ptr::null_mut(),
-                core::ptr::null_mut(),
-                0,
-                &mut clone
-            ),
+            FwpsAllocateCloneNetBufferList0(nbl, core::ptr::null_mut(), core::ptr::null_mut(), 0, &mut clone),
             STATUS_SUCCESS
         );
         NdisAdvanceNetBufferDataStart(first_nb(nbl), 20, 0, None);
@@ -140,10 +108,7 @@ fn classify_reference_clone_inject_complete_free_dereference() {
         );
         // The injected clone is recognised as this handle's, with its context.
         let mut ctx = core::ptr::null_mut();
-        assert_eq!(
-            FwpsQueryPacketInjectionState0(h, clone, &mut ctx),
-            FWPS_PACKET_INJECTED_BY_SELF
-        );
+        assert_eq!(FwpsQueryPacketInjectionState0(h, clone, &mut ctx), FWPS_PACKET_INJECTED_BY_SELF);
         assert_eq!(ctx as usize, 7);
         // Classify returns; the stack waits for the reference.
         indicated.complete();
@@ -165,19 +130,9 @@ fn immediate_completion_runs_before_the_inject_call_returns() {
     let pool = nbl_pool(false, 0, 0);
     unsafe {
         let mut nbl = core::ptr::null_mut();
-        assert_eq!(
-            FwpsAllocateNetBufferAndNetBufferList0(pool, 0, 0, buf.mdl, 0, 48, &mut nbl),
-            STATUS_SUCCESS
-        );
-        let status = FwpsInjectNetworkSendAsync0(
-            h,
-            core::ptr::null_mut(),
-            0,
-            1,
-            nbl,
-            Some(free_nbl_on_completion),
-            3 as HANDLE,
-        );
+        assert_eq!(FwpsAllocateNetBufferAndNetBufferList0(pool, 0, 0, buf.mdl, 0, 48, &mut nbl), STATUS_SUCCESS);
+        let status =
+            FwpsInjectNetworkSendAsync0(h, core::ptr::null_mut(), 0, 1, nbl, Some(free_nbl_on_completion), 3 as HANDLE);
         assert_eq!(status, STATUS_SUCCESS);
         assert_eq!(completed(), [(3, nbl as usize, STATUS_SUCCESS)]);
         assert_eq!(ndis_sim::pending_injections(), 0);
@@ -191,9 +146,7 @@ fn immediate_completion_runs_before_the_inject_call_returns() {
 #[test]
 fn synchronous_failure_leaves_the_nbl_with_the_caller_and_never_completes() {
     let s = Session::new();
-    ndis_sim::set_injection_mode(InjectionMode::FailSynchronously(
-        STATUS_INSUFFICIENT_RESOURCES,
-    ));
+    ndis_sim::set_injection_mode(InjectionMode::FailSynchronously(STATUS_INSUFFICIENT_RESOURCES));
     let h = handle();
     let buf = Buffer::new(&PACKET);
     let pool = nbl_pool(false, 0, 0);
@@ -214,10 +167,7 @@ fn synchronous_failure_leaves_the_nbl_with_the_caller_and_never_completes() {
         assert_eq!(status, STATUS_INSUFFICIENT_RESOURCES);
         assert_eq!(ndis_sim::pending_injections(), 0);
         assert!(completed().is_empty());
-        assert_eq!(
-            FwpsQueryPacketInjectionState0(h, nbl, core::ptr::null_mut()),
-            FWPS_PACKET_NOT_INJECTED
-        );
+        assert_eq!(FwpsQueryPacketInjectionState0(h, nbl, core::ptr::null_mut()), FWPS_PACKET_NOT_INJECTED);
         FwpsFreeNetBufferList0(nbl);
         FwpsInjectionHandleDestroy0(h);
         NdisFreeNetBufferListPool(pool);
@@ -289,11 +239,7 @@ fn destroying_a_handle_waits_for_its_pending_injections() {
             FWPS_PACKET_INJECTED_BY_OTHER
         );
         assert_eq!(FwpsInjectionHandleDestroy0(h), STATUS_SUCCESS);
-        assert_eq!(
-            completed().len(),
-            2,
-            "both of h's injections completed before destroy returned"
-        );
+        assert_eq!(completed().len(), 2, "both of h's injections completed before destroy returned");
         assert_eq!(ndis_sim::pending_injections(), 1);
         assert_eq!(ndis_sim::complete_all(STATUS_SUCCESS), 1);
         completed();
@@ -313,19 +259,10 @@ fn a_packet_coming_back_from_our_own_injection_is_recognised() {
     let plain = StackNbl::indicate(&PACKET, 0);
     unsafe {
         let mut ctx = core::ptr::null_mut();
-        assert_eq!(
-            FwpsQueryPacketInjectionState0(h, packet.as_ptr(), &mut ctx),
-            FWPS_PACKET_INJECTED_BY_SELF
-        );
+        assert_eq!(FwpsQueryPacketInjectionState0(h, packet.as_ptr(), &mut ctx), FWPS_PACKET_INJECTED_BY_SELF);
         assert_eq!(ctx as usize, 42);
-        assert_eq!(
-            FwpsQueryPacketInjectionState0(other, packet.as_ptr(), &mut ctx),
-            FWPS_PACKET_INJECTED_BY_OTHER
-        );
-        assert_eq!(
-            FwpsQueryPacketInjectionState0(h, plain.as_ptr(), &mut ctx),
-            FWPS_PACKET_NOT_INJECTED
-        );
+        assert_eq!(FwpsQueryPacketInjectionState0(other, packet.as_ptr(), &mut ctx), FWPS_PACKET_INJECTED_BY_OTHER);
+        assert_eq!(FwpsQueryPacketInjectionState0(h, plain.as_ptr(), &mut ctx), FWPS_PACKET_NOT_INJECTED);
     }
     drop((packet, plain));
     unsafe {

@@ -19,15 +19,8 @@ fn nbl_without_nb_has_the_requested_context_and_no_nb() {
         assert!(!nbl.is_null());
         assert!(first_nb(nbl).is_null());
         let ctx = (*nbl).Context;
-        assert_eq!(
-            ((*ctx).Size, (*ctx).Offset),
-            (32, 16),
-            "used data at the end, backfill before it"
-        );
-        assert_eq!(
-            NET_BUFFER_LIST_CONTEXT_DATA_START(nbl) as usize % MEMORY_ALLOCATION_ALIGNMENT,
-            0
-        );
+        assert_eq!(((*ctx).Size, (*ctx).Offset), (32, 16), "used data at the end, backfill before it");
+        assert_eq!(NET_BUFFER_LIST_CONTEXT_DATA_START(nbl) as usize % MEMORY_ALLOCATION_ALIGNMENT, 0);
         assert_eq!(NdisGetPoolFromNetBufferList(nbl), pool);
         // A request larger than the pool's area gets its own block.
         let big = NdisAllocateNetBufferList(pool, 64, 16);
@@ -58,8 +51,7 @@ fn pool_with_net_buffer_and_data_preallocates_both() {
         p.write_bytes(0xAB, 128);
         assert!(read(nb).iter().all(|&b| b == 0xAB));
         // With a NULL chain, the NBL-and-NB allocator takes offsets into the pool's data.
-        let nbl2 =
-            NdisAllocateNetBufferAndNetBufferList(pool, 0, 0, core::ptr::null_mut(), 28, 100);
+        let nbl2 = NdisAllocateNetBufferAndNetBufferList(pool, 0, 0, core::ptr::null_mut(), 28, 100);
         assert_eq!(offsets(first_nb(nbl2)).0, 28);
         NdisFreeNetBufferList(nbl2);
         NdisFreeNetBufferList(nbl);
@@ -121,17 +113,11 @@ fn contexts_stack_use_backfill_first_and_pop_lifo() {
         let base = (*nbl).Context;
         assert_eq!(((*base).Size, (*base).Offset), (48, 32));
         // Fits the backfill: same block, Offset moves down.
-        assert_eq!(
-            NdisAllocateNetBufferListContext(nbl, 16, 0, TAG),
-            NDIS_STATUS_SUCCESS
-        );
+        assert_eq!(NdisAllocateNetBufferListContext(nbl, 16, 0, TAG), NDIS_STATUS_SUCCESS);
         assert_eq!((*nbl).Context, base);
         assert_eq!((*base).Offset, 16);
         // Does not fit what is left (16): a new block on top, with its own backfill.
-        assert_eq!(
-            NdisAllocateNetBufferListContext(nbl, 24, 8, TAG),
-            NDIS_STATUS_SUCCESS
-        );
+        assert_eq!(NdisAllocateNetBufferListContext(nbl, 24, 8, TAG), NDIS_STATUS_SUCCESS);
         let top = (*nbl).Context;
         assert_ne!(top, base);
         assert_eq!(((*top).Size, (*top).Offset, (*top).Next), (32, 8, base));
@@ -155,19 +141,13 @@ fn retreat_into_unused_space_and_advance_back() {
     unsafe {
         let nbl = NdisAllocateNetBufferAndNetBufferList(pool, 0, 0, buf.mdl, 20, 40);
         let nb = first_nb(nbl);
-        assert_eq!(
-            NdisRetreatNetBufferDataStart(nb, 20, 0, None),
-            NDIS_STATUS_SUCCESS
-        );
+        assert_eq!(NdisRetreatNetBufferDataStart(nb, 20, 0, None), NDIS_STATUS_SUCCESS);
         assert_eq!(offsets(nb), (0, 60, buf.mdl, 0));
         assert_eq!(read(nb), packet);
         NdisAdvanceNetBufferDataStart(nb, 20, 0, None);
         assert_eq!(offsets(nb), (20, 40, buf.mdl, 20));
         // The NBL-wide forms do the same to every NB.
-        assert_eq!(
-            NdisRetreatNetBufferListDataStart(nbl, 8, 0, None, None),
-            NDIS_STATUS_SUCCESS
-        );
+        assert_eq!(NdisRetreatNetBufferListDataStart(nbl, 8, 0, None, None), NDIS_STATUS_SUCCESS);
         assert_eq!(offsets(nb).0, 12);
         NdisAdvanceNetBufferListDataStart(nbl, 8, 0, None);
         assert_eq!(offsets(nb).0, 20);
@@ -188,10 +168,7 @@ fn retreat_past_the_unused_space_allocates_an_mdl_that_advance_frees() {
         let nbl = NdisAllocateNetBufferAndNetBufferList(pool, 0, 0, buf.mdl, 4, 36);
         let nb = first_nb(nbl);
         // 10 bytes back, only 4 unused: a new 6 + 16 byte MDL at the head.
-        assert_eq!(
-            NdisRetreatNetBufferDataStart(nb, 10, 16, None),
-            NDIS_STATUS_SUCCESS
-        );
+        assert_eq!(NdisRetreatNetBufferDataStart(nb, 10, 16, None), NDIS_STATUS_SUCCESS);
         let head = *NET_BUFFER_FIRST_MDL(nb);
         assert_ne!(head, buf.mdl);
         assert_eq!(*NDIS_MDL_LINKAGE(head), buf.mdl);
@@ -231,10 +208,7 @@ mod handlers {
         unsafe {
             let (va, len) = (MmGetMdlVirtualAddress(mdl), MmGetMdlByteCount(mdl));
             NdisFreeMdl(mdl);
-            drop(Box::from_raw(core::ptr::slice_from_raw_parts_mut(
-                va.cast::<u8>(),
-                len as usize,
-            )));
+            drop(Box::from_raw(core::ptr::slice_from_raw_parts_mut(va.cast::<u8>(), len as usize)));
         }
     }
 }
@@ -245,28 +219,14 @@ fn retreat_uses_the_callers_mdl_handlers() {
     let s = Session::new();
     let buf = Buffer::new(&[9; 16]);
     let pool = nbl_pool(true, 0, 0);
-    let (a0, f0) = (
-        handlers::ALLOCATED.load(Ordering::SeqCst),
-        handlers::FREED.load(Ordering::SeqCst),
-    );
+    let (a0, f0) = (handlers::ALLOCATED.load(Ordering::SeqCst), handlers::FREED.load(Ordering::SeqCst));
     unsafe {
         let nbl = NdisAllocateNetBufferAndNetBufferList(pool, 0, 0, buf.mdl, 0, 16);
         let nb = first_nb(nbl);
-        assert_eq!(
-            NdisRetreatNetBufferDataStart(nb, 14, 0, Some(handlers::allocate)),
-            NDIS_STATUS_SUCCESS
-        );
+        assert_eq!(NdisRetreatNetBufferDataStart(nb, 14, 0, Some(handlers::allocate)), NDIS_STATUS_SUCCESS);
         let head = *NET_BUFFER_FIRST_MDL(nb);
-        assert_eq!(
-            MmGetMdlByteCount(head),
-            32,
-            "the handler rounded the size up"
-        );
-        assert_eq!(
-            offsets(nb),
-            (18, 30, head, 18),
-            "the data ends where the MDL does"
-        );
+        assert_eq!(MmGetMdlByteCount(head), 32, "the handler rounded the size up");
+        assert_eq!(offsets(nb), (18, 30, head, 18), "the data ends where the MDL does");
         NdisAdvanceNetBufferDataStart(nb, 14, 1, Some(handlers::free));
         assert_eq!(*NET_BUFFER_FIRST_MDL(nb), buf.mdl);
         NdisFreeNetBufferList(nbl);
@@ -303,10 +263,7 @@ fn get_data_buffer_points_copies_or_refuses() {
         let start = a.bytes.as_ptr().add(2) as usize;
         let align = if start % 8 == 0 { 16 } else { 8 };
         let p = NdisGetDataBuffer(nb, 2, storage.as_mut_ptr().cast(), align, 0);
-        assert_eq!(
-            p.cast::<u8>() == storage.as_mut_ptr(),
-            start % align as usize != 0
-        );
+        assert_eq!(p.cast::<u8>() == storage.as_mut_ptr(), start % align as usize != 0);
         NdisFreeNetBuffer(nb);
         NdisFreeNetBufferPool(pool);
     }
@@ -324,15 +281,9 @@ fn copy_between_net_buffers_stops_at_either_end() {
         let from = NdisAllocateNetBuffer(pool, src.mdl, 0, 10);
         let to = NdisAllocateNetBuffer(pool, dst.mdl, 0, 6);
         let mut copied = 0;
-        assert_eq!(
-            NdisCopyFromNetBufferToNetBuffer(to, 1, 3, from, 4, &mut copied),
-            NDIS_STATUS_SUCCESS
-        );
+        assert_eq!(NdisCopyFromNetBufferToNetBuffer(to, 1, 3, from, 4, &mut copied), NDIS_STATUS_SUCCESS);
         assert_eq!((copied, &*dst.bytes), (3, &b".456.."[..]));
-        assert_eq!(
-            NdisCopyFromNetBufferToNetBuffer(to, 2, 10, from, 0, &mut copied),
-            NDIS_STATUS_FAILURE
-        );
+        assert_eq!(NdisCopyFromNetBufferToNetBuffer(to, 2, 10, from, 0, &mut copied), NDIS_STATUS_FAILURE);
         assert_eq!((copied, &*dst.bytes), (4, &b".40123"[..]));
         NdisFreeNetBuffer(from);
         NdisFreeNetBuffer(to);
@@ -388,13 +339,9 @@ fn a_modified_clone_restored_frees_cleanly() {
     let pool = nbl_pool(true, 0, 0);
     unsafe {
         let parent = NdisAllocateNetBufferAndNetBufferList(pool, 0, 0, buf.mdl, 20, 20);
-        let clone =
-            NdisAllocateCloneNetBufferList(parent, core::ptr::null_mut(), core::ptr::null_mut(), 0);
+        let clone = NdisAllocateCloneNetBufferList(parent, core::ptr::null_mut(), core::ptr::null_mut(), 0);
         let nb = first_nb(clone);
-        assert_eq!(
-            NdisRetreatNetBufferDataStart(nb, 30, 0, None),
-            NDIS_STATUS_SUCCESS
-        );
+        assert_eq!(NdisRetreatNetBufferDataStart(nb, 30, 0, None), NDIS_STATUS_SUCCESS);
         NdisAdvanceNetBufferDataStart(nb, 30, 1, None);
         NdisFreeCloneNetBufferList(clone, 0);
         NdisFreeNetBufferList(parent);
@@ -412,10 +359,7 @@ fn leaks_are_reported_by_pool_and_tag() {
     let leaks = s.leaks();
     assert_eq!(leaks.len(), 2, "{leaks}");
     let text = leaks.to_string();
-    assert!(
-        text.contains("tag 'Test'") && text.contains("nbl#"),
-        "{text}"
-    );
+    assert!(text.contains("tag 'Test'") && text.contains("nbl#"), "{text}");
     unsafe {
         NdisFreeNetBufferList(nbl);
         NdisFreeNetBufferListPool(pool);
@@ -439,23 +383,14 @@ fn drawing_shows_nbls_nbs_mdls_contexts_and_clones() {
             NDIS_CLONE_FLAGS_USE_ORIGINAL_MDLS,
         );
         let text = ndis_sim::draw(parent);
-        assert!(
-            text.contains("(NdisAllocateNetBufferList) from nbl-pool#"),
-            "{text}"
-        );
+        assert!(text.contains("(NdisAllocateNetBufferList) from nbl-pool#"), "{text}");
         assert!(text.contains("'Test', ChildRefCount 1"), "{text}");
         assert!(text.contains("contexts: [16 used of 16]"), "{text}");
         assert!(text.contains("DataOffset 2, DataLength 26"), "{text}");
-        assert!(
-            text.contains("8 bytes: 2 unused, 6 data: 00 1c 01 02 03 04"),
-            "{text}"
-        );
+        assert!(text.contains("8 bytes: 2 unused, 6 data: 00 1c 01 02 03 04"), "{text}");
         assert!(text.contains("20 bytes: 20 data: 05 05"), "{text}");
         let text = ndis_sim::draw(clone);
-        assert!(
-            text.contains("(NdisAllocateCloneNetBufferList) parent nbl#"),
-            "{text}"
-        );
+        assert!(text.contains("(NdisAllocateCloneNetBufferList) parent nbl#"), "{text}");
         NdisFreeCloneNetBufferList(clone, 0);
         NdisFreeNetBufferList(parent);
         NdisFreeNetBufferListPool(pool);

@@ -20,10 +20,7 @@ fn breaks(rule: Rule, f: impl FnOnce()) -> Vec<String> {
     let s = Session::collecting();
     f();
     let reports = s.reports();
-    assert!(
-        reports.iter().any(|r| r.rule == rule),
-        "expected {rule:?}, got {reports:#?}"
-    );
+    assert!(reports.iter().any(|r| r.rule == rule), "expected {rule:?}, got {reports:#?}");
     reports.iter().map(ToString::to_string).collect()
 }
 
@@ -45,10 +42,7 @@ fn double_free() {
         NdisFreeNetBufferList(nbl);
         NdisFreeNetBufferListPool(pool);
     });
-    assert!(
-        msgs[0].contains("already freed by NdisFreeNetBufferList"),
-        "{msgs:?}"
-    );
+    assert!(msgs[0].contains("already freed by NdisFreeNetBufferList"), "{msgs:?}");
     clean(|| unsafe {
         let pool = nbl_pool(false, 0, 0);
         NdisFreeNetBufferList(NdisAllocateNetBufferList(pool, 0, 0));
@@ -68,10 +62,7 @@ fn use_after_free() {
     clean(|| unsafe {
         let pool = nbl_pool(false, 16, 0);
         let nbl = NdisAllocateNetBufferList(pool, 0, 0);
-        assert_eq!(
-            NdisAllocateNetBufferListContext(nbl, 16, 0, TAG),
-            NDIS_STATUS_SUCCESS
-        );
+        assert_eq!(NdisAllocateNetBufferListContext(nbl, 16, 0, TAG), NDIS_STATUS_SUCCESS);
         NdisFreeNetBufferListContext(nbl, 16);
         NdisFreeNetBufferList(nbl);
         NdisFreeNetBufferListPool(pool);
@@ -142,10 +133,7 @@ fn pool_freed_with_outstanding_allocations() {
         NdisFreeNetBufferList(nbl);
         NdisFreeNetBufferListPool(pool);
     });
-    assert!(
-        msgs[0].contains("1 outstanding allocations: nbl#"),
-        "{msgs:?}"
-    );
+    assert!(msgs[0].contains("1 outstanding allocations: nbl#"), "{msgs:?}");
     breaks(Rule::PoolFreedWithOutstandingAllocations, || unsafe {
         let pool = nb_pool(32);
         let nb = NdisAllocateNetBufferMdlAndData(pool);
@@ -226,21 +214,13 @@ fn clone_freed_while_modified() {
     // Offsets changed within the same MDL.
     let msgs = breaks(Rule::CloneFreedWhileModified, || unsafe {
         let indicated = StackNbl::indicate(&[0; 40], 20);
-        let clone = NdisAllocateCloneNetBufferList(
-            indicated.as_ptr(),
-            NULL,
-            NULL,
-            NDIS_CLONE_FLAGS_USE_ORIGINAL_MDLS,
-        );
+        let clone = NdisAllocateCloneNetBufferList(indicated.as_ptr(), NULL, NULL, NDIS_CLONE_FLAGS_USE_ORIGINAL_MDLS);
         NdisAdvanceNetBufferDataStart(first_nb(clone), 4, 0, None);
         NdisFreeCloneNetBufferList(clone, 0);
         NdisRetreatNetBufferDataStart(first_nb(clone), 4, 0, None);
         NdisFreeCloneNetBufferList(clone, 0);
     });
-    assert!(
-        msgs[0].contains("DataOffset was 20 and is now 24"),
-        "{msgs:?}"
-    );
+    assert!(msgs[0].contains("DataOffset was 20 and is now 24"), "{msgs:?}");
     // Its NET_BUFFER replaced by another.
     breaks(Rule::CloneFreedWhileModified, || unsafe {
         let indicated = StackNbl::indicate(&[0; 40], 20);
@@ -325,10 +305,7 @@ fn misaligned_context_size() {
     breaks(Rule::MisalignedContextSize, || unsafe {
         let pool = nbl_pool(false, 0, 0);
         let nbl = NdisAllocateNetBufferList(pool, 0, 0);
-        assert_eq!(
-            NdisAllocateNetBufferListContext(nbl, 12, 0, TAG),
-            NDIS_STATUS_INVALID_PARAMETER
-        );
+        assert_eq!(NdisAllocateNetBufferListContext(nbl, 12, 0, TAG), NDIS_STATUS_INVALID_PARAMETER);
         NdisFreeNetBufferList(nbl);
         NdisFreeNetBufferListPool(pool);
     });
@@ -336,10 +313,7 @@ fn misaligned_context_size() {
         let pool = nbl_pool(false, 32, 0);
         let nbl = NdisAllocateNetBufferList(pool, 16, 16);
         // Pointer-size multiples are enough for pushed contexts.
-        assert_eq!(
-            NdisAllocateNetBufferListContext(nbl, 8, 0, TAG),
-            NDIS_STATUS_SUCCESS
-        );
+        assert_eq!(NdisAllocateNetBufferListContext(nbl, 8, 0, TAG), NDIS_STATUS_SUCCESS);
         NdisFreeNetBufferListContext(nbl, 8);
         NdisFreeNetBufferList(nbl);
         NdisFreeNetBufferListPool(pool);
@@ -362,10 +336,7 @@ fn invalid_pool_parameters() {
         let p = nbl_pool_params(false, 0, 256);
         assert!(NdisAllocateNetBufferListPool(NULL, &p).is_null());
     });
-    assert!(
-        msgs[0].contains("DataSize 256 without fAllocateNetBuffer"),
-        "{msgs:?}"
-    );
+    assert!(msgs[0].contains("DataSize 256 without fAllocateNetBuffer"), "{msgs:?}");
     clean(|| unsafe {
         let p = nbl_pool_params(true, 0, 256);
         let pool = NdisAllocateNetBufferListPool(NULL, &p);
@@ -384,10 +355,7 @@ fn null_mdl_with_data() {
     });
     breaks(Rule::NullMdlWithData, || unsafe {
         let pool = nbl_pool(true, 0, 0); // no data of its own
-        assert!(
-            NdisAllocateNetBufferAndNetBufferList(pool, 0, 0, core::ptr::null_mut(), 0, 10)
-                .is_null()
-        );
+        assert!(NdisAllocateNetBufferAndNetBufferList(pool, 0, 0, core::ptr::null_mut(), 0, 10).is_null());
         NdisFreeNetBufferListPool(pool);
     });
     clean(|| unsafe {
@@ -481,10 +449,7 @@ mod handlers {
         unsafe {
             let (va, len) = (MmGetMdlVirtualAddress(mdl), MmGetMdlByteCount(mdl));
             NdisFreeMdl(mdl);
-            drop(Box::from_raw(core::ptr::slice_from_raw_parts_mut(
-                va.cast::<u8>(),
-                len as usize,
-            )));
+            drop(Box::from_raw(core::ptr::slice_from_raw_parts_mut(va.cast::<u8>(), len as usize)));
         }
     }
 }
@@ -529,23 +494,11 @@ fn dereference_without_reference() {
 
 #[test]
 fn net_buffer_list_owned_by_the_stack_while_injected() {
-    unsafe extern "system" fn complete(
-        _: *mut core::ffi::c_void,
-        nbl: *mut NET_BUFFER_LIST,
-        _: BOOLEAN,
-    ) {
+    unsafe extern "system" fn complete(_: *mut core::ffi::c_void, nbl: *mut NET_BUFFER_LIST, _: BOOLEAN) {
         unsafe { FwpsFreeNetBufferList0(nbl) };
     }
     let inject = |nbl, h| unsafe {
-        FwpsInjectNetworkSendAsync0(
-            h,
-            core::ptr::null_mut(),
-            0,
-            1,
-            nbl,
-            Some(complete),
-            core::ptr::null_mut(),
-        )
+        FwpsInjectNetworkSendAsync0(h, core::ptr::null_mut(), 0, 1, nbl, Some(complete), core::ptr::null_mut())
     };
     breaks(Rule::NetBufferListOwnedByStack, || unsafe {
         let pool = nbl_pool(true, 0, 64);

@@ -37,10 +37,7 @@
 //! layout, so a pointer converts with a cast, never a transmute:
 //! `wdk_mdl_ptr.cast::<ndis_sys::MDL>()`.
 #![no_std]
-#![allow(
-    clippy::multiple_unsafe_ops_per_block,
-    reason = "the accessor ports are one place projection each"
-)]
+#![allow(clippy::multiple_unsafe_ops_per_block, reason = "the accessor ports are one place projection each")]
 
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 compile_error!(

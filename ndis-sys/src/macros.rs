@@ -23,8 +23,8 @@
 #![allow(non_snake_case, reason = "the ports keep the C macros' names")]
 
 use crate::{
-    CSHORT, LONG, MDL, NBL_FLAGS_PROTOCOL_RESERVED, NDIS_STATUS, NET_BUFFER, NET_BUFFER_LIST,
-    NET_BUFFER_LIST_CONTEXT, NTSTATUS, PHYSICAL_ADDRESS, PVOID, UCHAR, ULONG, USHORT,
+    CSHORT, LONG, MDL, NBL_FLAGS_PROTOCOL_RESERVED, NDIS_STATUS, NET_BUFFER, NET_BUFFER_LIST, NET_BUFFER_LIST_CONTEXT,
+    NTSTATUS, PHYSICAL_ADDRESS, PVOID, UCHAR, ULONG, USHORT,
 };
 
 /// `NT_SUCCESS(Status)`: success and informational statuses (`>= 0`).
@@ -105,17 +105,10 @@ place!(
 /// `MaxNetBufferListInfo` (a `NDIS_NET_BUFFER_LIST_INFO` value).
 #[inline(always)]
 #[must_use]
-pub unsafe fn NET_BUFFER_LIST_INFO(
-    nbl: *mut NET_BUFFER_LIST,
-    id: crate::NDIS_NET_BUFFER_LIST_INFO,
-) -> *mut PVOID {
+pub unsafe fn NET_BUFFER_LIST_INFO(nbl: *mut NET_BUFFER_LIST, id: crate::NDIS_NET_BUFFER_LIST_INFO) -> *mut PVOID {
     // SAFETY: the caller guarantees `nbl` is live and `id` is in bounds of
     // `NetBufferListInfo`; the projection and the offset stay inside it.
-    unsafe {
-        (&raw mut (*nbl).NetBufferListInfo)
-            .cast::<PVOID>()
-            .add(id as usize)
-    }
+    unsafe { (&raw mut (*nbl).NetBufferListInfo).cast::<PVOID>().add(id as usize) }
 }
 
 /// `NET_BUFFER_LIST_CONTEXT_DATA_START(_NBL)`: the start of the NBL's current
@@ -308,11 +301,5 @@ pub unsafe fn MmGetMdlByteOffset(mdl: *const MDL) -> ULONG {
 pub unsafe fn MmGetMdlVirtualAddress(mdl: *const MDL) -> PVOID {
     // SAFETY: the caller guarantees `mdl` is live. The address is computed
     // with wrapping arithmetic: it is a description, not dereferenced here.
-    unsafe {
-        (*mdl)
-            .StartVa
-            .cast::<u8>()
-            .wrapping_add((*mdl).ByteOffset as usize)
-            .cast()
-    }
+    unsafe { (*mdl).StartVa.cast::<u8>().wrapping_add((*mdl).ByteOffset as usize).cast() }
 }

@@ -6,53 +6,29 @@
 
 use ndis_sys::*;
 
-#[allow(
-    dead_code,
-    clippy::extra_unused_type_parameters,
-    reason = "type-checked, never instantiated, so never linked"
-)]
+#[allow(dead_code, clippy::extra_unused_type_parameters, reason = "type-checked, never instantiated, so never linked")]
 fn declared<T>() {
-    let _: unsafe extern "system" fn(
-        NDIS_HANDLE,
-        *const NET_BUFFER_LIST_POOL_PARAMETERS,
-    ) -> NDIS_HANDLE = NdisAllocateNetBufferListPool;
+    let _: unsafe extern "system" fn(NDIS_HANDLE, *const NET_BUFFER_LIST_POOL_PARAMETERS) -> NDIS_HANDLE =
+        NdisAllocateNetBufferListPool;
     let _: unsafe extern "system" fn(NDIS_HANDLE) = NdisFreeNetBufferListPool;
-    let _: unsafe extern "system" fn(
-        NDIS_HANDLE,
-        *const NET_BUFFER_POOL_PARAMETERS,
-    ) -> NDIS_HANDLE = NdisAllocateNetBufferPool;
+    let _: unsafe extern "system" fn(NDIS_HANDLE, *const NET_BUFFER_POOL_PARAMETERS) -> NDIS_HANDLE =
+        NdisAllocateNetBufferPool;
     let _: unsafe extern "system" fn(NDIS_HANDLE) = NdisFreeNetBufferPool;
-    let _: unsafe extern "system" fn(NDIS_HANDLE, USHORT, USHORT) -> PNET_BUFFER_LIST =
-        NdisAllocateNetBufferList;
-    let _: unsafe extern "system" fn(NDIS_HANDLE, PMDL, ULONG, SIZE_T) -> PNET_BUFFER =
-        NdisAllocateNetBuffer;
-    let _: unsafe extern "system" fn(
-        NDIS_HANDLE,
-        USHORT,
-        USHORT,
-        PMDL,
-        ULONG,
-        SIZE_T,
-    ) -> PNET_BUFFER_LIST = NdisAllocateNetBufferAndNetBufferList;
+    let _: unsafe extern "system" fn(NDIS_HANDLE, USHORT, USHORT) -> PNET_BUFFER_LIST = NdisAllocateNetBufferList;
+    let _: unsafe extern "system" fn(NDIS_HANDLE, PMDL, ULONG, SIZE_T) -> PNET_BUFFER = NdisAllocateNetBuffer;
+    let _: unsafe extern "system" fn(NDIS_HANDLE, USHORT, USHORT, PMDL, ULONG, SIZE_T) -> PNET_BUFFER_LIST =
+        NdisAllocateNetBufferAndNetBufferList;
     let _: unsafe extern "system" fn(NDIS_HANDLE) -> PNET_BUFFER = NdisAllocateNetBufferMdlAndData;
     let _: unsafe extern "system" fn(PNET_BUFFER_LIST) = NdisFreeNetBufferList;
     let _: unsafe extern "system" fn(PNET_BUFFER) = NdisFreeNetBuffer;
-    let _: unsafe extern "system" fn(
-        PNET_BUFFER_LIST,
-        NDIS_HANDLE,
-        NDIS_HANDLE,
-        ULONG,
-    ) -> PNET_BUFFER_LIST = NdisAllocateCloneNetBufferList;
+    let _: unsafe extern "system" fn(PNET_BUFFER_LIST, NDIS_HANDLE, NDIS_HANDLE, ULONG) -> PNET_BUFFER_LIST =
+        NdisAllocateCloneNetBufferList;
     let _: unsafe extern "system" fn(PNET_BUFFER_LIST, ULONG) = NdisFreeCloneNetBufferList;
     let _: unsafe extern "system" fn(PNET_BUFFER_LIST, USHORT, USHORT, ULONG) -> NDIS_STATUS =
         NdisAllocateNetBufferListContext;
     let _: unsafe extern "system" fn(PNET_BUFFER_LIST, USHORT) = NdisFreeNetBufferListContext;
-    let _: unsafe extern "system" fn(
-        PNET_BUFFER,
-        ULONG,
-        ULONG,
-        NET_BUFFER_ALLOCATE_MDL_HANDLER,
-    ) -> NDIS_STATUS = NdisRetreatNetBufferDataStart;
+    let _: unsafe extern "system" fn(PNET_BUFFER, ULONG, ULONG, NET_BUFFER_ALLOCATE_MDL_HANDLER) -> NDIS_STATUS =
+        NdisRetreatNetBufferDataStart;
     let _: unsafe extern "system" fn(PNET_BUFFER, ULONG, BOOLEAN, NET_BUFFER_FREE_MDL_HANDLER) =
         NdisAdvanceNetBufferDataStart;
     let _: unsafe extern "system" fn(
@@ -62,38 +38,19 @@ fn declared<T>() {
         NET_BUFFER_ALLOCATE_MDL_HANDLER,
         NET_BUFFER_FREE_MDL_HANDLER,
     ) -> NDIS_STATUS = NdisRetreatNetBufferListDataStart;
-    let _: unsafe extern "system" fn(
-        PNET_BUFFER_LIST,
-        ULONG,
-        BOOLEAN,
-        NET_BUFFER_FREE_MDL_HANDLER,
-    ) = NdisAdvanceNetBufferListDataStart;
-    let _: unsafe extern "system" fn(PNET_BUFFER, ULONG, PVOID, ULONG, ULONG) -> PVOID =
-        NdisGetDataBuffer;
-    let _: unsafe extern "system" fn(*const NET_BUFFER_LIST) -> NDIS_HANDLE =
-        NdisGetPoolFromNetBufferList;
+    let _: unsafe extern "system" fn(PNET_BUFFER_LIST, ULONG, BOOLEAN, NET_BUFFER_FREE_MDL_HANDLER) =
+        NdisAdvanceNetBufferListDataStart;
+    let _: unsafe extern "system" fn(PNET_BUFFER, ULONG, PVOID, ULONG, ULONG) -> PVOID = NdisGetDataBuffer;
+    let _: unsafe extern "system" fn(*const NET_BUFFER_LIST) -> NDIS_HANDLE = NdisGetPoolFromNetBufferList;
     let _: unsafe extern "system" fn(*const NET_BUFFER) -> NDIS_HANDLE = NdisGetPoolFromNetBuffer;
     let _: unsafe extern "system" fn(NDIS_HANDLE, PVOID, ULONG) -> PMDL = NdisAllocateMdl;
     let _: unsafe extern "system" fn(PMDL) = NdisFreeMdl;
-    let _: unsafe extern "system" fn(
-        PNET_BUFFER,
-        ULONG,
-        ULONG,
-        *const NET_BUFFER,
-        ULONG,
-        *mut ULONG,
-    ) -> NDIS_STATUS = NdisCopyFromNetBufferToNetBuffer;
+    let _: unsafe extern "system" fn(PNET_BUFFER, ULONG, ULONG, *const NET_BUFFER, ULONG, *mut ULONG) -> NDIS_STATUS =
+        NdisCopyFromNetBufferToNetBuffer;
 
-    let _: (
-        NET_BUFFER_LIST,
-        NET_BUFFER,
-        NET_BUFFER_LIST_CONTEXT,
-        NDIS_OBJECT_HEADER,
-        MDL,
-    );
+    let _: (NET_BUFFER_LIST, NET_BUFFER, NET_BUFFER_LIST_CONTEXT, NDIS_OBJECT_HEADER, MDL);
     let _: (NET_BUFFER_LIST_POOL_PARAMETERS, NET_BUFFER_POOL_PARAMETERS);
-    let _: (NTSTATUS, NDIS_STATUS, NDIS_HANDLE) =
-        (STATUS_SUCCESS, NDIS_STATUS_SUCCESS, core::ptr::null_mut());
+    let _: (NTSTATUS, NDIS_STATUS, NDIS_HANDLE) = (STATUS_SUCCESS, NDIS_STATUS_SUCCESS, core::ptr::null_mut());
     let _: [NDIS_STATUS; 10] = [
         NDIS_STATUS_SUCCESS,
         NDIS_STATUS_PENDING,
@@ -107,20 +64,11 @@ fn declared<T>() {
         NDIS_STATUS_BUFFER_OVERFLOW,
     ];
     let _: usize = MEMORY_ALLOCATION_ALIGNMENT;
-    let _: [UCHAR; 3] = [
-        NDIS_OBJECT_TYPE_DEFAULT,
-        NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-        NET_BUFFER_POOL_PARAMETERS_REVISION_1,
-    ];
-    let _: [USHORT; 2] = [
-        NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-        NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1,
-    ];
-    let _: [ULONG; 4] = [
-        NDIS_NBL_FLAGS_IS_IPV4,
-        NBL_FLAGS_PROTOCOL_RESERVED,
-        NDIS_CLONE_FLAGS_USE_ORIGINAL_MDLS,
-        NBL_FLAGS_SCRATCH,
-    ];
+    let _: [UCHAR; 3] =
+        [NDIS_OBJECT_TYPE_DEFAULT, NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1, NET_BUFFER_POOL_PARAMETERS_REVISION_1];
+    let _: [USHORT; 2] =
+        [NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1, NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1];
+    let _: [ULONG; 4] =
+        [NDIS_NBL_FLAGS_IS_IPV4, NBL_FLAGS_PROTOCOL_RESERVED, NDIS_CLONE_FLAGS_USE_ORIGINAL_MDLS, NBL_FLAGS_SCRATCH];
     let _: UCHAR = NDIS_PROTOCOL_ID_DEFAULT;
 }

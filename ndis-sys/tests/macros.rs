@@ -40,10 +40,7 @@ fn net_buffer_list_fields_are_where_the_c_compiler_puts_them() {
         size_of::<NET_BUFFER_LIST_POOL_PARAMETERS>(),
         usize::from(NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1)
     );
-    assert_eq!(
-        size_of::<NET_BUFFER_POOL_PARAMETERS>(),
-        usize::from(NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1)
-    );
+    assert_eq!(size_of::<NET_BUFFER_POOL_PARAMETERS>(), usize::from(NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1));
     assert_eq!(size_of::<NDIS_OBJECT_HEADER>(), 4);
 }
 
@@ -73,10 +70,7 @@ fn nbl_accessors_read_and_write_the_fields() {
         assert_eq!((*nbl).MiniportReserved[1], nbl.cast());
 
         *NET_BUFFER_LIST_INFO(nbl, WfpNetBufferListInfo) = nbl.cast();
-        assert_eq!(
-            (*nbl).NetBufferListInfo[WfpNetBufferListInfo as usize],
-            nbl.cast()
-        );
+        assert_eq!((*nbl).NetBufferListInfo[WfpNetBufferListInfo as usize], nbl.cast());
         *NET_BUFFER_LIST_INFO(nbl, MaxNetBufferListInfo - 1) = next.cast();
         assert_eq!((*nbl).NetBufferListInfo[23], next.cast());
     }
@@ -111,10 +105,7 @@ fn context_data_start_is_after_the_header_plus_offset() {
         header: NET_BUFFER_LIST_CONTEXT,
         data: [u8; 64],
     }
-    let mut block = Block {
-        header: zeroed(),
-        data: [0; 64],
-    };
+    let mut block = Block { header: zeroed(), data: [0; 64] };
     let mut nbl: NET_BUFFER_LIST = zeroed();
     let (block, nbl) = (&raw mut block, &raw mut nbl);
     unsafe {
@@ -155,10 +146,7 @@ fn nb_and_mdl_accessors_read_and_write_the_fields() {
         *NET_BUFFER_NEXT_NB(nb) = nb;
         *NET_BUFFER_CHECKSUM_BIAS(nb) = 20;
         let d = &(*nb).__bindgen_anon_1.__bindgen_anon_1;
-        assert_eq!(
-            (d.MdlChain, d.CurrentMdl, d.CurrentMdlOffset, d.DataOffset),
-            (mdl, mdl2, 4, 94)
-        );
+        assert_eq!((d.MdlChain, d.CurrentMdl, d.CurrentMdlOffset, d.DataOffset), (mdl, mdl2, 4, 94));
         assert_eq!(d.__bindgen_anon_1.DataLength, 6);
         assert_eq!(d.Next, nb);
         assert_eq!((*nb).ChecksumBias, 20);

@@ -73,18 +73,13 @@ pub fn root(flag: Option<&Path>) -> Result<(PathBuf, Source), Error> {
     if cfg!(windows) && default.is_dir() {
         return Ok((default, Source::Default));
     }
-    Err(Error::new(format!(
-        "no Windows Driver Kit given. {HOW_TO_GET}"
-    )))
+    Err(Error::new(format!("no Windows Driver Kit given. {HOW_TO_GET}")))
 }
 
 /// The `Include` folders a root may hold, in the layouts this module knows.
 fn include_dirs(root: &Path) -> Vec<PathBuf> {
     let mut dirs = vec![root.join("Include"), root.join("c").join("Include")];
-    if root
-        .file_name()
-        .is_some_and(|n| n.eq_ignore_ascii_case("Include"))
-    {
+    if root.file_name().is_some_and(|n| n.eq_ignore_ascii_case("Include")) {
         dirs.push(root.to_path_buf());
     }
     dirs.retain(|d| d.is_dir());
@@ -98,10 +93,9 @@ fn nuget_shared(root: &Path, version: &str) -> Option<PathBuf> {
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.to_ascii_lowercase()
-                    .starts_with("microsoft.windows.sdk.cpp")
-            })
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.to_ascii_lowercase().starts_with("microsoft.windows.sdk.cpp"))
         })
         .map(|p| p.join("c").join("Include").join(version).join("shared"))
         .filter(|p| p.is_dir())
@@ -135,18 +129,9 @@ pub fn find(root: &Path, source: &Source, want: Option<&str>) -> Result<Kit, Err
             if !km.join("ndis.h").is_file() {
                 continue;
             }
-            let shared = Some(entry.path().join("shared"))
-                .filter(|s| s.is_dir())
-                .or_else(|| nuget_shared(root, &name));
+            let shared = Some(entry.path().join("shared")).filter(|s| s.is_dir()).or_else(|| nuget_shared(root, &name));
             if let Some(shared) = shared {
-                kits.push((
-                    version,
-                    Kit {
-                        version: name,
-                        km,
-                        shared,
-                    },
-                ));
+                kits.push((version, Kit { version: name, km, shared }));
             }
         }
     }
@@ -161,17 +146,13 @@ pub fn find(root: &Path, source: &Source, want: Option<&str>) -> Result<Kit, Err
     }
     match want {
         None => Ok(kits.pop().map(|(_, k)| k).expect("checked non-empty above")),
-        Some(want) => kits
-            .into_iter()
-            .map(|(_, k)| k)
-            .find(|k| k.version == want)
-            .ok_or_else(|| {
-                Error::new(format!(
-                    "kit version {want} is not under {} (from {source}); it has: {}. \
+        Some(want) => kits.into_iter().map(|(_, k)| k).find(|k| k.version == want).ok_or_else(|| {
+            Error::new(format!(
+                "kit version {want} is not under {} (from {source}); it has: {}. \
                  Pass one of those to --wdk-version, or leave it out for the newest.",
-                    root.display(),
-                    found.join(", ")
-                ))
-            }),
+                root.display(),
+                found.join(", ")
+            ))
+        }),
     }
 }

@@ -29,19 +29,14 @@ impl std::error::Error for Error {}
 
 /// The workspace's root folder.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
 /// The -sys crates, in generation order (fwps-sys reuses ndis-sys).
 pub fn sys_crates(root: &Path) -> Vec<regen::CrateSpec> {
     ["ndis-sys", "fwps-sys"]
         .into_iter()
-        .map(|name| regen::CrateSpec {
-            name: name.to_owned(),
-            dir: root.join(name),
-        })
+        .map(|name| regen::CrateSpec { name: name.to_owned(), dir: root.join(name) })
         .collect()
 }
 
@@ -87,11 +82,7 @@ pub const DEFAULT_NDIS: &str = "630";
 
 /// Runs a regen (or a check) of `crates` from the kit the arguments select.
 /// Returns what was done, for printing.
-pub fn regen(
-    args: &RegenArgs,
-    crates: &[regen::CrateSpec],
-    lock_root: &Path,
-) -> Result<String, Error> {
+pub fn regen(args: &RegenArgs, crates: &[regen::CrateSpec], lock_root: &Path) -> Result<String, Error> {
     let ndis = args.ndis.clone().unwrap_or_else(|| DEFAULT_NDIS.to_owned());
     if ndis.is_empty() || !ndis.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::new(format!(
@@ -100,20 +91,13 @@ pub fn regen(
     }
     let (root, source) = kit::root(args.wdk.as_deref())?;
     let kit = kit::find(&root, &source, args.wdk_version.as_deref())?;
-    let settings = regen::Settings {
-        ndis,
-        command: args.command(),
-        bindgen_version: locked_version(lock_root, "bindgen"),
-    };
+    let settings =
+        regen::Settings { ndis, command: args.command(), bindgen_version: locked_version(lock_root, "bindgen") };
     let outputs = regen::generate(&kit, crates, &settings)?;
     if args.check {
         let stale = regen::check(&outputs);
         if stale.is_empty() {
-            return Ok(format!(
-                "bindings are up to date with kit {} ({} files)",
-                kit.version,
-                outputs.len()
-            ));
+            return Ok(format!("bindings are up to date with kit {} ({} files)", kit.version, outputs.len()));
         }
         return Err(Error::new(format!(
             "checked-in bindings differ from kit {}:\n  {}\nRun `{} --wdk {} --wdk-version {}` and commit the result.",
@@ -125,12 +109,7 @@ pub fn regen(
         )));
     }
     regen::write(&outputs)?;
-    Ok(format!(
-        "wrote {} files from kit {} ({})",
-        outputs.len(),
-        kit.version,
-        kit.km.display()
-    ))
+    Ok(format!("wrote {} files from kit {} ({})", outputs.len(), kit.version, kit.km.display()))
 }
 
 /// Reports a test that could not run for want of an installable tool

@@ -22,19 +22,15 @@ commands:
 fn parse_regen(mut args: impl Iterator<Item = String>) -> Result<RegenArgs, Error> {
     let mut out = RegenArgs::default();
     while let Some(arg) = args.next() {
-        let mut value = |name: &str| {
-            args.next()
-                .ok_or_else(|| Error::new(format!("{name} needs a value; see `cargo xtask help`")))
-        };
+        let mut value =
+            |name: &str| args.next().ok_or_else(|| Error::new(format!("{name} needs a value; see `cargo xtask help`")));
         match arg.as_str() {
             "--wdk" => out.wdk = Some(PathBuf::from(value("--wdk")?)),
             "--wdk-version" => out.wdk_version = Some(value("--wdk-version")?),
             "--ndis" => out.ndis = Some(value("--ndis")?),
             "--check" => out.check = true,
             other => {
-                return Err(Error::new(format!(
-                    "unknown argument `{other}`; see `cargo xtask help`"
-                )));
+                return Err(Error::new(format!("unknown argument `{other}`; see `cargo xtask help`")));
             }
         }
     }
@@ -50,9 +46,7 @@ fn run() -> Result<String, Error> {
             xtask::regen(&regen, &xtask::sys_crates(&root), &root)
         }
         None | Some("help" | "--help" | "-h") => Ok(HELP.trim_end().to_owned()),
-        Some(other) => Err(Error::new(format!(
-            "unknown command `{other}`; see `cargo xtask help`"
-        ))),
+        Some(other) => Err(Error::new(format!("unknown command `{other}`; see `cargo xtask help`"))),
     }
 }
 

@@ -67,11 +67,7 @@ fn headers_under(dir: &Path, out: &mut Vec<PathBuf>) {
 /// The names in `#include <name>` / `#include "name"` lines.
 fn includes(text: &str) -> impl Iterator<Item = String> + '_ {
     text.lines().filter_map(|line| {
-        let rest = line
-            .trim_start()
-            .strip_prefix('#')?
-            .trim_start()
-            .strip_prefix("include")?;
+        let rest = line.trim_start().strip_prefix('#')?.trim_start().strip_prefix("include")?;
         let rest = rest.trim_start();
         let close = match rest.chars().next()? {
             '<' => '>',
@@ -98,11 +94,10 @@ fn resolve_ignoring_case(dir: &Path, rel: &str) -> Option<PathBuf> {
             here = exact;
             continue;
         }
-        let found = std::fs::read_dir(&here).ok()?.flatten().find(|e| {
-            e.file_name()
-                .to_str()
-                .is_some_and(|n| n.eq_ignore_ascii_case(part))
-        })?;
+        let found = std::fs::read_dir(&here)
+            .ok()?
+            .flatten()
+            .find(|e| e.file_name().to_str().is_some_and(|n| n.eq_ignore_ascii_case(part)))?;
         here = found.path();
     }
     Some(here)
@@ -125,10 +120,7 @@ fn correct_pasting(text: &str) -> Option<String> {
     }
     // Keep only those no other macro forwards to (those are already two-level).
     pasting.retain(|name| {
-        !text
-            .lines()
-            .filter_map(define)
-            .any(|d| d.name != name && d.body.contains(&format!("{name}(")))
+        !text.lines().filter_map(define).any(|d| d.name != name && d.body.contains(&format!("{name}(")))
     });
     if pasting.is_empty() {
         return None;
@@ -159,11 +151,7 @@ struct Define<'a> {
 
 /// Parses a one-line function-like `#define NAME(a,b) body`.
 fn define(line: &str) -> Option<Define<'_>> {
-    let rest = line
-        .trim_start()
-        .strip_prefix('#')?
-        .trim_start()
-        .strip_prefix("define")?;
+    let rest = line.trim_start().strip_prefix('#')?.trim_start().strip_prefix("define")?;
     let rest = rest.trim_start();
     let open = rest.find('(')?;
     let name = &rest[..open];
@@ -223,17 +211,11 @@ fn json(s: &str) -> String {
 /// returns the overlay file's path.
 pub fn write(overlay: &Overlay, scratch: &Path) -> Result<PathBuf, Error> {
     let io = |what: &Path, e: std::io::Error| {
-        Error::new(format!(
-            "cannot write {} (scratch space for regen): {e}",
-            what.display()
-        ))
+        Error::new(format!("cannot write {} (scratch space for regen): {e}", what.display()))
     };
     let mut files = overlay.files.clone();
     for (i, (real, text)) in overlay.corrected.iter().enumerate() {
-        let name = real
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("header.h");
+        let name = real.file_name().and_then(|n| n.to_str()).unwrap_or("header.h");
         let copy = scratch.join(format!("corrected-{i}-{name}"));
         std::fs::write(&copy, text).map_err(|e| io(&copy, e))?;
         files.insert(real.clone(), copy);
@@ -244,10 +226,7 @@ pub fn write(overlay: &Overlay, scratch: &Path) -> Result<PathBuf, Error> {
         let (Some(parent), Some(name)) = (virt.parent(), virt.file_name()) else {
             continue;
         };
-        roots
-            .entry(parent.to_path_buf())
-            .or_default()
-            .push((name.to_string_lossy().into_owned(), real));
+        roots.entry(parent.to_path_buf()).or_default().push((name.to_string_lossy().into_owned(), real));
     }
     let mut yaml = String::from("{\n  \"version\": 0,\n  \"roots\": [\n");
     let n = roots.len();

@@ -110,21 +110,9 @@ impl ParseCallbacks for ConstantTypes {
             .max_by_key(|(prefix, _)| prefix.len())?;
         let is_signed = matches!(
             *ty,
-            "NDIS_STATUS"
-                | "NTSTATUS"
-                | "LONG"
-                | "CSHORT"
-                | "INT"
-                | "isize"
-                | "i8"
-                | "i16"
-                | "i32"
-                | "i64"
+            "NDIS_STATUS" | "NTSTATUS" | "LONG" | "CSHORT" | "INT" | "isize" | "i8" | "i16" | "i32" | "i64"
         );
-        Some(IntKind::Custom {
-            name: ty,
-            is_signed,
-        })
+        Some(IntKind::Custom { name: ty, is_signed })
     }
 }
 
@@ -144,10 +132,7 @@ impl CrateSpec {
 
     /// Where the generated file for `arch` lives.
     pub fn output(&self, arch: Arch) -> PathBuf {
-        self.dir
-            .join("src")
-            .join("generated")
-            .join(format!("{}.rs", arch.name()))
+        self.dir.join("src").join("generated").join(format!("{}.rs", arch.name()))
     }
 }
 
@@ -179,8 +164,8 @@ const TOOLS_LINE: &str = "// Tools: ";
 
 fn read_config(spec: &CrateSpec) -> Result<Config, Error> {
     let path = spec.config_path();
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
     toml::from_str(&text).map_err(|e| Error::new(format!("{} is not valid: {e}", path.display())))
 }
 
@@ -209,10 +194,7 @@ struct Reused<'a> {
 fn asserted_record(item: &syn::ItemConst) -> Option<String> {
     use quote::ToTokens as _;
     let text = item.expr.to_token_stream().to_string();
-    let start = text
-        .find("\"Size of ")
-        .map(|i| i + 9)
-        .or_else(|| text.find("\"Alignment of ").map(|i| i + 14))?;
+    let start = text.find("\"Size of ").map(|i| i + 9).or_else(|| text.find("\"Alignment of ").map(|i| i + 14))?;
     let rest = &text[start..];
     rest.find('"').map(|end| rest[..end].trim().to_owned())
 }
@@ -233,8 +215,8 @@ fn use_rename(item: &syn::ItemUse) -> Option<&syn::Ident> {
 /// Removes the items named `names` (and their impls and layout assertions)
 /// from generated bindings.
 fn remove_items(text: &str, names: &BTreeSet<String>) -> Result<String, Error> {
-    let mut file = syn::parse_file(text)
-        .map_err(|e| Error::new(format!("generated bindings do not parse as Rust: {e}")))?;
+    let mut file =
+        syn::parse_file(text).map_err(|e| Error::new(format!("generated bindings do not parse as Rust: {e}")))?;
     let keep = |name: &syn::Ident| !names.contains(&name.to_string());
     file.items.retain_mut(|item| match item {
         syn::Item::Struct(i) => keep(&i.ident),
@@ -244,9 +226,7 @@ fn remove_items(text: &str, names: &BTreeSet<String>) -> Result<String, Error> {
         syn::Item::Static(i) => keep(&i.ident),
         syn::Item::Fn(i) => keep(&i.sig.ident),
         syn::Item::Use(u) => use_rename(u).is_none_or(keep),
-        syn::Item::Const(i) if i.ident == "_" => {
-            asserted_record(i).is_none_or(|r| !names.contains(&r))
-        }
+        syn::Item::Const(i) if i.ident == "_" => asserted_record(i).is_none_or(|r| !names.contains(&r)),
         syn::Item::Const(i) => keep(&i.ident),
         syn::Item::Impl(i) => match &*i.self_ty {
             syn::Type::Path(p) => p.path.segments.last().is_none_or(|s| keep(&s.ident)),
@@ -267,8 +247,8 @@ fn remove_items(text: &str, names: &BTreeSet<String>) -> Result<String, Error> {
 
 /// The item names (types, functions, constants) of a generated file.
 fn item_names(text: &str) -> Result<BTreeSet<String>, Error> {
-    let file = syn::parse_file(text)
-        .map_err(|e| Error::new(format!("generated bindings do not parse as Rust: {e}")))?;
+    let file =
+        syn::parse_file(text).map_err(|e| Error::new(format!("generated bindings do not parse as Rust: {e}")))?;
     let mut names = BTreeSet::new();
     for item in file.items {
         let ident = match item {
@@ -317,13 +297,7 @@ fn generate_one(
     arch: Arch,
     reused: Option<&Reused<'_>>,
 ) -> Result<String, Error> {
-    let Run {
-        kit,
-        settings,
-        overlay_file,
-        scratch,
-        libclang,
-    } = *run;
+    let Run { kit, settings, overlay_file, scratch, libclang } = *run;
     let mut wrapper = String::new();
     let _ = writeln!(wrapper, "/* {} for {} */", spec.name, arch.triple());
     for header in &config.headers {
@@ -374,11 +348,7 @@ fn generate_one(
         .parse_callbacks(Box::new(ConstantTypes(
             // bindgen wants `&'static str` type names: one small leak per
             // entry per run of this short-lived command.
-            config
-                .constant_types
-                .iter()
-                .map(|(k, v)| (k.clone(), &*Box::leak(v.clone().into_boxed_str())))
-                .collect(),
+            config.constant_types.iter().map(|(k, v)| (k.clone(), &*Box::leak(v.clone().into_boxed_str()))).collect(),
         )));
     for f in &config.allowlist.functions {
         builder = builder.allowlist_function(f);
@@ -428,19 +398,12 @@ fn generate_one(
     }
     let body = body.replace(
         "unsafe extern \"system\" {",
-        &format!(
-            "#[cfg_attr(feature = \"link\", link(name = \"{}\"))]\nunsafe extern \"system\" {{",
-            config.link
-        ),
+        &format!("#[cfg_attr(feature = \"link\", link(name = \"{}\"))]\nunsafe extern \"system\" {{", config.link),
     );
 
     let mut text = String::new();
     let _ = writeln!(text, "// @generated by `{}`.", settings.command);
-    let _ = writeln!(
-        text,
-        "// Do not edit: change {}/bindings.toml and regenerate.",
-        spec.name
-    );
+    let _ = writeln!(text, "// Do not edit: change {}/bindings.toml and regenerate.", spec.name);
     let _ = writeln!(
         text,
         "// Kit: Windows Kits {} (km, shared); target: {}; NDIS{}.",
@@ -448,38 +411,23 @@ fn generate_one(
         arch.triple(),
         settings.ndis
     );
-    let _ = writeln!(
-        text,
-        "{TOOLS_LINE}bindgen {}, libclang {libclang}.",
-        settings.bindgen_version
-    );
+    let _ = writeln!(text, "{TOOLS_LINE}bindgen {}, libclang {libclang}.", settings.bindgen_version);
     let _ = writeln!(text, "{PREAMBLE_END}");
     text.push('\n');
     if let Some(name) = &config.reuse {
-        let _ = writeln!(
-            text,
-            "#[allow(unused_imports)]\nuse {}::*;\n",
-            name.replace('-', "_")
-        );
+        let _ = writeln!(text, "#[allow(unused_imports)]\nuse {}::*;\n", name.replace('-', "_"));
     }
     text.push_str(&body);
     Ok(text)
 }
 
 /// Generates every crate for every arch, in memory.
-pub fn generate(
-    kit: &Kit,
-    crates: &[CrateSpec],
-    settings: &Settings,
-) -> Result<Vec<Output>, Error> {
+pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<Vec<Output>, Error> {
     let libclang = load_libclang()?;
     let configs: Vec<Config> = crates.iter().map(read_config).collect::<Result<_, _>>()?;
     for (spec, config) in crates.iter().zip(&configs) {
         if let Some(reuse) = &config.reuse
-            && !crates
-                .iter()
-                .take_while(|c| c.name != spec.name)
-                .any(|c| &c.name == reuse)
+            && !crates.iter().take_while(|c| c.name != spec.name).any(|c| &c.name == reuse)
         {
             return Err(Error::new(format!(
                 "{}/bindings.toml reuses {reuse}, which is not generated before it",
@@ -494,45 +442,27 @@ pub fn generate(
         .map_err(|e| Error::new(format!("cannot make a scratch folder: {e}")))?;
     let overlay_file = overlay::write(&plan, scratch.path())?;
 
-    let run = Run {
-        kit,
-        settings,
-        overlay_file: &overlay_file,
-        scratch: scratch.path(),
-        libclang: &libclang,
-    };
+    let run = Run { kit, settings, overlay_file: &overlay_file, scratch: scratch.path(), libclang: &libclang };
     let mut outputs: Vec<Output> = Vec::new();
     for arch in Arch::ALL {
         let mut done: Vec<(String, String)> = Vec::new();
         for (spec, config) in crates.iter().zip(&configs) {
             let reused = match &config.reuse {
                 Some(name) => {
-                    let text = done
-                        .iter()
-                        .find(|(n, _)| n == name)
-                        .map(|(_, t)| t.as_str())
-                        .unwrap_or("");
+                    let text = done.iter().find(|(n, _)| n == name).map(|(_, t)| t.as_str()).unwrap_or("");
                     let reused_config = crates
                         .iter()
                         .zip(&configs)
                         .find(|(c, _)| &c.name == name)
                         .map(|(_, cfg)| cfg)
-                        .ok_or_else(|| {
-                            Error::new(format!("{name} is not among the crates generated"))
-                        })?;
-                    Some(Reused {
-                        config: reused_config,
-                        names: item_names(text)?,
-                    })
+                        .ok_or_else(|| Error::new(format!("{name} is not among the crates generated")))?;
+                    Some(Reused { config: reused_config, names: item_names(text)? })
                 }
                 None => None,
             };
             let text = generate_one(&run, spec, config, arch, reused.as_ref())?;
             done.push((spec.name.clone(), text.clone()));
-            outputs.push(Output {
-                path: spec.output(arch),
-                text,
-            });
+            outputs.push(Output { path: spec.output(arch), text });
         }
     }
     Ok(outputs)
@@ -540,10 +470,7 @@ pub fn generate(
 
 /// The part of a generated file `--check` compares: all but the tools line.
 fn comparable(text: &str) -> String {
-    text.lines()
-        .filter(|l| !l.starts_with(TOOLS_LINE))
-        .collect::<Vec<_>>()
-        .join("\n")
+    text.lines().filter(|l| !l.starts_with(TOOLS_LINE)).collect::<Vec<_>>().join("\n")
 }
 
 /// Compares outputs with the checked-in files; lists those that differ.
@@ -573,12 +500,8 @@ pub fn write(outputs: &[Output]) -> Result<(), Error> {
     // Stage everything first: a failure here leaves every file as it was.
     let mut staged = Vec::new();
     for out in outputs {
-        let dir = out
-            .path
-            .parent()
-            .ok_or_else(|| Error::new("output has no folder"))?;
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::new(format!("cannot create {}: {e}", dir.display())))?;
+        let dir = out.path.parent().ok_or_else(|| Error::new("output has no folder"))?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::new(format!("cannot create {}: {e}", dir.display())))?;
         let tmp = tempfile::NamedTempFile::new_in(dir)
             .map_err(|e| Error::new(format!("cannot write in {}: {e}", dir.display())))?;
         std::fs::write(tmp.path(), &out.text)
@@ -586,8 +509,7 @@ pub fn write(outputs: &[Output]) -> Result<(), Error> {
         staged.push((tmp, &out.path));
     }
     for (tmp, path) in staged {
-        tmp.persist(path)
-            .map_err(|e| Error::new(format!("cannot replace {}: {e}", path.display())))?;
+        tmp.persist(path).map_err(|e| Error::new(format!("cannot replace {}: {e}", path.display())))?;
     }
     Ok(())
 }

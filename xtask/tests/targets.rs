@@ -12,43 +12,23 @@ fn installed(target: &str) -> bool {
         .output()
         .expect("rustc runs");
     let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    Path::new(&sysroot)
-        .join("lib/rustlib")
-        .join(target)
-        .join("lib")
-        .is_dir()
+    Path::new(&sysroot).join("lib/rustlib").join(target).join("lib").is_dir()
 }
 
 fn check(target: &str) {
     if !installed(target) {
-        xtask::skip(&format!(
-            "the {target} standard library is not installed (rustup target add {target})"
-        ));
+        xtask::skip(&format!("the {target} standard library is not installed (rustup target add {target})"));
         return;
     }
     let root = xtask::workspace_root();
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(&root)
-        .args([
-            "check",
-            "--quiet",
-            "-p",
-            "ndis-sys",
-            "-p",
-            "fwps-sys",
-            "--tests",
-            "--features",
-            "fwps-sys/link",
-        ])
+        .args(["check", "--quiet", "-p", "ndis-sys", "-p", "fwps-sys", "--tests", "--features", "fwps-sys/link"])
         .args(["--target", target])
         .env("CARGO_TARGET_DIR", root.join("target").join("cross-check"))
         .output()
         .expect("cargo runs");
-    assert!(
-        out.status.success(),
-        "{target}:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{target}:\n{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]

@@ -12,11 +12,7 @@ pub use ndis_sys::*;
 
 pub const TAG: u32 = u32::from_le_bytes(*b"Test");
 
-pub fn nbl_pool_params(
-    allocate_nb: bool,
-    context: u16,
-    data: u32,
-) -> NET_BUFFER_LIST_POOL_PARAMETERS {
+pub fn nbl_pool_params(allocate_nb: bool, context: u16, data: u32) -> NET_BUFFER_LIST_POOL_PARAMETERS {
     NET_BUFFER_LIST_POOL_PARAMETERS {
         Header: NDIS_OBJECT_HEADER {
             Type: NDIS_OBJECT_TYPE_DEFAULT,
@@ -66,13 +62,7 @@ pub struct Buffer {
 impl Buffer {
     pub fn new(bytes: &[u8]) -> Buffer {
         let mut bytes: Box<[u8]> = bytes.into();
-        let mdl = unsafe {
-            NdisAllocateMdl(
-                core::ptr::null_mut(),
-                bytes.as_mut_ptr().cast(),
-                bytes.len() as u32,
-            )
-        };
+        let mdl = unsafe { NdisAllocateMdl(core::ptr::null_mut(), bytes.as_mut_ptr().cast(), bytes.len() as u32) };
         assert!(!mdl.is_null());
         Buffer { bytes, mdl }
     }
