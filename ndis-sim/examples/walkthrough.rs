@@ -81,7 +81,13 @@ fn main() {
     let indicated = ndis_sim::StackNbl::indicate(&packet, 20);
     unsafe {
         let mut clone = core::ptr::null_mut();
-        FwpsAllocateCloneNetBufferList0(indicated.as_ptr(), core::ptr::null_mut(), core::ptr::null_mut(), 0, &mut clone);
+        FwpsAllocateCloneNetBufferList0(
+            indicated.as_ptr(),
+            core::ptr::null_mut(),
+            core::ptr::null_mut(),
+            0,
+            &mut clone,
+        );
         NdisRetreatNetBufferDataStart(*NET_BUFFER_LIST_FIRST_NB(clone), 28, 0, None);
         FwpsFreeCloneNetBufferList0(clone, 0);
         for report in session.reports() {

@@ -347,13 +347,14 @@ unsafe fn check_chain_args(
 }
 
 /// A fresh NB record, registered.
-fn new_nb(st: &mut State, pool: usize, owner: Option<usize>, tag: u32) -> *mut NET_BUFFER {
+fn new_nb(st: &mut State, pool_handle: NDIS_HANDLE, owner: Option<usize>, tag: u32) -> *mut NET_BUFFER {
+    let pool = pool_handle as usize;
     let Some(block) = Block::of::<NET_BUFFER>() else {
         return core::ptr::null_mut();
     };
     let nb: *mut NET_BUFFER = block.cast();
     // SAFETY: `nb` is fresh and exclusively owned.
-    unsafe { (*nb).NdisPoolHandle = pool as NDIS_HANDLE };
+    unsafe { (*nb).NdisPoolHandle = pool_handle };
     st.insert(nb as usize, tag, Body::Nb(NbInfo { pool, owner, block, data: None, retreat_mdls: Vec::new() }));
     nb
 }
@@ -432,7 +433,7 @@ pub unsafe extern "system" fn NdisAllocateNetBuffer(
         if !unsafe { check_chain_args(MdlChain, DataOffset, DataLength, DDI, found) } {
             return core::ptr::null_mut();
         }
-        let nb = new_nb(st, pool, None, st.tag_of(pool));
+        let nb = new_nb(st, PoolHandle, None, st.tag_of(pool));
         if nb.is_null() {
             return nb;
         }
@@ -466,7 +467,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferMdlAndData(PoolHandle: NDIS_H
             ));
             return core::ptr::null_mut();
         }
-        let nb = new_nb(st, pool, None, st.tag_of(pool));
+        let nb = new_nb(st, PoolHandle, None, st.tag_of(pool));
         if nb.is_null() || !attach_data(st, nb, size) {
             return core::ptr::null_mut();
         }
@@ -609,7 +610,7 @@ pub(crate) fn alloc_nbl(st: &mut State, req: NblRequest) -> *mut NET_BUFFER_LIST
     st.insert(nbl as usize, tag, Body::Nbl(nbl_info));
 
     if let Some((chain, offset, length)) = req.nb {
-        let nb = new_nb(st, pool, Some(nbl as usize), tag);
+        let nb = new_nb(st, req.pool, Some(nbl as usize), tag);
         if nb.is_null() {
             return core::ptr::null_mut();
         }
@@ -1541,7 +1542,7 @@ pub(crate) fn make_clone(
     let mut prev: *mut NET_BUFFER = core::ptr::null_mut();
     let tag = st.tag_of(nbl_pool as usize);
     for &onb in &orig_nbs {
-        let nb = new_nb(st, nb_pool as usize, None, tag);
+        let nb = new_nb(st, nb_pool, None, tag);
         if nb.is_null() {
             return core::ptr::null_mut();
         }

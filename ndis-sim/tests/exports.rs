@@ -18,15 +18,11 @@ macro_rules! same {
 
 /// The generated bindings of this arch (read at compile time).
 #[cfg(target_arch = "x86_64")]
-const GENERATED: [&str; 2] = [
-    include_str!("../../ndis-sys/src/generated/x86_64.rs"),
-    include_str!("../../fwps-sys/src/generated/x86_64.rs"),
-];
+const GENERATED: [&str; 2] =
+    [include_str!("../../ndis-sys/src/generated/x86_64.rs"), include_str!("../../fwps-sys/src/generated/x86_64.rs")];
 #[cfg(target_arch = "aarch64")]
-const GENERATED: [&str; 2] = [
-    include_str!("../../ndis-sys/src/generated/aarch64.rs"),
-    include_str!("../../fwps-sys/src/generated/aarch64.rs"),
-];
+const GENERATED: [&str; 2] =
+    [include_str!("../../ndis-sys/src/generated/aarch64.rs"), include_str!("../../fwps-sys/src/generated/aarch64.rs")];
 
 /// Names of the functions a generated bindings file declares.
 fn declared(text: &str) -> BTreeSet<String> {

@@ -250,7 +250,7 @@ fn get_data_buffer_points_copies_or_refuses() {
         let mut storage = [0u8; 8];
         // Contiguous in the current MDL: a pointer into it.
         let p = NdisGetDataBuffer(nb, 4, storage.as_mut_ptr().cast(), 1, 0);
-        assert_eq!(p.cast::<u8>(), a.bytes.as_ptr().add(2).cast_mut());
+        assert_eq!(p.cast::<u8>(), a.as_ptr().add(2));
         // Spanning two MDLs: a copy into the storage.
         let p = NdisGetDataBuffer(nb, 8, storage.as_mut_ptr().cast(), 1, 0);
         assert_eq!(p.cast::<u8>(), storage.as_mut_ptr());
@@ -260,7 +260,7 @@ fn get_data_buffer_points_copies_or_refuses() {
         assert!(NdisGetDataBuffer(nb, 9, storage.as_mut_ptr().cast(), 1, 0).is_null());
         assert!(NdisGetDataBuffer(nb, 0, storage.as_mut_ptr().cast(), 1, 0).is_null());
         // An alignment the data does not have: a copy.
-        let start = a.bytes.as_ptr().add(2) as usize;
+        let start = a.as_ptr().add(2) as usize;
         let align = if start % 8 == 0 { 16 } else { 8 };
         let p = NdisGetDataBuffer(nb, 2, storage.as_mut_ptr().cast(), align, 0);
         assert_eq!(p.cast::<u8>() == storage.as_mut_ptr(), start % align as usize != 0);
@@ -282,9 +282,9 @@ fn copy_between_net_buffers_stops_at_either_end() {
         let to = NdisAllocateNetBuffer(pool, dst.mdl, 0, 6);
         let mut copied = 0;
         assert_eq!(NdisCopyFromNetBufferToNetBuffer(to, 1, 3, from, 4, &mut copied), NDIS_STATUS_SUCCESS);
-        assert_eq!((copied, &*dst.bytes), (3, &b".456.."[..]));
+        assert_eq!((copied, dst.bytes()), (3, b".456..".to_vec()));
         assert_eq!(NdisCopyFromNetBufferToNetBuffer(to, 2, 10, from, 0, &mut copied), NDIS_STATUS_FAILURE);
-        assert_eq!((copied, &*dst.bytes), (4, &b".40123"[..]));
+        assert_eq!((copied, dst.bytes()), (4, b".40123".to_vec()));
         NdisFreeNetBuffer(from);
         NdisFreeNetBuffer(to);
         NdisFreeNetBufferPool(pool);
@@ -320,7 +320,7 @@ fn clones_share_data_count_as_children_and_free_in_order() {
         assert_eq!(((*(*c1).Context).Size, (*(*c1).Context).Offset), (16, 16));
         // Writing through the clone is writing the shared data.
         *NdisGetDataBuffer(nb1, 1, core::ptr::null_mut(), 1, 0).cast::<u8>() = b'P';
-        assert_eq!(buf.bytes[4], b'P');
+        assert_eq!(buf.bytes()[4], b'P');
         NdisFreeCloneNetBufferList(c1, 0);
         NdisFreeCloneNetBufferList(c2, 0);
         assert_eq!(*NET_BUFFER_LIST_CHILD_REF_COUNT(parent), 0);

@@ -53,18 +53,29 @@ pub fn nb_pool(data: u32) -> NDIS_HANDLE {
     pool
 }
 
-/// A buffer and an MDL over it, freed on drop.
+/// A buffer and an MDL over it, freed on drop. The buffer is held as a raw
+/// pointer: NDIS (the MDL) has it, so no Box may claim it uniquely.
 pub struct Buffer {
-    pub bytes: Box<[u8]>,
+    raw: *mut [u8],
     pub mdl: *mut MDL,
 }
 
 impl Buffer {
     pub fn new(bytes: &[u8]) -> Buffer {
-        let mut bytes: Box<[u8]> = bytes.into();
-        let mdl = unsafe { NdisAllocateMdl(core::ptr::null_mut(), bytes.as_mut_ptr().cast(), bytes.len() as u32) };
+        let raw = Box::into_raw(Box::<[u8]>::from(bytes));
+        let mdl = unsafe { NdisAllocateMdl(core::ptr::null_mut(), raw.cast(), raw.len() as u32) };
         assert!(!mdl.is_null());
-        Buffer { bytes, mdl }
+        Buffer { raw, mdl }
+    }
+
+    /// The buffer's bytes as they are now.
+    pub fn bytes(&self) -> Vec<u8> {
+        unsafe { (*self.raw).to_vec() }
+    }
+
+    /// The buffer's start.
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.raw.cast()
     }
 
     /// Links `next`'s MDL after this one's.
@@ -78,6 +89,7 @@ impl Drop for Buffer {
         unsafe {
             *NDIS_MDL_LINKAGE(self.mdl) = core::ptr::null_mut();
             NdisFreeMdl(self.mdl);
+            drop(Box::from_raw(self.raw));
         }
     }
 }

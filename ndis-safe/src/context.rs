@@ -1,0 +1,118 @@
+//! Typed context areas: the bytes NDIS keeps with each NET_BUFFER_LIST
+//! for the driver that allocated it (`NET_BUFFER_LIST_CONTEXT`).
+
+use core::marker::PhantomData;
+
+/// A type that is an NBL's context area: derive it, never implement it.
+///
+/// `#[derive(ContextArea)]` checks at compile time, for the target being
+/// compiled, that the type is `#[repr(C)]`, its size a non-zero multiple of
+/// `MEMORY_ALLOCATION_ALIGNMENT` that fits a `USHORT` with its backfill,
+/// its alignment at most `MEMORY_ALLOCATION_ALIGNMENT`, and that it needs no
+/// `Drop`, borrows nothing and is `Send`.
+///
+/// # Safety
+///
+/// `SIZE` is `size_of::<Self>()`, a multiple of `MEMORY_ALLOCATION_ALIGNMENT`
+/// no larger than `u16::MAX - BACKFILL`; `align_of::<Self>()` is at most
+/// `MEMORY_ALLOCATION_ALIGNMENT`; `BACKFILL` is a multiple of it; `Self`
+/// needs no drop and is `'static + Send`. Only the derive implements this
+/// trait, after checking all of it.
+pub unsafe trait ContextArea: Sized + Send + 'static {
+    /// `ContextSize`: the bytes of the area.
+    const SIZE: u16;
+    /// `ContextBackFill`: unused bytes before it, for contexts pushed later.
+    const BACKFILL: u16;
+}
+
+/// The context type of a pool whose NBLs carry no context area.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct NoContext;
+
+// SAFETY: zero bytes and no backfill: no context is asked for.
+unsafe impl ContextArea for NoContext {
+    const SIZE: u16 = 0;
+    const BACKFILL: u16 = 0;
+}
+
+/// A type that is a context pushed with `NdisAllocateNetBufferListContext`:
+/// derive it (`#[derive(PushedContext)]`), never implement it. Its rule is
+/// the pointer size's, not `MEMORY_ALLOCATION_ALIGNMENT`'s.
+///
+/// # Safety
+///
+/// `SIZE` is `size_of::<Self>()`, a non-zero multiple of the pointer size;
+/// `align_of::<Self>()` is at most the pointer's; `Self` needs no drop and
+/// is `'static + Send`. Only the derive implements this trait.
+pub unsafe trait PushedContext: Sized + Send + 'static {
+    /// `ContextSize` for `NdisAllocateNetBufferListContext`.
+    const SIZE: u16;
+}
+
+/// The derives' compile-time checks; public only for the derives.
+#[doc(hidden)]
+pub struct ContextAreaLayout<T, const SIZE: usize, const ALIGN: usize, const BACKFILL: u16>(PhantomData<T>);
+
+const MAA: usize = ndis_sys::MEMORY_ALLOCATION_ALIGNMENT;
+
+impl<T, const SIZE: usize, const ALIGN: usize, const BACKFILL: u16> ContextAreaLayout<T, SIZE, ALIGN, BACKFILL> {
+    /// Evaluating this fails the build, with the rule, when a rule is broken;
+    /// the error names `ContextAreaLayout::<Type, size, align, backfill>`.
+    pub const OK: () = {
+        assert!(SIZE != 0, "a ContextArea must not be zero-sized (use NoContext for no context)");
+        assert!(SIZE % MAA == 0, "a ContextArea's size must be a multiple of MEMORY_ALLOCATION_ALIGNMENT");
+        assert!(ALIGN <= MAA, "a ContextArea's alignment must not exceed MEMORY_ALLOCATION_ALIGNMENT");
+        assert!(
+            SIZE + BACKFILL as usize <= u16::MAX as usize,
+            "a ContextArea's size plus backfill must fit a USHORT (65535 bytes)"
+        );
+        assert!(
+            BACKFILL as usize % MAA == 0,
+            "a ContextArea's backfill must be a multiple of MEMORY_ALLOCATION_ALIGNMENT"
+        );
+        assert!(!core::mem::needs_drop::<T>(), "a ContextArea must not need Drop: NDIS frees it without running it");
+    };
+
+    /// The size as a `USHORT`, once the checks passed.
+    pub const SIZE: u16 = {
+        let () = Self::OK;
+        SIZE as u16
+    };
+}
+
+/// The derive's checks for pushed contexts; public only for the derive.
+#[doc(hidden)]
+pub struct PushedContextLayout<T, const SIZE: usize, const ALIGN: usize, const BACKFILL: u16>(PhantomData<T>);
+
+const PTR: usize = size_of::<usize>();
+
+impl<T, const SIZE: usize, const ALIGN: usize, const BACKFILL: u16> PushedContextLayout<T, SIZE, ALIGN, BACKFILL> {
+    /// As [`ContextAreaLayout::OK`], with the pointer-size rule.
+    pub const OK: () = {
+        assert!(SIZE != 0, "a PushedContext must not be zero-sized");
+        assert!(SIZE % PTR == 0, "a PushedContext's size must be a multiple of the pointer size");
+        assert!(ALIGN <= PTR, "a PushedContext's alignment must not exceed the pointer's");
+        assert!(SIZE <= u16::MAX as usize, "a PushedContext's size must fit a USHORT (65535 bytes)");
+        assert!(!core::mem::needs_drop::<T>(), "a PushedContext must not need Drop: NDIS frees it without running it");
+    };
+
+    /// The size as a `USHORT`, once the checks passed.
+    pub const SIZE: u16 = {
+        let () = Self::OK;
+        SIZE as u16
+    };
+}
+
+/// A field of a context type: plain data the NBL may carry anywhere.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a field of a context area: it must be 'static and Send",
+    note = "a context area travels with its NET_BUFFER_LIST across completions and processors"
+)]
+pub trait PlainField: Send + 'static {}
+impl<T: Send + 'static> PlainField for T {}
+
+/// Names each field's type with the `PlainField` bound.
+#[doc(hidden)]
+pub const fn assert_plain_field<T: PlainField>() {}
