@@ -1,6 +1,8 @@
 //! Typed context areas: the bytes NDIS keeps with each NET_BUFFER_LIST
 //! for the driver that allocated it (`NET_BUFFER_LIST_CONTEXT`).
 
+#![allow(unsafe_code, reason = "the context traits are unsafe: only the derives implement them")]
+
 use core::marker::PhantomData;
 
 /// A type that is an NBL's context area: derive it, never implement it.

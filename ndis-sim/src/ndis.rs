@@ -3,7 +3,7 @@
 //!
 //! Every function's contract is the DDI's documented one; what the
 //! simulator decides where the documentation is silent is said on the
-//! function. Misuse is reported through [`crate::verifier`].
+//! function. Misuse is reported to the verifier ([`crate::Rule`]).
 #![allow(non_snake_case, reason = "the DDIs' names and parameter names")]
 
 use std::alloc::Layout;

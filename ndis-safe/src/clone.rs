@@ -1,0 +1,507 @@
+//! Clones (`NdisAllocateCloneNetBufferList`, `FwpsAllocateCloneNetBufferList0`):
+//! NBLs that describe their parent's data, and that must be restored before
+//! they are freed.
+//!
+//! A clone borrows its parent, so the parent cannot be freed or completed
+//! while the clone lives. Changes to a clone are made inside
+//! [`NblClone::modify`], each recorded in the clone: the clone cannot be
+//! freed without undoing them, because dropping it undoes every change
+//! still recorded (last first) and only then frees it. Each change also
+//! returns an [`Undo`] record to undo it early; records are branded with the
+//! `modify` call that made them, so one clone's record cannot be applied to
+//! another (see the crate docs' soundness argument).
+#![allow(unsafe_code, reason = "clone allocation, change and free are raw-pointer work")]
+#![allow(
+    clippy::multiple_unsafe_ops_per_block,
+    reason = "a block is one record access: an accessor port's projection and its read or write"
+)]
+
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+use ndis_sys::{MDL, NET_BUFFER_LIST};
+
+use crate::context::{ContextArea, NoContext};
+use crate::error::{Error, Result, Status};
+use crate::mdl::Mdl;
+use crate::nbl::{BorrowedNbl, NetBufferListOwned, Retreated, retreat_nbl};
+use crate::pool::NblPool;
+use crate::view::NetBufferList;
+
+/// How many changes a clone records at once.
+pub const MAX_CHANGES: usize = 4;
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// Which clone DDIs: [`Ndis`] or [`Fwps`] (a sealed choice).
+pub trait Flavor: sealed::Sealed + Send + Sync + 'static {
+    /// Allocates a clone.
+    ///
+    /// # Safety
+    ///
+    /// `parent` is live; the pools are NULL or live pools of the right kinds.
+    #[doc(hidden)]
+    unsafe fn allocate(
+        parent: *mut NET_BUFFER_LIST,
+        nbl_pool: ndis_sys::NDIS_HANDLE,
+    ) -> Result<NonNull<NET_BUFFER_LIST>>;
+    /// Frees a clone.
+    ///
+    /// # Safety
+    ///
+    /// `clone` was allocated by `allocate`, is unchanged, and freed once.
+    #[doc(hidden)]
+    unsafe fn free(clone: *mut NET_BUFFER_LIST);
+}
+
+/// `NdisAllocateCloneNetBufferList` / `NdisFreeCloneNetBufferList`.
+#[derive(Debug)]
+pub enum Ndis {}
+/// `FwpsAllocateCloneNetBufferList0` / `FwpsFreeCloneNetBufferList0`.
+#[derive(Debug)]
+pub enum Fwps {}
+impl sealed::Sealed for Ndis {}
+impl sealed::Sealed for Fwps {}
+
+impl Flavor for Ndis {
+    #[inline(always)]
+    unsafe fn allocate(
+        parent: *mut NET_BUFFER_LIST,
+        nbl_pool: ndis_sys::NDIS_HANDLE,
+    ) -> Result<NonNull<NET_BUFFER_LIST>> {
+        // SAFETY: the caller's guarantee; NDIS's own NB pool (NULL); the
+        // clone gets MDLs of its own describing the same memory.
+        let p = unsafe { ndis_sys::NdisAllocateCloneNetBufferList(parent, nbl_pool, core::ptr::null_mut(), 0) };
+        NonNull::new(p).ok_or(Error::NoResources)
+    }
+
+    #[inline(always)]
+    unsafe fn free(clone: *mut NET_BUFFER_LIST) {
+        // SAFETY: the caller's guarantee.
+        unsafe { ndis_sys::NdisFreeCloneNetBufferList(clone, 0) }
+    }
+}
+
+impl Flavor for Fwps {
+    #[inline(always)]
+    unsafe fn allocate(
+        parent: *mut NET_BUFFER_LIST,
+        nbl_pool: ndis_sys::NDIS_HANDLE,
+    ) -> Result<NonNull<NET_BUFFER_LIST>> {
+        let mut out = core::ptr::null_mut();
+        // SAFETY: the caller's guarantee; `out` is writable.
+        let status =
+            unsafe { fwps_sys::FwpsAllocateCloneNetBufferList0(parent, nbl_pool, core::ptr::null_mut(), 0, &mut out) };
+        Status::result(status)?;
+        NonNull::new(out).ok_or(Error::NoResources)
+    }
+
+    #[inline(always)]
+    unsafe fn free(clone: *mut NET_BUFFER_LIST) {
+        // SAFETY: the caller's guarantee.
+        unsafe { fwps_sys::FwpsFreeCloneNetBufferList0(clone, 0) }
+    }
+}
+
+/// The first NB's fields a prepend changes, to restore.
+#[derive(Clone, Copy)]
+struct NbFields {
+    chain: *mut MDL,
+    current: *mut MDL,
+    current_offset: u32,
+    offset: u32,
+    length: u32,
+}
+
+#[derive(Clone, Copy)]
+enum Change {
+    Retreat(u32),
+    Advance(u32),
+    Prepend { mdl: NonNull<MDL>, was: NbFields },
+}
+
+/// The changes recorded on a clone, oldest first.
+#[derive(Clone, Copy)]
+struct Log {
+    changes: [Option<Change>; MAX_CHANGES],
+    len: usize,
+}
+
+/// A clone of a parent borrowed for `'p`, made and freed by `K`'s DDIs, with
+/// a context area `C` (pushed on the clone from its pool's backfill).
+///
+/// # Invariants
+///
+/// `ptr` is a live clone `K` made of a parent that outlives `'p`, owned by
+/// this value alone; `log` lists every change made to it since, in order,
+/// each undoable; while `C::SIZE > 0` its current context (pushed at
+/// creation) holds an initialized `C` once the changes are undone.
+pub struct NblClone<'p, K: Flavor, C: ContextArea = NoContext> {
+    ptr: NonNull<NET_BUFFER_LIST>,
+    log: Log,
+    _p: CloneMarker<'p, K, C>,
+}
+
+/// The parent borrow, the flavor and the (invariant) context type.
+type CloneMarker<'p, K, C> = PhantomData<(&'p NetBufferList, K, fn(C) -> C)>;
+
+/// A clone by `NdisAllocateCloneNetBufferList`.
+pub type NdisClone<'p, C = NoContext> = NblClone<'p, Ndis, C>;
+/// A clone by `FwpsAllocateCloneNetBufferList0`.
+pub type FwpsClone<'p, C = NoContext> = NblClone<'p, Fwps, C>;
+
+// SAFETY: a clone may be used and freed from any thread; C is Send; the
+// log's pointers name MDLs borrowed for 'p.
+unsafe impl<K: Flavor, C: ContextArea> Send for NblClone<'_, K, C> {}
+// SAFETY: &self methods only read.
+unsafe impl<K: Flavor, C: ContextArea + Sync> Sync for NblClone<'_, K, C> {}
+
+impl<'p, K: Flavor, C: ContextArea> NblClone<'p, K, C> {
+    /// Clones `parent`, from `pool` (or the DDI's own, when NULL).
+    ///
+    /// # Safety
+    ///
+    /// `parent` is live and outlives `'p`; `pool` is NULL or a pool typed `C`.
+    unsafe fn new(parent: NonNull<NET_BUFFER_LIST>, pool: ndis_sys::NDIS_HANDLE, init: C) -> Result<Self> {
+        // SAFETY: the caller's guarantee.
+        let ptr = unsafe { K::allocate(parent.as_ptr(), pool)? };
+        if C::SIZE > 0 {
+            // SAFETY: the clone is ours; its pool preallocated C::SIZE +
+            // C::BACKFILL bytes of context, all backfill on a clone.
+            let status = unsafe { ndis_sys::NdisAllocateNetBufferListContext(ptr.as_ptr(), C::SIZE, 0, 0) };
+            if let Err(e) = Status::result(status) {
+                // SAFETY: unchanged, freed once.
+                unsafe { K::free(ptr.as_ptr()) };
+                return Err(e.into());
+            }
+            // SAFETY: the pushed area holds C::SIZE aligned bytes.
+            unsafe { ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(ptr.as_ptr()).cast::<C>().write(init) };
+        }
+        Ok(NblClone { ptr, log: Log { changes: [None; MAX_CHANGES], len: 0 }, _p: PhantomData })
+    }
+
+    /// The context area.
+    #[inline(always)]
+    pub fn context(&self) -> &C {
+        if C::SIZE == 0 {
+            return crate::zst_ref();
+        }
+        // SAFETY: the pushed context holds an initialized C (changes do not
+        // touch contexts).
+        unsafe { &*ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(self.ptr.as_ptr()).cast::<C>() }
+    }
+
+    /// The context area, to change.
+    #[inline(always)]
+    pub fn context_mut(&mut self) -> &mut C {
+        if C::SIZE == 0 {
+            return crate::zst_mut();
+        }
+        // SAFETY: as above, exclusively.
+        unsafe { &mut *ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(self.ptr.as_ptr()).cast::<C>() }
+    }
+
+    /// Whether changes are recorded (it will be restored before it is freed).
+    #[inline(always)]
+    pub fn is_modified(&self) -> bool {
+        self.log.len != 0
+    }
+
+    /// Changes the clone inside `f`, which is given a fresh brand `'id`:
+    /// every change returns an [`Undo<'id>`] that only this call's
+    /// [`Changes`] accepts. Changes not undone inside stay recorded and are
+    /// undone before the clone is freed.
+    #[inline]
+    pub fn modify<R>(&mut self, f: impl for<'id> FnOnce(Changes<'id, '_, 'p>) -> R) -> R {
+        f(Changes { ptr: self.ptr, log: &mut self.log, _brand: PhantomData, _p: PhantomData })
+    }
+
+    /// Undoes every recorded change, last first.
+    #[inline]
+    pub fn undo_all(&mut self) {
+        while let Some(c) = pop(&mut self.log) {
+            // SAFETY: the change is the last one made and still in effect.
+            unsafe { revert(self.ptr, c) };
+        }
+    }
+
+    /// Gives up ownership without freeing: the clone is the caller's to
+    /// restore and free with `K`'s function (or to inject), and the parent
+    /// must outlive it.
+    #[inline]
+    pub fn into_raw(self) -> NonNull<NET_BUFFER_LIST> {
+        let ptr = self.ptr;
+        core::mem::forget(self);
+        ptr
+    }
+}
+
+impl<K: Flavor, C: ContextArea> core::ops::Deref for NblClone<'_, K, C> {
+    type Target = NetBufferList;
+
+    #[inline(always)]
+    fn deref(&self) -> &NetBufferList {
+        // SAFETY: live; it changes only through &mut self.
+        unsafe { NetBufferList::from_raw(self.ptr) }
+    }
+}
+
+impl<K: Flavor, C: ContextArea> Drop for NblClone<'_, K, C> {
+    #[inline]
+    fn drop(&mut self) {
+        self.undo_all();
+        // SAFETY: live.
+        if unsafe { *ndis_sys::NET_BUFFER_LIST_CHILD_REF_COUNT(self.ptr.as_ptr()) } != 0 {
+            return; // a clone of this clone was forgotten: leak it
+        }
+        if C::SIZE > 0 {
+            // SAFETY: our pushed context is the last (pushes borrow us).
+            unsafe { ndis_sys::NdisFreeNetBufferListContext(self.ptr.as_ptr(), C::SIZE) };
+        }
+        // SAFETY: restored (every change undone), ours, freed once by the
+        // function that matches its allocator.
+        unsafe { K::free(self.ptr.as_ptr()) }
+    }
+}
+
+fn pop(log: &mut Log) -> Option<Change> {
+    let last = log.len.checked_sub(1)?;
+    let c = log.changes.get_mut(last)?.take();
+    log.len = last;
+    c
+}
+
+/// Reverts one change.
+///
+/// # Safety
+///
+/// `ptr` is the clone; `c` is the last change made to it, still in effect.
+unsafe fn revert(ptr: NonNull<NET_BUFFER_LIST>, c: Change) {
+    match c {
+        // SAFETY: retreated by `d`: every NB has `d` bytes of data to give
+        // back; MDLs the retreat added are freed.
+        Change::Retreat(d) => unsafe { ndis_sys::NdisAdvanceNetBufferListDataStart(ptr.as_ptr(), d, 1, None) },
+        Change::Advance(d) => {
+            // SAFETY: advanced by `d` without freeing MDLs: the bytes are
+            // still there, so the retreat cannot need memory and cannot fail.
+            let _ = unsafe { ndis_sys::NdisRetreatNetBufferListDataStart(ptr.as_ptr(), d, 0, None, None) };
+        }
+        Change::Prepend { mdl, was } => {
+            // SAFETY: the first NB is as the prepend left it; restoring its
+            // fields and unlinking the MDL makes it as before.
+            unsafe {
+                let nb = *ndis_sys::NET_BUFFER_LIST_FIRST_NB(ptr.as_ptr());
+                *ndis_sys::NET_BUFFER_FIRST_MDL(nb) = was.chain;
+                *ndis_sys::NET_BUFFER_CURRENT_MDL(nb) = was.current;
+                *ndis_sys::NET_BUFFER_CURRENT_MDL_OFFSET(nb) = was.current_offset;
+                *ndis_sys::NET_BUFFER_DATA_OFFSET(nb) = was.offset;
+                *ndis_sys::NET_BUFFER_DATA_LENGTH(nb) = was.length;
+                *ndis_sys::NDIS_MDL_LINKAGE(mdl.as_ptr()) = core::ptr::null_mut();
+            }
+        }
+    }
+}
+
+/// The changes a [`NblClone::modify`] call may make, branded `'id`.
+///
+/// # Invariants
+///
+/// `'id` is invariant and unique to one `modify` call (it is chosen by the
+/// caller of a higher-ranked closure, so no two calls can share it).
+pub struct Changes<'id, 'c, 'p> {
+    ptr: NonNull<NET_BUFFER_LIST>,
+    log: &'c mut Log,
+    _brand: PhantomData<fn(&'id ()) -> &'id ()>,
+    _p: PhantomData<&'p mut MDL>,
+}
+
+/// Undoes one change made in the `modify` call branded `'id`.
+#[must_use = "an unused record is undone when the clone is freed"]
+pub struct Undo<'id> {
+    index: usize,
+    _brand: PhantomData<fn(&'id ()) -> &'id ()>,
+}
+
+impl<'id, 'p> Changes<'id, '_, 'p> {
+    fn record(&mut self, c: Change) -> Result<Undo<'id>> {
+        let index = self.log.len;
+        let slot = self.log.changes.get_mut(index).ok_or(Error::TooManyChanges)?;
+        *slot = Some(c);
+        self.log.len = index + 1;
+        Ok(Undo { index, _brand: PhantomData })
+    }
+
+    fn view(&self) -> &NetBufferList {
+        // SAFETY: the clone is live and changes only through &mut self.
+        unsafe { NetBufferList::from_raw(self.ptr) }
+    }
+
+    /// Retreats every NB of the clone by `delta` bytes (into unused space,
+    /// or a new MDL NDIS chains at the head).
+    pub fn retreat(&mut self, delta: u32) -> Result<Undo<'id>> {
+        if self.log.len >= MAX_CHANGES {
+            return Err(Error::TooManyChanges);
+        }
+        // SAFETY: the clone is ours.
+        unsafe { retreat_nbl(self.ptr, delta)? };
+        self.record(Change::Retreat(delta))
+    }
+
+    /// Advances every NB of the clone by `delta` bytes (keeping the bytes,
+    /// so the undo cannot fail).
+    pub fn advance(&mut self, delta: u32) -> Result<Undo<'id>> {
+        if self.log.len >= MAX_CHANGES {
+            return Err(Error::TooManyChanges);
+        }
+        if delta > self.view().min_data_length() {
+            return Err(Error::OutOfRange);
+        }
+        // SAFETY: the clone is ours; every NB has `delta` bytes; no MDL freed.
+        unsafe { ndis_sys::NdisAdvanceNetBufferListDataStart(self.ptr.as_ptr(), delta, 0, None) };
+        self.record(Change::Advance(delta))
+    }
+
+    /// Puts `mdl` in front of the first NB's data: the MDL's bytes become
+    /// the data's first bytes (a header). The first NB's data must start at
+    /// its chain's start (`DataOffset` 0); `Err(InvalidArgument)` otherwise.
+    pub fn prepend(&mut self, mdl: &'p mut Mdl<'_>) -> Result<Undo<'id>> {
+        if self.log.len >= MAX_CHANGES {
+            return Err(Error::TooManyChanges);
+        }
+        let nb = self.view().first().ok_or(Error::InvalidArgument)?.as_ptr();
+        // SAFETY: the clone and its first NB are ours.
+        let was = unsafe {
+            NbFields {
+                chain: *ndis_sys::NET_BUFFER_FIRST_MDL(nb),
+                current: *ndis_sys::NET_BUFFER_CURRENT_MDL(nb),
+                current_offset: *ndis_sys::NET_BUFFER_CURRENT_MDL_OFFSET(nb),
+                offset: *ndis_sys::NET_BUFFER_DATA_OFFSET(nb),
+                length: *ndis_sys::NET_BUFFER_DATA_LENGTH(nb),
+            }
+        };
+        let added = mdl.byte_count();
+        let length = was.length.checked_add(added).ok_or(Error::OutOfRange)?;
+        if was.offset != 0 {
+            return Err(Error::InvalidArgument);
+        }
+        let m = mdl.as_ptr();
+        // SAFETY: `mdl` is borrowed mutably for 'p (it outlives the clone)
+        // and on no chain; the NB is ours. Only the clone's own NB and the
+        // new MDL change: the parent's MDLs are not touched.
+        unsafe {
+            *ndis_sys::NDIS_MDL_LINKAGE(m) = was.chain;
+            *ndis_sys::NET_BUFFER_FIRST_MDL(nb) = m;
+            *ndis_sys::NET_BUFFER_CURRENT_MDL(nb) = m;
+            *ndis_sys::NET_BUFFER_CURRENT_MDL_OFFSET(nb) = 0;
+            *ndis_sys::NET_BUFFER_DATA_LENGTH(nb) = length;
+        }
+        let mdl = NonNull::new(m).ok_or(Error::InvalidArgument)?;
+        self.record(Change::Prepend { mdl, was })
+    }
+
+    /// Undoes the change `undo` records, which must be the last one still
+    /// in effect (`Err(UndoOutOfOrder)`, and nothing undone, otherwise).
+    pub fn undo(&mut self, undo: Undo<'id>) -> Result<()> {
+        if undo.index + 1 != self.log.len {
+            return Err(Error::UndoOutOfOrder);
+        }
+        if let Some(c) = pop(self.log) {
+            // SAFETY: the last change, still in effect.
+            unsafe { revert(self.ptr, c) };
+        }
+        Ok(())
+    }
+
+    /// The clone as it is now.
+    #[inline]
+    pub fn clone_view(&self) -> &NetBufferList {
+        self.view()
+    }
+}
+
+// ---- making clones ----
+
+impl<A: crate::nbl::Allocator, C0: ContextArea> NetBufferListOwned<'_, A, C0> {
+    /// Clones this NBL with `K`'s DDI, from the DDI's own pool, without a
+    /// context area. The clone borrows this NBL.
+    #[inline]
+    pub fn clone_nbl<K: Flavor>(&self) -> Result<NblClone<'_, K>> {
+        // SAFETY: live for the borrow; NULL pool.
+        unsafe { NblClone::new(self.raw_nbl(), core::ptr::null_mut(), NoContext) }
+    }
+
+    /// Clones this NBL with `K`'s DDI from `pool`, whose context area the
+    /// clone carries, initialized to `init`.
+    #[inline]
+    pub fn clone_nbl_in<'p, K: Flavor, C: ContextArea>(
+        &'p self,
+        pool: &'p NblPool<C>,
+        init: C,
+    ) -> Result<NblClone<'p, K, C>> {
+        // SAFETY: live for the borrow; a pool typed C.
+        unsafe { NblClone::new(self.raw_nbl(), pool.as_raw(), init) }
+    }
+
+    #[inline(always)]
+    fn raw_nbl(&self) -> NonNull<NET_BUFFER_LIST> {
+        // SAFETY: the view's pointer is the live NBL's, never NULL.
+        unsafe { NonNull::new_unchecked(self.as_ptr()) }
+    }
+}
+
+impl<'a> BorrowedNbl<'a> {
+    /// Clones the lent NBL with `K`'s DDI (no context area). The clone may
+    /// live as long as the loan, not longer.
+    #[inline]
+    pub fn clone_nbl<K: Flavor>(&self) -> Result<NblClone<'a, K>> {
+        let (ptr, _) = self.lent();
+        // SAFETY: lent for 'a; NULL pool.
+        unsafe { NblClone::new(ptr, core::ptr::null_mut(), NoContext) }
+    }
+
+    /// Clones the lent NBL with `K`'s DDI from `pool`, with its context area.
+    #[inline]
+    pub fn clone_nbl_in<K: Flavor, C: ContextArea>(&self, pool: &'a NblPool<C>, init: C) -> Result<NblClone<'a, K, C>> {
+        let (ptr, _) = self.lent();
+        // SAFETY: lent for 'a; a pool typed C.
+        unsafe { NblClone::new(ptr, pool.as_raw(), init) }
+    }
+}
+
+impl Retreated<'_> {
+    /// Clones the retreated NBL (so the clone's data starts where the
+    /// retreat put it) with `K`'s DDI. The clone borrows the guard: it is
+    /// freed before the NBL is advanced back. For a lent NBL, clone through
+    /// [`BorrowedNbl::retreat_and_clone`] instead, whose clone outlives the
+    /// retreat.
+    #[inline]
+    pub fn clone_nbl<K: Flavor>(&self) -> Result<NblClone<'_, K>> {
+        // SAFETY: live and retreated while borrowed; NULL pool.
+        unsafe { NblClone::new(self.raw(), core::ptr::null_mut(), NoContext) }
+    }
+}
+
+impl<'a> BorrowedNbl<'a> {
+    /// The inspect pattern: retreat the lent NBL by `delta` bytes (into the
+    /// unused space before its data), clone it there with `K`'s DDI, and
+    /// advance it back. The clone's data starts `delta` bytes earlier; the
+    /// lent NBL is as it came. The clone lives as long as the loan.
+    pub fn retreat_and_clone<K: Flavor, C: ContextArea>(
+        &mut self,
+        delta: u32,
+        pool: Option<&'a NblPool<C>>,
+        init: C,
+    ) -> Result<NblClone<'a, K, C>> {
+        let (ptr, _) = self.lent();
+        let guard = self.retreat(delta)?;
+        let handle = pool.map_or(core::ptr::null_mut(), NblPool::as_raw);
+        // SAFETY: lent for 'a; the clone's NBs are its own, so advancing the
+        // lent NBL back (which frees nothing: the retreat used unused space)
+        // leaves the clone as made.
+        let clone = unsafe { NblClone::new(ptr, handle, init) };
+        drop(guard);
+        clone
+    }
+}
