@@ -80,6 +80,16 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
         Data::Struct(s) => &s.fields,
         _ => return Err(Error::new_spanned(name, format!("{what} can only be derived for a struct"))),
     };
+    if let Some(lt) = input.generics.lifetimes().next() {
+        return Err(Error::new_spanned(
+            lt,
+            format!(
+                "{what} `{name}` cannot borrow (it has the lifetime {}): the NBL carries its context across \
+                 completions, past any borrow; hold owned data, or `&'static` references",
+                lt.lifetime
+            ),
+        ));
+    }
     if !input.generics.params.is_empty() {
         return Err(Error::new_spanned(&input.generics, format!("{what} cannot be derived for a generic type")));
     }

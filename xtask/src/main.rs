@@ -16,6 +16,8 @@ commands:
         V: the kit version folder, e.g. 10.0.26100.0 (default: the newest).
         NNN: the NDIS version macro, e.g. 630 for NDIS630 (default: 630).
         --check: generate in memory and fail if a checked-in file differs.
+  bless Rewrite the ui-tests' .stderr files from what the compiler says now
+        (TRYBUILD=overwrite), and record the toolchain they belong to.
   help  Print this.
 ";
 
@@ -45,8 +47,35 @@ fn run() -> Result<String, Error> {
             let root = xtask::workspace_root();
             xtask::regen(&regen, &xtask::sys_crates(&root), &root)
         }
+        Some("bless") => bless(),
         None | Some("help" | "--help" | "-h") => Ok(HELP.trim_end().to_owned()),
         Some(other) => Err(Error::new(format!("unknown command `{other}`; see `cargo xtask help`"))),
+    }
+}
+
+/// `cargo xtask bless`: the only way the ui .stderr files are written.
+fn bless() -> Result<String, Error> {
+    let root = xtask::workspace_root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let version = std::process::Command::new(rustc)
+        .arg("--version")
+        .output()
+        .map_err(|e| Error::new(format!("cannot run rustc: {e}")))?;
+    let version = String::from_utf8_lossy(&version.stdout).split_whitespace().nth(1).unwrap_or("").to_owned();
+    let pin = root.join("ui-tests/tests/ui/TOOLCHAIN");
+    std::fs::write(&pin, format!("{version}\n"))
+        .map_err(|e| Error::new(format!("cannot write {}: {e}", pin.display())))?;
+    let status = std::process::Command::new(cargo)
+        .current_dir(&root)
+        .args(["test", "-p", "ui-tests"])
+        .env("TRYBUILD", "overwrite")
+        .status()
+        .map_err(|e| Error::new(format!("cannot run cargo: {e}")))?;
+    if status.success() {
+        Ok(format!("ui .stderr files blessed with rustc {version}; review them with git diff"))
+    } else {
+        Err(Error::new("the ui tests failed; see above"))
     }
 }
 
