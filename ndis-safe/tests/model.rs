@@ -1,0 +1,263 @@
+//! A model-based randomized test: thousands of operations through the safe
+//! API — allocate, clone, modify, undo, free, push and pop contexts,
+//! retreat and advance — each checked against a model of what the NBLs
+//! should look like, ending with no verifier report and no leak.
+//!
+//! `NDIS_RS_MODEL_ROUNDS` and `NDIS_RS_MODEL_SEED` change the run (the
+//! fuzz command runs it long); by default a fixed seed, so a failure
+//! reproduces.
+#![allow(missing_docs, reason = "test")]
+
+use core::num::NonZeroU32;
+
+use ndis_safe::clone::{Fwps, Ndis};
+use ndis_safe::{ContextArea, Mdl, NblClone, NblPool, NblPoolOptions, NdisHandle, PushedContext, Tag};
+
+#[derive(ContextArea, Debug, Clone, Copy, PartialEq)]
+#[repr(C)]
+struct Ctx {
+    id: u64,
+    ops: u64,
+}
+
+#[derive(PushedContext, Debug, PartialEq)]
+#[repr(C)]
+struct Mark(u64);
+
+/// xorshift64*: a small, reproducible generator.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// The model of a clone: its data length and how many changes it records.
+struct ClonedModel {
+    length: u32,
+    changes: Vec<i64>, // +d retreat/prepend, -d advance
+}
+
+enum AnyClone<'p> {
+    Ndis(NblClone<'p, Ndis, Ctx>),
+    Fwps(NblClone<'p, Fwps>),
+}
+
+impl AnyClone<'_> {
+    fn data_length(&self) -> u32 {
+        match self {
+            AnyClone::Ndis(c) => c.first().map_or(0, |nb| nb.data_length()),
+            AnyClone::Fwps(c) => c.first().map_or(0, |nb| nb.data_length()),
+        }
+    }
+}
+
+/// The stats a run reports.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub operations: u64,
+    pub reports: usize,
+    pub leaks: usize,
+}
+
+fn owner() -> NdisHandle {
+    // SAFETY: the simulator accepts any handle.
+    unsafe { NdisHandle::from_raw(core::ptr::null_mut()) }
+}
+
+/// One round: a batch of parents, clones changed at random, everything
+/// freed in a random order.
+fn round(rng: &mut Rng, stats: &mut Stats, header: &mut [u8; 8]) {
+    let tag = Tag(*b"Modl");
+    let data_pool: NblPool<Ctx, _> =
+        NblPool::new(&owner(), NblPoolOptions::new(tag).with_data(NonZeroU32::new(96).unwrap())).unwrap();
+    let clone_pool: NblPool<Ctx> = NblPool::new(&owner(), NblPoolOptions::new(tag)).unwrap();
+    let mut hdr = Mdl::new(&owner(), header).unwrap();
+
+    // Parents: data, with offsets chosen at random; pushes, retreats and
+    // advances on them while no clone exists.
+    let n = 1 + rng.below(4) as usize;
+    let mut parents = Vec::new();
+    let mut model_len = Vec::new();
+    for i in 0..n {
+        let offset = rng.below(32) as u32;
+        let len = 8 + rng.below(u64::from(96 - offset - 8)) as u32;
+        let mut nbl = data_pool.allocate_range(offset, len, Ctx { id: i as u64, ops: 0 }).unwrap();
+        stats.operations += 1;
+        let pattern: Vec<u8> = (0..len).map(|b| (b as u8) ^ (i as u8)).collect();
+        nbl.write(0, &pattern).unwrap();
+        for _ in 0..rng.below(4) {
+            match rng.below(3) {
+                0 => {
+                    let mut m = nbl.push_context(tag, Mark(rng.next())).unwrap();
+                    m.0 = m.0.wrapping_add(1);
+                    if rng.below(2) == 0 {
+                        let _inner = m.push_context(tag, Mark(7)).unwrap();
+                        stats.operations += 1;
+                    }
+                }
+                1 => {
+                    let d = rng.below(48) as u32;
+                    let r = nbl.retreat(d).unwrap();
+                    assert_eq!(r.first().map(|nb| nb.data_length()), Some(len + d));
+                }
+                _ => {
+                    let d = rng.below(u64::from(len) + 8) as u32;
+                    let ok = nbl.advance(d).is_ok();
+                    assert_eq!(ok, d <= len);
+                    if ok {
+                        // Back to where the model has it: a retreat into the bytes just skipped.
+                        let back = nbl.retreat(d).unwrap();
+                        core::mem::forget(back); // kept: an owned NBL may stay retreated
+                    }
+                }
+            }
+            stats.operations += 1;
+            nbl.context_mut().ops += 1;
+        }
+        let mut storage = vec![0; len as usize];
+        assert_eq!(nbl.first().unwrap().peek(&mut storage), Some(&pattern[..]));
+        model_len.push(len);
+        parents.push(nbl);
+    }
+
+    // Clones of the parents, changed and freed at random.
+    {
+        let mut clones: Vec<(AnyClone<'_>, ClonedModel)> = Vec::new();
+        for _ in 0..(8 + rng.below(24)) {
+            stats.operations += 1;
+            match rng.below(6) {
+                0 | 1 => {
+                    let p = rng.below(n as u64) as usize;
+                    let clone = if rng.below(2) == 0 {
+                        AnyClone::Ndis(
+                            parents[p].clone_nbl_in::<Ndis, Ctx>(&clone_pool, Ctx { id: 99, ops: 0 }).unwrap(),
+                        )
+                    } else {
+                        AnyClone::Fwps(parents[p].clone_nbl::<Fwps>().unwrap())
+                    };
+                    clones.push((clone, ClonedModel { length: model_len[p], changes: Vec::new() }));
+                }
+                2 if !clones.is_empty() => {
+                    let i = rng.below(clones.len() as u64) as usize;
+                    let (_clone, _model) = clones.swap_remove(i); // Drop undoes, then frees
+                }
+                _ if !clones.is_empty() => {
+                    let i = rng.below(clones.len() as u64) as usize;
+                    let (clone, model) = &mut clones[i];
+                    let choice = rng.below(4);
+                    let delta = rng.below(40) as u32;
+                    let apply = |changes: &mut ndis_safe::clone::Changes<'_, '_, '_>| -> Option<i64> {
+                        match choice {
+                            0 => changes.retreat(delta).ok().map(|_| i64::from(delta)),
+                            1 => {
+                                let r = changes.advance(delta);
+                                r.ok().map(|_| -i64::from(delta))
+                            }
+                            _ => None,
+                        }
+                    };
+                    let did = match clone {
+                        AnyClone::Ndis(c) => c.modify(|mut ch| {
+                            let d = apply(&mut ch);
+                            if choice == 2 {
+                                // retreat then undo at once: no net change
+                                if let Ok(u) = ch.retreat(delta) {
+                                    ch.undo(u).unwrap();
+                                }
+                            }
+                            d
+                        }),
+                        AnyClone::Fwps(c) => c.modify(|mut ch| apply(&mut ch)),
+                    };
+                    match did {
+                        Some(d) => {
+                            model.length = (i64::from(model.length) + d) as u32;
+                            model.changes.push(d);
+                        }
+                        None if choice == 3 => {
+                            match clone {
+                                AnyClone::Ndis(c) => c.undo_all(),
+                                AnyClone::Fwps(c) => c.undo_all(),
+                            }
+                            let total: i64 = model.changes.drain(..).sum();
+                            model.length = (i64::from(model.length) - total) as u32;
+                        }
+                        None => {}
+                    }
+                    assert_eq!(clone.data_length(), model.length, "model and clone agree");
+                }
+                _ => {}
+            }
+        }
+        // One clone a round gets a header MDL in front: retreat to the
+        // chain's start, then prepend.
+        let p = rng.below(n as u64) as usize;
+        let mut framed = parents[p].clone_nbl::<Fwps>().unwrap();
+        let offset = framed.first().map_or(0, |nb| nb.data_offset());
+        framed.modify(|mut ch| {
+            let _to_start = ch.retreat(offset).unwrap();
+            let _header = ch.prepend(&mut hdr).unwrap();
+        });
+        assert_eq!(framed.first().map(|nb| nb.data_length()), Some(model_len[p] + offset + 8));
+        let mut first = [0u8; 9];
+        assert_eq!(framed.first().unwrap().peek(&mut first).map(|b| b[..8].to_vec()), Some(vec![0xEE; 8]));
+        stats.operations += 3;
+        clones.push((AnyClone::Fwps(framed), ClonedModel { length: model_len[p] + offset + 8, changes: Vec::new() }));
+        // Whatever is left is dropped in a random order.
+        while !clones.is_empty() {
+            let i = rng.below(clones.len() as u64) as usize;
+            drop(clones.swap_remove(i));
+            stats.operations += 1;
+        }
+    }
+    // The parents are as they were.
+    for (p, nbl) in parents.iter().enumerate() {
+        assert_eq!(nbl.first().map(|nb| nb.data_length()), Some(model_len[p]));
+    }
+    while !parents.is_empty() {
+        let i = rng.below(parents.len() as u64) as usize;
+        drop(parents.swap_remove(i));
+        stats.operations += 1;
+    }
+    drop(hdr);
+}
+
+pub fn run(seed: u64, rounds: u64) -> Stats {
+    let session = ndis_sim::Session::collecting();
+    let mut rng = Rng(seed | 1);
+    let mut stats = Stats::default();
+    let mut header = [0xEEu8; 8];
+    for _ in 0..rounds {
+        round(&mut rng, &mut stats, &mut header);
+    }
+    let reports = session.reports();
+    stats.reports = reports.len();
+    stats.leaks = session.leaks().len();
+    assert!(reports.is_empty(), "{reports:#?}");
+    assert!(session.leaks().is_empty(), "{}", session.leaks());
+    stats
+}
+
+#[test]
+fn thousands_of_random_operations_leave_no_report_and_no_leak() {
+    let rounds = std::env::var("NDIS_RS_MODEL_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(if cfg!(miri) {
+        6
+    } else {
+        400
+    });
+    let seed = std::env::var("NDIS_RS_MODEL_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5EED_1234);
+    let stats = run(seed, rounds);
+    if !cfg!(miri) {
+        assert!(stats.operations >= 5_000, "{stats:?}");
+    }
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "model: {stats:?} (seed {seed}, {rounds} rounds)");
+}
