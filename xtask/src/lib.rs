@@ -1,6 +1,7 @@
 //! The ndis-rs workspace's development commands, as a library so that their
 //! tests can drive them. The binary (`cargo xtask …`) is a thin shell over it.
 
+pub mod bench;
 pub mod kit;
 pub mod overlay;
 pub mod regen;

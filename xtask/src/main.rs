@@ -18,7 +18,17 @@ commands:
         --check: generate in memory and fail if a checked-in file differs.
   bless Rewrite the ui-tests' .stderr files from what the compiler says now
         (TRYBUILD=overwrite), and record the toolchain they belong to.
+  bench Run the benchmarks (callgrind instruction ratios, throughput) and
+        write BENCHMARKS.md.
   help  Print this.
+";
+
+const BENCHMARKS_HEAD: &str = "\
+# Benchmarks
+
+Written by `cargo xtask bench` (needs valgrind); every figure below comes from one run of it.
+Instruction counts (callgrind) are repeatable for the same binaries and inputs; wall-clock
+figures depend on the machine named below.
 ";
 
 fn parse_regen(mut args: impl Iterator<Item = String>) -> Result<RegenArgs, Error> {
@@ -48,6 +58,14 @@ fn run() -> Result<String, Error> {
             xtask::regen(&regen, &xtask::sys_crates(&root), &root)
         }
         Some("bless") => bless(),
+        Some("bench") => {
+            let root = xtask::workspace_root();
+            let report = xtask::bench::run(&root)?;
+            let path = root.join("BENCHMARKS.md");
+            let text = format!("{}\n\n{report}", BENCHMARKS_HEAD.trim_end());
+            std::fs::write(&path, text).map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
+            Ok(format!("{report}\nwritten to {}", path.display()))
+        }
         None | Some("help" | "--help" | "-h") => Ok(HELP.trim_end().to_owned()),
         Some(other) => Err(Error::new(format!("unknown command `{other}`; see `cargo xtask help`"))),
     }
