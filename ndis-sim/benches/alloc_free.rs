@@ -13,9 +13,13 @@ use std::time::Instant;
 use ndis_sys::*;
 
 /// The measured loop.
+///
+/// # Safety
+///
+/// `pool` is a live NBL pool.
 #[unsafe(no_mangle)]
 #[inline(never)]
-pub fn ndis_sim_bench_pairs(pool: NDIS_HANDLE, pairs: u32) {
+pub unsafe fn ndis_sim_bench_pairs(pool: NDIS_HANDLE, pairs: u32) {
     for _ in 0..pairs {
         unsafe {
             let nbl = NdisAllocateNetBufferList(pool, 0, 0);
@@ -41,7 +45,7 @@ fn main() {
     if let [mode, n] = &args[..]
         && mode == "count"
     {
-        ndis_sim_bench_pairs(pool, n.parse().unwrap_or(200_000));
+        unsafe { ndis_sim_bench_pairs(pool, n.parse().unwrap_or(200_000)) };
         unsafe { NdisFreeNetBufferListPool(pool) };
         return;
     }
@@ -51,7 +55,7 @@ fn main() {
         unsafe { NdisFreeNetBufferList(NdisAllocateNetBufferList(pool, 0, 0)) };
     }
     let start = Instant::now();
-    ndis_sim_bench_pairs(pool, pairs);
+    unsafe { ndis_sim_bench_pairs(pool, pairs) };
     let secs = start.elapsed().as_secs_f64();
 
     unsafe { NdisFreeNetBufferListPool(pool) };

@@ -556,11 +556,13 @@ pub(crate) struct NblRequest {
 /// have been checked.
 pub(crate) fn alloc_nbl(st: &mut State, req: NblRequest) -> *mut NET_BUFFER_LIST {
     let pool = req.pool as usize;
-    let info = match st.objs.get(&pool).map(|o| &o.body) {
-        Some(Body::NblPool(p)) => p.clone(),
-        _ => NblPoolInfo { allocate_nb: false, context_size: 0, data_size: 0, outstanding: 0 },
+    let (info, tag) = match st.objs.get(&pool) {
+        Some(o) => match &o.body {
+            Body::NblPool(p) => (p.clone(), o.tag),
+            _ => (NblPoolInfo { allocate_nb: false, context_size: 0, data_size: 0, outstanding: 0 }, o.tag),
+        },
+        None => (NblPoolInfo { allocate_nb: false, context_size: 0, data_size: 0, outstanding: 0 }, 0),
     };
-    let tag = st.tag_of(pool);
     let Some(block) = st.nbl_block() else {
         return core::ptr::null_mut();
     };
@@ -638,16 +640,16 @@ pub(crate) fn alloc_nbl(st: &mut State, req: NblRequest) -> *mut NET_BUFFER_LIST
 
 /// Frees an NBL record and everything NDIS allocated with it.
 pub(crate) fn drop_nbl(st: &mut State, nbl: usize, by: &'static str) {
-    let Some(Body::Nbl(info)) = st.objs.get_mut(&nbl).map(|o| &mut o.body) else {
-        return;
-    };
+    let Some(obj) = st.objs.get_mut(&nbl) else { return };
+    obj.freed_by = Some(by);
+    let Body::Nbl(info) = &mut obj.body else { return };
     let block = info.block;
     let pool = info.pool;
     let prealloc = info.prealloc_nb.take();
     let base = info.base_context.take();
     let pushed = std::mem::take(&mut info.pushed);
     let clone = info.clone.take();
-    st.bury(nbl, by);
+    st.remember(nbl);
     st.pool_count(pool, false);
     if let Some(nb) = prealloc {
         drop_nb(st, nb.0 as usize, by);

@@ -315,11 +315,16 @@ impl State {
     }
 
     /// Marks the object dead, remembered for a while to catch double frees
-    /// and uses after free; returns its body.
+    /// and uses after free.
     pub fn bury(&mut self, addr: usize, by: &'static str) {
         if let Some(obj) = self.objs.get_mut(&addr) {
             obj.freed_by = Some(by);
         }
+        self.remember(addr);
+    }
+
+    /// Remembers a dead object's address (its `freed_by` already set).
+    pub fn remember(&mut self, addr: usize) {
         self.graveyard.push_back(addr);
         if self.graveyard.len() > GRAVEYARD
             && let Some(old) = self.graveyard.pop_front()
