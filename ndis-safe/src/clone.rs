@@ -138,6 +138,27 @@ struct Log {
 /// this value alone; `log` lists every change made to it since, in order,
 /// each undoable; while `C::SIZE > 0` its current context (pushed at
 /// creation) holds an initialized `C` once the changes are undone.
+///
+/// ```
+/// use core::num::NonZeroU32;
+/// use ndis_safe::{clone::Ndis, NblPool, NblPoolOptions, NoContext, Tag};
+/// # let _sim = ndis_sim::Session::new();
+/// # // SAFETY: the simulator accepts any handle.
+/// # let owner = unsafe { ndis_safe::NdisHandle::from_raw(core::ptr::null_mut()) };
+/// let pool: NblPool<NoContext, _> = NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Clon")).with_data(NonZeroU32::new(40).unwrap()))?;
+/// let parent = pool.allocate(NoContext)?;
+/// let mut clone = parent.clone_nbl::<Ndis>()?;
+/// clone.modify(|mut changes| {
+///     let header = changes.retreat(14)?; // NDIS chains an MDL for it
+///     let trimmed = changes.advance(4)?;
+///     changes.undo(trimmed)?;             // last first
+///     let _ = header;                     // kept: undone before the free
+///     Ok::<(), ndis_safe::Error>(())
+/// })?;
+/// assert!(clone.is_modified());
+/// drop(clone); // undoes the retreat, then NdisFreeCloneNetBufferList
+/// # Ok::<(), ndis_safe::Error>(())
+/// ```
 pub struct NblClone<'p, K: Flavor, C: ContextArea = NoContext> {
     ptr: NonNull<NET_BUFFER_LIST>,
     log: Log,

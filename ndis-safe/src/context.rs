@@ -20,6 +20,27 @@ use core::marker::PhantomData;
 /// `MEMORY_ALLOCATION_ALIGNMENT`; `BACKFILL` is a multiple of it; `Self`
 /// needs no drop and is `'static + Send`. Only the derive implements this
 /// trait, after checking all of it.
+///
+/// ```
+/// use ndis_safe::ContextArea;
+///
+/// #[derive(ContextArea)]
+/// #[context_area(backfill = 32)] // room for contexts pushed later
+/// #[repr(C)]
+/// struct Flow { id: u64, packets: u32, flags: u32 }
+///
+/// assert_eq!(<Flow as ContextArea>::SIZE, 16);
+/// assert_eq!(<Flow as ContextArea>::BACKFILL, 32);
+/// ```
+///
+/// A type that breaks a rule does not compile, and the error names the type,
+/// its size and the rule:
+///
+/// ```compile_fail
+/// #[derive(ndis_safe::ContextArea)]
+/// #[repr(C)]
+/// struct ThreeWords { a: u64, b: u64, c: u64 } // 24: not a multiple of 16
+/// ```
 pub unsafe trait ContextArea: Sized + Send + 'static {
     /// `ContextSize`: the bytes of the area.
     const SIZE: u16;

@@ -4,6 +4,13 @@ use core::fmt;
 
 /// An `NDIS_STATUS` or `NTSTATUS` value that is not success (they share one
 /// value space: `NDIS_STATUS_RESOURCES` is `STATUS_INSUFFICIENT_RESOURCES`).
+///
+/// ```
+/// use ndis_safe::Status;
+/// assert_eq!(Status::result(0), Ok(()));
+/// assert_eq!(Status::result(ndis_sys::NDIS_STATUS_RESOURCES), Err(Status::RESOURCES));
+/// assert_eq!(format!("{:?}", Status::RESOURCES), "Status::RESOURCES(0xc000009a)");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(transparent)]
 pub struct Status(pub i32);

@@ -20,6 +20,17 @@ use crate::pool::NdisHandle;
 ///
 /// `ptr` is an MDL `NdisAllocateMdl` returned over the `'b` buffer, not on
 /// any chain unless a [`MdlChain`] borrowing it says so, and freed once.
+///
+/// ```
+/// use ndis_safe::Mdl;
+/// # let _sim = ndis_sim::Session::new();
+/// # // SAFETY: the simulator accepts any handle.
+/// # let owner = unsafe { ndis_safe::NdisHandle::from_raw(core::ptr::null_mut()) };
+/// let mut buffer = [0u8; 64];
+/// let mdl = Mdl::new(&owner, &mut buffer)?;
+/// assert_eq!(mdl.byte_count(), 64);
+/// # Ok::<(), ndis_safe::Error>(())
+/// ```
 pub struct Mdl<'b> {
     ptr: NonNull<MDL>,
     _buf: PhantomData<&'b mut [u8]>,
@@ -74,6 +85,21 @@ impl Drop for Mdl<'_> {
 ///
 /// Every MDL on the chain is borrowed mutably for `'m`, so nothing else can
 /// relink or free it while the chain lives.
+///
+/// ```
+/// use ndis_safe::{Mdl, MdlChain, NbPool, Tag};
+/// # let _sim = ndis_sim::Session::new();
+/// # // SAFETY: the simulator accepts any handle.
+/// # let owner = unsafe { ndis_safe::NdisHandle::from_raw(core::ptr::null_mut()) };
+/// let (mut header, mut body) = ([1u8; 14], [2u8; 50]);
+/// let mut h = Mdl::new(&owner, &mut header)?;
+/// let mut b = Mdl::new(&owner, &mut body)?;
+/// let mut chain = MdlChain::new(&mut h).then(&mut b);
+/// let pool = NbPool::new(&owner, Tag(*b"Chan"))?;
+/// let nb = pool.allocate_over(&mut chain, 0, 64)?;
+/// assert_eq!(nb.mdls().count(), 2);
+/// # Ok::<(), ndis_safe::Error>(())
+/// ```
 pub struct MdlChain<'m> {
     head: NonNull<MDL>,
     tail: NonNull<MDL>,

@@ -69,6 +69,26 @@ impl Allocator for FwpsAllocated {}
 /// by this value alone; while `C::SIZE > 0` and no context is pushed, its
 /// current context area holds an initialized `C`. `pool_count` is the
 /// pool's outstanding counter, incremented for this NBL.
+///
+/// ```
+/// use ndis_safe::{Mdl, MdlChain, NblPool, NblPoolOptions, NoContext, Tag};
+/// # let _sim = ndis_sim::Session::new();
+/// # // SAFETY: the simulator accepts any handle.
+/// # let owner = unsafe { ndis_safe::NdisHandle::from_raw(core::ptr::null_mut()) };
+/// let pool: NblPool<NoContext, _> = NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Own ")).with_net_buffer())?;
+/// let mut bytes = *b"..headers..payload";
+/// let mut mdl = Mdl::new(&owner, &mut bytes)?;
+/// let mut chain = MdlChain::new(&mut mdl);
+/// let mut nbl = pool.allocate_over(&mut chain, 11, 7, NoContext)?; // an Nbl
+/// {
+///     let whole = nbl.retreat(11)?; // advanced back when dropped
+///     assert_eq!(whole.first().map(|nb| nb.data_length()), Some(18));
+/// }
+/// let fwps = pool.fwps_allocate_empty(NoContext)?; // an FwpsNbl, freed by FwpsFreeNetBufferList0
+/// assert_eq!(fwps.first().map(|nb| nb.data_length()), Some(0));
+/// # drop(nbl);
+/// # Ok::<(), ndis_safe::Error>(())
+/// ```
 pub struct NetBufferListOwned<'a, A: Allocator, C: ContextArea = NoContext> {
     ptr: NonNull<NET_BUFFER_LIST>,
     pool_count: &'a AtomicUsize,
@@ -371,6 +391,20 @@ impl<C: ContextArea> NblPool<C, WithData> {
 ///
 /// `ptr` is a live NB from a pool (and over an MDL chain) that outlive
 /// `'a`, owned by this value alone.
+///
+/// ```
+/// use ndis_safe::{Mdl, MdlChain, NbPool, Tag};
+/// # let _sim = ndis_sim::Session::new();
+/// # // SAFETY: the simulator accepts any handle.
+/// # let owner = unsafe { ndis_safe::NdisHandle::from_raw(core::ptr::null_mut()) };
+/// let pool = NbPool::new(&owner, Tag(*b"NBuf"))?;
+/// let mut bytes = *b"0123456789";
+/// let mut mdl = Mdl::new(&owner, &mut bytes)?;
+/// let mut chain = MdlChain::new(&mut mdl);
+/// let nb = pool.allocate_over(&mut chain, 2, 5)?;
+/// assert_eq!(nb.peek_contiguous(5), Some(&b"23456"[..]));
+/// # Ok::<(), ndis_safe::Error>(())
+/// ```
 pub struct NetBufferOwned<'a> {
     ptr: NonNull<NET_BUFFER>,
     pool_count: &'a AtomicUsize,
@@ -465,6 +499,21 @@ fn _nb_data_bound<D: NbData>() {}
 ///
 /// `ptr` is a live NBL the stack lends for `'a`, during which only this
 /// value (and clones made from it) touch it.
+///
+/// ```
+/// use ndis_safe::{BorrowedNbl, clone::Fwps, NoContext};
+/// # let _sim = ndis_sim::Session::new();
+/// // What the stack indicates: 20 bytes of IP header already advanced past.
+/// let indicated = ndis_sim::StackNbl::indicate(&[0x45; 48], 20);
+/// // SAFETY: the simulated stack lends it until `complete`.
+/// let mut nbl = unsafe { BorrowedNbl::from_raw(indicated.as_ptr()) }.unwrap();
+/// let clone = nbl.retreat_and_clone::<Fwps, NoContext>(20, None, NoContext)?;
+/// assert_eq!(clone.first().map(|nb| nb.data_length()), Some(48));
+/// assert_eq!(nbl.first().map(|nb| nb.data_length()), Some(28)); // as it came
+/// drop(clone);
+/// indicated.complete();
+/// # Ok::<(), ndis_safe::Error>(())
+/// ```
 pub struct BorrowedNbl<'a> {
     ptr: NonNull<NET_BUFFER_LIST>,
     _lent: PhantomData<&'a mut NET_BUFFER_LIST>,
@@ -534,6 +583,22 @@ pub(crate) unsafe fn retreat_nbl(nbl: NonNull<NET_BUFFER_LIST>, delta: u32) -> R
 /// # Invariants
 ///
 /// `ptr` is live, retreated by `delta`, and mutably borrowed for `'g`.
+///
+/// ```
+/// use core::num::NonZeroU32;
+/// use ndis_safe::{NblPool, NblPoolOptions, NoContext, Tag};
+/// # let _sim = ndis_sim::Session::new();
+/// # // SAFETY: the simulator accepts any handle.
+/// # let owner = unsafe { ndis_safe::NdisHandle::from_raw(core::ptr::null_mut()) };
+/// let pool: NblPool<NoContext, _> = NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Retr")).with_data(NonZeroU32::new(32).unwrap()))?;
+/// let mut nbl = pool.allocate_range(16, 16, NoContext)?;
+/// {
+///     let r = nbl.retreat(8)?;
+///     assert_eq!(r.first().map(|nb| nb.data_offset()), Some(8));
+/// }
+/// assert_eq!(nbl.first().map(|nb| nb.data_offset()), Some(16));
+/// # Ok::<(), ndis_safe::Error>(())
+/// ```
 pub struct Retreated<'g> {
     ptr: NonNull<NET_BUFFER_LIST>,
     delta: u32,
@@ -581,6 +646,24 @@ impl Drop for Retreated<'_> {
 ///
 /// `ptr` is live and mutably borrowed for `'g`; its current context is a
 /// `P` this guard pushed and initialized.
+///
+/// ```
+/// use ndis_safe::{NblPool, NblPoolOptions, NoContext, PushedContext, Tag};
+///
+/// #[derive(PushedContext)]
+/// #[repr(C)]
+/// struct Hop(u64);
+/// # let _sim = ndis_sim::Session::new();
+/// # // SAFETY: the simulator accepts any handle.
+/// # let owner = unsafe { ndis_safe::NdisHandle::from_raw(core::ptr::null_mut()) };
+/// let pool: NblPool = NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Push")))?;
+/// let mut nbl = pool.allocate(NoContext)?;
+/// let mut hop = nbl.push_context(Tag(*b"Hop "), Hop(1))?;
+/// hop.0 += 1;
+/// let inner = hop.push_context(Tag(*b"Hop "), Hop(9))?; // popped first
+/// assert_eq!(inner.0, 9);
+/// # Ok::<(), ndis_safe::Error>(())
+/// ```
 pub struct Pushed<'g, P: PushedContext> {
     ptr: NonNull<NET_BUFFER_LIST>,
     _owner: PhantomData<(&'g mut NET_BUFFER_LIST, P)>,

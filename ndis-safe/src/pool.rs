@@ -97,6 +97,19 @@ use prealloc::{NoNetBuffer, Prealloc, WithData, WithNetBuffer};
 /// How to make an [`NblPool`]: named options; the combinations NDIS rejects
 /// (a `DataSize` without `fAllocateNetBuffer`) cannot be written.
 #[derive(Debug, Clone, Copy)]
+///
+/// ```
+/// use core::num::NonZeroU32;
+/// use ndis_safe::{NblPool, NblPoolOptions, NoContext, Tag};
+/// # let _sim = ndis_sim::Session::new();
+/// # // SAFETY: the simulator accepts any handle.
+/// # let owner = unsafe { ndis_safe::NdisHandle::from_raw(core::ptr::null_mut()) };
+/// let options = NblPoolOptions::new(Tag(*b"Send")).with_data(NonZeroU32::new(1514).unwrap());
+/// let pool: NblPool<NoContext, _> = NblPool::new(&owner, options)?;
+/// let frame = pool.allocate(NoContext)?;
+/// assert_eq!(frame.first().map(|nb| nb.data_length()), Some(1514));
+/// # Ok::<(), ndis_safe::Error>(())
+/// ```
 pub struct NblPoolOptions<P: Prealloc = NoNetBuffer> {
     tag: Tag,
     protocol_id: u8,
@@ -144,6 +157,23 @@ impl<P: Prealloc> NblPoolOptions<P> {
 /// `handle` is a live NBL pool made with `ContextSize` `C::SIZE +
 /// C::BACKFILL` and `P`'s preallocation; everything allocated from it
 /// borrows it, so it is freed only when nothing allocated from it lives.
+///
+/// ```
+/// use ndis_safe::{ContextArea, NblPool, NblPoolOptions, Tag};
+///
+/// #[derive(ContextArea)]
+/// #[repr(C)]
+/// struct Flow { id: u64, packets: u64 }
+///
+/// # let _sim = ndis_sim::Session::new();
+/// # // SAFETY: the simulator accepts any handle.
+/// # let owner = unsafe { ndis_safe::NdisHandle::from_raw(core::ptr::null_mut()) };
+/// let pool: NblPool<Flow> = NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Flow")))?;
+/// let nbl = pool.allocate(Flow { id: 1, packets: 0 })?;
+/// assert_eq!(nbl.context().id, 1);
+/// drop(nbl); // before the pool: the NBL borrows it
+/// # Ok::<(), ndis_safe::Error>(())
+/// ```
 pub struct NblPool<C: ContextArea = NoContext, P: Prealloc = NoNetBuffer> {
     handle: NonNull<c_void>,
     data_size: u32,
@@ -220,6 +250,19 @@ impl<C: ContextArea, P: Prealloc> Drop for NblPool<C, P> {
 /// # Invariants
 ///
 /// As [`NblPool`]'s.
+///
+/// ```
+/// use core::num::NonZeroU32;
+/// use ndis_safe::{NbPool, Tag};
+/// # let _sim = ndis_sim::Session::new();
+/// # // SAFETY: the simulator accepts any handle.
+/// # let owner = unsafe { ndis_safe::NdisHandle::from_raw(core::ptr::null_mut()) };
+/// let pool = NbPool::with_data(&owner, Tag(*b"Data"), NonZeroU32::new(128).unwrap())?;
+/// let mut nb = pool.allocate()?;
+/// nb.write(0, b"payload")?;
+/// assert_eq!(nb.peek_contiguous(7), Some(&b"payload"[..]));
+/// # Ok::<(), ndis_safe::Error>(())
+/// ```
 pub struct NbPool<D: NbData = NoData> {
     handle: NonNull<c_void>,
     /// As [`NblPool`]'s.

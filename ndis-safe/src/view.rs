@@ -22,6 +22,23 @@ use ndis_sys::{MDL, NET_BUFFER, NET_BUFFER_LIST};
 /// chains are live and are not changed while the reference lives, except by
 /// NDIS through its own synchronization (`ChildRefCount`, `Status`), which
 /// the `UnsafeCell` permits.
+///
+/// ```
+/// use core::num::NonZeroU32;
+/// use ndis_safe::{NblPool, NblPoolOptions, NoContext, Tag};
+/// # let _sim = ndis_sim::Session::new();
+/// # // SAFETY: the simulator accepts any handle.
+/// # let owner = unsafe { ndis_safe::NdisHandle::from_raw(core::ptr::null_mut()) };
+/// let pool: NblPool<NoContext, _> = NblPool::new(&owner, NblPoolOptions::new(Tag(*b"View")).with_data(NonZeroU32::new(8).unwrap()))?;
+/// let mut nbl = pool.allocate(NoContext)?;
+/// nbl.write(0, b"abcdefgh")?;
+/// let view: &ndis_safe::NetBufferList = &nbl;
+/// let mut storage = [0; 4];
+/// assert_eq!(view.first().and_then(|nb| nb.peek(&mut storage)), Some(&b"abcd"[..]));
+/// assert_eq!(view.net_buffers().count(), 1);
+/// assert!(!view.is_clone());
+/// # Ok::<(), ndis_safe::Error>(())
+/// ```
 #[repr(transparent)]
 pub struct NetBufferList(UnsafeCell<NET_BUFFER_LIST>);
 
