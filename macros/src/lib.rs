@@ -13,7 +13,9 @@ use syn::{Data, DeriveInput, Error, Fields, LitInt, parse_macro_input};
 /// Implements `ndis_safe::ContextArea` for a `#[repr(C)]` struct: the
 /// context area a pool preallocates for each NET_BUFFER_LIST, and that
 /// `NdisAllocateNetBufferList` reserves (`ContextSize`, and with
-/// `#[context_area(backfill = N)]`, `ContextBackFill`).
+/// `#[context_area(backfill = N)]`, `ContextBackFill`). With
+/// `#[context_area(injectable)]` the backfill also holds what injecting a
+/// clone from such a pool pushes, so injection allocates nothing.
 ///
 /// Checked at compile time, for the target being compiled, each failure a
 /// compile error naming the type, its size and the rule: the size is a
@@ -56,21 +58,26 @@ fn has_repr_c(input: &DeriveInput) -> bool {
     })
 }
 
-/// `#[context_area(backfill = N)]`, 0 when absent.
-fn backfill(input: &DeriveInput) -> syn::Result<u16> {
-    let mut backfill = 0u16;
+/// `#[context_area(backfill = N, injectable)]`: the backfill expression
+/// (N, plus what an injection pushes when `injectable`), 0 when absent.
+fn backfill(input: &DeriveInput) -> syn::Result<TokenStream2> {
+    let mut bytes = 0u16;
+    let mut injectable = false;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("context_area")) {
         attr.parse_nested_meta(|m| {
             if m.path.is_ident("backfill") {
                 let lit: LitInt = m.value()?.parse()?;
-                backfill = lit.base10_parse()?;
+                bytes = lit.base10_parse()?;
+                Ok(())
+            } else if m.path.is_ident("injectable") {
+                injectable = true;
                 Ok(())
             } else {
-                Err(m.error("unknown context_area option; the one option is `backfill = <bytes>`"))
+                Err(m.error("unknown context_area option; the options are `backfill = <bytes>` and `injectable`"))
             }
         })?;
     }
-    Ok(backfill)
+    Ok(if injectable { quote!({ #bytes + ::ndis_safe::__private::INJECTION_CONTEXT }) } else { quote!(#bytes) })
 }
 
 fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
@@ -105,7 +112,7 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
         Fields::Unit => Vec::new(),
     };
     let p = quote!(::ndis_safe::__private);
-    let backfill = if kind == Kind::ContextArea { backfill(input)? } else { 0 };
+    let backfill = if kind == Kind::ContextArea { backfill(input)? } else { quote!(0u16) };
     let (checker, trait_impl) = match kind {
         Kind::ContextArea => (
             quote!(#p::ContextAreaLayout),

@@ -124,9 +124,16 @@ enum Change {
 
 /// The changes recorded on a clone, oldest first.
 #[derive(Clone, Copy)]
-struct Log {
+pub(crate) struct Log {
     changes: [Option<Change>; MAX_CHANGES],
     len: usize,
+}
+
+impl Log {
+    /// No changes.
+    pub(crate) const fn empty() -> Log {
+        Log { changes: [None; MAX_CHANGES], len: 0 }
+    }
 }
 
 /// A clone of a parent borrowed for `'p`, made and freed by `K`'s DDIs, with
@@ -185,7 +192,11 @@ impl<'p, K: Flavor, C: ContextArea> NblClone<'p, K, C> {
     /// # Safety
     ///
     /// `parent` is live and outlives `'p`; `pool` is NULL or a pool typed `C`.
-    unsafe fn new(parent: NonNull<NET_BUFFER_LIST>, pool: ndis_sys::NDIS_HANDLE, init: C) -> Result<Self> {
+    pub(crate) unsafe fn new_raw(
+        parent: NonNull<NET_BUFFER_LIST>,
+        pool: ndis_sys::NDIS_HANDLE,
+        init: C,
+    ) -> Result<Self> {
         // SAFETY: the caller's guarantee.
         let ptr = unsafe { K::allocate(parent.as_ptr(), pool)? };
         if C::SIZE > 0 {
@@ -200,7 +211,7 @@ impl<'p, K: Flavor, C: ContextArea> NblClone<'p, K, C> {
             // SAFETY: the pushed area holds C::SIZE aligned bytes.
             unsafe { ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(ptr.as_ptr()).cast::<C>().write(init) };
         }
-        Ok(NblClone { ptr, log: Log { changes: [None; MAX_CHANGES], len: 0 }, _p: PhantomData })
+        Ok(NblClone { ptr, log: Log::empty(), _p: PhantomData })
     }
 
     /// The context area.
@@ -246,6 +257,26 @@ impl<'p, K: Flavor, C: ContextArea> NblClone<'p, K, C> {
             // SAFETY: the change is the last one made and still in effect.
             unsafe { revert(self.ptr, c) };
         }
+    }
+
+    /// The clone's parts, for injection: it is rebuilt with
+    /// [`NblClone::from_parts`] when the stack gives it back.
+    #[inline]
+    pub(crate) fn into_parts(self) -> (NonNull<NET_BUFFER_LIST>, Log) {
+        let parts = (self.ptr, self.log);
+        core::mem::forget(self);
+        parts
+    }
+
+    /// Rebuilds a clone from [`NblClone::into_parts`].
+    ///
+    /// # Safety
+    ///
+    /// The parts came from `into_parts` of a clone of the same type, whose
+    /// NBL is back with the driver, unchanged since.
+    #[inline]
+    pub(crate) unsafe fn from_parts(ptr: NonNull<NET_BUFFER_LIST>, log: Log) -> Self {
+        NblClone { ptr, log, _p: PhantomData }
     }
 
     /// Gives up ownership without freeing: the clone is the caller's to
@@ -450,7 +481,7 @@ impl<A: crate::nbl::Allocator, C0: ContextArea> NetBufferListOwned<'_, A, C0> {
     #[inline]
     pub fn clone_nbl<K: Flavor>(&self) -> Result<NblClone<'_, K>> {
         // SAFETY: live for the borrow; NULL pool.
-        unsafe { NblClone::new(self.raw_nbl(), core::ptr::null_mut(), NoContext) }
+        unsafe { NblClone::new_raw(self.raw_nbl(), core::ptr::null_mut(), NoContext) }
     }
 
     /// Clones this NBL with `K`'s DDI from `pool`, whose context area the
@@ -462,7 +493,7 @@ impl<A: crate::nbl::Allocator, C0: ContextArea> NetBufferListOwned<'_, A, C0> {
         init: C,
     ) -> Result<NblClone<'p, K, C>> {
         // SAFETY: live for the borrow; a pool typed C.
-        unsafe { NblClone::new(self.raw_nbl(), pool.as_raw(), init) }
+        unsafe { NblClone::new_raw(self.raw_nbl(), pool.as_raw(), init) }
     }
 
     #[inline(always)]
@@ -479,7 +510,7 @@ impl<'a> BorrowedNbl<'a> {
     pub fn clone_nbl<K: Flavor>(&self) -> Result<NblClone<'a, K>> {
         let (ptr, _) = self.lent();
         // SAFETY: lent for 'a; NULL pool.
-        unsafe { NblClone::new(ptr, core::ptr::null_mut(), NoContext) }
+        unsafe { NblClone::new_raw(ptr, core::ptr::null_mut(), NoContext) }
     }
 
     /// Clones the lent NBL with `K`'s DDI from `pool`, with its context area.
@@ -487,7 +518,7 @@ impl<'a> BorrowedNbl<'a> {
     pub fn clone_nbl_in<K: Flavor, C: ContextArea>(&self, pool: &'a NblPool<C>, init: C) -> Result<NblClone<'a, K, C>> {
         let (ptr, _) = self.lent();
         // SAFETY: lent for 'a; a pool typed C.
-        unsafe { NblClone::new(ptr, pool.as_raw(), init) }
+        unsafe { NblClone::new_raw(ptr, pool.as_raw(), init) }
     }
 }
 
@@ -500,7 +531,7 @@ impl Retreated<'_> {
     #[inline]
     pub fn clone_nbl<K: Flavor>(&self) -> Result<NblClone<'_, K>> {
         // SAFETY: live and retreated while borrowed; NULL pool.
-        unsafe { NblClone::new(self.raw(), core::ptr::null_mut(), NoContext) }
+        unsafe { NblClone::new_raw(self.raw(), core::ptr::null_mut(), NoContext) }
     }
 }
 
@@ -521,7 +552,7 @@ impl<'a> BorrowedNbl<'a> {
         // SAFETY: lent for 'a; the clone's NBs are its own, so advancing the
         // lent NBL back (which frees nothing: the retreat used unused space)
         // leaves the clone as made.
-        let clone = unsafe { NblClone::new(ptr, handle, init) };
+        let clone = unsafe { NblClone::new_raw(ptr, handle, init) };
         drop(guard);
         clone
     }

@@ -110,6 +110,7 @@ pub mod mdl;
 pub mod nbl;
 pub mod pool;
 pub mod view;
+pub mod wfp;
 
 pub use clone::{FwpsClone, NblClone, NdisClone};
 pub use context::{ContextArea, NoContext, PushedContext};
@@ -118,6 +119,7 @@ pub use mdl::{Mdl, MdlChain};
 pub use nbl::{BorrowedNbl, FwpsNbl, Nbl, NetBufferOwned, Pushed, Retreated};
 pub use pool::{NbPool, NblPool, NblPoolOptions, NdisHandle, Tag};
 pub use view::{MdlView, NetBuffer, NetBufferList};
+pub use wfp::{ClonedPacket, Completed, InjectionHandle, NblReference};
 
 /// `#[derive(ContextArea)]`: see [`ContextArea`].
 pub use ndis_macros::ContextArea;
@@ -128,6 +130,7 @@ pub use ndis_macros::PushedContext;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::context::{ContextArea, ContextAreaLayout, PushedContext, PushedContextLayout, assert_plain_field};
+    pub use crate::wfp::INJECTION_CONTEXT;
     pub use core::mem::{align_of, size_of};
 }
 

@@ -198,6 +198,25 @@ impl<'a, A: Allocator, C: ContextArea> NetBufferListOwned<'a, A, C> {
         unsafe { write_nb(nb.as_ptr(), offset, bytes) }
     }
 
+    /// The NBL and its pool's counter, for injection.
+    #[inline]
+    pub(crate) fn into_parts(self) -> (NonNull<NET_BUFFER_LIST>, &'a AtomicUsize) {
+        let parts = (self.ptr, self.pool_count);
+        core::mem::forget(self);
+        parts
+    }
+
+    /// Rebuilds an owned NBL from [`NetBufferListOwned::into_parts`].
+    ///
+    /// # Safety
+    ///
+    /// The parts came from `into_parts` of an NBL of the same type, back
+    /// with the driver.
+    #[inline]
+    pub(crate) unsafe fn from_parts(ptr: NonNull<NET_BUFFER_LIST>, pool_count: &'a AtomicUsize) -> Self {
+        NetBufferListOwned { ptr, pool_count, _a: PhantomData, _c: PhantomData }
+    }
+
     /// Gives up ownership without freeing: the NBL is the caller's to free
     /// with `A`'s function (or to inject). The pool stays counted as in use.
     #[inline]

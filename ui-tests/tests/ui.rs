@@ -27,5 +27,6 @@ fn ui() {
     t.compile_fail("tests/ui/clone/*.rs");
     t.compile_fail("tests/ui/context/*.rs");
     t.compile_fail("tests/ui/args/*.rs");
+    t.compile_fail("tests/ui/wfp/*.rs");
     t.pass("tests/ui/pass/*.rs");
 }

@@ -1,0 +1,636 @@
+//! The WFP packet path: reference a packet classify was given, clone it,
+//! change the clone, inject it, and get it back — as an owned value, with
+//! its status — in a completion routine that restores and frees it.
+//!
+//! ```
+//! use ndis_safe::clone::Fwps;
+//! use ndis_safe::wfp::{Completed, InjectionHandle, InjectionTypes, Transport};
+//! use ndis_safe::{BorrowedNbl, NoContext};
+//!
+//! fn done(completed: Completed<ndis_safe::wfp::ClonedPacket<Fwps>>) {
+//!     assert!(completed.status().is_ok());
+//!     // dropped here: the clone's changes undone, the clone freed, then
+//!     // the reference on the original released
+//! }
+//!
+//! # let _sim = ndis_sim::Session::new();
+//! let handle = InjectionHandle::new(ndis_safe::wfp::AF_INET, InjectionTypes::TRANSPORT)?;
+//! let indicated = ndis_sim::StackNbl::indicate(&[0x45; 40], 20); // what classify is given
+//! // SAFETY: the stack lends the NBL for this classify call.
+//! let mut lent = unsafe { BorrowedNbl::from_raw(indicated.as_ptr()) }.unwrap();
+//! if handle.state(&lent).is_self_injected() {
+//!     return Ok(()); // our own packet, back again: let it pass
+//! }
+//! let mut packet = lent.reference_and_clone::<Fwps, NoContext>(20, None, NoContext)?;
+//! packet.modify(|mut c| c.advance(4).map(drop))?; // the change travels with it
+//! handle.inject(packet, Transport::receive(ndis_safe::wfp::AF_INET), done).map_err(|r| r.error)?;
+//! indicated.complete(); // classify returns; the reference keeps the original
+//! ndis_sim::complete_all(0); // the stack completes the injection: `done` runs
+//! # Ok::<(), ndis_safe::Error>(())
+//! ```
+#![allow(unsafe_code, reason = "references, injection and completions are raw-pointer work")]
+#![allow(
+    clippy::multiple_unsafe_ops_per_block,
+    reason = "a block is one record access: an accessor port's projection and its read or write"
+)]
+
+use core::ffi::c_void;
+use core::mem::ManuallyDrop;
+use core::ops::Deref;
+use core::ptr::NonNull;
+use core::sync::atomic::AtomicUsize;
+
+use fwps_sys::{FWPS_TRANSPORT_SEND_PARAMS0, HANDLE};
+use ndis_sys::{BOOLEAN, NET_BUFFER_LIST};
+
+use crate::clone::{Flavor, Log, NblClone};
+use crate::context::{ContextArea, NoContext};
+use crate::error::{Error, Result, Status};
+use crate::nbl::{Allocator, BorrowedNbl, NetBufferListOwned};
+use crate::pool::NblPool;
+use crate::view::NetBufferList;
+
+/// `AF_INET`.
+pub const AF_INET: u16 = fwps_sys::AF_INET;
+/// `AF_INET6`.
+pub const AF_INET6: u16 = fwps_sys::AF_INET6;
+
+// ---- references ----
+
+/// A reference on an NBL the stack lent (`FwpsReferenceNetBufferList0`,
+/// with intent to modify), released by `FwpsDereferenceNetBufferList0` on
+/// drop: the stack does not complete the NBL before that.
+///
+/// # Invariants
+///
+/// `ptr` is a live NBL on which this value holds one reference.
+pub struct NblReference {
+    ptr: NonNull<NET_BUFFER_LIST>,
+    dispatch: bool,
+}
+
+// SAFETY: a reference may be released from any thread.
+unsafe impl Send for NblReference {}
+// SAFETY: it gives no access to the NBL through &self.
+unsafe impl Sync for NblReference {}
+
+impl Drop for NblReference {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: we hold one reference; released once.
+        unsafe { fwps_sys::FwpsDereferenceNetBufferList0(self.ptr.as_ptr(), u8::from(self.dispatch)) }
+    }
+}
+
+impl BorrowedNbl<'_> {
+    /// `FwpsReferenceNetBufferList0` (intent to modify): keeps the NBL from
+    /// being completed until the reference is dropped, past this call.
+    #[inline]
+    pub fn reference(&self) -> NblReference {
+        // SAFETY: the NBL is lent to us and live.
+        unsafe { fwps_sys::FwpsReferenceNetBufferList0(self.as_ptr(), 1) };
+        // SAFETY: the view's pointer is never NULL.
+        NblReference { ptr: unsafe { NonNull::new_unchecked(self.as_ptr()) }, dispatch: false }
+    }
+
+    /// The inspect pattern, for a packet that outlives the classify call:
+    /// reference the lent NBL, retreat it by `delta` bytes (over the headers
+    /// the stack advanced past), clone it with `K`'s DDI (from `pool`, with
+    /// its context area set to `init`), and advance it back. The clone and
+    /// the reference travel together and are released in that order.
+    pub fn reference_and_clone<K: Flavor, C: ContextArea>(
+        &mut self,
+        delta: u32,
+        pool: Option<&'static NblPool<C>>,
+        init: C,
+    ) -> Result<ClonedPacket<K, C>> {
+        let reference = self.reference();
+        // `retreat_and_clone` ties the clone to the loan; the reference
+        // extends its parent's life past it, so the clone is re-tied to the
+        // reference below (same NBL). On failure the reference is dropped.
+        let clone = self.retreat_and_clone::<K, C>(delta, pool, init)?;
+        let (ptr, log) = clone.into_parts();
+        // SAFETY: the clone's parent is held by `reference`, which the
+        // packet drops after the clone.
+        let clone = unsafe { NblClone::<'static, K, C>::from_parts(ptr, log) };
+        Ok(ClonedPacket { clone: ManuallyDrop::new(clone), parent: ManuallyDrop::new(reference) })
+    }
+}
+
+impl NblReference {
+    /// Clones the referenced NBL with `K`'s DDI (from `pool`, or the DDI's
+    /// own when `None`, with its context area set to `init`); the clone and
+    /// the reference travel together.
+    pub fn into_clone<K: Flavor, C: ContextArea>(
+        self,
+        pool: Option<&'static NblPool<C>>,
+        init: C,
+    ) -> Result<ClonedPacket<K, C>> {
+        let handle = pool.map_or(core::ptr::null_mut(), NblPool::as_raw);
+        // SAFETY: the reference keeps the parent alive; the pool (if any) is
+        // typed C and static.
+        let clone = unsafe { NblClone::<'static, K, C>::new_raw(self.ptr, handle, init)? };
+        Ok(ClonedPacket { clone: ManuallyDrop::new(clone), parent: ManuallyDrop::new(self) })
+    }
+}
+
+/// A clone and the reference on its parent, released in that order: the
+/// clone (its changes undone, then freed), then the reference.
+///
+/// # Invariants
+///
+/// `clone` is a clone of the NBL `parent` references.
+pub struct ClonedPacket<K: Flavor, C: ContextArea = NoContext> {
+    clone: ManuallyDrop<NblClone<'static, K, C>>,
+    parent: ManuallyDrop<NblReference>,
+}
+
+impl<K: Flavor, C: ContextArea> ClonedPacket<K, C> {
+    /// The clone's context area.
+    #[inline(always)]
+    pub fn context(&self) -> &C {
+        self.clone.context()
+    }
+
+    /// The clone's context area, to change.
+    #[inline(always)]
+    pub fn context_mut(&mut self) -> &mut C {
+        self.clone.context_mut()
+    }
+
+    /// Undoes the clone's changes, last first (dropping the packet does it too).
+    #[inline]
+    pub fn undo_all(&mut self) {
+        self.clone.undo_all();
+    }
+
+    /// Changes the clone: see [`NblClone::modify`].
+    #[inline]
+    pub fn modify<R>(&mut self, f: impl for<'id> FnOnce(crate::clone::Changes<'id, '_, 'static>) -> R) -> R {
+        self.clone.modify(f)
+    }
+}
+
+impl<K: Flavor, C: ContextArea> Deref for ClonedPacket<K, C> {
+    type Target = NetBufferList;
+
+    #[inline(always)]
+    fn deref(&self) -> &NetBufferList {
+        &self.clone
+    }
+}
+
+impl<K: Flavor, C: ContextArea> Drop for ClonedPacket<K, C> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: each dropped once, the clone before its parent's reference.
+        unsafe {
+            ManuallyDrop::drop(&mut self.clone);
+            ManuallyDrop::drop(&mut self.parent);
+        }
+    }
+}
+
+// ---- what can be injected ----
+
+/// What an injection leaves with the NBL to rebuild its owner on completion.
+#[derive(Clone, Copy)]
+#[doc(hidden)]
+pub struct Parts {
+    log: Option<Log>,
+    parent: Option<NonNull<NET_BUFFER_LIST>>,
+    pool_count: *const AtomicUsize,
+}
+
+/// An owner of an NBL that can be injected and given back.
+///
+/// # Safety
+///
+/// `into_parts` gives up the NBL without freeing it, and `from_parts`
+/// rebuilds exactly the owner `into_parts` took apart.
+pub unsafe trait Injectable: Sized + Send + 'static {
+    /// Takes the owner apart.
+    #[doc(hidden)]
+    fn into_parts(self) -> (NonNull<NET_BUFFER_LIST>, Parts);
+    /// Rebuilds it.
+    ///
+    /// # Safety
+    ///
+    /// As the trait says.
+    #[doc(hidden)]
+    unsafe fn from_parts(nbl: NonNull<NET_BUFFER_LIST>, parts: Parts, dispatch: bool) -> Self;
+}
+
+// SAFETY: the clone's parts and the parent's pointer are all it is.
+unsafe impl<K: Flavor, C: ContextArea> Injectable for ClonedPacket<K, C> {
+    fn into_parts(self) -> (NonNull<NET_BUFFER_LIST>, Parts) {
+        let mut me = ManuallyDrop::new(self);
+        // SAFETY: taken once; `me` is never dropped.
+        let (clone, parent) = unsafe { (ManuallyDrop::take(&mut me.clone), ManuallyDrop::take(&mut me.parent)) };
+        let (ptr, log) = clone.into_parts();
+        let parent = ManuallyDrop::new(parent);
+        (ptr, Parts { log: Some(log), parent: Some(parent.ptr), pool_count: core::ptr::null() })
+    }
+
+    unsafe fn from_parts(nbl: NonNull<NET_BUFFER_LIST>, parts: Parts, dispatch: bool) -> Self {
+        // SAFETY: the caller's guarantee: these are the parts of a packet.
+        let clone = unsafe { NblClone::from_parts(nbl, parts.log.unwrap_or_else(Log::empty)) };
+        let parent = NblReference { ptr: parts.parent.unwrap_or(nbl), dispatch };
+        ClonedPacket { clone: ManuallyDrop::new(clone), parent: ManuallyDrop::new(parent) }
+    }
+}
+
+// SAFETY: the NBL and its pool's counter are all it is.
+unsafe impl<A: Allocator, C: ContextArea> Injectable for NetBufferListOwned<'static, A, C> {
+    fn into_parts(self) -> (NonNull<NET_BUFFER_LIST>, Parts) {
+        let (ptr, count) = NetBufferListOwned::into_parts(self);
+        (ptr, Parts { log: None, parent: None, pool_count: count })
+    }
+
+    unsafe fn from_parts(nbl: NonNull<NET_BUFFER_LIST>, parts: Parts, _dispatch: bool) -> Self {
+        // SAFETY: the caller's guarantee: the counter is the static pool's.
+        unsafe { NetBufferListOwned::from_parts(nbl, &*parts.pool_count) }
+    }
+}
+
+// ---- injection ----
+
+/// The injection types of a handle (`FWPS_INJECTION_TYPE_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InjectionTypes(pub u32);
+
+impl InjectionTypes {
+    /// `FWPS_INJECTION_TYPE_TRANSPORT`
+    pub const TRANSPORT: InjectionTypes = InjectionTypes(fwps_sys::FWPS_INJECTION_TYPE_TRANSPORT);
+    /// `FWPS_INJECTION_TYPE_NETWORK`
+    pub const NETWORK: InjectionTypes = InjectionTypes(fwps_sys::FWPS_INJECTION_TYPE_NETWORK);
+    /// `FWPS_INJECTION_TYPE_FORWARD`
+    pub const FORWARD: InjectionTypes = InjectionTypes(fwps_sys::FWPS_INJECTION_TYPE_FORWARD);
+}
+
+/// An injection handle (`FwpsInjectionHandleCreate0`), destroyed on drop
+/// by `FwpsInjectionHandleDestroy0`, which returns only once every pending
+/// injection has completed.
+///
+/// # Invariants
+///
+/// `raw` is a live injection handle.
+pub struct InjectionHandle {
+    raw: HANDLE,
+}
+
+// SAFETY: injection handles are used from any thread.
+unsafe impl Send for InjectionHandle {}
+// SAFETY: as above.
+unsafe impl Sync for InjectionHandle {}
+
+/// What `FwpsQueryPacketInjectionState0` says of an NBL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InjectionState {
+    /// Not injected.
+    NotInjected,
+    /// Injected by this handle, with the injection context given then.
+    InjectedBySelf(usize),
+    /// Injected by another handle.
+    InjectedByOther,
+    /// Injected by this handle earlier, then changed by someone.
+    PreviouslyInjectedBySelf,
+}
+
+impl InjectionState {
+    /// Whether this handle injected it (now or earlier): a callout lets
+    /// such packets pass, so as not to process its own packets twice.
+    #[inline]
+    pub fn is_self_injected(self) -> bool {
+        matches!(self, InjectionState::InjectedBySelf(_) | InjectionState::PreviouslyInjectedBySelf)
+    }
+}
+
+/// Where to inject, and the parameters of that DDI.
+#[derive(Debug, Clone, Copy)]
+pub enum Transport {
+    /// `FwpsInjectTransportSendAsync0`.
+    TransportSend {
+        /// The endpoint (0 for none).
+        endpoint: u64,
+        /// `AF_INET` or `AF_INET6`.
+        family: u16,
+        /// The compartment (`DEFAULT_COMPARTMENT_ID` for the default).
+        compartment: i32,
+        /// The remote address (4 or 16 bytes used) and scope, which the
+        /// stack reads after the call returns: it is kept with the NBL.
+        remote: Option<([u8; 16], u32)>,
+    },
+    /// `FwpsInjectTransportReceiveAsync0`.
+    TransportReceive {
+        /// `AF_INET` or `AF_INET6`.
+        family: u16,
+        /// The compartment.
+        compartment: i32,
+        /// The interface.
+        interface: u32,
+        /// The sub-interface.
+        sub_interface: u32,
+    },
+    /// `FwpsInjectNetworkSendAsync0`.
+    NetworkSend {
+        /// The compartment.
+        compartment: i32,
+    },
+    /// `FwpsInjectNetworkReceiveAsync0`.
+    NetworkReceive {
+        /// The compartment.
+        compartment: i32,
+        /// The interface.
+        interface: u32,
+        /// The sub-interface.
+        sub_interface: u32,
+    },
+    /// `FwpsInjectForwardAsync0`.
+    Forward {
+        /// `AF_INET` or `AF_INET6`.
+        family: u16,
+        /// The compartment.
+        compartment: i32,
+        /// The interface to forward to.
+        interface: u32,
+    },
+}
+
+impl Transport {
+    /// A transport-layer send with no endpoint, in the default compartment.
+    #[inline]
+    pub fn send(family: u16, remote: Option<([u8; 16], u32)>) -> Transport {
+        Transport::TransportSend { endpoint: 0, family, compartment: fwps_sys::DEFAULT_COMPARTMENT_ID, remote }
+    }
+
+    /// A transport-layer receive in the default compartment.
+    #[inline]
+    pub fn receive(family: u16) -> Transport {
+        Transport::TransportReceive {
+            family,
+            compartment: fwps_sys::DEFAULT_COMPARTMENT_ID,
+            interface: 0,
+            sub_interface: 0,
+        }
+    }
+}
+
+/// An injected packet back from the stack, with the completion status.
+/// Dropping it drops the packet (a clone is restored and freed, then the
+/// reference on its parent released).
+pub struct Completed<T: Injectable> {
+    packet: T,
+    status: i32,
+    dispatch: bool,
+}
+
+impl<T: Injectable> Completed<T> {
+    /// `NET_BUFFER_LIST_STATUS`: how the injection went.
+    #[inline]
+    pub fn status(&self) -> core::result::Result<(), Status> {
+        Status::result(self.status)
+    }
+
+    /// Whether the completion runs at `DISPATCH_LEVEL`.
+    #[inline]
+    pub fn at_dispatch(&self) -> bool {
+        self.dispatch
+    }
+
+    /// The packet.
+    #[inline]
+    pub fn packet(&mut self) -> &mut T {
+        &mut self.packet
+    }
+
+    /// The packet, to keep.
+    #[inline]
+    pub fn into_packet(self) -> T {
+        self.packet
+    }
+}
+
+/// An injection the DDI refused synchronously: the packet is the caller's
+/// again; the completion never runs.
+pub struct Rejected<T> {
+    /// Why.
+    pub error: Error,
+    /// The packet, given back.
+    pub packet: T,
+}
+
+impl<T> core::fmt::Debug for Rejected<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Rejected").field("error", &self.error).finish_non_exhaustive()
+    }
+}
+
+/// What an injection keeps in the NBL's own context area until its
+/// completion: the owner's parts, the completion, and the send parameters
+/// the stack reads after the call returns.
+#[repr(C)]
+struct Pending<T: Injectable> {
+    parts: Parts,
+    done: fn(Completed<T>),
+    send: FWPS_TRANSPORT_SEND_PARAMS0,
+    remote: [u8; 16],
+}
+
+impl<T: Injectable> Pending<T> {
+    /// The context size pushed: a multiple of 16, so an MEMORY_ALLOCATION_ALIGNMENT
+    /// backfill holds it exactly.
+    const SIZE: u16 = {
+        let n = size_of::<Pending<T>>().next_multiple_of(16);
+        assert!(n <= u16::MAX as usize);
+        n as u16
+    };
+}
+
+/// The bytes an injection pushes on the NBL's context: a context type
+/// derived with `#[context_area(injectable)]` reserves this much backfill,
+/// so injecting a clone from its pool needs no allocation.
+pub const INJECTION_CONTEXT: u16 = Pending::<ClonedPacket<crate::clone::Fwps>>::SIZE;
+
+const TAG: u32 = u32::from_le_bytes(*b"Injc");
+
+/// The completion WFP calls: pops the pending record and hands the owner
+/// back to the driver's function.
+unsafe extern "system" fn completion<T: Injectable>(_ctx: *mut c_void, nbl: *mut NET_BUFFER_LIST, dispatch: BOOLEAN) {
+    let Some(nbl) = NonNull::new(nbl) else { return };
+    // SAFETY: the NBL is ours again; its current context is the Pending<T>
+    // `inject` pushed (later pushes would be the stack's, popped by now).
+    let (pending, status) = unsafe {
+        let p = ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(nbl.as_ptr()).cast::<Pending<T>>().read_unaligned();
+        ndis_sys::NdisFreeNetBufferListContext(nbl.as_ptr(), Pending::<T>::SIZE);
+        (p, *ndis_sys::NET_BUFFER_LIST_STATUS(nbl.as_ptr()))
+    };
+    let dispatch = dispatch != 0;
+    // SAFETY: the parts are those `inject` took apart.
+    let packet = unsafe { T::from_parts(nbl, pending.parts, dispatch) };
+    (pending.done)(Completed { packet, status, dispatch });
+}
+
+impl InjectionHandle {
+    /// `FwpsInjectionHandleCreate0` for `family` (`AF_INET`, `AF_INET6`, or
+    /// 0 for both) and the injection `types`.
+    pub fn new(family: u16, types: InjectionTypes) -> Result<InjectionHandle> {
+        let mut raw = core::ptr::null_mut();
+        // SAFETY: `raw` is writable.
+        Status::result(unsafe { fwps_sys::FwpsInjectionHandleCreate0(family, types.0, &mut raw) })?;
+        if raw.is_null() { Err(Error::NoResources) } else { Ok(InjectionHandle { raw }) }
+    }
+
+    /// The raw handle.
+    #[inline(always)]
+    pub fn as_raw(&self) -> HANDLE {
+        self.raw
+    }
+
+    /// `FwpsQueryPacketInjectionState0`.
+    #[inline]
+    pub fn state(&self, nbl: &NetBufferList) -> InjectionState {
+        let mut ctx = core::ptr::null_mut();
+        // SAFETY: a live handle and NBL; `ctx` is writable.
+        let s = unsafe { fwps_sys::FwpsQueryPacketInjectionState0(self.raw, nbl.as_ptr(), &mut ctx) };
+        match s {
+            fwps_sys::FWPS_PACKET_INJECTED_BY_SELF => InjectionState::InjectedBySelf(ctx as usize),
+            fwps_sys::FWPS_PACKET_INJECTED_BY_OTHER => InjectionState::InjectedByOther,
+            fwps_sys::FWPS_PACKET_PREVIOUSLY_INJECTED_BY_SELF => InjectionState::PreviouslyInjectedBySelf,
+            _ => InjectionState::NotInjected,
+        }
+    }
+
+    /// Injects `packet` where `to` says. The stack owns it until `done`
+    /// runs (possibly before this returns), given the packet back with the
+    /// status. On a synchronous failure the packet comes straight back and
+    /// `done` never runs.
+    ///
+    /// What the completion needs (the packet's parts, `done`, and the send
+    /// parameters) is kept in a context pushed on the NBL itself: no heap.
+    pub fn inject<T: Injectable>(
+        &self,
+        packet: T,
+        to: Transport,
+        done: fn(Completed<T>),
+    ) -> core::result::Result<(), Rejected<T>> {
+        let (nbl, parts) = packet.into_parts();
+        let back = |error: Error| {
+            // SAFETY: the parts were just taken apart and the NBL is ours.
+            let packet = unsafe { T::from_parts(nbl, parts, false) };
+            Rejected { error, packet }
+        };
+        // SAFETY: the NBL is ours; Pending's size is a multiple of 16.
+        let pushed = unsafe { ndis_sys::NdisAllocateNetBufferListContext(nbl.as_ptr(), Pending::<T>::SIZE, 0, TAG) };
+        if let Err(e) = Status::result(pushed) {
+            return Err(back(e.into()));
+        }
+        // SAFETY: the pushed context holds Pending::<T>::SIZE bytes, ours.
+        let slot = unsafe { ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(nbl.as_ptr()).cast::<Pending<T>>() };
+        let mut pending = Pending::<T> {
+            parts,
+            done,
+            // SAFETY: an all-zero FWPS_TRANSPORT_SEND_PARAMS0 is valid (null pointers, zero lengths).
+            send: unsafe { core::mem::zeroed() },
+            remote: [0; 16],
+        };
+        let mut send_args: *mut FWPS_TRANSPORT_SEND_PARAMS0 = core::ptr::null_mut();
+        if let Transport::TransportSend { remote: Some((addr, scope)), .. } = to {
+            pending.remote = addr;
+            pending.send.remoteScopeId.__bindgen_anon_1.Value = scope;
+            // The addresses below point into the NBL's context, which lives
+            // until the completion: the stack may read them after we return.
+            // SAFETY: in-bounds projections of the pushed context.
+            unsafe {
+                pending.send.remoteAddress = (&raw mut (*slot).remote).cast();
+                send_args = &raw mut (*slot).send;
+            }
+        }
+        // SAFETY: `slot` holds Pending::<T>::SIZE bytes, possibly unaligned.
+        unsafe { slot.write_unaligned(pending) };
+        let complete = Some(completion::<T> as unsafe extern "system" fn(*mut c_void, *mut NET_BUFFER_LIST, BOOLEAN));
+        let ctx = core::ptr::null_mut();
+        let n = nbl.as_ptr();
+        // SAFETY: a live handle; the NBL is ours and goes to the stack;
+        // `completion::<T>` rebuilds exactly this T; `send_args` (if any)
+        // points into the NBL's context, valid until the completion.
+        let status = unsafe {
+            match to {
+                Transport::TransportSend { endpoint, family, compartment, .. } => {
+                    fwps_sys::FwpsInjectTransportSendAsync0(
+                        self.raw,
+                        ctx,
+                        endpoint,
+                        0,
+                        send_args,
+                        family,
+                        compartment,
+                        n,
+                        complete,
+                        ctx,
+                    )
+                }
+                Transport::TransportReceive { family, compartment, interface, sub_interface } => {
+                    fwps_sys::FwpsInjectTransportReceiveAsync0(
+                        self.raw,
+                        ctx,
+                        core::ptr::null_mut(),
+                        0,
+                        family,
+                        compartment,
+                        interface,
+                        sub_interface,
+                        n,
+                        complete,
+                        ctx,
+                    )
+                }
+                Transport::NetworkSend { compartment } => {
+                    fwps_sys::FwpsInjectNetworkSendAsync0(self.raw, ctx, 0, compartment, n, complete, ctx)
+                }
+                Transport::NetworkReceive { compartment, interface, sub_interface } => {
+                    fwps_sys::FwpsInjectNetworkReceiveAsync0(
+                        self.raw,
+                        ctx,
+                        0,
+                        compartment,
+                        interface,
+                        sub_interface,
+                        n,
+                        complete,
+                        ctx,
+                    )
+                }
+                Transport::Forward { family, compartment, interface } => fwps_sys::FwpsInjectForwardAsync0(
+                    self.raw,
+                    ctx,
+                    0,
+                    family,
+                    compartment,
+                    interface,
+                    n,
+                    complete,
+                    ctx,
+                ),
+            }
+        };
+        match Status::result(status) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // Refused: the completion will not run; the NBL is ours.
+                // SAFETY: our pushed context is the current one.
+                unsafe { ndis_sys::NdisFreeNetBufferListContext(n, Pending::<T>::SIZE) };
+                Err(back(e.into()))
+            }
+        }
+    }
+}
+
+impl Drop for InjectionHandle {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: a live handle, destroyed once; the DDI returns only once
+        // every pending injection has completed.
+        let _ = unsafe { fwps_sys::FwpsInjectionHandleDestroy0(self.raw) };
+    }
+}
