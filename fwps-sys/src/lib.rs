@@ -39,6 +39,7 @@ pub use ndis_sys::ctypes;
     unused_qualifications,
     unused_imports,
     unsafe_op_in_unsafe_fn,
+    unnecessary_transmutes,
     clippy::all,
     clippy::undocumented_unsafe_blocks,
     clippy::missing_safety_doc,

@@ -40,7 +40,13 @@ fn completed(mut c: Completed<ClonedPacket<Fwps, Flow>>) {
 }
 
 /// What the callout's classify does with one packet.
-fn classify(handle: &InjectionHandle, pool: &'static NblPool<Flow>, lent: &mut BorrowedNbl<'_>, seq: u64, to: Transport) {
+fn classify(
+    handle: &InjectionHandle,
+    pool: &'static NblPool<Flow>,
+    lent: &mut BorrowedNbl<'_>,
+    seq: u64,
+    to: Transport,
+) {
     draw("classify is given the packet", lent);
     if handle.state(lent).is_self_injected() {
         println!("== our own packet: permitted");
@@ -92,9 +98,10 @@ fn main() {
     packet.extend_from_slice(&[0x30, 0x39, 0, 53, 0, 16, 0, 0, b'p', b'i', b'n', b'g', b'!', b'!', b'!', b'!']);
     let remote = Some(([10, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 0));
 
-    for (seq, (what, to)) in [("transport send", Transport::send(AF_INET, remote)), ("transport receive", Transport::receive(AF_INET))]
-        .into_iter()
-        .enumerate()
+    for (seq, (what, to)) in
+        [("transport send", Transport::send(AF_INET, remote)), ("transport receive", Transport::receive(AF_INET))]
+            .into_iter()
+            .enumerate()
     {
         println!("\n######## packet {seq}: {what}");
         let indicated = ndis_sim::StackNbl::indicate(&packet, IP_HEADER);

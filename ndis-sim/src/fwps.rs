@@ -576,3 +576,128 @@ pub unsafe extern "system" fn FwpsQueryPacketInjectionState0(
         FWPS_PACKET_INJECTED_BY_SELF
     })
 }
+
+// ---- callouts ----
+
+/// A registered callout: its id and registration.
+struct Callout {
+    id: u32,
+    callout: FWPS_CALLOUT0,
+}
+// SAFETY: the registration holds function pointers and a GUID.
+unsafe impl Send for Callout {}
+
+static CALLOUTS: Mutex<Vec<Callout>> = Mutex::new(Vec::new());
+static NEXT_CALLOUT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+
+fn callouts() -> MutexGuard<'static, Vec<Callout>> {
+    CALLOUTS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Registers a callout with the (simulated) filter engine; `calloutId`
+/// receives its run-time id. Its classify function is then what
+/// [`classify`] calls.
+///
+/// # Safety
+///
+/// `callout` points to a readable `FWPS_CALLOUT0`; `calloutId`, if not NULL,
+/// is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsCalloutRegister0(
+    _deviceObject: *mut core::ffi::c_void,
+    callout: *const FWPS_CALLOUT0,
+    calloutId: *mut UINT32,
+) -> NTSTATUS {
+    if callout.is_null() {
+        return STATUS_INVALID_PARAMETER;
+    }
+    // SAFETY: the caller guarantees `callout` is readable.
+    let callout = unsafe { *callout };
+    if callout.classifyFn.is_none() || callout.notifyFn.is_none() {
+        return STATUS_INVALID_PARAMETER;
+    }
+    let id = NEXT_CALLOUT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    callouts().push(Callout { id, callout });
+    if !calloutId.is_null() {
+        // SAFETY: the caller guarantees `calloutId` is writable.
+        unsafe { *calloutId = id };
+    }
+    STATUS_SUCCESS
+}
+
+/// Unregisters a callout by its run-time id.
+///
+/// # Safety
+///
+/// None beyond the DDI's: any id may be passed.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsCalloutUnregisterById0(calloutId: UINT32) -> NTSTATUS {
+    let mut all = callouts();
+    match all.iter().position(|c| c.id == calloutId) {
+        Some(i) => {
+            all.remove(i);
+            STATUS_SUCCESS
+        }
+        None => STATUS_INVALID_PARAMETER,
+    }
+}
+
+/// What the simulated filter engine tells a classify function about a packet.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClassifyMetadata {
+    /// `ipHeaderSize`, if the layer provides it (`FWPS_METADATA_FIELD_IP_HEADER_SIZE`).
+    pub ip_header_size: Option<u32>,
+    /// `transportHeaderSize`, if provided.
+    pub transport_header_size: Option<u32>,
+    /// `compartmentId`, if provided.
+    pub compartment: Option<u32>,
+}
+
+/// Calls the classify function of registered callout `id` for a packet at
+/// `layer` (an `FWPS_BUILTIN_LAYERS` value), as the filter engine does when
+/// a filter sends it there, with write rights. Returns what it decided, or
+/// `None` when no such callout is registered.
+///
+/// # Safety
+///
+/// `layer_data` is what the layer passes (an NBL the stack lends, or NULL).
+pub unsafe fn classify(
+    id: u32,
+    layer: u16,
+    layer_data: *mut NET_BUFFER_LIST,
+    meta: ClassifyMetadata,
+) -> Option<FWPS_CLASSIFY_OUT0> {
+    let classify_fn = callouts().iter().find(|c| c.id == id).and_then(|c| c.callout.classifyFn)?;
+    // SAFETY: all-zero values are valid for these C records (null pointers, zero counts).
+    let (mut values, mut metadata, filter, mut out): (
+        FWPS_INCOMING_VALUES0,
+        FWPS_INCOMING_METADATA_VALUES0,
+        FWPS_FILTER0,
+        FWPS_CLASSIFY_OUT0,
+    ) = unsafe { (core::mem::zeroed(), core::mem::zeroed(), core::mem::zeroed(), core::mem::zeroed()) };
+    values.layerId = layer;
+    if let Some(n) = meta.ip_header_size {
+        metadata.currentMetadataValues |= FWPS_METADATA_FIELD_IP_HEADER_SIZE;
+        metadata.ipHeaderSize = n;
+    }
+    if let Some(n) = meta.transport_header_size {
+        metadata.currentMetadataValues |= FWPS_METADATA_FIELD_TRANSPORT_HEADER_SIZE;
+        metadata.transportHeaderSize = n;
+    }
+    if let Some(n) = meta.compartment {
+        metadata.currentMetadataValues |= FWPS_METADATA_FIELD_COMPARTMENT_ID;
+        metadata.compartmentId = n;
+    }
+    out.rights = FWPS_RIGHT_ACTION_WRITE;
+    out.actionType = FWP_ACTION_CONTINUE;
+    // SAFETY: the callout's own classify function, called as the engine
+    // calls it; every pointer is to a local that outlives the call.
+    unsafe { classify_fn(&values, &metadata, layer_data.cast(), &filter, 0, &mut out) };
+    let _ = &mut values;
+    Some(out)
+}
+
+/// How many callouts are registered.
+pub fn registered_callouts() -> usize {
+    callouts().len()
+}

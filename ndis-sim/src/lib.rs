@@ -87,7 +87,10 @@ pub unsafe fn draw(nbl: *mut ndis_sys::NET_BUFFER_LIST) -> String {
     unsafe { draw::draw(nbl) }
 }
 
-pub use fwps::{InjectionMode, complete_all, complete_next, pending_injections, set_injection_mode};
+pub use fwps::{
+    ClassifyMetadata, InjectionMode, classify, complete_all, complete_next, pending_injections, registered_callouts,
+    set_injection_mode,
+};
 pub use stack::StackNbl;
 pub use state::{Leak, LeakReport};
 pub use verifier::{Rule, Session, Violation};

@@ -74,6 +74,8 @@ fn every_declared_ddi_is_exported_with_its_signature() {
         same!(fwps_sys::fwps::FwpsInjectNetworkReceiveAsync0 / _, _, _, _, _, _, _, _, _),
         same!(fwps_sys::fwps::FwpsInjectForwardAsync0 / _, _, _, _, _, _, _, _, _),
         same!(fwps_sys::fwps::FwpsQueryPacketInjectionState0 / _, _, _),
+        same!(fwps_sys::fwps::FwpsCalloutRegister0 / _, _, _),
+        same!(fwps_sys::fwps::FwpsCalloutUnregisterById0 / _),
     ];
     // Nothing declared is missing from the lists above.
     let listed: BTreeSet<String> = ndis_names.iter().map(|s| s.to_string()).collect();

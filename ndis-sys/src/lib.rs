@@ -59,6 +59,7 @@ pub mod macros;
     missing_docs,
     unused_qualifications,
     unsafe_op_in_unsafe_fn,
+    unnecessary_transmutes,
     clippy::all,
     clippy::undocumented_unsafe_blocks,
     clippy::missing_safety_doc,

@@ -33,11 +33,12 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
-/// The -sys crates, in generation order (fwps-sys reuses ndis-sys).
+/// The crates with generated bindings, in generation order (fwps-sys
+/// reuses ndis-sys; the sample driver's kernel bindings reuse both).
 pub fn sys_crates(root: &Path) -> Vec<regen::CrateSpec> {
-    ["ndis-sys", "fwps-sys"]
+    [("ndis-sys", "ndis-sys"), ("fwps-sys", "fwps-sys"), ("wfp-inspect", "samples/wfp-inspect")]
         .into_iter()
-        .map(|name| regen::CrateSpec { name: name.to_owned(), dir: root.join(name) })
+        .map(|(name, dir)| regen::CrateSpec { name: name.to_owned(), dir: root.join(dir) })
         .collect()
 }
 

@@ -7,16 +7,88 @@
 #[allow(unused_imports)]
 use ndis_sys::*;
 
+pub type wchar_t = crate::ctypes::c_ushort;
+pub type INT8 = crate::ctypes::c_schar;
+pub type INT16 = crate::ctypes::c_short;
+pub type INT32 = crate::ctypes::c_int;
+pub type INT64 = crate::ctypes::c_longlong;
+pub type UINT8 = crate::ctypes::c_uchar;
+pub type UINT16 = crate::ctypes::c_ushort;
 pub type UINT32 = crate::ctypes::c_uint;
 pub type UINT64 = crate::ctypes::c_ulonglong;
+pub type CHAR = crate::ctypes::c_char;
 pub type INT = crate::ctypes::c_int;
+pub type WCHAR = wchar_t;
+pub type LPWSTR = *mut WCHAR;
 pub type HANDLE = *mut crate::ctypes::c_void;
 pub type COMPARTMENT_ID = i32;
+pub type GUID = _GUID;
 pub type NET_IFINDEX = ULONG;
 pub type IF_INDEX = NET_IFINDEX;
+pub type IN_ADDR = in_addr;
 pub type ADDRESS_FAMILY = USHORT;
+pub type SOCKADDR = sockaddr;
+pub type SOCKADDR_IN = sockaddr_in;
 pub type WSACMSGHDR = cmsghdr;
+pub type IN6_ADDR = in6_addr;
+pub type SOCKADDR_IN6_LH = sockaddr_in6;
+pub type SOCKADDR_IN6 = SOCKADDR_IN6_LH;
+pub type SOCKADDR_INET = _SOCKADDR_INET;
+pub type NDIS_SWITCH_PORT_ID = UINT32;
+pub type NDIS_SWITCH_NIC_INDEX = USHORT;
+pub type DWORD = crate::ctypes::c_ulong;
+pub type BYTE = crate::ctypes::c_uchar;
+pub type SID_IDENTIFIER_AUTHORITY = _SID_IDENTIFIER_AUTHORITY;
+pub type SID = _SID;
+pub type PSID_AND_ATTRIBUTES = *mut _SID_AND_ATTRIBUTES;
 pub type FWP_DIRECTION_ = i32;
+pub type FWP_DATA_TYPE_ = i32;
+pub type FWP_BYTE_ARRAY6 = FWP_BYTE_ARRAY6_;
+pub type FWP_BYTE_ARRAY16 = FWP_BYTE_ARRAY16_;
+pub type FWP_BYTE_BLOB = FWP_BYTE_BLOB_;
+pub type FWP_TOKEN_INFORMATION = FWP_TOKEN_INFORMATION_;
+pub type FWP_VALUE0 = FWP_VALUE0_;
+pub type FWP_MATCH_TYPE_ = i32;
+pub type FWP_V4_ADDR_AND_MASK = FWP_V4_ADDR_AND_MASK_;
+pub type FWP_V6_ADDR_AND_MASK = FWP_V6_ADDR_AND_MASK_;
+pub type FWP_RANGE0 = FWP_RANGE0_;
+pub type FWP_CONDITION_VALUE0 = FWP_CONDITION_VALUE0_;
+pub type FWP_ACTION_TYPE = UINT32;
+pub type FWPS_FILTER_CONDITION0 = FWPS_FILTER_CONDITION0_;
+pub type FWPS_ACTION0 = FWPS_ACTION0_;
+pub type FWPM_PROVIDER_CONTEXT0 = FWPM_PROVIDER_CONTEXT0_;
+pub type FWPS_FILTER0 = FWPS_FILTER0_;
+pub type FWPS_INCOMING_VALUE0 = FWPS_INCOMING_VALUE0_;
+pub type FWPS_INCOMING_VALUES0 = FWPS_INCOMING_VALUES0_;
+pub type FWPS_DISCARD_MODULE0_ = i32;
+pub type FWPS_DISCARD_METADATA0 = FWPS_DISCARD_METADATA0_;
+pub type FWPS_INBOUND_FRAGMENT_METADATA0 = FWPS_INBOUND_FRAGMENT_METADATA0_;
+pub type FWPS_CLASSIFY_OUT0 = FWPS_CLASSIFY_OUT0_;
+pub type FWPS_CALLOUT_NOTIFY_TYPE_ = i32;
+pub type IP_ADDRESS_PREFIX = _IP_ADDRESS_PREFIX;
+pub type FWPS_BUILTIN_LAYERS_ = i32;
+pub type FWPS_INCOMING_METADATA_VALUES0 = FWPS_INCOMING_METADATA_VALUES0_;
+pub type FWPS_CALLOUT_CLASSIFY_FN0 = ::core::option::Option<
+    unsafe extern "system" fn(
+        inFixedValues: *const FWPS_INCOMING_VALUES0,
+        inMetaValues: *const FWPS_INCOMING_METADATA_VALUES0,
+        layerData: *mut crate::ctypes::c_void,
+        filter: *const FWPS_FILTER0,
+        flowContext: UINT64,
+        classifyOut: *mut FWPS_CLASSIFY_OUT0,
+    ),
+>;
+pub type FWPS_CALLOUT_NOTIFY_FN0 = ::core::option::Option<
+    unsafe extern "system" fn(
+        notifyType: FWPS_CALLOUT_NOTIFY_TYPE,
+        filterKey: *const GUID,
+        filter: *mut FWPS_FILTER0,
+    ) -> NTSTATUS,
+>;
+pub type FWPS_CALLOUT_FLOW_DELETE_NOTIFY_FN0 = ::core::option::Option<
+    unsafe extern "system" fn(layerId: UINT16, calloutId: UINT32, flowContext: UINT64),
+>;
+pub type FWPS_CALLOUT0 = FWPS_CALLOUT0_;
 pub type FWPS_TRANSPORT_SEND_PARAMS0 = FWPS_TRANSPORT_SEND_PARAMS0_;
 pub type FWPS_INJECT_COMPLETE0 = ::core::option::Option<
     unsafe extern "system" fn(
@@ -26,6 +98,39 @@ pub type FWPS_INJECT_COMPLETE0 = ::core::option::Option<
     ),
 >;
 pub type FWPS_PACKET_INJECTION_STATE_ = i32;
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct _GUID {
+    pub Data1: crate::ctypes::c_ulong,
+    pub Data2: crate::ctypes::c_ushort,
+    pub Data3: crate::ctypes::c_ushort,
+    pub Data4: [crate::ctypes::c_uchar; 8usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct in_addr {
+    pub S_un: in_addr__bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct in_addr__bindgen_ty_1__bindgen_ty_1 {
+    pub s_b1: UCHAR,
+    pub s_b2: UCHAR,
+    pub s_b3: UCHAR,
+    pub s_b4: UCHAR,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct in_addr__bindgen_ty_1__bindgen_ty_2 {
+    pub s_w1: USHORT,
+    pub s_w2: USHORT,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct sockaddr {
+    pub sa_family: ADDRESS_FAMILY,
+    pub sa_data: [CHAR; 14usize],
+}
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct SCOPE_ID {
@@ -38,11 +143,233 @@ pub struct SCOPE_ID__bindgen_ty_1__bindgen_ty_1 {
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 4usize]>,
 }
 #[repr(C)]
+#[derive(Copy, Clone)]
+pub struct sockaddr_in {
+    pub sin_family: ADDRESS_FAMILY,
+    pub sin_port: USHORT,
+    pub sin_addr: IN_ADDR,
+    pub sin_zero: [CHAR; 8usize],
+}
+#[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct cmsghdr {
     pub cmsg_len: SIZE_T,
     pub cmsg_level: INT,
     pub cmsg_type: INT,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct in6_addr {
+    pub u: in6_addr__bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct sockaddr_in6 {
+    pub sin6_family: ADDRESS_FAMILY,
+    pub sin6_port: USHORT,
+    pub sin6_flowinfo: ULONG,
+    pub sin6_addr: IN6_ADDR,
+    pub __bindgen_anon_1: sockaddr_in6__bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct _SID_IDENTIFIER_AUTHORITY {
+    pub Value: [UCHAR; 6usize],
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct _SID {
+    pub Revision: BYTE,
+    pub SubAuthorityCount: BYTE,
+    pub IdentifierAuthority: SID_IDENTIFIER_AUTHORITY,
+    pub SubAuthority: [ULONG; 1usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct _SID_AND_ATTRIBUTES {
+    pub Sid: *mut SID,
+    pub Attributes: DWORD,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWP_BYTE_ARRAY6_ {
+    pub byteArray6: [UINT8; 6usize],
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWP_BYTE_ARRAY16_ {
+    pub byteArray16: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWP_BYTE_BLOB_ {
+    pub size: UINT32,
+    pub data: *mut UINT8,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWP_TOKEN_INFORMATION_ {
+    pub sidCount: ULONG,
+    pub sids: PSID_AND_ATTRIBUTES,
+    pub restrictedSidCount: ULONG,
+    pub restrictedSids: PSID_AND_ATTRIBUTES,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWP_VALUE0_ {
+    pub type_: FWP_DATA_TYPE,
+    pub __bindgen_anon_1: FWP_VALUE0___bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWP_V4_ADDR_AND_MASK_ {
+    pub addr: UINT32,
+    pub mask: UINT32,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWP_V6_ADDR_AND_MASK_ {
+    pub addr: [UINT8; 16usize],
+    pub prefixLength: UINT8,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWP_RANGE0_ {
+    pub valueLow: FWP_VALUE0,
+    pub valueHigh: FWP_VALUE0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWP_CONDITION_VALUE0_ {
+    pub type_: FWP_DATA_TYPE,
+    pub __bindgen_anon_1: FWP_CONDITION_VALUE0___bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPS_FILTER_CONDITION0_ {
+    pub fieldId: UINT16,
+    pub reserved: UINT16,
+    pub matchType: FWP_MATCH_TYPE,
+    pub conditionValue: FWP_CONDITION_VALUE0,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWPS_ACTION0_ {
+    pub type_: FWP_ACTION_TYPE,
+    pub calloutId: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_PROVIDER_CONTEXT0_ {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPS_FILTER0_ {
+    pub filterId: UINT64,
+    pub weight: FWP_VALUE0,
+    pub subLayerWeight: UINT16,
+    pub flags: UINT16,
+    pub numFilterConditions: UINT32,
+    pub filterCondition: *mut FWPS_FILTER_CONDITION0,
+    pub action: FWPS_ACTION0,
+    pub context: UINT64,
+    pub providerContext: *mut FWPM_PROVIDER_CONTEXT0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPS_INCOMING_VALUE0_ {
+    pub value: FWP_VALUE0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPS_INCOMING_VALUES0_ {
+    pub layerId: UINT16,
+    pub valueCount: UINT32,
+    pub incomingValue: *mut FWPS_INCOMING_VALUE0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPS_DISCARD_METADATA0_ {
+    pub discardModule: FWPS_DISCARD_MODULE0,
+    pub discardReason: UINT32,
+    pub filterId: UINT64,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWPS_INBOUND_FRAGMENT_METADATA0_ {
+    pub fragmentIdentification: UINT32,
+    pub fragmentOffset: UINT16,
+    pub fragmentLength: ULONG,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWPS_CLASSIFY_OUT0_ {
+    pub actionType: FWP_ACTION_TYPE,
+    pub outContext: UINT64,
+    pub filterId: UINT64,
+    pub rights: UINT32,
+    pub flags: UINT32,
+    pub reserved: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct _IP_ADDRESS_PREFIX {
+    pub Prefix: SOCKADDR_INET,
+    pub PrefixLength: UINT8,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPS_INCOMING_METADATA_VALUES0_ {
+    pub currentMetadataValues: UINT32,
+    pub flags: UINT32,
+    pub reserved: UINT64,
+    pub discardMetadata: FWPS_DISCARD_METADATA0,
+    pub flowHandle: UINT64,
+    pub ipHeaderSize: UINT32,
+    pub transportHeaderSize: UINT32,
+    pub processPath: *mut FWP_BYTE_BLOB,
+    pub token: UINT64,
+    pub processId: UINT64,
+    pub sourceInterfaceIndex: UINT32,
+    pub destinationInterfaceIndex: UINT32,
+    pub compartmentId: ULONG,
+    pub fragmentMetadata: FWPS_INBOUND_FRAGMENT_METADATA0,
+    pub pathMtu: ULONG,
+    pub completionHandle: HANDLE,
+    pub transportEndpointHandle: UINT64,
+    pub remoteScopeId: SCOPE_ID,
+    pub controlData: *mut WSACMSGHDR,
+    pub controlDataLength: ULONG,
+    pub packetDirection: FWP_DIRECTION,
+    pub headerIncludeHeader: PVOID,
+    pub headerIncludeHeaderLength: ULONG,
+    pub destinationPrefix: IP_ADDRESS_PREFIX,
+    pub frameLength: UINT16,
+    pub parentEndpointHandle: UINT64,
+    pub icmpIdAndSequence: UINT32,
+    pub localRedirectTargetPID: DWORD,
+    pub originalDestination: *mut SOCKADDR,
+    pub redirectRecords: HANDLE,
+    pub currentL2MetadataValues: UINT32,
+    pub l2Flags: UINT32,
+    pub ethernetMacHeaderSize: UINT32,
+    pub wiFiOperationMode: UINT32,
+    pub vSwitchSourcePortId: NDIS_SWITCH_PORT_ID,
+    pub vSwitchSourceNicIndex: NDIS_SWITCH_NIC_INDEX,
+    pub vSwitchDestinationPortId: NDIS_SWITCH_PORT_ID,
+    pub vSwitchPacketContext: HANDLE,
+    pub subProcessTag: PVOID,
+    pub reserved1: UINT64,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWPS_CALLOUT0_ {
+    pub calloutKey: GUID,
+    pub flags: UINT32,
+    pub classifyFn: FWPS_CALLOUT_CLASSIFY_FN0,
+    pub notifyFn: FWPS_CALLOUT_NOTIFY_FN0,
+    pub flowDeleteFn: FWPS_CALLOUT_FLOW_DELETE_NOTIFY_FN0,
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
@@ -55,6 +382,30 @@ pub struct FWPS_TRANSPORT_SEND_PARAMS0_ {
 pub const AF_UNSPEC: ADDRESS_FAMILY = 0;
 pub const AF_INET: ADDRESS_FAMILY = 2;
 pub const AF_INET6: ADDRESS_FAMILY = 23;
+pub const FWP_ACTION_FLAG_TERMINATING: FWP_ACTION_TYPE = 4096;
+pub const FWP_ACTION_FLAG_NON_TERMINATING: FWP_ACTION_TYPE = 8192;
+pub const FWP_ACTION_FLAG_CALLOUT: FWP_ACTION_TYPE = 16384;
+pub const FWP_ACTION_BLOCK: FWP_ACTION_TYPE = 4097;
+pub const FWP_ACTION_PERMIT: FWP_ACTION_TYPE = 4098;
+pub const FWP_ACTION_CALLOUT_TERMINATING: FWP_ACTION_TYPE = 20483;
+pub const FWP_ACTION_CALLOUT_INSPECTION: FWP_ACTION_TYPE = 24580;
+pub const FWP_ACTION_CALLOUT_UNKNOWN: FWP_ACTION_TYPE = 16389;
+pub const FWP_ACTION_CONTINUE: FWP_ACTION_TYPE = 8198;
+pub const FWP_ACTION_NONE: FWP_ACTION_TYPE = 7;
+pub const FWP_ACTION_NONE_NO_MATCH: FWP_ACTION_TYPE = 8;
+pub const FWPS_RIGHT_ACTION_WRITE: UINT32 = 1;
+pub const FWPS_CLASSIFY_OUT_FLAG_ABSORB: UINT32 = 1;
+pub const FWPS_CLASSIFY_OUT_FLAG_BUFFER_LIMIT_REACHED: UINT32 = 2;
+pub const FWPS_CLASSIFY_OUT_FLAG_NO_MORE_DATA: UINT32 = 4;
+pub const FWPS_CLASSIFY_OUT_FLAG_ALE_FAST_CACHE_CHECK: UINT32 = 8;
+pub const FWPS_CLASSIFY_OUT_FLAG_ALE_FAST_CACHE_POSSIBLE: UINT32 = 16;
+pub const FWPS_METADATA_FIELD_FLOW_HANDLE: UINT32 = 2;
+pub const FWPS_METADATA_FIELD_IP_HEADER_SIZE: UINT32 = 4;
+pub const FWPS_METADATA_FIELD_TRANSPORT_HEADER_SIZE: UINT32 = 1024;
+pub const FWPS_METADATA_FIELD_COMPARTMENT_ID: UINT32 = 2048;
+pub const FWPS_METADATA_FIELD_TRANSPORT_ENDPOINT_HANDLE: UINT32 = 32768;
+pub const FWPS_METADATA_FIELD_REMOTE_SCOPE_ID: UINT32 = 131072;
+pub const FWPS_METADATA_FIELD_PACKET_DIRECTION: UINT32 = 262144;
 pub const FWPS_INJECTION_TYPE_STREAM: UINT32 = 1;
 pub const FWPS_INJECTION_TYPE_TRANSPORT: UINT32 = 2;
 pub const FWPS_INJECTION_TYPE_NETWORK: UINT32 = 4;
@@ -63,6 +414,86 @@ pub const FWPS_INJECTION_TYPE_L2: UINT32 = 16;
 pub const FWPS_INJECTION_TYPE_VSWITCH_TRANSPORT: UINT32 = 32;
 pub const UNSPECIFIED_COMPARTMENT_ID: COMPARTMENT_ID = 0;
 pub const DEFAULT_COMPARTMENT_ID: COMPARTMENT_ID = 1;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of _GUID"][::core::mem::size_of::<_GUID>() - 16usize];
+    ["Alignment of _GUID"][::core::mem::align_of::<_GUID>() - 4usize];
+    ["Offset of field: _GUID::Data1"][::core::mem::offset_of!(_GUID, Data1) - 0usize];
+    ["Offset of field: _GUID::Data2"][::core::mem::offset_of!(_GUID, Data2) - 4usize];
+    ["Offset of field: _GUID::Data3"][::core::mem::offset_of!(_GUID, Data3) - 6usize];
+    ["Offset of field: _GUID::Data4"][::core::mem::offset_of!(_GUID, Data4) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of in_addr__bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::size_of::<in_addr__bindgen_ty_1__bindgen_ty_1>() - 4usize];
+    [
+        "Alignment of in_addr__bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::align_of::<in_addr__bindgen_ty_1__bindgen_ty_1>() - 1usize];
+    [
+        "Offset of field: in_addr__bindgen_ty_1__bindgen_ty_1::s_b1",
+    ][::core::mem::offset_of!(in_addr__bindgen_ty_1__bindgen_ty_1, s_b1) - 0usize];
+    [
+        "Offset of field: in_addr__bindgen_ty_1__bindgen_ty_1::s_b2",
+    ][::core::mem::offset_of!(in_addr__bindgen_ty_1__bindgen_ty_1, s_b2) - 1usize];
+    [
+        "Offset of field: in_addr__bindgen_ty_1__bindgen_ty_1::s_b3",
+    ][::core::mem::offset_of!(in_addr__bindgen_ty_1__bindgen_ty_1, s_b3) - 2usize];
+    [
+        "Offset of field: in_addr__bindgen_ty_1__bindgen_ty_1::s_b4",
+    ][::core::mem::offset_of!(in_addr__bindgen_ty_1__bindgen_ty_1, s_b4) - 3usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of in_addr__bindgen_ty_1__bindgen_ty_2",
+    ][::core::mem::size_of::<in_addr__bindgen_ty_1__bindgen_ty_2>() - 4usize];
+    [
+        "Alignment of in_addr__bindgen_ty_1__bindgen_ty_2",
+    ][::core::mem::align_of::<in_addr__bindgen_ty_1__bindgen_ty_2>() - 2usize];
+    [
+        "Offset of field: in_addr__bindgen_ty_1__bindgen_ty_2::s_w1",
+    ][::core::mem::offset_of!(in_addr__bindgen_ty_1__bindgen_ty_2, s_w1) - 0usize];
+    [
+        "Offset of field: in_addr__bindgen_ty_1__bindgen_ty_2::s_w2",
+    ][::core::mem::offset_of!(in_addr__bindgen_ty_1__bindgen_ty_2, s_w2) - 2usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of in_addr__bindgen_ty_1",
+    ][::core::mem::size_of::<in_addr__bindgen_ty_1>() - 4usize];
+    [
+        "Alignment of in_addr__bindgen_ty_1",
+    ][::core::mem::align_of::<in_addr__bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: in_addr__bindgen_ty_1::S_un_b",
+    ][::core::mem::offset_of!(in_addr__bindgen_ty_1, S_un_b) - 0usize];
+    [
+        "Offset of field: in_addr__bindgen_ty_1::S_un_w",
+    ][::core::mem::offset_of!(in_addr__bindgen_ty_1, S_un_w) - 0usize];
+    [
+        "Offset of field: in_addr__bindgen_ty_1::S_addr",
+    ][::core::mem::offset_of!(in_addr__bindgen_ty_1, S_addr) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of in_addr"][::core::mem::size_of::<in_addr>() - 4usize];
+    ["Alignment of in_addr"][::core::mem::align_of::<in_addr>() - 4usize];
+    ["Offset of field: in_addr::S_un"][::core::mem::offset_of!(in_addr, S_un) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of sockaddr"][::core::mem::size_of::<sockaddr>() - 16usize];
+    ["Alignment of sockaddr"][::core::mem::align_of::<sockaddr>() - 2usize];
+    [
+        "Offset of field: sockaddr::sa_family",
+    ][::core::mem::offset_of!(sockaddr, sa_family) - 0usize];
+    [
+        "Offset of field: sockaddr::sa_data",
+    ][::core::mem::offset_of!(sockaddr, sa_data) - 2usize];
+};
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
     [
@@ -91,6 +522,23 @@ const _: () = {
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
+    ["Size of sockaddr_in"][::core::mem::size_of::<sockaddr_in>() - 16usize];
+    ["Alignment of sockaddr_in"][::core::mem::align_of::<sockaddr_in>() - 4usize];
+    [
+        "Offset of field: sockaddr_in::sin_family",
+    ][::core::mem::offset_of!(sockaddr_in, sin_family) - 0usize];
+    [
+        "Offset of field: sockaddr_in::sin_port",
+    ][::core::mem::offset_of!(sockaddr_in, sin_port) - 2usize];
+    [
+        "Offset of field: sockaddr_in::sin_addr",
+    ][::core::mem::offset_of!(sockaddr_in, sin_addr) - 4usize];
+    [
+        "Offset of field: sockaddr_in::sin_zero",
+    ][::core::mem::offset_of!(sockaddr_in, sin_zero) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
     ["Size of cmsghdr"][::core::mem::size_of::<cmsghdr>() - 16usize];
     ["Alignment of cmsghdr"][::core::mem::align_of::<cmsghdr>() - 8usize];
     [
@@ -103,9 +551,871 @@ const _: () = {
         "Offset of field: cmsghdr::cmsg_type",
     ][::core::mem::offset_of!(cmsghdr, cmsg_type) - 12usize];
 };
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of in6_addr__bindgen_ty_1",
+    ][::core::mem::size_of::<in6_addr__bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of in6_addr__bindgen_ty_1",
+    ][::core::mem::align_of::<in6_addr__bindgen_ty_1>() - 2usize];
+    [
+        "Offset of field: in6_addr__bindgen_ty_1::Byte",
+    ][::core::mem::offset_of!(in6_addr__bindgen_ty_1, Byte) - 0usize];
+    [
+        "Offset of field: in6_addr__bindgen_ty_1::Word",
+    ][::core::mem::offset_of!(in6_addr__bindgen_ty_1, Word) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of in6_addr"][::core::mem::size_of::<in6_addr>() - 16usize];
+    ["Alignment of in6_addr"][::core::mem::align_of::<in6_addr>() - 2usize];
+    ["Offset of field: in6_addr::u"][::core::mem::offset_of!(in6_addr, u) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of sockaddr_in6__bindgen_ty_1",
+    ][::core::mem::size_of::<sockaddr_in6__bindgen_ty_1>() - 4usize];
+    [
+        "Alignment of sockaddr_in6__bindgen_ty_1",
+    ][::core::mem::align_of::<sockaddr_in6__bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: sockaddr_in6__bindgen_ty_1::sin6_scope_id",
+    ][::core::mem::offset_of!(sockaddr_in6__bindgen_ty_1, sin6_scope_id) - 0usize];
+    [
+        "Offset of field: sockaddr_in6__bindgen_ty_1::sin6_scope_struct",
+    ][::core::mem::offset_of!(sockaddr_in6__bindgen_ty_1, sin6_scope_struct) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of sockaddr_in6"][::core::mem::size_of::<sockaddr_in6>() - 28usize];
+    ["Alignment of sockaddr_in6"][::core::mem::align_of::<sockaddr_in6>() - 4usize];
+    [
+        "Offset of field: sockaddr_in6::sin6_family",
+    ][::core::mem::offset_of!(sockaddr_in6, sin6_family) - 0usize];
+    [
+        "Offset of field: sockaddr_in6::sin6_port",
+    ][::core::mem::offset_of!(sockaddr_in6, sin6_port) - 2usize];
+    [
+        "Offset of field: sockaddr_in6::sin6_flowinfo",
+    ][::core::mem::offset_of!(sockaddr_in6, sin6_flowinfo) - 4usize];
+    [
+        "Offset of field: sockaddr_in6::sin6_addr",
+    ][::core::mem::offset_of!(sockaddr_in6, sin6_addr) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of _SOCKADDR_INET"][::core::mem::size_of::<_SOCKADDR_INET>() - 28usize];
+    ["Alignment of _SOCKADDR_INET"][::core::mem::align_of::<_SOCKADDR_INET>() - 4usize];
+    [
+        "Offset of field: _SOCKADDR_INET::Ipv4",
+    ][::core::mem::offset_of!(_SOCKADDR_INET, Ipv4) - 0usize];
+    [
+        "Offset of field: _SOCKADDR_INET::Ipv6",
+    ][::core::mem::offset_of!(_SOCKADDR_INET, Ipv6) - 0usize];
+    [
+        "Offset of field: _SOCKADDR_INET::si_family",
+    ][::core::mem::offset_of!(_SOCKADDR_INET, si_family) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of _SID_IDENTIFIER_AUTHORITY",
+    ][::core::mem::size_of::<_SID_IDENTIFIER_AUTHORITY>() - 6usize];
+    [
+        "Alignment of _SID_IDENTIFIER_AUTHORITY",
+    ][::core::mem::align_of::<_SID_IDENTIFIER_AUTHORITY>() - 1usize];
+    [
+        "Offset of field: _SID_IDENTIFIER_AUTHORITY::Value",
+    ][::core::mem::offset_of!(_SID_IDENTIFIER_AUTHORITY, Value) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of _SID"][::core::mem::size_of::<_SID>() - 12usize];
+    ["Alignment of _SID"][::core::mem::align_of::<_SID>() - 4usize];
+    [
+        "Offset of field: _SID::Revision",
+    ][::core::mem::offset_of!(_SID, Revision) - 0usize];
+    [
+        "Offset of field: _SID::SubAuthorityCount",
+    ][::core::mem::offset_of!(_SID, SubAuthorityCount) - 1usize];
+    [
+        "Offset of field: _SID::IdentifierAuthority",
+    ][::core::mem::offset_of!(_SID, IdentifierAuthority) - 2usize];
+    [
+        "Offset of field: _SID::SubAuthority",
+    ][::core::mem::offset_of!(_SID, SubAuthority) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of _SID_AND_ATTRIBUTES",
+    ][::core::mem::size_of::<_SID_AND_ATTRIBUTES>() - 16usize];
+    [
+        "Alignment of _SID_AND_ATTRIBUTES",
+    ][::core::mem::align_of::<_SID_AND_ATTRIBUTES>() - 8usize];
+    [
+        "Offset of field: _SID_AND_ATTRIBUTES::Sid",
+    ][::core::mem::offset_of!(_SID_AND_ATTRIBUTES, Sid) - 0usize];
+    [
+        "Offset of field: _SID_AND_ATTRIBUTES::Attributes",
+    ][::core::mem::offset_of!(_SID_AND_ATTRIBUTES, Attributes) - 8usize];
+};
 pub const FWP_DIRECTION_OUTBOUND: FWP_DIRECTION_ = 0;
 pub const FWP_DIRECTION_INBOUND: FWP_DIRECTION_ = 1;
 pub const FWP_DIRECTION_MAX: FWP_DIRECTION_ = 2;
+pub const FWP_EMPTY: FWP_DATA_TYPE_ = 0;
+pub const FWP_UINT8: FWP_DATA_TYPE_ = 1;
+pub const FWP_UINT16: FWP_DATA_TYPE_ = 2;
+pub const FWP_UINT32: FWP_DATA_TYPE_ = 3;
+pub const FWP_UINT64: FWP_DATA_TYPE_ = 4;
+pub const FWP_INT8: FWP_DATA_TYPE_ = 5;
+pub const FWP_INT16: FWP_DATA_TYPE_ = 6;
+pub const FWP_INT32: FWP_DATA_TYPE_ = 7;
+pub const FWP_INT64: FWP_DATA_TYPE_ = 8;
+pub const FWP_FLOAT: FWP_DATA_TYPE_ = 9;
+pub const FWP_DOUBLE: FWP_DATA_TYPE_ = 10;
+pub const FWP_BYTE_ARRAY16_TYPE: FWP_DATA_TYPE_ = 11;
+pub const FWP_BYTE_BLOB_TYPE: FWP_DATA_TYPE_ = 12;
+pub const FWP_SID: FWP_DATA_TYPE_ = 13;
+pub const FWP_SECURITY_DESCRIPTOR_TYPE: FWP_DATA_TYPE_ = 14;
+pub const FWP_TOKEN_INFORMATION_TYPE: FWP_DATA_TYPE_ = 15;
+pub const FWP_TOKEN_ACCESS_INFORMATION_TYPE: FWP_DATA_TYPE_ = 16;
+pub const FWP_UNICODE_STRING_TYPE: FWP_DATA_TYPE_ = 17;
+pub const FWP_BYTE_ARRAY6_TYPE: FWP_DATA_TYPE_ = 18;
+pub const FWP_SINGLE_DATA_TYPE_MAX: FWP_DATA_TYPE_ = 255;
+pub const FWP_V4_ADDR_MASK: FWP_DATA_TYPE_ = 256;
+pub const FWP_V6_ADDR_MASK: FWP_DATA_TYPE_ = 257;
+pub const FWP_RANGE_TYPE: FWP_DATA_TYPE_ = 258;
+pub const FWP_DATA_TYPE_MAX: FWP_DATA_TYPE_ = 259;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWP_BYTE_ARRAY6_"][::core::mem::size_of::<FWP_BYTE_ARRAY6_>() - 6usize];
+    [
+        "Alignment of FWP_BYTE_ARRAY6_",
+    ][::core::mem::align_of::<FWP_BYTE_ARRAY6_>() - 1usize];
+    [
+        "Offset of field: FWP_BYTE_ARRAY6_::byteArray6",
+    ][::core::mem::offset_of!(FWP_BYTE_ARRAY6_, byteArray6) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWP_BYTE_ARRAY16_"][::core::mem::size_of::<FWP_BYTE_ARRAY16_>() - 16usize];
+    [
+        "Alignment of FWP_BYTE_ARRAY16_",
+    ][::core::mem::align_of::<FWP_BYTE_ARRAY16_>() - 1usize];
+    [
+        "Offset of field: FWP_BYTE_ARRAY16_::byteArray16",
+    ][::core::mem::offset_of!(FWP_BYTE_ARRAY16_, byteArray16) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWP_BYTE_BLOB_"][::core::mem::size_of::<FWP_BYTE_BLOB_>() - 16usize];
+    ["Alignment of FWP_BYTE_BLOB_"][::core::mem::align_of::<FWP_BYTE_BLOB_>() - 8usize];
+    [
+        "Offset of field: FWP_BYTE_BLOB_::size",
+    ][::core::mem::offset_of!(FWP_BYTE_BLOB_, size) - 0usize];
+    [
+        "Offset of field: FWP_BYTE_BLOB_::data",
+    ][::core::mem::offset_of!(FWP_BYTE_BLOB_, data) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWP_TOKEN_INFORMATION_",
+    ][::core::mem::size_of::<FWP_TOKEN_INFORMATION_>() - 32usize];
+    [
+        "Alignment of FWP_TOKEN_INFORMATION_",
+    ][::core::mem::align_of::<FWP_TOKEN_INFORMATION_>() - 8usize];
+    [
+        "Offset of field: FWP_TOKEN_INFORMATION_::sidCount",
+    ][::core::mem::offset_of!(FWP_TOKEN_INFORMATION_, sidCount) - 0usize];
+    [
+        "Offset of field: FWP_TOKEN_INFORMATION_::sids",
+    ][::core::mem::offset_of!(FWP_TOKEN_INFORMATION_, sids) - 8usize];
+    [
+        "Offset of field: FWP_TOKEN_INFORMATION_::restrictedSidCount",
+    ][::core::mem::offset_of!(FWP_TOKEN_INFORMATION_, restrictedSidCount) - 16usize];
+    [
+        "Offset of field: FWP_TOKEN_INFORMATION_::restrictedSids",
+    ][::core::mem::offset_of!(FWP_TOKEN_INFORMATION_, restrictedSids) - 24usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWP_VALUE0___bindgen_ty_1",
+    ][::core::mem::size_of::<FWP_VALUE0___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of FWP_VALUE0___bindgen_ty_1",
+    ][::core::mem::align_of::<FWP_VALUE0___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: FWP_VALUE0___bindgen_ty_1::uint8",
+    ][::core::mem::offset_of!(FWP_VALUE0___bindgen_ty_1, uint8) - 0usize];
+    [
+        "Offset of field: FWP_VALUE0___bindgen_ty_1::uint16",
+    ][::core::mem::offset_of!(FWP_VALUE0___bindgen_ty_1, uint16) - 0usize];
+    [
+        "Offset of field: FWP_VALUE0___bindgen_ty_1::uint32",
+    ][::core::mem::offset_of!(FWP_VALUE0___bindgen_ty_1, uint32) - 0usize];
+    [
+        "Offset of field: FWP_VALUE0___bindgen_ty_1::uint64",
+    ][::core::mem::offset_of!(FWP_VALUE0___bindgen_ty_1, uint64) - 0usize];
+    [
+        "Offset of field: FWP_VALUE0___bindgen_ty_1::int8",
+    ][::core::mem::offset_of!(FWP_VALUE0___bindgen_ty_1, int8) - 0usize];
+    [
+        "Offset of field: FWP_VALUE0___bindgen_ty_1::int16",
+    ][::core::mem::offset_of!(FWP_VALUE0___bindgen_ty_1, int16) - 0usize];
+    [
+        "Offset of field: FWP_VALUE0___bindgen_ty_1::int32",
+    ][::core::mem::offset_of!(FWP_VALUE0___bindgen_ty_1, int32) - 0usize];
+    [
+        "Offset of field: FWP_VALUE0___bindgen_ty_1::int64",
+    ][::core::mem::offset_of!(FWP_VALUE0___bindgen_ty_1, int64) - 0usize];
+    [
+        "Offset of field: FWP_VALUE0___bindgen_ty_1::float32",
+    ][::core::mem::offset_of!(FWP_VALUE0___bindgen_ty_1, float32) - 0usize];
+    [
+        "Offset of field: FWP_VALUE0___bindgen_ty_1::double64",
+    ][::core::mem::offset_of!(FWP_VALUE0___bindgen_ty_1, double64) - 0usize];
+    [
+        "Offset of field: FWP_VALUE0___bindgen_ty_1::byteArray16",
+    ][::core::mem::offset_of!(FWP_VALUE0___bindgen_ty_1, byteArray16) - 0usize];
+    [
+        "Offset of field: FWP_VALUE0___bindgen_ty_1::byteBlob",
+    ][::core::mem::offset_of!(FWP_VALUE0___bindgen_ty_1, byteBlob) - 0usize];
+    [
+        "Offset of field: FWP_VALUE0___bindgen_ty_1::sid",
+    ][::core::mem::offset_of!(FWP_VALUE0___bindgen_ty_1, sid) - 0usize];
+    [
+        "Offset of field: FWP_VALUE0___bindgen_ty_1::sd",
+    ][::core::mem::offset_of!(FWP_VALUE0___bindgen_ty_1, sd) - 0usize];
+    [
+        "Offset of field: FWP_VALUE0___bindgen_ty_1::tokenInformation",
+    ][::core::mem::offset_of!(FWP_VALUE0___bindgen_ty_1, tokenInformation) - 0usize];
+    [
+        "Offset of field: FWP_VALUE0___bindgen_ty_1::tokenAccessInformation",
+    ][::core::mem::offset_of!(FWP_VALUE0___bindgen_ty_1, tokenAccessInformation)
+        - 0usize];
+    [
+        "Offset of field: FWP_VALUE0___bindgen_ty_1::unicodeString",
+    ][::core::mem::offset_of!(FWP_VALUE0___bindgen_ty_1, unicodeString) - 0usize];
+    [
+        "Offset of field: FWP_VALUE0___bindgen_ty_1::byteArray6",
+    ][::core::mem::offset_of!(FWP_VALUE0___bindgen_ty_1, byteArray6) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWP_VALUE0_"][::core::mem::size_of::<FWP_VALUE0_>() - 16usize];
+    ["Alignment of FWP_VALUE0_"][::core::mem::align_of::<FWP_VALUE0_>() - 8usize];
+    [
+        "Offset of field: FWP_VALUE0_::type_",
+    ][::core::mem::offset_of!(FWP_VALUE0_, type_) - 0usize];
+};
+pub const FWP_MATCH_EQUAL: FWP_MATCH_TYPE_ = 0;
+pub const FWP_MATCH_GREATER: FWP_MATCH_TYPE_ = 1;
+pub const FWP_MATCH_LESS: FWP_MATCH_TYPE_ = 2;
+pub const FWP_MATCH_GREATER_OR_EQUAL: FWP_MATCH_TYPE_ = 3;
+pub const FWP_MATCH_LESS_OR_EQUAL: FWP_MATCH_TYPE_ = 4;
+pub const FWP_MATCH_RANGE: FWP_MATCH_TYPE_ = 5;
+pub const FWP_MATCH_FLAGS_ALL_SET: FWP_MATCH_TYPE_ = 6;
+pub const FWP_MATCH_FLAGS_ANY_SET: FWP_MATCH_TYPE_ = 7;
+pub const FWP_MATCH_FLAGS_NONE_SET: FWP_MATCH_TYPE_ = 8;
+pub const FWP_MATCH_EQUAL_CASE_INSENSITIVE: FWP_MATCH_TYPE_ = 9;
+pub const FWP_MATCH_NOT_EQUAL: FWP_MATCH_TYPE_ = 10;
+pub const FWP_MATCH_PREFIX: FWP_MATCH_TYPE_ = 11;
+pub const FWP_MATCH_NOT_PREFIX: FWP_MATCH_TYPE_ = 12;
+pub const FWP_MATCH_TYPE_MAX: FWP_MATCH_TYPE_ = 13;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWP_V4_ADDR_AND_MASK_",
+    ][::core::mem::size_of::<FWP_V4_ADDR_AND_MASK_>() - 8usize];
+    [
+        "Alignment of FWP_V4_ADDR_AND_MASK_",
+    ][::core::mem::align_of::<FWP_V4_ADDR_AND_MASK_>() - 4usize];
+    [
+        "Offset of field: FWP_V4_ADDR_AND_MASK_::addr",
+    ][::core::mem::offset_of!(FWP_V4_ADDR_AND_MASK_, addr) - 0usize];
+    [
+        "Offset of field: FWP_V4_ADDR_AND_MASK_::mask",
+    ][::core::mem::offset_of!(FWP_V4_ADDR_AND_MASK_, mask) - 4usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWP_V6_ADDR_AND_MASK_",
+    ][::core::mem::size_of::<FWP_V6_ADDR_AND_MASK_>() - 17usize];
+    [
+        "Alignment of FWP_V6_ADDR_AND_MASK_",
+    ][::core::mem::align_of::<FWP_V6_ADDR_AND_MASK_>() - 1usize];
+    [
+        "Offset of field: FWP_V6_ADDR_AND_MASK_::addr",
+    ][::core::mem::offset_of!(FWP_V6_ADDR_AND_MASK_, addr) - 0usize];
+    [
+        "Offset of field: FWP_V6_ADDR_AND_MASK_::prefixLength",
+    ][::core::mem::offset_of!(FWP_V6_ADDR_AND_MASK_, prefixLength) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWP_RANGE0_"][::core::mem::size_of::<FWP_RANGE0_>() - 32usize];
+    ["Alignment of FWP_RANGE0_"][::core::mem::align_of::<FWP_RANGE0_>() - 8usize];
+    [
+        "Offset of field: FWP_RANGE0_::valueLow",
+    ][::core::mem::offset_of!(FWP_RANGE0_, valueLow) - 0usize];
+    [
+        "Offset of field: FWP_RANGE0_::valueHigh",
+    ][::core::mem::offset_of!(FWP_RANGE0_, valueHigh) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWP_CONDITION_VALUE0___bindgen_ty_1",
+    ][::core::mem::size_of::<FWP_CONDITION_VALUE0___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of FWP_CONDITION_VALUE0___bindgen_ty_1",
+    ][::core::mem::align_of::<FWP_CONDITION_VALUE0___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::uint8",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0___bindgen_ty_1, uint8) - 0usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::uint16",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0___bindgen_ty_1, uint16) - 0usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::uint32",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0___bindgen_ty_1, uint32) - 0usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::uint64",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0___bindgen_ty_1, uint64) - 0usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::int8",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0___bindgen_ty_1, int8) - 0usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::int16",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0___bindgen_ty_1, int16) - 0usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::int32",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0___bindgen_ty_1, int32) - 0usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::int64",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0___bindgen_ty_1, int64) - 0usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::float32",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0___bindgen_ty_1, float32) - 0usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::double64",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0___bindgen_ty_1, double64) - 0usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::byteArray16",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0___bindgen_ty_1, byteArray16)
+        - 0usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::byteBlob",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0___bindgen_ty_1, byteBlob) - 0usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::sid",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0___bindgen_ty_1, sid) - 0usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::sd",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0___bindgen_ty_1, sd) - 0usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::tokenInformation",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0___bindgen_ty_1, tokenInformation)
+        - 0usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::tokenAccessInformation",
+    ][::core::mem::offset_of!(
+        FWP_CONDITION_VALUE0___bindgen_ty_1, tokenAccessInformation
+    ) - 0usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::unicodeString",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0___bindgen_ty_1, unicodeString)
+        - 0usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::byteArray6",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0___bindgen_ty_1, byteArray6) - 0usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::v4AddrMask",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0___bindgen_ty_1, v4AddrMask) - 0usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::v6AddrMask",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0___bindgen_ty_1, v6AddrMask) - 0usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0___bindgen_ty_1::rangeValue",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0___bindgen_ty_1, rangeValue) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWP_CONDITION_VALUE0_",
+    ][::core::mem::size_of::<FWP_CONDITION_VALUE0_>() - 16usize];
+    [
+        "Alignment of FWP_CONDITION_VALUE0_",
+    ][::core::mem::align_of::<FWP_CONDITION_VALUE0_>() - 8usize];
+    [
+        "Offset of field: FWP_CONDITION_VALUE0_::type_",
+    ][::core::mem::offset_of!(FWP_CONDITION_VALUE0_, type_) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_FILTER_CONDITION0_",
+    ][::core::mem::size_of::<FWPS_FILTER_CONDITION0_>() - 24usize];
+    [
+        "Alignment of FWPS_FILTER_CONDITION0_",
+    ][::core::mem::align_of::<FWPS_FILTER_CONDITION0_>() - 8usize];
+    [
+        "Offset of field: FWPS_FILTER_CONDITION0_::fieldId",
+    ][::core::mem::offset_of!(FWPS_FILTER_CONDITION0_, fieldId) - 0usize];
+    [
+        "Offset of field: FWPS_FILTER_CONDITION0_::reserved",
+    ][::core::mem::offset_of!(FWPS_FILTER_CONDITION0_, reserved) - 2usize];
+    [
+        "Offset of field: FWPS_FILTER_CONDITION0_::matchType",
+    ][::core::mem::offset_of!(FWPS_FILTER_CONDITION0_, matchType) - 4usize];
+    [
+        "Offset of field: FWPS_FILTER_CONDITION0_::conditionValue",
+    ][::core::mem::offset_of!(FWPS_FILTER_CONDITION0_, conditionValue) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPS_ACTION0_"][::core::mem::size_of::<FWPS_ACTION0_>() - 8usize];
+    ["Alignment of FWPS_ACTION0_"][::core::mem::align_of::<FWPS_ACTION0_>() - 4usize];
+    [
+        "Offset of field: FWPS_ACTION0_::type_",
+    ][::core::mem::offset_of!(FWPS_ACTION0_, type_) - 0usize];
+    [
+        "Offset of field: FWPS_ACTION0_::calloutId",
+    ][::core::mem::offset_of!(FWPS_ACTION0_, calloutId) - 4usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPS_FILTER0_"][::core::mem::size_of::<FWPS_FILTER0_>() - 64usize];
+    ["Alignment of FWPS_FILTER0_"][::core::mem::align_of::<FWPS_FILTER0_>() - 8usize];
+    [
+        "Offset of field: FWPS_FILTER0_::filterId",
+    ][::core::mem::offset_of!(FWPS_FILTER0_, filterId) - 0usize];
+    [
+        "Offset of field: FWPS_FILTER0_::weight",
+    ][::core::mem::offset_of!(FWPS_FILTER0_, weight) - 8usize];
+    [
+        "Offset of field: FWPS_FILTER0_::subLayerWeight",
+    ][::core::mem::offset_of!(FWPS_FILTER0_, subLayerWeight) - 24usize];
+    [
+        "Offset of field: FWPS_FILTER0_::flags",
+    ][::core::mem::offset_of!(FWPS_FILTER0_, flags) - 26usize];
+    [
+        "Offset of field: FWPS_FILTER0_::numFilterConditions",
+    ][::core::mem::offset_of!(FWPS_FILTER0_, numFilterConditions) - 28usize];
+    [
+        "Offset of field: FWPS_FILTER0_::filterCondition",
+    ][::core::mem::offset_of!(FWPS_FILTER0_, filterCondition) - 32usize];
+    [
+        "Offset of field: FWPS_FILTER0_::action",
+    ][::core::mem::offset_of!(FWPS_FILTER0_, action) - 40usize];
+    [
+        "Offset of field: FWPS_FILTER0_::context",
+    ][::core::mem::offset_of!(FWPS_FILTER0_, context) - 48usize];
+    [
+        "Offset of field: FWPS_FILTER0_::providerContext",
+    ][::core::mem::offset_of!(FWPS_FILTER0_, providerContext) - 56usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_INCOMING_VALUE0_",
+    ][::core::mem::size_of::<FWPS_INCOMING_VALUE0_>() - 16usize];
+    [
+        "Alignment of FWPS_INCOMING_VALUE0_",
+    ][::core::mem::align_of::<FWPS_INCOMING_VALUE0_>() - 8usize];
+    [
+        "Offset of field: FWPS_INCOMING_VALUE0_::value",
+    ][::core::mem::offset_of!(FWPS_INCOMING_VALUE0_, value) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_INCOMING_VALUES0_",
+    ][::core::mem::size_of::<FWPS_INCOMING_VALUES0_>() - 16usize];
+    [
+        "Alignment of FWPS_INCOMING_VALUES0_",
+    ][::core::mem::align_of::<FWPS_INCOMING_VALUES0_>() - 8usize];
+    [
+        "Offset of field: FWPS_INCOMING_VALUES0_::layerId",
+    ][::core::mem::offset_of!(FWPS_INCOMING_VALUES0_, layerId) - 0usize];
+    [
+        "Offset of field: FWPS_INCOMING_VALUES0_::valueCount",
+    ][::core::mem::offset_of!(FWPS_INCOMING_VALUES0_, valueCount) - 4usize];
+    [
+        "Offset of field: FWPS_INCOMING_VALUES0_::incomingValue",
+    ][::core::mem::offset_of!(FWPS_INCOMING_VALUES0_, incomingValue) - 8usize];
+};
+pub const FWPS_DISCARD_MODULE_NETWORK: FWPS_DISCARD_MODULE0_ = 0;
+pub const FWPS_DISCARD_MODULE_TRANSPORT: FWPS_DISCARD_MODULE0_ = 1;
+pub const FWPS_DISCARD_MODULE_GENERAL: FWPS_DISCARD_MODULE0_ = 2;
+pub const FWPS_DISCARD_MODULE_MAX: FWPS_DISCARD_MODULE0_ = 3;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_DISCARD_METADATA0_",
+    ][::core::mem::size_of::<FWPS_DISCARD_METADATA0_>() - 16usize];
+    [
+        "Alignment of FWPS_DISCARD_METADATA0_",
+    ][::core::mem::align_of::<FWPS_DISCARD_METADATA0_>() - 8usize];
+    [
+        "Offset of field: FWPS_DISCARD_METADATA0_::discardModule",
+    ][::core::mem::offset_of!(FWPS_DISCARD_METADATA0_, discardModule) - 0usize];
+    [
+        "Offset of field: FWPS_DISCARD_METADATA0_::discardReason",
+    ][::core::mem::offset_of!(FWPS_DISCARD_METADATA0_, discardReason) - 4usize];
+    [
+        "Offset of field: FWPS_DISCARD_METADATA0_::filterId",
+    ][::core::mem::offset_of!(FWPS_DISCARD_METADATA0_, filterId) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_INBOUND_FRAGMENT_METADATA0_",
+    ][::core::mem::size_of::<FWPS_INBOUND_FRAGMENT_METADATA0_>() - 12usize];
+    [
+        "Alignment of FWPS_INBOUND_FRAGMENT_METADATA0_",
+    ][::core::mem::align_of::<FWPS_INBOUND_FRAGMENT_METADATA0_>() - 4usize];
+    [
+        "Offset of field: FWPS_INBOUND_FRAGMENT_METADATA0_::fragmentIdentification",
+    ][::core::mem::offset_of!(FWPS_INBOUND_FRAGMENT_METADATA0_, fragmentIdentification)
+        - 0usize];
+    [
+        "Offset of field: FWPS_INBOUND_FRAGMENT_METADATA0_::fragmentOffset",
+    ][::core::mem::offset_of!(FWPS_INBOUND_FRAGMENT_METADATA0_, fragmentOffset)
+        - 4usize];
+    [
+        "Offset of field: FWPS_INBOUND_FRAGMENT_METADATA0_::fragmentLength",
+    ][::core::mem::offset_of!(FWPS_INBOUND_FRAGMENT_METADATA0_, fragmentLength)
+        - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_CLASSIFY_OUT0_",
+    ][::core::mem::size_of::<FWPS_CLASSIFY_OUT0_>() - 40usize];
+    [
+        "Alignment of FWPS_CLASSIFY_OUT0_",
+    ][::core::mem::align_of::<FWPS_CLASSIFY_OUT0_>() - 8usize];
+    [
+        "Offset of field: FWPS_CLASSIFY_OUT0_::actionType",
+    ][::core::mem::offset_of!(FWPS_CLASSIFY_OUT0_, actionType) - 0usize];
+    [
+        "Offset of field: FWPS_CLASSIFY_OUT0_::outContext",
+    ][::core::mem::offset_of!(FWPS_CLASSIFY_OUT0_, outContext) - 8usize];
+    [
+        "Offset of field: FWPS_CLASSIFY_OUT0_::filterId",
+    ][::core::mem::offset_of!(FWPS_CLASSIFY_OUT0_, filterId) - 16usize];
+    [
+        "Offset of field: FWPS_CLASSIFY_OUT0_::rights",
+    ][::core::mem::offset_of!(FWPS_CLASSIFY_OUT0_, rights) - 24usize];
+    [
+        "Offset of field: FWPS_CLASSIFY_OUT0_::flags",
+    ][::core::mem::offset_of!(FWPS_CLASSIFY_OUT0_, flags) - 28usize];
+    [
+        "Offset of field: FWPS_CLASSIFY_OUT0_::reserved",
+    ][::core::mem::offset_of!(FWPS_CLASSIFY_OUT0_, reserved) - 32usize];
+};
+pub const FWPS_CALLOUT_NOTIFY_ADD_FILTER: FWPS_CALLOUT_NOTIFY_TYPE_ = 0;
+pub const FWPS_CALLOUT_NOTIFY_DELETE_FILTER: FWPS_CALLOUT_NOTIFY_TYPE_ = 1;
+pub const FWPS_CALLOUT_NOTIFY_ADD_FILTER_POST_COMMIT: FWPS_CALLOUT_NOTIFY_TYPE_ = 2;
+pub const FWPS_CALLOUT_NOTIFY_TYPE_MAX: FWPS_CALLOUT_NOTIFY_TYPE_ = 3;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of _IP_ADDRESS_PREFIX",
+    ][::core::mem::size_of::<_IP_ADDRESS_PREFIX>() - 32usize];
+    [
+        "Alignment of _IP_ADDRESS_PREFIX",
+    ][::core::mem::align_of::<_IP_ADDRESS_PREFIX>() - 4usize];
+    [
+        "Offset of field: _IP_ADDRESS_PREFIX::Prefix",
+    ][::core::mem::offset_of!(_IP_ADDRESS_PREFIX, Prefix) - 0usize];
+    [
+        "Offset of field: _IP_ADDRESS_PREFIX::PrefixLength",
+    ][::core::mem::offset_of!(_IP_ADDRESS_PREFIX, PrefixLength) - 28usize];
+};
+pub const FWPS_LAYER_INBOUND_IPPACKET_V4: FWPS_BUILTIN_LAYERS_ = 0;
+pub const FWPS_LAYER_INBOUND_IPPACKET_V4_DISCARD: FWPS_BUILTIN_LAYERS_ = 1;
+pub const FWPS_LAYER_INBOUND_IPPACKET_V6: FWPS_BUILTIN_LAYERS_ = 2;
+pub const FWPS_LAYER_INBOUND_IPPACKET_V6_DISCARD: FWPS_BUILTIN_LAYERS_ = 3;
+pub const FWPS_LAYER_OUTBOUND_IPPACKET_V4: FWPS_BUILTIN_LAYERS_ = 4;
+pub const FWPS_LAYER_OUTBOUND_IPPACKET_V4_DISCARD: FWPS_BUILTIN_LAYERS_ = 5;
+pub const FWPS_LAYER_OUTBOUND_IPPACKET_V6: FWPS_BUILTIN_LAYERS_ = 6;
+pub const FWPS_LAYER_OUTBOUND_IPPACKET_V6_DISCARD: FWPS_BUILTIN_LAYERS_ = 7;
+pub const FWPS_LAYER_IPFORWARD_V4: FWPS_BUILTIN_LAYERS_ = 8;
+pub const FWPS_LAYER_IPFORWARD_V4_DISCARD: FWPS_BUILTIN_LAYERS_ = 9;
+pub const FWPS_LAYER_IPFORWARD_V6: FWPS_BUILTIN_LAYERS_ = 10;
+pub const FWPS_LAYER_IPFORWARD_V6_DISCARD: FWPS_BUILTIN_LAYERS_ = 11;
+pub const FWPS_LAYER_INBOUND_TRANSPORT_V4: FWPS_BUILTIN_LAYERS_ = 12;
+pub const FWPS_LAYER_INBOUND_TRANSPORT_V4_DISCARD: FWPS_BUILTIN_LAYERS_ = 13;
+pub const FWPS_LAYER_INBOUND_TRANSPORT_V6: FWPS_BUILTIN_LAYERS_ = 14;
+pub const FWPS_LAYER_INBOUND_TRANSPORT_V6_DISCARD: FWPS_BUILTIN_LAYERS_ = 15;
+pub const FWPS_LAYER_OUTBOUND_TRANSPORT_V4: FWPS_BUILTIN_LAYERS_ = 16;
+pub const FWPS_LAYER_OUTBOUND_TRANSPORT_V4_DISCARD: FWPS_BUILTIN_LAYERS_ = 17;
+pub const FWPS_LAYER_OUTBOUND_TRANSPORT_V6: FWPS_BUILTIN_LAYERS_ = 18;
+pub const FWPS_LAYER_OUTBOUND_TRANSPORT_V6_DISCARD: FWPS_BUILTIN_LAYERS_ = 19;
+pub const FWPS_LAYER_STREAM_V4: FWPS_BUILTIN_LAYERS_ = 20;
+pub const FWPS_LAYER_STREAM_V4_DISCARD: FWPS_BUILTIN_LAYERS_ = 21;
+pub const FWPS_LAYER_STREAM_V6: FWPS_BUILTIN_LAYERS_ = 22;
+pub const FWPS_LAYER_STREAM_V6_DISCARD: FWPS_BUILTIN_LAYERS_ = 23;
+pub const FWPS_LAYER_DATAGRAM_DATA_V4: FWPS_BUILTIN_LAYERS_ = 24;
+pub const FWPS_LAYER_DATAGRAM_DATA_V4_DISCARD: FWPS_BUILTIN_LAYERS_ = 25;
+pub const FWPS_LAYER_DATAGRAM_DATA_V6: FWPS_BUILTIN_LAYERS_ = 26;
+pub const FWPS_LAYER_DATAGRAM_DATA_V6_DISCARD: FWPS_BUILTIN_LAYERS_ = 27;
+pub const FWPS_LAYER_INBOUND_ICMP_ERROR_V4: FWPS_BUILTIN_LAYERS_ = 28;
+pub const FWPS_LAYER_INBOUND_ICMP_ERROR_V4_DISCARD: FWPS_BUILTIN_LAYERS_ = 29;
+pub const FWPS_LAYER_INBOUND_ICMP_ERROR_V6: FWPS_BUILTIN_LAYERS_ = 30;
+pub const FWPS_LAYER_INBOUND_ICMP_ERROR_V6_DISCARD: FWPS_BUILTIN_LAYERS_ = 31;
+pub const FWPS_LAYER_OUTBOUND_ICMP_ERROR_V4: FWPS_BUILTIN_LAYERS_ = 32;
+pub const FWPS_LAYER_OUTBOUND_ICMP_ERROR_V4_DISCARD: FWPS_BUILTIN_LAYERS_ = 33;
+pub const FWPS_LAYER_OUTBOUND_ICMP_ERROR_V6: FWPS_BUILTIN_LAYERS_ = 34;
+pub const FWPS_LAYER_OUTBOUND_ICMP_ERROR_V6_DISCARD: FWPS_BUILTIN_LAYERS_ = 35;
+pub const FWPS_LAYER_ALE_RESOURCE_ASSIGNMENT_V4: FWPS_BUILTIN_LAYERS_ = 36;
+pub const FWPS_LAYER_ALE_RESOURCE_ASSIGNMENT_V4_DISCARD: FWPS_BUILTIN_LAYERS_ = 37;
+pub const FWPS_LAYER_ALE_RESOURCE_ASSIGNMENT_V6: FWPS_BUILTIN_LAYERS_ = 38;
+pub const FWPS_LAYER_ALE_RESOURCE_ASSIGNMENT_V6_DISCARD: FWPS_BUILTIN_LAYERS_ = 39;
+pub const FWPS_LAYER_ALE_AUTH_LISTEN_V4: FWPS_BUILTIN_LAYERS_ = 40;
+pub const FWPS_LAYER_ALE_AUTH_LISTEN_V4_DISCARD: FWPS_BUILTIN_LAYERS_ = 41;
+pub const FWPS_LAYER_ALE_AUTH_LISTEN_V6: FWPS_BUILTIN_LAYERS_ = 42;
+pub const FWPS_LAYER_ALE_AUTH_LISTEN_V6_DISCARD: FWPS_BUILTIN_LAYERS_ = 43;
+pub const FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V4: FWPS_BUILTIN_LAYERS_ = 44;
+pub const FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V4_DISCARD: FWPS_BUILTIN_LAYERS_ = 45;
+pub const FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V6: FWPS_BUILTIN_LAYERS_ = 46;
+pub const FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V6_DISCARD: FWPS_BUILTIN_LAYERS_ = 47;
+pub const FWPS_LAYER_ALE_AUTH_CONNECT_V4: FWPS_BUILTIN_LAYERS_ = 48;
+pub const FWPS_LAYER_ALE_AUTH_CONNECT_V4_DISCARD: FWPS_BUILTIN_LAYERS_ = 49;
+pub const FWPS_LAYER_ALE_AUTH_CONNECT_V6: FWPS_BUILTIN_LAYERS_ = 50;
+pub const FWPS_LAYER_ALE_AUTH_CONNECT_V6_DISCARD: FWPS_BUILTIN_LAYERS_ = 51;
+pub const FWPS_LAYER_ALE_FLOW_ESTABLISHED_V4: FWPS_BUILTIN_LAYERS_ = 52;
+pub const FWPS_LAYER_ALE_FLOW_ESTABLISHED_V4_DISCARD: FWPS_BUILTIN_LAYERS_ = 53;
+pub const FWPS_LAYER_ALE_FLOW_ESTABLISHED_V6: FWPS_BUILTIN_LAYERS_ = 54;
+pub const FWPS_LAYER_ALE_FLOW_ESTABLISHED_V6_DISCARD: FWPS_BUILTIN_LAYERS_ = 55;
+pub const FWPS_LAYER_INBOUND_MAC_FRAME_ETHERNET: FWPS_BUILTIN_LAYERS_ = 56;
+pub const FWPS_LAYER_OUTBOUND_MAC_FRAME_ETHERNET: FWPS_BUILTIN_LAYERS_ = 57;
+pub const FWPS_LAYER_INBOUND_MAC_FRAME_NATIVE: FWPS_BUILTIN_LAYERS_ = 58;
+pub const FWPS_LAYER_OUTBOUND_MAC_FRAME_NATIVE: FWPS_BUILTIN_LAYERS_ = 59;
+pub const FWPS_LAYER_NAME_RESOLUTION_CACHE_V4: FWPS_BUILTIN_LAYERS_ = 60;
+pub const FWPS_LAYER_NAME_RESOLUTION_CACHE_V6: FWPS_BUILTIN_LAYERS_ = 61;
+pub const FWPS_LAYER_ALE_RESOURCE_RELEASE_V4: FWPS_BUILTIN_LAYERS_ = 62;
+pub const FWPS_LAYER_ALE_RESOURCE_RELEASE_V6: FWPS_BUILTIN_LAYERS_ = 63;
+pub const FWPS_LAYER_ALE_ENDPOINT_CLOSURE_V4: FWPS_BUILTIN_LAYERS_ = 64;
+pub const FWPS_LAYER_ALE_ENDPOINT_CLOSURE_V6: FWPS_BUILTIN_LAYERS_ = 65;
+pub const FWPS_LAYER_ALE_CONNECT_REDIRECT_V4: FWPS_BUILTIN_LAYERS_ = 66;
+pub const FWPS_LAYER_ALE_CONNECT_REDIRECT_V6: FWPS_BUILTIN_LAYERS_ = 67;
+pub const FWPS_LAYER_ALE_BIND_REDIRECT_V4: FWPS_BUILTIN_LAYERS_ = 68;
+pub const FWPS_LAYER_ALE_BIND_REDIRECT_V6: FWPS_BUILTIN_LAYERS_ = 69;
+pub const FWPS_LAYER_STREAM_PACKET_V4: FWPS_BUILTIN_LAYERS_ = 70;
+pub const FWPS_LAYER_STREAM_PACKET_V6: FWPS_BUILTIN_LAYERS_ = 71;
+pub const FWPS_LAYER_INGRESS_VSWITCH_ETHERNET: FWPS_BUILTIN_LAYERS_ = 72;
+pub const FWPS_LAYER_EGRESS_VSWITCH_ETHERNET: FWPS_BUILTIN_LAYERS_ = 73;
+pub const FWPS_LAYER_INGRESS_VSWITCH_TRANSPORT_V4: FWPS_BUILTIN_LAYERS_ = 74;
+pub const FWPS_LAYER_INGRESS_VSWITCH_TRANSPORT_V6: FWPS_BUILTIN_LAYERS_ = 75;
+pub const FWPS_LAYER_EGRESS_VSWITCH_TRANSPORT_V4: FWPS_BUILTIN_LAYERS_ = 76;
+pub const FWPS_LAYER_EGRESS_VSWITCH_TRANSPORT_V6: FWPS_BUILTIN_LAYERS_ = 77;
+pub const FWPS_LAYER_INBOUND_TRANSPORT_FAST: FWPS_BUILTIN_LAYERS_ = 78;
+pub const FWPS_LAYER_OUTBOUND_TRANSPORT_FAST: FWPS_BUILTIN_LAYERS_ = 79;
+pub const FWPS_LAYER_INBOUND_MAC_FRAME_NATIVE_FAST: FWPS_BUILTIN_LAYERS_ = 80;
+pub const FWPS_LAYER_OUTBOUND_MAC_FRAME_NATIVE_FAST: FWPS_BUILTIN_LAYERS_ = 81;
+pub const FWPS_LAYER_INBOUND_RESERVED2: FWPS_BUILTIN_LAYERS_ = 82;
+pub const FWPS_LAYER_RESERVED_LAYER_9: FWPS_BUILTIN_LAYERS_ = 83;
+pub const FWPS_LAYER_RESERVED_LAYER_10: FWPS_BUILTIN_LAYERS_ = 84;
+pub const FWPS_LAYER_OUTBOUND_NETWORK_CONNECTION_POLICY_V4: FWPS_BUILTIN_LAYERS_ = 85;
+pub const FWPS_LAYER_OUTBOUND_NETWORK_CONNECTION_POLICY_V6: FWPS_BUILTIN_LAYERS_ = 86;
+pub const FWPS_LAYER_IPSEC_KM_DEMUX_V4: FWPS_BUILTIN_LAYERS_ = 87;
+pub const FWPS_LAYER_IPSEC_KM_DEMUX_V6: FWPS_BUILTIN_LAYERS_ = 88;
+pub const FWPS_LAYER_IPSEC_V4: FWPS_BUILTIN_LAYERS_ = 89;
+pub const FWPS_LAYER_IPSEC_V6: FWPS_BUILTIN_LAYERS_ = 90;
+pub const FWPS_LAYER_IKEEXT_V4: FWPS_BUILTIN_LAYERS_ = 91;
+pub const FWPS_LAYER_IKEEXT_V6: FWPS_BUILTIN_LAYERS_ = 92;
+pub const FWPS_LAYER_RPC_UM: FWPS_BUILTIN_LAYERS_ = 93;
+pub const FWPS_LAYER_RPC_EPMAP: FWPS_BUILTIN_LAYERS_ = 94;
+pub const FWPS_LAYER_RPC_EP_ADD: FWPS_BUILTIN_LAYERS_ = 95;
+pub const FWPS_LAYER_RPC_PROXY_CONN: FWPS_BUILTIN_LAYERS_ = 96;
+pub const FWPS_LAYER_RPC_PROXY_IF: FWPS_BUILTIN_LAYERS_ = 97;
+pub const FWPS_LAYER_KM_AUTHORIZATION: FWPS_BUILTIN_LAYERS_ = 98;
+pub const FWPS_BUILTIN_LAYER_MAX: FWPS_BUILTIN_LAYERS_ = 99;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_INCOMING_METADATA_VALUES0_",
+    ][::core::mem::size_of::<FWPS_INCOMING_METADATA_VALUES0_>() - 280usize];
+    [
+        "Alignment of FWPS_INCOMING_METADATA_VALUES0_",
+    ][::core::mem::align_of::<FWPS_INCOMING_METADATA_VALUES0_>() - 8usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::currentMetadataValues",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, currentMetadataValues)
+        - 0usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::flags",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, flags) - 4usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::reserved",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, reserved) - 8usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::discardMetadata",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, discardMetadata)
+        - 16usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::flowHandle",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, flowHandle) - 32usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::ipHeaderSize",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, ipHeaderSize) - 40usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::transportHeaderSize",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, transportHeaderSize)
+        - 44usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::processPath",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, processPath) - 48usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::token",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, token) - 56usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::processId",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, processId) - 64usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::sourceInterfaceIndex",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, sourceInterfaceIndex)
+        - 72usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::destinationInterfaceIndex",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, destinationInterfaceIndex)
+        - 76usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::compartmentId",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, compartmentId) - 80usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::fragmentMetadata",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, fragmentMetadata)
+        - 84usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::pathMtu",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, pathMtu) - 96usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::completionHandle",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, completionHandle)
+        - 104usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::transportEndpointHandle",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, transportEndpointHandle)
+        - 112usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::remoteScopeId",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, remoteScopeId)
+        - 120usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::controlData",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, controlData) - 128usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::controlDataLength",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, controlDataLength)
+        - 136usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::packetDirection",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, packetDirection)
+        - 140usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::headerIncludeHeader",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, headerIncludeHeader)
+        - 144usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::headerIncludeHeaderLength",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, headerIncludeHeaderLength)
+        - 152usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::destinationPrefix",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, destinationPrefix)
+        - 156usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::frameLength",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, frameLength) - 188usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::parentEndpointHandle",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, parentEndpointHandle)
+        - 192usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::icmpIdAndSequence",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, icmpIdAndSequence)
+        - 200usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::localRedirectTargetPID",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, localRedirectTargetPID)
+        - 204usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::originalDestination",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, originalDestination)
+        - 208usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::redirectRecords",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, redirectRecords)
+        - 216usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::currentL2MetadataValues",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, currentL2MetadataValues)
+        - 224usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::l2Flags",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, l2Flags) - 228usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::ethernetMacHeaderSize",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, ethernetMacHeaderSize)
+        - 232usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::wiFiOperationMode",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, wiFiOperationMode)
+        - 236usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::vSwitchSourcePortId",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, vSwitchSourcePortId)
+        - 240usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::vSwitchSourceNicIndex",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, vSwitchSourceNicIndex)
+        - 244usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::vSwitchDestinationPortId",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, vSwitchDestinationPortId)
+        - 248usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::vSwitchPacketContext",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, vSwitchPacketContext)
+        - 256usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::subProcessTag",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, subProcessTag)
+        - 264usize];
+    [
+        "Offset of field: FWPS_INCOMING_METADATA_VALUES0_::reserved1",
+    ][::core::mem::offset_of!(FWPS_INCOMING_METADATA_VALUES0_, reserved1) - 272usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPS_CALLOUT0_"][::core::mem::size_of::<FWPS_CALLOUT0_>() - 48usize];
+    ["Alignment of FWPS_CALLOUT0_"][::core::mem::align_of::<FWPS_CALLOUT0_>() - 8usize];
+    [
+        "Offset of field: FWPS_CALLOUT0_::calloutKey",
+    ][::core::mem::offset_of!(FWPS_CALLOUT0_, calloutKey) - 0usize];
+    [
+        "Offset of field: FWPS_CALLOUT0_::flags",
+    ][::core::mem::offset_of!(FWPS_CALLOUT0_, flags) - 16usize];
+    [
+        "Offset of field: FWPS_CALLOUT0_::classifyFn",
+    ][::core::mem::offset_of!(FWPS_CALLOUT0_, classifyFn) - 24usize];
+    [
+        "Offset of field: FWPS_CALLOUT0_::notifyFn",
+    ][::core::mem::offset_of!(FWPS_CALLOUT0_, notifyFn) - 32usize];
+    [
+        "Offset of field: FWPS_CALLOUT0_::flowDeleteFn",
+    ][::core::mem::offset_of!(FWPS_CALLOUT0_, flowDeleteFn) - 40usize];
+};
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
     [
@@ -135,9 +1445,100 @@ pub const FWPS_PACKET_PREVIOUSLY_INJECTED_BY_SELF: FWPS_PACKET_INJECTION_STATE_ 
 pub const FWPS_PACKET_INJECTION_STATE_MAX: FWPS_PACKET_INJECTION_STATE_ = 4;
 #[repr(C)]
 #[derive(Copy, Clone)]
+pub union in_addr__bindgen_ty_1 {
+    pub S_un_b: in_addr__bindgen_ty_1__bindgen_ty_1,
+    pub S_un_w: in_addr__bindgen_ty_1__bindgen_ty_2,
+    pub S_addr: ULONG,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
 pub union SCOPE_ID__bindgen_ty_1 {
     pub __bindgen_anon_1: SCOPE_ID__bindgen_ty_1__bindgen_ty_1,
     pub Value: ULONG,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union in6_addr__bindgen_ty_1 {
+    pub Byte: [UCHAR; 16usize],
+    pub Word: [USHORT; 8usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union sockaddr_in6__bindgen_ty_1 {
+    pub sin6_scope_id: ULONG,
+    pub sin6_scope_struct: SCOPE_ID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union _SOCKADDR_INET {
+    pub Ipv4: SOCKADDR_IN,
+    pub Ipv6: SOCKADDR_IN6,
+    pub si_family: ADDRESS_FAMILY,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWP_VALUE0___bindgen_ty_1 {
+    pub uint8: UINT8,
+    pub uint16: UINT16,
+    pub uint32: UINT32,
+    pub uint64: *mut UINT64,
+    pub int8: INT8,
+    pub int16: INT16,
+    pub int32: INT32,
+    pub int64: *mut INT64,
+    pub float32: f32,
+    pub double64: *mut f64,
+    pub byteArray16: *mut FWP_BYTE_ARRAY16,
+    pub byteBlob: *mut FWP_BYTE_BLOB,
+    pub sid: *mut SID,
+    pub sd: *mut FWP_BYTE_BLOB,
+    pub tokenInformation: *mut FWP_TOKEN_INFORMATION,
+    pub tokenAccessInformation: *mut FWP_BYTE_BLOB,
+    pub unicodeString: LPWSTR,
+    pub byteArray6: *mut FWP_BYTE_ARRAY6,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWP_CONDITION_VALUE0___bindgen_ty_1 {
+    pub uint8: UINT8,
+    pub uint16: UINT16,
+    pub uint32: UINT32,
+    pub uint64: *mut UINT64,
+    pub int8: INT8,
+    pub int16: INT16,
+    pub int32: INT32,
+    pub int64: *mut INT64,
+    pub float32: f32,
+    pub double64: *mut f64,
+    pub byteArray16: *mut FWP_BYTE_ARRAY16,
+    pub byteBlob: *mut FWP_BYTE_BLOB,
+    pub sid: *mut SID,
+    pub sd: *mut FWP_BYTE_BLOB,
+    pub tokenInformation: *mut FWP_TOKEN_INFORMATION,
+    pub tokenAccessInformation: *mut FWP_BYTE_BLOB,
+    pub unicodeString: LPWSTR,
+    pub byteArray6: *mut FWP_BYTE_ARRAY6,
+    pub v4AddrMask: *mut FWP_V4_ADDR_AND_MASK,
+    pub v6AddrMask: *mut FWP_V6_ADDR_AND_MASK,
+    pub rangeValue: *mut FWP_RANGE0,
+}
+impl Default for in_addr__bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for in_addr {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
 }
 impl SCOPE_ID__bindgen_ty_1__bindgen_ty_1 {
     #[inline]
@@ -257,6 +1658,195 @@ impl Default for SCOPE_ID {
         }
     }
 }
+impl Default for sockaddr_in {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for in6_addr__bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for in6_addr {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for sockaddr_in6__bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for sockaddr_in6 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for _SOCKADDR_INET {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for _SID_AND_ATTRIBUTES {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWP_BYTE_BLOB_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWP_TOKEN_INFORMATION_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWP_VALUE0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWP_VALUE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWP_RANGE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWP_CONDITION_VALUE0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWP_CONDITION_VALUE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPS_FILTER_CONDITION0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPS_FILTER0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPS_INCOMING_VALUE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPS_INCOMING_VALUES0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPS_DISCARD_METADATA0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for _IP_ADDRESS_PREFIX {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPS_INCOMING_METADATA_VALUES0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
 impl Default for FWPS_TRANSPORT_SEND_PARAMS0_ {
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
@@ -267,9 +1857,20 @@ impl Default for FWPS_TRANSPORT_SEND_PARAMS0_ {
     }
 }
 pub use self::FWP_DIRECTION_ as FWP_DIRECTION;
+pub use self::FWP_DATA_TYPE_ as FWP_DATA_TYPE;
+pub use self::FWP_MATCH_TYPE_ as FWP_MATCH_TYPE;
+pub use self::FWPS_DISCARD_MODULE0_ as FWPS_DISCARD_MODULE0;
+pub use self::FWPS_CALLOUT_NOTIFY_TYPE_ as FWPS_CALLOUT_NOTIFY_TYPE;
+pub use self::FWPS_BUILTIN_LAYERS_ as FWPS_BUILTIN_LAYERS;
 pub use self::FWPS_PACKET_INJECTION_STATE_ as FWPS_PACKET_INJECTION_STATE;
 #[cfg_attr(feature = "link", link(name = "fwpkclnt"))]
 unsafe extern "system" {
+    pub fn FwpsCalloutRegister0(
+        deviceObject: *mut crate::ctypes::c_void,
+        callout: *const FWPS_CALLOUT0,
+        calloutId: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpsCalloutUnregisterById0(calloutId: UINT32) -> NTSTATUS;
     pub fn FwpsInjectionHandleCreate0(
         addressFamily: ADDRESS_FAMILY,
         flags: UINT32,

@@ -1,0 +1,131 @@
+//! The Windows kernel glue: `DriverEntry` and unload. Everything the driver
+//! does with packets is in [`crate::callout`], on ndis-safe.
+#![allow(unsafe_code, reason = "a driver's entry points are raw by nature")]
+
+use core::mem::MaybeUninit;
+use core::ptr::{NonNull, null_mut};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use ndis_safe::wfp::{InjectionHandle, InjectionTypes};
+use ndis_safe::{NblPool, NblPoolOptions, NdisHandle, Tag};
+use ndis_sys::{NTSTATUS, STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS};
+
+use crate::callout::{self, Inspector};
+use crate::kernel::{
+    DEVICE_OBJECT, DRIVER_OBJECT, FILE_DEVICE_SECURE_OPEN, FILE_DEVICE_UNKNOWN, IoCreateDevice, IoDeleteDevice,
+    KeBugCheckEx, NdisAllocateGenericObject, NdisFreeGenericObject, UNICODE_STRING,
+};
+
+const TAG: Tag = Tag(*b"Insp");
+
+/// The MSVC toolchain's marker that floating point is used; a driver links
+/// no CRT that would define it.
+#[unsafe(no_mangle)]
+#[used]
+pub static _fltused: i32 = 0;
+
+/// A panic stops the machine, as any driver fault does (ndis-safe itself
+/// never panics).
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    // SAFETY: KeBugCheckEx stops the machine and never returns (the kit
+    // declares it DECLSPEC_NORETURN); 0xE2 is MANUALLY_INITIATED_CRASH.
+    unsafe { KeBugCheckEx(0xE2, 0x5253_5F4E, 0, 0, 0) }
+}
+
+static DEVICE: AtomicU64 = AtomicU64::new(0);
+static NDIS_OBJECT: AtomicU64 = AtomicU64::new(0);
+static CALLOUT_ID: AtomicU32 = AtomicU32::new(0);
+
+/// The driver's entry point.
+///
+/// # Safety
+///
+/// Called once by the I/O manager with its driver object.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn DriverEntry(driver: *mut DRIVER_OBJECT, _registry: *mut UNICODE_STRING) -> NTSTATUS {
+    let mut device: *mut DEVICE_OBJECT = null_mut();
+    // SAFETY: the I/O manager's driver object; the extension holds the inspector.
+    let status = unsafe {
+        IoCreateDevice(
+            driver,
+            size_of::<Inspector>() as u32,
+            null_mut(),
+            FILE_DEVICE_UNKNOWN,
+            FILE_DEVICE_SECURE_OPEN,
+            0,
+            &mut device,
+        )
+    };
+    if status != STATUS_SUCCESS {
+        return status;
+    }
+    // SAFETY: a valid driver object; the generic object is freed at unload.
+    let ndis = unsafe { NdisAllocateGenericObject(driver, TAG.raw(), 0) };
+    if ndis.is_null() {
+        // SAFETY: ours, created above.
+        unsafe { IoDeleteDevice(device) };
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    // SAFETY: NDIS gave this handle to the driver; it lives until unload.
+    let owner = unsafe { NdisHandle::from_raw(ndis.cast()) };
+    let made = NblPool::new(&owner, NblPoolOptions::new(TAG))
+        .and_then(|pool| InjectionHandle::new(0, InjectionTypes::TRANSPORT).map(|injection| (pool, injection)));
+    let Ok((pool, injection)) = made else {
+        // SAFETY: ours, created above.
+        unsafe {
+            NdisFreeGenericObject(ndis);
+            IoDeleteDevice(device);
+        }
+        return STATUS_INSUFFICIENT_RESOURCES;
+    };
+    // The inspector lives in the device extension, until unload.
+    // SAFETY: the extension has room for an Inspector, suitably aligned
+    // (the I/O manager aligns it for any type), and is ours.
+    let inspector = unsafe {
+        let slot = (*device).DeviceExtension.cast::<MaybeUninit<Inspector>>();
+        (*slot).write(Inspector { injection, pool, injected: AtomicU64::new(0), completed: AtomicU64::new(0) })
+    };
+    // SAFETY: it stays valid until unload uninstalls it after unregistering.
+    unsafe { callout::install(inspector) };
+    let registration = callout::registration();
+    let mut id = 0;
+    // SAFETY: our device object and a valid registration.
+    let status = unsafe { fwps_sys::FwpsCalloutRegister0(device.cast(), &registration, &mut id) };
+    if status != STATUS_SUCCESS {
+        callout::uninstall();
+        // SAFETY: nothing uses the inspector any more; dropped once, then
+        // the generic object and device it was made with.
+        unsafe {
+            core::ptr::drop_in_place(core::ptr::from_mut(inspector));
+            NdisFreeGenericObject(ndis);
+            IoDeleteDevice(device);
+        }
+        return status;
+    }
+    CALLOUT_ID.store(id, Ordering::Relaxed);
+    DEVICE.store(device as u64, Ordering::Relaxed);
+    NDIS_OBJECT.store(ndis as u64, Ordering::Relaxed);
+    // SAFETY: the driver object is ours to fill in.
+    unsafe { (*driver).DriverUnload = Some(unload) };
+    STATUS_SUCCESS
+}
+
+/// Unload: unregister the callout (no classify after it returns), destroy
+/// the injection handle (which waits for pending injections), free the
+/// pool, then the NDIS object and the device.
+unsafe extern "system" fn unload(_driver: *mut DRIVER_OBJECT) {
+    // SAFETY: our callout id.
+    let _ = unsafe { fwps_sys::FwpsCalloutUnregisterById0(CALLOUT_ID.load(Ordering::Relaxed)) };
+    callout::uninstall();
+    let device = DEVICE.load(Ordering::Relaxed) as *mut DEVICE_OBJECT;
+    let Some(device) = NonNull::new(device) else { return };
+    // SAFETY: no classify runs any more; the inspector in the extension is
+    // dropped once: its injection handle first (waiting for completions),
+    // then its pool.
+    unsafe {
+        core::ptr::drop_in_place((*device.as_ptr()).DeviceExtension.cast::<Inspector>());
+        NdisFreeGenericObject(NDIS_OBJECT.load(Ordering::Relaxed) as *mut _);
+        IoDeleteDevice(device.as_ptr());
+    }
+}

@@ -1,0 +1,49 @@
+//! A WFP callout driver in the shape of the WDK's inspect sample, on
+//! ndis-safe: at the transport layers its classify function references the
+//! packet, retreats it over the IP header (inbound), clones it, advances it
+//! back, absorbs the original and injects the clone; the completion frees
+//! the clone and releases the reference. Packets it injected itself come
+//! back through classify and are permitted.
+//!
+//! [`callout`] is the driver's logic, plain ndis-safe code tested on the
+//! host simulator. `driver` (Windows only) is the glue: `DriverEntry`
+//! creates the device object, the NDIS handle, the pool and the injection
+//! handle, and registers the callout; unload unregisters it and frees in the
+//! safe order (injection handle, which waits for pending injections, before
+//! the pool). `cargo xtask driver` links it into `wfp_inspect.sys`.
+//!
+//! Filters that send packets to the callout (by its key,
+//! [`callout::CALLOUT_KEY`], at the transport layers) are added from user
+//! mode with the FWPM API, as for the WDK sample.
+#![cfg_attr(target_os = "windows", no_std)]
+
+/// The C types the generated kernel bindings are written in.
+use ndis_sys::ctypes;
+
+pub mod callout;
+#[cfg(target_os = "windows")]
+mod driver;
+
+/// The kernel items DriverEntry and unload use (`DRIVER_OBJECT`,
+/// `IoCreateDevice`, `NdisAllocateGenericObject`, …), generated from the kit
+/// by `cargo xtask regen` like ndis-sys and fwps-sys, reusing their types.
+#[cfg_attr(target_arch = "x86_64", path = "generated/x86_64.rs")]
+#[cfg_attr(target_arch = "aarch64", path = "generated/aarch64.rs")]
+#[allow(
+    non_camel_case_types,
+    non_snake_case,
+    non_upper_case_globals,
+    missing_docs,
+    dead_code,
+    unused_qualifications,
+    unused_imports,
+    unsafe_op_in_unsafe_fn,
+    unnecessary_transmutes,
+    clippy::all,
+    clippy::undocumented_unsafe_blocks,
+    clippy::missing_safety_doc,
+    clippy::multiple_unsafe_ops_per_block,
+    reason = "bindgen output under the kit's C names"
+)]
+#[rustfmt::skip]
+pub mod kernel;
