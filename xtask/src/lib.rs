@@ -2,6 +2,7 @@
 //! tests can drive them. The binary (`cargo xtask …`) is a thin shell over it.
 
 pub mod bench;
+pub mod driver;
 pub mod kit;
 pub mod overlay;
 pub mod regen;

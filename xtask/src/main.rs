@@ -18,6 +18,10 @@ commands:
         --check: generate in memory and fail if a checked-in file differs.
   bless Rewrite the ui-tests' .stderr files from what the compiler says now
         (TRYBUILD=overwrite), and record the toolchain they belong to.
+  driver
+        Link the sample callout driver into target/x86_64-pc-windows-msvc/
+        release/wfp_inspect.sys (lld-link, import libraries from .def files
+        made with llvm-dlltool) and list its subsystem and imports.
   bench Run the benchmarks (callgrind instruction ratios, throughput) and
         write BENCHMARKS.md.
   help  Print this.
@@ -58,6 +62,16 @@ fn run() -> Result<String, Error> {
             xtask::regen(&regen, &xtask::sys_crates(&root), &root)
         }
         Some("bless") => bless(),
+        Some("driver") => {
+            let root = xtask::workspace_root();
+            let sys = xtask::driver::build(&root, &root.join("target"))?;
+            let image = xtask::driver::inspect(&sys)?;
+            let mut out = format!("{}\n  subsystem: {}\n", sys.display(), image.subsystem);
+            for (module, functions) in image.imports {
+                out.push_str(&format!("  imports from {module}: {}\n", functions.join(", ")));
+            }
+            Ok(out.trim_end().to_owned())
+        }
         Some("bench") => {
             let root = xtask::workspace_root();
             let report = xtask::bench::run(&root)?;

@@ -24,6 +24,16 @@ const TAG: Tag = Tag(*b"Insp");
 #[used]
 pub static _fltused: i32 = 0;
 
+/// The prebuilt `core` (compiled to unwind) names this C++ personality
+/// routine in its unwind tables (rust-lang/rust#54137, #101134). Nothing
+/// unwinds in this driver (`panic=abort`, no C++ exceptions reach its
+/// frames), so it is never called; were it called, the machine stops.
+#[unsafe(no_mangle)]
+pub extern "system" fn __CxxFrameHandler3() -> ! {
+    // SAFETY: stops the machine; never returns.
+    unsafe { KeBugCheckEx(0xE2, 0x5253_4358, 0, 0, 0) }
+}
+
 /// A panic stops the machine, as any driver fault does (ndis-safe itself
 /// never panics).
 #[panic_handler]

@@ -1,0 +1,124 @@
+//! `cargo xtask driver`: links the sample callout driver into a `.sys` on
+//! any host — import libraries made from the sample's `.def` files with
+//! `llvm-dlltool`, the crate built as a cdylib for `x86_64-pc-windows-msvc`
+//! and linked by `lld-link` as a native-subsystem driver — and reads its
+//! image back with `llvm-readobj`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::Error;
+
+/// The target the sample is linked for.
+pub const TARGET: &str = "x86_64-pc-windows-msvc";
+
+/// The import libraries, by `.def` file stem.
+pub const LIBRARIES: [&str; 3] = ["ndis", "fwpkclnt", "ntoskrnl"];
+
+/// A tool the driver build needs that is missing, with how to get it.
+pub fn missing_tool() -> Option<String> {
+    for (tool, package) in [("lld-link", "lld"), ("llvm-dlltool", "llvm"), ("llvm-readobj", "llvm")] {
+        // Spawning is the test: llvm-dlltool has no --version.
+        let found = Command::new(tool).arg("-h").output().is_ok();
+        if !found {
+            return Some(format!("{tool} is not installed (Debian: apt-get install {package})"));
+        }
+    }
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot = Command::new(rustc).args(["--print", "sysroot"]).output().ok()?;
+    let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_owned();
+    if !Path::new(&sysroot).join("lib/rustlib").join(TARGET).join("lib").is_dir() {
+        return Some(format!("the {TARGET} standard library is not installed (rustup target add {TARGET})"));
+    }
+    None
+}
+
+fn run(cmd: &mut Command, what: &str) -> Result<String, Error> {
+    let out = cmd.output().map_err(|e| Error::new(format!("cannot run {what}: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::new(format!(
+            "{what} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Builds `wfp_inspect.sys`; returns its path. `target_dir` is the cargo
+/// target directory to build in.
+pub fn build(root: &Path, target_dir: &Path) -> Result<PathBuf, Error> {
+    if let Some(missing) = missing_tool() {
+        return Err(Error::new(format!("cannot link the driver: {missing}")));
+    }
+    let libs = target_dir.join("driver-libs");
+    std::fs::create_dir_all(&libs).map_err(|e| Error::new(format!("cannot create {}: {e}", libs.display())))?;
+    for lib in LIBRARIES {
+        let def = root.join("samples/wfp-inspect/def").join(format!("{lib}.def"));
+        run(
+            Command::new("llvm-dlltool")
+                .args(["-m", "i386:x86-64", "-d"])
+                .arg(&def)
+                .arg("-l")
+                .arg(libs.join(format!("{lib}.lib"))),
+            "llvm-dlltool",
+        )?;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root)
+        .env("CARGO_TARGET_DIR", target_dir)
+        .args([
+            "rustc",
+            "--quiet",
+            "-p",
+            "wfp-inspect",
+            "--release",
+            "--lib",
+            "--crate-type",
+            "cdylib",
+            "--target",
+            TARGET,
+        ])
+        .args(["--", "-C", "linker=lld-link", "-C", "panic=abort"]);
+    for arg in ["/DRIVER", "/SUBSYSTEM:NATIVE", "/ENTRY:DriverEntry", "/NODEFAULTLIB", "/OPT:REF"] {
+        cmd.args(["-C", &format!("link-arg={arg}")]);
+    }
+    cmd.args(["-C", &format!("link-arg=/LIBPATH:{}", libs.display())]);
+    for lib in LIBRARIES {
+        cmd.args(["-C", &format!("link-arg={lib}.lib")]);
+    }
+    run(&mut cmd, "cargo rustc (the driver)")?;
+    let dll = target_dir.join(TARGET).join("release").join("wfp_inspect.dll");
+    let sys = dll.with_extension("sys");
+    std::fs::copy(&dll, &sys).map_err(|e| Error::new(format!("cannot write {}: {e}", sys.display())))?;
+    Ok(sys)
+}
+
+/// What the image says of itself.
+#[derive(Debug, Default)]
+pub struct Image {
+    /// The subsystem line of the optional header.
+    pub subsystem: String,
+    /// Imported modules, each with the functions imported from it.
+    pub imports: Vec<(String, Vec<String>)>,
+}
+
+/// Reads a `.sys` with `llvm-readobj`.
+pub fn inspect(sys: &Path) -> Result<Image, Error> {
+    let text = run(Command::new("llvm-readobj").args(["--file-headers", "--coff-imports"]).arg(sys), "llvm-readobj")?;
+    let mut image = Image::default();
+    for line in text.lines().map(str::trim) {
+        if let Some(s) = line.strip_prefix("Subsystem:") {
+            image.subsystem = s.trim().to_owned();
+        } else if let Some(name) = line.strip_prefix("Name:") {
+            image.imports.push((name.trim().to_owned(), Vec::new()));
+        } else if let Some(sym) = line.strip_prefix("Symbol:")
+            && let Some((_, syms)) = image.imports.last_mut()
+        {
+            // "Symbol: IoCreateDevice (123)"
+            syms.push(sym.split_whitespace().next().unwrap_or("").to_owned());
+        }
+    }
+    Ok(image)
+}

@@ -1,0 +1,84 @@
+//! The sample driver links into a `.sys` whose image checks out: native
+//! subsystem, imports only from the kernel modules it needs, and every DDI
+//! it calls imported by name. Skipped loudly without lld-link, llvm-dlltool,
+//! llvm-readobj or the x86_64-pc-windows-msvc target (`.ci/run` installs them).
+
+use std::collections::BTreeSet;
+
+/// The functions a `.def` file exports.
+fn def_exports(name: &str) -> BTreeSet<String> {
+    let path = xtask::workspace_root().join("samples/wfp-inspect/def").join(format!("{name}.def"));
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .skip_while(|l| l.trim() != "EXPORTS")
+        .skip(1)
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty() && !l.starts_with(';'))
+        .collect()
+}
+
+/// The functions a generated bindings file declares.
+fn declared(file: &str) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(xtask::workspace_root().join(file)).unwrap();
+    let block = &text[text.find("unsafe extern \"system\" {").unwrap()..];
+    block.split("pub fn ").skip(1).map(|s| s.split('(').next().unwrap().trim().to_owned()).collect()
+}
+
+#[test]
+fn the_import_definitions_cover_every_declared_ddi() {
+    let ndis = def_exports("ndis");
+    let missing: Vec<_> =
+        declared("ndis-sys/src/generated/x86_64.rs").into_iter().filter(|f| !ndis.contains(f)).collect();
+    assert!(missing.is_empty(), "ndis.def lacks {missing:?}");
+    let fwps = def_exports("fwpkclnt");
+    let missing: Vec<_> =
+        declared("fwps-sys/src/generated/x86_64.rs").into_iter().filter(|f| !fwps.contains(f)).collect();
+    assert!(missing.is_empty(), "fwpkclnt.def lacks {missing:?}");
+    let kernel = def_exports("ntoskrnl");
+    for f in declared("samples/wfp-inspect/src/generated/x86_64.rs") {
+        assert!(ndis.contains(&f) || kernel.contains(&f), "no .def exports {f}");
+    }
+}
+
+#[test]
+fn the_sample_links_into_a_native_driver_importing_only_kernel_modules() {
+    if let Some(missing) = xtask::driver::missing_tool() {
+        xtask::skip(&format!("the sample driver was not linked: {missing}"));
+        return;
+    }
+    let root = xtask::workspace_root();
+    let sys = xtask::driver::build(&root, &root.join("target").join("driver-test")).unwrap();
+    let image = xtask::driver::inspect(&sys).unwrap();
+    assert!(image.subsystem.starts_with("IMAGE_SUBSYSTEM_NATIVE"), "{image:?}");
+    let allowed = ["NDIS.SYS", "FWPKCLNT.SYS", "ntoskrnl.exe"];
+    for (module, _) in &image.imports {
+        assert!(allowed.contains(&module.as_str()), "imports from {module}: {image:?}");
+    }
+    let imported: BTreeSet<&str> = image.imports.iter().flat_map(|(_, f)| f.iter().map(String::as_str)).collect();
+    for ddi in [
+        "IoCreateDevice",
+        "IoDeleteDevice",
+        "KeBugCheckEx",
+        "NdisAllocateGenericObject",
+        "NdisFreeGenericObject",
+        "NdisAllocateNetBufferListPool",
+        "NdisFreeNetBufferListPool",
+        "NdisRetreatNetBufferListDataStart",
+        "NdisAdvanceNetBufferListDataStart",
+        "NdisAllocateNetBufferListContext",
+        "NdisFreeNetBufferListContext",
+        "FwpsCalloutRegister0",
+        "FwpsCalloutUnregisterById0",
+        "FwpsInjectionHandleCreate0",
+        "FwpsInjectionHandleDestroy0",
+        "FwpsQueryPacketInjectionState0",
+        "FwpsReferenceNetBufferList0",
+        "FwpsDereferenceNetBufferList0",
+        "FwpsAllocateCloneNetBufferList0",
+        "FwpsFreeCloneNetBufferList0",
+        "FwpsInjectTransportSendAsync0",
+        "FwpsInjectTransportReceiveAsync0",
+    ] {
+        assert!(imported.contains(ddi), "{ddi} is not imported: {image:?}");
+    }
+}
