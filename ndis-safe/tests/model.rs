@@ -10,8 +10,12 @@
 
 use core::num::NonZeroU32;
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use ndis_safe::clone::{Fwps, Ndis};
-use ndis_safe::{ContextArea, Mdl, NblClone, NblPool, NblPoolOptions, NdisHandle, PushedContext, Tag};
+use ndis_safe::wfp::{AF_INET, ClonedPacket, Completed, InjectionHandle, InjectionTypes, Transport};
+use ndis_safe::{BorrowedNbl, ContextArea, Mdl, NblClone, NblPool, NblPoolOptions, NdisHandle, PushedContext, Tag};
 
 #[derive(ContextArea, Debug, Clone, Copy, PartialEq)]
 #[repr(C)]
@@ -23,6 +27,99 @@ struct Ctx {
 #[derive(PushedContext, Debug, PartialEq)]
 #[repr(C)]
 struct Mark(u64);
+
+/// The context of injected clones.
+#[derive(ContextArea, Debug, Clone, Copy)]
+#[context_area(injectable)]
+#[repr(C)]
+struct Packet {
+    seq: u64,
+    changes: u64,
+}
+
+static COMPLETED: AtomicU64 = AtomicU64::new(0);
+static FAILED: AtomicU64 = AtomicU64::new(0);
+
+fn completed(c: Completed<ClonedPacket<Fwps, Packet>>) {
+    COMPLETED.fetch_add(1, Ordering::Relaxed);
+    if c.status().is_err() {
+        FAILED.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The injected clones' pool: static, as a driver's, made before any session.
+fn packet_pool() -> &'static NblPool<Packet> {
+    static POOL: OnceLock<NblPool<Packet>> = OnceLock::new();
+    POOL.get_or_init(|| NblPool::new(&owner(), NblPoolOptions::new(Tag(*b"Pkts"))).unwrap())
+}
+
+/// A WFP round: packets lent by the stack, some marked as our own, cloned
+/// with a reference, changed, injected under a random injection mode,
+/// completed with random statuses in random batches.
+fn wfp_round(rng: &mut Rng, stats: &mut Stats) {
+    let pool = packet_pool();
+    let handle = InjectionHandle::new(AF_INET, InjectionTypes::TRANSPORT).unwrap();
+    let (mut attempts, mut refused, mut own) = (0u64, 0u64, 0u64);
+    let before = COMPLETED.load(Ordering::Relaxed);
+    for seq in 0..(1 + rng.below(12)) {
+        let len = 28 + rng.below(40) as usize;
+        let offset = rng.below(len as u64 - 8) as u32;
+        let bytes: Vec<u8> = (0..len).map(|i| i as u8 ^ seq as u8).collect();
+        let mut indicated = ndis_sim::StackNbl::indicate(&bytes, offset);
+        if rng.below(6) == 0 {
+            indicated = indicated.injected_by(handle.as_raw(), core::ptr::null_mut());
+        }
+        ndis_sim::set_injection_mode(match rng.below(8) {
+            0 => ndis_sim::InjectionMode::FailSynchronously(ndis_sys::STATUS_INSUFFICIENT_RESOURCES),
+            1 => ndis_sim::InjectionMode::Immediate(0),
+            _ => ndis_sim::InjectionMode::Deferred,
+        });
+        {
+            // SAFETY: the simulated stack lends it for this block.
+            let mut lent = unsafe { BorrowedNbl::from_raw(indicated.as_ptr()) }.unwrap();
+            if handle.state(&lent).is_self_injected() {
+                own += 1;
+            } else {
+                let delta = rng.below(u64::from(offset) + 1) as u32;
+                let mut packet =
+                    lent.reference_and_clone::<Fwps, Packet>(delta, Some(pool), Packet { seq, changes: 0 }).unwrap();
+                assert_eq!(lent.first().map(|nb| nb.data_offset()), Some(offset), "lent NBL as it came");
+                let expected = (len as u32 - offset) + delta;
+                assert_eq!(packet.first().map(|nb| nb.data_length()), Some(expected));
+                for _ in 0..rng.below(3) {
+                    let d = rng.below(24) as u32;
+                    let changed = if rng.below(2) == 0 {
+                        packet.modify(|mut c| c.retreat(d).map(drop)).is_ok()
+                    } else {
+                        packet.modify(|mut c| c.advance(d).map(drop)).is_ok()
+                    };
+                    packet.context_mut().changes += u64::from(changed);
+                    stats.operations += 1;
+                }
+                attempts += 1;
+                let to = if rng.below(2) == 0 { Transport::receive(AF_INET) } else { Transport::send(AF_INET, None) };
+                if handle.inject(packet, to, completed).is_err() {
+                    refused += 1;
+                }
+            }
+        }
+        indicated.complete();
+        stats.operations += 4;
+        if rng.below(3) == 0 {
+            let status = if rng.below(4) == 0 { ndis_sys::STATUS_UNSUCCESSFUL } else { 0 };
+            ndis_sim::complete_next(status);
+        }
+    }
+    ndis_sim::set_injection_mode(ndis_sim::InjectionMode::Deferred);
+    ndis_sim::complete_all(0);
+    assert_eq!(
+        COMPLETED.load(Ordering::Relaxed) - before,
+        attempts - refused,
+        "every accepted injection completed once"
+    );
+    let _ = own;
+    drop(handle);
+}
 
 /// xorshift64*: a small, reproducible generator.
 struct Rng(u64);
@@ -230,13 +327,24 @@ fn round(rng: &mut Rng, stats: &mut Stats, header: &mut [u8; 8]) {
     drop(hdr);
 }
 
-pub fn run(seed: u64, rounds: u64) -> Stats {
+/// Runs `rounds` rounds, or until `seconds` have passed when given.
+pub fn run(seed: u64, rounds: u64, seconds: Option<u64>) -> Stats {
+    let _ = packet_pool(); // made before the session: it lives for the run
     let session = ndis_sim::Session::collecting();
     let mut rng = Rng(seed | 1);
     let mut stats = Stats::default();
     let mut header = [0xEEu8; 8];
-    for _ in 0..rounds {
+    let start = std::time::Instant::now();
+    let mut n = 0u64;
+    loop {
+        match seconds {
+            Some(s) if start.elapsed().as_secs() >= s => break,
+            None if n >= rounds => break,
+            _ => {}
+        }
         round(&mut rng, &mut stats, &mut header);
+        wfp_round(&mut rng, &mut stats);
+        n += 1;
     }
     let reports = session.reports();
     stats.reports = reports.len();
@@ -254,10 +362,18 @@ fn thousands_of_random_operations_leave_no_report_and_no_leak() {
         400
     });
     let seed = std::env::var("NDIS_RS_MODEL_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5EED_1234);
-    let stats = run(seed, rounds);
+    let seconds = std::env::var("NDIS_RS_MODEL_SECONDS").ok().and_then(|v| v.parse().ok());
+    let stats = run(seed, rounds, seconds);
     if !cfg!(miri) {
         assert!(stats.operations >= 5_000, "{stats:?}");
     }
     use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "model: {stats:?} (seed {seed}, {rounds} rounds)");
+    let _ = writeln!(
+        std::io::stderr(),
+        "model: {} operations, {} verifier reports, {} leaks (seed {seed}, {})",
+        stats.operations,
+        stats.reports,
+        stats.leaks,
+        seconds.map_or(format!("{rounds} rounds"), |s| format!("{s} s"))
+    );
 }

@@ -79,6 +79,35 @@ pub fn run(root: &Path) -> Result<String, Error> {
         raw as f64 / 20000.0
     );
 
+    // (b) the sample driver's code size, with ndis-safe and with raw calls.
+    match crate::driver::missing_tool() {
+        Some(missing) => {
+            let _ = writeln!(report, "## Sample driver .text size\n\nnot measured: {missing}\n");
+        }
+        None => {
+            let dir = root.join("target").join("bench-driver");
+            let safe = crate::driver::build_with(root, &dir.join("safe"), &[])?;
+            let safe = crate::driver::text_size(&safe)?;
+            let raw = crate::driver::build_with(root, &dir.join("raw"), &["raw"])?;
+            let raw = crate::driver::text_size(&raw)?;
+            let _ = writeln!(
+                report,
+                "## Sample driver .text size (release, x86_64-pc-windows-msvc, lld-link)\n\n\
+                 The same callout — reference, retreat, clone, advance, inject, completion that frees and \
+                 dereferences — in `samples/wfp-inspect`, built with ndis-safe and with raw calls \
+                 (the `raw` feature).\n\n| driver | .text bytes |\n|---|---:|\n\
+                 | ndis-safe | {safe} |\n| raw ndis-sys / fwps-sys | {raw} |\n\n**Ratio: {:.4}** (target ≤ 1.02)\n",
+                safe as f64 / raw as f64
+            );
+        }
+    }
+
+    // (c) clean build time of the -sys crates against windows-sys.
+    let _ = writeln!(report, "{}", build_times(root)?);
+
+    // (d) regen wall time, when a kit is at hand.
+    let _ = writeln!(report, "{}", regen_time(root));
+
     // (e) simulator throughput.
     let exe = build_bench(root, "ndis-sim", "alloc_free")?;
     let out = Command::new(&exe).env("PAIRS", "5000000").output().map_err(|e| Error::new(e.to_string()))?;
@@ -104,4 +133,97 @@ fn machine() -> String {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
     format!("{cpu}, {cores} cores, {} {}; {rustc}", std::env::consts::OS, std::env::consts::ARCH)
+}
+
+/// One clean `cargo build` of a scratch project, timed.
+fn timed_build(dir: &Path) -> Result<f64, Error> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target = dir.join("target");
+    let _ = std::fs::remove_dir_all(&target);
+    let fetch = Command::new(&cargo).current_dir(dir).args(["fetch", "--quiet"]).status();
+    if !fetch.is_ok_and(|s| s.success()) {
+        return Err(Error::new(format!("cargo fetch failed in {}", dir.display())));
+    }
+    let start = std::time::Instant::now();
+    let out = Command::new(&cargo)
+        .current_dir(dir)
+        .args(["build", "--quiet", "--offline", "--target", crate::driver::TARGET])
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .map_err(|e| Error::new(format!("cannot run cargo: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::new(format!(
+            "build in {} failed:\n{}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// (c): ndis-sys + fwps-sys against windows-sys with its NDIS and WFP
+/// features, each a clean build of a scratch crate, best of three.
+fn build_times(root: &Path) -> Result<String, Error> {
+    let scratch = root.join("target").join("bench-build");
+    let ours = scratch.join("ours");
+    let theirs = scratch.join("windows-sys");
+    for dir in [&ours, &theirs] {
+        std::fs::create_dir_all(dir.join("src")).map_err(|e| Error::new(e.to_string()))?;
+        std::fs::write(dir.join("src/lib.rs"), "#![no_std]\n").map_err(|e| Error::new(e.to_string()))?;
+    }
+    let manifest = |name: &str, deps: &str| {
+        format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n[dependencies]\n{deps}\n\n[workspace]\n"
+        )
+    };
+    let sys = |c: &str| root.join(c).display().to_string();
+    std::fs::write(
+        ours.join("Cargo.toml"),
+        manifest(
+            "bench-ours",
+            &format!("ndis-sys = {{ path = {:?} }}\nfwps-sys = {{ path = {:?} }}", sys("ndis-sys"), sys("fwps-sys")),
+        ),
+    )
+    .map_err(|e| Error::new(e.to_string()))?;
+    std::fs::write(
+        theirs.join("Cargo.toml"),
+        manifest(
+            "bench-windows-sys",
+            "windows-sys = { version = \"0.61\", features = [\"Wdk_NetworkManagement_Ndis\", \"Wdk_NetworkManagement_WindowsFilteringPlatform\"] }",
+        ),
+    )
+    .map_err(|e| Error::new(e.to_string()))?;
+    let best = |dir: &Path| -> Result<f64, Error> {
+        let mut best = f64::MAX;
+        for _ in 0..3 {
+            best = best.min(timed_build(dir)?);
+        }
+        Ok(best)
+    };
+    let (a, b) = (best(&ours)?, best(&theirs)?);
+    Ok(format!(
+        "## Clean build time, x86_64-pc-windows-msvc (best of 3, same machine, same run)\n\n\
+         | crates | seconds |\n|---|---:|\n| ndis-sys + fwps-sys | {a:.2} |\n\
+         | windows-sys 0.61, features Wdk_NetworkManagement_Ndis + Wdk_NetworkManagement_WindowsFilteringPlatform | {b:.2} |\n\n\
+         **Ratio: {:.3}** (target ≤ 1.0)\n",
+        a / b
+    ))
+}
+
+/// (d): `cargo xtask regen --check` wall time against the kit in WDK_ROOT.
+fn regen_time(root: &Path) -> String {
+    let Some(kit) = std::env::var_os("WDK_ROOT").filter(|v| !v.is_empty()) else {
+        return "## cargo xtask regen wall time\n\nnot measured: WDK_ROOT names no kit on this machine\n".to_owned();
+    };
+    let args = crate::RegenArgs { wdk: Some(PathBuf::from(kit)), wdk_version: None, ndis: None, check: true };
+    let start = std::time::Instant::now();
+    let result = crate::regen(&args, &crate::sys_crates(root), root);
+    let secs = start.elapsed().as_secs_f64();
+    match result {
+        Ok(what) => format!(
+            "## cargo xtask regen wall time\n\n{secs:.1} s to generate ndis-sys, fwps-sys and the sample's kernel \
+             bindings for x86_64 and aarch64 in memory and compare them with the checked-in files ({what}).\n"
+        ),
+        Err(e) => format!("## cargo xtask regen wall time\n\nfailed after {secs:.1} s: {e}\n"),
+    }
 }

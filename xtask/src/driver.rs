@@ -48,12 +48,25 @@ fn run(cmd: &mut Command, what: &str) -> Result<String, Error> {
 /// Builds `wfp_inspect.sys`; returns its path. `target_dir` is the cargo
 /// target directory to build in.
 pub fn build(root: &Path, target_dir: &Path) -> Result<PathBuf, Error> {
-    if let Some(missing) = missing_tool() {
+    build_with(root, target_dir, &[])
+}
+
+/// As [`build`], with the sample's `features` (e.g. `raw`).
+///
+/// On Windows with a WDK, `NDIS_RS_KM_LIB` may name the kit's kernel import
+/// libraries (`Lib/<version>/km/x64`) and `NDIS_RS_LINKER` the linker
+/// (`link.exe`): then no `.def` file is used.
+pub fn build_with(root: &Path, target_dir: &Path, features: &[&str]) -> Result<PathBuf, Error> {
+    let kit_libs = std::env::var_os("NDIS_RS_KM_LIB").map(PathBuf::from);
+    let linker = std::env::var("NDIS_RS_LINKER").unwrap_or_else(|_| "lld-link".into());
+    if kit_libs.is_none()
+        && let Some(missing) = missing_tool()
+    {
         return Err(Error::new(format!("cannot link the driver: {missing}")));
     }
-    let libs = target_dir.join("driver-libs");
+    let libs = kit_libs.unwrap_or_else(|| target_dir.join("driver-libs"));
     std::fs::create_dir_all(&libs).map_err(|e| Error::new(format!("cannot create {}: {e}", libs.display())))?;
-    for lib in LIBRARIES {
+    for lib in LIBRARIES.iter().filter(|_| std::env::var_os("NDIS_RS_KM_LIB").is_none()) {
         let def = root.join("samples/wfp-inspect/def").join(format!("{lib}.def"));
         run(
             Command::new("llvm-dlltool")
@@ -66,21 +79,22 @@ pub fn build(root: &Path, target_dir: &Path) -> Result<PathBuf, Error> {
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(root)
-        .env("CARGO_TARGET_DIR", target_dir)
-        .args([
-            "rustc",
-            "--quiet",
-            "-p",
-            "wfp-inspect",
-            "--release",
-            "--lib",
-            "--crate-type",
-            "cdylib",
-            "--target",
-            TARGET,
-        ])
-        .args(["--", "-C", "linker=lld-link", "-C", "panic=abort"]);
+    cmd.current_dir(root).env("CARGO_TARGET_DIR", target_dir).args([
+        "rustc",
+        "--quiet",
+        "-p",
+        "wfp-inspect",
+        "--release",
+        "--lib",
+        "--crate-type",
+        "cdylib",
+        "--target",
+        TARGET,
+    ]);
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
+    cmd.args(["--", "-C", &format!("linker={linker}"), "-C", "panic=abort"]);
     for arg in ["/DRIVER", "/SUBSYSTEM:NATIVE", "/ENTRY:DriverEntry", "/NODEFAULTLIB", "/OPT:REF"] {
         cmd.args(["-C", &format!("link-arg={arg}")]);
     }
@@ -121,4 +135,19 @@ pub fn inspect(sys: &Path) -> Result<Image, Error> {
         }
     }
     Ok(image)
+}
+
+/// The size of an image's `.text` section (its virtual size).
+pub fn text_size(sys: &Path) -> Result<u64, Error> {
+    let text = run(Command::new("llvm-readobj").arg("--sections").arg(sys), "llvm-readobj")?;
+    let mut in_text = false;
+    for line in text.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix("Name:") {
+            in_text = name.trim().starts_with(".text");
+        } else if in_text && let Some(size) = line.strip_prefix("VirtualSize:") {
+            let size = size.trim().trim_start_matches("0x");
+            return u64::from_str_radix(size, 16).map_err(|e| Error::new(format!("bad .text size {size}: {e}")));
+        }
+    }
+    Err(Error::new(format!("{} has no .text section", sys.display())))
 }

@@ -22,6 +22,10 @@ commands:
         Link the sample callout driver into target/x86_64-pc-windows-msvc/
         release/wfp_inspect.sys (lld-link, import libraries from .def files
         made with llvm-dlltool) and list its subsystem and imports.
+  fuzz [--seconds N]
+        Drive the whole ndis-safe API on ndis-sim with random operations
+        (the model-based test, release build, a fresh seed) for N seconds
+        (default 600); report operations, verifier reports and leaks.
   bench Run the benchmarks (callgrind instruction ratios, throughput) and
         write BENCHMARKS.md.
   help  Print this.
@@ -62,6 +66,14 @@ fn run() -> Result<String, Error> {
             xtask::regen(&regen, &xtask::sys_crates(&root), &root)
         }
         Some("bless") => bless(),
+        Some("fuzz") => {
+            let seconds: u64 = match (args.next().as_deref(), args.next()) {
+                (Some("--seconds"), Some(n)) => n.parse().map_err(|_| Error::new("--seconds takes a number"))?,
+                (None, _) => 600,
+                _ => return Err(Error::new("usage: cargo xtask fuzz [--seconds N]")),
+            };
+            fuzz(seconds)
+        }
         Some("driver") => {
             let root = xtask::workspace_root();
             let sys = xtask::driver::build(&root, &root.join("target"))?;
@@ -108,6 +120,27 @@ fn bless() -> Result<String, Error> {
         Ok(format!("ui .stderr files blessed with rustc {version}; review them with git diff"))
     } else {
         Err(Error::new("the ui tests failed; see above"))
+    }
+}
+
+/// `cargo xtask fuzz`: the model-based test, long, with a fresh seed.
+fn fuzz(seconds: u64) -> Result<String, Error> {
+    let root = xtask::workspace_root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64);
+    let out = std::process::Command::new(cargo)
+        .current_dir(&root)
+        .args(["test", "--release", "-p", "ndis-safe", "--test", "model", "--", "--nocapture"])
+        .env("NDIS_RS_MODEL_SECONDS", seconds.to_string())
+        .env("NDIS_RS_MODEL_SEED", seed.to_string())
+        .output()
+        .map_err(|e| Error::new(format!("cannot run cargo: {e}")))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let report = stderr.lines().find(|l| l.starts_with("model:")).unwrap_or("model: no report").to_owned();
+    if out.status.success() {
+        Ok(format!("fuzz, {seconds} s: {}", report.trim_start_matches("model: ")))
+    } else {
+        Err(Error::new(format!("the fuzz run failed (seed {seed}; rerun with NDIS_RS_MODEL_SEED={seed}):\n{stderr}")))
     }
 }
 

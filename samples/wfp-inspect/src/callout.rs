@@ -10,13 +10,12 @@ use fwps_sys::{
     FWPS_METADATA_FIELD_COMPARTMENT_ID, FWPS_METADATA_FIELD_IP_HEADER_SIZE, FWPS_RIGHT_ACTION_WRITE, GUID,
 };
 use ndis_safe::clone::Fwps;
-use ndis_safe::wfp::{AF_INET, AF_INET6, ClonedPacket, Completed, InjectionHandle, Transport};
+use ndis_safe::wfp::{ClonedPacket, Completed, InjectionHandle, Transport};
 use ndis_safe::{BorrowedNbl, ContextArea, NblPool};
 use ndis_sys::{NTSTATUS, STATUS_SUCCESS};
 
 /// The callout's key, which filters name (`FwpmCalloutAdd0` / `FwpmFilterAdd0`).
-pub const CALLOUT_KEY: GUID =
-    GUID { Data1: 0x2e20_7682, Data2: 0xd95f, Data3: 0x4525, Data4: [0xb9, 0x66, 0x96, 0x9f, 0x26, 0x58, 0x7f, 0x03] };
+pub const CALLOUT_KEY: GUID = crate::callout_key();
 
 /// What each injected clone carries, in its context area: no heap.
 #[derive(ContextArea, Debug, Clone, Copy)]
@@ -43,6 +42,21 @@ pub struct Inspector {
     pub completed: AtomicU64,
 }
 
+impl Inspector {
+    /// Makes the pool and the injection handle with the driver's NDIS handle.
+    ///
+    /// # Safety
+    ///
+    /// `ndis` is the driver's NDIS handle, valid until the inspector is dropped.
+    pub unsafe fn new(ndis: ndis_sys::NDIS_HANDLE) -> Option<Inspector> {
+        // SAFETY: the caller's guarantee.
+        let owner = unsafe { ndis_safe::NdisHandle::from_raw(ndis) };
+        let pool = NblPool::new(&owner, ndis_safe::NblPoolOptions::new(ndis_safe::Tag(*b"Insp"))).ok()?;
+        let injection = InjectionHandle::new(0, ndis_safe::wfp::InjectionTypes::TRANSPORT).ok()?;
+        Some(Inspector { injection, pool, injected: AtomicU64::new(0), completed: AtomicU64::new(0) })
+    }
+}
+
 static INSPECTOR: AtomicPtr<Inspector> = AtomicPtr::new(core::ptr::null_mut());
 
 /// Makes `inspector` the state classify uses.
@@ -67,20 +81,7 @@ fn inspector() -> Option<&'static Inspector> {
     unsafe { p.as_ref() }
 }
 
-/// The transport layers this callout handles, by direction and family.
-fn layer_kind(layer: u16) -> Option<(bool, u16)> {
-    use fwps_sys::{
-        FWPS_LAYER_INBOUND_TRANSPORT_V4, FWPS_LAYER_INBOUND_TRANSPORT_V6, FWPS_LAYER_OUTBOUND_TRANSPORT_V4,
-        FWPS_LAYER_OUTBOUND_TRANSPORT_V6,
-    };
-    match i32::from(layer) {
-        FWPS_LAYER_INBOUND_TRANSPORT_V4 => Some((true, AF_INET)),
-        FWPS_LAYER_INBOUND_TRANSPORT_V6 => Some((true, AF_INET6)),
-        FWPS_LAYER_OUTBOUND_TRANSPORT_V4 => Some((false, AF_INET)),
-        FWPS_LAYER_OUTBOUND_TRANSPORT_V6 => Some((false, AF_INET6)),
-        _ => None,
-    }
-}
+use crate::layer_kind;
 
 fn injected(c: Completed<ClonedPacket<Fwps, Flow>>) {
     if let Some(ins) = inspector() {

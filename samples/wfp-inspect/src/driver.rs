@@ -1,13 +1,15 @@
 //! The Windows kernel glue: `DriverEntry` and unload. Everything the driver
 //! does with packets is in [`crate::callout`], on ndis-safe.
 #![allow(unsafe_code, reason = "a driver's entry points are raw by nature")]
+#![allow(
+    clippy::multiple_unsafe_ops_per_block,
+    reason = "each block is one step of setting up or tearing down the driver, under one argument"
+)]
 
 use core::mem::MaybeUninit;
 use core::ptr::{NonNull, null_mut};
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-use ndis_safe::wfp::{InjectionHandle, InjectionTypes};
-use ndis_safe::{NblPool, NblPoolOptions, NdisHandle, Tag};
 use ndis_sys::{NTSTATUS, STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS};
 
 use crate::callout::{self, Inspector};
@@ -16,7 +18,7 @@ use crate::kernel::{
     KeBugCheckEx, NdisAllocateGenericObject, NdisFreeGenericObject, UNICODE_STRING,
 };
 
-const TAG: Tag = Tag(*b"Insp");
+const TAG: u32 = u32::from_le_bytes(*b"Insp");
 
 /// The MSVC toolchain's marker that floating point is used; a driver links
 /// no CRT that would define it.
@@ -71,17 +73,14 @@ pub unsafe extern "system" fn DriverEntry(driver: *mut DRIVER_OBJECT, _registry:
         return status;
     }
     // SAFETY: a valid driver object; the generic object is freed at unload.
-    let ndis = unsafe { NdisAllocateGenericObject(driver, TAG.raw(), 0) };
+    let ndis = unsafe { NdisAllocateGenericObject(driver, TAG, 0) };
     if ndis.is_null() {
         // SAFETY: ours, created above.
         unsafe { IoDeleteDevice(device) };
         return STATUS_INSUFFICIENT_RESOURCES;
     }
     // SAFETY: NDIS gave this handle to the driver; it lives until unload.
-    let owner = unsafe { NdisHandle::from_raw(ndis.cast()) };
-    let made = NblPool::new(&owner, NblPoolOptions::new(TAG))
-        .and_then(|pool| InjectionHandle::new(0, InjectionTypes::TRANSPORT).map(|injection| (pool, injection)));
-    let Ok((pool, injection)) = made else {
+    let Some(made) = (unsafe { Inspector::new(ndis.cast()) }) else {
         // SAFETY: ours, created above.
         unsafe {
             NdisFreeGenericObject(ndis);
@@ -94,7 +93,7 @@ pub unsafe extern "system" fn DriverEntry(driver: *mut DRIVER_OBJECT, _registry:
     // (the I/O manager aligns it for any type), and is ours.
     let inspector = unsafe {
         let slot = (*device).DeviceExtension.cast::<MaybeUninit<Inspector>>();
-        (*slot).write(Inspector { injection, pool, injected: AtomicU64::new(0), completed: AtomicU64::new(0) })
+        (*slot).write(made)
     };
     // SAFETY: it stays valid until unload uninstalls it after unregistering.
     unsafe { callout::install(inspector) };

@@ -20,9 +20,40 @@
 /// The C types the generated kernel bindings are written in.
 use ndis_sys::ctypes;
 
+#[cfg(not(feature = "raw"))]
+pub mod callout;
+/// The callout written with raw calls (the `raw` feature), for the code-size
+/// comparison `cargo xtask bench` makes.
+#[cfg(feature = "raw")]
+#[path = "callout_raw.rs"]
 pub mod callout;
 #[cfg(target_os = "windows")]
 mod driver;
+
+/// The callout's key (a GUID filters name).
+pub const fn callout_key() -> fwps_sys::GUID {
+    fwps_sys::GUID {
+        Data1: 0x2e20_7682,
+        Data2: 0xd95f,
+        Data3: 0x4525,
+        Data4: [0xb9, 0x66, 0x96, 0x9f, 0x26, 0x58, 0x7f, 0x03],
+    }
+}
+
+/// The transport layers the callout handles: (inbound, address family).
+pub fn layer_kind(layer: u16) -> Option<(bool, u16)> {
+    use fwps_sys::{
+        FWPS_LAYER_INBOUND_TRANSPORT_V4, FWPS_LAYER_INBOUND_TRANSPORT_V6, FWPS_LAYER_OUTBOUND_TRANSPORT_V4,
+        FWPS_LAYER_OUTBOUND_TRANSPORT_V6,
+    };
+    match i32::from(layer) {
+        FWPS_LAYER_INBOUND_TRANSPORT_V4 => Some((true, ndis_safe::wfp::AF_INET)),
+        FWPS_LAYER_INBOUND_TRANSPORT_V6 => Some((true, ndis_safe::wfp::AF_INET6)),
+        FWPS_LAYER_OUTBOUND_TRANSPORT_V4 => Some((false, ndis_safe::wfp::AF_INET)),
+        FWPS_LAYER_OUTBOUND_TRANSPORT_V6 => Some((false, ndis_safe::wfp::AF_INET6)),
+        _ => None,
+    }
+}
 
 /// The kernel items DriverEntry and unload use (`DRIVER_OBJECT`,
 /// `IoCreateDevice`, `NdisAllocateGenericObject`, …), generated from the kit

@@ -2,6 +2,7 @@
 //! FwpsCalloutRegister0, given transport-layer packets by the simulated
 //! filter engine, injecting clones whose completions free them.
 #![allow(missing_docs, reason = "tests")]
+#![cfg(not(feature = "raw"))]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -22,16 +23,21 @@ fn packet(seq: u8) -> Vec<u8> {
 
 #[test]
 fn the_callout_clones_injects_and_frees_inbound_and_outbound_packets() {
-    // SAFETY: the simulator accepts any handle.
-    let owner = unsafe { NdisHandle::from_raw(core::ptr::null_mut()) };
-    let inspector: &'static Inspector = Box::leak(Box::new(Inspector {
-        injection: InjectionHandle::new(0, InjectionTypes::TRANSPORT).unwrap(),
-        pool: NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Insp"))).unwrap(),
-        injected: AtomicU64::new(0),
-        completed: AtomicU64::new(0),
-    }));
+    // The inspector lives as long as the program, as a driver's lives in
+    // its device extension until unload.
+    static INSPECTOR: std::sync::OnceLock<Inspector> = std::sync::OnceLock::new();
+    let inspector = INSPECTOR.get_or_init(|| {
+        // SAFETY: the simulator accepts any handle.
+        let owner = unsafe { NdisHandle::from_raw(core::ptr::null_mut()) };
+        Inspector {
+            injection: InjectionHandle::new(0, InjectionTypes::TRANSPORT).unwrap(),
+            pool: NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Insp"))).unwrap(),
+            injected: AtomicU64::new(0),
+            completed: AtomicU64::new(0),
+        }
+    });
     let session = ndis_sim::Session::collecting();
-    // SAFETY: leaked: valid for the rest of the program.
+    // SAFETY: static: valid for the rest of the program.
     unsafe { callout::install(inspector) };
     let mut id = 0;
     let registration = callout::registration();
