@@ -87,10 +87,11 @@ fn main() {
     let owner = unsafe { NdisHandle::from_raw(core::ptr::null_mut()) };
     // The clones' pool lives as long as the program, as a driver's lives
     // from attach to unload (so the session below does not count it).
-    let pool: &'static NblPool<Flow> = match NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Insp"))) {
-        Ok(p) => Box::leak(Box::new(p)),
-        Err(e) => return println!("pool: {e}"),
-    };
+    let pool: &'static NblPool<Flow> =
+        match ndis_sim::untracked(|| NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Insp")))) {
+            Ok(p) => Box::leak(Box::new(p)),
+            Err(e) => return println!("pool: {e}"),
+        };
     let session = ndis_sim::Session::collecting();
     let Ok(handle) = InjectionHandle::new(AF_INET, InjectionTypes::TRANSPORT) else { return };
 

@@ -50,7 +50,7 @@ fn completed(c: Completed<ClonedPacket<Fwps, Packet>>) {
 /// The injected clones' pool: static, as a driver's, made before any session.
 fn packet_pool() -> &'static NblPool<Packet> {
     static POOL: OnceLock<NblPool<Packet>> = OnceLock::new();
-    POOL.get_or_init(|| NblPool::new(&owner(), NblPoolOptions::new(Tag(*b"Pkts"))).unwrap())
+    POOL.get_or_init(|| ndis_sim::untracked(|| NblPool::new(&owner(), NblPoolOptions::new(Tag(*b"Pkts"))).unwrap()))
 }
 
 /// A WFP round: packets lent by the stack, some marked as our own, cloned

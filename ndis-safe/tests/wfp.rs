@@ -41,13 +41,13 @@ fn done_plain(c: Completed<ClonedPacket<Ndis>>) {
 }
 
 /// The clones' pool, kept for the test binary's life as a driver keeps its
-/// pools; made before any session, so no session counts it as a leak.
+/// pools; made between sessions, so no session counts it as a leak.
 fn clone_pool() -> &'static NblPool<Flow> {
     static POOL: std::sync::OnceLock<NblPool<Flow>> = std::sync::OnceLock::new();
     POOL.get_or_init(|| {
         // SAFETY: the simulator accepts any handle.
         let owner = unsafe { NdisHandle::from_raw(core::ptr::null_mut()) };
-        NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Insp"))).unwrap()
+        ndis_sim::untracked(|| NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Insp"))).unwrap())
     })
 }
 
@@ -215,7 +215,8 @@ fn self_injected_packets_are_recognised_and_passed() {
     let session = ndis_sim::Session::collecting();
     {
         let handle = InjectionHandle::new(AF_INET, InjectionTypes::TRANSPORT).unwrap();
-        let ours = ndis_sim::StackNbl::indicate(&ipv4_udp(5), IP_HEADER).injected_by(handle.as_raw(), 9 as _);
+        let ours = ndis_sim::StackNbl::indicate(&ipv4_udp(5), IP_HEADER)
+            .injected_by(handle.as_raw(), core::ptr::without_provenance_mut(9));
         // SAFETY: lent for this block.
         let lent = unsafe { BorrowedNbl::from_raw(ours.as_ptr()) }.unwrap();
         assert_eq!(handle.state(&lent), InjectionState::InjectedBySelf(9));
@@ -229,6 +230,7 @@ fn self_injected_packets_are_recognised_and_passed() {
 
 #[test]
 fn a_reference_cloned_later_and_an_ndis_clone_travel_too() {
+    let _ = clone_pool();
     let session = ndis_sim::Session::collecting();
     {
         let handle = InjectionHandle::new(AF_INET, InjectionTypes::NETWORK).unwrap();

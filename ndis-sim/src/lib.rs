@@ -93,4 +93,4 @@ pub use fwps::{
 };
 pub use stack::StackNbl;
 pub use state::{Leak, LeakReport};
-pub use verifier::{Rule, Session, Violation};
+pub use verifier::{Rule, Session, Violation, untracked};

@@ -175,6 +175,19 @@ pub(crate) fn report(found: Vec<Violation>) {
     }
 }
 
+/// Runs `f` between sessions: what it allocates belongs to no session, so
+/// no session's [`Session::leaks`] lists it — for state meant to outlive
+/// tests, as a driver's pools outlive its packets (a pool in a static).
+/// Waits for the running session, if any, to end; do not call it while this
+/// thread holds a [`Session`].
+pub fn untracked<R>(f: impl FnOnce() -> R) -> R {
+    let _serial = SESSIONS.lock().unwrap_or_else(PoisonError::into_inner);
+    // No session runs: objects are stamped with the last, ended session's
+    // number, which no live session reports.
+    SESSION.fetch_add(1, Ordering::SeqCst);
+    f()
+}
+
 /// One test's use of the simulator.
 ///
 /// Sessions run one at a time (a second `Session::new` waits for the first

@@ -93,7 +93,7 @@ fn classify_reference_clone_inject_complete_free_dereference() {
         assert_eq!(
             FwpsInjectTransportReceiveAsync0(
                 h,
-                7 as HANDLE,
+                core::ptr::without_provenance_mut(7),
                 core::ptr::null_mut(),
                 0,
                 AF_INET,
@@ -102,7 +102,7 @@ fn classify_reference_clone_inject_complete_free_dereference() {
                 0,
                 clone,
                 Some(free_clone_on_completion),
-                9 as HANDLE
+                core::ptr::without_provenance_mut(9)
             ),
             STATUS_SUCCESS
         );
@@ -131,8 +131,15 @@ fn immediate_completion_runs_before_the_inject_call_returns() {
     unsafe {
         let mut nbl = core::ptr::null_mut();
         assert_eq!(FwpsAllocateNetBufferAndNetBufferList0(pool, 0, 0, buf.mdl, 0, 48, &mut nbl), STATUS_SUCCESS);
-        let status =
-            FwpsInjectNetworkSendAsync0(h, core::ptr::null_mut(), 0, 1, nbl, Some(free_nbl_on_completion), 3 as HANDLE);
+        let status = FwpsInjectNetworkSendAsync0(
+            h,
+            core::ptr::null_mut(),
+            0,
+            1,
+            nbl,
+            Some(free_nbl_on_completion),
+            core::ptr::without_provenance_mut(3),
+        );
         assert_eq!(status, STATUS_SUCCESS);
         assert_eq!(completed(), [(3, nbl as usize, STATUS_SUCCESS)]);
         assert_eq!(ndis_sim::pending_injections(), 0);
@@ -255,7 +262,7 @@ fn a_packet_coming_back_from_our_own_injection_is_recognised() {
     let s = Session::new();
     let h = handle();
     let other = handle();
-    let packet = StackNbl::indicate(&PACKET, 0).injected_by(h, 42 as HANDLE);
+    let packet = StackNbl::indicate(&PACKET, 0).injected_by(h, core::ptr::without_provenance_mut(42));
     let plain = StackNbl::indicate(&PACKET, 0);
     unsafe {
         let mut ctx = core::ptr::null_mut();

@@ -29,12 +29,12 @@ fn the_callout_clones_injects_and_frees_inbound_and_outbound_packets() {
     let inspector = INSPECTOR.get_or_init(|| {
         // SAFETY: the simulator accepts any handle.
         let owner = unsafe { NdisHandle::from_raw(core::ptr::null_mut()) };
-        Inspector {
+        ndis_sim::untracked(|| Inspector {
             injection: InjectionHandle::new(0, InjectionTypes::TRANSPORT).unwrap(),
             pool: NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Insp"))).unwrap(),
             injected: AtomicU64::new(0),
             completed: AtomicU64::new(0),
-        }
+        })
     });
     let session = ndis_sim::Session::collecting();
     // SAFETY: static: valid for the rest of the program.
