@@ -134,6 +134,11 @@ impl Log {
     pub(crate) const fn empty() -> Log {
         Log { changes: [None; MAX_CHANGES], len: 0 }
     }
+
+    /// Whether no change is recorded.
+    pub(crate) const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
 }
 
 /// A clone of a parent borrowed for `'p`, made and freed by `K`'s DDIs, with

@@ -427,48 +427,93 @@ impl<T> core::fmt::Debug for Rejected<T> {
 }
 
 /// What an injection keeps in the NBL's own context area until its
-/// completion: the owner's parts, the completion, and the send parameters
-/// the stack reads after the call returns.
+/// completion, when the NBL alone cannot tell: the owner's parts (a clone's
+/// change log, an owned NBL's pool counter) and the send parameters the stack
+/// reads after the call returns. A clone with no changes and no send
+/// parameters needs none: its parent is its `ParentNetBufferList`.
 #[repr(C)]
-struct Pending<T: Injectable> {
+struct Record {
     parts: Parts,
-    done: fn(Completed<T>),
     send: FWPS_TRANSPORT_SEND_PARAMS0,
     remote: [u8; 16],
 }
 
-impl<T: Injectable> Pending<T> {
-    /// The context size pushed: a multiple of 16, so an MEMORY_ALLOCATION_ALIGNMENT
-    /// backfill holds it exactly.
-    const SIZE: u16 = {
-        let n = size_of::<Pending<T>>().next_multiple_of(16);
-        assert!(n <= u16::MAX as usize);
-        n as u16
-    };
-}
+/// The context size a record takes: a multiple of 16, so that a
+/// MEMORY_ALLOCATION_ALIGNMENT backfill holds it exactly.
+const RECORD: u16 = {
+    let n = size_of::<Record>().next_multiple_of(16);
+    assert!(n <= u16::MAX as usize);
+    n as u16
+};
 
-/// The bytes an injection pushes on the NBL's context: a context type
+/// The bytes an injection may push on the NBL's context: a context type
 /// derived with `#[context_area(injectable)]` reserves this much backfill,
 /// so injecting a clone from its pool needs no allocation.
-pub const INJECTION_CONTEXT: u16 = Pending::<ClonedPacket<crate::clone::Fwps>>::SIZE;
+pub const INJECTION_CONTEXT: u16 = RECORD;
 
 const TAG: u32 = u32::from_le_bytes(*b"Injc");
 
-/// The completion WFP calls: pops the pending record and hands the owner
-/// back to the driver's function.
-unsafe extern "system" fn completion<T: Injectable>(_ctx: *mut c_void, nbl: *mut NET_BUFFER_LIST, dispatch: BOOLEAN) {
+impl Parts {
+    /// Whether the NBL alone cannot rebuild the owner.
+    fn needs_record(&self) -> bool {
+        self.log.is_some_and(|l| !l.is_empty()) || !self.pool_count.is_null()
+    }
+}
+
+/// The driver's completion routine, carried as the completion context.
+///
+/// # Safety
+///
+/// `ctx` is a `fn(Completed<T>)` that `inject_with` turned into a pointer.
+unsafe fn done_from<T: Injectable>(ctx: *mut c_void) -> fn(Completed<T>) {
+    // SAFETY: the caller's guarantee; function and data pointers have the
+    // same size and representation on every Windows target.
+    unsafe { core::mem::transmute::<*mut c_void, fn(Completed<T>)>(ctx) }
+}
+
+/// The completion WFP calls for an injection without a record: the parent
+/// is the clone's `ParentNetBufferList`.
+unsafe extern "system" fn completion_plain<T: Injectable>(
+    ctx: *mut c_void,
+    nbl: *mut NET_BUFFER_LIST,
+    dispatch: BOOLEAN,
+) {
     let Some(nbl) = NonNull::new(nbl) else { return };
-    // SAFETY: the NBL is ours again; its current context is the Pending<T>
-    // `inject` pushed (later pushes would be the stack's, popped by now).
-    let (pending, status) = unsafe {
-        let p = ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(nbl.as_ptr()).cast::<Pending<T>>().read_unaligned();
-        ndis_sys::NdisFreeNetBufferListContext(nbl.as_ptr(), Pending::<T>::SIZE);
-        (p, *ndis_sys::NET_BUFFER_LIST_STATUS(nbl.as_ptr()))
+    // SAFETY: the NBL is ours again; `ctx` is the routine `inject_with` passed.
+    let (status, parent, done) = unsafe {
+        (
+            *ndis_sys::NET_BUFFER_LIST_STATUS(nbl.as_ptr()),
+            *ndis_sys::NET_BUFFER_LIST_PARENT(nbl.as_ptr()),
+            done_from::<T>(ctx),
+        )
+    };
+    let parts = Parts { log: None, parent: NonNull::new(parent), pool_count: core::ptr::null() };
+    let dispatch = dispatch != 0;
+    // SAFETY: the parts are those of the packet `inject_with` took apart
+    // (it had no changes and no pool counter, so nothing else is needed).
+    let packet = unsafe { T::from_parts(nbl, parts, dispatch) };
+    done(Completed { packet, status, dispatch });
+}
+
+/// The completion WFP calls for an injection with a record: pops it.
+unsafe extern "system" fn completion_recorded<T: Injectable>(
+    ctx: *mut c_void,
+    nbl: *mut NET_BUFFER_LIST,
+    dispatch: BOOLEAN,
+) {
+    let Some(nbl) = NonNull::new(nbl) else { return };
+    // SAFETY: the NBL is ours again; its current context is the record
+    // `inject_with` pushed (pushes of the stack's are popped by now); `ctx`
+    // is the routine it passed.
+    let (record, status, done) = unsafe {
+        let r = ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(nbl.as_ptr()).cast::<Record>().read_unaligned();
+        ndis_sys::NdisFreeNetBufferListContext(nbl.as_ptr(), RECORD);
+        (r, *ndis_sys::NET_BUFFER_LIST_STATUS(nbl.as_ptr()), done_from::<T>(ctx))
     };
     let dispatch = dispatch != 0;
-    // SAFETY: the parts are those `inject` took apart.
-    let packet = unsafe { T::from_parts(nbl, pending.parts, dispatch) };
-    (pending.done)(Completed { packet, status, dispatch });
+    // SAFETY: the parts are those `inject_with` took apart.
+    let packet = unsafe { T::from_parts(nbl, record.parts, dispatch) };
+    done(Completed { packet, status, dispatch });
 }
 
 impl InjectionHandle {
@@ -501,18 +546,176 @@ impl InjectionHandle {
         }
     }
 
-    /// Injects `packet` where `to` says. The stack owns it until `done`
-    /// runs (possibly before this returns), given the packet back with the
-    /// status. On a synchronous failure the packet comes straight back and
-    /// `done` never runs.
-    ///
-    /// What the completion needs (the packet's parts, `done`, and the send
-    /// parameters) is kept in a context pushed on the NBL itself: no heap.
+    /// Injects `packet` where `to` says: one of the `inject_*` methods,
+    /// chosen at run time (a driver that knows the path at compile time
+    /// calls that method, and links only that DDI). The stack owns the
+    /// packet until `done` runs (possibly before this returns), given it back
+    /// with the status. On a synchronous failure the packet comes straight
+    /// back and `done` never runs.
     pub fn inject<T: Injectable>(
         &self,
         packet: T,
         to: Transport,
         done: fn(Completed<T>),
+    ) -> core::result::Result<(), Rejected<T>> {
+        match to {
+            Transport::TransportSend { endpoint, family, compartment, remote } => {
+                self.inject_transport_send(packet, endpoint, family, compartment, remote, done)
+            }
+            Transport::TransportReceive { family, compartment, interface, sub_interface } => {
+                self.inject_transport_receive(packet, family, compartment, interface, sub_interface, done)
+            }
+            Transport::NetworkSend { compartment } => self.inject_network_send(packet, compartment, done),
+            Transport::NetworkReceive { compartment, interface, sub_interface } => {
+                self.inject_network_receive(packet, compartment, interface, sub_interface, done)
+            }
+            Transport::Forward { family, compartment, interface } => {
+                self.inject_forward(packet, family, compartment, interface, done)
+            }
+        }
+    }
+
+    /// `FwpsInjectTransportSendAsync0`. `remote` (address, scope), read by
+    /// the stack after the call returns, is kept with the NBL until the
+    /// completion. See [`InjectionHandle::inject`].
+    pub fn inject_transport_send<T: Injectable>(
+        &self,
+        packet: T,
+        endpoint: u64,
+        family: u16,
+        compartment: i32,
+        remote: Option<([u8; 16], u32)>,
+        done: fn(Completed<T>),
+    ) -> core::result::Result<(), Rejected<T>> {
+        let raw = self.raw;
+        // SAFETY (of the call in the closure): a live handle; the NBL goes
+        // to the stack; `send` is NULL or points into the NBL's record.
+        self.inject_with(packet, remote, done, |nbl, complete, ctx, send| unsafe {
+            fwps_sys::FwpsInjectTransportSendAsync0(
+                raw,
+                core::ptr::null_mut(),
+                endpoint,
+                0,
+                send,
+                family,
+                compartment,
+                nbl,
+                complete,
+                ctx,
+            )
+        })
+    }
+
+    /// `FwpsInjectTransportReceiveAsync0`. See [`InjectionHandle::inject`].
+    pub fn inject_transport_receive<T: Injectable>(
+        &self,
+        packet: T,
+        family: u16,
+        compartment: i32,
+        interface: u32,
+        sub_interface: u32,
+        done: fn(Completed<T>),
+    ) -> core::result::Result<(), Rejected<T>> {
+        let raw = self.raw;
+        // SAFETY (of the call in the closure): a live handle; the NBL goes
+        // to the stack.
+        self.inject_with(packet, None, done, |nbl, complete, ctx, _| unsafe {
+            fwps_sys::FwpsInjectTransportReceiveAsync0(
+                raw,
+                core::ptr::null_mut(),
+                core::ptr::null_mut(),
+                0,
+                family,
+                compartment,
+                interface,
+                sub_interface,
+                nbl,
+                complete,
+                ctx,
+            )
+        })
+    }
+
+    /// `FwpsInjectNetworkSendAsync0`. See [`InjectionHandle::inject`].
+    pub fn inject_network_send<T: Injectable>(
+        &self,
+        packet: T,
+        compartment: i32,
+        done: fn(Completed<T>),
+    ) -> core::result::Result<(), Rejected<T>> {
+        let raw = self.raw;
+        // SAFETY (of the call in the closure): as above.
+        self.inject_with(packet, None, done, |nbl, complete, ctx, _| unsafe {
+            fwps_sys::FwpsInjectNetworkSendAsync0(raw, core::ptr::null_mut(), 0, compartment, nbl, complete, ctx)
+        })
+    }
+
+    /// `FwpsInjectNetworkReceiveAsync0`. See [`InjectionHandle::inject`].
+    pub fn inject_network_receive<T: Injectable>(
+        &self,
+        packet: T,
+        compartment: i32,
+        interface: u32,
+        sub_interface: u32,
+        done: fn(Completed<T>),
+    ) -> core::result::Result<(), Rejected<T>> {
+        let raw = self.raw;
+        // SAFETY (of the call in the closure): as above.
+        self.inject_with(packet, None, done, |nbl, complete, ctx, _| unsafe {
+            fwps_sys::FwpsInjectNetworkReceiveAsync0(
+                raw,
+                core::ptr::null_mut(),
+                0,
+                compartment,
+                interface,
+                sub_interface,
+                nbl,
+                complete,
+                ctx,
+            )
+        })
+    }
+
+    /// `FwpsInjectForwardAsync0`. See [`InjectionHandle::inject`].
+    pub fn inject_forward<T: Injectable>(
+        &self,
+        packet: T,
+        family: u16,
+        compartment: i32,
+        interface: u32,
+        done: fn(Completed<T>),
+    ) -> core::result::Result<(), Rejected<T>> {
+        let raw = self.raw;
+        // SAFETY (of the call in the closure): as above.
+        self.inject_with(packet, None, done, |nbl, complete, ctx, _| unsafe {
+            fwps_sys::FwpsInjectForwardAsync0(
+                raw,
+                core::ptr::null_mut(),
+                0,
+                family,
+                compartment,
+                interface,
+                nbl,
+                complete,
+                ctx,
+            )
+        })
+    }
+
+    /// The common path: takes the packet apart, pushes a record if the
+    /// completion will need one, and calls the DDI.
+    #[inline(always)]
+    fn inject_with<T: Injectable>(
+        &self,
+        packet: T,
+        remote: Option<([u8; 16], u32)>,
+        done: fn(Completed<T>),
+        call: impl FnOnce(
+            *mut NET_BUFFER_LIST,
+            fwps_sys::FWPS_INJECT_COMPLETE0,
+            HANDLE,
+            *mut FWPS_TRANSPORT_SEND_PARAMS0,
+        ) -> i32,
     ) -> core::result::Result<(), Rejected<T>> {
         let (nbl, parts) = packet.into_parts();
         let back = |error: Error| {
@@ -520,106 +723,50 @@ impl InjectionHandle {
             let packet = unsafe { T::from_parts(nbl, parts, false) };
             Rejected { error, packet }
         };
-        // SAFETY: the NBL is ours; Pending's size is a multiple of 16.
-        let pushed = unsafe { ndis_sys::NdisAllocateNetBufferListContext(nbl.as_ptr(), Pending::<T>::SIZE, 0, TAG) };
-        if let Err(e) = Status::result(pushed) {
-            return Err(back(e.into()));
-        }
-        // SAFETY: the pushed context holds Pending::<T>::SIZE bytes, ours.
-        let slot = unsafe { ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(nbl.as_ptr()).cast::<Pending<T>>() };
-        let mut pending = Pending::<T> {
-            parts,
-            done,
-            // SAFETY: an all-zero FWPS_TRANSPORT_SEND_PARAMS0 is valid (null pointers, zero lengths).
-            send: unsafe { core::mem::zeroed() },
-            remote: [0; 16],
-        };
+        let recorded = parts.needs_record() || remote.is_some();
         let mut send_args: *mut FWPS_TRANSPORT_SEND_PARAMS0 = core::ptr::null_mut();
-        if let Transport::TransportSend { remote: Some((addr, scope)), .. } = to {
-            pending.remote = addr;
-            pending.send.remoteScopeId.__bindgen_anon_1.Value = scope;
-            // The addresses below point into the NBL's context, which lives
-            // until the completion: the stack may read them after we return.
-            // SAFETY: in-bounds projections of the pushed context.
-            unsafe {
-                pending.send.remoteAddress = (&raw mut (*slot).remote).cast();
-                send_args = &raw mut (*slot).send;
+        if recorded {
+            // SAFETY: the NBL is ours; RECORD is a multiple of 16.
+            let pushed = unsafe { ndis_sys::NdisAllocateNetBufferListContext(nbl.as_ptr(), RECORD, 0, TAG) };
+            if let Err(e) = Status::result(pushed) {
+                return Err(back(e.into()));
+            }
+            // SAFETY: the pushed context holds RECORD bytes, ours.
+            let slot = unsafe { ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(nbl.as_ptr()).cast::<Record>() };
+            let record = Record {
+                parts,
+                // SAFETY: all-zero is valid for this record (null pointers, zero lengths).
+                send: unsafe { core::mem::zeroed() },
+                remote: remote.map_or([0; 16], |(addr, _)| addr),
+            };
+            // SAFETY: `slot` holds RECORD bytes, possibly unaligned.
+            unsafe { slot.write_unaligned(record) };
+            if let Some((_, scope)) = remote {
+                // The address points into the NBL's context, which lives
+                // until the completion: the stack may read it after we return.
+                // SAFETY: in-bounds projections of the pushed record.
+                unsafe {
+                    (&raw mut (*slot).send.remoteScopeId.__bindgen_anon_1.Value).write_unaligned(scope);
+                    (&raw mut (*slot).send.remoteAddress).write_unaligned((&raw mut (*slot).remote).cast());
+                    send_args = &raw mut (*slot).send;
+                }
             }
         }
-        // SAFETY: `slot` holds Pending::<T>::SIZE bytes, possibly unaligned.
-        unsafe { slot.write_unaligned(pending) };
-        let complete = Some(completion::<T> as unsafe extern "system" fn(*mut c_void, *mut NET_BUFFER_LIST, BOOLEAN));
-        let ctx = core::ptr::null_mut();
-        let n = nbl.as_ptr();
-        // SAFETY: a live handle; the NBL is ours and goes to the stack;
-        // `completion::<T>` rebuilds exactly this T; `send_args` (if any)
-        // points into the NBL's context, valid until the completion.
-        let status = unsafe {
-            match to {
-                Transport::TransportSend { endpoint, family, compartment, .. } => {
-                    fwps_sys::FwpsInjectTransportSendAsync0(
-                        self.raw,
-                        ctx,
-                        endpoint,
-                        0,
-                        send_args,
-                        family,
-                        compartment,
-                        n,
-                        complete,
-                        ctx,
-                    )
-                }
-                Transport::TransportReceive { family, compartment, interface, sub_interface } => {
-                    fwps_sys::FwpsInjectTransportReceiveAsync0(
-                        self.raw,
-                        ctx,
-                        core::ptr::null_mut(),
-                        0,
-                        family,
-                        compartment,
-                        interface,
-                        sub_interface,
-                        n,
-                        complete,
-                        ctx,
-                    )
-                }
-                Transport::NetworkSend { compartment } => {
-                    fwps_sys::FwpsInjectNetworkSendAsync0(self.raw, ctx, 0, compartment, n, complete, ctx)
-                }
-                Transport::NetworkReceive { compartment, interface, sub_interface } => {
-                    fwps_sys::FwpsInjectNetworkReceiveAsync0(
-                        self.raw,
-                        ctx,
-                        0,
-                        compartment,
-                        interface,
-                        sub_interface,
-                        n,
-                        complete,
-                        ctx,
-                    )
-                }
-                Transport::Forward { family, compartment, interface } => fwps_sys::FwpsInjectForwardAsync0(
-                    self.raw,
-                    ctx,
-                    0,
-                    family,
-                    compartment,
-                    interface,
-                    n,
-                    complete,
-                    ctx,
-                ),
-            }
+        let complete = if recorded {
+            completion_recorded::<T> as unsafe extern "system" fn(*mut c_void, *mut NET_BUFFER_LIST, BOOLEAN)
+        } else {
+            completion_plain::<T>
         };
+        let ctx = done as *const () as *mut c_void;
+        let status = call(nbl.as_ptr(), Some(complete), ctx, send_args);
         match Status::result(status) {
             Ok(()) => Ok(()),
             Err(e) => {
-                // Refused: the completion will not run; the NBL is ours.
-                // SAFETY: our pushed context is the current one.
-                unsafe { ndis_sys::NdisFreeNetBufferListContext(n, Pending::<T>::SIZE) };
+                if recorded {
+                    // Refused: the completion will not run; the NBL is ours.
+                    // SAFETY: our pushed record is the current context.
+                    unsafe { ndis_sys::NdisFreeNetBufferListContext(nbl.as_ptr(), RECORD) };
+                }
                 Err(back(e.into()))
             }
         }

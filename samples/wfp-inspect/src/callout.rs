@@ -10,7 +10,7 @@ use fwps_sys::{
     FWPS_METADATA_FIELD_COMPARTMENT_ID, FWPS_METADATA_FIELD_IP_HEADER_SIZE, FWPS_RIGHT_ACTION_WRITE, GUID,
 };
 use ndis_safe::clone::Fwps;
-use ndis_safe::wfp::{ClonedPacket, Completed, InjectionHandle, Transport};
+use ndis_safe::wfp::{ClonedPacket, Completed, InjectionHandle};
 use ndis_safe::{BorrowedNbl, ContextArea, NblPool};
 use ndis_sys::{NTSTATUS, STATUS_SUCCESS};
 
@@ -150,12 +150,13 @@ pub unsafe extern "system" fn classify(
         out.actionType = FWP_ACTION_CONTINUE; // could not clone: let it pass uninspected
         return;
     };
-    let to = if inbound {
-        Transport::TransportReceive { family, compartment, interface: meta.sourceInterfaceIndex, sub_interface: 0 }
+    let injection = &ins.injection;
+    let result = if inbound {
+        injection.inject_transport_receive(packet, family, compartment, meta.sourceInterfaceIndex, 0, injected)
     } else {
-        Transport::TransportSend { endpoint: meta.transportEndpointHandle, family, compartment, remote: None }
+        injection.inject_transport_send(packet, meta.transportEndpointHandle, family, compartment, None, injected)
     };
-    match ins.injection.inject(packet, to, injected) {
+    match result {
         Ok(()) => {
             // The clone goes on in its place: absorb the original.
             out.actionType = FWP_ACTION_BLOCK;
