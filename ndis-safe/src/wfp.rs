@@ -588,21 +588,24 @@ impl InjectionHandle {
         done: fn(Completed<T>),
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        // SAFETY (of the call in the closure): a live handle; the NBL goes
-        // to the stack; `send` is NULL or points into the NBL's record.
-        self.inject_with(packet, remote, done, |nbl, complete, ctx, send| unsafe {
-            fwps_sys::FwpsInjectTransportSendAsync0(
-                raw,
-                core::ptr::null_mut(),
-                endpoint,
-                0,
-                send,
-                family,
-                compartment,
-                nbl,
-                complete,
-                ctx,
-            )
+        self.inject_with(packet, remote, done, |nbl, complete, ctx, send| {
+            // SAFETY: a live handle; the NBL goes to the stack, and comes back
+            // through `complete`; `send` (if used) is NULL or points into the
+            // NBL's record, valid until the completion.
+            unsafe {
+                fwps_sys::FwpsInjectTransportSendAsync0(
+                    raw,
+                    core::ptr::null_mut(),
+                    endpoint,
+                    0,
+                    send,
+                    family,
+                    compartment,
+                    nbl,
+                    complete,
+                    ctx,
+                )
+            }
         })
     }
 
@@ -617,22 +620,25 @@ impl InjectionHandle {
         done: fn(Completed<T>),
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        // SAFETY (of the call in the closure): a live handle; the NBL goes
-        // to the stack.
-        self.inject_with(packet, None, done, |nbl, complete, ctx, _| unsafe {
-            fwps_sys::FwpsInjectTransportReceiveAsync0(
-                raw,
-                core::ptr::null_mut(),
-                core::ptr::null_mut(),
-                0,
-                family,
-                compartment,
-                interface,
-                sub_interface,
-                nbl,
-                complete,
-                ctx,
-            )
+        self.inject_with(packet, None, done, |nbl, complete, ctx, _| {
+            // SAFETY: a live handle; the NBL goes to the stack, and comes back
+            // through `complete`; `send` (if used) is NULL or points into the
+            // NBL's record, valid until the completion.
+            unsafe {
+                fwps_sys::FwpsInjectTransportReceiveAsync0(
+                    raw,
+                    core::ptr::null_mut(),
+                    core::ptr::null_mut(),
+                    0,
+                    family,
+                    compartment,
+                    interface,
+                    sub_interface,
+                    nbl,
+                    complete,
+                    ctx,
+                )
+            }
         })
     }
 
@@ -644,9 +650,13 @@ impl InjectionHandle {
         done: fn(Completed<T>),
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        // SAFETY (of the call in the closure): as above.
-        self.inject_with(packet, None, done, |nbl, complete, ctx, _| unsafe {
-            fwps_sys::FwpsInjectNetworkSendAsync0(raw, core::ptr::null_mut(), 0, compartment, nbl, complete, ctx)
+        self.inject_with(packet, None, done, |nbl, complete, ctx, _| {
+            // SAFETY: a live handle; the NBL goes to the stack, and comes back
+            // through `complete`; `send` (if used) is NULL or points into the
+            // NBL's record, valid until the completion.
+            unsafe {
+                fwps_sys::FwpsInjectNetworkSendAsync0(raw, core::ptr::null_mut(), 0, compartment, nbl, complete, ctx)
+            }
         })
     }
 
@@ -660,19 +670,23 @@ impl InjectionHandle {
         done: fn(Completed<T>),
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        // SAFETY (of the call in the closure): as above.
-        self.inject_with(packet, None, done, |nbl, complete, ctx, _| unsafe {
-            fwps_sys::FwpsInjectNetworkReceiveAsync0(
-                raw,
-                core::ptr::null_mut(),
-                0,
-                compartment,
-                interface,
-                sub_interface,
-                nbl,
-                complete,
-                ctx,
-            )
+        self.inject_with(packet, None, done, |nbl, complete, ctx, _| {
+            // SAFETY: a live handle; the NBL goes to the stack, and comes back
+            // through `complete`; `send` (if used) is NULL or points into the
+            // NBL's record, valid until the completion.
+            unsafe {
+                fwps_sys::FwpsInjectNetworkReceiveAsync0(
+                    raw,
+                    core::ptr::null_mut(),
+                    0,
+                    compartment,
+                    interface,
+                    sub_interface,
+                    nbl,
+                    complete,
+                    ctx,
+                )
+            }
         })
     }
 
@@ -686,19 +700,23 @@ impl InjectionHandle {
         done: fn(Completed<T>),
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        // SAFETY (of the call in the closure): as above.
-        self.inject_with(packet, None, done, |nbl, complete, ctx, _| unsafe {
-            fwps_sys::FwpsInjectForwardAsync0(
-                raw,
-                core::ptr::null_mut(),
-                0,
-                family,
-                compartment,
-                interface,
-                nbl,
-                complete,
-                ctx,
-            )
+        self.inject_with(packet, None, done, |nbl, complete, ctx, _| {
+            // SAFETY: a live handle; the NBL goes to the stack, and comes back
+            // through `complete`; `send` (if used) is NULL or points into the
+            // NBL's record, valid until the completion.
+            unsafe {
+                fwps_sys::FwpsInjectForwardAsync0(
+                    raw,
+                    core::ptr::null_mut(),
+                    0,
+                    family,
+                    compartment,
+                    interface,
+                    nbl,
+                    complete,
+                    ctx,
+                )
+            }
         })
     }
 
