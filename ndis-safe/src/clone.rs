@@ -105,21 +105,14 @@ impl Flavor for Fwps {
     }
 }
 
-/// The first NB's fields a prepend changes, to restore.
-#[derive(Clone, Copy)]
-struct NbFields {
-    chain: *mut MDL,
-    current: *mut MDL,
-    current_offset: u32,
-    offset: u32,
-    length: u32,
-}
-
+/// One recorded change. A prepend records only its MDL: it requires the
+/// data to start at the head of the chain, so undoing it restores the NB
+/// from the MDL's `Next` and length.
 #[derive(Clone, Copy)]
 enum Change {
     Retreat(u32),
     Advance(u32),
-    Prepend { mdl: NonNull<MDL>, was: NbFields },
+    Prepend(NonNull<MDL>),
 }
 
 /// The changes recorded on a clone, oldest first.
@@ -345,16 +338,18 @@ unsafe fn revert(ptr: NonNull<NET_BUFFER_LIST>, c: Change) {
             // still there, so the retreat cannot need memory and cannot fail.
             let _ = unsafe { ndis_sys::NdisRetreatNetBufferListDataStart(ptr.as_ptr(), d, 0, None, None) };
         }
-        Change::Prepend { mdl, was } => {
-            // SAFETY: the first NB is as the prepend left it; restoring its
-            // fields and unlinking the MDL makes it as before.
+        Change::Prepend(mdl) => {
+            // SAFETY: the first NB is as the prepend left it: `mdl` at the
+            // head, the data starting at its start; before, the data started
+            // at the head of `mdl`'s `Next` (the prepend required it).
             unsafe {
                 let nb = *ndis_sys::NET_BUFFER_LIST_FIRST_NB(ptr.as_ptr());
-                *ndis_sys::NET_BUFFER_FIRST_MDL(nb) = was.chain;
-                *ndis_sys::NET_BUFFER_CURRENT_MDL(nb) = was.current;
-                *ndis_sys::NET_BUFFER_CURRENT_MDL_OFFSET(nb) = was.current_offset;
-                *ndis_sys::NET_BUFFER_DATA_OFFSET(nb) = was.offset;
-                *ndis_sys::NET_BUFFER_DATA_LENGTH(nb) = was.length;
+                let chain = *ndis_sys::NDIS_MDL_LINKAGE(mdl.as_ptr());
+                *ndis_sys::NET_BUFFER_FIRST_MDL(nb) = chain;
+                *ndis_sys::NET_BUFFER_CURRENT_MDL(nb) = chain;
+                *ndis_sys::NET_BUFFER_CURRENT_MDL_OFFSET(nb) = 0;
+                *ndis_sys::NET_BUFFER_DATA_OFFSET(nb) = 0;
+                *ndis_sys::NET_BUFFER_DATA_LENGTH(nb) -= ndis_sys::MmGetMdlByteCount(mdl.as_ptr());
                 *ndis_sys::NDIS_MDL_LINKAGE(mdl.as_ptr()) = core::ptr::null_mut();
             }
         }
@@ -422,40 +417,41 @@ impl<'id, 'p> Changes<'id, '_, 'p> {
 
     /// Puts `mdl` in front of the first NB's data: the MDL's bytes become
     /// the data's first bytes (a header). The first NB's data must start at
-    /// its chain's start (`DataOffset` 0); `Err(InvalidArgument)` otherwise.
+    /// the start of its chain's first MDL (`DataOffset` 0, `CurrentMdl` the
+    /// head at offset 0: retreat to it first); `Err(InvalidArgument)`
+    /// otherwise.
     pub fn prepend(&mut self, mdl: &'p mut Mdl<'_>) -> Result<Undo<'id>> {
         if self.log.len >= MAX_CHANGES {
             return Err(Error::TooManyChanges);
         }
         let nb = self.view().first().ok_or(Error::InvalidArgument)?.as_ptr();
         // SAFETY: the clone and its first NB are ours.
-        let was = unsafe {
-            NbFields {
-                chain: *ndis_sys::NET_BUFFER_FIRST_MDL(nb),
-                current: *ndis_sys::NET_BUFFER_CURRENT_MDL(nb),
-                current_offset: *ndis_sys::NET_BUFFER_CURRENT_MDL_OFFSET(nb),
-                offset: *ndis_sys::NET_BUFFER_DATA_OFFSET(nb),
-                length: *ndis_sys::NET_BUFFER_DATA_LENGTH(nb),
-            }
+        let (chain, current, current_offset, offset, length) = unsafe {
+            (
+                *ndis_sys::NET_BUFFER_FIRST_MDL(nb),
+                *ndis_sys::NET_BUFFER_CURRENT_MDL(nb),
+                *ndis_sys::NET_BUFFER_CURRENT_MDL_OFFSET(nb),
+                *ndis_sys::NET_BUFFER_DATA_OFFSET(nb),
+                *ndis_sys::NET_BUFFER_DATA_LENGTH(nb),
+            )
         };
-        let added = mdl.byte_count();
-        let length = was.length.checked_add(added).ok_or(Error::OutOfRange)?;
-        if was.offset != 0 {
+        if offset != 0 || current != chain || current_offset != 0 {
             return Err(Error::InvalidArgument);
         }
+        let length = length.checked_add(mdl.byte_count()).ok_or(Error::OutOfRange)?;
         let m = mdl.as_ptr();
         // SAFETY: `mdl` is borrowed mutably for 'p (it outlives the clone)
         // and on no chain; the NB is ours. Only the clone's own NB and the
         // new MDL change: the parent's MDLs are not touched.
         unsafe {
-            *ndis_sys::NDIS_MDL_LINKAGE(m) = was.chain;
+            *ndis_sys::NDIS_MDL_LINKAGE(m) = chain;
             *ndis_sys::NET_BUFFER_FIRST_MDL(nb) = m;
             *ndis_sys::NET_BUFFER_CURRENT_MDL(nb) = m;
             *ndis_sys::NET_BUFFER_CURRENT_MDL_OFFSET(nb) = 0;
             *ndis_sys::NET_BUFFER_DATA_LENGTH(nb) = length;
         }
         let mdl = NonNull::new(m).ok_or(Error::InvalidArgument)?;
-        self.record(Change::Prepend { mdl, was })
+        self.record(Change::Prepend(mdl))
     }
 
     /// Undoes the change `undo` records, which must be the last one still

@@ -108,6 +108,24 @@ pub fn run(root: &Path) -> Result<String, Error> {
     // (d) regen wall time, when a kit is at hand.
     let _ = writeln!(report, "{}", regen_time(root));
 
+    // (a, continued) the inspect path, with injection.
+    let exe = build_bench(root, "ndis-safe", "zero_cost")?;
+    let n = "5000";
+    let safe = callgrind(&exe, "ndis_rs_inspect_safe", &["inspect-safe", n])?;
+    let raw = callgrind(&exe, "ndis_rs_inspect_raw", &["inspect-raw", n])?;
+    let _ = writeln!(
+        report,
+        "## ndis-safe / raw -sys, the inspect path with injection (callgrind)\n\n\
+         For each of {n} packets the stack lends: query the injection state, reference, retreat over the \
+         IP header, clone (FWPS, with a context), advance back, inject (transport receive; the simulator \
+         completes it at once), and in the completion free the clone and release the reference.\n\n\
+         | path | instructions | per packet |\n|---|---:|---:|\n\
+         | ndis-safe | {safe} | {:.0} |\n| raw ndis-sys / fwps-sys | {raw} | {:.0} |\n\n**Ratio: {:.4}** (target ≤ 1.01)\n",
+        safe as f64 / 5000.0,
+        raw as f64 / 5000.0,
+        safe as f64 / raw as f64
+    );
+
     // (e) simulator throughput.
     let exe = build_bench(root, "ndis-sim", "alloc_free")?;
     let out = Command::new(&exe).env("PAIRS", "5000000").output().map_err(|e| Error::new(e.to_string()))?;
