@@ -92,7 +92,7 @@ pub struct Seq {
     pad: u64,
 }
 
-fn inspected(c: ndis_safe::wfp::Completed<ndis_safe::wfp::ClonedPacket<Fwps, Seq>>) {
+fn inspected(c: ndis_safe::wfp::Completed<ndis_safe::wfp::ClonedPacket<Fwps, Seq, ndis_safe::clone::Unmodifiable>>) {
     black_box(c.status().is_ok());
 }
 
@@ -112,7 +112,8 @@ pub fn ndis_rs_inspect_safe(
         if handle.state(&nbl).is_self_injected() {
             continue;
         }
-        let Ok(packet) = nbl.reference_and_clone::<Fwps, Seq>(20, Some(pool), Seq { n: i as u64, pad: 0 }) else {
+        let Ok(packet) = nbl.reference_and_clone_unmodifiable::<Fwps, Seq>(20, Some(pool), Seq { n: i as u64, pad: 0 })
+        else {
             return;
         };
         let _ = handle.inject_transport_receive(packet, ndis_safe::wfp::AF_INET, 1, 0, 0, inspected);

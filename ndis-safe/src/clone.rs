@@ -115,11 +115,90 @@ enum Change {
     Prepend(NonNull<MDL>),
 }
 
-/// The changes recorded on a clone, oldest first.
+/// The changes recorded on a clone, oldest first: the default [`Record`].
 #[derive(Clone, Copy)]
-pub(crate) struct Log {
+pub struct Log {
     changes: [Option<Change>; MAX_CHANGES],
     len: usize,
+}
+
+/// A clone that is never changed: it records nothing and has nothing to
+/// undo, so its free is just the free (no [`NblClone::modify`] for it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unmodifiable;
+
+mod record_sealed {
+    pub trait Sealed {}
+}
+
+/// What a clone records of its changes: a [`Log`] (it can be modified, and
+/// is restored before it is freed) or nothing ([`Unmodifiable`]).
+pub trait Record: record_sealed::Sealed + Copy + 'static {
+    /// Nothing recorded.
+    #[doc(hidden)]
+    fn empty() -> Self;
+    /// Undoes every recorded change, last first.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is the clone this record belongs to.
+    #[doc(hidden)]
+    unsafe fn undo_all(&mut self, ptr: NonNull<NET_BUFFER_LIST>);
+    /// As a log, for an injection's record (`None`: nothing to keep).
+    #[doc(hidden)]
+    fn into_log(self) -> Option<Log>;
+    /// Back from an injection's record.
+    #[doc(hidden)]
+    fn from_log(log: Option<Log>) -> Self;
+}
+
+impl record_sealed::Sealed for Log {}
+impl record_sealed::Sealed for Unmodifiable {}
+
+impl Record for Log {
+    #[inline(always)]
+    fn empty() -> Self {
+        Log::empty()
+    }
+
+    #[inline]
+    unsafe fn undo_all(&mut self, ptr: NonNull<NET_BUFFER_LIST>) {
+        while let Some(c) = pop(self) {
+            // SAFETY: the change is the last one made and still in effect on
+            // the clone (the caller's guarantee).
+            unsafe { revert(ptr, c) };
+        }
+    }
+
+    #[inline(always)]
+    fn into_log(self) -> Option<Log> {
+        (!self.is_empty()).then_some(self)
+    }
+
+    #[inline(always)]
+    fn from_log(log: Option<Log>) -> Self {
+        log.unwrap_or_else(Log::empty)
+    }
+}
+
+impl Record for Unmodifiable {
+    #[inline(always)]
+    fn empty() -> Self {
+        Unmodifiable
+    }
+
+    #[inline(always)]
+    unsafe fn undo_all(&mut self, _: NonNull<NET_BUFFER_LIST>) {}
+
+    #[inline(always)]
+    fn into_log(self) -> Option<Log> {
+        None
+    }
+
+    #[inline(always)]
+    fn from_log(_: Option<Log>) -> Self {
+        Unmodifiable
+    }
 }
 
 impl Log {
@@ -135,7 +214,9 @@ impl Log {
 }
 
 /// A clone of a parent borrowed for `'p`, made and freed by `K`'s DDIs, with
-/// a context area `C` (pushed on the clone from its pool's backfill).
+/// a context area `C` (pushed on the clone from its pool's backfill), and
+/// recording its changes in `L` ([`Log`]; [`Unmodifiable`] for a clone that
+/// is never changed).
 ///
 /// # Invariants
 ///
@@ -164,9 +245,9 @@ impl Log {
 /// drop(clone); // undoes the retreat, then NdisFreeCloneNetBufferList
 /// # Ok::<(), ndis_safe::Error>(())
 /// ```
-pub struct NblClone<'p, K: Flavor, C: ContextArea = NoContext> {
+pub struct NblClone<'p, K: Flavor, C: ContextArea = NoContext, L: Record = Log> {
     ptr: NonNull<NET_BUFFER_LIST>,
-    log: Log,
+    log: L,
     _p: CloneMarker<'p, K, C>,
 }
 
@@ -180,11 +261,11 @@ pub type FwpsClone<'p, C = NoContext> = NblClone<'p, Fwps, C>;
 
 // SAFETY: a clone may be used and freed from any thread; C is Send; the
 // log's pointers name MDLs borrowed for 'p.
-unsafe impl<K: Flavor, C: ContextArea> Send for NblClone<'_, K, C> {}
+unsafe impl<K: Flavor, C: ContextArea, L: Record> Send for NblClone<'_, K, C, L> {}
 // SAFETY: &self methods only read.
-unsafe impl<K: Flavor, C: ContextArea + Sync> Sync for NblClone<'_, K, C> {}
+unsafe impl<K: Flavor, C: ContextArea + Sync, L: Record> Sync for NblClone<'_, K, C, L> {}
 
-impl<'p, K: Flavor, C: ContextArea> NblClone<'p, K, C> {
+impl<'p, K: Flavor, C: ContextArea, L: Record> NblClone<'p, K, C, L> {
     /// Clones `parent`, from `pool` (or the DDI's own, when NULL).
     ///
     /// # Safety
@@ -209,7 +290,7 @@ impl<'p, K: Flavor, C: ContextArea> NblClone<'p, K, C> {
             // SAFETY: the pushed area holds C::SIZE aligned bytes.
             unsafe { ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(ptr.as_ptr()).cast::<C>().write(init) };
         }
-        Ok(NblClone { ptr, log: Log::empty(), _p: PhantomData })
+        Ok(NblClone { ptr, log: L::empty(), _p: PhantomData })
     }
 
     /// The context area.
@@ -233,6 +314,38 @@ impl<'p, K: Flavor, C: ContextArea> NblClone<'p, K, C> {
         unsafe { &mut *ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(self.ptr.as_ptr()).cast::<C>() }
     }
 
+    /// The clone's parts, for injection: it is rebuilt with
+    /// [`NblClone::from_parts`] when the stack gives it back.
+    #[inline]
+    pub(crate) fn into_parts(self) -> (NonNull<NET_BUFFER_LIST>, L) {
+        let parts = (self.ptr, self.log);
+        core::mem::forget(self);
+        parts
+    }
+
+    /// Rebuilds a clone from [`NblClone::into_parts`].
+    ///
+    /// # Safety
+    ///
+    /// The parts came from `into_parts` of a clone of the same type, whose
+    /// NBL is back with the driver, unchanged since.
+    #[inline]
+    pub(crate) unsafe fn from_parts(ptr: NonNull<NET_BUFFER_LIST>, log: L) -> Self {
+        NblClone { ptr, log, _p: PhantomData }
+    }
+
+    /// Gives up ownership without freeing: the clone is the caller's to
+    /// restore and free with `K`'s function (or to inject), and the parent
+    /// must outlive it.
+    #[inline]
+    pub fn into_raw(self) -> NonNull<NET_BUFFER_LIST> {
+        let ptr = self.ptr;
+        core::mem::forget(self);
+        ptr
+    }
+}
+
+impl<'p, K: Flavor, C: ContextArea> NblClone<'p, K, C, Log> {
     /// Whether changes are recorded (it will be restored before it is freed).
     #[inline(always)]
     pub fn is_modified(&self) -> bool {
@@ -251,44 +364,12 @@ impl<'p, K: Flavor, C: ContextArea> NblClone<'p, K, C> {
     /// Undoes every recorded change, last first.
     #[inline]
     pub fn undo_all(&mut self) {
-        while let Some(c) = pop(&mut self.log) {
-            // SAFETY: the change is the last one made and still in effect.
-            unsafe { revert(self.ptr, c) };
-        }
-    }
-
-    /// The clone's parts, for injection: it is rebuilt with
-    /// [`NblClone::from_parts`] when the stack gives it back.
-    #[inline]
-    pub(crate) fn into_parts(self) -> (NonNull<NET_BUFFER_LIST>, Log) {
-        let parts = (self.ptr, self.log);
-        core::mem::forget(self);
-        parts
-    }
-
-    /// Rebuilds a clone from [`NblClone::into_parts`].
-    ///
-    /// # Safety
-    ///
-    /// The parts came from `into_parts` of a clone of the same type, whose
-    /// NBL is back with the driver, unchanged since.
-    #[inline]
-    pub(crate) unsafe fn from_parts(ptr: NonNull<NET_BUFFER_LIST>, log: Log) -> Self {
-        NblClone { ptr, log, _p: PhantomData }
-    }
-
-    /// Gives up ownership without freeing: the clone is the caller's to
-    /// restore and free with `K`'s function (or to inject), and the parent
-    /// must outlive it.
-    #[inline]
-    pub fn into_raw(self) -> NonNull<NET_BUFFER_LIST> {
-        let ptr = self.ptr;
-        core::mem::forget(self);
-        ptr
+        // SAFETY: the log is this clone's.
+        unsafe { self.log.undo_all(self.ptr) };
     }
 }
 
-impl<K: Flavor, C: ContextArea> core::ops::Deref for NblClone<'_, K, C> {
+impl<K: Flavor, C: ContextArea, L: Record> core::ops::Deref for NblClone<'_, K, C, L> {
     type Target = NetBufferList;
 
     #[inline(always)]
@@ -298,10 +379,11 @@ impl<K: Flavor, C: ContextArea> core::ops::Deref for NblClone<'_, K, C> {
     }
 }
 
-impl<K: Flavor, C: ContextArea> Drop for NblClone<'_, K, C> {
+impl<K: Flavor, C: ContextArea, L: Record> Drop for NblClone<'_, K, C, L> {
     #[inline]
     fn drop(&mut self) {
-        self.undo_all();
+        // SAFETY: the log is this clone's.
+        unsafe { self.log.undo_all(self.ptr) };
         // SAFETY: live.
         if unsafe { *ndis_sys::NET_BUFFER_LIST_CHILD_REF_COUNT(self.ptr.as_ptr()) } != 0 {
             return; // a clone of this clone was forgotten: leak it
@@ -547,6 +629,16 @@ impl<'a> BorrowedNbl<'a> {
         pool: Option<&'a NblPool<C>>,
         init: C,
     ) -> Result<NblClone<'a, K, C>> {
+        self.retreat_and_clone_as::<K, C, Log>(delta, pool, init)
+    }
+
+    /// [`BorrowedNbl::retreat_and_clone`] for a clone of any [`Record`].
+    pub(crate) fn retreat_and_clone_as<K: Flavor, C: ContextArea, L: Record>(
+        &mut self,
+        delta: u32,
+        pool: Option<&'a NblPool<C>>,
+        init: C,
+    ) -> Result<NblClone<'a, K, C, L>> {
         let (ptr, _) = self.lent();
         let guard = self.retreat(delta)?;
         let handle = pool.map_or(core::ptr::null_mut(), NblPool::as_raw);

@@ -43,7 +43,7 @@ use core::sync::atomic::AtomicUsize;
 use fwps_sys::{FWPS_TRANSPORT_SEND_PARAMS0, HANDLE};
 use ndis_sys::{BOOLEAN, NET_BUFFER_LIST};
 
-use crate::clone::{Flavor, Log, NblClone};
+use crate::clone::{Flavor, Log, NblClone, Record, Unmodifiable};
 use crate::context::{ContextArea, NoContext};
 use crate::error::{Error, Result, Status};
 use crate::nbl::{Allocator, BorrowedNbl, NetBufferListOwned};
@@ -104,15 +104,36 @@ impl BorrowedNbl<'_> {
         pool: Option<&'static NblPool<C>>,
         init: C,
     ) -> Result<ClonedPacket<K, C>> {
+        self.reference_and_clone_as::<K, C, Log>(delta, pool, init)
+    }
+
+    /// [`BorrowedNbl::reference_and_clone`] for a clone that is never
+    /// changed: it carries no change log and no undo code (a driver that
+    /// only reinjects what it inspects needs no more).
+    pub fn reference_and_clone_unmodifiable<K: Flavor, C: ContextArea>(
+        &mut self,
+        delta: u32,
+        pool: Option<&'static NblPool<C>>,
+        init: C,
+    ) -> Result<ClonedPacket<K, C, Unmodifiable>> {
+        self.reference_and_clone_as::<K, C, Unmodifiable>(delta, pool, init)
+    }
+
+    fn reference_and_clone_as<K: Flavor, C: ContextArea, L: Record>(
+        &mut self,
+        delta: u32,
+        pool: Option<&'static NblPool<C>>,
+        init: C,
+    ) -> Result<ClonedPacket<K, C, L>> {
         let reference = self.reference();
-        // `retreat_and_clone` ties the clone to the loan; the reference
+        // `retreat_and_clone_as` ties the clone to the loan; the reference
         // extends its parent's life past it, so the clone is re-tied to the
         // reference below (same NBL). On failure the reference is dropped.
-        let clone = self.retreat_and_clone::<K, C>(delta, pool, init)?;
+        let clone = self.retreat_and_clone_as::<K, C, L>(delta, pool, init)?;
         let (ptr, log) = clone.into_parts();
         // SAFETY: the clone's parent is held by `reference`, which the
         // packet drops after the clone.
-        let clone = unsafe { NblClone::<'static, K, C>::from_parts(ptr, log) };
+        let clone = unsafe { NblClone::<'static, K, C, L>::from_parts(ptr, log) };
         Ok(ClonedPacket { clone: ManuallyDrop::new(clone), parent: ManuallyDrop::new(reference) })
     }
 }
@@ -140,12 +161,12 @@ impl NblReference {
 /// # Invariants
 ///
 /// `clone` is a clone of the NBL `parent` references.
-pub struct ClonedPacket<K: Flavor, C: ContextArea = NoContext> {
-    clone: ManuallyDrop<NblClone<'static, K, C>>,
+pub struct ClonedPacket<K: Flavor, C: ContextArea = NoContext, L: Record = Log> {
+    clone: ManuallyDrop<NblClone<'static, K, C, L>>,
     parent: ManuallyDrop<NblReference>,
 }
 
-impl<K: Flavor, C: ContextArea> ClonedPacket<K, C> {
+impl<K: Flavor, C: ContextArea, L: Record> ClonedPacket<K, C, L> {
     /// The clone's context area.
     #[inline(always)]
     pub fn context(&self) -> &C {
@@ -157,7 +178,9 @@ impl<K: Flavor, C: ContextArea> ClonedPacket<K, C> {
     pub fn context_mut(&mut self) -> &mut C {
         self.clone.context_mut()
     }
+}
 
+impl<K: Flavor, C: ContextArea> ClonedPacket<K, C, Log> {
     /// Undoes the clone's changes, last first (dropping the packet does it too).
     #[inline]
     pub fn undo_all(&mut self) {
@@ -171,7 +194,7 @@ impl<K: Flavor, C: ContextArea> ClonedPacket<K, C> {
     }
 }
 
-impl<K: Flavor, C: ContextArea> Deref for ClonedPacket<K, C> {
+impl<K: Flavor, C: ContextArea, L: Record> Deref for ClonedPacket<K, C, L> {
     type Target = NetBufferList;
 
     #[inline(always)]
@@ -180,7 +203,7 @@ impl<K: Flavor, C: ContextArea> Deref for ClonedPacket<K, C> {
     }
 }
 
-impl<K: Flavor, C: ContextArea> Drop for ClonedPacket<K, C> {
+impl<K: Flavor, C: ContextArea, L: Record> Drop for ClonedPacket<K, C, L> {
     #[inline]
     fn drop(&mut self) {
         // SAFETY: each dropped once, the clone before its parent's reference.
@@ -222,19 +245,19 @@ pub unsafe trait Injectable: Sized + Send + 'static {
 }
 
 // SAFETY: the clone's parts and the parent's pointer are all it is.
-unsafe impl<K: Flavor, C: ContextArea> Injectable for ClonedPacket<K, C> {
+unsafe impl<K: Flavor, C: ContextArea, L: Record> Injectable for ClonedPacket<K, C, L> {
     fn into_parts(self) -> (NonNull<NET_BUFFER_LIST>, Parts) {
         let mut me = ManuallyDrop::new(self);
         // SAFETY: taken once; `me` is never dropped.
         let (clone, parent) = unsafe { (ManuallyDrop::take(&mut me.clone), ManuallyDrop::take(&mut me.parent)) };
         let (ptr, log) = clone.into_parts();
         let parent = ManuallyDrop::new(parent);
-        (ptr, Parts { log: Some(log), parent: Some(parent.ptr), pool_count: core::ptr::null() })
+        (ptr, Parts { log: log.into_log(), parent: Some(parent.ptr), pool_count: core::ptr::null() })
     }
 
     unsafe fn from_parts(nbl: NonNull<NET_BUFFER_LIST>, parts: Parts, dispatch: bool) -> Self {
         // SAFETY: the caller's guarantee: these are the parts of a packet.
-        let clone = unsafe { NblClone::from_parts(nbl, parts.log.unwrap_or_else(Log::empty)) };
+        let clone = unsafe { NblClone::from_parts(nbl, L::from_log(parts.log)) };
         let parent = NblReference { ptr: parts.parent.unwrap_or(nbl), dispatch };
         ClonedPacket { clone: ManuallyDrop::new(clone), parent: ManuallyDrop::new(parent) }
     }
@@ -432,7 +455,7 @@ impl<T> core::fmt::Debug for Rejected<T> {
 /// reads after the call returns. A clone with no changes and no send
 /// parameters needs none: its parent is its `ParentNetBufferList`.
 #[repr(C)]
-struct Record {
+struct Pending {
     parts: Parts,
     send: FWPS_TRANSPORT_SEND_PARAMS0,
     remote: [u8; 16],
@@ -441,7 +464,7 @@ struct Record {
 /// The context size a record takes: a multiple of 16, so that a
 /// MEMORY_ALLOCATION_ALIGNMENT backfill holds it exactly.
 const RECORD: u16 = {
-    let n = size_of::<Record>().next_multiple_of(16);
+    let n = size_of::<Pending>().next_multiple_of(16);
     assert!(n <= u16::MAX as usize);
     n as u16
 };
@@ -506,7 +529,7 @@ unsafe extern "system" fn completion_recorded<T: Injectable>(
     // `inject_with` pushed (pushes of the stack's are popped by now); `ctx`
     // is the routine it passed.
     let (record, status, done) = unsafe {
-        let r = ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(nbl.as_ptr()).cast::<Record>().read_unaligned();
+        let r = ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(nbl.as_ptr()).cast::<Pending>().read_unaligned();
         ndis_sys::NdisFreeNetBufferListContext(nbl.as_ptr(), RECORD);
         (r, *ndis_sys::NET_BUFFER_LIST_STATUS(nbl.as_ptr()), done_from::<T>(ctx))
     };
@@ -750,8 +773,8 @@ impl InjectionHandle {
                 return Err(back(e.into()));
             }
             // SAFETY: the pushed context holds RECORD bytes, ours.
-            let slot = unsafe { ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(nbl.as_ptr()).cast::<Record>() };
-            let record = Record {
+            let slot = unsafe { ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(nbl.as_ptr()).cast::<Pending>() };
+            let record = Pending {
                 parts,
                 // SAFETY: all-zero is valid for this record (null pointers, zero lengths).
                 send: unsafe { core::mem::zeroed() },

@@ -269,3 +269,34 @@ fn a_driver_allocated_nbl_is_injected_and_freed_by_its_completion() {
     assert!(session.reports().is_empty(), "{:#?}", session.reports());
     assert!(session.leaks().is_empty(), "{}", session.leaks());
 }
+
+static PLAIN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn done_unmodifiable(mut c: Completed<ClonedPacket<Fwps, Flow, ndis_safe::clone::Unmodifiable>>) {
+    assert!(c.status().is_ok());
+    PLAIN.fetch_add(c.packet().context().seq, std::sync::atomic::Ordering::Relaxed);
+}
+
+#[test]
+fn an_unmodifiable_clone_is_injected_and_freed_without_a_record() {
+    let pool = clone_pool();
+    let session = ndis_sim::Session::collecting();
+    {
+        let handle = InjectionHandle::new(AF_INET, InjectionTypes::TRANSPORT).unwrap();
+        for seq in 1..=3u64 {
+            let indicated = ndis_sim::StackNbl::indicate(&ipv4_udp(seq as u8), IP_HEADER);
+            // SAFETY: lent for this block.
+            let mut lent = unsafe { BorrowedNbl::from_raw(indicated.as_ptr()) }.unwrap();
+            let packet = lent
+                .reference_and_clone_unmodifiable::<Fwps, Flow>(IP_HEADER, Some(pool), Flow { seq, direction: 0 })
+                .unwrap();
+            assert_eq!(packet.first().map(|nb| nb.data_length()), Some(36));
+            handle.inject_transport_receive(packet, AF_INET, 1, 0, 0, done_unmodifiable).unwrap();
+            indicated.complete();
+        }
+        ndis_sim::complete_all(0);
+        assert_eq!(PLAIN.load(std::sync::atomic::Ordering::Relaxed), 6);
+    }
+    assert!(session.reports().is_empty(), "{:#?}", session.reports());
+    assert!(session.leaks().is_empty(), "{}", session.leaks());
+}

@@ -9,7 +9,7 @@ use fwps_sys::{
     FWPS_CLASSIFY_OUT0, FWPS_FILTER0, FWPS_INCOMING_METADATA_VALUES0, FWPS_INCOMING_VALUES0,
     FWPS_METADATA_FIELD_COMPARTMENT_ID, FWPS_METADATA_FIELD_IP_HEADER_SIZE, FWPS_RIGHT_ACTION_WRITE, GUID,
 };
-use ndis_safe::clone::Fwps;
+use ndis_safe::clone::{Fwps, Unmodifiable};
 use ndis_safe::wfp::{ClonedPacket, Completed, InjectionHandle};
 use ndis_safe::{BorrowedNbl, ContextArea, NblPool};
 use ndis_sys::{NTSTATUS, STATUS_SUCCESS};
@@ -83,7 +83,7 @@ fn inspector() -> Option<&'static Inspector> {
 
 use crate::layer_kind;
 
-fn injected(c: Completed<ClonedPacket<Fwps, Flow>>) {
+fn injected(c: Completed<ClonedPacket<Fwps, Flow, Unmodifiable>>) {
     if let Some(ins) = inspector() {
         ins.completed.fetch_add(1, Ordering::Relaxed);
     }
@@ -144,8 +144,11 @@ pub unsafe extern "system" fn classify(
     // SAFETY: the pool lives in the installed inspector, which outlives every
     // injection (the handle, dropped first, waits for them).
     let pool: &'static NblPool<Flow> = unsafe { &*core::ptr::from_ref(&ins.pool) };
-    let packet =
-        nbl.reference_and_clone::<Fwps, Flow>(header, Some(pool), Flow { seq, layer: u64::from(values.layerId) });
+    let packet = nbl.reference_and_clone_unmodifiable::<Fwps, Flow>(
+        header,
+        Some(pool),
+        Flow { seq, layer: u64::from(values.layerId) },
+    );
     let Ok(packet) = packet else {
         out.actionType = FWP_ACTION_CONTINUE; // could not clone: let it pass uninspected
         return;
