@@ -138,7 +138,6 @@ pub mod __private {
 #[allow(unsafe_code, reason = "a dangling, aligned pointer is a valid zero-sized reference")]
 #[inline(always)]
 fn zst_ref<'x, C>() -> &'x C {
-    debug_assert!(size_of::<C>() == 0);
     // SAFETY: only called when `C::SIZE == 0`, which the ContextArea
     // contract makes `size_of::<C>()`: any aligned non-null pointer is a
     // valid reference to a zero-sized value.
@@ -149,7 +148,6 @@ fn zst_ref<'x, C>() -> &'x C {
 #[allow(unsafe_code, reason = "a dangling, aligned pointer is a valid zero-sized reference")]
 #[inline(always)]
 fn zst_mut<'x, C>() -> &'x mut C {
-    debug_assert!(size_of::<C>() == 0);
     // SAFETY: as in `zst_ref`; no two mutable references to a zero-sized
     // value can overlap in memory.
     unsafe { core::ptr::NonNull::<C>::dangling().as_mut() }
