@@ -644,9 +644,9 @@ impl InjectionHandle {
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
         self.inject_with(packet, None, done, |nbl, complete, ctx, _| {
-            // SAFETY: a live handle; the NBL goes to the stack, and comes back
-            // through `complete`; `send` (if used) is NULL or points into the
-            // NBL's record, valid until the completion.
+            // SAFETY: a live handle; no injection context, no flags; the NBL goes
+            // to the stack and comes back through `complete` with `ctx`, both
+            // valid until then.
             unsafe {
                 fwps_sys::FwpsInjectTransportReceiveAsync0(
                     raw,
@@ -674,9 +674,9 @@ impl InjectionHandle {
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
         self.inject_with(packet, None, done, |nbl, complete, ctx, _| {
-            // SAFETY: a live handle; the NBL goes to the stack, and comes back
-            // through `complete`; `send` (if used) is NULL or points into the
-            // NBL's record, valid until the completion.
+            // SAFETY: a live handle; no injection context, no flags; the NBL goes
+            // to the stack and comes back through `complete` with `ctx`, both
+            // valid until then.
             unsafe {
                 fwps_sys::FwpsInjectNetworkSendAsync0(raw, core::ptr::null_mut(), 0, compartment, nbl, complete, ctx)
             }
@@ -694,9 +694,9 @@ impl InjectionHandle {
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
         self.inject_with(packet, None, done, |nbl, complete, ctx, _| {
-            // SAFETY: a live handle; the NBL goes to the stack, and comes back
-            // through `complete`; `send` (if used) is NULL or points into the
-            // NBL's record, valid until the completion.
+            // SAFETY: a live handle; no injection context, no flags; the NBL goes
+            // to the stack and comes back through `complete` with `ctx`, both
+            // valid until then.
             unsafe {
                 fwps_sys::FwpsInjectNetworkReceiveAsync0(
                     raw,
@@ -724,9 +724,9 @@ impl InjectionHandle {
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
         self.inject_with(packet, None, done, |nbl, complete, ctx, _| {
-            // SAFETY: a live handle; the NBL goes to the stack, and comes back
-            // through `complete`; `send` (if used) is NULL or points into the
-            // NBL's record, valid until the completion.
+            // SAFETY: a live handle; no injection context, no flags; the NBL goes
+            // to the stack and comes back through `complete` with `ctx`, both
+            // valid until then.
             unsafe {
                 fwps_sys::FwpsInjectForwardAsync0(
                     raw,
