@@ -14,19 +14,19 @@ use crate::Error;
 /// Builds the benchmark targets in release mode and returns the executable
 /// of `bench` in `package`.
 pub fn build_bench(root: &Path, package: &str, bench: &str) -> Result<PathBuf, Error> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .current_dir(root)
-        .args(["bench", "--no-run", "--message-format=json", "-p", package, "--bench", bench])
-        .output()
-        .map_err(|e| Error::new(format!("cannot run cargo: {e}")))?;
-    if !out.status.success() {
-        return Err(Error::new(format!(
-            "building {package}'s {bench} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )));
-    }
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
+    let stdout = crate::run(
+        crate::cargo().current_dir(root).args([
+            "bench",
+            "--no-run",
+            "--message-format=json",
+            "-p",
+            package,
+            "--bench",
+            bench,
+        ]),
+        &format!("building {package}'s {bench}"),
+    )?;
+    for line in stdout.lines() {
         let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else { continue };
         if msg["target"]["name"] == bench
             && let Some(exe) = msg["executable"].as_str()
@@ -145,7 +145,7 @@ fn machine() -> String {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let rustc = Command::new("rustc")
+    let rustc = crate::rustc()
         .arg("--version")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
@@ -155,27 +155,20 @@ fn machine() -> String {
 
 /// One clean `cargo build` of a scratch project, timed.
 fn timed_build(dir: &Path) -> Result<f64, Error> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let target = dir.join("target");
     let _ = std::fs::remove_dir_all(&target);
-    let fetch = Command::new(&cargo).current_dir(dir).args(["fetch", "--quiet"]).status();
-    if !fetch.is_ok_and(|s| s.success()) {
-        return Err(Error::new(format!("cargo fetch failed in {}", dir.display())));
-    }
+    crate::run(
+        crate::cargo().current_dir(dir).args(["fetch", "--quiet"]),
+        &format!("cargo fetch in {}", dir.display()),
+    )?;
     let start = std::time::Instant::now();
-    let out = Command::new(&cargo)
-        .current_dir(dir)
-        .args(["build", "--quiet", "--offline", "--target", crate::driver::TARGET])
-        .env("CARGO_TARGET_DIR", &target)
-        .output()
-        .map_err(|e| Error::new(format!("cannot run cargo: {e}")))?;
-    if !out.status.success() {
-        return Err(Error::new(format!(
-            "build in {} failed:\n{}",
-            dir.display(),
-            String::from_utf8_lossy(&out.stderr)
-        )));
-    }
+    crate::run(
+        crate::cargo()
+            .current_dir(dir)
+            .args(["build", "--quiet", "--offline", "--target", crate::driver::TARGET])
+            .env("CARGO_TARGET_DIR", &target),
+        &format!("the build in {}", dir.display()),
+    )?;
     Ok(start.elapsed().as_secs_f64())
 }
 

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::Error;
+use crate::{Error, run};
 
 /// The target the sample is linked for.
 pub const TARGET: &str = "x86_64-pc-windows-msvc";
@@ -24,25 +24,7 @@ pub fn missing_tool() -> Option<String> {
             return Some(format!("{tool} is not installed (Debian: apt-get install {package})"));
         }
     }
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let sysroot = Command::new(rustc).args(["--print", "sysroot"]).output().ok()?;
-    let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_owned();
-    if !Path::new(&sysroot).join("lib/rustlib").join(TARGET).join("lib").is_dir() {
-        return Some(format!("the {TARGET} standard library is not installed (rustup target add {TARGET})"));
-    }
-    None
-}
-
-fn run(cmd: &mut Command, what: &str) -> Result<String, Error> {
-    let out = cmd.output().map_err(|e| Error::new(format!("cannot run {what}: {e}")))?;
-    if !out.status.success() {
-        return Err(Error::new(format!(
-            "{what} failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    crate::missing_target(TARGET)
 }
 
 /// Builds `wfp_inspect.sys`; returns its path. `target_dir` is the cargo
@@ -77,8 +59,7 @@ pub fn build_with(root: &Path, target_dir: &Path, features: &[&str]) -> Result<P
             "llvm-dlltool",
         )?;
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
+    let mut cmd = crate::cargo();
     cmd.current_dir(root).env("CARGO_TARGET_DIR", target_dir).args([
         "rustc",
         "--quiet",

@@ -9,6 +9,7 @@ pub mod regen;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// A failure with one message that says what to do about it.
 #[derive(Debug)]
@@ -32,6 +33,39 @@ impl std::error::Error for Error {}
 /// The workspace's root folder.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// A `cargo` command: the cargo running this one (`$CARGO`), else `cargo`.
+pub fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// A `rustc` command: the toolchain's (`$RUSTC`), else `rustc`.
+pub fn rustc() -> Command {
+    Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+}
+
+/// Runs `cmd` to completion; returns its stdout, or an error naming `what`
+/// with everything it printed.
+pub fn run(cmd: &mut Command, what: &str) -> Result<String, Error> {
+    let out = cmd.output().map_err(|e| Error::new(format!("cannot run {what}: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::new(format!(
+            "{what} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Why `target`'s standard library cannot be used, with how to install it;
+/// `None` when it is installed.
+pub fn missing_target(target: &str) -> Option<String> {
+    let sysroot = rustc().args(["--print", "sysroot"]).output().ok()?;
+    let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_owned();
+    (!Path::new(&sysroot).join("lib/rustlib").join(target).join("lib").is_dir())
+        .then(|| format!("the {target} standard library is not installed (rustup target add {target})"))
 }
 
 /// The crates with generated bindings, in generation order (fwps-sys

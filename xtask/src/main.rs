@@ -100,17 +100,12 @@ fn run() -> Result<String, Error> {
 /// `cargo xtask bless`: the only way the ui .stderr files are written.
 fn bless() -> Result<String, Error> {
     let root = xtask::workspace_root();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let version = std::process::Command::new(rustc)
-        .arg("--version")
-        .output()
-        .map_err(|e| Error::new(format!("cannot run rustc: {e}")))?;
-    let version = String::from_utf8_lossy(&version.stdout).split_whitespace().nth(1).unwrap_or("").to_owned();
+    let version = xtask::run(xtask::rustc().arg("--version"), "rustc --version")?;
+    let version = version.split_whitespace().nth(1).unwrap_or("").to_owned();
     let pin = root.join("ui-tests/tests/ui/TOOLCHAIN");
     std::fs::write(&pin, format!("{version}\n"))
         .map_err(|e| Error::new(format!("cannot write {}: {e}", pin.display())))?;
-    let status = std::process::Command::new(cargo)
+    let status = xtask::cargo()
         .current_dir(&root)
         .args(["test", "-p", "ui-tests"])
         .env("TRYBUILD", "overwrite")
@@ -126,9 +121,8 @@ fn bless() -> Result<String, Error> {
 /// `cargo xtask fuzz`: the model-based test, long, with a fresh seed.
 fn fuzz(seconds: u64) -> Result<String, Error> {
     let root = xtask::workspace_root();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64);
-    let out = std::process::Command::new(cargo)
+    let out = xtask::cargo()
         .current_dir(&root)
         .args(["test", "--release", "-p", "ndis-safe", "--test", "model", "--", "--nocapture"])
         .env("NDIS_RS_MODEL_SECONDS", seconds.to_string())

@@ -143,7 +143,7 @@ fn fixture_output_compiles_with_its_layout_assertions() {
         ),
     )
     .unwrap();
-    let out = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+    let out = xtask::rustc()
         .args(["--edition", "2024", "--crate-type", "lib", "--crate-name", "fix_a_sys", "--emit", "metadata"])
         .arg("--out-dir")
         .arg(tmp.path())
