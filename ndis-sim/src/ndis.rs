@@ -1348,13 +1348,14 @@ pub unsafe extern "system" fn NdisAdvanceNetBufferListDataStart(
 
 // ---- data access ----
 
-/// Copies `len` bytes of an NB's data starting `from` bytes into it.
+/// Calls `each(span, done, n)` for the MDL spans that hold `len` bytes of an
+/// NB's data starting `from` bytes into it, in order: `span` points at `n`
+/// bytes of them, the ones `done` bytes into the range.
 ///
 /// # Safety
 ///
-/// `nb` and its MDLs are live; `out` is valid for `len` bytes; the range
-/// lies inside the data.
-pub(crate) unsafe fn copy_out(nb: *mut NET_BUFFER, from: u32, out: *mut u8, len: u32) {
+/// `nb` and its MDLs are live; the range lies inside the data.
+unsafe fn for_each_span(nb: *mut NET_BUFFER, from: u32, len: u32, mut each: impl FnMut(*mut u8, usize, usize)) {
     // SAFETY: the caller guarantees all of the above.
     unsafe {
         let d = nb_data(nb);
@@ -1363,14 +1364,25 @@ pub(crate) unsafe fn copy_out(nb: *mut NET_BUFFER, from: u32, out: *mut u8, len:
         };
         let mut done = 0u32;
         while done < len && !mdl.is_null() {
-            let avail = state::mdl_len(mdl) - off;
-            let n = avail.min(len - done);
-            core::ptr::copy_nonoverlapping(state::mdl_va(mdl).add(off as usize), out.add(done as usize), n as usize);
+            let n = (state::mdl_len(mdl) - off).min(len - done);
+            each(state::mdl_va(mdl).add(off as usize), done as usize, n as usize);
             done += n;
             mdl = *NDIS_MDL_LINKAGE(mdl);
             off = 0;
         }
     }
+}
+
+/// Copies `len` bytes of an NB's data starting `from` bytes into it.
+///
+/// # Safety
+///
+/// `nb` and its MDLs are live; `out` is valid for `len` bytes; the range
+/// lies inside the data.
+pub(crate) unsafe fn copy_out(nb: *mut NET_BUFFER, from: u32, out: *mut u8, len: u32) {
+    // SAFETY: the caller guarantees the walk's requirements; each span is
+    // `n` readable bytes and `out + done` has `n` writable ones left.
+    unsafe { for_each_span(nb, from, len, |span, done, n| core::ptr::copy_nonoverlapping(span, out.add(done), n)) }
 }
 
 /// Copies `len` bytes into an NB's data starting `at` bytes into it.
@@ -1379,22 +1391,10 @@ pub(crate) unsafe fn copy_out(nb: *mut NET_BUFFER, from: u32, out: *mut u8, len:
 ///
 /// As [`copy_out`], with `src` readable.
 pub(crate) unsafe fn copy_in(nb: *mut NET_BUFFER, at: u32, src: *const u8, len: u32) {
-    // SAFETY: the caller guarantees all of the above.
-    unsafe {
-        let d = nb_data(nb);
-        let Some((mut mdl, mut off)) = state::locate(d.mdl_chain, u64::from(d.data_offset) + u64::from(at)) else {
-            return;
-        };
-        let mut done = 0u32;
-        while done < len && !mdl.is_null() {
-            let avail = state::mdl_len(mdl) - off;
-            let n = avail.min(len - done);
-            core::ptr::copy(src.add(done as usize), state::mdl_va(mdl).add(off as usize), n as usize);
-            done += n;
-            mdl = *NDIS_MDL_LINKAGE(mdl);
-            off = 0;
-        }
-    }
+    // SAFETY: the caller guarantees the walk's requirements; each span is
+    // `n` writable bytes and `src + done` has `n` readable ones left (they
+    // may overlap: `copy` allows it).
+    unsafe { for_each_span(nb, at, len, |span, done, n| core::ptr::copy(src.add(done), span, n)) }
 }
 
 /// A pointer to `BytesNeeded` contiguous bytes at the NB's data start:
