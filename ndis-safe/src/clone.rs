@@ -287,31 +287,26 @@ impl<'p, K: Flavor, C: ContextArea, L: Record> NblClone<'p, K, C, L> {
                 unsafe { K::free(ptr.as_ptr()) };
                 return Err(e.into());
             }
-            // SAFETY: the pushed area holds C::SIZE aligned bytes.
-            unsafe { ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(ptr.as_ptr()).cast::<C>().write(init) };
         }
+        // SAFETY: the clone is ours; the pushed area (if C has one) holds
+        // C::SIZE aligned bytes.
+        unsafe { crate::context::write_area(ptr, init) };
         Ok(NblClone { ptr, log: L::empty(), _p: PhantomData })
     }
 
     /// The context area.
     #[inline(always)]
     pub fn context(&self) -> &C {
-        if C::SIZE == 0 {
-            return crate::zst_ref();
-        }
         // SAFETY: the pushed context holds an initialized C (changes do not
-        // touch contexts).
-        unsafe { &*ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(self.ptr.as_ptr()).cast::<C>() }
+        // touch contexts); shared access through &self.
+        unsafe { crate::context::area(self.ptr) }
     }
 
     /// The context area, to change.
     #[inline(always)]
     pub fn context_mut(&mut self) -> &mut C {
-        if C::SIZE == 0 {
-            return crate::zst_mut();
-        }
-        // SAFETY: as above, exclusively.
-        unsafe { &mut *ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(self.ptr.as_ptr()).cast::<C>() }
+        // SAFETY: as above, exclusively through &mut self.
+        unsafe { crate::context::area_mut(self.ptr) }
     }
 
     /// The clone's parts, for injection: it is rebuilt with

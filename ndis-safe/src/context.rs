@@ -2,8 +2,15 @@
 //! for the driver that allocated it (`NET_BUFFER_LIST_CONTEXT`).
 
 #![allow(unsafe_code, reason = "the context traits are unsafe: only the derives implement them")]
+#![allow(
+    clippy::multiple_unsafe_ops_per_block,
+    reason = "a block is one record access: an accessor port's projection and its read or write"
+)]
 
 use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+use ndis_sys::NET_BUFFER_LIST;
 
 /// A type that is an NBL's context area: derive it, never implement it.
 ///
@@ -139,3 +146,53 @@ impl<T: Send + 'static> PlainField for T {}
 /// Names each field's type with the `PlainField` bound.
 #[doc(hidden)]
 pub const fn assert_plain_field<T: PlainField>() {}
+
+/// Writes `init` into `nbl`'s current context area (nothing for a
+/// zero-sized `C`, which has no area).
+///
+/// # Safety
+///
+/// `nbl` is live and ours, and, unless `C::SIZE` is 0, its current context
+/// area has `C::SIZE` bytes.
+#[inline(always)]
+pub(crate) unsafe fn write_area<C: ContextArea>(nbl: NonNull<NET_BUFFER_LIST>, init: C) {
+    if C::SIZE > 0 {
+        // SAFETY: the area is `C::SIZE` bytes, MEMORY_ALLOCATION_ALIGNMENT
+        // aligned (C's alignment is at most that), and ours.
+        unsafe { ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(nbl.as_ptr()).cast::<C>().write(init) };
+    }
+}
+
+/// `nbl`'s current context area as a `C`. A zero-sized `C` (a pool without
+/// a context) has no area: any aligned pointer is a valid reference to it.
+///
+/// # Safety
+///
+/// `nbl` is live for `'x` and, unless `C::SIZE` is 0, its current context
+/// area holds an initialized `C` that nothing changes during `'x`.
+#[inline(always)]
+pub(crate) unsafe fn area<'x, C: ContextArea>(nbl: NonNull<NET_BUFFER_LIST>) -> &'x C {
+    if C::SIZE == 0 {
+        // SAFETY: `C::SIZE` is `size_of::<C>()` (the ContextArea contract),
+        // so C is zero-sized; a dangling aligned pointer is valid for it.
+        return unsafe { NonNull::<C>::dangling().as_ref() };
+    }
+    // SAFETY: the caller guarantees an initialized, unchanging C.
+    unsafe { &*ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(nbl.as_ptr()).cast::<C>() }
+}
+
+/// As [`area`], to change.
+///
+/// # Safety
+///
+/// As [`area`], and nothing else reads or writes the area during `'x`.
+#[inline(always)]
+pub(crate) unsafe fn area_mut<'x, C: ContextArea>(nbl: NonNull<NET_BUFFER_LIST>) -> &'x mut C {
+    if C::SIZE == 0 {
+        // SAFETY: as in `area`; zero-sized mutable references never overlap
+        // in memory.
+        return unsafe { NonNull::<C>::dangling().as_mut() };
+    }
+    // SAFETY: the caller guarantees an initialized C, exclusively ours.
+    unsafe { &mut *ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(nbl.as_ptr()).cast::<C>() }
+}

@@ -139,22 +139,3 @@ pub mod __private {
     pub use crate::wfp::INJECTION_CONTEXT;
     pub use core::mem::{align_of, size_of};
 }
-
-/// A reference to a zero-sized `C` (the context of a pool without one).
-#[allow(unsafe_code, reason = "a dangling, aligned pointer is a valid zero-sized reference")]
-#[inline(always)]
-fn zst_ref<'x, C>() -> &'x C {
-    // SAFETY: only called when `C::SIZE == 0`, which the ContextArea
-    // contract makes `size_of::<C>()`: any aligned non-null pointer is a
-    // valid reference to a zero-sized value.
-    unsafe { core::ptr::NonNull::<C>::dangling().as_ref() }
-}
-
-/// As [`zst_ref`], mutably.
-#[allow(unsafe_code, reason = "a dangling, aligned pointer is a valid zero-sized reference")]
-#[inline(always)]
-fn zst_mut<'x, C>() -> &'x mut C {
-    // SAFETY: as in `zst_ref`; no two mutable references to a zero-sized
-    // value can overlap in memory.
-    unsafe { core::ptr::NonNull::<C>::dangling().as_mut() }
-}

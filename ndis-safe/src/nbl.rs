@@ -109,20 +109,6 @@ unsafe impl<A: Allocator, C: ContextArea> Send for NetBufferListOwned<'_, A, C> 
 // because `context` hands out `&C` only where C: Sync.
 unsafe impl<A: Allocator, C: ContextArea + Sync> Sync for NetBufferListOwned<'_, A, C> {}
 
-/// Writes the initial context value into a fresh NBL's context area.
-///
-/// # Safety
-///
-/// `nbl` is a fresh NBL whose current context area has `C::SIZE` bytes.
-#[inline(always)]
-unsafe fn init_context<C: ContextArea>(nbl: NonNull<NET_BUFFER_LIST>, init: C) {
-    if C::SIZE > 0 {
-        // SAFETY: the area is `C::SIZE` bytes, MEMORY_ALLOCATION_ALIGNMENT
-        // aligned (C's alignment is at most that), and ours.
-        unsafe { ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(nbl.as_ptr()).cast::<C>().write(init) };
-    }
-}
-
 impl<'a, A: Allocator, C: ContextArea> NetBufferListOwned<'a, A, C> {
     /// Takes ownership of a fresh NBL.
     ///
@@ -133,7 +119,7 @@ impl<'a, A: Allocator, C: ContextArea> NetBufferListOwned<'a, A, C> {
     #[inline(always)]
     unsafe fn adopt(ptr: NonNull<NET_BUFFER_LIST>, pool_count: &'a AtomicUsize, init: C) -> Self {
         // SAFETY: the caller's guarantee.
-        unsafe { init_context(ptr, init) };
+        unsafe { crate::context::write_area(ptr, init) };
         pool_count.fetch_add(1, Ordering::Relaxed);
         NetBufferListOwned { ptr, pool_count, _a: PhantomData, _c: PhantomData }
     }
@@ -141,22 +127,16 @@ impl<'a, A: Allocator, C: ContextArea> NetBufferListOwned<'a, A, C> {
     /// The context area.
     #[inline(always)]
     pub fn context(&self) -> &C {
-        if C::SIZE == 0 {
-            return crate::zst_ref();
-        }
         // SAFETY: the area holds an initialized C (type invariant); shared
         // access through &self.
-        unsafe { &*ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(self.ptr.as_ptr()).cast::<C>() }
+        unsafe { crate::context::area(self.ptr) }
     }
 
     /// The context area, to change.
     #[inline(always)]
     pub fn context_mut(&mut self) -> &mut C {
-        if C::SIZE == 0 {
-            return crate::zst_mut();
-        }
         // SAFETY: as above, exclusively through &mut self.
-        unsafe { &mut *ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(self.ptr.as_ptr()).cast::<C>() }
+        unsafe { crate::context::area_mut(self.ptr) }
     }
 
     /// Retreats every NET_BUFFER's data start by `delta` bytes (into unused
