@@ -62,10 +62,10 @@ pub fn run(root: &Path) -> Result<String, Error> {
     let _ = writeln!(report, "Machine: {machine}\n");
 
     // (a) ndis-safe against the raw DDIs, same work, both on ndis-sim.
-    let exe = build_bench(root, "ndis-safe", "zero_cost")?;
-    let n = "20000";
-    let safe = callgrind(&exe, "ndis_rs_workload_safe", &["safe", n])?;
-    let raw = callgrind(&exe, "ndis_rs_workload_raw", &["raw", n])?;
+    let zero_cost = build_bench(root, "ndis-safe", "zero_cost")?;
+    let n = 20_000;
+    let safe = callgrind(&zero_cost, "ndis_rs_workload_safe", &["safe", &n.to_string()])?;
+    let raw = callgrind(&zero_cost, "ndis_rs_workload_raw", &["raw", &n.to_string()])?;
     let ratio = safe as f64 / raw as f64;
     let _ = writeln!(
         report,
@@ -75,8 +75,8 @@ pub fn run(root: &Path) -> Result<String, Error> {
          | path | instructions | per iteration |\n|---|---:|---:|\n\
          | ndis-safe | {safe} | {:.0} |\n| raw ndis-sys / fwps-sys | {raw} | {:.0} |\n\n\
          **Ratio: {ratio:.4}** (target ≤ 1.01)\n",
-        safe as f64 / 20000.0,
-        raw as f64 / 20000.0
+        safe as f64 / f64::from(n),
+        raw as f64 / f64::from(n)
     );
 
     // (b) the sample driver's code size, with ndis-safe and with raw calls.
@@ -109,10 +109,9 @@ pub fn run(root: &Path) -> Result<String, Error> {
     let _ = writeln!(report, "{}", regen_time(root));
 
     // (a, continued) the inspect path, with injection.
-    let exe = build_bench(root, "ndis-safe", "zero_cost")?;
-    let n = "5000";
-    let safe = callgrind(&exe, "ndis_rs_inspect_safe", &["inspect-safe", n])?;
-    let raw = callgrind(&exe, "ndis_rs_inspect_raw", &["inspect-raw", n])?;
+    let n = 5_000;
+    let safe = callgrind(&zero_cost, "ndis_rs_inspect_safe", &["inspect-safe", &n.to_string()])?;
+    let raw = callgrind(&zero_cost, "ndis_rs_inspect_raw", &["inspect-raw", &n.to_string()])?;
     let _ = writeln!(
         report,
         "## ndis-safe / raw -sys, the inspect path with injection (callgrind)\n\n\
@@ -121,8 +120,8 @@ pub fn run(root: &Path) -> Result<String, Error> {
          completes it at once), and in the completion free the clone and release the reference.\n\n\
          | path | instructions | per packet |\n|---|---:|---:|\n\
          | ndis-safe | {safe} | {:.0} |\n| raw ndis-sys / fwps-sys | {raw} | {:.0} |\n\n**Ratio: {:.4}** (target ≤ 1.01)\n",
-        safe as f64 / 5000.0,
-        raw as f64 / 5000.0,
+        safe as f64 / f64::from(n),
+        raw as f64 / f64::from(n),
         safe as f64 / raw as f64
     );
 
