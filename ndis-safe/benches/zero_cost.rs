@@ -1,11 +1,22 @@
 //! The same work through ndis-safe and through the raw -sys calls, both on
-//! the simulator: allocate an NBL with a context from a pool, clone it,
-//! modify the clone (a retreat that chains a new MDL), undo, free the clone,
-//! free the NBL. `cargo xtask bench` runs each workload under callgrind
-//! (`--toggle-collect` on the two functions below) and reports the
-//! instruction-count ratio; run directly, it times both (wall time, noisy).
+//! the simulator, one workload per path a driver takes per packet, plus
+//! calibration workloads whose driver-side cost is known in advance.
 //!
-//! `zero_cost [safe|raw|both] [iterations]`
+//! `cargo xtask bench` asks this binary for its workloads (`list`), runs
+//! each variant under callgrind with collection switched on inside its root
+//! function (the `#[no_mangle]` function named in the list) and splits the
+//! instructions between the driver's own code and the simulator's
+//! (BENCHMARKS.md, "Method"). Adding a path to the table is adding one entry
+//! to [`WORKLOADS`]: its safe root, its raw root and the setup that calls
+//! them.
+//!
+//! `zero_cost list` — the workloads, one a line, tab-separated: kind
+//! (`path` or `check`), name, root of the first variant, root of the second,
+//! description.
+//! `zero_cost run NAME VARIANT [iterations]` — run one variant (`safe` or
+//! `raw` for a path, `nops` or `plain` for a check).
+//! `zero_cost [iterations]` — time every path, both variants (wall time,
+//! noisy).
 #![allow(
     clippy::undocumented_unsafe_blocks,
     clippy::multiple_unsafe_ops_per_block,
@@ -36,7 +47,7 @@ const RETREAT: u32 = 24; // beyond the unused space: NDIS chains an MDL
 
 #[unsafe(no_mangle)]
 #[inline(never)]
-pub fn ndis_rs_workload_safe(pool: &NblPool<Ctx, ndis_safe::pool::prealloc::WithData>, n: u32) {
+pub fn ndis_rs_nbl_safe(pool: &NblPool<Ctx, ndis_safe::pool::prealloc::WithData>, n: u32) {
     for i in 0..n {
         let Ok(nbl) = pool.allocate(Ctx { id: u64::from(i), len: 0 }) else { return };
         let Ok(mut clone) = nbl.clone_nbl::<Fwps>() else { return };
@@ -52,14 +63,14 @@ pub fn ndis_rs_workload_safe(pool: &NblPool<Ctx, ndis_safe::pool::prealloc::With
     }
 }
 
-/// The raw twin of `ndis_rs_workload_safe`.
+/// The raw twin of `ndis_rs_nbl_safe`.
 ///
 /// # Safety
 ///
 /// `pool` is a live NBL pool with a NET_BUFFER, data and a 16-byte context.
 #[unsafe(no_mangle)]
 #[inline(never)]
-pub unsafe fn ndis_rs_workload_raw(pool: NDIS_HANDLE, n: u32) {
+pub unsafe fn ndis_rs_nbl_raw(pool: NDIS_HANDLE, n: u32) {
     for i in 0..n {
         unsafe {
             let nbl = NdisAllocateNetBufferList(pool, 16, 0);
@@ -138,6 +149,19 @@ unsafe extern "system" fn raw_inspected(_: *mut core::ffi::c_void, clone: *mut N
 #[unsafe(no_mangle)]
 #[inline(never)]
 pub unsafe fn ndis_rs_inspect_raw(handle: fwps_sys::HANDLE, pool: NDIS_HANDLE, lent: &[*mut NET_BUFFER_LIST]) {
+    unsafe { inspect_raw_with(handle, pool, lent, raw_inspected) }
+}
+
+/// The raw inspect loop with `completion` as the injection's completion
+/// routine (shared by the raw path and the callback calibration, so that
+/// their loops are the same instructions).
+#[inline(always)]
+unsafe fn inspect_raw_with(
+    handle: fwps_sys::HANDLE,
+    pool: NDIS_HANDLE,
+    lent: &[*mut NET_BUFFER_LIST],
+    completion: unsafe extern "system" fn(*mut core::ffi::c_void, *mut NET_BUFFER_LIST, BOOLEAN),
+) {
     for (i, &nbl) in lent.iter().enumerate() {
         unsafe {
             let mut ctx = core::ptr::null_mut();
@@ -166,84 +190,295 @@ pub unsafe fn ndis_rs_inspect_raw(handle: fwps_sys::HANDLE, pool: NDIS_HANDLE, l
                 0,
                 0,
                 clone,
-                Some(raw_inspected),
+                Some(completion),
                 core::ptr::null_mut(),
             );
             if status != 0 {
-                raw_inspected(core::ptr::null_mut(), clone, 0);
+                completion(core::ptr::null_mut(), clone, 0);
             }
         }
     }
 }
 
-/// `lent` NBLs as the stack indicates them, `n` of them.
-fn indicate(n: usize) -> Vec<ndis_sim::StackNbl> {
+// ---------------------------------------------------------------------------
+// Calibration: workloads whose driver-side count is known in advance. Each
+// pair differs by exactly NOPS instructions an iteration of driver code; the
+// `plain` variant of `check-ddi` does nothing but call a DDI (and one nop).
+
+/// The instructions `nops` executes.
+pub const NOPS: u32 = 100;
+
+/// Exactly `N` `nop` instructions of driver code. The `plain` variants run
+/// one, the `nops` variants [`NOPS`] + 1: so that no variant's code is
+/// identical to another function's (rustc merges identical functions, and
+/// callgrind would see one name for both).
+#[inline(always)]
+fn nops<const N: u32>() {
+    // SAFETY: `nop` has no effect on memory, the stack or the flags.
+    unsafe { core::arch::asm!(".rept {n}", "nop", ".endr", n = const N, options(nomem, nostack, preserves_flags)) }
+}
+
+/// `n` calls of a DDI, each preceded by [`NOPS`] + 1 driver instructions.
+///
+/// # Safety
+///
+/// `nbl` is a live NBL.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe fn ndis_rs_check_ddi_nops(nbl: *mut NET_BUFFER_LIST, n: u32) {
+    for _ in 0..n {
+        nops::<{ NOPS + 1 }>();
+        black_box(unsafe { NdisGetPoolFromNetBufferList(nbl) });
+    }
+}
+
+/// `n` calls of a DDI and nothing else (but one `nop`): driver side, the
+/// loop and the call.
+///
+/// # Safety
+///
+/// `nbl` is a live NBL.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe fn ndis_rs_check_ddi_plain(nbl: *mut NET_BUFFER_LIST, n: u32) {
+    for _ in 0..n {
+        nops::<1>();
+        black_box(unsafe { NdisGetPoolFromNetBufferList(nbl) });
+    }
+}
+
+unsafe extern "system" fn raw_inspected_nops(
+    ctx: *mut core::ffi::c_void,
+    clone: *mut NET_BUFFER_LIST,
+    dispatch: BOOLEAN,
+) {
+    nops::<{ NOPS + 1 }>();
+    unsafe { raw_inspected(ctx, clone, dispatch) }
+}
+
+unsafe extern "system" fn raw_inspected_plain(
+    ctx: *mut core::ffi::c_void,
+    clone: *mut NET_BUFFER_LIST,
+    dispatch: BOOLEAN,
+) {
+    nops::<1>();
+    unsafe { raw_inspected(ctx, clone, dispatch) }
+}
+
+/// The raw inspect path whose completion routine, called by the simulator
+/// from inside the injection DDI, runs [`NOPS`] more instructions.
+///
+/// # Safety
+///
+/// As [`ndis_rs_inspect_raw`].
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe fn ndis_rs_check_callback_nops(handle: fwps_sys::HANDLE, pool: NDIS_HANDLE, lent: &[*mut NET_BUFFER_LIST]) {
+    unsafe { inspect_raw_with(handle, pool, lent, raw_inspected_nops) }
+}
+
+/// [`ndis_rs_check_callback_nops`] without the instructions.
+///
+/// # Safety
+///
+/// As [`ndis_rs_inspect_raw`].
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe fn ndis_rs_check_callback_plain(handle: fwps_sys::HANDLE, pool: NDIS_HANDLE, lent: &[*mut NET_BUFFER_LIST]) {
+    unsafe { inspect_raw_with(handle, pool, lent, raw_inspected_plain) }
+}
+
+// ---------------------------------------------------------------------------
+// The table.
+
+/// What a workload measures.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// A driver path: variants `safe` and `raw`.
+    Path,
+    /// A calibration: variants `nops` and `plain`, which differ by exactly
+    /// [`NOPS`] driver instructions an iteration.
+    Check,
+}
+
+/// One row of the table: its two variants' root functions (the names
+/// callgrind switches collection on in) and the setup that calls them.
+struct Workload {
+    kind: Kind,
+    name: &'static str,
+    roots: [&'static str; 2],
+    about: &'static str,
+    /// Sets up, then calls the root of variant 0 or 1 with `n` iterations.
+    run: fn(variant: usize, n: u32),
+}
+
+const WORKLOADS: &[Workload] = &[
+    Workload {
+        kind: Kind::Path,
+        name: "nbl",
+        roots: ["ndis_rs_nbl_safe", "ndis_rs_nbl_raw"],
+        about: "allocate an NBL with a context from a pool, clone it (FWPS), retreat the clone past its unused \
+                space (NDIS chains an MDL), undo, free the clone, free the NBL",
+        run: run_nbl,
+    },
+    Workload {
+        kind: Kind::Path,
+        name: "inspect",
+        roots: ["ndis_rs_inspect_safe", "ndis_rs_inspect_raw"],
+        about: "for each packet the stack lends: query the injection state, reference, retreat over the IP \
+                header, clone (FWPS, with a context), advance back, inject (transport receive; the simulator \
+                completes it at once), and in the completion free the clone and release the reference",
+        run: run_inspect,
+    },
+    Workload {
+        kind: Kind::Check,
+        name: "check-ddi",
+        roots: ["ndis_rs_check_ddi_nops", "ndis_rs_check_ddi_plain"],
+        about: "a loop of NdisGetPoolFromNetBufferList calls; `nops` runs 100 nop instructions before each",
+        run: run_check_ddi,
+    },
+    Workload {
+        kind: Kind::Check,
+        name: "check-callback",
+        roots: ["ndis_rs_check_callback_nops", "ndis_rs_check_callback_plain"],
+        about: "the raw inspect path; in `nops` the completion routine the simulator calls back runs 100 nop \
+                instructions more",
+        run: run_check_callback,
+    },
+];
+
+/// An NBL pool through ndis-safe and the raw one with the same parameters.
+fn raw_pool(context: u32, data: u32) -> NDIS_HANDLE {
+    let params = NET_BUFFER_LIST_POOL_PARAMETERS {
+        Header: NDIS_OBJECT_HEADER {
+            Type: NDIS_OBJECT_TYPE_DEFAULT,
+            Revision: NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+            Size: NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+        },
+        fAllocateNetBuffer: u8::from(data != 0),
+        ContextSize: context as u16,
+        PoolTag: u32::from_le_bytes(*b"Raw "),
+        DataSize: data,
+        ..Default::default()
+    };
+    let pool = unsafe { NdisAllocateNetBufferListPool(core::ptr::null_mut(), &params) };
+    assert!(!pool.is_null());
+    pool
+}
+
+fn run_nbl(variant: usize, n: u32) {
+    let owner = unsafe { NdisHandle::from_raw(core::ptr::null_mut()) };
+    let safe_pool: NblPool<Ctx, _> =
+        NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Safe")).with_data(NonZeroU32::new(DATA).unwrap())).unwrap();
+    let raw_pool = raw_pool(16, DATA);
+    match variant {
+        0 => ndis_rs_nbl_safe(&safe_pool, n),
+        _ => unsafe { ndis_rs_nbl_raw(raw_pool, n) },
+    }
+    unsafe { NdisFreeNetBufferListPool(raw_pool) };
+}
+
+/// `n` NBLs as the stack indicates them.
+fn indicate(n: u32) -> Vec<ndis_sim::StackNbl> {
     let mut packet = vec![0u8; 48];
     packet[0] = 0x45;
     (0..n).map(|_| ndis_sim::StackNbl::indicate(&packet, 20)).collect()
 }
 
-fn inspect_main(which: &str, n: usize) {
+/// Sets up the inspect path (pools, injection handle, `n` lent NBLs) and
+/// calls `root` with the raw or safe handles.
+fn with_inspect(
+    n: u32,
+    root: impl FnOnce(&ndis_safe::wfp::InjectionHandle, &'static NblPool<Seq>, NDIS_HANDLE, &[*mut NET_BUFFER_LIST]),
+) {
     let owner = unsafe { NdisHandle::from_raw(core::ptr::null_mut()) };
     let safe_pool: &'static NblPool<Seq> =
         Box::leak(Box::new(NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Insp"))).unwrap()));
-    let params = NET_BUFFER_LIST_POOL_PARAMETERS {
-        Header: NDIS_OBJECT_HEADER {
-            Type: NDIS_OBJECT_TYPE_DEFAULT,
-            Revision: NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-            Size: NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-        },
-        ContextSize: <Seq as ContextArea>::SIZE + <Seq as ContextArea>::BACKFILL,
-        PoolTag: u32::from_le_bytes(*b"Raw "),
-        ..Default::default()
-    };
-    let raw_pool = unsafe { NdisAllocateNetBufferListPool(core::ptr::null_mut(), &params) };
+    let raw_pool = raw_pool(u32::from(<Seq as ContextArea>::SIZE + <Seq as ContextArea>::BACKFILL), 0);
     let handle = ndis_safe::wfp::InjectionHandle::new(0, ndis_safe::wfp::InjectionTypes::TRANSPORT).unwrap();
     ndis_sim::set_injection_mode(ndis_sim::InjectionMode::Immediate(0));
     let stack = indicate(n);
     let lent: Vec<_> = stack.iter().map(ndis_sim::StackNbl::as_ptr).collect();
-    match which {
-        "inspect-safe" => ndis_rs_inspect_safe(&handle, safe_pool, &lent),
-        _ => unsafe { ndis_rs_inspect_raw(handle.as_raw(), raw_pool, &lent) },
-    }
+    root(&handle, safe_pool, raw_pool, &lent);
     drop(stack);
     drop(handle);
     unsafe { NdisFreeNetBufferListPool(raw_pool) };
 }
 
+fn run_inspect(variant: usize, n: u32) {
+    with_inspect(n, |handle, safe_pool, raw_pool, lent| match variant {
+        0 => ndis_rs_inspect_safe(handle, safe_pool, lent),
+        _ => unsafe { ndis_rs_inspect_raw(handle.as_raw(), raw_pool, lent) },
+    });
+}
+
+fn run_check_callback(variant: usize, n: u32) {
+    with_inspect(n, |handle, _, raw_pool, lent| match variant {
+        0 => unsafe { ndis_rs_check_callback_nops(handle.as_raw(), raw_pool, lent) },
+        _ => unsafe { ndis_rs_check_callback_plain(handle.as_raw(), raw_pool, lent) },
+    });
+}
+
+fn run_check_ddi(variant: usize, n: u32) {
+    let pool = raw_pool(0, 0);
+    let nbl = unsafe { NdisAllocateNetBufferList(pool, 0, 0) };
+    assert!(!nbl.is_null());
+    match variant {
+        0 => unsafe { ndis_rs_check_ddi_nops(nbl, n) },
+        _ => unsafe { ndis_rs_check_ddi_plain(nbl, n) },
+    }
+    unsafe {
+        NdisFreeNetBufferList(nbl);
+        NdisFreeNetBufferListPool(pool);
+    }
+}
+
+fn variants(kind: Kind) -> [&'static str; 2] {
+    match kind {
+        Kind::Path => ["safe", "raw"],
+        Kind::Check => ["nops", "plain"],
+    }
+}
+
 fn main() {
-    let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
-    let which = args.next().unwrap_or_else(|| "both".into());
-    let n: u32 = args.next().and_then(|v| v.parse().ok()).unwrap_or(200_000);
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     let _session = ndis_sim::Session::new();
-    if which.starts_with("inspect") {
-        return inspect_main(&which, n as usize);
+    match args.first().map(String::as_str) {
+        Some("list") => {
+            for w in WORKLOADS {
+                let kind = match w.kind {
+                    Kind::Path => "path",
+                    Kind::Check => "check",
+                };
+                let about = w.about.split_whitespace().collect::<Vec<_>>().join(" ");
+                println!("{kind}\t{}\t{}\t{}\t{about}", w.name, w.roots[0], w.roots[1]);
+            }
+        }
+        Some("run") => {
+            let (Some(name), Some(variant)) = (args.get(1), args.get(2)) else {
+                eprintln!("usage: zero_cost run NAME VARIANT [iterations]");
+                std::process::exit(2);
+            };
+            let n = args.get(3).and_then(|v| v.parse().ok()).unwrap_or(2_000);
+            let Some(w) = WORKLOADS.iter().find(|w| w.name == name) else {
+                eprintln!("no workload {name}");
+                std::process::exit(2);
+            };
+            let Some(v) = variants(w.kind).iter().position(|v| v == variant) else {
+                eprintln!("{name} has the variants {:?}", variants(w.kind));
+                std::process::exit(2);
+            };
+            (w.run)(v, n);
+        }
+        other => {
+            let n = other.and_then(|v| v.parse().ok()).unwrap_or(200_000);
+            for w in WORKLOADS.iter().filter(|w| matches!(w.kind, Kind::Path)) {
+                for (v, variant) in variants(w.kind).iter().enumerate() {
+                    let t = std::time::Instant::now();
+                    (w.run)(v, n);
+                    println!("{}: {variant}: {n} iterations in {:?} (with setup)", w.name, t.elapsed());
+                }
+            }
+        }
     }
-    let owner = unsafe { NdisHandle::from_raw(core::ptr::null_mut()) };
-    let safe_pool: NblPool<Ctx, _> =
-        NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Safe")).with_data(NonZeroU32::new(DATA).unwrap())).unwrap();
-    let params = NET_BUFFER_LIST_POOL_PARAMETERS {
-        Header: NDIS_OBJECT_HEADER {
-            Type: NDIS_OBJECT_TYPE_DEFAULT,
-            Revision: NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-            Size: NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-        },
-        fAllocateNetBuffer: 1,
-        ContextSize: 16,
-        PoolTag: u32::from_le_bytes(*b"Raw "),
-        DataSize: DATA,
-        ..Default::default()
-    };
-    let raw_pool = unsafe { NdisAllocateNetBufferListPool(core::ptr::null_mut(), &params) };
-    if which == "safe" || which == "both" {
-        let t = std::time::Instant::now();
-        ndis_rs_workload_safe(&safe_pool, n);
-        println!("safe: {n} iterations in {:?}", t.elapsed());
-    }
-    if which == "raw" || which == "both" {
-        let t = std::time::Instant::now();
-        unsafe { ndis_rs_workload_raw(raw_pool, n) };
-        println!("raw:  {n} iterations in {:?}", t.elapsed());
-    }
-    unsafe { NdisFreeNetBufferListPool(raw_pool) };
 }

@@ -26,8 +26,11 @@ commands:
         Drive the whole ndis-safe API on ndis-sim with random operations
         (the model-based test, release build, a fresh seed) for N seconds
         (default 600); report operations, verifier reports and leaks.
-  bench Run the benchmarks (callgrind instruction ratios, throughput) and
-        write BENCHMARKS.md.
+  bench [--driver-side]
+        Run the benchmarks (callgrind instruction ratios, throughput) and
+        write BENCHMARKS.md (keeping its hand-written analysis at the end).
+        With --driver-side, only the driver-side instruction table and its
+        calibration, printed (about a minute; nothing written).
   help  Print this.
 ";
 
@@ -86,9 +89,19 @@ fn run() -> Result<String, Error> {
         }
         Some("bench") => {
             let root = xtask::workspace_root();
+            match args.next().as_deref() {
+                None => {}
+                Some("--driver-side") => return Ok(xtask::bench::driver_side(&root)?.report),
+                Some(other) => return Err(Error::new(format!("unknown argument `{other}`; see `cargo xtask help`"))),
+            }
             let report = xtask::bench::run(&root)?;
             let path = root.join("BENCHMARKS.md");
-            let text = format!("{}\n\n{report}", BENCHMARKS_HEAD.trim_end());
+            // The analysis at the end of the file is written by hand; keep it.
+            let kept = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|t| t.find(xtask::bench::KEPT_SECTION).map(|i| format!("\n{}", &t[i..])))
+                .unwrap_or_default();
+            let text = format!("{}\n\n{report}{kept}", BENCHMARKS_HEAD.trim_end());
             std::fs::write(&path, text).map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
             Ok(format!("{report}\nwritten to {}", path.display()))
         }
