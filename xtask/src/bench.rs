@@ -5,7 +5,7 @@
 //! and input); wall times are reported where they are the figure asked for,
 //! with the machine they were taken on. The driver-side counts — the
 //! instructions the driver's own code executes, without the DDIs' — are
-//! computed by [`callgrind`] from the workloads `ndis-safe/benches/zero_cost.rs`
+//! computed by [`mod@callgrind`] from the workloads `ndis-safe/benches/zero_cost.rs`
 //! lists.
 
 pub mod callgrind;

@@ -30,7 +30,8 @@ commands:
         Run the benchmarks (callgrind instruction ratios, throughput) and
         write BENCHMARKS.md (keeping its hand-written analysis at the end).
         With --driver-side, only the driver-side instruction table and its
-        calibration, printed (about a minute; nothing written).
+        calibration, printed (seconds once the bench is built; nothing
+        written).
   help  Print this.
 ";
 
