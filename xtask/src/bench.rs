@@ -433,7 +433,7 @@ fn driver_side_report(root: &Path, measured: &[Measured]) -> String {
         lines.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         let _ = writeln!(
             r,
-            "ndis-safe's driver-side instructions by source line (inlined code at its own line), the lines \
+            "The ndis-safe variant's driver-side instructions by source line (inlined code at its own line), the lines \
              with {:.0} or more an iteration:\n\n| line | per iteration | source |\n|---|---:|---|",
             1.0
         );
