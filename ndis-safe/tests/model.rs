@@ -193,10 +193,18 @@ fn round(rng: &mut Rng, stats: &mut Stats, header: &mut [u8; 8]) {
         for _ in 0..rng.below(4) {
             match rng.below(3) {
                 0 => {
-                    let mut m = nbl.push_context(tag, Mark(rng.next())).unwrap();
-                    m.0 = m.0.wrapping_add(1);
-                    if rng.below(2) == 0 {
-                        let _inner = m.push_context(tag, Mark(7)).unwrap();
+                    let nested = rng.below(2) == 0;
+                    let first = rng.next();
+                    let inner = nbl
+                        .with_context(tag, Mark(first), |m| {
+                            m.0 = m.0.wrapping_add(1);
+                            let inner = if nested { m.with_context(tag, Mark(7), |i| i.0).unwrap() } else { 0 };
+                            assert_eq!(m.0, first.wrapping_add(1), "the outer context is back on top");
+                            inner
+                        })
+                        .unwrap();
+                    if nested {
+                        assert_eq!(inner, 7);
                         stats.operations += 1;
                     }
                 }
