@@ -612,8 +612,8 @@ impl Retreated<'_> {
     /// Clones the retreated NBL (so the clone's data starts where the
     /// retreat put it) with `K`'s DDI. The clone borrows the guard: it is
     /// freed before the NBL is advanced back. For a lent NBL, clone through
-    /// [`BorrowedNbl::retreat_and_clone`] instead, whose clone outlives the
-    /// retreat.
+    /// [`BorrowedNbl::with_clone`] (or [`BorrowedNbl::reference_and_clone`])
+    /// instead, which retreat it for the clone and advance it back at once.
     #[inline]
     pub fn clone_nbl<K: Flavor>(&self) -> Result<NblClone<'_, K>> {
         // SAFETY: live and retreated while borrowed; NULL pool.
