@@ -731,8 +731,12 @@ impl Drop for Retreated<'_> {
 /// ```
 pub struct Pushed<'s, P: PushedContext> {
     ptr: NonNull<NET_BUFFER_LIST>,
-    _brand: PhantomData<(fn(&'s ()) -> &'s (), P)>,
+    _brand: PhantomData<Brand<'s>>,
+    _p: PhantomData<P>,
 }
+
+/// An invariant lifetime brand.
+type Brand<'s> = fn(&'s ()) -> &'s ();
 
 /// Pops a pushed context when the scope the library controls ends (by
 /// return or unwind). Private: no caller holds it, so none can leak it.
@@ -770,7 +774,7 @@ impl<P: PushedContext> Pushed<'_, P> {
         // (P's alignment is at most the pointer's).
         unsafe { ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(ptr.as_ptr()).cast::<P>().write(init) };
         let pop = PopContext { ptr, size: P::SIZE };
-        let r = f(&mut Pushed { ptr, _brand: PhantomData });
+        let r = f(&mut Pushed { ptr, _brand: PhantomData, _p: PhantomData });
         drop(pop);
         Ok(r)
     }

@@ -15,8 +15,7 @@ use std::rc::Rc;
 use ndis_safe::clone::{Fwps, Ndis};
 use ndis_safe::wfp::{AF_INET, ClonedPacket, Completed, InjectionHandle, InjectionTypes, Transport};
 use ndis_safe::{
-    BorrowedNbl, ContextArea, Mdl, MdlChain, NbPool, NblPool, NblPoolOptions, NdisHandle, NoContext, PushedContext,
-    Tag,
+    BorrowedNbl, ContextArea, Mdl, MdlChain, NbPool, NblPool, NblPoolOptions, NdisHandle, NoContext, PushedContext, Tag,
 };
 
 #[derive(ContextArea, Debug, Clone, Copy, PartialEq)]
@@ -80,8 +79,7 @@ fn quiet_panic<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
 fn a_forgotten_clone_made_in_a_callers_pool_leaks_the_pool_instead_of_freeing_it() {
     let leaks = leaking(|| {
         let data: NblPool<NoContext, _> =
-            NblPool::new(&owner(), NblPoolOptions::new(Tag(*b"Data")).with_data(NonZeroU32::new(32).unwrap()))
-                .unwrap();
+            NblPool::new(&owner(), NblPoolOptions::new(Tag(*b"Data")).with_data(NonZeroU32::new(32).unwrap())).unwrap();
         let clones: NblPool<Flow> = NblPool::new(&owner(), NblPoolOptions::new(Tag(*b"Clon"))).unwrap();
         let parent = data.allocate(NoContext).unwrap();
         let clone = parent.clone_nbl_in::<Ndis, Flow>(&clones, Flow { id: 1, bytes: 0 }).unwrap();
@@ -97,7 +95,8 @@ fn a_forgotten_clone_made_in_a_callers_pool_leaks_the_pool_instead_of_freeing_it
 #[test]
 fn forgotten_nbls_and_nbs_leak_their_pools() {
     let leaks = leaking(|| {
-        let nbls: NblPool<Flow, _> = NblPool::new(&owner(), NblPoolOptions::new(Tag(*b"Nbls")).with_net_buffer()).unwrap();
+        let nbls: NblPool<Flow, _> =
+            NblPool::new(&owner(), NblPoolOptions::new(Tag(*b"Nbls")).with_net_buffer()).unwrap();
         let nbs = NbPool::with_data(&owner(), Tag(*b"NBuf"), NonZeroU32::new(16).unwrap()).unwrap();
         forget(nbls.allocate_empty(Flow { id: 1, bytes: 0 }).unwrap());
         forget(nbls.fwps_allocate_empty(Flow { id: 2, bytes: 0 }).unwrap());
@@ -116,8 +115,7 @@ fn a_clone_in_an_rc_cycle_leaks_its_parent_and_pools() {
     }
     let leaks = leaking(|| {
         let data: &'static NblPool<NoContext, _> = Box::leak(Box::new(
-            NblPool::new(&owner(), NblPoolOptions::new(Tag(*b"Data")).with_data(NonZeroU32::new(32).unwrap()))
-                .unwrap(),
+            NblPool::new(&owner(), NblPoolOptions::new(Tag(*b"Data")).with_data(NonZeroU32::new(32).unwrap())).unwrap(),
         ));
         let clones: &'static NblPool<Flow> =
             Box::leak(Box::new(NblPool::new(&owner(), NblPoolOptions::new(Tag(*b"Clon"))).unwrap()));
@@ -194,8 +192,7 @@ fn a_forgotten_nbl_over_a_chain_leaks_the_nbl_and_its_pool_only() {
 fn a_forgotten_clone_with_a_prepended_header_leaks_it_and_the_parent() {
     let leaks = leaking(|| {
         let pool: NblPool<NoContext, _> =
-            NblPool::new(&owner(), NblPoolOptions::new(Tag(*b"Prep")).with_data(NonZeroU32::new(32).unwrap()))
-                .unwrap();
+            NblPool::new(&owner(), NblPoolOptions::new(Tag(*b"Prep")).with_data(NonZeroU32::new(32).unwrap())).unwrap();
         let mut header = [9u8; 8];
         let mut hdr = Mdl::new(&owner(), &mut header).unwrap();
         let parent = pool.allocate(NoContext).unwrap();
@@ -276,8 +273,7 @@ fn a_lent_nbl_goes_back_as_it_came_whatever_the_closures_do() {
 fn a_forgotten_retreat_of_an_owned_nbl_leaves_it_retreated_and_freeable() {
     let leaks = leaking(|| {
         let pool: NblPool<NoContext, _> =
-            NblPool::new(&owner(), NblPoolOptions::new(Tag(*b"Retr")).with_data(NonZeroU32::new(32).unwrap()))
-                .unwrap();
+            NblPool::new(&owner(), NblPoolOptions::new(Tag(*b"Retr")).with_data(NonZeroU32::new(32).unwrap())).unwrap();
         let mut nbl = pool.allocate_range(8, 24, NoContext).unwrap();
         forget(nbl.retreat(8).unwrap()); // into unused space
         assert_eq!(nbl.first().map(|nb| (nb.data_offset(), nb.data_length())), Some((0, 32)));
@@ -318,7 +314,8 @@ fn a_forgotten_packet_or_completion_keeps_the_lent_nbl_referenced() {
             {
                 // SAFETY: lent for this block.
                 let mut lent = unsafe { BorrowedNbl::from_raw(indicated.as_ptr()) }.unwrap();
-                let mut packet = lent.reference_and_clone::<Fwps, Flow>(20, Some(pool), Flow { id: 1, bytes: 0 }).unwrap();
+                let mut packet =
+                    lent.reference_and_clone::<Fwps, Flow>(20, Some(pool), Flow { id: 1, bytes: 0 }).unwrap();
                 packet.modify(|mut c| c.advance(4).map(drop)).unwrap();
                 if forget_in_completion {
                     let done: fn(Completed<ClonedPacket<Fwps, Flow>>) = forget_completed;

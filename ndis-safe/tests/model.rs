@@ -431,11 +431,8 @@ fn leak_round(rng: &mut Rng, stats: &mut Stats) -> u64 {
             }
             4 => {
                 forget(MdlChain::new(&mut ma).then(&mut mb)); // links left in place
-                let mut chain = if rng.below(2) == 0 {
-                    MdlChain::new(&mut mb).then(&mut ma)
-                } else {
-                    MdlChain::new(&mut ma)
-                };
+                let mut chain =
+                    if rng.below(2) == 0 { MdlChain::new(&mut mb).then(&mut ma) } else { MdlChain::new(&mut ma) };
                 let total = chain.byte_count();
                 assert!(total == 16 || total == 32, "no stale link followed");
                 let nbl = chained.allocate_over(&mut chain, 0, total as u32, ctx).unwrap();
@@ -478,20 +475,22 @@ fn leak_round(rng: &mut Rng, stats: &mut Stats) -> u64 {
                         }
                         1 => {
                             let packet = lent
-                                .reference_and_clone::<Fwps, Packet>(20, Some(lost_packet_pool()), Packet {
-                                    seq: 1,
-                                    changes: 0,
-                                })
+                                .reference_and_clone::<Fwps, Packet>(
+                                    20,
+                                    Some(lost_packet_pool()),
+                                    Packet { seq: 1, changes: 0 },
+                                )
                                 .unwrap();
                             forget(packet);
                             forgotten += 1;
                         }
                         2 => {
                             let mut packet = lent
-                                .reference_and_clone::<Fwps, Packet>(20, Some(lost_packet_pool()), Packet {
-                                    seq: 2,
-                                    changes: 1,
-                                })
+                                .reference_and_clone::<Fwps, Packet>(
+                                    20,
+                                    Some(lost_packet_pool()),
+                                    Packet { seq: 2, changes: 1 },
+                                )
                                 .unwrap();
                             packet.modify(|mut c| c.retreat(8).map(drop)).unwrap();
                             let done: fn(Completed<ClonedPacket<Fwps, Packet>>) = forget_completed;
