@@ -682,19 +682,15 @@ impl<'a> BorrowedNbl<'a> {
         'a: 'x,
     {
         let (ptr, _) = self.lent();
-        if delta == 0 {
-            // SAFETY: lent for 'a, which outlives 'x; the pool is NULL or
-            // typed C, counted by the caller's choice.
-            return unsafe { NblClone::new_raw(ptr, pool, pool_count, init) };
-        }
         if self.net_buffers().any(|nb| nb.data_offset() < delta) {
             return Err(Error::OutOfRange);
         }
         // SAFETY: lent to us; the unused space suffices, so NDIS allocates
         // no MDL.
         unsafe { retreat_nbl(ptr, delta)? };
-        // SAFETY: as above; the clone's NBs are its own, so advancing the
-        // lent NBL back leaves the clone as made.
+        // SAFETY: lent for 'a, which outlives 'x; the pool is NULL or typed
+        // C, counted as the caller chose; the clone's NBs are its own, so
+        // advancing the lent NBL back leaves the clone as made.
         let clone = unsafe { NblClone::new_raw(ptr, pool, pool_count, init) };
         // SAFETY: retreated by `delta` just above (new_raw cannot unwind);
         // the retreat used unused space, so the advance frees nothing.
