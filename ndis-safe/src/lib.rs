@@ -137,8 +137,9 @@
 //!
 //! Lifetimes that tie caller memory to a chain, a clone or an injection are
 //! invariant: a clone's `'p` (the parent's and every prepended MDL's
-//! borrow) and [`Changes`](clone::Changes)' `'p`, so no subtyping accepts
-//! a shorter-lived MDL.
+//! borrow), [`Changes`](clone::Changes)' `'p`, an owned NBL's or NB's `'a`
+//! (its pool's and the MDL chain's borrow, which an injection reads later)
+//! and an [`MdlChain`]'s `'m`, so no subtyping accepts a shorter-lived MDL.
 //!
 //! What leaking each public type does:
 //!

@@ -110,7 +110,8 @@ impl Drop for Mdl<'_> {
 pub struct MdlChain<'m> {
     head: NonNull<MDL>,
     tail: NonNull<MDL>,
-    _mdls: PhantomData<&'m mut MDL>,
+    /// Invariant in `'m`: every MDL linked in is borrowed for exactly `'m`.
+    _mdls: PhantomData<fn(&'m mut MDL) -> &'m mut MDL>,
 }
 
 // SAFETY: as for Mdl.

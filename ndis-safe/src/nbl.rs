@@ -94,6 +94,9 @@ pub struct NetBufferListOwned<'a, A: Allocator, C: ContextArea = NoContext> {
     pool_count: &'a AtomicUsize,
     _a: PhantomData<A>,
     _c: PhantomData<fn(C) -> C>,
+    /// `'a` is invariant: it is the borrow of the caller's MDL chain the
+    /// NBL describes (and that an injection reads later).
+    _chain: PhantomData<Brand<'a>>,
 }
 
 /// An NBL from `NdisAllocateNetBufferList` (or `…AndNetBufferList`), freed
@@ -121,7 +124,7 @@ impl<'a, A: Allocator, C: ContextArea> NetBufferListOwned<'a, A, C> {
         // SAFETY: the caller's guarantee.
         unsafe { crate::context::write_area(ptr, init) };
         pool_count.fetch_add(1, Ordering::Relaxed);
-        NetBufferListOwned { ptr, pool_count, _a: PhantomData, _c: PhantomData }
+        NetBufferListOwned { ptr, pool_count, _a: PhantomData, _c: PhantomData, _chain: PhantomData }
     }
 
     /// The context area.
@@ -203,7 +206,7 @@ impl<'a, A: Allocator, C: ContextArea> NetBufferListOwned<'a, A, C> {
     /// with the driver.
     #[inline]
     pub(crate) unsafe fn from_parts(ptr: NonNull<NET_BUFFER_LIST>, pool_count: &'a AtomicUsize) -> Self {
-        NetBufferListOwned { ptr, pool_count, _a: PhantomData, _c: PhantomData }
+        NetBufferListOwned { ptr, pool_count, _a: PhantomData, _c: PhantomData, _chain: PhantomData }
     }
 
     /// Gives up ownership without freeing: the NBL is the caller's to free
@@ -419,6 +422,8 @@ impl<C: ContextArea> NblPool<C, WithData> {
 pub struct NetBufferOwned<'a> {
     ptr: NonNull<NET_BUFFER>,
     pool_count: &'a AtomicUsize,
+    /// `'a` is invariant: it is the borrow of the caller's MDL chain.
+    _chain: PhantomData<Brand<'a>>,
 }
 
 // SAFETY: an owned NB may be used and freed from any thread.
@@ -430,7 +435,7 @@ impl<'a> NetBufferOwned<'a> {
     fn adopt(ptr: *mut NET_BUFFER, pool_count: &'a AtomicUsize) -> Result<Self> {
         let ptr = NonNull::new(ptr).ok_or(Error::NoResources)?;
         pool_count.fetch_add(1, Ordering::Relaxed);
-        Ok(NetBufferOwned { ptr, pool_count })
+        Ok(NetBufferOwned { ptr, pool_count, _chain: PhantomData })
     }
 
     /// Copies `bytes` into the data, `offset` bytes in.
