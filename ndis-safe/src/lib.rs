@@ -153,7 +153,7 @@
 //! | [`NblClone`] ([`NdisClone`], [`FwpsClone`]) | the clone is never restored nor freed; its parent's `ChildRefCount` stays up, so an owned parent leaks (and its pool); a caller's pool it was made in leaks. (A clone of a lent NBL exists only inside [`BorrowedNbl::with_clone`], or in a [`ClonedPacket`].) |
 //! | [`clone::Changes`], [`clone::Undo`] | nothing: the changes stay recorded in the clone and are undone when it is freed |
 //! | [`clone::Log`], [`clone::Unmodifiable`] | nothing: plain data |
-//! | [`Retreated`] (an owned NBL's) | the NBL stays retreated — it is the driver's — and is freed so (the simulator frees the MDL a retreat added with the NBL) |
+//! | [`Retreated`] (an owned NBL's) | the NBL stays retreated — it is the driver's — and is freed so; NDIS keeps a retreat's MDLs with the NET_BUFFER (at worst such an MDL leaks; the simulator frees it with the NBL) |
 //! | [`Pushed`] | cannot be leaked: only its `with_context` call holds it, and pops it |
 //! | [`BorrowedNbl`] | nothing: a view of the loan; its retreats and clones are scoped |
 //! | [`NblReference`] | the reference is never released: the stack never takes its NBL back (a leak of the lent NBL) |

@@ -638,8 +638,9 @@ impl Drop for AdvanceBack {
 
 /// A retreat of an NBL the driver owns, advanced back (freeing any MDL it
 /// added) when dropped. Leaking it leaves the owned NBL retreated — the
-/// driver's own NBL, which may stay so: its free returns any MDL the
-/// retreat added (see the crate docs' leak table).
+/// driver's own NBL, which may stay so and be freed so: NDIS keeps the MDLs
+/// a retreat allocates with the NET_BUFFER (at worst such an MDL leaks;
+/// the simulator frees it with the NBL). See the crate docs' leak table.
 ///
 /// # Invariants
 ///
