@@ -168,9 +168,14 @@
 //!
 //! # Costs
 //!
-//! No allocation, no locks. An owned NBL is two words; a clone carries its
-//! change log (72 bytes; none for an [`Unmodifiable`](clone::Unmodifiable)
-//! clone). Injection keeps what its completion needs in the NBL's own
+//! No allocation, no locks. An owned NBL is two words; a clone is two (its
+//! pointer, and the counter of the caller's pool it was made in, if any)
+//! plus its change log (72 bytes; none for an
+//! [`Unmodifiable`](clone::Unmodifiable) clone). What the leak rules add
+//! per call: a clone's free tests its pool counter (a load and a branch;
+//! an atomic decrement for a clone made in a caller's pool, an atomic
+//! increment at its creation), a chain's `new` and `then` clear one link
+//! each; the scoped APIs make the same DDI calls the guards made. Injection keeps what its completion needs in the NBL's own
 //! context, and only when the NBL alone cannot tell. `BENCHMARKS.md` gives
 //! the instruction-count ratios against the raw DDIs (1.0069 for allocate,
 //! clone, modify, undo, free; 1.0099 for the inspect path with injection).

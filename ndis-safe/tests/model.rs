@@ -609,7 +609,7 @@ pub fn run(seed: u64, rounds: u64, seconds: Option<u64>) -> Stats {
 #[test]
 fn thousands_of_random_operations_leave_no_report_and_no_leak() {
     let rounds = std::env::var("NDIS_RS_MODEL_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(if cfg!(miri) {
-        6
+        8
     } else {
         400
     });
