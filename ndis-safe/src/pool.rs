@@ -69,8 +69,8 @@ impl Tag {
 /// | `NdisAllocateNetBufferAndNetBufferList` | [`WithNetBuffer`] over the caller's chain; [`WithData`] over the pool's data (a NULL chain) |
 /// | `FwpsAllocateNetBufferAndNetBufferList0` | [`WithNetBuffer`] only: the DDI initializes the pool's preallocated NET_BUFFER with the caller's chain (or none) |
 /// | `NdisAllocateCloneNetBufferList`, `FwpsAllocateCloneNetBufferList0` | [`NoNetBuffer`] (or the DDI's own, NULL): a clone's NET_BUFFERs are clones of the original's, never a preallocated one; their NB pool is always the DDI's own |
-/// | `NdisAllocateNetBuffer` | an [`NbPool`](super::NbPool) without data |
-/// | `NdisAllocateNetBufferMdlAndData` | an [`NbPool`](super::NbPool) with data |
+/// | `NdisAllocateNetBuffer` | an [`NbPool`] without data |
+/// | `NdisAllocateNetBufferMdlAndData` | an [`NbPool`] with data |
 pub mod prealloc {
     mod sealed {
         pub trait Sealed {}
