@@ -544,14 +544,22 @@ fn leak_round(rng: &mut Rng, stats: &mut Stats) -> u64 {
         drop(handle);
     }
     ndis_sim::complete_all(0);
-    match rng.below(4) {
+    match rng.below(6) {
         0 => {
             forget(clones);
             forgotten += 1;
         }
-        _ => drop(clones),
-    }
-    drop((data, chained, nbs));
+        1 => {
+            forget(nbs);
+            forgotten += 1;
+        }
+        2 => {
+            forget(chained);
+            forgotten += 1;
+        }
+        _ => {}
+    } // what is not forgotten is dropped when the round ends: freed, or leaked if it has allocations out
+    drop(data);
     drop((ma, mb, mh));
     forgotten
 }
