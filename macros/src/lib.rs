@@ -8,7 +8,7 @@
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
 use quote::quote;
-use syn::{Data, DeriveInput, Error, Fields, LitInt, parse_macro_input};
+use syn::{Data, DeriveInput, Error, Fields, GenericArgument, LitInt, PathArguments, Type, parse_macro_input};
 
 /// Implements `ndis_safe::ContextArea` for a `#[repr(C)]` struct: the
 /// context area a pool preallocates for each NET_BUFFER_LIST, and that
@@ -21,8 +21,10 @@ use syn::{Data, DeriveInput, Error, Fields, LitInt, parse_macro_input};
 /// compile error naming the type, its size and the rule: the size is a
 /// non-zero multiple of `MEMORY_ALLOCATION_ALIGNMENT`, the alignment is at
 /// most that, size plus backfill fit a `USHORT`, the backfill is a multiple
-/// of `MEMORY_ALLOCATION_ALIGNMENT`, the type needs no `Drop`, holds no
-/// non-`'static` references, and is `Send`.
+/// of `MEMORY_ALLOCATION_ALIGNMENT`, the type needs no `Drop`, and is
+/// `Send` and `'static`; and each field is plain data: no field's type
+/// holds a reference (`&T` or `&mut T` of any lifetime, `&'static mut`
+/// included) or a trait object, and the error names the field.
 #[proc_macro_derive(ContextArea, attributes(context_area))]
 pub fn derive_context_area(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -92,7 +94,7 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
             lt,
             format!(
                 "{what} `{name}` cannot borrow (it has the lifetime {}): the NBL carries its context across \
-                 completions, past any borrow; hold owned data, or `&'static` references",
+                 completions, past any borrow; hold owned, plain data",
                 lt.lifetime
             ),
         ));
@@ -111,6 +113,20 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
         Fields::Unnamed(f) => f.unnamed.iter().map(|f| &f.ty).collect(),
         Fields::Unit => Vec::new(),
     };
+    for (i, field) in fields.iter().enumerate() {
+        if let Some((bad, kind)) = not_plain(&field.ty) {
+            let field_name = field.ident.as_ref().map_or_else(|| i.to_string(), ToString::to_string);
+            return Err(Error::new_spanned(
+                bad,
+                format!(
+                    "{what} `{name}`: field `{field_name}` is not plain data: its type holds {kind}; a context is \
+                     bytes NDIS keeps with the NBL, and a reference in it would be trusted by safe code wherever \
+                     those bytes are read; hold integers, arrays and structs of them (or an index into the \
+                     driver's own table)"
+                ),
+            ));
+        }
+    }
     let p = quote!(::ndis_safe::__private);
     let backfill = if kind == Kind::ContextArea { backfill(input)? } else { quote!(0u16) };
     let (checker, trait_impl) = match kind {
@@ -148,4 +164,29 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
         };
         #trait_impl
     })
+}
+
+/// The part of a field type that is not plain data, and what it is: a
+/// reference (of any lifetime) or a trait object, anywhere in the type as
+/// written (arrays, tuples, generic arguments). Named types are checked by
+/// the bounds the expansion states (`Send + 'static`, no `Drop`).
+fn not_plain(ty: &Type) -> Option<(&Type, &'static str)> {
+    match ty {
+        Type::Reference(_) => Some((ty, "a reference")),
+        Type::TraitObject(_) | Type::ImplTrait(_) => Some((ty, "a trait object")),
+        Type::Array(a) => not_plain(&a.elem),
+        Type::Slice(a) => not_plain(&a.elem),
+        Type::Paren(p) => not_plain(&p.elem),
+        Type::Group(g) => not_plain(&g.elem),
+        Type::Tuple(t) => t.elems.iter().find_map(not_plain),
+        Type::Ptr(p) => not_plain(&p.elem),
+        Type::Path(p) => p.path.segments.iter().find_map(|seg| match &seg.arguments {
+            PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
+                GenericArgument::Type(t) => not_plain(t),
+                _ => None,
+            }),
+            _ => None,
+        }),
+        _ => None,
+    }
 }

@@ -53,19 +53,16 @@ fn classify(
         return;
     }
     let reference = lent.reference();
-    let packet = {
-        let retreated = match lent.retreat(IP_HEADER) {
-            Ok(r) => r,
-            Err(e) => return println!("== cannot retreat: {e}"),
-        };
-        draw("referenced, retreated over the IP header", &retreated);
-        let packet = reference.into_clone::<Fwps, Flow>(Some(pool), Flow { seq, sent: 0 });
-        drop(retreated); // advanced back: the stack gets it as it came
-        packet
-    };
+    // Retreated for the closure only: the library advances it back after,
+    // so the stack gets it as it came.
+    let packet = lent.with_retreat(IP_HEADER, |retreated| {
+        draw("referenced, retreated over the IP header", retreated);
+        reference.into_clone::<Fwps, Flow>(Some(pool), Flow { seq, sent: 0 })
+    });
     let mut packet = match packet {
-        Ok(p) => p,
-        Err(e) => return println!("== clone failed: {e}"),
+        Err(e) => return println!("== cannot retreat: {e}"),
+        Ok(Err(e)) => return println!("== clone failed: {e}"),
+        Ok(Ok(p)) => p,
     };
     draw("cloned; the original advanced back", lent);
     if let Err(e) = packet.modify(|mut c| c.retreat(TUNNEL_HEADER).map(drop)) {

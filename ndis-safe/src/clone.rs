@@ -18,6 +18,7 @@
 
 use core::marker::PhantomData;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use ndis_sys::{MDL, NET_BUFFER_LIST};
 
@@ -218,12 +219,19 @@ impl Log {
 /// recording its changes in `L` ([`Log`]; [`Unmodifiable`] for a clone that
 /// is never changed).
 ///
+/// `'p` is invariant: it is both the parent's borrow and the borrow of every
+/// MDL [`Changes::prepend`] puts on the clone's chain, so no subtyping can
+/// shorten it to admit an MDL that dies before the clone.
+///
 /// # Invariants
 ///
 /// `ptr` is a live clone `K` made of a parent that outlives `'p`, owned by
 /// this value alone; `log` lists every change made to it since, in order,
 /// each undoable; while `C::SIZE > 0` its current context (pushed at
 /// creation) holds an initialized `C` once the changes are undone.
+/// `pool_count` is the counter of the caller's pool it was made in, counted
+/// for it at creation (`None` for the DDI's own pool, or a `'static` pool,
+/// which is never freed).
 ///
 /// ```
 /// use core::num::NonZeroU32;
@@ -248,11 +256,12 @@ impl Log {
 pub struct NblClone<'p, K: Flavor, C: ContextArea = NoContext, L: Record = Log> {
     ptr: NonNull<NET_BUFFER_LIST>,
     log: L,
+    pool_count: Option<&'p AtomicUsize>,
     _p: CloneMarker<'p, K, C>,
 }
 
-/// The parent borrow, the flavor and the (invariant) context type.
-type CloneMarker<'p, K, C> = PhantomData<(&'p NetBufferList, K, fn(C) -> C)>;
+/// The (invariant) parent borrow, the flavor and the (invariant) context type.
+type CloneMarker<'p, K, C> = PhantomData<(fn(&'p NetBufferList) -> &'p NetBufferList, K, fn(C) -> C)>;
 
 /// A clone by `NdisAllocateCloneNetBufferList`.
 pub type NdisClone<'p, C = NoContext> = NblClone<'p, Ndis, C>;
@@ -266,14 +275,18 @@ unsafe impl<K: Flavor, C: ContextArea, L: Record> Send for NblClone<'_, K, C, L>
 unsafe impl<K: Flavor, C: ContextArea + Sync, L: Record> Sync for NblClone<'_, K, C, L> {}
 
 impl<'p, K: Flavor, C: ContextArea, L: Record> NblClone<'p, K, C, L> {
-    /// Clones `parent`, from `pool` (or the DDI's own, when NULL).
+    /// Clones `parent`, from `pool` (or the DDI's own, when NULL), counting
+    /// the clone on `pool_count` once it is made.
     ///
     /// # Safety
     ///
-    /// `parent` is live and outlives `'p`; `pool` is NULL or a pool typed `C`.
+    /// `parent` is live and outlives `'p`; `pool` is NULL or a pool typed `C`
+    /// that is not freed while its counter (`pool_count`, required unless
+    /// the pool is NULL or `'static`) is not zero.
     pub(crate) unsafe fn new_raw(
         parent: NonNull<NET_BUFFER_LIST>,
         pool: ndis_sys::NDIS_HANDLE,
+        pool_count: Option<&'p AtomicUsize>,
         init: C,
     ) -> Result<Self> {
         // SAFETY: the caller's guarantee.
@@ -291,7 +304,12 @@ impl<'p, K: Flavor, C: ContextArea, L: Record> NblClone<'p, K, C, L> {
         // SAFETY: the clone is ours; the pushed area (if C has one) holds
         // C::SIZE aligned bytes.
         unsafe { crate::context::write_area(ptr, init) };
-        Ok(NblClone { ptr, log: L::empty(), _p: PhantomData })
+        // Counted now, not at the free: a clone that is never freed keeps
+        // its pool from being freed.
+        if let Some(count) = pool_count {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(NblClone { ptr, log: L::empty(), pool_count, _p: PhantomData })
     }
 
     /// The context area.
@@ -310,7 +328,8 @@ impl<'p, K: Flavor, C: ContextArea, L: Record> NblClone<'p, K, C, L> {
     }
 
     /// The clone's parts, for injection: it is rebuilt with
-    /// [`NblClone::from_parts`] when the stack gives it back.
+    /// [`NblClone::from_parts`] when the stack gives it back. Only for a
+    /// clone not counted on a pool (`'static` pools are never freed).
     #[inline]
     pub(crate) fn into_parts(self) -> (NonNull<NET_BUFFER_LIST>, L) {
         let parts = (self.ptr, self.log);
@@ -326,12 +345,13 @@ impl<'p, K: Flavor, C: ContextArea, L: Record> NblClone<'p, K, C, L> {
     /// NBL is back with the driver, unchanged since.
     #[inline]
     pub(crate) unsafe fn from_parts(ptr: NonNull<NET_BUFFER_LIST>, log: L) -> Self {
-        NblClone { ptr, log, _p: PhantomData }
+        NblClone { ptr, log, pool_count: None, _p: PhantomData }
     }
 
     /// Gives up ownership without freeing: the clone is the caller's to
     /// restore and free with `K`'s function (or to inject), and the parent
-    /// must outlive it.
+    /// must outlive it. A clone made in a caller's pool stays counted on it,
+    /// so that pool is leaked rather than freed.
     #[inline]
     pub fn into_raw(self) -> NonNull<NET_BUFFER_LIST> {
         let ptr = self.ptr;
@@ -389,7 +409,10 @@ impl<K: Flavor, C: ContextArea, L: Record> Drop for NblClone<'_, K, C, L> {
         }
         // SAFETY: restored (every change undone), ours, freed once by the
         // function that matches its allocator.
-        unsafe { K::free(self.ptr.as_ptr()) }
+        unsafe { K::free(self.ptr.as_ptr()) };
+        if let Some(count) = self.pool_count {
+            count.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -438,12 +461,15 @@ unsafe fn revert(ptr: NonNull<NET_BUFFER_LIST>, c: Change) {
 /// # Invariants
 ///
 /// `'id` is invariant and unique to one `modify` call (it is chosen by the
-/// caller of a higher-ranked closure, so no two calls can share it).
+/// caller of a higher-ranked closure, so no two calls can share it). `'p`
+/// is the clone's own `'p`, invariant too: an MDL given to
+/// [`Changes::prepend`] is borrowed for the clone's whole life, and a
+/// `Changes<'_, '_, 'long>` cannot be coerced into accepting a shorter borrow.
 pub struct Changes<'id, 'c, 'p> {
     ptr: NonNull<NET_BUFFER_LIST>,
     log: &'c mut Log,
     _brand: PhantomData<fn(&'id ()) -> &'id ()>,
-    _p: PhantomData<&'p mut MDL>,
+    _p: PhantomData<fn(&'p mut MDL) -> &'p mut MDL>,
 }
 
 /// Undoes one change made in the `modify` call branded `'id`.
@@ -559,19 +585,20 @@ impl<A: crate::nbl::Allocator, C0: ContextArea> NetBufferListOwned<'_, A, C0> {
     #[inline]
     pub fn clone_nbl<K: Flavor>(&self) -> Result<NblClone<'_, K>> {
         // SAFETY: live for the borrow; NULL pool.
-        unsafe { NblClone::new_raw(self.raw_nbl(), core::ptr::null_mut(), NoContext) }
+        unsafe { NblClone::new_raw(self.raw_nbl(), core::ptr::null_mut(), None, NoContext) }
     }
 
     /// Clones this NBL with `K`'s DDI from `pool`, whose context area the
-    /// clone carries, initialized to `init`.
+    /// clone carries, initialized to `init`. The clone is counted on the
+    /// pool from now on: if it is never freed, the pool is leaked, not freed.
     #[inline]
     pub fn clone_nbl_in<'p, K: Flavor, C: ContextArea>(
         &'p self,
         pool: &'p NblPool<C>,
         init: C,
     ) -> Result<NblClone<'p, K, C>> {
-        // SAFETY: live for the borrow; a pool typed C.
-        unsafe { NblClone::new_raw(self.raw_nbl(), pool.as_raw(), init) }
+        // SAFETY: live for the borrow; a pool typed C, counted.
+        unsafe { NblClone::new_raw(self.raw_nbl(), pool.as_raw(), Some(&pool.outstanding), init) }
     }
 
     #[inline(always)]
@@ -581,67 +608,93 @@ impl<A: crate::nbl::Allocator, C0: ContextArea> NetBufferListOwned<'_, A, C0> {
     }
 }
 
-impl<'a> BorrowedNbl<'a> {
-    /// Clones the lent NBL with `K`'s DDI (no context area). The clone may
-    /// live as long as the loan, not longer.
-    #[inline]
-    pub fn clone_nbl<K: Flavor>(&self) -> Result<NblClone<'a, K>> {
-        let (ptr, _) = self.lent();
-        // SAFETY: lent for 'a; NULL pool.
-        unsafe { NblClone::new_raw(ptr, core::ptr::null_mut(), NoContext) }
-    }
-
-    /// Clones the lent NBL with `K`'s DDI from `pool`, with its context area.
-    #[inline]
-    pub fn clone_nbl_in<K: Flavor, C: ContextArea>(&self, pool: &'a NblPool<C>, init: C) -> Result<NblClone<'a, K, C>> {
-        let (ptr, _) = self.lent();
-        // SAFETY: lent for 'a; a pool typed C.
-        unsafe { NblClone::new_raw(ptr, pool.as_raw(), init) }
-    }
-}
-
 impl Retreated<'_> {
     /// Clones the retreated NBL (so the clone's data starts where the
     /// retreat put it) with `K`'s DDI. The clone borrows the guard: it is
     /// freed before the NBL is advanced back. For a lent NBL, clone through
-    /// [`BorrowedNbl::retreat_and_clone`] instead, whose clone outlives the
-    /// retreat.
+    /// [`BorrowedNbl::with_clone`] (or [`BorrowedNbl::reference_and_clone`])
+    /// instead, which retreat it for the clone and advance it back at once.
     #[inline]
     pub fn clone_nbl<K: Flavor>(&self) -> Result<NblClone<'_, K>> {
         // SAFETY: live and retreated while borrowed; NULL pool.
-        unsafe { NblClone::new_raw(self.raw(), core::ptr::null_mut(), NoContext) }
+        unsafe { NblClone::new_raw(self.raw(), core::ptr::null_mut(), None, NoContext) }
     }
 }
 
 impl<'a> BorrowedNbl<'a> {
-    /// The inspect pattern: retreat the lent NBL by `delta` bytes (into the
-    /// unused space before its data), clone it there with `K`'s DDI, and
-    /// advance it back. The clone's data starts `delta` bytes earlier; the
-    /// lent NBL is as it came. The clone lives as long as the loan.
-    pub fn retreat_and_clone<K: Flavor, C: ContextArea>(
+    /// Clones the lent NBL with `K`'s DDI — retreated by `delta` bytes
+    /// first (into the unused space before its data, over headers the stack
+    /// advanced past) and advanced back at once, so the clone's data starts
+    /// `delta` bytes earlier and the lent NBL is as it came — from `pool`
+    /// (or the DDI's own), with its context area set to `init`, and hands
+    /// the clone to `f`. When `f` returns (or unwinds), the clone's changes
+    /// are undone and it is freed: a clone of a lent NBL never outlives
+    /// this call, whatever `f` does, so the stack never gets its NBL back
+    /// with a live clone. (To keep a clone past the callback, reference
+    /// the NBL: [`BorrowedNbl::reference_and_clone`].)
+    ///
+    /// The clone's lifetime is a fresh brand, so it cannot be swapped with
+    /// another clone, nor can an MDL borrowed for less than `'static` be
+    /// prepended to it.
+    ///
+    /// ```
+    /// use ndis_safe::{BorrowedNbl, clone::Fwps, NoContext};
+    /// # let _sim = ndis_sim::Session::new();
+    /// // What the stack indicates: 20 bytes of IP header already advanced past.
+    /// let indicated = ndis_sim::StackNbl::indicate(&[0x45; 48], 20);
+    /// // SAFETY: the simulated stack lends it until `complete`.
+    /// let mut nbl = unsafe { BorrowedNbl::from_raw(indicated.as_ptr()) }.unwrap();
+    /// let length = nbl.with_clone::<Fwps, NoContext, _>(20, None, NoContext, |clone| {
+    ///     clone.first().map(|nb| nb.data_length())
+    /// })?;
+    /// assert_eq!(length, Some(48));
+    /// assert_eq!(nbl.first().map(|nb| nb.data_length()), Some(28)); // as it came
+    /// indicated.complete();
+    /// # Ok::<(), ndis_safe::Error>(())
+    /// ```
+    pub fn with_clone<K: Flavor, C: ContextArea, R>(
         &mut self,
         delta: u32,
-        pool: Option<&'a NblPool<C>>,
+        pool: Option<&NblPool<C>>,
         init: C,
-    ) -> Result<NblClone<'a, K, C>> {
-        self.retreat_and_clone_as::<K, C, Log>(delta, pool, init)
+        f: impl for<'s> FnOnce(&mut NblClone<'s, K, C>) -> R,
+    ) -> Result<R> {
+        let (handle, count) = match pool {
+            Some(p) => (p.as_raw(), Some(&p.outstanding)),
+            None => (core::ptr::null_mut(), None),
+        };
+        let mut clone = self.retreat_and_clone_as::<K, C, Log>(delta, handle, count, init)?;
+        Ok(f(&mut clone))
+        // `clone` is dropped here (or while unwinding): undone, then freed.
     }
 
-    /// [`BorrowedNbl::retreat_and_clone`] for a clone of any [`Record`].
-    pub(crate) fn retreat_and_clone_as<K: Flavor, C: ContextArea, L: Record>(
+    /// Retreats the lent NBL by `delta` (into unused space only), clones it
+    /// with `K`'s DDI from `pool` (counted on `pool_count`), and advances it
+    /// back before returning: no guard, so nothing can leave it retreated.
+    pub(crate) fn retreat_and_clone_as<'x, K: Flavor, C: ContextArea, L: Record>(
         &mut self,
         delta: u32,
-        pool: Option<&'a NblPool<C>>,
+        pool: ndis_sys::NDIS_HANDLE,
+        pool_count: Option<&'x AtomicUsize>,
         init: C,
-    ) -> Result<NblClone<'a, K, C, L>> {
+    ) -> Result<NblClone<'x, K, C, L>>
+    where
+        'a: 'x,
+    {
         let (ptr, _) = self.lent();
-        let guard = self.retreat(delta)?;
-        let handle = pool.map_or(core::ptr::null_mut(), NblPool::as_raw);
-        // SAFETY: lent for 'a; the clone's NBs are its own, so advancing the
-        // lent NBL back (which frees nothing: the retreat used unused space)
-        // leaves the clone as made.
-        let clone = unsafe { NblClone::new_raw(ptr, handle, init) };
-        drop(guard);
+        if self.net_buffers().any(|nb| nb.data_offset() < delta) {
+            return Err(Error::OutOfRange);
+        }
+        // SAFETY: lent to us; the unused space suffices, so NDIS allocates
+        // no MDL.
+        unsafe { retreat_nbl(ptr, delta)? };
+        // SAFETY: lent for 'a, which outlives 'x; the pool is NULL or typed
+        // C, counted as the caller chose; the clone's NBs are its own, so
+        // advancing the lent NBL back leaves the clone as made.
+        let clone = unsafe { NblClone::new_raw(ptr, pool, pool_count, init) };
+        // SAFETY: retreated by `delta` just above (new_raw cannot unwind);
+        // the retreat used unused space, so the advance frees nothing.
+        unsafe { ndis_sys::NdisAdvanceNetBufferListDataStart(ptr.as_ptr(), delta, 0, None) };
         clone
     }
 }

@@ -42,7 +42,11 @@
 //! | a context type of the wrong size or alignment, too large, or read as another type | `#[derive(ContextArea)]`'s compile-time checks; pools and NBLs are typed by their context |
 //! | an undo record applied to another clone | records carry the invariant brand of their [`NblClone::modify`] call |
 //! | a NULL MDL chain with an offset or length; data size without a NET_BUFFER | the allocators that would take them do not exist for that pool type |
-//! | popping contexts out of order | a pushed context's guard borrows the NBL (or the previous guard) |
+//! | popping contexts out of order; reading the NBL's context while one is pushed | contexts are pushed for a closure ([`with_context`](nbl::NetBufferListOwned::with_context)), which borrows the NBL; the library pops |
+//! | a header MDL that dies before the clone it heads | a clone's lifetime, for which [`Changes::prepend`](clone::Changes::prepend) borrows the MDL, is invariant |
+//! | handing a lent NBL back retreated, or with a live clone | lent NBLs are retreated and cloned for a closure ([`BorrowedNbl::with_retreat`], [`BorrowedNbl::with_clone`]); the library restores and frees |
+//! | a context holding references | the derives reject the field, by name |
+//! | FWPS allocation from a pool without preallocated NET_BUFFERs, or with data | `fwps_allocate_*` exist only for `NblPool<C, WithNetBuffer>` |
 //! | changing a clone made unmodifiable | [`clone::Unmodifiable`] clones have no `modify` |
 //! | using a packet while the stack owns it (injected) | `inject` consumes it; the completion gives it back |
 //! | releasing a clone's parent reference before the clone | a [`ClonedPacket`] owns both and drops them in order |
@@ -62,7 +66,8 @@
 //!   the MDL chain it describes); `'p` on a clone is the borrow of its
 //!   parent. The borrow checker therefore rejects freeing a pool, a chain or
 //!   a parent while something made from it lives. A [`BorrowedNbl<'a>`] is
-//!   created `unsafe`ly from the stack's loan; its clones live at most `'a`.
+//!   created `unsafe`ly from the stack's loan; its clones live inside
+//!   [`BorrowedNbl::with_clone`], or with a reference ([`ClonedPacket`]).
 //! - **Changes to clones.** A clone records every change it undergoes (at
 //!   most [`MAX_CHANGES`](clone::MAX_CHANGES), else `Err`) in itself; its
 //!   `Drop` reverts them last first and then frees, so a clone is always
@@ -86,22 +91,91 @@
 //!   caller's initial value, so the area is never read uninitialized. A
 //!   context is `'static + Send` (it travels with its NBL across
 //!   completions) and needs no `Drop` (NDIS frees it without running one).
-//!   Pushed contexts are guards borrowing the NBL mutably, which makes them
-//!   last-in first-out with their own size.
-//! - **Leaks.** `mem::forget` is safe, so the API stays sound when values
-//!   are leaked: a forgotten NBL keeps its pool's outstanding count up, and
-//!   a pool with outstanding allocations is leaked rather than freed; an NBL
-//!   whose `ChildRefCount` is not zero (a forgotten clone) is leaked rather
-//!   than freed. What cannot be undone by types alone: forgetting a clone of
-//!   an NBL *the stack lent* leaves the stack a parent with a live clone —
-//!   a driver bug the simulator's verifier reports, as it reports every
-//!   misuse of the raw DDIs.
+//!   A context's fields are plain data: the derives reject a field whose
+//!   type holds a reference of any lifetime (`&'static mut` included) or a
+//!   trait object, naming the field — a reference read from NBL bytes is
+//!   trusted by safe code. Raw pointers are refused for not being `Send`.
+//!   Pushed contexts live for a closure the library calls
+//!   ([`with_context`](nbl::NetBufferListOwned::with_context)), which borrows the
+//!   NBL mutably and pops the context when the closure returns or unwinds:
+//!   they are last-in first-out with their own size, and the NBL's own
+//!   context cannot be read while one is on top.
+//!
+//! # Leaks: the rule
+//!
+//! **No safety property and no verifier-cleanliness rests on a destructor
+//! running.** `mem::forget`, `Box::leak`, an `Rc` cycle and a panic that
+//! skips a drop are all safe Rust; each ends in at most a leak — memory or
+//! an NDIS object never freed, which the simulator's leak report lists —
+//! never in undefined behaviour or a verifier report. Four techniques, as
+//! the standard library's own (`std::thread::scope`, `Vec::drain`):
+//!
+//! 1. **A scope the library controls.** What must be undone before control
+//!    goes back to the stack is undone by the library after a closure, not
+//!    by a guard the caller holds: [`BorrowedNbl::with_retreat`] advances a
+//!    lent NBL back, [`BorrowedNbl::with_clone`] frees a clone of it,
+//!    [`with_context`](nbl::NetBufferListOwned::with_context) pops a pushed
+//!    context. The closures get references with fresh invariant brands, so
+//!    nothing escapes or is swapped; private guards inside the library redo
+//!    the undo when the closure unwinds.
+//! 2. **Ownership moves into the guard.** A [`ClonedPacket`] owns its clone
+//!    and the reference on the lent NBL; a clone's change log is in the
+//!    clone. Leaking them leaks what they own, which stays valid.
+//! 3. **Re-check at use.** Whatever a leaked value left behind is checked
+//!    again where it matters: [`MdlChain`] sets the links it owns when it is
+//!    built (a leaked chain's stale `Next` is cleared by the next chain that
+//!    takes the MDL), and an NBL whose `ChildRefCount` is not zero (a clone
+//!    of it was leaked) is leaked rather than freed.
+//! 4. **Count at creation.** A pool counts what is allocated from it when
+//!    it is allocated — NBLs, NET_BUFFERs, FWPS NBLs, and clones made into
+//!    a caller's pool — and is freed only when the count is back to zero;
+//!    a leaked object keeps its pool from being freed (the pool leaks with
+//!    it). A pool borrowed `'static` is never freed, so clones made into
+//!    it are not counted. Pushed contexts are not pool objects: they come
+//!    from the NBL's context backfill or NDIS's own memory, and are popped
+//!    by the scope.
+//!
+//! Lifetimes that tie caller memory to a chain, a clone or an injection are
+//! invariant: a clone's `'p` (the parent's and every prepended MDL's
+//! borrow), [`Changes`](clone::Changes)' `'p`, an owned NBL's or NB's `'a`
+//! (its pool's and the MDL chain's borrow, which an injection reads later)
+//! and an [`MdlChain`]'s `'m`, so no subtyping accepts a shorter-lived MDL.
+//!
+//! What leaking each public type does:
+//!
+//! | type | leaked (`mem::forget`, `Box::leak`, an `Rc` cycle) |
+//! |---|---|
+//! | [`NblPool`], [`NbPool`] | the NDIS pool is never freed |
+//! | [`Nbl`], [`FwpsNbl`] | the NBL is never freed; its pool stays counted, so the pool leaks too |
+//! | [`NetBufferOwned`] | the NET_BUFFER is never freed; its pool leaks too |
+//! | [`Mdl`] | the MDL is never freed |
+//! | [`MdlChain`] | the `Next` links stay set; the next chain that takes an MDL clears its link, and nothing walks past a chain's own tail |
+//! | [`NblClone`] ([`NdisClone`], [`FwpsClone`]) | the clone is never restored nor freed; its parent's `ChildRefCount` stays up, so an owned parent leaks (and its pool); a caller's pool it was made in leaks. (A clone of a lent NBL exists only inside [`BorrowedNbl::with_clone`], or in a [`ClonedPacket`].) |
+//! | [`clone::Changes`], [`clone::Undo`] | nothing: the changes stay recorded in the clone and are undone when it is freed |
+//! | [`clone::Log`], [`clone::Unmodifiable`] | nothing: plain data |
+//! | [`Retreated`] (an owned NBL's) | the NBL stays retreated — it is the driver's — and is freed so; NDIS keeps a retreat's MDLs with the NET_BUFFER (at worst such an MDL leaks; the simulator frees it with the NBL) |
+//! | [`Pushed`] | cannot be leaked: only its `with_context` call holds it, and pops it |
+//! | [`BorrowedNbl`] | nothing: a view of the loan; its retreats and clones are scoped |
+//! | [`NblReference`] | the reference is never released: the stack never takes its NBL back (a leak of the lent NBL) |
+//! | [`ClonedPacket`], [`Completed`], [`wfp::Rejected`] | the clone and the reference leak: the lent NBL stays referenced, the clone unfreed; its `'static` pool is never freed anyway |
+//! | [`InjectionHandle`] | the handle is never destroyed; injections still pending complete normally (their completions need only the NBL and the routine) |
+//! | [`NetBufferList`], [`NetBuffer`], [`MdlView`], iterators | nothing: shared references |
+//! | [`NdisHandle`], [`Tag`], [`NblPoolOptions`], [`Status`], [`Error`], [`wfp::Transport`], [`wfp::InjectionTypes`], [`wfp::InjectionState`] | nothing: plain values |
+//!
+//! `tests/leaks.rs` performs each of these leaks on the simulator (and under
+//! Miri) and checks that no report follows, only the leak; the fuzz command
+//! forgets every guard and owned type at random.
 //!
 //! # Costs
 //!
-//! No allocation, no locks. An owned NBL is two words; a clone carries its
-//! change log (72 bytes; none for an [`Unmodifiable`](clone::Unmodifiable)
-//! clone). Injection keeps what its completion needs in the NBL's own
+//! No allocation, no locks. An owned NBL is two words; a clone is two (its
+//! pointer, and the counter of the caller's pool it was made in, if any)
+//! plus its change log (72 bytes; none for an
+//! [`Unmodifiable`](clone::Unmodifiable) clone). What the leak rules add
+//! per call: a clone's free tests its pool counter (a load and a branch;
+//! an atomic decrement for a clone made in a caller's pool, an atomic
+//! increment at its creation), a chain's `new` and `then` clear one link
+//! each; the scoped APIs make the same DDI calls the guards made. Injection keeps what its completion needs in the NBL's own
 //! context, and only when the NBL alone cannot tell. `BENCHMARKS.md` gives
 //! the instruction-count ratios against the raw DDIs (1.0069 for allocate,
 //! clone, modify, undo, free; 1.0099 for the inspect path with injection).

@@ -81,10 +81,17 @@ impl Drop for Mdl<'_> {
 
 /// MDLs linked into a chain (their `Next` pointers), unlinked on drop.
 ///
+/// The links are set when the chain is built, never inherited: `new` clears
+/// the head's `Next` and `then` clears each new tail's, so a chain that was
+/// leaked (its links left in place, its MDLs freed later) cannot make a
+/// later chain link into freed or cyclic MDLs. Dropping it unlinks from the
+/// head to the tail it built, and no further.
+///
 /// # Invariants
 ///
 /// Every MDL on the chain is borrowed mutably for `'m`, so nothing else can
-/// relink or free it while the chain lives.
+/// relink or free it while the chain lives; the chain runs from `head` to
+/// `tail` through links this value set, and `tail`'s `Next` is NULL.
 ///
 /// ```
 /// use ndis_safe::{Mdl, MdlChain, NbPool, Tag};
@@ -103,25 +110,32 @@ impl Drop for Mdl<'_> {
 pub struct MdlChain<'m> {
     head: NonNull<MDL>,
     tail: NonNull<MDL>,
-    _mdls: PhantomData<&'m mut MDL>,
+    /// Invariant in `'m`: every MDL linked in is borrowed for exactly `'m`.
+    _mdls: PhantomData<fn(&'m mut MDL) -> &'m mut MDL>,
 }
 
 // SAFETY: as for Mdl.
 unsafe impl Send for MdlChain<'_> {}
 
 impl<'m> MdlChain<'m> {
-    /// A chain of one MDL.
+    /// A chain of one MDL (whatever `Next` it had is cleared).
     #[inline]
     pub fn new(first: &'m mut Mdl<'_>) -> MdlChain<'m> {
+        // SAFETY: the MDL is live and borrowed mutably for 'm: no live chain
+        // holds it, so its `Next` is ours to set.
+        unsafe { *ndis_sys::NDIS_MDL_LINKAGE(first.as_ptr()) = core::ptr::null_mut() };
         MdlChain { head: first.ptr, tail: first.ptr, _mdls: PhantomData }
     }
 
-    /// Appends an MDL.
+    /// Appends an MDL (whatever `Next` it had is cleared).
     #[inline]
     pub fn then(mut self, next: &'m mut Mdl<'_>) -> MdlChain<'m> {
         // SAFETY: the tail is borrowed mutably by the chain; `next` is
-        // borrowed mutably for 'm and thus on no other chain.
-        unsafe { *ndis_sys::NDIS_MDL_LINKAGE(self.tail.as_ptr()) = next.as_ptr() };
+        // borrowed mutably for 'm and thus on no live chain.
+        unsafe {
+            *ndis_sys::NDIS_MDL_LINKAGE(next.as_ptr()) = core::ptr::null_mut();
+            *ndis_sys::NDIS_MDL_LINKAGE(self.tail.as_ptr()) = next.as_ptr();
+        }
         self.tail = next.ptr;
         self
     }
@@ -150,9 +164,11 @@ impl<'m> MdlChain<'m> {
 impl Drop for MdlChain<'_> {
     fn drop(&mut self) {
         let mut m = self.head.as_ptr();
-        while !m.is_null() {
-            // SAFETY: the chain's MDLs are live and borrowed by it; NBLs
-            // over the chain borrowed it and are gone.
+        let tail = self.tail.as_ptr();
+        while m != tail && !m.is_null() {
+            // SAFETY: the MDLs from head to tail are live and borrowed by
+            // the chain, linked by it; NBLs over the chain borrowed it and
+            // are gone.
             unsafe {
                 let next = *ndis_sys::NDIS_MDL_LINKAGE(m);
                 *ndis_sys::NDIS_MDL_LINKAGE(m) = core::ptr::null_mut();

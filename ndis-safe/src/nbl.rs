@@ -16,7 +16,7 @@ use ndis_sys::{MDL, NET_BUFFER, NET_BUFFER_LIST};
 use crate::context::{ContextArea, NoContext, PushedContext};
 use crate::error::{Error, Result, Status};
 use crate::mdl::MdlChain;
-use crate::pool::prealloc::{NoNetBuffer, Prealloc, WithData, WithNetBuffer};
+use crate::pool::prealloc::{NoNetBuffer, WithData, WithNetBuffer};
 use crate::pool::{NbData, NbPool, NblPool, NoData, Tag, WithNbData};
 use crate::view::{NetBuffer, NetBufferList};
 
@@ -94,6 +94,9 @@ pub struct NetBufferListOwned<'a, A: Allocator, C: ContextArea = NoContext> {
     pool_count: &'a AtomicUsize,
     _a: PhantomData<A>,
     _c: PhantomData<fn(C) -> C>,
+    /// `'a` is invariant: it is the borrow of the caller's MDL chain the
+    /// NBL describes (and that an injection reads later).
+    _chain: PhantomData<Brand<'a>>,
 }
 
 /// An NBL from `NdisAllocateNetBufferList` (or `…AndNetBufferList`), freed
@@ -121,7 +124,7 @@ impl<'a, A: Allocator, C: ContextArea> NetBufferListOwned<'a, A, C> {
         // SAFETY: the caller's guarantee.
         unsafe { crate::context::write_area(ptr, init) };
         pool_count.fetch_add(1, Ordering::Relaxed);
-        NetBufferListOwned { ptr, pool_count, _a: PhantomData, _c: PhantomData }
+        NetBufferListOwned { ptr, pool_count, _a: PhantomData, _c: PhantomData, _chain: PhantomData }
     }
 
     /// The context area.
@@ -161,13 +164,22 @@ impl<'a, A: Allocator, C: ContextArea> NetBufferListOwned<'a, A, C> {
         Ok(())
     }
 
-    /// Pushes a context `P` (`NdisAllocateNetBufferListContext`); the guard
-    /// pops it (`NdisFreeNetBufferListContext`, same size) when dropped.
-    /// Pushes nest through the guard, so they are popped last-in first-out.
+    /// Pushes a context `P` (`NdisAllocateNetBufferListContext`) and hands
+    /// it to `f`; when `f` returns (or unwinds) the library pops it
+    /// (`NdisFreeNetBufferListContext`, same size). The NBL is borrowed for
+    /// the whole call, so its own context area cannot be reached while the
+    /// pushed block is on top, and no guard can be leaked to leave it there.
+    /// Pushes nest through [`Pushed::with_context`], popped last-in first-out.
     #[inline]
-    pub fn push_context<P: PushedContext>(&mut self, tag: Tag, init: P) -> Result<Pushed<'_, P>> {
-        // SAFETY: the NBL is ours; nothing else is pushed (we hold &mut).
-        unsafe { Pushed::push(self.ptr, tag, init) }
+    pub fn with_context<P: PushedContext, R>(
+        &mut self,
+        tag: Tag,
+        init: P,
+        f: impl for<'s> FnOnce(&mut Pushed<'s, P>) -> R,
+    ) -> Result<R> {
+        // SAFETY: the NBL is ours, borrowed mutably for the call; nothing
+        // else is pushed on it (we hold &mut).
+        unsafe { Pushed::scoped(self.ptr, tag, init, f) }
     }
 
     /// Copies `bytes` into the first NET_BUFFER's data, `offset` bytes in.
@@ -194,7 +206,7 @@ impl<'a, A: Allocator, C: ContextArea> NetBufferListOwned<'a, A, C> {
     /// with the driver.
     #[inline]
     pub(crate) unsafe fn from_parts(ptr: NonNull<NET_BUFFER_LIST>, pool_count: &'a AtomicUsize) -> Self {
-        NetBufferListOwned { ptr, pool_count, _a: PhantomData, _c: PhantomData }
+        NetBufferListOwned { ptr, pool_count, _a: PhantomData, _c: PhantomData, _chain: PhantomData }
     }
 
     /// Gives up ownership without freeing: the NBL is the caller's to free
@@ -267,10 +279,12 @@ fn fwps_allocate<'a, C: ContextArea>(
     Ok(unsafe { FwpsNbl::adopt(ptr, count, init) })
 }
 
-impl<C: ContextArea, P: Prealloc> NblPool<C, P> {
-    /// `FwpsAllocateNetBufferAndNetBufferList0`: an NBL with one NB over
-    /// `chain`, data `offset` bytes in for `len` bytes, freed by
-    /// `FwpsFreeNetBufferList0`.
+impl<C: ContextArea> NblPool<C, WithNetBuffer> {
+    /// `FwpsAllocateNetBufferAndNetBufferList0`: an NBL whose preallocated
+    /// NB describes `chain`, data `offset` bytes in for `len` bytes, freed
+    /// by `FwpsFreeNetBufferList0`. Only from a pool that preallocates
+    /// NET_BUFFERs without data (the DDI initializes "the preallocated
+    /// NET_BUFFER" with the chain).
     #[inline]
     pub fn fwps_allocate_over<'a>(
         &'a self,
@@ -284,7 +298,8 @@ impl<C: ContextArea, P: Prealloc> NblPool<C, P> {
     }
 
     /// `FwpsAllocateNetBufferAndNetBufferList0` with no MDL chain (offset
-    /// and length 0, as the DDI requires).
+    /// and length 0, as the DDI requires), from a pool that preallocates
+    /// NET_BUFFERs without data.
     #[inline]
     pub fn fwps_allocate_empty(&self, init: C) -> Result<FwpsNbl<'_, C>> {
         fwps_allocate(self.as_raw(), &self.outstanding, core::ptr::null_mut(), 0, 0, init)
@@ -407,6 +422,8 @@ impl<C: ContextArea> NblPool<C, WithData> {
 pub struct NetBufferOwned<'a> {
     ptr: NonNull<NET_BUFFER>,
     pool_count: &'a AtomicUsize,
+    /// `'a` is invariant: it is the borrow of the caller's MDL chain.
+    _chain: PhantomData<Brand<'a>>,
 }
 
 // SAFETY: an owned NB may be used and freed from any thread.
@@ -418,7 +435,7 @@ impl<'a> NetBufferOwned<'a> {
     fn adopt(ptr: *mut NET_BUFFER, pool_count: &'a AtomicUsize) -> Result<Self> {
         let ptr = NonNull::new(ptr).ok_or(Error::NoResources)?;
         pool_count.fetch_add(1, Ordering::Relaxed);
-        Ok(NetBufferOwned { ptr, pool_count })
+        Ok(NetBufferOwned { ptr, pool_count, _chain: PhantomData })
     }
 
     /// Copies `bytes` into the data, `offset` bytes in.
@@ -491,8 +508,12 @@ fn _nb_data_bound<D: NbData>() {}
 
 /// An NBL the stack lends the driver for the duration of a call (a
 /// classify callout's layer data, a filter's send or receive path). The
-/// driver may read it, retreat and advance it (back to where it was before
-/// it returns), and clone it; it does not free it.
+/// driver may read it, retreat it and clone it inside scopes the library
+/// ends ([`BorrowedNbl::with_retreat`], [`BorrowedNbl::with_clone`]: the
+/// NBL is advanced back and the clone freed by the library, so no leaked
+/// guard can hand it back to the stack changed or with a live clone), or
+/// reference it to keep a clone past the call
+/// ([`BorrowedNbl::reference_and_clone`]); it does not free it.
 ///
 /// # Invariants
 ///
@@ -506,10 +527,11 @@ fn _nb_data_bound<D: NbData>() {}
 /// let indicated = ndis_sim::StackNbl::indicate(&[0x45; 48], 20);
 /// // SAFETY: the simulated stack lends it until `complete`.
 /// let mut nbl = unsafe { BorrowedNbl::from_raw(indicated.as_ptr()) }.unwrap();
-/// let clone = nbl.retreat_and_clone::<Fwps, NoContext>(20, None, NoContext)?;
-/// assert_eq!(clone.first().map(|nb| nb.data_length()), Some(48));
+/// let whole = nbl.with_clone::<Fwps, NoContext, _>(20, None, NoContext, |clone| {
+///     clone.first().map(|nb| nb.data_length())
+/// })?; // the clone is freed here, by the library
+/// assert_eq!(whole, Some(48));
 /// assert_eq!(nbl.first().map(|nb| nb.data_length()), Some(28)); // as it came
-/// drop(clone);
 /// indicated.complete();
 /// # Ok::<(), ndis_safe::Error>(())
 /// ```
@@ -531,19 +553,39 @@ impl<'a> BorrowedNbl<'a> {
     }
 
     /// Retreats every NET_BUFFER's data start by `delta` bytes into the
-    /// unused space before it (over headers the stack has advanced past);
-    /// the guard advances it back when dropped, so the NBL goes back to the
-    /// stack as it came. `Err(OutOfRange)` when an NB has less unused
+    /// unused space before it (over headers the stack has advanced past),
+    /// hands the retreated NBL to `f`, and advances it back when `f`
+    /// returns (or unwinds): the library, not a guard the caller could
+    /// leak, restores it, so the NBL always goes back to the stack as it
+    /// came. `Err(OutOfRange)` (nothing done) when an NB has less unused
     /// space: a lent NBL is not given new MDLs.
+    ///
+    /// ```
+    /// use ndis_safe::BorrowedNbl;
+    /// # let _sim = ndis_sim::Session::new();
+    /// let indicated = ndis_sim::StackNbl::indicate(&[0x45; 48], 20);
+    /// // SAFETY: the simulated stack lends it until `complete`.
+    /// let mut nbl = unsafe { BorrowedNbl::from_raw(indicated.as_ptr()) }.unwrap();
+    /// let whole = nbl.with_retreat(20, |ip| ip.first().map(|nb| nb.data_length()))?;
+    /// assert_eq!(whole, Some(48));
+    /// assert_eq!(nbl.first().map(|nb| nb.data_offset()), Some(20)); // as it came
+    /// indicated.complete();
+    /// # Ok::<(), ndis_safe::Error>(())
+    /// ```
     #[inline]
-    pub fn retreat(&mut self, delta: u32) -> Result<Retreated<'_>> {
+    pub fn with_retreat<R>(&mut self, delta: u32, f: impl FnOnce(&NetBufferList) -> R) -> Result<R> {
         if self.net_buffers().any(|nb| nb.data_offset() < delta) {
             return Err(Error::OutOfRange);
         }
         // SAFETY: lent to us; the unused space suffices, so NDIS allocates
         // no MDL and the advance back frees none.
         unsafe { retreat_nbl(self.ptr, delta)? };
-        Ok(Retreated { ptr: self.ptr, delta, _owner: PhantomData })
+        let back = AdvanceBack { ptr: self.ptr, delta };
+        // SAFETY: lent to us and borrowed mutably for the call: only `f`
+        // sees it, through a shared view.
+        let r = f(unsafe { NetBufferList::from_raw(self.ptr) });
+        drop(back);
+        Ok(r)
     }
 
     /// The NBL as lent, for clones: they may live as long as the loan.
@@ -577,7 +619,28 @@ pub(crate) unsafe fn retreat_nbl(nbl: NonNull<NET_BUFFER_LIST>, delta: u32) -> R
         .map_err(Error::from)
 }
 
-/// A retreat, advanced back (freeing any MDL it added) when dropped.
+/// Advances a lent NBL back by what the library retreated it, when a
+/// scope the library controls ends (by return or unwind). Private: no
+/// caller holds it, so none can leak it.
+struct AdvanceBack {
+    ptr: NonNull<NET_BUFFER_LIST>,
+    delta: u32,
+}
+
+impl Drop for AdvanceBack {
+    #[inline(always)]
+    fn drop(&mut self) {
+        // SAFETY: retreated by `delta` into unused space; every NB has at
+        // least `delta` bytes of data; no MDL to free.
+        unsafe { ndis_sys::NdisAdvanceNetBufferListDataStart(self.ptr.as_ptr(), self.delta, 0, None) }
+    }
+}
+
+/// A retreat of an NBL the driver owns, advanced back (freeing any MDL it
+/// added) when dropped. Leaking it leaves the owned NBL retreated — the
+/// driver's own NBL, which may stay so and be freed so: NDIS keeps the MDLs
+/// a retreat allocates with the NET_BUFFER (at worst such an MDL leaks;
+/// the simulator frees it with the NBL). See the crate docs' leak table.
 ///
 /// # Invariants
 ///
@@ -638,13 +701,21 @@ impl Drop for Retreated<'_> {
     }
 }
 
-/// A context pushed with `NdisAllocateNetBufferListContext`, popped with
-/// `NdisFreeNetBufferListContext` (same size) when dropped.
+/// A context pushed with `NdisAllocateNetBufferListContext`, seen inside
+/// the [`with_context`](NetBufferListOwned::with_context) call that pushed
+/// it, and popped with `NdisFreeNetBufferListContext` (same size) by that
+/// call when its closure returns or unwinds.
+///
+/// `'s` is an invariant brand unique to the call, so two pushed contexts
+/// (on two NBLs, or nested) cannot be swapped, and neither can leave its
+/// closure.
 ///
 /// # Invariants
 ///
-/// `ptr` is live and mutably borrowed for `'g`; its current context is a
-/// `P` this guard pushed and initialized.
+/// `ptr` is live and mutably borrowed by the `with_context` call that made
+/// this value; while that call's closure runs, its current context is the
+/// `P` it pushed and initialized (nested pushes borrow this value and are
+/// popped before their call returns).
 ///
 /// ```
 /// use ndis_safe::{NblPool, NblPoolOptions, NoContext, PushedContext, Tag};
@@ -657,38 +728,75 @@ impl Drop for Retreated<'_> {
 /// # let owner = unsafe { ndis_safe::NdisHandle::from_raw(core::ptr::null_mut()) };
 /// let pool: NblPool = NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Push")))?;
 /// let mut nbl = pool.allocate(NoContext)?;
-/// let mut hop = nbl.push_context(Tag(*b"Hop "), Hop(1))?;
-/// hop.0 += 1;
-/// let inner = hop.push_context(Tag(*b"Hop "), Hop(9))?; // popped first
-/// assert_eq!(inner.0, 9);
+/// let inner = nbl.with_context(Tag(*b"Hop "), Hop(1), |hop| {
+///     hop.0 += 1;
+///     hop.with_context(Tag(*b"Hop "), Hop(9), |inner| inner.0) // popped first
+/// })??;
+/// assert_eq!(inner, 9);
 /// # Ok::<(), ndis_safe::Error>(())
 /// ```
-pub struct Pushed<'g, P: PushedContext> {
+pub struct Pushed<'s, P: PushedContext> {
     ptr: NonNull<NET_BUFFER_LIST>,
-    _owner: PhantomData<(&'g mut NET_BUFFER_LIST, P)>,
+    _brand: PhantomData<Brand<'s>>,
+    _p: PhantomData<P>,
+}
+
+/// An invariant lifetime brand.
+type Brand<'s> = fn(&'s ()) -> &'s ();
+
+/// Pops a pushed context when the scope the library controls ends (by
+/// return or unwind). Private: no caller holds it, so none can leak it.
+struct PopContext {
+    ptr: NonNull<NET_BUFFER_LIST>,
+    size: u16,
+}
+
+impl Drop for PopContext {
+    #[inline(always)]
+    fn drop(&mut self) {
+        // SAFETY: the context pushed with `size` is the current one: later
+        // pushes were popped by their own (inner) scopes.
+        unsafe { ndis_sys::NdisFreeNetBufferListContext(self.ptr.as_ptr(), self.size) }
+    }
 }
 
 impl<P: PushedContext> Pushed<'_, P> {
-    /// Pushes `init`.
+    /// Pushes `init`, runs `f` on it, pops it.
     ///
     /// # Safety
     ///
-    /// `ptr` is live, its owner's, and borrowed mutably for the guard's life.
-    unsafe fn push<'g>(ptr: NonNull<NET_BUFFER_LIST>, tag: Tag, init: P) -> Result<Pushed<'g, P>> {
+    /// `ptr` is live, its owner's, and borrowed mutably for the call.
+    #[inline(always)]
+    unsafe fn scoped<R>(
+        ptr: NonNull<NET_BUFFER_LIST>,
+        tag: Tag,
+        init: P,
+        f: impl for<'s> FnOnce(&mut Pushed<'s, P>) -> R,
+    ) -> Result<R> {
         // SAFETY: the caller's guarantee; P's size rule was checked by its derive.
         let status = unsafe { ndis_sys::NdisAllocateNetBufferListContext(ptr.as_ptr(), P::SIZE, 0, tag.raw()) };
         Status::result(status)?;
         // SAFETY: the new context area holds P::SIZE bytes, pointer aligned
         // (P's alignment is at most the pointer's).
         unsafe { ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(ptr.as_ptr()).cast::<P>().write(init) };
-        Ok(Pushed { ptr, _owner: PhantomData })
+        let pop = PopContext { ptr, size: P::SIZE };
+        let r = f(&mut Pushed { ptr, _brand: PhantomData, _p: PhantomData });
+        drop(pop);
+        Ok(r)
     }
 
-    /// Pushes another context on top of this one (popped before this one).
+    /// Pushes another context on top of this one, for the duration of `f`
+    /// (popped before this one).
     #[inline]
-    pub fn push_context<Q: PushedContext>(&mut self, tag: Tag, init: Q) -> Result<Pushed<'_, Q>> {
-        // SAFETY: borrowed mutably through this guard.
-        unsafe { Pushed::push(self.ptr, tag, init) }
+    pub fn with_context<Q: PushedContext, R>(
+        &mut self,
+        tag: Tag,
+        init: Q,
+        f: impl for<'t> FnOnce(&mut Pushed<'t, Q>) -> R,
+    ) -> Result<R> {
+        // SAFETY: borrowed mutably through this value, which its own call
+        // keeps on top until `f` returns.
+        unsafe { Pushed::scoped(self.ptr, tag, init, f) }
     }
 }
 
@@ -697,7 +805,7 @@ impl<P: PushedContext> Deref for Pushed<'_, P> {
 
     #[inline(always)]
     fn deref(&self) -> &P {
-        // SAFETY: the current context is our initialized P.
+        // SAFETY: the current context is our initialized P (type invariant).
         unsafe { &*ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(self.ptr.as_ptr()).cast::<P>() }
     }
 }
@@ -707,15 +815,6 @@ impl<P: PushedContext> DerefMut for Pushed<'_, P> {
     fn deref_mut(&mut self) -> &mut P {
         // SAFETY: as above, exclusively.
         unsafe { &mut *ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(self.ptr.as_ptr()).cast::<P>() }
-    }
-}
-
-impl<P: PushedContext> Drop for Pushed<'_, P> {
-    #[inline]
-    fn drop(&mut self) {
-        // SAFETY: our context is the last pushed (later pushes borrowed this
-        // guard and are gone); same size.
-        unsafe { ndis_sys::NdisFreeNetBufferListContext(self.ptr.as_ptr(), P::SIZE) }
     }
 }
 

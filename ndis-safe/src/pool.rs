@@ -60,6 +60,17 @@ impl Tag {
 
 /// What a pool's NBLs come with (a type-level choice, so that the
 /// allocators a pool cannot serve do not exist for it).
+///
+/// Each DDI allocates only from the pool kind its documentation gives it:
+///
+/// | DDI | pool |
+/// |---|---|
+/// | `NdisAllocateNetBufferList` | any NBL pool (`allocate`, `allocate_empty`) |
+/// | `NdisAllocateNetBufferAndNetBufferList` | [`WithNetBuffer`] over the caller's chain; [`WithData`] over the pool's data (a NULL chain) |
+/// | `FwpsAllocateNetBufferAndNetBufferList0` | [`WithNetBuffer`] only: the DDI initializes the pool's preallocated NET_BUFFER with the caller's chain (or none) |
+/// | `NdisAllocateCloneNetBufferList`, `FwpsAllocateCloneNetBufferList0` | [`NoNetBuffer`] (or the DDI's own, NULL): a clone's NET_BUFFERs are clones of the original's, never a preallocated one; their NB pool is always the DDI's own |
+/// | `NdisAllocateNetBuffer` | an [`NbPool`] without data |
+/// | `NdisAllocateNetBufferMdlAndData` | an [`NbPool`] with data |
 pub mod prealloc {
     mod sealed {
         pub trait Sealed {}

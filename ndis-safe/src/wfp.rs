@@ -129,7 +129,9 @@ impl BorrowedNbl<'_> {
         // `retreat_and_clone_as` ties the clone to the loan; the reference
         // extends its parent's life past it, so the clone is re-tied to the
         // reference below (same NBL). On failure the reference is dropped.
-        let clone = self.retreat_and_clone_as::<K, C, L>(delta, pool, init)?;
+        // A `'static` pool is never freed, so the clone is not counted on it.
+        let handle = pool.map_or(core::ptr::null_mut(), NblPool::as_raw);
+        let clone = self.retreat_and_clone_as::<K, C, L>(delta, handle, None, init)?;
         let (ptr, log) = clone.into_parts();
         // SAFETY: the clone's parent is held by `reference`, which the
         // packet drops after the clone.
@@ -149,8 +151,8 @@ impl NblReference {
     ) -> Result<ClonedPacket<K, C>> {
         let handle = pool.map_or(core::ptr::null_mut(), NblPool::as_raw);
         // SAFETY: the reference keeps the parent alive; the pool (if any) is
-        // typed C and static.
-        let clone = unsafe { NblClone::<'static, K, C>::new_raw(self.ptr, handle, init)? };
+        // typed C and static (never freed, so the clone is not counted on it).
+        let clone = unsafe { NblClone::<'static, K, C>::new_raw(self.ptr, handle, None, init)? };
         Ok(ClonedPacket { clone: ManuallyDrop::new(clone), parent: ManuallyDrop::new(self) })
     }
 }

@@ -100,9 +100,9 @@ fn nbl_over_a_chain_of_two_mdls_reads_across_them() {
 }
 
 #[test]
-fn fwps_nbls_from_any_pool() {
+fn fwps_nbls_from_a_pool_that_preallocates_net_buffers() {
     clean(|| {
-        let pool: NblPool<Flow> = NblPool::new(&owner(), NblPoolOptions::new(TAG)).unwrap();
+        let pool: NblPool<Flow, _> = NblPool::new(&owner(), NblPoolOptions::new(TAG).with_net_buffer()).unwrap();
         let mut bytes = [7u8; 32];
         let mut mdl = Mdl::new(&owner(), &mut bytes).unwrap();
         let mut chain = MdlChain::new(&mut mdl);
@@ -157,15 +157,15 @@ fn pushed_contexts_nest_and_pop_in_order() {
     clean(|| {
         let pool: NblPool<Flow> = NblPool::new(&owner(), NblPoolOptions::new(TAG)).unwrap();
         let mut nbl = pool.allocate(Flow { id: 3, bytes: 0 }).unwrap();
-        {
-            let mut mark = nbl.push_context(TAG, Mark(11)).unwrap();
-            mark.0 += 1;
-            {
-                let pair = mark.push_context(TAG, Pair(1, 2, 3)).unwrap();
-                assert_eq!(*pair, Pair(1, 2, 3));
-            }
-            assert_eq!(*mark, Mark(12));
-        }
+        let pair = nbl
+            .with_context(TAG, Mark(11), |mark| {
+                mark.0 += 1;
+                let pair = mark.with_context(TAG, Pair(1, 2, 3), |pair| (pair.0, pair.1, pair.2)).unwrap();
+                assert_eq!(**mark, Mark(12));
+                pair
+            })
+            .unwrap();
+        assert_eq!(pair, (1, 2, 3));
         assert_eq!(nbl.context().id, 3, "the typed area is back on top");
     });
 }
@@ -236,14 +236,26 @@ fn a_lent_nbl_is_retreated_cloned_and_given_back_as_it_came() {
         {
             // SAFETY: the simulated stack lends it for this block.
             let mut nbl = unsafe { ndis_safe::BorrowedNbl::from_raw(lent.as_ptr()) }.unwrap();
-            assert!(matches!(nbl.retreat(21), Err(Error::OutOfRange)), "no new MDLs on a lent NBL");
-            let clone = nbl.retreat_and_clone::<Fwps, NoContext>(20, None, NoContext).unwrap();
+            assert!(matches!(nbl.with_retreat(21, |_| ()), Err(Error::OutOfRange)), "no new MDLs on a lent NBL");
+            assert_eq!(nbl.with_retreat(20, |ip| ip.first().map(|nb| nb.data_offset())), Ok(Some(0)));
             assert_eq!(nbl.first().map(|nb| nb.data_offset()), Some(20), "back as it came");
-            let mut storage = [0; 1];
-            assert_eq!(clone.first().unwrap().peek(&mut storage), Some(&[0x45][..]));
-            let plain = nbl.clone_nbl::<Ndis>().unwrap();
-            assert_eq!(plain.first().map(|nb| nb.data_length()), Some(28));
-            drop((clone, plain));
+            let first = nbl
+                .with_clone::<Fwps, NoContext, _>(20, None, NoContext, |clone| {
+                    let mut storage = [0; 1];
+                    clone.first().unwrap().peek(&mut storage).map(|b| b[0])
+                })
+                .unwrap();
+            assert_eq!(first, Some(0x45));
+            assert_eq!(nbl.first().map(|nb| nb.data_offset()), Some(20), "back as it came");
+            let clones: NblPool<Flow> = NblPool::new(&owner(), NblPoolOptions::new(TAG)).unwrap();
+            let length = nbl
+                .with_clone::<Ndis, Flow, _>(0, Some(&clones), Flow { id: 1, bytes: 0 }, |plain| {
+                    plain.context_mut().bytes = 28;
+                    plain.modify(|mut c| c.advance(8).map(drop)).unwrap(); // undone before the free
+                    plain.first().map(|nb| nb.data_length())
+                })
+                .unwrap();
+            assert_eq!(length, Some(20));
         }
         lent.complete();
     });

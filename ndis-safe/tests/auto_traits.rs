@@ -47,3 +47,12 @@ struct Mark(u64);
 fn no_context_is_zero_sized() {
     assert_eq!(size_of::<NoContext>(), 0);
 }
+
+#[test]
+fn a_clone_is_its_pointer_its_pool_counter_and_its_change_log() {
+    use ndis_safe::clone::{Fwps, Log, NblClone, Unmodifiable};
+    let word = size_of::<usize>();
+    assert_eq!(size_of::<Log>(), 72);
+    assert_eq!(size_of::<NblClone<'static, Fwps>>(), 2 * word + size_of::<Log>());
+    assert_eq!(size_of::<NblClone<'static, Fwps, NoContext, Unmodifiable>>(), 2 * word);
+}

@@ -25,7 +25,9 @@ commands:
   fuzz [--seconds N]
         Drive the whole ndis-safe API on ndis-sim with random operations
         (the model-based test, release build, a fresh seed) for N seconds
-        (default 600); report operations, verifier reports and leaks.
+        (default 600); report operations, verifier reports and leaks. Its
+        leak rounds mem::forget every guard and owned type at random (and
+        unwind through the library's scopes): only leaks may follow.
   bench [--driver-side]
         Run the benchmarks (callgrind instruction ratios, throughput) and
         write BENCHMARKS.md (keeping its hand-written analysis at the end).
