@@ -2,6 +2,7 @@
 //! tests can drive them. The binary (`cargo xtask …`) is a thin shell over it.
 
 pub mod bench;
+pub mod census;
 pub mod driver;
 pub mod kit;
 pub mod overlay;
@@ -130,23 +131,36 @@ pub fn regen(args: &RegenArgs, crates: &[regen::CrateSpec], lock_root: &Path) ->
     let kit = kit::find(&root, &source, args.wdk_version.as_deref())?;
     let settings =
         regen::Settings { ndis, command: args.command(), bindgen_version: locked_version(lock_root, "bindgen") };
-    let outputs = regen::generate(&kit, crates, &settings)?;
+    let (outputs, censuses) = regen::generate(&kit, crates, &settings)?;
+    let table = regen::census_table(&censuses);
+    let unaccounted = regen::unaccounted(&censuses);
     if args.check {
         let stale = regen::check(&outputs);
-        if stale.is_empty() {
-            return Ok(format!("bindings are up to date with kit {} ({} files)", kit.version, outputs.len()));
+        if stale.is_empty() && unaccounted == 0 {
+            return Ok(format!("{table}bindings are up to date with kit {} ({} files)", kit.version, outputs.len()));
         }
-        return Err(Error::new(format!(
-            "checked-in bindings differ from kit {}:\n  {}\nRun `{} --wdk {} --wdk-version {}` and commit the result.",
-            kit.version,
-            stale.join("\n  "),
-            settings.command,
-            root.display(),
-            kit.version
-        )));
+        let mut msg = table.clone();
+        if unaccounted > 0 {
+            msg.push_str(&format!(
+                "kit {} declares {unaccounted} items neither bound nor excluded (listed above): bind them or \
+                 add an exclusion rule to the crate's bindings.toml.\n",
+                kit.version
+            ));
+        }
+        if !stale.is_empty() {
+            msg.push_str(&format!(
+                "checked-in bindings differ from kit {}:\n  {}\nRun `{} --wdk {} --wdk-version {}` and commit the result.",
+                kit.version,
+                stale.join("\n  "),
+                settings.command,
+                root.display(),
+                kit.version
+            ));
+        }
+        return Err(Error::new(msg.trim_end()));
     }
     regen::write(&outputs)?;
-    Ok(format!("wrote {} files from kit {} ({})", outputs.len(), kit.version, kit.km.display()))
+    Ok(format!("{table}wrote {} files from kit {} ({})", outputs.len(), kit.version, kit.km.display()))
 }
 
 /// Reports a test that could not run for want of an installable tool

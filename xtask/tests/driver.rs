@@ -20,8 +20,15 @@ fn def_exports(name: &str) -> BTreeSet<String> {
 /// The functions a generated bindings file declares.
 fn declared(file: &str) -> BTreeSet<String> {
     let text = std::fs::read_to_string(xtask::workspace_root().join(file)).unwrap();
-    let block = &text[text.find("unsafe extern \"system\" {").unwrap()..];
-    block.split("pub fn ").skip(1).map(|s| s.split('(').next().unwrap().trim().to_owned()).collect()
+    let mut out = BTreeSet::new();
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("unsafe extern \"system\" {") {
+        let block = &rest[at..];
+        let end = block.find("\n}").unwrap_or(block.len());
+        out.extend(block[..end].split("pub fn ").skip(1).map(|s| s.split('(').next().unwrap().trim().to_owned()));
+        rest = &block[end..];
+    }
+    out
 }
 
 #[test]
