@@ -31,9 +31,34 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// The workspace's root folder.
+/// The workspace's root folder, found at run time: the nearest folder, from
+/// the current one up, whose `Cargo.toml` has a `[workspace]` table (cargo
+/// runs `cargo xtask` and the tests inside the checkout they belong to). A
+/// path baked in at build time would let a stale binary write into another
+/// checkout. Falls back to the current folder.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    find_workspace(&cwd).unwrap_or(cwd)
+}
+
+/// The nearest folder from `start` up whose `Cargo.toml` declares a workspace.
+pub fn find_workspace(start: &Path) -> Option<PathBuf> {
+    start.ancestors().find_map(|dir| {
+        let text = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
+        text.lines().any(|l| l.trim() == "[workspace]").then(|| dir.to_path_buf())
+    })
+}
+
+/// Where cargo puts build output: `$CARGO_TARGET_DIR` (relative to the
+/// current folder, as cargo reads it) when set, else `<root>/target`.
+pub fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() { dir } else { std::env::current_dir().map_or(dir.clone(), |cwd| cwd.join(&dir)) }
+        }
+        None => root.join("target"),
+    }
 }
 
 /// A `cargo` command: the cargo running this one (`$CARGO`), else `cargo`.

@@ -54,7 +54,7 @@ fn the_sample_links_into_a_native_driver_importing_only_kernel_modules() {
         return;
     }
     let root = xtask::workspace_root();
-    let sys = xtask::driver::build(&root, &root.join("target").join("driver-test")).unwrap();
+    let sys = xtask::driver::build(&root, &xtask::target_dir(&root).join("driver-test")).unwrap();
     let image = xtask::driver::inspect(&sys).unwrap();
     assert!(image.subsystem.starts_with("IMAGE_SUBSYSTEM_NATIVE"), "{image:?}");
     let allowed = ["NDIS.SYS", "FWPKCLNT.SYS", "ntoskrnl.exe"];
