@@ -1,10 +1,17 @@
-//! The simulator exports every function ndis-sys and fwps-sys declare,
-//! with the declared signature: each pair below must coerce to one function
-//! pointer type, and the test binary links every declaration against the
-//! simulator's export (taking its address needs the symbol).
+//! The simulator's exports and the -sys crates' declarations agree:
+//!
+//! - every function the simulator exports is declared by ndis-sys or
+//!   fwps-sys with the same signature: each pair below must coerce to one
+//!   function pointer type, and the test binary links the declaration
+//!   against the simulator's export (taking its address needs the symbol);
+//!   the list below is every `#[unsafe(no_mangle)]` export of `src/`;
+//! - every declared function is either exported by the simulator or named in
+//!   `tests/unsimulated.txt` (a host test calling one of those fails to
+//!   link, naming the symbol), and that file names nothing else.
 #![allow(missing_docs, reason = "test")]
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 macro_rules! same {
     ($krate:ident :: $module:ident :: $name:ident / $($arg:tt)*) => {{
@@ -16,18 +23,49 @@ macro_rules! same {
     }};
 }
 
-/// The generated bindings of this arch (read at compile time).
-#[cfg(target_arch = "x86_64")]
-const GENERATED: [&str; 2] =
-    [include_str!("../../ndis-sys/src/generated/x86_64.rs"), include_str!("../../fwps-sys/src/generated/x86_64.rs")];
-#[cfg(target_arch = "aarch64")]
-const GENERATED: [&str; 2] =
-    [include_str!("../../ndis-sys/src/generated/aarch64.rs"), include_str!("../../fwps-sys/src/generated/aarch64.rs")];
+/// The generated bindings of both arches (read at compile time).
+const GENERATED: [&str; 4] = [
+    include_str!("../../ndis-sys/src/generated/x86_64.rs"),
+    include_str!("../../fwps-sys/src/generated/x86_64.rs"),
+    include_str!("../../ndis-sys/src/generated/aarch64.rs"),
+    include_str!("../../fwps-sys/src/generated/aarch64.rs"),
+];
 
-/// Names of the functions a generated bindings file declares.
+/// Names of the functions a generated bindings file declares (in its
+/// `extern` blocks; methods of records are not functions of the kit).
 fn declared(text: &str) -> BTreeSet<String> {
-    let block = &text[text.find("unsafe extern \"system\" {").unwrap()..];
-    block.split("pub fn ").skip(1).map(|s| s.split('(').next().unwrap().trim().to_owned()).collect()
+    let mut out = BTreeSet::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("unsafe extern \"system\" {") {
+        let block = &rest[at..];
+        let end = block.find("\n}").unwrap_or(block.len());
+        out.extend(block[..end].split("pub fn ").skip(1).map(|s| s.split('(').next().unwrap().trim().to_owned()));
+        rest = &block[end..];
+    }
+    out
+}
+
+/// The functions the simulator's sources export (`#[unsafe(no_mangle)]`).
+fn exported_by_sources(dir: &Path, out: &mut BTreeSet<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            exported_by_sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for part in text.split("#[unsafe(no_mangle)]").skip(1) {
+                let Some(at) = part.find("extern \"system\" fn ") else { continue };
+                let name = &part[at + "extern \"system\" fn ".len()..];
+                out.insert(name.split(['(', '<']).next().unwrap().trim().to_owned());
+            }
+        }
+    }
+}
+
+/// The names `tests/unsimulated.txt` lists.
+fn unsimulated() -> Vec<String> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/unsimulated.txt")).unwrap();
+    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned).collect()
 }
 
 #[test]
@@ -77,9 +115,38 @@ fn every_declared_ddi_is_exported_with_its_signature() {
         same!(fwps_sys::fwps::FwpsCalloutRegister0 / _, _, _),
         same!(fwps_sys::fwps::FwpsCalloutUnregisterById0 / _),
     ];
-    // Nothing declared is missing from the lists above.
-    let listed: BTreeSet<String> = ndis_names.iter().map(|s| s.to_string()).collect();
-    assert_eq!(declared(GENERATED[0]), listed);
-    let listed: BTreeSet<String> = fwps_names.iter().map(|s| s.to_string()).collect();
-    assert_eq!(declared(GENERATED[1]), listed);
+    // The lists above are every export of the simulator's sources.
+    let listed: BTreeSet<String> = ndis_names.iter().chain(&fwps_names).map(|s| s.to_string()).collect();
+    let mut exported = BTreeSet::new();
+    exported_by_sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut exported);
+    assert_eq!(exported, listed, "every export of src/ is checked above");
+
+    // Each declared where the test says (ndis-sys or fwps-sys) for this arch.
+    let here = if cfg!(target_arch = "aarch64") { 2 } else { 0 };
+    let (ndis, fwps) = (declared(GENERATED[here]), declared(GENERATED[here + 1]));
+    for name in ndis_names {
+        assert!(ndis.contains(name), "{name} is not declared by ndis-sys");
+    }
+    for name in fwps_names {
+        assert!(fwps.contains(name), "{name} is not declared by fwps-sys");
+    }
+
+    // Every declared DDI is exported or listed as not simulated, once.
+    let unsimulated = unsimulated();
+    let unsimulated_set: BTreeSet<String> = unsimulated.iter().cloned().collect();
+    assert_eq!(unsimulated.len(), unsimulated_set.len(), "unsimulated.txt names a DDI twice");
+    let mut all_arches = BTreeSet::new();
+    for text in GENERATED {
+        all_arches.extend(declared(text));
+    }
+    for name in ndis.iter().chain(&fwps) {
+        assert!(
+            listed.contains(name) || unsimulated_set.contains(name),
+            "{name} is declared but neither exported by the simulator nor listed in tests/unsimulated.txt"
+        );
+    }
+    for name in &unsimulated_set {
+        assert!(!listed.contains(name), "{name} is exported by the simulator: remove it from tests/unsimulated.txt");
+        assert!(all_arches.contains(name), "{name} in tests/unsimulated.txt is not declared by ndis-sys or fwps-sys");
+    }
 }

@@ -2,6 +2,7 @@
 //! tests can drive them. The binary (`cargo xtask …`) is a thin shell over it.
 
 pub mod bench;
+pub mod census;
 pub mod driver;
 pub mod kit;
 pub mod overlay;
@@ -30,9 +31,34 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// The workspace's root folder.
+/// The workspace's root folder, found at run time: the nearest folder, from
+/// the current one up, whose `Cargo.toml` has a `[workspace]` table (cargo
+/// runs `cargo xtask` and the tests inside the checkout they belong to). A
+/// path baked in at build time would let a stale binary write into another
+/// checkout. Falls back to the current folder.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    find_workspace(&cwd).unwrap_or(cwd)
+}
+
+/// The nearest folder from `start` up whose `Cargo.toml` declares a workspace.
+pub fn find_workspace(start: &Path) -> Option<PathBuf> {
+    start.ancestors().find_map(|dir| {
+        let text = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
+        text.lines().any(|l| l.trim() == "[workspace]").then(|| dir.to_path_buf())
+    })
+}
+
+/// Where cargo puts build output: `$CARGO_TARGET_DIR` (relative to the
+/// current folder, as cargo reads it) when set, else `<root>/target`.
+pub fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() { dir } else { std::env::current_dir().map_or(dir.clone(), |cwd| cwd.join(&dir)) }
+        }
+        None => root.join("target"),
+    }
 }
 
 /// A `cargo` command: the cargo running this one (`$CARGO`), else `cargo`.
@@ -130,23 +156,36 @@ pub fn regen(args: &RegenArgs, crates: &[regen::CrateSpec], lock_root: &Path) ->
     let kit = kit::find(&root, &source, args.wdk_version.as_deref())?;
     let settings =
         regen::Settings { ndis, command: args.command(), bindgen_version: locked_version(lock_root, "bindgen") };
-    let outputs = regen::generate(&kit, crates, &settings)?;
+    let (outputs, censuses) = regen::generate(&kit, crates, &settings)?;
+    let table = regen::census_table(&censuses);
+    let unaccounted = regen::unaccounted(&censuses);
     if args.check {
         let stale = regen::check(&outputs);
-        if stale.is_empty() {
-            return Ok(format!("bindings are up to date with kit {} ({} files)", kit.version, outputs.len()));
+        if stale.is_empty() && unaccounted == 0 {
+            return Ok(format!("{table}bindings are up to date with kit {} ({} files)", kit.version, outputs.len()));
         }
-        return Err(Error::new(format!(
-            "checked-in bindings differ from kit {}:\n  {}\nRun `{} --wdk {} --wdk-version {}` and commit the result.",
-            kit.version,
-            stale.join("\n  "),
-            settings.command,
-            root.display(),
-            kit.version
-        )));
+        let mut msg = table.clone();
+        if unaccounted > 0 {
+            msg.push_str(&format!(
+                "kit {} declares {unaccounted} items neither bound nor excluded (listed above): bind them or \
+                 add an exclusion rule to the crate's bindings.toml.\n",
+                kit.version
+            ));
+        }
+        if !stale.is_empty() {
+            msg.push_str(&format!(
+                "checked-in bindings differ from kit {}:\n  {}\nRun `{} --wdk {} --wdk-version {}` and commit the result.",
+                kit.version,
+                stale.join("\n  "),
+                settings.command,
+                root.display(),
+                kit.version
+            ));
+        }
+        return Err(Error::new(msg.trim_end()));
     }
     regen::write(&outputs)?;
-    Ok(format!("wrote {} files from kit {} ({})", outputs.len(), kit.version, kit.km.display()))
+    Ok(format!("{table}wrote {} files from kit {} ({})", outputs.len(), kit.version, kit.km.display()))
 }
 
 /// Reports a test that could not run for want of an installable tool

@@ -82,7 +82,7 @@ fn run() -> Result<String, Error> {
         }
         Some("driver") => {
             let root = xtask::workspace_root();
-            let sys = xtask::driver::build(&root, &root.join("target"))?;
+            let sys = xtask::driver::build(&root, &xtask::target_dir(&root))?;
             let image = xtask::driver::inspect(&sys)?;
             let mut out = format!("{}\n  subsystem: {}\n", sys.display(), image.subsystem);
             for (module, functions) in image.imports {

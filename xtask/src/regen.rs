@@ -9,10 +9,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use bindgen::callbacks::{IntKind, ParseCallbacks};
+use bindgen::callbacks::ParseCallbacks;
 use serde::Deserialize;
 
 use crate::Error;
+use crate::census::{self, Kind};
 use crate::kit::Kit;
 use crate::overlay;
 
@@ -69,6 +70,60 @@ pub struct Items {
     pub vars: Vec<String>,
 }
 
+/// The `[bind]` section of a `bindings.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bind {
+    /// Kit headers, relative to the kit's version folder, `*` matching
+    /// within one path component: `km/ndis.h`, `km/ndis/*.h`.
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// Emit the `DEFINE_GUID` keys of these headers as `GUID` constants.
+    #[serde(default)]
+    pub guids: bool,
+}
+
+/// An exclusion rule.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// The rule's name, as the census prints it.
+    pub rule: String,
+    /// Why these items are not bound.
+    pub reason: String,
+    /// Function names or patterns.
+    #[serde(default)]
+    pub functions: Vec<String>,
+    /// Type names or patterns.
+    #[serde(default)]
+    pub types: Vec<String>,
+    /// Constant names or patterns.
+    #[serde(default)]
+    pub vars: Vec<String>,
+    /// The rule also covers every function a header defines inline (those
+    /// are not exports: nothing to link to).
+    #[serde(default)]
+    pub inline_functions: bool,
+}
+
+/// A `bind.files` pattern as an anchored regular expression on a header's
+/// full path.
+pub fn file_regex(glob: &str) -> String {
+    let mut re = String::from("(.*[/\\\\])?");
+    for c in glob.chars() {
+        match c {
+            '*' => re.push_str("[^/\\\\]*"),
+            '/' => re.push_str("[/\\\\]"),
+            c if c.is_ascii_alphanumeric() || c == '_' || c == '-' => re.push(c),
+            c => {
+                re.push('\\');
+                re.push(c);
+            }
+        }
+    }
+    re
+}
+
 /// A crate's `bindings.toml`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,8 +139,27 @@ pub struct Config {
     /// instead of generating them again.
     #[serde(default)]
     pub reuse: Vec<String>,
-    /// What is generated (with everything it needs).
+    /// Whole headers bound: every function, record, type and integer
+    /// constant they declare (with everything those need).
+    #[serde(default)]
+    pub bind: Bind,
+    /// Single items bound besides the headers of `bind` (with everything
+    /// they need).
+    #[serde(default)]
     pub allowlist: Items,
+    /// What is not bound of the headers of `bind`, by rule: each rule names
+    /// the items it excludes and says why.
+    #[serde(default)]
+    pub exclude: Vec<Rule>,
+    /// Re-export (`pub use`) the reused crates' items this crate's own
+    /// items name, so that a user of this crate alone reaches every type its
+    /// declarations take.
+    #[serde(default)]
+    pub reexport_reused: bool,
+    /// Items generated for the crate's own declarations but not exported
+    /// (`pub(crate)`), for names another crate owns.
+    #[serde(default)]
+    pub private: Vec<String>,
     /// Records generated as correctly sized and aligned blobs, for records
     /// whose fields bindgen cannot lay out (rust-bindgen#3177).
     #[serde(default)]
@@ -98,25 +172,6 @@ pub struct Config {
     /// prefix matches gets bindgen's choice (`u32` or `i32` by its value).
     #[serde(default)]
     pub constant_types: BTreeMap<String, String>,
-}
-
-/// Gives integer constants the C type their users compare them with.
-#[derive(Debug)]
-struct ConstantTypes(Vec<(String, &'static str)>);
-
-impl ParseCallbacks for ConstantTypes {
-    fn int_macro(&self, name: &str, _value: i64) -> Option<IntKind> {
-        let (_, ty) = self
-            .0
-            .iter()
-            .filter(|(prefix, _)| name.starts_with(prefix.as_str()))
-            .max_by_key(|(prefix, _)| prefix.len())?;
-        let is_signed = matches!(
-            *ty,
-            "NDIS_STATUS" | "NTSTATUS" | "LONG" | "CSHORT" | "INT" | "isize" | "i8" | "i16" | "i32" | "i64"
-        );
-        Some(IntKind::Custom { name: ty, is_signed })
-    }
 }
 
 /// One -sys crate to generate.
@@ -184,12 +239,6 @@ pub fn load_libclang() -> Result<String, Error> {
         })?;
     }
     Ok(bindgen::clang_version().full)
-}
-
-/// What a crate takes from the crates it reuses.
-struct Reused<'a> {
-    configs: Vec<&'a Config>,
-    names: BTreeSet<String>,
 }
 
 /// The name of the record a bindgen layout-assertion block (`const _: () =
@@ -278,9 +327,77 @@ fn item_names(text: &str) -> Result<BTreeSet<String>, Error> {
             }
             _ => continue,
         };
-        names.insert(ident.to_string());
+        if ident != "_" {
+            names.insert(ident.to_string());
+        }
     }
     Ok(names)
+}
+
+/// Anchored regular expressions over names; matches nothing when empty.
+#[derive(Debug)]
+struct Names(Option<regex::Regex>);
+
+impl Names {
+    fn new(patterns: &[String]) -> Result<Self, Error> {
+        if patterns.is_empty() {
+            return Ok(Names(None));
+        }
+        let re = format!("^(?:{})$", patterns.join("|"));
+        regex::Regex::new(&re).map(|r| Names(Some(r))).map_err(|e| Error::new(format!("bad name pattern: {e}")))
+    }
+
+    fn matches(&self, name: &str) -> bool {
+        self.0.as_ref().is_some_and(|r| r.is_match(name))
+    }
+}
+
+/// A config's rules, compiled.
+#[derive(Debug)]
+struct Rules {
+    files: Names,
+    vars: Names,
+    exclude: Vec<(String, Names, Names, Names, bool)>,
+}
+
+impl Rules {
+    fn new(config: &Config) -> Result<Self, Error> {
+        let files: Vec<String> = config.bind.files.iter().map(|f| file_regex(f)).collect();
+        let mut exclude = Vec::new();
+        for r in &config.exclude {
+            exclude.push((
+                r.rule.clone(),
+                Names::new(&r.functions)?,
+                Names::new(&r.types)?,
+                Names::new(&r.vars)?,
+                r.inline_functions,
+            ));
+        }
+        Ok(Rules { files: Names::new(&files)?, vars: Names::new(&config.allowlist.vars)?, exclude })
+    }
+
+    /// Whether a header (kit-relative) is bound whole.
+    fn covers(&self, file: &str) -> bool {
+        self.files.matches(file)
+    }
+
+    /// The rule that excludes an item, if one does.
+    fn excluded(&self, name: &str, kind: Kind) -> Option<&str> {
+        self.exclude
+            .iter()
+            .find(|(_, f, t, v, inline)| match kind {
+                Kind::Function => f.matches(name),
+                Kind::InlineFunction => *inline || f.matches(name),
+                Kind::Record => t.matches(name),
+                Kind::Constant => v.matches(name),
+            })
+            .map(|(rule, ..)| rule.as_str())
+    }
+
+    /// Whether an integer macro defined in `file` is bound.
+    fn binds_constant(&self, name: &str, file: &str) -> bool {
+        (self.covers(file) || self.vars.matches(name)) && self.excluded(name, Kind::Constant).is_none()
+    }
 }
 
 /// What every crate's and arch's generation shares.
@@ -292,40 +409,63 @@ struct Run<'a> {
     libclang: &'a str,
 }
 
-/// Generates one crate for one arch.
-fn generate_one(
+impl Run<'_> {
+    /// The compiler arguments the kit's headers are parsed with.
+    fn clang_args(&self, arch: Arch) -> Vec<String> {
+        let mut args = vec![
+            format!("--target={}", arch.triple()),
+            "-fms-compatibility".into(),
+            "-fms-extensions".into(),
+            "-fms-compatibility-version=19.40".into(),
+            "-ivfsoverlay".into(),
+            self.overlay_file.to_string_lossy().into_owned(),
+            "-D_KERNEL_MODE=1".into(),
+            format!("-DNDIS{}=1", self.settings.ndis),
+        ];
+        args.extend(arch.defines().iter().map(|d| format!("-D{d}")));
+        for dir in overlay::search_dirs(self.kit) {
+            args.push("-isystem".into());
+            args.push(dir.to_string_lossy().into_owned());
+        }
+        args
+    }
+
+    /// A wrapper including `headers`, written to the scratch folder.
+    fn wrapper(&self, stem: &str, headers: &[&str]) -> Result<(PathBuf, String), Error> {
+        let mut wrapper = String::new();
+        let _ = writeln!(wrapper, "/* {stem} */");
+        for header in headers {
+            let _ = writeln!(wrapper, "#include <{header}>");
+        }
+        let path = self.scratch.join(format!("{stem}.h"));
+        std::fs::write(&path, &wrapper).map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
+        Ok((path, wrapper))
+    }
+}
+
+/// Ignores every macro: the integer constants are evaluated by clang itself,
+/// all in one batch (see [`census::evaluate`]), which knows the casts and
+/// `sizeof`s bindgen's own evaluator does not.
+#[derive(Debug)]
+struct NoMacros;
+
+impl ParseCallbacks for NoMacros {
+    fn will_parse_macro(&self, _name: &str) -> bindgen::callbacks::MacroParsingBehavior {
+        bindgen::callbacks::MacroParsingBehavior::Ignore
+    }
+}
+
+/// Runs bindgen for one crate and arch: the bindings before post-processing.
+fn bindgen_one(
     run: &Run<'_>,
     spec: &CrateSpec,
     config: &Config,
     arch: Arch,
-    reused: Option<&Reused<'_>>,
+    reused: &[&Config],
 ) -> Result<String, Error> {
-    let Run { kit, settings, overlay_file, scratch, libclang } = *run;
-    let mut wrapper = String::new();
-    let _ = writeln!(wrapper, "/* {} for {} */", spec.name, arch.triple());
-    for header in &config.headers {
-        let _ = writeln!(wrapper, "#include <{header}>");
-    }
-    let wrapper_path = scratch.join(format!("{}-{}.h", spec.name, arch.name()));
-    std::fs::write(&wrapper_path, &wrapper)
-        .map_err(|e| Error::new(format!("cannot write {}: {e}", wrapper_path.display())))?;
-
-    let mut args = vec![
-        format!("--target={}", arch.triple()),
-        "-fms-compatibility".into(),
-        "-fms-extensions".into(),
-        "-fms-compatibility-version=19.40".into(),
-        "-ivfsoverlay".into(),
-        overlay_file.to_string_lossy().into_owned(),
-        "-D_KERNEL_MODE=1".into(),
-        format!("-DNDIS{}=1", settings.ndis),
-    ];
-    args.extend(arch.defines().iter().map(|d| format!("-D{d}")));
-    for dir in overlay::search_dirs(kit) {
-        args.push("-isystem".into());
-        args.push(dir.to_string_lossy().into_owned());
-    }
-
+    let headers: Vec<&str> = config.headers.iter().map(String::as_str).collect();
+    let (wrapper_path, _) = run.wrapper(&format!("{}-{}", spec.name, arch.name()), &headers)?;
+    let args = run.clang_args(arch);
     let mut builder = bindgen::Builder::default()
         .header(wrapper_path.to_string_lossy())
         .clang_args(&args)
@@ -345,14 +485,11 @@ fn generate_one(
         .prepend_enum_name(false)
         .translate_enum_integer_types(true)
         .generate_comments(false)
-        .clang_macro_fallback()
-        .clang_macro_fallback_build_dir(scratch)
         .formatter(bindgen::Formatter::Prettyplease)
-        .parse_callbacks(Box::new(ConstantTypes(
-            // bindgen wants `&'static str` type names: one small leak per
-            // entry per run of this short-lived command.
-            config.constant_types.iter().map(|(k, v)| (k.clone(), &*Box::leak(v.clone().into_boxed_str()))).collect(),
-        )));
+        .parse_callbacks(Box::new(NoMacros));
+    for f in &config.bind.files {
+        builder = builder.allowlist_file(file_regex(f));
+    }
     for f in &config.allowlist.functions {
         builder = builder.allowlist_function(f);
     }
@@ -374,32 +511,193 @@ fn generate_one(
     for v in &config.blocklist.vars {
         builder = builder.blocklist_var(v);
     }
-    if let Some(reused) = reused {
-        // Lay out shared records exactly as the reused crates do.
-        for config in &reused.configs {
-            for t in &config.opaque.types {
-                builder = builder.opaque_type(t);
-            }
-            for t in &config.blocklist.types {
-                builder = builder.blocklist_type(t);
-            }
+    for rule in &config.exclude {
+        for f in &rule.functions {
+            builder = builder.blocklist_function(f);
+        }
+        for t in &rule.types {
+            builder = builder.blocklist_type(t);
+        }
+        for v in &rule.vars {
+            builder = builder.blocklist_var(v);
         }
     }
-
+    // Lay out shared records exactly as the reused crates do.
+    for config in reused {
+        for t in &config.opaque.types {
+            builder = builder.opaque_type(t);
+        }
+        for t in &config.blocklist.types {
+            builder = builder.blocklist_type(t);
+        }
+    }
     let bindings = builder.generate().map_err(|e| {
         Error::new(format!(
-            "the kit's headers failed to parse for {} ({} from {}; libclang {libclang}):\n{e}\n\
+            "the kit's headers failed to parse for {} ({} from {}; libclang {}):\n{e}\n\
              Check that the kit is complete (km/ and shared/), and use libclang 16 or newer.",
             arch.triple(),
             spec.name,
-            kit.version
+            run.kit.version,
+            run.libclang
         ))
     })?;
-    let mut body = bindings.to_string();
-    if let Some(reused) = reused {
-        // Generated with full knowledge of the reused crate's records (so
-        // that derives and layouts come out right), then stripped of them.
-        body = remove_items(&body, &reused.names)?;
+    Ok(bindings.to_string())
+}
+
+/// What the kit declares for one arch, and the values of its constants.
+struct ArchScan {
+    scan: census::Scan,
+    values: BTreeMap<String, census::Value>,
+}
+
+/// Scans the headers of every crate in one translation unit and evaluates
+/// the integer constants any crate binds or the census counts.
+fn scan_arch(run: &Run<'_>, configs: &[Config], rules: &[Rules], arch: Arch) -> Result<ArchScan, Error> {
+    let mut headers: Vec<&str> = Vec::new();
+    for c in configs {
+        for h in &c.headers {
+            if !headers.contains(&h.as_str()) {
+                headers.push(h);
+            }
+        }
+    }
+    let stem = format!("census-{}", arch.name());
+    let (path, wrapper) = run.wrapper(&stem, &headers)?;
+    let args = run.clang_args(arch);
+    let scan = census::scan(&path, &args)?;
+    let names: BTreeSet<String> = scan
+        .macros
+        .iter()
+        .filter(|(name, file)| rules.iter().any(|r| r.covers(file) || r.vars.matches(name)))
+        .map(|(name, _)| name.clone())
+        .collect();
+    let values = census::evaluate(&wrapper, &names, run.scratch, &stem, &args)?;
+    Ok(ArchScan { scan, values })
+}
+
+/// The Rust type of an integer constant: by `constant_types`' longest
+/// matching prefix, else bindgen's choice by value.
+fn constant_type<'a>(config: &'a Config, name: &str, value: census::Value) -> &'a str {
+    let by_prefix = config
+        .constant_types
+        .iter()
+        .filter(|(prefix, _)| name.starts_with(prefix.as_str()))
+        .max_by_key(|(prefix, _)| prefix.len())
+        .map(|(_, ty)| ty.as_str());
+    by_prefix.unwrap_or(match value {
+        census::Value::Signed(v) if v < 0 => {
+            if v < i64::from(i32::MIN) {
+                "i64"
+            } else {
+                "i32"
+            }
+        }
+        census::Value::Signed(v) if v > i64::from(u32::MAX) => "u64",
+        census::Value::Unsigned(v) if v > u64::from(u32::MAX) => "u64",
+        _ => "u32",
+    })
+}
+
+/// The value as a Rust literal of a type that holds it.
+fn literal(value: census::Value) -> String {
+    match value {
+        census::Value::Signed(v) => v.to_string(),
+        census::Value::Unsigned(v) => v.to_string(),
+    }
+}
+
+/// The integer constants and GUID keys a crate binds, as Rust items.
+fn constants(run: &Run<'_>, config: &Config, rules: &Rules, arch_scan: &ArchScan) -> Result<String, Error> {
+    let mut out = String::new();
+    for (name, file) in &arch_scan.scan.macros {
+        if !rules.binds_constant(name, file) {
+            continue;
+        }
+        let Some(&value) = arch_scan.values.get(name) else { continue };
+        let _ = writeln!(out, "pub const {name}: {} = {};", constant_type(config, name, value), literal(value));
+    }
+    if config.bind.guids {
+        let mut texts: BTreeMap<&str, BTreeMap<String, [u64; 11]>> = BTreeMap::new();
+        for (name, file) in &arch_scan.scan.guids {
+            if !rules.covers(file) || rules.excluded(name, Kind::Constant).is_some() {
+                continue;
+            }
+            if !texts.contains_key(file.as_str()) {
+                let path = run
+                    .kit
+                    .km
+                    .parent()
+                    .map(|p| p.join(file))
+                    .filter(|p| p.is_file())
+                    .unwrap_or_else(|| run.kit.shared.join(file.strip_prefix("shared/").unwrap_or(file)));
+                let text = std::fs::read(&path)
+                    .map_err(|e| Error::new(format!("cannot read kit header {}: {e}", path.display())))?;
+                texts.insert(file, census::define_guids(&String::from_utf8_lossy(&text)));
+            }
+            let Some(g) = texts[file.as_str()].get(name) else { continue };
+            let _ = writeln!(
+                out,
+                "pub const {name}: GUID = GUID {{ Data1: {:#010x}, Data2: {:#06x}, Data3: {:#06x}, Data4: [{}] }};",
+                g[0],
+                g[1],
+                g[2],
+                g[3..].iter().map(|b| format!("{b:#04x}")).collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Turns bindgen's output for one crate into the checked-in file.
+#[allow(clippy::too_many_arguments, reason = "one call site, every argument a different input")]
+fn finish(
+    run: &Run<'_>,
+    spec: &CrateSpec,
+    config: &Config,
+    rules: &Rules,
+    arch: Arch,
+    body: String,
+    arch_scan: &ArchScan,
+    reused: &[(String, BTreeSet<String>)],
+    reused_names: &BTreeSet<String>,
+) -> Result<String, Error> {
+    let Run { kit, settings, libclang, .. } = *run;
+    // The GUID keys are declared `extern const GUID` without INITGUID:
+    // replaced by constants with the values of their DEFINE_GUID.
+    let mut remove: BTreeSet<String> = reused_names.clone();
+    if config.bind.guids {
+        remove.extend(arch_scan.scan.guids.keys().cloned());
+    }
+    let consts = constants(run, config, rules, arch_scan)?;
+    let mut body = remove_items(&body, &remove)?;
+    body.push_str(&remove_items(&consts, reused_names)?);
+    for name in &config.private {
+        for kind in ["type", "struct", "union", "const"] {
+            body = body.replace(&format!("\npub {kind} {name} "), &format!("\npub(crate) {kind} {name} "));
+            body = body.replace(&format!("\npub {kind} {name}:"), &format!("\npub(crate) {kind} {name}:"));
+        }
+    }
+    let mut asked = config.allowlist.functions.clone();
+    asked.extend(config.allowlist.types.iter().cloned());
+    asked.extend(config.allowlist.vars.iter().cloned());
+    let asked = Names::new(&asked)?;
+    let mut uses = String::new();
+    let mut taken = BTreeSet::new();
+    for (krate, names) in reused {
+        let _ = writeln!(uses, "#[allow(unused_imports)]\nuse {}::*;", krate.replace('-', "_"));
+        if config.reexport_reused {
+            let named: BTreeSet<&str> = body
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| names.contains(*w))
+                .chain(names.iter().map(String::as_str).filter(|n| asked.matches(n)))
+                .filter(|n| taken.insert(n.to_string()))
+                .collect();
+            if !named.is_empty() {
+                let list: Vec<&str> = named.into_iter().collect();
+                let _ =
+                    writeln!(uses, "#[doc(no_inline)]\npub use {}::{{{}}};", krate.replace('-', "_"), list.join(", "));
+            }
+        }
     }
     let body = match &config.link {
         Some(lib) => body.replace(
@@ -422,20 +720,97 @@ fn generate_one(
     let _ = writeln!(text, "{TOOLS_LINE}bindgen {}, libclang {libclang}.", settings.bindgen_version);
     let _ = writeln!(text, "{PREAMBLE_END}");
     text.push('\n');
-    for name in &config.reuse {
-        let _ = writeln!(text, "#[allow(unused_imports)]\nuse {}::*;", name.replace('-', "_"));
-    }
-    if !config.reuse.is_empty() {
+    if !uses.is_empty() {
+        text.push_str(&uses);
         text.push('\n');
     }
     text.push_str(&body);
     Ok(text)
 }
 
-/// Generates every crate for every arch, in memory.
-pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<Vec<Output>, Error> {
+/// Counts of one census cell: declared = bound + excluded + missing.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Count {
+    /// Bound (in the crate, or in a crate it reuses).
+    pub bound: usize,
+    /// Excluded, by rule.
+    pub excluded: BTreeMap<String, usize>,
+    /// Neither bound nor excluded.
+    pub missing: Vec<String>,
+}
+
+impl Count {
+    /// Everything the header declares of this kind.
+    pub fn declared(&self) -> usize {
+        self.bound + self.excluded.values().sum::<usize>() + self.missing.len()
+    }
+}
+
+/// One row of the census: a crate's header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// The crate.
+    pub krate: String,
+    /// The header, kit-relative.
+    pub header: String,
+    /// Functions, records (and types), constants.
+    pub cells: [Count; 3],
+}
+
+/// The census of one arch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Census {
+    /// The arch.
+    pub arch: Arch,
+    /// One row per header bound whole.
+    pub rows: Vec<Row>,
+}
+
+fn census_of(spec: &CrateSpec, rules: &Rules, arch: Arch, arch_scan: &ArchScan, names: &BTreeSet<String>) -> Vec<Row> {
+    let mut rows: BTreeMap<String, [Count; 3]> = BTreeMap::new();
+    let mut items: Vec<(String, String, Kind, Option<String>)> =
+        arch_scan.scan.decls.iter().map(|d| (d.file.clone(), d.name.clone(), d.kind, d.parent.clone())).collect();
+    for (name, file) in &arch_scan.scan.macros {
+        if arch_scan.values.contains_key(name) {
+            items.push((file.clone(), name.clone(), Kind::Constant, None));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for (file, name, kind, parent) in items {
+        if !rules.covers(&file) || !seen.insert((name.clone(), kind.column())) {
+            continue;
+        }
+        let cell = match kind {
+            Kind::Function | Kind::InlineFunction => 0,
+            Kind::Record => 1,
+            Kind::Constant => 2,
+        };
+        let count = &mut rows.entry(file).or_default()[cell];
+        if kind != Kind::InlineFunction && names.contains(&name) {
+            count.bound += 1;
+        } else if let Some(rule) =
+            rules.excluded(&name, kind).or_else(|| parent.as_deref().and_then(|p| rules.excluded(p, Kind::Record)))
+        {
+            *count.excluded.entry(rule.to_owned()).or_default() += 1;
+        } else {
+            count.missing.push(name);
+        }
+    }
+    let _ = arch;
+    rows.into_iter().map(|(header, cells)| Row { krate: spec.name.clone(), header, cells }).collect()
+}
+
+/// A generation thread's result; a panic is an error.
+fn joined<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, Error>>) -> Result<T, Error> {
+    h.join().unwrap_or_else(|_| Err(Error::new("a generation thread panicked")))
+}
+
+/// Generates every crate for every arch, in memory, with the census of
+/// what each crate binds of the headers it binds whole.
+pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<(Vec<Output>, Vec<Census>), Error> {
     let libclang = load_libclang()?;
     let configs: Vec<Config> = crates.iter().map(read_config).collect::<Result<_, _>>()?;
+    let rules: Vec<Rules> = configs.iter().map(Rules::new).collect::<Result<_, _>>()?;
     for (spec, config) in crates.iter().zip(&configs) {
         for reuse in &config.reuse {
             if !crates.iter().take_while(|c| c.name != spec.name).any(|c| &c.name == reuse) {
@@ -452,36 +827,136 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
         .tempdir()
         .map_err(|e| Error::new(format!("cannot make a scratch folder: {e}")))?;
     let overlay_file = overlay::write(&plan, scratch.path())?;
-
     let run = Run { kit, settings, overlay_file: &overlay_file, scratch: scratch.path(), libclang: &libclang };
-    let mut outputs: Vec<Output> = Vec::new();
-    for arch in Arch::ALL {
-        let mut done: Vec<(String, String)> = Vec::new();
-        for (spec, config) in crates.iter().zip(&configs) {
-            let reused = if config.reuse.is_empty() {
-                None
-            } else {
-                let mut names = BTreeSet::new();
-                let mut reused_configs = Vec::new();
-                for name in &config.reuse {
-                    let text = done.iter().find(|(n, _)| n == name).map(|(_, t)| t.as_str()).unwrap_or("");
-                    names.extend(item_names(text)?);
-                    let cfg = crates
-                        .iter()
-                        .zip(&configs)
-                        .find(|(c, _)| &c.name == name)
-                        .map(|(_, cfg)| cfg)
-                        .ok_or_else(|| Error::new(format!("{name} is not among the crates generated")))?;
-                    reused_configs.push(cfg);
-                }
-                Some(Reused { configs: reused_configs, names })
-            };
-            let text = generate_one(&run, spec, config, arch, reused.as_ref())?;
-            done.push((spec.name.clone(), text.clone()));
+    let reused_configs = |config: &Config| -> Vec<&Config> {
+        config
+            .reuse
+            .iter()
+            .filter_map(|name| crates.iter().position(|c| &c.name == name).map(|i| &configs[i]))
+            .collect()
+    };
+
+    // Every parse on its own thread: bindgen for each crate and arch, and
+    // one census scan per arch. libclang is shared by every thread.
+    let library = clang_sys::get_library();
+    let (scans, bodies) = std::thread::scope(|s| {
+        let scans: Vec<_> = Arch::ALL
+            .iter()
+            .map(|&arch| {
+                let (run, configs, rules, library) = (&run, &configs, &rules, library.clone());
+                s.spawn(move || {
+                    clang_sys::set_library(library);
+                    scan_arch(run, configs, rules, arch)
+                })
+            })
+            .collect();
+        let bodies: Vec<_> = Arch::ALL
+            .iter()
+            .flat_map(|&arch| crates.iter().zip(&configs).map(move |(spec, config)| (arch, spec, config)))
+            .map(|(arch, spec, config)| {
+                let (run, reused, library) = (&run, reused_configs(config), library.clone());
+                s.spawn(move || {
+                    clang_sys::set_library(library);
+                    bindgen_one(run, spec, config, arch, &reused)
+                })
+            })
+            .collect();
+        let scans: Result<Vec<ArchScan>, Error> = scans.into_iter().map(joined).collect();
+        let bodies: Result<Vec<String>, Error> = bodies.into_iter().map(joined).collect();
+        (scans, bodies)
+    });
+    let (scans, mut bodies) = (scans?, bodies?.into_iter());
+
+    let mut outputs = Vec::new();
+    let mut censuses = Vec::new();
+    for (arch, arch_scan) in Arch::ALL.into_iter().zip(&scans) {
+        // The public names of each crate done, with those it re-exports.
+        let mut done: Vec<(String, BTreeSet<String>, BTreeSet<String>)> = Vec::new();
+        let mut rows = Vec::new();
+        for ((spec, config), rules) in crates.iter().zip(&configs).zip(&rules) {
+            let body = bodies.next().ok_or_else(|| Error::new("a generation job is missing"))?;
+            // What `krate::NAME` resolves to, per reused crate; and every
+            // name those crates bind, with what they reuse in turn.
+            let reused: Vec<(String, BTreeSet<String>)> = done
+                .iter()
+                .filter(|(n, ..)| config.reuse.contains(n))
+                .map(|(n, p, _)| (n.clone(), p.clone()))
+                .collect();
+            let reused_names: BTreeSet<String> = done
+                .iter()
+                .filter(|(n, ..)| config.reuse.contains(n))
+                .flat_map(|(_, _, a)| a.iter().cloned())
+                .collect();
+            let text = finish(&run, spec, config, rules, arch, body, arch_scan, &reused, &reused_names)?;
+            let mut public = item_names(&text)?;
+            for private in &config.private {
+                public.remove(private);
+            }
+            let all: BTreeSet<String> = public.union(&reused_names).cloned().collect();
+            rows.extend(census_of(spec, rules, arch, arch_scan, &all));
+            done.push((spec.name.clone(), public, all));
             outputs.push(Output { path: spec.output(arch), text });
         }
+        censuses.push(Census { arch, rows });
     }
-    Ok(outputs)
+    Ok((outputs, censuses))
+}
+
+/// The census as a table, with every item neither bound nor excluded listed
+/// under it.
+pub fn census_table(censuses: &[Census]) -> String {
+    let mut out = String::new();
+    let cell = |c: &Count| -> String {
+        let mut s = format!("{}/{}", c.bound, c.declared());
+        if !c.excluded.is_empty() {
+            let rules: Vec<String> = c.excluded.iter().map(|(r, n)| format!("{r} {n}")).collect();
+            s.push_str(&format!(" (excl. {})", rules.join(", ")));
+        }
+        if !c.missing.is_empty() {
+            s.push_str(&format!(" [{} UNACCOUNTED]", c.missing.len()));
+        }
+        s
+    };
+    let first = censuses.first();
+    for census in censuses {
+        if census.arch != Arch::X86_64 && first.is_some_and(|f| f.rows == census.rows) {
+            let _ = writeln!(out, "{}: the same as {}", census.arch.name(), Arch::X86_64.name());
+            continue;
+        }
+        let _ = writeln!(out, "census ({}): bound/declared (excluded by rule)", census.arch.name());
+        let _ = writeln!(out, "| crate | header | functions | records and types | constants |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        for row in &census.rows {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                row.krate,
+                row.header,
+                cell(&row.cells[0]),
+                cell(&row.cells[1]),
+                cell(&row.cells[2])
+            );
+        }
+        for row in &census.rows {
+            for c in &row.cells {
+                if !c.missing.is_empty() {
+                    let _ = writeln!(
+                        out,
+                        "  {} {} neither bound nor excluded: {}",
+                        row.krate,
+                        row.header,
+                        c.missing.join(", ")
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every item of the census neither bound nor excluded.
+pub fn unaccounted(censuses: &[Census]) -> usize {
+    censuses.iter().flat_map(|c| &c.rows).flat_map(|r| &r.cells).map(|c| c.missing.len()).sum()
 }
 
 /// The part of a generated file `--check` compares: all but the tools line.

@@ -20,8 +20,15 @@ fn def_exports(name: &str) -> BTreeSet<String> {
 /// The functions a generated bindings file declares.
 fn declared(file: &str) -> BTreeSet<String> {
     let text = std::fs::read_to_string(xtask::workspace_root().join(file)).unwrap();
-    let block = &text[text.find("unsafe extern \"system\" {").unwrap()..];
-    block.split("pub fn ").skip(1).map(|s| s.split('(').next().unwrap().trim().to_owned()).collect()
+    let mut out = BTreeSet::new();
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("unsafe extern \"system\" {") {
+        let block = &rest[at..];
+        let end = block.find("\n}").unwrap_or(block.len());
+        out.extend(block[..end].split("pub fn ").skip(1).map(|s| s.split('(').next().unwrap().trim().to_owned()));
+        rest = &block[end..];
+    }
+    out
 }
 
 #[test]
@@ -47,7 +54,7 @@ fn the_sample_links_into_a_native_driver_importing_only_kernel_modules() {
         return;
     }
     let root = xtask::workspace_root();
-    let sys = xtask::driver::build(&root, &root.join("target").join("driver-test")).unwrap();
+    let sys = xtask::driver::build(&root, &xtask::target_dir(&root).join("driver-test")).unwrap();
     let image = xtask::driver::inspect(&sys).unwrap();
     assert!(image.subsystem.starts_with("IMAGE_SUBSYSTEM_NATIVE"), "{image:?}");
     let allowed = ["NDIS.SYS", "FWPKCLNT.SYS", "ntoskrnl.exe"];

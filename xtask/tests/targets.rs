@@ -13,7 +13,7 @@ fn check(target: &str) {
         .current_dir(&root)
         .args(["check", "--quiet", "-p", "ndis-sys", "-p", "fwps-sys", "--tests", "--features", "fwps-sys/link"])
         .args(["--target", target])
-        .env("CARGO_TARGET_DIR", root.join("target").join("cross-check"))
+        .env("CARGO_TARGET_DIR", xtask::target_dir(&root).join("cross-check"))
         .output()
         .expect("cargo runs");
     assert!(out.status.success(), "{target}:\n{}", String::from_utf8_lossy(&out.stderr));
@@ -27,4 +27,16 @@ fn bindings_compile_for_x86_64_windows() {
 #[test]
 fn bindings_compile_for_aarch64_windows() {
     check("aarch64-pc-windows-msvc");
+}
+
+#[test]
+fn the_workspace_is_found_at_run_time_from_the_current_folder() {
+    let here = std::env::current_dir().unwrap();
+    let root = xtask::find_workspace(&here).expect("tests run inside the workspace");
+    assert!(std::fs::read_to_string(root.join("Cargo.toml")).unwrap().contains("[workspace]"));
+    // Another checkout is found from inside it, not this one.
+    let other = tempfile::tempdir().unwrap();
+    std::fs::write(other.path().join("Cargo.toml"), "[workspace]\nmembers = []\n").unwrap();
+    std::fs::create_dir_all(other.path().join("a/b")).unwrap();
+    assert_eq!(xtask::find_workspace(&other.path().join("a/b")).unwrap(), other.path());
 }

@@ -6,42 +6,40 @@
 
 #[allow(unused_imports)]
 use ndis_sys::*;
+#[doc(no_inline)]
+pub use ndis_sys::{ADDRESS_FAMILY, BOOLEAN, CHAR, GUID, INT, LUID, MDL, NDIS_ENUM_FILTERS, NDIS_HANDLE, NDIS_PORT_NUMBER, NDIS_SWITCH_NIC_ARRAY, NDIS_SWITCH_NIC_INDEX, NDIS_SWITCH_NIC_PARAMETERS, NDIS_SWITCH_PARAMETERS, NDIS_SWITCH_PORT_ARRAY, NDIS_SWITCH_PORT_ID, NDIS_SWITCH_PORT_PARAMETERS, NDIS_SWITCH_PORT_PROPERTY_DELETE_PARAMETERS, NDIS_SWITCH_PORT_PROPERTY_PARAMETERS, NET_BUFFER, NET_BUFFER_LIST, NET_IFINDEX, NET_LUID, NTSTATUS, PNET_BUFFER_LIST, PSECURITY_DESCRIPTOR, PSID, PSIZE_T, PVOID, SCOPE_ID, SECURITY_INFORMATION, SIZE_T, SOCKADDR_INET, UCHAR, UINT16, UINT32, UINT64, ULONG, USHORT, WCHAR, __BindgenBitfieldUnit, wchar_t};
 
-pub type wchar_t = crate::ctypes::c_ushort;
 pub type INT8 = crate::ctypes::c_schar;
 pub type INT16 = crate::ctypes::c_short;
 pub type INT32 = crate::ctypes::c_int;
 pub type INT64 = crate::ctypes::c_longlong;
 pub type UINT8 = crate::ctypes::c_uchar;
-pub type UINT16 = crate::ctypes::c_ushort;
-pub type UINT32 = crate::ctypes::c_uint;
-pub type UINT64 = crate::ctypes::c_ulonglong;
-pub type CHAR = crate::ctypes::c_char;
-pub type INT = crate::ctypes::c_int;
-pub type WCHAR = wchar_t;
 pub type LPWSTR = *mut WCHAR;
+pub type LPSTR = *mut CHAR;
 pub type HANDLE = *mut crate::ctypes::c_void;
 pub type COMPARTMENT_ID = i32;
-pub type GUID = _GUID;
-pub type NET_IFINDEX = ULONG;
+pub type ACL = _ACL;
+pub type PACL = *mut ACL;
+pub type IF_LUID = NET_LUID;
 pub type IF_INDEX = NET_IFINDEX;
-pub type IN_ADDR = in_addr;
-pub type ADDRESS_FAMILY = USHORT;
 pub type SOCKADDR = sockaddr;
-pub type SOCKADDR_IN = sockaddr_in;
+pub type SOCKADDR_STORAGE_LH = sockaddr_storage;
+pub type SOCKADDR_STORAGE = SOCKADDR_STORAGE_LH;
+pub type IPPROTO = i32;
 pub type WSACMSGHDR = cmsghdr;
-pub type IN6_ADDR = in6_addr;
-pub type SOCKADDR_IN6_LH = sockaddr_in6;
-pub type SOCKADDR_IN6 = SOCKADDR_IN6_LH;
-pub type SOCKADDR_INET = _SOCKADDR_INET;
-pub type NDIS_SWITCH_PORT_ID = UINT32;
-pub type NDIS_SWITCH_NIC_INDEX = USHORT;
+pub type RPC_IF_HANDLE = *mut crate::ctypes::c_void;
+pub type SEC_WINNT_AUTH_IDENTITY_W = _SEC_WINNT_AUTH_IDENTITY_W;
 pub type DWORD = crate::ctypes::c_ulong;
+pub type BOOL = crate::ctypes::c_int;
 pub type BYTE = crate::ctypes::c_uchar;
+pub type FILETIME = _FILETIME;
 pub type SID_IDENTIFIER_AUTHORITY = _SID_IDENTIFIER_AUTHORITY;
 pub type SID = _SID;
 pub type PSID_AND_ATTRIBUTES = *mut _SID_AND_ATTRIBUTES;
 pub type FWP_DIRECTION_ = i32;
+pub type FWP_IP_VERSION_ = i32;
+pub type FWP_NE_FAMILY_ = i32;
+pub type FWP_ETHER_ENCAP_METHOD_ = i32;
 pub type FWP_DATA_TYPE_ = i32;
 pub type FWP_BYTE_ARRAY6 = FWP_BYTE_ARRAY6_;
 pub type FWP_BYTE_ARRAY16 = FWP_BYTE_ARRAY16_;
@@ -53,20 +51,108 @@ pub type FWP_V4_ADDR_AND_MASK = FWP_V4_ADDR_AND_MASK_;
 pub type FWP_V6_ADDR_AND_MASK = FWP_V6_ADDR_AND_MASK_;
 pub type FWP_RANGE0 = FWP_RANGE0_;
 pub type FWP_CONDITION_VALUE0 = FWP_CONDITION_VALUE0_;
+pub type FWP_NETWORK_CONNECTION_POLICY_SETTING_TYPE_ = i32;
+pub type FWP_CLASSIFY_OPTION_TYPE_ = i32;
+pub type FWP_VSWITCH_NETWORK_TYPE_ = i32;
 pub type FWP_ACTION_TYPE = UINT32;
+pub type FWP_FILTER_ENUM_TYPE_ = i32;
+pub type FWPM_DISPLAY_DATA0 = FWPM_DISPLAY_DATA0_;
+pub type IPSEC_VIRTUAL_IF_TUNNEL_INFO0 = IPSEC_VIRTUAL_IF_TUNNEL_INFO0_;
 pub type FWPS_FILTER_CONDITION0 = FWPS_FILTER_CONDITION0_;
 pub type FWPS_ACTION0 = FWPS_ACTION0_;
 pub type FWPM_PROVIDER_CONTEXT0 = FWPM_PROVIDER_CONTEXT0_;
 pub type FWPS_FILTER0 = FWPS_FILTER0_;
+pub type FWPM_PROVIDER_CONTEXT1 = FWPM_PROVIDER_CONTEXT1_;
+pub type FWPS_FILTER1 = FWPS_FILTER1_;
+pub type FWPM_PROVIDER_CONTEXT2 = FWPM_PROVIDER_CONTEXT2_;
+pub type FWPS_FILTER2 = FWPS_FILTER2_;
+pub type FWPM_PROVIDER_CONTEXT3 = FWPM_PROVIDER_CONTEXT3_;
+pub type FWPS_FILTER3 = FWPS_FILTER3_;
 pub type FWPS_INCOMING_VALUE0 = FWPS_INCOMING_VALUE0_;
 pub type FWPS_INCOMING_VALUES0 = FWPS_INCOMING_VALUES0_;
 pub type FWPS_DISCARD_MODULE0_ = i32;
+pub type FWPS_GENERAL_DISCARD_REASON_ = i32;
 pub type FWPS_DISCARD_METADATA0 = FWPS_DISCARD_METADATA0_;
 pub type FWPS_INBOUND_FRAGMENT_METADATA0 = FWPS_INBOUND_FRAGMENT_METADATA0_;
 pub type FWPS_CLASSIFY_OUT0 = FWPS_CLASSIFY_OUT0_;
 pub type FWPS_CALLOUT_NOTIFY_TYPE_ = i32;
+pub type FWPS_ALE_ENDPOINT_PROPERTIES0 = FWPS_ALE_ENDPOINT_PROPERTIES0_;
+pub type FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0 = FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_;
 pub type IP_ADDRESS_PREFIX = _IP_ADDRESS_PREFIX;
 pub type FWPS_BUILTIN_LAYERS_ = i32;
+pub type FWPS_FIELDS_INBOUND_IPPACKET_V4_ = i32;
+pub type FWPS_FIELDS_INBOUND_IPPACKET_V6_ = i32;
+pub type FWPS_FIELDS_OUTBOUND_IPPACKET_V4_ = i32;
+pub type FWPS_FIELDS_OUTBOUND_IPPACKET_V6_ = i32;
+pub type FWPS_FIELDS_IPFORWARD_V4_ = i32;
+pub type FWPS_FIELDS_IPFORWARD_V6_ = i32;
+pub type FWPS_FIELDS_INBOUND_TRANSPORT_V4_ = i32;
+pub type FWPS_FIELDS_INBOUND_TRANSPORT_FAST = i32;
+pub type FWPS_FIELDS_OUTBOUND_TRANSPORT_FAST = i32;
+pub type FWPS_FIELDS_INBOUND_TRANSPORT_V6_ = i32;
+pub type FWPS_FIELDS_OUTBOUND_TRANSPORT_V4_ = i32;
+pub type FWPS_FIELDS_OUTBOUND_TRANSPORT_V6_ = i32;
+pub type FWPS_FIELDS_STREAM_V4_ = i32;
+pub type FWPS_FIELDS_STREAM_V6_ = i32;
+pub type FWPS_FIELDS_DATAGRAM_DATA_V4_ = i32;
+pub type FWPS_FIELDS_DATAGRAM_DATA_V6_ = i32;
+pub type FWPS_FIELDS_STREAM_PACKET_V4_ = i32;
+pub type FWPS_FIELDS_STREAM_PACKET_V6_ = i32;
+pub type FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = i32;
+pub type FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = i32;
+pub type FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V4_ = i32;
+pub type FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V6_ = i32;
+pub type FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = i32;
+pub type FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = i32;
+pub type FWPS_FIELDS_ALE_RESOURCE_RELEASE_V4_ = i32;
+pub type FWPS_FIELDS_ALE_RESOURCE_RELEASE_V6_ = i32;
+pub type FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V4_ = i32;
+pub type FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V6_ = i32;
+pub type FWPS_FIELDS_ALE_AUTH_LISTEN_V4_ = i32;
+pub type FWPS_FIELDS_ALE_AUTH_LISTEN_V6_ = i32;
+pub type FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = i32;
+pub type FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = i32;
+pub type FWPS_FIELDS_ALE_BIND_REDIRECT_V4_ = i32;
+pub type FWPS_FIELDS_ALE_BIND_REDIRECT_V6_ = i32;
+pub type FWPS_FIELDS_ALE_CONNECT_REDIRECT_V4_ = i32;
+pub type FWPS_FIELDS_ALE_CONNECT_REDIRECT_V6_ = i32;
+pub type FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = i32;
+pub type FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = i32;
+pub type FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = i32;
+pub type FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = i32;
+pub type FWPS_FIELDS_NAME_RESOLUTION_CACHE_V4_ = i32;
+pub type FWPS_FIELDS_NAME_RESOLUTION_CACHE_V6_ = i32;
+pub type FWPS_FIELDS_INBOUND_MAC_FRAME_ETHERNET_ = i32;
+pub type FWPS_FIELDS_OUTBOUND_MAC_FRAME_ETHERNET_ = i32;
+pub type FWPS_FIELDS_INBOUND_MAC_FRAME_NATIVE_ = i32;
+pub type FWPS_FIELDS_INBOUND_MAC_FRAME_NATIVE_FAST_ = i32;
+pub type FWPS_FIELDS_OUTBOUND_MAC_FRAME_NATIVE_ = i32;
+pub type FWPS_FIELDS_OUTBOUND_MAC_FRAME_NATIVE_FAST = i32;
+pub type FWPS_FIELDS_INGRESS_VSWITCH_ETHERNET_ = i32;
+pub type FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET_ = i32;
+pub type FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V4_ = i32;
+pub type FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V6_ = i32;
+pub type FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4_ = i32;
+pub type FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6_ = i32;
+pub type FWPS_FIELDS_IPSEC_KM_DEMUX_V4_ = i32;
+pub type FWPS_FIELDS_IPSEC_KM_DEMUX_V6_ = i32;
+pub type FWPS_FIELDS_IPSEC_V4_ = i32;
+pub type FWPS_FIELDS_IPSEC_V6_ = i32;
+pub type FWPS_FIELDS_IKEEXT_V4_ = i32;
+pub type FWPS_FIELDS_IKEEXT_V6_ = i32;
+pub type FWPS_FIELDS_RPC_UM_ = i32;
+pub type FWPS_FIELDS_RPC_EPMAP_ = i32;
+pub type FWPS_FIELDS_RPC_EP_ADD_ = i32;
+pub type FWPS_FIELDS_RPC_PROXY_CONN_ = i32;
+pub type FWPS_FIELDS_RPC_PROXY_IF_ = i32;
+pub type FWPS_FIELDS_KM_AUTHORIZATION_ = i32;
+pub type FWPS_FIELDS_INBOUND_RESERVED2_ = i32;
+pub type FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ = i32;
+pub type FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ = i32;
+pub type INET_DISCARD_REASON = i32;
+pub type PINET_DISCARD_REASON = *mut INET_DISCARD_REASON;
+pub type IP_DISCARD_REASON = i32;
+pub type PIP_DISCARD_REASON = *mut IP_DISCARD_REASON;
 pub type FWPS_INCOMING_METADATA_VALUES0 = FWPS_INCOMING_METADATA_VALUES0_;
 pub type FWPS_CALLOUT_CLASSIFY_FN0 = ::core::option::Option<
     unsafe extern "system" fn(
@@ -78,6 +164,39 @@ pub type FWPS_CALLOUT_CLASSIFY_FN0 = ::core::option::Option<
         classifyOut: *mut FWPS_CLASSIFY_OUT0,
     ),
 >;
+pub type FWPS_CALLOUT_CLASSIFY_FN1 = ::core::option::Option<
+    unsafe extern "system" fn(
+        inFixedValues: *const FWPS_INCOMING_VALUES0,
+        inMetaValues: *const FWPS_INCOMING_METADATA_VALUES0,
+        layerData: *mut crate::ctypes::c_void,
+        classifyContext: *const crate::ctypes::c_void,
+        filter: *const FWPS_FILTER1,
+        flowContext: UINT64,
+        classifyOut: *mut FWPS_CLASSIFY_OUT0,
+    ),
+>;
+pub type FWPS_CALLOUT_CLASSIFY_FN2 = ::core::option::Option<
+    unsafe extern "system" fn(
+        inFixedValues: *const FWPS_INCOMING_VALUES0,
+        inMetaValues: *const FWPS_INCOMING_METADATA_VALUES0,
+        layerData: *mut crate::ctypes::c_void,
+        classifyContext: *const crate::ctypes::c_void,
+        filter: *const FWPS_FILTER2,
+        flowContext: UINT64,
+        classifyOut: *mut FWPS_CLASSIFY_OUT0,
+    ),
+>;
+pub type FWPS_CALLOUT_CLASSIFY_FN3 = ::core::option::Option<
+    unsafe extern "system" fn(
+        inFixedValues: *const FWPS_INCOMING_VALUES0,
+        inMetaValues: *const FWPS_INCOMING_METADATA_VALUES0,
+        layerData: *mut crate::ctypes::c_void,
+        classifyContext: *const crate::ctypes::c_void,
+        filter: *const FWPS_FILTER3,
+        flowContext: UINT64,
+        classifyOut: *mut FWPS_CLASSIFY_OUT0,
+    ),
+>;
 pub type FWPS_CALLOUT_NOTIFY_FN0 = ::core::option::Option<
     unsafe extern "system" fn(
         notifyType: FWPS_CALLOUT_NOTIFY_TYPE,
@@ -85,11 +204,47 @@ pub type FWPS_CALLOUT_NOTIFY_FN0 = ::core::option::Option<
         filter: *mut FWPS_FILTER0,
     ) -> NTSTATUS,
 >;
+pub type FWPS_CALLOUT_NOTIFY_FN1 = ::core::option::Option<
+    unsafe extern "system" fn(
+        notifyType: FWPS_CALLOUT_NOTIFY_TYPE,
+        filterKey: *const GUID,
+        filter: *mut FWPS_FILTER1,
+    ) -> NTSTATUS,
+>;
+pub type FWPS_CALLOUT_NOTIFY_FN2 = ::core::option::Option<
+    unsafe extern "system" fn(
+        notifyType: FWPS_CALLOUT_NOTIFY_TYPE,
+        filterKey: *const GUID,
+        filter: *mut FWPS_FILTER2,
+    ) -> NTSTATUS,
+>;
+pub type FWPS_CALLOUT_NOTIFY_FN3 = ::core::option::Option<
+    unsafe extern "system" fn(
+        notifyType: FWPS_CALLOUT_NOTIFY_TYPE,
+        filterKey: *const GUID,
+        filter: *mut FWPS_FILTER3,
+    ) -> NTSTATUS,
+>;
 pub type FWPS_CALLOUT_FLOW_DELETE_NOTIFY_FN0 = ::core::option::Option<
     unsafe extern "system" fn(layerId: UINT16, calloutId: UINT32, flowContext: UINT64),
 >;
+pub type FWPS_CALLOUT_BOOTTIME_CALLOUT_DELETE_NOTIFY_FN0 = ::core::option::Option<
+    unsafe extern "system" fn(calloutId: UINT32),
+>;
 pub type FWPS_CALLOUT0 = FWPS_CALLOUT0_;
+pub type FWPS_CALLOUT1 = FWPS_CALLOUT1_;
+pub type FWPS_CALLOUT2 = FWPS_CALLOUT2_;
+pub type FWPS_CALLOUT3 = FWPS_CALLOUT3_;
+pub type FWPS_PACKET_LIST_INBOUND_IPSEC_INFORMATION0 = FWPS_PACKET_LIST_INBOUND_IPSEC_INFORMATION0_;
+pub type FWPS_PACKET_LIST_OUTBOUND_IPSEC_INFORMATION0 = FWPS_PACKET_LIST_OUTBOUND_IPSEC_INFORMATION0_;
+pub type FWPS_PACKET_LIST_IPSEC_INFORMATION0 = FWPS_PACKET_LIST_IPSEC_INFORMATION0_;
+pub type FWPS_PACKET_LIST_FWP_INFORMATION0 = FWPS_PACKET_LIST_FWP_INFORMATION0_;
+pub type FWPS_PACKET_LIST_INFORMATION0 = FWPS_PACKET_LIST_INFORMATION0_;
+pub type FWPS_CONNECT_REQUEST0 = _FWPS_CONNECT_REQUEST0;
+pub type FWPS_BIND_REQUEST0 = _FWPS_BIND_REQUEST0;
+pub type FWPS_CONNECTION_POLICY0 = _FWPS_CONNECTION_POLICY0;
 pub type FWPS_TRANSPORT_SEND_PARAMS0 = FWPS_TRANSPORT_SEND_PARAMS0_;
+pub type FWPS_TRANSPORT_SEND_PARAMS1 = FWPS_TRANSPORT_SEND_PARAMS1_;
 pub type FWPS_INJECT_COMPLETE0 = ::core::option::Option<
     unsafe extern "system" fn(
         context: *mut crate::ctypes::c_void,
@@ -98,32 +253,335 @@ pub type FWPS_INJECT_COMPLETE0 = ::core::option::Option<
     ),
 >;
 pub type FWPS_PACKET_INJECTION_STATE_ = i32;
+pub type FWPS_CONNECTION_REDIRECT_STATE_ = i32;
+pub type FWPS_NET_BUFFER_LIST_EVENT_TYPE0_ = i32;
+pub type FWPS_NET_BUFFER_LIST_NOTIFY_FN0 = ::core::option::Option<
+    unsafe extern "system" fn(
+        eventType: FWPS_NET_BUFFER_LIST_EVENT_TYPE0,
+        netBufferList: *mut NET_BUFFER_LIST,
+        newNetBufferList: *mut NET_BUFFER_LIST,
+        layerId: UINT16,
+        context: UINT64,
+        contextTag: UINT64,
+    ),
+>;
+pub type FWPS_NET_BUFFER_LIST_NOTIFY_FN1 = ::core::option::Option<
+    unsafe extern "system" fn(
+        eventType: FWPS_NET_BUFFER_LIST_EVENT_TYPE0,
+        netBufferList: *mut NET_BUFFER_LIST,
+        newNetBufferList: *mut NET_BUFFER_LIST,
+        layerId: UINT16,
+        context: UINT64,
+        contextTag: UINT64,
+    ) -> NTSTATUS,
+>;
+pub type FWPS_VSWITCH_EVENT_TYPE_ = i32;
+pub type FWPS_VSWITCH_LIFETIME_EVENT_CALLBACK0 = ::core::option::Option<
+    unsafe extern "system" fn(
+        notifyContext: *mut crate::ctypes::c_void,
+        eventType: FWPS_VSWITCH_EVENT_TYPE,
+        vSwitch: *const NDIS_SWITCH_PARAMETERS,
+        vSwitchPorts: *const NDIS_SWITCH_PORT_ARRAY,
+        vSwitchInterfaces: *const NDIS_SWITCH_NIC_ARRAY,
+    ) -> NTSTATUS,
+>;
+pub type FWPS_VSWITCH_PORT_EVENT_CALLBACK0 = ::core::option::Option<
+    unsafe extern "system" fn(
+        notifyContext: *mut crate::ctypes::c_void,
+        completionContext: *mut crate::ctypes::c_void,
+        eventType: FWPS_VSWITCH_EVENT_TYPE,
+        vSwitch: *const NDIS_SWITCH_PARAMETERS,
+        vSwitchPort: *const NDIS_SWITCH_PORT_PARAMETERS,
+    ) -> NTSTATUS,
+>;
+pub type FWPS_VSWITCH_INTERFACE_EVENT_CALLBACK0 = ::core::option::Option<
+    unsafe extern "system" fn(
+        notifyContext: *mut crate::ctypes::c_void,
+        completionContext: *mut crate::ctypes::c_void,
+        eventType: FWPS_VSWITCH_EVENT_TYPE,
+        vSwitch: *const NDIS_SWITCH_PARAMETERS,
+        vSwitchNic: *const NDIS_SWITCH_NIC_PARAMETERS,
+    ) -> NTSTATUS,
+>;
+pub type FWPS_VSWITCH_FILTER_ENGINE_REORDER_CALLBACK0 = ::core::option::Option<
+    unsafe extern "system" fn(
+        notifyContext: *mut crate::ctypes::c_void,
+        completionContext: *mut crate::ctypes::c_void,
+        isInRequiredPosition: BOOLEAN,
+        vSwitchExtensionLwfList: *const NDIS_ENUM_FILTERS,
+    ) -> NTSTATUS,
+>;
+pub type FWPS_VSWITCH_POLICY_EVENT_CALLBACK0 = ::core::option::Option<
+    unsafe extern "system" fn(
+        notifyContext: *mut crate::ctypes::c_void,
+        completionContext: *mut crate::ctypes::c_void,
+        eventType: FWPS_VSWITCH_EVENT_TYPE,
+        vSwitch: *const NDIS_SWITCH_PARAMETERS,
+        vSwitchPortProperty: *const NDIS_SWITCH_PORT_PROPERTY_PARAMETERS,
+        vSwitchPortPropertyDelete: *const NDIS_SWITCH_PORT_PROPERTY_DELETE_PARAMETERS,
+    ) -> NTSTATUS,
+>;
+pub type FWPS_VSWITCH_RUNTIME_STATE_SAVE_CALLBACK0 = ::core::option::Option<
+    unsafe extern "system" fn(
+        notifyContext: *mut crate::ctypes::c_void,
+        completionContext: *mut crate::ctypes::c_void,
+        eventType: FWPS_VSWITCH_EVENT_TYPE,
+        vSwitch: *const NDIS_SWITCH_PARAMETERS,
+        portId: NDIS_SWITCH_PORT_ID,
+        runtimeState: *mut *mut crate::ctypes::c_void,
+        runtimeStateLength: *mut SIZE_T,
+    ) -> NTSTATUS,
+>;
+pub type FWPS_VSWITCH_RUNTIME_STATE_RESTORE_CALLBACK0 = ::core::option::Option<
+    unsafe extern "system" fn(
+        notifyContext: *mut crate::ctypes::c_void,
+        completionContext: *mut crate::ctypes::c_void,
+        eventType: FWPS_VSWITCH_EVENT_TYPE,
+        vSwitch: *const NDIS_SWITCH_PARAMETERS,
+        portId: NDIS_SWITCH_PORT_ID,
+        runtimeState: *mut crate::ctypes::c_void,
+        runtimeStateLength: SIZE_T,
+    ) -> NTSTATUS,
+>;
+pub type FWPS_VSWITCH_EVENT_DISPATCH_TABLE0 = FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_;
+pub type FWPS_STREAM_DATA_OFFSET0 = FWPS_STREAM_DATA_OFFSET0_;
+pub type FWPS_STREAM_DATA0 = FWPS_STREAM_DATA0_;
+pub type FWPS_STREAM_ACTION_TYPE_ = i32;
+pub type FWPS_STREAM_CALLOUT_IO_PACKET0 = FWPS_STREAM_CALLOUT_IO_PACKET0_;
+pub type IPSEC_V4_UDP_ENCAPSULATION0 = IPSEC_V4_UDP_ENCAPSULATION0_;
+pub type IKEEXT_KEY_MODULE_TYPE_ = i32;
+pub type IKEEXT_AUTHENTICATION_METHOD_TYPE_ = i32;
+pub type IKEEXT_AUTHENTICATION_IMPERSONATION_TYPE_ = i32;
+pub type IKEEXT_PRESHARED_KEY_AUTHENTICATION0 = IKEEXT_PRESHARED_KEY_AUTHENTICATION0__;
+pub type IKEEXT_PRESHARED_KEY_AUTHENTICATION1 = IKEEXT_PRESHARED_KEY_AUTHENTICATION1__;
+pub type IKEEXT_CERT_ROOT_CONFIG0 = IKEEXT_CERT_ROOT_CONFIG0_;
+pub type IKEEXT_CERT_CONFIG_TYPE_ = i32;
+pub type IKEEXT_CERTIFICATE_AUTHENTICATION0 = IKEEXT_CERTIFICATE_AUTHENTICATION0_;
+pub type IKEEXT_CERTIFICATE_AUTHENTICATION1 = IKEEXT_CERTIFICATE_AUTHENTICATION1_;
+pub type IKEEXT_CERT_CRITERIA_NAME_TYPE_ = i32;
+pub type IKEEXT_CERT_EKUS0 = IKEEXT_CERT_EKUS0_;
+pub type IKEEXT_CERT_NAME0 = IKEEXT_CERT_NAME0_;
+pub type IKEEXT_CERTIFICATE_CRITERIA0 = IKEEXT_CERTIFICATE_CRITERIA0_;
+pub type IKEEXT_CERTIFICATE_AUTHENTICATION2 = IKEEXT_CERTIFICATE_AUTHENTICATION2_;
+pub type IKEEXT_IPV6_CGA_AUTHENTICATION0 = IKEEXT_IPV6_CGA_AUTHENTICATION0_;
+pub type IKEEXT_KERBEROS_AUTHENTICATION0 = IKEEXT_KERBEROS_AUTHENTICATION0__;
+pub type IKEEXT_KERBEROS_AUTHENTICATION1 = IKEEXT_KERBEROS_AUTHENTICATION1__;
+pub type IKEEXT_RESERVED_AUTHENTICATION0 = IKEEXT_RESERVED_AUTHENTICATION0__;
+pub type IKEEXT_NTLM_V2_AUTHENTICATION0 = IKEEXT_NTLM_V2_AUTHENTICATION0__;
+pub type IKEEXT_EAP_AUTHENTICATION0 = IKEEXT_EAP_AUTHENTICATION0__;
+pub type IKEEXT_AUTHENTICATION_METHOD0 = IKEEXT_AUTHENTICATION_METHOD0_;
+pub type IKEEXT_AUTHENTICATION_METHOD1 = IKEEXT_AUTHENTICATION_METHOD1_;
+pub type IKEEXT_AUTHENTICATION_METHOD2 = IKEEXT_AUTHENTICATION_METHOD2_;
+pub type IKEEXT_CIPHER_TYPE_ = i32;
+pub type IKEEXT_CIPHER_ALGORITHM0 = IKEEXT_CIPHER_ALGORITHM0_;
+pub type IKEEXT_INTEGRITY_TYPE_ = i32;
+pub type IKEEXT_INTEGRITY_ALGORITHM0 = IKEEXT_INTEGRITY_ALGORITHM0_;
+pub type IKEEXT_DH_GROUP_ = i32;
+pub type IKEEXT_PROPOSAL0 = IKEEXT_PROPOSAL0_;
+pub type IKEEXT_POLICY0 = IKEEXT_POLICY0_;
+pub type IKEEXT_POLICY1 = IKEEXT_POLICY1_;
+pub type IKEEXT_POLICY2 = IKEEXT_POLICY2_;
+pub type IKEEXT_EM_POLICY0 = IKEEXT_EM_POLICY0_;
+pub type IKEEXT_EM_POLICY1 = IKEEXT_EM_POLICY1_;
+pub type IKEEXT_EM_POLICY2 = IKEEXT_EM_POLICY2_;
+pub type IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0 = IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_;
+pub type IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1 = IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_;
+pub type IKEEXT_KEYMODULE_STATISTICS0 = IKEEXT_KEYMODULE_STATISTICS0_;
+pub type IKEEXT_KEYMODULE_STATISTICS1 = IKEEXT_KEYMODULE_STATISTICS1_;
+pub type IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS0 = IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS0_;
+pub type IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS1 = IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS1_;
+pub type IKEEXT_COMMON_STATISTICS0 = IKEEXT_COMMON_STATISTICS0_;
+pub type IKEEXT_COMMON_STATISTICS1 = IKEEXT_COMMON_STATISTICS1_;
+pub type IKEEXT_STATISTICS0 = IKEEXT_STATISTICS0_;
+pub type IKEEXT_STATISTICS1 = IKEEXT_STATISTICS1_;
+pub type IKEEXT_TRAFFIC0 = IKEEXT_TRAFFIC0_;
+pub type IKEEXT_COOKIE = UINT64;
+pub type IKEEXT_COOKIE_PAIR0 = IKEEXT_COOKIE_PAIR0_;
+pub type IKEEXT_CERTIFICATE_CREDENTIAL0 = IKEEXT_CERTIFICATE_CREDENTIAL0_;
+pub type IKEEXT_NAME_CREDENTIAL0 = IKEEXT_NAME_CREDENTIAL0_;
+pub type IKEEXT_CREDENTIAL0 = IKEEXT_CREDENTIAL0_;
+pub type IKEEXT_CREDENTIAL_PAIR0 = IKEEXT_CREDENTIAL_PAIR0_;
+pub type IKEEXT_CREDENTIALS0 = IKEEXT_CREDENTIALS0_;
+pub type IKEEXT_SA_DETAILS0 = IKEEXT_SA_DETAILS0_;
+pub type IKEEXT_CERTIFICATE_CREDENTIAL1 = IKEEXT_CERTIFICATE_CREDENTIAL1_;
+pub type IKEEXT_CREDENTIAL1 = IKEEXT_CREDENTIAL1_;
+pub type IKEEXT_CREDENTIAL_PAIR1 = IKEEXT_CREDENTIAL_PAIR1_;
+pub type IKEEXT_CREDENTIALS1 = IKEEXT_CREDENTIALS1_;
+pub type IKEEXT_SA_DETAILS1 = IKEEXT_SA_DETAILS1_;
+pub type IKEEXT_CREDENTIAL2 = IKEEXT_CREDENTIAL2_;
+pub type IKEEXT_CREDENTIAL_PAIR2 = IKEEXT_CREDENTIAL_PAIR2_;
+pub type IKEEXT_CREDENTIALS2 = IKEEXT_CREDENTIALS2_;
+pub type IKEEXT_SA_DETAILS2 = IKEEXT_SA_DETAILS2_;
+pub type IKEEXT_SA_ENUM_TEMPLATE0 = IKEEXT_SA_ENUM_TEMPLATE0_;
+pub type IKEEXT_MM_SA_STATE_ = i32;
+pub type IKEEXT_QM_SA_STATE_ = i32;
+pub type IKEEXT_EM_SA_STATE_ = i32;
+pub type IKEEXT_SA_ROLE_ = i32;
+pub type FWPM_FILTER0 = FWPM_FILTER0_;
+pub type IPSEC_SA_LIFETIME0 = IPSEC_SA_LIFETIME0_;
+pub type IPSEC_TRANSFORM_TYPE_ = i32;
+pub type IPSEC_AUTH_TYPE_ = i32;
+pub type IPSEC_AUTH_CONFIG = UINT8;
+pub type IPSEC_AUTH_TRANSFORM_ID0 = IPSEC_AUTH_TRANSFORM_ID0_;
+pub type IPSEC_CRYPTO_MODULE_ID = GUID;
+pub type IPSEC_AUTH_TRANSFORM0 = IPSEC_AUTH_TRANSFORM0_;
+pub type IPSEC_CIPHER_TYPE_ = i32;
+pub type IPSEC_CIPHER_CONFIG = UINT8;
+pub type IPSEC_CIPHER_TRANSFORM_ID0 = IPSEC_CIPHER_TRANSFORM_ID0_;
+pub type IPSEC_CIPHER_TRANSFORM0 = IPSEC_CIPHER_TRANSFORM0_;
+pub type IPSEC_AUTH_AND_CIPHER_TRANSFORM0 = IPSEC_AUTH_AND_CIPHER_TRANSFORM0_;
+pub type IPSEC_SA_TRANSFORM0 = IPSEC_SA_TRANSFORM0_;
+pub type IPSEC_PFS_GROUP_ = i32;
+pub type IPSEC_PROPOSAL0 = IPSEC_PROPOSAL0_;
+pub type IPSEC_SA_IDLE_TIMEOUT0 = IPSEC_SA_IDLE_TIMEOUT0_;
+pub type IPSEC_TRAFFIC_SELECTOR0 = IPSEC_TRAFFIC_SELECTOR0_;
+pub type IPSEC_TRAFFIC_SELECTOR_POLICY0 = IPSEC_TRAFFIC_SELECTOR_POLICY0_;
+pub type IPSEC_TRANSPORT_POLICY0 = IPSEC_TRANSPORT_POLICY0_;
+pub type IPSEC_TRANSPORT_POLICY1 = IPSEC_TRANSPORT_POLICY1_;
+pub type IPSEC_TRANSPORT_POLICY2 = IPSEC_TRANSPORT_POLICY2_;
+pub type IPSEC_TUNNEL_ENDPOINTS0 = IPSEC_TUNNEL_ENDPOINTS0_;
+pub type IPSEC_TUNNEL_ENDPOINT0 = IPSEC_TUNNEL_ENDPOINT0_;
+pub type IPSEC_TUNNEL_ENDPOINTS2 = IPSEC_TUNNEL_ENDPOINTS2_;
+pub type IPSEC_TUNNEL_ENDPOINTS1 = IPSEC_TUNNEL_ENDPOINTS1_;
+pub type IPSEC_TUNNEL_POLICY0 = IPSEC_TUNNEL_POLICY0_;
+pub type IPSEC_TUNNEL_POLICY1 = IPSEC_TUNNEL_POLICY1_;
+pub type IPSEC_TUNNEL_POLICY2 = IPSEC_TUNNEL_POLICY2_;
+pub type IPSEC_TUNNEL_POLICY3 = IPSEC_TUNNEL_POLICY3_;
+pub type IPSEC_KEYING_POLICY0 = IPSEC_KEYING_POLICY0_;
+pub type IPSEC_KEYING_POLICY1 = IPSEC_KEYING_POLICY1_;
+pub type IPSEC_AGGREGATE_SA_STATISTICS0 = IPSEC_AGGREGATE_SA_STATISTICS0_;
+pub type IPSEC_ESP_DROP_PACKET_STATISTICS0 = IPSEC_ESP_DROP_PACKET_STATISTICS0_;
+pub type IPSEC_AH_DROP_PACKET_STATISTICS0 = IPSEC_AH_DROP_PACKET_STATISTICS0_;
+pub type IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0 = IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_;
+pub type IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1 = IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_;
+pub type IPSEC_TRAFFIC_STATISTICS0 = IPSEC_TRAFFIC_STATISTICS0_;
+pub type IPSEC_TRAFFIC_STATISTICS1 = IPSEC_TRAFFIC_STATISTICS1_;
+pub type IPSEC_STATISTICS0 = IPSEC_STATISTICS0_;
+pub type IPSEC_STATISTICS1 = IPSEC_STATISTICS1_;
+pub type IPSEC_SA_SPI = UINT32;
+pub type IPSEC_SA_AUTH_INFORMATION0 = IPSEC_SA_AUTH_INFORMATION0_;
+pub type IPSEC_SA_CIPHER_INFORMATION0 = IPSEC_SA_CIPHER_INFORMATION0_;
+pub type IPSEC_SA_AUTH_AND_CIPHER_INFORMATION0 = IPSEC_SA_AUTH_AND_CIPHER_INFORMATION0_;
+pub type IPSEC_SA0 = IPSEC_SA0_;
+pub type IPSEC_KEYMODULE_STATE0 = IPSEC_KEYMODULE_STATE0_;
+pub type IPSEC_TOKEN_HANDLE = UINT64;
+pub type IPSEC_TOKEN_TYPE_ = i32;
+pub type IPSEC_TOKEN_PRINCIPAL_ = i32;
+pub type IPSEC_TOKEN_MODE_ = i32;
+pub type IPSEC_TOKEN0 = IPSEC_TOKEN0_;
+pub type IPSEC_ID0 = IPSEC_ID0_;
+pub type IPSEC_SA_BUNDLE0 = IPSEC_SA_BUNDLE0_;
+pub type IPSEC_SA_BUNDLE1 = IPSEC_SA_BUNDLE1_;
+pub type IPSEC_TRAFFIC_TYPE_ = i32;
+pub type IPSEC_TRAFFIC0 = IPSEC_TRAFFIC0_;
+pub type IPSEC_TRAFFIC1 = IPSEC_TRAFFIC1_;
+pub type IPSEC_GETSPI0 = IPSEC_GETSPI0_;
+pub type IPSEC_GETSPI1 = IPSEC_GETSPI1_;
+pub type IPSEC_SA_DETAILS0 = IPSEC_SA_DETAILS0_;
+pub type IPSEC_SA_DETAILS1 = IPSEC_SA_DETAILS1_;
+pub type IPSEC_SA_CONTEXT0 = IPSEC_SA_CONTEXT0_;
+pub type IPSEC_SA_CONTEXT1 = IPSEC_SA_CONTEXT1_;
+pub type IPSEC_SA_CONTEXT_ENUM_TEMPLATE0 = IPSEC_SA_CONTEXT_ENUM_TEMPLATE0_;
+pub type IPSEC_SA_ENUM_TEMPLATE0 = IPSEC_SA_ENUM_TEMPLATE0_;
+pub type IPSEC_FAILURE_POINT_ = i32;
+pub type IPSEC_DOSP_OPTIONS0 = IPSEC_DOSP_OPTIONS0_;
+pub type IPSEC_DOSP_STATISTICS0 = IPSEC_DOSP_STATISTICS0_;
+pub type IPSEC_DOSP_STATE0 = IPSEC_DOSP_STATE0_;
+pub type IPSEC_DOSP_STATE_ENUM_TEMPLATE0 = IPSEC_DOSP_STATE_ENUM_TEMPLATE0_;
+pub type __MIDL___MIDL_itf_fwpmtypes_0000_0000_0001 = i32;
+pub type PDL_ADDRESS_TYPE = *mut __MIDL___MIDL_itf_fwpmtypes_0000_0000_0001;
+pub type FWPM_CHANGE_TYPE_ = i32;
+pub type FWPM_SERVICE_STATE_ = i32;
+pub type FWPM_ENGINE_OPTION_ = i32;
+pub type FWPM_SESSION0 = FWPM_SESSION0_;
+pub type FWPM_SESSION_ENUM_TEMPLATE0 = FWPM_SESSION_ENUM_TEMPLATE0_;
+pub type FWPM_PROVIDER0 = FWPM_PROVIDER0_;
+pub type FWPM_PROVIDER_ENUM_TEMPLATE0 = FWPM_PROVIDER_ENUM_TEMPLATE0_;
+pub type FWPM_PROVIDER_CHANGE0 = FWPM_PROVIDER_CHANGE0_;
+pub type FWPM_PROVIDER_SUBSCRIPTION0 = FWPM_PROVIDER_SUBSCRIPTION0_;
+pub type FWPM_CLASSIFY_OPTION0 = FWPM_CLASSIFY_OPTION0_;
+pub type FWPM_CLASSIFY_OPTIONS0 = FWPM_CLASSIFY_OPTIONS0_;
+pub type FWPM_NETWORK_CONNECTION_POLICY_SETTING0 = FWPM_NETWORK_CONNECTION_POLICY_SETTING0_;
+pub type FWPM_NETWORK_CONNECTION_POLICY_SETTINGS0 = FWPM_NETWORK_CONNECTION_POLICY_SETTINGS0_;
+pub type FWPM_PROVIDER_CONTEXT_TYPE_ = i32;
+pub type FWPM_PROVIDER_CONTEXT_ENUM_TEMPLATE0 = FWPM_PROVIDER_CONTEXT_ENUM_TEMPLATE0_;
+pub type FWPM_PROVIDER_CONTEXT_CHANGE0 = FWPM_PROVIDER_CONTEXT_CHANGE0_;
+pub type FWPM_PROVIDER_CONTEXT_SUBSCRIPTION0 = FWPM_PROVIDER_CONTEXT_SUBSCRIPTION0_;
+pub type FWPM_SUBLAYER0 = FWPM_SUBLAYER0_;
+pub type FWPM_SUBLAYER_ENUM_TEMPLATE0 = FWPM_SUBLAYER_ENUM_TEMPLATE0_;
+pub type FWPM_SUBLAYER_CHANGE0 = FWPM_SUBLAYER_CHANGE0_;
+pub type FWPM_SUBLAYER_SUBSCRIPTION0 = FWPM_SUBLAYER_SUBSCRIPTION0_;
+pub type FWPM_FIELD_TYPE_ = i32;
+pub type FWPM_FIELD0 = FWPM_FIELD0_;
+pub type FWPM_LAYER0 = FWPM_LAYER0_;
+pub type FWPM_LAYER_ENUM_TEMPLATE0 = FWPM_LAYER_ENUM_TEMPLATE0_;
+pub type FWPM_CALLOUT0 = FWPM_CALLOUT0_;
+pub type FWPM_CALLOUT_ENUM_TEMPLATE0 = FWPM_CALLOUT_ENUM_TEMPLATE0_;
+pub type FWPM_CALLOUT_CHANGE0 = FWPM_CALLOUT_CHANGE0_;
+pub type FWPM_CALLOUT_SUBSCRIPTION0 = FWPM_CALLOUT_SUBSCRIPTION0_;
+pub type FWPM_ACTION0 = FWPM_ACTION0_;
+pub type FWPM_FILTER_CONDITION0 = FWPM_FILTER_CONDITION0_;
+pub type FWPM_FILTER_ENUM_TEMPLATE0 = FWPM_FILTER_ENUM_TEMPLATE0_;
+pub type FWPM_FILTER_CHANGE0 = FWPM_FILTER_CHANGE0_;
+pub type FWPM_FILTER_SUBSCRIPTION0 = FWPM_FILTER_SUBSCRIPTION0_;
+pub type FWPM_LAYER_STATISTICS0 = FWPM_LAYER_STATISTICS0_;
+pub type FWPM_LAYER_STATISTICS1 = FWPM_LAYER_STATISTICS1_;
+pub type FWPM_STATISTICS0 = FWPM_STATISTICS0_;
+pub type FWPM_STATISTICS1 = FWPM_STATISTICS1_;
+pub type FWPM_NET_EVENT_HEADER0 = FWPM_NET_EVENT_HEADER0_;
+pub type FWPM_NET_EVENT_HEADER1 = FWPM_NET_EVENT_HEADER1_;
+pub type FWPM_NET_EVENT_HEADER2 = FWPM_NET_EVENT_HEADER2_;
+pub type FWPM_NET_EVENT_HEADER3 = FWPM_NET_EVENT_HEADER3_;
+pub type FWPM_NET_EVENT_TYPE_ = i32;
+pub type FWPM_NET_EVENT_IKEEXT_MM_FAILURE0 = FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_;
+pub type FWPM_NET_EVENT_IKEEXT_MM_FAILURE1 = FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_;
+pub type FWPM_NET_EVENT_IKEEXT_MM_FAILURE2 = FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_;
+pub type FWPM_NET_EVENT_IKEEXT_QM_FAILURE0 = FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_;
+pub type FWPM_NET_EVENT_IKEEXT_QM_FAILURE1 = FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_;
+pub type FWPM_NET_EVENT_IKEEXT_EM_FAILURE0 = FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_;
+pub type FWPM_NET_EVENT_IKEEXT_EM_FAILURE1 = FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_;
+pub type FWPM_NET_EVENT_CLASSIFY_DROP0 = FWPM_NET_EVENT_CLASSIFY_DROP0_;
+pub type FWPM_NET_EVENT_CLASSIFY_DROP1 = FWPM_NET_EVENT_CLASSIFY_DROP1_;
+pub type FWPM_NET_EVENT_CLASSIFY_DROP2 = FWPM_NET_EVENT_CLASSIFY_DROP2_;
+pub type FWPM_NET_EVENT_CLASSIFY_DROP_MAC0 = FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_;
+pub type FWPM_NET_EVENT_IPSEC_KERNEL_DROP0 = FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_;
+pub type FWPM_NET_EVENT_IPSEC_DOSP_DROP0 = FWPM_NET_EVENT_IPSEC_DOSP_DROP0_;
+pub type FWPM_APPC_NETWORK_CAPABILITY_TYPE_ = i32;
+pub type FWPM_NET_EVENT_CAPABILITY_DROP0 = FWPM_NET_EVENT_CAPABILITY_DROP0_;
+pub type FWPM_NET_EVENT_CAPABILITY_ALLOW0 = FWPM_NET_EVENT_CAPABILITY_ALLOW0_;
+pub type FWPM_NET_EVENT_LPM_PACKET_ARRIVAL0 = FWPM_NET_EVENT_LPM_PACKET_ARRIVAL0_;
+pub type FWPM_NET_EVENT0 = FWPM_NET_EVENT0_;
+pub type FWPM_NET_EVENT1 = FWPM_NET_EVENT1_;
+pub type FWPM_NET_EVENT2 = FWPM_NET_EVENT2_;
+pub type FWPM_NET_EVENT3 = FWPM_NET_EVENT3_;
+pub type FWPM_NET_EVENT4 = FWPM_NET_EVENT4_;
+pub type FWPM_NET_EVENT5 = FWPM_NET_EVENT5_;
+pub type FWPM_NET_EVENT_ENUM_TEMPLATE0 = FWPM_NET_EVENT_ENUM_TEMPLATE0_;
+pub type FWPM_NET_EVENT_SUBSCRIPTION0 = FWPM_NET_EVENT_SUBSCRIPTION0_;
+pub type FWPM_SYSTEM_PORT_TYPE_ = i32;
+pub type FWPM_SYSTEM_PORTS_BY_TYPE0 = FWPM_SYSTEM_PORTS_BY_TYPE0_;
+pub type FWPM_SYSTEM_PORTS0 = FWPM_SYSTEM_PORTS0_;
+pub type FWPM_CONNECTION0 = FWPM_CONNECTION0_;
+pub type FWPM_CONNECTION_ENUM_TEMPLATE0 = FWPM_CONNECTION_ENUM_TEMPLATE0_;
+pub type FWPM_CONNECTION_SUBSCRIPTION0 = FWPM_CONNECTION_SUBSCRIPTION0_;
+pub type FWPM_CONNECTION_EVENT_TYPE_ = i32;
+pub type FWPM_VSWITCH_EVENT_TYPE_ = i32;
+pub type FWPM_VSWITCH_EVENT0 = FWPM_VSWITCH_EVENT0_;
+pub type FWPM_VSWITCH_EVENT_SUBSCRIPTION0 = FWPM_VSWITCH_EVENT_SUBSCRIPTION0_;
+pub type FWPM_SERVICE_STATE_CHANGE_CALLBACK0 = ::core::option::Option<
+    unsafe extern "system" fn(
+        context: *mut crate::ctypes::c_void,
+        newState: FWPM_SERVICE_STATE,
+    ),
+>;
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
-pub struct _GUID {
-    pub Data1: crate::ctypes::c_ulong,
-    pub Data2: crate::ctypes::c_ushort,
-    pub Data3: crate::ctypes::c_ushort,
-    pub Data4: [crate::ctypes::c_uchar; 8usize],
-}
-#[repr(C)]
-#[derive(Copy, Clone)]
-pub struct in_addr {
-    pub S_un: in_addr__bindgen_ty_1,
-}
-#[repr(C)]
-#[derive(Default, Copy, Clone)]
-pub struct in_addr__bindgen_ty_1__bindgen_ty_1 {
-    pub s_b1: UCHAR,
-    pub s_b2: UCHAR,
-    pub s_b3: UCHAR,
-    pub s_b4: UCHAR,
-}
-#[repr(C)]
-#[derive(Default, Copy, Clone)]
-pub struct in_addr__bindgen_ty_1__bindgen_ty_2 {
-    pub s_w1: USHORT,
-    pub s_w2: USHORT,
+pub struct _ACL {
+    pub AclRevision: UCHAR,
+    pub Sbz1: UCHAR,
+    pub AclSize: USHORT,
+    pub AceCount: USHORT,
+    pub Sbz2: USHORT,
 }
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
@@ -133,22 +591,11 @@ pub struct sockaddr {
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
-pub struct SCOPE_ID {
-    pub __bindgen_anon_1: SCOPE_ID__bindgen_ty_1,
-}
-#[repr(C)]
-#[derive(Default, Copy, Clone)]
-pub struct SCOPE_ID__bindgen_ty_1__bindgen_ty_1 {
-    pub _bitfield_align_1: [u32; 0],
-    pub _bitfield_1: __BindgenBitfieldUnit<[u8; 4usize]>,
-}
-#[repr(C)]
-#[derive(Copy, Clone)]
-pub struct sockaddr_in {
-    pub sin_family: ADDRESS_FAMILY,
-    pub sin_port: USHORT,
-    pub sin_addr: IN_ADDR,
-    pub sin_zero: [CHAR; 8usize],
+pub struct sockaddr_storage {
+    pub ss_family: ADDRESS_FAMILY,
+    pub __ss_pad1: [CHAR; 6usize],
+    pub __ss_align: crate::ctypes::c_longlong,
+    pub __ss_pad2: [CHAR; 112usize],
 }
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
@@ -159,17 +606,20 @@ pub struct cmsghdr {
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
-pub struct in6_addr {
-    pub u: in6_addr__bindgen_ty_1,
+pub struct _SEC_WINNT_AUTH_IDENTITY_W {
+    pub User: *mut crate::ctypes::c_ushort,
+    pub UserLength: crate::ctypes::c_ulong,
+    pub Domain: *mut crate::ctypes::c_ushort,
+    pub DomainLength: crate::ctypes::c_ulong,
+    pub Password: *mut crate::ctypes::c_ushort,
+    pub PasswordLength: crate::ctypes::c_ulong,
+    pub Flags: crate::ctypes::c_ulong,
 }
 #[repr(C)]
-#[derive(Copy, Clone)]
-pub struct sockaddr_in6 {
-    pub sin6_family: ADDRESS_FAMILY,
-    pub sin6_port: USHORT,
-    pub sin6_flowinfo: ULONG,
-    pub sin6_addr: IN6_ADDR,
-    pub __bindgen_anon_1: sockaddr_in6__bindgen_ty_1,
+#[derive(Default, Copy, Clone)]
+pub struct _FILETIME {
+    pub dwLowDateTime: DWORD,
+    pub dwHighDateTime: DWORD,
 }
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
@@ -246,6 +696,18 @@ pub struct FWP_CONDITION_VALUE0_ {
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+pub struct FWPM_DISPLAY_DATA0_ {
+    pub name: *mut wchar_t,
+    pub description: *mut wchar_t,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IPSEC_VIRTUAL_IF_TUNNEL_INFO0_ {
+    pub virtualIfTunnelId: UINT64,
+    pub trafficSelectorId: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
 pub struct FWPS_FILTER_CONDITION0_ {
     pub fieldId: UINT16,
     pub reserved: UINT16,
@@ -260,11 +722,6 @@ pub struct FWPS_ACTION0_ {
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
-pub struct FWPM_PROVIDER_CONTEXT0_ {
-    _unused: [u8; 0],
-}
-#[repr(C)]
-#[derive(Copy, Clone)]
 pub struct FWPS_FILTER0_ {
     pub filterId: UINT64,
     pub weight: FWP_VALUE0,
@@ -275,6 +732,45 @@ pub struct FWPS_FILTER0_ {
     pub action: FWPS_ACTION0,
     pub context: UINT64,
     pub providerContext: *mut FWPM_PROVIDER_CONTEXT0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPS_FILTER1_ {
+    pub filterId: UINT64,
+    pub weight: FWP_VALUE0,
+    pub subLayerWeight: UINT16,
+    pub flags: UINT16,
+    pub numFilterConditions: UINT32,
+    pub filterCondition: *mut FWPS_FILTER_CONDITION0,
+    pub action: FWPS_ACTION0,
+    pub context: UINT64,
+    pub providerContext: *mut FWPM_PROVIDER_CONTEXT1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPS_FILTER2_ {
+    pub filterId: UINT64,
+    pub weight: FWP_VALUE0,
+    pub subLayerWeight: UINT16,
+    pub flags: UINT16,
+    pub numFilterConditions: UINT32,
+    pub filterCondition: *mut FWPS_FILTER_CONDITION0,
+    pub action: FWPS_ACTION0,
+    pub context: UINT64,
+    pub providerContext: *mut FWPM_PROVIDER_CONTEXT2,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPS_FILTER3_ {
+    pub filterId: UINT64,
+    pub weight: FWP_VALUE0,
+    pub subLayerWeight: UINT16,
+    pub flags: UINT16,
+    pub numFilterConditions: UINT32,
+    pub filterCondition: *mut FWPS_FILTER_CONDITION0,
+    pub action: FWPS_ACTION0,
+    pub context: UINT64,
+    pub providerContext: *mut FWPM_PROVIDER_CONTEXT3,
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
@@ -311,6 +807,32 @@ pub struct FWPS_CLASSIFY_OUT0_ {
     pub rights: UINT32,
     pub flags: UINT32,
     pub reserved: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPS_ALE_ENDPOINT_PROPERTIES0_ {
+    pub endpointId: UINT64,
+    pub ipVersion: FWP_IP_VERSION,
+    pub __bindgen_anon_1: FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_1,
+    pub __bindgen_anon_2: FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_2,
+    pub ipProtocol: UINT8,
+    pub localPort: UINT16,
+    pub remotePort: UINT16,
+    pub localTokenModifiedId: UINT64,
+    pub mmSaId: UINT64,
+    pub qmSaId: UINT64,
+    pub ipsecStatus: UINT32,
+    pub flags: UINT32,
+    pub appId: FWP_BYTE_BLOB,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_ {
+    pub localSubNet: FWP_CONDITION_VALUE0,
+    pub remoteSubNet: FWP_CONDITION_VALUE0,
+    pub ipProtocol: FWP_CONDITION_VALUE0,
+    pub localPort: FWP_CONDITION_VALUE0,
+    pub remotePort: FWP_CONDITION_VALUE0,
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
@@ -372,6 +894,96 @@ pub struct FWPS_CALLOUT0_ {
     pub flowDeleteFn: FWPS_CALLOUT_FLOW_DELETE_NOTIFY_FN0,
 }
 #[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWPS_CALLOUT1_ {
+    pub calloutKey: GUID,
+    pub flags: UINT32,
+    pub classifyFn: FWPS_CALLOUT_CLASSIFY_FN1,
+    pub notifyFn: FWPS_CALLOUT_NOTIFY_FN1,
+    pub flowDeleteFn: FWPS_CALLOUT_FLOW_DELETE_NOTIFY_FN0,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWPS_CALLOUT2_ {
+    pub calloutKey: GUID,
+    pub flags: UINT32,
+    pub classifyFn: FWPS_CALLOUT_CLASSIFY_FN2,
+    pub notifyFn: FWPS_CALLOUT_NOTIFY_FN2,
+    pub flowDeleteFn: FWPS_CALLOUT_FLOW_DELETE_NOTIFY_FN0,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWPS_CALLOUT3_ {
+    pub calloutKey: GUID,
+    pub flags: UINT32,
+    pub classifyFn: FWPS_CALLOUT_CLASSIFY_FN3,
+    pub notifyFn: FWPS_CALLOUT_NOTIFY_FN3,
+    pub flowDeleteFn: FWPS_CALLOUT_FLOW_DELETE_NOTIFY_FN0,
+}
+#[repr(C)]
+#[repr(align(4))]
+#[derive(Default, Copy, Clone)]
+pub struct FWPS_PACKET_LIST_INBOUND_IPSEC_INFORMATION0_ {
+    pub _bitfield_align_1: [u8; 0],
+    pub _bitfield_1: __BindgenBitfieldUnit<[u8; 1usize]>,
+    pub __bindgen_padding_0: [u8; 3usize],
+}
+#[repr(C)]
+#[repr(align(4))]
+#[derive(Default, Copy, Clone)]
+pub struct FWPS_PACKET_LIST_OUTBOUND_IPSEC_INFORMATION0_ {
+    pub _bitfield_align_1: [u8; 0],
+    pub _bitfield_1: __BindgenBitfieldUnit<[u8; 1usize]>,
+    pub __bindgen_padding_0: [u8; 3usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPS_PACKET_LIST_IPSEC_INFORMATION0_ {
+    pub __bindgen_anon_1: FWPS_PACKET_LIST_IPSEC_INFORMATION0___bindgen_ty_1,
+}
+#[repr(C)]
+#[repr(align(4))]
+#[derive(Default, Copy, Clone)]
+pub struct FWPS_PACKET_LIST_FWP_INFORMATION0_ {
+    pub _bitfield_align_1: [u8; 0],
+    pub _bitfield_1: __BindgenBitfieldUnit<[u8; 1usize]>,
+    pub __bindgen_padding_0: [u8; 3usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPS_PACKET_LIST_INFORMATION0_ {
+    pub ipsecInformation: FWPS_PACKET_LIST_IPSEC_INFORMATION0,
+    pub fwpInformation: FWPS_PACKET_LIST_FWP_INFORMATION0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct _FWPS_CONNECT_REQUEST0 {
+    pub localAddressAndPort: SOCKADDR_STORAGE,
+    pub remoteAddressAndPort: SOCKADDR_STORAGE,
+    pub portReservationToken: UINT64,
+    pub localRedirectTargetPID: DWORD,
+    pub previousVersion: *mut _FWPS_CONNECT_REQUEST0,
+    pub modifierFilterId: UINT64,
+    pub localRedirectHandle: HANDLE,
+    pub localRedirectContext: *mut crate::ctypes::c_void,
+    pub localRedirectContextSize: SIZE_T,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct _FWPS_BIND_REQUEST0 {
+    pub localAddressAndPort: SOCKADDR_STORAGE,
+    pub portReservationToken: UINT64,
+    pub previousVersion: *mut _FWPS_BIND_REQUEST0,
+    pub modifierFilterId: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct _FWPS_CONNECTION_POLICY0 {
+    pub localAddress: SOCKADDR_STORAGE,
+    pub nextHopAddress: SOCKADDR_STORAGE,
+    pub interfaceLuid: IF_LUID,
+}
+#[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPS_TRANSPORT_SEND_PARAMS0_ {
     pub remoteAddress: *mut UCHAR,
@@ -379,109 +991,1923 @@ pub struct FWPS_TRANSPORT_SEND_PARAMS0_ {
     pub controlData: *mut WSACMSGHDR,
     pub controlDataLength: ULONG,
 }
-pub const AF_UNSPEC: ADDRESS_FAMILY = 0;
-pub const AF_INET: ADDRESS_FAMILY = 2;
-pub const AF_INET6: ADDRESS_FAMILY = 23;
-pub const FWP_ACTION_FLAG_TERMINATING: FWP_ACTION_TYPE = 4096;
-pub const FWP_ACTION_FLAG_NON_TERMINATING: FWP_ACTION_TYPE = 8192;
-pub const FWP_ACTION_FLAG_CALLOUT: FWP_ACTION_TYPE = 16384;
-pub const FWP_ACTION_BLOCK: FWP_ACTION_TYPE = 4097;
-pub const FWP_ACTION_PERMIT: FWP_ACTION_TYPE = 4098;
-pub const FWP_ACTION_CALLOUT_TERMINATING: FWP_ACTION_TYPE = 20483;
-pub const FWP_ACTION_CALLOUT_INSPECTION: FWP_ACTION_TYPE = 24580;
-pub const FWP_ACTION_CALLOUT_UNKNOWN: FWP_ACTION_TYPE = 16389;
-pub const FWP_ACTION_CONTINUE: FWP_ACTION_TYPE = 8198;
-pub const FWP_ACTION_NONE: FWP_ACTION_TYPE = 7;
-pub const FWP_ACTION_NONE_NO_MATCH: FWP_ACTION_TYPE = 8;
-pub const FWPS_RIGHT_ACTION_WRITE: UINT32 = 1;
-pub const FWPS_CLASSIFY_OUT_FLAG_ABSORB: UINT32 = 1;
-pub const FWPS_CLASSIFY_OUT_FLAG_BUFFER_LIMIT_REACHED: UINT32 = 2;
-pub const FWPS_CLASSIFY_OUT_FLAG_NO_MORE_DATA: UINT32 = 4;
-pub const FWPS_CLASSIFY_OUT_FLAG_ALE_FAST_CACHE_CHECK: UINT32 = 8;
-pub const FWPS_CLASSIFY_OUT_FLAG_ALE_FAST_CACHE_POSSIBLE: UINT32 = 16;
-pub const FWPS_METADATA_FIELD_FLOW_HANDLE: UINT32 = 2;
-pub const FWPS_METADATA_FIELD_IP_HEADER_SIZE: UINT32 = 4;
-pub const FWPS_METADATA_FIELD_TRANSPORT_HEADER_SIZE: UINT32 = 1024;
-pub const FWPS_METADATA_FIELD_COMPARTMENT_ID: UINT32 = 2048;
-pub const FWPS_METADATA_FIELD_TRANSPORT_ENDPOINT_HANDLE: UINT32 = 32768;
-pub const FWPS_METADATA_FIELD_REMOTE_SCOPE_ID: UINT32 = 131072;
-pub const FWPS_METADATA_FIELD_PACKET_DIRECTION: UINT32 = 262144;
-pub const FWPS_INJECTION_TYPE_STREAM: UINT32 = 1;
-pub const FWPS_INJECTION_TYPE_TRANSPORT: UINT32 = 2;
-pub const FWPS_INJECTION_TYPE_NETWORK: UINT32 = 4;
-pub const FWPS_INJECTION_TYPE_FORWARD: UINT32 = 8;
-pub const FWPS_INJECTION_TYPE_L2: UINT32 = 16;
-pub const FWPS_INJECTION_TYPE_VSWITCH_TRANSPORT: UINT32 = 32;
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPS_TRANSPORT_SEND_PARAMS1_ {
+    pub remoteAddress: *mut UCHAR,
+    pub remoteScopeId: SCOPE_ID,
+    pub controlData: *mut WSACMSGHDR,
+    pub controlDataLength: ULONG,
+    pub headerIncludeHeader: *mut UCHAR,
+    pub headerIncludeHeaderLength: ULONG,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_ {
+    pub vSwitchLifetimeNotifyFn: FWPS_VSWITCH_LIFETIME_EVENT_CALLBACK0,
+    pub vSwitchPortEventNotifyFn: FWPS_VSWITCH_PORT_EVENT_CALLBACK0,
+    pub vSwitchInterfaceEventNotifyFn: FWPS_VSWITCH_INTERFACE_EVENT_CALLBACK0,
+    pub vSwitchFilterEngineReorderNotifyRn: FWPS_VSWITCH_FILTER_ENGINE_REORDER_CALLBACK0,
+    pub vSwitchPolicyEventNotifyFn: FWPS_VSWITCH_POLICY_EVENT_CALLBACK0,
+    pub vSwitchRuntimeStateSaveNotifyFn: FWPS_VSWITCH_RUNTIME_STATE_SAVE_CALLBACK0,
+    pub vSwitchRuntimeStateRestoreNotifyFn: FWPS_VSWITCH_RUNTIME_STATE_RESTORE_CALLBACK0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPS_STREAM_DATA_OFFSET0_ {
+    pub netBufferList: *mut NET_BUFFER_LIST,
+    pub netBuffer: *mut NET_BUFFER,
+    pub mdl: *mut MDL,
+    pub mdlOffset: UINT32,
+    pub netBufferOffset: UINT32,
+    pub streamDataOffset: SIZE_T,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPS_STREAM_DATA0_ {
+    pub flags: UINT32,
+    pub dataOffset: FWPS_STREAM_DATA_OFFSET0,
+    pub dataLength: SIZE_T,
+    pub netBufferListChain: *mut NET_BUFFER_LIST,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPS_STREAM_CALLOUT_IO_PACKET0_ {
+    pub streamData: *mut FWPS_STREAM_DATA0,
+    pub missedBytes: SIZE_T,
+    pub countBytesRequired: UINT32,
+    pub countBytesEnforced: SIZE_T,
+    pub streamAction: FWPS_STREAM_ACTION_TYPE,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_PRESHARED_KEY_AUTHENTICATION0__ {
+    pub presharedKey: FWP_BYTE_BLOB,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_PRESHARED_KEY_AUTHENTICATION1__ {
+    pub presharedKey: FWP_BYTE_BLOB,
+    pub flags: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CERT_ROOT_CONFIG0_ {
+    pub certData: FWP_BYTE_BLOB,
+    pub flags: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CERTIFICATE_AUTHENTICATION0_ {
+    pub inboundConfigType: IKEEXT_CERT_CONFIG_TYPE,
+    pub __bindgen_anon_1: IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1,
+    pub outboundConfigType: IKEEXT_CERT_CONFIG_TYPE,
+    pub __bindgen_anon_2: IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2,
+    pub flags: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1__bindgen_ty_1 {
+    pub inboundRootArraySize: UINT32,
+    pub inboundRootArray: *mut IKEEXT_CERT_ROOT_CONFIG0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2__bindgen_ty_1 {
+    pub outboundRootArraySize: UINT32,
+    pub outboundRootArray: *mut IKEEXT_CERT_ROOT_CONFIG0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CERTIFICATE_AUTHENTICATION1_ {
+    pub inboundConfigType: IKEEXT_CERT_CONFIG_TYPE,
+    pub __bindgen_anon_1: IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1,
+    pub outboundConfigType: IKEEXT_CERT_CONFIG_TYPE,
+    pub __bindgen_anon_2: IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2,
+    pub flags: UINT32,
+    pub localCertLocationUrl: FWP_BYTE_BLOB,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1__bindgen_ty_1 {
+    pub inboundRootArraySize: UINT32,
+    pub inboundRootArray: *mut IKEEXT_CERT_ROOT_CONFIG0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2__bindgen_ty_1 {
+    pub outboundRootArraySize: UINT32,
+    pub outboundRootArray: *mut IKEEXT_CERT_ROOT_CONFIG0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CERT_EKUS0_ {
+    pub numEku: ULONG,
+    pub eku: *mut LPSTR,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CERT_NAME0_ {
+    pub nameType: IKEEXT_CERT_CRITERIA_NAME_TYPE,
+    pub certName: LPWSTR,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CERTIFICATE_CRITERIA0_ {
+    pub certData: FWP_BYTE_BLOB,
+    pub certHash: FWP_BYTE_BLOB,
+    pub eku: *mut IKEEXT_CERT_EKUS0,
+    pub name: *mut IKEEXT_CERT_NAME0,
+    pub flags: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CERTIFICATE_AUTHENTICATION2_ {
+    pub inboundConfigType: IKEEXT_CERT_CONFIG_TYPE,
+    pub __bindgen_anon_1: IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1,
+    pub outboundConfigType: IKEEXT_CERT_CONFIG_TYPE,
+    pub __bindgen_anon_2: IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2,
+    pub flags: UINT32,
+    pub localCertLocationUrl: FWP_BYTE_BLOB,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_1 {
+    pub inboundRootArraySize: UINT32,
+    pub inboundRootCriteria: *mut IKEEXT_CERTIFICATE_CRITERIA0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_2 {
+    pub inboundEnterpriseStoreArraySize: UINT32,
+    pub inboundEnterpriseStoreCriteria: *mut IKEEXT_CERTIFICATE_CRITERIA0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_3 {
+    pub inboundRootStoreArraySize: UINT32,
+    pub inboundTrustedRootStoreCriteria: *mut IKEEXT_CERTIFICATE_CRITERIA0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_1 {
+    pub outboundRootArraySize: UINT32,
+    pub outboundRootCriteria: *mut IKEEXT_CERTIFICATE_CRITERIA0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_2 {
+    pub outboundEnterpriseStoreArraySize: UINT32,
+    pub outboundEnterpriseStoreCriteria: *mut IKEEXT_CERTIFICATE_CRITERIA0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_3 {
+    pub outboundRootStoreArraySize: UINT32,
+    pub outboundTrustedRootStoreCriteria: *mut IKEEXT_CERTIFICATE_CRITERIA0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_IPV6_CGA_AUTHENTICATION0_ {
+    pub keyContainerName: *mut wchar_t,
+    pub cspName: *mut wchar_t,
+    pub cspType: UINT32,
+    pub cgaModifier: FWP_BYTE_ARRAY16,
+    pub cgaCollisionCount: BYTE,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IKEEXT_KERBEROS_AUTHENTICATION0__ {
+    pub flags: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_KERBEROS_AUTHENTICATION1__ {
+    pub flags: UINT32,
+    pub proxyServer: *mut wchar_t,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IKEEXT_RESERVED_AUTHENTICATION0__ {
+    pub flags: UINT32,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IKEEXT_NTLM_V2_AUTHENTICATION0__ {
+    pub flags: UINT32,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IKEEXT_EAP_AUTHENTICATION0__ {
+    pub flags: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_AUTHENTICATION_METHOD0_ {
+    pub authenticationMethodType: IKEEXT_AUTHENTICATION_METHOD_TYPE,
+    pub __bindgen_anon_1: IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_AUTHENTICATION_METHOD1_ {
+    pub authenticationMethodType: IKEEXT_AUTHENTICATION_METHOD_TYPE,
+    pub __bindgen_anon_1: IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_AUTHENTICATION_METHOD2_ {
+    pub authenticationMethodType: IKEEXT_AUTHENTICATION_METHOD_TYPE,
+    pub __bindgen_anon_1: IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CIPHER_ALGORITHM0_ {
+    pub algoIdentifier: IKEEXT_CIPHER_TYPE,
+    pub keyLen: UINT32,
+    pub rounds: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_INTEGRITY_ALGORITHM0_ {
+    pub algoIdentifier: IKEEXT_INTEGRITY_TYPE,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_PROPOSAL0_ {
+    pub cipherAlgorithm: IKEEXT_CIPHER_ALGORITHM0,
+    pub integrityAlgorithm: IKEEXT_INTEGRITY_ALGORITHM0,
+    pub maxLifetimeSeconds: UINT32,
+    pub dhGroup: IKEEXT_DH_GROUP,
+    pub quickModeLimit: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_POLICY0_ {
+    pub softExpirationTime: UINT32,
+    pub numAuthenticationMethods: UINT32,
+    pub authenticationMethods: *mut IKEEXT_AUTHENTICATION_METHOD0,
+    pub initiatorImpersonationType: IKEEXT_AUTHENTICATION_IMPERSONATION_TYPE,
+    pub numIkeProposals: UINT32,
+    pub ikeProposals: *mut IKEEXT_PROPOSAL0,
+    pub flags: UINT32,
+    pub maxDynamicFilters: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_POLICY1_ {
+    pub softExpirationTime: UINT32,
+    pub numAuthenticationMethods: UINT32,
+    pub authenticationMethods: *mut IKEEXT_AUTHENTICATION_METHOD1,
+    pub initiatorImpersonationType: IKEEXT_AUTHENTICATION_IMPERSONATION_TYPE,
+    pub numIkeProposals: UINT32,
+    pub ikeProposals: *mut IKEEXT_PROPOSAL0,
+    pub flags: UINT32,
+    pub maxDynamicFilters: UINT32,
+    pub retransmitDurationSecs: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_POLICY2_ {
+    pub softExpirationTime: UINT32,
+    pub numAuthenticationMethods: UINT32,
+    pub authenticationMethods: *mut IKEEXT_AUTHENTICATION_METHOD2,
+    pub initiatorImpersonationType: IKEEXT_AUTHENTICATION_IMPERSONATION_TYPE,
+    pub numIkeProposals: UINT32,
+    pub ikeProposals: *mut IKEEXT_PROPOSAL0,
+    pub flags: UINT32,
+    pub maxDynamicFilters: UINT32,
+    pub retransmitDurationSecs: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_EM_POLICY0_ {
+    pub numAuthenticationMethods: UINT32,
+    pub authenticationMethods: *mut IKEEXT_AUTHENTICATION_METHOD0,
+    pub initiatorImpersonationType: IKEEXT_AUTHENTICATION_IMPERSONATION_TYPE,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_EM_POLICY1_ {
+    pub numAuthenticationMethods: UINT32,
+    pub authenticationMethods: *mut IKEEXT_AUTHENTICATION_METHOD1,
+    pub initiatorImpersonationType: IKEEXT_AUTHENTICATION_IMPERSONATION_TYPE,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_EM_POLICY2_ {
+    pub numAuthenticationMethods: UINT32,
+    pub authenticationMethods: *mut IKEEXT_AUTHENTICATION_METHOD2,
+    pub initiatorImpersonationType: IKEEXT_AUTHENTICATION_IMPERSONATION_TYPE,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_ {
+    pub currentActiveMainModes: UINT32,
+    pub totalMainModesStarted: UINT32,
+    pub totalSuccessfulMainModes: UINT32,
+    pub totalFailedMainModes: UINT32,
+    pub totalResponderMainModes: UINT32,
+    pub currentNewResponderMainModes: UINT32,
+    pub currentActiveQuickModes: UINT32,
+    pub totalQuickModesStarted: UINT32,
+    pub totalSuccessfulQuickModes: UINT32,
+    pub totalFailedQuickModes: UINT32,
+    pub totalAcquires: UINT32,
+    pub totalReinitAcquires: UINT32,
+    pub currentActiveExtendedModes: UINT32,
+    pub totalExtendedModesStarted: UINT32,
+    pub totalSuccessfulExtendedModes: UINT32,
+    pub totalFailedExtendedModes: UINT32,
+    pub totalImpersonationExtendedModes: UINT32,
+    pub totalImpersonationMainModes: UINT32,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_ {
+    pub currentActiveMainModes: UINT32,
+    pub totalMainModesStarted: UINT32,
+    pub totalSuccessfulMainModes: UINT32,
+    pub totalFailedMainModes: UINT32,
+    pub totalResponderMainModes: UINT32,
+    pub currentNewResponderMainModes: UINT32,
+    pub currentActiveQuickModes: UINT32,
+    pub totalQuickModesStarted: UINT32,
+    pub totalSuccessfulQuickModes: UINT32,
+    pub totalFailedQuickModes: UINT32,
+    pub totalAcquires: UINT32,
+    pub totalReinitAcquires: UINT32,
+    pub currentActiveExtendedModes: UINT32,
+    pub totalExtendedModesStarted: UINT32,
+    pub totalSuccessfulExtendedModes: UINT32,
+    pub totalFailedExtendedModes: UINT32,
+    pub totalImpersonationExtendedModes: UINT32,
+    pub totalImpersonationMainModes: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_KEYMODULE_STATISTICS0_ {
+    pub v4Statistics: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0,
+    pub v6Statistics: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0,
+    pub errorFrequencyTable: [UINT32; 97usize],
+    pub mainModeNegotiationTime: UINT32,
+    pub quickModeNegotiationTime: UINT32,
+    pub extendedModeNegotiationTime: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_KEYMODULE_STATISTICS1_ {
+    pub v4Statistics: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1,
+    pub v6Statistics: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1,
+    pub errorFrequencyTable: [UINT32; 97usize],
+    pub mainModeNegotiationTime: UINT32,
+    pub quickModeNegotiationTime: UINT32,
+    pub extendedModeNegotiationTime: UINT32,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS0_ {
+    pub totalSocketReceiveFailures: UINT32,
+    pub totalSocketSendFailures: UINT32,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS1_ {
+    pub totalSocketReceiveFailures: UINT32,
+    pub totalSocketSendFailures: UINT32,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IKEEXT_COMMON_STATISTICS0_ {
+    pub v4Statistics: IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS0,
+    pub v6Statistics: IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS0,
+    pub totalPacketsReceived: UINT32,
+    pub totalInvalidPacketsReceived: UINT32,
+    pub currentQueuedWorkitems: UINT32,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IKEEXT_COMMON_STATISTICS1_ {
+    pub v4Statistics: IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS1,
+    pub v6Statistics: IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS1,
+    pub totalPacketsReceived: UINT32,
+    pub totalInvalidPacketsReceived: UINT32,
+    pub currentQueuedWorkitems: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_STATISTICS0_ {
+    pub ikeStatistics: IKEEXT_KEYMODULE_STATISTICS0,
+    pub authipStatistics: IKEEXT_KEYMODULE_STATISTICS0,
+    pub commonStatistics: IKEEXT_COMMON_STATISTICS0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_STATISTICS1_ {
+    pub ikeStatistics: IKEEXT_KEYMODULE_STATISTICS1,
+    pub authipStatistics: IKEEXT_KEYMODULE_STATISTICS1,
+    pub ikeV2Statistics: IKEEXT_KEYMODULE_STATISTICS1,
+    pub commonStatistics: IKEEXT_COMMON_STATISTICS1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_TRAFFIC0_ {
+    pub ipVersion: FWP_IP_VERSION,
+    pub __bindgen_anon_1: IKEEXT_TRAFFIC0___bindgen_ty_1,
+    pub __bindgen_anon_2: IKEEXT_TRAFFIC0___bindgen_ty_2,
+    pub authIpFilterId: UINT64,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IKEEXT_COOKIE_PAIR0_ {
+    pub initiator: IKEEXT_COOKIE,
+    pub responder: IKEEXT_COOKIE,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CERTIFICATE_CREDENTIAL0_ {
+    pub subjectName: FWP_BYTE_BLOB,
+    pub certHash: FWP_BYTE_BLOB,
+    pub flags: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_NAME_CREDENTIAL0_ {
+    pub principalName: *mut wchar_t,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CREDENTIAL0_ {
+    pub authenticationMethodType: IKEEXT_AUTHENTICATION_METHOD_TYPE,
+    pub impersonationType: IKEEXT_AUTHENTICATION_IMPERSONATION_TYPE,
+    pub __bindgen_anon_1: IKEEXT_CREDENTIAL0___bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CREDENTIAL_PAIR0_ {
+    pub localCredentials: IKEEXT_CREDENTIAL0,
+    pub peerCredentials: IKEEXT_CREDENTIAL0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CREDENTIALS0_ {
+    pub numCredentials: UINT32,
+    pub credentials: *mut IKEEXT_CREDENTIAL_PAIR0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_SA_DETAILS0_ {
+    pub saId: UINT64,
+    pub keyModuleType: IKEEXT_KEY_MODULE_TYPE,
+    pub ipVersion: FWP_IP_VERSION,
+    pub __bindgen_anon_1: IKEEXT_SA_DETAILS0___bindgen_ty_1,
+    pub ikeTraffic: IKEEXT_TRAFFIC0,
+    pub ikeProposal: IKEEXT_PROPOSAL0,
+    pub cookiePair: IKEEXT_COOKIE_PAIR0,
+    pub ikeCredentials: IKEEXT_CREDENTIALS0,
+    pub ikePolicyKey: GUID,
+    pub virtualIfTunnelId: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CERTIFICATE_CREDENTIAL1_ {
+    pub subjectName: FWP_BYTE_BLOB,
+    pub certHash: FWP_BYTE_BLOB,
+    pub flags: UINT32,
+    pub certificate: FWP_BYTE_BLOB,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CREDENTIAL1_ {
+    pub authenticationMethodType: IKEEXT_AUTHENTICATION_METHOD_TYPE,
+    pub impersonationType: IKEEXT_AUTHENTICATION_IMPERSONATION_TYPE,
+    pub __bindgen_anon_1: IKEEXT_CREDENTIAL1___bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CREDENTIAL_PAIR1_ {
+    pub localCredentials: IKEEXT_CREDENTIAL1,
+    pub peerCredentials: IKEEXT_CREDENTIAL1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CREDENTIALS1_ {
+    pub numCredentials: UINT32,
+    pub credentials: *mut IKEEXT_CREDENTIAL_PAIR1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_SA_DETAILS1_ {
+    pub saId: UINT64,
+    pub keyModuleType: IKEEXT_KEY_MODULE_TYPE,
+    pub ipVersion: FWP_IP_VERSION,
+    pub __bindgen_anon_1: IKEEXT_SA_DETAILS1___bindgen_ty_1,
+    pub ikeTraffic: IKEEXT_TRAFFIC0,
+    pub ikeProposal: IKEEXT_PROPOSAL0,
+    pub cookiePair: IKEEXT_COOKIE_PAIR0,
+    pub ikeCredentials: IKEEXT_CREDENTIALS1,
+    pub ikePolicyKey: GUID,
+    pub virtualIfTunnelId: UINT64,
+    pub correlationKey: FWP_BYTE_BLOB,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CREDENTIAL2_ {
+    pub authenticationMethodType: IKEEXT_AUTHENTICATION_METHOD_TYPE,
+    pub impersonationType: IKEEXT_AUTHENTICATION_IMPERSONATION_TYPE,
+    pub __bindgen_anon_1: IKEEXT_CREDENTIAL2___bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CREDENTIAL_PAIR2_ {
+    pub localCredentials: IKEEXT_CREDENTIAL2,
+    pub peerCredentials: IKEEXT_CREDENTIAL2,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_CREDENTIALS2_ {
+    pub numCredentials: UINT32,
+    pub credentials: *mut IKEEXT_CREDENTIAL_PAIR2,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_SA_DETAILS2_ {
+    pub saId: UINT64,
+    pub keyModuleType: IKEEXT_KEY_MODULE_TYPE,
+    pub ipVersion: FWP_IP_VERSION,
+    pub __bindgen_anon_1: IKEEXT_SA_DETAILS2___bindgen_ty_1,
+    pub ikeTraffic: IKEEXT_TRAFFIC0,
+    pub ikeProposal: IKEEXT_PROPOSAL0,
+    pub cookiePair: IKEEXT_COOKIE_PAIR0,
+    pub ikeCredentials: IKEEXT_CREDENTIALS2,
+    pub ikePolicyKey: GUID,
+    pub virtualIfTunnelId: UINT64,
+    pub correlationKey: FWP_BYTE_BLOB,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IKEEXT_SA_ENUM_TEMPLATE0_ {
+    pub localSubNet: FWP_CONDITION_VALUE0,
+    pub remoteSubNet: FWP_CONDITION_VALUE0,
+    pub localMainModeCertHash: FWP_BYTE_BLOB,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IPSEC_SA_LIFETIME0_ {
+    pub lifetimeSeconds: UINT32,
+    pub lifetimeKilobytes: UINT32,
+    pub lifetimePackets: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_AUTH_TRANSFORM_ID0_ {
+    pub authType: IPSEC_AUTH_TYPE,
+    pub authConfig: IPSEC_AUTH_CONFIG,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_AUTH_TRANSFORM0_ {
+    pub authTransformId: IPSEC_AUTH_TRANSFORM_ID0,
+    pub cryptoModuleId: *mut IPSEC_CRYPTO_MODULE_ID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_CIPHER_TRANSFORM_ID0_ {
+    pub cipherType: IPSEC_CIPHER_TYPE,
+    pub cipherConfig: IPSEC_CIPHER_CONFIG,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_CIPHER_TRANSFORM0_ {
+    pub cipherTransformId: IPSEC_CIPHER_TRANSFORM_ID0,
+    pub cryptoModuleId: *mut IPSEC_CRYPTO_MODULE_ID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_AUTH_AND_CIPHER_TRANSFORM0_ {
+    pub authTransform: IPSEC_AUTH_TRANSFORM0,
+    pub cipherTransform: IPSEC_CIPHER_TRANSFORM0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_SA_TRANSFORM0_ {
+    pub ipsecTransformType: IPSEC_TRANSFORM_TYPE,
+    pub __bindgen_anon_1: IPSEC_SA_TRANSFORM0___bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_PROPOSAL0_ {
+    pub lifetime: IPSEC_SA_LIFETIME0,
+    pub numSaTransforms: UINT32,
+    pub saTransforms: *mut IPSEC_SA_TRANSFORM0,
+    pub pfsGroup: IPSEC_PFS_GROUP,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IPSEC_SA_IDLE_TIMEOUT0_ {
+    pub idleTimeoutSeconds: UINT32,
+    pub idleTimeoutSecondsFailOver: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_TRAFFIC_SELECTOR0_ {
+    pub protocolId: UINT8,
+    pub portStart: UINT16,
+    pub portEnd: UINT16,
+    pub ipVersion: FWP_IP_VERSION,
+    pub __bindgen_anon_1: IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_1,
+    pub __bindgen_anon_2: IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_2,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_TRAFFIC_SELECTOR_POLICY0_ {
+    pub flags: UINT32,
+    pub numLocalTrafficSelectors: UINT32,
+    pub localTrafficSelectors: *mut IPSEC_TRAFFIC_SELECTOR0,
+    pub numRemoteTrafficSelectors: UINT32,
+    pub remoteTrafficSelectors: *mut IPSEC_TRAFFIC_SELECTOR0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_TRANSPORT_POLICY0_ {
+    pub numIpsecProposals: UINT32,
+    pub ipsecProposals: *mut IPSEC_PROPOSAL0,
+    pub flags: UINT32,
+    pub ndAllowClearTimeoutSeconds: UINT32,
+    pub saIdleTimeout: IPSEC_SA_IDLE_TIMEOUT0,
+    pub emPolicy: *mut IKEEXT_EM_POLICY0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_TRANSPORT_POLICY1_ {
+    pub numIpsecProposals: UINT32,
+    pub ipsecProposals: *mut IPSEC_PROPOSAL0,
+    pub flags: UINT32,
+    pub ndAllowClearTimeoutSeconds: UINT32,
+    pub saIdleTimeout: IPSEC_SA_IDLE_TIMEOUT0,
+    pub emPolicy: *mut IKEEXT_EM_POLICY1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_TRANSPORT_POLICY2_ {
+    pub numIpsecProposals: UINT32,
+    pub ipsecProposals: *mut IPSEC_PROPOSAL0,
+    pub flags: UINT32,
+    pub ndAllowClearTimeoutSeconds: UINT32,
+    pub saIdleTimeout: IPSEC_SA_IDLE_TIMEOUT0,
+    pub emPolicy: *mut IKEEXT_EM_POLICY2,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_TUNNEL_ENDPOINTS0_ {
+    pub ipVersion: FWP_IP_VERSION,
+    pub __bindgen_anon_1: IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_1,
+    pub __bindgen_anon_2: IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_2,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_TUNNEL_ENDPOINT0_ {
+    pub ipVersion: FWP_IP_VERSION,
+    pub __bindgen_anon_1: IPSEC_TUNNEL_ENDPOINT0___bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_TUNNEL_ENDPOINTS2_ {
+    pub ipVersion: FWP_IP_VERSION,
+    pub __bindgen_anon_1: IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_1,
+    pub __bindgen_anon_2: IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_2,
+    pub localIfLuid: UINT64,
+    pub remoteFqdn: *mut wchar_t,
+    pub numAddresses: UINT32,
+    pub remoteAddresses: *mut IPSEC_TUNNEL_ENDPOINT0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_TUNNEL_ENDPOINTS1_ {
+    pub ipVersion: FWP_IP_VERSION,
+    pub __bindgen_anon_1: IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_1,
+    pub __bindgen_anon_2: IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_2,
+    pub localIfLuid: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_TUNNEL_POLICY0_ {
+    pub flags: UINT32,
+    pub numIpsecProposals: UINT32,
+    pub ipsecProposals: *mut IPSEC_PROPOSAL0,
+    pub tunnelEndpoints: IPSEC_TUNNEL_ENDPOINTS0,
+    pub saIdleTimeout: IPSEC_SA_IDLE_TIMEOUT0,
+    pub emPolicy: *mut IKEEXT_EM_POLICY0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_TUNNEL_POLICY1_ {
+    pub flags: UINT32,
+    pub numIpsecProposals: UINT32,
+    pub ipsecProposals: *mut IPSEC_PROPOSAL0,
+    pub tunnelEndpoints: IPSEC_TUNNEL_ENDPOINTS1,
+    pub saIdleTimeout: IPSEC_SA_IDLE_TIMEOUT0,
+    pub emPolicy: *mut IKEEXT_EM_POLICY1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_TUNNEL_POLICY2_ {
+    pub flags: UINT32,
+    pub numIpsecProposals: UINT32,
+    pub ipsecProposals: *mut IPSEC_PROPOSAL0,
+    pub tunnelEndpoints: IPSEC_TUNNEL_ENDPOINTS2,
+    pub saIdleTimeout: IPSEC_SA_IDLE_TIMEOUT0,
+    pub emPolicy: *mut IKEEXT_EM_POLICY2,
+    pub fwdPathSaLifetime: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_TUNNEL_POLICY3_ {
+    pub flags: UINT32,
+    pub numIpsecProposals: UINT32,
+    pub ipsecProposals: *mut IPSEC_PROPOSAL0,
+    pub tunnelEndpoints: IPSEC_TUNNEL_ENDPOINTS2,
+    pub saIdleTimeout: IPSEC_SA_IDLE_TIMEOUT0,
+    pub emPolicy: *mut IKEEXT_EM_POLICY2,
+    pub fwdPathSaLifetime: UINT32,
+    pub compartmentId: UINT32,
+    pub numTrafficSelectorPolicy: UINT32,
+    pub trafficSelectorPolicies: *mut IPSEC_TRAFFIC_SELECTOR_POLICY0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_KEYING_POLICY0_ {
+    pub numKeyMods: UINT32,
+    pub keyModKeys: *mut GUID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_KEYING_POLICY1_ {
+    pub numKeyMods: UINT32,
+    pub keyModKeys: *mut GUID,
+    pub flags: UINT32,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IPSEC_AGGREGATE_SA_STATISTICS0_ {
+    pub activeSas: UINT32,
+    pub pendingSaNegotiations: UINT32,
+    pub totalSasAdded: UINT32,
+    pub totalSasDeleted: UINT32,
+    pub successfulRekeys: UINT32,
+    pub activeTunnels: UINT32,
+    pub offloadedSas: UINT32,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IPSEC_ESP_DROP_PACKET_STATISTICS0_ {
+    pub invalidSpisOnInbound: UINT32,
+    pub decryptionFailuresOnInbound: UINT32,
+    pub authenticationFailuresOnInbound: UINT32,
+    pub replayCheckFailuresOnInbound: UINT32,
+    pub saNotInitializedOnInbound: UINT32,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IPSEC_AH_DROP_PACKET_STATISTICS0_ {
+    pub invalidSpisOnInbound: UINT32,
+    pub authenticationFailuresOnInbound: UINT32,
+    pub replayCheckFailuresOnInbound: UINT32,
+    pub saNotInitializedOnInbound: UINT32,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_ {
+    pub invalidSpisOnInbound: UINT32,
+    pub decryptionFailuresOnInbound: UINT32,
+    pub authenticationFailuresOnInbound: UINT32,
+    pub udpEspValidationFailuresOnInbound: UINT32,
+    pub replayCheckFailuresOnInbound: UINT32,
+    pub invalidClearTextInbound: UINT32,
+    pub saNotInitializedOnInbound: UINT32,
+    pub receiveOverIncorrectSaInbound: UINT32,
+    pub secureReceivesNotMatchingFilters: UINT32,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_ {
+    pub invalidSpisOnInbound: UINT32,
+    pub decryptionFailuresOnInbound: UINT32,
+    pub authenticationFailuresOnInbound: UINT32,
+    pub udpEspValidationFailuresOnInbound: UINT32,
+    pub replayCheckFailuresOnInbound: UINT32,
+    pub invalidClearTextInbound: UINT32,
+    pub saNotInitializedOnInbound: UINT32,
+    pub receiveOverIncorrectSaInbound: UINT32,
+    pub secureReceivesNotMatchingFilters: UINT32,
+    pub totalDropPacketsInbound: UINT32,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IPSEC_TRAFFIC_STATISTICS0_ {
+    pub encryptedByteCount: UINT64,
+    pub authenticatedAHByteCount: UINT64,
+    pub authenticatedESPByteCount: UINT64,
+    pub transportByteCount: UINT64,
+    pub tunnelByteCount: UINT64,
+    pub offloadByteCount: UINT64,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IPSEC_TRAFFIC_STATISTICS1_ {
+    pub encryptedByteCount: UINT64,
+    pub authenticatedAHByteCount: UINT64,
+    pub authenticatedESPByteCount: UINT64,
+    pub transportByteCount: UINT64,
+    pub tunnelByteCount: UINT64,
+    pub offloadByteCount: UINT64,
+    pub totalSuccessfulPackets: UINT64,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IPSEC_STATISTICS0_ {
+    pub aggregateSaStatistics: IPSEC_AGGREGATE_SA_STATISTICS0,
+    pub espDropPacketStatistics: IPSEC_ESP_DROP_PACKET_STATISTICS0,
+    pub ahDropPacketStatistics: IPSEC_AH_DROP_PACKET_STATISTICS0,
+    pub aggregateDropPacketStatistics: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0,
+    pub inboundTrafficStatistics: IPSEC_TRAFFIC_STATISTICS0,
+    pub outboundTrafficStatistics: IPSEC_TRAFFIC_STATISTICS0,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IPSEC_STATISTICS1_ {
+    pub aggregateSaStatistics: IPSEC_AGGREGATE_SA_STATISTICS0,
+    pub espDropPacketStatistics: IPSEC_ESP_DROP_PACKET_STATISTICS0,
+    pub ahDropPacketStatistics: IPSEC_AH_DROP_PACKET_STATISTICS0,
+    pub aggregateDropPacketStatistics: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1,
+    pub inboundTrafficStatistics: IPSEC_TRAFFIC_STATISTICS1,
+    pub outboundTrafficStatistics: IPSEC_TRAFFIC_STATISTICS1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_SA_AUTH_INFORMATION0_ {
+    pub authTransform: IPSEC_AUTH_TRANSFORM0,
+    pub authKey: FWP_BYTE_BLOB,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_SA_CIPHER_INFORMATION0_ {
+    pub cipherTransform: IPSEC_CIPHER_TRANSFORM0,
+    pub cipherKey: FWP_BYTE_BLOB,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_SA_AUTH_AND_CIPHER_INFORMATION0_ {
+    pub saCipherInformation: IPSEC_SA_CIPHER_INFORMATION0,
+    pub saAuthInformation: IPSEC_SA_AUTH_INFORMATION0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_SA0_ {
+    pub spi: IPSEC_SA_SPI,
+    pub saTransformType: IPSEC_TRANSFORM_TYPE,
+    pub __bindgen_anon_1: IPSEC_SA0___bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_KEYMODULE_STATE0_ {
+    pub keyModuleKey: GUID,
+    pub stateBlob: FWP_BYTE_BLOB,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_TOKEN0_ {
+    pub type_: IPSEC_TOKEN_TYPE,
+    pub principal: IPSEC_TOKEN_PRINCIPAL,
+    pub mode: IPSEC_TOKEN_MODE,
+    pub token: IPSEC_TOKEN_HANDLE,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_ID0_ {
+    pub mmTargetName: *mut wchar_t,
+    pub emTargetName: *mut wchar_t,
+    pub numTokens: UINT32,
+    pub tokens: *mut IPSEC_TOKEN0,
+    pub explicitCredentials: UINT64,
+    pub logonId: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_SA_BUNDLE0_ {
+    pub flags: UINT32,
+    pub lifetime: IPSEC_SA_LIFETIME0,
+    pub idleTimeoutSeconds: UINT32,
+    pub ndAllowClearTimeoutSeconds: UINT32,
+    pub ipsecId: *mut IPSEC_ID0,
+    pub napContext: UINT32,
+    pub qmSaId: UINT32,
+    pub numSAs: UINT32,
+    pub saList: *mut IPSEC_SA0,
+    pub keyModuleState: *mut IPSEC_KEYMODULE_STATE0,
+    pub ipVersion: FWP_IP_VERSION,
+    pub __bindgen_anon_1: IPSEC_SA_BUNDLE0___bindgen_ty_1,
+    pub mmSaId: UINT64,
+    pub pfsGroup: IPSEC_PFS_GROUP,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_SA_BUNDLE1_ {
+    pub flags: UINT32,
+    pub lifetime: IPSEC_SA_LIFETIME0,
+    pub idleTimeoutSeconds: UINT32,
+    pub ndAllowClearTimeoutSeconds: UINT32,
+    pub ipsecId: *mut IPSEC_ID0,
+    pub napContext: UINT32,
+    pub qmSaId: UINT32,
+    pub numSAs: UINT32,
+    pub saList: *mut IPSEC_SA0,
+    pub keyModuleState: *mut IPSEC_KEYMODULE_STATE0,
+    pub ipVersion: FWP_IP_VERSION,
+    pub __bindgen_anon_1: IPSEC_SA_BUNDLE1___bindgen_ty_1,
+    pub mmSaId: UINT64,
+    pub pfsGroup: IPSEC_PFS_GROUP,
+    pub saLookupContext: GUID,
+    pub qmFilterId: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_TRAFFIC0_ {
+    pub ipVersion: FWP_IP_VERSION,
+    pub __bindgen_anon_1: IPSEC_TRAFFIC0___bindgen_ty_1,
+    pub __bindgen_anon_2: IPSEC_TRAFFIC0___bindgen_ty_2,
+    pub trafficType: IPSEC_TRAFFIC_TYPE,
+    pub __bindgen_anon_3: IPSEC_TRAFFIC0___bindgen_ty_3,
+    pub remotePort: UINT16,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_TRAFFIC1_ {
+    pub ipVersion: FWP_IP_VERSION,
+    pub __bindgen_anon_1: IPSEC_TRAFFIC1___bindgen_ty_1,
+    pub __bindgen_anon_2: IPSEC_TRAFFIC1___bindgen_ty_2,
+    pub trafficType: IPSEC_TRAFFIC_TYPE,
+    pub __bindgen_anon_3: IPSEC_TRAFFIC1___bindgen_ty_3,
+    pub remotePort: UINT16,
+    pub localPort: UINT16,
+    pub ipProtocol: UINT8,
+    pub localIfLuid: UINT64,
+    pub realIfProfileId: UINT32,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IPSEC_V4_UDP_ENCAPSULATION0_ {
+    pub localUdpEncapPort: UINT16,
+    pub remoteUdpEncapPort: UINT16,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_GETSPI0_ {
+    pub inboundIpsecTraffic: IPSEC_TRAFFIC0,
+    pub ipVersion: FWP_IP_VERSION,
+    pub __bindgen_anon_1: IPSEC_GETSPI0___bindgen_ty_1,
+    pub rngCryptoModuleID: *mut IPSEC_CRYPTO_MODULE_ID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_GETSPI1_ {
+    pub inboundIpsecTraffic: IPSEC_TRAFFIC1,
+    pub ipVersion: FWP_IP_VERSION,
+    pub __bindgen_anon_1: IPSEC_GETSPI1___bindgen_ty_1,
+    pub rngCryptoModuleID: *mut IPSEC_CRYPTO_MODULE_ID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_SA_DETAILS0_ {
+    pub ipVersion: FWP_IP_VERSION,
+    pub saDirection: FWP_DIRECTION,
+    pub traffic: IPSEC_TRAFFIC0,
+    pub saBundle: IPSEC_SA_BUNDLE0,
+    pub __bindgen_anon_1: IPSEC_SA_DETAILS0___bindgen_ty_1,
+    pub transportFilter: *mut FWPM_FILTER0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_SA_DETAILS1_ {
+    pub ipVersion: FWP_IP_VERSION,
+    pub saDirection: FWP_DIRECTION,
+    pub traffic: IPSEC_TRAFFIC1,
+    pub saBundle: IPSEC_SA_BUNDLE1,
+    pub __bindgen_anon_1: IPSEC_SA_DETAILS1___bindgen_ty_1,
+    pub transportFilter: *mut FWPM_FILTER0,
+    pub virtualIfTunnelInfo: IPSEC_VIRTUAL_IF_TUNNEL_INFO0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_SA_CONTEXT0_ {
+    pub saContextId: UINT64,
+    pub inboundSa: *mut IPSEC_SA_DETAILS0,
+    pub outboundSa: *mut IPSEC_SA_DETAILS0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_SA_CONTEXT1_ {
+    pub saContextId: UINT64,
+    pub inboundSa: *mut IPSEC_SA_DETAILS1,
+    pub outboundSa: *mut IPSEC_SA_DETAILS1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_SA_CONTEXT_ENUM_TEMPLATE0_ {
+    pub localSubNet: FWP_CONDITION_VALUE0,
+    pub remoteSubNet: FWP_CONDITION_VALUE0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_SA_ENUM_TEMPLATE0_ {
+    pub saDirection: FWP_DIRECTION,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct IPSEC_DOSP_OPTIONS0_ {
+    pub stateIdleTimeoutSeconds: UINT32,
+    pub perIPRateLimitQueueIdleTimeoutSeconds: UINT32,
+    pub ipV6IPsecUnauthDscp: UINT8,
+    pub ipV6IPsecUnauthRateLimitBytesPerSec: UINT32,
+    pub ipV6IPsecUnauthPerIPRateLimitBytesPerSec: UINT32,
+    pub ipV6IPsecAuthDscp: UINT8,
+    pub ipV6IPsecAuthRateLimitBytesPerSec: UINT32,
+    pub icmpV6Dscp: UINT8,
+    pub icmpV6RateLimitBytesPerSec: UINT32,
+    pub ipV6FilterExemptDscp: UINT8,
+    pub ipV6FilterExemptRateLimitBytesPerSec: UINT32,
+    pub defBlockExemptDscp: UINT8,
+    pub defBlockExemptRateLimitBytesPerSec: UINT32,
+    pub maxStateEntries: UINT32,
+    pub maxPerIPRateLimitQueues: UINT32,
+    pub flags: UINT32,
+    pub numPublicIFLuids: UINT32,
+    pub publicIFLuids: *mut UINT64,
+    pub numInternalIFLuids: UINT32,
+    pub internalIFLuids: *mut UINT64,
+    pub publicV6AddrMask: FWP_V6_ADDR_AND_MASK,
+    pub internalV6AddrMask: FWP_V6_ADDR_AND_MASK,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IPSEC_DOSP_STATISTICS0_ {
+    pub totalStateEntriesCreated: UINT64,
+    pub currentStateEntries: UINT64,
+    pub totalInboundAllowedIPv6IPsecUnauthPkts: UINT64,
+    pub totalInboundRatelimitDiscardedIPv6IPsecUnauthPkts: UINT64,
+    pub totalInboundPerIPRatelimitDiscardedIPv6IPsecUnauthPkts: UINT64,
+    pub totalInboundOtherDiscardedIPv6IPsecUnauthPkts: UINT64,
+    pub totalInboundAllowedIPv6IPsecAuthPkts: UINT64,
+    pub totalInboundRatelimitDiscardedIPv6IPsecAuthPkts: UINT64,
+    pub totalInboundOtherDiscardedIPv6IPsecAuthPkts: UINT64,
+    pub totalInboundAllowedICMPv6Pkts: UINT64,
+    pub totalInboundRatelimitDiscardedICMPv6Pkts: UINT64,
+    pub totalInboundAllowedIPv6FilterExemptPkts: UINT64,
+    pub totalInboundRatelimitDiscardedIPv6FilterExemptPkts: UINT64,
+    pub totalInboundDiscardedIPv6FilterBlockPkts: UINT64,
+    pub totalInboundAllowedDefBlockExemptPkts: UINT64,
+    pub totalInboundRatelimitDiscardedDefBlockExemptPkts: UINT64,
+    pub totalInboundDiscardedDefBlockPkts: UINT64,
+    pub currentInboundIPv6IPsecUnauthPerIPRateLimitQueues: UINT64,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IPSEC_DOSP_STATE0_ {
+    pub publicHostV6Addr: [UINT8; 16usize],
+    pub internalHostV6Addr: [UINT8; 16usize],
+    pub totalInboundIPv6IPsecAuthPackets: UINT64,
+    pub totalOutboundIPv6IPsecAuthPackets: UINT64,
+    pub durationSecs: UINT32,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct IPSEC_DOSP_STATE_ENUM_TEMPLATE0_ {
+    pub publicV6AddrMask: FWP_V6_ADDR_AND_MASK,
+    pub internalV6AddrMask: FWP_V6_ADDR_AND_MASK,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_SESSION0_ {
+    pub sessionKey: GUID,
+    pub displayData: FWPM_DISPLAY_DATA0,
+    pub flags: UINT32,
+    pub txnWaitTimeoutInMSec: UINT32,
+    pub processId: DWORD,
+    pub sid: *mut SID,
+    pub username: *mut wchar_t,
+    pub kernelMode: BOOL,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWPM_SESSION_ENUM_TEMPLATE0_ {
+    pub reserved: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_PROVIDER0_ {
+    pub providerKey: GUID,
+    pub displayData: FWPM_DISPLAY_DATA0,
+    pub flags: UINT32,
+    pub providerData: FWP_BYTE_BLOB,
+    pub serviceName: *mut wchar_t,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWPM_PROVIDER_ENUM_TEMPLATE0_ {
+    pub reserved: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_PROVIDER_CHANGE0_ {
+    pub changeType: FWPM_CHANGE_TYPE,
+    pub providerKey: GUID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_PROVIDER_SUBSCRIPTION0_ {
+    pub enumTemplate: *mut FWPM_PROVIDER_ENUM_TEMPLATE0,
+    pub flags: UINT32,
+    pub sessionKey: GUID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_CLASSIFY_OPTION0_ {
+    pub type_: FWP_CLASSIFY_OPTION_TYPE,
+    pub value: FWP_VALUE0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_CLASSIFY_OPTIONS0_ {
+    pub numOptions: UINT32,
+    pub options: *mut FWPM_CLASSIFY_OPTION0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NETWORK_CONNECTION_POLICY_SETTING0_ {
+    pub type_: FWP_NETWORK_CONNECTION_POLICY_SETTING_TYPE,
+    pub value: FWP_VALUE0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NETWORK_CONNECTION_POLICY_SETTINGS0_ {
+    pub numSettings: UINT32,
+    pub settings: *mut FWPM_NETWORK_CONNECTION_POLICY_SETTING0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_PROVIDER_CONTEXT0_ {
+    pub providerContextKey: GUID,
+    pub displayData: FWPM_DISPLAY_DATA0,
+    pub flags: UINT32,
+    pub providerKey: *mut GUID,
+    pub providerData: FWP_BYTE_BLOB,
+    pub type_: FWPM_PROVIDER_CONTEXT_TYPE,
+    pub __bindgen_anon_1: FWPM_PROVIDER_CONTEXT0___bindgen_ty_1,
+    pub providerContextId: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_PROVIDER_CONTEXT1_ {
+    pub providerContextKey: GUID,
+    pub displayData: FWPM_DISPLAY_DATA0,
+    pub flags: UINT32,
+    pub providerKey: *mut GUID,
+    pub providerData: FWP_BYTE_BLOB,
+    pub type_: FWPM_PROVIDER_CONTEXT_TYPE,
+    pub __bindgen_anon_1: FWPM_PROVIDER_CONTEXT1___bindgen_ty_1,
+    pub providerContextId: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_PROVIDER_CONTEXT2_ {
+    pub providerContextKey: GUID,
+    pub displayData: FWPM_DISPLAY_DATA0,
+    pub flags: UINT32,
+    pub providerKey: *mut GUID,
+    pub providerData: FWP_BYTE_BLOB,
+    pub type_: FWPM_PROVIDER_CONTEXT_TYPE,
+    pub __bindgen_anon_1: FWPM_PROVIDER_CONTEXT2___bindgen_ty_1,
+    pub providerContextId: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_PROVIDER_CONTEXT3_ {
+    pub providerContextKey: GUID,
+    pub displayData: FWPM_DISPLAY_DATA0,
+    pub flags: UINT32,
+    pub providerKey: *mut GUID,
+    pub providerData: FWP_BYTE_BLOB,
+    pub type_: FWPM_PROVIDER_CONTEXT_TYPE,
+    pub __bindgen_anon_1: FWPM_PROVIDER_CONTEXT3___bindgen_ty_1,
+    pub providerContextId: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_PROVIDER_CONTEXT_ENUM_TEMPLATE0_ {
+    pub providerKey: *mut GUID,
+    pub providerContextType: FWPM_PROVIDER_CONTEXT_TYPE,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_PROVIDER_CONTEXT_CHANGE0_ {
+    pub changeType: FWPM_CHANGE_TYPE,
+    pub providerContextKey: GUID,
+    pub providerContextId: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_PROVIDER_CONTEXT_SUBSCRIPTION0_ {
+    pub enumTemplate: *mut FWPM_PROVIDER_CONTEXT_ENUM_TEMPLATE0,
+    pub flags: UINT32,
+    pub sessionKey: GUID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_SUBLAYER0_ {
+    pub subLayerKey: GUID,
+    pub displayData: FWPM_DISPLAY_DATA0,
+    pub flags: UINT32,
+    pub providerKey: *mut GUID,
+    pub providerData: FWP_BYTE_BLOB,
+    pub weight: UINT16,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_SUBLAYER_ENUM_TEMPLATE0_ {
+    pub providerKey: *mut GUID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_SUBLAYER_CHANGE0_ {
+    pub changeType: FWPM_CHANGE_TYPE,
+    pub subLayerKey: GUID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_SUBLAYER_SUBSCRIPTION0_ {
+    pub enumTemplate: *mut FWPM_SUBLAYER_ENUM_TEMPLATE0,
+    pub flags: UINT32,
+    pub sessionKey: GUID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_FIELD0_ {
+    pub fieldKey: *mut GUID,
+    pub type_: FWPM_FIELD_TYPE,
+    pub dataType: FWP_DATA_TYPE,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_LAYER0_ {
+    pub layerKey: GUID,
+    pub displayData: FWPM_DISPLAY_DATA0,
+    pub flags: UINT32,
+    pub numFields: UINT32,
+    pub field: *mut FWPM_FIELD0,
+    pub defaultSubLayerKey: GUID,
+    pub layerId: UINT16,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWPM_LAYER_ENUM_TEMPLATE0_ {
+    pub reserved: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_CALLOUT0_ {
+    pub calloutKey: GUID,
+    pub displayData: FWPM_DISPLAY_DATA0,
+    pub flags: UINT32,
+    pub providerKey: *mut GUID,
+    pub providerData: FWP_BYTE_BLOB,
+    pub applicableLayer: GUID,
+    pub calloutId: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_CALLOUT_ENUM_TEMPLATE0_ {
+    pub providerKey: *mut GUID,
+    pub layerKey: GUID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_CALLOUT_CHANGE0_ {
+    pub changeType: FWPM_CHANGE_TYPE,
+    pub calloutKey: GUID,
+    pub calloutId: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_CALLOUT_SUBSCRIPTION0_ {
+    pub enumTemplate: *mut FWPM_CALLOUT_ENUM_TEMPLATE0,
+    pub flags: UINT32,
+    pub sessionKey: GUID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_ACTION0_ {
+    pub type_: FWP_ACTION_TYPE,
+    pub __bindgen_anon_1: FWPM_ACTION0___bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_FILTER_CONDITION0_ {
+    pub fieldKey: GUID,
+    pub matchType: FWP_MATCH_TYPE,
+    pub conditionValue: FWP_CONDITION_VALUE0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_FILTER0_ {
+    pub filterKey: GUID,
+    pub displayData: FWPM_DISPLAY_DATA0,
+    pub flags: UINT32,
+    pub providerKey: *mut GUID,
+    pub providerData: FWP_BYTE_BLOB,
+    pub layerKey: GUID,
+    pub subLayerKey: GUID,
+    pub weight: FWP_VALUE0,
+    pub numFilterConditions: UINT32,
+    pub filterCondition: *mut FWPM_FILTER_CONDITION0,
+    pub action: FWPM_ACTION0,
+    pub __bindgen_anon_1: FWPM_FILTER0___bindgen_ty_1,
+    pub reserved: *mut GUID,
+    pub filterId: UINT64,
+    pub effectiveWeight: FWP_VALUE0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_FILTER_ENUM_TEMPLATE0_ {
+    pub providerKey: *mut GUID,
+    pub layerKey: GUID,
+    pub enumType: FWP_FILTER_ENUM_TYPE,
+    pub flags: UINT32,
+    pub providerContextTemplate: *mut FWPM_PROVIDER_CONTEXT_ENUM_TEMPLATE0,
+    pub numFilterConditions: UINT32,
+    pub filterCondition: *mut FWPM_FILTER_CONDITION0,
+    pub actionMask: UINT32,
+    pub calloutKey: *mut GUID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_FILTER_CHANGE0_ {
+    pub changeType: FWPM_CHANGE_TYPE,
+    pub filterKey: GUID,
+    pub filterId: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_FILTER_SUBSCRIPTION0_ {
+    pub enumTemplate: *mut FWPM_FILTER_ENUM_TEMPLATE0,
+    pub flags: UINT32,
+    pub sessionKey: GUID,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWPM_LAYER_STATISTICS0_ {
+    pub layerId: GUID,
+    pub classifyPermitCount: UINT32,
+    pub classifyBlockCount: UINT32,
+    pub classifyVetoCount: UINT32,
+    pub numCacheEntries: UINT32,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWPM_LAYER_STATISTICS1_ {
+    pub layerId: GUID,
+    pub classifyPermitCount: UINT32,
+    pub classifyBlockCount: UINT32,
+    pub classifyVetoCount: UINT32,
+    pub numCacheEntries: UINT32,
+    pub filterCount: UINT32,
+    pub totalFilterSize: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_STATISTICS0_ {
+    pub numLayerStatistics: UINT32,
+    pub layerStatistics: *mut FWPM_LAYER_STATISTICS0,
+    pub inboundAllowedConnectionsV4: UINT32,
+    pub inboundBlockedConnectionsV4: UINT32,
+    pub outboundAllowedConnectionsV4: UINT32,
+    pub outboundBlockedConnectionsV4: UINT32,
+    pub inboundAllowedConnectionsV6: UINT32,
+    pub inboundBlockedConnectionsV6: UINT32,
+    pub outboundAllowedConnectionsV6: UINT32,
+    pub outboundBlockedConnectionsV6: UINT32,
+    pub inboundActiveConnectionsV4: UINT32,
+    pub outboundActiveConnectionsV4: UINT32,
+    pub inboundActiveConnectionsV6: UINT32,
+    pub outboundActiveConnectionsV6: UINT32,
+    pub reauthDirInbound: UINT64,
+    pub reauthDirOutbound: UINT64,
+    pub reauthFamilyV4: UINT64,
+    pub reauthFamilyV6: UINT64,
+    pub reauthProtoOther: UINT64,
+    pub reauthProtoIPv4: UINT64,
+    pub reauthProtoIPv6: UINT64,
+    pub reauthProtoICMP: UINT64,
+    pub reauthProtoICMP6: UINT64,
+    pub reauthProtoUDP: UINT64,
+    pub reauthProtoTCP: UINT64,
+    pub reauthReasonPolicyChange: UINT64,
+    pub reauthReasonNewArrivalInterface: UINT64,
+    pub reauthReasonNewNextHopInterface: UINT64,
+    pub reauthReasonProfileCrossing: UINT64,
+    pub reauthReasonClassifyCompletion: UINT64,
+    pub reauthReasonIPSecPropertiesChanged: UINT64,
+    pub reauthReasonMidStreamInspection: UINT64,
+    pub reauthReasonSocketPropertyChanged: UINT64,
+    pub reauthReasonNewInboundMCastBCastPacket: UINT64,
+    pub reauthReasonEDPPolicyChanged: UINT64,
+    pub reauthReasonProxyHandleChanged: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_STATISTICS1_ {
+    pub numLayerStatistics: UINT32,
+    pub layerStatistics: *mut FWPM_LAYER_STATISTICS1,
+    pub inboundAllowedConnectionsV4: UINT32,
+    pub inboundBlockedConnectionsV4: UINT32,
+    pub outboundAllowedConnectionsV4: UINT32,
+    pub outboundBlockedConnectionsV4: UINT32,
+    pub inboundAllowedConnectionsV6: UINT32,
+    pub inboundBlockedConnectionsV6: UINT32,
+    pub outboundAllowedConnectionsV6: UINT32,
+    pub outboundBlockedConnectionsV6: UINT32,
+    pub inboundActiveConnectionsV4: UINT32,
+    pub outboundActiveConnectionsV4: UINT32,
+    pub inboundActiveConnectionsV6: UINT32,
+    pub outboundActiveConnectionsV6: UINT32,
+    pub reauthDirInbound: UINT64,
+    pub reauthDirOutbound: UINT64,
+    pub reauthFamilyV4: UINT64,
+    pub reauthFamilyV6: UINT64,
+    pub reauthProtoOther: UINT64,
+    pub reauthProtoIPv4: UINT64,
+    pub reauthProtoIPv6: UINT64,
+    pub reauthProtoICMP: UINT64,
+    pub reauthProtoICMP6: UINT64,
+    pub reauthProtoUDP: UINT64,
+    pub reauthProtoTCP: UINT64,
+    pub reauthReasonPolicyChange: UINT64,
+    pub reauthReasonNewArrivalInterface: UINT64,
+    pub reauthReasonNewNextHopInterface: UINT64,
+    pub reauthReasonProfileCrossing: UINT64,
+    pub reauthReasonClassifyCompletion: UINT64,
+    pub reauthReasonIPSecPropertiesChanged: UINT64,
+    pub reauthReasonMidStreamInspection: UINT64,
+    pub reauthReasonSocketPropertyChanged: UINT64,
+    pub reauthReasonNewInboundMCastBCastPacket: UINT64,
+    pub reauthReasonEDPPolicyChanged: UINT64,
+    pub reauthReasonProxyHandleChanged: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT_HEADER0_ {
+    pub timeStamp: FILETIME,
+    pub flags: UINT32,
+    pub ipVersion: FWP_IP_VERSION,
+    pub ipProtocol: UINT8,
+    pub __bindgen_anon_1: FWPM_NET_EVENT_HEADER0___bindgen_ty_1,
+    pub __bindgen_anon_2: FWPM_NET_EVENT_HEADER0___bindgen_ty_2,
+    pub localPort: UINT16,
+    pub remotePort: UINT16,
+    pub scopeId: UINT32,
+    pub appId: FWP_BYTE_BLOB,
+    pub userId: *mut SID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT_HEADER1_ {
+    pub timeStamp: FILETIME,
+    pub flags: UINT32,
+    pub ipVersion: FWP_IP_VERSION,
+    pub ipProtocol: UINT8,
+    pub __bindgen_anon_1: FWPM_NET_EVENT_HEADER1___bindgen_ty_1,
+    pub __bindgen_anon_2: FWPM_NET_EVENT_HEADER1___bindgen_ty_2,
+    pub localPort: UINT16,
+    pub remotePort: UINT16,
+    pub scopeId: UINT32,
+    pub appId: FWP_BYTE_BLOB,
+    pub userId: *mut SID,
+    pub __bindgen_anon_3: FWPM_NET_EVENT_HEADER1___bindgen_ty_3,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1 {
+    pub reserved1: FWP_AF,
+    pub __bindgen_anon_1: FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1 {
+    pub reserved2: FWP_BYTE_ARRAY6,
+    pub reserved3: FWP_BYTE_ARRAY6,
+    pub reserved4: UINT32,
+    pub reserved5: UINT32,
+    pub reserved6: UINT16,
+    pub reserved7: UINT32,
+    pub reserved8: UINT32,
+    pub reserved9: UINT16,
+    pub reserved10: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT_HEADER2_ {
+    pub timeStamp: FILETIME,
+    pub flags: UINT32,
+    pub ipVersion: FWP_IP_VERSION,
+    pub ipProtocol: UINT8,
+    pub __bindgen_anon_1: FWPM_NET_EVENT_HEADER2___bindgen_ty_1,
+    pub __bindgen_anon_2: FWPM_NET_EVENT_HEADER2___bindgen_ty_2,
+    pub localPort: UINT16,
+    pub remotePort: UINT16,
+    pub scopeId: UINT32,
+    pub appId: FWP_BYTE_BLOB,
+    pub userId: *mut SID,
+    pub addressFamily: FWP_AF,
+    pub packageSid: *mut SID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT_HEADER3_ {
+    pub timeStamp: FILETIME,
+    pub flags: UINT32,
+    pub ipVersion: FWP_IP_VERSION,
+    pub ipProtocol: UINT8,
+    pub __bindgen_anon_1: FWPM_NET_EVENT_HEADER3___bindgen_ty_1,
+    pub __bindgen_anon_2: FWPM_NET_EVENT_HEADER3___bindgen_ty_2,
+    pub localPort: UINT16,
+    pub remotePort: UINT16,
+    pub scopeId: UINT32,
+    pub appId: FWP_BYTE_BLOB,
+    pub userId: *mut SID,
+    pub addressFamily: FWP_AF,
+    pub packageSid: *mut SID,
+    pub enterpriseId: *mut wchar_t,
+    pub policyFlags: UINT64,
+    pub effectiveName: FWP_BYTE_BLOB,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_ {
+    pub failureErrorCode: UINT32,
+    pub failurePoint: IPSEC_FAILURE_POINT,
+    pub flags: UINT32,
+    pub keyingModuleType: IKEEXT_KEY_MODULE_TYPE,
+    pub mmState: IKEEXT_MM_SA_STATE,
+    pub saRole: IKEEXT_SA_ROLE,
+    pub mmAuthMethod: IKEEXT_AUTHENTICATION_METHOD_TYPE,
+    pub endCertHash: [UINT8; 20usize],
+    pub mmId: UINT64,
+    pub mmFilterId: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_ {
+    pub failureErrorCode: UINT32,
+    pub failurePoint: IPSEC_FAILURE_POINT,
+    pub flags: UINT32,
+    pub keyingModuleType: IKEEXT_KEY_MODULE_TYPE,
+    pub mmState: IKEEXT_MM_SA_STATE,
+    pub saRole: IKEEXT_SA_ROLE,
+    pub mmAuthMethod: IKEEXT_AUTHENTICATION_METHOD_TYPE,
+    pub endCertHash: [UINT8; 20usize],
+    pub mmId: UINT64,
+    pub mmFilterId: UINT64,
+    pub localPrincipalNameForAuth: *mut wchar_t,
+    pub remotePrincipalNameForAuth: *mut wchar_t,
+    pub numLocalPrincipalGroupSids: UINT32,
+    pub localPrincipalGroupSids: *mut LPWSTR,
+    pub numRemotePrincipalGroupSids: UINT32,
+    pub remotePrincipalGroupSids: *mut LPWSTR,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_ {
+    pub failureErrorCode: UINT32,
+    pub failurePoint: IPSEC_FAILURE_POINT,
+    pub flags: UINT32,
+    pub keyingModuleType: IKEEXT_KEY_MODULE_TYPE,
+    pub mmState: IKEEXT_MM_SA_STATE,
+    pub saRole: IKEEXT_SA_ROLE,
+    pub mmAuthMethod: IKEEXT_AUTHENTICATION_METHOD_TYPE,
+    pub endCertHash: [UINT8; 20usize],
+    pub mmId: UINT64,
+    pub mmFilterId: UINT64,
+    pub localPrincipalNameForAuth: *mut wchar_t,
+    pub remotePrincipalNameForAuth: *mut wchar_t,
+    pub numLocalPrincipalGroupSids: UINT32,
+    pub localPrincipalGroupSids: *mut LPWSTR,
+    pub numRemotePrincipalGroupSids: UINT32,
+    pub remotePrincipalGroupSids: *mut LPWSTR,
+    pub providerContextKey: *mut GUID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_ {
+    pub failureErrorCode: UINT32,
+    pub failurePoint: IPSEC_FAILURE_POINT,
+    pub keyingModuleType: IKEEXT_KEY_MODULE_TYPE,
+    pub qmState: IKEEXT_QM_SA_STATE,
+    pub saRole: IKEEXT_SA_ROLE,
+    pub saTrafficType: IPSEC_TRAFFIC_TYPE,
+    pub __bindgen_anon_1: FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_1,
+    pub __bindgen_anon_2: FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_2,
+    pub qmFilterId: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_ {
+    pub failureErrorCode: UINT32,
+    pub failurePoint: IPSEC_FAILURE_POINT,
+    pub keyingModuleType: IKEEXT_KEY_MODULE_TYPE,
+    pub qmState: IKEEXT_QM_SA_STATE,
+    pub saRole: IKEEXT_SA_ROLE,
+    pub saTrafficType: IPSEC_TRAFFIC_TYPE,
+    pub __bindgen_anon_1: FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_1,
+    pub __bindgen_anon_2: FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_2,
+    pub qmFilterId: UINT64,
+    pub mmSaLuid: UINT64,
+    pub mmProviderContextKey: GUID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_ {
+    pub failureErrorCode: UINT32,
+    pub failurePoint: IPSEC_FAILURE_POINT,
+    pub flags: UINT32,
+    pub emState: IKEEXT_EM_SA_STATE,
+    pub saRole: IKEEXT_SA_ROLE,
+    pub emAuthMethod: IKEEXT_AUTHENTICATION_METHOD_TYPE,
+    pub endCertHash: [UINT8; 20usize],
+    pub mmId: UINT64,
+    pub qmFilterId: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_ {
+    pub failureErrorCode: UINT32,
+    pub failurePoint: IPSEC_FAILURE_POINT,
+    pub flags: UINT32,
+    pub emState: IKEEXT_EM_SA_STATE,
+    pub saRole: IKEEXT_SA_ROLE,
+    pub emAuthMethod: IKEEXT_AUTHENTICATION_METHOD_TYPE,
+    pub endCertHash: [UINT8; 20usize],
+    pub mmId: UINT64,
+    pub qmFilterId: UINT64,
+    pub localPrincipalNameForAuth: *mut wchar_t,
+    pub remotePrincipalNameForAuth: *mut wchar_t,
+    pub numLocalPrincipalGroupSids: UINT32,
+    pub localPrincipalGroupSids: *mut LPWSTR,
+    pub numRemotePrincipalGroupSids: UINT32,
+    pub remotePrincipalGroupSids: *mut LPWSTR,
+    pub saTrafficType: IPSEC_TRAFFIC_TYPE,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWPM_NET_EVENT_CLASSIFY_DROP0_ {
+    pub filterId: UINT64,
+    pub layerId: UINT16,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWPM_NET_EVENT_CLASSIFY_DROP1_ {
+    pub filterId: UINT64,
+    pub layerId: UINT16,
+    pub reauthReason: UINT32,
+    pub originalProfile: UINT32,
+    pub currentProfile: UINT32,
+    pub msFwpDirection: UINT32,
+    pub isLoopback: BOOL,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT_CLASSIFY_DROP2_ {
+    pub filterId: UINT64,
+    pub layerId: UINT16,
+    pub reauthReason: UINT32,
+    pub originalProfile: UINT32,
+    pub currentProfile: UINT32,
+    pub msFwpDirection: UINT32,
+    pub isLoopback: BOOL,
+    pub vSwitchId: FWP_BYTE_BLOB,
+    pub vSwitchSourcePort: UINT32,
+    pub vSwitchDestinationPort: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_ {
+    pub localMacAddr: FWP_BYTE_ARRAY6,
+    pub remoteMacAddr: FWP_BYTE_ARRAY6,
+    pub mediaType: UINT32,
+    pub ifType: UINT32,
+    pub etherType: UINT16,
+    pub ndisPortNumber: UINT32,
+    pub reserved: UINT32,
+    pub vlanTag: UINT16,
+    pub ifLuid: UINT64,
+    pub filterId: UINT64,
+    pub layerId: UINT16,
+    pub reauthReason: UINT32,
+    pub originalProfile: UINT32,
+    pub currentProfile: UINT32,
+    pub msFwpDirection: UINT32,
+    pub isLoopback: BOOL,
+    pub vSwitchId: FWP_BYTE_BLOB,
+    pub vSwitchSourcePort: UINT32,
+    pub vSwitchDestinationPort: UINT32,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWPM_NET_EVENT_CLASSIFY_ALLOW0 {
+    pub filterId: UINT64,
+    pub layerId: UINT16,
+    pub reauthReason: UINT32,
+    pub originalProfile: UINT32,
+    pub currentProfile: UINT32,
+    pub msFwpDirection: UINT32,
+    pub isLoopback: BOOL,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_ {
+    pub failureStatus: INT32,
+    pub direction: FWP_DIRECTION,
+    pub spi: IPSEC_SA_SPI,
+    pub filterId: UINT64,
+    pub layerId: UINT16,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT_IPSEC_DOSP_DROP0_ {
+    pub ipVersion: FWP_IP_VERSION,
+    pub __bindgen_anon_1: FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_1,
+    pub __bindgen_anon_2: FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_2,
+    pub failureStatus: INT32,
+    pub direction: FWP_DIRECTION,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT_CAPABILITY_DROP0_ {
+    pub networkCapabilityId: FWPM_APPC_NETWORK_CAPABILITY_TYPE,
+    pub filterId: UINT64,
+    pub isLoopback: BOOL,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT_CAPABILITY_ALLOW0_ {
+    pub networkCapabilityId: FWPM_APPC_NETWORK_CAPABILITY_TYPE,
+    pub filterId: UINT64,
+    pub isLoopback: BOOL,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWPM_NET_EVENT_LPM_PACKET_ARRIVAL0_ {
+    pub spi: IPSEC_SA_SPI,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT0_ {
+    pub header: FWPM_NET_EVENT_HEADER0,
+    pub type_: FWPM_NET_EVENT_TYPE,
+    pub __bindgen_anon_1: FWPM_NET_EVENT0___bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT1_ {
+    pub header: FWPM_NET_EVENT_HEADER1,
+    pub type_: FWPM_NET_EVENT_TYPE,
+    pub __bindgen_anon_1: FWPM_NET_EVENT1___bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT2_ {
+    pub header: FWPM_NET_EVENT_HEADER2,
+    pub type_: FWPM_NET_EVENT_TYPE,
+    pub __bindgen_anon_1: FWPM_NET_EVENT2___bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT3_ {
+    pub header: FWPM_NET_EVENT_HEADER3,
+    pub type_: FWPM_NET_EVENT_TYPE,
+    pub __bindgen_anon_1: FWPM_NET_EVENT3___bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT4_ {
+    pub header: FWPM_NET_EVENT_HEADER3,
+    pub type_: FWPM_NET_EVENT_TYPE,
+    pub __bindgen_anon_1: FWPM_NET_EVENT4___bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT5_ {
+    pub header: FWPM_NET_EVENT_HEADER3,
+    pub type_: FWPM_NET_EVENT_TYPE,
+    pub __bindgen_anon_1: FWPM_NET_EVENT5___bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT_ENUM_TEMPLATE0_ {
+    pub startTime: FILETIME,
+    pub endTime: FILETIME,
+    pub numFilterConditions: UINT32,
+    pub filterCondition: *mut FWPM_FILTER_CONDITION0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_NET_EVENT_SUBSCRIPTION0_ {
+    pub enumTemplate: *mut FWPM_NET_EVENT_ENUM_TEMPLATE0,
+    pub flags: UINT32,
+    pub sessionKey: GUID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_SYSTEM_PORTS_BY_TYPE0_ {
+    pub type_: FWPM_SYSTEM_PORT_TYPE,
+    pub numPorts: UINT32,
+    pub ports: *mut UINT16,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_SYSTEM_PORTS0_ {
+    pub numTypes: UINT32,
+    pub types: *mut FWPM_SYSTEM_PORTS_BY_TYPE0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_CONNECTION0_ {
+    pub connectionId: UINT64,
+    pub ipVersion: FWP_IP_VERSION,
+    pub __bindgen_anon_1: FWPM_CONNECTION0___bindgen_ty_1,
+    pub __bindgen_anon_2: FWPM_CONNECTION0___bindgen_ty_2,
+    pub providerKey: *mut GUID,
+    pub ipsecTrafficModeType: IPSEC_TRAFFIC_TYPE,
+    pub keyModuleType: IKEEXT_KEY_MODULE_TYPE,
+    pub mmCrypto: IKEEXT_PROPOSAL0,
+    pub mmPeer: IKEEXT_CREDENTIAL2,
+    pub emPeer: IKEEXT_CREDENTIAL2,
+    pub bytesTransferredIn: UINT64,
+    pub bytesTransferredOut: UINT64,
+    pub bytesTransferredTotal: UINT64,
+    pub startSysTime: FILETIME,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWPM_CONNECTION_ENUM_TEMPLATE0_ {
+    pub connectionId: UINT64,
+    pub flags: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_CONNECTION_SUBSCRIPTION0_ {
+    pub enumTemplate: *mut FWPM_CONNECTION_ENUM_TEMPLATE0,
+    pub flags: UINT32,
+    pub sessionKey: GUID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_VSWITCH_EVENT0_ {
+    pub eventType: FWPM_VSWITCH_EVENT_TYPE,
+    pub vSwitchId: *mut wchar_t,
+    pub __bindgen_anon_1: FWPM_VSWITCH_EVENT0___bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_1 {
+    pub numvSwitchFilterExtensions: ULONG,
+    pub vSwitchFilterExtensions: *mut LPWSTR,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_2 {
+    pub inRequiredPosition: BOOL,
+    pub numvSwitchFilterExtensions: ULONG,
+    pub vSwitchFilterExtensions: *mut LPWSTR,
+}
+#[repr(C)]
+#[derive(Default, Copy, Clone)]
+pub struct FWPM_VSWITCH_EVENT_SUBSCRIPTION0_ {
+    pub flags: UINT32,
+    pub sessionKey: GUID,
+}
 pub const UNSPECIFIED_COMPARTMENT_ID: COMPARTMENT_ID = 0;
 pub const DEFAULT_COMPARTMENT_ID: COMPARTMENT_ID = 1;
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of _GUID"][::core::mem::size_of::<_GUID>() - 16usize];
-    ["Alignment of _GUID"][::core::mem::align_of::<_GUID>() - 4usize];
-    ["Offset of field: _GUID::Data1"][::core::mem::offset_of!(_GUID, Data1) - 0usize];
-    ["Offset of field: _GUID::Data2"][::core::mem::offset_of!(_GUID, Data2) - 4usize];
-    ["Offset of field: _GUID::Data3"][::core::mem::offset_of!(_GUID, Data3) - 6usize];
-    ["Offset of field: _GUID::Data4"][::core::mem::offset_of!(_GUID, Data4) - 8usize];
-};
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
+    ["Size of _ACL"][::core::mem::size_of::<_ACL>() - 8usize];
+    ["Alignment of _ACL"][::core::mem::align_of::<_ACL>() - 2usize];
     [
-        "Size of in_addr__bindgen_ty_1__bindgen_ty_1",
-    ][::core::mem::size_of::<in_addr__bindgen_ty_1__bindgen_ty_1>() - 4usize];
+        "Offset of field: _ACL::AclRevision",
+    ][::core::mem::offset_of!(_ACL, AclRevision) - 0usize];
+    ["Offset of field: _ACL::Sbz1"][::core::mem::offset_of!(_ACL, Sbz1) - 1usize];
+    ["Offset of field: _ACL::AclSize"][::core::mem::offset_of!(_ACL, AclSize) - 2usize];
     [
-        "Alignment of in_addr__bindgen_ty_1__bindgen_ty_1",
-    ][::core::mem::align_of::<in_addr__bindgen_ty_1__bindgen_ty_1>() - 1usize];
-    [
-        "Offset of field: in_addr__bindgen_ty_1__bindgen_ty_1::s_b1",
-    ][::core::mem::offset_of!(in_addr__bindgen_ty_1__bindgen_ty_1, s_b1) - 0usize];
-    [
-        "Offset of field: in_addr__bindgen_ty_1__bindgen_ty_1::s_b2",
-    ][::core::mem::offset_of!(in_addr__bindgen_ty_1__bindgen_ty_1, s_b2) - 1usize];
-    [
-        "Offset of field: in_addr__bindgen_ty_1__bindgen_ty_1::s_b3",
-    ][::core::mem::offset_of!(in_addr__bindgen_ty_1__bindgen_ty_1, s_b3) - 2usize];
-    [
-        "Offset of field: in_addr__bindgen_ty_1__bindgen_ty_1::s_b4",
-    ][::core::mem::offset_of!(in_addr__bindgen_ty_1__bindgen_ty_1, s_b4) - 3usize];
-};
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    [
-        "Size of in_addr__bindgen_ty_1__bindgen_ty_2",
-    ][::core::mem::size_of::<in_addr__bindgen_ty_1__bindgen_ty_2>() - 4usize];
-    [
-        "Alignment of in_addr__bindgen_ty_1__bindgen_ty_2",
-    ][::core::mem::align_of::<in_addr__bindgen_ty_1__bindgen_ty_2>() - 2usize];
-    [
-        "Offset of field: in_addr__bindgen_ty_1__bindgen_ty_2::s_w1",
-    ][::core::mem::offset_of!(in_addr__bindgen_ty_1__bindgen_ty_2, s_w1) - 0usize];
-    [
-        "Offset of field: in_addr__bindgen_ty_1__bindgen_ty_2::s_w2",
-    ][::core::mem::offset_of!(in_addr__bindgen_ty_1__bindgen_ty_2, s_w2) - 2usize];
-};
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    [
-        "Size of in_addr__bindgen_ty_1",
-    ][::core::mem::size_of::<in_addr__bindgen_ty_1>() - 4usize];
-    [
-        "Alignment of in_addr__bindgen_ty_1",
-    ][::core::mem::align_of::<in_addr__bindgen_ty_1>() - 4usize];
-    [
-        "Offset of field: in_addr__bindgen_ty_1::S_un_b",
-    ][::core::mem::offset_of!(in_addr__bindgen_ty_1, S_un_b) - 0usize];
-    [
-        "Offset of field: in_addr__bindgen_ty_1::S_un_w",
-    ][::core::mem::offset_of!(in_addr__bindgen_ty_1, S_un_w) - 0usize];
-    [
-        "Offset of field: in_addr__bindgen_ty_1::S_addr",
-    ][::core::mem::offset_of!(in_addr__bindgen_ty_1, S_addr) - 0usize];
-};
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of in_addr"][::core::mem::size_of::<in_addr>() - 4usize];
-    ["Alignment of in_addr"][::core::mem::align_of::<in_addr>() - 4usize];
-    ["Offset of field: in_addr::S_un"][::core::mem::offset_of!(in_addr, S_un) - 0usize];
+        "Offset of field: _ACL::AceCount",
+    ][::core::mem::offset_of!(_ACL, AceCount) - 4usize];
+    ["Offset of field: _ACL::Sbz2"][::core::mem::offset_of!(_ACL, Sbz2) - 6usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
@@ -496,47 +2922,58 @@ const _: () = {
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
+    ["Size of sockaddr_storage"][::core::mem::size_of::<sockaddr_storage>() - 128usize];
     [
-        "Size of SCOPE_ID__bindgen_ty_1__bindgen_ty_1",
-    ][::core::mem::size_of::<SCOPE_ID__bindgen_ty_1__bindgen_ty_1>() - 4usize];
+        "Alignment of sockaddr_storage",
+    ][::core::mem::align_of::<sockaddr_storage>() - 8usize];
     [
-        "Alignment of SCOPE_ID__bindgen_ty_1__bindgen_ty_1",
-    ][::core::mem::align_of::<SCOPE_ID__bindgen_ty_1__bindgen_ty_1>() - 4usize];
+        "Offset of field: sockaddr_storage::ss_family",
+    ][::core::mem::offset_of!(sockaddr_storage, ss_family) - 0usize];
+    [
+        "Offset of field: sockaddr_storage::__ss_pad1",
+    ][::core::mem::offset_of!(sockaddr_storage, __ss_pad1) - 2usize];
+    [
+        "Offset of field: sockaddr_storage::__ss_align",
+    ][::core::mem::offset_of!(sockaddr_storage, __ss_align) - 8usize];
+    [
+        "Offset of field: sockaddr_storage::__ss_pad2",
+    ][::core::mem::offset_of!(sockaddr_storage, __ss_pad2) - 16usize];
 };
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    [
-        "Size of SCOPE_ID__bindgen_ty_1",
-    ][::core::mem::size_of::<SCOPE_ID__bindgen_ty_1>() - 4usize];
-    [
-        "Alignment of SCOPE_ID__bindgen_ty_1",
-    ][::core::mem::align_of::<SCOPE_ID__bindgen_ty_1>() - 4usize];
-    [
-        "Offset of field: SCOPE_ID__bindgen_ty_1::Value",
-    ][::core::mem::offset_of!(SCOPE_ID__bindgen_ty_1, Value) - 0usize];
-};
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of SCOPE_ID"][::core::mem::size_of::<SCOPE_ID>() - 4usize];
-    ["Alignment of SCOPE_ID"][::core::mem::align_of::<SCOPE_ID>() - 4usize];
-};
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of sockaddr_in"][::core::mem::size_of::<sockaddr_in>() - 16usize];
-    ["Alignment of sockaddr_in"][::core::mem::align_of::<sockaddr_in>() - 4usize];
-    [
-        "Offset of field: sockaddr_in::sin_family",
-    ][::core::mem::offset_of!(sockaddr_in, sin_family) - 0usize];
-    [
-        "Offset of field: sockaddr_in::sin_port",
-    ][::core::mem::offset_of!(sockaddr_in, sin_port) - 2usize];
-    [
-        "Offset of field: sockaddr_in::sin_addr",
-    ][::core::mem::offset_of!(sockaddr_in, sin_addr) - 4usize];
-    [
-        "Offset of field: sockaddr_in::sin_zero",
-    ][::core::mem::offset_of!(sockaddr_in, sin_zero) - 8usize];
-};
+pub const IPPROTO_HOPOPTS: IPPROTO = 0;
+pub const IPPROTO_ICMP: IPPROTO = 1;
+pub const IPPROTO_IGMP: IPPROTO = 2;
+pub const IPPROTO_GGP: IPPROTO = 3;
+pub const IPPROTO_IPV4: IPPROTO = 4;
+pub const IPPROTO_ST: IPPROTO = 5;
+pub const IPPROTO_TCP: IPPROTO = 6;
+pub const IPPROTO_CBT: IPPROTO = 7;
+pub const IPPROTO_EGP: IPPROTO = 8;
+pub const IPPROTO_IGP: IPPROTO = 9;
+pub const IPPROTO_PUP: IPPROTO = 12;
+pub const IPPROTO_UDP: IPPROTO = 17;
+pub const IPPROTO_IDP: IPPROTO = 22;
+pub const IPPROTO_RDP: IPPROTO = 27;
+pub const IPPROTO_IPV6: IPPROTO = 41;
+pub const IPPROTO_ROUTING: IPPROTO = 43;
+pub const IPPROTO_FRAGMENT: IPPROTO = 44;
+pub const IPPROTO_ESP: IPPROTO = 50;
+pub const IPPROTO_AH: IPPROTO = 51;
+pub const IPPROTO_ICMPV6: IPPROTO = 58;
+pub const IPPROTO_NONE: IPPROTO = 59;
+pub const IPPROTO_DSTOPTS: IPPROTO = 60;
+pub const IPPROTO_ND: IPPROTO = 77;
+pub const IPPROTO_ICLFXBM: IPPROTO = 78;
+pub const IPPROTO_PIM: IPPROTO = 103;
+pub const IPPROTO_PGM: IPPROTO = 113;
+pub const IPPROTO_L2TP: IPPROTO = 115;
+pub const IPPROTO_SCTP: IPPROTO = 132;
+pub const IPPROTO_RAW: IPPROTO = 255;
+pub const IPPROTO_MAX: IPPROTO = 256;
+pub const IPPROTO_RESERVED_RAW: IPPROTO = 257;
+pub const IPPROTO_RESERVED_IPSEC: IPPROTO = 258;
+pub const IPPROTO_RESERVED_IPSECOFFLOAD: IPPROTO = 259;
+pub const IPPROTO_RESERVED_WNV: IPPROTO = 260;
+pub const IPPROTO_RESERVED_MAX: IPPROTO = 261;
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
     ["Size of cmsghdr"][::core::mem::size_of::<cmsghdr>() - 16usize];
@@ -554,69 +2991,43 @@ const _: () = {
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
     [
-        "Size of in6_addr__bindgen_ty_1",
-    ][::core::mem::size_of::<in6_addr__bindgen_ty_1>() - 16usize];
+        "Size of _SEC_WINNT_AUTH_IDENTITY_W",
+    ][::core::mem::size_of::<_SEC_WINNT_AUTH_IDENTITY_W>() - 48usize];
     [
-        "Alignment of in6_addr__bindgen_ty_1",
-    ][::core::mem::align_of::<in6_addr__bindgen_ty_1>() - 2usize];
+        "Alignment of _SEC_WINNT_AUTH_IDENTITY_W",
+    ][::core::mem::align_of::<_SEC_WINNT_AUTH_IDENTITY_W>() - 8usize];
     [
-        "Offset of field: in6_addr__bindgen_ty_1::Byte",
-    ][::core::mem::offset_of!(in6_addr__bindgen_ty_1, Byte) - 0usize];
+        "Offset of field: _SEC_WINNT_AUTH_IDENTITY_W::User",
+    ][::core::mem::offset_of!(_SEC_WINNT_AUTH_IDENTITY_W, User) - 0usize];
     [
-        "Offset of field: in6_addr__bindgen_ty_1::Word",
-    ][::core::mem::offset_of!(in6_addr__bindgen_ty_1, Word) - 0usize];
+        "Offset of field: _SEC_WINNT_AUTH_IDENTITY_W::UserLength",
+    ][::core::mem::offset_of!(_SEC_WINNT_AUTH_IDENTITY_W, UserLength) - 8usize];
+    [
+        "Offset of field: _SEC_WINNT_AUTH_IDENTITY_W::Domain",
+    ][::core::mem::offset_of!(_SEC_WINNT_AUTH_IDENTITY_W, Domain) - 16usize];
+    [
+        "Offset of field: _SEC_WINNT_AUTH_IDENTITY_W::DomainLength",
+    ][::core::mem::offset_of!(_SEC_WINNT_AUTH_IDENTITY_W, DomainLength) - 24usize];
+    [
+        "Offset of field: _SEC_WINNT_AUTH_IDENTITY_W::Password",
+    ][::core::mem::offset_of!(_SEC_WINNT_AUTH_IDENTITY_W, Password) - 32usize];
+    [
+        "Offset of field: _SEC_WINNT_AUTH_IDENTITY_W::PasswordLength",
+    ][::core::mem::offset_of!(_SEC_WINNT_AUTH_IDENTITY_W, PasswordLength) - 40usize];
+    [
+        "Offset of field: _SEC_WINNT_AUTH_IDENTITY_W::Flags",
+    ][::core::mem::offset_of!(_SEC_WINNT_AUTH_IDENTITY_W, Flags) - 44usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of in6_addr"][::core::mem::size_of::<in6_addr>() - 16usize];
-    ["Alignment of in6_addr"][::core::mem::align_of::<in6_addr>() - 2usize];
-    ["Offset of field: in6_addr::u"][::core::mem::offset_of!(in6_addr, u) - 0usize];
-};
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
+    ["Size of _FILETIME"][::core::mem::size_of::<_FILETIME>() - 8usize];
+    ["Alignment of _FILETIME"][::core::mem::align_of::<_FILETIME>() - 4usize];
     [
-        "Size of sockaddr_in6__bindgen_ty_1",
-    ][::core::mem::size_of::<sockaddr_in6__bindgen_ty_1>() - 4usize];
+        "Offset of field: _FILETIME::dwLowDateTime",
+    ][::core::mem::offset_of!(_FILETIME, dwLowDateTime) - 0usize];
     [
-        "Alignment of sockaddr_in6__bindgen_ty_1",
-    ][::core::mem::align_of::<sockaddr_in6__bindgen_ty_1>() - 4usize];
-    [
-        "Offset of field: sockaddr_in6__bindgen_ty_1::sin6_scope_id",
-    ][::core::mem::offset_of!(sockaddr_in6__bindgen_ty_1, sin6_scope_id) - 0usize];
-    [
-        "Offset of field: sockaddr_in6__bindgen_ty_1::sin6_scope_struct",
-    ][::core::mem::offset_of!(sockaddr_in6__bindgen_ty_1, sin6_scope_struct) - 0usize];
-};
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of sockaddr_in6"][::core::mem::size_of::<sockaddr_in6>() - 28usize];
-    ["Alignment of sockaddr_in6"][::core::mem::align_of::<sockaddr_in6>() - 4usize];
-    [
-        "Offset of field: sockaddr_in6::sin6_family",
-    ][::core::mem::offset_of!(sockaddr_in6, sin6_family) - 0usize];
-    [
-        "Offset of field: sockaddr_in6::sin6_port",
-    ][::core::mem::offset_of!(sockaddr_in6, sin6_port) - 2usize];
-    [
-        "Offset of field: sockaddr_in6::sin6_flowinfo",
-    ][::core::mem::offset_of!(sockaddr_in6, sin6_flowinfo) - 4usize];
-    [
-        "Offset of field: sockaddr_in6::sin6_addr",
-    ][::core::mem::offset_of!(sockaddr_in6, sin6_addr) - 8usize];
-};
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of _SOCKADDR_INET"][::core::mem::size_of::<_SOCKADDR_INET>() - 28usize];
-    ["Alignment of _SOCKADDR_INET"][::core::mem::align_of::<_SOCKADDR_INET>() - 4usize];
-    [
-        "Offset of field: _SOCKADDR_INET::Ipv4",
-    ][::core::mem::offset_of!(_SOCKADDR_INET, Ipv4) - 0usize];
-    [
-        "Offset of field: _SOCKADDR_INET::Ipv6",
-    ][::core::mem::offset_of!(_SOCKADDR_INET, Ipv6) - 0usize];
-    [
-        "Offset of field: _SOCKADDR_INET::si_family",
-    ][::core::mem::offset_of!(_SOCKADDR_INET, si_family) - 0usize];
+        "Offset of field: _FILETIME::dwHighDateTime",
+    ][::core::mem::offset_of!(_FILETIME, dwHighDateTime) - 4usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
@@ -665,6 +3076,17 @@ const _: () = {
 pub const FWP_DIRECTION_OUTBOUND: FWP_DIRECTION_ = 0;
 pub const FWP_DIRECTION_INBOUND: FWP_DIRECTION_ = 1;
 pub const FWP_DIRECTION_MAX: FWP_DIRECTION_ = 2;
+pub const FWP_IP_VERSION_V4: FWP_IP_VERSION_ = 0;
+pub const FWP_IP_VERSION_V6: FWP_IP_VERSION_ = 1;
+pub const FWP_IP_VERSION_NONE: FWP_IP_VERSION_ = 2;
+pub const FWP_IP_VERSION_MAX: FWP_IP_VERSION_ = 3;
+pub const FWP_AF_INET: FWP_NE_FAMILY_ = 0;
+pub const FWP_AF_INET6: FWP_NE_FAMILY_ = 1;
+pub const FWP_AF_ETHER: FWP_NE_FAMILY_ = 2;
+pub const FWP_AF_NONE: FWP_NE_FAMILY_ = 3;
+pub const FWP_ETHER_ENCAP_METHOD_ETHER_V2: FWP_ETHER_ENCAP_METHOD_ = 0;
+pub const FWP_ETHER_ENCAP_METHOD_SNAP: FWP_ETHER_ENCAP_METHOD_ = 1;
+pub const FWP_ETHER_ENCAP_METHOD_SNAP_W_OUI_ZERO: FWP_ETHER_ENCAP_METHOD_ = 3;
 pub const FWP_EMPTY: FWP_DATA_TYPE_ = 0;
 pub const FWP_UINT8: FWP_DATA_TYPE_ = 1;
 pub const FWP_UINT16: FWP_DATA_TYPE_ = 2;
@@ -957,6 +3379,58 @@ const _: () = {
         "Offset of field: FWP_CONDITION_VALUE0_::type_",
     ][::core::mem::offset_of!(FWP_CONDITION_VALUE0_, type_) - 0usize];
 };
+pub const FWP_NETWORK_CONNECTION_POLICY_SOURCE_ADDRESS: FWP_NETWORK_CONNECTION_POLICY_SETTING_TYPE_ = 0;
+pub const FWP_NETWORK_CONNECTION_POLICY_NEXT_HOP_INTERFACE: FWP_NETWORK_CONNECTION_POLICY_SETTING_TYPE_ = 1;
+pub const FWP_NETWORK_CONNECTION_POLICY_NEXT_HOP: FWP_NETWORK_CONNECTION_POLICY_SETTING_TYPE_ = 2;
+pub const FWP_NETWORK_CONNECTION_POLICY_MAX: FWP_NETWORK_CONNECTION_POLICY_SETTING_TYPE_ = 3;
+pub const FWP_CLASSIFY_OPTION_MULTICAST_STATE: FWP_CLASSIFY_OPTION_TYPE_ = 0;
+pub const FWP_CLASSIFY_OPTION_LOOSE_SOURCE_MAPPING: FWP_CLASSIFY_OPTION_TYPE_ = 1;
+pub const FWP_CLASSIFY_OPTION_UNICAST_LIFETIME: FWP_CLASSIFY_OPTION_TYPE_ = 2;
+pub const FWP_CLASSIFY_OPTION_MCAST_BCAST_LIFETIME: FWP_CLASSIFY_OPTION_TYPE_ = 3;
+pub const FWP_CLASSIFY_OPTION_SECURE_SOCKET_SECURITY_FLAGS: FWP_CLASSIFY_OPTION_TYPE_ = 4;
+pub const FWP_CLASSIFY_OPTION_SECURE_SOCKET_AUTHIP_MM_POLICY_KEY: FWP_CLASSIFY_OPTION_TYPE_ = 5;
+pub const FWP_CLASSIFY_OPTION_SECURE_SOCKET_AUTHIP_QM_POLICY_KEY: FWP_CLASSIFY_OPTION_TYPE_ = 6;
+pub const FWP_CLASSIFY_OPTION_LOCAL_ONLY_MAPPING: FWP_CLASSIFY_OPTION_TYPE_ = 7;
+pub const FWP_CLASSIFY_OPTION_MAX: FWP_CLASSIFY_OPTION_TYPE_ = 8;
+pub const FWP_VSWITCH_NETWORK_TYPE_UNKNOWN: FWP_VSWITCH_NETWORK_TYPE_ = 0;
+pub const FWP_VSWITCH_NETWORK_TYPE_PRIVATE: FWP_VSWITCH_NETWORK_TYPE_ = 1;
+pub const FWP_VSWITCH_NETWORK_TYPE_INTERNAL: FWP_VSWITCH_NETWORK_TYPE_ = 2;
+pub const FWP_VSWITCH_NETWORK_TYPE_EXTERNAL: FWP_VSWITCH_NETWORK_TYPE_ = 3;
+pub const FWP_FILTER_ENUM_FULLY_CONTAINED: FWP_FILTER_ENUM_TYPE_ = 0;
+pub const FWP_FILTER_ENUM_OVERLAPPING: FWP_FILTER_ENUM_TYPE_ = 1;
+pub const FWP_FILTER_ENUM_TYPE_MAX: FWP_FILTER_ENUM_TYPE_ = 2;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_DISPLAY_DATA0_",
+    ][::core::mem::size_of::<FWPM_DISPLAY_DATA0_>() - 16usize];
+    [
+        "Alignment of FWPM_DISPLAY_DATA0_",
+    ][::core::mem::align_of::<FWPM_DISPLAY_DATA0_>() - 8usize];
+    [
+        "Offset of field: FWPM_DISPLAY_DATA0_::name",
+    ][::core::mem::offset_of!(FWPM_DISPLAY_DATA0_, name) - 0usize];
+    [
+        "Offset of field: FWPM_DISPLAY_DATA0_::description",
+    ][::core::mem::offset_of!(FWPM_DISPLAY_DATA0_, description) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_VIRTUAL_IF_TUNNEL_INFO0_",
+    ][::core::mem::size_of::<IPSEC_VIRTUAL_IF_TUNNEL_INFO0_>() - 16usize];
+    [
+        "Alignment of IPSEC_VIRTUAL_IF_TUNNEL_INFO0_",
+    ][::core::mem::align_of::<IPSEC_VIRTUAL_IF_TUNNEL_INFO0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_VIRTUAL_IF_TUNNEL_INFO0_::virtualIfTunnelId",
+    ][::core::mem::offset_of!(IPSEC_VIRTUAL_IF_TUNNEL_INFO0_, virtualIfTunnelId)
+        - 0usize];
+    [
+        "Offset of field: IPSEC_VIRTUAL_IF_TUNNEL_INFO0_::trafficSelectorId",
+    ][::core::mem::offset_of!(IPSEC_VIRTUAL_IF_TUNNEL_INFO0_, trafficSelectorId)
+        - 8usize];
+};
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
     [
@@ -1023,6 +3497,102 @@ const _: () = {
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
+    ["Size of FWPS_FILTER1_"][::core::mem::size_of::<FWPS_FILTER1_>() - 64usize];
+    ["Alignment of FWPS_FILTER1_"][::core::mem::align_of::<FWPS_FILTER1_>() - 8usize];
+    [
+        "Offset of field: FWPS_FILTER1_::filterId",
+    ][::core::mem::offset_of!(FWPS_FILTER1_, filterId) - 0usize];
+    [
+        "Offset of field: FWPS_FILTER1_::weight",
+    ][::core::mem::offset_of!(FWPS_FILTER1_, weight) - 8usize];
+    [
+        "Offset of field: FWPS_FILTER1_::subLayerWeight",
+    ][::core::mem::offset_of!(FWPS_FILTER1_, subLayerWeight) - 24usize];
+    [
+        "Offset of field: FWPS_FILTER1_::flags",
+    ][::core::mem::offset_of!(FWPS_FILTER1_, flags) - 26usize];
+    [
+        "Offset of field: FWPS_FILTER1_::numFilterConditions",
+    ][::core::mem::offset_of!(FWPS_FILTER1_, numFilterConditions) - 28usize];
+    [
+        "Offset of field: FWPS_FILTER1_::filterCondition",
+    ][::core::mem::offset_of!(FWPS_FILTER1_, filterCondition) - 32usize];
+    [
+        "Offset of field: FWPS_FILTER1_::action",
+    ][::core::mem::offset_of!(FWPS_FILTER1_, action) - 40usize];
+    [
+        "Offset of field: FWPS_FILTER1_::context",
+    ][::core::mem::offset_of!(FWPS_FILTER1_, context) - 48usize];
+    [
+        "Offset of field: FWPS_FILTER1_::providerContext",
+    ][::core::mem::offset_of!(FWPS_FILTER1_, providerContext) - 56usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPS_FILTER2_"][::core::mem::size_of::<FWPS_FILTER2_>() - 64usize];
+    ["Alignment of FWPS_FILTER2_"][::core::mem::align_of::<FWPS_FILTER2_>() - 8usize];
+    [
+        "Offset of field: FWPS_FILTER2_::filterId",
+    ][::core::mem::offset_of!(FWPS_FILTER2_, filterId) - 0usize];
+    [
+        "Offset of field: FWPS_FILTER2_::weight",
+    ][::core::mem::offset_of!(FWPS_FILTER2_, weight) - 8usize];
+    [
+        "Offset of field: FWPS_FILTER2_::subLayerWeight",
+    ][::core::mem::offset_of!(FWPS_FILTER2_, subLayerWeight) - 24usize];
+    [
+        "Offset of field: FWPS_FILTER2_::flags",
+    ][::core::mem::offset_of!(FWPS_FILTER2_, flags) - 26usize];
+    [
+        "Offset of field: FWPS_FILTER2_::numFilterConditions",
+    ][::core::mem::offset_of!(FWPS_FILTER2_, numFilterConditions) - 28usize];
+    [
+        "Offset of field: FWPS_FILTER2_::filterCondition",
+    ][::core::mem::offset_of!(FWPS_FILTER2_, filterCondition) - 32usize];
+    [
+        "Offset of field: FWPS_FILTER2_::action",
+    ][::core::mem::offset_of!(FWPS_FILTER2_, action) - 40usize];
+    [
+        "Offset of field: FWPS_FILTER2_::context",
+    ][::core::mem::offset_of!(FWPS_FILTER2_, context) - 48usize];
+    [
+        "Offset of field: FWPS_FILTER2_::providerContext",
+    ][::core::mem::offset_of!(FWPS_FILTER2_, providerContext) - 56usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPS_FILTER3_"][::core::mem::size_of::<FWPS_FILTER3_>() - 64usize];
+    ["Alignment of FWPS_FILTER3_"][::core::mem::align_of::<FWPS_FILTER3_>() - 8usize];
+    [
+        "Offset of field: FWPS_FILTER3_::filterId",
+    ][::core::mem::offset_of!(FWPS_FILTER3_, filterId) - 0usize];
+    [
+        "Offset of field: FWPS_FILTER3_::weight",
+    ][::core::mem::offset_of!(FWPS_FILTER3_, weight) - 8usize];
+    [
+        "Offset of field: FWPS_FILTER3_::subLayerWeight",
+    ][::core::mem::offset_of!(FWPS_FILTER3_, subLayerWeight) - 24usize];
+    [
+        "Offset of field: FWPS_FILTER3_::flags",
+    ][::core::mem::offset_of!(FWPS_FILTER3_, flags) - 26usize];
+    [
+        "Offset of field: FWPS_FILTER3_::numFilterConditions",
+    ][::core::mem::offset_of!(FWPS_FILTER3_, numFilterConditions) - 28usize];
+    [
+        "Offset of field: FWPS_FILTER3_::filterCondition",
+    ][::core::mem::offset_of!(FWPS_FILTER3_, filterCondition) - 32usize];
+    [
+        "Offset of field: FWPS_FILTER3_::action",
+    ][::core::mem::offset_of!(FWPS_FILTER3_, action) - 40usize];
+    [
+        "Offset of field: FWPS_FILTER3_::context",
+    ][::core::mem::offset_of!(FWPS_FILTER3_, context) - 48usize];
+    [
+        "Offset of field: FWPS_FILTER3_::providerContext",
+    ][::core::mem::offset_of!(FWPS_FILTER3_, providerContext) - 56usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
     [
         "Size of FWPS_INCOMING_VALUE0_",
     ][::core::mem::size_of::<FWPS_INCOMING_VALUE0_>() - 16usize];
@@ -1055,6 +3625,9 @@ pub const FWPS_DISCARD_MODULE_NETWORK: FWPS_DISCARD_MODULE0_ = 0;
 pub const FWPS_DISCARD_MODULE_TRANSPORT: FWPS_DISCARD_MODULE0_ = 1;
 pub const FWPS_DISCARD_MODULE_GENERAL: FWPS_DISCARD_MODULE0_ = 2;
 pub const FWPS_DISCARD_MODULE_MAX: FWPS_DISCARD_MODULE0_ = 3;
+pub const FWPS_DISCARD_FIREWALL_POLICY: FWPS_GENERAL_DISCARD_REASON_ = 0;
+pub const FWPS_DISCARD_IPSEC: FWPS_GENERAL_DISCARD_REASON_ = 1;
+pub const FWPS_GENERAL_DISCARD_REASON_MAX: FWPS_GENERAL_DISCARD_REASON_ = 2;
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
     [
@@ -1125,6 +3698,112 @@ pub const FWPS_CALLOUT_NOTIFY_ADD_FILTER: FWPS_CALLOUT_NOTIFY_TYPE_ = 0;
 pub const FWPS_CALLOUT_NOTIFY_DELETE_FILTER: FWPS_CALLOUT_NOTIFY_TYPE_ = 1;
 pub const FWPS_CALLOUT_NOTIFY_ADD_FILTER_POST_COMMIT: FWPS_CALLOUT_NOTIFY_TYPE_ = 2;
 pub const FWPS_CALLOUT_NOTIFY_TYPE_MAX: FWPS_CALLOUT_NOTIFY_TYPE_ = 3;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_1::localV4Address",
+    ][::core::mem::offset_of!(
+        FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_1, localV4Address
+    ) - 0usize];
+    [
+        "Offset of field: FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_1::localV6Address",
+    ][::core::mem::offset_of!(
+        FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_1, localV6Address
+    ) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_2",
+    ][::core::mem::size_of::<FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_2>() - 16usize];
+    [
+        "Alignment of FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_2",
+    ][::core::mem::align_of::<FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_2>() - 4usize];
+    [
+        "Offset of field: FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_2::remoteV4Address",
+    ][::core::mem::offset_of!(
+        FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_2, remoteV4Address
+    ) - 0usize];
+    [
+        "Offset of field: FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_2::remoteV6Address",
+    ][::core::mem::offset_of!(
+        FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_2, remoteV6Address
+    ) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_ALE_ENDPOINT_PROPERTIES0_",
+    ][::core::mem::size_of::<FWPS_ALE_ENDPOINT_PROPERTIES0_>() - 104usize];
+    [
+        "Alignment of FWPS_ALE_ENDPOINT_PROPERTIES0_",
+    ][::core::mem::align_of::<FWPS_ALE_ENDPOINT_PROPERTIES0_>() - 8usize];
+    [
+        "Offset of field: FWPS_ALE_ENDPOINT_PROPERTIES0_::endpointId",
+    ][::core::mem::offset_of!(FWPS_ALE_ENDPOINT_PROPERTIES0_, endpointId) - 0usize];
+    [
+        "Offset of field: FWPS_ALE_ENDPOINT_PROPERTIES0_::ipVersion",
+    ][::core::mem::offset_of!(FWPS_ALE_ENDPOINT_PROPERTIES0_, ipVersion) - 8usize];
+    [
+        "Offset of field: FWPS_ALE_ENDPOINT_PROPERTIES0_::ipProtocol",
+    ][::core::mem::offset_of!(FWPS_ALE_ENDPOINT_PROPERTIES0_, ipProtocol) - 44usize];
+    [
+        "Offset of field: FWPS_ALE_ENDPOINT_PROPERTIES0_::localPort",
+    ][::core::mem::offset_of!(FWPS_ALE_ENDPOINT_PROPERTIES0_, localPort) - 46usize];
+    [
+        "Offset of field: FWPS_ALE_ENDPOINT_PROPERTIES0_::remotePort",
+    ][::core::mem::offset_of!(FWPS_ALE_ENDPOINT_PROPERTIES0_, remotePort) - 48usize];
+    [
+        "Offset of field: FWPS_ALE_ENDPOINT_PROPERTIES0_::localTokenModifiedId",
+    ][::core::mem::offset_of!(FWPS_ALE_ENDPOINT_PROPERTIES0_, localTokenModifiedId)
+        - 56usize];
+    [
+        "Offset of field: FWPS_ALE_ENDPOINT_PROPERTIES0_::mmSaId",
+    ][::core::mem::offset_of!(FWPS_ALE_ENDPOINT_PROPERTIES0_, mmSaId) - 64usize];
+    [
+        "Offset of field: FWPS_ALE_ENDPOINT_PROPERTIES0_::qmSaId",
+    ][::core::mem::offset_of!(FWPS_ALE_ENDPOINT_PROPERTIES0_, qmSaId) - 72usize];
+    [
+        "Offset of field: FWPS_ALE_ENDPOINT_PROPERTIES0_::ipsecStatus",
+    ][::core::mem::offset_of!(FWPS_ALE_ENDPOINT_PROPERTIES0_, ipsecStatus) - 80usize];
+    [
+        "Offset of field: FWPS_ALE_ENDPOINT_PROPERTIES0_::flags",
+    ][::core::mem::offset_of!(FWPS_ALE_ENDPOINT_PROPERTIES0_, flags) - 84usize];
+    [
+        "Offset of field: FWPS_ALE_ENDPOINT_PROPERTIES0_::appId",
+    ][::core::mem::offset_of!(FWPS_ALE_ENDPOINT_PROPERTIES0_, appId) - 88usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_",
+    ][::core::mem::size_of::<FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_>() - 80usize];
+    [
+        "Alignment of FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_",
+    ][::core::mem::align_of::<FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_>() - 8usize];
+    [
+        "Offset of field: FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_::localSubNet",
+    ][::core::mem::offset_of!(FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_, localSubNet) - 0usize];
+    [
+        "Offset of field: FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_::remoteSubNet",
+    ][::core::mem::offset_of!(FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_, remoteSubNet)
+        - 16usize];
+    [
+        "Offset of field: FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_::ipProtocol",
+    ][::core::mem::offset_of!(FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_, ipProtocol) - 32usize];
+    [
+        "Offset of field: FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_::localPort",
+    ][::core::mem::offset_of!(FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_, localPort) - 48usize];
+    [
+        "Offset of field: FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_::remotePort",
+    ][::core::mem::offset_of!(FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_, remotePort) - 64usize];
+};
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
     [
@@ -1240,6 +3919,1110 @@ pub const FWPS_LAYER_RPC_PROXY_CONN: FWPS_BUILTIN_LAYERS_ = 96;
 pub const FWPS_LAYER_RPC_PROXY_IF: FWPS_BUILTIN_LAYERS_ = 97;
 pub const FWPS_LAYER_KM_AUTHORIZATION: FWPS_BUILTIN_LAYERS_ = 98;
 pub const FWPS_BUILTIN_LAYER_MAX: FWPS_BUILTIN_LAYERS_ = 99;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_INBOUND_IPPACKET_V4_ = 0;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V4_IP_REMOTE_ADDRESS: FWPS_FIELDS_INBOUND_IPPACKET_V4_ = 1;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V4_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_INBOUND_IPPACKET_V4_ = 2;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V4_IP_LOCAL_INTERFACE: FWPS_FIELDS_INBOUND_IPPACKET_V4_ = 3;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V4_INTERFACE_INDEX: FWPS_FIELDS_INBOUND_IPPACKET_V4_ = 4;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V4_SUB_INTERFACE_INDEX: FWPS_FIELDS_INBOUND_IPPACKET_V4_ = 5;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V4_FLAGS: FWPS_FIELDS_INBOUND_IPPACKET_V4_ = 6;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V4_INTERFACE_TYPE: FWPS_FIELDS_INBOUND_IPPACKET_V4_ = 7;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V4_TUNNEL_TYPE: FWPS_FIELDS_INBOUND_IPPACKET_V4_ = 8;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V4_COMPARTMENT_ID: FWPS_FIELDS_INBOUND_IPPACKET_V4_ = 9;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V4_MAX: FWPS_FIELDS_INBOUND_IPPACKET_V4_ = 10;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_INBOUND_IPPACKET_V6_ = 0;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V6_IP_REMOTE_ADDRESS: FWPS_FIELDS_INBOUND_IPPACKET_V6_ = 1;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V6_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_INBOUND_IPPACKET_V6_ = 2;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V6_IP_LOCAL_INTERFACE: FWPS_FIELDS_INBOUND_IPPACKET_V6_ = 3;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V6_INTERFACE_INDEX: FWPS_FIELDS_INBOUND_IPPACKET_V6_ = 4;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V6_SUB_INTERFACE_INDEX: FWPS_FIELDS_INBOUND_IPPACKET_V6_ = 5;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V6_FLAGS: FWPS_FIELDS_INBOUND_IPPACKET_V6_ = 6;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V6_INTERFACE_TYPE: FWPS_FIELDS_INBOUND_IPPACKET_V6_ = 7;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V6_TUNNEL_TYPE: FWPS_FIELDS_INBOUND_IPPACKET_V6_ = 8;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V6_COMPARTMENT_ID: FWPS_FIELDS_INBOUND_IPPACKET_V6_ = 9;
+pub const FWPS_FIELD_INBOUND_IPPACKET_V6_MAX: FWPS_FIELDS_INBOUND_IPPACKET_V6_ = 10;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_OUTBOUND_IPPACKET_V4_ = 0;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V4_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_OUTBOUND_IPPACKET_V4_ = 1;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V4_IP_REMOTE_ADDRESS: FWPS_FIELDS_OUTBOUND_IPPACKET_V4_ = 2;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V4_IP_LOCAL_INTERFACE: FWPS_FIELDS_OUTBOUND_IPPACKET_V4_ = 3;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V4_INTERFACE_INDEX: FWPS_FIELDS_OUTBOUND_IPPACKET_V4_ = 4;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V4_SUB_INTERFACE_INDEX: FWPS_FIELDS_OUTBOUND_IPPACKET_V4_ = 5;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V4_FLAGS: FWPS_FIELDS_OUTBOUND_IPPACKET_V4_ = 6;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V4_INTERFACE_TYPE: FWPS_FIELDS_OUTBOUND_IPPACKET_V4_ = 7;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V4_TUNNEL_TYPE: FWPS_FIELDS_OUTBOUND_IPPACKET_V4_ = 8;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V4_COMPARTMENT_ID: FWPS_FIELDS_OUTBOUND_IPPACKET_V4_ = 9;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V4_MAX: FWPS_FIELDS_OUTBOUND_IPPACKET_V4_ = 10;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_OUTBOUND_IPPACKET_V6_ = 0;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V6_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_OUTBOUND_IPPACKET_V6_ = 1;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V6_IP_REMOTE_ADDRESS: FWPS_FIELDS_OUTBOUND_IPPACKET_V6_ = 2;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V6_IP_LOCAL_INTERFACE: FWPS_FIELDS_OUTBOUND_IPPACKET_V6_ = 3;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V6_INTERFACE_INDEX: FWPS_FIELDS_OUTBOUND_IPPACKET_V6_ = 4;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V6_SUB_INTERFACE_INDEX: FWPS_FIELDS_OUTBOUND_IPPACKET_V6_ = 5;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V6_FLAGS: FWPS_FIELDS_OUTBOUND_IPPACKET_V6_ = 6;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V6_INTERFACE_TYPE: FWPS_FIELDS_OUTBOUND_IPPACKET_V6_ = 7;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V6_TUNNEL_TYPE: FWPS_FIELDS_OUTBOUND_IPPACKET_V6_ = 8;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V6_COMPARTMENT_ID: FWPS_FIELDS_OUTBOUND_IPPACKET_V6_ = 9;
+pub const FWPS_FIELD_OUTBOUND_IPPACKET_V6_MAX: FWPS_FIELDS_OUTBOUND_IPPACKET_V6_ = 10;
+pub const FWPS_FIELD_IPFORWARD_V4_IP_SOURCE_ADDRESS: FWPS_FIELDS_IPFORWARD_V4_ = 0;
+pub const FWPS_FIELD_IPFORWARD_V4_IP_DESTINATION_ADDRESS: FWPS_FIELDS_IPFORWARD_V4_ = 1;
+pub const FWPS_FIELD_IPFORWARD_V4_IP_DESTINATION_ADDRESS_TYPE: FWPS_FIELDS_IPFORWARD_V4_ = 2;
+pub const FWPS_FIELD_IPFORWARD_V4_IP_LOCAL_INTERFACE: FWPS_FIELDS_IPFORWARD_V4_ = 3;
+pub const FWPS_FIELD_IPFORWARD_V4_IP_FORWARD_INTERFACE: FWPS_FIELDS_IPFORWARD_V4_ = 4;
+pub const FWPS_FIELD_IPFORWARD_V4_SOURCE_INTERFACE_INDEX: FWPS_FIELDS_IPFORWARD_V4_ = 5;
+pub const FWPS_FIELD_IPFORWARD_V4_SOURCE_SUB_INTERFACE_INDEX: FWPS_FIELDS_IPFORWARD_V4_ = 6;
+pub const FWPS_FIELD_IPFORWARD_V4_DESTINATION_INTERFACE_INDEX: FWPS_FIELDS_IPFORWARD_V4_ = 7;
+pub const FWPS_FIELD_IPFORWARD_V4_DESTINATION_SUB_INTERFACE_INDEX: FWPS_FIELDS_IPFORWARD_V4_ = 8;
+pub const FWPS_FIELD_IPFORWARD_V4_FLAGS: FWPS_FIELDS_IPFORWARD_V4_ = 9;
+pub const FWPS_FIELD_IPFORWARD_V4_IP_PHYSICAL_ARRIVAL_INTERFACE: FWPS_FIELDS_IPFORWARD_V4_ = 10;
+pub const FWPS_FIELD_IPFORWARD_V4_ARRIVAL_INTERFACE_PROFILE_ID: FWPS_FIELDS_IPFORWARD_V4_ = 11;
+pub const FWPS_FIELD_IPFORWARD_V4_IP_PHYSICAL_NEXTHOP_INTERFACE: FWPS_FIELDS_IPFORWARD_V4_ = 12;
+pub const FWPS_FIELD_IPFORWARD_V4_NEXTHOP_INTERFACE_PROFILE_ID: FWPS_FIELDS_IPFORWARD_V4_ = 13;
+pub const FWPS_FIELD_IPFORWARD_V4_COMPARTMENT_ID: FWPS_FIELDS_IPFORWARD_V4_ = 14;
+pub const FWPS_FIELD_IPFORWARD_V4_MAX: FWPS_FIELDS_IPFORWARD_V4_ = 15;
+pub const FWPS_FIELD_IPFORWARD_V6_IP_SOURCE_ADDRESS: FWPS_FIELDS_IPFORWARD_V6_ = 0;
+pub const FWPS_FIELD_IPFORWARD_V6_IP_DESTINATION_ADDRESS: FWPS_FIELDS_IPFORWARD_V6_ = 1;
+pub const FWPS_FIELD_IPFORWARD_V6_IP_DESTINATION_ADDRESS_TYPE: FWPS_FIELDS_IPFORWARD_V6_ = 2;
+pub const FWPS_FIELD_IPFORWARD_V6_IP_LOCAL_INTERFACE: FWPS_FIELDS_IPFORWARD_V6_ = 3;
+pub const FWPS_FIELD_IPFORWARD_V6_IP_FORWARD_INTERFACE: FWPS_FIELDS_IPFORWARD_V6_ = 4;
+pub const FWPS_FIELD_IPFORWARD_V6_SOURCE_INTERFACE_INDEX: FWPS_FIELDS_IPFORWARD_V6_ = 5;
+pub const FWPS_FIELD_IPFORWARD_V6_SOURCE_SUB_INTERFACE_INDEX: FWPS_FIELDS_IPFORWARD_V6_ = 6;
+pub const FWPS_FIELD_IPFORWARD_V6_DESTINATION_INTERFACE_INDEX: FWPS_FIELDS_IPFORWARD_V6_ = 7;
+pub const FWPS_FIELD_IPFORWARD_V6_DESTINATION_SUB_INTERFACE_INDEX: FWPS_FIELDS_IPFORWARD_V6_ = 8;
+pub const FWPS_FIELD_IPFORWARD_V6_FLAGS: FWPS_FIELDS_IPFORWARD_V6_ = 9;
+pub const FWPS_FIELD_IPFORWARD_V6_IP_PHYSICAL_ARRIVAL_INTERFACE: FWPS_FIELDS_IPFORWARD_V6_ = 10;
+pub const FWPS_FIELD_IPFORWARD_V6_ARRIVAL_INTERFACE_PROFILE_ID: FWPS_FIELDS_IPFORWARD_V6_ = 11;
+pub const FWPS_FIELD_IPFORWARD_V6_IP_PHYSICAL_NEXTHOP_INTERFACE: FWPS_FIELDS_IPFORWARD_V6_ = 12;
+pub const FWPS_FIELD_IPFORWARD_V6_NEXTHOP_INTERFACE_PROFILE_ID: FWPS_FIELDS_IPFORWARD_V6_ = 13;
+pub const FWPS_FIELD_IPFORWARD_V6_COMPARTMENT_ID: FWPS_FIELDS_IPFORWARD_V6_ = 14;
+pub const FWPS_FIELD_IPFORWARD_V6_MAX: FWPS_FIELDS_IPFORWARD_V6_ = 15;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V4_IP_PROTOCOL: FWPS_FIELDS_INBOUND_TRANSPORT_V4_ = 0;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_INBOUND_TRANSPORT_V4_ = 1;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V4_IP_REMOTE_ADDRESS: FWPS_FIELDS_INBOUND_TRANSPORT_V4_ = 2;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V4_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_INBOUND_TRANSPORT_V4_ = 3;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V4_IP_LOCAL_PORT: FWPS_FIELDS_INBOUND_TRANSPORT_V4_ = 4;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V4_IP_REMOTE_PORT: FWPS_FIELDS_INBOUND_TRANSPORT_V4_ = 5;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V4_IP_LOCAL_INTERFACE: FWPS_FIELDS_INBOUND_TRANSPORT_V4_ = 6;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V4_INTERFACE_INDEX: FWPS_FIELDS_INBOUND_TRANSPORT_V4_ = 7;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V4_SUB_INTERFACE_INDEX: FWPS_FIELDS_INBOUND_TRANSPORT_V4_ = 8;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V4_FLAGS: FWPS_FIELDS_INBOUND_TRANSPORT_V4_ = 9;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V4_INTERFACE_TYPE: FWPS_FIELDS_INBOUND_TRANSPORT_V4_ = 10;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V4_TUNNEL_TYPE: FWPS_FIELDS_INBOUND_TRANSPORT_V4_ = 11;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V4_PROFILE_ID: FWPS_FIELDS_INBOUND_TRANSPORT_V4_ = 12;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V4_IPSEC_SECURITY_REALM_ID: FWPS_FIELDS_INBOUND_TRANSPORT_V4_ = 13;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V4_COMPARTMENT_ID: FWPS_FIELDS_INBOUND_TRANSPORT_V4_ = 14;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V4_MAX: FWPS_FIELDS_INBOUND_TRANSPORT_V4_ = 15;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_FAST_MAX: FWPS_FIELDS_INBOUND_TRANSPORT_FAST = 0;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_FAST_MAX: FWPS_FIELDS_OUTBOUND_TRANSPORT_FAST = 0;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V6_IP_PROTOCOL: FWPS_FIELDS_INBOUND_TRANSPORT_V6_ = 0;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_INBOUND_TRANSPORT_V6_ = 1;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V6_IP_REMOTE_ADDRESS: FWPS_FIELDS_INBOUND_TRANSPORT_V6_ = 2;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V6_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_INBOUND_TRANSPORT_V6_ = 3;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V6_IP_LOCAL_PORT: FWPS_FIELDS_INBOUND_TRANSPORT_V6_ = 4;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V6_IP_REMOTE_PORT: FWPS_FIELDS_INBOUND_TRANSPORT_V6_ = 5;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V6_IP_LOCAL_INTERFACE: FWPS_FIELDS_INBOUND_TRANSPORT_V6_ = 6;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V6_INTERFACE_INDEX: FWPS_FIELDS_INBOUND_TRANSPORT_V6_ = 7;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V6_SUB_INTERFACE_INDEX: FWPS_FIELDS_INBOUND_TRANSPORT_V6_ = 8;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V6_FLAGS: FWPS_FIELDS_INBOUND_TRANSPORT_V6_ = 9;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V6_INTERFACE_TYPE: FWPS_FIELDS_INBOUND_TRANSPORT_V6_ = 10;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V6_TUNNEL_TYPE: FWPS_FIELDS_INBOUND_TRANSPORT_V6_ = 11;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V6_PROFILE_ID: FWPS_FIELDS_INBOUND_TRANSPORT_V6_ = 12;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V6_IPSEC_SECURITY_REALM_ID: FWPS_FIELDS_INBOUND_TRANSPORT_V6_ = 13;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V6_COMPARTMENT_ID: FWPS_FIELDS_INBOUND_TRANSPORT_V6_ = 14;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V6_MAX: FWPS_FIELDS_INBOUND_TRANSPORT_V6_ = 15;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V4_IP_PROTOCOL: FWPS_FIELDS_OUTBOUND_TRANSPORT_V4_ = 0;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_OUTBOUND_TRANSPORT_V4_ = 1;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V4_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_OUTBOUND_TRANSPORT_V4_ = 2;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V4_IP_REMOTE_ADDRESS: FWPS_FIELDS_OUTBOUND_TRANSPORT_V4_ = 3;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V4_IP_LOCAL_PORT: FWPS_FIELDS_OUTBOUND_TRANSPORT_V4_ = 4;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V4_IP_REMOTE_PORT: FWPS_FIELDS_OUTBOUND_TRANSPORT_V4_ = 5;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V4_IP_LOCAL_INTERFACE: FWPS_FIELDS_OUTBOUND_TRANSPORT_V4_ = 6;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V4_INTERFACE_INDEX: FWPS_FIELDS_OUTBOUND_TRANSPORT_V4_ = 7;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V4_SUB_INTERFACE_INDEX: FWPS_FIELDS_OUTBOUND_TRANSPORT_V4_ = 8;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V4_IP_DESTINATION_ADDRESS_TYPE: FWPS_FIELDS_OUTBOUND_TRANSPORT_V4_ = 9;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V4_FLAGS: FWPS_FIELDS_OUTBOUND_TRANSPORT_V4_ = 10;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V4_INTERFACE_TYPE: FWPS_FIELDS_OUTBOUND_TRANSPORT_V4_ = 11;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V4_TUNNEL_TYPE: FWPS_FIELDS_OUTBOUND_TRANSPORT_V4_ = 12;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V4_PROFILE_ID: FWPS_FIELDS_OUTBOUND_TRANSPORT_V4_ = 13;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V4_IPSEC_SECURITY_REALM_ID: FWPS_FIELDS_OUTBOUND_TRANSPORT_V4_ = 14;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V4_COMPARTMENT_ID: FWPS_FIELDS_OUTBOUND_TRANSPORT_V4_ = 15;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V4_MAX: FWPS_FIELDS_OUTBOUND_TRANSPORT_V4_ = 16;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V6_IP_PROTOCOL: FWPS_FIELDS_OUTBOUND_TRANSPORT_V6_ = 0;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_OUTBOUND_TRANSPORT_V6_ = 1;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V6_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_OUTBOUND_TRANSPORT_V6_ = 2;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V6_IP_REMOTE_ADDRESS: FWPS_FIELDS_OUTBOUND_TRANSPORT_V6_ = 3;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V6_IP_LOCAL_PORT: FWPS_FIELDS_OUTBOUND_TRANSPORT_V6_ = 4;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V6_IP_REMOTE_PORT: FWPS_FIELDS_OUTBOUND_TRANSPORT_V6_ = 5;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V6_IP_LOCAL_INTERFACE: FWPS_FIELDS_OUTBOUND_TRANSPORT_V6_ = 6;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V6_INTERFACE_INDEX: FWPS_FIELDS_OUTBOUND_TRANSPORT_V6_ = 7;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V6_SUB_INTERFACE_INDEX: FWPS_FIELDS_OUTBOUND_TRANSPORT_V6_ = 8;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V6_IP_DESTINATION_ADDRESS_TYPE: FWPS_FIELDS_OUTBOUND_TRANSPORT_V6_ = 9;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V6_FLAGS: FWPS_FIELDS_OUTBOUND_TRANSPORT_V6_ = 10;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V6_INTERFACE_TYPE: FWPS_FIELDS_OUTBOUND_TRANSPORT_V6_ = 11;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V6_TUNNEL_TYPE: FWPS_FIELDS_OUTBOUND_TRANSPORT_V6_ = 12;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V6_PROFILE_ID: FWPS_FIELDS_OUTBOUND_TRANSPORT_V6_ = 13;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V6_IPSEC_SECURITY_REALM_ID: FWPS_FIELDS_OUTBOUND_TRANSPORT_V6_ = 14;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V6_COMPARTMENT_ID: FWPS_FIELDS_OUTBOUND_TRANSPORT_V6_ = 15;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V6_MAX: FWPS_FIELDS_OUTBOUND_TRANSPORT_V6_ = 16;
+pub const FWPS_FIELD_STREAM_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_STREAM_V4_ = 0;
+pub const FWPS_FIELD_STREAM_V4_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_STREAM_V4_ = 1;
+pub const FWPS_FIELD_STREAM_V4_IP_REMOTE_ADDRESS: FWPS_FIELDS_STREAM_V4_ = 2;
+pub const FWPS_FIELD_STREAM_V4_IP_LOCAL_PORT: FWPS_FIELDS_STREAM_V4_ = 3;
+pub const FWPS_FIELD_STREAM_V4_IP_REMOTE_PORT: FWPS_FIELDS_STREAM_V4_ = 4;
+pub const FWPS_FIELD_STREAM_V4_DIRECTION: FWPS_FIELDS_STREAM_V4_ = 5;
+pub const FWPS_FIELD_STREAM_V4_FLAGS: FWPS_FIELDS_STREAM_V4_ = 6;
+pub const FWPS_FIELD_STREAM_V4_COMPARTMENT_ID: FWPS_FIELDS_STREAM_V4_ = 7;
+pub const FWPS_FIELD_STREAM_V4_MAX: FWPS_FIELDS_STREAM_V4_ = 8;
+pub const FWPS_FIELD_STREAM_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_STREAM_V6_ = 0;
+pub const FWPS_FIELD_STREAM_V6_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_STREAM_V6_ = 1;
+pub const FWPS_FIELD_STREAM_V6_IP_REMOTE_ADDRESS: FWPS_FIELDS_STREAM_V6_ = 2;
+pub const FWPS_FIELD_STREAM_V6_IP_LOCAL_PORT: FWPS_FIELDS_STREAM_V6_ = 3;
+pub const FWPS_FIELD_STREAM_V6_IP_REMOTE_PORT: FWPS_FIELDS_STREAM_V6_ = 4;
+pub const FWPS_FIELD_STREAM_V6_DIRECTION: FWPS_FIELDS_STREAM_V6_ = 5;
+pub const FWPS_FIELD_STREAM_V6_FLAGS: FWPS_FIELDS_STREAM_V6_ = 6;
+pub const FWPS_FIELD_STREAM_V6_COMPARTMENT_ID: FWPS_FIELDS_STREAM_V6_ = 7;
+pub const FWPS_FIELD_STREAM_V6_MAX: FWPS_FIELDS_STREAM_V6_ = 8;
+pub const FWPS_FIELD_DATAGRAM_DATA_V4_IP_PROTOCOL: FWPS_FIELDS_DATAGRAM_DATA_V4_ = 0;
+pub const FWPS_FIELD_DATAGRAM_DATA_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_DATAGRAM_DATA_V4_ = 1;
+pub const FWPS_FIELD_DATAGRAM_DATA_V4_IP_REMOTE_ADDRESS: FWPS_FIELDS_DATAGRAM_DATA_V4_ = 2;
+pub const FWPS_FIELD_DATAGRAM_DATA_V4_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_DATAGRAM_DATA_V4_ = 3;
+pub const FWPS_FIELD_DATAGRAM_DATA_V4_IP_LOCAL_PORT: FWPS_FIELDS_DATAGRAM_DATA_V4_ = 4;
+pub const FWPS_FIELD_DATAGRAM_DATA_V4_IP_REMOTE_PORT: FWPS_FIELDS_DATAGRAM_DATA_V4_ = 5;
+pub const FWPS_FIELD_DATAGRAM_DATA_V4_IP_LOCAL_INTERFACE: FWPS_FIELDS_DATAGRAM_DATA_V4_ = 6;
+pub const FWPS_FIELD_DATAGRAM_DATA_V4_INTERFACE_INDEX: FWPS_FIELDS_DATAGRAM_DATA_V4_ = 7;
+pub const FWPS_FIELD_DATAGRAM_DATA_V4_SUB_INTERFACE_INDEX: FWPS_FIELDS_DATAGRAM_DATA_V4_ = 8;
+pub const FWPS_FIELD_DATAGRAM_DATA_V4_DIRECTION: FWPS_FIELDS_DATAGRAM_DATA_V4_ = 9;
+pub const FWPS_FIELD_DATAGRAM_DATA_V4_FLAGS: FWPS_FIELDS_DATAGRAM_DATA_V4_ = 10;
+pub const FWPS_FIELD_DATAGRAM_DATA_V4_INTERFACE_TYPE: FWPS_FIELDS_DATAGRAM_DATA_V4_ = 11;
+pub const FWPS_FIELD_DATAGRAM_DATA_V4_TUNNEL_TYPE: FWPS_FIELDS_DATAGRAM_DATA_V4_ = 12;
+pub const FWPS_FIELD_DATAGRAM_DATA_V4_COMPARTMENT_ID: FWPS_FIELDS_DATAGRAM_DATA_V4_ = 13;
+pub const FWPS_FIELD_DATAGRAM_DATA_V4_MAX: FWPS_FIELDS_DATAGRAM_DATA_V4_ = 14;
+pub const FWPS_FIELD_DATAGRAM_DATA_V6_IP_PROTOCOL: FWPS_FIELDS_DATAGRAM_DATA_V6_ = 0;
+pub const FWPS_FIELD_DATAGRAM_DATA_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_DATAGRAM_DATA_V6_ = 1;
+pub const FWPS_FIELD_DATAGRAM_DATA_V6_IP_REMOTE_ADDRESS: FWPS_FIELDS_DATAGRAM_DATA_V6_ = 2;
+pub const FWPS_FIELD_DATAGRAM_DATA_V6_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_DATAGRAM_DATA_V6_ = 3;
+pub const FWPS_FIELD_DATAGRAM_DATA_V6_IP_LOCAL_PORT: FWPS_FIELDS_DATAGRAM_DATA_V6_ = 4;
+pub const FWPS_FIELD_DATAGRAM_DATA_V6_IP_REMOTE_PORT: FWPS_FIELDS_DATAGRAM_DATA_V6_ = 5;
+pub const FWPS_FIELD_DATAGRAM_DATA_V6_IP_LOCAL_INTERFACE: FWPS_FIELDS_DATAGRAM_DATA_V6_ = 6;
+pub const FWPS_FIELD_DATAGRAM_DATA_V6_INTERFACE_INDEX: FWPS_FIELDS_DATAGRAM_DATA_V6_ = 7;
+pub const FWPS_FIELD_DATAGRAM_DATA_V6_SUB_INTERFACE_INDEX: FWPS_FIELDS_DATAGRAM_DATA_V6_ = 8;
+pub const FWPS_FIELD_DATAGRAM_DATA_V6_DIRECTION: FWPS_FIELDS_DATAGRAM_DATA_V6_ = 9;
+pub const FWPS_FIELD_DATAGRAM_DATA_V6_FLAGS: FWPS_FIELDS_DATAGRAM_DATA_V6_ = 10;
+pub const FWPS_FIELD_DATAGRAM_DATA_V6_INTERFACE_TYPE: FWPS_FIELDS_DATAGRAM_DATA_V6_ = 11;
+pub const FWPS_FIELD_DATAGRAM_DATA_V6_TUNNEL_TYPE: FWPS_FIELDS_DATAGRAM_DATA_V6_ = 12;
+pub const FWPS_FIELD_DATAGRAM_DATA_V6_COMPARTMENT_ID: FWPS_FIELDS_DATAGRAM_DATA_V6_ = 13;
+pub const FWPS_FIELD_DATAGRAM_DATA_V6_MAX: FWPS_FIELDS_DATAGRAM_DATA_V6_ = 14;
+pub const FWPS_FIELD_STREAM_PACKET_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_STREAM_PACKET_V4_ = 0;
+pub const FWPS_FIELD_STREAM_PACKET_V4_IP_REMOTE_ADDRESS: FWPS_FIELDS_STREAM_PACKET_V4_ = 1;
+pub const FWPS_FIELD_STREAM_PACKET_V4_IP_LOCAL_PORT: FWPS_FIELDS_STREAM_PACKET_V4_ = 2;
+pub const FWPS_FIELD_STREAM_PACKET_V4_IP_REMOTE_PORT: FWPS_FIELDS_STREAM_PACKET_V4_ = 3;
+pub const FWPS_FIELD_STREAM_PACKET_V4_IP_LOCAL_INTERFACE: FWPS_FIELDS_STREAM_PACKET_V4_ = 4;
+pub const FWPS_FIELD_STREAM_PACKET_V4_INTERFACE_INDEX: FWPS_FIELDS_STREAM_PACKET_V4_ = 5;
+pub const FWPS_FIELD_STREAM_PACKET_V4_SUB_INTERFACE_INDEX: FWPS_FIELDS_STREAM_PACKET_V4_ = 6;
+pub const FWPS_FIELD_STREAM_PACKET_V4_DIRECTION: FWPS_FIELDS_STREAM_PACKET_V4_ = 7;
+pub const FWPS_FIELD_STREAM_PACKET_V4_FLAGS: FWPS_FIELDS_STREAM_PACKET_V4_ = 8;
+pub const FWPS_FIELD_STREAM_PACKET_V4_INTERFACE_TYPE: FWPS_FIELDS_STREAM_PACKET_V4_ = 9;
+pub const FWPS_FIELD_STREAM_PACKET_V4_TUNNEL_TYPE: FWPS_FIELDS_STREAM_PACKET_V4_ = 10;
+pub const FWPS_FIELD_STREAM_PACKET_V4_COMPARTMENT_ID: FWPS_FIELDS_STREAM_PACKET_V4_ = 11;
+pub const FWPS_FIELD_STREAM_PACKET_V4_MAX: FWPS_FIELDS_STREAM_PACKET_V4_ = 12;
+pub const FWPS_FIELD_STREAM_PACKET_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_STREAM_PACKET_V6_ = 0;
+pub const FWPS_FIELD_STREAM_PACKET_V6_IP_REMOTE_ADDRESS: FWPS_FIELDS_STREAM_PACKET_V6_ = 1;
+pub const FWPS_FIELD_STREAM_PACKET_V6_IP_LOCAL_PORT: FWPS_FIELDS_STREAM_PACKET_V6_ = 2;
+pub const FWPS_FIELD_STREAM_PACKET_V6_IP_REMOTE_PORT: FWPS_FIELDS_STREAM_PACKET_V6_ = 3;
+pub const FWPS_FIELD_STREAM_PACKET_V6_IP_LOCAL_INTERFACE: FWPS_FIELDS_STREAM_PACKET_V6_ = 4;
+pub const FWPS_FIELD_STREAM_PACKET_V6_INTERFACE_INDEX: FWPS_FIELDS_STREAM_PACKET_V6_ = 5;
+pub const FWPS_FIELD_STREAM_PACKET_V6_SUB_INTERFACE_INDEX: FWPS_FIELDS_STREAM_PACKET_V6_ = 6;
+pub const FWPS_FIELD_STREAM_PACKET_V6_DIRECTION: FWPS_FIELDS_STREAM_PACKET_V6_ = 7;
+pub const FWPS_FIELD_STREAM_PACKET_V6_FLAGS: FWPS_FIELDS_STREAM_PACKET_V6_ = 8;
+pub const FWPS_FIELD_STREAM_PACKET_V6_INTERFACE_TYPE: FWPS_FIELDS_STREAM_PACKET_V6_ = 9;
+pub const FWPS_FIELD_STREAM_PACKET_V6_TUNNEL_TYPE: FWPS_FIELDS_STREAM_PACKET_V6_ = 10;
+pub const FWPS_FIELD_STREAM_PACKET_V6_COMPARTMENT_ID: FWPS_FIELDS_STREAM_PACKET_V6_ = 11;
+pub const FWPS_FIELD_STREAM_PACKET_V6_MAX: FWPS_FIELDS_STREAM_PACKET_V6_ = 12;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_EMBEDDED_PROTOCOL: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 0;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 1;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_IP_REMOTE_ADDRESS: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 2;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_EMBEDDED_REMOTE_ADDRESS: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 3;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_EMBEDDED_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 4;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_EMBEDDED_LOCAL_PORT: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 5;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_EMBEDDED_REMOTE_PORT: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 6;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_IP_LOCAL_INTERFACE: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 7;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_ICMP_TYPE: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 8;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_ICMP_CODE: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 9;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_INTERFACE_INDEX: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 10;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_SUB_INTERFACE_INDEX: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 11;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_INTERFACE_TYPE: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 12;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_TUNNEL_TYPE: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 13;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_IP_ARRIVAL_INTERFACE: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 14;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_ARRIVAL_INTERFACE_INDEX: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 15;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_ARRIVAL_INTERFACE_TYPE: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 16;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_ARRIVAL_TUNNEL_TYPE: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 17;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_FLAGS: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 18;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_ARRIVAL_INTERFACE_PROFILE_ID: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 19;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_INTERFACE_QUARANTINE_EPOCH: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 20;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_COMPARTMENT_ID: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 21;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_MAX: FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ = 22;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_EMBEDDED_PROTOCOL: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 0;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 1;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_IP_REMOTE_ADDRESS: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 2;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_EMBEDDED_REMOTE_ADDRESS: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 3;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_EMBEDDED_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 4;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_EMBEDDED_LOCAL_PORT: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 5;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_EMBEDDED_REMOTE_PORT: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 6;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_IP_LOCAL_INTERFACE: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 7;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_ICMP_TYPE: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 8;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_ICMP_CODE: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 9;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_INTERFACE_INDEX: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 10;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_SUB_INTERFACE_INDEX: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 11;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_INTERFACE_TYPE: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 12;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_TUNNEL_TYPE: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 13;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_IP_ARRIVAL_INTERFACE: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 14;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_ARRIVAL_INTERFACE_INDEX: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 15;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_ARRIVAL_INTERFACE_TYPE: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 16;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_ARRIVAL_TUNNEL_TYPE: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 17;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_FLAGS: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 18;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_ARRIVAL_INTERFACE_PROFILE_ID: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 19;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_INTERFACE_QUARANTINE_EPOCH: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 20;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_COMPARTMENT_ID: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 21;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_MAX: FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ = 22;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V4_ = 0;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V4_IP_REMOTE_ADDRESS: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V4_ = 1;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V4_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V4_ = 2;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V4_IP_LOCAL_INTERFACE: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V4_ = 3;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V4_ICMP_TYPE: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V4_ = 4;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V4_ICMP_CODE: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V4_ = 5;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V4_INTERFACE_INDEX: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V4_ = 6;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V4_SUB_INTERFACE_INDEX: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V4_ = 7;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V4_INTERFACE_TYPE: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V4_ = 8;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V4_TUNNEL_TYPE: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V4_ = 9;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V4_FLAGS: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V4_ = 10;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V4_NEXTHOP_INTERFACE_PROFILE_ID: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V4_ = 11;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V4_INTERFACE_QUARANTINE_EPOCH: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V4_ = 12;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V4_COMPARTMENT_ID: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V4_ = 13;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V4_MAX: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V4_ = 14;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V6_ = 0;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V6_IP_REMOTE_ADDRESS: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V6_ = 1;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V6_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V6_ = 2;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V6_IP_LOCAL_INTERFACE: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V6_ = 3;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V6_IP_LOCAL_PORT: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V6_ = 4;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V6_IP_REMOTE_PORT: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V6_ = 5;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V6_INTERFACE_INDEX: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V6_ = 6;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V6_SUB_INTERFACE_INDEX: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V6_ = 7;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V6_INTERFACE_TYPE: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V6_ = 8;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V6_TUNNEL_TYPE: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V6_ = 9;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V6_FLAGS: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V6_ = 10;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V6_NEXTHOP_INTERFACE_PROFILE_ID: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V6_ = 11;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V6_INTERFACE_QUARANTINE_EPOCH: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V6_ = 12;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V6_COMPARTMENT_ID: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V6_ = 13;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V6_MAX: FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V6_ = 14;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_ALE_APP_ID: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = 0;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_ALE_USER_ID: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = 1;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = 2;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = 3;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_IP_LOCAL_PORT: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = 4;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_IP_PROTOCOL: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = 5;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_ALE_PROMISCUOUS_MODE: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = 6;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_IP_LOCAL_INTERFACE: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = 7;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_FLAGS: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = 8;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_INTERFACE_TYPE: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = 9;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_TUNNEL_TYPE: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = 10;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_LOCAL_INTERFACE_PROFILE_ID: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = 11;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_SIO_FIREWALL_SOCKET_PROPERTY: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = 12;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_ALE_PACKAGE_ID: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = 13;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = 14;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_COMPARTMENT_ID: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = 15;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_RESERVED_0: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = 16;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_RESERVED_1: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = 17;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_PACKAGE_FAMILY_NAME: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = 18;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V4_MAX: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ = 19;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_ALE_APP_ID: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = 0;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_ALE_USER_ID: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = 1;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = 2;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = 3;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_IP_LOCAL_PORT: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = 4;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_IP_PROTOCOL: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = 5;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_ALE_PROMISCUOUS_MODE: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = 6;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_IP_LOCAL_INTERFACE: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = 7;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_FLAGS: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = 8;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_INTERFACE_TYPE: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = 9;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_TUNNEL_TYPE: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = 10;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_LOCAL_INTERFACE_PROFILE_ID: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = 11;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_SIO_FIREWALL_SOCKET_PROPERTY: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = 12;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_ALE_PACKAGE_ID: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = 13;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = 14;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_COMPARTMENT_ID: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = 15;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_RESERVED_0: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = 16;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_RESERVED_1: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = 17;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_PACKAGE_FAMILY_NAME: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = 18;
+pub const FWPS_FIELD_ALE_RESOURCE_ASSIGNMENT_V6_MAX: FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ = 19;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V4_ALE_APP_ID: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V4_ = 0;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V4_ALE_USER_ID: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V4_ = 1;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V4_ = 2;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V4_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V4_ = 3;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V4_IP_LOCAL_PORT: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V4_ = 4;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V4_IP_PROTOCOL: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V4_ = 5;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V4_IP_LOCAL_INTERFACE: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V4_ = 6;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V4_FLAGS: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V4_ = 7;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V4_ALE_PACKAGE_ID: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V4_ = 8;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V4_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V4_ = 9;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V4_COMPARTMENT_ID: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V4_ = 10;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V4_PACKAGE_FAMILY_NAME: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V4_ = 11;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V4_MAX: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V4_ = 12;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V6_ALE_APP_ID: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V6_ = 0;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V6_ALE_USER_ID: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V6_ = 1;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V6_ = 2;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V6_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V6_ = 3;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V6_IP_LOCAL_PORT: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V6_ = 4;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V6_IP_PROTOCOL: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V6_ = 5;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V6_IP_LOCAL_INTERFACE: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V6_ = 6;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V6_FLAGS: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V6_ = 7;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V6_ALE_PACKAGE_ID: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V6_ = 8;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V6_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V6_ = 9;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V6_COMPARTMENT_ID: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V6_ = 10;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V6_PACKAGE_FAMILY_NAME: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V6_ = 11;
+pub const FWPS_FIELD_ALE_RESOURCE_RELEASE_V6_MAX: FWPS_FIELDS_ALE_RESOURCE_RELEASE_V6_ = 12;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V4_ALE_APP_ID: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V4_ = 0;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V4_ALE_USER_ID: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V4_ = 1;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V4_ = 2;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V4_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V4_ = 3;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V4_IP_LOCAL_PORT: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V4_ = 4;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V4_IP_PROTOCOL: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V4_ = 5;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V4_IP_REMOTE_ADDRESS: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V4_ = 6;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V4_IP_REMOTE_PORT: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V4_ = 7;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V4_IP_LOCAL_INTERFACE: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V4_ = 8;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V4_FLAGS: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V4_ = 9;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V4_ALE_PACKAGE_ID: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V4_ = 10;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V4_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V4_ = 11;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V4_COMPARTMENT_ID: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V4_ = 12;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V4_PACKAGE_FAMILY_NAME: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V4_ = 13;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V4_MAX: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V4_ = 14;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V6_ALE_APP_ID: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V6_ = 0;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V6_ALE_USER_ID: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V6_ = 1;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V6_ = 2;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V6_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V6_ = 3;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V6_IP_LOCAL_PORT: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V6_ = 4;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V6_IP_PROTOCOL: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V6_ = 5;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V6_IP_REMOTE_ADDRESS: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V6_ = 6;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V6_IP_REMOTE_PORT: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V6_ = 7;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V6_IP_LOCAL_INTERFACE: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V6_ = 8;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V6_FLAGS: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V6_ = 9;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V6_ALE_PACKAGE_ID: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V6_ = 10;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V6_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V6_ = 11;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V6_COMPARTMENT_ID: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V6_ = 12;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V6_PACKAGE_FAMILY_NAME: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V6_ = 13;
+pub const FWPS_FIELD_ALE_ENDPOINT_CLOSURE_V6_MAX: FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V6_ = 14;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V4_ALE_APP_ID: FWPS_FIELDS_ALE_AUTH_LISTEN_V4_ = 0;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V4_ALE_USER_ID: FWPS_FIELDS_ALE_AUTH_LISTEN_V4_ = 1;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_ALE_AUTH_LISTEN_V4_ = 2;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V4_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_ALE_AUTH_LISTEN_V4_ = 3;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V4_IP_LOCAL_PORT: FWPS_FIELDS_ALE_AUTH_LISTEN_V4_ = 4;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V4_IP_LOCAL_INTERFACE: FWPS_FIELDS_ALE_AUTH_LISTEN_V4_ = 5;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V4_FLAGS: FWPS_FIELDS_ALE_AUTH_LISTEN_V4_ = 6;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V4_INTERFACE_TYPE: FWPS_FIELDS_ALE_AUTH_LISTEN_V4_ = 7;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V4_TUNNEL_TYPE: FWPS_FIELDS_ALE_AUTH_LISTEN_V4_ = 8;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V4_LOCAL_INTERFACE_PROFILE_ID: FWPS_FIELDS_ALE_AUTH_LISTEN_V4_ = 9;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V4_SIO_FIREWALL_SOCKET_PROPERTY: FWPS_FIELDS_ALE_AUTH_LISTEN_V4_ = 10;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V4_ALE_PACKAGE_ID: FWPS_FIELDS_ALE_AUTH_LISTEN_V4_ = 11;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V4_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: FWPS_FIELDS_ALE_AUTH_LISTEN_V4_ = 12;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V4_COMPARTMENT_ID: FWPS_FIELDS_ALE_AUTH_LISTEN_V4_ = 13;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V4_PACKAGE_FAMILY_NAME: FWPS_FIELDS_ALE_AUTH_LISTEN_V4_ = 14;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V4_MAX: FWPS_FIELDS_ALE_AUTH_LISTEN_V4_ = 15;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V6_ALE_APP_ID: FWPS_FIELDS_ALE_AUTH_LISTEN_V6_ = 0;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V6_ALE_USER_ID: FWPS_FIELDS_ALE_AUTH_LISTEN_V6_ = 1;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_ALE_AUTH_LISTEN_V6_ = 2;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V6_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_ALE_AUTH_LISTEN_V6_ = 3;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V6_IP_LOCAL_PORT: FWPS_FIELDS_ALE_AUTH_LISTEN_V6_ = 4;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V6_IP_LOCAL_INTERFACE: FWPS_FIELDS_ALE_AUTH_LISTEN_V6_ = 5;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V6_FLAGS: FWPS_FIELDS_ALE_AUTH_LISTEN_V6_ = 6;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V6_INTERFACE_TYPE: FWPS_FIELDS_ALE_AUTH_LISTEN_V6_ = 7;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V6_TUNNEL_TYPE: FWPS_FIELDS_ALE_AUTH_LISTEN_V6_ = 8;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V6_LOCAL_INTERFACE_PROFILE_ID: FWPS_FIELDS_ALE_AUTH_LISTEN_V6_ = 9;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V6_SIO_FIREWALL_SOCKET_PROPERTY: FWPS_FIELDS_ALE_AUTH_LISTEN_V6_ = 10;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V6_ALE_PACKAGE_ID: FWPS_FIELDS_ALE_AUTH_LISTEN_V6_ = 11;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V6_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: FWPS_FIELDS_ALE_AUTH_LISTEN_V6_ = 12;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V6_COMPARTMENT_ID: FWPS_FIELDS_ALE_AUTH_LISTEN_V6_ = 13;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V6_PACKAGE_FAMILY_NAME: FWPS_FIELDS_ALE_AUTH_LISTEN_V6_ = 14;
+pub const FWPS_FIELD_ALE_AUTH_LISTEN_V6_MAX: FWPS_FIELDS_ALE_AUTH_LISTEN_V6_ = 15;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_ALE_APP_ID: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 0;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_ALE_USER_ID: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 1;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 2;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 3;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_IP_LOCAL_PORT: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 4;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_IP_PROTOCOL: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 5;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_IP_REMOTE_ADDRESS: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 6;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_IP_REMOTE_PORT: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 7;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_ALE_REMOTE_USER_ID: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 8;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_ALE_REMOTE_MACHINE_ID: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 9;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_IP_LOCAL_INTERFACE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 10;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_FLAGS: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 11;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_SIO_FIREWALL_SYSTEM_PORT: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 12;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_NAP_CONTEXT: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 13;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_INTERFACE_TYPE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 14;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_TUNNEL_TYPE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 15;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_INTERFACE_INDEX: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 16;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_SUB_INTERFACE_INDEX: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 17;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_IP_ARRIVAL_INTERFACE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 18;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_ARRIVAL_INTERFACE_TYPE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 19;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_ARRIVAL_TUNNEL_TYPE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 20;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_ARRIVAL_INTERFACE_INDEX: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 21;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_NEXTHOP_SUB_INTERFACE_INDEX: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 22;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_IP_NEXTHOP_INTERFACE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 23;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_NEXTHOP_INTERFACE_TYPE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 24;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_NEXTHOP_TUNNEL_TYPE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 25;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_NEXTHOP_INTERFACE_INDEX: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 26;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_ORIGINAL_PROFILE_ID: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 27;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_CURRENT_PROFILE_ID: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 28;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_REAUTHORIZE_REASON: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 29;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_ORIGINAL_ICMP_TYPE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 30;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_INTERFACE_QUARANTINE_EPOCH: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 31;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_ALE_PACKAGE_ID: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 32;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 33;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_COMPARTMENT_ID: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 34;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_RESERVED_0: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 35;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_RESERVED_1: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 36;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_RESERVED_2: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 37;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_RESERVED_3: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 38;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_PACKAGE_FAMILY_NAME: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 39;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_MAX: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ = 40;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_ALE_APP_ID: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 0;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_ALE_USER_ID: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 1;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 2;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 3;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_IP_LOCAL_PORT: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 4;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_IP_PROTOCOL: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 5;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_IP_REMOTE_ADDRESS: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 6;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_IP_REMOTE_PORT: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 7;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_ALE_REMOTE_USER_ID: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 8;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_ALE_REMOTE_MACHINE_ID: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 9;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_IP_LOCAL_INTERFACE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 10;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_FLAGS: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 11;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_SIO_FIREWALL_SYSTEM_PORT: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 12;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_NAP_CONTEXT: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 13;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_INTERFACE_TYPE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 14;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_TUNNEL_TYPE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 15;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_INTERFACE_INDEX: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 16;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_SUB_INTERFACE_INDEX: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 17;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_IP_ARRIVAL_INTERFACE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 18;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_ARRIVAL_INTERFACE_TYPE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 19;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_ARRIVAL_TUNNEL_TYPE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 20;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_ARRIVAL_INTERFACE_INDEX: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 21;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_NEXTHOP_SUB_INTERFACE_INDEX: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 22;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_IP_NEXTHOP_INTERFACE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 23;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_NEXTHOP_INTERFACE_TYPE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 24;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_NEXTHOP_TUNNEL_TYPE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 25;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_NEXTHOP_INTERFACE_INDEX: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 26;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_ORIGINAL_PROFILE_ID: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 27;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_CURRENT_PROFILE_ID: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 28;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_REAUTHORIZE_REASON: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 29;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_ORIGINAL_ICMP_TYPE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 30;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_INTERFACE_QUARANTINE_EPOCH: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 31;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_ALE_PACKAGE_ID: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 32;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 33;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_COMPARTMENT_ID: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 34;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_RESERVED_0: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 35;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_RESERVED_1: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 36;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_RESERVED_2: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 37;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_RESERVED_3: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 38;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_PACKAGE_FAMILY_NAME: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 39;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_MAX: FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ = 40;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V4_ALE_APP_ID: FWPS_FIELDS_ALE_BIND_REDIRECT_V4_ = 0;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V4_ALE_USER_ID: FWPS_FIELDS_ALE_BIND_REDIRECT_V4_ = 1;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_ALE_BIND_REDIRECT_V4_ = 2;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V4_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_ALE_BIND_REDIRECT_V4_ = 3;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V4_IP_LOCAL_PORT: FWPS_FIELDS_ALE_BIND_REDIRECT_V4_ = 4;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V4_IP_PROTOCOL: FWPS_FIELDS_ALE_BIND_REDIRECT_V4_ = 5;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V4_FLAGS: FWPS_FIELDS_ALE_BIND_REDIRECT_V4_ = 6;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V4_ALE_PACKAGE_ID: FWPS_FIELDS_ALE_BIND_REDIRECT_V4_ = 7;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V4_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: FWPS_FIELDS_ALE_BIND_REDIRECT_V4_ = 8;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V4_COMPARTMENT_ID: FWPS_FIELDS_ALE_BIND_REDIRECT_V4_ = 9;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V4_PACKAGE_FAMILY_NAME: FWPS_FIELDS_ALE_BIND_REDIRECT_V4_ = 10;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V4_MAX: FWPS_FIELDS_ALE_BIND_REDIRECT_V4_ = 11;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V6_ALE_APP_ID: FWPS_FIELDS_ALE_BIND_REDIRECT_V6_ = 0;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V6_ALE_USER_ID: FWPS_FIELDS_ALE_BIND_REDIRECT_V6_ = 1;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_ALE_BIND_REDIRECT_V6_ = 2;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V6_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_ALE_BIND_REDIRECT_V6_ = 3;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V6_IP_LOCAL_PORT: FWPS_FIELDS_ALE_BIND_REDIRECT_V6_ = 4;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V6_IP_PROTOCOL: FWPS_FIELDS_ALE_BIND_REDIRECT_V6_ = 5;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V6_FLAGS: FWPS_FIELDS_ALE_BIND_REDIRECT_V6_ = 6;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V6_ALE_PACKAGE_ID: FWPS_FIELDS_ALE_BIND_REDIRECT_V6_ = 7;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V6_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: FWPS_FIELDS_ALE_BIND_REDIRECT_V6_ = 8;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V6_COMPARTMENT_ID: FWPS_FIELDS_ALE_BIND_REDIRECT_V6_ = 9;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V6_PACKAGE_FAMILY_NAME: FWPS_FIELDS_ALE_BIND_REDIRECT_V6_ = 10;
+pub const FWPS_FIELD_ALE_BIND_REDIRECT_V6_MAX: FWPS_FIELDS_ALE_BIND_REDIRECT_V6_ = 11;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_ALE_APP_ID: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V4_ = 0;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_ALE_USER_ID: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V4_ = 1;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V4_ = 2;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V4_ = 3;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_IP_LOCAL_PORT: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V4_ = 4;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_IP_PROTOCOL: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V4_ = 5;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_IP_REMOTE_ADDRESS: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V4_ = 6;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_IP_DESTINATION_ADDRESS_TYPE: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V4_ = 7;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_IP_REMOTE_PORT: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V4_ = 8;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_FLAGS: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V4_ = 9;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_ALE_ORIGINAL_APP_ID: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V4_ = 10;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_ALE_PACKAGE_ID: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V4_ = 11;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V4_ = 12;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_COMPARTMENT_ID: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V4_ = 13;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_PACKAGE_FAMILY_NAME: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V4_ = 14;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_MAX: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V4_ = 15;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_ALE_APP_ID: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V6_ = 0;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_ALE_USER_ID: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V6_ = 1;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V6_ = 2;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V6_ = 3;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_IP_LOCAL_PORT: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V6_ = 4;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_IP_PROTOCOL: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V6_ = 5;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_IP_REMOTE_ADDRESS: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V6_ = 6;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_IP_DESTINATION_ADDRESS_TYPE: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V6_ = 7;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_IP_REMOTE_PORT: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V6_ = 8;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_FLAGS: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V6_ = 9;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_ALE_ORIGINAL_APP_ID: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V6_ = 10;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_ALE_PACKAGE_ID: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V6_ = 11;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V6_ = 12;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_COMPARTMENT_ID: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V6_ = 13;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_PACKAGE_FAMILY_NAME: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V6_ = 14;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_MAX: FWPS_FIELDS_ALE_CONNECT_REDIRECT_V6_ = 15;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_ALE_APP_ID: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 0;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_ALE_USER_ID: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 1;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 2;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 3;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_IP_LOCAL_PORT: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 4;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_IP_PROTOCOL: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 5;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_IP_REMOTE_ADDRESS: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 6;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_IP_REMOTE_PORT: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 7;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_ALE_REMOTE_USER_ID: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 8;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_ALE_REMOTE_MACHINE_ID: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 9;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_IP_DESTINATION_ADDRESS_TYPE: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 10;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_IP_LOCAL_INTERFACE: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 11;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_FLAGS: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 12;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_INTERFACE_TYPE: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 13;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_TUNNEL_TYPE: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 14;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_INTERFACE_INDEX: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 15;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_SUB_INTERFACE_INDEX: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 16;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_IP_ARRIVAL_INTERFACE: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 17;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_ARRIVAL_INTERFACE_TYPE: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 18;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_ARRIVAL_TUNNEL_TYPE: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 19;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_ARRIVAL_INTERFACE_INDEX: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 20;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_NEXTHOP_SUB_INTERFACE_INDEX: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 21;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_IP_NEXTHOP_INTERFACE: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 22;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_NEXTHOP_INTERFACE_TYPE: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 23;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_NEXTHOP_TUNNEL_TYPE: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 24;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_NEXTHOP_INTERFACE_INDEX: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 25;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_ORIGINAL_PROFILE_ID: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 26;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_CURRENT_PROFILE_ID: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 27;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_REAUTHORIZE_REASON: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 28;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_PEER_NAME: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 29;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_ORIGINAL_ICMP_TYPE: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 30;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_INTERFACE_QUARANTINE_EPOCH: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 31;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_ALE_ORIGINAL_APP_ID: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 32;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_ALE_PACKAGE_ID: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 33;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 34;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_ALE_EFFECTIVE_NAME: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 35;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_COMPARTMENT_ID: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 36;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_RESERVED_0: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 37;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_RESERVED_1: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 38;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_RESERVED_2: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 39;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_RESERVED_3: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 40;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_PACKAGE_FAMILY_NAME: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 41;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_MAX: FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ = 42;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_ALE_APP_ID: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 0;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_ALE_USER_ID: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 1;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 2;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 3;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_IP_LOCAL_PORT: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 4;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_IP_PROTOCOL: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 5;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_IP_REMOTE_ADDRESS: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 6;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_IP_REMOTE_PORT: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 7;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_ALE_REMOTE_USER_ID: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 8;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_ALE_REMOTE_MACHINE_ID: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 9;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_IP_DESTINATION_ADDRESS_TYPE: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 10;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_IP_LOCAL_INTERFACE: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 11;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_FLAGS: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 12;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_INTERFACE_TYPE: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 13;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_TUNNEL_TYPE: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 14;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_INTERFACE_INDEX: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 15;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_SUB_INTERFACE_INDEX: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 16;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_IP_ARRIVAL_INTERFACE: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 17;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_ARRIVAL_INTERFACE_TYPE: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 18;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_ARRIVAL_TUNNEL_TYPE: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 19;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_ARRIVAL_INTERFACE_INDEX: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 20;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_NEXTHOP_SUB_INTERFACE_INDEX: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 21;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_IP_NEXTHOP_INTERFACE: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 22;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_NEXTHOP_INTERFACE_TYPE: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 23;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_NEXTHOP_TUNNEL_TYPE: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 24;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_NEXTHOP_INTERFACE_INDEX: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 25;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_ORIGINAL_PROFILE_ID: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 26;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_CURRENT_PROFILE_ID: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 27;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_REAUTHORIZE_REASON: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 28;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_PEER_NAME: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 29;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_ORIGINAL_ICMP_TYPE: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 30;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_INTERFACE_QUARANTINE_EPOCH: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 31;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_ALE_ORIGINAL_APP_ID: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 32;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_ALE_PACKAGE_ID: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 33;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 34;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_ALE_EFFECTIVE_NAME: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 35;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_COMPARTMENT_ID: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 36;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_RESERVED_0: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 37;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_RESERVED_1: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 38;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_RESERVED_2: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 39;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_RESERVED_3: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 40;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_PACKAGE_FAMILY_NAME: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 41;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_MAX: FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ = 42;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_ALE_APP_ID: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 0;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_ALE_USER_ID: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 1;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 2;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 3;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_IP_LOCAL_PORT: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 4;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_IP_PROTOCOL: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 5;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_IP_REMOTE_ADDRESS: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 6;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_IP_REMOTE_PORT: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 7;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_ALE_REMOTE_USER_ID: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 8;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_ALE_REMOTE_MACHINE_ID: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 9;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_IP_DESTINATION_ADDRESS_TYPE: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 10;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_IP_LOCAL_INTERFACE: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 11;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_DIRECTION: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 12;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_INTERFACE_TYPE: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 13;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_TUNNEL_TYPE: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 14;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_FLAGS: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 15;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_ALE_ORIGINAL_APP_ID: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 16;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_ALE_PACKAGE_ID: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 17;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 18;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_COMPARTMENT_ID: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 19;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_RESERVED_0: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 20;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_RESERVED_1: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 21;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_RESERVED_2: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 22;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_RESERVED_3: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 23;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_PACKAGE_FAMILY_NAME: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 24;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_MAX: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ = 25;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_ALE_APP_ID: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 0;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_ALE_USER_ID: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 1;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 2;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 3;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_IP_LOCAL_PORT: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 4;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_IP_PROTOCOL: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 5;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_IP_REMOTE_ADDRESS: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 6;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_IP_REMOTE_PORT: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 7;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_ALE_REMOTE_USER_ID: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 8;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_ALE_REMOTE_MACHINE_ID: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 9;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_IP_DESTINATION_ADDRESS_TYPE: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 10;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_IP_LOCAL_INTERFACE: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 11;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_DIRECTION: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 12;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_INTERFACE_TYPE: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 13;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_TUNNEL_TYPE: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 14;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_FLAGS: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 15;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_ALE_ORIGINAL_APP_ID: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 16;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_ALE_PACKAGE_ID: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 17;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 18;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_COMPARTMENT_ID: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 19;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_RESERVED_0: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 20;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_RESERVED_1: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 21;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_RESERVED_2: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 22;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_RESERVED_3: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 23;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_PACKAGE_FAMILY_NAME: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 24;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_MAX: FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ = 25;
+pub const FWPS_FIELD_NAME_RESOLUTION_CACHE_V4_ALE_USER_ID: FWPS_FIELDS_NAME_RESOLUTION_CACHE_V4_ = 0;
+pub const FWPS_FIELD_NAME_RESOLUTION_CACHE_V4_ALE_APP_ID: FWPS_FIELDS_NAME_RESOLUTION_CACHE_V4_ = 1;
+pub const FWPS_FIELD_NAME_RESOLUTION_CACHE_V4_IP_REMOTE_ADDRESS: FWPS_FIELDS_NAME_RESOLUTION_CACHE_V4_ = 2;
+pub const FWPS_FIELD_NAME_RESOLUTION_CACHE_V4_PEER_NAME: FWPS_FIELDS_NAME_RESOLUTION_CACHE_V4_ = 3;
+pub const FWPS_FIELD_NAME_RESOLUTION_CACHE_V4_COMPARTMENT_ID: FWPS_FIELDS_NAME_RESOLUTION_CACHE_V4_ = 4;
+pub const FWPS_FIELD_NAME_RESOLUTION_CACHE_V4_MAX: FWPS_FIELDS_NAME_RESOLUTION_CACHE_V4_ = 5;
+pub const FWPS_FIELD_NAME_RESOLUTION_CACHE_V6_ALE_USER_ID: FWPS_FIELDS_NAME_RESOLUTION_CACHE_V6_ = 0;
+pub const FWPS_FIELD_NAME_RESOLUTION_CACHE_V6_ALE_APP_ID: FWPS_FIELDS_NAME_RESOLUTION_CACHE_V6_ = 1;
+pub const FWPS_FIELD_NAME_RESOLUTION_CACHE_V6_IP_REMOTE_ADDRESS: FWPS_FIELDS_NAME_RESOLUTION_CACHE_V6_ = 2;
+pub const FWPS_FIELD_NAME_RESOLUTION_CACHE_V6_PEER_NAME: FWPS_FIELDS_NAME_RESOLUTION_CACHE_V6_ = 3;
+pub const FWPS_FIELD_NAME_RESOLUTION_CACHE_V6_COMPARTMENT_ID: FWPS_FIELDS_NAME_RESOLUTION_CACHE_V6_ = 4;
+pub const FWPS_FIELD_NAME_RESOLUTION_CACHE_V6_MAX: FWPS_FIELDS_NAME_RESOLUTION_CACHE_V6_ = 5;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_ETHERNET_INTERFACE_MAC_ADDRESS: FWPS_FIELDS_INBOUND_MAC_FRAME_ETHERNET_ = 0;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_ETHERNET_MAC_LOCAL_ADDRESS: FWPS_FIELDS_INBOUND_MAC_FRAME_ETHERNET_ = 1;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_ETHERNET_MAC_REMOTE_ADDRESS: FWPS_FIELDS_INBOUND_MAC_FRAME_ETHERNET_ = 2;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_ETHERNET_MAC_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_INBOUND_MAC_FRAME_ETHERNET_ = 3;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_ETHERNET_MAC_REMOTE_ADDRESS_TYPE: FWPS_FIELDS_INBOUND_MAC_FRAME_ETHERNET_ = 4;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_ETHERNET_ETHER_TYPE: FWPS_FIELDS_INBOUND_MAC_FRAME_ETHERNET_ = 5;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_ETHERNET_VLAN_ID: FWPS_FIELDS_INBOUND_MAC_FRAME_ETHERNET_ = 6;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_ETHERNET_INTERFACE: FWPS_FIELDS_INBOUND_MAC_FRAME_ETHERNET_ = 7;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_ETHERNET_INTERFACE_INDEX: FWPS_FIELDS_INBOUND_MAC_FRAME_ETHERNET_ = 8;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_ETHERNET_NDIS_PORT: FWPS_FIELDS_INBOUND_MAC_FRAME_ETHERNET_ = 9;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_ETHERNET_L2_FLAGS: FWPS_FIELDS_INBOUND_MAC_FRAME_ETHERNET_ = 10;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_ETHERNET_COMPARTMENT_ID: FWPS_FIELDS_INBOUND_MAC_FRAME_ETHERNET_ = 11;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_ETHERNET_MAX: FWPS_FIELDS_INBOUND_MAC_FRAME_ETHERNET_ = 12;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_ETHERNET_INTERFACE_MAC_ADDRESS: FWPS_FIELDS_OUTBOUND_MAC_FRAME_ETHERNET_ = 0;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_ETHERNET_MAC_LOCAL_ADDRESS: FWPS_FIELDS_OUTBOUND_MAC_FRAME_ETHERNET_ = 1;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_ETHERNET_MAC_REMOTE_ADDRESS: FWPS_FIELDS_OUTBOUND_MAC_FRAME_ETHERNET_ = 2;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_ETHERNET_MAC_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_OUTBOUND_MAC_FRAME_ETHERNET_ = 3;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_ETHERNET_MAC_REMOTE_ADDRESS_TYPE: FWPS_FIELDS_OUTBOUND_MAC_FRAME_ETHERNET_ = 4;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_ETHERNET_ETHER_TYPE: FWPS_FIELDS_OUTBOUND_MAC_FRAME_ETHERNET_ = 5;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_ETHERNET_VLAN_ID: FWPS_FIELDS_OUTBOUND_MAC_FRAME_ETHERNET_ = 6;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_ETHERNET_INTERFACE: FWPS_FIELDS_OUTBOUND_MAC_FRAME_ETHERNET_ = 7;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_ETHERNET_INTERFACE_INDEX: FWPS_FIELDS_OUTBOUND_MAC_FRAME_ETHERNET_ = 8;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_ETHERNET_NDIS_PORT: FWPS_FIELDS_OUTBOUND_MAC_FRAME_ETHERNET_ = 9;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_ETHERNET_L2_FLAGS: FWPS_FIELDS_OUTBOUND_MAC_FRAME_ETHERNET_ = 10;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_ETHERNET_COMPARTMENT_ID: FWPS_FIELDS_OUTBOUND_MAC_FRAME_ETHERNET_ = 11;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_ETHERNET_MAX: FWPS_FIELDS_OUTBOUND_MAC_FRAME_ETHERNET_ = 12;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_NATIVE_NDIS_MEDIA_TYPE: FWPS_FIELDS_INBOUND_MAC_FRAME_NATIVE_ = 0;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_NATIVE_NDIS_PHYSICAL_MEDIA_TYPE: FWPS_FIELDS_INBOUND_MAC_FRAME_NATIVE_ = 1;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_NATIVE_INTERFACE: FWPS_FIELDS_INBOUND_MAC_FRAME_NATIVE_ = 2;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_NATIVE_INTERFACE_TYPE: FWPS_FIELDS_INBOUND_MAC_FRAME_NATIVE_ = 3;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_NATIVE_INTERFACE_INDEX: FWPS_FIELDS_INBOUND_MAC_FRAME_NATIVE_ = 4;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_NATIVE_NDIS_PORT: FWPS_FIELDS_INBOUND_MAC_FRAME_NATIVE_ = 5;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_NATIVE_L2_FLAGS: FWPS_FIELDS_INBOUND_MAC_FRAME_NATIVE_ = 6;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_NATIVE_COMPARTMENT_ID: FWPS_FIELDS_INBOUND_MAC_FRAME_NATIVE_ = 7;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_NATIVE_MAX: FWPS_FIELDS_INBOUND_MAC_FRAME_NATIVE_ = 8;
+pub const FWPS_FIELD_INBOUND_MAC_FRAME_NATIVE_FAST_MAX: FWPS_FIELDS_INBOUND_MAC_FRAME_NATIVE_FAST_ = 0;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_NATIVE_NDIS_MEDIA_TYPE: FWPS_FIELDS_OUTBOUND_MAC_FRAME_NATIVE_ = 0;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_NATIVE_NDIS_PHYSICAL_MEDIA_TYPE: FWPS_FIELDS_OUTBOUND_MAC_FRAME_NATIVE_ = 1;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_NATIVE_INTERFACE: FWPS_FIELDS_OUTBOUND_MAC_FRAME_NATIVE_ = 2;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_NATIVE_INTERFACE_TYPE: FWPS_FIELDS_OUTBOUND_MAC_FRAME_NATIVE_ = 3;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_NATIVE_INTERFACE_INDEX: FWPS_FIELDS_OUTBOUND_MAC_FRAME_NATIVE_ = 4;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_NATIVE_NDIS_PORT: FWPS_FIELDS_OUTBOUND_MAC_FRAME_NATIVE_ = 5;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_NATIVE_L2_FLAGS: FWPS_FIELDS_OUTBOUND_MAC_FRAME_NATIVE_ = 6;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_NATIVE_COMPARTMENT_ID: FWPS_FIELDS_OUTBOUND_MAC_FRAME_NATIVE_ = 7;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_NATIVE_MAX: FWPS_FIELDS_OUTBOUND_MAC_FRAME_NATIVE_ = 8;
+pub const FWPS_FIELD_OUTBOUND_MAC_FRAME_NATIVE_FAST_MAX: FWPS_FIELDS_OUTBOUND_MAC_FRAME_NATIVE_FAST = 0;
+pub const FWPS_FIELD_INGRESS_VSWITCH_ETHERNET_MAC_SOURCE_ADDRESS: FWPS_FIELDS_INGRESS_VSWITCH_ETHERNET_ = 0;
+pub const FWPS_FIELD_INGRESS_VSWITCH_ETHERNET_MAC_SOURCE_ADDRESS_TYPE: FWPS_FIELDS_INGRESS_VSWITCH_ETHERNET_ = 1;
+pub const FWPS_FIELD_INGRESS_VSWITCH_ETHERNET_MAC_DESTINATION_ADDRESS: FWPS_FIELDS_INGRESS_VSWITCH_ETHERNET_ = 2;
+pub const FWPS_FIELD_INGRESS_VSWITCH_ETHERNET_MAC_DESTINATION_ADDRESS_TYPE: FWPS_FIELDS_INGRESS_VSWITCH_ETHERNET_ = 3;
+pub const FWPS_FIELD_INGRESS_VSWITCH_ETHERNET_ETHER_TYPE: FWPS_FIELDS_INGRESS_VSWITCH_ETHERNET_ = 4;
+pub const FWPS_FIELD_INGRESS_VSWITCH_ETHERNET_VLAN_ID: FWPS_FIELDS_INGRESS_VSWITCH_ETHERNET_ = 5;
+pub const FWPS_FIELD_INGRESS_VSWITCH_ETHERNET_VSWITCH_TENANT_NETWORK_ID: FWPS_FIELDS_INGRESS_VSWITCH_ETHERNET_ = 6;
+pub const FWPS_FIELD_INGRESS_VSWITCH_ETHERNET_VSWITCH_ID: FWPS_FIELDS_INGRESS_VSWITCH_ETHERNET_ = 7;
+pub const FWPS_FIELD_INGRESS_VSWITCH_ETHERNET_VSWITCH_NETWORK_TYPE: FWPS_FIELDS_INGRESS_VSWITCH_ETHERNET_ = 8;
+pub const FWPS_FIELD_INGRESS_VSWITCH_ETHERNET_VSWITCH_SOURCE_INTERFACE_ID: FWPS_FIELDS_INGRESS_VSWITCH_ETHERNET_ = 9;
+pub const FWPS_FIELD_INGRESS_VSWITCH_ETHERNET_VSWITCH_SOURCE_INTERFACE_TYPE: FWPS_FIELDS_INGRESS_VSWITCH_ETHERNET_ = 10;
+pub const FWPS_FIELD_INGRESS_VSWITCH_ETHERNET_VSWITCH_SOURCE_VM_ID: FWPS_FIELDS_INGRESS_VSWITCH_ETHERNET_ = 11;
+pub const FWPS_FIELD_INGRESS_VSWITCH_ETHERNET_L2_FLAGS: FWPS_FIELDS_INGRESS_VSWITCH_ETHERNET_ = 12;
+pub const FWPS_FIELD_INGRESS_VSWITCH_ETHERNET_COMPARTMENT_ID: FWPS_FIELDS_INGRESS_VSWITCH_ETHERNET_ = 13;
+pub const FWPS_FIELD_INGRESS_VSWITCH_ETHERNET_MAX: FWPS_FIELDS_INGRESS_VSWITCH_ETHERNET_ = 14;
+pub const FWPS_FIELD_EGRESS_VSWITCH_ETHERNET_MAC_SOURCE_ADDRESS: FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET_ = 0;
+pub const FWPS_FIELD_EGRESS_VSWITCH_ETHERNET_MAC_SOURCE_ADDRESS_TYPE: FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET_ = 1;
+pub const FWPS_FIELD_EGRESS_VSWITCH_ETHERNET_MAC_DESTINATION_ADDRESS: FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET_ = 2;
+pub const FWPS_FIELD_EGRESS_VSWITCH_ETHERNET_MAC_DESTINATION_ADDRESS_TYPE: FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET_ = 3;
+pub const FWPS_FIELD_EGRESS_VSWITCH_ETHERNET_ETHER_TYPE: FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET_ = 4;
+pub const FWPS_FIELD_EGRESS_VSWITCH_ETHERNET_VLAN_ID: FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET_ = 5;
+pub const FWPS_FIELD_EGRESS_VSWITCH_ETHERNET_VSWITCH_TENANT_NETWORK_ID: FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET_ = 6;
+pub const FWPS_FIELD_EGRESS_VSWITCH_ETHERNET_VSWITCH_ID: FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET_ = 7;
+pub const FWPS_FIELD_EGRESS_VSWITCH_ETHERNET_VSWITCH_NETWORK_TYPE: FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET_ = 8;
+pub const FWPS_FIELD_EGRESS_VSWITCH_ETHERNET_VSWITCH_SOURCE_INTERFACE_ID: FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET_ = 9;
+pub const FWPS_FIELD_EGRESS_VSWITCH_ETHERNET_VSWITCH_SOURCE_INTERFACE_TYPE: FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET_ = 10;
+pub const FWPS_FIELD_EGRESS_VSWITCH_ETHERNET_VSWITCH_SOURCE_VM_ID: FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET_ = 11;
+pub const FWPS_FIELD_EGRESS_VSWITCH_ETHERNET_VSWITCH_DESTINATION_INTERFACE_ID: FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET_ = 12;
+pub const FWPS_FIELD_EGRESS_VSWITCH_ETHERNET_VSWITCH_DESTINATION_INTERFACE_TYPE: FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET_ = 13;
+pub const FWPS_FIELD_EGRESS_VSWITCH_ETHERNET_VSWITCH_DESTINATION_VM_ID: FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET_ = 14;
+pub const FWPS_FIELD_EGRESS_VSWITCH_ETHERNET_L2_FLAGS: FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET_ = 15;
+pub const FWPS_FIELD_EGRESS_VSWITCH_ETHERNET_COMPARTMENT_ID: FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET_ = 16;
+pub const FWPS_FIELD_EGRESS_VSWITCH_ETHERNET_MAX: FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET_ = 17;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V4_IP_SOURCE_ADDRESS: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V4_ = 0;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V4_IP_DESTINATION_ADDRESS: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V4_ = 1;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V4_IP_PROTOCOL: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V4_ = 2;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V4_IP_SOURCE_PORT: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V4_ = 3;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V4_IP_DESTINATION_PORT: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V4_ = 4;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V4_VLAN_ID: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V4_ = 5;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V4_VSWITCH_TENANT_NETWORK_ID: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V4_ = 6;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V4_VSWITCH_ID: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V4_ = 7;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V4_VSWITCH_NETWORK_TYPE: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V4_ = 8;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V4_VSWITCH_SOURCE_INTERFACE_ID: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V4_ = 9;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V4_VSWITCH_SOURCE_INTERFACE_TYPE: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V4_ = 10;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V4_VSWITCH_SOURCE_VM_ID: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V4_ = 11;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V4_L2_FLAGS: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V4_ = 12;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V4_COMPARTMENT_ID: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V4_ = 13;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V4_MAX: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V4_ = 14;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V6_IP_SOURCE_ADDRESS: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V6_ = 0;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V6_IP_DESTINATION_ADDRESS: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V6_ = 1;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V6_IP_PROTOCOL: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V6_ = 2;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V6_IP_SOURCE_PORT: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V6_ = 3;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V6_IP_DESTINATION_PORT: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V6_ = 4;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V6_VLAN_ID: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V6_ = 5;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V6_VSWITCH_TENANT_NETWORK_ID: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V6_ = 6;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V6_VSWITCH_ID: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V6_ = 7;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V6_VSWITCH_NETWORK_TYPE: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V6_ = 8;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V6_VSWITCH_SOURCE_INTERFACE_ID: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V6_ = 9;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V6_VSWITCH_SOURCE_INTERFACE_TYPE: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V6_ = 10;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V6_VSWITCH_SOURCE_VM_ID: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V6_ = 11;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V6_L2_FLAGS: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V6_ = 12;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V6_COMPARTMENT_ID: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V6_ = 13;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V6_MAX: FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V6_ = 14;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V4_IP_SOURCE_ADDRESS: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4_ = 0;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V4_IP_DESTINATION_ADDRESS: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4_ = 1;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V4_IP_PROTOCOL: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4_ = 2;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V4_IP_SOURCE_PORT: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4_ = 3;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V4_IP_DESTINATION_PORT: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4_ = 4;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V4_VLAN_ID: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4_ = 5;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V4_VSWITCH_TENANT_NETWORK_ID: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4_ = 6;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V4_VSWITCH_ID: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4_ = 7;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V4_VSWITCH_NETWORK_TYPE: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4_ = 8;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V4_VSWITCH_SOURCE_INTERFACE_ID: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4_ = 9;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V4_VSWITCH_SOURCE_INTERFACE_TYPE: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4_ = 10;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V4_VSWITCH_SOURCE_VM_ID: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4_ = 11;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V4_VSWITCH_DESTINATION_INTERFACE_ID: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4_ = 12;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V4_VSWITCH_DESTINATION_INTERFACE_TYPE: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4_ = 13;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V4_VSWITCH_DESTINATION_VM_ID: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4_ = 14;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V4_L2_FLAGS: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4_ = 15;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V4_COMPARTMENT_ID: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4_ = 16;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V4_MAX: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4_ = 17;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V6_IP_SOURCE_ADDRESS: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6_ = 0;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V6_IP_DESTINATION_ADDRESS: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6_ = 1;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V6_IP_PROTOCOL: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6_ = 2;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V6_IP_SOURCE_PORT: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6_ = 3;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V6_IP_DESTINATION_PORT: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6_ = 4;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V6_VLAN_ID: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6_ = 5;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V6_VSWITCH_TENANT_NETWORK_ID: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6_ = 6;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V6_VSWITCH_ID: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6_ = 7;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V6_VSWITCH_NETWORK_TYPE: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6_ = 8;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V6_VSWITCH_SOURCE_INTERFACE_ID: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6_ = 9;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V6_VSWITCH_SOURCE_INTERFACE_TYPE: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6_ = 10;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V6_VSWITCH_SOURCE_VM_ID: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6_ = 11;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V6_VSWITCH_DESTINATION_INTERFACE_ID: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6_ = 12;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V6_VSWITCH_DESTINATION_INTERFACE_TYPE: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6_ = 13;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V6_VSWITCH_DESTINATION_VM_ID: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6_ = 14;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V6_L2_FLAGS: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6_ = 15;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V6_COMPARTMENT_ID: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6_ = 16;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V6_MAX: FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6_ = 17;
+pub const FWPS_FIELD_IPSEC_KM_DEMUX_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_IPSEC_KM_DEMUX_V4_ = 0;
+pub const FWPS_FIELD_IPSEC_KM_DEMUX_V4_IP_REMOTE_ADDRESS: FWPS_FIELDS_IPSEC_KM_DEMUX_V4_ = 1;
+pub const FWPS_FIELD_IPSEC_KM_DEMUX_V4_QM_MODE: FWPS_FIELDS_IPSEC_KM_DEMUX_V4_ = 2;
+pub const FWPS_FIELD_IPSEC_KM_DEMUX_V4_IP_LOCAL_INTERFACE: FWPS_FIELDS_IPSEC_KM_DEMUX_V4_ = 3;
+pub const FWPS_FIELD_IPSEC_KM_DEMUX_V4_CURRENT_PROFILE_ID: FWPS_FIELDS_IPSEC_KM_DEMUX_V4_ = 4;
+pub const FWPS_FIELD_KM_DEMUX_V4_IPSEC_SECURITY_REALM_ID: FWPS_FIELDS_IPSEC_KM_DEMUX_V4_ = 5;
+pub const FWPS_FIELD_IPSEC_KM_DEMUX_V4_MAX: FWPS_FIELDS_IPSEC_KM_DEMUX_V4_ = 6;
+pub const FWPS_FIELD_IPSEC_KM_DEMUX_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_IPSEC_KM_DEMUX_V6_ = 0;
+pub const FWPS_FIELD_IPSEC_KM_DEMUX_V6_IP_REMOTE_ADDRESS: FWPS_FIELDS_IPSEC_KM_DEMUX_V6_ = 1;
+pub const FWPS_FIELD_IPSEC_KM_DEMUX_V6_QM_MODE: FWPS_FIELDS_IPSEC_KM_DEMUX_V6_ = 2;
+pub const FWPS_FIELD_IPSEC_KM_DEMUX_V6_IP_LOCAL_INTERFACE: FWPS_FIELDS_IPSEC_KM_DEMUX_V6_ = 3;
+pub const FWPS_FIELD_IPSEC_KM_DEMUX_V6_CURRENT_PROFILE_ID: FWPS_FIELDS_IPSEC_KM_DEMUX_V6_ = 4;
+pub const FWPS_FIELD_KM_DEMUX_V6_IPSEC_SECURITY_REALM_ID: FWPS_FIELDS_IPSEC_KM_DEMUX_V6_ = 5;
+pub const FWPS_FIELD_IPSEC_KM_DEMUX_V6_MAX: FWPS_FIELDS_IPSEC_KM_DEMUX_V6_ = 6;
+pub const FWPS_FIELD_IPSEC_V4_IP_PROTOCOL: FWPS_FIELDS_IPSEC_V4_ = 0;
+pub const FWPS_FIELD_IPSEC_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_IPSEC_V4_ = 1;
+pub const FWPS_FIELD_IPSEC_V4_IP_REMOTE_ADDRESS: FWPS_FIELDS_IPSEC_V4_ = 2;
+pub const FWPS_FIELD_IPSEC_V4_IP_LOCAL_PORT: FWPS_FIELDS_IPSEC_V4_ = 3;
+pub const FWPS_FIELD_IPSEC_V4_IP_REMOTE_PORT: FWPS_FIELDS_IPSEC_V4_ = 4;
+pub const FWPS_FIELD_IPSEC_V4_IP_LOCAL_INTERFACE: FWPS_FIELDS_IPSEC_V4_ = 5;
+pub const FWPS_FIELD_IPSEC_V4_PROFILE_ID: FWPS_FIELDS_IPSEC_V4_ = 6;
+pub const FWPS_FIELD_IPSEC_V4_IPSEC_SECURITY_REALM_ID: FWPS_FIELDS_IPSEC_V4_ = 7;
+pub const FWPS_FIELD_IPSEC_V4_MAX: FWPS_FIELDS_IPSEC_V4_ = 8;
+pub const FWPS_FIELD_IPSEC_V6_IP_PROTOCOL: FWPS_FIELDS_IPSEC_V6_ = 0;
+pub const FWPS_FIELD_IPSEC_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_IPSEC_V6_ = 1;
+pub const FWPS_FIELD_IPSEC_V6_IP_REMOTE_ADDRESS: FWPS_FIELDS_IPSEC_V6_ = 2;
+pub const FWPS_FIELD_IPSEC_V6_IP_LOCAL_PORT: FWPS_FIELDS_IPSEC_V6_ = 3;
+pub const FWPS_FIELD_IPSEC_V6_IP_REMOTE_PORT: FWPS_FIELDS_IPSEC_V6_ = 4;
+pub const FWPS_FIELD_IPSEC_V6_IP_LOCAL_INTERFACE: FWPS_FIELDS_IPSEC_V6_ = 5;
+pub const FWPS_FIELD_IPSEC_V6_PROFILE_ID: FWPS_FIELDS_IPSEC_V6_ = 6;
+pub const FWPS_FIELD_IPSEC_V6_IPSEC_SECURITY_REALM_ID: FWPS_FIELDS_IPSEC_V6_ = 7;
+pub const FWPS_FIELD_IPSEC_V6_MAX: FWPS_FIELDS_IPSEC_V6_ = 8;
+pub const FWPS_FIELD_IKEEXT_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_IKEEXT_V4_ = 0;
+pub const FWPS_FIELD_IKEEXT_V4_IP_REMOTE_ADDRESS: FWPS_FIELDS_IKEEXT_V4_ = 1;
+pub const FWPS_FIELD_IKEEXT_V4_IP_LOCAL_INTERFACE: FWPS_FIELDS_IKEEXT_V4_ = 2;
+pub const FWPS_FIELD_IKEEXT_V4_PROFILE_ID: FWPS_FIELDS_IKEEXT_V4_ = 3;
+pub const FWPS_FIELD_IKEEXT_V4_IPSEC_SECURITY_REALM_ID: FWPS_FIELDS_IKEEXT_V4_ = 4;
+pub const FWPS_FIELD_IKEEXT_V4_MAX: FWPS_FIELDS_IKEEXT_V4_ = 5;
+pub const FWPS_FIELD_IKEEXT_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_IKEEXT_V6_ = 0;
+pub const FWPS_FIELD_IKEEXT_V6_IP_REMOTE_ADDRESS: FWPS_FIELDS_IKEEXT_V6_ = 1;
+pub const FWPS_FIELD_IKEEXT_V6_IP_LOCAL_INTERFACE: FWPS_FIELDS_IKEEXT_V6_ = 2;
+pub const FWPS_FIELD_IKEEXT_V6_PROFILE_ID: FWPS_FIELDS_IKEEXT_V6_ = 3;
+pub const FWPS_FIELD_IKEEXT_V6_IPSEC_SECURITY_REALM_ID: FWPS_FIELDS_IKEEXT_V6_ = 4;
+pub const FWPS_FIELD_IKEEXT_V6_MAX: FWPS_FIELDS_IKEEXT_V6_ = 5;
+pub const FWPS_FIELD_RPC_UM_REMOTE_USER_TOKEN: FWPS_FIELDS_RPC_UM_ = 0;
+pub const FWPS_FIELD_RPC_UM_IF_UUID: FWPS_FIELDS_RPC_UM_ = 1;
+pub const FWPS_FIELD_RPC_UM_IF_VERSION: FWPS_FIELDS_RPC_UM_ = 2;
+pub const FWPS_FIELD_RPC_UM_IF_FLAG: FWPS_FIELDS_RPC_UM_ = 3;
+pub const FWPS_FIELD_RPC_UM_DCOM_APP_ID: FWPS_FIELDS_RPC_UM_ = 4;
+pub const FWPS_FIELD_RPC_UM_IMAGE_NAME: FWPS_FIELDS_RPC_UM_ = 5;
+pub const FWPS_FIELD_RPC_UM_PROTOCOL: FWPS_FIELDS_RPC_UM_ = 6;
+pub const FWPS_FIELD_RPC_UM_AUTH_TYPE: FWPS_FIELDS_RPC_UM_ = 7;
+pub const FWPS_FIELD_RPC_UM_AUTH_LEVEL: FWPS_FIELDS_RPC_UM_ = 8;
+pub const FWPS_FIELD_RPC_UM_SEC_ENCRYPT_ALGORITHM: FWPS_FIELDS_RPC_UM_ = 9;
+pub const FWPS_FIELD_RPC_UM_SEC_KEY_SIZE: FWPS_FIELDS_RPC_UM_ = 10;
+pub const FWPS_FIELD_RPC_UM_LOCAL_ADDR_V4: FWPS_FIELDS_RPC_UM_ = 11;
+pub const FWPS_FIELD_RPC_UM_LOCAL_ADDR_V6: FWPS_FIELDS_RPC_UM_ = 12;
+pub const FWPS_FIELD_RPC_UM_LOCAL_PORT: FWPS_FIELDS_RPC_UM_ = 13;
+pub const FWPS_FIELD_RPC_UM_PIPE: FWPS_FIELDS_RPC_UM_ = 14;
+pub const FWPS_FIELD_RPC_UM_REMOTE_ADDR_V4: FWPS_FIELDS_RPC_UM_ = 15;
+pub const FWPS_FIELD_RPC_UM_REMOTE_ADDR_V6: FWPS_FIELDS_RPC_UM_ = 16;
+pub const FWPS_FIELD_RPC_UM_RPC_OPNUM: FWPS_FIELDS_RPC_UM_ = 17;
+pub const FWPS_FIELD_RPC_UM_MAX: FWPS_FIELDS_RPC_UM_ = 18;
+pub const FWPS_FIELD_RPC_EPMAP_REMOTE_USER_TOKEN: FWPS_FIELDS_RPC_EPMAP_ = 0;
+pub const FWPS_FIELD_RPC_EPMAP_IF_UUID: FWPS_FIELDS_RPC_EPMAP_ = 1;
+pub const FWPS_FIELD_RPC_EPMAP_IF_VERSION: FWPS_FIELDS_RPC_EPMAP_ = 2;
+pub const FWPS_FIELD_RPC_EPMAP_PROTOCOL: FWPS_FIELDS_RPC_EPMAP_ = 3;
+pub const FWPS_FIELD_RPC_EPMAP_AUTH_TYPE: FWPS_FIELDS_RPC_EPMAP_ = 4;
+pub const FWPS_FIELD_RPC_EPMAP_AUTH_LEVEL: FWPS_FIELDS_RPC_EPMAP_ = 5;
+pub const FWPS_FIELD_RPC_EPMAP_SEC_ENCRYPT_ALGORITHM: FWPS_FIELDS_RPC_EPMAP_ = 6;
+pub const FWPS_FIELD_RPC_EPMAP_SEC_KEY_SIZE: FWPS_FIELDS_RPC_EPMAP_ = 7;
+pub const FWPS_FIELD_RPC_EPMAP_LOCAL_ADDR_V4: FWPS_FIELDS_RPC_EPMAP_ = 8;
+pub const FWPS_FIELD_RPC_EPMAP_LOCAL_ADDR_V6: FWPS_FIELDS_RPC_EPMAP_ = 9;
+pub const FWPS_FIELD_RPC_EPMAP_LOCAL_PORT: FWPS_FIELDS_RPC_EPMAP_ = 10;
+pub const FWPS_FIELD_RPC_EPMAP_PIPE: FWPS_FIELDS_RPC_EPMAP_ = 11;
+pub const FWPS_FIELD_RPC_EPMAP_REMOTE_ADDR_V4: FWPS_FIELDS_RPC_EPMAP_ = 12;
+pub const FWPS_FIELD_RPC_EPMAP_REMOTE_ADDR_V6: FWPS_FIELDS_RPC_EPMAP_ = 13;
+pub const FWPS_FIELD_RPC_EPMAP_MAX: FWPS_FIELDS_RPC_EPMAP_ = 14;
+pub const FWPS_FIELD_RPC_EP_ADD_PROCESS_WITH_RPC_IF_UUID: FWPS_FIELDS_RPC_EP_ADD_ = 0;
+pub const FWPS_FIELD_RPC_EP_ADD_PROTOCOL: FWPS_FIELDS_RPC_EP_ADD_ = 1;
+pub const FWPS_FIELD_RPC_EP_ADD_EP_VALUE: FWPS_FIELDS_RPC_EP_ADD_ = 2;
+pub const FWPS_FIELD_RPC_EP_ADD_EP_FLAGS: FWPS_FIELDS_RPC_EP_ADD_ = 3;
+pub const FWPS_FIELD_RPC_EP_ADD_MAX: FWPS_FIELDS_RPC_EP_ADD_ = 4;
+pub const FWPS_FIELD_RPC_PROXY_CONN_CLIENT_TOKEN: FWPS_FIELDS_RPC_PROXY_CONN_ = 0;
+pub const FWPS_FIELD_RPC_PROXY_CONN_SERVER_NAME: FWPS_FIELDS_RPC_PROXY_CONN_ = 1;
+pub const FWPS_FIELD_RPC_PROXY_CONN_SERVER_PORT: FWPS_FIELDS_RPC_PROXY_CONN_ = 2;
+pub const FWPS_FIELD_RPC_PROXY_CONN_PROXY_AUTH_TYPE: FWPS_FIELDS_RPC_PROXY_CONN_ = 3;
+pub const FWPS_FIELD_RPC_PROXY_CONN_CLIENT_CERT_KEY_LENGTH: FWPS_FIELDS_RPC_PROXY_CONN_ = 4;
+pub const FWPS_FIELD_RPC_PROXY_CONN_CLIENT_CERT_OID: FWPS_FIELDS_RPC_PROXY_CONN_ = 5;
+pub const FWPS_FIELD_RPC_PROXY_CONN_MAX: FWPS_FIELDS_RPC_PROXY_CONN_ = 6;
+pub const FWPS_FIELD_RPC_PROXY_IF_CLIENT_TOKEN: FWPS_FIELDS_RPC_PROXY_IF_ = 0;
+pub const FWPS_FIELD_RPC_PROXY_IF_IF_UUID: FWPS_FIELDS_RPC_PROXY_IF_ = 1;
+pub const FWPS_FIELD_RPC_PROXY_IF_IF_VERSION: FWPS_FIELDS_RPC_PROXY_IF_ = 2;
+pub const FWPS_FIELD_RPC_PROXY_IF_SERVER_NAME: FWPS_FIELDS_RPC_PROXY_IF_ = 3;
+pub const FWPS_FIELD_RPC_PROXY_IF_SERVER_PORT: FWPS_FIELDS_RPC_PROXY_IF_ = 4;
+pub const FWPS_FIELD_RPC_PROXY_IF_PROXY_AUTH_TYPE: FWPS_FIELDS_RPC_PROXY_IF_ = 5;
+pub const FWPS_FIELD_RPC_PROXY_IF_CLIENT_CERT_KEY_LENGTH: FWPS_FIELDS_RPC_PROXY_IF_ = 6;
+pub const FWPS_FIELD_RPC_PROXY_IF_CLIENT_CERT_OID: FWPS_FIELDS_RPC_PROXY_IF_ = 7;
+pub const FWPS_FIELD_RPC_PROXY_IF_MAX: FWPS_FIELDS_RPC_PROXY_IF_ = 8;
+pub const FWPS_FIELD_KM_AUTHORIZATION_REMOTE_ID: FWPS_FIELDS_KM_AUTHORIZATION_ = 0;
+pub const FWPS_FIELD_KM_AUTHORIZATION_AUTHENTICATION_TYPE: FWPS_FIELDS_KM_AUTHORIZATION_ = 1;
+pub const FWPS_FIELD_KM_AUTHORIZATION_KM_TYPE: FWPS_FIELDS_KM_AUTHORIZATION_ = 2;
+pub const FWPS_FIELD_KM_AUTHORIZATION_DIRECTION: FWPS_FIELDS_KM_AUTHORIZATION_ = 3;
+pub const FWPS_FIELD_KM_AUTHORIZATION_KM_MODE: FWPS_FIELDS_KM_AUTHORIZATION_ = 4;
+pub const FWPS_FIELD_KM_AUTHORIZATION_IPSEC_POLICY_KEY: FWPS_FIELDS_KM_AUTHORIZATION_ = 5;
+pub const FWPS_FIELD_KM_AUTHORIZATION_NAP_CONTEXT: FWPS_FIELDS_KM_AUTHORIZATION_ = 6;
+pub const FWPS_FIELD_KM_AUTHORIZATION_MAX: FWPS_FIELDS_KM_AUTHORIZATION_ = 7;
+pub const FWPS_FIELD_INBOUND_RESERVED2_RESERVED0: FWPS_FIELDS_INBOUND_RESERVED2_ = 0;
+pub const FWPS_FIELD_INBOUND_RESERVED2_RESERVED1: FWPS_FIELDS_INBOUND_RESERVED2_ = 1;
+pub const FWPS_FIELD_INBOUND_RESERVED2_RESERVED2: FWPS_FIELDS_INBOUND_RESERVED2_ = 2;
+pub const FWPS_FIELD_INBOUND_RESERVED2_RESERVED3: FWPS_FIELDS_INBOUND_RESERVED2_ = 3;
+pub const FWPS_FIELD_INBOUND_RESERVED2_RESERVED4: FWPS_FIELDS_INBOUND_RESERVED2_ = 4;
+pub const FWPS_FIELD_INBOUND_RESERVED2_RESERVED5: FWPS_FIELDS_INBOUND_RESERVED2_ = 5;
+pub const FWPS_FIELD_INBOUND_RESERVED2_RESERVED6: FWPS_FIELDS_INBOUND_RESERVED2_ = 6;
+pub const FWPS_FIELD_INBOUND_RESERVED2_RESERVED7: FWPS_FIELDS_INBOUND_RESERVED2_ = 7;
+pub const FWPS_FIELD_INBOUND_RESERVED2_RESERVED8: FWPS_FIELDS_INBOUND_RESERVED2_ = 8;
+pub const FWPS_FIELD_INBOUND_RESERVED2_RESERVED9: FWPS_FIELDS_INBOUND_RESERVED2_ = 9;
+pub const FWPS_FIELD_INBOUND_RESERVED2_RESERVED10: FWPS_FIELDS_INBOUND_RESERVED2_ = 10;
+pub const FWPS_FIELD_INBOUND_RESERVED2_RESERVED11: FWPS_FIELDS_INBOUND_RESERVED2_ = 11;
+pub const FWPS_FIELD_INBOUND_RESERVED2_RESERVED12: FWPS_FIELDS_INBOUND_RESERVED2_ = 12;
+pub const FWPS_FIELD_INBOUND_RESERVED2_RESERVED13: FWPS_FIELDS_INBOUND_RESERVED2_ = 13;
+pub const FWPS_FIELD_INBOUND_RESERVED2_RESERVED14: FWPS_FIELDS_INBOUND_RESERVED2_ = 14;
+pub const FWPS_FIELD_INBOUND_RESERVED2_RESERVED15: FWPS_FIELDS_INBOUND_RESERVED2_ = 15;
+pub const FWPS_FIELD_INBOUND_RESERVED2_MAX: FWPS_FIELDS_INBOUND_RESERVED2_ = 16;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ALE_APP_ID: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ = 0;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ALE_USER_ID: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ = 1;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_IP_LOCAL_ADDRESS: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ = 2;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ = 3;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_IP_LOCAL_PORT: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ = 4;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_IP_PROTOCOL: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ = 5;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_IP_REMOTE_ADDRESS: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ = 6;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_IP_DESTINATION_ADDRESS_TYPE: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ = 7;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_IP_REMOTE_PORT: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ = 8;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_FLAGS: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ = 9;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ALE_ORIGINAL_APP_ID: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ = 10;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ALE_PACKAGE_ID: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ = 11;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ = 12;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_COMPARTMENT_ID: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ = 13;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_MAX: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ = 14;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ALE_APP_ID: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ = 0;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ALE_USER_ID: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ = 1;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_IP_LOCAL_ADDRESS: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ = 2;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_IP_LOCAL_ADDRESS_TYPE: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ = 3;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_IP_LOCAL_PORT: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ = 4;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_IP_PROTOCOL: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ = 5;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_IP_REMOTE_ADDRESS: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ = 6;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_IP_DESTINATION_ADDRESS_TYPE: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ = 7;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_IP_REMOTE_PORT: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ = 8;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_FLAGS: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ = 9;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ALE_ORIGINAL_APP_ID: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ = 10;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ALE_PACKAGE_ID: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ = 11;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ = 12;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_COMPARTMENT_ID: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ = 13;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_MAX: FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ = 14;
+pub const InetDiscardSourceUnspecified: INET_DISCARD_REASON = 0;
+pub const InetDiscardDestinationMulticast: INET_DISCARD_REASON = 1;
+pub const InetDiscardHeaderInvalid: INET_DISCARD_REASON = 2;
+pub const InetDiscardChecksumInvalid: INET_DISCARD_REASON = 3;
+pub const InetDiscardEndpointNotFound: INET_DISCARD_REASON = 4;
+pub const InetDiscardConnectedPath: INET_DISCARD_REASON = 5;
+pub const InetDiscardSessionState: INET_DISCARD_REASON = 6;
+pub const InetDiscardReceiveInspection: INET_DISCARD_REASON = 7;
+pub const InetDiscardAckInvalid: INET_DISCARD_REASON = 8;
+pub const InetDiscardExpectedSyn: INET_DISCARD_REASON = 9;
+pub const InetDiscardRst: INET_DISCARD_REASON = 10;
+pub const InetDiscardSynRcvdSyn: INET_DISCARD_REASON = 11;
+pub const InetDiscardSimultaneousConnect: INET_DISCARD_REASON = 12;
+pub const InetDiscardPawsFailed: INET_DISCARD_REASON = 13;
+pub const InetDiscardLandAttack: INET_DISCARD_REASON = 14;
+pub const InetDiscardMissedReset: INET_DISCARD_REASON = 15;
+pub const InetDiscardOutsideWindow: INET_DISCARD_REASON = 16;
+pub const InetDiscardDuplicateSegment: INET_DISCARD_REASON = 17;
+pub const InetDiscardClosedWindow: INET_DISCARD_REASON = 18;
+pub const InetDiscardTcbRemoved: INET_DISCARD_REASON = 19;
+pub const InetDiscardFinWait2: INET_DISCARD_REASON = 20;
+pub const InetDiscardReassemblyConflict: INET_DISCARD_REASON = 21;
+pub const InetDiscardFinReceived: INET_DISCARD_REASON = 22;
+pub const InetDiscardListenerInvalidFlags: INET_DISCARD_REASON = 23;
+pub const InetDiscardUrgentDeliveryAllocationFailure: INET_DISCARD_REASON = 24;
+pub const InetDiscardTcbNotInTcbTable: INET_DISCARD_REASON = 25;
+pub const InetDiscardTimeWaitTcbReceivedRstOutsideWindow: INET_DISCARD_REASON = 26;
+pub const InetDiscardTimeWaitTcbSynAndOtherFlags: INET_DISCARD_REASON = 27;
+pub const InetDiscardTimeWaitTcb: INET_DISCARD_REASON = 28;
+pub const InetDiscardSynAckWithFastopenCookieRequest: INET_DISCARD_REASON = 29;
+pub const InetDiscardPauseAccept: INET_DISCARD_REASON = 30;
+pub const InetDiscardSynAttack: INET_DISCARD_REASON = 31;
+pub const InetDiscardAcceptInspection: INET_DISCARD_REASON = 32;
+pub const InetDiscardAcceptRedirection: INET_DISCARD_REASON = 33;
+pub const InetDiscardReasonMaxEnumValue: INET_DISCARD_REASON = 34;
+pub const IpDiscardBadSourceAddress: IP_DISCARD_REASON = 1;
+pub const IpDiscardNotLocallyDestined: IP_DISCARD_REASON = 2;
+pub const IpDiscardProtocolUnreachable: IP_DISCARD_REASON = 3;
+pub const IpDiscardPortUnreachable: IP_DISCARD_REASON = 4;
+pub const IpDiscardBadLength: IP_DISCARD_REASON = 5;
+pub const IpDiscardMalformedHeader: IP_DISCARD_REASON = 6;
+pub const IpDiscardNoRoute: IP_DISCARD_REASON = 7;
+pub const IpDiscardBeyondScope: IP_DISCARD_REASON = 8;
+pub const IpDiscardInspectionDrop: IP_DISCARD_REASON = 9;
+pub const IpDiscardTooManyDecapsulations: IP_DISCARD_REASON = 10;
+pub const IpDiscardAdministrativelyProhibited: IP_DISCARD_REASON = 11;
+pub const IpDiscardBadChecksum: IP_DISCARD_REASON = 12;
+pub const IpDiscardFirstFragmentIncomplete: IP_DISCARD_REASON = 13;
+pub const IpDiscardHeaderNotContiguous: IP_DISCARD_REASON = 14;
+pub const IpDiscardHeaderNotAligned: IP_DISCARD_REASON = 15;
+pub const IpDiscardReceivePathMax: IP_DISCARD_REASON = 127;
+pub const IpDiscardHopLimitExceeded: IP_DISCARD_REASON = 128;
+pub const IpDiscardAddressUnreachable: IP_DISCARD_REASON = 129;
+pub const IpDiscardRscPacket: IP_DISCARD_REASON = 130;
+pub const IpDiscardSourceViolation: IP_DISCARD_REASON = 131;
+pub const IpDiscardForwardPathMax: IP_DISCARD_REASON = 255;
+pub const IpDiscardArbitrationUnhandled: IP_DISCARD_REASON = 256;
+pub const IpDiscardInspectionAbsorb: IP_DISCARD_REASON = 257;
+pub const IpDiscardDontFragmentMtuExceeded: IP_DISCARD_REASON = 258;
+pub const IpDiscardBufferLengthExceeded: IP_DISCARD_REASON = 259;
+pub const IpDiscardAddressResolutionTimeout: IP_DISCARD_REASON = 260;
+pub const IpDiscardAddressResolutionFailure: IP_DISCARD_REASON = 261;
+pub const IpDiscardIpsecFailure: IP_DISCARD_REASON = 262;
+pub const IpDiscardExtensionHeadersFailure: IP_DISCARD_REASON = 263;
+pub const IpDiscardAllocationFailure: IP_DISCARD_REASON = 264;
+pub const IpDiscardIpsnpiClientDrop: IP_DISCARD_REASON = 265;
+pub const IpDiscardUnsupportedOffload: IP_DISCARD_REASON = 266;
+pub const IpDiscardRoutingFailure: IP_DISCARD_REASON = 267;
+pub const IpDiscardAncillaryDataFailure: IP_DISCARD_REASON = 268;
+pub const IpDiscardRawDataFailure: IP_DISCARD_REASON = 269;
+pub const IpDiscardSessionStateFailure: IP_DISCARD_REASON = 270;
+pub const IpDiscardIpsnpiAllocationFailure: IP_DISCARD_REASON = 271;
+pub const IpDiscardIpsnpiModifiedButNotForwarded: IP_DISCARD_REASON = 272;
+pub const IpDiscardIpsnpiNoNextHop: IP_DISCARD_REASON = 273;
+pub const IpDiscardIpsnpiNoCompartment: IP_DISCARD_REASON = 274;
+pub const IpDiscardIpsnpiNoInterface: IP_DISCARD_REASON = 275;
+pub const IpDiscardIpsnpiNoSubInterface: IP_DISCARD_REASON = 276;
+pub const IpDiscardIpsnpiInterfaceDisabled: IP_DISCARD_REASON = 277;
+pub const IpDiscardIpsnpiSegmentationFailed: IP_DISCARD_REASON = 278;
+pub const IpDiscardIpsnpiNoEthernetHeader: IP_DISCARD_REASON = 279;
+pub const IpDiscardIpsnpiUnexpectedFragment: IP_DISCARD_REASON = 280;
+pub const IpDiscardIpsnpiUnsupportedInterfaceType: IP_DISCARD_REASON = 281;
+pub const IpDiscardIpsnpiInvalidLsoInfo: IP_DISCARD_REASON = 282;
+pub const IpDiscardIpsnpiInvalidUsoInfo: IP_DISCARD_REASON = 283;
+pub const IpDiscardInternalError: IP_DISCARD_REASON = 284;
+pub const IpDiscardAdministrativelyConfigured: IP_DISCARD_REASON = 285;
+pub const IpDiscardBadOption: IP_DISCARD_REASON = 286;
+pub const IpDiscardLoopbackDisallowed: IP_DISCARD_REASON = 287;
+pub const IpDiscardSmallerScope: IP_DISCARD_REASON = 288;
+pub const IpDiscardQueueFull: IP_DISCARD_REASON = 289;
+pub const IpDiscardInterfaceDisabled: IP_DISCARD_REASON = 290;
+pub const IpDiscardNlClientDiscard: IP_DISCARD_REASON = 291;
+pub const IpDiscardIpsnpiUroSegmentSizeExceedsMtu: IP_DISCARD_REASON = 292;
+pub const IpDiscardSwUsoFailure: IP_DISCARD_REASON = 293;
+pub const IpDiscardMax: IP_DISCARD_REASON = 294;
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
     [
@@ -1418,6 +5201,220 @@ const _: () = {
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
+    ["Size of FWPS_CALLOUT1_"][::core::mem::size_of::<FWPS_CALLOUT1_>() - 48usize];
+    ["Alignment of FWPS_CALLOUT1_"][::core::mem::align_of::<FWPS_CALLOUT1_>() - 8usize];
+    [
+        "Offset of field: FWPS_CALLOUT1_::calloutKey",
+    ][::core::mem::offset_of!(FWPS_CALLOUT1_, calloutKey) - 0usize];
+    [
+        "Offset of field: FWPS_CALLOUT1_::flags",
+    ][::core::mem::offset_of!(FWPS_CALLOUT1_, flags) - 16usize];
+    [
+        "Offset of field: FWPS_CALLOUT1_::classifyFn",
+    ][::core::mem::offset_of!(FWPS_CALLOUT1_, classifyFn) - 24usize];
+    [
+        "Offset of field: FWPS_CALLOUT1_::notifyFn",
+    ][::core::mem::offset_of!(FWPS_CALLOUT1_, notifyFn) - 32usize];
+    [
+        "Offset of field: FWPS_CALLOUT1_::flowDeleteFn",
+    ][::core::mem::offset_of!(FWPS_CALLOUT1_, flowDeleteFn) - 40usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPS_CALLOUT2_"][::core::mem::size_of::<FWPS_CALLOUT2_>() - 48usize];
+    ["Alignment of FWPS_CALLOUT2_"][::core::mem::align_of::<FWPS_CALLOUT2_>() - 8usize];
+    [
+        "Offset of field: FWPS_CALLOUT2_::calloutKey",
+    ][::core::mem::offset_of!(FWPS_CALLOUT2_, calloutKey) - 0usize];
+    [
+        "Offset of field: FWPS_CALLOUT2_::flags",
+    ][::core::mem::offset_of!(FWPS_CALLOUT2_, flags) - 16usize];
+    [
+        "Offset of field: FWPS_CALLOUT2_::classifyFn",
+    ][::core::mem::offset_of!(FWPS_CALLOUT2_, classifyFn) - 24usize];
+    [
+        "Offset of field: FWPS_CALLOUT2_::notifyFn",
+    ][::core::mem::offset_of!(FWPS_CALLOUT2_, notifyFn) - 32usize];
+    [
+        "Offset of field: FWPS_CALLOUT2_::flowDeleteFn",
+    ][::core::mem::offset_of!(FWPS_CALLOUT2_, flowDeleteFn) - 40usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPS_CALLOUT3_"][::core::mem::size_of::<FWPS_CALLOUT3_>() - 48usize];
+    ["Alignment of FWPS_CALLOUT3_"][::core::mem::align_of::<FWPS_CALLOUT3_>() - 8usize];
+    [
+        "Offset of field: FWPS_CALLOUT3_::calloutKey",
+    ][::core::mem::offset_of!(FWPS_CALLOUT3_, calloutKey) - 0usize];
+    [
+        "Offset of field: FWPS_CALLOUT3_::flags",
+    ][::core::mem::offset_of!(FWPS_CALLOUT3_, flags) - 16usize];
+    [
+        "Offset of field: FWPS_CALLOUT3_::classifyFn",
+    ][::core::mem::offset_of!(FWPS_CALLOUT3_, classifyFn) - 24usize];
+    [
+        "Offset of field: FWPS_CALLOUT3_::notifyFn",
+    ][::core::mem::offset_of!(FWPS_CALLOUT3_, notifyFn) - 32usize];
+    [
+        "Offset of field: FWPS_CALLOUT3_::flowDeleteFn",
+    ][::core::mem::offset_of!(FWPS_CALLOUT3_, flowDeleteFn) - 40usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_PACKET_LIST_INBOUND_IPSEC_INFORMATION0_",
+    ][::core::mem::size_of::<FWPS_PACKET_LIST_INBOUND_IPSEC_INFORMATION0_>() - 4usize];
+    [
+        "Alignment of FWPS_PACKET_LIST_INBOUND_IPSEC_INFORMATION0_",
+    ][::core::mem::align_of::<FWPS_PACKET_LIST_INBOUND_IPSEC_INFORMATION0_>() - 4usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_PACKET_LIST_OUTBOUND_IPSEC_INFORMATION0_",
+    ][::core::mem::size_of::<FWPS_PACKET_LIST_OUTBOUND_IPSEC_INFORMATION0_>() - 4usize];
+    [
+        "Alignment of FWPS_PACKET_LIST_OUTBOUND_IPSEC_INFORMATION0_",
+    ][::core::mem::align_of::<FWPS_PACKET_LIST_OUTBOUND_IPSEC_INFORMATION0_>() - 4usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_PACKET_LIST_IPSEC_INFORMATION0___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPS_PACKET_LIST_IPSEC_INFORMATION0___bindgen_ty_1>()
+        - 4usize];
+    [
+        "Alignment of FWPS_PACKET_LIST_IPSEC_INFORMATION0___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPS_PACKET_LIST_IPSEC_INFORMATION0___bindgen_ty_1>()
+        - 4usize];
+    [
+        "Offset of field: FWPS_PACKET_LIST_IPSEC_INFORMATION0___bindgen_ty_1::inbound",
+    ][::core::mem::offset_of!(
+        FWPS_PACKET_LIST_IPSEC_INFORMATION0___bindgen_ty_1, inbound
+    ) - 0usize];
+    [
+        "Offset of field: FWPS_PACKET_LIST_IPSEC_INFORMATION0___bindgen_ty_1::outbound",
+    ][::core::mem::offset_of!(
+        FWPS_PACKET_LIST_IPSEC_INFORMATION0___bindgen_ty_1, outbound
+    ) - 0usize];
+    [
+        "Offset of field: FWPS_PACKET_LIST_IPSEC_INFORMATION0___bindgen_ty_1::flags",
+    ][::core::mem::offset_of!(FWPS_PACKET_LIST_IPSEC_INFORMATION0___bindgen_ty_1, flags)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_PACKET_LIST_IPSEC_INFORMATION0_",
+    ][::core::mem::size_of::<FWPS_PACKET_LIST_IPSEC_INFORMATION0_>() - 4usize];
+    [
+        "Alignment of FWPS_PACKET_LIST_IPSEC_INFORMATION0_",
+    ][::core::mem::align_of::<FWPS_PACKET_LIST_IPSEC_INFORMATION0_>() - 4usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_PACKET_LIST_FWP_INFORMATION0_",
+    ][::core::mem::size_of::<FWPS_PACKET_LIST_FWP_INFORMATION0_>() - 4usize];
+    [
+        "Alignment of FWPS_PACKET_LIST_FWP_INFORMATION0_",
+    ][::core::mem::align_of::<FWPS_PACKET_LIST_FWP_INFORMATION0_>() - 4usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_PACKET_LIST_INFORMATION0_",
+    ][::core::mem::size_of::<FWPS_PACKET_LIST_INFORMATION0_>() - 8usize];
+    [
+        "Alignment of FWPS_PACKET_LIST_INFORMATION0_",
+    ][::core::mem::align_of::<FWPS_PACKET_LIST_INFORMATION0_>() - 4usize];
+    [
+        "Offset of field: FWPS_PACKET_LIST_INFORMATION0_::ipsecInformation",
+    ][::core::mem::offset_of!(FWPS_PACKET_LIST_INFORMATION0_, ipsecInformation)
+        - 0usize];
+    [
+        "Offset of field: FWPS_PACKET_LIST_INFORMATION0_::fwpInformation",
+    ][::core::mem::offset_of!(FWPS_PACKET_LIST_INFORMATION0_, fwpInformation) - 4usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of _FWPS_CONNECT_REQUEST0",
+    ][::core::mem::size_of::<_FWPS_CONNECT_REQUEST0>() - 312usize];
+    [
+        "Alignment of _FWPS_CONNECT_REQUEST0",
+    ][::core::mem::align_of::<_FWPS_CONNECT_REQUEST0>() - 8usize];
+    [
+        "Offset of field: _FWPS_CONNECT_REQUEST0::localAddressAndPort",
+    ][::core::mem::offset_of!(_FWPS_CONNECT_REQUEST0, localAddressAndPort) - 0usize];
+    [
+        "Offset of field: _FWPS_CONNECT_REQUEST0::remoteAddressAndPort",
+    ][::core::mem::offset_of!(_FWPS_CONNECT_REQUEST0, remoteAddressAndPort) - 128usize];
+    [
+        "Offset of field: _FWPS_CONNECT_REQUEST0::portReservationToken",
+    ][::core::mem::offset_of!(_FWPS_CONNECT_REQUEST0, portReservationToken) - 256usize];
+    [
+        "Offset of field: _FWPS_CONNECT_REQUEST0::localRedirectTargetPID",
+    ][::core::mem::offset_of!(_FWPS_CONNECT_REQUEST0, localRedirectTargetPID)
+        - 264usize];
+    [
+        "Offset of field: _FWPS_CONNECT_REQUEST0::previousVersion",
+    ][::core::mem::offset_of!(_FWPS_CONNECT_REQUEST0, previousVersion) - 272usize];
+    [
+        "Offset of field: _FWPS_CONNECT_REQUEST0::modifierFilterId",
+    ][::core::mem::offset_of!(_FWPS_CONNECT_REQUEST0, modifierFilterId) - 280usize];
+    [
+        "Offset of field: _FWPS_CONNECT_REQUEST0::localRedirectHandle",
+    ][::core::mem::offset_of!(_FWPS_CONNECT_REQUEST0, localRedirectHandle) - 288usize];
+    [
+        "Offset of field: _FWPS_CONNECT_REQUEST0::localRedirectContext",
+    ][::core::mem::offset_of!(_FWPS_CONNECT_REQUEST0, localRedirectContext) - 296usize];
+    [
+        "Offset of field: _FWPS_CONNECT_REQUEST0::localRedirectContextSize",
+    ][::core::mem::offset_of!(_FWPS_CONNECT_REQUEST0, localRedirectContextSize)
+        - 304usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of _FWPS_BIND_REQUEST0",
+    ][::core::mem::size_of::<_FWPS_BIND_REQUEST0>() - 152usize];
+    [
+        "Alignment of _FWPS_BIND_REQUEST0",
+    ][::core::mem::align_of::<_FWPS_BIND_REQUEST0>() - 8usize];
+    [
+        "Offset of field: _FWPS_BIND_REQUEST0::localAddressAndPort",
+    ][::core::mem::offset_of!(_FWPS_BIND_REQUEST0, localAddressAndPort) - 0usize];
+    [
+        "Offset of field: _FWPS_BIND_REQUEST0::portReservationToken",
+    ][::core::mem::offset_of!(_FWPS_BIND_REQUEST0, portReservationToken) - 128usize];
+    [
+        "Offset of field: _FWPS_BIND_REQUEST0::previousVersion",
+    ][::core::mem::offset_of!(_FWPS_BIND_REQUEST0, previousVersion) - 136usize];
+    [
+        "Offset of field: _FWPS_BIND_REQUEST0::modifierFilterId",
+    ][::core::mem::offset_of!(_FWPS_BIND_REQUEST0, modifierFilterId) - 144usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of _FWPS_CONNECTION_POLICY0",
+    ][::core::mem::size_of::<_FWPS_CONNECTION_POLICY0>() - 264usize];
+    [
+        "Alignment of _FWPS_CONNECTION_POLICY0",
+    ][::core::mem::align_of::<_FWPS_CONNECTION_POLICY0>() - 8usize];
+    [
+        "Offset of field: _FWPS_CONNECTION_POLICY0::localAddress",
+    ][::core::mem::offset_of!(_FWPS_CONNECTION_POLICY0, localAddress) - 0usize];
+    [
+        "Offset of field: _FWPS_CONNECTION_POLICY0::nextHopAddress",
+    ][::core::mem::offset_of!(_FWPS_CONNECTION_POLICY0, nextHopAddress) - 128usize];
+    [
+        "Offset of field: _FWPS_CONNECTION_POLICY0::interfaceLuid",
+    ][::core::mem::offset_of!(_FWPS_CONNECTION_POLICY0, interfaceLuid) - 256usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
     [
         "Size of FWPS_TRANSPORT_SEND_PARAMS0_",
     ][::core::mem::size_of::<FWPS_TRANSPORT_SEND_PARAMS0_>() - 32usize];
@@ -1438,43 +5435,7113 @@ const _: () = {
     ][::core::mem::offset_of!(FWPS_TRANSPORT_SEND_PARAMS0_, controlDataLength)
         - 24usize];
 };
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_TRANSPORT_SEND_PARAMS1_",
+    ][::core::mem::size_of::<FWPS_TRANSPORT_SEND_PARAMS1_>() - 48usize];
+    [
+        "Alignment of FWPS_TRANSPORT_SEND_PARAMS1_",
+    ][::core::mem::align_of::<FWPS_TRANSPORT_SEND_PARAMS1_>() - 8usize];
+    [
+        "Offset of field: FWPS_TRANSPORT_SEND_PARAMS1_::remoteAddress",
+    ][::core::mem::offset_of!(FWPS_TRANSPORT_SEND_PARAMS1_, remoteAddress) - 0usize];
+    [
+        "Offset of field: FWPS_TRANSPORT_SEND_PARAMS1_::remoteScopeId",
+    ][::core::mem::offset_of!(FWPS_TRANSPORT_SEND_PARAMS1_, remoteScopeId) - 8usize];
+    [
+        "Offset of field: FWPS_TRANSPORT_SEND_PARAMS1_::controlData",
+    ][::core::mem::offset_of!(FWPS_TRANSPORT_SEND_PARAMS1_, controlData) - 16usize];
+    [
+        "Offset of field: FWPS_TRANSPORT_SEND_PARAMS1_::controlDataLength",
+    ][::core::mem::offset_of!(FWPS_TRANSPORT_SEND_PARAMS1_, controlDataLength)
+        - 24usize];
+    [
+        "Offset of field: FWPS_TRANSPORT_SEND_PARAMS1_::headerIncludeHeader",
+    ][::core::mem::offset_of!(FWPS_TRANSPORT_SEND_PARAMS1_, headerIncludeHeader)
+        - 32usize];
+    [
+        "Offset of field: FWPS_TRANSPORT_SEND_PARAMS1_::headerIncludeHeaderLength",
+    ][::core::mem::offset_of!(FWPS_TRANSPORT_SEND_PARAMS1_, headerIncludeHeaderLength)
+        - 40usize];
+};
 pub const FWPS_PACKET_NOT_INJECTED: FWPS_PACKET_INJECTION_STATE_ = 0;
 pub const FWPS_PACKET_INJECTED_BY_SELF: FWPS_PACKET_INJECTION_STATE_ = 1;
 pub const FWPS_PACKET_INJECTED_BY_OTHER: FWPS_PACKET_INJECTION_STATE_ = 2;
 pub const FWPS_PACKET_PREVIOUSLY_INJECTED_BY_SELF: FWPS_PACKET_INJECTION_STATE_ = 3;
 pub const FWPS_PACKET_INJECTION_STATE_MAX: FWPS_PACKET_INJECTION_STATE_ = 4;
-#[repr(C)]
-#[derive(Copy, Clone)]
-pub union in_addr__bindgen_ty_1 {
-    pub S_un_b: in_addr__bindgen_ty_1__bindgen_ty_1,
-    pub S_un_w: in_addr__bindgen_ty_1__bindgen_ty_2,
-    pub S_addr: ULONG,
-}
-#[repr(C)]
-#[derive(Copy, Clone)]
-pub union SCOPE_ID__bindgen_ty_1 {
-    pub __bindgen_anon_1: SCOPE_ID__bindgen_ty_1__bindgen_ty_1,
-    pub Value: ULONG,
-}
-#[repr(C)]
-#[derive(Copy, Clone)]
-pub union in6_addr__bindgen_ty_1 {
-    pub Byte: [UCHAR; 16usize],
-    pub Word: [USHORT; 8usize],
-}
-#[repr(C)]
-#[derive(Copy, Clone)]
-pub union sockaddr_in6__bindgen_ty_1 {
-    pub sin6_scope_id: ULONG,
-    pub sin6_scope_struct: SCOPE_ID,
-}
-#[repr(C)]
-#[derive(Copy, Clone)]
-pub union _SOCKADDR_INET {
-    pub Ipv4: SOCKADDR_IN,
-    pub Ipv6: SOCKADDR_IN6,
-    pub si_family: ADDRESS_FAMILY,
-}
+pub const FWPS_CONNECTION_NOT_REDIRECTED: FWPS_CONNECTION_REDIRECT_STATE_ = 0;
+pub const FWPS_CONNECTION_REDIRECTED_BY_SELF: FWPS_CONNECTION_REDIRECT_STATE_ = 1;
+pub const FWPS_CONNECTION_REDIRECTED_BY_OTHER: FWPS_CONNECTION_REDIRECT_STATE_ = 2;
+pub const FWPS_CONNECTION_PREVIOUSLY_REDIRECTED_BY_SELF: FWPS_CONNECTION_REDIRECT_STATE_ = 3;
+pub const FWPS_CONNECTION_REDIRECT_STATE_MAX: FWPS_CONNECTION_REDIRECT_STATE_ = 4;
+pub const FWPS_NET_BUFFER_LIST_ENTERED_NETIO: FWPS_NET_BUFFER_LIST_EVENT_TYPE0_ = 0;
+pub const FWPS_NET_BUFFER_LIST_CLONED_BY_NETIO: FWPS_NET_BUFFER_LIST_EVENT_TYPE0_ = 1;
+pub const FWPS_NET_BUFFER_LIST_CLONED_VIA_WFP_API: FWPS_NET_BUFFER_LIST_EVENT_TYPE0_ = 2;
+pub const FWPS_NET_BUFFER_LIST_DUPLICATED_BY_NETIO: FWPS_NET_BUFFER_LIST_EVENT_TYPE0_ = 3;
+pub const FWPS_NET_BUFFER_LIST_EXIT_NETIO: FWPS_NET_BUFFER_LIST_EVENT_TYPE0_ = 4;
+pub const FWPS_NET_BUFFER_LIST_CONTEXT_REMOVED: FWPS_NET_BUFFER_LIST_EVENT_TYPE0_ = 5;
+pub const FWPS_NET_BUFFER_LIST_NDIS_SEND_COMPLETE: FWPS_NET_BUFFER_LIST_EVENT_TYPE0_ = 6;
+pub const FWPS_NET_BUFFER_LIST_NDIS_RECV_COMPLETE: FWPS_NET_BUFFER_LIST_EVENT_TYPE0_ = 7;
+pub const FWPS_NET_BUFFER_LIST_NDIS_ETHERNET_SEND_COMPLETE: FWPS_NET_BUFFER_LIST_EVENT_TYPE0_ = 6;
+pub const FWPS_NET_BUFFER_LIST_NDIS_ETHERNET_RECV_COMPLETE: FWPS_NET_BUFFER_LIST_EVENT_TYPE0_ = 7;
+pub const FWPS_NET_BUFFER_LIST_NDIS_NATIVE_SEND_COMPLETE: FWPS_NET_BUFFER_LIST_EVENT_TYPE0_ = 8;
+pub const FWPS_NET_BUFFER_LIST_NDIS_NATIVE_RECV_COMPLETE: FWPS_NET_BUFFER_LIST_EVENT_TYPE0_ = 9;
+pub const FWPS_NET_BUFFER_LIST_NDIS_VSWITCH_INGRESS_COMPLETE: FWPS_NET_BUFFER_LIST_EVENT_TYPE0_ = 10;
+pub const FWPS_NET_BUFFER_LIST_NDIS_VSWITCH_EGRESS_COMPLETE: FWPS_NET_BUFFER_LIST_EVENT_TYPE0_ = 11;
+pub const FWPS_NET_BUFFER_LIST_CLONED_BY_NDIS: FWPS_NET_BUFFER_LIST_EVENT_TYPE0_ = 12;
+pub const FWPS_NET_BUFFER_LIST_REASSEMBLED_FRAGMENT: FWPS_NET_BUFFER_LIST_EVENT_TYPE0_ = 13;
+pub const FWPS_NET_BUFFER_LIST_REASSEMBLY_COMPLETE: FWPS_NET_BUFFER_LIST_EVENT_TYPE0_ = 14;
+pub const FWPS_VSWITCH_EVENT_VSWITCH_NONE: FWPS_VSWITCH_EVENT_TYPE_ = 0;
+pub const FWPS_VSWITCH_EVENT_VSWITCH_CREATE: FWPS_VSWITCH_EVENT_TYPE_ = 1;
+pub const FWPS_VSWITCH_EVENT_VSWITCH_DELETE: FWPS_VSWITCH_EVENT_TYPE_ = 2;
+pub const FWPS_VSWITCH_EVENT_PORT_CREATE: FWPS_VSWITCH_EVENT_TYPE_ = 3;
+pub const FWPS_VSWITCH_EVENT_PORT_DELETE: FWPS_VSWITCH_EVENT_TYPE_ = 4;
+pub const FWPS_VSWITCH_EVENT_INTERFACE_CREATE: FWPS_VSWITCH_EVENT_TYPE_ = 5;
+pub const FWPS_VSWITCH_EVENT_INTERFACE_DELETE: FWPS_VSWITCH_EVENT_TYPE_ = 6;
+pub const FWPS_VSWITCH_EVENT_INTERFACE_CONNECT: FWPS_VSWITCH_EVENT_TYPE_ = 7;
+pub const FWPS_VSWITCH_EVENT_INTERFACE_DISCONNECT: FWPS_VSWITCH_EVENT_TYPE_ = 8;
+pub const FWPS_VSWITCH_EVENT_POLICY_ADD: FWPS_VSWITCH_EVENT_TYPE_ = 9;
+pub const FWPS_VSWITCH_EVENT_POLICY_UPDATE: FWPS_VSWITCH_EVENT_TYPE_ = 10;
+pub const FWPS_VSWITCH_EVENT_POLICY_DELETE: FWPS_VSWITCH_EVENT_TYPE_ = 11;
+pub const FWPS_VSWITCH_EVENT_RUNTIME_STATE_SAVE: FWPS_VSWITCH_EVENT_TYPE_ = 12;
+pub const FWPS_VSWITCH_EVENT_RUNTIME_STATE_RESTORE: FWPS_VSWITCH_EVENT_TYPE_ = 13;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_",
+    ][::core::mem::size_of::<FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_>() - 56usize];
+    [
+        "Alignment of FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_",
+    ][::core::mem::align_of::<FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_>() - 8usize];
+    [
+        "Offset of field: FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_::vSwitchLifetimeNotifyFn",
+    ][::core::mem::offset_of!(
+        FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_, vSwitchLifetimeNotifyFn
+    ) - 0usize];
+    [
+        "Offset of field: FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_::vSwitchPortEventNotifyFn",
+    ][::core::mem::offset_of!(
+        FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_, vSwitchPortEventNotifyFn
+    ) - 8usize];
+    [
+        "Offset of field: FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_::vSwitchInterfaceEventNotifyFn",
+    ][::core::mem::offset_of!(
+        FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_, vSwitchInterfaceEventNotifyFn
+    ) - 16usize];
+    [
+        "Offset of field: FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_::vSwitchFilterEngineReorderNotifyRn",
+    ][::core::mem::offset_of!(
+        FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_, vSwitchFilterEngineReorderNotifyRn
+    ) - 24usize];
+    [
+        "Offset of field: FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_::vSwitchPolicyEventNotifyFn",
+    ][::core::mem::offset_of!(
+        FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_, vSwitchPolicyEventNotifyFn
+    ) - 32usize];
+    [
+        "Offset of field: FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_::vSwitchRuntimeStateSaveNotifyFn",
+    ][::core::mem::offset_of!(
+        FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_, vSwitchRuntimeStateSaveNotifyFn
+    ) - 40usize];
+    [
+        "Offset of field: FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_::vSwitchRuntimeStateRestoreNotifyFn",
+    ][::core::mem::offset_of!(
+        FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_, vSwitchRuntimeStateRestoreNotifyFn
+    ) - 48usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_STREAM_DATA_OFFSET0_",
+    ][::core::mem::size_of::<FWPS_STREAM_DATA_OFFSET0_>() - 40usize];
+    [
+        "Alignment of FWPS_STREAM_DATA_OFFSET0_",
+    ][::core::mem::align_of::<FWPS_STREAM_DATA_OFFSET0_>() - 8usize];
+    [
+        "Offset of field: FWPS_STREAM_DATA_OFFSET0_::netBufferList",
+    ][::core::mem::offset_of!(FWPS_STREAM_DATA_OFFSET0_, netBufferList) - 0usize];
+    [
+        "Offset of field: FWPS_STREAM_DATA_OFFSET0_::netBuffer",
+    ][::core::mem::offset_of!(FWPS_STREAM_DATA_OFFSET0_, netBuffer) - 8usize];
+    [
+        "Offset of field: FWPS_STREAM_DATA_OFFSET0_::mdl",
+    ][::core::mem::offset_of!(FWPS_STREAM_DATA_OFFSET0_, mdl) - 16usize];
+    [
+        "Offset of field: FWPS_STREAM_DATA_OFFSET0_::mdlOffset",
+    ][::core::mem::offset_of!(FWPS_STREAM_DATA_OFFSET0_, mdlOffset) - 24usize];
+    [
+        "Offset of field: FWPS_STREAM_DATA_OFFSET0_::netBufferOffset",
+    ][::core::mem::offset_of!(FWPS_STREAM_DATA_OFFSET0_, netBufferOffset) - 28usize];
+    [
+        "Offset of field: FWPS_STREAM_DATA_OFFSET0_::streamDataOffset",
+    ][::core::mem::offset_of!(FWPS_STREAM_DATA_OFFSET0_, streamDataOffset) - 32usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_STREAM_DATA0_",
+    ][::core::mem::size_of::<FWPS_STREAM_DATA0_>() - 64usize];
+    [
+        "Alignment of FWPS_STREAM_DATA0_",
+    ][::core::mem::align_of::<FWPS_STREAM_DATA0_>() - 8usize];
+    [
+        "Offset of field: FWPS_STREAM_DATA0_::flags",
+    ][::core::mem::offset_of!(FWPS_STREAM_DATA0_, flags) - 0usize];
+    [
+        "Offset of field: FWPS_STREAM_DATA0_::dataOffset",
+    ][::core::mem::offset_of!(FWPS_STREAM_DATA0_, dataOffset) - 8usize];
+    [
+        "Offset of field: FWPS_STREAM_DATA0_::dataLength",
+    ][::core::mem::offset_of!(FWPS_STREAM_DATA0_, dataLength) - 48usize];
+    [
+        "Offset of field: FWPS_STREAM_DATA0_::netBufferListChain",
+    ][::core::mem::offset_of!(FWPS_STREAM_DATA0_, netBufferListChain) - 56usize];
+};
+pub const FWPS_STREAM_ACTION_NONE: FWPS_STREAM_ACTION_TYPE_ = 0;
+pub const FWPS_STREAM_ACTION_NEED_MORE_DATA: FWPS_STREAM_ACTION_TYPE_ = 1;
+pub const FWPS_STREAM_ACTION_DROP_CONNECTION: FWPS_STREAM_ACTION_TYPE_ = 2;
+pub const FWPS_STREAM_ACTION_DEFER: FWPS_STREAM_ACTION_TYPE_ = 3;
+pub const FWPS_STREAM_ACTION_ALLOW_CONNECTION: FWPS_STREAM_ACTION_TYPE_ = 4;
+pub const FWPS_STREAM_ACTION_TYPE_MAX: FWPS_STREAM_ACTION_TYPE_ = 5;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPS_STREAM_CALLOUT_IO_PACKET0_",
+    ][::core::mem::size_of::<FWPS_STREAM_CALLOUT_IO_PACKET0_>() - 40usize];
+    [
+        "Alignment of FWPS_STREAM_CALLOUT_IO_PACKET0_",
+    ][::core::mem::align_of::<FWPS_STREAM_CALLOUT_IO_PACKET0_>() - 8usize];
+    [
+        "Offset of field: FWPS_STREAM_CALLOUT_IO_PACKET0_::streamData",
+    ][::core::mem::offset_of!(FWPS_STREAM_CALLOUT_IO_PACKET0_, streamData) - 0usize];
+    [
+        "Offset of field: FWPS_STREAM_CALLOUT_IO_PACKET0_::missedBytes",
+    ][::core::mem::offset_of!(FWPS_STREAM_CALLOUT_IO_PACKET0_, missedBytes) - 8usize];
+    [
+        "Offset of field: FWPS_STREAM_CALLOUT_IO_PACKET0_::countBytesRequired",
+    ][::core::mem::offset_of!(FWPS_STREAM_CALLOUT_IO_PACKET0_, countBytesRequired)
+        - 16usize];
+    [
+        "Offset of field: FWPS_STREAM_CALLOUT_IO_PACKET0_::countBytesEnforced",
+    ][::core::mem::offset_of!(FWPS_STREAM_CALLOUT_IO_PACKET0_, countBytesEnforced)
+        - 24usize];
+    [
+        "Offset of field: FWPS_STREAM_CALLOUT_IO_PACKET0_::streamAction",
+    ][::core::mem::offset_of!(FWPS_STREAM_CALLOUT_IO_PACKET0_, streamAction) - 32usize];
+};
+pub const IKEEXT_KEY_MODULE_IKE: IKEEXT_KEY_MODULE_TYPE_ = 0;
+pub const IKEEXT_KEY_MODULE_AUTHIP: IKEEXT_KEY_MODULE_TYPE_ = 1;
+pub const IKEEXT_KEY_MODULE_IKEV2: IKEEXT_KEY_MODULE_TYPE_ = 2;
+pub const IKEEXT_KEY_MODULE_MAX: IKEEXT_KEY_MODULE_TYPE_ = 3;
+pub const IKEEXT_PRESHARED_KEY: IKEEXT_AUTHENTICATION_METHOD_TYPE_ = 0;
+pub const IKEEXT_CERTIFICATE: IKEEXT_AUTHENTICATION_METHOD_TYPE_ = 1;
+pub const IKEEXT_KERBEROS: IKEEXT_AUTHENTICATION_METHOD_TYPE_ = 2;
+pub const IKEEXT_ANONYMOUS: IKEEXT_AUTHENTICATION_METHOD_TYPE_ = 3;
+pub const IKEEXT_SSL: IKEEXT_AUTHENTICATION_METHOD_TYPE_ = 4;
+pub const IKEEXT_NTLM_V2: IKEEXT_AUTHENTICATION_METHOD_TYPE_ = 5;
+pub const IKEEXT_IPV6_CGA: IKEEXT_AUTHENTICATION_METHOD_TYPE_ = 6;
+pub const IKEEXT_CERTIFICATE_ECDSA_P256: IKEEXT_AUTHENTICATION_METHOD_TYPE_ = 7;
+pub const IKEEXT_CERTIFICATE_ECDSA_P384: IKEEXT_AUTHENTICATION_METHOD_TYPE_ = 8;
+pub const IKEEXT_SSL_ECDSA_P256: IKEEXT_AUTHENTICATION_METHOD_TYPE_ = 9;
+pub const IKEEXT_SSL_ECDSA_P384: IKEEXT_AUTHENTICATION_METHOD_TYPE_ = 10;
+pub const IKEEXT_EAP: IKEEXT_AUTHENTICATION_METHOD_TYPE_ = 11;
+pub const IKEEXT_RESERVED: IKEEXT_AUTHENTICATION_METHOD_TYPE_ = 12;
+pub const IKEEXT_AUTHENTICATION_METHOD_TYPE_MAX: IKEEXT_AUTHENTICATION_METHOD_TYPE_ = 13;
+pub const IKEEXT_IMPERSONATION_NONE: IKEEXT_AUTHENTICATION_IMPERSONATION_TYPE_ = 0;
+pub const IKEEXT_IMPERSONATION_SOCKET_PRINCIPAL: IKEEXT_AUTHENTICATION_IMPERSONATION_TYPE_ = 1;
+pub const IKEEXT_IMPERSONATION_MAX: IKEEXT_AUTHENTICATION_IMPERSONATION_TYPE_ = 2;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_PRESHARED_KEY_AUTHENTICATION0__",
+    ][::core::mem::size_of::<IKEEXT_PRESHARED_KEY_AUTHENTICATION0__>() - 16usize];
+    [
+        "Alignment of IKEEXT_PRESHARED_KEY_AUTHENTICATION0__",
+    ][::core::mem::align_of::<IKEEXT_PRESHARED_KEY_AUTHENTICATION0__>() - 8usize];
+    [
+        "Offset of field: IKEEXT_PRESHARED_KEY_AUTHENTICATION0__::presharedKey",
+    ][::core::mem::offset_of!(IKEEXT_PRESHARED_KEY_AUTHENTICATION0__, presharedKey)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_PRESHARED_KEY_AUTHENTICATION1__",
+    ][::core::mem::size_of::<IKEEXT_PRESHARED_KEY_AUTHENTICATION1__>() - 24usize];
+    [
+        "Alignment of IKEEXT_PRESHARED_KEY_AUTHENTICATION1__",
+    ][::core::mem::align_of::<IKEEXT_PRESHARED_KEY_AUTHENTICATION1__>() - 8usize];
+    [
+        "Offset of field: IKEEXT_PRESHARED_KEY_AUTHENTICATION1__::presharedKey",
+    ][::core::mem::offset_of!(IKEEXT_PRESHARED_KEY_AUTHENTICATION1__, presharedKey)
+        - 0usize];
+    [
+        "Offset of field: IKEEXT_PRESHARED_KEY_AUTHENTICATION1__::flags",
+    ][::core::mem::offset_of!(IKEEXT_PRESHARED_KEY_AUTHENTICATION1__, flags) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERT_ROOT_CONFIG0_",
+    ][::core::mem::size_of::<IKEEXT_CERT_ROOT_CONFIG0_>() - 24usize];
+    [
+        "Alignment of IKEEXT_CERT_ROOT_CONFIG0_",
+    ][::core::mem::align_of::<IKEEXT_CERT_ROOT_CONFIG0_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CERT_ROOT_CONFIG0_::certData",
+    ][::core::mem::offset_of!(IKEEXT_CERT_ROOT_CONFIG0_, certData) - 0usize];
+    [
+        "Offset of field: IKEEXT_CERT_ROOT_CONFIG0_::flags",
+    ][::core::mem::offset_of!(IKEEXT_CERT_ROOT_CONFIG0_, flags) - 16usize];
+};
+pub const IKEEXT_CERT_CONFIG_EXPLICIT_TRUST_LIST: IKEEXT_CERT_CONFIG_TYPE_ = 0;
+pub const IKEEXT_CERT_CONFIG_ENTERPRISE_STORE: IKEEXT_CERT_CONFIG_TYPE_ = 1;
+pub const IKEEXT_CERT_CONFIG_TRUSTED_ROOT_STORE: IKEEXT_CERT_CONFIG_TYPE_ = 2;
+pub const IKEEXT_CERT_CONFIG_UNSPECIFIED: IKEEXT_CERT_CONFIG_TYPE_ = 3;
+pub const IKEEXT_CERT_CONFIG_TYPE_MAX: IKEEXT_CERT_CONFIG_TYPE_ = 4;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::size_of::<
+        IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1__bindgen_ty_1,
+    >() - 16usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::align_of::<
+        IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1__bindgen_ty_1,
+    >() - 8usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1__bindgen_ty_1::inboundRootArraySize",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1__bindgen_ty_1,
+        inboundRootArraySize
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1__bindgen_ty_1::inboundRootArray",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1__bindgen_ty_1, inboundRootArray
+    ) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1",
+    ][::core::mem::size_of::<IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1>()
+        - 16usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1",
+    ][::core::mem::align_of::<IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1>()
+        - 8usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1::inboundEnterpriseStoreConfig",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1, inboundEnterpriseStoreConfig
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1::inboundTrustedRootStoreConfig",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1, inboundTrustedRootStoreConfig
+    ) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2__bindgen_ty_1",
+    ][::core::mem::size_of::<
+        IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2__bindgen_ty_1,
+    >() - 16usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2__bindgen_ty_1",
+    ][::core::mem::align_of::<
+        IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2__bindgen_ty_1,
+    >() - 8usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2__bindgen_ty_1::outboundRootArraySize",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2__bindgen_ty_1,
+        outboundRootArraySize
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2__bindgen_ty_1::outboundRootArray",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2__bindgen_ty_1,
+        outboundRootArray
+    ) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2",
+    ][::core::mem::size_of::<IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2>()
+        - 16usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2",
+    ][::core::mem::align_of::<IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2>()
+        - 8usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2::outboundEnterpriseStoreConfig",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2, outboundEnterpriseStoreConfig
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2::outboundTrustedRootStoreConfig",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2, outboundTrustedRootStoreConfig
+    ) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_AUTHENTICATION0_",
+    ][::core::mem::size_of::<IKEEXT_CERTIFICATE_AUTHENTICATION0_>() - 56usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_AUTHENTICATION0_",
+    ][::core::mem::align_of::<IKEEXT_CERTIFICATE_AUTHENTICATION0_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION0_::inboundConfigType",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_AUTHENTICATION0_, inboundConfigType)
+        - 0usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION0_::outboundConfigType",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_AUTHENTICATION0_, outboundConfigType)
+        - 24usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION0_::flags",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_AUTHENTICATION0_, flags) - 48usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::size_of::<
+        IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1__bindgen_ty_1,
+    >() - 16usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::align_of::<
+        IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1__bindgen_ty_1,
+    >() - 8usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1__bindgen_ty_1::inboundRootArraySize",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1__bindgen_ty_1,
+        inboundRootArraySize
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1__bindgen_ty_1::inboundRootArray",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1__bindgen_ty_1, inboundRootArray
+    ) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1",
+    ][::core::mem::size_of::<IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1>()
+        - 16usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1",
+    ][::core::mem::align_of::<IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1>()
+        - 8usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1::inboundEnterpriseStoreConfig",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1, inboundEnterpriseStoreConfig
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1::inboundTrustedRootStoreConfig",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1, inboundTrustedRootStoreConfig
+    ) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2__bindgen_ty_1",
+    ][::core::mem::size_of::<
+        IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2__bindgen_ty_1,
+    >() - 16usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2__bindgen_ty_1",
+    ][::core::mem::align_of::<
+        IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2__bindgen_ty_1,
+    >() - 8usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2__bindgen_ty_1::outboundRootArraySize",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2__bindgen_ty_1,
+        outboundRootArraySize
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2__bindgen_ty_1::outboundRootArray",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2__bindgen_ty_1,
+        outboundRootArray
+    ) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2",
+    ][::core::mem::size_of::<IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2>()
+        - 16usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2",
+    ][::core::mem::align_of::<IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2>()
+        - 8usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2::outboundEnterpriseStoreConfig",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2, outboundEnterpriseStoreConfig
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2::outboundTrustedRootStoreConfig",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2, outboundTrustedRootStoreConfig
+    ) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_AUTHENTICATION1_",
+    ][::core::mem::size_of::<IKEEXT_CERTIFICATE_AUTHENTICATION1_>() - 72usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_AUTHENTICATION1_",
+    ][::core::mem::align_of::<IKEEXT_CERTIFICATE_AUTHENTICATION1_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION1_::inboundConfigType",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_AUTHENTICATION1_, inboundConfigType)
+        - 0usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION1_::outboundConfigType",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_AUTHENTICATION1_, outboundConfigType)
+        - 24usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION1_::flags",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_AUTHENTICATION1_, flags) - 48usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION1_::localCertLocationUrl",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_AUTHENTICATION1_, localCertLocationUrl)
+        - 56usize];
+};
+pub const IKEEXT_CERT_CRITERIA_DNS: IKEEXT_CERT_CRITERIA_NAME_TYPE_ = 0;
+pub const IKEEXT_CERT_CRITERIA_UPN: IKEEXT_CERT_CRITERIA_NAME_TYPE_ = 1;
+pub const IKEEXT_CERT_CRITERIA_RFC822: IKEEXT_CERT_CRITERIA_NAME_TYPE_ = 2;
+pub const IKEEXT_CERT_CRITERIA_CN: IKEEXT_CERT_CRITERIA_NAME_TYPE_ = 3;
+pub const IKEEXT_CERT_CRITERIA_OU: IKEEXT_CERT_CRITERIA_NAME_TYPE_ = 4;
+pub const IKEEXT_CERT_CRITERIA_O: IKEEXT_CERT_CRITERIA_NAME_TYPE_ = 5;
+pub const IKEEXT_CERT_CRITERIA_DC: IKEEXT_CERT_CRITERIA_NAME_TYPE_ = 6;
+pub const IKEEXT_CERT_CRITERIA_NAME_TYPE_MAX: IKEEXT_CERT_CRITERIA_NAME_TYPE_ = 7;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERT_EKUS0_",
+    ][::core::mem::size_of::<IKEEXT_CERT_EKUS0_>() - 16usize];
+    [
+        "Alignment of IKEEXT_CERT_EKUS0_",
+    ][::core::mem::align_of::<IKEEXT_CERT_EKUS0_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CERT_EKUS0_::numEku",
+    ][::core::mem::offset_of!(IKEEXT_CERT_EKUS0_, numEku) - 0usize];
+    [
+        "Offset of field: IKEEXT_CERT_EKUS0_::eku",
+    ][::core::mem::offset_of!(IKEEXT_CERT_EKUS0_, eku) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERT_NAME0_",
+    ][::core::mem::size_of::<IKEEXT_CERT_NAME0_>() - 16usize];
+    [
+        "Alignment of IKEEXT_CERT_NAME0_",
+    ][::core::mem::align_of::<IKEEXT_CERT_NAME0_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CERT_NAME0_::nameType",
+    ][::core::mem::offset_of!(IKEEXT_CERT_NAME0_, nameType) - 0usize];
+    [
+        "Offset of field: IKEEXT_CERT_NAME0_::certName",
+    ][::core::mem::offset_of!(IKEEXT_CERT_NAME0_, certName) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_CRITERIA0_",
+    ][::core::mem::size_of::<IKEEXT_CERTIFICATE_CRITERIA0_>() - 56usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_CRITERIA0_",
+    ][::core::mem::align_of::<IKEEXT_CERTIFICATE_CRITERIA0_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_CRITERIA0_::certData",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_CRITERIA0_, certData) - 0usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_CRITERIA0_::certHash",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_CRITERIA0_, certHash) - 16usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_CRITERIA0_::eku",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_CRITERIA0_, eku) - 32usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_CRITERIA0_::name",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_CRITERIA0_, name) - 40usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_CRITERIA0_::flags",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_CRITERIA0_, flags) - 48usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::size_of::<
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_1,
+    >() - 16usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::align_of::<
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_1,
+    >() - 8usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_1::inboundRootArraySize",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_1,
+        inboundRootArraySize
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_1::inboundRootCriteria",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_1,
+        inboundRootCriteria
+    ) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_2",
+    ][::core::mem::size_of::<
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_2,
+    >() - 16usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_2",
+    ][::core::mem::align_of::<
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_2,
+    >() - 8usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_2::inboundEnterpriseStoreArraySize",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_2,
+        inboundEnterpriseStoreArraySize
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_2::inboundEnterpriseStoreCriteria",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_2,
+        inboundEnterpriseStoreCriteria
+    ) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_3",
+    ][::core::mem::size_of::<
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_3,
+    >() - 16usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_3",
+    ][::core::mem::align_of::<
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_3,
+    >() - 8usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_3::inboundRootStoreArraySize",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_3,
+        inboundRootStoreArraySize
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_3::inboundTrustedRootStoreCriteria",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_3,
+        inboundTrustedRootStoreCriteria
+    ) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1",
+    ][::core::mem::size_of::<IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1>()
+        - 16usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1",
+    ][::core::mem::align_of::<IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1>()
+        - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_1",
+    ][::core::mem::size_of::<
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_1,
+    >() - 16usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_1",
+    ][::core::mem::align_of::<
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_1,
+    >() - 8usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_1::outboundRootArraySize",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_1,
+        outboundRootArraySize
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_1::outboundRootCriteria",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_1,
+        outboundRootCriteria
+    ) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_2",
+    ][::core::mem::size_of::<
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_2,
+    >() - 16usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_2",
+    ][::core::mem::align_of::<
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_2,
+    >() - 8usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_2::outboundEnterpriseStoreArraySize",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_2,
+        outboundEnterpriseStoreArraySize
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_2::outboundEnterpriseStoreCriteria",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_2,
+        outboundEnterpriseStoreCriteria
+    ) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_3",
+    ][::core::mem::size_of::<
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_3,
+    >() - 16usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_3",
+    ][::core::mem::align_of::<
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_3,
+    >() - 8usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_3::outboundRootStoreArraySize",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_3,
+        outboundRootStoreArraySize
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_3::outboundTrustedRootStoreCriteria",
+    ][::core::mem::offset_of!(
+        IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_3,
+        outboundTrustedRootStoreCriteria
+    ) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2",
+    ][::core::mem::size_of::<IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2>()
+        - 16usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2",
+    ][::core::mem::align_of::<IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2>()
+        - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_AUTHENTICATION2_",
+    ][::core::mem::size_of::<IKEEXT_CERTIFICATE_AUTHENTICATION2_>() - 72usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_AUTHENTICATION2_",
+    ][::core::mem::align_of::<IKEEXT_CERTIFICATE_AUTHENTICATION2_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION2_::inboundConfigType",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_AUTHENTICATION2_, inboundConfigType)
+        - 0usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION2_::outboundConfigType",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_AUTHENTICATION2_, outboundConfigType)
+        - 24usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION2_::flags",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_AUTHENTICATION2_, flags) - 48usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_AUTHENTICATION2_::localCertLocationUrl",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_AUTHENTICATION2_, localCertLocationUrl)
+        - 56usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_IPV6_CGA_AUTHENTICATION0_",
+    ][::core::mem::size_of::<IKEEXT_IPV6_CGA_AUTHENTICATION0_>() - 40usize];
+    [
+        "Alignment of IKEEXT_IPV6_CGA_AUTHENTICATION0_",
+    ][::core::mem::align_of::<IKEEXT_IPV6_CGA_AUTHENTICATION0_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_IPV6_CGA_AUTHENTICATION0_::keyContainerName",
+    ][::core::mem::offset_of!(IKEEXT_IPV6_CGA_AUTHENTICATION0_, keyContainerName)
+        - 0usize];
+    [
+        "Offset of field: IKEEXT_IPV6_CGA_AUTHENTICATION0_::cspName",
+    ][::core::mem::offset_of!(IKEEXT_IPV6_CGA_AUTHENTICATION0_, cspName) - 8usize];
+    [
+        "Offset of field: IKEEXT_IPV6_CGA_AUTHENTICATION0_::cspType",
+    ][::core::mem::offset_of!(IKEEXT_IPV6_CGA_AUTHENTICATION0_, cspType) - 16usize];
+    [
+        "Offset of field: IKEEXT_IPV6_CGA_AUTHENTICATION0_::cgaModifier",
+    ][::core::mem::offset_of!(IKEEXT_IPV6_CGA_AUTHENTICATION0_, cgaModifier) - 20usize];
+    [
+        "Offset of field: IKEEXT_IPV6_CGA_AUTHENTICATION0_::cgaCollisionCount",
+    ][::core::mem::offset_of!(IKEEXT_IPV6_CGA_AUTHENTICATION0_, cgaCollisionCount)
+        - 36usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_KERBEROS_AUTHENTICATION0__",
+    ][::core::mem::size_of::<IKEEXT_KERBEROS_AUTHENTICATION0__>() - 4usize];
+    [
+        "Alignment of IKEEXT_KERBEROS_AUTHENTICATION0__",
+    ][::core::mem::align_of::<IKEEXT_KERBEROS_AUTHENTICATION0__>() - 4usize];
+    [
+        "Offset of field: IKEEXT_KERBEROS_AUTHENTICATION0__::flags",
+    ][::core::mem::offset_of!(IKEEXT_KERBEROS_AUTHENTICATION0__, flags) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_KERBEROS_AUTHENTICATION1__",
+    ][::core::mem::size_of::<IKEEXT_KERBEROS_AUTHENTICATION1__>() - 16usize];
+    [
+        "Alignment of IKEEXT_KERBEROS_AUTHENTICATION1__",
+    ][::core::mem::align_of::<IKEEXT_KERBEROS_AUTHENTICATION1__>() - 8usize];
+    [
+        "Offset of field: IKEEXT_KERBEROS_AUTHENTICATION1__::flags",
+    ][::core::mem::offset_of!(IKEEXT_KERBEROS_AUTHENTICATION1__, flags) - 0usize];
+    [
+        "Offset of field: IKEEXT_KERBEROS_AUTHENTICATION1__::proxyServer",
+    ][::core::mem::offset_of!(IKEEXT_KERBEROS_AUTHENTICATION1__, proxyServer) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_RESERVED_AUTHENTICATION0__",
+    ][::core::mem::size_of::<IKEEXT_RESERVED_AUTHENTICATION0__>() - 4usize];
+    [
+        "Alignment of IKEEXT_RESERVED_AUTHENTICATION0__",
+    ][::core::mem::align_of::<IKEEXT_RESERVED_AUTHENTICATION0__>() - 4usize];
+    [
+        "Offset of field: IKEEXT_RESERVED_AUTHENTICATION0__::flags",
+    ][::core::mem::offset_of!(IKEEXT_RESERVED_AUTHENTICATION0__, flags) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_NTLM_V2_AUTHENTICATION0__",
+    ][::core::mem::size_of::<IKEEXT_NTLM_V2_AUTHENTICATION0__>() - 4usize];
+    [
+        "Alignment of IKEEXT_NTLM_V2_AUTHENTICATION0__",
+    ][::core::mem::align_of::<IKEEXT_NTLM_V2_AUTHENTICATION0__>() - 4usize];
+    [
+        "Offset of field: IKEEXT_NTLM_V2_AUTHENTICATION0__::flags",
+    ][::core::mem::offset_of!(IKEEXT_NTLM_V2_AUTHENTICATION0__, flags) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_EAP_AUTHENTICATION0__",
+    ][::core::mem::size_of::<IKEEXT_EAP_AUTHENTICATION0__>() - 4usize];
+    [
+        "Alignment of IKEEXT_EAP_AUTHENTICATION0__",
+    ][::core::mem::align_of::<IKEEXT_EAP_AUTHENTICATION0__>() - 4usize];
+    [
+        "Offset of field: IKEEXT_EAP_AUTHENTICATION0__::flags",
+    ][::core::mem::offset_of!(IKEEXT_EAP_AUTHENTICATION0__, flags) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1",
+    ][::core::mem::size_of::<IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1>() - 56usize];
+    [
+        "Alignment of IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1",
+    ][::core::mem::align_of::<IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1::presharedKeyAuthentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1, presharedKeyAuthentication
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1::certificateAuthentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1, certificateAuthentication
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1::kerberosAuthentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1, kerberosAuthentication
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1::ntlmV2Authentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1, ntlmV2Authentication
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1::sslAuthentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1, sslAuthentication
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1::cgaAuthentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1, cgaAuthentication
+    ) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_AUTHENTICATION_METHOD0_",
+    ][::core::mem::size_of::<IKEEXT_AUTHENTICATION_METHOD0_>() - 64usize];
+    [
+        "Alignment of IKEEXT_AUTHENTICATION_METHOD0_",
+    ][::core::mem::align_of::<IKEEXT_AUTHENTICATION_METHOD0_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD0_::authenticationMethodType",
+    ][::core::mem::offset_of!(IKEEXT_AUTHENTICATION_METHOD0_, authenticationMethodType)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1",
+    ][::core::mem::size_of::<IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1>() - 72usize];
+    [
+        "Alignment of IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1",
+    ][::core::mem::align_of::<IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1::presharedKeyAuthentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1, presharedKeyAuthentication
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1::certificateAuthentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1, certificateAuthentication
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1::kerberosAuthentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1, kerberosAuthentication
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1::ntlmV2Authentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1, ntlmV2Authentication
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1::sslAuthentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1, sslAuthentication
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1::cgaAuthentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1, cgaAuthentication
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1::eapAuthentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1, eapAuthentication
+    ) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_AUTHENTICATION_METHOD1_",
+    ][::core::mem::size_of::<IKEEXT_AUTHENTICATION_METHOD1_>() - 80usize];
+    [
+        "Alignment of IKEEXT_AUTHENTICATION_METHOD1_",
+    ][::core::mem::align_of::<IKEEXT_AUTHENTICATION_METHOD1_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD1_::authenticationMethodType",
+    ][::core::mem::offset_of!(IKEEXT_AUTHENTICATION_METHOD1_, authenticationMethodType)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1",
+    ][::core::mem::size_of::<IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1>() - 72usize];
+    [
+        "Alignment of IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1",
+    ][::core::mem::align_of::<IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1::presharedKeyAuthentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1, presharedKeyAuthentication
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1::certificateAuthentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1, certificateAuthentication
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1::kerberosAuthentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1, kerberosAuthentication
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1::reservedAuthentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1, reservedAuthentication
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1::ntlmV2Authentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1, ntlmV2Authentication
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1::sslAuthentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1, sslAuthentication
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1::cgaAuthentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1, cgaAuthentication
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1::eapAuthentication",
+    ][::core::mem::offset_of!(
+        IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1, eapAuthentication
+    ) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_AUTHENTICATION_METHOD2_",
+    ][::core::mem::size_of::<IKEEXT_AUTHENTICATION_METHOD2_>() - 80usize];
+    [
+        "Alignment of IKEEXT_AUTHENTICATION_METHOD2_",
+    ][::core::mem::align_of::<IKEEXT_AUTHENTICATION_METHOD2_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_AUTHENTICATION_METHOD2_::authenticationMethodType",
+    ][::core::mem::offset_of!(IKEEXT_AUTHENTICATION_METHOD2_, authenticationMethodType)
+        - 0usize];
+};
+pub const IKEEXT_CIPHER_DES: IKEEXT_CIPHER_TYPE_ = 0;
+pub const IKEEXT_CIPHER_3DES: IKEEXT_CIPHER_TYPE_ = 1;
+pub const IKEEXT_CIPHER_AES_128: IKEEXT_CIPHER_TYPE_ = 2;
+pub const IKEEXT_CIPHER_AES_192: IKEEXT_CIPHER_TYPE_ = 3;
+pub const IKEEXT_CIPHER_AES_256: IKEEXT_CIPHER_TYPE_ = 4;
+pub const IKEEXT_CIPHER_AES_GCM_128_16ICV: IKEEXT_CIPHER_TYPE_ = 5;
+pub const IKEEXT_CIPHER_AES_GCM_256_16ICV: IKEEXT_CIPHER_TYPE_ = 6;
+pub const IKEEXT_CIPHER_TYPE_MAX: IKEEXT_CIPHER_TYPE_ = 7;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CIPHER_ALGORITHM0_",
+    ][::core::mem::size_of::<IKEEXT_CIPHER_ALGORITHM0_>() - 12usize];
+    [
+        "Alignment of IKEEXT_CIPHER_ALGORITHM0_",
+    ][::core::mem::align_of::<IKEEXT_CIPHER_ALGORITHM0_>() - 4usize];
+    [
+        "Offset of field: IKEEXT_CIPHER_ALGORITHM0_::algoIdentifier",
+    ][::core::mem::offset_of!(IKEEXT_CIPHER_ALGORITHM0_, algoIdentifier) - 0usize];
+    [
+        "Offset of field: IKEEXT_CIPHER_ALGORITHM0_::keyLen",
+    ][::core::mem::offset_of!(IKEEXT_CIPHER_ALGORITHM0_, keyLen) - 4usize];
+    [
+        "Offset of field: IKEEXT_CIPHER_ALGORITHM0_::rounds",
+    ][::core::mem::offset_of!(IKEEXT_CIPHER_ALGORITHM0_, rounds) - 8usize];
+};
+pub const IKEEXT_INTEGRITY_MD5: IKEEXT_INTEGRITY_TYPE_ = 0;
+pub const IKEEXT_INTEGRITY_SHA1: IKEEXT_INTEGRITY_TYPE_ = 1;
+pub const IKEEXT_INTEGRITY_SHA_256: IKEEXT_INTEGRITY_TYPE_ = 2;
+pub const IKEEXT_INTEGRITY_SHA_384: IKEEXT_INTEGRITY_TYPE_ = 3;
+pub const IKEEXT_INTEGRITY_TYPE_MAX: IKEEXT_INTEGRITY_TYPE_ = 4;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_INTEGRITY_ALGORITHM0_",
+    ][::core::mem::size_of::<IKEEXT_INTEGRITY_ALGORITHM0_>() - 4usize];
+    [
+        "Alignment of IKEEXT_INTEGRITY_ALGORITHM0_",
+    ][::core::mem::align_of::<IKEEXT_INTEGRITY_ALGORITHM0_>() - 4usize];
+    [
+        "Offset of field: IKEEXT_INTEGRITY_ALGORITHM0_::algoIdentifier",
+    ][::core::mem::offset_of!(IKEEXT_INTEGRITY_ALGORITHM0_, algoIdentifier) - 0usize];
+};
+pub const IKEEXT_DH_GROUP_NONE: IKEEXT_DH_GROUP_ = 0;
+pub const IKEEXT_DH_GROUP_1: IKEEXT_DH_GROUP_ = 1;
+pub const IKEEXT_DH_GROUP_2: IKEEXT_DH_GROUP_ = 2;
+pub const IKEEXT_DH_GROUP_14: IKEEXT_DH_GROUP_ = 3;
+pub const IKEEXT_DH_GROUP_2048: IKEEXT_DH_GROUP_ = 3;
+pub const IKEEXT_DH_ECP_256: IKEEXT_DH_GROUP_ = 4;
+pub const IKEEXT_DH_ECP_384: IKEEXT_DH_GROUP_ = 5;
+pub const IKEEXT_DH_GROUP_24: IKEEXT_DH_GROUP_ = 6;
+pub const IKEEXT_DH_GROUP_MAX: IKEEXT_DH_GROUP_ = 7;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of IKEEXT_PROPOSAL0_"][::core::mem::size_of::<IKEEXT_PROPOSAL0_>() - 28usize];
+    [
+        "Alignment of IKEEXT_PROPOSAL0_",
+    ][::core::mem::align_of::<IKEEXT_PROPOSAL0_>() - 4usize];
+    [
+        "Offset of field: IKEEXT_PROPOSAL0_::cipherAlgorithm",
+    ][::core::mem::offset_of!(IKEEXT_PROPOSAL0_, cipherAlgorithm) - 0usize];
+    [
+        "Offset of field: IKEEXT_PROPOSAL0_::integrityAlgorithm",
+    ][::core::mem::offset_of!(IKEEXT_PROPOSAL0_, integrityAlgorithm) - 12usize];
+    [
+        "Offset of field: IKEEXT_PROPOSAL0_::maxLifetimeSeconds",
+    ][::core::mem::offset_of!(IKEEXT_PROPOSAL0_, maxLifetimeSeconds) - 16usize];
+    [
+        "Offset of field: IKEEXT_PROPOSAL0_::dhGroup",
+    ][::core::mem::offset_of!(IKEEXT_PROPOSAL0_, dhGroup) - 20usize];
+    [
+        "Offset of field: IKEEXT_PROPOSAL0_::quickModeLimit",
+    ][::core::mem::offset_of!(IKEEXT_PROPOSAL0_, quickModeLimit) - 24usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of IKEEXT_POLICY0_"][::core::mem::size_of::<IKEEXT_POLICY0_>() - 40usize];
+    [
+        "Alignment of IKEEXT_POLICY0_",
+    ][::core::mem::align_of::<IKEEXT_POLICY0_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_POLICY0_::softExpirationTime",
+    ][::core::mem::offset_of!(IKEEXT_POLICY0_, softExpirationTime) - 0usize];
+    [
+        "Offset of field: IKEEXT_POLICY0_::numAuthenticationMethods",
+    ][::core::mem::offset_of!(IKEEXT_POLICY0_, numAuthenticationMethods) - 4usize];
+    [
+        "Offset of field: IKEEXT_POLICY0_::authenticationMethods",
+    ][::core::mem::offset_of!(IKEEXT_POLICY0_, authenticationMethods) - 8usize];
+    [
+        "Offset of field: IKEEXT_POLICY0_::initiatorImpersonationType",
+    ][::core::mem::offset_of!(IKEEXT_POLICY0_, initiatorImpersonationType) - 16usize];
+    [
+        "Offset of field: IKEEXT_POLICY0_::numIkeProposals",
+    ][::core::mem::offset_of!(IKEEXT_POLICY0_, numIkeProposals) - 20usize];
+    [
+        "Offset of field: IKEEXT_POLICY0_::ikeProposals",
+    ][::core::mem::offset_of!(IKEEXT_POLICY0_, ikeProposals) - 24usize];
+    [
+        "Offset of field: IKEEXT_POLICY0_::flags",
+    ][::core::mem::offset_of!(IKEEXT_POLICY0_, flags) - 32usize];
+    [
+        "Offset of field: IKEEXT_POLICY0_::maxDynamicFilters",
+    ][::core::mem::offset_of!(IKEEXT_POLICY0_, maxDynamicFilters) - 36usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of IKEEXT_POLICY1_"][::core::mem::size_of::<IKEEXT_POLICY1_>() - 48usize];
+    [
+        "Alignment of IKEEXT_POLICY1_",
+    ][::core::mem::align_of::<IKEEXT_POLICY1_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_POLICY1_::softExpirationTime",
+    ][::core::mem::offset_of!(IKEEXT_POLICY1_, softExpirationTime) - 0usize];
+    [
+        "Offset of field: IKEEXT_POLICY1_::numAuthenticationMethods",
+    ][::core::mem::offset_of!(IKEEXT_POLICY1_, numAuthenticationMethods) - 4usize];
+    [
+        "Offset of field: IKEEXT_POLICY1_::authenticationMethods",
+    ][::core::mem::offset_of!(IKEEXT_POLICY1_, authenticationMethods) - 8usize];
+    [
+        "Offset of field: IKEEXT_POLICY1_::initiatorImpersonationType",
+    ][::core::mem::offset_of!(IKEEXT_POLICY1_, initiatorImpersonationType) - 16usize];
+    [
+        "Offset of field: IKEEXT_POLICY1_::numIkeProposals",
+    ][::core::mem::offset_of!(IKEEXT_POLICY1_, numIkeProposals) - 20usize];
+    [
+        "Offset of field: IKEEXT_POLICY1_::ikeProposals",
+    ][::core::mem::offset_of!(IKEEXT_POLICY1_, ikeProposals) - 24usize];
+    [
+        "Offset of field: IKEEXT_POLICY1_::flags",
+    ][::core::mem::offset_of!(IKEEXT_POLICY1_, flags) - 32usize];
+    [
+        "Offset of field: IKEEXT_POLICY1_::maxDynamicFilters",
+    ][::core::mem::offset_of!(IKEEXT_POLICY1_, maxDynamicFilters) - 36usize];
+    [
+        "Offset of field: IKEEXT_POLICY1_::retransmitDurationSecs",
+    ][::core::mem::offset_of!(IKEEXT_POLICY1_, retransmitDurationSecs) - 40usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of IKEEXT_POLICY2_"][::core::mem::size_of::<IKEEXT_POLICY2_>() - 48usize];
+    [
+        "Alignment of IKEEXT_POLICY2_",
+    ][::core::mem::align_of::<IKEEXT_POLICY2_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_POLICY2_::softExpirationTime",
+    ][::core::mem::offset_of!(IKEEXT_POLICY2_, softExpirationTime) - 0usize];
+    [
+        "Offset of field: IKEEXT_POLICY2_::numAuthenticationMethods",
+    ][::core::mem::offset_of!(IKEEXT_POLICY2_, numAuthenticationMethods) - 4usize];
+    [
+        "Offset of field: IKEEXT_POLICY2_::authenticationMethods",
+    ][::core::mem::offset_of!(IKEEXT_POLICY2_, authenticationMethods) - 8usize];
+    [
+        "Offset of field: IKEEXT_POLICY2_::initiatorImpersonationType",
+    ][::core::mem::offset_of!(IKEEXT_POLICY2_, initiatorImpersonationType) - 16usize];
+    [
+        "Offset of field: IKEEXT_POLICY2_::numIkeProposals",
+    ][::core::mem::offset_of!(IKEEXT_POLICY2_, numIkeProposals) - 20usize];
+    [
+        "Offset of field: IKEEXT_POLICY2_::ikeProposals",
+    ][::core::mem::offset_of!(IKEEXT_POLICY2_, ikeProposals) - 24usize];
+    [
+        "Offset of field: IKEEXT_POLICY2_::flags",
+    ][::core::mem::offset_of!(IKEEXT_POLICY2_, flags) - 32usize];
+    [
+        "Offset of field: IKEEXT_POLICY2_::maxDynamicFilters",
+    ][::core::mem::offset_of!(IKEEXT_POLICY2_, maxDynamicFilters) - 36usize];
+    [
+        "Offset of field: IKEEXT_POLICY2_::retransmitDurationSecs",
+    ][::core::mem::offset_of!(IKEEXT_POLICY2_, retransmitDurationSecs) - 40usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_EM_POLICY0_",
+    ][::core::mem::size_of::<IKEEXT_EM_POLICY0_>() - 24usize];
+    [
+        "Alignment of IKEEXT_EM_POLICY0_",
+    ][::core::mem::align_of::<IKEEXT_EM_POLICY0_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_EM_POLICY0_::numAuthenticationMethods",
+    ][::core::mem::offset_of!(IKEEXT_EM_POLICY0_, numAuthenticationMethods) - 0usize];
+    [
+        "Offset of field: IKEEXT_EM_POLICY0_::authenticationMethods",
+    ][::core::mem::offset_of!(IKEEXT_EM_POLICY0_, authenticationMethods) - 8usize];
+    [
+        "Offset of field: IKEEXT_EM_POLICY0_::initiatorImpersonationType",
+    ][::core::mem::offset_of!(IKEEXT_EM_POLICY0_, initiatorImpersonationType) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_EM_POLICY1_",
+    ][::core::mem::size_of::<IKEEXT_EM_POLICY1_>() - 24usize];
+    [
+        "Alignment of IKEEXT_EM_POLICY1_",
+    ][::core::mem::align_of::<IKEEXT_EM_POLICY1_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_EM_POLICY1_::numAuthenticationMethods",
+    ][::core::mem::offset_of!(IKEEXT_EM_POLICY1_, numAuthenticationMethods) - 0usize];
+    [
+        "Offset of field: IKEEXT_EM_POLICY1_::authenticationMethods",
+    ][::core::mem::offset_of!(IKEEXT_EM_POLICY1_, authenticationMethods) - 8usize];
+    [
+        "Offset of field: IKEEXT_EM_POLICY1_::initiatorImpersonationType",
+    ][::core::mem::offset_of!(IKEEXT_EM_POLICY1_, initiatorImpersonationType) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_EM_POLICY2_",
+    ][::core::mem::size_of::<IKEEXT_EM_POLICY2_>() - 24usize];
+    [
+        "Alignment of IKEEXT_EM_POLICY2_",
+    ][::core::mem::align_of::<IKEEXT_EM_POLICY2_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_EM_POLICY2_::numAuthenticationMethods",
+    ][::core::mem::offset_of!(IKEEXT_EM_POLICY2_, numAuthenticationMethods) - 0usize];
+    [
+        "Offset of field: IKEEXT_EM_POLICY2_::authenticationMethods",
+    ][::core::mem::offset_of!(IKEEXT_EM_POLICY2_, authenticationMethods) - 8usize];
+    [
+        "Offset of field: IKEEXT_EM_POLICY2_::initiatorImpersonationType",
+    ][::core::mem::offset_of!(IKEEXT_EM_POLICY2_, initiatorImpersonationType) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_",
+    ][::core::mem::size_of::<IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_>()
+        - 72usize];
+    [
+        "Alignment of IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_",
+    ][::core::mem::align_of::<IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_>()
+        - 4usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_::currentActiveMainModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_, currentActiveMainModes
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_::totalMainModesStarted",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_, totalMainModesStarted
+    ) - 4usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_::totalSuccessfulMainModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_, totalSuccessfulMainModes
+    ) - 8usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_::totalFailedMainModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_, totalFailedMainModes
+    ) - 12usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_::totalResponderMainModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_, totalResponderMainModes
+    ) - 16usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_::currentNewResponderMainModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_, currentNewResponderMainModes
+    ) - 20usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_::currentActiveQuickModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_, currentActiveQuickModes
+    ) - 24usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_::totalQuickModesStarted",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_, totalQuickModesStarted
+    ) - 28usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_::totalSuccessfulQuickModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_, totalSuccessfulQuickModes
+    ) - 32usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_::totalFailedQuickModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_, totalFailedQuickModes
+    ) - 36usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_::totalAcquires",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_, totalAcquires
+    ) - 40usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_::totalReinitAcquires",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_, totalReinitAcquires
+    ) - 44usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_::currentActiveExtendedModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_, currentActiveExtendedModes
+    ) - 48usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_::totalExtendedModesStarted",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_, totalExtendedModesStarted
+    ) - 52usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_::totalSuccessfulExtendedModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_, totalSuccessfulExtendedModes
+    ) - 56usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_::totalFailedExtendedModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_, totalFailedExtendedModes
+    ) - 60usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_::totalImpersonationExtendedModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_,
+        totalImpersonationExtendedModes
+    ) - 64usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_::totalImpersonationMainModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS0_, totalImpersonationMainModes
+    ) - 68usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_",
+    ][::core::mem::size_of::<IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_>()
+        - 72usize];
+    [
+        "Alignment of IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_",
+    ][::core::mem::align_of::<IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_>()
+        - 4usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_::currentActiveMainModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_, currentActiveMainModes
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_::totalMainModesStarted",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_, totalMainModesStarted
+    ) - 4usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_::totalSuccessfulMainModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_, totalSuccessfulMainModes
+    ) - 8usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_::totalFailedMainModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_, totalFailedMainModes
+    ) - 12usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_::totalResponderMainModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_, totalResponderMainModes
+    ) - 16usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_::currentNewResponderMainModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_, currentNewResponderMainModes
+    ) - 20usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_::currentActiveQuickModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_, currentActiveQuickModes
+    ) - 24usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_::totalQuickModesStarted",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_, totalQuickModesStarted
+    ) - 28usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_::totalSuccessfulQuickModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_, totalSuccessfulQuickModes
+    ) - 32usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_::totalFailedQuickModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_, totalFailedQuickModes
+    ) - 36usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_::totalAcquires",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_, totalAcquires
+    ) - 40usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_::totalReinitAcquires",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_, totalReinitAcquires
+    ) - 44usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_::currentActiveExtendedModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_, currentActiveExtendedModes
+    ) - 48usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_::totalExtendedModesStarted",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_, totalExtendedModesStarted
+    ) - 52usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_::totalSuccessfulExtendedModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_, totalSuccessfulExtendedModes
+    ) - 56usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_::totalFailedExtendedModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_, totalFailedExtendedModes
+    ) - 60usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_::totalImpersonationExtendedModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_,
+        totalImpersonationExtendedModes
+    ) - 64usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_::totalImpersonationMainModes",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_KEYMODULE_STATISTICS1_, totalImpersonationMainModes
+    ) - 68usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_KEYMODULE_STATISTICS0_",
+    ][::core::mem::size_of::<IKEEXT_KEYMODULE_STATISTICS0_>() - 544usize];
+    [
+        "Alignment of IKEEXT_KEYMODULE_STATISTICS0_",
+    ][::core::mem::align_of::<IKEEXT_KEYMODULE_STATISTICS0_>() - 4usize];
+    [
+        "Offset of field: IKEEXT_KEYMODULE_STATISTICS0_::v4Statistics",
+    ][::core::mem::offset_of!(IKEEXT_KEYMODULE_STATISTICS0_, v4Statistics) - 0usize];
+    [
+        "Offset of field: IKEEXT_KEYMODULE_STATISTICS0_::v6Statistics",
+    ][::core::mem::offset_of!(IKEEXT_KEYMODULE_STATISTICS0_, v6Statistics) - 72usize];
+    [
+        "Offset of field: IKEEXT_KEYMODULE_STATISTICS0_::errorFrequencyTable",
+    ][::core::mem::offset_of!(IKEEXT_KEYMODULE_STATISTICS0_, errorFrequencyTable)
+        - 144usize];
+    [
+        "Offset of field: IKEEXT_KEYMODULE_STATISTICS0_::mainModeNegotiationTime",
+    ][::core::mem::offset_of!(IKEEXT_KEYMODULE_STATISTICS0_, mainModeNegotiationTime)
+        - 532usize];
+    [
+        "Offset of field: IKEEXT_KEYMODULE_STATISTICS0_::quickModeNegotiationTime",
+    ][::core::mem::offset_of!(IKEEXT_KEYMODULE_STATISTICS0_, quickModeNegotiationTime)
+        - 536usize];
+    [
+        "Offset of field: IKEEXT_KEYMODULE_STATISTICS0_::extendedModeNegotiationTime",
+    ][::core::mem::offset_of!(IKEEXT_KEYMODULE_STATISTICS0_, extendedModeNegotiationTime)
+        - 540usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_KEYMODULE_STATISTICS1_",
+    ][::core::mem::size_of::<IKEEXT_KEYMODULE_STATISTICS1_>() - 544usize];
+    [
+        "Alignment of IKEEXT_KEYMODULE_STATISTICS1_",
+    ][::core::mem::align_of::<IKEEXT_KEYMODULE_STATISTICS1_>() - 4usize];
+    [
+        "Offset of field: IKEEXT_KEYMODULE_STATISTICS1_::v4Statistics",
+    ][::core::mem::offset_of!(IKEEXT_KEYMODULE_STATISTICS1_, v4Statistics) - 0usize];
+    [
+        "Offset of field: IKEEXT_KEYMODULE_STATISTICS1_::v6Statistics",
+    ][::core::mem::offset_of!(IKEEXT_KEYMODULE_STATISTICS1_, v6Statistics) - 72usize];
+    [
+        "Offset of field: IKEEXT_KEYMODULE_STATISTICS1_::errorFrequencyTable",
+    ][::core::mem::offset_of!(IKEEXT_KEYMODULE_STATISTICS1_, errorFrequencyTable)
+        - 144usize];
+    [
+        "Offset of field: IKEEXT_KEYMODULE_STATISTICS1_::mainModeNegotiationTime",
+    ][::core::mem::offset_of!(IKEEXT_KEYMODULE_STATISTICS1_, mainModeNegotiationTime)
+        - 532usize];
+    [
+        "Offset of field: IKEEXT_KEYMODULE_STATISTICS1_::quickModeNegotiationTime",
+    ][::core::mem::offset_of!(IKEEXT_KEYMODULE_STATISTICS1_, quickModeNegotiationTime)
+        - 536usize];
+    [
+        "Offset of field: IKEEXT_KEYMODULE_STATISTICS1_::extendedModeNegotiationTime",
+    ][::core::mem::offset_of!(IKEEXT_KEYMODULE_STATISTICS1_, extendedModeNegotiationTime)
+        - 540usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS0_",
+    ][::core::mem::size_of::<IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS0_>() - 8usize];
+    [
+        "Alignment of IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS0_",
+    ][::core::mem::align_of::<IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS0_>()
+        - 4usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS0_::totalSocketReceiveFailures",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS0_, totalSocketReceiveFailures
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS0_::totalSocketSendFailures",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS0_, totalSocketSendFailures
+    ) - 4usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS1_",
+    ][::core::mem::size_of::<IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS1_>() - 8usize];
+    [
+        "Alignment of IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS1_",
+    ][::core::mem::align_of::<IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS1_>()
+        - 4usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS1_::totalSocketReceiveFailures",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS1_, totalSocketReceiveFailures
+    ) - 0usize];
+    [
+        "Offset of field: IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS1_::totalSocketSendFailures",
+    ][::core::mem::offset_of!(
+        IKEEXT_IP_VERSION_SPECIFIC_COMMON_STATISTICS1_, totalSocketSendFailures
+    ) - 4usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_COMMON_STATISTICS0_",
+    ][::core::mem::size_of::<IKEEXT_COMMON_STATISTICS0_>() - 28usize];
+    [
+        "Alignment of IKEEXT_COMMON_STATISTICS0_",
+    ][::core::mem::align_of::<IKEEXT_COMMON_STATISTICS0_>() - 4usize];
+    [
+        "Offset of field: IKEEXT_COMMON_STATISTICS0_::v4Statistics",
+    ][::core::mem::offset_of!(IKEEXT_COMMON_STATISTICS0_, v4Statistics) - 0usize];
+    [
+        "Offset of field: IKEEXT_COMMON_STATISTICS0_::v6Statistics",
+    ][::core::mem::offset_of!(IKEEXT_COMMON_STATISTICS0_, v6Statistics) - 8usize];
+    [
+        "Offset of field: IKEEXT_COMMON_STATISTICS0_::totalPacketsReceived",
+    ][::core::mem::offset_of!(IKEEXT_COMMON_STATISTICS0_, totalPacketsReceived)
+        - 16usize];
+    [
+        "Offset of field: IKEEXT_COMMON_STATISTICS0_::totalInvalidPacketsReceived",
+    ][::core::mem::offset_of!(IKEEXT_COMMON_STATISTICS0_, totalInvalidPacketsReceived)
+        - 20usize];
+    [
+        "Offset of field: IKEEXT_COMMON_STATISTICS0_::currentQueuedWorkitems",
+    ][::core::mem::offset_of!(IKEEXT_COMMON_STATISTICS0_, currentQueuedWorkitems)
+        - 24usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_COMMON_STATISTICS1_",
+    ][::core::mem::size_of::<IKEEXT_COMMON_STATISTICS1_>() - 28usize];
+    [
+        "Alignment of IKEEXT_COMMON_STATISTICS1_",
+    ][::core::mem::align_of::<IKEEXT_COMMON_STATISTICS1_>() - 4usize];
+    [
+        "Offset of field: IKEEXT_COMMON_STATISTICS1_::v4Statistics",
+    ][::core::mem::offset_of!(IKEEXT_COMMON_STATISTICS1_, v4Statistics) - 0usize];
+    [
+        "Offset of field: IKEEXT_COMMON_STATISTICS1_::v6Statistics",
+    ][::core::mem::offset_of!(IKEEXT_COMMON_STATISTICS1_, v6Statistics) - 8usize];
+    [
+        "Offset of field: IKEEXT_COMMON_STATISTICS1_::totalPacketsReceived",
+    ][::core::mem::offset_of!(IKEEXT_COMMON_STATISTICS1_, totalPacketsReceived)
+        - 16usize];
+    [
+        "Offset of field: IKEEXT_COMMON_STATISTICS1_::totalInvalidPacketsReceived",
+    ][::core::mem::offset_of!(IKEEXT_COMMON_STATISTICS1_, totalInvalidPacketsReceived)
+        - 20usize];
+    [
+        "Offset of field: IKEEXT_COMMON_STATISTICS1_::currentQueuedWorkitems",
+    ][::core::mem::offset_of!(IKEEXT_COMMON_STATISTICS1_, currentQueuedWorkitems)
+        - 24usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_STATISTICS0_",
+    ][::core::mem::size_of::<IKEEXT_STATISTICS0_>() - 1116usize];
+    [
+        "Alignment of IKEEXT_STATISTICS0_",
+    ][::core::mem::align_of::<IKEEXT_STATISTICS0_>() - 4usize];
+    [
+        "Offset of field: IKEEXT_STATISTICS0_::ikeStatistics",
+    ][::core::mem::offset_of!(IKEEXT_STATISTICS0_, ikeStatistics) - 0usize];
+    [
+        "Offset of field: IKEEXT_STATISTICS0_::authipStatistics",
+    ][::core::mem::offset_of!(IKEEXT_STATISTICS0_, authipStatistics) - 544usize];
+    [
+        "Offset of field: IKEEXT_STATISTICS0_::commonStatistics",
+    ][::core::mem::offset_of!(IKEEXT_STATISTICS0_, commonStatistics) - 1088usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_STATISTICS1_",
+    ][::core::mem::size_of::<IKEEXT_STATISTICS1_>() - 1660usize];
+    [
+        "Alignment of IKEEXT_STATISTICS1_",
+    ][::core::mem::align_of::<IKEEXT_STATISTICS1_>() - 4usize];
+    [
+        "Offset of field: IKEEXT_STATISTICS1_::ikeStatistics",
+    ][::core::mem::offset_of!(IKEEXT_STATISTICS1_, ikeStatistics) - 0usize];
+    [
+        "Offset of field: IKEEXT_STATISTICS1_::authipStatistics",
+    ][::core::mem::offset_of!(IKEEXT_STATISTICS1_, authipStatistics) - 544usize];
+    [
+        "Offset of field: IKEEXT_STATISTICS1_::ikeV2Statistics",
+    ][::core::mem::offset_of!(IKEEXT_STATISTICS1_, ikeV2Statistics) - 1088usize];
+    [
+        "Offset of field: IKEEXT_STATISTICS1_::commonStatistics",
+    ][::core::mem::offset_of!(IKEEXT_STATISTICS1_, commonStatistics) - 1632usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_TRAFFIC0___bindgen_ty_1",
+    ][::core::mem::size_of::<IKEEXT_TRAFFIC0___bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of IKEEXT_TRAFFIC0___bindgen_ty_1",
+    ][::core::mem::align_of::<IKEEXT_TRAFFIC0___bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: IKEEXT_TRAFFIC0___bindgen_ty_1::localV4Address",
+    ][::core::mem::offset_of!(IKEEXT_TRAFFIC0___bindgen_ty_1, localV4Address) - 0usize];
+    [
+        "Offset of field: IKEEXT_TRAFFIC0___bindgen_ty_1::localV6Address",
+    ][::core::mem::offset_of!(IKEEXT_TRAFFIC0___bindgen_ty_1, localV6Address) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_TRAFFIC0___bindgen_ty_2",
+    ][::core::mem::size_of::<IKEEXT_TRAFFIC0___bindgen_ty_2>() - 16usize];
+    [
+        "Alignment of IKEEXT_TRAFFIC0___bindgen_ty_2",
+    ][::core::mem::align_of::<IKEEXT_TRAFFIC0___bindgen_ty_2>() - 4usize];
+    [
+        "Offset of field: IKEEXT_TRAFFIC0___bindgen_ty_2::remoteV4Address",
+    ][::core::mem::offset_of!(IKEEXT_TRAFFIC0___bindgen_ty_2, remoteV4Address) - 0usize];
+    [
+        "Offset of field: IKEEXT_TRAFFIC0___bindgen_ty_2::remoteV6Address",
+    ][::core::mem::offset_of!(IKEEXT_TRAFFIC0___bindgen_ty_2, remoteV6Address) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of IKEEXT_TRAFFIC0_"][::core::mem::size_of::<IKEEXT_TRAFFIC0_>() - 48usize];
+    [
+        "Alignment of IKEEXT_TRAFFIC0_",
+    ][::core::mem::align_of::<IKEEXT_TRAFFIC0_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_TRAFFIC0_::ipVersion",
+    ][::core::mem::offset_of!(IKEEXT_TRAFFIC0_, ipVersion) - 0usize];
+    [
+        "Offset of field: IKEEXT_TRAFFIC0_::authIpFilterId",
+    ][::core::mem::offset_of!(IKEEXT_TRAFFIC0_, authIpFilterId) - 40usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_COOKIE_PAIR0_",
+    ][::core::mem::size_of::<IKEEXT_COOKIE_PAIR0_>() - 16usize];
+    [
+        "Alignment of IKEEXT_COOKIE_PAIR0_",
+    ][::core::mem::align_of::<IKEEXT_COOKIE_PAIR0_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_COOKIE_PAIR0_::initiator",
+    ][::core::mem::offset_of!(IKEEXT_COOKIE_PAIR0_, initiator) - 0usize];
+    [
+        "Offset of field: IKEEXT_COOKIE_PAIR0_::responder",
+    ][::core::mem::offset_of!(IKEEXT_COOKIE_PAIR0_, responder) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_CREDENTIAL0_",
+    ][::core::mem::size_of::<IKEEXT_CERTIFICATE_CREDENTIAL0_>() - 40usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_CREDENTIAL0_",
+    ][::core::mem::align_of::<IKEEXT_CERTIFICATE_CREDENTIAL0_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_CREDENTIAL0_::subjectName",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_CREDENTIAL0_, subjectName) - 0usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_CREDENTIAL0_::certHash",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_CREDENTIAL0_, certHash) - 16usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_CREDENTIAL0_::flags",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_CREDENTIAL0_, flags) - 32usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_NAME_CREDENTIAL0_",
+    ][::core::mem::size_of::<IKEEXT_NAME_CREDENTIAL0_>() - 8usize];
+    [
+        "Alignment of IKEEXT_NAME_CREDENTIAL0_",
+    ][::core::mem::align_of::<IKEEXT_NAME_CREDENTIAL0_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_NAME_CREDENTIAL0_::principalName",
+    ][::core::mem::offset_of!(IKEEXT_NAME_CREDENTIAL0_, principalName) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CREDENTIAL0___bindgen_ty_1",
+    ][::core::mem::size_of::<IKEEXT_CREDENTIAL0___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of IKEEXT_CREDENTIAL0___bindgen_ty_1",
+    ][::core::mem::align_of::<IKEEXT_CREDENTIAL0___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL0___bindgen_ty_1::presharedKey",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL0___bindgen_ty_1, presharedKey) - 0usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL0___bindgen_ty_1::certificate",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL0___bindgen_ty_1, certificate) - 0usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL0___bindgen_ty_1::name",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL0___bindgen_ty_1, name) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CREDENTIAL0_",
+    ][::core::mem::size_of::<IKEEXT_CREDENTIAL0_>() - 16usize];
+    [
+        "Alignment of IKEEXT_CREDENTIAL0_",
+    ][::core::mem::align_of::<IKEEXT_CREDENTIAL0_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL0_::authenticationMethodType",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL0_, authenticationMethodType) - 0usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL0_::impersonationType",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL0_, impersonationType) - 4usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CREDENTIAL_PAIR0_",
+    ][::core::mem::size_of::<IKEEXT_CREDENTIAL_PAIR0_>() - 32usize];
+    [
+        "Alignment of IKEEXT_CREDENTIAL_PAIR0_",
+    ][::core::mem::align_of::<IKEEXT_CREDENTIAL_PAIR0_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL_PAIR0_::localCredentials",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL_PAIR0_, localCredentials) - 0usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL_PAIR0_::peerCredentials",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL_PAIR0_, peerCredentials) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CREDENTIALS0_",
+    ][::core::mem::size_of::<IKEEXT_CREDENTIALS0_>() - 16usize];
+    [
+        "Alignment of IKEEXT_CREDENTIALS0_",
+    ][::core::mem::align_of::<IKEEXT_CREDENTIALS0_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIALS0_::numCredentials",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIALS0_, numCredentials) - 0usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIALS0_::credentials",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIALS0_, credentials) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_SA_DETAILS0___bindgen_ty_1",
+    ][::core::mem::size_of::<IKEEXT_SA_DETAILS0___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of IKEEXT_SA_DETAILS0___bindgen_ty_1",
+    ][::core::mem::align_of::<IKEEXT_SA_DETAILS0___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS0___bindgen_ty_1::v4UdpEncapsulation",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS0___bindgen_ty_1, v4UdpEncapsulation)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_SA_DETAILS0_",
+    ][::core::mem::size_of::<IKEEXT_SA_DETAILS0_>() - 160usize];
+    [
+        "Alignment of IKEEXT_SA_DETAILS0_",
+    ][::core::mem::align_of::<IKEEXT_SA_DETAILS0_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS0_::saId",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS0_, saId) - 0usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS0_::keyModuleType",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS0_, keyModuleType) - 8usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS0_::ipVersion",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS0_, ipVersion) - 12usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS0_::ikeTraffic",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS0_, ikeTraffic) - 24usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS0_::ikeProposal",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS0_, ikeProposal) - 72usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS0_::cookiePair",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS0_, cookiePair) - 104usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS0_::ikeCredentials",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS0_, ikeCredentials) - 120usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS0_::ikePolicyKey",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS0_, ikePolicyKey) - 136usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS0_::virtualIfTunnelId",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS0_, virtualIfTunnelId) - 152usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CERTIFICATE_CREDENTIAL1_",
+    ][::core::mem::size_of::<IKEEXT_CERTIFICATE_CREDENTIAL1_>() - 56usize];
+    [
+        "Alignment of IKEEXT_CERTIFICATE_CREDENTIAL1_",
+    ][::core::mem::align_of::<IKEEXT_CERTIFICATE_CREDENTIAL1_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_CREDENTIAL1_::subjectName",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_CREDENTIAL1_, subjectName) - 0usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_CREDENTIAL1_::certHash",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_CREDENTIAL1_, certHash) - 16usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_CREDENTIAL1_::flags",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_CREDENTIAL1_, flags) - 32usize];
+    [
+        "Offset of field: IKEEXT_CERTIFICATE_CREDENTIAL1_::certificate",
+    ][::core::mem::offset_of!(IKEEXT_CERTIFICATE_CREDENTIAL1_, certificate) - 40usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CREDENTIAL1___bindgen_ty_1",
+    ][::core::mem::size_of::<IKEEXT_CREDENTIAL1___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of IKEEXT_CREDENTIAL1___bindgen_ty_1",
+    ][::core::mem::align_of::<IKEEXT_CREDENTIAL1___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL1___bindgen_ty_1::presharedKey",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL1___bindgen_ty_1, presharedKey) - 0usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL1___bindgen_ty_1::certificate",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL1___bindgen_ty_1, certificate) - 0usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL1___bindgen_ty_1::name",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL1___bindgen_ty_1, name) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CREDENTIAL1_",
+    ][::core::mem::size_of::<IKEEXT_CREDENTIAL1_>() - 16usize];
+    [
+        "Alignment of IKEEXT_CREDENTIAL1_",
+    ][::core::mem::align_of::<IKEEXT_CREDENTIAL1_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL1_::authenticationMethodType",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL1_, authenticationMethodType) - 0usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL1_::impersonationType",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL1_, impersonationType) - 4usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CREDENTIAL_PAIR1_",
+    ][::core::mem::size_of::<IKEEXT_CREDENTIAL_PAIR1_>() - 32usize];
+    [
+        "Alignment of IKEEXT_CREDENTIAL_PAIR1_",
+    ][::core::mem::align_of::<IKEEXT_CREDENTIAL_PAIR1_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL_PAIR1_::localCredentials",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL_PAIR1_, localCredentials) - 0usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL_PAIR1_::peerCredentials",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL_PAIR1_, peerCredentials) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CREDENTIALS1_",
+    ][::core::mem::size_of::<IKEEXT_CREDENTIALS1_>() - 16usize];
+    [
+        "Alignment of IKEEXT_CREDENTIALS1_",
+    ][::core::mem::align_of::<IKEEXT_CREDENTIALS1_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIALS1_::numCredentials",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIALS1_, numCredentials) - 0usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIALS1_::credentials",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIALS1_, credentials) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_SA_DETAILS1___bindgen_ty_1",
+    ][::core::mem::size_of::<IKEEXT_SA_DETAILS1___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of IKEEXT_SA_DETAILS1___bindgen_ty_1",
+    ][::core::mem::align_of::<IKEEXT_SA_DETAILS1___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS1___bindgen_ty_1::v4UdpEncapsulation",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS1___bindgen_ty_1, v4UdpEncapsulation)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_SA_DETAILS1_",
+    ][::core::mem::size_of::<IKEEXT_SA_DETAILS1_>() - 176usize];
+    [
+        "Alignment of IKEEXT_SA_DETAILS1_",
+    ][::core::mem::align_of::<IKEEXT_SA_DETAILS1_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS1_::saId",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS1_, saId) - 0usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS1_::keyModuleType",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS1_, keyModuleType) - 8usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS1_::ipVersion",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS1_, ipVersion) - 12usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS1_::ikeTraffic",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS1_, ikeTraffic) - 24usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS1_::ikeProposal",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS1_, ikeProposal) - 72usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS1_::cookiePair",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS1_, cookiePair) - 104usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS1_::ikeCredentials",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS1_, ikeCredentials) - 120usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS1_::ikePolicyKey",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS1_, ikePolicyKey) - 136usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS1_::virtualIfTunnelId",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS1_, virtualIfTunnelId) - 152usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS1_::correlationKey",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS1_, correlationKey) - 160usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CREDENTIAL2___bindgen_ty_1",
+    ][::core::mem::size_of::<IKEEXT_CREDENTIAL2___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of IKEEXT_CREDENTIAL2___bindgen_ty_1",
+    ][::core::mem::align_of::<IKEEXT_CREDENTIAL2___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL2___bindgen_ty_1::presharedKey",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL2___bindgen_ty_1, presharedKey) - 0usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL2___bindgen_ty_1::certificate",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL2___bindgen_ty_1, certificate) - 0usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL2___bindgen_ty_1::name",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL2___bindgen_ty_1, name) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CREDENTIAL2_",
+    ][::core::mem::size_of::<IKEEXT_CREDENTIAL2_>() - 16usize];
+    [
+        "Alignment of IKEEXT_CREDENTIAL2_",
+    ][::core::mem::align_of::<IKEEXT_CREDENTIAL2_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL2_::authenticationMethodType",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL2_, authenticationMethodType) - 0usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL2_::impersonationType",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL2_, impersonationType) - 4usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CREDENTIAL_PAIR2_",
+    ][::core::mem::size_of::<IKEEXT_CREDENTIAL_PAIR2_>() - 32usize];
+    [
+        "Alignment of IKEEXT_CREDENTIAL_PAIR2_",
+    ][::core::mem::align_of::<IKEEXT_CREDENTIAL_PAIR2_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL_PAIR2_::localCredentials",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL_PAIR2_, localCredentials) - 0usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIAL_PAIR2_::peerCredentials",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIAL_PAIR2_, peerCredentials) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_CREDENTIALS2_",
+    ][::core::mem::size_of::<IKEEXT_CREDENTIALS2_>() - 16usize];
+    [
+        "Alignment of IKEEXT_CREDENTIALS2_",
+    ][::core::mem::align_of::<IKEEXT_CREDENTIALS2_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIALS2_::numCredentials",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIALS2_, numCredentials) - 0usize];
+    [
+        "Offset of field: IKEEXT_CREDENTIALS2_::credentials",
+    ][::core::mem::offset_of!(IKEEXT_CREDENTIALS2_, credentials) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_SA_DETAILS2___bindgen_ty_1",
+    ][::core::mem::size_of::<IKEEXT_SA_DETAILS2___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of IKEEXT_SA_DETAILS2___bindgen_ty_1",
+    ][::core::mem::align_of::<IKEEXT_SA_DETAILS2___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS2___bindgen_ty_1::v4UdpEncapsulation",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS2___bindgen_ty_1, v4UdpEncapsulation)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_SA_DETAILS2_",
+    ][::core::mem::size_of::<IKEEXT_SA_DETAILS2_>() - 176usize];
+    [
+        "Alignment of IKEEXT_SA_DETAILS2_",
+    ][::core::mem::align_of::<IKEEXT_SA_DETAILS2_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS2_::saId",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS2_, saId) - 0usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS2_::keyModuleType",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS2_, keyModuleType) - 8usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS2_::ipVersion",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS2_, ipVersion) - 12usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS2_::ikeTraffic",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS2_, ikeTraffic) - 24usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS2_::ikeProposal",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS2_, ikeProposal) - 72usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS2_::cookiePair",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS2_, cookiePair) - 104usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS2_::ikeCredentials",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS2_, ikeCredentials) - 120usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS2_::ikePolicyKey",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS2_, ikePolicyKey) - 136usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS2_::virtualIfTunnelId",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS2_, virtualIfTunnelId) - 152usize];
+    [
+        "Offset of field: IKEEXT_SA_DETAILS2_::correlationKey",
+    ][::core::mem::offset_of!(IKEEXT_SA_DETAILS2_, correlationKey) - 160usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IKEEXT_SA_ENUM_TEMPLATE0_",
+    ][::core::mem::size_of::<IKEEXT_SA_ENUM_TEMPLATE0_>() - 48usize];
+    [
+        "Alignment of IKEEXT_SA_ENUM_TEMPLATE0_",
+    ][::core::mem::align_of::<IKEEXT_SA_ENUM_TEMPLATE0_>() - 8usize];
+    [
+        "Offset of field: IKEEXT_SA_ENUM_TEMPLATE0_::localSubNet",
+    ][::core::mem::offset_of!(IKEEXT_SA_ENUM_TEMPLATE0_, localSubNet) - 0usize];
+    [
+        "Offset of field: IKEEXT_SA_ENUM_TEMPLATE0_::remoteSubNet",
+    ][::core::mem::offset_of!(IKEEXT_SA_ENUM_TEMPLATE0_, remoteSubNet) - 16usize];
+    [
+        "Offset of field: IKEEXT_SA_ENUM_TEMPLATE0_::localMainModeCertHash",
+    ][::core::mem::offset_of!(IKEEXT_SA_ENUM_TEMPLATE0_, localMainModeCertHash)
+        - 32usize];
+};
+pub const IKEEXT_MM_SA_STATE_NONE: IKEEXT_MM_SA_STATE_ = 0;
+pub const IKEEXT_MM_SA_STATE_SA_SENT: IKEEXT_MM_SA_STATE_ = 1;
+pub const IKEEXT_MM_SA_STATE_SSPI_SENT: IKEEXT_MM_SA_STATE_ = 2;
+pub const IKEEXT_MM_SA_STATE_FINAL: IKEEXT_MM_SA_STATE_ = 3;
+pub const IKEEXT_MM_SA_STATE_FINAL_SENT: IKEEXT_MM_SA_STATE_ = 4;
+pub const IKEEXT_MM_SA_STATE_COMPLETE: IKEEXT_MM_SA_STATE_ = 5;
+pub const IKEEXT_MM_SA_STATE_MAX: IKEEXT_MM_SA_STATE_ = 6;
+pub const IKEEXT_QM_SA_STATE_NONE: IKEEXT_QM_SA_STATE_ = 0;
+pub const IKEEXT_QM_SA_STATE_INITIAL: IKEEXT_QM_SA_STATE_ = 1;
+pub const IKEEXT_QM_SA_STATE_FINAL: IKEEXT_QM_SA_STATE_ = 2;
+pub const IKEEXT_QM_SA_STATE_COMPLETE: IKEEXT_QM_SA_STATE_ = 3;
+pub const IKEEXT_QM_SA_STATE_MAX: IKEEXT_QM_SA_STATE_ = 4;
+pub const IKEEXT_EM_SA_STATE_NONE: IKEEXT_EM_SA_STATE_ = 0;
+pub const IKEEXT_EM_SA_STATE_SENT_ATTS: IKEEXT_EM_SA_STATE_ = 1;
+pub const IKEEXT_EM_SA_STATE_SSPI_SENT: IKEEXT_EM_SA_STATE_ = 2;
+pub const IKEEXT_EM_SA_STATE_AUTH_COMPLETE: IKEEXT_EM_SA_STATE_ = 3;
+pub const IKEEXT_EM_SA_STATE_FINAL: IKEEXT_EM_SA_STATE_ = 4;
+pub const IKEEXT_EM_SA_STATE_COMPLETE: IKEEXT_EM_SA_STATE_ = 5;
+pub const IKEEXT_EM_SA_STATE_MAX: IKEEXT_EM_SA_STATE_ = 6;
+pub const IKEEXT_SA_ROLE_INITIATOR: IKEEXT_SA_ROLE_ = 0;
+pub const IKEEXT_SA_ROLE_RESPONDER: IKEEXT_SA_ROLE_ = 1;
+pub const IKEEXT_SA_ROLE_MAX: IKEEXT_SA_ROLE_ = 2;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_SA_LIFETIME0_",
+    ][::core::mem::size_of::<IPSEC_SA_LIFETIME0_>() - 12usize];
+    [
+        "Alignment of IPSEC_SA_LIFETIME0_",
+    ][::core::mem::align_of::<IPSEC_SA_LIFETIME0_>() - 4usize];
+    [
+        "Offset of field: IPSEC_SA_LIFETIME0_::lifetimeSeconds",
+    ][::core::mem::offset_of!(IPSEC_SA_LIFETIME0_, lifetimeSeconds) - 0usize];
+    [
+        "Offset of field: IPSEC_SA_LIFETIME0_::lifetimeKilobytes",
+    ][::core::mem::offset_of!(IPSEC_SA_LIFETIME0_, lifetimeKilobytes) - 4usize];
+    [
+        "Offset of field: IPSEC_SA_LIFETIME0_::lifetimePackets",
+    ][::core::mem::offset_of!(IPSEC_SA_LIFETIME0_, lifetimePackets) - 8usize];
+};
+pub const IPSEC_TRANSFORM_AH: IPSEC_TRANSFORM_TYPE_ = 1;
+pub const IPSEC_TRANSFORM_ESP_AUTH: IPSEC_TRANSFORM_TYPE_ = 2;
+pub const IPSEC_TRANSFORM_ESP_CIPHER: IPSEC_TRANSFORM_TYPE_ = 3;
+pub const IPSEC_TRANSFORM_ESP_AUTH_AND_CIPHER: IPSEC_TRANSFORM_TYPE_ = 4;
+pub const IPSEC_TRANSFORM_ESP_AUTH_FW: IPSEC_TRANSFORM_TYPE_ = 5;
+pub const IPSEC_TRANSFORM_TYPE_MAX: IPSEC_TRANSFORM_TYPE_ = 6;
+pub const IPSEC_AUTH_MD5: IPSEC_AUTH_TYPE_ = 0;
+pub const IPSEC_AUTH_SHA_1: IPSEC_AUTH_TYPE_ = 1;
+pub const IPSEC_AUTH_SHA_256: IPSEC_AUTH_TYPE_ = 2;
+pub const IPSEC_AUTH_AES_128: IPSEC_AUTH_TYPE_ = 3;
+pub const IPSEC_AUTH_AES_192: IPSEC_AUTH_TYPE_ = 4;
+pub const IPSEC_AUTH_AES_256: IPSEC_AUTH_TYPE_ = 5;
+pub const IPSEC_AUTH_MAX: IPSEC_AUTH_TYPE_ = 6;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_AUTH_TRANSFORM_ID0_",
+    ][::core::mem::size_of::<IPSEC_AUTH_TRANSFORM_ID0_>() - 8usize];
+    [
+        "Alignment of IPSEC_AUTH_TRANSFORM_ID0_",
+    ][::core::mem::align_of::<IPSEC_AUTH_TRANSFORM_ID0_>() - 4usize];
+    [
+        "Offset of field: IPSEC_AUTH_TRANSFORM_ID0_::authType",
+    ][::core::mem::offset_of!(IPSEC_AUTH_TRANSFORM_ID0_, authType) - 0usize];
+    [
+        "Offset of field: IPSEC_AUTH_TRANSFORM_ID0_::authConfig",
+    ][::core::mem::offset_of!(IPSEC_AUTH_TRANSFORM_ID0_, authConfig) - 4usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_AUTH_TRANSFORM0_",
+    ][::core::mem::size_of::<IPSEC_AUTH_TRANSFORM0_>() - 16usize];
+    [
+        "Alignment of IPSEC_AUTH_TRANSFORM0_",
+    ][::core::mem::align_of::<IPSEC_AUTH_TRANSFORM0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_AUTH_TRANSFORM0_::authTransformId",
+    ][::core::mem::offset_of!(IPSEC_AUTH_TRANSFORM0_, authTransformId) - 0usize];
+    [
+        "Offset of field: IPSEC_AUTH_TRANSFORM0_::cryptoModuleId",
+    ][::core::mem::offset_of!(IPSEC_AUTH_TRANSFORM0_, cryptoModuleId) - 8usize];
+};
+pub const IPSEC_CIPHER_TYPE_DES: IPSEC_CIPHER_TYPE_ = 1;
+pub const IPSEC_CIPHER_TYPE_3DES: IPSEC_CIPHER_TYPE_ = 2;
+pub const IPSEC_CIPHER_TYPE_AES_128: IPSEC_CIPHER_TYPE_ = 3;
+pub const IPSEC_CIPHER_TYPE_AES_192: IPSEC_CIPHER_TYPE_ = 4;
+pub const IPSEC_CIPHER_TYPE_AES_256: IPSEC_CIPHER_TYPE_ = 5;
+pub const IPSEC_CIPHER_TYPE_MAX: IPSEC_CIPHER_TYPE_ = 6;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_CIPHER_TRANSFORM_ID0_",
+    ][::core::mem::size_of::<IPSEC_CIPHER_TRANSFORM_ID0_>() - 8usize];
+    [
+        "Alignment of IPSEC_CIPHER_TRANSFORM_ID0_",
+    ][::core::mem::align_of::<IPSEC_CIPHER_TRANSFORM_ID0_>() - 4usize];
+    [
+        "Offset of field: IPSEC_CIPHER_TRANSFORM_ID0_::cipherType",
+    ][::core::mem::offset_of!(IPSEC_CIPHER_TRANSFORM_ID0_, cipherType) - 0usize];
+    [
+        "Offset of field: IPSEC_CIPHER_TRANSFORM_ID0_::cipherConfig",
+    ][::core::mem::offset_of!(IPSEC_CIPHER_TRANSFORM_ID0_, cipherConfig) - 4usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_CIPHER_TRANSFORM0_",
+    ][::core::mem::size_of::<IPSEC_CIPHER_TRANSFORM0_>() - 16usize];
+    [
+        "Alignment of IPSEC_CIPHER_TRANSFORM0_",
+    ][::core::mem::align_of::<IPSEC_CIPHER_TRANSFORM0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_CIPHER_TRANSFORM0_::cipherTransformId",
+    ][::core::mem::offset_of!(IPSEC_CIPHER_TRANSFORM0_, cipherTransformId) - 0usize];
+    [
+        "Offset of field: IPSEC_CIPHER_TRANSFORM0_::cryptoModuleId",
+    ][::core::mem::offset_of!(IPSEC_CIPHER_TRANSFORM0_, cryptoModuleId) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_AUTH_AND_CIPHER_TRANSFORM0_",
+    ][::core::mem::size_of::<IPSEC_AUTH_AND_CIPHER_TRANSFORM0_>() - 32usize];
+    [
+        "Alignment of IPSEC_AUTH_AND_CIPHER_TRANSFORM0_",
+    ][::core::mem::align_of::<IPSEC_AUTH_AND_CIPHER_TRANSFORM0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_AUTH_AND_CIPHER_TRANSFORM0_::authTransform",
+    ][::core::mem::offset_of!(IPSEC_AUTH_AND_CIPHER_TRANSFORM0_, authTransform)
+        - 0usize];
+    [
+        "Offset of field: IPSEC_AUTH_AND_CIPHER_TRANSFORM0_::cipherTransform",
+    ][::core::mem::offset_of!(IPSEC_AUTH_AND_CIPHER_TRANSFORM0_, cipherTransform)
+        - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_SA_TRANSFORM0___bindgen_ty_1",
+    ][::core::mem::size_of::<IPSEC_SA_TRANSFORM0___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of IPSEC_SA_TRANSFORM0___bindgen_ty_1",
+    ][::core::mem::align_of::<IPSEC_SA_TRANSFORM0___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: IPSEC_SA_TRANSFORM0___bindgen_ty_1::ahTransform",
+    ][::core::mem::offset_of!(IPSEC_SA_TRANSFORM0___bindgen_ty_1, ahTransform) - 0usize];
+    [
+        "Offset of field: IPSEC_SA_TRANSFORM0___bindgen_ty_1::espAuthTransform",
+    ][::core::mem::offset_of!(IPSEC_SA_TRANSFORM0___bindgen_ty_1, espAuthTransform)
+        - 0usize];
+    [
+        "Offset of field: IPSEC_SA_TRANSFORM0___bindgen_ty_1::espCipherTransform",
+    ][::core::mem::offset_of!(IPSEC_SA_TRANSFORM0___bindgen_ty_1, espCipherTransform)
+        - 0usize];
+    [
+        "Offset of field: IPSEC_SA_TRANSFORM0___bindgen_ty_1::espAuthAndCipherTransform",
+    ][::core::mem::offset_of!(
+        IPSEC_SA_TRANSFORM0___bindgen_ty_1, espAuthAndCipherTransform
+    ) - 0usize];
+    [
+        "Offset of field: IPSEC_SA_TRANSFORM0___bindgen_ty_1::espAuthFwTransform",
+    ][::core::mem::offset_of!(IPSEC_SA_TRANSFORM0___bindgen_ty_1, espAuthFwTransform)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_SA_TRANSFORM0_",
+    ][::core::mem::size_of::<IPSEC_SA_TRANSFORM0_>() - 16usize];
+    [
+        "Alignment of IPSEC_SA_TRANSFORM0_",
+    ][::core::mem::align_of::<IPSEC_SA_TRANSFORM0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_SA_TRANSFORM0_::ipsecTransformType",
+    ][::core::mem::offset_of!(IPSEC_SA_TRANSFORM0_, ipsecTransformType) - 0usize];
+};
+pub const IPSEC_PFS_NONE: IPSEC_PFS_GROUP_ = 0;
+pub const IPSEC_PFS_1: IPSEC_PFS_GROUP_ = 1;
+pub const IPSEC_PFS_2: IPSEC_PFS_GROUP_ = 2;
+pub const IPSEC_PFS_2048: IPSEC_PFS_GROUP_ = 3;
+pub const IPSEC_PFS_14: IPSEC_PFS_GROUP_ = 3;
+pub const IPSEC_PFS_ECP_256: IPSEC_PFS_GROUP_ = 4;
+pub const IPSEC_PFS_ECP_384: IPSEC_PFS_GROUP_ = 5;
+pub const IPSEC_PFS_MM: IPSEC_PFS_GROUP_ = 6;
+pub const IPSEC_PFS_24: IPSEC_PFS_GROUP_ = 7;
+pub const IPSEC_PFS_MAX: IPSEC_PFS_GROUP_ = 8;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of IPSEC_PROPOSAL0_"][::core::mem::size_of::<IPSEC_PROPOSAL0_>() - 32usize];
+    [
+        "Alignment of IPSEC_PROPOSAL0_",
+    ][::core::mem::align_of::<IPSEC_PROPOSAL0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_PROPOSAL0_::lifetime",
+    ][::core::mem::offset_of!(IPSEC_PROPOSAL0_, lifetime) - 0usize];
+    [
+        "Offset of field: IPSEC_PROPOSAL0_::numSaTransforms",
+    ][::core::mem::offset_of!(IPSEC_PROPOSAL0_, numSaTransforms) - 12usize];
+    [
+        "Offset of field: IPSEC_PROPOSAL0_::saTransforms",
+    ][::core::mem::offset_of!(IPSEC_PROPOSAL0_, saTransforms) - 16usize];
+    [
+        "Offset of field: IPSEC_PROPOSAL0_::pfsGroup",
+    ][::core::mem::offset_of!(IPSEC_PROPOSAL0_, pfsGroup) - 24usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_SA_IDLE_TIMEOUT0_",
+    ][::core::mem::size_of::<IPSEC_SA_IDLE_TIMEOUT0_>() - 8usize];
+    [
+        "Alignment of IPSEC_SA_IDLE_TIMEOUT0_",
+    ][::core::mem::align_of::<IPSEC_SA_IDLE_TIMEOUT0_>() - 4usize];
+    [
+        "Offset of field: IPSEC_SA_IDLE_TIMEOUT0_::idleTimeoutSeconds",
+    ][::core::mem::offset_of!(IPSEC_SA_IDLE_TIMEOUT0_, idleTimeoutSeconds) - 0usize];
+    [
+        "Offset of field: IPSEC_SA_IDLE_TIMEOUT0_::idleTimeoutSecondsFailOver",
+    ][::core::mem::offset_of!(IPSEC_SA_IDLE_TIMEOUT0_, idleTimeoutSecondsFailOver)
+        - 4usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_1",
+    ][::core::mem::size_of::<IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_1",
+    ][::core::mem::align_of::<IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_1::startV4Address",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_1, startV4Address)
+        - 0usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_1::startV6Address",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_1, startV6Address)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_2",
+    ][::core::mem::size_of::<IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_2>() - 16usize];
+    [
+        "Alignment of IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_2",
+    ][::core::mem::align_of::<IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_2>() - 4usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_2::endV4Address",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_2, endV4Address)
+        - 0usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_2::endV6Address",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_2, endV6Address)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TRAFFIC_SELECTOR0_",
+    ][::core::mem::size_of::<IPSEC_TRAFFIC_SELECTOR0_>() - 44usize];
+    [
+        "Alignment of IPSEC_TRAFFIC_SELECTOR0_",
+    ][::core::mem::align_of::<IPSEC_TRAFFIC_SELECTOR0_>() - 4usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_SELECTOR0_::protocolId",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_SELECTOR0_, protocolId) - 0usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_SELECTOR0_::portStart",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_SELECTOR0_, portStart) - 2usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_SELECTOR0_::portEnd",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_SELECTOR0_, portEnd) - 4usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_SELECTOR0_::ipVersion",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_SELECTOR0_, ipVersion) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TRAFFIC_SELECTOR_POLICY0_",
+    ][::core::mem::size_of::<IPSEC_TRAFFIC_SELECTOR_POLICY0_>() - 32usize];
+    [
+        "Alignment of IPSEC_TRAFFIC_SELECTOR_POLICY0_",
+    ][::core::mem::align_of::<IPSEC_TRAFFIC_SELECTOR_POLICY0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_SELECTOR_POLICY0_::flags",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_SELECTOR_POLICY0_, flags) - 0usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_SELECTOR_POLICY0_::numLocalTrafficSelectors",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_SELECTOR_POLICY0_, numLocalTrafficSelectors)
+        - 4usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_SELECTOR_POLICY0_::localTrafficSelectors",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_SELECTOR_POLICY0_, localTrafficSelectors)
+        - 8usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_SELECTOR_POLICY0_::numRemoteTrafficSelectors",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_SELECTOR_POLICY0_, numRemoteTrafficSelectors)
+        - 16usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_SELECTOR_POLICY0_::remoteTrafficSelectors",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_SELECTOR_POLICY0_, remoteTrafficSelectors)
+        - 24usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TRANSPORT_POLICY0_",
+    ][::core::mem::size_of::<IPSEC_TRANSPORT_POLICY0_>() - 40usize];
+    [
+        "Alignment of IPSEC_TRANSPORT_POLICY0_",
+    ][::core::mem::align_of::<IPSEC_TRANSPORT_POLICY0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_TRANSPORT_POLICY0_::numIpsecProposals",
+    ][::core::mem::offset_of!(IPSEC_TRANSPORT_POLICY0_, numIpsecProposals) - 0usize];
+    [
+        "Offset of field: IPSEC_TRANSPORT_POLICY0_::ipsecProposals",
+    ][::core::mem::offset_of!(IPSEC_TRANSPORT_POLICY0_, ipsecProposals) - 8usize];
+    [
+        "Offset of field: IPSEC_TRANSPORT_POLICY0_::flags",
+    ][::core::mem::offset_of!(IPSEC_TRANSPORT_POLICY0_, flags) - 16usize];
+    [
+        "Offset of field: IPSEC_TRANSPORT_POLICY0_::ndAllowClearTimeoutSeconds",
+    ][::core::mem::offset_of!(IPSEC_TRANSPORT_POLICY0_, ndAllowClearTimeoutSeconds)
+        - 20usize];
+    [
+        "Offset of field: IPSEC_TRANSPORT_POLICY0_::saIdleTimeout",
+    ][::core::mem::offset_of!(IPSEC_TRANSPORT_POLICY0_, saIdleTimeout) - 24usize];
+    [
+        "Offset of field: IPSEC_TRANSPORT_POLICY0_::emPolicy",
+    ][::core::mem::offset_of!(IPSEC_TRANSPORT_POLICY0_, emPolicy) - 32usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TRANSPORT_POLICY1_",
+    ][::core::mem::size_of::<IPSEC_TRANSPORT_POLICY1_>() - 40usize];
+    [
+        "Alignment of IPSEC_TRANSPORT_POLICY1_",
+    ][::core::mem::align_of::<IPSEC_TRANSPORT_POLICY1_>() - 8usize];
+    [
+        "Offset of field: IPSEC_TRANSPORT_POLICY1_::numIpsecProposals",
+    ][::core::mem::offset_of!(IPSEC_TRANSPORT_POLICY1_, numIpsecProposals) - 0usize];
+    [
+        "Offset of field: IPSEC_TRANSPORT_POLICY1_::ipsecProposals",
+    ][::core::mem::offset_of!(IPSEC_TRANSPORT_POLICY1_, ipsecProposals) - 8usize];
+    [
+        "Offset of field: IPSEC_TRANSPORT_POLICY1_::flags",
+    ][::core::mem::offset_of!(IPSEC_TRANSPORT_POLICY1_, flags) - 16usize];
+    [
+        "Offset of field: IPSEC_TRANSPORT_POLICY1_::ndAllowClearTimeoutSeconds",
+    ][::core::mem::offset_of!(IPSEC_TRANSPORT_POLICY1_, ndAllowClearTimeoutSeconds)
+        - 20usize];
+    [
+        "Offset of field: IPSEC_TRANSPORT_POLICY1_::saIdleTimeout",
+    ][::core::mem::offset_of!(IPSEC_TRANSPORT_POLICY1_, saIdleTimeout) - 24usize];
+    [
+        "Offset of field: IPSEC_TRANSPORT_POLICY1_::emPolicy",
+    ][::core::mem::offset_of!(IPSEC_TRANSPORT_POLICY1_, emPolicy) - 32usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TRANSPORT_POLICY2_",
+    ][::core::mem::size_of::<IPSEC_TRANSPORT_POLICY2_>() - 40usize];
+    [
+        "Alignment of IPSEC_TRANSPORT_POLICY2_",
+    ][::core::mem::align_of::<IPSEC_TRANSPORT_POLICY2_>() - 8usize];
+    [
+        "Offset of field: IPSEC_TRANSPORT_POLICY2_::numIpsecProposals",
+    ][::core::mem::offset_of!(IPSEC_TRANSPORT_POLICY2_, numIpsecProposals) - 0usize];
+    [
+        "Offset of field: IPSEC_TRANSPORT_POLICY2_::ipsecProposals",
+    ][::core::mem::offset_of!(IPSEC_TRANSPORT_POLICY2_, ipsecProposals) - 8usize];
+    [
+        "Offset of field: IPSEC_TRANSPORT_POLICY2_::flags",
+    ][::core::mem::offset_of!(IPSEC_TRANSPORT_POLICY2_, flags) - 16usize];
+    [
+        "Offset of field: IPSEC_TRANSPORT_POLICY2_::ndAllowClearTimeoutSeconds",
+    ][::core::mem::offset_of!(IPSEC_TRANSPORT_POLICY2_, ndAllowClearTimeoutSeconds)
+        - 20usize];
+    [
+        "Offset of field: IPSEC_TRANSPORT_POLICY2_::saIdleTimeout",
+    ][::core::mem::offset_of!(IPSEC_TRANSPORT_POLICY2_, saIdleTimeout) - 24usize];
+    [
+        "Offset of field: IPSEC_TRANSPORT_POLICY2_::emPolicy",
+    ][::core::mem::offset_of!(IPSEC_TRANSPORT_POLICY2_, emPolicy) - 32usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_1",
+    ][::core::mem::size_of::<IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_1",
+    ][::core::mem::align_of::<IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_1::localV4Address",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_1, localV4Address)
+        - 0usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_1::localV6Address",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_1, localV6Address)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_2",
+    ][::core::mem::size_of::<IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_2>() - 16usize];
+    [
+        "Alignment of IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_2",
+    ][::core::mem::align_of::<IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_2>() - 4usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_2::remoteV4Address",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_2, remoteV4Address)
+        - 0usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_2::remoteV6Address",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_2, remoteV6Address)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TUNNEL_ENDPOINTS0_",
+    ][::core::mem::size_of::<IPSEC_TUNNEL_ENDPOINTS0_>() - 36usize];
+    [
+        "Alignment of IPSEC_TUNNEL_ENDPOINTS0_",
+    ][::core::mem::align_of::<IPSEC_TUNNEL_ENDPOINTS0_>() - 4usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINTS0_::ipVersion",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINTS0_, ipVersion) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TUNNEL_ENDPOINT0___bindgen_ty_1",
+    ][::core::mem::size_of::<IPSEC_TUNNEL_ENDPOINT0___bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of IPSEC_TUNNEL_ENDPOINT0___bindgen_ty_1",
+    ][::core::mem::align_of::<IPSEC_TUNNEL_ENDPOINT0___bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINT0___bindgen_ty_1::v4Address",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINT0___bindgen_ty_1, v4Address)
+        - 0usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINT0___bindgen_ty_1::v6Address",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINT0___bindgen_ty_1, v6Address)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TUNNEL_ENDPOINT0_",
+    ][::core::mem::size_of::<IPSEC_TUNNEL_ENDPOINT0_>() - 20usize];
+    [
+        "Alignment of IPSEC_TUNNEL_ENDPOINT0_",
+    ][::core::mem::align_of::<IPSEC_TUNNEL_ENDPOINT0_>() - 4usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINT0_::ipVersion",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINT0_, ipVersion) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_1",
+    ][::core::mem::size_of::<IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_1",
+    ][::core::mem::align_of::<IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_1::localV4Address",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_1, localV4Address)
+        - 0usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_1::localV6Address",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_1, localV6Address)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_2",
+    ][::core::mem::size_of::<IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_2>() - 16usize];
+    [
+        "Alignment of IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_2",
+    ][::core::mem::align_of::<IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_2>() - 4usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_2::remoteV4Address",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_2, remoteV4Address)
+        - 0usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_2::remoteV6Address",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_2, remoteV6Address)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TUNNEL_ENDPOINTS2_",
+    ][::core::mem::size_of::<IPSEC_TUNNEL_ENDPOINTS2_>() - 72usize];
+    [
+        "Alignment of IPSEC_TUNNEL_ENDPOINTS2_",
+    ][::core::mem::align_of::<IPSEC_TUNNEL_ENDPOINTS2_>() - 8usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINTS2_::ipVersion",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINTS2_, ipVersion) - 0usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINTS2_::localIfLuid",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINTS2_, localIfLuid) - 40usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINTS2_::remoteFqdn",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINTS2_, remoteFqdn) - 48usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINTS2_::numAddresses",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINTS2_, numAddresses) - 56usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINTS2_::remoteAddresses",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINTS2_, remoteAddresses) - 64usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_1",
+    ][::core::mem::size_of::<IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_1",
+    ][::core::mem::align_of::<IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_1::localV4Address",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_1, localV4Address)
+        - 0usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_1::localV6Address",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_1, localV6Address)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_2",
+    ][::core::mem::size_of::<IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_2>() - 16usize];
+    [
+        "Alignment of IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_2",
+    ][::core::mem::align_of::<IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_2>() - 4usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_2::remoteV4Address",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_2, remoteV4Address)
+        - 0usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_2::remoteV6Address",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_2, remoteV6Address)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TUNNEL_ENDPOINTS1_",
+    ][::core::mem::size_of::<IPSEC_TUNNEL_ENDPOINTS1_>() - 48usize];
+    [
+        "Alignment of IPSEC_TUNNEL_ENDPOINTS1_",
+    ][::core::mem::align_of::<IPSEC_TUNNEL_ENDPOINTS1_>() - 8usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINTS1_::ipVersion",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINTS1_, ipVersion) - 0usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_ENDPOINTS1_::localIfLuid",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_ENDPOINTS1_, localIfLuid) - 40usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TUNNEL_POLICY0_",
+    ][::core::mem::size_of::<IPSEC_TUNNEL_POLICY0_>() - 72usize];
+    [
+        "Alignment of IPSEC_TUNNEL_POLICY0_",
+    ][::core::mem::align_of::<IPSEC_TUNNEL_POLICY0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY0_::flags",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY0_, flags) - 0usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY0_::numIpsecProposals",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY0_, numIpsecProposals) - 4usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY0_::ipsecProposals",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY0_, ipsecProposals) - 8usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY0_::tunnelEndpoints",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY0_, tunnelEndpoints) - 16usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY0_::saIdleTimeout",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY0_, saIdleTimeout) - 52usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY0_::emPolicy",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY0_, emPolicy) - 64usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TUNNEL_POLICY1_",
+    ][::core::mem::size_of::<IPSEC_TUNNEL_POLICY1_>() - 80usize];
+    [
+        "Alignment of IPSEC_TUNNEL_POLICY1_",
+    ][::core::mem::align_of::<IPSEC_TUNNEL_POLICY1_>() - 8usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY1_::flags",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY1_, flags) - 0usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY1_::numIpsecProposals",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY1_, numIpsecProposals) - 4usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY1_::ipsecProposals",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY1_, ipsecProposals) - 8usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY1_::tunnelEndpoints",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY1_, tunnelEndpoints) - 16usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY1_::saIdleTimeout",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY1_, saIdleTimeout) - 64usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY1_::emPolicy",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY1_, emPolicy) - 72usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TUNNEL_POLICY2_",
+    ][::core::mem::size_of::<IPSEC_TUNNEL_POLICY2_>() - 112usize];
+    [
+        "Alignment of IPSEC_TUNNEL_POLICY2_",
+    ][::core::mem::align_of::<IPSEC_TUNNEL_POLICY2_>() - 8usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY2_::flags",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY2_, flags) - 0usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY2_::numIpsecProposals",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY2_, numIpsecProposals) - 4usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY2_::ipsecProposals",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY2_, ipsecProposals) - 8usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY2_::tunnelEndpoints",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY2_, tunnelEndpoints) - 16usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY2_::saIdleTimeout",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY2_, saIdleTimeout) - 88usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY2_::emPolicy",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY2_, emPolicy) - 96usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY2_::fwdPathSaLifetime",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY2_, fwdPathSaLifetime) - 104usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TUNNEL_POLICY3_",
+    ][::core::mem::size_of::<IPSEC_TUNNEL_POLICY3_>() - 128usize];
+    [
+        "Alignment of IPSEC_TUNNEL_POLICY3_",
+    ][::core::mem::align_of::<IPSEC_TUNNEL_POLICY3_>() - 8usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY3_::flags",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY3_, flags) - 0usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY3_::numIpsecProposals",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY3_, numIpsecProposals) - 4usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY3_::ipsecProposals",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY3_, ipsecProposals) - 8usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY3_::tunnelEndpoints",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY3_, tunnelEndpoints) - 16usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY3_::saIdleTimeout",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY3_, saIdleTimeout) - 88usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY3_::emPolicy",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY3_, emPolicy) - 96usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY3_::fwdPathSaLifetime",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY3_, fwdPathSaLifetime) - 104usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY3_::compartmentId",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY3_, compartmentId) - 108usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY3_::numTrafficSelectorPolicy",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY3_, numTrafficSelectorPolicy)
+        - 112usize];
+    [
+        "Offset of field: IPSEC_TUNNEL_POLICY3_::trafficSelectorPolicies",
+    ][::core::mem::offset_of!(IPSEC_TUNNEL_POLICY3_, trafficSelectorPolicies)
+        - 120usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_KEYING_POLICY0_",
+    ][::core::mem::size_of::<IPSEC_KEYING_POLICY0_>() - 16usize];
+    [
+        "Alignment of IPSEC_KEYING_POLICY0_",
+    ][::core::mem::align_of::<IPSEC_KEYING_POLICY0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_KEYING_POLICY0_::numKeyMods",
+    ][::core::mem::offset_of!(IPSEC_KEYING_POLICY0_, numKeyMods) - 0usize];
+    [
+        "Offset of field: IPSEC_KEYING_POLICY0_::keyModKeys",
+    ][::core::mem::offset_of!(IPSEC_KEYING_POLICY0_, keyModKeys) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_KEYING_POLICY1_",
+    ][::core::mem::size_of::<IPSEC_KEYING_POLICY1_>() - 24usize];
+    [
+        "Alignment of IPSEC_KEYING_POLICY1_",
+    ][::core::mem::align_of::<IPSEC_KEYING_POLICY1_>() - 8usize];
+    [
+        "Offset of field: IPSEC_KEYING_POLICY1_::numKeyMods",
+    ][::core::mem::offset_of!(IPSEC_KEYING_POLICY1_, numKeyMods) - 0usize];
+    [
+        "Offset of field: IPSEC_KEYING_POLICY1_::keyModKeys",
+    ][::core::mem::offset_of!(IPSEC_KEYING_POLICY1_, keyModKeys) - 8usize];
+    [
+        "Offset of field: IPSEC_KEYING_POLICY1_::flags",
+    ][::core::mem::offset_of!(IPSEC_KEYING_POLICY1_, flags) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_AGGREGATE_SA_STATISTICS0_",
+    ][::core::mem::size_of::<IPSEC_AGGREGATE_SA_STATISTICS0_>() - 28usize];
+    [
+        "Alignment of IPSEC_AGGREGATE_SA_STATISTICS0_",
+    ][::core::mem::align_of::<IPSEC_AGGREGATE_SA_STATISTICS0_>() - 4usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_SA_STATISTICS0_::activeSas",
+    ][::core::mem::offset_of!(IPSEC_AGGREGATE_SA_STATISTICS0_, activeSas) - 0usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_SA_STATISTICS0_::pendingSaNegotiations",
+    ][::core::mem::offset_of!(IPSEC_AGGREGATE_SA_STATISTICS0_, pendingSaNegotiations)
+        - 4usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_SA_STATISTICS0_::totalSasAdded",
+    ][::core::mem::offset_of!(IPSEC_AGGREGATE_SA_STATISTICS0_, totalSasAdded) - 8usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_SA_STATISTICS0_::totalSasDeleted",
+    ][::core::mem::offset_of!(IPSEC_AGGREGATE_SA_STATISTICS0_, totalSasDeleted)
+        - 12usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_SA_STATISTICS0_::successfulRekeys",
+    ][::core::mem::offset_of!(IPSEC_AGGREGATE_SA_STATISTICS0_, successfulRekeys)
+        - 16usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_SA_STATISTICS0_::activeTunnels",
+    ][::core::mem::offset_of!(IPSEC_AGGREGATE_SA_STATISTICS0_, activeTunnels) - 20usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_SA_STATISTICS0_::offloadedSas",
+    ][::core::mem::offset_of!(IPSEC_AGGREGATE_SA_STATISTICS0_, offloadedSas) - 24usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_ESP_DROP_PACKET_STATISTICS0_",
+    ][::core::mem::size_of::<IPSEC_ESP_DROP_PACKET_STATISTICS0_>() - 20usize];
+    [
+        "Alignment of IPSEC_ESP_DROP_PACKET_STATISTICS0_",
+    ][::core::mem::align_of::<IPSEC_ESP_DROP_PACKET_STATISTICS0_>() - 4usize];
+    [
+        "Offset of field: IPSEC_ESP_DROP_PACKET_STATISTICS0_::invalidSpisOnInbound",
+    ][::core::mem::offset_of!(IPSEC_ESP_DROP_PACKET_STATISTICS0_, invalidSpisOnInbound)
+        - 0usize];
+    [
+        "Offset of field: IPSEC_ESP_DROP_PACKET_STATISTICS0_::decryptionFailuresOnInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_ESP_DROP_PACKET_STATISTICS0_, decryptionFailuresOnInbound
+    ) - 4usize];
+    [
+        "Offset of field: IPSEC_ESP_DROP_PACKET_STATISTICS0_::authenticationFailuresOnInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_ESP_DROP_PACKET_STATISTICS0_, authenticationFailuresOnInbound
+    ) - 8usize];
+    [
+        "Offset of field: IPSEC_ESP_DROP_PACKET_STATISTICS0_::replayCheckFailuresOnInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_ESP_DROP_PACKET_STATISTICS0_, replayCheckFailuresOnInbound
+    ) - 12usize];
+    [
+        "Offset of field: IPSEC_ESP_DROP_PACKET_STATISTICS0_::saNotInitializedOnInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_ESP_DROP_PACKET_STATISTICS0_, saNotInitializedOnInbound
+    ) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_AH_DROP_PACKET_STATISTICS0_",
+    ][::core::mem::size_of::<IPSEC_AH_DROP_PACKET_STATISTICS0_>() - 16usize];
+    [
+        "Alignment of IPSEC_AH_DROP_PACKET_STATISTICS0_",
+    ][::core::mem::align_of::<IPSEC_AH_DROP_PACKET_STATISTICS0_>() - 4usize];
+    [
+        "Offset of field: IPSEC_AH_DROP_PACKET_STATISTICS0_::invalidSpisOnInbound",
+    ][::core::mem::offset_of!(IPSEC_AH_DROP_PACKET_STATISTICS0_, invalidSpisOnInbound)
+        - 0usize];
+    [
+        "Offset of field: IPSEC_AH_DROP_PACKET_STATISTICS0_::authenticationFailuresOnInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_AH_DROP_PACKET_STATISTICS0_, authenticationFailuresOnInbound
+    ) - 4usize];
+    [
+        "Offset of field: IPSEC_AH_DROP_PACKET_STATISTICS0_::replayCheckFailuresOnInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_AH_DROP_PACKET_STATISTICS0_, replayCheckFailuresOnInbound
+    ) - 8usize];
+    [
+        "Offset of field: IPSEC_AH_DROP_PACKET_STATISTICS0_::saNotInitializedOnInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_AH_DROP_PACKET_STATISTICS0_, saNotInitializedOnInbound
+    ) - 12usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_",
+    ][::core::mem::size_of::<IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_>() - 36usize];
+    [
+        "Alignment of IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_",
+    ][::core::mem::align_of::<IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_>() - 4usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_::invalidSpisOnInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_, invalidSpisOnInbound
+    ) - 0usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_::decryptionFailuresOnInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_, decryptionFailuresOnInbound
+    ) - 4usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_::authenticationFailuresOnInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_, authenticationFailuresOnInbound
+    ) - 8usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_::udpEspValidationFailuresOnInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_, udpEspValidationFailuresOnInbound
+    ) - 12usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_::replayCheckFailuresOnInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_, replayCheckFailuresOnInbound
+    ) - 16usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_::invalidClearTextInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_, invalidClearTextInbound
+    ) - 20usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_::saNotInitializedOnInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_, saNotInitializedOnInbound
+    ) - 24usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_::receiveOverIncorrectSaInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_, receiveOverIncorrectSaInbound
+    ) - 28usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_::secureReceivesNotMatchingFilters",
+    ][::core::mem::offset_of!(
+        IPSEC_AGGREGATE_DROP_PACKET_STATISTICS0_, secureReceivesNotMatchingFilters
+    ) - 32usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_",
+    ][::core::mem::size_of::<IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_>() - 40usize];
+    [
+        "Alignment of IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_",
+    ][::core::mem::align_of::<IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_>() - 4usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_::invalidSpisOnInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_, invalidSpisOnInbound
+    ) - 0usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_::decryptionFailuresOnInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_, decryptionFailuresOnInbound
+    ) - 4usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_::authenticationFailuresOnInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_, authenticationFailuresOnInbound
+    ) - 8usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_::udpEspValidationFailuresOnInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_, udpEspValidationFailuresOnInbound
+    ) - 12usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_::replayCheckFailuresOnInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_, replayCheckFailuresOnInbound
+    ) - 16usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_::invalidClearTextInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_, invalidClearTextInbound
+    ) - 20usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_::saNotInitializedOnInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_, saNotInitializedOnInbound
+    ) - 24usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_::receiveOverIncorrectSaInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_, receiveOverIncorrectSaInbound
+    ) - 28usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_::secureReceivesNotMatchingFilters",
+    ][::core::mem::offset_of!(
+        IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_, secureReceivesNotMatchingFilters
+    ) - 32usize];
+    [
+        "Offset of field: IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_::totalDropPacketsInbound",
+    ][::core::mem::offset_of!(
+        IPSEC_AGGREGATE_DROP_PACKET_STATISTICS1_, totalDropPacketsInbound
+    ) - 36usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TRAFFIC_STATISTICS0_",
+    ][::core::mem::size_of::<IPSEC_TRAFFIC_STATISTICS0_>() - 48usize];
+    [
+        "Alignment of IPSEC_TRAFFIC_STATISTICS0_",
+    ][::core::mem::align_of::<IPSEC_TRAFFIC_STATISTICS0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_STATISTICS0_::encryptedByteCount",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_STATISTICS0_, encryptedByteCount) - 0usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_STATISTICS0_::authenticatedAHByteCount",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_STATISTICS0_, authenticatedAHByteCount)
+        - 8usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_STATISTICS0_::authenticatedESPByteCount",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_STATISTICS0_, authenticatedESPByteCount)
+        - 16usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_STATISTICS0_::transportByteCount",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_STATISTICS0_, transportByteCount) - 24usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_STATISTICS0_::tunnelByteCount",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_STATISTICS0_, tunnelByteCount) - 32usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_STATISTICS0_::offloadByteCount",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_STATISTICS0_, offloadByteCount) - 40usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TRAFFIC_STATISTICS1_",
+    ][::core::mem::size_of::<IPSEC_TRAFFIC_STATISTICS1_>() - 56usize];
+    [
+        "Alignment of IPSEC_TRAFFIC_STATISTICS1_",
+    ][::core::mem::align_of::<IPSEC_TRAFFIC_STATISTICS1_>() - 8usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_STATISTICS1_::encryptedByteCount",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_STATISTICS1_, encryptedByteCount) - 0usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_STATISTICS1_::authenticatedAHByteCount",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_STATISTICS1_, authenticatedAHByteCount)
+        - 8usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_STATISTICS1_::authenticatedESPByteCount",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_STATISTICS1_, authenticatedESPByteCount)
+        - 16usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_STATISTICS1_::transportByteCount",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_STATISTICS1_, transportByteCount) - 24usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_STATISTICS1_::tunnelByteCount",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_STATISTICS1_, tunnelByteCount) - 32usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_STATISTICS1_::offloadByteCount",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_STATISTICS1_, offloadByteCount) - 40usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC_STATISTICS1_::totalSuccessfulPackets",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC_STATISTICS1_, totalSuccessfulPackets)
+        - 48usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_STATISTICS0_",
+    ][::core::mem::size_of::<IPSEC_STATISTICS0_>() - 200usize];
+    [
+        "Alignment of IPSEC_STATISTICS0_",
+    ][::core::mem::align_of::<IPSEC_STATISTICS0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_STATISTICS0_::aggregateSaStatistics",
+    ][::core::mem::offset_of!(IPSEC_STATISTICS0_, aggregateSaStatistics) - 0usize];
+    [
+        "Offset of field: IPSEC_STATISTICS0_::espDropPacketStatistics",
+    ][::core::mem::offset_of!(IPSEC_STATISTICS0_, espDropPacketStatistics) - 28usize];
+    [
+        "Offset of field: IPSEC_STATISTICS0_::ahDropPacketStatistics",
+    ][::core::mem::offset_of!(IPSEC_STATISTICS0_, ahDropPacketStatistics) - 48usize];
+    [
+        "Offset of field: IPSEC_STATISTICS0_::aggregateDropPacketStatistics",
+    ][::core::mem::offset_of!(IPSEC_STATISTICS0_, aggregateDropPacketStatistics)
+        - 64usize];
+    [
+        "Offset of field: IPSEC_STATISTICS0_::inboundTrafficStatistics",
+    ][::core::mem::offset_of!(IPSEC_STATISTICS0_, inboundTrafficStatistics) - 104usize];
+    [
+        "Offset of field: IPSEC_STATISTICS0_::outboundTrafficStatistics",
+    ][::core::mem::offset_of!(IPSEC_STATISTICS0_, outboundTrafficStatistics) - 152usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_STATISTICS1_",
+    ][::core::mem::size_of::<IPSEC_STATISTICS1_>() - 216usize];
+    [
+        "Alignment of IPSEC_STATISTICS1_",
+    ][::core::mem::align_of::<IPSEC_STATISTICS1_>() - 8usize];
+    [
+        "Offset of field: IPSEC_STATISTICS1_::aggregateSaStatistics",
+    ][::core::mem::offset_of!(IPSEC_STATISTICS1_, aggregateSaStatistics) - 0usize];
+    [
+        "Offset of field: IPSEC_STATISTICS1_::espDropPacketStatistics",
+    ][::core::mem::offset_of!(IPSEC_STATISTICS1_, espDropPacketStatistics) - 28usize];
+    [
+        "Offset of field: IPSEC_STATISTICS1_::ahDropPacketStatistics",
+    ][::core::mem::offset_of!(IPSEC_STATISTICS1_, ahDropPacketStatistics) - 48usize];
+    [
+        "Offset of field: IPSEC_STATISTICS1_::aggregateDropPacketStatistics",
+    ][::core::mem::offset_of!(IPSEC_STATISTICS1_, aggregateDropPacketStatistics)
+        - 64usize];
+    [
+        "Offset of field: IPSEC_STATISTICS1_::inboundTrafficStatistics",
+    ][::core::mem::offset_of!(IPSEC_STATISTICS1_, inboundTrafficStatistics) - 104usize];
+    [
+        "Offset of field: IPSEC_STATISTICS1_::outboundTrafficStatistics",
+    ][::core::mem::offset_of!(IPSEC_STATISTICS1_, outboundTrafficStatistics) - 160usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_SA_AUTH_INFORMATION0_",
+    ][::core::mem::size_of::<IPSEC_SA_AUTH_INFORMATION0_>() - 32usize];
+    [
+        "Alignment of IPSEC_SA_AUTH_INFORMATION0_",
+    ][::core::mem::align_of::<IPSEC_SA_AUTH_INFORMATION0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_SA_AUTH_INFORMATION0_::authTransform",
+    ][::core::mem::offset_of!(IPSEC_SA_AUTH_INFORMATION0_, authTransform) - 0usize];
+    [
+        "Offset of field: IPSEC_SA_AUTH_INFORMATION0_::authKey",
+    ][::core::mem::offset_of!(IPSEC_SA_AUTH_INFORMATION0_, authKey) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_SA_CIPHER_INFORMATION0_",
+    ][::core::mem::size_of::<IPSEC_SA_CIPHER_INFORMATION0_>() - 32usize];
+    [
+        "Alignment of IPSEC_SA_CIPHER_INFORMATION0_",
+    ][::core::mem::align_of::<IPSEC_SA_CIPHER_INFORMATION0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_SA_CIPHER_INFORMATION0_::cipherTransform",
+    ][::core::mem::offset_of!(IPSEC_SA_CIPHER_INFORMATION0_, cipherTransform) - 0usize];
+    [
+        "Offset of field: IPSEC_SA_CIPHER_INFORMATION0_::cipherKey",
+    ][::core::mem::offset_of!(IPSEC_SA_CIPHER_INFORMATION0_, cipherKey) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_SA_AUTH_AND_CIPHER_INFORMATION0_",
+    ][::core::mem::size_of::<IPSEC_SA_AUTH_AND_CIPHER_INFORMATION0_>() - 64usize];
+    [
+        "Alignment of IPSEC_SA_AUTH_AND_CIPHER_INFORMATION0_",
+    ][::core::mem::align_of::<IPSEC_SA_AUTH_AND_CIPHER_INFORMATION0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_SA_AUTH_AND_CIPHER_INFORMATION0_::saCipherInformation",
+    ][::core::mem::offset_of!(
+        IPSEC_SA_AUTH_AND_CIPHER_INFORMATION0_, saCipherInformation
+    ) - 0usize];
+    [
+        "Offset of field: IPSEC_SA_AUTH_AND_CIPHER_INFORMATION0_::saAuthInformation",
+    ][::core::mem::offset_of!(IPSEC_SA_AUTH_AND_CIPHER_INFORMATION0_, saAuthInformation)
+        - 32usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_SA0___bindgen_ty_1",
+    ][::core::mem::size_of::<IPSEC_SA0___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of IPSEC_SA0___bindgen_ty_1",
+    ][::core::mem::align_of::<IPSEC_SA0___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: IPSEC_SA0___bindgen_ty_1::ahInformation",
+    ][::core::mem::offset_of!(IPSEC_SA0___bindgen_ty_1, ahInformation) - 0usize];
+    [
+        "Offset of field: IPSEC_SA0___bindgen_ty_1::espAuthInformation",
+    ][::core::mem::offset_of!(IPSEC_SA0___bindgen_ty_1, espAuthInformation) - 0usize];
+    [
+        "Offset of field: IPSEC_SA0___bindgen_ty_1::espCipherInformation",
+    ][::core::mem::offset_of!(IPSEC_SA0___bindgen_ty_1, espCipherInformation) - 0usize];
+    [
+        "Offset of field: IPSEC_SA0___bindgen_ty_1::espAuthAndCipherInformation",
+    ][::core::mem::offset_of!(IPSEC_SA0___bindgen_ty_1, espAuthAndCipherInformation)
+        - 0usize];
+    [
+        "Offset of field: IPSEC_SA0___bindgen_ty_1::espAuthFwInformation",
+    ][::core::mem::offset_of!(IPSEC_SA0___bindgen_ty_1, espAuthFwInformation) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of IPSEC_SA0_"][::core::mem::size_of::<IPSEC_SA0_>() - 16usize];
+    ["Alignment of IPSEC_SA0_"][::core::mem::align_of::<IPSEC_SA0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_SA0_::spi",
+    ][::core::mem::offset_of!(IPSEC_SA0_, spi) - 0usize];
+    [
+        "Offset of field: IPSEC_SA0_::saTransformType",
+    ][::core::mem::offset_of!(IPSEC_SA0_, saTransformType) - 4usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_KEYMODULE_STATE0_",
+    ][::core::mem::size_of::<IPSEC_KEYMODULE_STATE0_>() - 32usize];
+    [
+        "Alignment of IPSEC_KEYMODULE_STATE0_",
+    ][::core::mem::align_of::<IPSEC_KEYMODULE_STATE0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_KEYMODULE_STATE0_::keyModuleKey",
+    ][::core::mem::offset_of!(IPSEC_KEYMODULE_STATE0_, keyModuleKey) - 0usize];
+    [
+        "Offset of field: IPSEC_KEYMODULE_STATE0_::stateBlob",
+    ][::core::mem::offset_of!(IPSEC_KEYMODULE_STATE0_, stateBlob) - 16usize];
+};
+pub const IPSEC_TOKEN_TYPE_MACHINE: IPSEC_TOKEN_TYPE_ = 0;
+pub const IPSEC_TOKEN_TYPE_IMPERSONATION: IPSEC_TOKEN_TYPE_ = 1;
+pub const IPSEC_TOKEN_TYPE_MAX: IPSEC_TOKEN_TYPE_ = 2;
+pub const IPSEC_TOKEN_PRINCIPAL_LOCAL: IPSEC_TOKEN_PRINCIPAL_ = 0;
+pub const IPSEC_TOKEN_PRINCIPAL_PEER: IPSEC_TOKEN_PRINCIPAL_ = 1;
+pub const IPSEC_TOKEN_PRINCIPAL_MAX: IPSEC_TOKEN_PRINCIPAL_ = 2;
+pub const IPSEC_TOKEN_MODE_MAIN: IPSEC_TOKEN_MODE_ = 0;
+pub const IPSEC_TOKEN_MODE_EXTENDED: IPSEC_TOKEN_MODE_ = 1;
+pub const IPSEC_TOKEN_MODE_MAX: IPSEC_TOKEN_MODE_ = 2;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of IPSEC_TOKEN0_"][::core::mem::size_of::<IPSEC_TOKEN0_>() - 24usize];
+    ["Alignment of IPSEC_TOKEN0_"][::core::mem::align_of::<IPSEC_TOKEN0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_TOKEN0_::type_",
+    ][::core::mem::offset_of!(IPSEC_TOKEN0_, type_) - 0usize];
+    [
+        "Offset of field: IPSEC_TOKEN0_::principal",
+    ][::core::mem::offset_of!(IPSEC_TOKEN0_, principal) - 4usize];
+    [
+        "Offset of field: IPSEC_TOKEN0_::mode",
+    ][::core::mem::offset_of!(IPSEC_TOKEN0_, mode) - 8usize];
+    [
+        "Offset of field: IPSEC_TOKEN0_::token",
+    ][::core::mem::offset_of!(IPSEC_TOKEN0_, token) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of IPSEC_ID0_"][::core::mem::size_of::<IPSEC_ID0_>() - 48usize];
+    ["Alignment of IPSEC_ID0_"][::core::mem::align_of::<IPSEC_ID0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_ID0_::mmTargetName",
+    ][::core::mem::offset_of!(IPSEC_ID0_, mmTargetName) - 0usize];
+    [
+        "Offset of field: IPSEC_ID0_::emTargetName",
+    ][::core::mem::offset_of!(IPSEC_ID0_, emTargetName) - 8usize];
+    [
+        "Offset of field: IPSEC_ID0_::numTokens",
+    ][::core::mem::offset_of!(IPSEC_ID0_, numTokens) - 16usize];
+    [
+        "Offset of field: IPSEC_ID0_::tokens",
+    ][::core::mem::offset_of!(IPSEC_ID0_, tokens) - 24usize];
+    [
+        "Offset of field: IPSEC_ID0_::explicitCredentials",
+    ][::core::mem::offset_of!(IPSEC_ID0_, explicitCredentials) - 32usize];
+    [
+        "Offset of field: IPSEC_ID0_::logonId",
+    ][::core::mem::offset_of!(IPSEC_ID0_, logonId) - 40usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_SA_BUNDLE0___bindgen_ty_1",
+    ][::core::mem::size_of::<IPSEC_SA_BUNDLE0___bindgen_ty_1>() - 4usize];
+    [
+        "Alignment of IPSEC_SA_BUNDLE0___bindgen_ty_1",
+    ][::core::mem::align_of::<IPSEC_SA_BUNDLE0___bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE0___bindgen_ty_1::peerV4PrivateAddress",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE0___bindgen_ty_1, peerV4PrivateAddress)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of IPSEC_SA_BUNDLE0_"][::core::mem::size_of::<IPSEC_SA_BUNDLE0_>() - 88usize];
+    [
+        "Alignment of IPSEC_SA_BUNDLE0_",
+    ][::core::mem::align_of::<IPSEC_SA_BUNDLE0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE0_::flags",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE0_, flags) - 0usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE0_::lifetime",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE0_, lifetime) - 4usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE0_::idleTimeoutSeconds",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE0_, idleTimeoutSeconds) - 16usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE0_::ndAllowClearTimeoutSeconds",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE0_, ndAllowClearTimeoutSeconds) - 20usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE0_::ipsecId",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE0_, ipsecId) - 24usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE0_::napContext",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE0_, napContext) - 32usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE0_::qmSaId",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE0_, qmSaId) - 36usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE0_::numSAs",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE0_, numSAs) - 40usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE0_::saList",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE0_, saList) - 48usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE0_::keyModuleState",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE0_, keyModuleState) - 56usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE0_::ipVersion",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE0_, ipVersion) - 64usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE0_::mmSaId",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE0_, mmSaId) - 72usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE0_::pfsGroup",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE0_, pfsGroup) - 80usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_SA_BUNDLE1___bindgen_ty_1",
+    ][::core::mem::size_of::<IPSEC_SA_BUNDLE1___bindgen_ty_1>() - 4usize];
+    [
+        "Alignment of IPSEC_SA_BUNDLE1___bindgen_ty_1",
+    ][::core::mem::align_of::<IPSEC_SA_BUNDLE1___bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE1___bindgen_ty_1::peerV4PrivateAddress",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE1___bindgen_ty_1, peerV4PrivateAddress)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_SA_BUNDLE1_",
+    ][::core::mem::size_of::<IPSEC_SA_BUNDLE1_>() - 112usize];
+    [
+        "Alignment of IPSEC_SA_BUNDLE1_",
+    ][::core::mem::align_of::<IPSEC_SA_BUNDLE1_>() - 8usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE1_::flags",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE1_, flags) - 0usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE1_::lifetime",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE1_, lifetime) - 4usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE1_::idleTimeoutSeconds",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE1_, idleTimeoutSeconds) - 16usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE1_::ndAllowClearTimeoutSeconds",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE1_, ndAllowClearTimeoutSeconds) - 20usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE1_::ipsecId",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE1_, ipsecId) - 24usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE1_::napContext",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE1_, napContext) - 32usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE1_::qmSaId",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE1_, qmSaId) - 36usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE1_::numSAs",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE1_, numSAs) - 40usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE1_::saList",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE1_, saList) - 48usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE1_::keyModuleState",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE1_, keyModuleState) - 56usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE1_::ipVersion",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE1_, ipVersion) - 64usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE1_::mmSaId",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE1_, mmSaId) - 72usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE1_::pfsGroup",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE1_, pfsGroup) - 80usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE1_::saLookupContext",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE1_, saLookupContext) - 84usize];
+    [
+        "Offset of field: IPSEC_SA_BUNDLE1_::qmFilterId",
+    ][::core::mem::offset_of!(IPSEC_SA_BUNDLE1_, qmFilterId) - 104usize];
+};
+pub const IPSEC_TRAFFIC_TYPE_TRANSPORT: IPSEC_TRAFFIC_TYPE_ = 0;
+pub const IPSEC_TRAFFIC_TYPE_TUNNEL: IPSEC_TRAFFIC_TYPE_ = 1;
+pub const IPSEC_TRAFFIC_TYPE_MAX: IPSEC_TRAFFIC_TYPE_ = 2;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TRAFFIC0___bindgen_ty_1",
+    ][::core::mem::size_of::<IPSEC_TRAFFIC0___bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of IPSEC_TRAFFIC0___bindgen_ty_1",
+    ][::core::mem::align_of::<IPSEC_TRAFFIC0___bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC0___bindgen_ty_1::localV4Address",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC0___bindgen_ty_1, localV4Address) - 0usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC0___bindgen_ty_1::localV6Address",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC0___bindgen_ty_1, localV6Address) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TRAFFIC0___bindgen_ty_2",
+    ][::core::mem::size_of::<IPSEC_TRAFFIC0___bindgen_ty_2>() - 16usize];
+    [
+        "Alignment of IPSEC_TRAFFIC0___bindgen_ty_2",
+    ][::core::mem::align_of::<IPSEC_TRAFFIC0___bindgen_ty_2>() - 4usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC0___bindgen_ty_2::remoteV4Address",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC0___bindgen_ty_2, remoteV4Address) - 0usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC0___bindgen_ty_2::remoteV6Address",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC0___bindgen_ty_2, remoteV6Address) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TRAFFIC0___bindgen_ty_3",
+    ][::core::mem::size_of::<IPSEC_TRAFFIC0___bindgen_ty_3>() - 8usize];
+    [
+        "Alignment of IPSEC_TRAFFIC0___bindgen_ty_3",
+    ][::core::mem::align_of::<IPSEC_TRAFFIC0___bindgen_ty_3>() - 8usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC0___bindgen_ty_3::ipsecFilterId",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC0___bindgen_ty_3, ipsecFilterId) - 0usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC0___bindgen_ty_3::tunnelPolicyId",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC0___bindgen_ty_3, tunnelPolicyId) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of IPSEC_TRAFFIC0_"][::core::mem::size_of::<IPSEC_TRAFFIC0_>() - 56usize];
+    [
+        "Alignment of IPSEC_TRAFFIC0_",
+    ][::core::mem::align_of::<IPSEC_TRAFFIC0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC0_::ipVersion",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC0_, ipVersion) - 0usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC0_::trafficType",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC0_, trafficType) - 36usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC0_::remotePort",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC0_, remotePort) - 48usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TRAFFIC1___bindgen_ty_1",
+    ][::core::mem::size_of::<IPSEC_TRAFFIC1___bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of IPSEC_TRAFFIC1___bindgen_ty_1",
+    ][::core::mem::align_of::<IPSEC_TRAFFIC1___bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC1___bindgen_ty_1::localV4Address",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC1___bindgen_ty_1, localV4Address) - 0usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC1___bindgen_ty_1::localV6Address",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC1___bindgen_ty_1, localV6Address) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TRAFFIC1___bindgen_ty_2",
+    ][::core::mem::size_of::<IPSEC_TRAFFIC1___bindgen_ty_2>() - 16usize];
+    [
+        "Alignment of IPSEC_TRAFFIC1___bindgen_ty_2",
+    ][::core::mem::align_of::<IPSEC_TRAFFIC1___bindgen_ty_2>() - 4usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC1___bindgen_ty_2::remoteV4Address",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC1___bindgen_ty_2, remoteV4Address) - 0usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC1___bindgen_ty_2::remoteV6Address",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC1___bindgen_ty_2, remoteV6Address) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_TRAFFIC1___bindgen_ty_3",
+    ][::core::mem::size_of::<IPSEC_TRAFFIC1___bindgen_ty_3>() - 8usize];
+    [
+        "Alignment of IPSEC_TRAFFIC1___bindgen_ty_3",
+    ][::core::mem::align_of::<IPSEC_TRAFFIC1___bindgen_ty_3>() - 8usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC1___bindgen_ty_3::ipsecFilterId",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC1___bindgen_ty_3, ipsecFilterId) - 0usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC1___bindgen_ty_3::tunnelPolicyId",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC1___bindgen_ty_3, tunnelPolicyId) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of IPSEC_TRAFFIC1_"][::core::mem::size_of::<IPSEC_TRAFFIC1_>() - 72usize];
+    [
+        "Alignment of IPSEC_TRAFFIC1_",
+    ][::core::mem::align_of::<IPSEC_TRAFFIC1_>() - 8usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC1_::ipVersion",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC1_, ipVersion) - 0usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC1_::trafficType",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC1_, trafficType) - 36usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC1_::remotePort",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC1_, remotePort) - 48usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC1_::localPort",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC1_, localPort) - 50usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC1_::ipProtocol",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC1_, ipProtocol) - 52usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC1_::localIfLuid",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC1_, localIfLuid) - 56usize];
+    [
+        "Offset of field: IPSEC_TRAFFIC1_::realIfProfileId",
+    ][::core::mem::offset_of!(IPSEC_TRAFFIC1_, realIfProfileId) - 64usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_V4_UDP_ENCAPSULATION0_",
+    ][::core::mem::size_of::<IPSEC_V4_UDP_ENCAPSULATION0_>() - 4usize];
+    [
+        "Alignment of IPSEC_V4_UDP_ENCAPSULATION0_",
+    ][::core::mem::align_of::<IPSEC_V4_UDP_ENCAPSULATION0_>() - 2usize];
+    [
+        "Offset of field: IPSEC_V4_UDP_ENCAPSULATION0_::localUdpEncapPort",
+    ][::core::mem::offset_of!(IPSEC_V4_UDP_ENCAPSULATION0_, localUdpEncapPort) - 0usize];
+    [
+        "Offset of field: IPSEC_V4_UDP_ENCAPSULATION0_::remoteUdpEncapPort",
+    ][::core::mem::offset_of!(IPSEC_V4_UDP_ENCAPSULATION0_, remoteUdpEncapPort)
+        - 2usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_GETSPI0___bindgen_ty_1",
+    ][::core::mem::size_of::<IPSEC_GETSPI0___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of IPSEC_GETSPI0___bindgen_ty_1",
+    ][::core::mem::align_of::<IPSEC_GETSPI0___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: IPSEC_GETSPI0___bindgen_ty_1::inboundUdpEncapsulation",
+    ][::core::mem::offset_of!(IPSEC_GETSPI0___bindgen_ty_1, inboundUdpEncapsulation)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of IPSEC_GETSPI0_"][::core::mem::size_of::<IPSEC_GETSPI0_>() - 80usize];
+    ["Alignment of IPSEC_GETSPI0_"][::core::mem::align_of::<IPSEC_GETSPI0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_GETSPI0_::inboundIpsecTraffic",
+    ][::core::mem::offset_of!(IPSEC_GETSPI0_, inboundIpsecTraffic) - 0usize];
+    [
+        "Offset of field: IPSEC_GETSPI0_::ipVersion",
+    ][::core::mem::offset_of!(IPSEC_GETSPI0_, ipVersion) - 56usize];
+    [
+        "Offset of field: IPSEC_GETSPI0_::rngCryptoModuleID",
+    ][::core::mem::offset_of!(IPSEC_GETSPI0_, rngCryptoModuleID) - 72usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_GETSPI1___bindgen_ty_1",
+    ][::core::mem::size_of::<IPSEC_GETSPI1___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of IPSEC_GETSPI1___bindgen_ty_1",
+    ][::core::mem::align_of::<IPSEC_GETSPI1___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: IPSEC_GETSPI1___bindgen_ty_1::inboundUdpEncapsulation",
+    ][::core::mem::offset_of!(IPSEC_GETSPI1___bindgen_ty_1, inboundUdpEncapsulation)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of IPSEC_GETSPI1_"][::core::mem::size_of::<IPSEC_GETSPI1_>() - 96usize];
+    ["Alignment of IPSEC_GETSPI1_"][::core::mem::align_of::<IPSEC_GETSPI1_>() - 8usize];
+    [
+        "Offset of field: IPSEC_GETSPI1_::inboundIpsecTraffic",
+    ][::core::mem::offset_of!(IPSEC_GETSPI1_, inboundIpsecTraffic) - 0usize];
+    [
+        "Offset of field: IPSEC_GETSPI1_::ipVersion",
+    ][::core::mem::offset_of!(IPSEC_GETSPI1_, ipVersion) - 72usize];
+    [
+        "Offset of field: IPSEC_GETSPI1_::rngCryptoModuleID",
+    ][::core::mem::offset_of!(IPSEC_GETSPI1_, rngCryptoModuleID) - 88usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_SA_DETAILS0___bindgen_ty_1",
+    ][::core::mem::size_of::<IPSEC_SA_DETAILS0___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of IPSEC_SA_DETAILS0___bindgen_ty_1",
+    ][::core::mem::align_of::<IPSEC_SA_DETAILS0___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: IPSEC_SA_DETAILS0___bindgen_ty_1::udpEncapsulation",
+    ][::core::mem::offset_of!(IPSEC_SA_DETAILS0___bindgen_ty_1, udpEncapsulation)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_SA_DETAILS0_",
+    ][::core::mem::size_of::<IPSEC_SA_DETAILS0_>() - 168usize];
+    [
+        "Alignment of IPSEC_SA_DETAILS0_",
+    ][::core::mem::align_of::<IPSEC_SA_DETAILS0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_SA_DETAILS0_::ipVersion",
+    ][::core::mem::offset_of!(IPSEC_SA_DETAILS0_, ipVersion) - 0usize];
+    [
+        "Offset of field: IPSEC_SA_DETAILS0_::saDirection",
+    ][::core::mem::offset_of!(IPSEC_SA_DETAILS0_, saDirection) - 4usize];
+    [
+        "Offset of field: IPSEC_SA_DETAILS0_::traffic",
+    ][::core::mem::offset_of!(IPSEC_SA_DETAILS0_, traffic) - 8usize];
+    [
+        "Offset of field: IPSEC_SA_DETAILS0_::saBundle",
+    ][::core::mem::offset_of!(IPSEC_SA_DETAILS0_, saBundle) - 64usize];
+    [
+        "Offset of field: IPSEC_SA_DETAILS0_::transportFilter",
+    ][::core::mem::offset_of!(IPSEC_SA_DETAILS0_, transportFilter) - 160usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_SA_DETAILS1___bindgen_ty_1",
+    ][::core::mem::size_of::<IPSEC_SA_DETAILS1___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of IPSEC_SA_DETAILS1___bindgen_ty_1",
+    ][::core::mem::align_of::<IPSEC_SA_DETAILS1___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: IPSEC_SA_DETAILS1___bindgen_ty_1::udpEncapsulation",
+    ][::core::mem::offset_of!(IPSEC_SA_DETAILS1___bindgen_ty_1, udpEncapsulation)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_SA_DETAILS1_",
+    ][::core::mem::size_of::<IPSEC_SA_DETAILS1_>() - 224usize];
+    [
+        "Alignment of IPSEC_SA_DETAILS1_",
+    ][::core::mem::align_of::<IPSEC_SA_DETAILS1_>() - 8usize];
+    [
+        "Offset of field: IPSEC_SA_DETAILS1_::ipVersion",
+    ][::core::mem::offset_of!(IPSEC_SA_DETAILS1_, ipVersion) - 0usize];
+    [
+        "Offset of field: IPSEC_SA_DETAILS1_::saDirection",
+    ][::core::mem::offset_of!(IPSEC_SA_DETAILS1_, saDirection) - 4usize];
+    [
+        "Offset of field: IPSEC_SA_DETAILS1_::traffic",
+    ][::core::mem::offset_of!(IPSEC_SA_DETAILS1_, traffic) - 8usize];
+    [
+        "Offset of field: IPSEC_SA_DETAILS1_::saBundle",
+    ][::core::mem::offset_of!(IPSEC_SA_DETAILS1_, saBundle) - 80usize];
+    [
+        "Offset of field: IPSEC_SA_DETAILS1_::transportFilter",
+    ][::core::mem::offset_of!(IPSEC_SA_DETAILS1_, transportFilter) - 200usize];
+    [
+        "Offset of field: IPSEC_SA_DETAILS1_::virtualIfTunnelInfo",
+    ][::core::mem::offset_of!(IPSEC_SA_DETAILS1_, virtualIfTunnelInfo) - 208usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_SA_CONTEXT0_",
+    ][::core::mem::size_of::<IPSEC_SA_CONTEXT0_>() - 24usize];
+    [
+        "Alignment of IPSEC_SA_CONTEXT0_",
+    ][::core::mem::align_of::<IPSEC_SA_CONTEXT0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_SA_CONTEXT0_::saContextId",
+    ][::core::mem::offset_of!(IPSEC_SA_CONTEXT0_, saContextId) - 0usize];
+    [
+        "Offset of field: IPSEC_SA_CONTEXT0_::inboundSa",
+    ][::core::mem::offset_of!(IPSEC_SA_CONTEXT0_, inboundSa) - 8usize];
+    [
+        "Offset of field: IPSEC_SA_CONTEXT0_::outboundSa",
+    ][::core::mem::offset_of!(IPSEC_SA_CONTEXT0_, outboundSa) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_SA_CONTEXT1_",
+    ][::core::mem::size_of::<IPSEC_SA_CONTEXT1_>() - 24usize];
+    [
+        "Alignment of IPSEC_SA_CONTEXT1_",
+    ][::core::mem::align_of::<IPSEC_SA_CONTEXT1_>() - 8usize];
+    [
+        "Offset of field: IPSEC_SA_CONTEXT1_::saContextId",
+    ][::core::mem::offset_of!(IPSEC_SA_CONTEXT1_, saContextId) - 0usize];
+    [
+        "Offset of field: IPSEC_SA_CONTEXT1_::inboundSa",
+    ][::core::mem::offset_of!(IPSEC_SA_CONTEXT1_, inboundSa) - 8usize];
+    [
+        "Offset of field: IPSEC_SA_CONTEXT1_::outboundSa",
+    ][::core::mem::offset_of!(IPSEC_SA_CONTEXT1_, outboundSa) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_SA_CONTEXT_ENUM_TEMPLATE0_",
+    ][::core::mem::size_of::<IPSEC_SA_CONTEXT_ENUM_TEMPLATE0_>() - 32usize];
+    [
+        "Alignment of IPSEC_SA_CONTEXT_ENUM_TEMPLATE0_",
+    ][::core::mem::align_of::<IPSEC_SA_CONTEXT_ENUM_TEMPLATE0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_SA_CONTEXT_ENUM_TEMPLATE0_::localSubNet",
+    ][::core::mem::offset_of!(IPSEC_SA_CONTEXT_ENUM_TEMPLATE0_, localSubNet) - 0usize];
+    [
+        "Offset of field: IPSEC_SA_CONTEXT_ENUM_TEMPLATE0_::remoteSubNet",
+    ][::core::mem::offset_of!(IPSEC_SA_CONTEXT_ENUM_TEMPLATE0_, remoteSubNet) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_SA_ENUM_TEMPLATE0_",
+    ][::core::mem::size_of::<IPSEC_SA_ENUM_TEMPLATE0_>() - 4usize];
+    [
+        "Alignment of IPSEC_SA_ENUM_TEMPLATE0_",
+    ][::core::mem::align_of::<IPSEC_SA_ENUM_TEMPLATE0_>() - 4usize];
+    [
+        "Offset of field: IPSEC_SA_ENUM_TEMPLATE0_::saDirection",
+    ][::core::mem::offset_of!(IPSEC_SA_ENUM_TEMPLATE0_, saDirection) - 0usize];
+};
+pub const IPSEC_FAILURE_NONE: IPSEC_FAILURE_POINT_ = 0;
+pub const IPSEC_FAILURE_ME: IPSEC_FAILURE_POINT_ = 1;
+pub const IPSEC_FAILURE_PEER: IPSEC_FAILURE_POINT_ = 2;
+pub const IPSEC_FAILURE_POINT_MAX: IPSEC_FAILURE_POINT_ = 3;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_DOSP_OPTIONS0_",
+    ][::core::mem::size_of::<IPSEC_DOSP_OPTIONS0_>() - 136usize];
+    [
+        "Alignment of IPSEC_DOSP_OPTIONS0_",
+    ][::core::mem::align_of::<IPSEC_DOSP_OPTIONS0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::stateIdleTimeoutSeconds",
+    ][::core::mem::offset_of!(IPSEC_DOSP_OPTIONS0_, stateIdleTimeoutSeconds) - 0usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::perIPRateLimitQueueIdleTimeoutSeconds",
+    ][::core::mem::offset_of!(
+        IPSEC_DOSP_OPTIONS0_, perIPRateLimitQueueIdleTimeoutSeconds
+    ) - 4usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::ipV6IPsecUnauthDscp",
+    ][::core::mem::offset_of!(IPSEC_DOSP_OPTIONS0_, ipV6IPsecUnauthDscp) - 8usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::ipV6IPsecUnauthRateLimitBytesPerSec",
+    ][::core::mem::offset_of!(IPSEC_DOSP_OPTIONS0_, ipV6IPsecUnauthRateLimitBytesPerSec)
+        - 12usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::ipV6IPsecUnauthPerIPRateLimitBytesPerSec",
+    ][::core::mem::offset_of!(
+        IPSEC_DOSP_OPTIONS0_, ipV6IPsecUnauthPerIPRateLimitBytesPerSec
+    ) - 16usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::ipV6IPsecAuthDscp",
+    ][::core::mem::offset_of!(IPSEC_DOSP_OPTIONS0_, ipV6IPsecAuthDscp) - 20usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::ipV6IPsecAuthRateLimitBytesPerSec",
+    ][::core::mem::offset_of!(IPSEC_DOSP_OPTIONS0_, ipV6IPsecAuthRateLimitBytesPerSec)
+        - 24usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::icmpV6Dscp",
+    ][::core::mem::offset_of!(IPSEC_DOSP_OPTIONS0_, icmpV6Dscp) - 28usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::icmpV6RateLimitBytesPerSec",
+    ][::core::mem::offset_of!(IPSEC_DOSP_OPTIONS0_, icmpV6RateLimitBytesPerSec)
+        - 32usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::ipV6FilterExemptDscp",
+    ][::core::mem::offset_of!(IPSEC_DOSP_OPTIONS0_, ipV6FilterExemptDscp) - 36usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::ipV6FilterExemptRateLimitBytesPerSec",
+    ][::core::mem::offset_of!(IPSEC_DOSP_OPTIONS0_, ipV6FilterExemptRateLimitBytesPerSec)
+        - 40usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::defBlockExemptDscp",
+    ][::core::mem::offset_of!(IPSEC_DOSP_OPTIONS0_, defBlockExemptDscp) - 44usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::defBlockExemptRateLimitBytesPerSec",
+    ][::core::mem::offset_of!(IPSEC_DOSP_OPTIONS0_, defBlockExemptRateLimitBytesPerSec)
+        - 48usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::maxStateEntries",
+    ][::core::mem::offset_of!(IPSEC_DOSP_OPTIONS0_, maxStateEntries) - 52usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::maxPerIPRateLimitQueues",
+    ][::core::mem::offset_of!(IPSEC_DOSP_OPTIONS0_, maxPerIPRateLimitQueues) - 56usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::flags",
+    ][::core::mem::offset_of!(IPSEC_DOSP_OPTIONS0_, flags) - 60usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::numPublicIFLuids",
+    ][::core::mem::offset_of!(IPSEC_DOSP_OPTIONS0_, numPublicIFLuids) - 64usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::publicIFLuids",
+    ][::core::mem::offset_of!(IPSEC_DOSP_OPTIONS0_, publicIFLuids) - 72usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::numInternalIFLuids",
+    ][::core::mem::offset_of!(IPSEC_DOSP_OPTIONS0_, numInternalIFLuids) - 80usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::internalIFLuids",
+    ][::core::mem::offset_of!(IPSEC_DOSP_OPTIONS0_, internalIFLuids) - 88usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::publicV6AddrMask",
+    ][::core::mem::offset_of!(IPSEC_DOSP_OPTIONS0_, publicV6AddrMask) - 96usize];
+    [
+        "Offset of field: IPSEC_DOSP_OPTIONS0_::internalV6AddrMask",
+    ][::core::mem::offset_of!(IPSEC_DOSP_OPTIONS0_, internalV6AddrMask) - 113usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_DOSP_STATISTICS0_",
+    ][::core::mem::size_of::<IPSEC_DOSP_STATISTICS0_>() - 144usize];
+    [
+        "Alignment of IPSEC_DOSP_STATISTICS0_",
+    ][::core::mem::align_of::<IPSEC_DOSP_STATISTICS0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATISTICS0_::totalStateEntriesCreated",
+    ][::core::mem::offset_of!(IPSEC_DOSP_STATISTICS0_, totalStateEntriesCreated)
+        - 0usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATISTICS0_::currentStateEntries",
+    ][::core::mem::offset_of!(IPSEC_DOSP_STATISTICS0_, currentStateEntries) - 8usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATISTICS0_::totalInboundAllowedIPv6IPsecUnauthPkts",
+    ][::core::mem::offset_of!(
+        IPSEC_DOSP_STATISTICS0_, totalInboundAllowedIPv6IPsecUnauthPkts
+    ) - 16usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATISTICS0_::totalInboundRatelimitDiscardedIPv6IPsecUnauthPkts",
+    ][::core::mem::offset_of!(
+        IPSEC_DOSP_STATISTICS0_, totalInboundRatelimitDiscardedIPv6IPsecUnauthPkts
+    ) - 24usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATISTICS0_::totalInboundPerIPRatelimitDiscardedIPv6IPsecUnauthPkts",
+    ][::core::mem::offset_of!(
+        IPSEC_DOSP_STATISTICS0_, totalInboundPerIPRatelimitDiscardedIPv6IPsecUnauthPkts
+    ) - 32usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATISTICS0_::totalInboundOtherDiscardedIPv6IPsecUnauthPkts",
+    ][::core::mem::offset_of!(
+        IPSEC_DOSP_STATISTICS0_, totalInboundOtherDiscardedIPv6IPsecUnauthPkts
+    ) - 40usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATISTICS0_::totalInboundAllowedIPv6IPsecAuthPkts",
+    ][::core::mem::offset_of!(
+        IPSEC_DOSP_STATISTICS0_, totalInboundAllowedIPv6IPsecAuthPkts
+    ) - 48usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATISTICS0_::totalInboundRatelimitDiscardedIPv6IPsecAuthPkts",
+    ][::core::mem::offset_of!(
+        IPSEC_DOSP_STATISTICS0_, totalInboundRatelimitDiscardedIPv6IPsecAuthPkts
+    ) - 56usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATISTICS0_::totalInboundOtherDiscardedIPv6IPsecAuthPkts",
+    ][::core::mem::offset_of!(
+        IPSEC_DOSP_STATISTICS0_, totalInboundOtherDiscardedIPv6IPsecAuthPkts
+    ) - 64usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATISTICS0_::totalInboundAllowedICMPv6Pkts",
+    ][::core::mem::offset_of!(IPSEC_DOSP_STATISTICS0_, totalInboundAllowedICMPv6Pkts)
+        - 72usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATISTICS0_::totalInboundRatelimitDiscardedICMPv6Pkts",
+    ][::core::mem::offset_of!(
+        IPSEC_DOSP_STATISTICS0_, totalInboundRatelimitDiscardedICMPv6Pkts
+    ) - 80usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATISTICS0_::totalInboundAllowedIPv6FilterExemptPkts",
+    ][::core::mem::offset_of!(
+        IPSEC_DOSP_STATISTICS0_, totalInboundAllowedIPv6FilterExemptPkts
+    ) - 88usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATISTICS0_::totalInboundRatelimitDiscardedIPv6FilterExemptPkts",
+    ][::core::mem::offset_of!(
+        IPSEC_DOSP_STATISTICS0_, totalInboundRatelimitDiscardedIPv6FilterExemptPkts
+    ) - 96usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATISTICS0_::totalInboundDiscardedIPv6FilterBlockPkts",
+    ][::core::mem::offset_of!(
+        IPSEC_DOSP_STATISTICS0_, totalInboundDiscardedIPv6FilterBlockPkts
+    ) - 104usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATISTICS0_::totalInboundAllowedDefBlockExemptPkts",
+    ][::core::mem::offset_of!(
+        IPSEC_DOSP_STATISTICS0_, totalInboundAllowedDefBlockExemptPkts
+    ) - 112usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATISTICS0_::totalInboundRatelimitDiscardedDefBlockExemptPkts",
+    ][::core::mem::offset_of!(
+        IPSEC_DOSP_STATISTICS0_, totalInboundRatelimitDiscardedDefBlockExemptPkts
+    ) - 120usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATISTICS0_::totalInboundDiscardedDefBlockPkts",
+    ][::core::mem::offset_of!(IPSEC_DOSP_STATISTICS0_, totalInboundDiscardedDefBlockPkts)
+        - 128usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATISTICS0_::currentInboundIPv6IPsecUnauthPerIPRateLimitQueues",
+    ][::core::mem::offset_of!(
+        IPSEC_DOSP_STATISTICS0_, currentInboundIPv6IPsecUnauthPerIPRateLimitQueues
+    ) - 136usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_DOSP_STATE0_",
+    ][::core::mem::size_of::<IPSEC_DOSP_STATE0_>() - 56usize];
+    [
+        "Alignment of IPSEC_DOSP_STATE0_",
+    ][::core::mem::align_of::<IPSEC_DOSP_STATE0_>() - 8usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATE0_::publicHostV6Addr",
+    ][::core::mem::offset_of!(IPSEC_DOSP_STATE0_, publicHostV6Addr) - 0usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATE0_::internalHostV6Addr",
+    ][::core::mem::offset_of!(IPSEC_DOSP_STATE0_, internalHostV6Addr) - 16usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATE0_::totalInboundIPv6IPsecAuthPackets",
+    ][::core::mem::offset_of!(IPSEC_DOSP_STATE0_, totalInboundIPv6IPsecAuthPackets)
+        - 32usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATE0_::totalOutboundIPv6IPsecAuthPackets",
+    ][::core::mem::offset_of!(IPSEC_DOSP_STATE0_, totalOutboundIPv6IPsecAuthPackets)
+        - 40usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATE0_::durationSecs",
+    ][::core::mem::offset_of!(IPSEC_DOSP_STATE0_, durationSecs) - 48usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of IPSEC_DOSP_STATE_ENUM_TEMPLATE0_",
+    ][::core::mem::size_of::<IPSEC_DOSP_STATE_ENUM_TEMPLATE0_>() - 34usize];
+    [
+        "Alignment of IPSEC_DOSP_STATE_ENUM_TEMPLATE0_",
+    ][::core::mem::align_of::<IPSEC_DOSP_STATE_ENUM_TEMPLATE0_>() - 1usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATE_ENUM_TEMPLATE0_::publicV6AddrMask",
+    ][::core::mem::offset_of!(IPSEC_DOSP_STATE_ENUM_TEMPLATE0_, publicV6AddrMask)
+        - 0usize];
+    [
+        "Offset of field: IPSEC_DOSP_STATE_ENUM_TEMPLATE0_::internalV6AddrMask",
+    ][::core::mem::offset_of!(IPSEC_DOSP_STATE_ENUM_TEMPLATE0_, internalV6AddrMask)
+        - 17usize];
+};
+pub const DlUnicast: __MIDL___MIDL_itf_fwpmtypes_0000_0000_0001 = 0;
+pub const DlMulticast: __MIDL___MIDL_itf_fwpmtypes_0000_0000_0001 = 1;
+pub const DlBroadcast: __MIDL___MIDL_itf_fwpmtypes_0000_0000_0001 = 2;
+pub const FWPM_CHANGE_ADD: FWPM_CHANGE_TYPE_ = 1;
+pub const FWPM_CHANGE_DELETE: FWPM_CHANGE_TYPE_ = 2;
+pub const FWPM_CHANGE_TYPE_MAX: FWPM_CHANGE_TYPE_ = 3;
+pub const FWPM_SERVICE_STOPPED: FWPM_SERVICE_STATE_ = 0;
+pub const FWPM_SERVICE_START_PENDING: FWPM_SERVICE_STATE_ = 1;
+pub const FWPM_SERVICE_STOP_PENDING: FWPM_SERVICE_STATE_ = 2;
+pub const FWPM_SERVICE_RUNNING: FWPM_SERVICE_STATE_ = 3;
+pub const FWPM_SERVICE_STATE_MAX: FWPM_SERVICE_STATE_ = 4;
+pub const FWPM_ENGINE_COLLECT_NET_EVENTS: FWPM_ENGINE_OPTION_ = 0;
+pub const FWPM_ENGINE_NET_EVENT_MATCH_ANY_KEYWORDS: FWPM_ENGINE_OPTION_ = 1;
+pub const FWPM_ENGINE_NAME_CACHE: FWPM_ENGINE_OPTION_ = 2;
+pub const FWPM_ENGINE_MONITOR_IPSEC_CONNECTIONS: FWPM_ENGINE_OPTION_ = 3;
+pub const FWPM_ENGINE_PACKET_QUEUING: FWPM_ENGINE_OPTION_ = 4;
+pub const FWPM_ENGINE_TXN_WATCHDOG_TIMEOUT_IN_MSEC: FWPM_ENGINE_OPTION_ = 5;
+pub const FWPM_ENGINE_OPTION_MAX: FWPM_ENGINE_OPTION_ = 6;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPM_SESSION0_"][::core::mem::size_of::<FWPM_SESSION0_>() - 72usize];
+    ["Alignment of FWPM_SESSION0_"][::core::mem::align_of::<FWPM_SESSION0_>() - 8usize];
+    [
+        "Offset of field: FWPM_SESSION0_::sessionKey",
+    ][::core::mem::offset_of!(FWPM_SESSION0_, sessionKey) - 0usize];
+    [
+        "Offset of field: FWPM_SESSION0_::displayData",
+    ][::core::mem::offset_of!(FWPM_SESSION0_, displayData) - 16usize];
+    [
+        "Offset of field: FWPM_SESSION0_::flags",
+    ][::core::mem::offset_of!(FWPM_SESSION0_, flags) - 32usize];
+    [
+        "Offset of field: FWPM_SESSION0_::txnWaitTimeoutInMSec",
+    ][::core::mem::offset_of!(FWPM_SESSION0_, txnWaitTimeoutInMSec) - 36usize];
+    [
+        "Offset of field: FWPM_SESSION0_::processId",
+    ][::core::mem::offset_of!(FWPM_SESSION0_, processId) - 40usize];
+    [
+        "Offset of field: FWPM_SESSION0_::sid",
+    ][::core::mem::offset_of!(FWPM_SESSION0_, sid) - 48usize];
+    [
+        "Offset of field: FWPM_SESSION0_::username",
+    ][::core::mem::offset_of!(FWPM_SESSION0_, username) - 56usize];
+    [
+        "Offset of field: FWPM_SESSION0_::kernelMode",
+    ][::core::mem::offset_of!(FWPM_SESSION0_, kernelMode) - 64usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_SESSION_ENUM_TEMPLATE0_",
+    ][::core::mem::size_of::<FWPM_SESSION_ENUM_TEMPLATE0_>() - 8usize];
+    [
+        "Alignment of FWPM_SESSION_ENUM_TEMPLATE0_",
+    ][::core::mem::align_of::<FWPM_SESSION_ENUM_TEMPLATE0_>() - 8usize];
+    [
+        "Offset of field: FWPM_SESSION_ENUM_TEMPLATE0_::reserved",
+    ][::core::mem::offset_of!(FWPM_SESSION_ENUM_TEMPLATE0_, reserved) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPM_PROVIDER0_"][::core::mem::size_of::<FWPM_PROVIDER0_>() - 64usize];
+    [
+        "Alignment of FWPM_PROVIDER0_",
+    ][::core::mem::align_of::<FWPM_PROVIDER0_>() - 8usize];
+    [
+        "Offset of field: FWPM_PROVIDER0_::providerKey",
+    ][::core::mem::offset_of!(FWPM_PROVIDER0_, providerKey) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER0_::displayData",
+    ][::core::mem::offset_of!(FWPM_PROVIDER0_, displayData) - 16usize];
+    [
+        "Offset of field: FWPM_PROVIDER0_::flags",
+    ][::core::mem::offset_of!(FWPM_PROVIDER0_, flags) - 32usize];
+    [
+        "Offset of field: FWPM_PROVIDER0_::providerData",
+    ][::core::mem::offset_of!(FWPM_PROVIDER0_, providerData) - 40usize];
+    [
+        "Offset of field: FWPM_PROVIDER0_::serviceName",
+    ][::core::mem::offset_of!(FWPM_PROVIDER0_, serviceName) - 56usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_PROVIDER_ENUM_TEMPLATE0_",
+    ][::core::mem::size_of::<FWPM_PROVIDER_ENUM_TEMPLATE0_>() - 8usize];
+    [
+        "Alignment of FWPM_PROVIDER_ENUM_TEMPLATE0_",
+    ][::core::mem::align_of::<FWPM_PROVIDER_ENUM_TEMPLATE0_>() - 8usize];
+    [
+        "Offset of field: FWPM_PROVIDER_ENUM_TEMPLATE0_::reserved",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_ENUM_TEMPLATE0_, reserved) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_PROVIDER_CHANGE0_",
+    ][::core::mem::size_of::<FWPM_PROVIDER_CHANGE0_>() - 20usize];
+    [
+        "Alignment of FWPM_PROVIDER_CHANGE0_",
+    ][::core::mem::align_of::<FWPM_PROVIDER_CHANGE0_>() - 4usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CHANGE0_::changeType",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CHANGE0_, changeType) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CHANGE0_::providerKey",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CHANGE0_, providerKey) - 4usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_PROVIDER_SUBSCRIPTION0_",
+    ][::core::mem::size_of::<FWPM_PROVIDER_SUBSCRIPTION0_>() - 32usize];
+    [
+        "Alignment of FWPM_PROVIDER_SUBSCRIPTION0_",
+    ][::core::mem::align_of::<FWPM_PROVIDER_SUBSCRIPTION0_>() - 8usize];
+    [
+        "Offset of field: FWPM_PROVIDER_SUBSCRIPTION0_::enumTemplate",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_SUBSCRIPTION0_, enumTemplate) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_SUBSCRIPTION0_::flags",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_SUBSCRIPTION0_, flags) - 8usize];
+    [
+        "Offset of field: FWPM_PROVIDER_SUBSCRIPTION0_::sessionKey",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_SUBSCRIPTION0_, sessionKey) - 12usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_CLASSIFY_OPTION0_",
+    ][::core::mem::size_of::<FWPM_CLASSIFY_OPTION0_>() - 24usize];
+    [
+        "Alignment of FWPM_CLASSIFY_OPTION0_",
+    ][::core::mem::align_of::<FWPM_CLASSIFY_OPTION0_>() - 8usize];
+    [
+        "Offset of field: FWPM_CLASSIFY_OPTION0_::type_",
+    ][::core::mem::offset_of!(FWPM_CLASSIFY_OPTION0_, type_) - 0usize];
+    [
+        "Offset of field: FWPM_CLASSIFY_OPTION0_::value",
+    ][::core::mem::offset_of!(FWPM_CLASSIFY_OPTION0_, value) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_CLASSIFY_OPTIONS0_",
+    ][::core::mem::size_of::<FWPM_CLASSIFY_OPTIONS0_>() - 16usize];
+    [
+        "Alignment of FWPM_CLASSIFY_OPTIONS0_",
+    ][::core::mem::align_of::<FWPM_CLASSIFY_OPTIONS0_>() - 8usize];
+    [
+        "Offset of field: FWPM_CLASSIFY_OPTIONS0_::numOptions",
+    ][::core::mem::offset_of!(FWPM_CLASSIFY_OPTIONS0_, numOptions) - 0usize];
+    [
+        "Offset of field: FWPM_CLASSIFY_OPTIONS0_::options",
+    ][::core::mem::offset_of!(FWPM_CLASSIFY_OPTIONS0_, options) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NETWORK_CONNECTION_POLICY_SETTING0_",
+    ][::core::mem::size_of::<FWPM_NETWORK_CONNECTION_POLICY_SETTING0_>() - 24usize];
+    [
+        "Alignment of FWPM_NETWORK_CONNECTION_POLICY_SETTING0_",
+    ][::core::mem::align_of::<FWPM_NETWORK_CONNECTION_POLICY_SETTING0_>() - 8usize];
+    [
+        "Offset of field: FWPM_NETWORK_CONNECTION_POLICY_SETTING0_::type_",
+    ][::core::mem::offset_of!(FWPM_NETWORK_CONNECTION_POLICY_SETTING0_, type_) - 0usize];
+    [
+        "Offset of field: FWPM_NETWORK_CONNECTION_POLICY_SETTING0_::value",
+    ][::core::mem::offset_of!(FWPM_NETWORK_CONNECTION_POLICY_SETTING0_, value) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NETWORK_CONNECTION_POLICY_SETTINGS0_",
+    ][::core::mem::size_of::<FWPM_NETWORK_CONNECTION_POLICY_SETTINGS0_>() - 16usize];
+    [
+        "Alignment of FWPM_NETWORK_CONNECTION_POLICY_SETTINGS0_",
+    ][::core::mem::align_of::<FWPM_NETWORK_CONNECTION_POLICY_SETTINGS0_>() - 8usize];
+    [
+        "Offset of field: FWPM_NETWORK_CONNECTION_POLICY_SETTINGS0_::numSettings",
+    ][::core::mem::offset_of!(FWPM_NETWORK_CONNECTION_POLICY_SETTINGS0_, numSettings)
+        - 0usize];
+    [
+        "Offset of field: FWPM_NETWORK_CONNECTION_POLICY_SETTINGS0_::settings",
+    ][::core::mem::offset_of!(FWPM_NETWORK_CONNECTION_POLICY_SETTINGS0_, settings)
+        - 8usize];
+};
+pub const FWPM_IPSEC_KEYING_CONTEXT: FWPM_PROVIDER_CONTEXT_TYPE_ = 0;
+pub const FWPM_IPSEC_IKE_QM_TRANSPORT_CONTEXT: FWPM_PROVIDER_CONTEXT_TYPE_ = 1;
+pub const FWPM_IPSEC_IKE_QM_TUNNEL_CONTEXT: FWPM_PROVIDER_CONTEXT_TYPE_ = 2;
+pub const FWPM_IPSEC_AUTHIP_QM_TRANSPORT_CONTEXT: FWPM_PROVIDER_CONTEXT_TYPE_ = 3;
+pub const FWPM_IPSEC_AUTHIP_QM_TUNNEL_CONTEXT: FWPM_PROVIDER_CONTEXT_TYPE_ = 4;
+pub const FWPM_IPSEC_IKE_MM_CONTEXT: FWPM_PROVIDER_CONTEXT_TYPE_ = 5;
+pub const FWPM_IPSEC_AUTHIP_MM_CONTEXT: FWPM_PROVIDER_CONTEXT_TYPE_ = 6;
+pub const FWPM_CLASSIFY_OPTIONS_CONTEXT: FWPM_PROVIDER_CONTEXT_TYPE_ = 7;
+pub const FWPM_GENERAL_CONTEXT: FWPM_PROVIDER_CONTEXT_TYPE_ = 8;
+pub const FWPM_IPSEC_IKEV2_QM_TUNNEL_CONTEXT: FWPM_PROVIDER_CONTEXT_TYPE_ = 9;
+pub const FWPM_IPSEC_IKEV2_MM_CONTEXT: FWPM_PROVIDER_CONTEXT_TYPE_ = 10;
+pub const FWPM_IPSEC_DOSP_CONTEXT: FWPM_PROVIDER_CONTEXT_TYPE_ = 11;
+pub const FWPM_IPSEC_IKEV2_QM_TRANSPORT_CONTEXT: FWPM_PROVIDER_CONTEXT_TYPE_ = 12;
+pub const FWPM_NETWORK_CONNECTION_POLICY_CONTEXT: FWPM_PROVIDER_CONTEXT_TYPE_ = 13;
+pub const FWPM_PROVIDER_CONTEXT_TYPE_MAX: FWPM_PROVIDER_CONTEXT_TYPE_ = 14;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_PROVIDER_CONTEXT0___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_PROVIDER_CONTEXT0___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of FWPM_PROVIDER_CONTEXT0___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_PROVIDER_CONTEXT0___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT0___bindgen_ty_1::keyingPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT0___bindgen_ty_1, keyingPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT0___bindgen_ty_1::ikeQmTransportPolicy",
+    ][::core::mem::offset_of!(
+        FWPM_PROVIDER_CONTEXT0___bindgen_ty_1, ikeQmTransportPolicy
+    ) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT0___bindgen_ty_1::ikeQmTunnelPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT0___bindgen_ty_1, ikeQmTunnelPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT0___bindgen_ty_1::authipQmTransportPolicy",
+    ][::core::mem::offset_of!(
+        FWPM_PROVIDER_CONTEXT0___bindgen_ty_1, authipQmTransportPolicy
+    ) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT0___bindgen_ty_1::authipQmTunnelPolicy",
+    ][::core::mem::offset_of!(
+        FWPM_PROVIDER_CONTEXT0___bindgen_ty_1, authipQmTunnelPolicy
+    ) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT0___bindgen_ty_1::ikeMmPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT0___bindgen_ty_1, ikeMmPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT0___bindgen_ty_1::authIpMmPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT0___bindgen_ty_1, authIpMmPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT0___bindgen_ty_1::dataBuffer",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT0___bindgen_ty_1, dataBuffer)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT0___bindgen_ty_1::classifyOptions",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT0___bindgen_ty_1, classifyOptions)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_PROVIDER_CONTEXT0_",
+    ][::core::mem::size_of::<FWPM_PROVIDER_CONTEXT0_>() - 88usize];
+    [
+        "Alignment of FWPM_PROVIDER_CONTEXT0_",
+    ][::core::mem::align_of::<FWPM_PROVIDER_CONTEXT0_>() - 8usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT0_::providerContextKey",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT0_, providerContextKey) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT0_::displayData",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT0_, displayData) - 16usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT0_::flags",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT0_, flags) - 32usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT0_::providerKey",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT0_, providerKey) - 40usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT0_::providerData",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT0_, providerData) - 48usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT0_::type_",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT0_, type_) - 64usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT0_::providerContextId",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT0_, providerContextId) - 80usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_PROVIDER_CONTEXT1___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_PROVIDER_CONTEXT1___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of FWPM_PROVIDER_CONTEXT1___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_PROVIDER_CONTEXT1___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT1___bindgen_ty_1::keyingPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT1___bindgen_ty_1, keyingPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT1___bindgen_ty_1::ikeQmTransportPolicy",
+    ][::core::mem::offset_of!(
+        FWPM_PROVIDER_CONTEXT1___bindgen_ty_1, ikeQmTransportPolicy
+    ) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT1___bindgen_ty_1::ikeQmTunnelPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT1___bindgen_ty_1, ikeQmTunnelPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT1___bindgen_ty_1::authipQmTransportPolicy",
+    ][::core::mem::offset_of!(
+        FWPM_PROVIDER_CONTEXT1___bindgen_ty_1, authipQmTransportPolicy
+    ) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT1___bindgen_ty_1::authipQmTunnelPolicy",
+    ][::core::mem::offset_of!(
+        FWPM_PROVIDER_CONTEXT1___bindgen_ty_1, authipQmTunnelPolicy
+    ) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT1___bindgen_ty_1::ikeMmPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT1___bindgen_ty_1, ikeMmPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT1___bindgen_ty_1::authIpMmPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT1___bindgen_ty_1, authIpMmPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT1___bindgen_ty_1::dataBuffer",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT1___bindgen_ty_1, dataBuffer)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT1___bindgen_ty_1::classifyOptions",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT1___bindgen_ty_1, classifyOptions)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT1___bindgen_ty_1::ikeV2QmTunnelPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT1___bindgen_ty_1, ikeV2QmTunnelPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT1___bindgen_ty_1::ikeV2MmPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT1___bindgen_ty_1, ikeV2MmPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT1___bindgen_ty_1::idpOptions",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT1___bindgen_ty_1, idpOptions)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_PROVIDER_CONTEXT1_",
+    ][::core::mem::size_of::<FWPM_PROVIDER_CONTEXT1_>() - 88usize];
+    [
+        "Alignment of FWPM_PROVIDER_CONTEXT1_",
+    ][::core::mem::align_of::<FWPM_PROVIDER_CONTEXT1_>() - 8usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT1_::providerContextKey",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT1_, providerContextKey) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT1_::displayData",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT1_, displayData) - 16usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT1_::flags",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT1_, flags) - 32usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT1_::providerKey",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT1_, providerKey) - 40usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT1_::providerData",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT1_, providerData) - 48usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT1_::type_",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT1_, type_) - 64usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT1_::providerContextId",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT1_, providerContextId) - 80usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_PROVIDER_CONTEXT2___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_PROVIDER_CONTEXT2___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of FWPM_PROVIDER_CONTEXT2___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_PROVIDER_CONTEXT2___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT2___bindgen_ty_1::keyingPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT2___bindgen_ty_1, keyingPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT2___bindgen_ty_1::ikeQmTransportPolicy",
+    ][::core::mem::offset_of!(
+        FWPM_PROVIDER_CONTEXT2___bindgen_ty_1, ikeQmTransportPolicy
+    ) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT2___bindgen_ty_1::ikeQmTunnelPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT2___bindgen_ty_1, ikeQmTunnelPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT2___bindgen_ty_1::authipQmTransportPolicy",
+    ][::core::mem::offset_of!(
+        FWPM_PROVIDER_CONTEXT2___bindgen_ty_1, authipQmTransportPolicy
+    ) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT2___bindgen_ty_1::authipQmTunnelPolicy",
+    ][::core::mem::offset_of!(
+        FWPM_PROVIDER_CONTEXT2___bindgen_ty_1, authipQmTunnelPolicy
+    ) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT2___bindgen_ty_1::ikeMmPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT2___bindgen_ty_1, ikeMmPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT2___bindgen_ty_1::authIpMmPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT2___bindgen_ty_1, authIpMmPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT2___bindgen_ty_1::dataBuffer",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT2___bindgen_ty_1, dataBuffer)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT2___bindgen_ty_1::classifyOptions",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT2___bindgen_ty_1, classifyOptions)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT2___bindgen_ty_1::ikeV2QmTunnelPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT2___bindgen_ty_1, ikeV2QmTunnelPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT2___bindgen_ty_1::ikeV2QmTransportPolicy",
+    ][::core::mem::offset_of!(
+        FWPM_PROVIDER_CONTEXT2___bindgen_ty_1, ikeV2QmTransportPolicy
+    ) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT2___bindgen_ty_1::ikeV2MmPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT2___bindgen_ty_1, ikeV2MmPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT2___bindgen_ty_1::idpOptions",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT2___bindgen_ty_1, idpOptions)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_PROVIDER_CONTEXT2_",
+    ][::core::mem::size_of::<FWPM_PROVIDER_CONTEXT2_>() - 88usize];
+    [
+        "Alignment of FWPM_PROVIDER_CONTEXT2_",
+    ][::core::mem::align_of::<FWPM_PROVIDER_CONTEXT2_>() - 8usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT2_::providerContextKey",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT2_, providerContextKey) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT2_::displayData",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT2_, displayData) - 16usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT2_::flags",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT2_, flags) - 32usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT2_::providerKey",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT2_, providerKey) - 40usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT2_::providerData",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT2_, providerData) - 48usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT2_::type_",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT2_, type_) - 64usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT2_::providerContextId",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT2_, providerContextId) - 80usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_PROVIDER_CONTEXT3___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_PROVIDER_CONTEXT3___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of FWPM_PROVIDER_CONTEXT3___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_PROVIDER_CONTEXT3___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3___bindgen_ty_1::keyingPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT3___bindgen_ty_1, keyingPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3___bindgen_ty_1::ikeQmTransportPolicy",
+    ][::core::mem::offset_of!(
+        FWPM_PROVIDER_CONTEXT3___bindgen_ty_1, ikeQmTransportPolicy
+    ) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3___bindgen_ty_1::ikeQmTunnelPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT3___bindgen_ty_1, ikeQmTunnelPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3___bindgen_ty_1::authipQmTransportPolicy",
+    ][::core::mem::offset_of!(
+        FWPM_PROVIDER_CONTEXT3___bindgen_ty_1, authipQmTransportPolicy
+    ) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3___bindgen_ty_1::authipQmTunnelPolicy",
+    ][::core::mem::offset_of!(
+        FWPM_PROVIDER_CONTEXT3___bindgen_ty_1, authipQmTunnelPolicy
+    ) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3___bindgen_ty_1::ikeMmPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT3___bindgen_ty_1, ikeMmPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3___bindgen_ty_1::authIpMmPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT3___bindgen_ty_1, authIpMmPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3___bindgen_ty_1::dataBuffer",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT3___bindgen_ty_1, dataBuffer)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3___bindgen_ty_1::classifyOptions",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT3___bindgen_ty_1, classifyOptions)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3___bindgen_ty_1::ikeV2QmTunnelPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT3___bindgen_ty_1, ikeV2QmTunnelPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3___bindgen_ty_1::ikeV2QmTransportPolicy",
+    ][::core::mem::offset_of!(
+        FWPM_PROVIDER_CONTEXT3___bindgen_ty_1, ikeV2QmTransportPolicy
+    ) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3___bindgen_ty_1::ikeV2MmPolicy",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT3___bindgen_ty_1, ikeV2MmPolicy)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3___bindgen_ty_1::idpOptions",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT3___bindgen_ty_1, idpOptions)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3___bindgen_ty_1::networkConnectionPolicy",
+    ][::core::mem::offset_of!(
+        FWPM_PROVIDER_CONTEXT3___bindgen_ty_1, networkConnectionPolicy
+    ) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_PROVIDER_CONTEXT3_",
+    ][::core::mem::size_of::<FWPM_PROVIDER_CONTEXT3_>() - 88usize];
+    [
+        "Alignment of FWPM_PROVIDER_CONTEXT3_",
+    ][::core::mem::align_of::<FWPM_PROVIDER_CONTEXT3_>() - 8usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3_::providerContextKey",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT3_, providerContextKey) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3_::displayData",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT3_, displayData) - 16usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3_::flags",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT3_, flags) - 32usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3_::providerKey",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT3_, providerKey) - 40usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3_::providerData",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT3_, providerData) - 48usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3_::type_",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT3_, type_) - 64usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT3_::providerContextId",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT3_, providerContextId) - 80usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_PROVIDER_CONTEXT_ENUM_TEMPLATE0_",
+    ][::core::mem::size_of::<FWPM_PROVIDER_CONTEXT_ENUM_TEMPLATE0_>() - 16usize];
+    [
+        "Alignment of FWPM_PROVIDER_CONTEXT_ENUM_TEMPLATE0_",
+    ][::core::mem::align_of::<FWPM_PROVIDER_CONTEXT_ENUM_TEMPLATE0_>() - 8usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT_ENUM_TEMPLATE0_::providerKey",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT_ENUM_TEMPLATE0_, providerKey)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT_ENUM_TEMPLATE0_::providerContextType",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT_ENUM_TEMPLATE0_, providerContextType)
+        - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_PROVIDER_CONTEXT_CHANGE0_",
+    ][::core::mem::size_of::<FWPM_PROVIDER_CONTEXT_CHANGE0_>() - 32usize];
+    [
+        "Alignment of FWPM_PROVIDER_CONTEXT_CHANGE0_",
+    ][::core::mem::align_of::<FWPM_PROVIDER_CONTEXT_CHANGE0_>() - 8usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT_CHANGE0_::changeType",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT_CHANGE0_, changeType) - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT_CHANGE0_::providerContextKey",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT_CHANGE0_, providerContextKey)
+        - 4usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT_CHANGE0_::providerContextId",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT_CHANGE0_, providerContextId)
+        - 24usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_PROVIDER_CONTEXT_SUBSCRIPTION0_",
+    ][::core::mem::size_of::<FWPM_PROVIDER_CONTEXT_SUBSCRIPTION0_>() - 32usize];
+    [
+        "Alignment of FWPM_PROVIDER_CONTEXT_SUBSCRIPTION0_",
+    ][::core::mem::align_of::<FWPM_PROVIDER_CONTEXT_SUBSCRIPTION0_>() - 8usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT_SUBSCRIPTION0_::enumTemplate",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT_SUBSCRIPTION0_, enumTemplate)
+        - 0usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT_SUBSCRIPTION0_::flags",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT_SUBSCRIPTION0_, flags) - 8usize];
+    [
+        "Offset of field: FWPM_PROVIDER_CONTEXT_SUBSCRIPTION0_::sessionKey",
+    ][::core::mem::offset_of!(FWPM_PROVIDER_CONTEXT_SUBSCRIPTION0_, sessionKey)
+        - 12usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPM_SUBLAYER0_"][::core::mem::size_of::<FWPM_SUBLAYER0_>() - 72usize];
+    [
+        "Alignment of FWPM_SUBLAYER0_",
+    ][::core::mem::align_of::<FWPM_SUBLAYER0_>() - 8usize];
+    [
+        "Offset of field: FWPM_SUBLAYER0_::subLayerKey",
+    ][::core::mem::offset_of!(FWPM_SUBLAYER0_, subLayerKey) - 0usize];
+    [
+        "Offset of field: FWPM_SUBLAYER0_::displayData",
+    ][::core::mem::offset_of!(FWPM_SUBLAYER0_, displayData) - 16usize];
+    [
+        "Offset of field: FWPM_SUBLAYER0_::flags",
+    ][::core::mem::offset_of!(FWPM_SUBLAYER0_, flags) - 32usize];
+    [
+        "Offset of field: FWPM_SUBLAYER0_::providerKey",
+    ][::core::mem::offset_of!(FWPM_SUBLAYER0_, providerKey) - 40usize];
+    [
+        "Offset of field: FWPM_SUBLAYER0_::providerData",
+    ][::core::mem::offset_of!(FWPM_SUBLAYER0_, providerData) - 48usize];
+    [
+        "Offset of field: FWPM_SUBLAYER0_::weight",
+    ][::core::mem::offset_of!(FWPM_SUBLAYER0_, weight) - 64usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_SUBLAYER_ENUM_TEMPLATE0_",
+    ][::core::mem::size_of::<FWPM_SUBLAYER_ENUM_TEMPLATE0_>() - 8usize];
+    [
+        "Alignment of FWPM_SUBLAYER_ENUM_TEMPLATE0_",
+    ][::core::mem::align_of::<FWPM_SUBLAYER_ENUM_TEMPLATE0_>() - 8usize];
+    [
+        "Offset of field: FWPM_SUBLAYER_ENUM_TEMPLATE0_::providerKey",
+    ][::core::mem::offset_of!(FWPM_SUBLAYER_ENUM_TEMPLATE0_, providerKey) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_SUBLAYER_CHANGE0_",
+    ][::core::mem::size_of::<FWPM_SUBLAYER_CHANGE0_>() - 20usize];
+    [
+        "Alignment of FWPM_SUBLAYER_CHANGE0_",
+    ][::core::mem::align_of::<FWPM_SUBLAYER_CHANGE0_>() - 4usize];
+    [
+        "Offset of field: FWPM_SUBLAYER_CHANGE0_::changeType",
+    ][::core::mem::offset_of!(FWPM_SUBLAYER_CHANGE0_, changeType) - 0usize];
+    [
+        "Offset of field: FWPM_SUBLAYER_CHANGE0_::subLayerKey",
+    ][::core::mem::offset_of!(FWPM_SUBLAYER_CHANGE0_, subLayerKey) - 4usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_SUBLAYER_SUBSCRIPTION0_",
+    ][::core::mem::size_of::<FWPM_SUBLAYER_SUBSCRIPTION0_>() - 32usize];
+    [
+        "Alignment of FWPM_SUBLAYER_SUBSCRIPTION0_",
+    ][::core::mem::align_of::<FWPM_SUBLAYER_SUBSCRIPTION0_>() - 8usize];
+    [
+        "Offset of field: FWPM_SUBLAYER_SUBSCRIPTION0_::enumTemplate",
+    ][::core::mem::offset_of!(FWPM_SUBLAYER_SUBSCRIPTION0_, enumTemplate) - 0usize];
+    [
+        "Offset of field: FWPM_SUBLAYER_SUBSCRIPTION0_::flags",
+    ][::core::mem::offset_of!(FWPM_SUBLAYER_SUBSCRIPTION0_, flags) - 8usize];
+    [
+        "Offset of field: FWPM_SUBLAYER_SUBSCRIPTION0_::sessionKey",
+    ][::core::mem::offset_of!(FWPM_SUBLAYER_SUBSCRIPTION0_, sessionKey) - 12usize];
+};
+pub const FWPM_FIELD_RAW_DATA: FWPM_FIELD_TYPE_ = 0;
+pub const FWPM_FIELD_IP_ADDRESS: FWPM_FIELD_TYPE_ = 1;
+pub const FWPM_FIELD_FLAGS: FWPM_FIELD_TYPE_ = 2;
+pub const FWPM_FIELD_TYPE_MAX: FWPM_FIELD_TYPE_ = 3;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPM_FIELD0_"][::core::mem::size_of::<FWPM_FIELD0_>() - 16usize];
+    ["Alignment of FWPM_FIELD0_"][::core::mem::align_of::<FWPM_FIELD0_>() - 8usize];
+    [
+        "Offset of field: FWPM_FIELD0_::fieldKey",
+    ][::core::mem::offset_of!(FWPM_FIELD0_, fieldKey) - 0usize];
+    [
+        "Offset of field: FWPM_FIELD0_::type_",
+    ][::core::mem::offset_of!(FWPM_FIELD0_, type_) - 8usize];
+    [
+        "Offset of field: FWPM_FIELD0_::dataType",
+    ][::core::mem::offset_of!(FWPM_FIELD0_, dataType) - 12usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPM_LAYER0_"][::core::mem::size_of::<FWPM_LAYER0_>() - 72usize];
+    ["Alignment of FWPM_LAYER0_"][::core::mem::align_of::<FWPM_LAYER0_>() - 8usize];
+    [
+        "Offset of field: FWPM_LAYER0_::layerKey",
+    ][::core::mem::offset_of!(FWPM_LAYER0_, layerKey) - 0usize];
+    [
+        "Offset of field: FWPM_LAYER0_::displayData",
+    ][::core::mem::offset_of!(FWPM_LAYER0_, displayData) - 16usize];
+    [
+        "Offset of field: FWPM_LAYER0_::flags",
+    ][::core::mem::offset_of!(FWPM_LAYER0_, flags) - 32usize];
+    [
+        "Offset of field: FWPM_LAYER0_::numFields",
+    ][::core::mem::offset_of!(FWPM_LAYER0_, numFields) - 36usize];
+    [
+        "Offset of field: FWPM_LAYER0_::field",
+    ][::core::mem::offset_of!(FWPM_LAYER0_, field) - 40usize];
+    [
+        "Offset of field: FWPM_LAYER0_::defaultSubLayerKey",
+    ][::core::mem::offset_of!(FWPM_LAYER0_, defaultSubLayerKey) - 48usize];
+    [
+        "Offset of field: FWPM_LAYER0_::layerId",
+    ][::core::mem::offset_of!(FWPM_LAYER0_, layerId) - 64usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_LAYER_ENUM_TEMPLATE0_",
+    ][::core::mem::size_of::<FWPM_LAYER_ENUM_TEMPLATE0_>() - 8usize];
+    [
+        "Alignment of FWPM_LAYER_ENUM_TEMPLATE0_",
+    ][::core::mem::align_of::<FWPM_LAYER_ENUM_TEMPLATE0_>() - 8usize];
+    [
+        "Offset of field: FWPM_LAYER_ENUM_TEMPLATE0_::reserved",
+    ][::core::mem::offset_of!(FWPM_LAYER_ENUM_TEMPLATE0_, reserved) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPM_CALLOUT0_"][::core::mem::size_of::<FWPM_CALLOUT0_>() - 88usize];
+    ["Alignment of FWPM_CALLOUT0_"][::core::mem::align_of::<FWPM_CALLOUT0_>() - 8usize];
+    [
+        "Offset of field: FWPM_CALLOUT0_::calloutKey",
+    ][::core::mem::offset_of!(FWPM_CALLOUT0_, calloutKey) - 0usize];
+    [
+        "Offset of field: FWPM_CALLOUT0_::displayData",
+    ][::core::mem::offset_of!(FWPM_CALLOUT0_, displayData) - 16usize];
+    [
+        "Offset of field: FWPM_CALLOUT0_::flags",
+    ][::core::mem::offset_of!(FWPM_CALLOUT0_, flags) - 32usize];
+    [
+        "Offset of field: FWPM_CALLOUT0_::providerKey",
+    ][::core::mem::offset_of!(FWPM_CALLOUT0_, providerKey) - 40usize];
+    [
+        "Offset of field: FWPM_CALLOUT0_::providerData",
+    ][::core::mem::offset_of!(FWPM_CALLOUT0_, providerData) - 48usize];
+    [
+        "Offset of field: FWPM_CALLOUT0_::applicableLayer",
+    ][::core::mem::offset_of!(FWPM_CALLOUT0_, applicableLayer) - 64usize];
+    [
+        "Offset of field: FWPM_CALLOUT0_::calloutId",
+    ][::core::mem::offset_of!(FWPM_CALLOUT0_, calloutId) - 80usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_CALLOUT_ENUM_TEMPLATE0_",
+    ][::core::mem::size_of::<FWPM_CALLOUT_ENUM_TEMPLATE0_>() - 24usize];
+    [
+        "Alignment of FWPM_CALLOUT_ENUM_TEMPLATE0_",
+    ][::core::mem::align_of::<FWPM_CALLOUT_ENUM_TEMPLATE0_>() - 8usize];
+    [
+        "Offset of field: FWPM_CALLOUT_ENUM_TEMPLATE0_::providerKey",
+    ][::core::mem::offset_of!(FWPM_CALLOUT_ENUM_TEMPLATE0_, providerKey) - 0usize];
+    [
+        "Offset of field: FWPM_CALLOUT_ENUM_TEMPLATE0_::layerKey",
+    ][::core::mem::offset_of!(FWPM_CALLOUT_ENUM_TEMPLATE0_, layerKey) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_CALLOUT_CHANGE0_",
+    ][::core::mem::size_of::<FWPM_CALLOUT_CHANGE0_>() - 24usize];
+    [
+        "Alignment of FWPM_CALLOUT_CHANGE0_",
+    ][::core::mem::align_of::<FWPM_CALLOUT_CHANGE0_>() - 4usize];
+    [
+        "Offset of field: FWPM_CALLOUT_CHANGE0_::changeType",
+    ][::core::mem::offset_of!(FWPM_CALLOUT_CHANGE0_, changeType) - 0usize];
+    [
+        "Offset of field: FWPM_CALLOUT_CHANGE0_::calloutKey",
+    ][::core::mem::offset_of!(FWPM_CALLOUT_CHANGE0_, calloutKey) - 4usize];
+    [
+        "Offset of field: FWPM_CALLOUT_CHANGE0_::calloutId",
+    ][::core::mem::offset_of!(FWPM_CALLOUT_CHANGE0_, calloutId) - 20usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_CALLOUT_SUBSCRIPTION0_",
+    ][::core::mem::size_of::<FWPM_CALLOUT_SUBSCRIPTION0_>() - 32usize];
+    [
+        "Alignment of FWPM_CALLOUT_SUBSCRIPTION0_",
+    ][::core::mem::align_of::<FWPM_CALLOUT_SUBSCRIPTION0_>() - 8usize];
+    [
+        "Offset of field: FWPM_CALLOUT_SUBSCRIPTION0_::enumTemplate",
+    ][::core::mem::offset_of!(FWPM_CALLOUT_SUBSCRIPTION0_, enumTemplate) - 0usize];
+    [
+        "Offset of field: FWPM_CALLOUT_SUBSCRIPTION0_::flags",
+    ][::core::mem::offset_of!(FWPM_CALLOUT_SUBSCRIPTION0_, flags) - 8usize];
+    [
+        "Offset of field: FWPM_CALLOUT_SUBSCRIPTION0_::sessionKey",
+    ][::core::mem::offset_of!(FWPM_CALLOUT_SUBSCRIPTION0_, sessionKey) - 12usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_ACTION0___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_ACTION0___bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of FWPM_ACTION0___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_ACTION0___bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: FWPM_ACTION0___bindgen_ty_1::filterType",
+    ][::core::mem::offset_of!(FWPM_ACTION0___bindgen_ty_1, filterType) - 0usize];
+    [
+        "Offset of field: FWPM_ACTION0___bindgen_ty_1::calloutKey",
+    ][::core::mem::offset_of!(FWPM_ACTION0___bindgen_ty_1, calloutKey) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPM_ACTION0_"][::core::mem::size_of::<FWPM_ACTION0_>() - 20usize];
+    ["Alignment of FWPM_ACTION0_"][::core::mem::align_of::<FWPM_ACTION0_>() - 4usize];
+    [
+        "Offset of field: FWPM_ACTION0_::type_",
+    ][::core::mem::offset_of!(FWPM_ACTION0_, type_) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_FILTER_CONDITION0_",
+    ][::core::mem::size_of::<FWPM_FILTER_CONDITION0_>() - 40usize];
+    [
+        "Alignment of FWPM_FILTER_CONDITION0_",
+    ][::core::mem::align_of::<FWPM_FILTER_CONDITION0_>() - 8usize];
+    [
+        "Offset of field: FWPM_FILTER_CONDITION0_::fieldKey",
+    ][::core::mem::offset_of!(FWPM_FILTER_CONDITION0_, fieldKey) - 0usize];
+    [
+        "Offset of field: FWPM_FILTER_CONDITION0_::matchType",
+    ][::core::mem::offset_of!(FWPM_FILTER_CONDITION0_, matchType) - 16usize];
+    [
+        "Offset of field: FWPM_FILTER_CONDITION0_::conditionValue",
+    ][::core::mem::offset_of!(FWPM_FILTER_CONDITION0_, conditionValue) - 24usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_FILTER0___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_FILTER0___bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of FWPM_FILTER0___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_FILTER0___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: FWPM_FILTER0___bindgen_ty_1::rawContext",
+    ][::core::mem::offset_of!(FWPM_FILTER0___bindgen_ty_1, rawContext) - 0usize];
+    [
+        "Offset of field: FWPM_FILTER0___bindgen_ty_1::providerContextKey",
+    ][::core::mem::offset_of!(FWPM_FILTER0___bindgen_ty_1, providerContextKey) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPM_FILTER0_"][::core::mem::size_of::<FWPM_FILTER0_>() - 200usize];
+    ["Alignment of FWPM_FILTER0_"][::core::mem::align_of::<FWPM_FILTER0_>() - 8usize];
+    [
+        "Offset of field: FWPM_FILTER0_::filterKey",
+    ][::core::mem::offset_of!(FWPM_FILTER0_, filterKey) - 0usize];
+    [
+        "Offset of field: FWPM_FILTER0_::displayData",
+    ][::core::mem::offset_of!(FWPM_FILTER0_, displayData) - 16usize];
+    [
+        "Offset of field: FWPM_FILTER0_::flags",
+    ][::core::mem::offset_of!(FWPM_FILTER0_, flags) - 32usize];
+    [
+        "Offset of field: FWPM_FILTER0_::providerKey",
+    ][::core::mem::offset_of!(FWPM_FILTER0_, providerKey) - 40usize];
+    [
+        "Offset of field: FWPM_FILTER0_::providerData",
+    ][::core::mem::offset_of!(FWPM_FILTER0_, providerData) - 48usize];
+    [
+        "Offset of field: FWPM_FILTER0_::layerKey",
+    ][::core::mem::offset_of!(FWPM_FILTER0_, layerKey) - 64usize];
+    [
+        "Offset of field: FWPM_FILTER0_::subLayerKey",
+    ][::core::mem::offset_of!(FWPM_FILTER0_, subLayerKey) - 80usize];
+    [
+        "Offset of field: FWPM_FILTER0_::weight",
+    ][::core::mem::offset_of!(FWPM_FILTER0_, weight) - 96usize];
+    [
+        "Offset of field: FWPM_FILTER0_::numFilterConditions",
+    ][::core::mem::offset_of!(FWPM_FILTER0_, numFilterConditions) - 112usize];
+    [
+        "Offset of field: FWPM_FILTER0_::filterCondition",
+    ][::core::mem::offset_of!(FWPM_FILTER0_, filterCondition) - 120usize];
+    [
+        "Offset of field: FWPM_FILTER0_::action",
+    ][::core::mem::offset_of!(FWPM_FILTER0_, action) - 128usize];
+    [
+        "Offset of field: FWPM_FILTER0_::reserved",
+    ][::core::mem::offset_of!(FWPM_FILTER0_, reserved) - 168usize];
+    [
+        "Offset of field: FWPM_FILTER0_::filterId",
+    ][::core::mem::offset_of!(FWPM_FILTER0_, filterId) - 176usize];
+    [
+        "Offset of field: FWPM_FILTER0_::effectiveWeight",
+    ][::core::mem::offset_of!(FWPM_FILTER0_, effectiveWeight) - 184usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_FILTER_ENUM_TEMPLATE0_",
+    ][::core::mem::size_of::<FWPM_FILTER_ENUM_TEMPLATE0_>() - 72usize];
+    [
+        "Alignment of FWPM_FILTER_ENUM_TEMPLATE0_",
+    ][::core::mem::align_of::<FWPM_FILTER_ENUM_TEMPLATE0_>() - 8usize];
+    [
+        "Offset of field: FWPM_FILTER_ENUM_TEMPLATE0_::providerKey",
+    ][::core::mem::offset_of!(FWPM_FILTER_ENUM_TEMPLATE0_, providerKey) - 0usize];
+    [
+        "Offset of field: FWPM_FILTER_ENUM_TEMPLATE0_::layerKey",
+    ][::core::mem::offset_of!(FWPM_FILTER_ENUM_TEMPLATE0_, layerKey) - 8usize];
+    [
+        "Offset of field: FWPM_FILTER_ENUM_TEMPLATE0_::enumType",
+    ][::core::mem::offset_of!(FWPM_FILTER_ENUM_TEMPLATE0_, enumType) - 24usize];
+    [
+        "Offset of field: FWPM_FILTER_ENUM_TEMPLATE0_::flags",
+    ][::core::mem::offset_of!(FWPM_FILTER_ENUM_TEMPLATE0_, flags) - 28usize];
+    [
+        "Offset of field: FWPM_FILTER_ENUM_TEMPLATE0_::providerContextTemplate",
+    ][::core::mem::offset_of!(FWPM_FILTER_ENUM_TEMPLATE0_, providerContextTemplate)
+        - 32usize];
+    [
+        "Offset of field: FWPM_FILTER_ENUM_TEMPLATE0_::numFilterConditions",
+    ][::core::mem::offset_of!(FWPM_FILTER_ENUM_TEMPLATE0_, numFilterConditions)
+        - 40usize];
+    [
+        "Offset of field: FWPM_FILTER_ENUM_TEMPLATE0_::filterCondition",
+    ][::core::mem::offset_of!(FWPM_FILTER_ENUM_TEMPLATE0_, filterCondition) - 48usize];
+    [
+        "Offset of field: FWPM_FILTER_ENUM_TEMPLATE0_::actionMask",
+    ][::core::mem::offset_of!(FWPM_FILTER_ENUM_TEMPLATE0_, actionMask) - 56usize];
+    [
+        "Offset of field: FWPM_FILTER_ENUM_TEMPLATE0_::calloutKey",
+    ][::core::mem::offset_of!(FWPM_FILTER_ENUM_TEMPLATE0_, calloutKey) - 64usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_FILTER_CHANGE0_",
+    ][::core::mem::size_of::<FWPM_FILTER_CHANGE0_>() - 32usize];
+    [
+        "Alignment of FWPM_FILTER_CHANGE0_",
+    ][::core::mem::align_of::<FWPM_FILTER_CHANGE0_>() - 8usize];
+    [
+        "Offset of field: FWPM_FILTER_CHANGE0_::changeType",
+    ][::core::mem::offset_of!(FWPM_FILTER_CHANGE0_, changeType) - 0usize];
+    [
+        "Offset of field: FWPM_FILTER_CHANGE0_::filterKey",
+    ][::core::mem::offset_of!(FWPM_FILTER_CHANGE0_, filterKey) - 4usize];
+    [
+        "Offset of field: FWPM_FILTER_CHANGE0_::filterId",
+    ][::core::mem::offset_of!(FWPM_FILTER_CHANGE0_, filterId) - 24usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_FILTER_SUBSCRIPTION0_",
+    ][::core::mem::size_of::<FWPM_FILTER_SUBSCRIPTION0_>() - 32usize];
+    [
+        "Alignment of FWPM_FILTER_SUBSCRIPTION0_",
+    ][::core::mem::align_of::<FWPM_FILTER_SUBSCRIPTION0_>() - 8usize];
+    [
+        "Offset of field: FWPM_FILTER_SUBSCRIPTION0_::enumTemplate",
+    ][::core::mem::offset_of!(FWPM_FILTER_SUBSCRIPTION0_, enumTemplate) - 0usize];
+    [
+        "Offset of field: FWPM_FILTER_SUBSCRIPTION0_::flags",
+    ][::core::mem::offset_of!(FWPM_FILTER_SUBSCRIPTION0_, flags) - 8usize];
+    [
+        "Offset of field: FWPM_FILTER_SUBSCRIPTION0_::sessionKey",
+    ][::core::mem::offset_of!(FWPM_FILTER_SUBSCRIPTION0_, sessionKey) - 12usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_LAYER_STATISTICS0_",
+    ][::core::mem::size_of::<FWPM_LAYER_STATISTICS0_>() - 32usize];
+    [
+        "Alignment of FWPM_LAYER_STATISTICS0_",
+    ][::core::mem::align_of::<FWPM_LAYER_STATISTICS0_>() - 4usize];
+    [
+        "Offset of field: FWPM_LAYER_STATISTICS0_::layerId",
+    ][::core::mem::offset_of!(FWPM_LAYER_STATISTICS0_, layerId) - 0usize];
+    [
+        "Offset of field: FWPM_LAYER_STATISTICS0_::classifyPermitCount",
+    ][::core::mem::offset_of!(FWPM_LAYER_STATISTICS0_, classifyPermitCount) - 16usize];
+    [
+        "Offset of field: FWPM_LAYER_STATISTICS0_::classifyBlockCount",
+    ][::core::mem::offset_of!(FWPM_LAYER_STATISTICS0_, classifyBlockCount) - 20usize];
+    [
+        "Offset of field: FWPM_LAYER_STATISTICS0_::classifyVetoCount",
+    ][::core::mem::offset_of!(FWPM_LAYER_STATISTICS0_, classifyVetoCount) - 24usize];
+    [
+        "Offset of field: FWPM_LAYER_STATISTICS0_::numCacheEntries",
+    ][::core::mem::offset_of!(FWPM_LAYER_STATISTICS0_, numCacheEntries) - 28usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_LAYER_STATISTICS1_",
+    ][::core::mem::size_of::<FWPM_LAYER_STATISTICS1_>() - 40usize];
+    [
+        "Alignment of FWPM_LAYER_STATISTICS1_",
+    ][::core::mem::align_of::<FWPM_LAYER_STATISTICS1_>() - 4usize];
+    [
+        "Offset of field: FWPM_LAYER_STATISTICS1_::layerId",
+    ][::core::mem::offset_of!(FWPM_LAYER_STATISTICS1_, layerId) - 0usize];
+    [
+        "Offset of field: FWPM_LAYER_STATISTICS1_::classifyPermitCount",
+    ][::core::mem::offset_of!(FWPM_LAYER_STATISTICS1_, classifyPermitCount) - 16usize];
+    [
+        "Offset of field: FWPM_LAYER_STATISTICS1_::classifyBlockCount",
+    ][::core::mem::offset_of!(FWPM_LAYER_STATISTICS1_, classifyBlockCount) - 20usize];
+    [
+        "Offset of field: FWPM_LAYER_STATISTICS1_::classifyVetoCount",
+    ][::core::mem::offset_of!(FWPM_LAYER_STATISTICS1_, classifyVetoCount) - 24usize];
+    [
+        "Offset of field: FWPM_LAYER_STATISTICS1_::numCacheEntries",
+    ][::core::mem::offset_of!(FWPM_LAYER_STATISTICS1_, numCacheEntries) - 28usize];
+    [
+        "Offset of field: FWPM_LAYER_STATISTICS1_::filterCount",
+    ][::core::mem::offset_of!(FWPM_LAYER_STATISTICS1_, filterCount) - 32usize];
+    [
+        "Offset of field: FWPM_LAYER_STATISTICS1_::totalFilterSize",
+    ][::core::mem::offset_of!(FWPM_LAYER_STATISTICS1_, totalFilterSize) - 36usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_STATISTICS0_",
+    ][::core::mem::size_of::<FWPM_STATISTICS0_>() - 240usize];
+    [
+        "Alignment of FWPM_STATISTICS0_",
+    ][::core::mem::align_of::<FWPM_STATISTICS0_>() - 8usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::numLayerStatistics",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, numLayerStatistics) - 0usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::layerStatistics",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, layerStatistics) - 8usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::inboundAllowedConnectionsV4",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, inboundAllowedConnectionsV4) - 16usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::inboundBlockedConnectionsV4",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, inboundBlockedConnectionsV4) - 20usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::outboundAllowedConnectionsV4",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, outboundAllowedConnectionsV4)
+        - 24usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::outboundBlockedConnectionsV4",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, outboundBlockedConnectionsV4)
+        - 28usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::inboundAllowedConnectionsV6",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, inboundAllowedConnectionsV6) - 32usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::inboundBlockedConnectionsV6",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, inboundBlockedConnectionsV6) - 36usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::outboundAllowedConnectionsV6",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, outboundAllowedConnectionsV6)
+        - 40usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::outboundBlockedConnectionsV6",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, outboundBlockedConnectionsV6)
+        - 44usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::inboundActiveConnectionsV4",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, inboundActiveConnectionsV4) - 48usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::outboundActiveConnectionsV4",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, outboundActiveConnectionsV4) - 52usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::inboundActiveConnectionsV6",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, inboundActiveConnectionsV6) - 56usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::outboundActiveConnectionsV6",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, outboundActiveConnectionsV6) - 60usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthDirInbound",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthDirInbound) - 64usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthDirOutbound",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthDirOutbound) - 72usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthFamilyV4",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthFamilyV4) - 80usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthFamilyV6",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthFamilyV6) - 88usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthProtoOther",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthProtoOther) - 96usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthProtoIPv4",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthProtoIPv4) - 104usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthProtoIPv6",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthProtoIPv6) - 112usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthProtoICMP",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthProtoICMP) - 120usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthProtoICMP6",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthProtoICMP6) - 128usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthProtoUDP",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthProtoUDP) - 136usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthProtoTCP",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthProtoTCP) - 144usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthReasonPolicyChange",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthReasonPolicyChange) - 152usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthReasonNewArrivalInterface",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthReasonNewArrivalInterface)
+        - 160usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthReasonNewNextHopInterface",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthReasonNewNextHopInterface)
+        - 168usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthReasonProfileCrossing",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthReasonProfileCrossing)
+        - 176usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthReasonClassifyCompletion",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthReasonClassifyCompletion)
+        - 184usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthReasonIPSecPropertiesChanged",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthReasonIPSecPropertiesChanged)
+        - 192usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthReasonMidStreamInspection",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthReasonMidStreamInspection)
+        - 200usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthReasonSocketPropertyChanged",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthReasonSocketPropertyChanged)
+        - 208usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthReasonNewInboundMCastBCastPacket",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthReasonNewInboundMCastBCastPacket)
+        - 216usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthReasonEDPPolicyChanged",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthReasonEDPPolicyChanged)
+        - 224usize];
+    [
+        "Offset of field: FWPM_STATISTICS0_::reauthReasonProxyHandleChanged",
+    ][::core::mem::offset_of!(FWPM_STATISTICS0_, reauthReasonProxyHandleChanged)
+        - 232usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_STATISTICS1_",
+    ][::core::mem::size_of::<FWPM_STATISTICS1_>() - 240usize];
+    [
+        "Alignment of FWPM_STATISTICS1_",
+    ][::core::mem::align_of::<FWPM_STATISTICS1_>() - 8usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::numLayerStatistics",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, numLayerStatistics) - 0usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::layerStatistics",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, layerStatistics) - 8usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::inboundAllowedConnectionsV4",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, inboundAllowedConnectionsV4) - 16usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::inboundBlockedConnectionsV4",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, inboundBlockedConnectionsV4) - 20usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::outboundAllowedConnectionsV4",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, outboundAllowedConnectionsV4)
+        - 24usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::outboundBlockedConnectionsV4",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, outboundBlockedConnectionsV4)
+        - 28usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::inboundAllowedConnectionsV6",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, inboundAllowedConnectionsV6) - 32usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::inboundBlockedConnectionsV6",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, inboundBlockedConnectionsV6) - 36usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::outboundAllowedConnectionsV6",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, outboundAllowedConnectionsV6)
+        - 40usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::outboundBlockedConnectionsV6",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, outboundBlockedConnectionsV6)
+        - 44usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::inboundActiveConnectionsV4",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, inboundActiveConnectionsV4) - 48usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::outboundActiveConnectionsV4",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, outboundActiveConnectionsV4) - 52usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::inboundActiveConnectionsV6",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, inboundActiveConnectionsV6) - 56usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::outboundActiveConnectionsV6",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, outboundActiveConnectionsV6) - 60usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthDirInbound",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthDirInbound) - 64usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthDirOutbound",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthDirOutbound) - 72usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthFamilyV4",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthFamilyV4) - 80usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthFamilyV6",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthFamilyV6) - 88usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthProtoOther",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthProtoOther) - 96usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthProtoIPv4",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthProtoIPv4) - 104usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthProtoIPv6",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthProtoIPv6) - 112usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthProtoICMP",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthProtoICMP) - 120usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthProtoICMP6",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthProtoICMP6) - 128usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthProtoUDP",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthProtoUDP) - 136usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthProtoTCP",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthProtoTCP) - 144usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthReasonPolicyChange",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthReasonPolicyChange) - 152usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthReasonNewArrivalInterface",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthReasonNewArrivalInterface)
+        - 160usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthReasonNewNextHopInterface",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthReasonNewNextHopInterface)
+        - 168usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthReasonProfileCrossing",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthReasonProfileCrossing)
+        - 176usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthReasonClassifyCompletion",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthReasonClassifyCompletion)
+        - 184usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthReasonIPSecPropertiesChanged",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthReasonIPSecPropertiesChanged)
+        - 192usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthReasonMidStreamInspection",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthReasonMidStreamInspection)
+        - 200usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthReasonSocketPropertyChanged",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthReasonSocketPropertyChanged)
+        - 208usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthReasonNewInboundMCastBCastPacket",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthReasonNewInboundMCastBCastPacket)
+        - 216usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthReasonEDPPolicyChanged",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthReasonEDPPolicyChanged)
+        - 224usize];
+    [
+        "Offset of field: FWPM_STATISTICS1_::reauthReasonProxyHandleChanged",
+    ][::core::mem::offset_of!(FWPM_STATISTICS1_, reauthReasonProxyHandleChanged)
+        - 232usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_HEADER0___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_HEADER0___bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of FWPM_NET_EVENT_HEADER0___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_HEADER0___bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER0___bindgen_ty_1::localAddrV4",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER0___bindgen_ty_1, localAddrV4)
+        - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER0___bindgen_ty_1::localAddrV6",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER0___bindgen_ty_1, localAddrV6)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_HEADER0___bindgen_ty_2",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_HEADER0___bindgen_ty_2>() - 16usize];
+    [
+        "Alignment of FWPM_NET_EVENT_HEADER0___bindgen_ty_2",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_HEADER0___bindgen_ty_2>() - 4usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER0___bindgen_ty_2::remoteAddrV4",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER0___bindgen_ty_2, remoteAddrV4)
+        - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER0___bindgen_ty_2::remoteAddrV6",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER0___bindgen_ty_2, remoteAddrV6)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_HEADER0_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_HEADER0_>() - 88usize];
+    [
+        "Alignment of FWPM_NET_EVENT_HEADER0_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_HEADER0_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER0_::timeStamp",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER0_, timeStamp) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER0_::flags",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER0_, flags) - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER0_::ipVersion",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER0_, ipVersion) - 12usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER0_::ipProtocol",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER0_, ipProtocol) - 16usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER0_::localPort",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER0_, localPort) - 52usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER0_::remotePort",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER0_, remotePort) - 54usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER0_::scopeId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER0_, scopeId) - 56usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER0_::appId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER0_, appId) - 64usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER0_::userId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER0_, userId) - 80usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_HEADER1___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_HEADER1___bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of FWPM_NET_EVENT_HEADER1___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_HEADER1___bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1___bindgen_ty_1::localAddrV4",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER1___bindgen_ty_1, localAddrV4)
+        - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1___bindgen_ty_1::localAddrV6",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER1___bindgen_ty_1, localAddrV6)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_HEADER1___bindgen_ty_2",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_HEADER1___bindgen_ty_2>() - 16usize];
+    [
+        "Alignment of FWPM_NET_EVENT_HEADER1___bindgen_ty_2",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_HEADER1___bindgen_ty_2>() - 4usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1___bindgen_ty_2::remoteAddrV4",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER1___bindgen_ty_2, remoteAddrV4)
+        - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1___bindgen_ty_2::remoteAddrV6",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER1___bindgen_ty_2, remoteAddrV6)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::size_of::<
+        FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1,
+    >() - 48usize];
+    [
+        "Alignment of FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::align_of::<
+        FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1,
+    >() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1::reserved2",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1,
+        reserved2
+    ) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1::reserved3",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1,
+        reserved3
+    ) - 6usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1::reserved4",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1,
+        reserved4
+    ) - 12usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1::reserved5",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1,
+        reserved5
+    ) - 16usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1::reserved6",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1,
+        reserved6
+    ) - 20usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1::reserved7",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1,
+        reserved7
+    ) - 24usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1::reserved8",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1,
+        reserved8
+    ) - 28usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1::reserved9",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1,
+        reserved9
+    ) - 32usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1::reserved10",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1,
+        reserved10
+    ) - 40usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::size_of::<
+        FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1,
+    >() - 48usize];
+    [
+        "Alignment of FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::align_of::<
+        FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1,
+    >() - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1>()
+        - 56usize];
+    [
+        "Alignment of FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1>()
+        - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1::reserved1",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1, reserved1
+    ) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_HEADER1___bindgen_ty_3",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_HEADER1___bindgen_ty_3>() - 56usize];
+    [
+        "Alignment of FWPM_NET_EVENT_HEADER1___bindgen_ty_3",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_HEADER1___bindgen_ty_3>() - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_HEADER1_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_HEADER1_>() - 144usize];
+    [
+        "Alignment of FWPM_NET_EVENT_HEADER1_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_HEADER1_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1_::timeStamp",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER1_, timeStamp) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1_::flags",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER1_, flags) - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1_::ipVersion",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER1_, ipVersion) - 12usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1_::ipProtocol",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER1_, ipProtocol) - 16usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1_::localPort",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER1_, localPort) - 52usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1_::remotePort",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER1_, remotePort) - 54usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1_::scopeId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER1_, scopeId) - 56usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1_::appId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER1_, appId) - 64usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER1_::userId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER1_, userId) - 80usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_HEADER2___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_HEADER2___bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of FWPM_NET_EVENT_HEADER2___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_HEADER2___bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER2___bindgen_ty_1::localAddrV4",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER2___bindgen_ty_1, localAddrV4)
+        - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER2___bindgen_ty_1::localAddrV6",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER2___bindgen_ty_1, localAddrV6)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_HEADER2___bindgen_ty_2",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_HEADER2___bindgen_ty_2>() - 16usize];
+    [
+        "Alignment of FWPM_NET_EVENT_HEADER2___bindgen_ty_2",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_HEADER2___bindgen_ty_2>() - 4usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER2___bindgen_ty_2::remoteAddrV4",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER2___bindgen_ty_2, remoteAddrV4)
+        - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER2___bindgen_ty_2::remoteAddrV6",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER2___bindgen_ty_2, remoteAddrV6)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_HEADER2_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_HEADER2_>() - 104usize];
+    [
+        "Alignment of FWPM_NET_EVENT_HEADER2_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_HEADER2_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER2_::timeStamp",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER2_, timeStamp) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER2_::flags",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER2_, flags) - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER2_::ipVersion",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER2_, ipVersion) - 12usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER2_::ipProtocol",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER2_, ipProtocol) - 16usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER2_::localPort",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER2_, localPort) - 52usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER2_::remotePort",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER2_, remotePort) - 54usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER2_::scopeId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER2_, scopeId) - 56usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER2_::appId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER2_, appId) - 64usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER2_::userId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER2_, userId) - 80usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER2_::addressFamily",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER2_, addressFamily) - 88usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER2_::packageSid",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER2_, packageSid) - 96usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_HEADER3___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_HEADER3___bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of FWPM_NET_EVENT_HEADER3___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_HEADER3___bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER3___bindgen_ty_1::localAddrV4",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER3___bindgen_ty_1, localAddrV4)
+        - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER3___bindgen_ty_1::localAddrV6",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER3___bindgen_ty_1, localAddrV6)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_HEADER3___bindgen_ty_2",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_HEADER3___bindgen_ty_2>() - 16usize];
+    [
+        "Alignment of FWPM_NET_EVENT_HEADER3___bindgen_ty_2",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_HEADER3___bindgen_ty_2>() - 4usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER3___bindgen_ty_2::remoteAddrV4",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER3___bindgen_ty_2, remoteAddrV4)
+        - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER3___bindgen_ty_2::remoteAddrV6",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER3___bindgen_ty_2, remoteAddrV6)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_HEADER3_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_HEADER3_>() - 136usize];
+    [
+        "Alignment of FWPM_NET_EVENT_HEADER3_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_HEADER3_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER3_::timeStamp",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER3_, timeStamp) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER3_::flags",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER3_, flags) - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER3_::ipVersion",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER3_, ipVersion) - 12usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER3_::ipProtocol",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER3_, ipProtocol) - 16usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER3_::localPort",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER3_, localPort) - 52usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER3_::remotePort",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER3_, remotePort) - 54usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER3_::scopeId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER3_, scopeId) - 56usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER3_::appId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER3_, appId) - 64usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER3_::userId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER3_, userId) - 80usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER3_::addressFamily",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER3_, addressFamily) - 88usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER3_::packageSid",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER3_, packageSid) - 96usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER3_::enterpriseId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER3_, enterpriseId) - 104usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER3_::policyFlags",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER3_, policyFlags) - 112usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_HEADER3_::effectiveName",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_HEADER3_, effectiveName) - 120usize];
+};
+pub const FWPM_NET_EVENT_TYPE_IKEEXT_MM_FAILURE: FWPM_NET_EVENT_TYPE_ = 0;
+pub const FWPM_NET_EVENT_TYPE_IKEEXT_QM_FAILURE: FWPM_NET_EVENT_TYPE_ = 1;
+pub const FWPM_NET_EVENT_TYPE_IKEEXT_EM_FAILURE: FWPM_NET_EVENT_TYPE_ = 2;
+pub const FWPM_NET_EVENT_TYPE_CLASSIFY_DROP: FWPM_NET_EVENT_TYPE_ = 3;
+pub const FWPM_NET_EVENT_TYPE_IPSEC_KERNEL_DROP: FWPM_NET_EVENT_TYPE_ = 4;
+pub const FWPM_NET_EVENT_TYPE_IPSEC_DOSP_DROP: FWPM_NET_EVENT_TYPE_ = 5;
+pub const FWPM_NET_EVENT_TYPE_CLASSIFY_ALLOW: FWPM_NET_EVENT_TYPE_ = 6;
+pub const FWPM_NET_EVENT_TYPE_CAPABILITY_DROP: FWPM_NET_EVENT_TYPE_ = 7;
+pub const FWPM_NET_EVENT_TYPE_CAPABILITY_ALLOW: FWPM_NET_EVENT_TYPE_ = 8;
+pub const FWPM_NET_EVENT_TYPE_CLASSIFY_DROP_MAC: FWPM_NET_EVENT_TYPE_ = 9;
+pub const FWPM_NET_EVENT_TYPE_LPM_PACKET_ARRIVAL: FWPM_NET_EVENT_TYPE_ = 10;
+pub const FWPM_NET_EVENT_TYPE_MAX: FWPM_NET_EVENT_TYPE_ = 11;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_>() - 64usize];
+    [
+        "Alignment of FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_::failureErrorCode",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_, failureErrorCode)
+        - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_::failurePoint",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_, failurePoint)
+        - 4usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_::flags",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_, flags) - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_::keyingModuleType",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_, keyingModuleType)
+        - 12usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_::mmState",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_, mmState) - 16usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_::saRole",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_, saRole) - 20usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_::mmAuthMethod",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_, mmAuthMethod)
+        - 24usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_::endCertHash",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_, endCertHash)
+        - 28usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_::mmId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_, mmId) - 48usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_::mmFilterId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_, mmFilterId) - 56usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_>() - 112usize];
+    [
+        "Alignment of FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_::failureErrorCode",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_, failureErrorCode)
+        - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_::failurePoint",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_, failurePoint)
+        - 4usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_::flags",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_, flags) - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_::keyingModuleType",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_, keyingModuleType)
+        - 12usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_::mmState",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_, mmState) - 16usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_::saRole",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_, saRole) - 20usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_::mmAuthMethod",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_, mmAuthMethod)
+        - 24usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_::endCertHash",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_, endCertHash)
+        - 28usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_::mmId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_, mmId) - 48usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_::mmFilterId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_, mmFilterId) - 56usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_::localPrincipalNameForAuth",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_, localPrincipalNameForAuth
+    ) - 64usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_::remotePrincipalNameForAuth",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_, remotePrincipalNameForAuth
+    ) - 72usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_::numLocalPrincipalGroupSids",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_, numLocalPrincipalGroupSids
+    ) - 80usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_::localPrincipalGroupSids",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_, localPrincipalGroupSids
+    ) - 88usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_::numRemotePrincipalGroupSids",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_, numRemotePrincipalGroupSids
+    ) - 96usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_::remotePrincipalGroupSids",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_, remotePrincipalGroupSids
+    ) - 104usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_>() - 120usize];
+    [
+        "Alignment of FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_::failureErrorCode",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_, failureErrorCode)
+        - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_::failurePoint",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_, failurePoint)
+        - 4usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_::flags",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_, flags) - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_::keyingModuleType",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_, keyingModuleType)
+        - 12usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_::mmState",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_, mmState) - 16usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_::saRole",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_, saRole) - 20usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_::mmAuthMethod",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_, mmAuthMethod)
+        - 24usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_::endCertHash",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_, endCertHash)
+        - 28usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_::mmId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_, mmId) - 48usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_::mmFilterId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_, mmFilterId) - 56usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_::localPrincipalNameForAuth",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_, localPrincipalNameForAuth
+    ) - 64usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_::remotePrincipalNameForAuth",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_, remotePrincipalNameForAuth
+    ) - 72usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_::numLocalPrincipalGroupSids",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_, numLocalPrincipalGroupSids
+    ) - 80usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_::localPrincipalGroupSids",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_, localPrincipalGroupSids
+    ) - 88usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_::numRemotePrincipalGroupSids",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_, numRemotePrincipalGroupSids
+    ) - 96usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_::remotePrincipalGroupSids",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_, remotePrincipalGroupSids
+    ) - 104usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_::providerContextKey",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_, providerContextKey)
+        - 112usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_1>()
+        - 16usize];
+    [
+        "Alignment of FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_1>()
+        - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_1::localSubNet",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_1, localSubNet
+    ) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_2",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_2>()
+        - 16usize];
+    [
+        "Alignment of FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_2",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_2>()
+        - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_2::remoteSubNet",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_2, remoteSubNet
+    ) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_>() - 64usize];
+    [
+        "Alignment of FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_::failureErrorCode",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_, failureErrorCode)
+        - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_::failurePoint",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_, failurePoint)
+        - 4usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_::keyingModuleType",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_, keyingModuleType)
+        - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_::qmState",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_, qmState) - 12usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_::saRole",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_, saRole) - 16usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_::saTrafficType",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_, saTrafficType)
+        - 20usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_::qmFilterId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_, qmFilterId) - 56usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_1>()
+        - 16usize];
+    [
+        "Alignment of FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_1>()
+        - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_1::localSubNet",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_1, localSubNet
+    ) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_2",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_2>()
+        - 16usize];
+    [
+        "Alignment of FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_2",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_2>()
+        - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_2::remoteSubNet",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_2, remoteSubNet
+    ) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_>() - 88usize];
+    [
+        "Alignment of FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_::failureErrorCode",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_, failureErrorCode)
+        - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_::failurePoint",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_, failurePoint)
+        - 4usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_::keyingModuleType",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_, keyingModuleType)
+        - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_::qmState",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_, qmState) - 12usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_::saRole",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_, saRole) - 16usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_::saTrafficType",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_, saTrafficType)
+        - 20usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_::qmFilterId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_, qmFilterId) - 56usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_::mmSaLuid",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_, mmSaLuid) - 64usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_::mmProviderContextKey",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_, mmProviderContextKey)
+        - 72usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_>() - 64usize];
+    [
+        "Alignment of FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_::failureErrorCode",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_, failureErrorCode)
+        - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_::failurePoint",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_, failurePoint)
+        - 4usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_::flags",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_, flags) - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_::emState",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_, emState) - 12usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_::saRole",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_, saRole) - 16usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_::emAuthMethod",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_, emAuthMethod)
+        - 20usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_::endCertHash",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_, endCertHash)
+        - 24usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_::mmId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_, mmId) - 48usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_::qmFilterId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_, qmFilterId) - 56usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_>() - 120usize];
+    [
+        "Alignment of FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_::failureErrorCode",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_, failureErrorCode)
+        - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_::failurePoint",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_, failurePoint)
+        - 4usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_::flags",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_, flags) - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_::emState",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_, emState) - 12usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_::saRole",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_, saRole) - 16usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_::emAuthMethod",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_, emAuthMethod)
+        - 20usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_::endCertHash",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_, endCertHash)
+        - 24usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_::mmId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_, mmId) - 48usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_::qmFilterId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_, qmFilterId) - 56usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_::localPrincipalNameForAuth",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_, localPrincipalNameForAuth
+    ) - 64usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_::remotePrincipalNameForAuth",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_, remotePrincipalNameForAuth
+    ) - 72usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_::numLocalPrincipalGroupSids",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_, numLocalPrincipalGroupSids
+    ) - 80usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_::localPrincipalGroupSids",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_, localPrincipalGroupSids
+    ) - 88usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_::numRemotePrincipalGroupSids",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_, numRemotePrincipalGroupSids
+    ) - 96usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_::remotePrincipalGroupSids",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_, remotePrincipalGroupSids
+    ) - 104usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_::saTrafficType",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_, saTrafficType)
+        - 112usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_CLASSIFY_DROP0_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_CLASSIFY_DROP0_>() - 16usize];
+    [
+        "Alignment of FWPM_NET_EVENT_CLASSIFY_DROP0_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_CLASSIFY_DROP0_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP0_::filterId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP0_, filterId) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP0_::layerId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP0_, layerId) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_CLASSIFY_DROP1_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_CLASSIFY_DROP1_>() - 32usize];
+    [
+        "Alignment of FWPM_NET_EVENT_CLASSIFY_DROP1_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_CLASSIFY_DROP1_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP1_::filterId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP1_, filterId) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP1_::layerId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP1_, layerId) - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP1_::reauthReason",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP1_, reauthReason) - 12usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP1_::originalProfile",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP1_, originalProfile)
+        - 16usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP1_::currentProfile",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP1_, currentProfile) - 20usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP1_::msFwpDirection",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP1_, msFwpDirection) - 24usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP1_::isLoopback",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP1_, isLoopback) - 28usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_CLASSIFY_DROP2_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_CLASSIFY_DROP2_>() - 56usize];
+    [
+        "Alignment of FWPM_NET_EVENT_CLASSIFY_DROP2_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_CLASSIFY_DROP2_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP2_::filterId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP2_, filterId) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP2_::layerId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP2_, layerId) - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP2_::reauthReason",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP2_, reauthReason) - 12usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP2_::originalProfile",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP2_, originalProfile)
+        - 16usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP2_::currentProfile",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP2_, currentProfile) - 20usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP2_::msFwpDirection",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP2_, msFwpDirection) - 24usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP2_::isLoopback",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP2_, isLoopback) - 28usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP2_::vSwitchId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP2_, vSwitchId) - 32usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP2_::vSwitchSourcePort",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP2_, vSwitchSourcePort)
+        - 48usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP2_::vSwitchDestinationPort",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP2_, vSwitchDestinationPort)
+        - 52usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_>() - 104usize];
+    [
+        "Alignment of FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_::localMacAddr",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_, localMacAddr)
+        - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_::remoteMacAddr",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_, remoteMacAddr)
+        - 6usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_::mediaType",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_, mediaType) - 12usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_::ifType",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_, ifType) - 16usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_::etherType",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_, etherType) - 20usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_::ndisPortNumber",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_, ndisPortNumber)
+        - 24usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_::reserved",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_, reserved) - 28usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_::vlanTag",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_, vlanTag) - 32usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_::ifLuid",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_, ifLuid) - 40usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_::filterId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_, filterId) - 48usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_::layerId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_, layerId) - 56usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_::reauthReason",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_, reauthReason)
+        - 60usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_::originalProfile",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_, originalProfile)
+        - 64usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_::currentProfile",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_, currentProfile)
+        - 68usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_::msFwpDirection",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_, msFwpDirection)
+        - 72usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_::isLoopback",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_, isLoopback) - 76usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_::vSwitchId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_, vSwitchId) - 80usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_::vSwitchSourcePort",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_, vSwitchSourcePort)
+        - 96usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_::vSwitchDestinationPort",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_, vSwitchDestinationPort)
+        - 100usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_CLASSIFY_ALLOW0",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_CLASSIFY_ALLOW0>() - 32usize];
+    [
+        "Alignment of FWPM_NET_EVENT_CLASSIFY_ALLOW0",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_CLASSIFY_ALLOW0>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_ALLOW0::filterId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_ALLOW0, filterId) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_ALLOW0::layerId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_ALLOW0, layerId) - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_ALLOW0::reauthReason",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_ALLOW0, reauthReason) - 12usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_ALLOW0::originalProfile",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_ALLOW0, originalProfile)
+        - 16usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_ALLOW0::currentProfile",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_ALLOW0, currentProfile) - 20usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_ALLOW0::msFwpDirection",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_ALLOW0, msFwpDirection) - 24usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CLASSIFY_ALLOW0::isLoopback",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CLASSIFY_ALLOW0, isLoopback) - 28usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_>() - 32usize];
+    [
+        "Alignment of FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_::failureStatus",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_, failureStatus)
+        - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_::direction",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_, direction) - 4usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_::spi",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_, spi) - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_::filterId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_, filterId) - 16usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_::layerId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_, layerId) - 24usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_1>()
+        - 16usize];
+    [
+        "Alignment of FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_1>()
+        - 4usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_1::publicHostV4Addr",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_1, publicHostV4Addr
+    ) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_1::publicHostV6Addr",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_1, publicHostV6Addr
+    ) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_2",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_2>()
+        - 16usize];
+    [
+        "Alignment of FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_2",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_2>()
+        - 4usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_2::internalHostV4Addr",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_2, internalHostV4Addr
+    ) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_2::internalHostV6Addr",
+    ][::core::mem::offset_of!(
+        FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_2, internalHostV6Addr
+    ) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_IPSEC_DOSP_DROP0_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_IPSEC_DOSP_DROP0_>() - 44usize];
+    [
+        "Alignment of FWPM_NET_EVENT_IPSEC_DOSP_DROP0_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_IPSEC_DOSP_DROP0_>() - 4usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IPSEC_DOSP_DROP0_::ipVersion",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IPSEC_DOSP_DROP0_, ipVersion) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IPSEC_DOSP_DROP0_::failureStatus",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IPSEC_DOSP_DROP0_, failureStatus)
+        - 36usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_IPSEC_DOSP_DROP0_::direction",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_IPSEC_DOSP_DROP0_, direction) - 40usize];
+};
+pub const FWPM_APPC_NETWORK_CAPABILITY_INTERNET_CLIENT: FWPM_APPC_NETWORK_CAPABILITY_TYPE_ = 0;
+pub const FWPM_APPC_NETWORK_CAPABILITY_INTERNET_CLIENT_SERVER: FWPM_APPC_NETWORK_CAPABILITY_TYPE_ = 1;
+pub const FWPM_APPC_NETWORK_CAPABILITY_INTERNET_PRIVATE_NETWORK: FWPM_APPC_NETWORK_CAPABILITY_TYPE_ = 2;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_CAPABILITY_DROP0_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_CAPABILITY_DROP0_>() - 24usize];
+    [
+        "Alignment of FWPM_NET_EVENT_CAPABILITY_DROP0_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_CAPABILITY_DROP0_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CAPABILITY_DROP0_::networkCapabilityId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CAPABILITY_DROP0_, networkCapabilityId)
+        - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CAPABILITY_DROP0_::filterId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CAPABILITY_DROP0_, filterId) - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CAPABILITY_DROP0_::isLoopback",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CAPABILITY_DROP0_, isLoopback) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_CAPABILITY_ALLOW0_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_CAPABILITY_ALLOW0_>() - 24usize];
+    [
+        "Alignment of FWPM_NET_EVENT_CAPABILITY_ALLOW0_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_CAPABILITY_ALLOW0_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CAPABILITY_ALLOW0_::networkCapabilityId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CAPABILITY_ALLOW0_, networkCapabilityId)
+        - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CAPABILITY_ALLOW0_::filterId",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CAPABILITY_ALLOW0_, filterId) - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_CAPABILITY_ALLOW0_::isLoopback",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_CAPABILITY_ALLOW0_, isLoopback) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_LPM_PACKET_ARRIVAL0_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_LPM_PACKET_ARRIVAL0_>() - 4usize];
+    [
+        "Alignment of FWPM_NET_EVENT_LPM_PACKET_ARRIVAL0_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_LPM_PACKET_ARRIVAL0_>() - 4usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_LPM_PACKET_ARRIVAL0_::spi",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_LPM_PACKET_ARRIVAL0_, spi) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT0___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_NET_EVENT0___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of FWPM_NET_EVENT0___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_NET_EVENT0___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT0___bindgen_ty_1::ikeMmFailure",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT0___bindgen_ty_1, ikeMmFailure) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT0___bindgen_ty_1::ikeQmFailure",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT0___bindgen_ty_1, ikeQmFailure) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT0___bindgen_ty_1::ikeEmFailure",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT0___bindgen_ty_1, ikeEmFailure) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT0___bindgen_ty_1::classifyDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT0___bindgen_ty_1, classifyDrop) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT0___bindgen_ty_1::ipsecDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT0___bindgen_ty_1, ipsecDrop) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT0___bindgen_ty_1::idpDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT0___bindgen_ty_1, idpDrop) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPM_NET_EVENT0_"][::core::mem::size_of::<FWPM_NET_EVENT0_>() - 104usize];
+    [
+        "Alignment of FWPM_NET_EVENT0_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT0_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT0_::header",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT0_, header) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT0_::type_",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT0_, type_) - 88usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT1___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_NET_EVENT1___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of FWPM_NET_EVENT1___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_NET_EVENT1___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT1___bindgen_ty_1::ikeMmFailure",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT1___bindgen_ty_1, ikeMmFailure) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT1___bindgen_ty_1::ikeQmFailure",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT1___bindgen_ty_1, ikeQmFailure) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT1___bindgen_ty_1::ikeEmFailure",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT1___bindgen_ty_1, ikeEmFailure) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT1___bindgen_ty_1::classifyDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT1___bindgen_ty_1, classifyDrop) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT1___bindgen_ty_1::ipsecDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT1___bindgen_ty_1, ipsecDrop) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT1___bindgen_ty_1::idpDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT1___bindgen_ty_1, idpDrop) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPM_NET_EVENT1_"][::core::mem::size_of::<FWPM_NET_EVENT1_>() - 160usize];
+    [
+        "Alignment of FWPM_NET_EVENT1_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT1_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT1_::header",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT1_, header) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT1_::type_",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT1_, type_) - 144usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT2___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_NET_EVENT2___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of FWPM_NET_EVENT2___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_NET_EVENT2___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT2___bindgen_ty_1::ikeMmFailure",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT2___bindgen_ty_1, ikeMmFailure) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT2___bindgen_ty_1::ikeQmFailure",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT2___bindgen_ty_1, ikeQmFailure) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT2___bindgen_ty_1::ikeEmFailure",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT2___bindgen_ty_1, ikeEmFailure) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT2___bindgen_ty_1::classifyDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT2___bindgen_ty_1, classifyDrop) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT2___bindgen_ty_1::ipsecDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT2___bindgen_ty_1, ipsecDrop) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT2___bindgen_ty_1::idpDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT2___bindgen_ty_1, idpDrop) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT2___bindgen_ty_1::classifyAllow",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT2___bindgen_ty_1, classifyAllow) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT2___bindgen_ty_1::capabilityDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT2___bindgen_ty_1, capabilityDrop) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT2___bindgen_ty_1::capabilityAllow",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT2___bindgen_ty_1, capabilityAllow) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT2___bindgen_ty_1::classifyDropMac",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT2___bindgen_ty_1, classifyDropMac) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPM_NET_EVENT2_"][::core::mem::size_of::<FWPM_NET_EVENT2_>() - 120usize];
+    [
+        "Alignment of FWPM_NET_EVENT2_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT2_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT2_::header",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT2_, header) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT2_::type_",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT2_, type_) - 104usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT3___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_NET_EVENT3___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of FWPM_NET_EVENT3___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_NET_EVENT3___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT3___bindgen_ty_1::ikeMmFailure",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT3___bindgen_ty_1, ikeMmFailure) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT3___bindgen_ty_1::ikeQmFailure",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT3___bindgen_ty_1, ikeQmFailure) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT3___bindgen_ty_1::ikeEmFailure",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT3___bindgen_ty_1, ikeEmFailure) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT3___bindgen_ty_1::classifyDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT3___bindgen_ty_1, classifyDrop) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT3___bindgen_ty_1::ipsecDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT3___bindgen_ty_1, ipsecDrop) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT3___bindgen_ty_1::idpDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT3___bindgen_ty_1, idpDrop) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT3___bindgen_ty_1::classifyAllow",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT3___bindgen_ty_1, classifyAllow) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT3___bindgen_ty_1::capabilityDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT3___bindgen_ty_1, capabilityDrop) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT3___bindgen_ty_1::capabilityAllow",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT3___bindgen_ty_1, capabilityAllow) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT3___bindgen_ty_1::classifyDropMac",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT3___bindgen_ty_1, classifyDropMac) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPM_NET_EVENT3_"][::core::mem::size_of::<FWPM_NET_EVENT3_>() - 152usize];
+    [
+        "Alignment of FWPM_NET_EVENT3_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT3_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT3_::header",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT3_, header) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT3_::type_",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT3_, type_) - 136usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT4___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_NET_EVENT4___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of FWPM_NET_EVENT4___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_NET_EVENT4___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT4___bindgen_ty_1::ikeMmFailure",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT4___bindgen_ty_1, ikeMmFailure) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT4___bindgen_ty_1::ikeQmFailure",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT4___bindgen_ty_1, ikeQmFailure) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT4___bindgen_ty_1::ikeEmFailure",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT4___bindgen_ty_1, ikeEmFailure) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT4___bindgen_ty_1::classifyDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT4___bindgen_ty_1, classifyDrop) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT4___bindgen_ty_1::ipsecDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT4___bindgen_ty_1, ipsecDrop) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT4___bindgen_ty_1::idpDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT4___bindgen_ty_1, idpDrop) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT4___bindgen_ty_1::classifyAllow",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT4___bindgen_ty_1, classifyAllow) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT4___bindgen_ty_1::capabilityDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT4___bindgen_ty_1, capabilityDrop) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT4___bindgen_ty_1::capabilityAllow",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT4___bindgen_ty_1, capabilityAllow) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT4___bindgen_ty_1::classifyDropMac",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT4___bindgen_ty_1, classifyDropMac) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPM_NET_EVENT4_"][::core::mem::size_of::<FWPM_NET_EVENT4_>() - 152usize];
+    [
+        "Alignment of FWPM_NET_EVENT4_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT4_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT4_::header",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT4_, header) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT4_::type_",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT4_, type_) - 136usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT5___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_NET_EVENT5___bindgen_ty_1>() - 8usize];
+    [
+        "Alignment of FWPM_NET_EVENT5___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_NET_EVENT5___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT5___bindgen_ty_1::ikeMmFailure",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT5___bindgen_ty_1, ikeMmFailure) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT5___bindgen_ty_1::ikeQmFailure",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT5___bindgen_ty_1, ikeQmFailure) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT5___bindgen_ty_1::ikeEmFailure",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT5___bindgen_ty_1, ikeEmFailure) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT5___bindgen_ty_1::classifyDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT5___bindgen_ty_1, classifyDrop) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT5___bindgen_ty_1::ipsecDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT5___bindgen_ty_1, ipsecDrop) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT5___bindgen_ty_1::idpDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT5___bindgen_ty_1, idpDrop) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT5___bindgen_ty_1::classifyAllow",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT5___bindgen_ty_1, classifyAllow) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT5___bindgen_ty_1::capabilityDrop",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT5___bindgen_ty_1, capabilityDrop) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT5___bindgen_ty_1::capabilityAllow",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT5___bindgen_ty_1, capabilityAllow) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT5___bindgen_ty_1::classifyDropMac",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT5___bindgen_ty_1, classifyDropMac) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT5___bindgen_ty_1::lpmPacketArrival",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT5___bindgen_ty_1, lpmPacketArrival)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of FWPM_NET_EVENT5_"][::core::mem::size_of::<FWPM_NET_EVENT5_>() - 152usize];
+    [
+        "Alignment of FWPM_NET_EVENT5_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT5_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT5_::header",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT5_, header) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT5_::type_",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT5_, type_) - 136usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_ENUM_TEMPLATE0_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_ENUM_TEMPLATE0_>() - 32usize];
+    [
+        "Alignment of FWPM_NET_EVENT_ENUM_TEMPLATE0_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_ENUM_TEMPLATE0_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_ENUM_TEMPLATE0_::startTime",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_ENUM_TEMPLATE0_, startTime) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_ENUM_TEMPLATE0_::endTime",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_ENUM_TEMPLATE0_, endTime) - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_ENUM_TEMPLATE0_::numFilterConditions",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_ENUM_TEMPLATE0_, numFilterConditions)
+        - 16usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_ENUM_TEMPLATE0_::filterCondition",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_ENUM_TEMPLATE0_, filterCondition)
+        - 24usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_NET_EVENT_SUBSCRIPTION0_",
+    ][::core::mem::size_of::<FWPM_NET_EVENT_SUBSCRIPTION0_>() - 32usize];
+    [
+        "Alignment of FWPM_NET_EVENT_SUBSCRIPTION0_",
+    ][::core::mem::align_of::<FWPM_NET_EVENT_SUBSCRIPTION0_>() - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_SUBSCRIPTION0_::enumTemplate",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_SUBSCRIPTION0_, enumTemplate) - 0usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_SUBSCRIPTION0_::flags",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_SUBSCRIPTION0_, flags) - 8usize];
+    [
+        "Offset of field: FWPM_NET_EVENT_SUBSCRIPTION0_::sessionKey",
+    ][::core::mem::offset_of!(FWPM_NET_EVENT_SUBSCRIPTION0_, sessionKey) - 12usize];
+};
+pub const FWPM_SYSTEM_PORT_RPC_EPMAP: FWPM_SYSTEM_PORT_TYPE_ = 0;
+pub const FWPM_SYSTEM_PORT_TEREDO: FWPM_SYSTEM_PORT_TYPE_ = 1;
+pub const FWPM_SYSTEM_PORT_IPHTTPS_IN: FWPM_SYSTEM_PORT_TYPE_ = 2;
+pub const FWPM_SYSTEM_PORT_IPHTTPS_OUT: FWPM_SYSTEM_PORT_TYPE_ = 3;
+pub const FWPM_SYSTEM_PORT_TYPE_MAX: FWPM_SYSTEM_PORT_TYPE_ = 4;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_SYSTEM_PORTS_BY_TYPE0_",
+    ][::core::mem::size_of::<FWPM_SYSTEM_PORTS_BY_TYPE0_>() - 16usize];
+    [
+        "Alignment of FWPM_SYSTEM_PORTS_BY_TYPE0_",
+    ][::core::mem::align_of::<FWPM_SYSTEM_PORTS_BY_TYPE0_>() - 8usize];
+    [
+        "Offset of field: FWPM_SYSTEM_PORTS_BY_TYPE0_::type_",
+    ][::core::mem::offset_of!(FWPM_SYSTEM_PORTS_BY_TYPE0_, type_) - 0usize];
+    [
+        "Offset of field: FWPM_SYSTEM_PORTS_BY_TYPE0_::numPorts",
+    ][::core::mem::offset_of!(FWPM_SYSTEM_PORTS_BY_TYPE0_, numPorts) - 4usize];
+    [
+        "Offset of field: FWPM_SYSTEM_PORTS_BY_TYPE0_::ports",
+    ][::core::mem::offset_of!(FWPM_SYSTEM_PORTS_BY_TYPE0_, ports) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_SYSTEM_PORTS0_",
+    ][::core::mem::size_of::<FWPM_SYSTEM_PORTS0_>() - 16usize];
+    [
+        "Alignment of FWPM_SYSTEM_PORTS0_",
+    ][::core::mem::align_of::<FWPM_SYSTEM_PORTS0_>() - 8usize];
+    [
+        "Offset of field: FWPM_SYSTEM_PORTS0_::numTypes",
+    ][::core::mem::offset_of!(FWPM_SYSTEM_PORTS0_, numTypes) - 0usize];
+    [
+        "Offset of field: FWPM_SYSTEM_PORTS0_::types",
+    ][::core::mem::offset_of!(FWPM_SYSTEM_PORTS0_, types) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_CONNECTION0___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_CONNECTION0___bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of FWPM_CONNECTION0___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_CONNECTION0___bindgen_ty_1>() - 4usize];
+    [
+        "Offset of field: FWPM_CONNECTION0___bindgen_ty_1::localV4Address",
+    ][::core::mem::offset_of!(FWPM_CONNECTION0___bindgen_ty_1, localV4Address) - 0usize];
+    [
+        "Offset of field: FWPM_CONNECTION0___bindgen_ty_1::localV6Address",
+    ][::core::mem::offset_of!(FWPM_CONNECTION0___bindgen_ty_1, localV6Address) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_CONNECTION0___bindgen_ty_2",
+    ][::core::mem::size_of::<FWPM_CONNECTION0___bindgen_ty_2>() - 16usize];
+    [
+        "Alignment of FWPM_CONNECTION0___bindgen_ty_2",
+    ][::core::mem::align_of::<FWPM_CONNECTION0___bindgen_ty_2>() - 4usize];
+    [
+        "Offset of field: FWPM_CONNECTION0___bindgen_ty_2::remoteV4Address",
+    ][::core::mem::offset_of!(FWPM_CONNECTION0___bindgen_ty_2, remoteV4Address)
+        - 0usize];
+    [
+        "Offset of field: FWPM_CONNECTION0___bindgen_ty_2::remoteV6Address",
+    ][::core::mem::offset_of!(FWPM_CONNECTION0___bindgen_ty_2, remoteV6Address)
+        - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_CONNECTION0_",
+    ][::core::mem::size_of::<FWPM_CONNECTION0_>() - 160usize];
+    [
+        "Alignment of FWPM_CONNECTION0_",
+    ][::core::mem::align_of::<FWPM_CONNECTION0_>() - 8usize];
+    [
+        "Offset of field: FWPM_CONNECTION0_::connectionId",
+    ][::core::mem::offset_of!(FWPM_CONNECTION0_, connectionId) - 0usize];
+    [
+        "Offset of field: FWPM_CONNECTION0_::ipVersion",
+    ][::core::mem::offset_of!(FWPM_CONNECTION0_, ipVersion) - 8usize];
+    [
+        "Offset of field: FWPM_CONNECTION0_::providerKey",
+    ][::core::mem::offset_of!(FWPM_CONNECTION0_, providerKey) - 48usize];
+    [
+        "Offset of field: FWPM_CONNECTION0_::ipsecTrafficModeType",
+    ][::core::mem::offset_of!(FWPM_CONNECTION0_, ipsecTrafficModeType) - 56usize];
+    [
+        "Offset of field: FWPM_CONNECTION0_::keyModuleType",
+    ][::core::mem::offset_of!(FWPM_CONNECTION0_, keyModuleType) - 60usize];
+    [
+        "Offset of field: FWPM_CONNECTION0_::mmCrypto",
+    ][::core::mem::offset_of!(FWPM_CONNECTION0_, mmCrypto) - 64usize];
+    [
+        "Offset of field: FWPM_CONNECTION0_::mmPeer",
+    ][::core::mem::offset_of!(FWPM_CONNECTION0_, mmPeer) - 96usize];
+    [
+        "Offset of field: FWPM_CONNECTION0_::emPeer",
+    ][::core::mem::offset_of!(FWPM_CONNECTION0_, emPeer) - 112usize];
+    [
+        "Offset of field: FWPM_CONNECTION0_::bytesTransferredIn",
+    ][::core::mem::offset_of!(FWPM_CONNECTION0_, bytesTransferredIn) - 128usize];
+    [
+        "Offset of field: FWPM_CONNECTION0_::bytesTransferredOut",
+    ][::core::mem::offset_of!(FWPM_CONNECTION0_, bytesTransferredOut) - 136usize];
+    [
+        "Offset of field: FWPM_CONNECTION0_::bytesTransferredTotal",
+    ][::core::mem::offset_of!(FWPM_CONNECTION0_, bytesTransferredTotal) - 144usize];
+    [
+        "Offset of field: FWPM_CONNECTION0_::startSysTime",
+    ][::core::mem::offset_of!(FWPM_CONNECTION0_, startSysTime) - 152usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_CONNECTION_ENUM_TEMPLATE0_",
+    ][::core::mem::size_of::<FWPM_CONNECTION_ENUM_TEMPLATE0_>() - 16usize];
+    [
+        "Alignment of FWPM_CONNECTION_ENUM_TEMPLATE0_",
+    ][::core::mem::align_of::<FWPM_CONNECTION_ENUM_TEMPLATE0_>() - 8usize];
+    [
+        "Offset of field: FWPM_CONNECTION_ENUM_TEMPLATE0_::connectionId",
+    ][::core::mem::offset_of!(FWPM_CONNECTION_ENUM_TEMPLATE0_, connectionId) - 0usize];
+    [
+        "Offset of field: FWPM_CONNECTION_ENUM_TEMPLATE0_::flags",
+    ][::core::mem::offset_of!(FWPM_CONNECTION_ENUM_TEMPLATE0_, flags) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_CONNECTION_SUBSCRIPTION0_",
+    ][::core::mem::size_of::<FWPM_CONNECTION_SUBSCRIPTION0_>() - 32usize];
+    [
+        "Alignment of FWPM_CONNECTION_SUBSCRIPTION0_",
+    ][::core::mem::align_of::<FWPM_CONNECTION_SUBSCRIPTION0_>() - 8usize];
+    [
+        "Offset of field: FWPM_CONNECTION_SUBSCRIPTION0_::enumTemplate",
+    ][::core::mem::offset_of!(FWPM_CONNECTION_SUBSCRIPTION0_, enumTemplate) - 0usize];
+    [
+        "Offset of field: FWPM_CONNECTION_SUBSCRIPTION0_::flags",
+    ][::core::mem::offset_of!(FWPM_CONNECTION_SUBSCRIPTION0_, flags) - 8usize];
+    [
+        "Offset of field: FWPM_CONNECTION_SUBSCRIPTION0_::sessionKey",
+    ][::core::mem::offset_of!(FWPM_CONNECTION_SUBSCRIPTION0_, sessionKey) - 12usize];
+};
+pub const FWPM_CONNECTION_EVENT_ADD: FWPM_CONNECTION_EVENT_TYPE_ = 0;
+pub const FWPM_CONNECTION_EVENT_DELETE: FWPM_CONNECTION_EVENT_TYPE_ = 1;
+pub const FWPM_CONNECTION_EVENT_MAX: FWPM_CONNECTION_EVENT_TYPE_ = 2;
+pub const FWPM_VSWITCH_EVENT_FILTER_ADD_TO_INCOMPLETE_LAYER: FWPM_VSWITCH_EVENT_TYPE_ = 0;
+pub const FWPM_VSWITCH_EVENT_FILTER_ENGINE_NOT_IN_REQUIRED_POSITION: FWPM_VSWITCH_EVENT_TYPE_ = 1;
+pub const FWPM_VSWITCH_EVENT_ENABLED_FOR_INSPECTION: FWPM_VSWITCH_EVENT_TYPE_ = 2;
+pub const FWPM_VSWITCH_EVENT_DISABLED_FOR_INSPECTION: FWPM_VSWITCH_EVENT_TYPE_ = 3;
+pub const FWPM_VSWITCH_EVENT_FILTER_ENGINE_REORDER: FWPM_VSWITCH_EVENT_TYPE_ = 4;
+pub const FWPM_VSWITCH_EVENT_MAX: FWPM_VSWITCH_EVENT_TYPE_ = 5;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_1>()
+        - 16usize];
+    [
+        "Alignment of FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_1>()
+        - 8usize];
+    [
+        "Offset of field: FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_1::numvSwitchFilterExtensions",
+    ][::core::mem::offset_of!(
+        FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_1, numvSwitchFilterExtensions
+    ) - 0usize];
+    [
+        "Offset of field: FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_1::vSwitchFilterExtensions",
+    ][::core::mem::offset_of!(
+        FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_1, vSwitchFilterExtensions
+    ) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_2",
+    ][::core::mem::size_of::<FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_2>()
+        - 16usize];
+    [
+        "Alignment of FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_2",
+    ][::core::mem::align_of::<FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_2>()
+        - 8usize];
+    [
+        "Offset of field: FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_2::inRequiredPosition",
+    ][::core::mem::offset_of!(
+        FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_2, inRequiredPosition
+    ) - 0usize];
+    [
+        "Offset of field: FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_2::numvSwitchFilterExtensions",
+    ][::core::mem::offset_of!(
+        FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_2, numvSwitchFilterExtensions
+    ) - 4usize];
+    [
+        "Offset of field: FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_2::vSwitchFilterExtensions",
+    ][::core::mem::offset_of!(
+        FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_2, vSwitchFilterExtensions
+    ) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_VSWITCH_EVENT0___bindgen_ty_1",
+    ][::core::mem::size_of::<FWPM_VSWITCH_EVENT0___bindgen_ty_1>() - 16usize];
+    [
+        "Alignment of FWPM_VSWITCH_EVENT0___bindgen_ty_1",
+    ][::core::mem::align_of::<FWPM_VSWITCH_EVENT0___bindgen_ty_1>() - 8usize];
+    [
+        "Offset of field: FWPM_VSWITCH_EVENT0___bindgen_ty_1::positionInfo",
+    ][::core::mem::offset_of!(FWPM_VSWITCH_EVENT0___bindgen_ty_1, positionInfo)
+        - 0usize];
+    [
+        "Offset of field: FWPM_VSWITCH_EVENT0___bindgen_ty_1::reorderInfo",
+    ][::core::mem::offset_of!(FWPM_VSWITCH_EVENT0___bindgen_ty_1, reorderInfo) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_VSWITCH_EVENT0_",
+    ][::core::mem::size_of::<FWPM_VSWITCH_EVENT0_>() - 32usize];
+    [
+        "Alignment of FWPM_VSWITCH_EVENT0_",
+    ][::core::mem::align_of::<FWPM_VSWITCH_EVENT0_>() - 8usize];
+    [
+        "Offset of field: FWPM_VSWITCH_EVENT0_::eventType",
+    ][::core::mem::offset_of!(FWPM_VSWITCH_EVENT0_, eventType) - 0usize];
+    [
+        "Offset of field: FWPM_VSWITCH_EVENT0_::vSwitchId",
+    ][::core::mem::offset_of!(FWPM_VSWITCH_EVENT0_, vSwitchId) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    [
+        "Size of FWPM_VSWITCH_EVENT_SUBSCRIPTION0_",
+    ][::core::mem::size_of::<FWPM_VSWITCH_EVENT_SUBSCRIPTION0_>() - 20usize];
+    [
+        "Alignment of FWPM_VSWITCH_EVENT_SUBSCRIPTION0_",
+    ][::core::mem::align_of::<FWPM_VSWITCH_EVENT_SUBSCRIPTION0_>() - 4usize];
+    [
+        "Offset of field: FWPM_VSWITCH_EVENT_SUBSCRIPTION0_::flags",
+    ][::core::mem::offset_of!(FWPM_VSWITCH_EVENT_SUBSCRIPTION0_, flags) - 0usize];
+    [
+        "Offset of field: FWPM_VSWITCH_EVENT_SUBSCRIPTION0_::sessionKey",
+    ][::core::mem::offset_of!(FWPM_VSWITCH_EVENT_SUBSCRIPTION0_, sessionKey) - 4usize];
+};
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub union FWP_VALUE0___bindgen_ty_1 {
@@ -1522,7 +12589,548 @@ pub union FWP_CONDITION_VALUE0___bindgen_ty_1 {
     pub v6AddrMask: *mut FWP_V6_ADDR_AND_MASK,
     pub rangeValue: *mut FWP_RANGE0,
 }
-impl Default for in_addr__bindgen_ty_1 {
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_1 {
+    pub localV4Address: UINT32,
+    pub localV6Address: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_2 {
+    pub remoteV4Address: UINT32,
+    pub remoteV6Address: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPS_PACKET_LIST_IPSEC_INFORMATION0___bindgen_ty_1 {
+    pub inbound: FWPS_PACKET_LIST_INBOUND_IPSEC_INFORMATION0,
+    pub outbound: FWPS_PACKET_LIST_OUTBOUND_IPSEC_INFORMATION0,
+    pub flags: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1 {
+    pub __bindgen_anon_1: IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1__bindgen_ty_1,
+    pub inboundEnterpriseStoreConfig: *mut IKEEXT_CERT_ROOT_CONFIG0,
+    pub inboundTrustedRootStoreConfig: *mut IKEEXT_CERT_ROOT_CONFIG0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2 {
+    pub __bindgen_anon_1: IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2__bindgen_ty_1,
+    pub outboundEnterpriseStoreConfig: *mut IKEEXT_CERT_ROOT_CONFIG0,
+    pub outboundTrustedRootStoreConfig: *mut IKEEXT_CERT_ROOT_CONFIG0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1 {
+    pub __bindgen_anon_1: IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1__bindgen_ty_1,
+    pub inboundEnterpriseStoreConfig: *mut IKEEXT_CERT_ROOT_CONFIG0,
+    pub inboundTrustedRootStoreConfig: *mut IKEEXT_CERT_ROOT_CONFIG0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2 {
+    pub __bindgen_anon_1: IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2__bindgen_ty_1,
+    pub outboundEnterpriseStoreConfig: *mut IKEEXT_CERT_ROOT_CONFIG0,
+    pub outboundTrustedRootStoreConfig: *mut IKEEXT_CERT_ROOT_CONFIG0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1 {
+    pub __bindgen_anon_1: IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_1,
+    pub __bindgen_anon_2: IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_2,
+    pub __bindgen_anon_3: IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_3,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2 {
+    pub __bindgen_anon_1: IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_1,
+    pub __bindgen_anon_2: IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_2,
+    pub __bindgen_anon_3: IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_3,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1 {
+    pub presharedKeyAuthentication: IKEEXT_PRESHARED_KEY_AUTHENTICATION0,
+    pub certificateAuthentication: IKEEXT_CERTIFICATE_AUTHENTICATION0,
+    pub kerberosAuthentication: IKEEXT_KERBEROS_AUTHENTICATION0,
+    pub ntlmV2Authentication: IKEEXT_NTLM_V2_AUTHENTICATION0,
+    pub sslAuthentication: IKEEXT_CERTIFICATE_AUTHENTICATION0,
+    pub cgaAuthentication: IKEEXT_IPV6_CGA_AUTHENTICATION0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1 {
+    pub presharedKeyAuthentication: IKEEXT_PRESHARED_KEY_AUTHENTICATION1,
+    pub certificateAuthentication: IKEEXT_CERTIFICATE_AUTHENTICATION1,
+    pub kerberosAuthentication: IKEEXT_KERBEROS_AUTHENTICATION0,
+    pub ntlmV2Authentication: IKEEXT_NTLM_V2_AUTHENTICATION0,
+    pub sslAuthentication: IKEEXT_CERTIFICATE_AUTHENTICATION1,
+    pub cgaAuthentication: IKEEXT_IPV6_CGA_AUTHENTICATION0,
+    pub eapAuthentication: IKEEXT_EAP_AUTHENTICATION0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1 {
+    pub presharedKeyAuthentication: IKEEXT_PRESHARED_KEY_AUTHENTICATION1,
+    pub certificateAuthentication: IKEEXT_CERTIFICATE_AUTHENTICATION2,
+    pub kerberosAuthentication: IKEEXT_KERBEROS_AUTHENTICATION1,
+    pub reservedAuthentication: IKEEXT_RESERVED_AUTHENTICATION0,
+    pub ntlmV2Authentication: IKEEXT_NTLM_V2_AUTHENTICATION0,
+    pub sslAuthentication: IKEEXT_CERTIFICATE_AUTHENTICATION2,
+    pub cgaAuthentication: IKEEXT_IPV6_CGA_AUTHENTICATION0,
+    pub eapAuthentication: IKEEXT_EAP_AUTHENTICATION0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IKEEXT_TRAFFIC0___bindgen_ty_1 {
+    pub localV4Address: UINT32,
+    pub localV6Address: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IKEEXT_TRAFFIC0___bindgen_ty_2 {
+    pub remoteV4Address: UINT32,
+    pub remoteV6Address: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IKEEXT_CREDENTIAL0___bindgen_ty_1 {
+    pub presharedKey: *mut IKEEXT_PRESHARED_KEY_AUTHENTICATION0,
+    pub certificate: *mut IKEEXT_CERTIFICATE_CREDENTIAL0,
+    pub name: *mut IKEEXT_NAME_CREDENTIAL0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IKEEXT_SA_DETAILS0___bindgen_ty_1 {
+    pub v4UdpEncapsulation: *mut IPSEC_V4_UDP_ENCAPSULATION0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IKEEXT_CREDENTIAL1___bindgen_ty_1 {
+    pub presharedKey: *mut IKEEXT_PRESHARED_KEY_AUTHENTICATION1,
+    pub certificate: *mut IKEEXT_CERTIFICATE_CREDENTIAL1,
+    pub name: *mut IKEEXT_NAME_CREDENTIAL0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IKEEXT_SA_DETAILS1___bindgen_ty_1 {
+    pub v4UdpEncapsulation: *mut IPSEC_V4_UDP_ENCAPSULATION0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IKEEXT_CREDENTIAL2___bindgen_ty_1 {
+    pub presharedKey: *mut IKEEXT_PRESHARED_KEY_AUTHENTICATION1,
+    pub certificate: *mut IKEEXT_CERTIFICATE_CREDENTIAL1,
+    pub name: *mut IKEEXT_NAME_CREDENTIAL0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IKEEXT_SA_DETAILS2___bindgen_ty_1 {
+    pub v4UdpEncapsulation: *mut IPSEC_V4_UDP_ENCAPSULATION0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_SA_TRANSFORM0___bindgen_ty_1 {
+    pub ahTransform: *mut IPSEC_AUTH_TRANSFORM0,
+    pub espAuthTransform: *mut IPSEC_AUTH_TRANSFORM0,
+    pub espCipherTransform: *mut IPSEC_CIPHER_TRANSFORM0,
+    pub espAuthAndCipherTransform: *mut IPSEC_AUTH_AND_CIPHER_TRANSFORM0,
+    pub espAuthFwTransform: *mut IPSEC_AUTH_TRANSFORM0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_1 {
+    pub startV4Address: UINT32,
+    pub startV6Address: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_2 {
+    pub endV4Address: UINT32,
+    pub endV6Address: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_1 {
+    pub localV4Address: UINT32,
+    pub localV6Address: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_2 {
+    pub remoteV4Address: UINT32,
+    pub remoteV6Address: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_TUNNEL_ENDPOINT0___bindgen_ty_1 {
+    pub v4Address: UINT32,
+    pub v6Address: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_1 {
+    pub localV4Address: UINT32,
+    pub localV6Address: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_2 {
+    pub remoteV4Address: UINT32,
+    pub remoteV6Address: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_1 {
+    pub localV4Address: UINT32,
+    pub localV6Address: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_2 {
+    pub remoteV4Address: UINT32,
+    pub remoteV6Address: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_SA0___bindgen_ty_1 {
+    pub ahInformation: *mut IPSEC_SA_AUTH_INFORMATION0,
+    pub espAuthInformation: *mut IPSEC_SA_AUTH_INFORMATION0,
+    pub espCipherInformation: *mut IPSEC_SA_CIPHER_INFORMATION0,
+    pub espAuthAndCipherInformation: *mut IPSEC_SA_AUTH_AND_CIPHER_INFORMATION0,
+    pub espAuthFwInformation: *mut IPSEC_SA_AUTH_INFORMATION0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_SA_BUNDLE0___bindgen_ty_1 {
+    pub peerV4PrivateAddress: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_SA_BUNDLE1___bindgen_ty_1 {
+    pub peerV4PrivateAddress: UINT32,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_TRAFFIC0___bindgen_ty_1 {
+    pub localV4Address: UINT32,
+    pub localV6Address: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_TRAFFIC0___bindgen_ty_2 {
+    pub remoteV4Address: UINT32,
+    pub remoteV6Address: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_TRAFFIC0___bindgen_ty_3 {
+    pub ipsecFilterId: UINT64,
+    pub tunnelPolicyId: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_TRAFFIC1___bindgen_ty_1 {
+    pub localV4Address: UINT32,
+    pub localV6Address: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_TRAFFIC1___bindgen_ty_2 {
+    pub remoteV4Address: UINT32,
+    pub remoteV6Address: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_TRAFFIC1___bindgen_ty_3 {
+    pub ipsecFilterId: UINT64,
+    pub tunnelPolicyId: UINT64,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_GETSPI0___bindgen_ty_1 {
+    pub inboundUdpEncapsulation: *mut IPSEC_V4_UDP_ENCAPSULATION0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_GETSPI1___bindgen_ty_1 {
+    pub inboundUdpEncapsulation: *mut IPSEC_V4_UDP_ENCAPSULATION0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_SA_DETAILS0___bindgen_ty_1 {
+    pub udpEncapsulation: *mut IPSEC_V4_UDP_ENCAPSULATION0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union IPSEC_SA_DETAILS1___bindgen_ty_1 {
+    pub udpEncapsulation: *mut IPSEC_V4_UDP_ENCAPSULATION0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_PROVIDER_CONTEXT0___bindgen_ty_1 {
+    pub keyingPolicy: *mut IPSEC_KEYING_POLICY0,
+    pub ikeQmTransportPolicy: *mut IPSEC_TRANSPORT_POLICY0,
+    pub ikeQmTunnelPolicy: *mut IPSEC_TUNNEL_POLICY0,
+    pub authipQmTransportPolicy: *mut IPSEC_TRANSPORT_POLICY0,
+    pub authipQmTunnelPolicy: *mut IPSEC_TUNNEL_POLICY0,
+    pub ikeMmPolicy: *mut IKEEXT_POLICY0,
+    pub authIpMmPolicy: *mut IKEEXT_POLICY0,
+    pub dataBuffer: *mut FWP_BYTE_BLOB,
+    pub classifyOptions: *mut FWPM_CLASSIFY_OPTIONS0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_PROVIDER_CONTEXT1___bindgen_ty_1 {
+    pub keyingPolicy: *mut IPSEC_KEYING_POLICY0,
+    pub ikeQmTransportPolicy: *mut IPSEC_TRANSPORT_POLICY1,
+    pub ikeQmTunnelPolicy: *mut IPSEC_TUNNEL_POLICY1,
+    pub authipQmTransportPolicy: *mut IPSEC_TRANSPORT_POLICY1,
+    pub authipQmTunnelPolicy: *mut IPSEC_TUNNEL_POLICY1,
+    pub ikeMmPolicy: *mut IKEEXT_POLICY1,
+    pub authIpMmPolicy: *mut IKEEXT_POLICY1,
+    pub dataBuffer: *mut FWP_BYTE_BLOB,
+    pub classifyOptions: *mut FWPM_CLASSIFY_OPTIONS0,
+    pub ikeV2QmTunnelPolicy: *mut IPSEC_TUNNEL_POLICY1,
+    pub ikeV2MmPolicy: *mut IKEEXT_POLICY1,
+    pub idpOptions: *mut IPSEC_DOSP_OPTIONS0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_PROVIDER_CONTEXT2___bindgen_ty_1 {
+    pub keyingPolicy: *mut IPSEC_KEYING_POLICY1,
+    pub ikeQmTransportPolicy: *mut IPSEC_TRANSPORT_POLICY2,
+    pub ikeQmTunnelPolicy: *mut IPSEC_TUNNEL_POLICY2,
+    pub authipQmTransportPolicy: *mut IPSEC_TRANSPORT_POLICY2,
+    pub authipQmTunnelPolicy: *mut IPSEC_TUNNEL_POLICY2,
+    pub ikeMmPolicy: *mut IKEEXT_POLICY2,
+    pub authIpMmPolicy: *mut IKEEXT_POLICY2,
+    pub dataBuffer: *mut FWP_BYTE_BLOB,
+    pub classifyOptions: *mut FWPM_CLASSIFY_OPTIONS0,
+    pub ikeV2QmTunnelPolicy: *mut IPSEC_TUNNEL_POLICY2,
+    pub ikeV2QmTransportPolicy: *mut IPSEC_TRANSPORT_POLICY2,
+    pub ikeV2MmPolicy: *mut IKEEXT_POLICY2,
+    pub idpOptions: *mut IPSEC_DOSP_OPTIONS0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_PROVIDER_CONTEXT3___bindgen_ty_1 {
+    pub keyingPolicy: *mut IPSEC_KEYING_POLICY1,
+    pub ikeQmTransportPolicy: *mut IPSEC_TRANSPORT_POLICY2,
+    pub ikeQmTunnelPolicy: *mut IPSEC_TUNNEL_POLICY3,
+    pub authipQmTransportPolicy: *mut IPSEC_TRANSPORT_POLICY2,
+    pub authipQmTunnelPolicy: *mut IPSEC_TUNNEL_POLICY3,
+    pub ikeMmPolicy: *mut IKEEXT_POLICY2,
+    pub authIpMmPolicy: *mut IKEEXT_POLICY2,
+    pub dataBuffer: *mut FWP_BYTE_BLOB,
+    pub classifyOptions: *mut FWPM_CLASSIFY_OPTIONS0,
+    pub ikeV2QmTunnelPolicy: *mut IPSEC_TUNNEL_POLICY3,
+    pub ikeV2QmTransportPolicy: *mut IPSEC_TRANSPORT_POLICY2,
+    pub ikeV2MmPolicy: *mut IKEEXT_POLICY2,
+    pub idpOptions: *mut IPSEC_DOSP_OPTIONS0,
+    pub networkConnectionPolicy: *mut FWPM_NETWORK_CONNECTION_POLICY_SETTINGS0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_ACTION0___bindgen_ty_1 {
+    pub filterType: GUID,
+    pub calloutKey: GUID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_FILTER0___bindgen_ty_1 {
+    pub rawContext: UINT64,
+    pub providerContextKey: GUID,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT_HEADER0___bindgen_ty_1 {
+    pub localAddrV4: UINT32,
+    pub localAddrV6: FWP_BYTE_ARRAY16,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT_HEADER0___bindgen_ty_2 {
+    pub remoteAddrV4: UINT32,
+    pub remoteAddrV6: FWP_BYTE_ARRAY16,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT_HEADER1___bindgen_ty_1 {
+    pub localAddrV4: UINT32,
+    pub localAddrV6: FWP_BYTE_ARRAY16,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT_HEADER1___bindgen_ty_2 {
+    pub remoteAddrV4: UINT32,
+    pub remoteAddrV6: FWP_BYTE_ARRAY16,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT_HEADER1___bindgen_ty_3 {
+    pub __bindgen_anon_1: FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1 {
+    pub __bindgen_anon_1: FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT_HEADER2___bindgen_ty_1 {
+    pub localAddrV4: UINT32,
+    pub localAddrV6: FWP_BYTE_ARRAY16,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT_HEADER2___bindgen_ty_2 {
+    pub remoteAddrV4: UINT32,
+    pub remoteAddrV6: FWP_BYTE_ARRAY16,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT_HEADER3___bindgen_ty_1 {
+    pub localAddrV4: UINT32,
+    pub localAddrV6: FWP_BYTE_ARRAY16,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT_HEADER3___bindgen_ty_2 {
+    pub remoteAddrV4: UINT32,
+    pub remoteAddrV6: FWP_BYTE_ARRAY16,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_1 {
+    pub localSubNet: FWP_CONDITION_VALUE0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_2 {
+    pub remoteSubNet: FWP_CONDITION_VALUE0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_1 {
+    pub localSubNet: FWP_CONDITION_VALUE0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_2 {
+    pub remoteSubNet: FWP_CONDITION_VALUE0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_1 {
+    pub publicHostV4Addr: UINT32,
+    pub publicHostV6Addr: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_2 {
+    pub internalHostV4Addr: UINT32,
+    pub internalHostV6Addr: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT0___bindgen_ty_1 {
+    pub ikeMmFailure: *mut FWPM_NET_EVENT_IKEEXT_MM_FAILURE0,
+    pub ikeQmFailure: *mut FWPM_NET_EVENT_IKEEXT_QM_FAILURE0,
+    pub ikeEmFailure: *mut FWPM_NET_EVENT_IKEEXT_EM_FAILURE0,
+    pub classifyDrop: *mut FWPM_NET_EVENT_CLASSIFY_DROP0,
+    pub ipsecDrop: *mut FWPM_NET_EVENT_IPSEC_KERNEL_DROP0,
+    pub idpDrop: *mut FWPM_NET_EVENT_IPSEC_DOSP_DROP0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT1___bindgen_ty_1 {
+    pub ikeMmFailure: *mut FWPM_NET_EVENT_IKEEXT_MM_FAILURE1,
+    pub ikeQmFailure: *mut FWPM_NET_EVENT_IKEEXT_QM_FAILURE0,
+    pub ikeEmFailure: *mut FWPM_NET_EVENT_IKEEXT_EM_FAILURE1,
+    pub classifyDrop: *mut FWPM_NET_EVENT_CLASSIFY_DROP1,
+    pub ipsecDrop: *mut FWPM_NET_EVENT_IPSEC_KERNEL_DROP0,
+    pub idpDrop: *mut FWPM_NET_EVENT_IPSEC_DOSP_DROP0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT2___bindgen_ty_1 {
+    pub ikeMmFailure: *mut FWPM_NET_EVENT_IKEEXT_MM_FAILURE1,
+    pub ikeQmFailure: *mut FWPM_NET_EVENT_IKEEXT_QM_FAILURE0,
+    pub ikeEmFailure: *mut FWPM_NET_EVENT_IKEEXT_EM_FAILURE1,
+    pub classifyDrop: *mut FWPM_NET_EVENT_CLASSIFY_DROP2,
+    pub ipsecDrop: *mut FWPM_NET_EVENT_IPSEC_KERNEL_DROP0,
+    pub idpDrop: *mut FWPM_NET_EVENT_IPSEC_DOSP_DROP0,
+    pub classifyAllow: *mut FWPM_NET_EVENT_CLASSIFY_ALLOW0,
+    pub capabilityDrop: *mut FWPM_NET_EVENT_CAPABILITY_DROP0,
+    pub capabilityAllow: *mut FWPM_NET_EVENT_CAPABILITY_ALLOW0,
+    pub classifyDropMac: *mut FWPM_NET_EVENT_CLASSIFY_DROP_MAC0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT3___bindgen_ty_1 {
+    pub ikeMmFailure: *mut FWPM_NET_EVENT_IKEEXT_MM_FAILURE1,
+    pub ikeQmFailure: *mut FWPM_NET_EVENT_IKEEXT_QM_FAILURE0,
+    pub ikeEmFailure: *mut FWPM_NET_EVENT_IKEEXT_EM_FAILURE1,
+    pub classifyDrop: *mut FWPM_NET_EVENT_CLASSIFY_DROP2,
+    pub ipsecDrop: *mut FWPM_NET_EVENT_IPSEC_KERNEL_DROP0,
+    pub idpDrop: *mut FWPM_NET_EVENT_IPSEC_DOSP_DROP0,
+    pub classifyAllow: *mut FWPM_NET_EVENT_CLASSIFY_ALLOW0,
+    pub capabilityDrop: *mut FWPM_NET_EVENT_CAPABILITY_DROP0,
+    pub capabilityAllow: *mut FWPM_NET_EVENT_CAPABILITY_ALLOW0,
+    pub classifyDropMac: *mut FWPM_NET_EVENT_CLASSIFY_DROP_MAC0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT4___bindgen_ty_1 {
+    pub ikeMmFailure: *mut FWPM_NET_EVENT_IKEEXT_MM_FAILURE2,
+    pub ikeQmFailure: *mut FWPM_NET_EVENT_IKEEXT_QM_FAILURE1,
+    pub ikeEmFailure: *mut FWPM_NET_EVENT_IKEEXT_EM_FAILURE1,
+    pub classifyDrop: *mut FWPM_NET_EVENT_CLASSIFY_DROP2,
+    pub ipsecDrop: *mut FWPM_NET_EVENT_IPSEC_KERNEL_DROP0,
+    pub idpDrop: *mut FWPM_NET_EVENT_IPSEC_DOSP_DROP0,
+    pub classifyAllow: *mut FWPM_NET_EVENT_CLASSIFY_ALLOW0,
+    pub capabilityDrop: *mut FWPM_NET_EVENT_CAPABILITY_DROP0,
+    pub capabilityAllow: *mut FWPM_NET_EVENT_CAPABILITY_ALLOW0,
+    pub classifyDropMac: *mut FWPM_NET_EVENT_CLASSIFY_DROP_MAC0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_NET_EVENT5___bindgen_ty_1 {
+    pub ikeMmFailure: *mut FWPM_NET_EVENT_IKEEXT_MM_FAILURE2,
+    pub ikeQmFailure: *mut FWPM_NET_EVENT_IKEEXT_QM_FAILURE1,
+    pub ikeEmFailure: *mut FWPM_NET_EVENT_IKEEXT_EM_FAILURE1,
+    pub classifyDrop: *mut FWPM_NET_EVENT_CLASSIFY_DROP2,
+    pub ipsecDrop: *mut FWPM_NET_EVENT_IPSEC_KERNEL_DROP0,
+    pub idpDrop: *mut FWPM_NET_EVENT_IPSEC_DOSP_DROP0,
+    pub classifyAllow: *mut FWPM_NET_EVENT_CLASSIFY_ALLOW0,
+    pub capabilityDrop: *mut FWPM_NET_EVENT_CAPABILITY_DROP0,
+    pub capabilityAllow: *mut FWPM_NET_EVENT_CAPABILITY_ALLOW0,
+    pub classifyDropMac: *mut FWPM_NET_EVENT_CLASSIFY_DROP_MAC0,
+    pub lpmPacketArrival: *mut FWPM_NET_EVENT_LPM_PACKET_ARRIVAL0,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_CONNECTION0___bindgen_ty_1 {
+    pub localV4Address: UINT32,
+    pub localV6Address: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_CONNECTION0___bindgen_ty_2 {
+    pub remoteV4Address: UINT32,
+    pub remoteV6Address: [UINT8; 16usize],
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union FWPM_VSWITCH_EVENT0___bindgen_ty_1 {
+    pub positionInfo: FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_1,
+    pub reorderInfo: FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_2,
+}
+impl Default for sockaddr_storage {
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -1531,179 +13139,7 @@ impl Default for in_addr__bindgen_ty_1 {
         }
     }
 }
-impl Default for in_addr {
-    fn default() -> Self {
-        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
-        unsafe {
-            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
-            s.assume_init()
-        }
-    }
-}
-impl SCOPE_ID__bindgen_ty_1__bindgen_ty_1 {
-    #[inline]
-    pub fn Zone(&self) -> ULONG {
-        unsafe { ::core::mem::transmute(self._bitfield_1.get(0usize, 28u8) as u32) }
-    }
-    #[inline]
-    pub fn set_Zone(&mut self, val: ULONG) {
-        unsafe {
-            let val: u32 = ::core::mem::transmute(val);
-            self._bitfield_1.set(0usize, 28u8, val as u64)
-        }
-    }
-    #[inline]
-    pub unsafe fn Zone_raw(this: *const Self) -> ULONG {
-        unsafe {
-            ::core::mem::transmute(
-                <__BindgenBitfieldUnit<
-                    [u8; 4usize],
-                >>::raw_get(::core::ptr::addr_of!((*this)._bitfield_1), 0usize, 28u8)
-                    as u32,
-            )
-        }
-    }
-    #[inline]
-    pub unsafe fn set_Zone_raw(this: *mut Self, val: ULONG) {
-        unsafe {
-            let val: u32 = ::core::mem::transmute(val);
-            <__BindgenBitfieldUnit<
-                [u8; 4usize],
-            >>::raw_set(
-                ::core::ptr::addr_of_mut!((*this)._bitfield_1),
-                0usize,
-                28u8,
-                val as u64,
-            )
-        }
-    }
-    #[inline]
-    pub fn Level(&self) -> ULONG {
-        unsafe { ::core::mem::transmute(self._bitfield_1.get(28usize, 4u8) as u32) }
-    }
-    #[inline]
-    pub fn set_Level(&mut self, val: ULONG) {
-        unsafe {
-            let val: u32 = ::core::mem::transmute(val);
-            self._bitfield_1.set(28usize, 4u8, val as u64)
-        }
-    }
-    #[inline]
-    pub unsafe fn Level_raw(this: *const Self) -> ULONG {
-        unsafe {
-            ::core::mem::transmute(
-                <__BindgenBitfieldUnit<
-                    [u8; 4usize],
-                >>::raw_get(::core::ptr::addr_of!((*this)._bitfield_1), 28usize, 4u8)
-                    as u32,
-            )
-        }
-    }
-    #[inline]
-    pub unsafe fn set_Level_raw(this: *mut Self, val: ULONG) {
-        unsafe {
-            let val: u32 = ::core::mem::transmute(val);
-            <__BindgenBitfieldUnit<
-                [u8; 4usize],
-            >>::raw_set(
-                ::core::ptr::addr_of_mut!((*this)._bitfield_1),
-                28usize,
-                4u8,
-                val as u64,
-            )
-        }
-    }
-    #[inline]
-    pub fn new_bitfield_1(
-        Zone: ULONG,
-        Level: ULONG,
-    ) -> __BindgenBitfieldUnit<[u8; 4usize]> {
-        let mut __bindgen_bitfield_unit: __BindgenBitfieldUnit<[u8; 4usize]> = Default::default();
-        __bindgen_bitfield_unit
-            .set(
-                0usize,
-                28u8,
-                {
-                    let Zone: u32 = unsafe { ::core::mem::transmute(Zone) };
-                    Zone as u64
-                },
-            );
-        __bindgen_bitfield_unit
-            .set(
-                28usize,
-                4u8,
-                {
-                    let Level: u32 = unsafe { ::core::mem::transmute(Level) };
-                    Level as u64
-                },
-            );
-        __bindgen_bitfield_unit
-    }
-}
-impl Default for SCOPE_ID__bindgen_ty_1 {
-    fn default() -> Self {
-        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
-        unsafe {
-            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
-            s.assume_init()
-        }
-    }
-}
-impl Default for SCOPE_ID {
-    fn default() -> Self {
-        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
-        unsafe {
-            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
-            s.assume_init()
-        }
-    }
-}
-impl Default for sockaddr_in {
-    fn default() -> Self {
-        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
-        unsafe {
-            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
-            s.assume_init()
-        }
-    }
-}
-impl Default for in6_addr__bindgen_ty_1 {
-    fn default() -> Self {
-        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
-        unsafe {
-            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
-            s.assume_init()
-        }
-    }
-}
-impl Default for in6_addr {
-    fn default() -> Self {
-        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
-        unsafe {
-            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
-            s.assume_init()
-        }
-    }
-}
-impl Default for sockaddr_in6__bindgen_ty_1 {
-    fn default() -> Self {
-        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
-        unsafe {
-            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
-            s.assume_init()
-        }
-    }
-}
-impl Default for sockaddr_in6 {
-    fn default() -> Self {
-        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
-        unsafe {
-            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
-            s.assume_init()
-        }
-    }
-}
-impl Default for _SOCKADDR_INET {
+impl Default for _SEC_WINNT_AUTH_IDENTITY_W {
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -1784,6 +13220,15 @@ impl Default for FWP_CONDITION_VALUE0_ {
         }
     }
 }
+impl Default for FWPM_DISPLAY_DATA0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
 impl Default for FWPS_FILTER_CONDITION0_ {
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
@@ -1794,6 +13239,33 @@ impl Default for FWPS_FILTER_CONDITION0_ {
     }
 }
 impl Default for FWPS_FILTER0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPS_FILTER1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPS_FILTER2_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPS_FILTER3_ {
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -1829,6 +13301,42 @@ impl Default for FWPS_DISCARD_METADATA0_ {
         }
     }
 }
+impl Default for FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPS_ALE_ENDPOINT_PROPERTIES0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
 impl Default for _IP_ADDRESS_PREFIX {
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
@@ -1847,6 +13355,629 @@ impl Default for FWPS_INCOMING_METADATA_VALUES0_ {
         }
     }
 }
+impl FWPS_PACKET_LIST_INBOUND_IPSEC_INFORMATION0_ {
+    #[inline]
+    pub fn isSecure(&self) -> crate::ctypes::c_uint {
+        unsafe { ::core::mem::transmute(self._bitfield_1.get(0usize, 1u8) as u32) }
+    }
+    #[inline]
+    pub fn set_isSecure(&mut self, val: crate::ctypes::c_uint) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            self._bitfield_1.set(0usize, 1u8, val as u64)
+        }
+    }
+    #[inline]
+    pub unsafe fn isSecure_raw(this: *const Self) -> crate::ctypes::c_uint {
+        unsafe {
+            ::core::mem::transmute(
+                <__BindgenBitfieldUnit<
+                    [u8; 1usize],
+                >>::raw_get(::core::ptr::addr_of!((*this)._bitfield_1), 0usize, 1u8)
+                    as u32,
+            )
+        }
+    }
+    #[inline]
+    pub unsafe fn set_isSecure_raw(this: *mut Self, val: crate::ctypes::c_uint) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            <__BindgenBitfieldUnit<
+                [u8; 1usize],
+            >>::raw_set(
+                ::core::ptr::addr_of_mut!((*this)._bitfield_1),
+                0usize,
+                1u8,
+                val as u64,
+            )
+        }
+    }
+    #[inline]
+    pub fn isTransportMode(&self) -> crate::ctypes::c_uint {
+        unsafe { ::core::mem::transmute(self._bitfield_1.get(1usize, 1u8) as u32) }
+    }
+    #[inline]
+    pub fn set_isTransportMode(&mut self, val: crate::ctypes::c_uint) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            self._bitfield_1.set(1usize, 1u8, val as u64)
+        }
+    }
+    #[inline]
+    pub unsafe fn isTransportMode_raw(this: *const Self) -> crate::ctypes::c_uint {
+        unsafe {
+            ::core::mem::transmute(
+                <__BindgenBitfieldUnit<
+                    [u8; 1usize],
+                >>::raw_get(::core::ptr::addr_of!((*this)._bitfield_1), 1usize, 1u8)
+                    as u32,
+            )
+        }
+    }
+    #[inline]
+    pub unsafe fn set_isTransportMode_raw(this: *mut Self, val: crate::ctypes::c_uint) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            <__BindgenBitfieldUnit<
+                [u8; 1usize],
+            >>::raw_set(
+                ::core::ptr::addr_of_mut!((*this)._bitfield_1),
+                1usize,
+                1u8,
+                val as u64,
+            )
+        }
+    }
+    #[inline]
+    pub fn isTunnelMode(&self) -> crate::ctypes::c_uint {
+        unsafe { ::core::mem::transmute(self._bitfield_1.get(2usize, 1u8) as u32) }
+    }
+    #[inline]
+    pub fn set_isTunnelMode(&mut self, val: crate::ctypes::c_uint) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            self._bitfield_1.set(2usize, 1u8, val as u64)
+        }
+    }
+    #[inline]
+    pub unsafe fn isTunnelMode_raw(this: *const Self) -> crate::ctypes::c_uint {
+        unsafe {
+            ::core::mem::transmute(
+                <__BindgenBitfieldUnit<
+                    [u8; 1usize],
+                >>::raw_get(::core::ptr::addr_of!((*this)._bitfield_1), 2usize, 1u8)
+                    as u32,
+            )
+        }
+    }
+    #[inline]
+    pub unsafe fn set_isTunnelMode_raw(this: *mut Self, val: crate::ctypes::c_uint) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            <__BindgenBitfieldUnit<
+                [u8; 1usize],
+            >>::raw_set(
+                ::core::ptr::addr_of_mut!((*this)._bitfield_1),
+                2usize,
+                1u8,
+                val as u64,
+            )
+        }
+    }
+    #[inline]
+    pub fn isTransportModeVerified(&self) -> crate::ctypes::c_uint {
+        unsafe { ::core::mem::transmute(self._bitfield_1.get(3usize, 1u8) as u32) }
+    }
+    #[inline]
+    pub fn set_isTransportModeVerified(&mut self, val: crate::ctypes::c_uint) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            self._bitfield_1.set(3usize, 1u8, val as u64)
+        }
+    }
+    #[inline]
+    pub unsafe fn isTransportModeVerified_raw(
+        this: *const Self,
+    ) -> crate::ctypes::c_uint {
+        unsafe {
+            ::core::mem::transmute(
+                <__BindgenBitfieldUnit<
+                    [u8; 1usize],
+                >>::raw_get(::core::ptr::addr_of!((*this)._bitfield_1), 3usize, 1u8)
+                    as u32,
+            )
+        }
+    }
+    #[inline]
+    pub unsafe fn set_isTransportModeVerified_raw(
+        this: *mut Self,
+        val: crate::ctypes::c_uint,
+    ) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            <__BindgenBitfieldUnit<
+                [u8; 1usize],
+            >>::raw_set(
+                ::core::ptr::addr_of_mut!((*this)._bitfield_1),
+                3usize,
+                1u8,
+                val as u64,
+            )
+        }
+    }
+    #[inline]
+    pub fn isTunnelModeVerified(&self) -> crate::ctypes::c_uint {
+        unsafe { ::core::mem::transmute(self._bitfield_1.get(4usize, 1u8) as u32) }
+    }
+    #[inline]
+    pub fn set_isTunnelModeVerified(&mut self, val: crate::ctypes::c_uint) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            self._bitfield_1.set(4usize, 1u8, val as u64)
+        }
+    }
+    #[inline]
+    pub unsafe fn isTunnelModeVerified_raw(this: *const Self) -> crate::ctypes::c_uint {
+        unsafe {
+            ::core::mem::transmute(
+                <__BindgenBitfieldUnit<
+                    [u8; 1usize],
+                >>::raw_get(::core::ptr::addr_of!((*this)._bitfield_1), 4usize, 1u8)
+                    as u32,
+            )
+        }
+    }
+    #[inline]
+    pub unsafe fn set_isTunnelModeVerified_raw(
+        this: *mut Self,
+        val: crate::ctypes::c_uint,
+    ) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            <__BindgenBitfieldUnit<
+                [u8; 1usize],
+            >>::raw_set(
+                ::core::ptr::addr_of_mut!((*this)._bitfield_1),
+                4usize,
+                1u8,
+                val as u64,
+            )
+        }
+    }
+    #[inline]
+    pub fn isDeTunneled(&self) -> crate::ctypes::c_uint {
+        unsafe { ::core::mem::transmute(self._bitfield_1.get(5usize, 1u8) as u32) }
+    }
+    #[inline]
+    pub fn set_isDeTunneled(&mut self, val: crate::ctypes::c_uint) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            self._bitfield_1.set(5usize, 1u8, val as u64)
+        }
+    }
+    #[inline]
+    pub unsafe fn isDeTunneled_raw(this: *const Self) -> crate::ctypes::c_uint {
+        unsafe {
+            ::core::mem::transmute(
+                <__BindgenBitfieldUnit<
+                    [u8; 1usize],
+                >>::raw_get(::core::ptr::addr_of!((*this)._bitfield_1), 5usize, 1u8)
+                    as u32,
+            )
+        }
+    }
+    #[inline]
+    pub unsafe fn set_isDeTunneled_raw(this: *mut Self, val: crate::ctypes::c_uint) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            <__BindgenBitfieldUnit<
+                [u8; 1usize],
+            >>::raw_set(
+                ::core::ptr::addr_of_mut!((*this)._bitfield_1),
+                5usize,
+                1u8,
+                val as u64,
+            )
+        }
+    }
+    #[inline]
+    pub fn new_bitfield_1(
+        isSecure: crate::ctypes::c_uint,
+        isTransportMode: crate::ctypes::c_uint,
+        isTunnelMode: crate::ctypes::c_uint,
+        isTransportModeVerified: crate::ctypes::c_uint,
+        isTunnelModeVerified: crate::ctypes::c_uint,
+        isDeTunneled: crate::ctypes::c_uint,
+    ) -> __BindgenBitfieldUnit<[u8; 1usize]> {
+        let mut __bindgen_bitfield_unit: __BindgenBitfieldUnit<[u8; 1usize]> = Default::default();
+        __bindgen_bitfield_unit
+            .set(
+                0usize,
+                1u8,
+                {
+                    let isSecure: u32 = unsafe { ::core::mem::transmute(isSecure) };
+                    isSecure as u64
+                },
+            );
+        __bindgen_bitfield_unit
+            .set(
+                1usize,
+                1u8,
+                {
+                    let isTransportMode: u32 = unsafe {
+                        ::core::mem::transmute(isTransportMode)
+                    };
+                    isTransportMode as u64
+                },
+            );
+        __bindgen_bitfield_unit
+            .set(
+                2usize,
+                1u8,
+                {
+                    let isTunnelMode: u32 = unsafe {
+                        ::core::mem::transmute(isTunnelMode)
+                    };
+                    isTunnelMode as u64
+                },
+            );
+        __bindgen_bitfield_unit
+            .set(
+                3usize,
+                1u8,
+                {
+                    let isTransportModeVerified: u32 = unsafe {
+                        ::core::mem::transmute(isTransportModeVerified)
+                    };
+                    isTransportModeVerified as u64
+                },
+            );
+        __bindgen_bitfield_unit
+            .set(
+                4usize,
+                1u8,
+                {
+                    let isTunnelModeVerified: u32 = unsafe {
+                        ::core::mem::transmute(isTunnelModeVerified)
+                    };
+                    isTunnelModeVerified as u64
+                },
+            );
+        __bindgen_bitfield_unit
+            .set(
+                5usize,
+                1u8,
+                {
+                    let isDeTunneled: u32 = unsafe {
+                        ::core::mem::transmute(isDeTunneled)
+                    };
+                    isDeTunneled as u64
+                },
+            );
+        __bindgen_bitfield_unit
+    }
+}
+impl FWPS_PACKET_LIST_OUTBOUND_IPSEC_INFORMATION0_ {
+    #[inline]
+    pub fn isIPsecPolicyMatch(&self) -> crate::ctypes::c_uint {
+        unsafe { ::core::mem::transmute(self._bitfield_1.get(0usize, 1u8) as u32) }
+    }
+    #[inline]
+    pub fn set_isIPsecPolicyMatch(&mut self, val: crate::ctypes::c_uint) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            self._bitfield_1.set(0usize, 1u8, val as u64)
+        }
+    }
+    #[inline]
+    pub unsafe fn isIPsecPolicyMatch_raw(this: *const Self) -> crate::ctypes::c_uint {
+        unsafe {
+            ::core::mem::transmute(
+                <__BindgenBitfieldUnit<
+                    [u8; 1usize],
+                >>::raw_get(::core::ptr::addr_of!((*this)._bitfield_1), 0usize, 1u8)
+                    as u32,
+            )
+        }
+    }
+    #[inline]
+    pub unsafe fn set_isIPsecPolicyMatch_raw(
+        this: *mut Self,
+        val: crate::ctypes::c_uint,
+    ) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            <__BindgenBitfieldUnit<
+                [u8; 1usize],
+            >>::raw_set(
+                ::core::ptr::addr_of_mut!((*this)._bitfield_1),
+                0usize,
+                1u8,
+                val as u64,
+            )
+        }
+    }
+    #[inline]
+    pub fn isTransportPolicyMatch(&self) -> crate::ctypes::c_uint {
+        unsafe { ::core::mem::transmute(self._bitfield_1.get(1usize, 1u8) as u32) }
+    }
+    #[inline]
+    pub fn set_isTransportPolicyMatch(&mut self, val: crate::ctypes::c_uint) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            self._bitfield_1.set(1usize, 1u8, val as u64)
+        }
+    }
+    #[inline]
+    pub unsafe fn isTransportPolicyMatch_raw(
+        this: *const Self,
+    ) -> crate::ctypes::c_uint {
+        unsafe {
+            ::core::mem::transmute(
+                <__BindgenBitfieldUnit<
+                    [u8; 1usize],
+                >>::raw_get(::core::ptr::addr_of!((*this)._bitfield_1), 1usize, 1u8)
+                    as u32,
+            )
+        }
+    }
+    #[inline]
+    pub unsafe fn set_isTransportPolicyMatch_raw(
+        this: *mut Self,
+        val: crate::ctypes::c_uint,
+    ) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            <__BindgenBitfieldUnit<
+                [u8; 1usize],
+            >>::raw_set(
+                ::core::ptr::addr_of_mut!((*this)._bitfield_1),
+                1usize,
+                1u8,
+                val as u64,
+            )
+        }
+    }
+    #[inline]
+    pub fn isTunnelPolicyMatch(&self) -> crate::ctypes::c_uint {
+        unsafe { ::core::mem::transmute(self._bitfield_1.get(2usize, 1u8) as u32) }
+    }
+    #[inline]
+    pub fn set_isTunnelPolicyMatch(&mut self, val: crate::ctypes::c_uint) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            self._bitfield_1.set(2usize, 1u8, val as u64)
+        }
+    }
+    #[inline]
+    pub unsafe fn isTunnelPolicyMatch_raw(this: *const Self) -> crate::ctypes::c_uint {
+        unsafe {
+            ::core::mem::transmute(
+                <__BindgenBitfieldUnit<
+                    [u8; 1usize],
+                >>::raw_get(::core::ptr::addr_of!((*this)._bitfield_1), 2usize, 1u8)
+                    as u32,
+            )
+        }
+    }
+    #[inline]
+    pub unsafe fn set_isTunnelPolicyMatch_raw(
+        this: *mut Self,
+        val: crate::ctypes::c_uint,
+    ) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            <__BindgenBitfieldUnit<
+                [u8; 1usize],
+            >>::raw_set(
+                ::core::ptr::addr_of_mut!((*this)._bitfield_1),
+                2usize,
+                1u8,
+                val as u64,
+            )
+        }
+    }
+    #[inline]
+    pub fn isTunnelIPinIP(&self) -> crate::ctypes::c_uint {
+        unsafe { ::core::mem::transmute(self._bitfield_1.get(3usize, 1u8) as u32) }
+    }
+    #[inline]
+    pub fn set_isTunnelIPinIP(&mut self, val: crate::ctypes::c_uint) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            self._bitfield_1.set(3usize, 1u8, val as u64)
+        }
+    }
+    #[inline]
+    pub unsafe fn isTunnelIPinIP_raw(this: *const Self) -> crate::ctypes::c_uint {
+        unsafe {
+            ::core::mem::transmute(
+                <__BindgenBitfieldUnit<
+                    [u8; 1usize],
+                >>::raw_get(::core::ptr::addr_of!((*this)._bitfield_1), 3usize, 1u8)
+                    as u32,
+            )
+        }
+    }
+    #[inline]
+    pub unsafe fn set_isTunnelIPinIP_raw(this: *mut Self, val: crate::ctypes::c_uint) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            <__BindgenBitfieldUnit<
+                [u8; 1usize],
+            >>::raw_set(
+                ::core::ptr::addr_of_mut!((*this)._bitfield_1),
+                3usize,
+                1u8,
+                val as u64,
+            )
+        }
+    }
+    #[inline]
+    pub fn new_bitfield_1(
+        isIPsecPolicyMatch: crate::ctypes::c_uint,
+        isTransportPolicyMatch: crate::ctypes::c_uint,
+        isTunnelPolicyMatch: crate::ctypes::c_uint,
+        isTunnelIPinIP: crate::ctypes::c_uint,
+    ) -> __BindgenBitfieldUnit<[u8; 1usize]> {
+        let mut __bindgen_bitfield_unit: __BindgenBitfieldUnit<[u8; 1usize]> = Default::default();
+        __bindgen_bitfield_unit
+            .set(
+                0usize,
+                1u8,
+                {
+                    let isIPsecPolicyMatch: u32 = unsafe {
+                        ::core::mem::transmute(isIPsecPolicyMatch)
+                    };
+                    isIPsecPolicyMatch as u64
+                },
+            );
+        __bindgen_bitfield_unit
+            .set(
+                1usize,
+                1u8,
+                {
+                    let isTransportPolicyMatch: u32 = unsafe {
+                        ::core::mem::transmute(isTransportPolicyMatch)
+                    };
+                    isTransportPolicyMatch as u64
+                },
+            );
+        __bindgen_bitfield_unit
+            .set(
+                2usize,
+                1u8,
+                {
+                    let isTunnelPolicyMatch: u32 = unsafe {
+                        ::core::mem::transmute(isTunnelPolicyMatch)
+                    };
+                    isTunnelPolicyMatch as u64
+                },
+            );
+        __bindgen_bitfield_unit
+            .set(
+                3usize,
+                1u8,
+                {
+                    let isTunnelIPinIP: u32 = unsafe {
+                        ::core::mem::transmute(isTunnelIPinIP)
+                    };
+                    isTunnelIPinIP as u64
+                },
+            );
+        __bindgen_bitfield_unit
+    }
+}
+impl Default for FWPS_PACKET_LIST_IPSEC_INFORMATION0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPS_PACKET_LIST_IPSEC_INFORMATION0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl FWPS_PACKET_LIST_FWP_INFORMATION0_ {
+    #[inline]
+    pub fn isReinjected(&self) -> crate::ctypes::c_uint {
+        unsafe { ::core::mem::transmute(self._bitfield_1.get(0usize, 1u8) as u32) }
+    }
+    #[inline]
+    pub fn set_isReinjected(&mut self, val: crate::ctypes::c_uint) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            self._bitfield_1.set(0usize, 1u8, val as u64)
+        }
+    }
+    #[inline]
+    pub unsafe fn isReinjected_raw(this: *const Self) -> crate::ctypes::c_uint {
+        unsafe {
+            ::core::mem::transmute(
+                <__BindgenBitfieldUnit<
+                    [u8; 1usize],
+                >>::raw_get(::core::ptr::addr_of!((*this)._bitfield_1), 0usize, 1u8)
+                    as u32,
+            )
+        }
+    }
+    #[inline]
+    pub unsafe fn set_isReinjected_raw(this: *mut Self, val: crate::ctypes::c_uint) {
+        unsafe {
+            let val: u32 = ::core::mem::transmute(val);
+            <__BindgenBitfieldUnit<
+                [u8; 1usize],
+            >>::raw_set(
+                ::core::ptr::addr_of_mut!((*this)._bitfield_1),
+                0usize,
+                1u8,
+                val as u64,
+            )
+        }
+    }
+    #[inline]
+    pub fn new_bitfield_1(
+        isReinjected: crate::ctypes::c_uint,
+    ) -> __BindgenBitfieldUnit<[u8; 1usize]> {
+        let mut __bindgen_bitfield_unit: __BindgenBitfieldUnit<[u8; 1usize]> = Default::default();
+        __bindgen_bitfield_unit
+            .set(
+                0usize,
+                1u8,
+                {
+                    let isReinjected: u32 = unsafe {
+                        ::core::mem::transmute(isReinjected)
+                    };
+                    isReinjected as u64
+                },
+            );
+        __bindgen_bitfield_unit
+    }
+}
+impl Default for FWPS_PACKET_LIST_INFORMATION0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for _FWPS_CONNECT_REQUEST0 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for _FWPS_BIND_REQUEST0 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for _FWPS_CONNECTION_POLICY0 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
 impl Default for FWPS_TRANSPORT_SEND_PARAMS0_ {
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
@@ -1856,13 +13987,2278 @@ impl Default for FWPS_TRANSPORT_SEND_PARAMS0_ {
         }
     }
 }
+impl Default for FWPS_TRANSPORT_SEND_PARAMS1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPS_STREAM_DATA_OFFSET0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPS_STREAM_DATA0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPS_STREAM_CALLOUT_IO_PACKET0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_PRESHARED_KEY_AUTHENTICATION0__ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_PRESHARED_KEY_AUTHENTICATION1__ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERT_ROOT_CONFIG0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1__bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2__bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1__bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2__bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERT_EKUS0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERT_NAME0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_CRITERIA0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_3 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_3 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_IPV6_CGA_AUTHENTICATION0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_KERBEROS_AUTHENTICATION1__ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_AUTHENTICATION_METHOD0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_AUTHENTICATION_METHOD1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_AUTHENTICATION_METHOD2_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CIPHER_ALGORITHM0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_INTEGRITY_ALGORITHM0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_PROPOSAL0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_POLICY0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_POLICY1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_POLICY2_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_EM_POLICY0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_EM_POLICY1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_EM_POLICY2_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_KEYMODULE_STATISTICS0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_KEYMODULE_STATISTICS1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_STATISTICS0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_STATISTICS1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_TRAFFIC0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_TRAFFIC0___bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_TRAFFIC0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_CREDENTIAL0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_NAME_CREDENTIAL0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CREDENTIAL0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CREDENTIAL0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CREDENTIAL_PAIR0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CREDENTIALS0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_SA_DETAILS0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_SA_DETAILS0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CERTIFICATE_CREDENTIAL1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CREDENTIAL1___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CREDENTIAL1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CREDENTIAL_PAIR1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CREDENTIALS1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_SA_DETAILS1___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_SA_DETAILS1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CREDENTIAL2___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CREDENTIAL2_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CREDENTIAL_PAIR2_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_CREDENTIALS2_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_SA_DETAILS2___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_SA_DETAILS2_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IKEEXT_SA_ENUM_TEMPLATE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_AUTH_TRANSFORM_ID0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_AUTH_TRANSFORM0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_CIPHER_TRANSFORM_ID0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_CIPHER_TRANSFORM0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_AUTH_AND_CIPHER_TRANSFORM0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_SA_TRANSFORM0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_SA_TRANSFORM0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_PROPOSAL0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TRAFFIC_SELECTOR0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TRAFFIC_SELECTOR_POLICY0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TRANSPORT_POLICY0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TRANSPORT_POLICY1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TRANSPORT_POLICY2_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TUNNEL_ENDPOINTS0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TUNNEL_ENDPOINT0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TUNNEL_ENDPOINT0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TUNNEL_ENDPOINTS2_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TUNNEL_ENDPOINTS1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TUNNEL_POLICY0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TUNNEL_POLICY1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TUNNEL_POLICY2_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TUNNEL_POLICY3_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_KEYING_POLICY0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_KEYING_POLICY1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_SA_AUTH_INFORMATION0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_SA_CIPHER_INFORMATION0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_SA_AUTH_AND_CIPHER_INFORMATION0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_SA0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_SA0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_KEYMODULE_STATE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TOKEN0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_ID0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_SA_BUNDLE0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_SA_BUNDLE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_SA_BUNDLE1___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_SA_BUNDLE1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TRAFFIC0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TRAFFIC0___bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TRAFFIC0___bindgen_ty_3 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TRAFFIC0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TRAFFIC1___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TRAFFIC1___bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TRAFFIC1___bindgen_ty_3 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_TRAFFIC1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_GETSPI0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_GETSPI0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_GETSPI1___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_GETSPI1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_SA_DETAILS0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_SA_DETAILS0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_SA_DETAILS1___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_SA_DETAILS1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_SA_CONTEXT0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_SA_CONTEXT1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_SA_CONTEXT_ENUM_TEMPLATE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_SA_ENUM_TEMPLATE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for IPSEC_DOSP_OPTIONS0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_SESSION0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_PROVIDER0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_PROVIDER_CHANGE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_PROVIDER_SUBSCRIPTION0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_CLASSIFY_OPTION0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_CLASSIFY_OPTIONS0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NETWORK_CONNECTION_POLICY_SETTING0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NETWORK_CONNECTION_POLICY_SETTINGS0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_PROVIDER_CONTEXT0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_PROVIDER_CONTEXT0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_PROVIDER_CONTEXT1___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_PROVIDER_CONTEXT1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_PROVIDER_CONTEXT2___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_PROVIDER_CONTEXT2_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_PROVIDER_CONTEXT3___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_PROVIDER_CONTEXT3_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_PROVIDER_CONTEXT_ENUM_TEMPLATE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_PROVIDER_CONTEXT_CHANGE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_PROVIDER_CONTEXT_SUBSCRIPTION0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_SUBLAYER0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_SUBLAYER_ENUM_TEMPLATE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_SUBLAYER_CHANGE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_SUBLAYER_SUBSCRIPTION0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_FIELD0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_LAYER0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_CALLOUT0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_CALLOUT_ENUM_TEMPLATE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_CALLOUT_CHANGE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_CALLOUT_SUBSCRIPTION0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_ACTION0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_ACTION0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_FILTER_CONDITION0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_FILTER0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_FILTER0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_FILTER_ENUM_TEMPLATE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_FILTER_CHANGE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_FILTER_SUBSCRIPTION0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_STATISTICS0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_STATISTICS1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_HEADER0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_HEADER0___bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_HEADER0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_HEADER1___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_HEADER1___bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_HEADER1___bindgen_ty_3 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_HEADER1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_HEADER2___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_HEADER2___bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_HEADER2_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_HEADER3___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_HEADER3___bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_HEADER3_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_CLASSIFY_DROP2_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_IPSEC_DOSP_DROP0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_CAPABILITY_DROP0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_CAPABILITY_ALLOW0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT1___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT1_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT2___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT2_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT3___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT3_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT4___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT4_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT5___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT5_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_ENUM_TEMPLATE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_NET_EVENT_SUBSCRIPTION0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_SYSTEM_PORTS_BY_TYPE0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_SYSTEM_PORTS0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_CONNECTION0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_CONNECTION0___bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_CONNECTION0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_CONNECTION_SUBSCRIPTION0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_2 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_VSWITCH_EVENT0___bindgen_ty_1 {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for FWPM_VSWITCH_EVENT0_ {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
 pub use self::FWP_DIRECTION_ as FWP_DIRECTION;
+pub use self::FWP_IP_VERSION_ as FWP_IP_VERSION;
+pub use self::FWP_NE_FAMILY_ as FWP_AF;
+pub use self::FWP_ETHER_ENCAP_METHOD_ as FWP_ETHER_ENCAP_METHOD;
 pub use self::FWP_DATA_TYPE_ as FWP_DATA_TYPE;
 pub use self::FWP_MATCH_TYPE_ as FWP_MATCH_TYPE;
+pub use self::FWP_NETWORK_CONNECTION_POLICY_SETTING_TYPE_ as FWP_NETWORK_CONNECTION_POLICY_SETTING_TYPE;
+pub use self::FWP_CLASSIFY_OPTION_TYPE_ as FWP_CLASSIFY_OPTION_TYPE;
+pub use self::FWP_VSWITCH_NETWORK_TYPE_ as FWP_VSWITCH_NETWORK_TYPE;
+pub use self::FWP_FILTER_ENUM_TYPE_ as FWP_FILTER_ENUM_TYPE;
 pub use self::FWPS_DISCARD_MODULE0_ as FWPS_DISCARD_MODULE0;
+pub use self::FWPS_GENERAL_DISCARD_REASON_ as FWPS_GENERAL_DISCARD_REASON;
 pub use self::FWPS_CALLOUT_NOTIFY_TYPE_ as FWPS_CALLOUT_NOTIFY_TYPE;
 pub use self::FWPS_BUILTIN_LAYERS_ as FWPS_BUILTIN_LAYERS;
+pub use self::FWPS_FIELDS_INBOUND_IPPACKET_V4_ as FWPS_FIELDS_INBOUND_IPPACKET_V4;
+pub use self::FWPS_FIELDS_INBOUND_IPPACKET_V6_ as FWPS_FIELDS_INBOUND_IPPACKET_V6;
+pub use self::FWPS_FIELDS_OUTBOUND_IPPACKET_V4_ as FWPS_FIELDS_OUTBOUND_IPPACKET_V4;
+pub use self::FWPS_FIELDS_OUTBOUND_IPPACKET_V6_ as FWPS_FIELDS_OUTBOUND_IPPACKET_V6;
+pub use self::FWPS_FIELDS_IPFORWARD_V4_ as FWPS_FIELDS_IPFORWARD_V4;
+pub use self::FWPS_FIELDS_IPFORWARD_V6_ as FWPS_FIELDS_IPFORWARD_V6;
+pub use self::FWPS_FIELDS_INBOUND_TRANSPORT_V4_ as FWPS_FIELDS_INBOUND_TRANSPORT_V4;
+pub use self::FWPS_FIELDS_INBOUND_TRANSPORT_V6_ as FWPS_FIELDS_INBOUND_TRANSPORT_V6;
+pub use self::FWPS_FIELDS_OUTBOUND_TRANSPORT_V4_ as FWPS_FIELDS_OUTBOUND_TRANSPORT_V4;
+pub use self::FWPS_FIELDS_OUTBOUND_TRANSPORT_V6_ as FWPS_FIELDS_OUTBOUND_TRANSPORT_V6;
+pub use self::FWPS_FIELDS_STREAM_V4_ as FWPS_FIELDS_STREAM_V4;
+pub use self::FWPS_FIELDS_STREAM_V6_ as FWPS_FIELDS_STREAM_V6;
+pub use self::FWPS_FIELDS_DATAGRAM_DATA_V4_ as FWPS_FIELDS_DATAGRAM_DATA_V4;
+pub use self::FWPS_FIELDS_DATAGRAM_DATA_V6_ as FWPS_FIELDS_DATAGRAM_DATA_V6;
+pub use self::FWPS_FIELDS_STREAM_PACKET_V4_ as FWPS_FIELDS_STREAM_PACKET_V4;
+pub use self::FWPS_FIELDS_STREAM_PACKET_V6_ as FWPS_FIELDS_STREAM_PACKET_V6;
+pub use self::FWPS_FIELDS_INBOUND_ICMP_ERROR_V4_ as FWPS_FIELDS_INBOUND_ICMP_ERROR_V4;
+pub use self::FWPS_FIELDS_INBOUND_ICMP_ERROR_V6_ as FWPS_FIELDS_INBOUND_ICMP_ERROR_V6;
+pub use self::FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V4_ as FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V4;
+pub use self::FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V6_ as FWPS_FIELDS_OUTBOUND_ICMP_ERROR_V6;
+pub use self::FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4_ as FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V4;
+pub use self::FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6_ as FWPS_FIELDS_ALE_RESOURCE_ASSIGNMENT_V6;
+pub use self::FWPS_FIELDS_ALE_RESOURCE_RELEASE_V4_ as FWPS_FIELDS_ALE_RESOURCE_RELEASE_V4;
+pub use self::FWPS_FIELDS_ALE_RESOURCE_RELEASE_V6_ as FWPS_FIELDS_ALE_RESOURCE_RELEASE_V6;
+pub use self::FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V4_ as FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V4;
+pub use self::FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V6_ as FWPS_FIELDS_ALE_ENDPOINT_CLOSURE_V6;
+pub use self::FWPS_FIELDS_ALE_AUTH_LISTEN_V4_ as FWPS_FIELDS_ALE_AUTH_LISTEN_V4;
+pub use self::FWPS_FIELDS_ALE_AUTH_LISTEN_V6_ as FWPS_FIELDS_ALE_AUTH_LISTEN_V6;
+pub use self::FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4_ as FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V4;
+pub use self::FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6_ as FWPS_FIELDS_ALE_AUTH_RECV_ACCEPT_V6;
+pub use self::FWPS_FIELDS_ALE_BIND_REDIRECT_V4_ as FWPS_FIELDS_ALE_BIND_REDIRECT_V4;
+pub use self::FWPS_FIELDS_ALE_BIND_REDIRECT_V6_ as FWPS_FIELDS_ALE_BIND_REDIRECT_V6;
+pub use self::FWPS_FIELDS_ALE_CONNECT_REDIRECT_V4_ as FWPS_FIELDS_ALE_CONNECT_REDIRECT_V4;
+pub use self::FWPS_FIELDS_ALE_CONNECT_REDIRECT_V6_ as FWPS_FIELDS_ALE_CONNECT_REDIRECT_V6;
+pub use self::FWPS_FIELDS_ALE_AUTH_CONNECT_V4_ as FWPS_FIELDS_ALE_AUTH_CONNECT_V4;
+pub use self::FWPS_FIELDS_ALE_AUTH_CONNECT_V6_ as FWPS_FIELDS_ALE_AUTH_CONNECT_V6;
+pub use self::FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4_ as FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V4;
+pub use self::FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6_ as FWPS_FIELDS_ALE_FLOW_ESTABLISHED_V6;
+pub use self::FWPS_FIELDS_NAME_RESOLUTION_CACHE_V4_ as FWPS_FIELDS_NAME_RESOLUTION_CACHE_V4;
+pub use self::FWPS_FIELDS_NAME_RESOLUTION_CACHE_V6_ as FWPS_FIELDS_NAME_RESOLUTION_CACHE_V6;
+pub use self::FWPS_FIELDS_INBOUND_MAC_FRAME_ETHERNET_ as FWPS_FIELDS_INBOUND_MAC_FRAME_ETHERNET;
+pub use self::FWPS_FIELDS_OUTBOUND_MAC_FRAME_ETHERNET_ as FWPS_FIELDS_OUTBOUND_MAC_FRAME_ETHERNET;
+pub use self::FWPS_FIELDS_INBOUND_MAC_FRAME_NATIVE_ as FWPS_FIELDS_INBOUND_MAC_FRAME_NATIVE;
+pub use self::FWPS_FIELDS_INBOUND_MAC_FRAME_NATIVE_FAST_ as FWPS_FIELDS_INBOUND_MAC_FRAME_NATIVE_FAST;
+pub use self::FWPS_FIELDS_OUTBOUND_MAC_FRAME_NATIVE_ as FWPS_FIELDS_OUTBOUND_MAC_FRAME_NATIVE;
+pub use self::FWPS_FIELDS_INGRESS_VSWITCH_ETHERNET_ as FWPS_FIELDS_INGRESS_VSWITCH_ETHERNET;
+pub use self::FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET_ as FWPS_FIELDS_EGRESS_VSWITCH_ETHERNET;
+pub use self::FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V4_ as FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V4;
+pub use self::FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V6_ as FWPS_FIELDS_INGRESS_VSWITCH_TRANSPORT_V6;
+pub use self::FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4_ as FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V4;
+pub use self::FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6_ as FWPS_FIELDS_EGRESS_VSWITCH_TRANSPORT_V6;
+pub use self::FWPS_FIELDS_IPSEC_KM_DEMUX_V4_ as FWPS_FIELDS_IPSEC_KM_DEMUX_V4;
+pub use self::FWPS_FIELDS_IPSEC_KM_DEMUX_V6_ as FWPS_FIELDS_IPSEC_KM_DEMUX_V6;
+pub use self::FWPS_FIELDS_IPSEC_V4_ as FWPS_FIELDS_IPSEC_V4;
+pub use self::FWPS_FIELDS_IPSEC_V6_ as FWPS_FIELDS_IPSEC_V6;
+pub use self::FWPS_FIELDS_IKEEXT_V4_ as FWPS_FIELDS_IKEEXT_V4;
+pub use self::FWPS_FIELDS_IKEEXT_V6_ as FWPS_FIELDS_IKEEXT_V6;
+pub use self::FWPS_FIELDS_RPC_UM_ as FWPS_FIELDS_RPC_UM;
+pub use self::FWPS_FIELDS_RPC_EPMAP_ as FWPS_FIELDS_RPC_EPMAP;
+pub use self::FWPS_FIELDS_RPC_EP_ADD_ as FWPS_FIELDS_RPC_EP_ADD;
+pub use self::FWPS_FIELDS_RPC_PROXY_CONN_ as FWPS_FIELDS_RPC_PROXY_CONN;
+pub use self::FWPS_FIELDS_RPC_PROXY_IF_ as FWPS_FIELDS_RPC_PROXY_IF_IF;
+pub use self::FWPS_FIELDS_KM_AUTHORIZATION_ as FWPS_FIELDS_KM_AUTHORIZATION;
+pub use self::FWPS_FIELDS_INBOUND_RESERVED2_ as FWPS_FIELDS_INBOUND_RESERVED2;
+pub use self::FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ as FWPS_FIELDS_OUTBOUND_NETWORK_POLICY_V4;
+pub use self::FWPS_FIELDS_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ as FWPS_FIELDS_OUTBOUND_NETWORK_POLICY_V6;
 pub use self::FWPS_PACKET_INJECTION_STATE_ as FWPS_PACKET_INJECTION_STATE;
+pub use self::FWPS_CONNECTION_REDIRECT_STATE_ as FWPS_CONNECTION_REDIRECT_STATE;
+pub use self::FWPS_NET_BUFFER_LIST_EVENT_TYPE0_ as FWPS_NET_BUFFER_LIST_EVENT_TYPE0;
+pub use self::FWPS_VSWITCH_EVENT_TYPE_ as FWPS_VSWITCH_EVENT_TYPE;
+pub use self::FWPS_STREAM_ACTION_TYPE_ as FWPS_STREAM_ACTION_TYPE;
+pub use self::IKEEXT_KEY_MODULE_TYPE_ as IKEEXT_KEY_MODULE_TYPE;
+pub use self::IKEEXT_AUTHENTICATION_METHOD_TYPE_ as IKEEXT_AUTHENTICATION_METHOD_TYPE;
+pub use self::IKEEXT_AUTHENTICATION_IMPERSONATION_TYPE_ as IKEEXT_AUTHENTICATION_IMPERSONATION_TYPE;
+pub use self::IKEEXT_CERT_CONFIG_TYPE_ as IKEEXT_CERT_CONFIG_TYPE;
+pub use self::IKEEXT_CERT_CRITERIA_NAME_TYPE_ as IKEEXT_CERT_CRITERIA_NAME_TYPE;
+pub use self::IKEEXT_CIPHER_TYPE_ as IKEEXT_CIPHER_TYPE;
+pub use self::IKEEXT_INTEGRITY_TYPE_ as IKEEXT_INTEGRITY_TYPE;
+pub use self::IKEEXT_DH_GROUP_ as IKEEXT_DH_GROUP;
+pub use self::IKEEXT_MM_SA_STATE_ as IKEEXT_MM_SA_STATE;
+pub use self::IKEEXT_QM_SA_STATE_ as IKEEXT_QM_SA_STATE;
+pub use self::IKEEXT_EM_SA_STATE_ as IKEEXT_EM_SA_STATE;
+pub use self::IKEEXT_SA_ROLE_ as IKEEXT_SA_ROLE;
+pub use self::IPSEC_TRANSFORM_TYPE_ as IPSEC_TRANSFORM_TYPE;
+pub use self::IPSEC_AUTH_TYPE_ as IPSEC_AUTH_TYPE;
+pub use self::IPSEC_CIPHER_TYPE_ as IPSEC_CIPHER_TYPE;
+pub use self::IPSEC_PFS_GROUP_ as IPSEC_PFS_GROUP;
+pub use self::IPSEC_TOKEN_TYPE_ as IPSEC_TOKEN_TYPE;
+pub use self::IPSEC_TOKEN_PRINCIPAL_ as IPSEC_TOKEN_PRINCIPAL;
+pub use self::IPSEC_TOKEN_MODE_ as IPSEC_TOKEN_MODE;
+pub use self::IPSEC_TRAFFIC_TYPE_ as IPSEC_TRAFFIC_TYPE;
+pub use self::IPSEC_FAILURE_POINT_ as IPSEC_FAILURE_POINT;
+pub use self::__MIDL___MIDL_itf_fwpmtypes_0000_0000_0001 as DL_ADDRESS_TYPE;
+pub use self::FWPM_CHANGE_TYPE_ as FWPM_CHANGE_TYPE;
+pub use self::FWPM_SERVICE_STATE_ as FWPM_SERVICE_STATE;
+pub use self::FWPM_ENGINE_OPTION_ as FWPM_ENGINE_OPTION;
+pub use self::FWPM_PROVIDER_CONTEXT_TYPE_ as FWPM_PROVIDER_CONTEXT_TYPE;
+pub use self::FWPM_FIELD_TYPE_ as FWPM_FIELD_TYPE;
+pub use self::FWPM_NET_EVENT_TYPE_ as FWPM_NET_EVENT_TYPE;
+pub use self::FWPM_APPC_NETWORK_CAPABILITY_TYPE_ as FWPM_APPC_NETWORK_CAPABILITY_TYPE;
+pub use self::FWPM_SYSTEM_PORT_TYPE_ as FWPM_SYSTEM_PORT_TYPE;
+pub use self::FWPM_CONNECTION_EVENT_TYPE_ as FWPM_CONNECTION_EVENT_TYPE;
+pub use self::FWPM_VSWITCH_EVENT_TYPE_ as FWPM_VSWITCH_EVENT_TYPE;
+unsafe extern "C" {
+    pub static mut __MIDL_itf_fwptypes_0000_0000_v0_0_c_ifspec: RPC_IF_HANDLE;
+    pub static mut __MIDL_itf_fwptypes_0000_0000_v0_0_s_ifspec: RPC_IF_HANDLE;
+    pub static mut __MIDL_itf_fwpstypes_0000_0000_v0_0_c_ifspec: RPC_IF_HANDLE;
+    pub static mut __MIDL_itf_fwpstypes_0000_0000_v0_0_s_ifspec: RPC_IF_HANDLE;
+    pub static mut __MIDL_itf_fwpmtypes_0000_0000_v0_0_c_ifspec: RPC_IF_HANDLE;
+    pub static mut __MIDL_itf_fwpmtypes_0000_0000_v0_0_s_ifspec: RPC_IF_HANDLE;
+    pub static IPSEC_AUTH_TRANSFORM_ID_HMAC_MD5_96: IPSEC_AUTH_TRANSFORM_ID0;
+    pub static IPSEC_AUTH_TRANSFORM_ID_HMAC_SHA_1_96: IPSEC_AUTH_TRANSFORM_ID0;
+    pub static IPSEC_AUTH_TRANSFORM_ID_HMAC_SHA_256_128: IPSEC_AUTH_TRANSFORM_ID0;
+    pub static IPSEC_AUTH_TRANSFORM_ID_GCM_AES_128: IPSEC_AUTH_TRANSFORM_ID0;
+    pub static IPSEC_AUTH_TRANSFORM_ID_GCM_AES_192: IPSEC_AUTH_TRANSFORM_ID0;
+    pub static IPSEC_AUTH_TRANSFORM_ID_GCM_AES_256: IPSEC_AUTH_TRANSFORM_ID0;
+    pub static IPSEC_CIPHER_TRANSFORM_ID_CBC_DES: IPSEC_CIPHER_TRANSFORM_ID0;
+    pub static IPSEC_CIPHER_TRANSFORM_ID_CBC_3DES: IPSEC_CIPHER_TRANSFORM_ID0;
+    pub static IPSEC_CIPHER_TRANSFORM_ID_AES_128: IPSEC_CIPHER_TRANSFORM_ID0;
+    pub static IPSEC_CIPHER_TRANSFORM_ID_AES_192: IPSEC_CIPHER_TRANSFORM_ID0;
+    pub static IPSEC_CIPHER_TRANSFORM_ID_AES_256: IPSEC_CIPHER_TRANSFORM_ID0;
+    pub static IPSEC_CIPHER_TRANSFORM_ID_GCM_AES_128: IPSEC_CIPHER_TRANSFORM_ID0;
+    pub static IPSEC_CIPHER_TRANSFORM_ID_GCM_AES_192: IPSEC_CIPHER_TRANSFORM_ID0;
+    pub static IPSEC_CIPHER_TRANSFORM_ID_GCM_AES_256: IPSEC_CIPHER_TRANSFORM_ID0;
+}
 #[cfg_attr(feature = "link", link(name = "fwpkclnt"))]
 unsafe extern "system" {
     pub fn FwpsCalloutRegister0(
@@ -1870,7 +16266,82 @@ unsafe extern "system" {
         callout: *const FWPS_CALLOUT0,
         calloutId: *mut UINT32,
     ) -> NTSTATUS;
+    pub fn FwpsCalloutRegister1(
+        deviceObject: *mut crate::ctypes::c_void,
+        callout: *const FWPS_CALLOUT1,
+        calloutId: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpsCalloutRegister2(
+        deviceObject: *mut crate::ctypes::c_void,
+        callout: *const FWPS_CALLOUT2,
+        calloutId: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpsCalloutRegister3(
+        deviceObject: *mut crate::ctypes::c_void,
+        callout: *const FWPS_CALLOUT3,
+        calloutId: *mut UINT32,
+    ) -> NTSTATUS;
     pub fn FwpsCalloutUnregisterById0(calloutId: UINT32) -> NTSTATUS;
+    pub fn FwpsCalloutUnregisterByKey0(calloutKey: *const GUID) -> NTSTATUS;
+    pub fn FwpsFlowAssociateContext0(
+        flowId: UINT64,
+        layerId: UINT16,
+        calloutId: UINT32,
+        flowContext: UINT64,
+    ) -> NTSTATUS;
+    pub fn FwpsFlowRemoveContext0(
+        flowId: UINT64,
+        layerId: UINT16,
+        calloutId: UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpsFlowAbort0(flowId: UINT64) -> NTSTATUS;
+    pub fn FwpsGetPacketListSecurityInformation0(
+        packetList: *mut NET_BUFFER_LIST,
+        queryFlags: UINT32,
+        packetInformation: *mut FWPS_PACKET_LIST_INFORMATION0,
+    ) -> NTSTATUS;
+    pub fn FwpsPendOperation0(
+        completionHandle: HANDLE,
+        completionContext: *mut HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpsCompleteOperation0(
+        completionContext: HANDLE,
+        netBufferList: PNET_BUFFER_LIST,
+    );
+    pub fn FwpsAcquireClassifyHandle0(
+        classifyContext: *mut crate::ctypes::c_void,
+        flags: UINT32,
+        classifyHandle: *mut UINT64,
+    ) -> NTSTATUS;
+    pub fn FwpsReleaseClassifyHandle0(classifyHandle: UINT64);
+    pub fn FwpsPendClassify0(
+        classifyHandle: UINT64,
+        filterId: UINT64,
+        flags: UINT32,
+        classifyOut: *mut FWPS_CLASSIFY_OUT0,
+    ) -> NTSTATUS;
+    pub fn FwpsCompleteClassify0(
+        classifyHandle: UINT64,
+        flags: UINT32,
+        classifyOut: *const FWPS_CLASSIFY_OUT0,
+    );
+    pub fn FwpsAcquireWritableLayerDataPointer0(
+        classifyHandle: UINT64,
+        filterId: UINT64,
+        flags: UINT32,
+        writableLayerData: *mut PVOID,
+        classifyOut: *mut FWPS_CLASSIFY_OUT0,
+    ) -> NTSTATUS;
+    pub fn FwpsApplyModifiedLayerData0(
+        classifyHandle: UINT64,
+        modifiedLayerData: PVOID,
+        flags: UINT32,
+    );
+    pub fn FwpsClassifyOptionSet0(
+        inMetadataValues: *const FWPS_INCOMING_METADATA_VALUES0,
+        option: FWP_CLASSIFY_OPTION_TYPE,
+        newValue: *const FWP_VALUE0,
+    ) -> NTSTATUS;
     pub fn FwpsInjectionHandleCreate0(
         addressFamily: ADDRESS_FAMILY,
         flags: UINT32,
@@ -1894,10 +16365,24 @@ unsafe extern "system" {
         allocateCloneFlags: ULONG,
         netBufferList: *mut *mut NET_BUFFER_LIST,
     ) -> NTSTATUS;
+    pub fn FwpsAllocateDeepCloneNetBufferList0(
+        originalNetBufferList: *mut NET_BUFFER_LIST,
+        netBufferListPoolHandle: NDIS_HANDLE,
+        netBufferPoolHandle: NDIS_HANDLE,
+        netBufferList: *mut *mut NET_BUFFER_LIST,
+    ) -> NTSTATUS;
     pub fn FwpsFreeCloneNetBufferList0(
         netBufferList: *mut NET_BUFFER_LIST,
         freeCloneFlags: ULONG,
     );
+    pub fn FwpsReassembleForwardFragmentGroup0(
+        addressFamily: ADDRESS_FAMILY,
+        fragmentGroupNblChain: *mut NET_BUFFER_LIST,
+        netBufferAndNetBufferListPoolHandle: NDIS_HANDLE,
+        dataBackFill: ULONG,
+        flags: ULONG,
+        reassembledNbl: *mut *mut NET_BUFFER_LIST,
+    ) -> NTSTATUS;
     pub fn FwpsInjectNetworkSendAsync0(
         injectionHandle: HANDLE,
         injectionContext: HANDLE,
@@ -1918,12 +16403,39 @@ unsafe extern "system" {
         completionFn: FWPS_INJECT_COMPLETE0,
         completionContext: HANDLE,
     ) -> NTSTATUS;
+    pub fn FwpsConstructIpHeaderForTransportPacket0(
+        netBufferList: *mut NET_BUFFER_LIST,
+        headerIncludeHeaderLength: ULONG,
+        addressFamily: ADDRESS_FAMILY,
+        sourceAddress: *const UCHAR,
+        remoteAddress: *const UCHAR,
+        nextProtocol: IPPROTO,
+        endpointHandle: UINT64,
+        controlData: *const WSACMSGHDR,
+        controlDataLength: ULONG,
+        flags: UINT32,
+        reserved: PVOID,
+        interfaceIndex: IF_INDEX,
+        subInterfaceIndex: IF_INDEX,
+    ) -> NTSTATUS;
     pub fn FwpsInjectTransportSendAsync0(
         injectionHandle: HANDLE,
         injectionContext: HANDLE,
         endpointHandle: UINT64,
         flags: UINT32,
         sendArgs: *mut FWPS_TRANSPORT_SEND_PARAMS0,
+        addressFamily: ADDRESS_FAMILY,
+        compartmentId: COMPARTMENT_ID,
+        netBufferList: *mut NET_BUFFER_LIST,
+        completionFn: FWPS_INJECT_COMPLETE0,
+        completionContext: HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpsInjectTransportSendAsync1(
+        injectionHandle: HANDLE,
+        injectionContext: HANDLE,
+        endpointHandle: UINT64,
+        flags: UINT32,
+        sendArgs: *mut FWPS_TRANSPORT_SEND_PARAMS1,
         addressFamily: ADDRESS_FAMILY,
         compartmentId: COMPARTMENT_ID,
         netBufferList: *mut NET_BUFFER_LIST,
@@ -1954,6 +16466,42 @@ unsafe extern "system" {
         completionFn: FWPS_INJECT_COMPLETE0,
         completionContext: HANDLE,
     ) -> NTSTATUS;
+    pub fn FwpsInjectMacReceiveAsync0(
+        injectionHandle: HANDLE,
+        injectionContext: HANDLE,
+        flags: UINT32,
+        layerId: UINT16,
+        interfaceIndex: IF_INDEX,
+        NdisPortNumber: NDIS_PORT_NUMBER,
+        netBufferLists: *mut NET_BUFFER_LIST,
+        completionFn: FWPS_INJECT_COMPLETE0,
+        completionContext: HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpsInjectMacSendAsync0(
+        injectionHandle: HANDLE,
+        injectionContext: HANDLE,
+        flags: UINT32,
+        layerId: UINT16,
+        interfaceIndex: IF_INDEX,
+        NdisPortNumber: NDIS_PORT_NUMBER,
+        netBufferLists: *mut NET_BUFFER_LIST,
+        completionFn: FWPS_INJECT_COMPLETE0,
+        completionContext: HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpsInjectvSwitchEthernetIngressAsync0(
+        injectionHandle: HANDLE,
+        injectionContext: HANDLE,
+        flags: UINT32,
+        reserved: *mut crate::ctypes::c_void,
+        vSwitchId: *const FWP_BYTE_BLOB,
+        vSwitchSourcePortId: NDIS_SWITCH_PORT_ID,
+        vSwitchSourceNicIndex: NDIS_SWITCH_NIC_INDEX,
+        netBufferLists: *mut NET_BUFFER_LIST,
+        completionFn: FWPS_INJECT_COMPLETE0,
+        completionContext: HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpsReferencevSwitchPacketContext0(packetContext: HANDLE);
+    pub fn FwpsDereferencevSwitchPacketContext0(packetContext: HANDLE);
     pub fn FwpsReferenceNetBufferList0(
         netBufferList: *mut NET_BUFFER_LIST,
         intendToModify: BOOLEAN,
@@ -1967,4 +16515,3283 @@ unsafe extern "system" {
         netBufferList: *const NET_BUFFER_LIST,
         injectionContext: *mut HANDLE,
     ) -> FWPS_PACKET_INJECTION_STATE;
+    pub fn FwpsRedirectHandleCreate0(
+        providerGuid: *const GUID,
+        flags: UINT32,
+        redirectHandle: *mut HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpsRedirectHandleDestroy0(redirectHandle: HANDLE);
+    pub fn FwpsQueryConnectionRedirectState0(
+        redirectRecords: HANDLE,
+        redirectHandle: HANDLE,
+        redirectContext: *mut *mut crate::ctypes::c_void,
+    ) -> FWPS_CONNECTION_REDIRECT_STATE;
+    pub fn FwpsQueryConnectionSioFormatRedirectRecords0(
+        RedirectRecords: HANDLE,
+        OutputBuffer: PVOID,
+        OutputBufferLength: SIZE_T,
+        BytesTransferred: PSIZE_T,
+    ) -> NTSTATUS;
+    pub fn FwpsNetBufferListGetTagForContext0() -> UINT64;
+    pub fn FwpsNetBufferListAssociateContext0(
+        netBufferList: *mut NET_BUFFER_LIST,
+        layerId: UINT16,
+        context: UINT64,
+        contextTag: UINT64,
+        providerGuid: *mut GUID,
+        deviceObject: *mut crate::ctypes::c_void,
+        notifyFn: FWPS_NET_BUFFER_LIST_NOTIFY_FN0,
+        flags: UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpsNetBufferListAssociateContext1(
+        netBufferList: *mut NET_BUFFER_LIST,
+        layerId: UINT16,
+        context: UINT64,
+        contextTag: UINT64,
+        providerGuid: *mut GUID,
+        deviceObject: *mut crate::ctypes::c_void,
+        notifyFn: FWPS_NET_BUFFER_LIST_NOTIFY_FN1,
+        flags: UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpsNetBufferListRetrieveContext0(
+        netBufferList: *mut NET_BUFFER_LIST,
+        contextTag: UINT64,
+        removeContext: BOOLEAN,
+        flags: UINT32,
+        context: *mut UINT64,
+    ) -> NTSTATUS;
+    pub fn FwpsNetBufferListRemoveContext0(
+        netBufferList: *mut NET_BUFFER_LIST,
+        contextTag: UINT64,
+        flags: UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpsvSwitchEventsSubscribe0(
+        providerGuid: *const GUID,
+        notifyContext: *mut crate::ctypes::c_void,
+        flags: UINT32,
+        reserved: *mut crate::ctypes::c_void,
+        eventDispatchTable: *const FWPS_VSWITCH_EVENT_DISPATCH_TABLE0,
+        subscriptionId: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpsvSwitchEventsUnsubscribe0(
+        subscriptionId: UINT32,
+        flags: UINT32,
+        reserved: *mut crate::ctypes::c_void,
+    );
+    pub fn FwpsvSwitchNotifyComplete0(
+        completionContext: *mut crate::ctypes::c_void,
+        status: NTSTATUS,
+        flags: UINT32,
+        reserved: *mut crate::ctypes::c_void,
+    );
+    pub fn FwpsStreamInjectAsync0(
+        injectionHandle: HANDLE,
+        injectionContext: HANDLE,
+        flags: UINT32,
+        flowId: UINT64,
+        calloutId: UINT32,
+        layerId: UINT16,
+        streamFlags: UINT32,
+        netBufferList: *mut NET_BUFFER_LIST,
+        dataLength: SIZE_T,
+        completionFn: FWPS_INJECT_COMPLETE0,
+        completionContext: HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpsStreamContinue0(
+        flowId: UINT64,
+        calloutId: UINT32,
+        layerId: UINT16,
+        streamFlags: UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpsCopyStreamDataToBuffer0(
+        calloutStreamData: *const FWPS_STREAM_DATA0,
+        buffer: PVOID,
+        bytesToCopy: SIZE_T,
+        bytesCopied: *mut SIZE_T,
+    );
+    pub fn FwpsCloneStreamData0(
+        calloutStreamData: *mut FWPS_STREAM_DATA0,
+        netBufferListPoolHandle: NDIS_HANDLE,
+        netBufferPoolHandle: NDIS_HANDLE,
+        allocateCloneFlags: ULONG,
+        netBufferListChain: *mut *mut NET_BUFFER_LIST,
+    ) -> NTSTATUS;
+    pub fn FwpsDiscardClonedStreamData0(
+        netBufferListChain: *mut NET_BUFFER_LIST,
+        allocateCloneFlags: UINT32,
+        dispatchLevel: BOOLEAN,
+    );
+    pub fn FwpsVirtualIfTunnelInfoGet0(
+        metadata: *const FWPS_INCOMING_METADATA_VALUES0,
+        virtualIfTunnelInfo: *mut IPSEC_VIRTUAL_IF_TUNNEL_INFO0,
+    ) -> NTSTATUS;
+    pub fn FwpsVirtualIfTunnelInfoSet0(
+        netBufferList: *mut NET_BUFFER_LIST,
+        virtualIfTunnelInfo: *const IPSEC_VIRTUAL_IF_TUNNEL_INFO0,
+    ) -> NTSTATUS;
+    pub fn FwpsOpenToken0(
+        engineHandle: HANDLE,
+        modifiedId: LUID,
+        desiredAccess: DWORD,
+        accessToken: *mut HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpsAleEndpointGetById0(
+        engineHandle: HANDLE,
+        endpointId: UINT64,
+        properties: *mut *mut FWPS_ALE_ENDPOINT_PROPERTIES0,
+    ) -> NTSTATUS;
+    pub fn FwpsAleEndpointCreateEnumHandle0(
+        engineHandle: HANDLE,
+        enumTemplate: *const FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0,
+        enumHandle: *mut HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpsAleEndpointEnum0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut FWPS_ALE_ENDPOINT_PROPERTIES0,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpsAleEndpointDestroyEnumHandle0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpsAleEndpointGetSecurityInfo0(
+        engineHandle: HANDLE,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *mut PSID,
+        sidGroup: *mut PSID,
+        dacl: *mut PACL,
+        sacl: *mut PACL,
+        securityDescriptor: *mut PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn FwpsAleEndpointSetSecurityInfo0(
+        engineHandle: HANDLE,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *const SID,
+        sidGroup: *const SID,
+        dacl: *const ACL,
+        sacl: *const ACL,
+    ) -> NTSTATUS;
+    pub fn FwpmFreeMemory0(p: *mut *mut crate::ctypes::c_void);
+    pub fn FwpmBfeStateGet0() -> FWPM_SERVICE_STATE;
+    pub fn FwpmBfeStateSubscribeChanges0(
+        deviceObject: *mut crate::ctypes::c_void,
+        callback: FWPM_SERVICE_STATE_CHANGE_CALLBACK0,
+        context: *mut crate::ctypes::c_void,
+        changeHandle: *mut HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpmBfeStateUnsubscribeChanges0(changeHandle: HANDLE) -> NTSTATUS;
+    pub fn FwpmEngineOpen0(
+        serverName: *const wchar_t,
+        authnService: UINT32,
+        authIdentity: *mut SEC_WINNT_AUTH_IDENTITY_W,
+        session: *const FWPM_SESSION0,
+        engineHandle: *mut HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpmEngineClose0(engineHandle: HANDLE) -> NTSTATUS;
+    pub fn FwpmEngineGetOption0(
+        engineHandle: HANDLE,
+        option: FWPM_ENGINE_OPTION,
+        value: *mut *mut FWP_VALUE0,
+    ) -> NTSTATUS;
+    pub fn FwpmEngineSetOption0(
+        engineHandle: HANDLE,
+        option: FWPM_ENGINE_OPTION,
+        newValue: *const FWP_VALUE0,
+    ) -> NTSTATUS;
+    pub fn FwpmEngineGetSecurityInfo0(
+        engineHandle: HANDLE,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *mut PSID,
+        sidGroup: *mut PSID,
+        dacl: *mut PACL,
+        sacl: *mut PACL,
+        securityDescriptor: *mut PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn FwpmEngineSetSecurityInfo0(
+        engineHandle: HANDLE,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *const SID,
+        sidGroup: *const SID,
+        dacl: *const ACL,
+        sacl: *const ACL,
+    ) -> NTSTATUS;
+    pub fn FwpmSessionCreateEnumHandle0(
+        engineHandle: HANDLE,
+        enumTemplate: *const FWPM_SESSION_ENUM_TEMPLATE0,
+        enumHandle: *mut HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpmSessionEnum0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut FWPM_SESSION0,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpmSessionDestroyEnumHandle0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpmTransactionBegin0(engineHandle: HANDLE, flags: UINT32) -> NTSTATUS;
+    pub fn FwpmTransactionCommit0(engineHandle: HANDLE) -> NTSTATUS;
+    pub fn FwpmTransactionAbort0(engineHandle: HANDLE) -> NTSTATUS;
+    pub fn FwpmProviderAdd0(
+        engineHandle: HANDLE,
+        provider: *const FWPM_PROVIDER0,
+        sd: PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderDeleteByKey0(engineHandle: HANDLE, key: *const GUID) -> NTSTATUS;
+    pub fn FwpmProviderGetByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        provider: *mut *mut FWPM_PROVIDER0,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderCreateEnumHandle0(
+        engineHandle: HANDLE,
+        enumTemplate: *const FWPM_PROVIDER_ENUM_TEMPLATE0,
+        enumHandle: *mut HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderEnum0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut FWPM_PROVIDER0,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderDestroyEnumHandle0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderGetSecurityInfoByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *mut PSID,
+        sidGroup: *mut PSID,
+        dacl: *mut PACL,
+        sacl: *mut PACL,
+        securityDescriptor: *mut PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderSetSecurityInfoByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *const SID,
+        sidGroup: *const SID,
+        dacl: *const ACL,
+        sacl: *const ACL,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextAdd0(
+        engineHandle: HANDLE,
+        providerContext: *const FWPM_PROVIDER_CONTEXT0,
+        sd: PSECURITY_DESCRIPTOR,
+        id: *mut UINT64,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextAdd1(
+        engineHandle: HANDLE,
+        providerContext: *const FWPM_PROVIDER_CONTEXT1,
+        sd: PSECURITY_DESCRIPTOR,
+        id: *mut UINT64,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextAdd2(
+        engineHandle: HANDLE,
+        providerContext: *const FWPM_PROVIDER_CONTEXT2,
+        sd: PSECURITY_DESCRIPTOR,
+        id: *mut UINT64,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextAdd3(
+        engineHandle: HANDLE,
+        providerContext: *const FWPM_PROVIDER_CONTEXT3,
+        sd: PSECURITY_DESCRIPTOR,
+        id: *mut UINT64,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextDeleteById0(engineHandle: HANDLE, id: UINT64) -> NTSTATUS;
+    pub fn FwpmProviderContextDeleteByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextGetById0(
+        engineHandle: HANDLE,
+        id: UINT64,
+        providerContext: *mut *mut FWPM_PROVIDER_CONTEXT0,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextGetById1(
+        engineHandle: HANDLE,
+        id: UINT64,
+        providerContext: *mut *mut FWPM_PROVIDER_CONTEXT1,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextGetById2(
+        engineHandle: HANDLE,
+        id: UINT64,
+        providerContext: *mut *mut FWPM_PROVIDER_CONTEXT2,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextGetById3(
+        engineHandle: HANDLE,
+        id: UINT64,
+        providerContext: *mut *mut FWPM_PROVIDER_CONTEXT3,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextGetByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        providerContext: *mut *mut FWPM_PROVIDER_CONTEXT0,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextGetByKey1(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        providerContext: *mut *mut FWPM_PROVIDER_CONTEXT1,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextGetByKey2(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        providerContext: *mut *mut FWPM_PROVIDER_CONTEXT2,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextGetByKey3(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        providerContext: *mut *mut FWPM_PROVIDER_CONTEXT3,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextCreateEnumHandle0(
+        engineHandle: HANDLE,
+        enumTemplate: *const FWPM_PROVIDER_CONTEXT_ENUM_TEMPLATE0,
+        enumHandle: *mut HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextEnum0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut FWPM_PROVIDER_CONTEXT0,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextEnum1(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut FWPM_PROVIDER_CONTEXT1,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextEnum2(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut FWPM_PROVIDER_CONTEXT2,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextEnum3(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut FWPM_PROVIDER_CONTEXT3,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextDestroyEnumHandle0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextGetSecurityInfoByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *mut PSID,
+        sidGroup: *mut PSID,
+        dacl: *mut PACL,
+        sacl: *mut PACL,
+        securityDescriptor: *mut PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn FwpmProviderContextSetSecurityInfoByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *const SID,
+        sidGroup: *const SID,
+        dacl: *const ACL,
+        sacl: *const ACL,
+    ) -> NTSTATUS;
+    pub fn FwpmSubLayerAdd0(
+        engineHandle: HANDLE,
+        subLayer: *const FWPM_SUBLAYER0,
+        sd: PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn FwpmSubLayerDeleteByKey0(engineHandle: HANDLE, key: *const GUID) -> NTSTATUS;
+    pub fn FwpmSubLayerGetByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        subLayer: *mut *mut FWPM_SUBLAYER0,
+    ) -> NTSTATUS;
+    pub fn FwpmSubLayerCreateEnumHandle0(
+        engineHandle: HANDLE,
+        enumTemplate: *const FWPM_SUBLAYER_ENUM_TEMPLATE0,
+        enumHandle: *mut HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpmSubLayerEnum0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut FWPM_SUBLAYER0,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpmSubLayerDestroyEnumHandle0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpmSubLayerGetSecurityInfoByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *mut PSID,
+        sidGroup: *mut PSID,
+        dacl: *mut PACL,
+        sacl: *mut PACL,
+        securityDescriptor: *mut PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn FwpmSubLayerSetSecurityInfoByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *const SID,
+        sidGroup: *const SID,
+        dacl: *const ACL,
+        sacl: *const ACL,
+    ) -> NTSTATUS;
+    pub fn FwpmLayerGetById0(
+        engineHandle: HANDLE,
+        id: UINT16,
+        layer: *mut *mut FWPM_LAYER0,
+    ) -> NTSTATUS;
+    pub fn FwpmLayerGetByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        layer: *mut *mut FWPM_LAYER0,
+    ) -> NTSTATUS;
+    pub fn FwpmLayerCreateEnumHandle0(
+        engineHandle: HANDLE,
+        enumTemplate: *const FWPM_LAYER_ENUM_TEMPLATE0,
+        enumHandle: *mut HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpmLayerEnum0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut FWPM_LAYER0,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpmLayerDestroyEnumHandle0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpmLayerGetSecurityInfoByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *mut PSID,
+        sidGroup: *mut PSID,
+        dacl: *mut PACL,
+        sacl: *mut PACL,
+        securityDescriptor: *mut PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn FwpmLayerSetSecurityInfoByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *const SID,
+        sidGroup: *const SID,
+        dacl: *const ACL,
+        sacl: *const ACL,
+    ) -> NTSTATUS;
+    pub fn FwpmCalloutAdd0(
+        engineHandle: HANDLE,
+        callout: *const FWPM_CALLOUT0,
+        sd: PSECURITY_DESCRIPTOR,
+        id: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpmCalloutDeleteById0(engineHandle: HANDLE, id: UINT32) -> NTSTATUS;
+    pub fn FwpmCalloutDeleteByKey0(engineHandle: HANDLE, key: *const GUID) -> NTSTATUS;
+    pub fn FwpmCalloutGetById0(
+        engineHandle: HANDLE,
+        id: UINT32,
+        callout: *mut *mut FWPM_CALLOUT0,
+    ) -> NTSTATUS;
+    pub fn FwpmCalloutGetByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        callout: *mut *mut FWPM_CALLOUT0,
+    ) -> NTSTATUS;
+    pub fn FwpmCalloutCreateEnumHandle0(
+        engineHandle: HANDLE,
+        enumTemplate: *const FWPM_CALLOUT_ENUM_TEMPLATE0,
+        enumHandle: *mut HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpmCalloutEnum0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut FWPM_CALLOUT0,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpmCalloutDestroyEnumHandle0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpmCalloutGetSecurityInfoByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *mut PSID,
+        sidGroup: *mut PSID,
+        dacl: *mut PACL,
+        sacl: *mut PACL,
+        securityDescriptor: *mut PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn FwpmCalloutSetSecurityInfoByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *const SID,
+        sidGroup: *const SID,
+        dacl: *const ACL,
+        sacl: *const ACL,
+    ) -> NTSTATUS;
+    pub fn FwpmFilterAdd0(
+        engineHandle: HANDLE,
+        filter: *const FWPM_FILTER0,
+        sd: PSECURITY_DESCRIPTOR,
+        id: *mut UINT64,
+    ) -> NTSTATUS;
+    pub fn FwpmFilterDeleteById0(engineHandle: HANDLE, id: UINT64) -> NTSTATUS;
+    pub fn FwpmFilterDeleteByKey0(engineHandle: HANDLE, key: *const GUID) -> NTSTATUS;
+    pub fn FwpmFilterGetById0(
+        engineHandle: HANDLE,
+        id: UINT64,
+        filter: *mut *mut FWPM_FILTER0,
+    ) -> NTSTATUS;
+    pub fn FwpmFilterGetByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        filter: *mut *mut FWPM_FILTER0,
+    ) -> NTSTATUS;
+    pub fn FwpmFilterCreateEnumHandle0(
+        engineHandle: HANDLE,
+        enumTemplate: *const FWPM_FILTER_ENUM_TEMPLATE0,
+        enumHandle: *mut HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpmFilterEnum0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut FWPM_FILTER0,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpmFilterDestroyEnumHandle0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpmFilterGetSecurityInfoByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *mut PSID,
+        sidGroup: *mut PSID,
+        dacl: *mut PACL,
+        sacl: *mut PACL,
+        securityDescriptor: *mut PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn FwpmFilterSetSecurityInfoByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *const SID,
+        sidGroup: *const SID,
+        dacl: *const ACL,
+        sacl: *const ACL,
+    ) -> NTSTATUS;
+    pub fn FwpmIPsecTunnelAdd0(
+        engineHandle: HANDLE,
+        flags: UINT32,
+        mainModePolicy: *const FWPM_PROVIDER_CONTEXT0,
+        tunnelPolicy: *const FWPM_PROVIDER_CONTEXT0,
+        numFilterConditions: UINT32,
+        filterConditions: *const FWPM_FILTER_CONDITION0,
+        sd: PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn FwpmIPsecTunnelAdd1(
+        engineHandle: HANDLE,
+        flags: UINT32,
+        mainModePolicy: *const FWPM_PROVIDER_CONTEXT1,
+        tunnelPolicy: *const FWPM_PROVIDER_CONTEXT1,
+        numFilterConditions: UINT32,
+        filterConditions: *const FWPM_FILTER_CONDITION0,
+        keyModKey: *const GUID,
+        sd: PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn FwpmIPsecTunnelAdd2(
+        engineHandle: HANDLE,
+        flags: UINT32,
+        mainModePolicy: *const FWPM_PROVIDER_CONTEXT2,
+        tunnelPolicy: *const FWPM_PROVIDER_CONTEXT2,
+        numFilterConditions: UINT32,
+        filterConditions: *const FWPM_FILTER_CONDITION0,
+        keyModKey: *const GUID,
+        sd: PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn FwpmIPsecTunnelAdd3(
+        engineHandle: HANDLE,
+        flags: UINT32,
+        mainModePolicy: *const FWPM_PROVIDER_CONTEXT3,
+        tunnelPolicy: *const FWPM_PROVIDER_CONTEXT3,
+        numFilterConditions: UINT32,
+        filterConditions: *const FWPM_FILTER_CONDITION0,
+        keyModKey: *const GUID,
+        sd: PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn FwpmIPsecTunnelDeleteByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+    ) -> NTSTATUS;
+    pub fn IPsecGetStatistics0(
+        engineHandle: HANDLE,
+        ipsecStatistics: *mut IPSEC_STATISTICS0,
+    ) -> NTSTATUS;
+    pub fn IPsecGetStatistics1(
+        engineHandle: HANDLE,
+        ipsecStatistics: *mut IPSEC_STATISTICS1,
+    ) -> NTSTATUS;
+    pub fn IPsecSaContextCreate0(
+        engineHandle: HANDLE,
+        outboundTraffic: *const IPSEC_TRAFFIC0,
+        inboundFilterId: *mut UINT64,
+        id: *mut UINT64,
+    ) -> NTSTATUS;
+    pub fn IPsecSaContextCreate1(
+        engineHandle: HANDLE,
+        outboundTraffic: *const IPSEC_TRAFFIC1,
+        virtualIfTunnelInfo: *const IPSEC_VIRTUAL_IF_TUNNEL_INFO0,
+        inboundFilterId: *mut UINT64,
+        id: *mut UINT64,
+    ) -> NTSTATUS;
+    pub fn IPsecSaContextDeleteById0(engineHandle: HANDLE, id: UINT64) -> NTSTATUS;
+    pub fn IPsecSaContextGetById0(
+        engineHandle: HANDLE,
+        id: UINT64,
+        saContext: *mut *mut IPSEC_SA_CONTEXT0,
+    ) -> NTSTATUS;
+    pub fn IPsecSaContextGetById1(
+        engineHandle: HANDLE,
+        id: UINT64,
+        saContext: *mut *mut IPSEC_SA_CONTEXT1,
+    ) -> NTSTATUS;
+    pub fn IPsecSaContextGetSpi0(
+        engineHandle: HANDLE,
+        id: UINT64,
+        getSpi: *const IPSEC_GETSPI0,
+        inboundSpi: *mut IPSEC_SA_SPI,
+    ) -> NTSTATUS;
+    pub fn IPsecSaContextGetSpi1(
+        engineHandle: HANDLE,
+        id: UINT64,
+        getSpi: *const IPSEC_GETSPI1,
+        inboundSpi: *mut IPSEC_SA_SPI,
+    ) -> NTSTATUS;
+    pub fn IPsecSaContextSetSpi0(
+        engineHandle: HANDLE,
+        id: UINT64,
+        getSpi: *const IPSEC_GETSPI1,
+        inboundSpi: IPSEC_SA_SPI,
+    ) -> NTSTATUS;
+    pub fn IPsecSaContextAddInbound0(
+        engineHandle: HANDLE,
+        id: UINT64,
+        inboundBundle: *const IPSEC_SA_BUNDLE0,
+    ) -> NTSTATUS;
+    pub fn IPsecSaContextAddOutbound0(
+        engineHandle: HANDLE,
+        id: UINT64,
+        outboundBundle: *const IPSEC_SA_BUNDLE0,
+    ) -> NTSTATUS;
+    pub fn IPsecSaContextAddInbound1(
+        engineHandle: HANDLE,
+        id: UINT64,
+        inboundBundle: *const IPSEC_SA_BUNDLE1,
+    ) -> NTSTATUS;
+    pub fn IPsecSaContextAddOutbound1(
+        engineHandle: HANDLE,
+        id: UINT64,
+        outboundBundle: *const IPSEC_SA_BUNDLE1,
+    ) -> NTSTATUS;
+    pub fn IPsecSaContextExpire0(engineHandle: HANDLE, id: UINT64) -> NTSTATUS;
+    pub fn IPsecSaContextUpdate0(
+        engineHandle: HANDLE,
+        flags: UINT64,
+        newValues: *const IPSEC_SA_CONTEXT1,
+    ) -> NTSTATUS;
+    pub fn IPsecSaContextCreateEnumHandle0(
+        engineHandle: HANDLE,
+        enumTemplate: *const IPSEC_SA_CONTEXT_ENUM_TEMPLATE0,
+        enumHandle: *mut HANDLE,
+    ) -> NTSTATUS;
+    pub fn IPsecSaContextEnum0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut IPSEC_SA_CONTEXT0,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn IPsecSaContextEnum1(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut IPSEC_SA_CONTEXT1,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn IPsecSaContextDestroyEnumHandle0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+    ) -> NTSTATUS;
+    pub fn IPsecSaCreateEnumHandle0(
+        engineHandle: HANDLE,
+        enumTemplate: *const IPSEC_SA_ENUM_TEMPLATE0,
+        enumHandle: *mut HANDLE,
+    ) -> NTSTATUS;
+    pub fn IPsecSaEnum0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut IPSEC_SA_DETAILS0,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn IPsecSaEnum1(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut IPSEC_SA_DETAILS1,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn IPsecSaDestroyEnumHandle0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+    ) -> NTSTATUS;
+    pub fn IPsecSaDbGetSecurityInfo0(
+        engineHandle: HANDLE,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *mut PSID,
+        sidGroup: *mut PSID,
+        dacl: *mut PACL,
+        sacl: *mut PACL,
+        securityDescriptor: *mut PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn IPsecSaDbSetSecurityInfo0(
+        engineHandle: HANDLE,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *const SID,
+        sidGroup: *const SID,
+        dacl: *const ACL,
+        sacl: *const ACL,
+    ) -> NTSTATUS;
+    pub fn IPsecDospGetStatistics0(
+        engineHandle: HANDLE,
+        idpStatistics: *mut IPSEC_DOSP_STATISTICS0,
+    ) -> NTSTATUS;
+    pub fn IPsecDospStateCreateEnumHandle0(
+        engineHandle: HANDLE,
+        enumTemplate: *const IPSEC_DOSP_STATE_ENUM_TEMPLATE0,
+        enumHandle: *mut HANDLE,
+    ) -> NTSTATUS;
+    pub fn IPsecDospStateEnum0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut IPSEC_DOSP_STATE0,
+        numEntries: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn IPsecDospStateDestroyEnumHandle0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+    ) -> NTSTATUS;
+    pub fn IPsecDospGetSecurityInfo0(
+        engineHandle: HANDLE,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *mut PSID,
+        sidGroup: *mut PSID,
+        dacl: *mut PACL,
+        sacl: *mut PACL,
+        securityDescriptor: *mut PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn IPsecDospSetSecurityInfo0(
+        engineHandle: HANDLE,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *const SID,
+        sidGroup: *const SID,
+        dacl: *const ACL,
+        sacl: *const ACL,
+    ) -> NTSTATUS;
+    pub fn IkeextGetStatistics0(
+        engineHandle: HANDLE,
+        ikeextStatistics: *mut IKEEXT_STATISTICS0,
+    ) -> NTSTATUS;
+    pub fn IkeextGetStatistics1(
+        engineHandle: HANDLE,
+        ikeextStatistics: *mut IKEEXT_STATISTICS1,
+    ) -> NTSTATUS;
+    pub fn IkeextSaDeleteById0(engineHandle: HANDLE, id: UINT64) -> NTSTATUS;
+    pub fn IkeextSaGetById0(
+        engineHandle: HANDLE,
+        id: UINT64,
+        sa: *mut *mut IKEEXT_SA_DETAILS0,
+    ) -> NTSTATUS;
+    pub fn IkeextSaGetById1(
+        engineHandle: HANDLE,
+        id: UINT64,
+        saLookupContext: *mut GUID,
+        sa: *mut *mut IKEEXT_SA_DETAILS1,
+    ) -> NTSTATUS;
+    pub fn IkeextSaGetById2(
+        engineHandle: HANDLE,
+        id: UINT64,
+        saLookupContext: *mut GUID,
+        sa: *mut *mut IKEEXT_SA_DETAILS2,
+    ) -> NTSTATUS;
+    pub fn IkeextSaCreateEnumHandle0(
+        engineHandle: HANDLE,
+        enumTemplate: *const IKEEXT_SA_ENUM_TEMPLATE0,
+        enumHandle: *mut HANDLE,
+    ) -> NTSTATUS;
+    pub fn IkeextSaEnum0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut IKEEXT_SA_DETAILS0,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn IkeextSaEnum1(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut IKEEXT_SA_DETAILS1,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn IkeextSaEnum2(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut IKEEXT_SA_DETAILS2,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn IkeextSaDestroyEnumHandle0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+    ) -> NTSTATUS;
+    pub fn IkeextSaDbGetSecurityInfo0(
+        engineHandle: HANDLE,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *mut PSID,
+        sidGroup: *mut PSID,
+        dacl: *mut PACL,
+        sacl: *mut PACL,
+        securityDescriptor: *mut PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn IkeextSaDbSetSecurityInfo0(
+        engineHandle: HANDLE,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *const SID,
+        sidGroup: *const SID,
+        dacl: *const ACL,
+        sacl: *const ACL,
+    ) -> NTSTATUS;
+    pub fn FwpmNetEventCreateEnumHandle0(
+        engineHandle: HANDLE,
+        enumTemplate: *const FWPM_NET_EVENT_ENUM_TEMPLATE0,
+        enumHandle: *mut HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpmNetEventEnum0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut FWPM_NET_EVENT0,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpmNetEventEnum1(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut FWPM_NET_EVENT1,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpmNetEventEnum2(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut FWPM_NET_EVENT2,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpmNetEventEnum3(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut FWPM_NET_EVENT3,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpmNetEventEnum4(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut FWPM_NET_EVENT4,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpmNetEventEnum5(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut FWPM_NET_EVENT5,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpmNetEventDestroyEnumHandle0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpmNetEventsGetSecurityInfo0(
+        engineHandle: HANDLE,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *mut PSID,
+        sidGroup: *mut PSID,
+        dacl: *mut PACL,
+        sacl: *mut PACL,
+        securityDescriptor: *mut PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn FwpmNetEventsSetSecurityInfo0(
+        engineHandle: HANDLE,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *const SID,
+        sidGroup: *const SID,
+        dacl: *const ACL,
+        sacl: *const ACL,
+    ) -> NTSTATUS;
+    pub fn FwpmConnectionGetById0(
+        engineHandle: HANDLE,
+        id: UINT64,
+        connection: *mut *mut FWPM_CONNECTION0,
+    ) -> NTSTATUS;
+    pub fn FwpmConnectionEnum0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+        numEntriesRequested: UINT32,
+        entries: *mut *mut *mut FWPM_CONNECTION0,
+        numEntriesReturned: *mut UINT32,
+    ) -> NTSTATUS;
+    pub fn FwpmConnectionCreateEnumHandle0(
+        engineHandle: HANDLE,
+        enumTemplate: *const FWPM_CONNECTION_ENUM_TEMPLATE0,
+        enumHandle: *mut HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpmConnectionDestroyEnumHandle0(
+        engineHandle: HANDLE,
+        enumHandle: HANDLE,
+    ) -> NTSTATUS;
+    pub fn FwpmConnectionGetSecurityInfo0(
+        engineHandle: HANDLE,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *mut PSID,
+        sidGroup: *mut PSID,
+        dacl: *mut PACL,
+        sacl: *mut PACL,
+        securityDescriptor: *mut PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn FwpmConnectionSetSecurityInfo0(
+        engineHandle: HANDLE,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *const SID,
+        sidGroup: *const SID,
+        dacl: *const ACL,
+        sacl: *const ACL,
+    ) -> NTSTATUS;
+    pub fn FwpmvSwitchEventsGetSecurityInfo0(
+        engineHandle: HANDLE,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *mut PSID,
+        sidGroup: *mut PSID,
+        dacl: *mut PACL,
+        sacl: *mut PACL,
+        securityDescriptor: *mut PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn FwpmvSwitchEventsSetSecurityInfo0(
+        engineHandle: HANDLE,
+        securityInfo: SECURITY_INFORMATION,
+        sidOwner: *const SID,
+        sidGroup: *const SID,
+        dacl: *const ACL,
+        sacl: *const ACL,
+    ) -> NTSTATUS;
+    pub fn FwpmConnectionPolicyAdd0(
+        engineHandle: HANDLE,
+        connectionPolicy: *const FWPM_PROVIDER_CONTEXT3,
+        ipVersion: FWP_IP_VERSION,
+        weight: UINT64,
+        numFilterConditions: UINT32,
+        filterConditions: *const FWPM_FILTER_CONDITION0,
+        sd: PSECURITY_DESCRIPTOR,
+    ) -> NTSTATUS;
+    pub fn FwpmConnectionPolicyDeleteByKey0(
+        engineHandle: HANDLE,
+        key: *const GUID,
+    ) -> NTSTATUS;
 }
+pub const AF_INET: ADDRESS_FAMILY = 2;
+pub const AF_INET6: ADDRESS_FAMILY = 23;
+pub const AF_UNSPEC: ADDRESS_FAMILY = 0;
+pub const FWPM_ACTRL_ADD: u32 = 1;
+pub const FWPM_ACTRL_ADD_LINK: u32 = 2;
+pub const FWPM_ACTRL_BEGIN_READ_TXN: u32 = 4;
+pub const FWPM_ACTRL_BEGIN_WRITE_TXN: u32 = 8;
+pub const FWPM_ACTRL_CLASSIFY: u32 = 16;
+pub const FWPM_ACTRL_ENUM: u32 = 32;
+pub const FWPM_ACTRL_OPEN: u32 = 64;
+pub const FWPM_ACTRL_READ: u32 = 128;
+pub const FWPM_ACTRL_READ_STATS: u32 = 256;
+pub const FWPM_ACTRL_SUBSCRIBE: u32 = 512;
+pub const FWPM_ACTRL_WRITE: u32 = 1024;
+pub const FWPM_AUTO_WEIGHT_BITS: u32 = 60;
+pub const FWPM_CALLOUT_FLAG_PERSISTENT: u32 = 65536;
+pub const FWPM_CALLOUT_FLAG_REGISTERED: u32 = 262144;
+pub const FWPM_CALLOUT_FLAG_USES_PROVIDER_CONTEXT: u32 = 131072;
+pub const FWPM_CONNECTION_ENUM_FLAG_QUERY_BYTES_TRANSFERRED: u32 = 1;
+pub const FWPM_CONTEXT_ALE_ALLOW_AUTH_FW: u32 = 32;
+pub const FWPM_CONTEXT_ALE_SET_CONNECTION_ALLOW_FIRST_INBOUND_PKT_UNENCRYPTED: u32 = 16;
+pub const FWPM_CONTEXT_ALE_SET_CONNECTION_LAZY_SD_EVALUATION: u32 = 4;
+pub const FWPM_CONTEXT_ALE_SET_CONNECTION_REQUIRE_IPSEC_ENCRYPTION: u32 = 8;
+pub const FWPM_CONTEXT_ALE_SET_CONNECTION_REQUIRE_IPSEC_SECURITY: u32 = 2;
+pub const FWPM_CONTEXT_IPSEC_INBOUND_PASSTHRU: u32 = 1;
+pub const FWPM_CONTEXT_IPSEC_INBOUND_PERSIST_CONNECTION_SECURITY: u32 = 2;
+pub const FWPM_CONTEXT_IPSEC_INBOUND_RESERVED: u64 = 18374686479671623680;
+pub const FWPM_CONTEXT_IPSEC_INBOUND_SECURITY_REALM_ID: u32 = 4;
+pub const FWPM_CONTEXT_IPSEC_OUTBOUNDBOUND_SECURITY_REALM_ID: u32 = 4;
+pub const FWPM_CONTEXT_IPSEC_OUTBOUND_NEGOTIATE_DISCOVER: u32 = 1;
+pub const FWPM_CONTEXT_IPSEC_OUTBOUND_SUPPRESS_NEGOTIATION: u32 = 2;
+pub const FWPM_CONTEXT_RPC_AUDIT_ENABLED: u32 = 1;
+pub const FWPM_CONTEXT_TCP_CHIMNEY_OFFLOAD_DISABLE: u32 = 2;
+pub const FWPM_CONTEXT_TCP_CHIMNEY_OFFLOAD_ENABLE: u32 = 1;
+pub const FWPM_ENGINE_OPTION_PACKET_BATCH_INBOUND: u32 = 4;
+pub const FWPM_ENGINE_OPTION_PACKET_QUEUE_FORWARD: u32 = 2;
+pub const FWPM_ENGINE_OPTION_PACKET_QUEUE_INBOUND: u32 = 1;
+pub const FWPM_ENGINE_OPTION_PACKET_QUEUE_NONE: u32 = 0;
+pub const FWPM_FILTER_FLAG_BOOTTIME: u32 = 2;
+pub const FWPM_FILTER_FLAG_CLEAR_ACTION_RIGHT: u32 = 8;
+pub const FWPM_FILTER_FLAG_DISABLED: u32 = 32;
+pub const FWPM_FILTER_FLAG_GAMEOS_ONLY: u32 = 512;
+pub const FWPM_FILTER_FLAG_HAS_PROVIDER_CONTEXT: u32 = 4;
+pub const FWPM_FILTER_FLAG_HAS_SECURITY_REALM_PROVIDER_CONTEXT: u32 = 128;
+pub const FWPM_FILTER_FLAG_INDEXED: u32 = 64;
+pub const FWPM_FILTER_FLAG_IPSEC_NO_ACQUIRE_INITIATE: u32 = 2048;
+pub const FWPM_FILTER_FLAG_NONE: u32 = 0;
+pub const FWPM_FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED: u32 = 16;
+pub const FWPM_FILTER_FLAG_PERSISTENT: u32 = 1;
+pub const FWPM_FILTER_FLAG_RESERVED0: u32 = 4096;
+pub const FWPM_FILTER_FLAG_RESERVED1: u32 = 8192;
+pub const FWPM_FILTER_FLAG_RESERVED2: u32 = 16384;
+pub const FWPM_FILTER_FLAG_SILENT_MODE: u32 = 1024;
+pub const FWPM_FILTER_FLAG_SYSTEMOS_ONLY: u32 = 256;
+pub const FWPM_GENERIC_ALL: u32 = 985087;
+pub const FWPM_GENERIC_EXECUTE: u32 = 131616;
+pub const FWPM_GENERIC_READ: u32 = 131540;
+pub const FWPM_GENERIC_WRITE: u32 = 197643;
+pub const FWPM_LAYER_FLAG_BUFFERED: u32 = 8;
+pub const FWPM_LAYER_FLAG_BUILTIN: u32 = 2;
+pub const FWPM_LAYER_FLAG_CLASSIFY_MOSTLY: u32 = 4;
+pub const FWPM_LAYER_FLAG_KERNEL: u32 = 1;
+pub const FWPM_NET_EVENT_FLAG_APP_ID_SET: u32 = 32;
+pub const FWPM_NET_EVENT_FLAG_EFFECTIVE_NAME_SET: u32 = 8192;
+pub const FWPM_NET_EVENT_FLAG_ENTERPRISE_ID_SET: u32 = 2048;
+pub const FWPM_NET_EVENT_FLAG_IP_PROTOCOL_SET: u32 = 1;
+pub const FWPM_NET_EVENT_FLAG_IP_VERSION_SET: u32 = 256;
+pub const FWPM_NET_EVENT_FLAG_LOCAL_ADDR_SET: u32 = 2;
+pub const FWPM_NET_EVENT_FLAG_LOCAL_PORT_SET: u32 = 8;
+pub const FWPM_NET_EVENT_FLAG_PACKAGE_ID_SET: u32 = 1024;
+pub const FWPM_NET_EVENT_FLAG_POLICY_FLAGS_SET: u32 = 4096;
+pub const FWPM_NET_EVENT_FLAG_REAUTH_REASON_SET: u32 = 512;
+pub const FWPM_NET_EVENT_FLAG_REMOTE_ADDR_SET: u32 = 4;
+pub const FWPM_NET_EVENT_FLAG_REMOTE_PORT_SET: u32 = 16;
+pub const FWPM_NET_EVENT_FLAG_SCOPE_ID_SET: u32 = 128;
+pub const FWPM_NET_EVENT_FLAG_USER_ID_SET: u32 = 64;
+pub const FWPM_NET_EVENT_IKEEXT_EM_FAILURE_FLAG_BENIGN: u32 = 2;
+pub const FWPM_NET_EVENT_IKEEXT_EM_FAILURE_FLAG_MULTIPLE: u32 = 1;
+pub const FWPM_NET_EVENT_IKEEXT_MM_FAILURE_FLAG_BENIGN: u32 = 1;
+pub const FWPM_NET_EVENT_IKEEXT_MM_FAILURE_FLAG_MULTIPLE: u32 = 2;
+pub const FWPM_NET_EVENT_KEYWORD_CAPABILITY_ALLOW: u32 = 8;
+pub const FWPM_NET_EVENT_KEYWORD_CAPABILITY_DROP: u32 = 4;
+pub const FWPM_NET_EVENT_KEYWORD_CLASSIFY_ALLOW: u32 = 16;
+pub const FWPM_NET_EVENT_KEYWORD_INBOUND_BCAST: u32 = 2;
+pub const FWPM_NET_EVENT_KEYWORD_INBOUND_MCAST: u32 = 1;
+pub const FWPM_NET_EVENT_KEYWORD_PORT_SCANNING_DROP: u32 = 32;
+pub const FWPM_PROVIDER_CONTEXT_FLAG_DOWNLEVEL: u32 = 2;
+pub const FWPM_PROVIDER_CONTEXT_FLAG_PERSISTENT: u32 = 1;
+pub const FWPM_PROVIDER_FLAG_DISABLED: u32 = 16;
+pub const FWPM_PROVIDER_FLAG_PERSISTENT: u32 = 1;
+pub const FWPM_SESSION_FLAG_DYNAMIC: u32 = 1;
+pub const FWPM_SESSION_FLAG_RESERVED: u32 = 268435456;
+pub const FWPM_SUBLAYER_FLAG_PERSISTENT: u32 = 1;
+pub const FWPM_SUBSCRIPTION_FLAG_NOTIFY_ON_ADD: u32 = 1;
+pub const FWPM_SUBSCRIPTION_FLAG_NOTIFY_ON_DELETE: u32 = 2;
+pub const FWPM_TUNNEL_FLAG_ENABLE_VIRTUAL_IF_TUNNELING: u32 = 2;
+pub const FWPM_TUNNEL_FLAG_POINT_TO_POINT: u32 = 1;
+pub const FWPM_TUNNEL_FLAG_RESERVED0: u32 = 4;
+pub const FWPM_TXN_READ_ONLY: u32 = 1;
+pub const FWPM_WEIGHT_RANGE_IKE_EXEMPTIONS: u32 = 12;
+pub const FWPM_WEIGHT_RANGE_IPSEC: u32 = 0;
+pub const FWPS_ALE_ENDPOINT_FLAG_IPSEC_SECURED: u32 = 1;
+pub const FWPS_BUILTIN_KM_LAYER_MAX: u32 = 87;
+pub const FWPS_CLASSIFY_FLAG_REAUTHORIZE_IF_MODIFIED_BY_OTHERS: u32 = 1;
+pub const FWPS_CLASSIFY_OUT_FLAG_ABSORB: UINT32 = 1;
+pub const FWPS_CLASSIFY_OUT_FLAG_ALE_FAST_CACHE_CHECK: UINT32 = 8;
+pub const FWPS_CLASSIFY_OUT_FLAG_ALE_FAST_CACHE_POSSIBLE: UINT32 = 16;
+pub const FWPS_CLASSIFY_OUT_FLAG_BUFFER_LIMIT_REACHED: UINT32 = 2;
+pub const FWPS_CLASSIFY_OUT_FLAG_NO_MORE_DATA: UINT32 = 4;
+pub const FWPS_CONSTRUCT_IPHEADER_FOR_RECEIVE: u32 = 2;
+pub const FWPS_CONSTRUCT_IPHEADER_FOR_SEND: u32 = 1;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_ICMP_CODE: u32 = 7;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V4_ICMP_TYPE: u32 = 4;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_ICMP_CODE: u32 = 7;
+pub const FWPS_FIELD_ALE_AUTH_CONNECT_V6_ICMP_TYPE: u32 = 4;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_ARRIVAL_SUB_INTERFACE_INDEX: u32 = 17;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_ICMP_CODE: u32 = 7;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_ICMP_TYPE: u32 = 4;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_LOCAL_INTERFACE_INDEX: u32 = 16;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_LOCAL_INTERFACE_TYPE: u32 = 14;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_LOCAL_TUNNEL_TYPE: u32 = 15;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_SIO_FIREWALL_SOCKET_PROPERTY: u32 = 12;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_ARRIVAL_SUB_INTERFACE_INDEX: u32 = 17;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_ICMP_CODE: u32 = 7;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_ICMP_TYPE: u32 = 4;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_LOCAL_INTERFACE_INDEX: u32 = 16;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_LOCAL_INTERFACE_TYPE: u32 = 14;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_LOCAL_TUNNEL_TYPE: u32 = 15;
+pub const FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_SIO_FIREWALL_SOCKET_PROPERTY: u32 = 12;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_ICMP_CODE: u32 = 8;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_ICMP_TYPE: u32 = 4;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_ICMP_CODE: u32 = 8;
+pub const FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_ICMP_TYPE: u32 = 4;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_ICMP_CODE: u32 = 7;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V4_ICMP_TYPE: u32 = 4;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_ICMP_CODE: u32 = 7;
+pub const FWPS_FIELD_ALE_FLOW_ESTABLISHED_V6_ICMP_TYPE: u32 = 4;
+pub const FWPS_FIELD_DATAGRAM_DATA_V4_ICMP_CODE: u32 = 5;
+pub const FWPS_FIELD_DATAGRAM_DATA_V4_ICMP_TYPE: u32 = 4;
+pub const FWPS_FIELD_DATAGRAM_DATA_V6_ICMP_CODE: u32 = 5;
+pub const FWPS_FIELD_DATAGRAM_DATA_V6_ICMP_TYPE: u32 = 4;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V4_ICMP_CODE: u32 = 4;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V4_ICMP_TYPE: u32 = 3;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V6_ICMP_CODE: u32 = 4;
+pub const FWPS_FIELD_EGRESS_VSWITCH_TRANSPORT_V6_ICMP_TYPE: u32 = 3;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_ARRIVAL_SUB_INTERFACE_INDEX: u32 = 11;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_LOCAL_INTERFACE_INDEX: u32 = 10;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_LOCAL_INTERFACE_TYPE: u32 = 12;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V4_LOCAL_TUNNEL_TYPE: u32 = 13;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_ARRIVAL_SUB_INTERFACE_INDEX: u32 = 11;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_LOCAL_INTERFACE_INDEX: u32 = 10;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_LOCAL_INTERFACE_TYPE: u32 = 12;
+pub const FWPS_FIELD_INBOUND_ICMP_ERROR_V6_LOCAL_TUNNEL_TYPE: u32 = 13;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V4_ICMP_CODE: u32 = 5;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V4_ICMP_TYPE: u32 = 4;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V6_ICMP_CODE: u32 = 5;
+pub const FWPS_FIELD_INBOUND_TRANSPORT_V6_ICMP_TYPE: u32 = 4;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V4_ICMP_CODE: u32 = 4;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V4_ICMP_TYPE: u32 = 3;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V6_ICMP_CODE: u32 = 4;
+pub const FWPS_FIELD_INGRESS_VSWITCH_TRANSPORT_V6_ICMP_TYPE: u32 = 3;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V6_ICMP_CODE: u32 = 5;
+pub const FWPS_FIELD_OUTBOUND_ICMP_ERROR_V6_ICMP_TYPE: u32 = 4;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ICMP_CODE: u32 = 8;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V4_ICMP_TYPE: u32 = 4;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ICMP_CODE: u32 = 8;
+pub const FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ICMP_TYPE: u32 = 4;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V4_ICMP_CODE: u32 = 5;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V4_ICMP_TYPE: u32 = 4;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V6_ICMP_CODE: u32 = 5;
+pub const FWPS_FIELD_OUTBOUND_TRANSPORT_V6_ICMP_TYPE: u32 = 4;
+pub const FWPS_FILTER_FLAG_CLEAR_ACTION_RIGHT: u32 = 1;
+pub const FWPS_FILTER_FLAG_HAS_SECURITY_REALM_PROVIDER_CONTEXT: u32 = 8;
+pub const FWPS_FILTER_FLAG_IPSEC_NO_ACQUIRE_INITIATE: u32 = 32;
+pub const FWPS_FILTER_FLAG_OR_CONDITIONS: u32 = 4;
+pub const FWPS_FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED: u32 = 2;
+pub const FWPS_FILTER_FLAG_RESERVED0: u32 = 64;
+pub const FWPS_FILTER_FLAG_RESERVED1: u32 = 128;
+pub const FWPS_FILTER_FLAG_RESERVED2: u32 = 256;
+pub const FWPS_FILTER_FLAG_SILENT_MODE: u32 = 16;
+pub const FWPS_INCOMING_FLAG_ABSORB: u32 = 4;
+pub const FWPS_INCOMING_FLAG_CACHE_SAFE: u32 = 1;
+pub const FWPS_INCOMING_FLAG_CONNECTION_FAILING_INDICATION: u32 = 8;
+pub const FWPS_INCOMING_FLAG_ENFORCE_QUERY: u32 = 2;
+pub const FWPS_INCOMING_FLAG_IS_LOCAL_ONLY_FLOW: u32 = 128;
+pub const FWPS_INCOMING_FLAG_IS_LOOSE_SOURCE_FLOW: u32 = 64;
+pub const FWPS_INCOMING_FLAG_MID_STREAM_INSPECTION: u32 = 16;
+pub const FWPS_INCOMING_FLAG_RECLASSIFY: u32 = 32;
+pub const FWPS_INCOMING_FLAG_RESERVED0: u32 = 256;
+pub const FWPS_INJECTION_TYPE_FORWARD: UINT32 = 8;
+pub const FWPS_INJECTION_TYPE_L2: UINT32 = 16;
+pub const FWPS_INJECTION_TYPE_NETWORK: UINT32 = 4;
+pub const FWPS_INJECTION_TYPE_STREAM: UINT32 = 1;
+pub const FWPS_INJECTION_TYPE_TRANSPORT: UINT32 = 2;
+pub const FWPS_INJECTION_TYPE_VSWITCH_TRANSPORT: UINT32 = 32;
+pub const FWPS_L2_INCOMING_FLAG_IS_RAW_IPV4_FRAMING: u32 = 1;
+pub const FWPS_L2_INCOMING_FLAG_IS_RAW_IPV6_FRAMING: u32 = 2;
+pub const FWPS_L2_INCOMING_FLAG_RECLASSIFY_MULTI_DESTINATION: u32 = 8;
+pub const FWPS_L2_METADATA_FIELD_ETHERNET_MAC_HEADER_SIZE: u32 = 1;
+pub const FWPS_L2_METADATA_FIELD_RESERVED: u32 = 2147483648;
+pub const FWPS_L2_METADATA_FIELD_VSWITCH_DESTINATION_PORT_ID: u32 = 32;
+pub const FWPS_L2_METADATA_FIELD_VSWITCH_PACKET_CONTEXT: u32 = 16;
+pub const FWPS_L2_METADATA_FIELD_VSWITCH_SOURCE_NIC_INDEX: u32 = 8;
+pub const FWPS_L2_METADATA_FIELD_VSWITCH_SOURCE_PORT_ID: u32 = 4;
+pub const FWPS_L2_METADATA_FIELD_WIFI_OPERATION_MODE: u32 = 2;
+pub const FWPS_LAYER_NON_WFP: u32 = 65535;
+pub const FWPS_METADATA_FIELD_ALE_CLASSIFY_REQUIRED: UINT32 = 4194304;
+pub const FWPS_METADATA_FIELD_COMPARTMENT_ID: UINT32 = 2048;
+pub const FWPS_METADATA_FIELD_COMPLETION_HANDLE: UINT32 = 16384;
+pub const FWPS_METADATA_FIELD_DESTINATION_INTERFACE_INDEX: UINT32 = 512;
+pub const FWPS_METADATA_FIELD_DESTINATION_PREFIX: UINT32 = 16777216;
+pub const FWPS_METADATA_FIELD_DISCARD_REASON: UINT32 = 1;
+pub const FWPS_METADATA_FIELD_ETHER_FRAME_LENGTH: UINT32 = 33554432;
+pub const FWPS_METADATA_FIELD_FLOW_HANDLE: UINT32 = 2;
+pub const FWPS_METADATA_FIELD_FORWARD_LAYER_INBOUND_PASS_THRU: UINT32 = 2097152;
+pub const FWPS_METADATA_FIELD_FORWARD_LAYER_OUTBOUND_PASS_THRU: UINT32 = 1048576;
+pub const FWPS_METADATA_FIELD_FRAGMENT_DATA: UINT32 = 4096;
+pub const FWPS_METADATA_FIELD_ICMP_ID_AND_SEQUENCE: UINT32 = 134217728;
+pub const FWPS_METADATA_FIELD_IP_HEADER_SIZE: UINT32 = 4;
+pub const FWPS_METADATA_FIELD_LOCAL_REDIRECT_TARGET_PID: UINT32 = 268435456;
+pub const FWPS_METADATA_FIELD_ORIGINAL_DESTINATION: UINT32 = 536870912;
+pub const FWPS_METADATA_FIELD_PACKET_DIRECTION: UINT32 = 262144;
+pub const FWPS_METADATA_FIELD_PACKET_SYSTEM_CRITICAL: UINT32 = 524288;
+pub const FWPS_METADATA_FIELD_PARENT_ENDPOINT_HANDLE: UINT32 = 67108864;
+pub const FWPS_METADATA_FIELD_PATH_MTU: UINT32 = 8192;
+pub const FWPS_METADATA_FIELD_PROCESS_ID: UINT32 = 32;
+pub const FWPS_METADATA_FIELD_PROCESS_PATH: UINT32 = 8;
+pub const FWPS_METADATA_FIELD_REDIRECT_RECORD_HANDLE: UINT32 = 1073741824;
+pub const FWPS_METADATA_FIELD_REMOTE_SCOPE_ID: UINT32 = 131072;
+pub const FWPS_METADATA_FIELD_RESERVED: UINT32 = 128;
+pub const FWPS_METADATA_FIELD_SOURCE_INTERFACE_INDEX: UINT32 = 256;
+pub const FWPS_METADATA_FIELD_SUB_PROCESS_TAG: UINT32 = 2147483648;
+pub const FWPS_METADATA_FIELD_SYSTEM_FLAGS: UINT32 = 64;
+pub const FWPS_METADATA_FIELD_TOKEN: UINT32 = 16;
+pub const FWPS_METADATA_FIELD_TRANSPORT_CONTROL_DATA: UINT32 = 65536;
+pub const FWPS_METADATA_FIELD_TRANSPORT_ENDPOINT_HANDLE: UINT32 = 32768;
+pub const FWPS_METADATA_FIELD_TRANSPORT_HEADER_INCLUDE_HEADER: UINT32 = 8388608;
+pub const FWPS_METADATA_FIELD_TRANSPORT_HEADER_SIZE: UINT32 = 1024;
+pub const FWPS_PACKET_LIST_INFORMATION_QUERY_ALL_INBOUND: u32 = 4294967293;
+pub const FWPS_PACKET_LIST_INFORMATION_QUERY_ALL_OUTBOUND: u32 = 4294967294;
+pub const FWPS_PACKET_LIST_INFORMATION_QUERY_FWP: u32 = 8;
+pub const FWPS_PACKET_LIST_INFORMATION_QUERY_INBOUND: u32 = 1;
+pub const FWPS_PACKET_LIST_INFORMATION_QUERY_INVALID_MASK: u32 = 3;
+pub const FWPS_PACKET_LIST_INFORMATION_QUERY_IPSEC: u32 = 4;
+pub const FWPS_PACKET_LIST_INFORMATION_QUERY_OUTBOUND: u32 = 2;
+pub const FWPS_RIGHT_ACTION_WRITE: UINT32 = 1;
+pub const FWPS_SEND_INJECT_PRESERVE_IPID: u32 = 1;
+pub const FWPS_STREAM_FLAG_RECEIVE: u32 = 1;
+pub const FWPS_STREAM_FLAG_RECEIVE_ABORT: u32 = 8;
+pub const FWPS_STREAM_FLAG_RECEIVE_DISCONNECT: u32 = 4;
+pub const FWPS_STREAM_FLAG_RECEIVE_EXPEDITED: u32 = 2;
+pub const FWPS_STREAM_FLAG_RECEIVE_PUSH: u32 = 16;
+pub const FWPS_STREAM_FLAG_SEND: u32 = 65536;
+pub const FWPS_STREAM_FLAG_SEND_ABORT: u32 = 1048576;
+pub const FWPS_STREAM_FLAG_SEND_DISCONNECT: u32 = 524288;
+pub const FWPS_STREAM_FLAG_SEND_EXPEDITED: u32 = 131072;
+pub const FWPS_STREAM_FLAG_SEND_NODELAY: u32 = 262144;
+pub const FWP_ACTION_BLOCK: FWP_ACTION_TYPE = 4097;
+pub const FWP_ACTION_CALLOUT_INSPECTION: FWP_ACTION_TYPE = 24580;
+pub const FWP_ACTION_CALLOUT_TERMINATING: FWP_ACTION_TYPE = 20483;
+pub const FWP_ACTION_CALLOUT_UNKNOWN: FWP_ACTION_TYPE = 16389;
+pub const FWP_ACTION_CONTINUE: FWP_ACTION_TYPE = 8198;
+pub const FWP_ACTION_FLAG_CALLOUT: FWP_ACTION_TYPE = 16384;
+pub const FWP_ACTION_FLAG_NON_TERMINATING: FWP_ACTION_TYPE = 8192;
+pub const FWP_ACTION_FLAG_TERMINATING: FWP_ACTION_TYPE = 4096;
+pub const FWP_ACTION_NONE: FWP_ACTION_TYPE = 7;
+pub const FWP_ACTION_NONE_NO_MATCH: FWP_ACTION_TYPE = 8;
+pub const FWP_ACTION_PERMIT: FWP_ACTION_TYPE = 4098;
+pub const FWP_ACTRL_MATCH_FILTER: u32 = 1;
+pub const FWP_BYTEMAP_ARRAY64_SIZE: u32 = 8;
+pub const FWP_BYTE_ARRAY6_SIZE: u32 = 6;
+pub const FWP_CALLOUT_FLAG_ALLOW_L2_BATCH_CLASSIFY: u32 = 128;
+pub const FWP_CALLOUT_FLAG_ALLOW_MID_STREAM_INSPECTION: u32 = 8;
+pub const FWP_CALLOUT_FLAG_ALLOW_OFFLOAD: u32 = 2;
+pub const FWP_CALLOUT_FLAG_ALLOW_RECLASSIFY: u32 = 16;
+pub const FWP_CALLOUT_FLAG_ALLOW_RSC: u32 = 64;
+pub const FWP_CALLOUT_FLAG_ALLOW_URO: u32 = 512;
+pub const FWP_CALLOUT_FLAG_ALLOW_USO: u32 = 256;
+pub const FWP_CALLOUT_FLAG_CONDITIONAL_ON_FLOW: u32 = 1;
+pub const FWP_CALLOUT_FLAG_ENABLE_COMMIT_ADD_NOTIFY: u32 = 4;
+pub const FWP_CALLOUT_FLAG_RESERVED1: u32 = 32;
+pub const FWP_CALLOUT_FLAG_RESERVED2: u32 = 1024;
+pub const FWP_CONDITION_FLAG_IS_APPCONTAINER_LOOPBACK: u32 = 4194304;
+pub const FWP_CONDITION_FLAG_IS_AUTH_FW: u32 = 65536;
+pub const FWP_CONDITION_FLAG_IS_CONNECTION_REDIRECTED: u32 = 1048576;
+pub const FWP_CONDITION_FLAG_IS_FRAGMENT: u32 = 32;
+pub const FWP_CONDITION_FLAG_IS_FRAGMENT_GROUP: u32 = 64;
+pub const FWP_CONDITION_FLAG_IS_HONORING_POLICY_AUTHORIZE: u32 = 33554432;
+pub const FWP_CONDITION_FLAG_IS_IMPLICIT_BIND: u32 = 512;
+pub const FWP_CONDITION_FLAG_IS_INBOUND_PASS_THRU: u32 = 524288;
+pub const FWP_CONDITION_FLAG_IS_IPSEC_NATT_RECLASSIFY: u32 = 128;
+pub const FWP_CONDITION_FLAG_IS_IPSEC_SECURED: u32 = 2;
+pub const FWP_CONDITION_FLAG_IS_LOOPBACK: u32 = 1;
+pub const FWP_CONDITION_FLAG_IS_NAME_APP_SPECIFIED: u32 = 16384;
+pub const FWP_CONDITION_FLAG_IS_NON_APPCONTAINER_LOOPBACK: u32 = 8388608;
+pub const FWP_CONDITION_FLAG_IS_OUTBOUND_PASS_THRU: u32 = 262144;
+pub const FWP_CONDITION_FLAG_IS_PROMISCUOUS: u32 = 32768;
+pub const FWP_CONDITION_FLAG_IS_PROXY_CONNECTION: u32 = 2097152;
+pub const FWP_CONDITION_FLAG_IS_RAW_ENDPOINT: u32 = 16;
+pub const FWP_CONDITION_FLAG_IS_REASSEMBLED: u32 = 1024;
+pub const FWP_CONDITION_FLAG_IS_REAUTHORIZE: u32 = 4;
+pub const FWP_CONDITION_FLAG_IS_RECLASSIFY: u32 = 131072;
+pub const FWP_CONDITION_FLAG_IS_RESERVED: u32 = 16777216;
+pub const FWP_CONDITION_FLAG_IS_WILDCARD_BIND: u32 = 8;
+pub const FWP_CONDITION_FLAG_REQUIRES_ALE_CLASSIFY: u32 = 256;
+pub const FWP_CONDITION_L2_IF_CONNECTOR_PRESENT: u32 = 128;
+pub const FWP_CONDITION_L2_IS_IP_FRAGMENT_GROUP: u32 = 64;
+pub const FWP_CONDITION_L2_IS_MALFORMED_PACKET: u32 = 32;
+pub const FWP_CONDITION_L2_IS_MOBILE_BROADBAND: u32 = 4;
+pub const FWP_CONDITION_L2_IS_NATIVE_ETHERNET: u32 = 1;
+pub const FWP_CONDITION_L2_IS_VM2VM: u32 = 16;
+pub const FWP_CONDITION_L2_IS_WIFI: u32 = 2;
+pub const FWP_CONDITION_L2_IS_WIFI_DIRECT_DATA: u32 = 8;
+pub const FWP_CONDITION_REAUTHORIZE_REASON_CHECK_OFFLOAD: u32 = 65536;
+pub const FWP_CONDITION_REAUTHORIZE_REASON_CLASSIFY_COMPLETION: u32 = 16;
+pub const FWP_CONDITION_REAUTHORIZE_REASON_EDP_POLICY_CHANGED: u32 = 512;
+pub const FWP_CONDITION_REAUTHORIZE_REASON_IPSEC_PROPERTIES_CHANGED: u32 = 32;
+pub const FWP_CONDITION_REAUTHORIZE_REASON_MID_STREAM_INSPECTION: u32 = 64;
+pub const FWP_CONDITION_REAUTHORIZE_REASON_NEW_ARRIVAL_INTERFACE: u32 = 2;
+pub const FWP_CONDITION_REAUTHORIZE_REASON_NEW_INBOUND_MCAST_BCAST_PACKET: u32 = 256;
+pub const FWP_CONDITION_REAUTHORIZE_REASON_NEW_NEXTHOP_INTERFACE: u32 = 4;
+pub const FWP_CONDITION_REAUTHORIZE_REASON_POLICY_CHANGE: u32 = 1;
+pub const FWP_CONDITION_REAUTHORIZE_REASON_PROFILE_CROSSING: u32 = 8;
+pub const FWP_CONDITION_REAUTHORIZE_REASON_PROXY_HANDLE_CHANGED: u32 = 16384;
+pub const FWP_CONDITION_REAUTHORIZE_REASON_SOCKET_PROPERTY_CHANGED: u32 = 128;
+pub const FWP_CONDITION_SOCKET_PROPERTY_FLAG_ALLOW_EDGE_TRAFFIC: u32 = 2;
+pub const FWP_CONDITION_SOCKET_PROPERTY_FLAG_DENY_EDGE_TRAFFIC: u32 = 4;
+pub const FWP_CONDITION_SOCKET_PROPERTY_FLAG_IS_SYSTEM_PORT_RPC: u32 = 1;
+pub const FWP_FILTER_ENUM_FLAG_BEST_TERMINATING_MATCH: u32 = 1;
+pub const FWP_FILTER_ENUM_FLAG_BOOTTIME_ONLY: u32 = 4;
+pub const FWP_FILTER_ENUM_FLAG_INCLUDE_BOOTTIME: u32 = 8;
+pub const FWP_FILTER_ENUM_FLAG_INCLUDE_DISABLED: u32 = 16;
+pub const FWP_FILTER_ENUM_FLAG_RESERVED1: u32 = 32;
+pub const FWP_FILTER_ENUM_FLAG_SORTED: u32 = 2;
+pub const FWP_FILTER_ENUM_VALID_FLAGS: u32 = 3;
+pub const FWP_OPTION_VALUE_ALLOW_GLOBAL_MULTICAST_STATE: u32 = 2;
+pub const FWP_OPTION_VALUE_ALLOW_MULTICAST_STATE: u32 = 0;
+pub const FWP_OPTION_VALUE_DENY_MULTICAST_STATE: u32 = 1;
+pub const FWP_OPTION_VALUE_DISABLE_LOCAL_ONLY_MAPPING: u32 = 0;
+pub const FWP_OPTION_VALUE_DISABLE_LOOSE_SOURCE: u32 = 0;
+pub const FWP_OPTION_VALUE_ENABLE_LOCAL_ONLY_MAPPING: u32 = 1;
+pub const FWP_OPTION_VALUE_ENABLE_LOOSE_SOURCE: u32 = 1;
+pub const FWP_V6_ADDR_SIZE: u32 = 16;
+pub const IKEEXT_CERT_HASH_LEN: u32 = 20;
+pub const IPSEC_SA_BUNDLE_UPDATE_FLAGS: u32 = 4;
+pub const IPSEC_SA_BUNDLE_UPDATE_KEY_MODULE_STATE: u32 = 16;
+pub const IPSEC_SA_BUNDLE_UPDATE_MM_SA_ID: u32 = 64;
+pub const IPSEC_SA_BUNDLE_UPDATE_NAP_CONTEXT: u32 = 8;
+pub const IPSEC_SA_BUNDLE_UPDATE_PEER_V4_PRIVATE_ADDRESS: u32 = 32;
+pub const IPSEC_SA_DETAILS_UPDATE_TRAFFIC: u32 = 1;
+pub const IPSEC_SA_DETAILS_UPDATE_UDP_ENCAPSULATION: u32 = 2;
+pub const _KRPCENV_: u32 = 1;
+pub const __REQUIRED_RPCNDR_H_VERSION__: u32 = 501;
+pub const __REQUIRED_RPCSAL_H_VERSION__: u32 = 100;
+pub const FWPM_CALLOUT_BUILT_IN_RESERVED_1: GUID = GUID {
+    Data1: 0x779719a4,
+    Data2: 0xe695,
+    Data3: 0x47b6,
+    Data4: [0xa1, 0x99, 0x79, 0x99, 0xfe, 0xc9, 0x16, 0x3b],
+};
+pub const FWPM_CALLOUT_BUILT_IN_RESERVED_2: GUID = GUID {
+    Data1: 0xef9661b6,
+    Data2: 0x7c5e,
+    Data3: 0x48fd,
+    Data4: [0xa1, 0x30, 0x96, 0x67, 0x8c, 0xea, 0xcc, 0x41],
+};
+pub const FWPM_CALLOUT_BUILT_IN_RESERVED_3: GUID = GUID {
+    Data1: 0x18729c7a,
+    Data2: 0x2f62,
+    Data3: 0x4be0,
+    Data4: [0x96, 0x6f, 0x97, 0x4b, 0x21, 0xb8, 0x6d, 0xf1],
+};
+pub const FWPM_CALLOUT_BUILT_IN_RESERVED_4: GUID = GUID {
+    Data1: 0x6c3fb801,
+    Data2: 0xdaff,
+    Data3: 0x40e9,
+    Data4: [0x91, 0xe6, 0xf7, 0xff, 0x7e, 0x52, 0xf7, 0xd9],
+};
+pub const FWPM_CALLOUT_EDGE_TRAVERSAL_ALE_LISTEN_V4: GUID = GUID {
+    Data1: 0x33486ab5,
+    Data2: 0x6d5e,
+    Data3: 0x4e65,
+    Data4: [0xa0, 0x0b, 0xa7, 0xaf, 0xed, 0x0b, 0xa9, 0xa1],
+};
+pub const FWPM_CALLOUT_EDGE_TRAVERSAL_ALE_RESOURCE_ASSIGNMENT_V4: GUID = GUID {
+    Data1: 0x079b1010,
+    Data2: 0xf1c5,
+    Data3: 0x4fcd,
+    Data4: [0xae, 0x05, 0xda, 0x41, 0x10, 0x7a, 0xbd, 0x0b],
+};
+pub const FWPM_CALLOUT_HTTP_TEMPLATE_SSL_HANDSHAKE: GUID = GUID {
+    Data1: 0xb3423249,
+    Data2: 0x8d09,
+    Data3: 0x4858,
+    Data4: [0x92, 0x10, 0x95, 0xc7, 0xfd, 0xa8, 0xe3, 0x0f],
+};
+pub const FWPM_CALLOUT_IPSEC_ALE_CONNECT_V4: GUID = GUID {
+    Data1: 0x6ac141fc,
+    Data2: 0xf75d,
+    Data3: 0x4203,
+    Data4: [0xb9, 0xc8, 0x48, 0xe6, 0x14, 0x9c, 0x27, 0x12],
+};
+pub const FWPM_CALLOUT_IPSEC_ALE_CONNECT_V6: GUID = GUID {
+    Data1: 0x4c0dda05,
+    Data2: 0xe31f,
+    Data3: 0x4666,
+    Data4: [0x90, 0xb0, 0xb3, 0xdf, 0xad, 0x34, 0x12, 0x9a],
+};
+pub const FWPM_CALLOUT_IPSEC_DOSP_FORWARD_V4: GUID = GUID {
+    Data1: 0x2fcb56ec,
+    Data2: 0xcd37,
+    Data3: 0x4b4f,
+    Data4: [0xb1, 0x08, 0x62, 0xc2, 0xb1, 0x85, 0x0a, 0x0c],
+};
+pub const FWPM_CALLOUT_IPSEC_DOSP_FORWARD_V6: GUID = GUID {
+    Data1: 0x6d08a342,
+    Data2: 0xdb9e,
+    Data3: 0x4fbe,
+    Data4: [0x9e, 0xd2, 0x57, 0x37, 0x4c, 0xe8, 0x9f, 0x79],
+};
+pub const FWPM_CALLOUT_IPSEC_FORWARD_INBOUND_TUNNEL_V4: GUID = GUID {
+    Data1: 0x28829633,
+    Data2: 0xc4f0,
+    Data3: 0x4e66,
+    Data4: [0x87, 0x3f, 0x84, 0x4d, 0xb2, 0xa8, 0x99, 0xc7],
+};
+pub const FWPM_CALLOUT_IPSEC_FORWARD_INBOUND_TUNNEL_V6: GUID = GUID {
+    Data1: 0xaf50bec2,
+    Data2: 0xc686,
+    Data3: 0x429a,
+    Data4: [0x88, 0x4d, 0xb7, 0x44, 0x43, 0xe7, 0xb0, 0xb4],
+};
+pub const FWPM_CALLOUT_IPSEC_FORWARD_OUTBOUND_TUNNEL_V4: GUID = GUID {
+    Data1: 0xfb532136,
+    Data2: 0x15cb,
+    Data3: 0x440b,
+    Data4: [0x93, 0x7c, 0x17, 0x17, 0xca, 0x32, 0x0c, 0x40],
+};
+pub const FWPM_CALLOUT_IPSEC_FORWARD_OUTBOUND_TUNNEL_V6: GUID = GUID {
+    Data1: 0xdae640cc,
+    Data2: 0xe021,
+    Data3: 0x4bee,
+    Data4: [0x9e, 0xb6, 0xa4, 0x8b, 0x27, 0x5c, 0x8c, 0x1d],
+};
+pub const FWPM_CALLOUT_IPSEC_INBOUND_INITIATE_SECURE_V4: GUID = GUID {
+    Data1: 0x7dff309b,
+    Data2: 0xba7d,
+    Data3: 0x4aba,
+    Data4: [0x91, 0xaa, 0xae, 0x5c, 0x66, 0x40, 0xc9, 0x44],
+};
+pub const FWPM_CALLOUT_IPSEC_INBOUND_INITIATE_SECURE_V6: GUID = GUID {
+    Data1: 0xa9a0d6d9,
+    Data2: 0xc58c,
+    Data3: 0x474e,
+    Data4: [0x8a, 0xeb, 0x3c, 0xfe, 0x99, 0xd6, 0xd5, 0x3d],
+};
+pub const FWPM_CALLOUT_IPSEC_INBOUND_TRANSPORT_V4: GUID = GUID {
+    Data1: 0x5132900d,
+    Data2: 0x5e84,
+    Data3: 0x4b5f,
+    Data4: [0x80, 0xe4, 0x01, 0x74, 0x1e, 0x81, 0xff, 0x10],
+};
+pub const FWPM_CALLOUT_IPSEC_INBOUND_TRANSPORT_V6: GUID = GUID {
+    Data1: 0x49d3ac92,
+    Data2: 0x2a6c,
+    Data3: 0x4dcf,
+    Data4: [0x95, 0x5f, 0x1c, 0x3b, 0xe0, 0x09, 0xdd, 0x99],
+};
+pub const FWPM_CALLOUT_IPSEC_INBOUND_TUNNEL_ALE_ACCEPT_V4: GUID = GUID {
+    Data1: 0x3df6e7de,
+    Data2: 0xfd20,
+    Data3: 0x48f2,
+    Data4: [0x9f, 0x26, 0xf8, 0x54, 0x44, 0x4c, 0xba, 0x79],
+};
+pub const FWPM_CALLOUT_IPSEC_INBOUND_TUNNEL_ALE_ACCEPT_V6: GUID = GUID {
+    Data1: 0xa1e392d3,
+    Data2: 0x72ac,
+    Data3: 0x47bb,
+    Data4: [0x87, 0xa7, 0x01, 0x22, 0xc6, 0x94, 0x34, 0xab],
+};
+pub const FWPM_CALLOUT_IPSEC_INBOUND_TUNNEL_V4: GUID = GUID {
+    Data1: 0x191a8a46,
+    Data2: 0x0bf8,
+    Data3: 0x46cf,
+    Data4: [0xb0, 0x45, 0x4b, 0x45, 0xdf, 0xa6, 0xa3, 0x24],
+};
+pub const FWPM_CALLOUT_IPSEC_INBOUND_TUNNEL_V6: GUID = GUID {
+    Data1: 0x80c342e3,
+    Data2: 0x1e53,
+    Data3: 0x4d6f,
+    Data4: [0x9b, 0x44, 0x03, 0xdf, 0x5a, 0xee, 0xe1, 0x54],
+};
+pub const FWPM_CALLOUT_IPSEC_OUTBOUND_TRANSPORT_V4: GUID = GUID {
+    Data1: 0x4b46bf0a,
+    Data2: 0x4523,
+    Data3: 0x4e57,
+    Data4: [0xaa, 0x38, 0xa8, 0x79, 0x87, 0xc9, 0x10, 0xd9],
+};
+pub const FWPM_CALLOUT_IPSEC_OUTBOUND_TRANSPORT_V6: GUID = GUID {
+    Data1: 0x38d87722,
+    Data2: 0xad83,
+    Data3: 0x4f11,
+    Data4: [0xa9, 0x1f, 0xdf, 0x0f, 0xb0, 0x77, 0x22, 0x5b],
+};
+pub const FWPM_CALLOUT_IPSEC_OUTBOUND_TUNNEL_V4: GUID = GUID {
+    Data1: 0x70a4196c,
+    Data2: 0x835b,
+    Data3: 0x4fb0,
+    Data4: [0x98, 0xe8, 0x07, 0x5f, 0x4d, 0x97, 0x7d, 0x46],
+};
+pub const FWPM_CALLOUT_IPSEC_OUTBOUND_TUNNEL_V6: GUID = GUID {
+    Data1: 0xf1835363,
+    Data2: 0xa6a5,
+    Data3: 0x4e62,
+    Data4: [0xb1, 0x80, 0x23, 0xdb, 0x78, 0x9d, 0x8d, 0xa6],
+};
+pub const FWPM_CALLOUT_OUTBOUND_NETWORK_CONNECTION_POLICY_LAYER_V4: GUID = GUID {
+    Data1: 0x103090d4,
+    Data2: 0x8e28,
+    Data3: 0x4fd6,
+    Data4: [0x98, 0x94, 0xd1, 0xd6, 0x7d, 0x6b, 0x10, 0xc9],
+};
+pub const FWPM_CALLOUT_OUTBOUND_NETWORK_CONNECTION_POLICY_LAYER_V6: GUID = GUID {
+    Data1: 0x4ed3446d,
+    Data2: 0x8dc7,
+    Data3: 0x459b,
+    Data4: [0xb0, 0x9f, 0xc1, 0xcb, 0x7a, 0x8f, 0x86, 0x89],
+};
+pub const FWPM_CALLOUT_POLICY_SILENT_MODE_AUTH_CONNECT_LAYER_V4: GUID = GUID {
+    Data1: 0x5fbfc31d,
+    Data2: 0xa51c,
+    Data3: 0x44dc,
+    Data4: [0xac, 0xb6, 0x06, 0x24, 0xa0, 0x30, 0xa7, 0x00],
+};
+pub const FWPM_CALLOUT_POLICY_SILENT_MODE_AUTH_CONNECT_LAYER_V6: GUID = GUID {
+    Data1: 0x5fbfc31d,
+    Data2: 0xa51c,
+    Data3: 0x44dc,
+    Data4: [0xac, 0xb6, 0x06, 0x24, 0xa0, 0x30, 0xa7, 0x01],
+};
+pub const FWPM_CALLOUT_POLICY_SILENT_MODE_AUTH_RECV_ACCEPT_LAYER_V4: GUID = GUID {
+    Data1: 0x5fbfc31d,
+    Data2: 0xa51c,
+    Data3: 0x44dc,
+    Data4: [0xac, 0xb6, 0x06, 0x24, 0xa0, 0x30, 0xa7, 0x02],
+};
+pub const FWPM_CALLOUT_POLICY_SILENT_MODE_AUTH_RECV_ACCEPT_LAYER_V6: GUID = GUID {
+    Data1: 0x5fbfc31d,
+    Data2: 0xa51c,
+    Data3: 0x44dc,
+    Data4: [0xac, 0xb6, 0x06, 0x24, 0xa0, 0x30, 0xa7, 0x03],
+};
+pub const FWPM_CALLOUT_RESERVED_AUTH_CONNECT_LAYER_V4: GUID = GUID {
+    Data1: 0x288b524d,
+    Data2: 0x0566,
+    Data3: 0x4e19,
+    Data4: [0xb6, 0x12, 0x8f, 0x44, 0x1a, 0x2e, 0x59, 0x49],
+};
+pub const FWPM_CALLOUT_RESERVED_AUTH_CONNECT_LAYER_V6: GUID = GUID {
+    Data1: 0x00b84b92,
+    Data2: 0x2b5e,
+    Data3: 0x4b71,
+    Data4: [0xab, 0x0e, 0xaa, 0xca, 0x43, 0xe3, 0x87, 0xe6],
+};
+pub const FWPM_CALLOUT_SET_OPTIONS_AUTH_CONNECT_LAYER_V4: GUID = GUID {
+    Data1: 0xbc582280,
+    Data2: 0x1677,
+    Data3: 0x41e9,
+    Data4: [0x94, 0xab, 0xc2, 0xfc, 0xb1, 0x5c, 0x2e, 0xeb],
+};
+pub const FWPM_CALLOUT_SET_OPTIONS_AUTH_CONNECT_LAYER_V6: GUID = GUID {
+    Data1: 0x98e5373c,
+    Data2: 0xb884,
+    Data3: 0x490f,
+    Data4: [0xb6, 0x5f, 0x2f, 0x6a, 0x4a, 0x57, 0x51, 0x95],
+};
+pub const FWPM_CALLOUT_SET_OPTIONS_AUTH_RECV_ACCEPT_LAYER_V4: GUID = GUID {
+    Data1: 0x2d55f008,
+    Data2: 0x0c01,
+    Data3: 0x4f92,
+    Data4: [0xb2, 0x6e, 0xa0, 0x8a, 0x94, 0x56, 0x9b, 0x8d],
+};
+pub const FWPM_CALLOUT_SET_OPTIONS_AUTH_RECV_ACCEPT_LAYER_V6: GUID = GUID {
+    Data1: 0x63018537,
+    Data2: 0xf281,
+    Data3: 0x4dc4,
+    Data4: [0x83, 0xd3, 0x8d, 0xec, 0x18, 0xb7, 0xad, 0xe2],
+};
+pub const FWPM_CALLOUT_TCP_CHIMNEY_ACCEPT_LAYER_V4: GUID = GUID {
+    Data1: 0xe183ecb2,
+    Data2: 0x3a7f,
+    Data3: 0x4b54,
+    Data4: [0x8a, 0xd9, 0x76, 0x05, 0x0e, 0xd8, 0x80, 0xca],
+};
+pub const FWPM_CALLOUT_TCP_CHIMNEY_ACCEPT_LAYER_V6: GUID = GUID {
+    Data1: 0x0378cf41,
+    Data2: 0xbf98,
+    Data3: 0x4603,
+    Data4: [0x81, 0xf2, 0x7f, 0x12, 0x58, 0x60, 0x79, 0xf6],
+};
+pub const FWPM_CALLOUT_TCP_CHIMNEY_CONNECT_LAYER_V4: GUID = GUID {
+    Data1: 0xf3e10ab3,
+    Data2: 0x2c25,
+    Data3: 0x4279,
+    Data4: [0xac, 0x36, 0xc3, 0x0f, 0xc1, 0x81, 0xbe, 0xc4],
+};
+pub const FWPM_CALLOUT_TCP_CHIMNEY_CONNECT_LAYER_V6: GUID = GUID {
+    Data1: 0x39e22085,
+    Data2: 0xa341,
+    Data3: 0x42fc,
+    Data4: [0xa2, 0x79, 0xae, 0xc9, 0x4e, 0x68, 0x9c, 0x56],
+};
+pub const FWPM_CALLOUT_TCP_TEMPLATES_ACCEPT_LAYER_V4: GUID = GUID {
+    Data1: 0x2f23f5d0,
+    Data2: 0x40c4,
+    Data3: 0x4c41,
+    Data4: [0xa2, 0x54, 0x46, 0xd8, 0xdb, 0xa8, 0x95, 0x7c],
+};
+pub const FWPM_CALLOUT_TCP_TEMPLATES_ACCEPT_LAYER_V6: GUID = GUID {
+    Data1: 0xb25152f0,
+    Data2: 0x991c,
+    Data3: 0x4f53,
+    Data4: [0xbb, 0xe7, 0xd2, 0x4b, 0x45, 0xfe, 0x63, 0x2c],
+};
+pub const FWPM_CALLOUT_TCP_TEMPLATES_CONNECT_LAYER_V4: GUID = GUID {
+    Data1: 0x215a0b39,
+    Data2: 0x4b7e,
+    Data3: 0x4eda,
+    Data4: [0x8c, 0xe4, 0x17, 0x96, 0x79, 0xdf, 0x62, 0x24],
+};
+pub const FWPM_CALLOUT_TCP_TEMPLATES_CONNECT_LAYER_V6: GUID = GUID {
+    Data1: 0x838b37a1,
+    Data2: 0x5c12,
+    Data3: 0x4d34,
+    Data4: [0x8b, 0x38, 0x07, 0x87, 0x28, 0xb2, 0xd2, 0x5c],
+};
+pub const FWPM_CALLOUT_TEREDO_ALE_LISTEN_V6: GUID = GUID {
+    Data1: 0x81a434e7,
+    Data2: 0xf60c,
+    Data3: 0x4378,
+    Data4: [0xba, 0xb8, 0xc6, 0x25, 0xa3, 0x0f, 0x01, 0x97],
+};
+pub const FWPM_CALLOUT_TEREDO_ALE_RESOURCE_ASSIGNMENT_V6: GUID = GUID {
+    Data1: 0x31b95392,
+    Data2: 0x066e,
+    Data3: 0x42a2,
+    Data4: [0xb7, 0xdb, 0x92, 0xf8, 0xac, 0xdd, 0x56, 0xf9],
+};
+pub const FWPM_CALLOUT_WFP_TRANSPORT_LAYER_V4_SILENT_DROP: GUID = GUID {
+    Data1: 0xeda08606,
+    Data2: 0x2494,
+    Data3: 0x4d78,
+    Data4: [0x89, 0xbc, 0x67, 0x83, 0x7c, 0x03, 0xb9, 0x69],
+};
+pub const FWPM_CALLOUT_WFP_TRANSPORT_LAYER_V6_SILENT_DROP: GUID = GUID {
+    Data1: 0x8693cc74,
+    Data2: 0xa075,
+    Data3: 0x4156,
+    Data4: [0xb4, 0x76, 0x92, 0x86, 0xee, 0xce, 0x81, 0x4e],
+};
+pub const FWPM_CONDITION_ALE_APP_ID: GUID = GUID {
+    Data1: 0xd78e1e87,
+    Data2: 0x8644,
+    Data3: 0x4ea5,
+    Data4: [0x94, 0x37, 0xd8, 0x09, 0xec, 0xef, 0xc9, 0x71],
+};
+pub const FWPM_CONDITION_ALE_EFFECTIVE_NAME: GUID = GUID {
+    Data1: 0xb1277b9a,
+    Data2: 0xb781,
+    Data3: 0x40fc,
+    Data4: [0x96, 0x71, 0xe5, 0xf1, 0xb9, 0x89, 0xf3, 0x4e],
+};
+pub const FWPM_CONDITION_ALE_NAP_CONTEXT: GUID = GUID {
+    Data1: 0x46275a9d,
+    Data2: 0xc03f,
+    Data3: 0x4d77,
+    Data4: [0xb7, 0x84, 0x1c, 0x57, 0xf4, 0xd0, 0x27, 0x53],
+};
+pub const FWPM_CONDITION_ALE_ORIGINAL_APP_ID: GUID = GUID {
+    Data1: 0x0e6cd086,
+    Data2: 0xe1fb,
+    Data3: 0x4212,
+    Data4: [0x84, 0x2f, 0x8a, 0x9f, 0x99, 0x3f, 0xb3, 0xf6],
+};
+pub const FWPM_CONDITION_ALE_PACKAGE_FAMILY_NAME: GUID = GUID {
+    Data1: 0x81bc78fb,
+    Data2: 0xf28d,
+    Data3: 0x4886,
+    Data4: [0xa6, 0x04, 0x6a, 0xcc, 0x26, 0x1f, 0x26, 0x1b],
+};
+pub const FWPM_CONDITION_ALE_PACKAGE_ID: GUID = GUID {
+    Data1: 0x71bc78fa,
+    Data2: 0xf17c,
+    Data3: 0x4997,
+    Data4: [0xa6, 0x02, 0x6a, 0xbb, 0x26, 0x1f, 0x35, 0x1c],
+};
+pub const FWPM_CONDITION_ALE_PROMISCUOUS_MODE: GUID = GUID {
+    Data1: 0x1c974776,
+    Data2: 0x7182,
+    Data3: 0x46e9,
+    Data4: [0xaf, 0xd3, 0xb0, 0x29, 0x10, 0xe3, 0x03, 0x34],
+};
+pub const FWPM_CONDITION_ALE_REAUTH_REASON: GUID = GUID {
+    Data1: 0xb482d227,
+    Data2: 0x1979,
+    Data3: 0x4a98,
+    Data4: [0x80, 0x44, 0x18, 0xbb, 0xe6, 0x23, 0x75, 0x42],
+};
+pub const FWPM_CONDITION_ALE_REMOTE_MACHINE_ID: GUID = GUID {
+    Data1: 0x1aa47f51,
+    Data2: 0x7f93,
+    Data3: 0x4508,
+    Data4: [0xa2, 0x71, 0x81, 0xab, 0xb0, 0x0c, 0x9c, 0xab],
+};
+pub const FWPM_CONDITION_ALE_REMOTE_USER_ID: GUID = GUID {
+    Data1: 0xf63073b7,
+    Data2: 0x0189,
+    Data3: 0x4ab0,
+    Data4: [0x95, 0xa4, 0x61, 0x23, 0xcb, 0xfa, 0xb8, 0x62],
+};
+pub const FWPM_CONDITION_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE: GUID = GUID {
+    Data1: 0x37a57699,
+    Data2: 0x5883,
+    Data3: 0x4963,
+    Data4: [0x92, 0xb8, 0x3e, 0x70, 0x46, 0x88, 0xb0, 0xad],
+};
+pub const FWPM_CONDITION_ALE_SIO_FIREWALL_SYSTEM_PORT: GUID = GUID {
+    Data1: 0xb9f4e088,
+    Data2: 0xcb98,
+    Data3: 0x4efb,
+    Data4: [0xa2, 0xc7, 0xad, 0x07, 0x33, 0x26, 0x43, 0xdb],
+};
+pub const FWPM_CONDITION_ALE_USER_ID: GUID = GUID {
+    Data1: 0xaf043a0a,
+    Data2: 0xb34d,
+    Data3: 0x4f86,
+    Data4: [0x97, 0x9c, 0xc9, 0x03, 0x71, 0xaf, 0x6e, 0x66],
+};
+pub const FWPM_CONDITION_ARRIVAL_INTERFACE_INDEX: GUID = GUID {
+    Data1: 0xcc088db3,
+    Data2: 0x1792,
+    Data3: 0x4a71,
+    Data4: [0xb0, 0xf9, 0x03, 0x7d, 0x21, 0xcd, 0x82, 0x8b],
+};
+pub const FWPM_CONDITION_ARRIVAL_INTERFACE_PROFILE_ID: GUID = GUID {
+    Data1: 0xcdfe6aab,
+    Data2: 0xc083,
+    Data3: 0x4142,
+    Data4: [0x86, 0x79, 0xc0, 0x8f, 0x95, 0x32, 0x9c, 0x61],
+};
+pub const FWPM_CONDITION_ARRIVAL_INTERFACE_TYPE: GUID = GUID {
+    Data1: 0x89f990de,
+    Data2: 0xe798,
+    Data3: 0x4e6d,
+    Data4: [0xab, 0x76, 0x7c, 0x95, 0x58, 0x29, 0x2e, 0x6f],
+};
+pub const FWPM_CONDITION_ARRIVAL_TUNNEL_TYPE: GUID = GUID {
+    Data1: 0x511166dc,
+    Data2: 0x7a8c,
+    Data3: 0x4aa7,
+    Data4: [0xb5, 0x33, 0x95, 0xab, 0x59, 0xfb, 0x03, 0x40],
+};
+pub const FWPM_CONDITION_AUTHENTICATION_TYPE: GUID = GUID {
+    Data1: 0xeb458cd5,
+    Data2: 0xda7b,
+    Data3: 0x4ef9,
+    Data4: [0x8d, 0x43, 0x7b, 0x0a, 0x84, 0x03, 0x32, 0xf2],
+};
+pub const FWPM_CONDITION_CLIENT_CERT_KEY_LENGTH: GUID = GUID {
+    Data1: 0xa3ec00c7,
+    Data2: 0x05f4,
+    Data3: 0x4df7,
+    Data4: [0x91, 0xf2, 0x5f, 0x60, 0xd9, 0x1f, 0xf4, 0x43],
+};
+pub const FWPM_CONDITION_CLIENT_CERT_OID: GUID = GUID {
+    Data1: 0xc491ad5e,
+    Data2: 0xf882,
+    Data3: 0x4283,
+    Data4: [0xb9, 0x16, 0x43, 0x6b, 0x10, 0x3f, 0xf4, 0xad],
+};
+pub const FWPM_CONDITION_CLIENT_TOKEN: GUID = GUID {
+    Data1: 0xc228fc1e,
+    Data2: 0x403a,
+    Data3: 0x4478,
+    Data4: [0xbe, 0x05, 0xc9, 0xba, 0xa4, 0xc0, 0x5a, 0xce],
+};
+pub const FWPM_CONDITION_COMPARTMENT_ID: GUID = GUID {
+    Data1: 0x35a791ab,
+    Data2: 0x04ac,
+    Data3: 0x4ff2,
+    Data4: [0xa6, 0xbb, 0xda, 0x6c, 0xfa, 0xc7, 0x18, 0x06],
+};
+pub const FWPM_CONDITION_CURRENT_PROFILE_ID: GUID = GUID {
+    Data1: 0xab3033c9,
+    Data2: 0xc0e3,
+    Data3: 0x4759,
+    Data4: [0x93, 0x7d, 0x57, 0x58, 0xc6, 0x5d, 0x4a, 0xe3],
+};
+pub const FWPM_CONDITION_DCOM_APP_ID: GUID = GUID {
+    Data1: 0xff2e7b4d,
+    Data2: 0x3112,
+    Data3: 0x4770,
+    Data4: [0xb6, 0x36, 0x4d, 0x24, 0xae, 0x3a, 0x6a, 0xf2],
+};
+pub const FWPM_CONDITION_DESTINATION_INTERFACE_INDEX: GUID = GUID {
+    Data1: 0x35cf6522,
+    Data2: 0x4139,
+    Data3: 0x45ee,
+    Data4: [0xa0, 0xd5, 0x67, 0xb8, 0x09, 0x49, 0xd8, 0x79],
+};
+pub const FWPM_CONDITION_DESTINATION_SUB_INTERFACE_INDEX: GUID = GUID {
+    Data1: 0x2b7d4399,
+    Data2: 0xd4c7,
+    Data3: 0x4738,
+    Data4: [0xa2, 0xf5, 0xe9, 0x94, 0xb4, 0x3d, 0xa3, 0x88],
+};
+pub const FWPM_CONDITION_DIRECTION: GUID = GUID {
+    Data1: 0x8784c146,
+    Data2: 0xca97,
+    Data3: 0x44d6,
+    Data4: [0x9f, 0xd1, 0x19, 0xfb, 0x18, 0x40, 0xcb, 0xf7],
+};
+pub const FWPM_CONDITION_EMBEDDED_LOCAL_ADDRESS_TYPE: GUID = GUID {
+    Data1: 0x4672a468,
+    Data2: 0x8a0a,
+    Data3: 0x4202,
+    Data4: [0xab, 0xb4, 0x84, 0x9e, 0x92, 0xe6, 0x68, 0x09],
+};
+pub const FWPM_CONDITION_EMBEDDED_LOCAL_PORT: GUID = GUID {
+    Data1: 0xbfca394d,
+    Data2: 0xacdb,
+    Data3: 0x484e,
+    Data4: [0xb8, 0xe6, 0x2a, 0xff, 0x79, 0x75, 0x73, 0x45],
+};
+pub const FWPM_CONDITION_EMBEDDED_PROTOCOL: GUID = GUID {
+    Data1: 0x07784107,
+    Data2: 0xa29e,
+    Data3: 0x4c7b,
+    Data4: [0x9e, 0xc7, 0x29, 0xc4, 0x4a, 0xfa, 0xfd, 0xbc],
+};
+pub const FWPM_CONDITION_EMBEDDED_REMOTE_ADDRESS: GUID = GUID {
+    Data1: 0x77ee4b39,
+    Data2: 0x3273,
+    Data3: 0x4671,
+    Data4: [0xb6, 0x3b, 0xab, 0x6f, 0xeb, 0x66, 0xee, 0xb6],
+};
+pub const FWPM_CONDITION_EMBEDDED_REMOTE_PORT: GUID = GUID {
+    Data1: 0xcae4d6a1,
+    Data2: 0x2968,
+    Data3: 0x40ed,
+    Data4: [0xa4, 0xce, 0x54, 0x71, 0x60, 0xdd, 0xa8, 0x8d],
+};
+pub const FWPM_CONDITION_ETHER_TYPE: GUID = GUID {
+    Data1: 0xfd08948d,
+    Data2: 0xa219,
+    Data3: 0x4d52,
+    Data4: [0xbb, 0x98, 0x1a, 0x55, 0x40, 0xee, 0x7b, 0x4e],
+};
+pub const FWPM_CONDITION_FLAGS: GUID = GUID {
+    Data1: 0x632ce23b,
+    Data2: 0x5167,
+    Data3: 0x435c,
+    Data4: [0x86, 0xd7, 0xe9, 0x03, 0x68, 0x4a, 0xa8, 0x0c],
+};
+pub const FWPM_CONDITION_IMAGE_NAME: GUID = GUID {
+    Data1: 0xd024de4d,
+    Data2: 0xdeaa,
+    Data3: 0x4317,
+    Data4: [0x9c, 0x85, 0xe4, 0x0e, 0xf6, 0xe1, 0x40, 0xc3],
+};
+pub const FWPM_CONDITION_INTERFACE_INDEX: GUID = GUID {
+    Data1: 0x667fd755,
+    Data2: 0xd695,
+    Data3: 0x434a,
+    Data4: [0x8a, 0xf5, 0xd3, 0x83, 0x5a, 0x12, 0x59, 0xbc],
+};
+pub const FWPM_CONDITION_INTERFACE_MAC_ADDRESS: GUID = GUID {
+    Data1: 0xf6e63dce,
+    Data2: 0x1f4b,
+    Data3: 0x4c6b,
+    Data4: [0xb6, 0xef, 0x11, 0x65, 0xe7, 0x1f, 0x8e, 0xe7],
+};
+pub const FWPM_CONDITION_INTERFACE_QUARANTINE_EPOCH: GUID = GUID {
+    Data1: 0xcce68d5e,
+    Data2: 0x053b,
+    Data3: 0x43a8,
+    Data4: [0x9a, 0x6f, 0x33, 0x38, 0x4c, 0x28, 0xe4, 0xf6],
+};
+pub const FWPM_CONDITION_INTERFACE_TYPE: GUID = GUID {
+    Data1: 0xdaf8cd14,
+    Data2: 0xe09e,
+    Data3: 0x4c93,
+    Data4: [0xa5, 0xae, 0xc5, 0xc1, 0x3b, 0x73, 0xff, 0xca],
+};
+pub const FWPM_CONDITION_IPSEC_POLICY_KEY: GUID = GUID {
+    Data1: 0xad37dee3,
+    Data2: 0x722f,
+    Data3: 0x45cc,
+    Data4: [0xa4, 0xe3, 0x06, 0x80, 0x48, 0x12, 0x44, 0x52],
+};
+pub const FWPM_CONDITION_IPSEC_SECURITY_REALM_ID: GUID = GUID {
+    Data1: 0x37a57700,
+    Data2: 0x5884,
+    Data3: 0x4964,
+    Data4: [0x92, 0xb8, 0x3e, 0x70, 0x46, 0x88, 0xb0, 0xad],
+};
+pub const FWPM_CONDITION_IP_ARRIVAL_INTERFACE: GUID = GUID {
+    Data1: 0x618a9b6d,
+    Data2: 0x386b,
+    Data3: 0x4136,
+    Data4: [0xad, 0x6e, 0xb5, 0x15, 0x87, 0xcf, 0xb1, 0xcd],
+};
+pub const FWPM_CONDITION_IP_DESTINATION_ADDRESS: GUID = GUID {
+    Data1: 0x2d79133b,
+    Data2: 0xb390,
+    Data3: 0x45c6,
+    Data4: [0x86, 0x99, 0xac, 0xac, 0xea, 0xaf, 0xed, 0x33],
+};
+pub const FWPM_CONDITION_IP_DESTINATION_ADDRESS_TYPE: GUID = GUID {
+    Data1: 0x1ec1b7c9,
+    Data2: 0x4eea,
+    Data3: 0x4f5e,
+    Data4: [0xb9, 0xef, 0x76, 0xbe, 0xaa, 0xaf, 0x17, 0xee],
+};
+pub const FWPM_CONDITION_IP_DESTINATION_PORT: GUID = GUID {
+    Data1: 0xce6def45,
+    Data2: 0x60fb,
+    Data3: 0x4a7b,
+    Data4: [0xa3, 0x04, 0xaf, 0x30, 0xa1, 0x17, 0x00, 0x0e],
+};
+pub const FWPM_CONDITION_IP_FORWARD_INTERFACE: GUID = GUID {
+    Data1: 0x1076b8a5,
+    Data2: 0x6323,
+    Data3: 0x4c5e,
+    Data4: [0x98, 0x10, 0xe8, 0xd3, 0xfc, 0x9e, 0x61, 0x36],
+};
+pub const FWPM_CONDITION_IP_LOCAL_ADDRESS: GUID = GUID {
+    Data1: 0xd9ee00de,
+    Data2: 0xc1ef,
+    Data3: 0x4617,
+    Data4: [0xbf, 0xe3, 0xff, 0xd8, 0xf5, 0xa0, 0x89, 0x57],
+};
+pub const FWPM_CONDITION_IP_LOCAL_ADDRESS_TYPE: GUID = GUID {
+    Data1: 0x6ec7f6c4,
+    Data2: 0x376b,
+    Data3: 0x45d7,
+    Data4: [0x9e, 0x9c, 0xd3, 0x37, 0xce, 0xdc, 0xd2, 0x37],
+};
+pub const FWPM_CONDITION_IP_LOCAL_ADDRESS_V4: GUID = GUID {
+    Data1: 0x03a629cb,
+    Data2: 0x6e52,
+    Data3: 0x49f8,
+    Data4: [0x9c, 0x41, 0x57, 0x09, 0x63, 0x3c, 0x09, 0xcf],
+};
+pub const FWPM_CONDITION_IP_LOCAL_ADDRESS_V6: GUID = GUID {
+    Data1: 0x2381be84,
+    Data2: 0x7524,
+    Data3: 0x45b3,
+    Data4: [0xa0, 0x5b, 0x1e, 0x63, 0x7d, 0x9c, 0x7a, 0x6a],
+};
+pub const FWPM_CONDITION_IP_LOCAL_INTERFACE: GUID = GUID {
+    Data1: 0x4cd62a49,
+    Data2: 0x59c3,
+    Data3: 0x4969,
+    Data4: [0xb7, 0xf3, 0xbd, 0xa5, 0xd3, 0x28, 0x90, 0xa4],
+};
+pub const FWPM_CONDITION_IP_LOCAL_PORT: GUID = GUID {
+    Data1: 0x0c1ba1af,
+    Data2: 0x5765,
+    Data3: 0x453f,
+    Data4: [0xaf, 0x22, 0xa8, 0xf7, 0x91, 0xac, 0x77, 0x5b],
+};
+pub const FWPM_CONDITION_IP_NEXTHOP_ADDRESS: GUID = GUID {
+    Data1: 0xeabe448a,
+    Data2: 0xa711,
+    Data3: 0x4d64,
+    Data4: [0x85, 0xb7, 0x3f, 0x76, 0xb6, 0x52, 0x99, 0xc7],
+};
+pub const FWPM_CONDITION_IP_NEXTHOP_INTERFACE: GUID = GUID {
+    Data1: 0x93ae8f5b,
+    Data2: 0x7f6f,
+    Data3: 0x4719,
+    Data4: [0x98, 0xc8, 0x14, 0xe9, 0x74, 0x29, 0xef, 0x04],
+};
+pub const FWPM_CONDITION_IP_PHYSICAL_ARRIVAL_INTERFACE: GUID = GUID {
+    Data1: 0xda50d5c8,
+    Data2: 0xfa0d,
+    Data3: 0x4c89,
+    Data4: [0xb0, 0x32, 0x6e, 0x62, 0x13, 0x6d, 0x1e, 0x96],
+};
+pub const FWPM_CONDITION_IP_PHYSICAL_NEXTHOP_INTERFACE: GUID = GUID {
+    Data1: 0xf09bd5ce,
+    Data2: 0x5150,
+    Data3: 0x48be,
+    Data4: [0xb0, 0x98, 0xc2, 0x51, 0x52, 0xfb, 0x1f, 0x92],
+};
+pub const FWPM_CONDITION_IP_PROTOCOL: GUID = GUID {
+    Data1: 0x3971ef2b,
+    Data2: 0x623e,
+    Data3: 0x4f9a,
+    Data4: [0x8c, 0xb1, 0x6e, 0x79, 0xb8, 0x06, 0xb9, 0xa7],
+};
+pub const FWPM_CONDITION_IP_REMOTE_ADDRESS: GUID = GUID {
+    Data1: 0xb235ae9a,
+    Data2: 0x1d64,
+    Data3: 0x49b8,
+    Data4: [0xa4, 0x4c, 0x5f, 0xf3, 0xd9, 0x09, 0x50, 0x45],
+};
+pub const FWPM_CONDITION_IP_REMOTE_ADDRESS_V4: GUID = GUID {
+    Data1: 0x1febb610,
+    Data2: 0x3bcc,
+    Data3: 0x45e1,
+    Data4: [0xbc, 0x36, 0x2e, 0x06, 0x7e, 0x2c, 0xb1, 0x86],
+};
+pub const FWPM_CONDITION_IP_REMOTE_ADDRESS_V6: GUID = GUID {
+    Data1: 0x246e1d8c,
+    Data2: 0x8bee,
+    Data3: 0x4018,
+    Data4: [0x9b, 0x98, 0x31, 0xd4, 0x58, 0x2f, 0x33, 0x61],
+};
+pub const FWPM_CONDITION_IP_REMOTE_PORT: GUID = GUID {
+    Data1: 0xc35a604d,
+    Data2: 0xd22b,
+    Data3: 0x4e1a,
+    Data4: [0x91, 0xb4, 0x68, 0xf6, 0x74, 0xee, 0x67, 0x4b],
+};
+pub const FWPM_CONDITION_IP_SOURCE_ADDRESS: GUID = GUID {
+    Data1: 0xae96897e,
+    Data2: 0x2e94,
+    Data3: 0x4bc9,
+    Data4: [0xb3, 0x13, 0xb2, 0x7e, 0xe8, 0x0e, 0x57, 0x4d],
+};
+pub const FWPM_CONDITION_IP_SOURCE_PORT: GUID = GUID {
+    Data1: 0xa6afef91,
+    Data2: 0x3df4,
+    Data3: 0x4730,
+    Data4: [0xa2, 0x14, 0xf5, 0x42, 0x6a, 0xeb, 0xf8, 0x21],
+};
+pub const FWPM_CONDITION_KM_AUTH_NAP_CONTEXT: GUID = GUID {
+    Data1: 0x35d0ea0e,
+    Data2: 0x15ca,
+    Data3: 0x492b,
+    Data4: [0x90, 0x0e, 0x97, 0xfd, 0x46, 0x35, 0x2c, 0xce],
+};
+pub const FWPM_CONDITION_KM_MODE: GUID = GUID {
+    Data1: 0xfeef4582,
+    Data2: 0xef8f,
+    Data3: 0x4f7b,
+    Data4: [0x85, 0x8b, 0x90, 0x77, 0xd1, 0x22, 0xde, 0x47],
+};
+pub const FWPM_CONDITION_KM_TYPE: GUID = GUID {
+    Data1: 0xff0f5f49,
+    Data2: 0x0ceb,
+    Data3: 0x481b,
+    Data4: [0x86, 0x38, 0x14, 0x79, 0x79, 0x1f, 0x3f, 0x2c],
+};
+pub const FWPM_CONDITION_L2_FLAGS: GUID = GUID {
+    Data1: 0x7bc43cbf,
+    Data2: 0x37ba,
+    Data3: 0x45f1,
+    Data4: [0xb7, 0x4a, 0x82, 0xff, 0x51, 0x8e, 0xeb, 0x10],
+};
+pub const FWPM_CONDITION_LOCAL_INTERFACE_PROFILE_ID: GUID = GUID {
+    Data1: 0x4ebf7562,
+    Data2: 0x9f18,
+    Data3: 0x4d06,
+    Data4: [0x99, 0x41, 0xa7, 0xa6, 0x25, 0x74, 0x4d, 0x71],
+};
+pub const FWPM_CONDITION_MAC_DESTINATION_ADDRESS: GUID = GUID {
+    Data1: 0x04ea2a93,
+    Data2: 0x858c,
+    Data3: 0x4027,
+    Data4: [0xb6, 0x13, 0xb4, 0x31, 0x80, 0xc7, 0x85, 0x9e],
+};
+pub const FWPM_CONDITION_MAC_DESTINATION_ADDRESS_TYPE: GUID = GUID {
+    Data1: 0xae052932,
+    Data2: 0xef42,
+    Data3: 0x4e99,
+    Data4: [0xb1, 0x29, 0xf3, 0xb3, 0x13, 0x9e, 0x34, 0xf7],
+};
+pub const FWPM_CONDITION_MAC_LOCAL_ADDRESS: GUID = GUID {
+    Data1: 0xd999e981,
+    Data2: 0x7948,
+    Data3: 0x4c83,
+    Data4: [0xb7, 0x42, 0xc8, 0x4e, 0x3b, 0x67, 0x8f, 0x8f],
+};
+pub const FWPM_CONDITION_MAC_LOCAL_ADDRESS_TYPE: GUID = GUID {
+    Data1: 0xcc31355c,
+    Data2: 0x3073,
+    Data3: 0x4ffb,
+    Data4: [0xa1, 0x4f, 0x79, 0x41, 0x5c, 0xb1, 0xea, 0xd1],
+};
+pub const FWPM_CONDITION_MAC_REMOTE_ADDRESS: GUID = GUID {
+    Data1: 0x408f2ed4,
+    Data2: 0x3a70,
+    Data3: 0x4b4d,
+    Data4: [0x92, 0xa6, 0x41, 0x5a, 0xc2, 0x0e, 0x2f, 0x12],
+};
+pub const FWPM_CONDITION_MAC_REMOTE_ADDRESS_TYPE: GUID = GUID {
+    Data1: 0x027fedb4,
+    Data2: 0xf1c1,
+    Data3: 0x4030,
+    Data4: [0xb5, 0x64, 0xee, 0x77, 0x7f, 0xd8, 0x67, 0xea],
+};
+pub const FWPM_CONDITION_MAC_SOURCE_ADDRESS: GUID = GUID {
+    Data1: 0x7b795451,
+    Data2: 0xf1f6,
+    Data3: 0x4d05,
+    Data4: [0xb7, 0xcb, 0x21, 0x77, 0x9d, 0x80, 0x23, 0x36],
+};
+pub const FWPM_CONDITION_MAC_SOURCE_ADDRESS_TYPE: GUID = GUID {
+    Data1: 0x5c1b72e4,
+    Data2: 0x299e,
+    Data3: 0x4437,
+    Data4: [0xa2, 0x98, 0xbc, 0x3f, 0x01, 0x4b, 0x3d, 0xc2],
+};
+pub const FWPM_CONDITION_NDIS_MEDIA_TYPE: GUID = GUID {
+    Data1: 0xcb31cef1,
+    Data2: 0x791d,
+    Data3: 0x473b,
+    Data4: [0x89, 0xd1, 0x61, 0xc5, 0x98, 0x43, 0x04, 0xa0],
+};
+pub const FWPM_CONDITION_NDIS_PHYSICAL_MEDIA_TYPE: GUID = GUID {
+    Data1: 0x34c79823,
+    Data2: 0xc229,
+    Data3: 0x44f2,
+    Data4: [0xb8, 0x3c, 0x74, 0x02, 0x08, 0x82, 0xae, 0x77],
+};
+pub const FWPM_CONDITION_NDIS_PORT: GUID = GUID {
+    Data1: 0xdb7bb42b,
+    Data2: 0x2dac,
+    Data3: 0x4cd4,
+    Data4: [0xa5, 0x9a, 0xe0, 0xbd, 0xce, 0x1e, 0x68, 0x34],
+};
+pub const FWPM_CONDITION_NET_EVENT_TYPE: GUID = GUID {
+    Data1: 0x206e9996,
+    Data2: 0x490e,
+    Data3: 0x40cf,
+    Data4: [0xb8, 0x31, 0xb3, 0x86, 0x41, 0xeb, 0x6f, 0xcb],
+};
+pub const FWPM_CONDITION_NEXTHOP_INTERFACE_INDEX: GUID = GUID {
+    Data1: 0x138e6888,
+    Data2: 0x7ab8,
+    Data3: 0x4d65,
+    Data4: [0x9e, 0xe8, 0x05, 0x91, 0xbc, 0xf6, 0xa4, 0x94],
+};
+pub const FWPM_CONDITION_NEXTHOP_INTERFACE_PROFILE_ID: GUID = GUID {
+    Data1: 0xd7ff9a56,
+    Data2: 0xcdaa,
+    Data3: 0x472b,
+    Data4: [0x84, 0xdb, 0xd2, 0x39, 0x63, 0xc1, 0xd1, 0xbf],
+};
+pub const FWPM_CONDITION_NEXTHOP_INTERFACE_TYPE: GUID = GUID {
+    Data1: 0x97537c6c,
+    Data2: 0xd9a3,
+    Data3: 0x4767,
+    Data4: [0xa3, 0x81, 0xe9, 0x42, 0x67, 0x5c, 0xd9, 0x20],
+};
+pub const FWPM_CONDITION_NEXTHOP_SUB_INTERFACE_INDEX: GUID = GUID {
+    Data1: 0xef8a6122,
+    Data2: 0x0577,
+    Data3: 0x45a7,
+    Data4: [0x9a, 0xaf, 0x82, 0x5f, 0xbe, 0xb4, 0xfb, 0x95],
+};
+pub const FWPM_CONDITION_NEXTHOP_TUNNEL_TYPE: GUID = GUID {
+    Data1: 0x72b1a111,
+    Data2: 0x987b,
+    Data3: 0x4720,
+    Data4: [0x99, 0xdd, 0xc7, 0xc5, 0x76, 0xfa, 0x2d, 0x4c],
+};
+pub const FWPM_CONDITION_ORIGINAL_ICMP_TYPE: GUID = GUID {
+    Data1: 0x076dfdbe,
+    Data2: 0xc56c,
+    Data3: 0x4f72,
+    Data4: [0xae, 0x8a, 0x2c, 0xfe, 0x7e, 0x5c, 0x82, 0x86],
+};
+pub const FWPM_CONDITION_ORIGINAL_PROFILE_ID: GUID = GUID {
+    Data1: 0x46ea1551,
+    Data2: 0x2255,
+    Data3: 0x492b,
+    Data4: [0x80, 0x19, 0xaa, 0xbe, 0xee, 0x34, 0x9f, 0x40],
+};
+pub const FWPM_CONDITION_PEER_NAME: GUID = GUID {
+    Data1: 0x9b539082,
+    Data2: 0xeb90,
+    Data3: 0x4186,
+    Data4: [0xa6, 0xcc, 0xde, 0x5b, 0x63, 0x23, 0x50, 0x16],
+};
+pub const FWPM_CONDITION_PIPE: GUID = GUID {
+    Data1: 0x1bd0741d,
+    Data2: 0xe3df,
+    Data3: 0x4e24,
+    Data4: [0x86, 0x34, 0x76, 0x20, 0x46, 0xee, 0xf6, 0xeb],
+};
+pub const FWPM_CONDITION_PROCESS_WITH_RPC_IF_UUID: GUID = GUID {
+    Data1: 0xe31180a8,
+    Data2: 0xbbbd,
+    Data3: 0x4d14,
+    Data4: [0xa6, 0x5e, 0x71, 0x57, 0xb0, 0x62, 0x33, 0xbb],
+};
+pub const FWPM_CONDITION_QM_MODE: GUID = GUID {
+    Data1: 0xf64fc6d1,
+    Data2: 0xf9cb,
+    Data3: 0x43d2,
+    Data4: [0x8a, 0x5f, 0xe1, 0x3b, 0xc8, 0x94, 0xf2, 0x65],
+};
+pub const FWPM_CONDITION_REAUTHORIZE_REASON: GUID = GUID {
+    Data1: 0x11205e8c,
+    Data2: 0x11ae,
+    Data3: 0x457a,
+    Data4: [0x8a, 0x44, 0x47, 0x70, 0x26, 0xdd, 0x76, 0x4a],
+};
+pub const FWPM_CONDITION_REMOTE_ID: GUID = GUID {
+    Data1: 0xf68166fd,
+    Data2: 0x0682,
+    Data3: 0x4c89,
+    Data4: [0xb8, 0xf5, 0x86, 0x43, 0x6c, 0x7e, 0xf9, 0xb7],
+};
+pub const FWPM_CONDITION_REMOTE_USER_TOKEN: GUID = GUID {
+    Data1: 0x9bf0ee66,
+    Data2: 0x06c9,
+    Data3: 0x41b9,
+    Data4: [0x84, 0xda, 0x28, 0x8c, 0xb4, 0x3a, 0xf5, 0x1f],
+};
+pub const FWPM_CONDITION_RESERVED0: GUID = GUID {
+    Data1: 0x678f4deb,
+    Data2: 0x45af,
+    Data3: 0x4882,
+    Data4: [0x93, 0xfe, 0x19, 0xd4, 0x72, 0x9d, 0x98, 0x34],
+};
+pub const FWPM_CONDITION_RESERVED1: GUID = GUID {
+    Data1: 0xd818f827,
+    Data2: 0x5c69,
+    Data3: 0x48eb,
+    Data4: [0xbf, 0x80, 0xd8, 0x6b, 0x17, 0x75, 0x5f, 0x97],
+};
+pub const FWPM_CONDITION_RESERVED10: GUID = GUID {
+    Data1: 0xb979e282,
+    Data2: 0xd621,
+    Data3: 0x4c8c,
+    Data4: [0xb1, 0x84, 0xb1, 0x05, 0xa6, 0x1c, 0x36, 0xce],
+};
+pub const FWPM_CONDITION_RESERVED11: GUID = GUID {
+    Data1: 0x2d62ee4d,
+    Data2: 0x023d,
+    Data3: 0x411f,
+    Data4: [0x95, 0x82, 0x43, 0xac, 0xbb, 0x79, 0x59, 0x75],
+};
+pub const FWPM_CONDITION_RESERVED12: GUID = GUID {
+    Data1: 0xa3677c32,
+    Data2: 0x7e35,
+    Data3: 0x4ddc,
+    Data4: [0x93, 0xda, 0xe8, 0xc3, 0x3f, 0xc9, 0x23, 0xc7],
+};
+pub const FWPM_CONDITION_RESERVED13: GUID = GUID {
+    Data1: 0x335a3e90,
+    Data2: 0x84aa,
+    Data3: 0x42f5,
+    Data4: [0x9e, 0x6f, 0x59, 0x30, 0x95, 0x36, 0xa4, 0x4c],
+};
+pub const FWPM_CONDITION_RESERVED14: GUID = GUID {
+    Data1: 0x30e44da2,
+    Data2: 0x2f1a,
+    Data3: 0x4116,
+    Data4: [0xa5, 0x59, 0xf9, 0x07, 0xde, 0x83, 0x60, 0x4a],
+};
+pub const FWPM_CONDITION_RESERVED15: GUID = GUID {
+    Data1: 0xbab8340f,
+    Data2: 0xafe0,
+    Data3: 0x43d1,
+    Data4: [0x80, 0xd8, 0x5c, 0xa4, 0x56, 0x96, 0x2d, 0xe3],
+};
+pub const FWPM_CONDITION_RESERVED2: GUID = GUID {
+    Data1: 0x53d4123d,
+    Data2: 0xe15b,
+    Data3: 0x4e84,
+    Data4: [0xb7, 0xa8, 0xdc, 0xe1, 0x6f, 0x7b, 0x62, 0xd9],
+};
+pub const FWPM_CONDITION_RESERVED3: GUID = GUID {
+    Data1: 0x7f6e8ca3,
+    Data2: 0x6606,
+    Data3: 0x4932,
+    Data4: [0x97, 0xc7, 0xe1, 0xf2, 0x07, 0x10, 0xaf, 0x3b],
+};
+pub const FWPM_CONDITION_RESERVED4: GUID = GUID {
+    Data1: 0x5f58e642,
+    Data2: 0xb937,
+    Data3: 0x495e,
+    Data4: [0xa9, 0x4b, 0xf6, 0xb0, 0x51, 0xa4, 0x92, 0x50],
+};
+pub const FWPM_CONDITION_RESERVED5: GUID = GUID {
+    Data1: 0x9ba8f6cd,
+    Data2: 0xf77c,
+    Data3: 0x43e6,
+    Data4: [0x88, 0x47, 0x11, 0x93, 0x9d, 0xc5, 0xdb, 0x5a],
+};
+pub const FWPM_CONDITION_RESERVED6: GUID = GUID {
+    Data1: 0xf13d84bd,
+    Data2: 0x59d5,
+    Data3: 0x44c4,
+    Data4: [0x88, 0x17, 0x5e, 0xcd, 0xae, 0x18, 0x05, 0xbd],
+};
+pub const FWPM_CONDITION_RESERVED7: GUID = GUID {
+    Data1: 0x65a0f930,
+    Data2: 0x45dd,
+    Data3: 0x4983,
+    Data4: [0xaa, 0x33, 0xef, 0xc7, 0xb6, 0x11, 0xaf, 0x08],
+};
+pub const FWPM_CONDITION_RESERVED8: GUID = GUID {
+    Data1: 0x4f424974,
+    Data2: 0x0c12,
+    Data3: 0x4816,
+    Data4: [0x9b, 0x47, 0x9a, 0x54, 0x7d, 0xb3, 0x9a, 0x32],
+};
+pub const FWPM_CONDITION_RESERVED9: GUID = GUID {
+    Data1: 0xce78e10f,
+    Data2: 0x13ff,
+    Data3: 0x4c70,
+    Data4: [0x86, 0x43, 0x36, 0xad, 0x18, 0x79, 0xaf, 0xa3],
+};
+pub const FWPM_CONDITION_RPC_AUTH_LEVEL: GUID = GUID {
+    Data1: 0xe5a0aed5,
+    Data2: 0x59ac,
+    Data3: 0x46ea,
+    Data4: [0xbe, 0x05, 0xa5, 0xf0, 0x5e, 0xcf, 0x44, 0x6e],
+};
+pub const FWPM_CONDITION_RPC_AUTH_TYPE: GUID = GUID {
+    Data1: 0xdaba74ab,
+    Data2: 0x0d67,
+    Data3: 0x43e7,
+    Data4: [0x98, 0x6e, 0x75, 0xb8, 0x4f, 0x82, 0xf5, 0x94],
+};
+pub const FWPM_CONDITION_RPC_EP_FLAGS: GUID = GUID {
+    Data1: 0x218b814a,
+    Data2: 0x0a39,
+    Data3: 0x49b8,
+    Data4: [0x8e, 0x71, 0xc2, 0x0c, 0x39, 0xc7, 0xdd, 0x2e],
+};
+pub const FWPM_CONDITION_RPC_EP_VALUE: GUID = GUID {
+    Data1: 0xdccea0b9,
+    Data2: 0x0886,
+    Data3: 0x4360,
+    Data4: [0x9c, 0x6a, 0xab, 0x04, 0x3a, 0x24, 0xfb, 0xa9],
+};
+pub const FWPM_CONDITION_RPC_IF_FLAG: GUID = GUID {
+    Data1: 0x238a8a32,
+    Data2: 0x3199,
+    Data3: 0x467d,
+    Data4: [0x87, 0x1c, 0x27, 0x26, 0x21, 0xab, 0x38, 0x96],
+};
+pub const FWPM_CONDITION_RPC_IF_UUID: GUID = GUID {
+    Data1: 0x7c9c7d9f,
+    Data2: 0x0075,
+    Data3: 0x4d35,
+    Data4: [0xa0, 0xd1, 0x83, 0x11, 0xc4, 0xcf, 0x6a, 0xf1],
+};
+pub const FWPM_CONDITION_RPC_IF_VERSION: GUID = GUID {
+    Data1: 0xeabfd9b7,
+    Data2: 0x1262,
+    Data3: 0x4a2e,
+    Data4: [0xad, 0xaa, 0x5f, 0x96, 0xf6, 0xfe, 0x32, 0x6d],
+};
+pub const FWPM_CONDITION_RPC_OPNUM: GUID = GUID {
+    Data1: 0xd58efb76,
+    Data2: 0xaab7,
+    Data3: 0x4148,
+    Data4: [0xa8, 0x7e, 0x95, 0x81, 0x13, 0x41, 0x29, 0xb9],
+};
+pub const FWPM_CONDITION_RPC_PROTOCOL: GUID = GUID {
+    Data1: 0x2717bc74,
+    Data2: 0x3a35,
+    Data3: 0x4ce7,
+    Data4: [0xb7, 0xef, 0xc8, 0x38, 0xfa, 0xbd, 0xec, 0x45],
+};
+pub const FWPM_CONDITION_RPC_PROXY_AUTH_TYPE: GUID = GUID {
+    Data1: 0x40953fe2,
+    Data2: 0x8565,
+    Data3: 0x4759,
+    Data4: [0x84, 0x88, 0x17, 0x71, 0xb4, 0xb4, 0xb5, 0xdb],
+};
+pub const FWPM_CONDITION_RPC_SERVER_NAME: GUID = GUID {
+    Data1: 0xb605a225,
+    Data2: 0xc3b3,
+    Data3: 0x48c7,
+    Data4: [0x98, 0x33, 0x7a, 0xef, 0xa9, 0x52, 0x75, 0x46],
+};
+pub const FWPM_CONDITION_RPC_SERVER_PORT: GUID = GUID {
+    Data1: 0x8090f645,
+    Data2: 0x9ad5,
+    Data3: 0x4e3b,
+    Data4: [0x9f, 0x9f, 0x80, 0x23, 0xca, 0x09, 0x79, 0x09],
+};
+pub const FWPM_CONDITION_SEC_ENCRYPT_ALGORITHM: GUID = GUID {
+    Data1: 0x0d306ef0,
+    Data2: 0xe974,
+    Data3: 0x4f74,
+    Data4: [0xb5, 0xc7, 0x59, 0x1b, 0x0d, 0xa7, 0xd5, 0x62],
+};
+pub const FWPM_CONDITION_SEC_KEY_SIZE: GUID = GUID {
+    Data1: 0x4772183b,
+    Data2: 0xccf8,
+    Data3: 0x4aeb,
+    Data4: [0xbc, 0xe1, 0xc6, 0xc6, 0x16, 0x1c, 0x8f, 0xe4],
+};
+pub const FWPM_CONDITION_SOURCE_INTERFACE_INDEX: GUID = GUID {
+    Data1: 0x2311334d,
+    Data2: 0xc92d,
+    Data3: 0x45bf,
+    Data4: [0x94, 0x96, 0xed, 0xf4, 0x47, 0x82, 0x0e, 0x2d],
+};
+pub const FWPM_CONDITION_SOURCE_SUB_INTERFACE_INDEX: GUID = GUID {
+    Data1: 0x055edd9d,
+    Data2: 0xacd2,
+    Data3: 0x4361,
+    Data4: [0x8d, 0xab, 0xf9, 0x52, 0x5d, 0x97, 0x66, 0x2f],
+};
+pub const FWPM_CONDITION_SUB_INTERFACE_INDEX: GUID = GUID {
+    Data1: 0x0cd42473,
+    Data2: 0xd621,
+    Data3: 0x4be3,
+    Data4: [0xae, 0x8c, 0x72, 0xa3, 0x48, 0xd2, 0x83, 0xe1],
+};
+pub const FWPM_CONDITION_TUNNEL_TYPE: GUID = GUID {
+    Data1: 0x77a40437,
+    Data2: 0x8779,
+    Data3: 0x4868,
+    Data4: [0xa2, 0x61, 0xf5, 0xa9, 0x02, 0xf1, 0xc0, 0xcd],
+};
+pub const FWPM_CONDITION_VLAN_ID: GUID = GUID {
+    Data1: 0x938eab21,
+    Data2: 0x3618,
+    Data3: 0x4e64,
+    Data4: [0x9c, 0xa5, 0x21, 0x41, 0xeb, 0xda, 0x1c, 0xa2],
+};
+pub const FWPM_CONDITION_VSWITCH_DESTINATION_INTERFACE_ID: GUID = GUID {
+    Data1: 0x8ed48be4,
+    Data2: 0xc926,
+    Data3: 0x49f6,
+    Data4: [0xa4, 0xf6, 0xef, 0x30, 0x30, 0xe3, 0xfc, 0x16],
+};
+pub const FWPM_CONDITION_VSWITCH_DESTINATION_INTERFACE_TYPE: GUID = GUID {
+    Data1: 0xfa9b3f06,
+    Data2: 0x2f1a,
+    Data3: 0x4c57,
+    Data4: [0x9e, 0x68, 0xa7, 0x09, 0x8b, 0x28, 0xdb, 0xfe],
+};
+pub const FWPM_CONDITION_VSWITCH_DESTINATION_VM_ID: GUID = GUID {
+    Data1: 0x6106aace,
+    Data2: 0x4de1,
+    Data3: 0x4c84,
+    Data4: [0x96, 0x71, 0x36, 0x37, 0xf8, 0xbc, 0xf7, 0x31],
+};
+pub const FWPM_CONDITION_VSWITCH_ID: GUID = GUID {
+    Data1: 0xc4a414ba,
+    Data2: 0x437b,
+    Data3: 0x4de6,
+    Data4: [0x99, 0x46, 0xd9, 0x9c, 0x1b, 0x95, 0xb3, 0x12],
+};
+pub const FWPM_CONDITION_VSWITCH_NETWORK_TYPE: GUID = GUID {
+    Data1: 0x11d48b4b,
+    Data2: 0xe77a,
+    Data3: 0x40b4,
+    Data4: [0x91, 0x55, 0x39, 0x2c, 0x90, 0x6c, 0x26, 0x08],
+};
+pub const FWPM_CONDITION_VSWITCH_SOURCE_INTERFACE_ID: GUID = GUID {
+    Data1: 0x7f4ef24b,
+    Data2: 0xb2c1,
+    Data3: 0x4938,
+    Data4: [0xba, 0x33, 0xa1, 0xec, 0xbe, 0xd5, 0x12, 0xba],
+};
+pub const FWPM_CONDITION_VSWITCH_SOURCE_INTERFACE_TYPE: GUID = GUID {
+    Data1: 0xe6b040a2,
+    Data2: 0xedaf,
+    Data3: 0x4c36,
+    Data4: [0x90, 0x8b, 0xf2, 0xf5, 0x8a, 0xe4, 0x38, 0x07],
+};
+pub const FWPM_CONDITION_VSWITCH_SOURCE_VM_ID: GUID = GUID {
+    Data1: 0x9c2a9ec2,
+    Data2: 0x9fc6,
+    Data3: 0x42bc,
+    Data4: [0xbd, 0xd8, 0x40, 0x6d, 0x4d, 0xa0, 0xbe, 0x64],
+};
+pub const FWPM_CONDITION_VSWITCH_TENANT_NETWORK_ID: GUID = GUID {
+    Data1: 0xdc04843c,
+    Data2: 0x79e6,
+    Data3: 0x4e44,
+    Data4: [0xa0, 0x25, 0x65, 0xb9, 0xbb, 0x0f, 0x9f, 0x94],
+};
+pub const FWPM_KEYING_MODULE_AUTHIP: GUID = GUID {
+    Data1: 0x11e3dae0,
+    Data2: 0xdd26,
+    Data3: 0x4590,
+    Data4: [0x85, 0x7d, 0xab, 0x4b, 0x28, 0xd1, 0xa0, 0x95],
+};
+pub const FWPM_KEYING_MODULE_IKE: GUID = GUID {
+    Data1: 0xa9bbf787,
+    Data2: 0x82a8,
+    Data3: 0x45bb,
+    Data4: [0xa4, 0x00, 0x5d, 0x7e, 0x59, 0x52, 0xc7, 0xa9],
+};
+pub const FWPM_KEYING_MODULE_IKEV2: GUID = GUID {
+    Data1: 0x041792cc,
+    Data2: 0x8f07,
+    Data3: 0x419d,
+    Data4: [0xa3, 0x94, 0x71, 0x69, 0x68, 0xcb, 0x16, 0x47],
+};
+pub const FWPM_LAYER_ALE_AUTH_CONNECT_V4: GUID = GUID {
+    Data1: 0xc38d57d1,
+    Data2: 0x05a7,
+    Data3: 0x4c33,
+    Data4: [0x90, 0x4f, 0x7f, 0xbc, 0xee, 0xe6, 0x0e, 0x82],
+};
+pub const FWPM_LAYER_ALE_AUTH_CONNECT_V4_DISCARD: GUID = GUID {
+    Data1: 0xd632a801,
+    Data2: 0xf5ba,
+    Data3: 0x4ad6,
+    Data4: [0x96, 0xe3, 0x60, 0x70, 0x17, 0xd9, 0x83, 0x6a],
+};
+pub const FWPM_LAYER_ALE_AUTH_CONNECT_V6: GUID = GUID {
+    Data1: 0x4a72393b,
+    Data2: 0x319f,
+    Data3: 0x44bc,
+    Data4: [0x84, 0xc3, 0xba, 0x54, 0xdc, 0xb3, 0xb6, 0xb4],
+};
+pub const FWPM_LAYER_ALE_AUTH_CONNECT_V6_DISCARD: GUID = GUID {
+    Data1: 0xc97bc3b8,
+    Data2: 0xc9a3,
+    Data3: 0x4e33,
+    Data4: [0x86, 0x95, 0x8e, 0x17, 0xaa, 0xd4, 0xde, 0x09],
+};
+pub const FWPM_LAYER_ALE_AUTH_LISTEN_V4: GUID = GUID {
+    Data1: 0x88bb5dad,
+    Data2: 0x76d7,
+    Data3: 0x4227,
+    Data4: [0x9c, 0x71, 0xdf, 0x0a, 0x3e, 0xd7, 0xbe, 0x7e],
+};
+pub const FWPM_LAYER_ALE_AUTH_LISTEN_V4_DISCARD: GUID = GUID {
+    Data1: 0x371dfada,
+    Data2: 0x9f26,
+    Data3: 0x45fd,
+    Data4: [0xb4, 0xeb, 0xc2, 0x9e, 0xb2, 0x12, 0x89, 0x3f],
+};
+pub const FWPM_LAYER_ALE_AUTH_LISTEN_V6: GUID = GUID {
+    Data1: 0x7ac9de24,
+    Data2: 0x17dd,
+    Data3: 0x4814,
+    Data4: [0xb4, 0xbd, 0xa9, 0xfb, 0xc9, 0x5a, 0x32, 0x1b],
+};
+pub const FWPM_LAYER_ALE_AUTH_LISTEN_V6_DISCARD: GUID = GUID {
+    Data1: 0x60703b07,
+    Data2: 0x63c8,
+    Data3: 0x48e9,
+    Data4: [0xad, 0xa3, 0x12, 0xb1, 0xaf, 0x40, 0xa6, 0x17],
+};
+pub const FWPM_LAYER_ALE_AUTH_RECV_ACCEPT_V4: GUID = GUID {
+    Data1: 0xe1cd9fe7,
+    Data2: 0xf4b5,
+    Data3: 0x4273,
+    Data4: [0x96, 0xc0, 0x59, 0x2e, 0x48, 0x7b, 0x86, 0x50],
+};
+pub const FWPM_LAYER_ALE_AUTH_RECV_ACCEPT_V4_DISCARD: GUID = GUID {
+    Data1: 0x9eeaa99b,
+    Data2: 0xbd22,
+    Data3: 0x4227,
+    Data4: [0x91, 0x9f, 0x00, 0x73, 0xc6, 0x33, 0x57, 0xb1],
+};
+pub const FWPM_LAYER_ALE_AUTH_RECV_ACCEPT_V6: GUID = GUID {
+    Data1: 0xa3b42c97,
+    Data2: 0x9f04,
+    Data3: 0x4672,
+    Data4: [0xb8, 0x7e, 0xce, 0xe9, 0xc4, 0x83, 0x25, 0x7f],
+};
+pub const FWPM_LAYER_ALE_AUTH_RECV_ACCEPT_V6_DISCARD: GUID = GUID {
+    Data1: 0x89455b97,
+    Data2: 0xdbe1,
+    Data3: 0x453f,
+    Data4: [0xa2, 0x24, 0x13, 0xda, 0x89, 0x5a, 0xf3, 0x96],
+};
+pub const FWPM_LAYER_ALE_BIND_REDIRECT_V4: GUID = GUID {
+    Data1: 0x66978cad,
+    Data2: 0xc704,
+    Data3: 0x42ac,
+    Data4: [0x86, 0xac, 0x7c, 0x1a, 0x23, 0x1b, 0xd2, 0x53],
+};
+pub const FWPM_LAYER_ALE_BIND_REDIRECT_V6: GUID = GUID {
+    Data1: 0xbef02c9c,
+    Data2: 0x606b,
+    Data3: 0x4536,
+    Data4: [0x8c, 0x26, 0x1c, 0x2f, 0xc7, 0xb6, 0x31, 0xd4],
+};
+pub const FWPM_LAYER_ALE_CONNECT_REDIRECT_V4: GUID = GUID {
+    Data1: 0xc6e63c8c,
+    Data2: 0xb784,
+    Data3: 0x4562,
+    Data4: [0xaa, 0x7d, 0x0a, 0x67, 0xcf, 0xca, 0xf9, 0xa3],
+};
+pub const FWPM_LAYER_ALE_CONNECT_REDIRECT_V6: GUID = GUID {
+    Data1: 0x587e54a7,
+    Data2: 0x8046,
+    Data3: 0x42ba,
+    Data4: [0xa0, 0xaa, 0xb7, 0x16, 0x25, 0x0f, 0xc7, 0xfd],
+};
+pub const FWPM_LAYER_ALE_ENDPOINT_CLOSURE_V4: GUID = GUID {
+    Data1: 0xb4766427,
+    Data2: 0xe2a2,
+    Data3: 0x467a,
+    Data4: [0xbd, 0x7e, 0xdb, 0xcd, 0x1b, 0xd8, 0x5a, 0x09],
+};
+pub const FWPM_LAYER_ALE_ENDPOINT_CLOSURE_V6: GUID = GUID {
+    Data1: 0xbb536ccd,
+    Data2: 0x4755,
+    Data3: 0x4ba9,
+    Data4: [0x9f, 0xf7, 0xf9, 0xed, 0xf8, 0x69, 0x9c, 0x7b],
+};
+pub const FWPM_LAYER_ALE_FLOW_ESTABLISHED_V4: GUID = GUID {
+    Data1: 0xaf80470a,
+    Data2: 0x5596,
+    Data3: 0x4c13,
+    Data4: [0x99, 0x92, 0x53, 0x9e, 0x6f, 0xe5, 0x79, 0x67],
+};
+pub const FWPM_LAYER_ALE_FLOW_ESTABLISHED_V4_DISCARD: GUID = GUID {
+    Data1: 0x146ae4a9,
+    Data2: 0xa1d2,
+    Data3: 0x4d43,
+    Data4: [0xa3, 0x1a, 0x4c, 0x42, 0x68, 0x2b, 0x8e, 0x4f],
+};
+pub const FWPM_LAYER_ALE_FLOW_ESTABLISHED_V6: GUID = GUID {
+    Data1: 0x7021d2b3,
+    Data2: 0xdfa4,
+    Data3: 0x406e,
+    Data4: [0xaf, 0xeb, 0x6a, 0xfa, 0xf7, 0xe7, 0x0e, 0xfd],
+};
+pub const FWPM_LAYER_ALE_FLOW_ESTABLISHED_V6_DISCARD: GUID = GUID {
+    Data1: 0x46928636,
+    Data2: 0xbbca,
+    Data3: 0x4b76,
+    Data4: [0x94, 0x1d, 0x0f, 0xa7, 0xf5, 0xd7, 0xd3, 0x72],
+};
+pub const FWPM_LAYER_ALE_RESOURCE_ASSIGNMENT_V4: GUID = GUID {
+    Data1: 0x1247d66d,
+    Data2: 0x0b60,
+    Data3: 0x4a15,
+    Data4: [0x8d, 0x44, 0x71, 0x55, 0xd0, 0xf5, 0x3a, 0x0c],
+};
+pub const FWPM_LAYER_ALE_RESOURCE_ASSIGNMENT_V4_DISCARD: GUID = GUID {
+    Data1: 0x0b5812a2,
+    Data2: 0xc3ff,
+    Data3: 0x4eca,
+    Data4: [0xb8, 0x8d, 0xc7, 0x9e, 0x20, 0xac, 0x63, 0x22],
+};
+pub const FWPM_LAYER_ALE_RESOURCE_ASSIGNMENT_V6: GUID = GUID {
+    Data1: 0x55a650e1,
+    Data2: 0x5f0a,
+    Data3: 0x4eca,
+    Data4: [0xa6, 0x53, 0x88, 0xf5, 0x3b, 0x26, 0xaa, 0x8c],
+};
+pub const FWPM_LAYER_ALE_RESOURCE_ASSIGNMENT_V6_DISCARD: GUID = GUID {
+    Data1: 0xcbc998bb,
+    Data2: 0xc51f,
+    Data3: 0x4c1a,
+    Data4: [0xbb, 0x4f, 0x97, 0x75, 0xfc, 0xac, 0xab, 0x2f],
+};
+pub const FWPM_LAYER_ALE_RESOURCE_RELEASE_V4: GUID = GUID {
+    Data1: 0x74365cce,
+    Data2: 0xccb0,
+    Data3: 0x401a,
+    Data4: [0xbf, 0xc1, 0xb8, 0x99, 0x34, 0xad, 0x7e, 0x15],
+};
+pub const FWPM_LAYER_ALE_RESOURCE_RELEASE_V6: GUID = GUID {
+    Data1: 0xf4e5ce80,
+    Data2: 0xedcc,
+    Data3: 0x4e13,
+    Data4: [0x8a, 0x2f, 0xb9, 0x14, 0x54, 0xbb, 0x05, 0x7b],
+};
+pub const FWPM_LAYER_DATAGRAM_DATA_V4: GUID = GUID {
+    Data1: 0x3d08bf4e,
+    Data2: 0x45f6,
+    Data3: 0x4930,
+    Data4: [0xa9, 0x22, 0x41, 0x70, 0x98, 0xe2, 0x00, 0x27],
+};
+pub const FWPM_LAYER_DATAGRAM_DATA_V4_DISCARD: GUID = GUID {
+    Data1: 0x18e330c6,
+    Data2: 0x7248,
+    Data3: 0x4e52,
+    Data4: [0xaa, 0xab, 0x47, 0x2e, 0xd6, 0x77, 0x04, 0xfd],
+};
+pub const FWPM_LAYER_DATAGRAM_DATA_V6: GUID = GUID {
+    Data1: 0xfa45fe2f,
+    Data2: 0x3cba,
+    Data3: 0x4427,
+    Data4: [0x87, 0xfc, 0x57, 0xb9, 0xa4, 0xb1, 0x0d, 0x00],
+};
+pub const FWPM_LAYER_DATAGRAM_DATA_V6_DISCARD: GUID = GUID {
+    Data1: 0x09d1dfe1,
+    Data2: 0x9b86,
+    Data3: 0x4a42,
+    Data4: [0xbe, 0x9d, 0x8c, 0x31, 0x5b, 0x92, 0xa5, 0xd0],
+};
+pub const FWPM_LAYER_EGRESS_VSWITCH_ETHERNET: GUID = GUID {
+    Data1: 0x86c872b0,
+    Data2: 0x76fa,
+    Data3: 0x4b79,
+    Data4: [0x93, 0xa4, 0x07, 0x50, 0x53, 0x0a, 0xe2, 0x92],
+};
+pub const FWPM_LAYER_EGRESS_VSWITCH_TRANSPORT_V4: GUID = GUID {
+    Data1: 0xb92350b6,
+    Data2: 0x91f0,
+    Data3: 0x46b6,
+    Data4: [0xbd, 0xc4, 0x87, 0x1d, 0xfd, 0x4a, 0x7c, 0x98],
+};
+pub const FWPM_LAYER_EGRESS_VSWITCH_TRANSPORT_V6: GUID = GUID {
+    Data1: 0x1b2def23,
+    Data2: 0x1881,
+    Data3: 0x40bd,
+    Data4: [0x82, 0xf4, 0x42, 0x54, 0xe6, 0x31, 0x41, 0xcb],
+};
+pub const FWPM_LAYER_IKEEXT_V4: GUID = GUID {
+    Data1: 0xb14b7bdb,
+    Data2: 0xdbbd,
+    Data3: 0x473e,
+    Data4: [0xbe, 0xd4, 0x8b, 0x47, 0x08, 0xd4, 0xf2, 0x70],
+};
+pub const FWPM_LAYER_IKEEXT_V6: GUID = GUID {
+    Data1: 0xb64786b3,
+    Data2: 0xf687,
+    Data3: 0x4eb9,
+    Data4: [0x89, 0xd2, 0x8e, 0xf3, 0x2a, 0xcd, 0xab, 0xe2],
+};
+pub const FWPM_LAYER_INBOUND_ICMP_ERROR_V4: GUID = GUID {
+    Data1: 0x61499990,
+    Data2: 0x3cb6,
+    Data3: 0x4e84,
+    Data4: [0xb9, 0x50, 0x53, 0xb9, 0x4b, 0x69, 0x64, 0xf3],
+};
+pub const FWPM_LAYER_INBOUND_ICMP_ERROR_V4_DISCARD: GUID = GUID {
+    Data1: 0xa6b17075,
+    Data2: 0xebaf,
+    Data3: 0x4053,
+    Data4: [0xa4, 0xe7, 0x21, 0x3c, 0x81, 0x21, 0xed, 0xe5],
+};
+pub const FWPM_LAYER_INBOUND_ICMP_ERROR_V6: GUID = GUID {
+    Data1: 0x65f9bdff,
+    Data2: 0x3b2d,
+    Data3: 0x4e5d,
+    Data4: [0xb8, 0xc6, 0xc7, 0x20, 0x65, 0x1f, 0xe8, 0x98],
+};
+pub const FWPM_LAYER_INBOUND_ICMP_ERROR_V6_DISCARD: GUID = GUID {
+    Data1: 0xa6e7ccc0,
+    Data2: 0x08fb,
+    Data3: 0x468d,
+    Data4: [0xa4, 0x72, 0x97, 0x71, 0xd5, 0x59, 0x5e, 0x09],
+};
+pub const FWPM_LAYER_INBOUND_IPPACKET_V4: GUID = GUID {
+    Data1: 0xc86fd1bf,
+    Data2: 0x21cd,
+    Data3: 0x497e,
+    Data4: [0xa0, 0xbb, 0x17, 0x42, 0x5c, 0x88, 0x5c, 0x58],
+};
+pub const FWPM_LAYER_INBOUND_IPPACKET_V4_DISCARD: GUID = GUID {
+    Data1: 0xb5a230d0,
+    Data2: 0xa8c0,
+    Data3: 0x44f2,
+    Data4: [0x91, 0x6e, 0x99, 0x1b, 0x53, 0xde, 0xd1, 0xf7],
+};
+pub const FWPM_LAYER_INBOUND_IPPACKET_V6: GUID = GUID {
+    Data1: 0xf52032cb,
+    Data2: 0x991c,
+    Data3: 0x46e7,
+    Data4: [0x97, 0x1d, 0x26, 0x01, 0x45, 0x9a, 0x91, 0xca],
+};
+pub const FWPM_LAYER_INBOUND_IPPACKET_V6_DISCARD: GUID = GUID {
+    Data1: 0xbb24c279,
+    Data2: 0x93b4,
+    Data3: 0x47a2,
+    Data4: [0x83, 0xad, 0xae, 0x16, 0x98, 0xb5, 0x08, 0x85],
+};
+pub const FWPM_LAYER_INBOUND_MAC_FRAME_ETHERNET: GUID = GUID {
+    Data1: 0xeffb7edb,
+    Data2: 0x0055,
+    Data3: 0x4f9a,
+    Data4: [0xa2, 0x31, 0x4f, 0xf8, 0x13, 0x1a, 0xd1, 0x91],
+};
+pub const FWPM_LAYER_INBOUND_MAC_FRAME_NATIVE: GUID = GUID {
+    Data1: 0xd4220bd3,
+    Data2: 0x62ce,
+    Data3: 0x4f08,
+    Data4: [0xae, 0x88, 0xb5, 0x6e, 0x85, 0x26, 0xdf, 0x50],
+};
+pub const FWPM_LAYER_INBOUND_MAC_FRAME_NATIVE_FAST: GUID = GUID {
+    Data1: 0x853aaa8e,
+    Data2: 0x2b78,
+    Data3: 0x4d24,
+    Data4: [0xa8, 0x04, 0x36, 0xdb, 0x08, 0xb2, 0x97, 0x11],
+};
+pub const FWPM_LAYER_INBOUND_RESERVED2: GUID = GUID {
+    Data1: 0xf4fb8d55,
+    Data2: 0xc076,
+    Data3: 0x46d8,
+    Data4: [0xa2, 0xc7, 0x6a, 0x4c, 0x72, 0x2c, 0xa4, 0xed],
+};
+pub const FWPM_LAYER_INBOUND_TRANSPORT_FAST: GUID = GUID {
+    Data1: 0xe41d2719,
+    Data2: 0x05c7,
+    Data3: 0x40f0,
+    Data4: [0x89, 0x83, 0xea, 0x8d, 0x17, 0xbb, 0xc2, 0xf6],
+};
+pub const FWPM_LAYER_INBOUND_TRANSPORT_V4: GUID = GUID {
+    Data1: 0x5926dfc8,
+    Data2: 0xe3cf,
+    Data3: 0x4426,
+    Data4: [0xa2, 0x83, 0xdc, 0x39, 0x3f, 0x5d, 0x0f, 0x9d],
+};
+pub const FWPM_LAYER_INBOUND_TRANSPORT_V4_DISCARD: GUID = GUID {
+    Data1: 0xac4a9833,
+    Data2: 0xf69d,
+    Data3: 0x4648,
+    Data4: [0xb2, 0x61, 0x6d, 0xc8, 0x48, 0x35, 0xef, 0x39],
+};
+pub const FWPM_LAYER_INBOUND_TRANSPORT_V6: GUID = GUID {
+    Data1: 0x634a869f,
+    Data2: 0xfc23,
+    Data3: 0x4b90,
+    Data4: [0xb0, 0xc1, 0xbf, 0x62, 0x0a, 0x36, 0xae, 0x6f],
+};
+pub const FWPM_LAYER_INBOUND_TRANSPORT_V6_DISCARD: GUID = GUID {
+    Data1: 0x2a6ff955,
+    Data2: 0x3b2b,
+    Data3: 0x49d2,
+    Data4: [0x98, 0x48, 0xad, 0x9d, 0x72, 0xdc, 0xaa, 0xb7],
+};
+pub const FWPM_LAYER_INGRESS_VSWITCH_ETHERNET: GUID = GUID {
+    Data1: 0x7d98577a,
+    Data2: 0x9a87,
+    Data3: 0x41ec,
+    Data4: [0x97, 0x18, 0x7c, 0xf5, 0x89, 0xc9, 0xf3, 0x2d],
+};
+pub const FWPM_LAYER_INGRESS_VSWITCH_TRANSPORT_V4: GUID = GUID {
+    Data1: 0xb2696ff6,
+    Data2: 0x774f,
+    Data3: 0x4554,
+    Data4: [0x9f, 0x7d, 0x3d, 0xa3, 0x94, 0x5f, 0x8e, 0x85],
+};
+pub const FWPM_LAYER_INGRESS_VSWITCH_TRANSPORT_V6: GUID = GUID {
+    Data1: 0x5ee314fc,
+    Data2: 0x7d8a,
+    Data3: 0x47f4,
+    Data4: [0xb7, 0xe3, 0x29, 0x1a, 0x36, 0xda, 0x4e, 0x12],
+};
+pub const FWPM_LAYER_IPFORWARD_V4: GUID = GUID {
+    Data1: 0xa82acc24,
+    Data2: 0x4ee1,
+    Data3: 0x4ee1,
+    Data4: [0xb4, 0x65, 0xfd, 0x1d, 0x25, 0xcb, 0x10, 0xa4],
+};
+pub const FWPM_LAYER_IPFORWARD_V4_DISCARD: GUID = GUID {
+    Data1: 0x9e9ea773,
+    Data2: 0x2fae,
+    Data3: 0x4210,
+    Data4: [0x8f, 0x17, 0x34, 0x12, 0x9e, 0xf3, 0x69, 0xeb],
+};
+pub const FWPM_LAYER_IPFORWARD_V6: GUID = GUID {
+    Data1: 0x7b964818,
+    Data2: 0x19c7,
+    Data3: 0x493a,
+    Data4: [0xb7, 0x1f, 0x83, 0x2c, 0x36, 0x84, 0xd2, 0x8c],
+};
+pub const FWPM_LAYER_IPFORWARD_V6_DISCARD: GUID = GUID {
+    Data1: 0x31524a5d,
+    Data2: 0x1dfe,
+    Data3: 0x472f,
+    Data4: [0xbb, 0x93, 0x51, 0x8e, 0xe9, 0x45, 0xd8, 0xa2],
+};
+pub const FWPM_LAYER_IPSEC_KM_DEMUX_V4: GUID = GUID {
+    Data1: 0xf02b1526,
+    Data2: 0xa459,
+    Data3: 0x4a51,
+    Data4: [0xb9, 0xe3, 0x75, 0x9d, 0xe5, 0x2b, 0x9d, 0x2c],
+};
+pub const FWPM_LAYER_IPSEC_KM_DEMUX_V6: GUID = GUID {
+    Data1: 0x2f755cf6,
+    Data2: 0x2fd4,
+    Data3: 0x4e88,
+    Data4: [0xb3, 0xe4, 0xa9, 0x1b, 0xca, 0x49, 0x52, 0x35],
+};
+pub const FWPM_LAYER_IPSEC_V4: GUID = GUID {
+    Data1: 0xeda65c74,
+    Data2: 0x610d,
+    Data3: 0x4bc5,
+    Data4: [0x94, 0x8f, 0x3c, 0x4f, 0x89, 0x55, 0x68, 0x67],
+};
+pub const FWPM_LAYER_IPSEC_V6: GUID = GUID {
+    Data1: 0x13c48442,
+    Data2: 0x8d87,
+    Data3: 0x4261,
+    Data4: [0x9a, 0x29, 0x59, 0xd2, 0xab, 0xc3, 0x48, 0xb4],
+};
+pub const FWPM_LAYER_KM_AUTHORIZATION: GUID = GUID {
+    Data1: 0x4aa226e9,
+    Data2: 0x9020,
+    Data3: 0x45fb,
+    Data4: [0x95, 0x6a, 0xc0, 0x24, 0x9d, 0x84, 0x11, 0x95],
+};
+pub const FWPM_LAYER_NAME_RESOLUTION_CACHE_V4: GUID = GUID {
+    Data1: 0x0c2aa681,
+    Data2: 0x905b,
+    Data3: 0x4ccd,
+    Data4: [0xa4, 0x67, 0x4d, 0xd8, 0x11, 0xd0, 0x7b, 0x7b],
+};
+pub const FWPM_LAYER_NAME_RESOLUTION_CACHE_V6: GUID = GUID {
+    Data1: 0x92d592fa,
+    Data2: 0x6b01,
+    Data3: 0x434a,
+    Data4: [0x9d, 0xea, 0xd1, 0xe9, 0x6e, 0xa9, 0x7d, 0xa9],
+};
+pub const FWPM_LAYER_OUTBOUND_ICMP_ERROR_V4: GUID = GUID {
+    Data1: 0x41390100,
+    Data2: 0x564c,
+    Data3: 0x4b32,
+    Data4: [0xbc, 0x1d, 0x71, 0x80, 0x48, 0x35, 0x4d, 0x7c],
+};
+pub const FWPM_LAYER_OUTBOUND_ICMP_ERROR_V4_DISCARD: GUID = GUID {
+    Data1: 0xb3598d36,
+    Data2: 0x0561,
+    Data3: 0x4588,
+    Data4: [0xa6, 0xbf, 0xe9, 0x55, 0xe3, 0xf6, 0x26, 0x4b],
+};
+pub const FWPM_LAYER_OUTBOUND_ICMP_ERROR_V6: GUID = GUID {
+    Data1: 0x7fb03b60,
+    Data2: 0x7b8d,
+    Data3: 0x4dfa,
+    Data4: [0xba, 0xdd, 0x98, 0x01, 0x76, 0xfc, 0x4e, 0x12],
+};
+pub const FWPM_LAYER_OUTBOUND_ICMP_ERROR_V6_DISCARD: GUID = GUID {
+    Data1: 0x65f2e647,
+    Data2: 0x8d0c,
+    Data3: 0x4f47,
+    Data4: [0xb1, 0x9b, 0x33, 0xa4, 0xd3, 0xf1, 0x35, 0x7c],
+};
+pub const FWPM_LAYER_OUTBOUND_IPPACKET_V4: GUID = GUID {
+    Data1: 0x1e5c9fae,
+    Data2: 0x8a84,
+    Data3: 0x4135,
+    Data4: [0xa3, 0x31, 0x95, 0x0b, 0x54, 0x22, 0x9e, 0xcd],
+};
+pub const FWPM_LAYER_OUTBOUND_IPPACKET_V4_DISCARD: GUID = GUID {
+    Data1: 0x08e4bcb5,
+    Data2: 0xb647,
+    Data3: 0x48f3,
+    Data4: [0x95, 0x3c, 0xe5, 0xdd, 0xbd, 0x03, 0x93, 0x7e],
+};
+pub const FWPM_LAYER_OUTBOUND_IPPACKET_V6: GUID = GUID {
+    Data1: 0xa3b3ab6b,
+    Data2: 0x3564,
+    Data3: 0x488c,
+    Data4: [0x91, 0x17, 0xf3, 0x4e, 0x82, 0x14, 0x27, 0x63],
+};
+pub const FWPM_LAYER_OUTBOUND_IPPACKET_V6_DISCARD: GUID = GUID {
+    Data1: 0x9513d7c4,
+    Data2: 0xa934,
+    Data3: 0x49dc,
+    Data4: [0x91, 0xa7, 0x6c, 0xcb, 0x80, 0xcc, 0x02, 0xe3],
+};
+pub const FWPM_LAYER_OUTBOUND_MAC_FRAME_ETHERNET: GUID = GUID {
+    Data1: 0x694673bc,
+    Data2: 0xd6db,
+    Data3: 0x4870,
+    Data4: [0xad, 0xee, 0x0a, 0xcd, 0xbd, 0xb7, 0xf4, 0xb2],
+};
+pub const FWPM_LAYER_OUTBOUND_MAC_FRAME_NATIVE: GUID = GUID {
+    Data1: 0x94c44912,
+    Data2: 0x9d6f,
+    Data3: 0x4ebf,
+    Data4: [0xb9, 0x95, 0x05, 0xab, 0x8a, 0x08, 0x8d, 0x1b],
+};
+pub const FWPM_LAYER_OUTBOUND_MAC_FRAME_NATIVE_FAST: GUID = GUID {
+    Data1: 0x470df946,
+    Data2: 0xc962,
+    Data3: 0x486f,
+    Data4: [0x94, 0x46, 0x82, 0x93, 0xcb, 0xc7, 0x5e, 0xb8],
+};
+pub const FWPM_LAYER_OUTBOUND_NETWORK_CONNECTION_POLICY_V4: GUID = GUID {
+    Data1: 0x037f317a,
+    Data2: 0xd696,
+    Data3: 0x494a,
+    Data4: [0xbb, 0xa5, 0xbf, 0xfc, 0x26, 0x5e, 0x60, 0x52],
+};
+pub const FWPM_LAYER_OUTBOUND_NETWORK_CONNECTION_POLICY_V6: GUID = GUID {
+    Data1: 0x22a4fdb1,
+    Data2: 0x6d7e,
+    Data3: 0x48ae,
+    Data4: [0xae, 0x77, 0x37, 0x42, 0x52, 0x5c, 0x31, 0x19],
+};
+pub const FWPM_LAYER_OUTBOUND_TRANSPORT_FAST: GUID = GUID {
+    Data1: 0x13ed4388,
+    Data2: 0xa070,
+    Data3: 0x4815,
+    Data4: [0x99, 0x35, 0x7a, 0x9b, 0xe6, 0x40, 0x8b, 0x78],
+};
+pub const FWPM_LAYER_OUTBOUND_TRANSPORT_V4: GUID = GUID {
+    Data1: 0x09e61aea,
+    Data2: 0xd214,
+    Data3: 0x46e2,
+    Data4: [0x9b, 0x21, 0xb2, 0x6b, 0x0b, 0x2f, 0x28, 0xc8],
+};
+pub const FWPM_LAYER_OUTBOUND_TRANSPORT_V4_DISCARD: GUID = GUID {
+    Data1: 0xc5f10551,
+    Data2: 0xbdb0,
+    Data3: 0x43d7,
+    Data4: [0xa3, 0x13, 0x50, 0xe2, 0x11, 0xf4, 0xd6, 0x8a],
+};
+pub const FWPM_LAYER_OUTBOUND_TRANSPORT_V6: GUID = GUID {
+    Data1: 0xe1735bde,
+    Data2: 0x013f,
+    Data3: 0x4655,
+    Data4: [0xb3, 0x51, 0xa4, 0x9e, 0x15, 0x76, 0x2d, 0xf0],
+};
+pub const FWPM_LAYER_OUTBOUND_TRANSPORT_V6_DISCARD: GUID = GUID {
+    Data1: 0xf433df69,
+    Data2: 0xccbd,
+    Data3: 0x482e,
+    Data4: [0xb9, 0xb2, 0x57, 0x16, 0x56, 0x58, 0xc3, 0xb3],
+};
+pub const FWPM_LAYER_RPC_EPMAP: GUID = GUID {
+    Data1: 0x9247bc61,
+    Data2: 0xeb07,
+    Data3: 0x47ee,
+    Data4: [0x87, 0x2c, 0xbf, 0xd7, 0x8b, 0xfd, 0x16, 0x16],
+};
+pub const FWPM_LAYER_RPC_EP_ADD: GUID = GUID {
+    Data1: 0x618dffc7,
+    Data2: 0xc450,
+    Data3: 0x4943,
+    Data4: [0x95, 0xdb, 0x99, 0xb4, 0xc1, 0x6a, 0x55, 0xd4],
+};
+pub const FWPM_LAYER_RPC_PROXY_CONN: GUID = GUID {
+    Data1: 0x94a4b50b,
+    Data2: 0xba5c,
+    Data3: 0x4f27,
+    Data4: [0x90, 0x7a, 0x22, 0x9f, 0xac, 0x0c, 0x2a, 0x7a],
+};
+pub const FWPM_LAYER_RPC_PROXY_IF: GUID = GUID {
+    Data1: 0xf8a38615,
+    Data2: 0xe12c,
+    Data3: 0x41ac,
+    Data4: [0x98, 0xdf, 0x12, 0x1a, 0xd9, 0x81, 0xaa, 0xde],
+};
+pub const FWPM_LAYER_RPC_UM: GUID = GUID {
+    Data1: 0x75a89dda,
+    Data2: 0x95e4,
+    Data3: 0x40f3,
+    Data4: [0xad, 0xc7, 0x76, 0x88, 0xa9, 0xc8, 0x47, 0xe1],
+};
+pub const FWPM_LAYER_STREAM_PACKET_V4: GUID = GUID {
+    Data1: 0xaf52d8ec,
+    Data2: 0xcb2d,
+    Data3: 0x44e5,
+    Data4: [0xad, 0x92, 0xf8, 0xdc, 0x38, 0xd2, 0xeb, 0x29],
+};
+pub const FWPM_LAYER_STREAM_PACKET_V6: GUID = GUID {
+    Data1: 0x779a8ca3,
+    Data2: 0xf099,
+    Data3: 0x468f,
+    Data4: [0xb5, 0xd4, 0x83, 0x53, 0x5c, 0x46, 0x1c, 0x02],
+};
+pub const FWPM_LAYER_STREAM_V4: GUID = GUID {
+    Data1: 0x3b89653c,
+    Data2: 0xc170,
+    Data3: 0x49e4,
+    Data4: [0xb1, 0xcd, 0xe0, 0xee, 0xee, 0xe1, 0x9a, 0x3e],
+};
+pub const FWPM_LAYER_STREAM_V4_DISCARD: GUID = GUID {
+    Data1: 0x25c4c2c2,
+    Data2: 0x25ff,
+    Data3: 0x4352,
+    Data4: [0x82, 0xf9, 0xc5, 0x4a, 0x4a, 0x47, 0x26, 0xdc],
+};
+pub const FWPM_LAYER_STREAM_V6: GUID = GUID {
+    Data1: 0x47c9137a,
+    Data2: 0x7ec4,
+    Data3: 0x46b3,
+    Data4: [0xb6, 0xe4, 0x48, 0xe9, 0x26, 0xb1, 0xed, 0xa4],
+};
+pub const FWPM_LAYER_STREAM_V6_DISCARD: GUID = GUID {
+    Data1: 0x10a59fc7,
+    Data2: 0xb628,
+    Data3: 0x4c41,
+    Data4: [0x9e, 0xb8, 0xcf, 0x37, 0xd5, 0x51, 0x03, 0xcf],
+};
+pub const FWPM_PROVIDER_CONTEXT_SECURE_SOCKET_AUTHIP: GUID = GUID {
+    Data1: 0xb25ea800,
+    Data2: 0x0d02,
+    Data3: 0x46ed,
+    Data4: [0x92, 0xbd, 0x7f, 0xa8, 0x4b, 0xb7, 0x3e, 0x9d],
+};
+pub const FWPM_PROVIDER_CONTEXT_SECURE_SOCKET_IPSEC: GUID = GUID {
+    Data1: 0x8c2d4144,
+    Data2: 0xf8e0,
+    Data3: 0x42c0,
+    Data4: [0x94, 0xce, 0x7c, 0xcf, 0xc6, 0x3b, 0x2f, 0x9b],
+};
+pub const FWPM_PROVIDER_IKEEXT: GUID = GUID {
+    Data1: 0x10ad9216,
+    Data2: 0xccde,
+    Data3: 0x456c,
+    Data4: [0x8b, 0x16, 0xe9, 0xf0, 0x4e, 0x60, 0xa9, 0x0b],
+};
+pub const FWPM_PROVIDER_IPSEC_DOSP_CONFIG: GUID = GUID {
+    Data1: 0x3c6c05a9,
+    Data2: 0xc05c,
+    Data3: 0x4bb9,
+    Data4: [0x83, 0x38, 0x23, 0x27, 0x81, 0x4c, 0xe8, 0xbf],
+};
+pub const FWPM_PROVIDER_MPSSVC_APP_ISOLATION: GUID = GUID {
+    Data1: 0x3cc2631f,
+    Data2: 0x2d5d,
+    Data3: 0x43a0,
+    Data4: [0xb1, 0x74, 0x61, 0x48, 0x37, 0xd8, 0x63, 0xa1],
+};
+pub const FWPM_PROVIDER_MPSSVC_EDP: GUID = GUID {
+    Data1: 0xa90296f7,
+    Data2: 0x46b8,
+    Data3: 0x4457,
+    Data4: [0x8f, 0x84, 0xb0, 0x5e, 0x05, 0xd3, 0xc6, 0x22],
+};
+pub const FWPM_PROVIDER_MPSSVC_TENANT_RESTRICTIONS: GUID = GUID {
+    Data1: 0xd0718ff9,
+    Data2: 0x44da,
+    Data3: 0x4f50,
+    Data4: [0x9d, 0xc2, 0xc9, 0x63, 0xa4, 0x24, 0x76, 0x13],
+};
+pub const FWPM_PROVIDER_MPSSVC_WF: GUID = GUID {
+    Data1: 0xdecc16ca,
+    Data2: 0x3f33,
+    Data3: 0x4346,
+    Data4: [0xbe, 0x1e, 0x8f, 0xb4, 0xae, 0x0f, 0x3d, 0x62],
+};
+pub const FWPM_PROVIDER_MPSSVC_WSH: GUID = GUID {
+    Data1: 0x4b153735,
+    Data2: 0x1049,
+    Data3: 0x4480,
+    Data4: [0xaa, 0xb4, 0xd1, 0xb9, 0xbd, 0xc0, 0x37, 0x10],
+};
+pub const FWPM_PROVIDER_TCP_CHIMNEY_OFFLOAD: GUID = GUID {
+    Data1: 0x896aa19e,
+    Data2: 0x9a34,
+    Data3: 0x4bcb,
+    Data4: [0xae, 0x79, 0xbe, 0xb9, 0x12, 0x7c, 0x84, 0xb9],
+};
+pub const FWPM_PROVIDER_TCP_TEMPLATES: GUID = GUID {
+    Data1: 0x76cfcd30,
+    Data2: 0x3394,
+    Data3: 0x432d,
+    Data4: [0xbe, 0xd3, 0x44, 0x1a, 0xe5, 0x0e, 0x63, 0xc3],
+};
+pub const FWPM_SUBLAYER_INSPECTION: GUID = GUID {
+    Data1: 0x877519e1,
+    Data2: 0xe6a9,
+    Data3: 0x41a5,
+    Data4: [0x81, 0xb4, 0x8c, 0x4f, 0x11, 0x8e, 0x4a, 0x60],
+};
+pub const FWPM_SUBLAYER_IPSEC_DOSP: GUID = GUID {
+    Data1: 0xe076d572,
+    Data2: 0x5d3d,
+    Data3: 0x48ef,
+    Data4: [0x80, 0x2b, 0x90, 0x9e, 0xdd, 0xb0, 0x98, 0xbd],
+};
+pub const FWPM_SUBLAYER_IPSEC_FORWARD_OUTBOUND_TUNNEL: GUID = GUID {
+    Data1: 0xa5082e73,
+    Data2: 0x8f71,
+    Data3: 0x4559,
+    Data4: [0x8a, 0x9a, 0x10, 0x1c, 0xea, 0x04, 0xef, 0x87],
+};
+pub const FWPM_SUBLAYER_IPSEC_SECURITY_REALM: GUID = GUID {
+    Data1: 0x37a57701,
+    Data2: 0x5884,
+    Data3: 0x4964,
+    Data4: [0x92, 0xb8, 0x3e, 0x70, 0x46, 0x88, 0xb0, 0xad],
+};
+pub const FWPM_SUBLAYER_IPSEC_TUNNEL: GUID = GUID {
+    Data1: 0x83f299ed,
+    Data2: 0x9ff4,
+    Data3: 0x4967,
+    Data4: [0xaf, 0xf4, 0xc3, 0x09, 0xf4, 0xda, 0xb8, 0x27],
+};
+pub const FWPM_SUBLAYER_LIPS: GUID = GUID {
+    Data1: 0x1b75c0ce,
+    Data2: 0xff60,
+    Data3: 0x4711,
+    Data4: [0xa7, 0x0f, 0xb4, 0x95, 0x8c, 0xc3, 0xb2, 0xd0],
+};
+pub const FWPM_SUBLAYER_MPSSVC_APP_ISOLATION: GUID = GUID {
+    Data1: 0xffe221c3,
+    Data2: 0x92a8,
+    Data3: 0x4564,
+    Data4: [0xa5, 0x9f, 0xda, 0xfb, 0x70, 0x75, 0x60, 0x20],
+};
+pub const FWPM_SUBLAYER_MPSSVC_EDP: GUID = GUID {
+    Data1: 0x09a47e38,
+    Data2: 0xfa97,
+    Data3: 0x471b,
+    Data4: [0xb1, 0x23, 0x18, 0xbc, 0xd7, 0xe6, 0x50, 0x71],
+};
+pub const FWPM_SUBLAYER_MPSSVC_QUARANTINE: GUID = GUID {
+    Data1: 0xb3cdd441,
+    Data2: 0xaf90,
+    Data3: 0x41ba,
+    Data4: [0xa7, 0x45, 0x7c, 0x60, 0x08, 0xff, 0x23, 0x02],
+};
+pub const FWPM_SUBLAYER_MPSSVC_TENANT_RESTRICTIONS: GUID = GUID {
+    Data1: 0x1ec6c7e1,
+    Data2: 0xfdd9,
+    Data3: 0x478a,
+    Data4: [0xb5, 0x5f, 0xff, 0x8b, 0xa1, 0xd2, 0xc1, 0x7d],
+};
+pub const FWPM_SUBLAYER_MPSSVC_WF: GUID = GUID {
+    Data1: 0xb3cdd441,
+    Data2: 0xaf90,
+    Data3: 0x41ba,
+    Data4: [0xa7, 0x45, 0x7c, 0x60, 0x08, 0xff, 0x23, 0x01],
+};
+pub const FWPM_SUBLAYER_MPSSVC_WSH: GUID = GUID {
+    Data1: 0xb3cdd441,
+    Data2: 0xaf90,
+    Data3: 0x41ba,
+    Data4: [0xa7, 0x45, 0x7c, 0x60, 0x08, 0xff, 0x23, 0x00],
+};
+pub const FWPM_SUBLAYER_RPC_AUDIT: GUID = GUID {
+    Data1: 0x758c84f4,
+    Data2: 0xfb48,
+    Data3: 0x4de9,
+    Data4: [0x9a, 0xeb, 0x3e, 0xd9, 0x55, 0x1a, 0xb1, 0xfd],
+};
+pub const FWPM_SUBLAYER_SECURE_SOCKET: GUID = GUID {
+    Data1: 0x15a66e17,
+    Data2: 0x3f3c,
+    Data3: 0x4f7b,
+    Data4: [0xaa, 0x6c, 0x81, 0x2a, 0xa6, 0x13, 0xdd, 0x82],
+};
+pub const FWPM_SUBLAYER_TCP_CHIMNEY_OFFLOAD: GUID = GUID {
+    Data1: 0x337608b9,
+    Data2: 0xb7d5,
+    Data3: 0x4d5f,
+    Data4: [0x82, 0xf9, 0x36, 0x18, 0x61, 0x8b, 0xc0, 0x58],
+};
+pub const FWPM_SUBLAYER_TCP_TEMPLATES: GUID = GUID {
+    Data1: 0x24421dcf,
+    Data2: 0x0ac5,
+    Data3: 0x4caa,
+    Data4: [0x9e, 0x14, 0x50, 0xf6, 0xe3, 0x63, 0x6a, 0xf0],
+};
+pub const FWPM_SUBLAYER_TEREDO: GUID = GUID {
+    Data1: 0xba69dc66,
+    Data2: 0x5176,
+    Data3: 0x4979,
+    Data4: [0x9c, 0x89, 0x26, 0xa7, 0xb4, 0x6a, 0x83, 0x27],
+};
+pub const FWPM_SUBLAYER_UNIVERSAL: GUID = GUID {
+    Data1: 0xeebecc03,
+    Data2: 0xced4,
+    Data3: 0x4380,
+    Data4: [0x81, 0x9a, 0x27, 0x34, 0x39, 0x7b, 0x2b, 0x74],
+};

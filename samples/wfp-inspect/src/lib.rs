@@ -17,7 +17,9 @@
 //! mode with the FWPM API, as for the WDK sample.
 #![cfg_attr(target_os = "windows", no_std)]
 
-/// The C types the generated kernel bindings are written in.
+/// The C types the generated kernel bindings are written in (when they
+/// define any of their own rather than reuse ndis-sys' and fwps-sys').
+#[allow(unused_imports)]
 use ndis_sys::ctypes;
 
 #[cfg(not(feature = "raw"))]

@@ -1,0 +1,371 @@
+//! What the kit's headers declare, read with libclang: one parse of a
+//! translation unit lists every function, record, type and object-like
+//! macro with the header that declares it (the census), and a second parse
+//! evaluates the macros that are integer constants, all in one batch, with
+//! the headers' own types (casts, `sizeof`, `FIELD_OFFSET`, …) applied.
+
+#![allow(non_upper_case_globals, reason = "libclang's constants, matched under their C names")]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::{CStr, CString, c_void};
+use std::path::Path;
+
+use clang_sys::*;
+
+use crate::Error;
+
+/// The kind of a declared item, as the census counts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// A function declaration (an export of the kit's module).
+    Function,
+    /// A function the header defines inline (no export: nothing to link).
+    InlineFunction,
+    /// A struct, union, enum or typedef.
+    Record,
+    /// An object-like macro or an enumerator; a `DEFINE_GUID` key.
+    Constant,
+}
+
+impl Kind {
+    /// The census column this kind is counted in.
+    pub fn column(self) -> &'static str {
+        match self {
+            Kind::Function | Kind::InlineFunction => "functions",
+            Kind::Record => "records",
+            Kind::Constant => "constants",
+        }
+    }
+}
+
+/// One declared item.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Decl {
+    /// The header, relative to the kit's version folder (`km/ndis.h`).
+    pub file: String,
+    /// The C name.
+    pub name: String,
+    /// What it is.
+    pub kind: Kind,
+    /// The enum an enumerator belongs to.
+    pub parent: Option<String>,
+}
+
+/// Everything a translation unit declares.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Functions, records and types, enumerators and GUID keys, by header.
+    pub decls: Vec<Decl>,
+    /// Object-like macros (name -> header), the last definition's header.
+    pub macros: BTreeMap<String, String>,
+    /// `extern const GUID` declarations (name -> header).
+    pub guids: BTreeMap<String, String>,
+}
+
+/// An integer constant's value, as C computes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value {
+    /// A signed value.
+    Signed(i64),
+    /// An unsigned value.
+    Unsigned(u64),
+}
+
+/// The header path relative to the version folder: the part from the last
+/// `km/` or `shared/` component on (`crt/` headers are under `km/`).
+pub fn kit_relative(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let at = ["/km/", "/shared/"].iter().filter_map(|m| path.rfind(m)).max();
+    match at {
+        Some(i) => path[i + 1..].to_owned(),
+        None => path.rsplit('/').next().unwrap_or(&path).to_owned(),
+    }
+}
+
+/// An owned libclang string, as a Rust string.
+fn take(s: CXString) -> String {
+    // SAFETY: `s` came from libclang; clang_getCString returns a pointer into
+    // it (or null), valid until it is disposed below.
+    let ptr = unsafe { clang_getCString(s) };
+    let out = if ptr.is_null() {
+        String::new()
+    } else {
+        // SAFETY: a non-null pointer from clang_getCString is a NUL-terminated string.
+        unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned()
+    };
+    // SAFETY: disposed once, after its last use.
+    unsafe { clang_disposeString(s) };
+    out
+}
+
+fn spelling(c: CXCursor) -> String {
+    // SAFETY: `c` is a cursor of a live translation unit.
+    take(unsafe { clang_getCursorSpelling(c) })
+}
+
+/// The file a cursor is in, `None` for the predefines and the command line.
+fn file_of(c: CXCursor) -> Option<String> {
+    // SAFETY: `c` is a cursor of a live translation unit.
+    let loc = unsafe { clang_getCursorLocation(c) };
+    let mut file: CXFile = std::ptr::null_mut();
+    // SAFETY: out-parameters are valid for writes or null.
+    unsafe { clang_getFileLocation(loc, &mut file, std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut()) };
+    if file.is_null() {
+        return None;
+    }
+    // SAFETY: `file` is a file of the live translation unit.
+    Some(take(unsafe { clang_getFileName(file) }))
+}
+
+/// A parsed translation unit, disposed on drop.
+struct Unit {
+    index: CXIndex,
+    tu: CXTranslationUnit,
+}
+
+impl Unit {
+    fn parse(source: &Path, args: &[String], flags: CXTranslationUnit_Flags) -> Result<Unit, Error> {
+        let c_args: Vec<CString> = args
+            .iter()
+            .map(|a| CString::new(a.as_str()).map_err(|_| Error::new("a clang argument holds a NUL")))
+            .collect::<Result<_, _>>()?;
+        let ptrs: Vec<*const std::ffi::c_char> = c_args.iter().map(|a| a.as_ptr()).collect();
+        let path = CString::new(source.to_string_lossy().as_bytes()).map_err(|_| Error::new("path holds a NUL"))?;
+        // SAFETY: plain constructor; disposed in Drop.
+        let index = unsafe { clang_createIndex(0, 0) };
+        // SAFETY: every pointer is valid for the call; `ptrs` holds `ptrs.len()` C strings.
+        let tu = unsafe {
+            clang_parseTranslationUnit(
+                index,
+                path.as_ptr(),
+                ptrs.as_ptr(),
+                ptrs.len() as i32,
+                std::ptr::null_mut(),
+                0,
+                flags,
+            )
+        };
+        let unit = Unit { index, tu };
+        if tu.is_null() {
+            return Err(Error::new(format!("libclang could not parse {}", source.display())));
+        }
+        Ok(unit)
+    }
+
+    /// Calls `f` on every top-level cursor, and on the enumerators of enums.
+    fn visit(&self, f: &mut dyn FnMut(CXCursor, Option<CXCursor>)) {
+        extern "C" fn enumerators(c: CXCursor, parent: CXCursor, data: CXClientData) -> CXChildVisitResult {
+            // SAFETY: `data` is the `&mut &mut dyn FnMut` passed below, alive for the visit.
+            let f = unsafe { &mut *(data as *mut &mut dyn FnMut(CXCursor, Option<CXCursor>)) };
+            f(c, Some(parent));
+            CXChildVisit_Continue
+        }
+        extern "C" fn top(c: CXCursor, _parent: CXCursor, data: CXClientData) -> CXChildVisitResult {
+            // SAFETY: as above.
+            let f = unsafe { &mut *(data as *mut &mut dyn FnMut(CXCursor, Option<CXCursor>)) };
+            f(c, None);
+            // SAFETY: `c` is a cursor of the live unit.
+            if unsafe { clang_getCursorKind(c) } == CXCursor_EnumDecl {
+                // SAFETY: `data` stays valid for the nested visit.
+                unsafe { clang_visitChildren(c, enumerators, data) };
+            }
+            CXChildVisit_Continue
+        }
+        let mut f = f;
+        // SAFETY: the unit is live.
+        let root = unsafe { clang_getTranslationUnitCursor(self.tu) };
+        // SAFETY: `&mut f` outlives the visit, which calls back synchronously.
+        unsafe {
+            clang_visitChildren(root, top, (&mut f) as *mut &mut dyn FnMut(CXCursor, Option<CXCursor>) as *mut c_void)
+        };
+    }
+}
+
+impl Drop for Unit {
+    fn drop(&mut self) {
+        if !self.tu.is_null() {
+            // SAFETY: disposed once; no cursor of it outlives `self`.
+            unsafe { clang_disposeTranslationUnit(self.tu) };
+        }
+        // SAFETY: disposed once, after its unit.
+        unsafe { clang_disposeIndex(self.index) };
+    }
+}
+
+/// Lists what `source` (a wrapper including the kit's headers) declares.
+pub fn scan(source: &Path, args: &[String]) -> Result<Scan, Error> {
+    let unit = Unit::parse(
+        source,
+        args,
+        CXTranslationUnit_DetailedPreprocessingRecord | CXTranslationUnit_SkipFunctionBodies,
+    )?;
+    let mut seen = BTreeSet::new();
+    let mut out = Scan::default();
+    unit.visit(&mut |c, parent| {
+        // SAFETY: `c` is a cursor of the live unit.
+        let kind = unsafe { clang_getCursorKind(c) };
+        let decl_kind = match kind {
+            CXCursor_FunctionDecl => {
+                // SAFETY: as above.
+                if unsafe { clang_Cursor_isFunctionInlined(c) } != 0 { Kind::InlineFunction } else { Kind::Function }
+            }
+            CXCursor_StructDecl | CXCursor_UnionDecl | CXCursor_EnumDecl | CXCursor_TypedefDecl => {
+                // SAFETY: as above.
+                if unsafe { clang_Cursor_isAnonymous(c) } != 0 {
+                    return;
+                }
+                Kind::Record
+            }
+            CXCursor_EnumConstantDecl => Kind::Constant,
+            CXCursor_VarDecl => {
+                // SAFETY: as above.
+                // SAFETY: as above.
+                let ty = unsafe { clang_getCursorType(c) };
+                // SAFETY: a type of the live unit.
+                let ty = take(unsafe { clang_getTypeSpelling(ty) });
+                if ty == "const GUID" {
+                    if let Some(file) = file_of(c) {
+                        out.guids.insert(spelling(c), kit_relative(&file));
+                    }
+                    Kind::Constant
+                } else {
+                    return;
+                }
+            }
+            CXCursor_MacroDefinition => {
+                // SAFETY: as above.
+                let function_like = unsafe { clang_Cursor_isMacroFunctionLike(c) };
+                // SAFETY: as above.
+                let builtin = unsafe { clang_Cursor_isMacroBuiltin(c) };
+                if function_like != 0 || builtin != 0 {
+                    return;
+                }
+                if let Some(file) = file_of(c) {
+                    out.macros.insert(spelling(c), kit_relative(&file));
+                }
+                return;
+            }
+            _ => return,
+        };
+        let name = spelling(c);
+        if name.is_empty() || name.contains(' ') {
+            return;
+        }
+        let Some(file) = file_of(c) else { return };
+        let file = kit_relative(&file);
+        // A function both declared and defined inline counts as inline.
+        if seen.insert((name.clone(), decl_kind.column())) {
+            let parent = parent.map(spelling).filter(|p| !p.is_empty() && !p.contains(' '));
+            out.decls.push(Decl { file, name, kind: decl_kind, parent });
+        } else if decl_kind == Kind::InlineFunction
+            && let Some(d) = out.decls.iter_mut().find(|d| d.name == name && d.kind == Kind::Function)
+        {
+            d.kind = Kind::InlineFunction;
+        }
+    });
+    Ok(out)
+}
+
+/// Evaluates the object-like macros `names` after the headers `wrapper`
+/// includes, in one translation unit written to `scratch`; returns those
+/// that are integer constants.
+pub fn evaluate(
+    wrapper: &str,
+    names: &BTreeSet<String>,
+    scratch: &Path,
+    stem: &str,
+    args: &[String],
+) -> Result<BTreeMap<String, Value>, Error> {
+    const PREFIX: &str = "ndis_rs_eval_";
+    let mut text = String::with_capacity(wrapper.len() + names.len() * 64);
+    text.push_str(wrapper);
+    for name in names {
+        text.push_str(&format!("\nstatic const __auto_type {PREFIX}{name} = ({name});\n"));
+    }
+    let path = scratch.join(format!("{stem}-eval.c"));
+    std::fs::write(&path, &text).map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
+    let mut args = args.to_vec();
+    args.push("-ferror-limit=0".into());
+    args.push("-Wno-everything".into());
+    let unit = Unit::parse(&path, &args, CXTranslationUnit_SkipFunctionBodies)?;
+    let mut out = BTreeMap::new();
+    unit.visit(&mut |c, parent| {
+        // SAFETY: `c` is a cursor of the live unit.
+        if parent.is_some() || unsafe { clang_getCursorKind(c) } != CXCursor_VarDecl {
+            return;
+        }
+        let name = spelling(c);
+        let Some(name) = name.strip_prefix(PREFIX) else { return };
+        // SAFETY: as above; the result is disposed below.
+        let result = unsafe { clang_Cursor_Evaluate(c) };
+        if result.is_null() {
+            return;
+        }
+        // SAFETY: `result` is a live evaluation result.
+        if unsafe { clang_EvalResult_getKind(result) } == CXEval_Int {
+            // SAFETY: as above; an integer result.
+            let value = if unsafe { clang_EvalResult_isUnsignedInt(result) } != 0 {
+                // SAFETY: as above.
+                Value::Unsigned(unsafe { clang_EvalResult_getAsUnsigned(result) })
+            } else {
+                // SAFETY: as above.
+                Value::Signed(unsafe { clang_EvalResult_getAsLongLong(result) })
+            };
+            out.insert(name.to_owned(), value);
+        }
+        // SAFETY: disposed once.
+        unsafe { clang_EvalResult_dispose(result) };
+    });
+    Ok(out)
+}
+
+/// The `DEFINE_GUID(NAME, l, w1, w2, b1, …, b8)` invocations of a header's
+/// text: name -> the eleven numbers.
+pub fn define_guids(text: &str) -> BTreeMap<String, [u64; 11]> {
+    let mut out = BTreeMap::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("DEFINE_GUID") {
+        rest = &rest[at + "DEFINE_GUID".len()..];
+        let Some(body) = rest.trim_start().strip_prefix('(') else { continue };
+        let Some(end) = body.find(')') else { break };
+        let parts: Vec<&str> = body[..end].split(',').map(str::trim).collect();
+        if parts.len() != 12 {
+            continue;
+        }
+        let nums: Option<Vec<u64>> = parts[1..].iter().map(|p| parse_c_int(p)).collect();
+        if let Some(nums) = nums {
+            let mut a = [0u64; 11];
+            a.copy_from_slice(&nums);
+            out.insert(parts[0].to_owned(), a);
+        }
+    }
+    out
+}
+
+fn parse_c_int(s: &str) -> Option<u64> {
+    let s = s.trim_end_matches(['u', 'U', 'l', 'L']);
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn define_guid_invocations_are_read() {
+        let text = "// c38d57d1-05a7-4c33-904f-7fbceee60e82\nDEFINE_GUID(\n   FWPM_X,\n   0xc38d57d1,\n   0x05a7,\n   0x4c33,\n   0x90, 0x4f, 0x7f, 0xbc, 0xee, 0xe6, 0x0e, 0x82\n);\n#define DEFINE_GUID(name, l, w1, w2, b1, b2, b3, b4, b5, b6, b7, b8) x\n";
+        let guids = define_guids(text);
+        assert_eq!(guids.len(), 1);
+        assert_eq!(guids["FWPM_X"], [0xc38d57d1, 0x05a7, 0x4c33, 0x90, 0x4f, 0x7f, 0xbc, 0xee, 0xe6, 0x0e, 0x82]);
+    }
+
+    #[test]
+    fn header_paths_are_kit_relative() {
+        assert_eq!(kit_relative("/k/Include/10.0.1.0/km/ndis/nbl.h"), "km/ndis/nbl.h");
+        assert_eq!(kit_relative("/k/Include/10.0.1.0/shared/ntddndis.h"), "shared/ntddndis.h");
+        assert_eq!(kit_relative("/km/k/Include/10.0.1.0/km/crt/x.h"), "km/crt/x.h");
+    }
+}
