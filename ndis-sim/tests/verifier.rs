@@ -51,6 +51,23 @@ fn double_free() {
 }
 
 #[test]
+fn double_free_after_other_traffic_is_still_caught() {
+    // The freed record waits in the quarantine (256 records) before its
+    // memory is used again: a double free after 200 other pairs is seen.
+    let msgs = breaks(Rule::DoubleFree, || unsafe {
+        let pool = nbl_pool(false, 0, 0);
+        let nbl = NdisAllocateNetBufferList(pool, 0, 0);
+        NdisFreeNetBufferList(nbl);
+        for _ in 0..200 {
+            NdisFreeNetBufferList(NdisAllocateNetBufferList(pool, 0, 0));
+        }
+        NdisFreeNetBufferList(nbl);
+        NdisFreeNetBufferListPool(pool);
+    });
+    assert!(msgs[0].contains("already freed by NdisFreeNetBufferList"), "{msgs:?}");
+}
+
+#[test]
 fn use_after_free() {
     breaks(Rule::UseAfterFree, || unsafe {
         let pool = nbl_pool(false, 16, 0);

@@ -3,6 +3,7 @@
 
 use ndis_sys::*;
 
+use crate::model::Kind;
 use crate::model::records::{copy_in, copy_out, mdl_len, mdl_va, nb_data};
 use crate::verifier::{self, data, objects};
 
@@ -26,7 +27,7 @@ pub unsafe extern "system" fn NdisGetDataBuffer(
 ) -> PVOID {
     const DDI: &str = "NdisGetDataBuffer";
     verifier::with(|st, found| {
-        if !objects::live(st, NetBuffer as usize, "nb", DDI, found)
+        if !objects::live(st, NetBuffer as usize, Kind::Nb, DDI, found)
             // SAFETY: the NB is live.
             || !unsafe { data::consistent(st, NetBuffer, DDI, found) }
         {
@@ -76,8 +77,8 @@ pub unsafe extern "system" fn NdisCopyFromNetBufferToNetBuffer(
     const DDI: &str = "NdisCopyFromNetBufferToNetBuffer";
     verifier::with(|st, found| {
         let src = Source.cast_mut();
-        if !objects::live(st, Destination as usize, "nb", DDI, found)
-            || !objects::live(st, src as usize, "nb", DDI, found)
+        if !objects::live(st, Destination as usize, Kind::Nb, DDI, found)
+            || !objects::live(st, src as usize, Kind::Nb, DDI, found)
         {
             return NDIS_STATUS_INVALID_PARAMETER;
         }

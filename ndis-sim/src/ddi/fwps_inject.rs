@@ -4,6 +4,7 @@
 use fwps_sys::*;
 use ndis_sys::*;
 
+use crate::model::Kind;
 use crate::model::Raw;
 use crate::model::injection::{self, InjectionMode, Pending};
 use crate::model::records::nbs;
@@ -252,7 +253,7 @@ pub unsafe extern "system" fn FwpsQueryPacketInjectionState0(
     verifier::with(|st, found| {
         let addr = netBufferList as usize;
         if !objects::valid_handle(st, injectionHandle as usize, DDI, found)
-            || !objects::live(st, addr, "nbl", DDI, found)
+            || !objects::live(st, addr, Kind::Nbl, DDI, found)
         {
             return FWPS_PACKET_NOT_INJECTED;
         }

@@ -4,6 +4,7 @@
 use fwps_sys::*;
 use ndis_sys::*;
 
+use crate::model::Kind;
 use crate::model::nbl::{NblRequest, alloc_nbl, drop_nbl};
 use crate::model::{NblOrigin, clone};
 use crate::verifier::{self, clone as clone_rules, data, objects, pool as pool_rules};
@@ -31,7 +32,7 @@ pub unsafe extern "system" fn FwpsAllocateNetBufferAndNetBufferList0(
         if netBufferList.is_null() {
             return STATUS_INVALID_PARAMETER;
         }
-        if !objects::live(st, poolHandle as usize, "nbl-pool", DDI, found)
+        if !objects::live(st, poolHandle as usize, Kind::NblPool, DDI, found)
             || !pool_rules::context_args(contextSize, contextBackFill, DDI, found)
             // SAFETY: the caller guarantees the chain's MDLs are live.
             || !unsafe { data::nbl_nb_args(st, poolHandle, mdlChain, dataOffset, dataLength, DDI, found) }
@@ -131,7 +132,7 @@ pub unsafe extern "system" fn FwpsReferenceNetBufferList0(
 ) {
     const DDI: &str = "FwpsReferenceNetBufferList0";
     verifier::with(|st, found| {
-        if objects::live(st, netBufferList as usize, "nbl", DDI, found)
+        if objects::live(st, netBufferList as usize, Kind::Nbl, DDI, found)
             && let Some(n) = st.nbl_mut(netBufferList as usize)
         {
             n.references += 1;

@@ -3,6 +3,7 @@
 
 use ndis_sys::*;
 
+use crate::model::Kind;
 use crate::model::nb::{attach_data, data_mdl, drop_nb, init_nb, new_nb};
 use crate::verifier::{self, data, objects, pool as rules};
 
@@ -25,7 +26,7 @@ pub unsafe extern "system" fn NdisAllocateNetBuffer(
     const DDI: &str = "NdisAllocateNetBuffer";
     verifier::with(|st, found| {
         let pool = PoolHandle as usize;
-        if !objects::live(st, pool, "nb-pool", DDI, found)
+        if !objects::live(st, pool, Kind::NbPool, DDI, found)
             || !rules::nb_pool_without_data(st, pool, DDI, found)
             // SAFETY: the caller guarantees the chain's MDLs are live.
             || !unsafe { data::chain_args(MdlChain, DataOffset, DataLength, DDI, found) }
@@ -54,7 +55,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferMdlAndData(PoolHandle: NDIS_H
     const DDI: &str = "NdisAllocateNetBufferMdlAndData";
     verifier::with(|st, found| {
         let pool = PoolHandle as usize;
-        if !objects::live(st, pool, "nb-pool", DDI, found) {
+        if !objects::live(st, pool, Kind::NbPool, DDI, found) {
             return core::ptr::null_mut();
         }
         let Some(size) = rules::nb_pool_with_data(st, pool, DDI, found) else {
@@ -99,7 +100,7 @@ pub unsafe extern "system" fn NdisFreeNetBuffer(NetBuffer: *mut NET_BUFFER) {
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn NdisGetPoolFromNetBuffer(NetBuffer: *const NET_BUFFER) -> NDIS_HANDLE {
     verifier::with(|st, found| {
-        if !objects::live(st, NetBuffer as usize, "nb", "NdisGetPoolFromNetBuffer", found) {
+        if !objects::live(st, NetBuffer as usize, Kind::Nb, "NdisGetPoolFromNetBuffer", found) {
             return core::ptr::null_mut();
         }
         // SAFETY: checked live above.

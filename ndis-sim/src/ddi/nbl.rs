@@ -3,6 +3,7 @@
 
 use ndis_sys::*;
 
+use crate::model::Kind;
 use crate::model::NblOrigin;
 use crate::model::nbl::{NblRequest, alloc_nbl, drop_nbl};
 use crate::verifier::{self, data, objects, pool as rules};
@@ -22,7 +23,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferList(
 ) -> *mut NET_BUFFER_LIST {
     const DDI: &str = "NdisAllocateNetBufferList";
     verifier::with(|st, found| {
-        if !objects::live(st, PoolHandle as usize, "nbl-pool", DDI, found)
+        if !objects::live(st, PoolHandle as usize, Kind::NblPool, DDI, found)
             || !rules::context_args(ContextSize, ContextBackFill, DDI, found)
         {
             return core::ptr::null_mut();
@@ -61,7 +62,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferAndNetBufferList(
     const DDI: &str = "NdisAllocateNetBufferAndNetBufferList";
     verifier::with(|st, found| {
         let pool = PoolHandle as usize;
-        if !objects::live(st, pool, "nbl-pool", DDI, found)
+        if !objects::live(st, pool, Kind::NblPool, DDI, found)
             || !rules::context_args(ContextSize, ContextBackFill, DDI, found)
             || !rules::nbl_pool_with_nb(st, pool, DDI, found)
             // SAFETY: the caller guarantees the chain's MDLs are live.
@@ -108,7 +109,7 @@ pub unsafe extern "system" fn NdisFreeNetBufferList(NetBufferList: *mut NET_BUFF
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn NdisGetPoolFromNetBufferList(NetBufferList: *const NET_BUFFER_LIST) -> NDIS_HANDLE {
     verifier::with(|st, found| {
-        if !objects::live(st, NetBufferList as usize, "nbl", "NdisGetPoolFromNetBufferList", found) {
+        if !objects::live(st, NetBufferList as usize, Kind::Nbl, "NdisGetPoolFromNetBufferList", found) {
             return core::ptr::null_mut();
         }
         // SAFETY: checked live above.

@@ -3,6 +3,7 @@
 
 use ndis_sys::*;
 
+use crate::model::Kind;
 use crate::model::{NbPoolInfo, NblPoolInfo, pool};
 use crate::verifier::{self, Rule, pool as rules, v};
 
@@ -51,7 +52,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferListPool(
 pub unsafe extern "system" fn NdisFreeNetBufferListPool(PoolHandle: NDIS_HANDLE) {
     const DDI: &str = "NdisFreeNetBufferListPool";
     verifier::with(|st, found| {
-        if rules::may_free_pool(st, PoolHandle as usize, "nbl-pool", DDI, found) {
+        if rules::may_free_pool(st, PoolHandle as usize, Kind::NblPool, DDI, found) {
             pool::free_pool(st, PoolHandle as usize, DDI);
         }
     });
@@ -93,7 +94,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferPool(
 pub unsafe extern "system" fn NdisFreeNetBufferPool(PoolHandle: NDIS_HANDLE) {
     const DDI: &str = "NdisFreeNetBufferPool";
     verifier::with(|st, found| {
-        if rules::may_free_pool(st, PoolHandle as usize, "nb-pool", DDI, found) {
+        if rules::may_free_pool(st, PoolHandle as usize, Kind::NbPool, DDI, found) {
             pool::free_pool(st, PoolHandle as usize, DDI);
         }
     });

@@ -3,6 +3,7 @@
 
 use ndis_sys::*;
 
+use crate::model::Kind;
 use crate::model::State;
 use crate::model::records::nbs;
 use crate::model::retreat::{advance, retreat};
@@ -81,7 +82,7 @@ pub unsafe extern "system" fn NdisRetreatNetBufferDataStart(
     // outside the lock when the handler will be needed.
     let pre = pre_allocate(NetBuffer, DataOffsetDelta, DataBackFill, AllocateMdlHandler);
     let status = verifier::with(|st, found| {
-        if !objects::live(st, NetBuffer as usize, "nb", DDI, found) {
+        if !objects::live(st, NetBuffer as usize, Kind::Nb, DDI, found) {
             return NDIS_STATUS_INVALID_PARAMETER;
         }
         // SAFETY: the NB is live; its MDLs are the caller's or ours.
@@ -152,7 +153,7 @@ pub unsafe extern "system" fn NdisAdvanceNetBufferDataStart(
     const DDI: &str = "NdisAdvanceNetBufferDataStart";
     let mut to_free = Vec::new();
     verifier::with(|st, found| {
-        if objects::live(st, NetBuffer as usize, "nb", DDI, found) {
+        if objects::live(st, NetBuffer as usize, Kind::Nb, DDI, found) {
             // SAFETY: the NB is live.
             unsafe {
                 checked_advance(st, NetBuffer, DataOffsetDelta, FreeMdl != 0, FreeMdlHandler, DDI, found, &mut to_free);

@@ -56,7 +56,6 @@ impl Hasher for AddrHasher {
 const GRAVEYARD: usize = 1 << 14;
 
 /// The registry: every object a DDI made, by address.
-#[derive(Default)]
 pub(crate) struct State {
     pub objs: HashMap<usize, Obj, BuildHasherDefault<AddrHasher>>,
     next_id: u64,
@@ -65,10 +64,15 @@ pub(crate) struct State {
     pub(crate) nbl_cache: VecDeque<Block>,
 }
 
-static STATE: Mutex<Option<State>> = Mutex::new(None);
+static STATE: Mutex<State> = Mutex::new(State {
+    objs: HashMap::with_hasher(BuildHasherDefault::new()),
+    next_id: 0,
+    graveyard: VecDeque::new(),
+    nbl_cache: VecDeque::new(),
+});
 
 /// Locks the registry.
-pub(crate) fn lock() -> MutexGuard<'static, Option<State>> {
+pub(crate) fn lock() -> MutexGuard<'static, State> {
     STATE.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -78,8 +82,14 @@ impl State {
     pub fn insert(&mut self, addr: usize, tag: u32, body: Body) -> u64 {
         self.next_id += 1;
         let id = self.next_id;
-        let session = SESSION.load(Ordering::Relaxed);
-        self.objs.insert(addr, Obj { id, session, tag, freed_by: None, body });
+        let obj = Obj { id, session: SESSION.load(Ordering::Relaxed), tag, freed_by: None, body };
+        // A dead object remembered at this address is replaced in place.
+        match self.objs.entry(addr) {
+            std::collections::hash_map::Entry::Occupied(mut e) => *e.get_mut() = obj,
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(obj);
+            }
+        }
         id
     }
 
@@ -180,5 +190,5 @@ pub(crate) fn tag_text(tag: u32) -> String {
 
 /// Runs `f` on the registry (for transitions no rule checks).
 pub(crate) fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
-    f(lock().get_or_insert_with(State::default))
+    f(&mut lock())
 }

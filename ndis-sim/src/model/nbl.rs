@@ -7,10 +7,12 @@ use ndis_sys::*;
 
 use super::mdl::drop_mdl;
 use super::nb::{ALIGN, attach_data, data_mdl, drop_nb, init_nb, new_nb};
-use super::{Block, Body, NblInfo, NblOrigin, NblPoolInfo, Raw, State};
+use super::{Block, Body, NblInfo, NblOrigin, Raw, State};
 
 /// Freed NBL records wait this long before their memory is used again, so
-/// that a double free or a use after free of a recent NBL is still caught.
+/// that a double free or a use after free of a recent NBL is still caught:
+/// the dead NBL stays in the registry, with the DDI that freed it, until
+/// its memory is used again.
 const QUARANTINE: usize = 256;
 
 /// The layout of the NET_BUFFER_LIST records the simulator allocates.
@@ -52,14 +54,20 @@ pub(crate) struct NblRequest {
 /// have been checked.
 pub(crate) fn alloc_nbl(st: &mut State, req: NblRequest) -> *mut NET_BUFFER_LIST {
     let pool = req.pool as usize;
-    let (info, tag) = match st.objs.get(&pool) {
-        Some(o) => match &o.body {
-            Body::NblPool(p) => (p.clone(), o.tag),
-            _ => (NblPoolInfo { allocate_nb: false, context_size: 0, data_size: 0, outstanding: 0 }, o.tag),
+    // One look-up of the pool: its parameters, its tag, and the count
+    // (taken back if the allocation fails).
+    let (context_size, data_size, tag) = match st.objs.get_mut(&pool) {
+        Some(o) => match &mut o.body {
+            Body::NblPool(p) => {
+                p.outstanding += 1;
+                (p.context_size, p.data_size, o.tag)
+            }
+            _ => (0, 0, o.tag),
         },
-        None => (NblPoolInfo { allocate_nb: false, context_size: 0, data_size: 0, outstanding: 0 }, 0),
+        None => (0, 0, 0),
     };
     let Some(block) = st.nbl_block() else {
+        st.pool_count(pool, false);
         return core::ptr::null_mut();
     };
     let nbl: *mut NET_BUFFER_LIST = block.cast();
@@ -68,11 +76,12 @@ pub(crate) fn alloc_nbl(st: &mut State, req: NblRequest) -> *mut NET_BUFFER_LIST
     // fits in it (used data at its end, the rest backfill), else a block of
     // exactly ContextSize + ContextBackFill.
     let wanted = u32::from(req.context_size) + u32::from(req.backfill);
-    let capacity = if wanted <= u32::from(info.context_size) { u32::from(info.context_size) } else { wanted };
+    let capacity = if wanted <= u32::from(context_size) { u32::from(context_size) } else { wanted };
     let base_context = if capacity > 0 {
         let size = size_of::<NET_BUFFER_LIST_CONTEXT>() + capacity as usize;
         let Some(ctx) = Layout::from_size_align(size, ALIGN).ok().and_then(Block::zeroed) else {
             st.recycle_nbl_block(block);
+            st.pool_count(pool, false);
             return core::ptr::null_mut();
         };
         let c: *mut NET_BUFFER_LIST_CONTEXT = ctx.cast();
@@ -94,7 +103,6 @@ pub(crate) fn alloc_nbl(st: &mut State, req: NblRequest) -> *mut NET_BUFFER_LIST
     let nbl_info = NblInfo {
         pool,
         origin: req.origin,
-        block,
         prealloc_nb: None,
         base_context,
         pushed: Vec::new(),
@@ -110,8 +118,8 @@ pub(crate) fn alloc_nbl(st: &mut State, req: NblRequest) -> *mut NET_BUFFER_LIST
         if nb.is_null() {
             return core::ptr::null_mut();
         }
-        let (chain, offset, length) = if chain.is_null() && info.data_size > 0 {
-            if !attach_data(st, nb, info.data_size) {
+        let (chain, offset, length) = if chain.is_null() && data_size > 0 {
+            if !attach_data(st, nb, data_size) {
                 return core::ptr::null_mut();
             }
             (data_mdl(st, nb), offset, length)
@@ -127,7 +135,6 @@ pub(crate) fn alloc_nbl(st: &mut State, req: NblRequest) -> *mut NET_BUFFER_LIST
             n.prealloc_nb = Some(Raw(nb.cast()));
         }
     }
-    st.pool_count(pool, true);
     nbl
 }
 
@@ -136,13 +143,15 @@ pub(crate) fn drop_nbl(st: &mut State, nbl: usize, by: &'static str) {
     let Some(obj) = st.objs.get_mut(&nbl) else { return };
     obj.freed_by = Some(by);
     let Body::Nbl(info) = &mut obj.body else { return };
-    let block = info.block;
+    let block = Block { ptr: Raw(nbl as *mut u8), layout: nbl_layout() };
     let pool = info.pool;
     let prealloc = info.prealloc_nb.take();
     let base = info.base_context.take();
     let pushed = std::mem::take(&mut info.pushed);
     let clone = info.clone.take();
-    st.remember(nbl);
+    // The dead record stays in the registry while the record waits in the
+    // quarantine (so a double free or a use after free is reported), and is
+    // replaced when the memory is used again: no graveyard entry needed.
     st.pool_count(pool, false);
     if let Some(nb) = prealloc {
         drop_nb(st, nb.0 as usize, by);

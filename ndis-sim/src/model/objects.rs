@@ -100,7 +100,6 @@ pub(crate) struct LentInfo {
 pub(crate) struct NblInfo {
     pub pool: usize,
     pub origin: NblOrigin,
-    pub block: Block,
     /// The NB allocated with the NBL (pools with `fAllocateNetBuffer`, FWPS).
     pub prealloc_nb: Option<Raw>,
     /// The context block made with the NBL (Size/Offset of the first context).
@@ -166,16 +165,47 @@ pub(crate) enum Body {
     InjectionHandle { pending: usize },
 }
 
-impl Body {
+/// The kinds of object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    NblPool,
+    NbPool,
+    Nbl,
+    Nb,
+    Mdl,
+    InjectionHandle,
+}
+
+impl Kind {
     /// The kind, as names and messages spell it.
-    pub fn kind(&self) -> &'static str {
+    pub fn text(self) -> &'static str {
         match self {
-            Body::NblPool(_) => "nbl-pool",
-            Body::NbPool(_) => "nb-pool",
-            Body::Nbl(_) => "nbl",
-            Body::Nb(_) => "nb",
-            Body::Mdl(_) => "mdl",
-            Body::InjectionHandle { .. } => "injection-handle",
+            Kind::NblPool => "nbl-pool",
+            Kind::NbPool => "nb-pool",
+            Kind::Nbl => "nbl",
+            Kind::Nb => "nb",
+            Kind::Mdl => "mdl",
+            Kind::InjectionHandle => "injection-handle",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.text())
+    }
+}
+
+impl Body {
+    /// The object's kind.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Body::NblPool(_) => Kind::NblPool,
+            Body::NbPool(_) => Kind::NbPool,
+            Body::Nbl(_) => Kind::Nbl,
+            Body::Nb(_) => Kind::Nb,
+            Body::Mdl(_) => Kind::Mdl,
+            Body::InjectionHandle { .. } => Kind::InjectionHandle,
         }
     }
 }
@@ -203,7 +233,7 @@ impl Obj {
 /// so that naming costs nothing on paths where nothing is reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Name {
-    Obj { kind: &'static str, id: u64 },
+    Obj { kind: Kind, id: u64 },
     Null,
     Addr(usize),
 }

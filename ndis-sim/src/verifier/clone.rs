@@ -7,6 +7,7 @@ use ndis_sys::*;
 use super::data::consistent;
 use super::objects::{callers_nbl, live, may_free_nbl};
 use super::{Rule, Violation, v};
+use crate::model::Kind;
 use crate::model::records::{nbs, shape};
 use crate::model::{NbShape, NblOrigin, State, lent};
 
@@ -65,10 +66,10 @@ pub(crate) unsafe fn may_clone(
     if !callers_nbl(st, orig as usize, ddi, found) {
         return false;
     }
-    if !nbl_pool.is_null() && !live(st, nbl_pool as usize, "nbl-pool", ddi, found) {
+    if !nbl_pool.is_null() && !live(st, nbl_pool as usize, Kind::NblPool, ddi, found) {
         return false;
     }
-    if !nb_pool.is_null() && !live(st, nb_pool as usize, "nb-pool", ddi, found) {
+    if !nb_pool.is_null() && !live(st, nb_pool as usize, Kind::NbPool, ddi, found) {
         return false;
     }
     // SAFETY: the original is live; its NBs and MDLs are live.

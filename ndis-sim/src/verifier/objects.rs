@@ -5,11 +5,12 @@
 use ndis_sys::*;
 
 use super::{Rule, Violation, v};
+use crate::model::Kind;
 use crate::model::{Body, NblOrigin, State};
 
 /// [`Rule::DoubleFree`], [`Rule::UseAfterFree`], [`Rule::NotAnObject`]:
 /// `addr` is a live object of kind `kind`.
-pub(crate) fn live(st: &State, addr: usize, kind: &'static str, ddi: &'static str, found: &mut Vec<Violation>) -> bool {
+pub(crate) fn live(st: &State, addr: usize, kind: Kind, ddi: &'static str, found: &mut Vec<Violation>) -> bool {
     match st.objs.get(&addr) {
         Some(o) if o.body.kind() == kind && o.freed_by.is_none() => true,
         Some(o) if o.freed_by.is_some() => {
@@ -44,7 +45,7 @@ pub(crate) fn owned_by_stack(st: &State, nbl: usize, ddi: &'static str, found: &
 
 /// A live NBL the caller owns (not injected).
 pub(crate) fn callers_nbl(st: &State, nbl: usize, ddi: &'static str, found: &mut Vec<Violation>) -> bool {
-    live(st, nbl, "nbl", ddi, found) && !owned_by_stack(st, nbl, ddi, found)
+    live(st, nbl, Kind::Nbl, ddi, found) && !owned_by_stack(st, nbl, ddi, found)
 }
 
 /// Checks that an NBL may be freed by `ddi`: [`Rule::WrongFreeFunction`],
@@ -63,9 +64,9 @@ pub(crate) fn may_free_nbl(
     let info = match st.objs.get(&addr) {
         Some(o) if o.freed_by.is_none() => match &o.body {
             Body::Nbl(n) => n,
-            _ => return live(st, addr, "nbl", ddi, found),
+            _ => return live(st, addr, Kind::Nbl, ddi, found),
         },
-        _ => return live(st, addr, "nbl", ddi, found),
+        _ => return live(st, addr, Kind::Nbl, ddi, found),
     };
     if info.injected.is_some() {
         return !owned_by_stack(st, addr, ddi, found);
@@ -112,7 +113,7 @@ pub(crate) fn may_free_nbl(
 /// [`Rule::PreallocatedNetBufferFreed`] and [`Rule::WrongFreeFunction`]
 /// for `NdisFreeNetBuffer`: the NB is one an NB pool made. Returns its pool.
 pub(crate) fn may_free_nb(st: &State, nb: usize, ddi: &'static str, found: &mut Vec<Violation>) -> Option<usize> {
-    if !live(st, nb, "nb", ddi, found) {
+    if !live(st, nb, Kind::Nb, ddi, found) {
         return None;
     }
     let (owner, pool) = crate::model::nb::owner_and_pool(st, nb)?;
@@ -138,7 +139,7 @@ pub(crate) fn may_free_nb(st: &State, nb: usize, ddi: &'static str, found: &mut 
 /// [`Rule::WrongFreeFunction`] for `NdisFreeMdl`: only MDLs
 /// `NdisAllocateMdl` made.
 pub(crate) fn may_free_mdl(st: &State, mdl: usize, ddi: &'static str, found: &mut Vec<Violation>) -> bool {
-    if !live(st, mdl, "mdl", ddi, found) {
+    if !live(st, mdl, Kind::Mdl, ddi, found) {
         return false;
     }
     if !crate::model::mdl::by_caller(st, mdl) {
@@ -154,7 +155,7 @@ pub(crate) fn may_free_mdl(st: &State, mdl: usize, ddi: &'static str, found: &mu
 
 /// [`Rule::DereferenceWithoutReference`]: the NBL holds a reference.
 pub(crate) fn holds_reference(st: &State, nbl: usize, ddi: &'static str, found: &mut Vec<Violation>) -> bool {
-    if !live(st, nbl, "nbl", ddi, found) {
+    if !live(st, nbl, Kind::Nbl, ddi, found) {
         return false;
     }
     if st.nbl(nbl).is_some_and(|n| n.references == 0) {

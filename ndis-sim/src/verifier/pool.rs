@@ -6,6 +6,7 @@ use ndis_sys::*;
 
 use super::objects::live;
 use super::{Rule, Violation, v};
+use crate::model::Kind;
 use crate::model::nb::ALIGN;
 use crate::model::{Body, State, pool};
 
@@ -74,7 +75,11 @@ pub(crate) fn nb_pool_parameters(
 
 /// [`Rule::MisalignedContextSize`] for an NBL allocation's context
 /// arguments.
+#[inline]
 pub(crate) fn context_args(size: u16, backfill: u16, ddi: &'static str, found: &mut Vec<Violation>) -> bool {
+    if !misaligned(u32::from(size | backfill)) {
+        return true;
+    }
     for (name, n) in [("ContextSize", size), ("ContextBackFill", backfill)] {
         if misaligned(u32::from(n)) {
             found.push(v(
@@ -110,7 +115,7 @@ pub(crate) fn pushed_context_args(size: u16, backfill: u16, ddi: &'static str, f
 pub(crate) fn may_free_pool(
     st: &State,
     addr: usize,
-    kind: &'static str,
+    kind: Kind,
     ddi: &'static str,
     found: &mut Vec<Violation>,
 ) -> bool {

@@ -37,6 +37,8 @@ pub(crate) fn take() -> Vec<Violation> {
 
 /// Reports violations found by a DDI, after it released the simulator's
 /// state (so a panic leaves the state usable).
+#[cold]
+#[inline(never)]
 pub(crate) fn report(found: Vec<Violation>) {
     if found.is_empty() {
         return;
