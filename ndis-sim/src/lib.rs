@@ -47,6 +47,10 @@
 //! the documentation is silent, each function's documentation says what the
 //! simulator does. It is thread-safe: one lock guards its bookkeeping.
 //!
+//! NET_BUFFER_LIST records are allocated at the newest NDIS layout
+//! ([`NET_BUFFER_LIST_SIZE`]: 27 `NetBufferListInfo` slots, 368 bytes on
+//! 64-bit targets), as Windows does whatever version a driver targets.
+//!
 //! # The verifier
 //!
 //! Every misuse the documentation describes is a [`Violation`] of a
@@ -147,6 +151,7 @@ pub unsafe fn draw(nbl: *mut ndis_sys::NET_BUFFER_LIST) -> String {
 }
 
 pub use leaks::{Leak, LeakReport};
+pub use model::nbl::NET_BUFFER_LIST_SIZE;
 pub use session::{Session, untracked};
 pub use stack::{
     ClassifyMetadata, InjectionMode, StackNbl, classify, complete_all, complete_next, pending_injections,

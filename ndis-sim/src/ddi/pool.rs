@@ -53,7 +53,7 @@ pub unsafe extern "system" fn NdisFreeNetBufferListPool(PoolHandle: NDIS_HANDLE)
     const DDI: &str = "NdisFreeNetBufferListPool";
     verifier::with(|st, found| {
         if rules::may_free_pool(st, PoolHandle as usize, Kind::NblPool, DDI, found) {
-            pool::free_pool(st, PoolHandle as usize, DDI);
+            pool::free_pool(st, PoolHandle, DDI);
         }
     });
 }
@@ -95,7 +95,7 @@ pub unsafe extern "system" fn NdisFreeNetBufferPool(PoolHandle: NDIS_HANDLE) {
     const DDI: &str = "NdisFreeNetBufferPool";
     verifier::with(|st, found| {
         if rules::may_free_pool(st, PoolHandle as usize, Kind::NbPool, DDI, found) {
-            pool::free_pool(st, PoolHandle as usize, DDI);
+            pool::free_pool(st, PoolHandle, DDI);
         }
     });
 }

@@ -15,9 +15,35 @@ use super::{Block, Body, NblInfo, NblOrigin, Raw, State};
 /// its memory is used again.
 const QUARANTINE: usize = 256;
 
+/// `MaxNetBufferListInfo` of the newest NDIS: `NetBufferListInfo` is the
+/// record's last field, and its length grows with the NDIS version a
+/// driver is built for. The bindings are NDIS 6.30's (24 slots on 64-bit
+/// targets, 21 on 32-bit); nblinfo.h adds `GftOffloadInformation` and
+/// `GftFlowEntryId` (6.50, 64-bit), `NetBufferListInfoReserved3` (6.80;
+/// and `…Reserved4` on 32-bit) and the four 32-bit `SwitchForwarding*` /
+/// `VirtualSubnetInfo` slots (6.82): 27 slots on every target since 6.82.
+pub(crate) const NEWEST_NET_BUFFER_LIST_INFO_SLOTS: usize = 27;
+
+/// The size of a NET_BUFFER_LIST record as NDIS 6.82 and later lay it out
+/// (368 bytes on 64-bit targets, against the bindings' 336): the 6.30
+/// record up to `NetBufferListInfo`, the newest number of slots, rounded
+/// up to the record's alignment. Windows allocates its own newest layout
+/// whatever the driver targets, so the simulator does too, on every
+/// allocation path (NDIS and FWPS allocations, clones, stack NBLs): a
+/// driver built against any NDIS version is in bounds.
+pub const NET_BUFFER_LIST_SIZE: usize = {
+    let info = core::mem::offset_of!(NET_BUFFER_LIST, NetBufferListInfo);
+    let end = info + NEWEST_NET_BUFFER_LIST_INFO_SLOTS * size_of::<PVOID>();
+    let align = align_of::<NET_BUFFER_LIST>();
+    let size = end.div_ceil(align) * align;
+    if size < size_of::<NET_BUFFER_LIST>() { size_of::<NET_BUFFER_LIST>() } else { size }
+};
+
 /// The layout of the NET_BUFFER_LIST records the simulator allocates.
 pub(crate) fn nbl_layout() -> Layout {
-    Layout::new::<NET_BUFFER_LIST>()
+    // The size is a multiple of the (power-of-two) alignment, both non-zero.
+    Layout::from_size_align(NET_BUFFER_LIST_SIZE, align_of::<NET_BUFFER_LIST>())
+        .unwrap_or(Layout::new::<NET_BUFFER_LIST>())
 }
 
 impl State {
@@ -103,6 +129,7 @@ pub(crate) fn alloc_nbl(st: &mut State, req: NblRequest) -> *mut NET_BUFFER_LIST
     let nbl_info = NblInfo {
         pool,
         origin: req.origin,
+        record: block.ptr,
         prealloc_nb: None,
         base_context,
         pushed: Vec::new(),
@@ -143,7 +170,7 @@ pub(crate) fn drop_nbl(st: &mut State, nbl: usize, by: &'static str) {
     let Some(obj) = st.objs.get_mut(&nbl) else { return };
     obj.freed_by = Some(by);
     let Body::Nbl(info) = &mut obj.body else { return };
-    let block = Block { ptr: Raw(nbl as *mut u8), layout: nbl_layout() };
+    let block = Block { ptr: info.record, layout: nbl_layout() };
     let pool = info.pool;
     let prealloc = info.prealloc_nb.take();
     let base = info.base_context.take();

@@ -100,6 +100,9 @@ pub(crate) struct LentInfo {
 pub(crate) struct NblInfo {
     pub pool: usize,
     pub origin: NblOrigin,
+    /// The record itself (its address is the NBL's; the pointer keeps the
+    /// allocation's provenance for when it is freed).
+    pub record: Raw,
     /// The NB allocated with the NBL (pools with `fAllocateNetBuffer`, FWPS).
     pub prealloc_nb: Option<Raw>,
     /// The context block made with the NBL (Size/Offset of the first context).

@@ -37,8 +37,8 @@ pub(crate) fn outstanding(st: &State, pool: usize) -> usize {
 }
 
 /// Frees a pool with nothing outstanding (checked by the caller).
-pub(crate) fn free_pool(st: &mut State, pool: usize, by: &'static str) {
-    st.bury(pool, by);
+pub(crate) fn free_pool(st: &mut State, pool: *mut core::ffi::c_void, by: &'static str) {
+    st.bury(pool as usize, by);
     // SAFETY: the handle is a live pool block this module allocated.
-    unsafe { Block { ptr: Raw(pool as *mut u8), layout: handle_layout() }.free() };
+    unsafe { Block { ptr: Raw(pool.cast()), layout: handle_layout() }.free() };
 }
