@@ -16,7 +16,7 @@ use ndis_sys::{MDL, NET_BUFFER, NET_BUFFER_LIST};
 use crate::context::{ContextArea, NoContext, PushedContext};
 use crate::error::{Error, Result, Status};
 use crate::mdl::MdlChain;
-use crate::pool::prealloc::{NoNetBuffer, Prealloc, WithData, WithNetBuffer};
+use crate::pool::prealloc::{NoNetBuffer, WithData, WithNetBuffer};
 use crate::pool::{NbData, NbPool, NblPool, NoData, Tag, WithNbData};
 use crate::view::{NetBuffer, NetBufferList};
 
@@ -267,7 +267,9 @@ fn fwps_allocate<'a, C: ContextArea>(
     Ok(unsafe { FwpsNbl::adopt(ptr, count, init) })
 }
 
-impl<C: ContextArea, P: Prealloc> NblPool<C, P> {
+// FWPS initializes the NET_BUFFER the pool preallocates with each NBL, so
+// only a pool made `with_net_buffer` serves these.
+impl<C: ContextArea> NblPool<C, WithNetBuffer> {
     /// `FwpsAllocateNetBufferAndNetBufferList0`: an NBL with one NB over
     /// `chain`, data `offset` bytes in for `len` bytes, freed by
     /// `FwpsFreeNetBufferList0`.

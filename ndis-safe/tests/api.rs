@@ -100,9 +100,9 @@ fn nbl_over_a_chain_of_two_mdls_reads_across_them() {
 }
 
 #[test]
-fn fwps_nbls_from_any_pool() {
+fn fwps_nbls_from_a_pool_with_net_buffers() {
     clean(|| {
-        let pool: NblPool<Flow> = NblPool::new(&owner(), NblPoolOptions::new(TAG)).unwrap();
+        let pool: NblPool<Flow, _> = NblPool::new(&owner(), NblPoolOptions::new(TAG).with_net_buffer()).unwrap();
         let mut bytes = [7u8; 32];
         let mut mdl = Mdl::new(&owner(), &mut bytes).unwrap();
         let mut chain = MdlChain::new(&mut mdl);

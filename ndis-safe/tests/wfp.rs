@@ -257,7 +257,14 @@ fn done_owned(c: Completed<ndis_safe::FwpsNbl<'static, Flow>>) {
 
 #[test]
 fn a_driver_allocated_nbl_is_injected_and_freed_by_its_completion() {
-    let pool = clone_pool();
+    // FWPS allocates from a pool that preallocates a NET_BUFFER with each NBL.
+    static POOL: std::sync::OnceLock<NblPool<Flow, ndis_safe::pool::prealloc::WithNetBuffer>> =
+        std::sync::OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        // SAFETY: the simulator accepts any handle.
+        let owner = unsafe { NdisHandle::from_raw(core::ptr::null_mut()) };
+        ndis_sim::untracked(|| NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Fwps")).with_net_buffer()).unwrap())
+    });
     let session = ndis_sim::Session::collecting();
     {
         let handle = InjectionHandle::new(AF_INET, InjectionTypes::NETWORK).unwrap();

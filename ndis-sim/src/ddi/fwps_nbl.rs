@@ -11,7 +11,8 @@ use crate::verifier::{self, clone as clone_rules, data, objects, pool as pool_ru
 
 /// Allocates a NET_BUFFER_LIST with one NET_BUFFER over the caller's MDL
 /// chain (or the pool's data, with a NULL chain), freed by
-/// `FwpsFreeNetBufferList0`.
+/// `FwpsFreeNetBufferList0`. The pool preallocates a NET_BUFFER with each
+/// NBL (`fAllocateNetBuffer`): that is the NET_BUFFER the chain initializes.
 ///
 /// # Safety
 ///
@@ -34,6 +35,7 @@ pub unsafe extern "system" fn FwpsAllocateNetBufferAndNetBufferList0(
         }
         if !objects::live(st, poolHandle as usize, Kind::NblPool, DDI, found)
             || !pool_rules::context_args(contextSize, contextBackFill, DDI, found)
+            || !pool_rules::fwps_pool(st, poolHandle as usize, DDI, found)
             // SAFETY: the caller guarantees the chain's MDLs are live.
             || !unsafe { data::nbl_nb_args(st, poolHandle, mdlChain, dataOffset, dataLength, DDI, found) }
         {

@@ -72,6 +72,9 @@ pub(crate) unsafe fn may_clone(
     if !nb_pool.is_null() && !live(st, nb_pool as usize, Kind::NbPool, ddi, found) {
         return false;
     }
+    if !super::pool::clone_pools(st, nbl_pool as usize, nb_pool as usize, ddi, found) {
+        return false;
+    }
     // SAFETY: the original is live; its NBs and MDLs are live.
     unsafe { nbs(orig) }.into_iter().all(|nb| {
         // SAFETY: as above.

@@ -183,3 +183,56 @@ pub(crate) fn nbl_pool_with_nb(st: &State, pool: usize, ddi: &'static str, found
     }
     true
 }
+
+/// [`Rule::WrongPoolKind`] for `FwpsAllocateNetBufferAndNetBufferList0`:
+/// its `mdlChain` "initializes the preallocated NET_BUFFER", so the NBL
+/// pool preallocates one (`fAllocateNetBuffer`). (A pool `DataSize` is not
+/// excluded by the page; with a NULL chain the NB then takes the pool's
+/// data, as `NdisAllocateNetBufferAndNetBufferList` does.)
+pub(crate) fn fwps_pool(st: &State, pool: usize, ddi: &'static str, found: &mut Vec<Violation>) -> bool {
+    if !st.nbl_pool(pool).is_some_and(|p| p.allocate_nb) {
+        found.push(v(
+            Rule::WrongPoolKind,
+            ddi,
+            format!(
+                "{} was made without fAllocateNetBuffer: {ddi} initializes the NET_BUFFER preallocated with each NBL",
+                st.name(pool)
+            ),
+        ));
+        return false;
+    }
+    true
+}
+
+/// [`Rule::WrongPoolKind`] for the clone DDIs' pools: the clone gets
+/// NET_BUFFERs of its own that describe the parent's data, so its NBL pool
+/// preallocates no NET_BUFFER (`fAllocateNetBuffer` FALSE) and its NB
+/// pool no data (`DataSize` 0). NULL pools (NDIS's or WFP's own) are fine.
+pub(crate) fn clone_pools(
+    st: &State,
+    nbl_pool: usize,
+    nb_pool: usize,
+    ddi: &'static str,
+    found: &mut Vec<Violation>,
+) -> bool {
+    if st.nbl_pool(nbl_pool).is_some_and(|p| p.allocate_nb) {
+        found.push(v(
+            Rule::WrongPoolKind,
+            ddi,
+            format!(
+                "{} preallocates a NET_BUFFER with each NBL: a clone's NBL pool is made without fAllocateNetBuffer",
+                st.name(nbl_pool)
+            ),
+        ));
+        return false;
+    }
+    if st.nb_pool(nb_pool).is_some_and(|p| p.data_size != 0) {
+        found.push(v(
+            Rule::WrongPoolKind,
+            ddi,
+            format!("{} carries data: a clone's NET_BUFFERs describe the parent's data (DataSize 0)", st.name(nb_pool)),
+        ));
+        return false;
+    }
+    true
+}

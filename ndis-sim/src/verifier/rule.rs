@@ -45,8 +45,13 @@ pub enum Rule {
     DataOutsideMdlChain,
     /// Advancing by more than the data length.
     AdvancePastData,
-    /// A DDI used with a pool of the wrong kind (NB from a pool with data,
-    /// `NdisAllocateNetBufferMdlAndData` from a pool without, …).
+    /// A DDI used with a pool of a kind it does not take:
+    /// `NdisAllocateNetBuffer` from an NB pool with data,
+    /// `NdisAllocateNetBufferMdlAndData` from one without,
+    /// `NdisAllocateNetBufferAndNetBufferList` and
+    /// `FwpsAllocateNetBufferAndNetBufferList0` from an NBL pool without
+    /// `fAllocateNetBuffer`, the clone DDIs with an NBL pool that
+    /// preallocates a NET_BUFFER or an NB pool with data.
     WrongPoolKind,
     /// An MDL a caller's allocate handler made, freed with no free handler.
     MissingFreeMdlHandler,

@@ -4,7 +4,7 @@
 use ui_tests::*;
 
 fn main() {
-    let pool: NblPool<Flow> = NblPool::new(&owner(), NblPoolOptions::new(TAG)).unwrap();
+    let pool: NblPool<Flow, _> = NblPool::new(&owner(), NblPoolOptions::new(TAG).with_net_buffer()).unwrap();
     let nbl: Nbl<'_, Flow> = pool.fwps_allocate_empty(Flow { id: 1, bytes: 0 }).unwrap();
     drop(nbl);
 }
