@@ -63,6 +63,14 @@ pub(crate) fn leaks(session: u64) -> LeakReport {
             .filter(|o| !matches!(o.body, Body::Nb(NbInfo { owner: Some(_), .. })))
             .filter(|o| !matches!(o.body, Body::Mdl(MdlInfo { by_caller: false, .. })))
             .map(|o| {
+                // A lent NBL outlives its loan only through references the
+                // driver never released: the stack never regains it.
+                if let Body::Nbl(n) = &o.body
+                    && n.lent.is_some()
+                {
+                    let pool = format!("(lent by the stack; {} references never released)", n.references);
+                    return (&o.id, Leak { object: o.name().to_string(), pool: Some(pool), tag: tag_text(o.tag) });
+                }
                 let pool = match &o.body {
                     Body::Nbl(n) => Some(n.pool),
                     Body::Nb(n) => Some(n.pool),

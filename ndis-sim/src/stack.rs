@@ -14,9 +14,12 @@ use crate::verifier::{self, clone as rules};
 
 /// An NBL indicated by the stack, with one NET_BUFFER over a copy of a
 /// packet. When the driver's callback returns, call [`StackNbl::complete`]
-/// (dropping does it too): the stack checks the data offsets are back as
-/// they came, and takes the NBL back — at once, or when the driver's last
-/// `FwpsDereferenceNetBufferList0` releases it.
+/// (dropping does it too): the stack takes the NBL back — at once, or, if
+/// the driver referenced it (`FwpsReferenceNetBufferList0`), at its last
+/// `FwpsDereferenceNetBufferList0` — and checks there that the data
+/// offsets are back as they came and that its clones are gone. An NBL
+/// still referenced when the test ends is listed by
+/// [`Session::leaks`](crate::Session::leaks), as lent by the stack.
 #[derive(Debug)]
 pub struct StackNbl {
     nbl: *mut NET_BUFFER_LIST,
@@ -80,10 +83,10 @@ impl StackNbl {
             if st.nbl(nbl as usize).is_none() {
                 return;
             }
-            // SAFETY: the NBL is live until the stack regains it.
-            unsafe { rules::lent_unmodified(st, nbl, DDI, found) };
+            // With no reference held, the stack regains the NBL now;
+            // otherwise at the last dereference, which checks it then.
             if lent::give_back(st, nbl as usize) {
-                // SAFETY: as above.
+                // SAFETY: the NBL is live until the stack regains it.
                 unsafe { rules::stack_regains(st, nbl, DDI, found) };
             }
         });

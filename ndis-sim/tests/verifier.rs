@@ -636,3 +636,44 @@ fn stack_net_buffer_list_returned_modified() {
         indicated.complete();
     });
 }
+
+#[test]
+fn a_referenced_lent_nbl_is_checked_when_the_stack_regains_it() {
+    // Referenced, retreated, given back, never advanced: the stack regains
+    // it at the last dereference, and reports it there.
+    let msgs = breaks(Rule::StackNetBufferListModified, || unsafe {
+        let indicated = StackNbl::indicate(&[0; 40], 20);
+        let nbl = indicated.as_ptr();
+        FwpsReferenceNetBufferList0(nbl, 1);
+        NdisRetreatNetBufferDataStart(first_nb(nbl), 20, 0, None);
+        indicated.complete(); // classify returns: the reference keeps it
+        FwpsDereferenceNetBufferList0(nbl, 0);
+    });
+    assert!(msgs.iter().all(|m| m.contains("in FwpsDereferenceNetBufferList0")), "{msgs:?}");
+    // The twin: it goes back to the stack as lent, though it was not yet
+    // when classify returned.
+    clean(|| unsafe {
+        let indicated = StackNbl::indicate(&[0; 40], 20);
+        let nbl = indicated.as_ptr();
+        FwpsReferenceNetBufferList0(nbl, 1);
+        NdisRetreatNetBufferDataStart(first_nb(nbl), 20, 0, None);
+        indicated.complete();
+        NdisAdvanceNetBufferDataStart(first_nb(nbl), 20, 0, None);
+        FwpsDereferenceNetBufferList0(nbl, 0);
+    });
+}
+
+#[test]
+fn a_lent_nbl_still_referenced_at_the_end_is_a_leak() {
+    let s = Session::collecting();
+    let indicated = StackNbl::indicate(&[0; 40], 20);
+    let nbl = indicated.as_ptr();
+    unsafe { FwpsReferenceNetBufferList0(nbl, 0) };
+    indicated.complete();
+    let leaks = s.leaks();
+    assert_eq!(leaks.len(), 1, "{leaks}");
+    assert!(leaks.to_string().contains("lent by the stack; 1 references never released"), "{leaks}");
+    unsafe { FwpsDereferenceNetBufferList0(nbl, 0) };
+    assert!(s.leaks().is_empty(), "{}", s.leaks());
+    assert!(s.reports().is_empty());
+}

@@ -166,8 +166,12 @@ pub(crate) unsafe fn no_live_clones(
     true
 }
 
-/// The stack regains a lent NBL (the driver gave it back and no reference
-/// holds it): its clones must be gone; then the stack frees it.
+/// The stack regains a lent NBL: when the driver's callback returns if no
+/// reference holds it, else at the last `FwpsDereferenceNetBufferList0`.
+/// That is where the stack sees it again, so that is where its offsets
+/// must be back as lent ([`Rule::StackNetBufferListModified`]) and its
+/// clones gone ([`Rule::ParentFreedWithLiveClones`]); then the stack
+/// frees it.
 ///
 /// # Safety
 ///
@@ -179,6 +183,8 @@ pub(crate) unsafe fn stack_regains(
     found: &mut Vec<Violation>,
 ) {
     // SAFETY: the caller guarantees the NBL is live.
+    unsafe { lent_unmodified(st, nbl, ddi, found) };
+    // SAFETY: as above.
     if unsafe { no_live_clones(st, nbl, ddi, found) } {
         lent::release(st, nbl as usize, ddi);
     }
