@@ -47,6 +47,20 @@
 //! the documentation is silent, each function's documentation says what the
 //! simulator does. It is thread-safe: one lock guards its bookkeeping.
 //!
+//! # IRQL
+//!
+//! Each thread has an IRQL ([`irql`]): `PASSIVE_LEVEL` until a test raises
+//! it ([`irql::raise`], [`irql::at`]). The simulated stack runs classify
+//! callouts ([`classify`]) and the injection completions it delivers
+//! ([`complete_next`], [`complete_all`]) at `DISPATCH_LEVEL`, with
+//! `dispatchLevel` TRUE, as the data path does; a completion the inject call
+//! runs itself ([`InjectionMode::Immediate`]) runs at the caller's IRQL. The
+//! verifier reports a DDI called above the maximum IRQL its page states
+//! ([`Rule::IrqlAboveMaximum`]) and a `dispatchLevel` TRUE from a caller
+//! below `DISPATCH_LEVEL` ([`Rule::DispatchLevelFlagWithoutDispatchLevel`]);
+//! FALSE is what the page asks of a caller that does not know its IRQL, so
+//! it is never reported.
+//!
 //! NET_BUFFER_LIST records are allocated at the newest NDIS layout
 //! ([`NET_BUFFER_LIST_SIZE`]: 27 `NetBufferListInfo` slots, 368 bytes on
 //! 64-bit targets), as Windows does whatever version a driver targets.
@@ -110,6 +124,12 @@ pub mod ddi;
 pub mod draw;
 mod leaks;
 mod model;
+
+/// The IRQL of each thread: what the simulated stack runs callouts at, and
+/// what a test raises and lowers (see the module's functions).
+pub mod irql {
+    pub use crate::model::irql::*;
+}
 mod session;
 mod stack;
 mod verifier;

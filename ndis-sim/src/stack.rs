@@ -9,6 +9,7 @@ use fwps_sys::*;
 use ndis_sys::*;
 
 use crate::model::injection::{self, complete, pending};
+use crate::model::irql::DISPATCH_LEVEL;
 use crate::model::{callout, lent, records};
 use crate::verifier::{self, clone as rules};
 
@@ -137,8 +138,9 @@ pub struct ClassifyMetadata {
 
 /// Calls the classify function of registered callout `id` for a packet at
 /// `layer` (an `FWPS_BUILTIN_LAYERS` value), as the filter engine does when
-/// a filter sends it there, with write rights. Returns what it decided, or
-/// `None` when no such callout is registered.
+/// a filter sends it there, with write rights, at `DISPATCH_LEVEL` (as the
+/// engine runs classify on the data path; see [`crate::irql`]). Returns
+/// what it decided, or `None` when no such callout is registered.
 ///
 /// # Safety
 ///
@@ -173,6 +175,8 @@ pub unsafe fn classify(
     }
     out.rights = FWPS_RIGHT_ACTION_WRITE;
     out.actionType = FWP_ACTION_CONTINUE;
+    // The engine classifies packets on the data path, at DISPATCH_LEVEL.
+    let _dispatch = crate::model::irql::raise(DISPATCH_LEVEL.max(crate::model::irql::current()));
     // SAFETY: the callout's own classify function, called as the engine
     // calls it; every pointer is to a local that outlives the call.
     unsafe { classify_fn(&values, &metadata, layer_data.cast(), &filter, 0, &mut out) };

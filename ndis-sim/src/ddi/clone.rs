@@ -3,7 +3,9 @@
 
 use ndis_sys::*;
 
+use crate::model::irql::DISPATCH_LEVEL;
 use crate::model::{NblOrigin, clone};
+use crate::verifier::irql::at_most;
 use crate::verifier::{self, clone as rules};
 
 /// Clones a NET_BUFFER_LIST: new NBL and NBs (from the given pools, or
@@ -21,6 +23,7 @@ pub unsafe extern "system" fn NdisAllocateCloneNetBufferList(
     NetBufferPoolHandle: NDIS_HANDLE,
     AllocateCloneFlags: ULONG,
 ) -> *mut NET_BUFFER_LIST {
+    at_most(DISPATCH_LEVEL, "NdisAllocateCloneNetBufferList");
     const DDI: &str = "NdisAllocateCloneNetBufferList";
     verifier::with(|st, found| {
         let (orig, nbl_pool, nb_pool) = (OriginalNetBufferList, NetBufferListPoolHandle, NetBufferPoolHandle);
@@ -45,6 +48,7 @@ pub unsafe extern "system" fn NdisFreeCloneNetBufferList(
     CloneNetBufferList: *mut NET_BUFFER_LIST,
     _FreeCloneFlags: ULONG,
 ) {
+    at_most(DISPATCH_LEVEL, "NdisFreeCloneNetBufferList");
     const DDI: &str = "NdisFreeCloneNetBufferList";
     verifier::with(|st, found| {
         if rules::may_free_clone(st, CloneNetBufferList, NblOrigin::NdisClone, DDI, found) {

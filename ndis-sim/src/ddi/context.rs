@@ -4,6 +4,8 @@
 use ndis_sys::*;
 
 use crate::model::context;
+use crate::model::irql::DISPATCH_LEVEL;
+use crate::verifier::irql::at_most;
 use crate::verifier::{self, Rule, objects, pool as rules, v};
 
 /// Pushes a context of `ContextSize` bytes: from the current context's
@@ -21,6 +23,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferListContext(
     ContextBackFill: USHORT,
     _PoolTag: ULONG,
 ) -> NDIS_STATUS {
+    at_most(DISPATCH_LEVEL, "NdisAllocateNetBufferListContext");
     const DDI: &str = "NdisAllocateNetBufferListContext";
     verifier::with(|st, found| {
         if !objects::callers_nbl(st, NetBufferList as usize, DDI, found)
@@ -44,6 +47,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferListContext(
 /// `NetBufferList` is a live NBL the caller owns.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn NdisFreeNetBufferListContext(NetBufferList: *mut NET_BUFFER_LIST, ContextSize: USHORT) {
+    at_most(DISPATCH_LEVEL, "NdisFreeNetBufferListContext");
     const DDI: &str = "NdisFreeNetBufferListContext";
     verifier::with(|st, found| {
         let addr = NetBufferList as usize;

@@ -4,7 +4,9 @@
 use ndis_sys::*;
 
 use crate::model::Kind;
+use crate::model::irql::DISPATCH_LEVEL;
 use crate::model::records::{copy_in, copy_out, mdl_len, mdl_va, nb_data};
+use crate::verifier::irql::at_most;
 use crate::verifier::{self, data, objects};
 
 /// A pointer to `BytesNeeded` contiguous bytes at the NB's data start:
@@ -25,6 +27,7 @@ pub unsafe extern "system" fn NdisGetDataBuffer(
     AlignMultiple: ULONG,
     AlignOffset: ULONG,
 ) -> PVOID {
+    at_most(DISPATCH_LEVEL, "NdisGetDataBuffer");
     const DDI: &str = "NdisGetDataBuffer";
     verifier::with(|st, found| {
         if !objects::live(st, NetBuffer as usize, Kind::Nb, DDI, found)
@@ -74,6 +77,7 @@ pub unsafe extern "system" fn NdisCopyFromNetBufferToNetBuffer(
     SourceOffset: ULONG,
     BytesCopied: *mut ULONG,
 ) -> NDIS_STATUS {
+    at_most(DISPATCH_LEVEL, "NdisCopyFromNetBufferToNetBuffer");
     const DDI: &str = "NdisCopyFromNetBufferToNetBuffer";
     verifier::with(|st, found| {
         let src = Source.cast_mut();

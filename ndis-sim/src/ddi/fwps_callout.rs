@@ -5,6 +5,8 @@ use fwps_sys::*;
 use ndis_sys::*;
 
 use crate::model::callout;
+use crate::model::irql::PASSIVE_LEVEL;
+use crate::verifier::irql::at_most;
 
 /// Registers a callout with the (simulated) filter engine; `calloutId`
 /// receives its run-time id. Its classify function is then what
@@ -20,6 +22,7 @@ pub unsafe extern "system" fn FwpsCalloutRegister0(
     callout: *const FWPS_CALLOUT0,
     calloutId: *mut UINT32,
 ) -> NTSTATUS {
+    at_most(PASSIVE_LEVEL, "FwpsCalloutRegister0");
     if callout.is_null() {
         return STATUS_INVALID_PARAMETER;
     }
@@ -43,5 +46,6 @@ pub unsafe extern "system" fn FwpsCalloutRegister0(
 /// None beyond the DDI's: any id may be passed.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn FwpsCalloutUnregisterById0(calloutId: UINT32) -> NTSTATUS {
+    at_most(PASSIVE_LEVEL, "FwpsCalloutUnregisterById0");
     if callout::unregister(calloutId) { STATUS_SUCCESS } else { STATUS_INVALID_PARAMETER }
 }

@@ -7,7 +7,9 @@ use ndis_sys::*;
 use crate::model::Kind;
 use crate::model::Raw;
 use crate::model::injection::{self, InjectionMode, Pending};
+use crate::model::irql::{DISPATCH_LEVEL, PASSIVE_LEVEL};
 use crate::model::records::nbs;
+use crate::verifier::irql::at_most;
 use crate::verifier::{self, data, objects};
 
 /// Creates an injection handle for `addressFamily` and the `flags`
@@ -22,6 +24,7 @@ pub unsafe extern "system" fn FwpsInjectionHandleCreate0(
     _flags: UINT32,
     injectionHandle: *mut HANDLE,
 ) -> NTSTATUS {
+    at_most(PASSIVE_LEVEL, "FwpsInjectionHandleCreate0");
     if injectionHandle.is_null() {
         return STATUS_INVALID_PARAMETER;
     }
@@ -43,6 +46,7 @@ pub unsafe extern "system" fn FwpsInjectionHandleCreate0(
 /// `injectionHandle` is a handle `FwpsInjectionHandleCreate0` made.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn FwpsInjectionHandleDestroy0(injectionHandle: HANDLE) -> NTSTATUS {
+    at_most(PASSIVE_LEVEL, "FwpsInjectionHandleDestroy0");
     const DDI: &str = "FwpsInjectionHandleDestroy0";
     let h = injectionHandle as usize;
     let ok = verifier::with(|st, found| objects::valid_handle(st, h, DDI, found));
@@ -91,7 +95,7 @@ fn inject(
     }
     let p = Pending { nbl: Raw(nbl.cast()), completion, context: Raw(context.cast()) };
     match m {
-        InjectionMode::Immediate(status) => injection::complete(p, status),
+        InjectionMode::Immediate(status) => injection::complete_here(p, status),
         _ => injection::pending().push_back(p),
     }
     STATUS_SUCCESS
@@ -118,6 +122,7 @@ pub unsafe extern "system" fn FwpsInjectTransportSendAsync0(
     completionFn: FWPS_INJECT_COMPLETE0,
     completionContext: HANDLE,
 ) -> NTSTATUS {
+    at_most(DISPATCH_LEVEL, "FwpsInjectTransportSendAsync0");
     if !sendArgs.is_null() {
         // SAFETY: the caller guarantees `sendArgs` is readable: the stack
         // reads the remote address now.
@@ -152,6 +157,7 @@ pub unsafe extern "system" fn FwpsInjectTransportReceiveAsync0(
     completionFn: FWPS_INJECT_COMPLETE0,
     completionContext: HANDLE,
 ) -> NTSTATUS {
+    at_most(DISPATCH_LEVEL, "FwpsInjectTransportReceiveAsync0");
     inject(
         injectionHandle,
         injectionContext,
@@ -177,6 +183,7 @@ pub unsafe extern "system" fn FwpsInjectNetworkSendAsync0(
     completionFn: FWPS_INJECT_COMPLETE0,
     completionContext: HANDLE,
 ) -> NTSTATUS {
+    at_most(DISPATCH_LEVEL, "FwpsInjectNetworkSendAsync0");
     inject(
         injectionHandle,
         injectionContext,
@@ -204,6 +211,7 @@ pub unsafe extern "system" fn FwpsInjectNetworkReceiveAsync0(
     completionFn: FWPS_INJECT_COMPLETE0,
     completionContext: HANDLE,
 ) -> NTSTATUS {
+    at_most(DISPATCH_LEVEL, "FwpsInjectNetworkReceiveAsync0");
     inject(
         injectionHandle,
         injectionContext,
@@ -231,6 +239,7 @@ pub unsafe extern "system" fn FwpsInjectForwardAsync0(
     completionFn: FWPS_INJECT_COMPLETE0,
     completionContext: HANDLE,
 ) -> NTSTATUS {
+    at_most(DISPATCH_LEVEL, "FwpsInjectForwardAsync0");
     inject(injectionHandle, injectionContext, netBufferList, completionFn, completionContext, "FwpsInjectForwardAsync0")
 }
 
@@ -249,6 +258,7 @@ pub unsafe extern "system" fn FwpsQueryPacketInjectionState0(
     netBufferList: *const NET_BUFFER_LIST,
     injectionContext: *mut HANDLE,
 ) -> FWPS_PACKET_INJECTION_STATE {
+    at_most(DISPATCH_LEVEL, "FwpsQueryPacketInjectionState0");
     const DDI: &str = "FwpsQueryPacketInjectionState0";
     verifier::with(|st, found| {
         let addr = netBufferList as usize;

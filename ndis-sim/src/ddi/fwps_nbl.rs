@@ -5,8 +5,10 @@ use fwps_sys::*;
 use ndis_sys::*;
 
 use crate::model::Kind;
+use crate::model::irql::DISPATCH_LEVEL;
 use crate::model::nbl::{NblRequest, alloc_nbl, drop_nbl};
 use crate::model::{NblOrigin, clone};
+use crate::verifier::irql::{at_most, dispatch_claim};
 use crate::verifier::{self, clone as clone_rules, data, objects, pool as pool_rules};
 
 /// Allocates a NET_BUFFER_LIST with one NET_BUFFER over the caller's MDL
@@ -28,6 +30,7 @@ pub unsafe extern "system" fn FwpsAllocateNetBufferAndNetBufferList0(
     dataLength: SIZE_T,
     netBufferList: *mut *mut NET_BUFFER_LIST,
 ) -> NTSTATUS {
+    at_most(DISPATCH_LEVEL, "FwpsAllocateNetBufferAndNetBufferList0");
     const DDI: &str = "FwpsAllocateNetBufferAndNetBufferList0";
     verifier::with(|st, found| {
         if netBufferList.is_null() {
@@ -64,6 +67,7 @@ pub unsafe extern "system" fn FwpsAllocateNetBufferAndNetBufferList0(
 /// `netBufferList` is such an NBL.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn FwpsFreeNetBufferList0(netBufferList: *mut NET_BUFFER_LIST) {
+    at_most(DISPATCH_LEVEL, "FwpsFreeNetBufferList0");
     const DDI: &str = "FwpsFreeNetBufferList0";
     verifier::with(|st, found| {
         if objects::may_free_nbl(st, netBufferList, NblOrigin::Fwps, DDI, found) {
@@ -86,6 +90,7 @@ pub unsafe extern "system" fn FwpsAllocateCloneNetBufferList0(
     _allocateCloneFlags: ULONG,
     netBufferList: *mut *mut NET_BUFFER_LIST,
 ) -> NTSTATUS {
+    at_most(DISPATCH_LEVEL, "FwpsAllocateCloneNetBufferList0");
     const DDI: &str = "FwpsAllocateCloneNetBufferList0";
     verifier::with(|st, found| {
         if netBufferList.is_null() {
@@ -113,6 +118,7 @@ pub unsafe extern "system" fn FwpsAllocateCloneNetBufferList0(
 /// `netBufferList` is such a clone.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn FwpsFreeCloneNetBufferList0(netBufferList: *mut NET_BUFFER_LIST, _freeCloneFlags: ULONG) {
+    at_most(DISPATCH_LEVEL, "FwpsFreeCloneNetBufferList0");
     const DDI: &str = "FwpsFreeCloneNetBufferList0";
     verifier::with(|st, found| {
         if clone_rules::may_free_clone(st, netBufferList, NblOrigin::FwpsClone, DDI, found) {
@@ -132,6 +138,7 @@ pub unsafe extern "system" fn FwpsReferenceNetBufferList0(
     netBufferList: *mut NET_BUFFER_LIST,
     _intendToModify: BOOLEAN,
 ) {
+    at_most(DISPATCH_LEVEL, "FwpsReferenceNetBufferList0");
     const DDI: &str = "FwpsReferenceNetBufferList0";
     verifier::with(|st, found| {
         if objects::live(st, netBufferList as usize, Kind::Nbl, DDI, found)
@@ -144,7 +151,8 @@ pub unsafe extern "system" fn FwpsReferenceNetBufferList0(
 
 /// Releases a reference `FwpsReferenceNetBufferList0` took. The last one on
 /// an NBL the stack has finished with returns it to the stack, which
-/// requires its clones to be gone.
+/// requires its clones to be gone. `dispatchLevel` TRUE is checked against
+/// the caller's IRQL (it must run at `DISPATCH_LEVEL`).
 ///
 /// # Safety
 ///
@@ -152,8 +160,10 @@ pub unsafe extern "system" fn FwpsReferenceNetBufferList0(
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn FwpsDereferenceNetBufferList0(
     netBufferList: *mut NET_BUFFER_LIST,
-    _dispatchLevel: BOOLEAN,
+    dispatchLevel: BOOLEAN,
 ) {
+    at_most(DISPATCH_LEVEL, "FwpsDereferenceNetBufferList0");
+    dispatch_claim(dispatchLevel != 0, "dispatchLevel TRUE", "FwpsDereferenceNetBufferList0");
     const DDI: &str = "FwpsDereferenceNetBufferList0";
     verifier::with(|st, found| {
         let addr = netBufferList as usize;

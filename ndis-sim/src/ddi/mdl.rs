@@ -3,7 +3,9 @@
 
 use ndis_sys::*;
 
+use crate::model::irql::DISPATCH_LEVEL;
 use crate::model::mdl::{drop_mdl, new_mdl};
+use crate::verifier::irql::at_most;
 use crate::verifier::{self, objects as rules};
 
 /// Allocates an MDL describing `Length` bytes of the caller's nonpaged
@@ -18,6 +20,7 @@ pub unsafe extern "system" fn NdisAllocateMdl(
     VirtualAddress: PVOID,
     Length: ULONG,
 ) -> *mut MDL {
+    at_most(DISPATCH_LEVEL, "NdisAllocateMdl");
     verifier::with(|st, _| new_mdl(st, VirtualAddress.cast(), Length, true, None))
 }
 
@@ -28,6 +31,7 @@ pub unsafe extern "system" fn NdisAllocateMdl(
 /// `Mdl` is an MDL `NdisAllocateMdl` returned, no longer on any chain.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn NdisFreeMdl(Mdl: *mut MDL) {
+    at_most(DISPATCH_LEVEL, "NdisFreeMdl");
     const DDI: &str = "NdisFreeMdl";
     verifier::with(|st, found| {
         if rules::may_free_mdl(st, Mdl as usize, DDI, found) {

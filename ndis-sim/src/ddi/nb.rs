@@ -4,7 +4,9 @@
 use ndis_sys::*;
 
 use crate::model::Kind;
+use crate::model::irql::DISPATCH_LEVEL;
 use crate::model::nb::{attach_data, data_mdl, drop_nb, init_nb, new_nb};
+use crate::verifier::irql::at_most;
 use crate::verifier::{self, data, objects, pool as rules};
 
 /// Allocates a NET_BUFFER over the caller's MDL chain.
@@ -23,6 +25,7 @@ pub unsafe extern "system" fn NdisAllocateNetBuffer(
     DataOffset: ULONG,
     DataLength: SIZE_T,
 ) -> *mut NET_BUFFER {
+    at_most(DISPATCH_LEVEL, "NdisAllocateNetBuffer");
     const DDI: &str = "NdisAllocateNetBuffer";
     verifier::with(|st, found| {
         let pool = PoolHandle as usize;
@@ -52,6 +55,7 @@ pub unsafe extern "system" fn NdisAllocateNetBuffer(
 /// `PoolHandle` is an NB pool made with a non-zero `DataSize`.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn NdisAllocateNetBufferMdlAndData(PoolHandle: NDIS_HANDLE) -> *mut NET_BUFFER {
+    at_most(DISPATCH_LEVEL, "NdisAllocateNetBufferMdlAndData");
     const DDI: &str = "NdisAllocateNetBufferMdlAndData";
     verifier::with(|st, found| {
         let pool = PoolHandle as usize;
@@ -82,6 +86,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferMdlAndData(PoolHandle: NDIS_H
 /// `NdisAllocateNetBufferMdlAndData` returned.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn NdisFreeNetBuffer(NetBuffer: *mut NET_BUFFER) {
+    at_most(DISPATCH_LEVEL, "NdisFreeNetBuffer");
     const DDI: &str = "NdisFreeNetBuffer";
     verifier::with(|st, found| {
         let addr = NetBuffer as usize;
@@ -99,6 +104,7 @@ pub unsafe extern "system" fn NdisFreeNetBuffer(NetBuffer: *mut NET_BUFFER) {
 /// `NetBuffer` is a live NB.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn NdisGetPoolFromNetBuffer(NetBuffer: *const NET_BUFFER) -> NDIS_HANDLE {
+    at_most(DISPATCH_LEVEL, "NdisGetPoolFromNetBuffer");
     verifier::with(|st, found| {
         if !objects::live(st, NetBuffer as usize, Kind::Nb, "NdisGetPoolFromNetBuffer", found) {
             return core::ptr::null_mut();

@@ -5,7 +5,9 @@ use ndis_sys::*;
 
 use crate::model::Kind;
 use crate::model::NblOrigin;
+use crate::model::irql::DISPATCH_LEVEL;
 use crate::model::nbl::{NblRequest, alloc_nbl, drop_nbl};
+use crate::verifier::irql::at_most;
 use crate::verifier::{self, data, objects, pool as rules};
 
 /// Allocates a NET_BUFFER_LIST. From a pool made with `fAllocateNetBuffer`
@@ -21,6 +23,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferList(
     ContextSize: USHORT,
     ContextBackFill: USHORT,
 ) -> *mut NET_BUFFER_LIST {
+    at_most(DISPATCH_LEVEL, "NdisAllocateNetBufferList");
     const DDI: &str = "NdisAllocateNetBufferList";
     verifier::with(|st, found| {
         if !objects::live(st, PoolHandle as usize, Kind::NblPool, DDI, found)
@@ -59,6 +62,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferAndNetBufferList(
     DataOffset: ULONG,
     DataLength: SIZE_T,
 ) -> *mut NET_BUFFER_LIST {
+    at_most(DISPATCH_LEVEL, "NdisAllocateNetBufferAndNetBufferList");
     const DDI: &str = "NdisAllocateNetBufferAndNetBufferList";
     verifier::with(|st, found| {
         let pool = PoolHandle as usize;
@@ -93,6 +97,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferAndNetBufferList(
 /// `NetBufferList` is such an NBL.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn NdisFreeNetBufferList(NetBufferList: *mut NET_BUFFER_LIST) {
+    at_most(DISPATCH_LEVEL, "NdisFreeNetBufferList");
     const DDI: &str = "NdisFreeNetBufferList";
     verifier::with(|st, found| {
         if objects::may_free_nbl(st, NetBufferList, NblOrigin::Ndis, DDI, found) {
@@ -108,6 +113,7 @@ pub unsafe extern "system" fn NdisFreeNetBufferList(NetBufferList: *mut NET_BUFF
 /// `NetBufferList` is a live NBL.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn NdisGetPoolFromNetBufferList(NetBufferList: *const NET_BUFFER_LIST) -> NDIS_HANDLE {
+    at_most(DISPATCH_LEVEL, "NdisGetPoolFromNetBufferList");
     verifier::with(|st, found| {
         if !objects::live(st, NetBufferList as usize, Kind::Nbl, "NdisGetPoolFromNetBufferList", found) {
             return core::ptr::null_mut();

@@ -4,7 +4,9 @@
 use ndis_sys::*;
 
 use crate::model::Kind;
+use crate::model::irql::DISPATCH_LEVEL;
 use crate::model::{NbPoolInfo, NblPoolInfo, pool};
+use crate::verifier::irql::at_most;
 use crate::verifier::{self, Rule, pool as rules, v};
 
 /// Allocates a pool of NET_BUFFER_LIST structures.
@@ -21,6 +23,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferListPool(
     _NdisHandle: NDIS_HANDLE,
     Parameters: *const NET_BUFFER_LIST_POOL_PARAMETERS,
 ) -> NDIS_HANDLE {
+    at_most(DISPATCH_LEVEL, "NdisAllocateNetBufferListPool");
     const DDI: &str = "NdisAllocateNetBufferListPool";
     verifier::with(|st, found| {
         if Parameters.is_null() {
@@ -50,6 +53,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferListPool(
 /// `PoolHandle` is a handle `NdisAllocateNetBufferListPool` returned.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn NdisFreeNetBufferListPool(PoolHandle: NDIS_HANDLE) {
+    at_most(DISPATCH_LEVEL, "NdisFreeNetBufferListPool");
     const DDI: &str = "NdisFreeNetBufferListPool";
     verifier::with(|st, found| {
         if rules::may_free_pool(st, PoolHandle as usize, Kind::NblPool, DDI, found) {
@@ -69,6 +73,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferPool(
     _NdisHandle: NDIS_HANDLE,
     Parameters: *const NET_BUFFER_POOL_PARAMETERS,
 ) -> NDIS_HANDLE {
+    at_most(DISPATCH_LEVEL, "NdisAllocateNetBufferPool");
     const DDI: &str = "NdisAllocateNetBufferPool";
     verifier::with(|st, found| {
         if Parameters.is_null() {
@@ -92,6 +97,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferPool(
 /// `PoolHandle` is a handle `NdisAllocateNetBufferPool` returned.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn NdisFreeNetBufferPool(PoolHandle: NDIS_HANDLE) {
+    at_most(DISPATCH_LEVEL, "NdisFreeNetBufferPool");
     const DDI: &str = "NdisFreeNetBufferPool";
     verifier::with(|st, found| {
         if rules::may_free_pool(st, PoolHandle as usize, Kind::NbPool, DDI, found) {

@@ -5,8 +5,10 @@ use ndis_sys::*;
 
 use crate::model::Kind;
 use crate::model::State;
+use crate::model::irql::DISPATCH_LEVEL;
 use crate::model::records::nbs;
 use crate::model::retreat::{advance, retreat};
+use crate::verifier::irql::at_most;
 use crate::verifier::{self, Violation, data, objects};
 
 /// Checks one NB and retreats it.
@@ -77,6 +79,7 @@ pub unsafe extern "system" fn NdisRetreatNetBufferDataStart(
     DataBackFill: ULONG,
     AllocateMdlHandler: NET_BUFFER_ALLOCATE_MDL,
 ) -> NDIS_STATUS {
+    at_most(DISPATCH_LEVEL, "NdisRetreatNetBufferDataStart");
     const DDI: &str = "NdisRetreatNetBufferDataStart";
     // The caller's allocate handler may call NdisAllocateMdl: make the MDL
     // outside the lock when the handler will be needed.
@@ -150,6 +153,7 @@ pub unsafe extern "system" fn NdisAdvanceNetBufferDataStart(
     FreeMdl: BOOLEAN,
     FreeMdlHandler: NET_BUFFER_FREE_MDL,
 ) {
+    at_most(DISPATCH_LEVEL, "NdisAdvanceNetBufferDataStart");
     const DDI: &str = "NdisAdvanceNetBufferDataStart";
     let mut to_free = Vec::new();
     verifier::with(|st, found| {
@@ -177,6 +181,7 @@ pub unsafe extern "system" fn NdisRetreatNetBufferListDataStart(
     AllocateMdlHandler: NET_BUFFER_ALLOCATE_MDL,
     FreeMdlHandler: NET_BUFFER_FREE_MDL,
 ) -> NDIS_STATUS {
+    at_most(DISPATCH_LEVEL, "NdisRetreatNetBufferListDataStart");
     const DDI: &str = "NdisRetreatNetBufferListDataStart";
     let addr = NetBufferList as usize;
     let all = verifier::with(|st, found| {
@@ -225,6 +230,7 @@ pub unsafe extern "system" fn NdisAdvanceNetBufferListDataStart(
     FreeMdl: BOOLEAN,
     FreeMdlMdlHandler: NET_BUFFER_FREE_MDL,
 ) {
+    at_most(DISPATCH_LEVEL, "NdisAdvanceNetBufferListDataStart");
     const DDI: &str = "NdisAdvanceNetBufferListDataStart";
     let addr = NetBufferList as usize;
     let mut to_free = Vec::new();

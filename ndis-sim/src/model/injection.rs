@@ -105,9 +105,19 @@ pub(crate) fn take_pending_of(handle: usize) -> Option<Pending> {
 }
 
 /// Hands the NBL back to the driver: clears its injected mark, sets its
-/// status, and calls the completion (outside every lock, as the stack may
-/// call it from any context; `dispatchLevel` is FALSE).
+/// status, and calls the completion outside every lock. The stack
+/// completes injections from its own send and receive paths, at
+/// `DISPATCH_LEVEL` (`dispatchLevel` TRUE), on the thread that completes
+/// them; a completion the inject call itself runs
+/// ([`InjectionMode::Immediate`]) runs at the caller's IRQL instead, with
+/// `dispatchLevel` saying whether that is `DISPATCH_LEVEL`.
 pub(crate) fn complete(p: Pending, status: NTSTATUS) {
+    let _dispatch = super::irql::raise(super::irql::DISPATCH_LEVEL.max(super::irql::current()));
+    complete_here(p, status);
+}
+
+/// [`complete`] at the caller's IRQL.
+pub(crate) fn complete_here(p: Pending, status: NTSTATUS) {
     let nbl: *mut NET_BUFFER_LIST = p.nbl.0.cast();
     with_state(|st| {
         let handle = st.nbl_mut(nbl as usize).and_then(|n| n.injected.take()).map(|r| r.handle);
@@ -120,7 +130,8 @@ pub(crate) fn complete(p: Pending, status: NTSTATUS) {
         unsafe { *NET_BUFFER_LIST_STATUS(nbl) = status };
     });
     if let Some(f) = p.completion {
+        let dispatch = BOOLEAN::from(super::irql::current() == super::irql::DISPATCH_LEVEL);
         // SAFETY: the driver's completion routine, called as WFP calls it.
-        unsafe { f(p.context.0.cast(), nbl, 0) };
+        unsafe { f(p.context.0.cast(), nbl, dispatch) };
     }
 }

@@ -13,6 +13,7 @@ pub(crate) mod callout;
 pub(crate) mod clone;
 pub(crate) mod context;
 pub(crate) mod injection;
+pub mod irql;
 pub(crate) mod lent;
 pub(crate) mod mdl;
 pub(crate) mod nb;

@@ -13,11 +13,13 @@
 //! object of that kind, alive, the caller's, freed with the right
 //! function), [`pool`] (pool parameters and pool kinds), [`data`] (offsets
 //! inside MDL chains), [`clone`] (clones and lent NBLs given back as they
-//! were made). Each returns whether the DDI may go on, after pushing what
+//! were made), [`irql`] (the IRQL a DDI is called at, and dispatch-level
+//! flags). Each returns whether the DDI may go on, after pushing what
 //! it found.
 
 pub(crate) mod clone;
 pub(crate) mod data;
+pub(crate) mod irql;
 pub(crate) mod objects;
 pub(crate) mod pool;
 pub(crate) mod report;

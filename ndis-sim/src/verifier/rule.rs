@@ -65,6 +65,12 @@ pub enum Rule {
     /// An NBL the stack indicated returned with its data offset or length
     /// changed (classify must advance back what it retreated).
     StackNetBufferListModified,
+    /// A DDI called above the maximum IRQL its documentation states.
+    IrqlAboveMaximum,
+    /// A dispatch-level argument or flag (`dispatchLevel` TRUE,
+    /// `NDIS_*_FLAGS_DISPATCH_LEVEL`) passed by a caller running below
+    /// `DISPATCH_LEVEL`.
+    DispatchLevelFlagWithoutDispatchLevel,
 }
 
 impl Rule {
@@ -103,6 +109,10 @@ impl Rule {
             Rule::InvalidInjectionHandle => "an injection handle is used and destroyed only while valid",
             Rule::StackNetBufferListModified => {
                 "an indicated NET_BUFFER_LIST goes back to the stack with the data offsets it came with"
+            }
+            Rule::IrqlAboveMaximum => "a DDI is called at or below its documented maximum IRQL",
+            Rule::DispatchLevelFlagWithoutDispatchLevel => {
+                "a dispatch-level argument or flag says DISPATCH_LEVEL only when the caller runs at DISPATCH_LEVEL"
             }
         }
     }
