@@ -89,6 +89,8 @@ impl BorrowedNbl<'_> {
     pub fn reference(&self) -> NblReference {
         // SAFETY: the NBL is lent to us and live.
         unsafe { fwps_sys::FwpsReferenceNetBufferList0(self.as_ptr(), 1) };
+        // FALSE: classify runs at IRQL <= DISPATCH_LEVEL and the reference
+        // may be released on any thread, so DISPATCH_LEVEL is not known.
         // SAFETY: the view's pointer is never NULL.
         NblReference { ptr: unsafe { NonNull::new_unchecked(self.as_ptr()) }, dispatch: false }
     }
@@ -257,10 +259,15 @@ unsafe impl<K: Flavor, C: ContextArea, L: Record> Injectable for ClonedPacket<K,
         (ptr, Parts { log: log.into_log(), parent: Some(parent.ptr), pool_count: core::ptr::null() })
     }
 
-    unsafe fn from_parts(nbl: NonNull<NET_BUFFER_LIST>, parts: Parts, dispatch: bool) -> Self {
+    unsafe fn from_parts(nbl: NonNull<NET_BUFFER_LIST>, parts: Parts, _dispatch: bool) -> Self {
         // SAFETY: the caller's guarantee: these are the parts of a packet.
         let clone = unsafe { NblClone::from_parts(nbl, L::from_log(parts.log)) };
-        let parent = NblReference { ptr: parts.parent.unwrap_or(nbl), dispatch };
+        // The completion's `dispatchLevel` holds only during the completion,
+        // and the packet may outlive it (`Completed::into_packet`), moving to
+        // a thread below DISPATCH_LEVEL: the reference is released saying
+        // FALSE, what FwpsDereferenceNetBufferList0 asks of a caller that
+        // does not know it runs at DISPATCH_LEVEL.
+        let parent = NblReference { ptr: parts.parent.unwrap_or(nbl), dispatch: false };
         ClonedPacket { clone: ManuallyDrop::new(clone), parent: ManuallyDrop::new(parent) }
     }
 }

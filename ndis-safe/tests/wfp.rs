@@ -308,3 +308,34 @@ fn an_unmodifiable_clone_is_injected_and_freed_without_a_record() {
     assert!(session.reports().is_empty(), "{:#?}", session.reports());
     assert!(session.leaks().is_empty(), "{}", session.leaks());
 }
+
+static KEPT: Mutex<Vec<ClonedPacket<Fwps, Flow>>> = Mutex::new(Vec::new());
+
+fn keep(c: Completed<ClonedPacket<Fwps, Flow>>) {
+    KEPT.lock().unwrap().push(c.into_packet());
+}
+
+#[test]
+fn a_packet_kept_past_its_completion_releases_its_reference_at_the_callers_irql() {
+    // The completion runs at DISPATCH_LEVEL; the packet it keeps is dropped
+    // later on a thread at PASSIVE_LEVEL, where FwpsDereferenceNetBufferList0
+    // must not be told DISPATCH_LEVEL.
+    let pool = clone_pool();
+    let session = ndis_sim::Session::collecting();
+    {
+        let handle = InjectionHandle::new(AF_INET, InjectionTypes::TRANSPORT).unwrap();
+        let indicated = ndis_sim::StackNbl::indicate(&ipv4_udp(9), IP_HEADER);
+        // SAFETY: lent for this block.
+        let mut lent = unsafe { BorrowedNbl::from_raw(indicated.as_ptr()) }.unwrap();
+        let packet =
+            lent.reference_and_clone::<Fwps, Flow>(IP_HEADER, Some(pool), Flow { seq: 9, direction: 0 }).unwrap();
+        handle.inject(packet, Transport::receive(AF_INET), keep).ok();
+        indicated.complete();
+        assert_eq!(ndis_sim::complete_all(0), 1);
+        assert_eq!(ndis_sim::irql::current(), ndis_sim::irql::PASSIVE_LEVEL);
+        KEPT.lock().unwrap().clear();
+    }
+    let reports = session.reports();
+    assert!(reports.is_empty(), "{reports:#?}");
+    assert!(session.leaks().is_empty(), "{}", session.leaks());
+}

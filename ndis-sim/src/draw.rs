@@ -13,7 +13,8 @@ use std::fmt::Write as _;
 
 use ndis_sys::*;
 
-use crate::state::{self, Body, State, tag_text};
+use crate::model::records::{chain, mdl_len, mdl_va, nb_data, nbs};
+use crate::model::{Body, State, tag_text, with_state};
 
 /// How many data bytes a drawing shows per MDL.
 const PREVIEW: usize = 12;
@@ -24,7 +25,7 @@ const PREVIEW: usize = 12;
 ///
 /// `nbl` is NULL or a live NBL whose NBs and MDLs are live.
 pub unsafe fn draw(nbl: *mut NET_BUFFER_LIST) -> String {
-    state::with(|st, _| {
+    with_state(|st| {
         let mut out = String::new();
         let mut n = nbl;
         let mut count = 0;
@@ -89,9 +90,9 @@ unsafe fn draw_one(st: &State, nbl: *mut NET_BUFFER_LIST, out: &mut String) {
     }
 
     // SAFETY: as above.
-    for nb in unsafe { state::nbs(nbl) } {
+    for nb in unsafe { nbs(nbl) } {
         // SAFETY: as above.
-        let d = unsafe { state::nb_data(nb) };
+        let d = unsafe { nb_data(nb) };
         let _ = writeln!(
             out,
             "  {} DataOffset {}, DataLength {}, CurrentMdl {} +{}",
@@ -105,9 +106,9 @@ unsafe fn draw_one(st: &State, nbl: *mut NET_BUFFER_LIST, out: &mut String) {
         let start = u64::from(d.data_offset);
         let end = start + u64::from(d.data_length);
         // SAFETY: as above.
-        for m in unsafe { state::chain(d.mdl_chain) } {
+        for m in unsafe { chain(d.mdl_chain) } {
             // SAFETY: as above.
-            let (len, va) = unsafe { (u64::from(state::mdl_len(m)), state::mdl_va(m)) };
+            let (len, va) = unsafe { (u64::from(mdl_len(m)), mdl_va(m)) };
             let lo = start.clamp(at, at + len) - at;
             let hi = end.clamp(at, at + len) - at;
             let mut line = format!("    {} {len} bytes:", st.name(m as usize));

@@ -47,6 +47,24 @@
 //! the documentation is silent, each function's documentation says what the
 //! simulator does. It is thread-safe: one lock guards its bookkeeping.
 //!
+//! # IRQL
+//!
+//! Each thread has an IRQL ([`irql`]): `PASSIVE_LEVEL` until a test raises
+//! it ([`irql::raise`], [`irql::at`]). The simulated stack runs classify
+//! callouts ([`classify`]) and the injection completions it delivers
+//! ([`complete_next`], [`complete_all`]) at `DISPATCH_LEVEL`, with
+//! `dispatchLevel` TRUE, as the data path does; a completion the inject call
+//! runs itself ([`InjectionMode::Immediate`]) runs at the caller's IRQL. The
+//! verifier reports a DDI called above the maximum IRQL its page states
+//! ([`Rule::IrqlAboveMaximum`]) and a `dispatchLevel` TRUE from a caller
+//! below `DISPATCH_LEVEL` ([`Rule::DispatchLevelFlagWithoutDispatchLevel`]);
+//! FALSE is what the page asks of a caller that does not know its IRQL, so
+//! it is never reported.
+//!
+//! NET_BUFFER_LIST records are allocated at the newest NDIS layout
+//! ([`NET_BUFFER_LIST_SIZE`]: 27 `NetBufferListInfo` slots, 368 bytes on
+//! 64-bit targets), as Windows does whatever version a driver targets.
+//!
 //! # The verifier
 //!
 //! Every misuse the documentation describes is a [`Violation`] of a
@@ -63,6 +81,38 @@
 //! [`StackNbl`] is an NBL as the stack indicates it to a classify callout
 //! or a filter: the driver may reference, clone, retreat and advance it,
 //! and gives it back with the offsets it came with.
+//!
+//! # Structure
+//!
+//! Each module has one job, and imports go one way, down:
+//!
+//! ```text
+//!   lib.rs: the public API (re-exports; `ndis`, `fwps`: the DDIs by header)
+//!  ┌───────────────────────────┐ ┌──────────────────────────────────────┐
+//!  │ ddi/  the exported        │ │ session  stack  leaks  draw          │
+//!  │ extern "system" functions │ │ (what a test drives and reads)       │
+//!  │ by family: pool nbl nb    │ │                                      │
+//!  │ mdl context clone retreat │ │ (wfp/ engine, lwf/ filter stack:     │
+//!  │ data fwps_*               │ │  peers here, on the same layers)     │
+//!  └────────────┬──────────────┘ └──────────────────┬───────────────────┘
+//!               ▼                                   ▼
+//!  ┌─────────────────────────────────────────────────────────────────────┐
+//!  │ verifier/  the rules, each in one place: rule (names, texts),       │
+//!  │ report (panic or collect), objects, pool, data, clone (the checks)  │
+//!  └──────────────────────────────────┬──────────────────────────────────┘
+//!                                     ▼
+//!  ┌─────────────────────────────────────────────────────────────────────┐
+//!  │ model/  objects and their transitions: the registry (mod), block,   │
+//!  │ objects, records, pool, nbl, nb, mdl, context, clone, retreat,      │
+//!  │ injection, lent, callout                                            │
+//!  └─────────────────────────────────────────────────────────────────────┘
+//! ```
+//!
+//! The model knows no rule: a transition assumes checked arguments. The
+//! verifier reads the model and, where a rule and a transition are one
+//! step (the stack regaining a lent NBL), calls it. A DDI is its checks
+//! then its transition; nothing imports `ddi/`. `session`, `stack`,
+//! `leaks` and `draw` use the verifier and the model, never the DDIs.
 
 #![allow(
     clippy::multiple_unsafe_ops_per_block,
@@ -70,12 +120,45 @@
               dereference under one argument; every block still carries its SAFETY comment"
 )]
 
+pub mod ddi;
 pub mod draw;
-pub mod fwps;
-pub mod ndis;
+mod leaks;
+mod model;
+
+/// The IRQL of each thread: what the simulated stack runs callouts at, and
+/// what a test raises and lowers (see the module's functions).
+pub mod irql {
+    pub use crate::model::irql::*;
+}
+mod session;
 mod stack;
-mod state;
 mod verifier;
+
+/// The NDIS net-buffer DDIs (ndis-sys' functions), as `ndis-sys` declares
+/// them; each is defined in its family's module of [`ddi`].
+pub mod ndis {
+    pub use crate::ddi::clone::*;
+    pub use crate::ddi::context::*;
+    pub use crate::ddi::data::*;
+    pub use crate::ddi::mdl::*;
+    pub use crate::ddi::nb::*;
+    pub use crate::ddi::nbl::*;
+    pub use crate::ddi::pool::*;
+    pub use crate::ddi::retreat::*;
+}
+
+/// The WFP net-buffer, clone, reference, injection and callout DDIs
+/// (fwps-sys' functions), and the control a test has over the simulated
+/// stack; each DDI is defined in its family's module of [`ddi`].
+pub mod fwps {
+    pub use crate::ddi::fwps_callout::*;
+    pub use crate::ddi::fwps_inject::*;
+    pub use crate::ddi::fwps_nbl::*;
+    pub use crate::stack::{
+        ClassifyMetadata, InjectionMode, classify, complete_all, complete_next, pending_injections,
+        registered_callouts, set_injection_mode,
+    };
+}
 
 /// Draws an NBL chain as text (see [`draw`](mod@draw)).
 ///
@@ -87,10 +170,11 @@ pub unsafe fn draw(nbl: *mut ndis_sys::NET_BUFFER_LIST) -> String {
     unsafe { draw::draw(nbl) }
 }
 
-pub use fwps::{
-    ClassifyMetadata, InjectionMode, classify, complete_all, complete_next, pending_injections, registered_callouts,
-    set_injection_mode,
+pub use leaks::{Leak, LeakReport};
+pub use model::nbl::NET_BUFFER_LIST_SIZE;
+pub use session::{Session, untracked};
+pub use stack::{
+    ClassifyMetadata, InjectionMode, StackNbl, classify, complete_all, complete_next, pending_injections,
+    registered_callouts, set_injection_mode,
 };
-pub use stack::StackNbl;
-pub use state::{Leak, LeakReport};
-pub use verifier::{Rule, Session, Violation, untracked};
+pub use verifier::{Rule, Violation};

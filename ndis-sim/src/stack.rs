@@ -1,19 +1,26 @@
-//! NET_BUFFER_LISTs the (simulated) stack indicates to a driver: what a
-//! classify callout is given as its layer data, or a filter on its receive
-//! path. The driver does not own them: it may reference, clone, retreat
-//! and advance them, and must give them back as they came.
+//! The simulated stack, as a test drives it: NBLs it lends a driver (what
+//! a classify callout is given as its layer data, or a filter on its
+//! receive path), classify calls, and the completion of injections.
+//!
+//! The driver does not own a lent NBL: it may reference, clone, retreat
+//! and advance it, and must give it back as it came.
 
+use fwps_sys::*;
 use ndis_sys::*;
 
-use crate::ndis::{NblRequest, alloc_nbl, drop_nbl, new_mdl};
-use crate::state::{self, Block, InjectionRecord, NblOrigin, Raw, State, v};
-use crate::verifier::{Rule, Violation};
+use crate::model::injection::{self, complete, pending};
+use crate::model::irql::DISPATCH_LEVEL;
+use crate::model::{callout, lent, records};
+use crate::verifier::{self, clone as rules};
 
 /// An NBL indicated by the stack, with one NET_BUFFER over a copy of a
 /// packet. When the driver's callback returns, call [`StackNbl::complete`]
-/// (dropping does it too): the stack checks the data offsets are back as
-/// they came, and takes the NBL back — at once, or when the driver's last
-/// `FwpsDereferenceNetBufferList0` releases it.
+/// (dropping does it too): the stack takes the NBL back — at once, or, if
+/// the driver referenced it (`FwpsReferenceNetBufferList0`), at its last
+/// `FwpsDereferenceNetBufferList0` — and checks there that the data
+/// offsets are back as they came and that its clones are gone. An NBL
+/// still referenced when the test ends is listed by
+/// [`Session::leaks`](crate::Session::leaks), as lent by the stack.
 #[derive(Debug)]
 pub struct StackNbl {
     nbl: *mut NET_BUFFER_LIST,
@@ -29,36 +36,7 @@ impl StackNbl {
     /// bytes before it (headers the stack has already advanced past, as at
     /// the transport layer) are unused space a driver may retreat into.
     pub fn indicate(packet: &[u8], offset: u32) -> StackNbl {
-        let len = u32::try_from(packet.len()).unwrap_or(u32::MAX);
-        let offset = offset.min(len);
-        let nbl = state::with(|st, _| {
-            let layout = std::alloc::Layout::from_size_align(packet.len().max(1), 16).ok();
-            let Some(data) = layout.and_then(Block::zeroed) else {
-                return core::ptr::null_mut();
-            };
-            // SAFETY: `data` is fresh and holds `packet.len()` bytes.
-            unsafe { core::ptr::copy_nonoverlapping(packet.as_ptr(), data.ptr.0, packet.len()) };
-            let mdl = new_mdl(st, data.ptr.0, len, false, Some(data));
-            let nbl = alloc_nbl(
-                st,
-                NblRequest {
-                    pool: core::ptr::null_mut(),
-                    context_size: 0,
-                    backfill: 0,
-                    origin: NblOrigin::Stack,
-                    nb: Some((mdl, offset, len - offset)),
-                },
-            );
-            if let Some(n) = st.nbl_mut(nbl as usize) {
-                n.stack_shape = Some((offset, len - offset));
-                if let Some(nb) = n.prealloc_nb
-                    && let Some(info) = st.nb_mut(nb.0 as usize)
-                {
-                    info.data = Some(Raw(mdl.cast()));
-                }
-            }
-            nbl
-        });
+        let nbl = verifier::with(|st, _| lent::lend(st, packet, offset));
         assert!(!nbl.is_null(), "the host is out of memory");
         StackNbl { nbl, completed: false }
     }
@@ -66,12 +44,8 @@ impl StackNbl {
     /// Marks the packet as one `handle` injected with `context`, as when a
     /// driver's own injected packet comes back through classify:
     /// `FwpsQueryPacketInjectionState0` then says `FWPS_PACKET_INJECTED_BY_SELF`.
-    pub fn injected_by(self, handle: fwps_sys::HANDLE, context: fwps_sys::HANDLE) -> StackNbl {
-        state::with(|st, _| {
-            if let Some(n) = st.nbl_mut(self.nbl as usize) {
-                n.came_from = Some(InjectionRecord { handle: handle as usize, context: Raw(context.cast()) });
-            }
-        });
+    pub fn injected_by(self, handle: HANDLE, context: HANDLE) -> StackNbl {
+        verifier::with(|st, _| lent::mark_injected_by(st, self.nbl as usize, handle as usize, context.cast()));
         self
     }
 
@@ -82,12 +56,12 @@ impl StackNbl {
 
     /// The NB's current data (from its data start, `DataLength` bytes).
     pub fn data(&self) -> Vec<u8> {
-        state::with(|_, _| {
+        verifier::with(|_, _| {
             // SAFETY: the NBL is live until completed; it has one NB.
             unsafe {
                 let nb = *NET_BUFFER_LIST_FIRST_NB(self.nbl);
                 let mut out = vec![0; *NET_BUFFER_DATA_LENGTH(nb) as usize];
-                crate::ndis::copy_out(nb, 0, out.as_mut_ptr(), out.len() as u32);
+                records::copy_out(nb, 0, out.as_mut_ptr(), out.len() as u32);
                 out
             }
         })
@@ -105,30 +79,16 @@ impl StackNbl {
         }
         self.completed = true;
         let nbl = self.nbl;
-        state::with(|st, found| {
+        verifier::with(|st, found| {
             const DDI: &str = "(classify returns)";
-            let addr = nbl as usize;
-            let Some(info) = st.nbl(addr) else { return };
-            let expected = info.stack_shape;
-            // SAFETY: the NBL is live; its NB is its own.
-            let now = unsafe {
-                let nb = *NET_BUFFER_LIST_FIRST_NB(nbl);
-                (!nb.is_null()).then(|| (*NET_BUFFER_DATA_OFFSET(nb), *NET_BUFFER_DATA_LENGTH(nb)))
-            };
-            if now != expected {
-                found.push(v(
-                    Rule::StackNetBufferListModified,
-                    DDI,
-                    format!(
-                        "{} came with (DataOffset, DataLength) {expected:?} and goes back with {now:?}",
-                        st.name(addr)
-                    ),
-                ));
+            if st.nbl(nbl as usize).is_none() {
+                return;
             }
-            let Some(info) = st.nbl_mut(addr) else { return };
-            info.stack_returned = true;
-            if info.references == 0 {
-                release(st, nbl, DDI, found);
+            // With no reference held, the stack regains the NBL now;
+            // otherwise at the last dereference, which checks it then.
+            if lent::give_back(st, nbl as usize) {
+                // SAFETY: the NBL is live until the stack regains it.
+                unsafe { rules::stack_regains(st, nbl, DDI, found) };
             }
         });
     }
@@ -140,20 +100,90 @@ impl Drop for StackNbl {
     }
 }
 
-/// The stack takes back an NBL it indicated: its clones must be gone.
-pub(crate) fn release(st: &mut State, nbl: *mut NET_BUFFER_LIST, ddi: &'static str, found: &mut Vec<Violation>) {
-    // SAFETY: the NBL is live until released here.
-    let children = unsafe { *NET_BUFFER_LIST_CHILD_REF_COUNT(nbl) };
-    if children > 0 {
-        found.push(v(
-            Rule::ParentFreedWithLiveClones,
-            ddi,
-            format!(
-                "{} goes back to the stack with {children} live clones: free the clones before releasing it",
-                st.name(nbl as usize)
-            ),
-        ));
-        return;
+/// Completes the oldest pending injection with `status`. Returns false when
+/// none is pending.
+pub fn complete_next(status: NTSTATUS) -> bool {
+    let next = pending().pop_front();
+    match next {
+        Some(p) => {
+            complete(p, status);
+            true
+        }
+        None => false,
     }
-    drop_nbl(st, nbl as usize, ddi);
+}
+
+/// Completes every pending injection with `status` (including those the
+/// completions start). Returns how many were completed.
+pub fn complete_all(status: NTSTATUS) -> usize {
+    let mut n = 0;
+    while complete_next(status) {
+        n += 1;
+    }
+    n
+}
+
+pub use injection::{InjectionMode, pending_injections, set_injection_mode};
+
+/// What the simulated filter engine tells a classify function about a packet.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClassifyMetadata {
+    /// `ipHeaderSize`, if the layer provides it (`FWPS_METADATA_FIELD_IP_HEADER_SIZE`).
+    pub ip_header_size: Option<u32>,
+    /// `transportHeaderSize`, if provided.
+    pub transport_header_size: Option<u32>,
+    /// `compartmentId`, if provided.
+    pub compartment: Option<u32>,
+}
+
+/// Calls the classify function of registered callout `id` for a packet at
+/// `layer` (an `FWPS_BUILTIN_LAYERS` value), as the filter engine does when
+/// a filter sends it there, with write rights, at `DISPATCH_LEVEL` (as the
+/// engine runs classify on the data path; see [`crate::irql`]). Returns
+/// what it decided, or `None` when no such callout is registered.
+///
+/// # Safety
+///
+/// `layer_data` is what the layer passes (an NBL the stack lends, or NULL).
+pub unsafe fn classify(
+    id: u32,
+    layer: u16,
+    layer_data: *mut NET_BUFFER_LIST,
+    meta: ClassifyMetadata,
+) -> Option<FWPS_CLASSIFY_OUT0> {
+    let classify_fn = callout::callouts().iter().find(|c| c.id == id).and_then(|c| c.callout.classifyFn)?;
+    // SAFETY: all-zero values are valid for these C records (null pointers, zero counts).
+    let (values, mut metadata, filter, mut out): (
+        FWPS_INCOMING_VALUES0,
+        FWPS_INCOMING_METADATA_VALUES0,
+        FWPS_FILTER0,
+        FWPS_CLASSIFY_OUT0,
+    ) = unsafe { (core::mem::zeroed(), core::mem::zeroed(), core::mem::zeroed(), core::mem::zeroed()) };
+    let mut values = values;
+    values.layerId = layer;
+    if let Some(n) = meta.ip_header_size {
+        metadata.currentMetadataValues |= FWPS_METADATA_FIELD_IP_HEADER_SIZE;
+        metadata.ipHeaderSize = n;
+    }
+    if let Some(n) = meta.transport_header_size {
+        metadata.currentMetadataValues |= FWPS_METADATA_FIELD_TRANSPORT_HEADER_SIZE;
+        metadata.transportHeaderSize = n;
+    }
+    if let Some(n) = meta.compartment {
+        metadata.currentMetadataValues |= FWPS_METADATA_FIELD_COMPARTMENT_ID;
+        metadata.compartmentId = n;
+    }
+    out.rights = FWPS_RIGHT_ACTION_WRITE;
+    out.actionType = FWP_ACTION_CONTINUE;
+    // The engine classifies packets on the data path, at DISPATCH_LEVEL.
+    let _dispatch = crate::model::irql::raise(DISPATCH_LEVEL.max(crate::model::irql::current()));
+    // SAFETY: the callout's own classify function, called as the engine
+    // calls it; every pointer is to a local that outlives the call.
+    unsafe { classify_fn(&values, &metadata, layer_data.cast(), &filter, 0, &mut out) };
+    Some(out)
+}
+
+/// How many callouts are registered.
+pub fn registered_callouts() -> usize {
+    callout::callouts().len()
 }

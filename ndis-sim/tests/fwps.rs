@@ -54,7 +54,7 @@ const PACKET: [u8; 48] = {
 fn fwps_nbl_over_a_callers_chain_is_freed_by_the_fwps_free() {
     let s = Session::new();
     let buf = Buffer::new(&PACKET);
-    let pool = nbl_pool(false, 0, 0);
+    let pool = nbl_pool(true, 0, 0);
     unsafe {
         let mut nbl = core::ptr::null_mut();
         assert_eq!(FwpsAllocateNetBufferAndNetBufferList0(pool, 16, 0, buf.mdl, 20, 28, &mut nbl), STATUS_SUCCESS);
@@ -127,7 +127,7 @@ fn immediate_completion_runs_before_the_inject_call_returns() {
     ndis_sim::set_injection_mode(InjectionMode::Immediate(STATUS_SUCCESS));
     let h = handle();
     let buf = Buffer::new(&PACKET);
-    let pool = nbl_pool(false, 0, 0);
+    let pool = nbl_pool(true, 0, 0);
     unsafe {
         let mut nbl = core::ptr::null_mut();
         assert_eq!(FwpsAllocateNetBufferAndNetBufferList0(pool, 0, 0, buf.mdl, 0, 48, &mut nbl), STATUS_SUCCESS);
@@ -156,7 +156,7 @@ fn synchronous_failure_leaves_the_nbl_with_the_caller_and_never_completes() {
     ndis_sim::set_injection_mode(InjectionMode::FailSynchronously(STATUS_INSUFFICIENT_RESOURCES));
     let h = handle();
     let buf = Buffer::new(&PACKET);
-    let pool = nbl_pool(false, 0, 0);
+    let pool = nbl_pool(true, 0, 0);
     unsafe {
         let mut nbl = core::ptr::null_mut();
         FwpsAllocateNetBufferAndNetBufferList0(pool, 0, 0, buf.mdl, 0, 48, &mut nbl);
@@ -188,7 +188,7 @@ fn asynchronous_failure_completes_with_the_failure_status() {
     let s = Session::new();
     let h = handle();
     let buf = Buffer::new(&PACKET);
-    let pool = nbl_pool(false, 0, 0);
+    let pool = nbl_pool(true, 0, 0);
     unsafe {
         let mut nbl = core::ptr::null_mut();
         FwpsAllocateNetBufferAndNetBufferList0(pool, 0, 0, buf.mdl, 0, 48, &mut nbl);
@@ -223,7 +223,7 @@ fn destroying_a_handle_waits_for_its_pending_injections() {
     let h = handle();
     let other = handle();
     let buf = Buffer::new(&PACKET);
-    let pool = nbl_pool(false, 0, 0);
+    let pool = nbl_pool(true, 0, 0);
     unsafe {
         let mut nbls = [core::ptr::null_mut(); 3];
         for (i, nbl) in nbls.iter_mut().enumerate() {

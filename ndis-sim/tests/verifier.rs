@@ -51,6 +51,23 @@ fn double_free() {
 }
 
 #[test]
+fn double_free_after_other_traffic_is_still_caught() {
+    // The freed record waits in the quarantine (256 records) before its
+    // memory is used again: a double free after 200 other pairs is seen.
+    let msgs = breaks(Rule::DoubleFree, || unsafe {
+        let pool = nbl_pool(false, 0, 0);
+        let nbl = NdisAllocateNetBufferList(pool, 0, 0);
+        NdisFreeNetBufferList(nbl);
+        for _ in 0..200 {
+            NdisFreeNetBufferList(NdisAllocateNetBufferList(pool, 0, 0));
+        }
+        NdisFreeNetBufferList(nbl);
+        NdisFreeNetBufferListPool(pool);
+    });
+    assert!(msgs[0].contains("already freed by NdisFreeNetBufferList"), "{msgs:?}");
+}
+
+#[test]
 fn use_after_free() {
     breaks(Rule::UseAfterFree, || unsafe {
         let pool = nbl_pool(false, 16, 0);
@@ -435,6 +452,75 @@ fn wrong_pool_kind() {
     });
 }
 
+#[test]
+fn wrong_pool_kind_for_each_allocation_path_with_its_clean_twin() {
+    // The existing paths' clean twins: each DDI from the pool kind it takes.
+    clean(|| unsafe {
+        let buf = Buffer::new(&[0; 10]);
+        let (plain, with_data) = (nb_pool(0), nb_pool(64));
+        NdisFreeNetBuffer(NdisAllocateNetBuffer(plain, buf.mdl, 0, 10));
+        NdisFreeNetBuffer(NdisAllocateNetBufferMdlAndData(with_data));
+        let with_nb = nbl_pool(true, 0, 0);
+        NdisFreeNetBufferList(NdisAllocateNetBufferAndNetBufferList(with_nb, 0, 0, buf.mdl, 0, 10));
+        NdisFreeNetBufferListPool(with_nb);
+        NdisFreeNetBufferPool(with_data);
+        NdisFreeNetBufferPool(plain);
+    });
+    // FwpsAllocateNetBufferAndNetBufferList0 initializes the NET_BUFFER the
+    // pool preallocates: a pool without fAllocateNetBuffer is reported.
+    let msgs = breaks(Rule::WrongPoolKind, || unsafe {
+        let buf = Buffer::new(&[0; 10]);
+        let pool = nbl_pool(false, 0, 0);
+        let mut nbl = core::ptr::null_mut();
+        assert_ne!(FwpsAllocateNetBufferAndNetBufferList0(pool, 0, 0, buf.mdl, 0, 10, &mut nbl), STATUS_SUCCESS);
+        assert!(nbl.is_null());
+        NdisFreeNetBufferListPool(pool);
+    });
+    assert!(msgs[0].contains("without fAllocateNetBuffer"), "{msgs:?}");
+    clean(|| unsafe {
+        let buf = Buffer::new(&[0; 10]);
+        let pool = nbl_pool(true, 0, 0);
+        let mut nbl = core::ptr::null_mut();
+        assert_eq!(FwpsAllocateNetBufferAndNetBufferList0(pool, 0, 0, buf.mdl, 0, 10, &mut nbl), STATUS_SUCCESS);
+        FwpsFreeNetBufferList0(nbl);
+        NdisFreeNetBufferListPool(pool);
+    });
+    // A clone's NBL pool preallocates no NET_BUFFER; its NB pool no data.
+    let msgs = breaks(Rule::WrongPoolKind, || unsafe {
+        let parent_pool = nbl_pool(true, 0, 64);
+        let parent = NdisAllocateNetBufferList(parent_pool, 0, 0);
+        assert!(NdisAllocateCloneNetBufferList(parent, parent_pool, NULL, 0).is_null());
+        let mut clone = core::ptr::null_mut();
+        assert_ne!(FwpsAllocateCloneNetBufferList0(parent, parent_pool, NULL, 0, &mut clone), STATUS_SUCCESS);
+        NdisFreeNetBufferList(parent);
+        NdisFreeNetBufferListPool(parent_pool);
+    });
+    assert!(msgs.len() == 2 && msgs.iter().all(|m| m.contains("a clone's NBL pool")), "{msgs:?}");
+    breaks(Rule::WrongPoolKind, || unsafe {
+        let parent_pool = nbl_pool(true, 0, 64);
+        let data_nbs = nb_pool(64);
+        let parent = NdisAllocateNetBufferList(parent_pool, 0, 0);
+        assert!(NdisAllocateCloneNetBufferList(parent, NULL, data_nbs, 0).is_null());
+        NdisFreeNetBufferList(parent);
+        NdisFreeNetBufferPool(data_nbs);
+        NdisFreeNetBufferListPool(parent_pool);
+    });
+    clean(|| unsafe {
+        let parent_pool = nbl_pool(true, 0, 64);
+        let (clone_nbls, clone_nbs) = (nbl_pool(false, 0, 0), nb_pool(0));
+        let parent = NdisAllocateNetBufferList(parent_pool, 0, 0);
+        let clone = NdisAllocateCloneNetBufferList(parent, clone_nbls, clone_nbs, 0);
+        let mut fclone = core::ptr::null_mut();
+        assert_eq!(FwpsAllocateCloneNetBufferList0(parent, clone_nbls, clone_nbs, 0, &mut fclone), STATUS_SUCCESS);
+        FwpsFreeCloneNetBufferList0(fclone, 0);
+        NdisFreeCloneNetBufferList(clone, 0);
+        NdisFreeNetBufferList(parent);
+        NdisFreeNetBufferPool(clone_nbs);
+        NdisFreeNetBufferListPool(clone_nbls);
+        NdisFreeNetBufferListPool(parent_pool);
+    });
+}
+
 mod handlers {
     use super::*;
 
@@ -549,4 +635,45 @@ fn stack_net_buffer_list_returned_modified() {
         NdisAdvanceNetBufferDataStart(first_nb(indicated.as_ptr()), 20, 0, None);
         indicated.complete();
     });
+}
+
+#[test]
+fn a_referenced_lent_nbl_is_checked_when_the_stack_regains_it() {
+    // Referenced, retreated, given back, never advanced: the stack regains
+    // it at the last dereference, and reports it there.
+    let msgs = breaks(Rule::StackNetBufferListModified, || unsafe {
+        let indicated = StackNbl::indicate(&[0; 40], 20);
+        let nbl = indicated.as_ptr();
+        FwpsReferenceNetBufferList0(nbl, 1);
+        NdisRetreatNetBufferDataStart(first_nb(nbl), 20, 0, None);
+        indicated.complete(); // classify returns: the reference keeps it
+        FwpsDereferenceNetBufferList0(nbl, 0);
+    });
+    assert!(msgs.iter().all(|m| m.contains("in FwpsDereferenceNetBufferList0")), "{msgs:?}");
+    // The twin: it goes back to the stack as lent, though it was not yet
+    // when classify returned.
+    clean(|| unsafe {
+        let indicated = StackNbl::indicate(&[0; 40], 20);
+        let nbl = indicated.as_ptr();
+        FwpsReferenceNetBufferList0(nbl, 1);
+        NdisRetreatNetBufferDataStart(first_nb(nbl), 20, 0, None);
+        indicated.complete();
+        NdisAdvanceNetBufferDataStart(first_nb(nbl), 20, 0, None);
+        FwpsDereferenceNetBufferList0(nbl, 0);
+    });
+}
+
+#[test]
+fn a_lent_nbl_still_referenced_at_the_end_is_a_leak() {
+    let s = Session::collecting();
+    let indicated = StackNbl::indicate(&[0; 40], 20);
+    let nbl = indicated.as_ptr();
+    unsafe { FwpsReferenceNetBufferList0(nbl, 0) };
+    indicated.complete();
+    let leaks = s.leaks();
+    assert_eq!(leaks.len(), 1, "{leaks}");
+    assert!(leaks.to_string().contains("lent by the stack; 1 references never released"), "{leaks}");
+    unsafe { FwpsDereferenceNetBufferList0(nbl, 0) };
+    assert!(s.leaks().is_empty(), "{}", s.leaks());
+    assert!(s.reports().is_empty());
 }

@@ -1,16 +1,6 @@
-//! The verifier: the rules the DDI documentation states, and what happens
-//! when one is broken.
-//!
-//! A broken rule is a [`Violation`]: the [`Rule`], a message naming the
-//! objects involved (by the ids [`crate::draw`] uses) and the DDI that saw it.
-//! By default a violation panics, as a bugcheck stops the machine; since the
-//! DDIs are `extern "system"` functions, which cannot unwind, that panic
-//! ends the process after printing the report. A test that means to break a
-//! rule runs in a [`Session::collecting`] session and reads the reports.
+//! The rules, as reports name them, and a broken rule: a [`Violation`].
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// A rule of the DDIs' documented contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,8 +45,13 @@ pub enum Rule {
     DataOutsideMdlChain,
     /// Advancing by more than the data length.
     AdvancePastData,
-    /// A DDI used with a pool of the wrong kind (NB from a pool with data,
-    /// `NdisAllocateNetBufferMdlAndData` from a pool without, …).
+    /// A DDI used with a pool of a kind it does not take:
+    /// `NdisAllocateNetBuffer` from an NB pool with data,
+    /// `NdisAllocateNetBufferMdlAndData` from one without,
+    /// `NdisAllocateNetBufferAndNetBufferList` and
+    /// `FwpsAllocateNetBufferAndNetBufferList0` from an NBL pool without
+    /// `fAllocateNetBuffer`, the clone DDIs with an NBL pool that
+    /// preallocates a NET_BUFFER or an NB pool with data.
     WrongPoolKind,
     /// An MDL a caller's allocate handler made, freed with no free handler.
     MissingFreeMdlHandler,
@@ -70,6 +65,12 @@ pub enum Rule {
     /// An NBL the stack indicated returned with its data offset or length
     /// changed (classify must advance back what it retreated).
     StackNetBufferListModified,
+    /// A DDI called above the maximum IRQL its documentation states.
+    IrqlAboveMaximum,
+    /// A dispatch-level argument or flag (`dispatchLevel` TRUE,
+    /// `NDIS_*_FLAGS_DISPATCH_LEVEL`) passed by a caller running below
+    /// `DISPATCH_LEVEL`.
+    DispatchLevelFlagWithoutDispatchLevel,
 }
 
 impl Rule {
@@ -109,6 +110,10 @@ impl Rule {
             Rule::StackNetBufferListModified => {
                 "an indicated NET_BUFFER_LIST goes back to the stack with the data offsets it came with"
             }
+            Rule::IrqlAboveMaximum => "a DDI is called at or below its documented maximum IRQL",
+            Rule::DispatchLevelFlagWithoutDispatchLevel => {
+                "a dispatch-level argument or flag says DISPATCH_LEVEL only when the caller runs at DISPATCH_LEVEL"
+            }
         }
     }
 }
@@ -133,124 +138,5 @@ pub struct Violation {
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "NDIS verifier: {} in {}: {} (rule: {})", self.rule, self.ddi, self.message, self.rule.text())
-    }
-}
-
-/// What a report does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Panic,
-    Collect,
-}
-
-struct Reports {
-    mode: Mode,
-    collected: Vec<Violation>,
-}
-
-static REPORTS: Mutex<Reports> = Mutex::new(Reports { mode: Mode::Panic, collected: Vec::new() });
-/// Serializes sessions: the simulator is one machine.
-static SESSIONS: Mutex<()> = Mutex::new(());
-/// The current session's number; objects are stamped with it.
-pub(crate) static SESSION: AtomicU64 = AtomicU64::new(0);
-
-fn reports() -> MutexGuard<'static, Reports> {
-    REPORTS.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Reports violations found by a DDI, after it released the simulator's
-/// state (so a panic leaves the state usable).
-pub(crate) fn report(found: Vec<Violation>) {
-    if found.is_empty() {
-        return;
-    }
-    let mut r = reports();
-    match r.mode {
-        Mode::Collect => r.collected.extend(found),
-        Mode::Panic => {
-            drop(r);
-            let text: Vec<String> = found.iter().map(ToString::to_string).collect();
-            panic!("{}", text.join("\n"));
-        }
-    }
-}
-
-/// Runs `f` between sessions: what it allocates belongs to no session, so
-/// no session's [`Session::leaks`] lists it — for state meant to outlive
-/// tests, as a driver's pools outlive its packets (a pool in a static).
-/// Waits for the running session, if any, to end; do not call it while this
-/// thread holds a [`Session`].
-pub fn untracked<R>(f: impl FnOnce() -> R) -> R {
-    let _serial = SESSIONS.lock().unwrap_or_else(PoisonError::into_inner);
-    // No session runs: objects are stamped with the last, ended session's
-    // number, which no live session reports.
-    SESSION.fetch_add(1, Ordering::SeqCst);
-    f()
-}
-
-/// One test's use of the simulator.
-///
-/// Sessions run one at a time (a second `Session::new` waits for the first
-/// to be dropped), so that reports and leak checks of tests running in
-/// parallel threads do not mix. Objects are stamped with the session that
-/// allocated them; [`Session::leaks`] lists this session's. Objects made
-/// before the session (a pool kept for a driver's lifetime) are not this
-/// session's leaks.
-#[must_use = "the session ends when this is dropped"]
-pub struct Session {
-    _serial: MutexGuard<'static, ()>,
-}
-
-impl Session {
-    /// A session in which a violation panics (the default, like a bugcheck).
-    pub fn new() -> Session {
-        Session::begin(Mode::Panic)
-    }
-
-    /// A session that collects violations for [`Session::reports`] instead
-    /// of panicking.
-    pub fn collecting() -> Session {
-        Session::begin(Mode::Collect)
-    }
-
-    fn begin(mode: Mode) -> Session {
-        let serial = SESSIONS.lock().unwrap_or_else(PoisonError::into_inner);
-        SESSION.fetch_add(1, Ordering::SeqCst);
-        {
-            let mut r = reports();
-            r.mode = mode;
-            r.collected.clear();
-        }
-        crate::fwps::reset_injection_mode();
-        Session { _serial: serial }
-    }
-
-    /// Takes the violations collected so far.
-    pub fn reports(&self) -> Vec<Violation> {
-        std::mem::take(&mut reports().collected)
-    }
-
-    /// The rules broken so far (taking the reports).
-    pub fn rules(&self) -> Vec<Rule> {
-        self.reports().into_iter().map(|v| v.rule).collect()
-    }
-
-    /// What this session allocated and has not freed.
-    pub fn leaks(&self) -> crate::LeakReport {
-        crate::state::leaks(SESSION.load(Ordering::SeqCst))
-    }
-}
-
-impl Default for Session {
-    fn default() -> Self {
-        Session::new()
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let mut r = reports();
-        r.mode = Mode::Panic;
-        r.collected.clear();
     }
 }
