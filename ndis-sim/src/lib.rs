@@ -98,13 +98,13 @@
 //!               ▼                                   ▼
 //!  ┌─────────────────────────────────────────────────────────────────────┐
 //!  │ verifier/  the rules, each in one place: rule (names, texts),       │
-//!  │ report (panic or collect), objects, pool, data, clone (the checks)  │
+//!  │ report (panic or collect), objects, pool, data, clone, irql         │
 //!  └──────────────────────────────────┬──────────────────────────────────┘
 //!                                     ▼
 //!  ┌─────────────────────────────────────────────────────────────────────┐
 //!  │ model/  objects and their transitions: the registry (mod), block,   │
 //!  │ objects, records, pool, nbl, nb, mdl, context, clone, retreat,      │
-//!  │ injection, lent, callout                                            │
+//!  │ injection, lent, callout, irql (each thread's IRQL)                 │
 //!  └─────────────────────────────────────────────────────────────────────┘
 //! ```
 //!
@@ -112,7 +112,10 @@
 //! verifier reads the model and, where a rule and a transition are one
 //! step (the stack regaining a lent NBL), calls it. A DDI is its checks
 //! then its transition; nothing imports `ddi/`. `session`, `stack`,
-//! `leaks` and `draw` use the verifier and the model, never the DDIs.
+//! `leaks` and `draw` use the verifier and the model, never the DDIs. To
+//! check: `grep -rn "use crate::" ndis-sim/src/model` names only `model`
+//! modules, `…/src/verifier` only `model` and `verifier` ones, and no file
+//! outside `src/ddi/` and `lib.rs` names `ddi`.
 
 #![allow(
     clippy::multiple_unsafe_ops_per_block,

@@ -52,6 +52,7 @@ pub unsafe extern "system" fn FwpsAllocateNetBufferAndNetBufferList0(
                 backfill: contextBackFill,
                 origin: NblOrigin::Fwps,
                 nb: Some((mdlChain, dataOffset, dataLength as u32)),
+                pool_nb: false,
             },
         );
         // SAFETY: the caller guarantees `netBufferList` is writable.

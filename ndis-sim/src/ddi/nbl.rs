@@ -31,8 +31,6 @@ pub unsafe extern "system" fn NdisAllocateNetBufferList(
         {
             return core::ptr::null_mut();
         }
-        let (allocate_nb, data) = st.nbl_pool(PoolHandle as usize).map_or((false, 0), |p| (p.allocate_nb, p.data_size));
-        let nb = allocate_nb.then_some((core::ptr::null_mut(), 0, data));
         alloc_nbl(
             st,
             NblRequest {
@@ -40,7 +38,8 @@ pub unsafe extern "system" fn NdisAllocateNetBufferList(
                 context_size: ContextSize,
                 backfill: ContextBackFill,
                 origin: NblOrigin::Ndis,
-                nb,
+                nb: None,
+                pool_nb: true,
             },
         )
     })
@@ -82,6 +81,7 @@ pub unsafe extern "system" fn NdisAllocateNetBufferAndNetBufferList(
                 backfill: ContextBackFill,
                 origin: NblOrigin::Ndis,
                 nb: Some((MdlChain, DataOffset, DataLength as u32)),
+                pool_nb: false,
             },
         )
     })

@@ -27,7 +27,8 @@ pub(crate) unsafe fn make_clone(
 ) -> *mut NET_BUFFER_LIST {
     // SAFETY: the caller guarantees the original is live.
     let orig_nbs = unsafe { nbs(orig) };
-    let clone = alloc_nbl(st, NblRequest { pool: nbl_pool, context_size: 0, backfill: 0, origin, nb: None });
+    let clone =
+        alloc_nbl(st, NblRequest { pool: nbl_pool, context_size: 0, backfill: 0, origin, nb: None, pool_nb: false });
     if clone.is_null() {
         return clone;
     }

@@ -28,6 +28,7 @@ pub(crate) fn lend(st: &mut State, packet: &[u8], offset: u32) -> *mut NET_BUFFE
             backfill: 0,
             origin: NblOrigin::Stack,
             nb: Some((mdl, offset, len - offset)),
+            pool_nb: false,
         },
     );
     if let Some(n) = st.nbl_mut(nbl as usize) {

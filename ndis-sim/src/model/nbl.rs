@@ -74,6 +74,10 @@ pub(crate) struct NblRequest {
     /// Give it a NET_BUFFER: `Some((chain, offset, length))`; a NULL chain
     /// takes the pool's data, if it has any.
     pub nb: Option<(*mut MDL, u32, u32)>,
+    /// With `nb` `None`: give it the NET_BUFFER (and data) the pool
+    /// preallocates, if the pool has `fAllocateNetBuffer`
+    /// (`NdisAllocateNetBufferList`).
+    pub pool_nb: bool,
 }
 
 /// Allocates an NBL (and what the pool preallocates with it). Arguments
@@ -82,15 +86,20 @@ pub(crate) fn alloc_nbl(st: &mut State, req: NblRequest) -> *mut NET_BUFFER_LIST
     let pool = req.pool as usize;
     // One look-up of the pool: its parameters, its tag, and the count
     // (taken back if the allocation fails).
-    let (context_size, data_size, tag) = match st.objs.get_mut(&pool) {
+    let (context_size, data_size, allocate_nb, tag) = match st.objs.get_mut(&pool) {
         Some(o) => match &mut o.body {
             Body::NblPool(p) => {
                 p.outstanding += 1;
-                (p.context_size, p.data_size, o.tag)
+                (p.context_size, p.data_size, p.allocate_nb, o.tag)
             }
-            _ => (0, 0, o.tag),
+            _ => (0, 0, false, o.tag),
         },
-        None => (0, 0, 0),
+        None => (0, 0, false, 0),
+    };
+    let wants_nb = match req.nb {
+        Some(nb) => Some(nb),
+        None if req.pool_nb && allocate_nb => Some((core::ptr::null_mut(), 0, data_size)),
+        None => None,
     };
     let Some(block) = st.nbl_block() else {
         st.pool_count(pool, false);
@@ -140,7 +149,7 @@ pub(crate) fn alloc_nbl(st: &mut State, req: NblRequest) -> *mut NET_BUFFER_LIST
     };
     st.insert(nbl as usize, tag, Body::Nbl(nbl_info));
 
-    if let Some((chain, offset, length)) = req.nb {
+    if let Some((chain, offset, length)) = wants_nb {
         let nb = new_nb(st, req.pool, Some(nbl as usize), tag);
         if nb.is_null() {
             return core::ptr::null_mut();
