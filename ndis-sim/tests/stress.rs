@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use ndis_safe::clone::{Fwps, Ndis};
 use ndis_safe::wfp::{AF_INET, ClonedPacket, Completed, InjectionHandle, InjectionTypes, Transport};
-use ndis_safe::{BorrowedNbl, ContextArea, NblPool, NblPoolOptions, NdisHandle, Tag};
+use ndis_safe::{BorrowedNbl, ContextArea, NblPool, NblPoolOptions, NdisHandle, NoContext, Tag};
 use ndis_sim::irql::{self, DISPATCH_LEVEL};
 
 #[derive(ContextArea, Debug, Clone, Copy, PartialEq)]
@@ -70,11 +70,11 @@ fn classify(handle: &InjectionHandle, thread: u64, seq: u64) {
     irql::at(DISPATCH_LEVEL, || {
         // SAFETY: the simulated stack lends the NBL for this call.
         let mut lent = unsafe { BorrowedNbl::from_raw(indicated.as_ptr()) }.unwrap();
-        {
-            // An NDIS clone that lives only inside the call.
-            let side = lent.clone_nbl::<Ndis>().unwrap();
+        // An NDIS clone that lives only inside the call.
+        lent.with_clone::<Ndis, NoContext, _>(0, None, NoContext, |side| {
             assert_eq!(side.first().map(|nb| nb.data_length()), Some(36 - IP_HEADER));
-        }
+        })
+        .unwrap();
         let mut packet = lent.reference_and_clone::<Fwps, Flow>(IP_HEADER, Some(pool()), Flow { seq, thread }).unwrap();
         packet.modify(|mut c| c.retreat(8).map(drop)).unwrap();
         if handle.inject(packet, Transport::receive(AF_INET), done).is_err() {
