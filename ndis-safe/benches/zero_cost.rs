@@ -133,13 +133,31 @@ pub fn ndis_rs_inspect_safe(
     }
 }
 
-unsafe extern "system" fn raw_inspected(_: *mut core::ffi::c_void, clone: *mut NET_BUFFER_LIST, _: BOOLEAN) {
+unsafe extern "system" fn raw_inspected(_: *mut core::ffi::c_void, clone: *mut NET_BUFFER_LIST, dispatch: BOOLEAN) {
     unsafe {
         black_box(*NET_BUFFER_LIST_STATUS(clone));
         let parent = *NET_BUFFER_LIST_PARENT(clone);
         NdisFreeNetBufferListContext(clone, 16);
         FwpsFreeCloneNetBufferList0(clone, 0);
-        fwps_sys::FwpsDereferenceNetBufferList0(parent, 0);
+        // The completion's IRQL, as FwpsDereferenceNetBufferList0 asks.
+        fwps_sys::FwpsDereferenceNetBufferList0(parent, dispatch);
+    }
+}
+
+/// Whether every NB of `nbl` has `delta` bytes of unused space before its
+/// data: a retreat of a lent NBL must not make NDIS chain an MDL of its own
+/// onto it, which the clone would then share and the advance back free.
+#[inline(always)]
+unsafe fn room_before(nbl: *mut NET_BUFFER_LIST, delta: u32) -> bool {
+    unsafe {
+        let mut nb = *NET_BUFFER_LIST_FIRST_NB(nbl);
+        while !nb.is_null() {
+            if *NET_BUFFER_DATA_OFFSET(nb) < delta {
+                return false;
+            }
+            nb = *NET_BUFFER_NEXT_NB(nb);
+        }
+        true
     }
 }
 
@@ -166,13 +184,25 @@ unsafe fn inspect_raw_with(
 ) {
     for (i, &nbl) in lent.iter().enumerate() {
         unsafe {
+            // classify's layer data may be NULL.
+            if nbl.is_null() {
+                return;
+            }
             let mut ctx = core::ptr::null_mut();
-            if fwps_sys::FwpsQueryPacketInjectionState0(handle, nbl, &mut ctx) == fwps_sys::FWPS_PACKET_INJECTED_BY_SELF
+            let state = fwps_sys::FwpsQueryPacketInjectionState0(handle, nbl, &mut ctx);
+            if state == fwps_sys::FWPS_PACKET_INJECTED_BY_SELF
+                || state == fwps_sys::FWPS_PACKET_PREVIOUSLY_INJECTED_BY_SELF
             {
                 continue;
             }
+            if !room_before(nbl, 20) {
+                return;
+            }
             fwps_sys::FwpsReferenceNetBufferList0(nbl, 1);
-            NdisRetreatNetBufferListDataStart(nbl, 20, 0, None, None);
+            if NdisRetreatNetBufferListDataStart(nbl, 20, 0, None, None) != NDIS_STATUS_SUCCESS {
+                fwps_sys::FwpsDereferenceNetBufferList0(nbl, 0);
+                return;
+            }
             let mut clone = core::ptr::null_mut();
             let status = FwpsAllocateCloneNetBufferList0(nbl, pool, core::ptr::null_mut(), 0, &mut clone);
             NdisAdvanceNetBufferListDataStart(nbl, 20, 0, None);
@@ -180,7 +210,11 @@ unsafe fn inspect_raw_with(
                 fwps_sys::FwpsDereferenceNetBufferList0(nbl, 0);
                 return;
             }
-            NdisAllocateNetBufferListContext(clone, 16, 0, 0);
+            if NdisAllocateNetBufferListContext(clone, 16, 0, 0) != NDIS_STATUS_SUCCESS {
+                FwpsFreeCloneNetBufferList0(clone, 0);
+                fwps_sys::FwpsDereferenceNetBufferList0(nbl, 0);
+                return;
+            }
             NET_BUFFER_LIST_CONTEXT_DATA_START(clone).cast::<u64>().write(i as u64);
             let status = fwps_sys::FwpsInjectTransportReceiveAsync0(
                 handle,
