@@ -598,7 +598,8 @@ impl InjectionHandle {
         let mut raw = core::ptr::null_mut();
         // SAFETY: `raw` is writable.
         Status::result(unsafe { fwps_sys::FwpsInjectionHandleCreate0(family, types.0, &mut raw) })?;
-        if raw.is_null() { Err(Error::NoResources) } else { Ok(InjectionHandle { raw }) }
+        // On success the DDI has written a handle to `raw`.
+        Ok(InjectionHandle { raw })
     }
 
     /// The raw handle.
