@@ -133,14 +133,13 @@ pub fn ndis_rs_inspect_safe(
     }
 }
 
-unsafe extern "system" fn raw_inspected(_: *mut core::ffi::c_void, clone: *mut NET_BUFFER_LIST, dispatch: BOOLEAN) {
+unsafe extern "system" fn raw_inspected(_: *mut core::ffi::c_void, clone: *mut NET_BUFFER_LIST, _: BOOLEAN) {
     unsafe {
         black_box(*NET_BUFFER_LIST_STATUS(clone));
         let parent = *NET_BUFFER_LIST_PARENT(clone);
         NdisFreeNetBufferListContext(clone, 16);
         FwpsFreeCloneNetBufferList0(clone, 0);
-        // The completion's IRQL, as FwpsDereferenceNetBufferList0 asks.
-        fwps_sys::FwpsDereferenceNetBufferList0(parent, dispatch);
+        fwps_sys::FwpsDereferenceNetBufferList0(parent, 0);
     }
 }
 
@@ -161,7 +160,14 @@ unsafe fn room_before(nbl: *mut NET_BUFFER_LIST, delta: u32) -> bool {
     }
 }
 
-/// The raw twin of `ndis_rs_inspect_safe`.
+/// The raw twin of `ndis_rs_inspect_safe`. It does what the DDI contracts
+/// ask of a driver, as the safe path does: it tests classify's layer data
+/// for NULL (classify may be given none), lets a packet injected by this
+/// handle earlier pass too (`FWPS_PACKET_PREVIOUSLY_INJECTED_BY_SELF`),
+/// checks that every NB has the unused space the retreat takes (a retreat
+/// past it makes NDIS chain an MDL of its own onto the lent NBL, which the
+/// clone would share and the advance back free), and tests the retreat's
+/// and the context push's status (both can fail).
 ///
 /// # Safety
 ///
