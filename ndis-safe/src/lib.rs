@@ -181,7 +181,7 @@
 //! driver's directly. `BENCHMARKS.md` counts the driver's own instructions
 //! (outside the DDIs) against the same work through the raw DDIs: 52
 //! against 48 (1.08) to allocate, clone, retreat, undo and free; 105 against
-//! 108 (0.97) for the inspect path with injection, where the raw code makes
+//! 105 (1.00) for the inspect path with injection, where the raw code makes
 //! the tests the DDI contracts require. What remains on the first is the
 //! leak rules' (the pool counter, the `ChildRefCount` test).
 #![no_std]
