@@ -508,8 +508,9 @@ impl Parts {
 /// inlined there) rather than through a pointer carried as the completion
 /// context. A function pointer (`fn(Completed<T>)`, a value known only at
 /// run time) or a closure that captures something is refused when the
-/// injection is compiled (it would need storage that lives until the
-/// completion).
+/// injection is built (it would need storage that lives until the
+/// completion): a build error, which `cargo check` does not report, since
+/// it is found when the call is instantiated.
 ///
 /// ```compile_fail,E0080
 /// use ndis_safe::clone::Fwps;
