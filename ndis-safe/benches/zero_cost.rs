@@ -143,7 +143,31 @@ unsafe extern "system" fn raw_inspected(_: *mut core::ffi::c_void, clone: *mut N
     }
 }
 
-/// The raw twin of `ndis_rs_inspect_safe`.
+/// Whether every NB of `nbl` has `delta` bytes of unused space before its
+/// data: a retreat of a lent NBL must not make NDIS chain an MDL of its own
+/// onto it, which the clone would then share and the advance back free.
+#[inline(always)]
+unsafe fn room_before(nbl: *mut NET_BUFFER_LIST, delta: u32) -> bool {
+    unsafe {
+        let mut nb = *NET_BUFFER_LIST_FIRST_NB(nbl);
+        while !nb.is_null() {
+            if *NET_BUFFER_DATA_OFFSET(nb) < delta {
+                return false;
+            }
+            nb = *NET_BUFFER_NEXT_NB(nb);
+        }
+        true
+    }
+}
+
+/// The raw twin of `ndis_rs_inspect_safe`. It does what the DDI contracts
+/// ask of a driver, as the safe path does: it tests classify's layer data
+/// for NULL (classify may be given none), lets a packet injected by this
+/// handle earlier pass too (`FWPS_PACKET_PREVIOUSLY_INJECTED_BY_SELF`),
+/// checks that every NB has the unused space the retreat takes (a retreat
+/// past it makes NDIS chain an MDL of its own onto the lent NBL, which the
+/// clone would share and the advance back free), and tests the retreat's
+/// and the context push's status (both can fail).
 ///
 /// # Safety
 ///
@@ -166,13 +190,25 @@ unsafe fn inspect_raw_with(
 ) {
     for (i, &nbl) in lent.iter().enumerate() {
         unsafe {
+            // classify's layer data may be NULL.
+            if nbl.is_null() {
+                return;
+            }
             let mut ctx = core::ptr::null_mut();
-            if fwps_sys::FwpsQueryPacketInjectionState0(handle, nbl, &mut ctx) == fwps_sys::FWPS_PACKET_INJECTED_BY_SELF
+            let state = fwps_sys::FwpsQueryPacketInjectionState0(handle, nbl, &mut ctx);
+            if state == fwps_sys::FWPS_PACKET_INJECTED_BY_SELF
+                || state == fwps_sys::FWPS_PACKET_PREVIOUSLY_INJECTED_BY_SELF
             {
                 continue;
             }
+            if !room_before(nbl, 20) {
+                return;
+            }
             fwps_sys::FwpsReferenceNetBufferList0(nbl, 1);
-            NdisRetreatNetBufferListDataStart(nbl, 20, 0, None, None);
+            if NdisRetreatNetBufferListDataStart(nbl, 20, 0, None, None) != NDIS_STATUS_SUCCESS {
+                fwps_sys::FwpsDereferenceNetBufferList0(nbl, 0);
+                return;
+            }
             let mut clone = core::ptr::null_mut();
             let status = FwpsAllocateCloneNetBufferList0(nbl, pool, core::ptr::null_mut(), 0, &mut clone);
             NdisAdvanceNetBufferListDataStart(nbl, 20, 0, None);
@@ -180,7 +216,11 @@ unsafe fn inspect_raw_with(
                 fwps_sys::FwpsDereferenceNetBufferList0(nbl, 0);
                 return;
             }
-            NdisAllocateNetBufferListContext(clone, 16, 0, 0);
+            if NdisAllocateNetBufferListContext(clone, 16, 0, 0) != NDIS_STATUS_SUCCESS {
+                FwpsFreeCloneNetBufferList0(clone, 0);
+                fwps_sys::FwpsDereferenceNetBufferList0(nbl, 0);
+                return;
+            }
             NET_BUFFER_LIST_CONTEXT_DATA_START(clone).cast::<u64>().write(i as u64);
             let status = fwps_sys::FwpsInjectTransportReceiveAsync0(
                 handle,

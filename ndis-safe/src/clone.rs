@@ -96,7 +96,8 @@ impl Flavor for Fwps {
         let status =
             unsafe { fwps_sys::FwpsAllocateCloneNetBufferList0(parent, nbl_pool, core::ptr::null_mut(), 0, &mut out) };
         Status::result(status)?;
-        NonNull::new(out).ok_or(Error::NoResources)
+        // SAFETY: on success the DDI has written the clone to `out`.
+        Ok(unsafe { NonNull::new_unchecked(out) })
     }
 
     #[inline(always)]
@@ -229,6 +230,7 @@ impl Log {
 /// this value alone; `log` lists every change made to it since, in order,
 /// each undoable; while `C::SIZE > 0` its current context (pushed at
 /// creation) holds an initialized `C` once the changes are undone.
+/// No clone of it exists (nothing safe clones a clone).
 /// `pool_count` is the counter of the caller's pool it was made in, counted
 /// for it at creation (`None` for the DDI's own pool, or a `'static` pool,
 /// which is never freed).
@@ -283,6 +285,7 @@ impl<'p, K: Flavor, C: ContextArea, L: Record> NblClone<'p, K, C, L> {
     /// `parent` is live and outlives `'p`; `pool` is NULL or a pool typed `C`
     /// that is not freed while its counter (`pool_count`, required unless
     /// the pool is NULL or `'static`) is not zero.
+    #[inline]
     pub(crate) unsafe fn new_raw(
         parent: NonNull<NET_BUFFER_LIST>,
         pool: ndis_sys::NDIS_HANDLE,
@@ -399,10 +402,9 @@ impl<K: Flavor, C: ContextArea, L: Record> Drop for NblClone<'_, K, C, L> {
     fn drop(&mut self) {
         // SAFETY: the log is this clone's.
         unsafe { self.log.undo_all(self.ptr) };
-        // SAFETY: live.
-        if unsafe { *ndis_sys::NET_BUFFER_LIST_CHILD_REF_COUNT(self.ptr.as_ptr()) } != 0 {
-            return; // a clone of this clone was forgotten: leak it
-        }
+        // No `ChildRefCount` test (an owned NBL's drop has one): nothing in
+        // this crate clones a clone — only owned and lent NBLs are cloned —
+        // so no forgotten clone of it can be outstanding.
         if C::SIZE > 0 {
             // SAFETY: our pushed context is the last (pushes borrow us).
             unsafe { ndis_sys::NdisFreeNetBufferListContext(self.ptr.as_ptr(), C::SIZE) };
@@ -416,6 +418,7 @@ impl<K: Flavor, C: ContextArea, L: Record> Drop for NblClone<'_, K, C, L> {
     }
 }
 
+#[inline]
 fn pop(log: &mut Log) -> Option<Change> {
     let last = log.len.checked_sub(1)?;
     let c = log.changes.get_mut(last)?.take();
@@ -428,6 +431,7 @@ fn pop(log: &mut Log) -> Option<Change> {
 /// # Safety
 ///
 /// `ptr` is the clone; `c` is the last change made to it, still in effect.
+#[inline]
 unsafe fn revert(ptr: NonNull<NET_BUFFER_LIST>, c: Change) {
     match c {
         // SAFETY: retreated by `d`: every NB has `d` bytes of data to give
@@ -480,6 +484,7 @@ pub struct Undo<'id> {
 }
 
 impl<'id, 'p> Changes<'id, '_, 'p> {
+    #[inline]
     fn record(&mut self, c: Change) -> Result<Undo<'id>> {
         let index = self.log.len;
         let slot = self.log.changes.get_mut(index).ok_or(Error::TooManyChanges)?;
@@ -488,6 +493,7 @@ impl<'id, 'p> Changes<'id, '_, 'p> {
         Ok(Undo { index, _brand: PhantomData })
     }
 
+    #[inline(always)]
     fn view(&self) -> &NetBufferList {
         // SAFETY: the clone is live and changes only through &mut self.
         unsafe { NetBufferList::from_raw(self.ptr) }
@@ -495,6 +501,7 @@ impl<'id, 'p> Changes<'id, '_, 'p> {
 
     /// Retreats every NB of the clone by `delta` bytes (into unused space,
     /// or a new MDL NDIS chains at the head).
+    #[inline]
     pub fn retreat(&mut self, delta: u32) -> Result<Undo<'id>> {
         if self.log.len >= MAX_CHANGES {
             return Err(Error::TooManyChanges);
@@ -506,6 +513,7 @@ impl<'id, 'p> Changes<'id, '_, 'p> {
 
     /// Advances every NB of the clone by `delta` bytes (keeping the bytes,
     /// so the undo cannot fail).
+    #[inline]
     pub fn advance(&mut self, delta: u32) -> Result<Undo<'id>> {
         if self.log.len >= MAX_CHANGES {
             return Err(Error::TooManyChanges);
@@ -523,6 +531,7 @@ impl<'id, 'p> Changes<'id, '_, 'p> {
     /// the start of its chain's first MDL (`DataOffset` 0, `CurrentMdl` the
     /// head at offset 0: retreat to it first); `Err(InvalidArgument)`
     /// otherwise.
+    #[inline]
     pub fn prepend(&mut self, mdl: &'p mut Mdl<'_>) -> Result<Undo<'id>> {
         if self.log.len >= MAX_CHANGES {
             return Err(Error::TooManyChanges);
@@ -559,6 +568,7 @@ impl<'id, 'p> Changes<'id, '_, 'p> {
 
     /// Undoes the change `undo` records, which must be the last one still
     /// in effect (`Err(UndoOutOfOrder)`, and nothing undone, otherwise).
+    #[inline]
     pub fn undo(&mut self, undo: Undo<'id>) -> Result<()> {
         if undo.index + 1 != self.log.len {
             return Err(Error::UndoOutOfOrder);
@@ -652,6 +662,7 @@ impl<'a> BorrowedNbl<'a> {
     /// indicated.complete();
     /// # Ok::<(), ndis_safe::Error>(())
     /// ```
+    #[inline]
     pub fn with_clone<K: Flavor, C: ContextArea, R>(
         &mut self,
         delta: u32,
@@ -671,6 +682,7 @@ impl<'a> BorrowedNbl<'a> {
     /// Retreats the lent NBL by `delta` (into unused space only), clones it
     /// with `K`'s DDI from `pool` (counted on `pool_count`), and advances it
     /// back before returning: no guard, so nothing can leave it retreated.
+    #[inline]
     pub(crate) fn retreat_and_clone_as<'x, K: Flavor, C: ContextArea, L: Record>(
         &mut self,
         delta: u32,

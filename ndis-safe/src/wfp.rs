@@ -100,6 +100,7 @@ impl BorrowedNbl<'_> {
     /// the stack advanced past), clone it with `K`'s DDI (from `pool`, with
     /// its context area set to `init`), and advance it back. The clone and
     /// the reference travel together and are released in that order.
+    #[inline]
     pub fn reference_and_clone<K: Flavor, C: ContextArea>(
         &mut self,
         delta: u32,
@@ -112,6 +113,7 @@ impl BorrowedNbl<'_> {
     /// [`BorrowedNbl::reference_and_clone`] for a clone that is never
     /// changed: it carries no change log and no undo code (a driver that
     /// only reinjects what it inspects needs no more).
+    #[inline]
     pub fn reference_and_clone_unmodifiable<K: Flavor, C: ContextArea>(
         &mut self,
         delta: u32,
@@ -121,6 +123,7 @@ impl BorrowedNbl<'_> {
         self.reference_and_clone_as::<K, C, Unmodifiable>(delta, pool, init)
     }
 
+    #[inline]
     fn reference_and_clone_as<K: Flavor, C: ContextArea, L: Record>(
         &mut self,
         delta: u32,
@@ -146,6 +149,7 @@ impl NblReference {
     /// Clones the referenced NBL with `K`'s DDI (from `pool`, or the DDI's
     /// own when `None`, with its context area set to `init`); the clone and
     /// the reference travel together.
+    #[inline]
     pub fn into_clone<K: Flavor, C: ContextArea>(
         self,
         pool: Option<&'static NblPool<C>>,
@@ -250,6 +254,7 @@ pub unsafe trait Injectable: Sized + Send + 'static {
 
 // SAFETY: the clone's parts and the parent's pointer are all it is.
 unsafe impl<K: Flavor, C: ContextArea, L: Record> Injectable for ClonedPacket<K, C, L> {
+    #[inline]
     fn into_parts(self) -> (NonNull<NET_BUFFER_LIST>, Parts) {
         let mut me = ManuallyDrop::new(self);
         // SAFETY: taken once; `me` is never dropped.
@@ -259,6 +264,7 @@ unsafe impl<K: Flavor, C: ContextArea, L: Record> Injectable for ClonedPacket<K,
         (ptr, Parts { log: log.into_log(), parent: Some(parent.ptr), pool_count: core::ptr::null() })
     }
 
+    #[inline]
     unsafe fn from_parts(nbl: NonNull<NET_BUFFER_LIST>, parts: Parts, _dispatch: bool) -> Self {
         // SAFETY: the caller's guarantee: these are the parts of a packet.
         let clone = unsafe { NblClone::from_parts(nbl, L::from_log(parts.log)) };
@@ -274,11 +280,13 @@ unsafe impl<K: Flavor, C: ContextArea, L: Record> Injectable for ClonedPacket<K,
 
 // SAFETY: the NBL and its pool's counter are all it is.
 unsafe impl<A: Allocator, C: ContextArea> Injectable for NetBufferListOwned<'static, A, C> {
+    #[inline]
     fn into_parts(self) -> (NonNull<NET_BUFFER_LIST>, Parts) {
         let (ptr, count) = NetBufferListOwned::into_parts(self);
         (ptr, Parts { log: None, parent: None, pool_count: count })
     }
 
+    #[inline]
     unsafe fn from_parts(nbl: NonNull<NET_BUFFER_LIST>, parts: Parts, _dispatch: bool) -> Self {
         // SAFETY: the caller's guarantee: the counter is the static pool's.
         unsafe { NetBufferListOwned::from_parts(nbl, &*parts.pool_count) }
@@ -487,36 +495,70 @@ const TAG: u32 = u32::from_le_bytes(*b"Injc");
 
 impl Parts {
     /// Whether the NBL alone cannot rebuild the owner.
+    #[inline(always)]
     fn needs_record(&self) -> bool {
         self.log.is_some_and(|l| !l.is_empty()) || !self.pool_count.is_null()
     }
 }
 
-/// The driver's completion routine, carried as the completion context.
+/// A driver's completion routine for an injected `T`: a function item
+/// (`fn done(c: Completed<T>)`, passed as `done`) or a closure that captures
+/// nothing. It is a type, not a pointer: the routine WFP calls is
+/// instantiated for it, so the driver's code is called directly (and usually
+/// inlined there) rather than through a pointer carried as the completion
+/// context. A function pointer (`fn(Completed<T>)`, a value known only at
+/// run time) or a closure that captures something is refused when the
+/// injection is built (it would need storage that lives until the
+/// completion): a build error, which `cargo check` does not report, since
+/// it is found when the call is instantiated.
+///
+/// ```compile_fail,E0080
+/// use ndis_safe::clone::Fwps;
+/// use ndis_safe::wfp::{ClonedPacket, Completed, InjectionHandle, Transport, AF_INET};
+///
+/// fn done(_: Completed<ClonedPacket<Fwps>>) {}
+///
+/// fn inject(handle: &InjectionHandle, packet: ClonedPacket<Fwps>) {
+///     // A pointer: which function only the run time knows. Refused.
+///     let done: fn(Completed<ClonedPacket<Fwps>>) = done;
+///     let _ = handle.inject(packet, Transport::receive(AF_INET), done);
+/// }
+/// # fn main() { let _: fn(&InjectionHandle, ClonedPacket<Fwps>) = inject; }
+/// ```
+pub trait Completion<T: Injectable>: FnOnce(Completed<T>) + Copy + Send + Sync + 'static {}
+
+impl<T: Injectable, F: FnOnce(Completed<T>) + Copy + Send + Sync + 'static> Completion<T> for F {}
+
+/// The routine `D` is, for the completion WFP calls.
 ///
 /// # Safety
 ///
-/// `ctx` is a `fn(Completed<T>)` that `inject_with` turned into a pointer.
-unsafe fn done_from<T: Injectable>(ctx: *mut c_void) -> fn(Completed<T>) {
-    // SAFETY: the caller's guarantee; function and data pointers have the
-    // same size and representation on every Windows target.
-    unsafe { core::mem::transmute::<*mut c_void, fn(Completed<T>)>(ctx) }
+/// A value of `D` was given to the injection this completion ends (so `D`
+/// is inhabited) and `D` is zero-sized (`inject_with` checks it at compile
+/// time).
+#[inline(always)]
+unsafe fn done_of<T: Injectable, D: Completion<T>>() -> D {
+    // SAFETY: a zero-sized read from an aligned, non-null pointer is valid;
+    // `D` is `Copy` and a value of it existed, so making one more is what
+    // copying it would do.
+    unsafe { NonNull::<D>::dangling().as_ptr().read() }
 }
 
 /// The completion WFP calls for an injection without a record: the parent
 /// is the clone's `ParentNetBufferList`.
-unsafe extern "system" fn completion_plain<T: Injectable>(
-    ctx: *mut c_void,
+unsafe extern "system" fn completion_plain<T: Injectable, D: Completion<T>>(
+    _ctx: *mut c_void,
     nbl: *mut NET_BUFFER_LIST,
     dispatch: BOOLEAN,
 ) {
-    let Some(nbl) = NonNull::new(nbl) else { return };
-    // SAFETY: the NBL is ours again; `ctx` is the routine `inject_with` passed.
+    // SAFETY: WFP completes the NBL it was given, never NULL.
+    let nbl = unsafe { NonNull::new_unchecked(nbl) };
+    // SAFETY: the NBL is ours again; `D` is the routine `inject_with` was given.
     let (status, parent, done) = unsafe {
         (
             *ndis_sys::NET_BUFFER_LIST_STATUS(nbl.as_ptr()),
             *ndis_sys::NET_BUFFER_LIST_PARENT(nbl.as_ptr()),
-            done_from::<T>(ctx),
+            done_of::<T, D>(),
         )
     };
     let parts = Parts { log: None, parent: NonNull::new(parent), pool_count: core::ptr::null() };
@@ -528,19 +570,20 @@ unsafe extern "system" fn completion_plain<T: Injectable>(
 }
 
 /// The completion WFP calls for an injection with a record: pops it.
-unsafe extern "system" fn completion_recorded<T: Injectable>(
-    ctx: *mut c_void,
+unsafe extern "system" fn completion_recorded<T: Injectable, D: Completion<T>>(
+    _ctx: *mut c_void,
     nbl: *mut NET_BUFFER_LIST,
     dispatch: BOOLEAN,
 ) {
-    let Some(nbl) = NonNull::new(nbl) else { return };
+    // SAFETY: WFP completes the NBL it was given, never NULL.
+    let nbl = unsafe { NonNull::new_unchecked(nbl) };
     // SAFETY: the NBL is ours again; its current context is the record
-    // `inject_with` pushed (pushes of the stack's are popped by now); `ctx`
-    // is the routine it passed.
+    // `inject_with` pushed (pushes of the stack's are popped by now); `D`
+    // is the routine it was given.
     let (record, status, done) = unsafe {
         let r = ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(nbl.as_ptr()).cast::<Pending>().read_unaligned();
         ndis_sys::NdisFreeNetBufferListContext(nbl.as_ptr(), RECORD);
-        (r, *ndis_sys::NET_BUFFER_LIST_STATUS(nbl.as_ptr()), done_from::<T>(ctx))
+        (r, *ndis_sys::NET_BUFFER_LIST_STATUS(nbl.as_ptr()), done_of::<T, D>())
     };
     let dispatch = dispatch != 0;
     // SAFETY: the parts are those `inject_with` took apart.
@@ -551,11 +594,13 @@ unsafe extern "system" fn completion_recorded<T: Injectable>(
 impl InjectionHandle {
     /// `FwpsInjectionHandleCreate0` for `family` (`AF_INET`, `AF_INET6`, or
     /// 0 for both) and the injection `types`.
+    #[inline]
     pub fn new(family: u16, types: InjectionTypes) -> Result<InjectionHandle> {
         let mut raw = core::ptr::null_mut();
         // SAFETY: `raw` is writable.
         Status::result(unsafe { fwps_sys::FwpsInjectionHandleCreate0(family, types.0, &mut raw) })?;
-        if raw.is_null() { Err(Error::NoResources) } else { Ok(InjectionHandle { raw }) }
+        // On success the DDI has written a handle to `raw`.
+        Ok(InjectionHandle { raw })
     }
 
     /// The raw handle.
@@ -588,7 +633,7 @@ impl InjectionHandle {
         &self,
         packet: T,
         to: Transport,
-        done: fn(Completed<T>),
+        done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         match to {
             Transport::TransportSend { endpoint, family, compartment, remote } => {
@@ -617,28 +662,34 @@ impl InjectionHandle {
         family: u16,
         compartment: i32,
         remote: Option<([u8; 16], u32)>,
-        done: fn(Completed<T>),
+        done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        self.inject_with(packet, remote, done, |nbl, complete, ctx, send| {
-            // SAFETY: a live handle; the NBL goes to the stack, and comes back
-            // through `complete`; `send` (if used) is NULL or points into the
-            // NBL's record, valid until the completion.
-            unsafe {
-                fwps_sys::FwpsInjectTransportSendAsync0(
-                    raw,
-                    core::ptr::null_mut(),
-                    endpoint,
-                    0,
-                    send,
-                    family,
-                    compartment,
-                    nbl,
-                    complete,
-                    ctx,
-                )
-            }
-        })
+        self.inject_with(
+            packet,
+            remote,
+            done,
+            #[inline(always)]
+            |nbl, complete, ctx, send| {
+                // SAFETY: a live handle; the NBL goes to the stack, and comes back
+                // through `complete`; `send` (if used) is NULL or points into the
+                // NBL's record, valid until the completion.
+                unsafe {
+                    fwps_sys::FwpsInjectTransportSendAsync0(
+                        raw,
+                        core::ptr::null_mut(),
+                        endpoint,
+                        0,
+                        send,
+                        family,
+                        compartment,
+                        nbl,
+                        complete,
+                        ctx,
+                    )
+                }
+            },
+        )
     }
 
     /// `FwpsInjectTransportReceiveAsync0`. See [`InjectionHandle::inject`].
@@ -649,29 +700,35 @@ impl InjectionHandle {
         compartment: i32,
         interface: u32,
         sub_interface: u32,
-        done: fn(Completed<T>),
+        done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        self.inject_with(packet, None, done, |nbl, complete, ctx, _| {
-            // SAFETY: a live handle; no injection context, no flags; the NBL goes
-            // to the stack and comes back through `complete` with `ctx`, both
-            // valid until then.
-            unsafe {
-                fwps_sys::FwpsInjectTransportReceiveAsync0(
-                    raw,
-                    core::ptr::null_mut(),
-                    core::ptr::null_mut(),
-                    0,
-                    family,
-                    compartment,
-                    interface,
-                    sub_interface,
-                    nbl,
-                    complete,
-                    ctx,
-                )
-            }
-        })
+        self.inject_with(
+            packet,
+            None,
+            done,
+            #[inline(always)]
+            |nbl, complete, ctx, _| {
+                // SAFETY: a live handle; no injection context, no flags; the NBL goes
+                // to the stack and comes back through `complete` with `ctx`, both
+                // valid until then.
+                unsafe {
+                    fwps_sys::FwpsInjectTransportReceiveAsync0(
+                        raw,
+                        core::ptr::null_mut(),
+                        core::ptr::null_mut(),
+                        0,
+                        family,
+                        compartment,
+                        interface,
+                        sub_interface,
+                        nbl,
+                        complete,
+                        ctx,
+                    )
+                }
+            },
+        )
     }
 
     /// `FwpsInjectNetworkSendAsync0`. See [`InjectionHandle::inject`].
@@ -679,17 +736,31 @@ impl InjectionHandle {
         &self,
         packet: T,
         compartment: i32,
-        done: fn(Completed<T>),
+        done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        self.inject_with(packet, None, done, |nbl, complete, ctx, _| {
-            // SAFETY: a live handle; no injection context, no flags; the NBL goes
-            // to the stack and comes back through `complete` with `ctx`, both
-            // valid until then.
-            unsafe {
-                fwps_sys::FwpsInjectNetworkSendAsync0(raw, core::ptr::null_mut(), 0, compartment, nbl, complete, ctx)
-            }
-        })
+        self.inject_with(
+            packet,
+            None,
+            done,
+            #[inline(always)]
+            |nbl, complete, ctx, _| {
+                // SAFETY: a live handle; no injection context, no flags; the NBL goes
+                // to the stack and comes back through `complete` with `ctx`, both
+                // valid until then.
+                unsafe {
+                    fwps_sys::FwpsInjectNetworkSendAsync0(
+                        raw,
+                        core::ptr::null_mut(),
+                        0,
+                        compartment,
+                        nbl,
+                        complete,
+                        ctx,
+                    )
+                }
+            },
+        )
     }
 
     /// `FwpsInjectNetworkReceiveAsync0`. See [`InjectionHandle::inject`].
@@ -699,27 +770,33 @@ impl InjectionHandle {
         compartment: i32,
         interface: u32,
         sub_interface: u32,
-        done: fn(Completed<T>),
+        done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        self.inject_with(packet, None, done, |nbl, complete, ctx, _| {
-            // SAFETY: a live handle; no injection context, no flags; the NBL goes
-            // to the stack and comes back through `complete` with `ctx`, both
-            // valid until then.
-            unsafe {
-                fwps_sys::FwpsInjectNetworkReceiveAsync0(
-                    raw,
-                    core::ptr::null_mut(),
-                    0,
-                    compartment,
-                    interface,
-                    sub_interface,
-                    nbl,
-                    complete,
-                    ctx,
-                )
-            }
-        })
+        self.inject_with(
+            packet,
+            None,
+            done,
+            #[inline(always)]
+            |nbl, complete, ctx, _| {
+                // SAFETY: a live handle; no injection context, no flags; the NBL goes
+                // to the stack and comes back through `complete` with `ctx`, both
+                // valid until then.
+                unsafe {
+                    fwps_sys::FwpsInjectNetworkReceiveAsync0(
+                        raw,
+                        core::ptr::null_mut(),
+                        0,
+                        compartment,
+                        interface,
+                        sub_interface,
+                        nbl,
+                        complete,
+                        ctx,
+                    )
+                }
+            },
+        )
     }
 
     /// `FwpsInjectForwardAsync0`. See [`InjectionHandle::inject`].
@@ -729,37 +806,43 @@ impl InjectionHandle {
         family: u16,
         compartment: i32,
         interface: u32,
-        done: fn(Completed<T>),
+        done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        self.inject_with(packet, None, done, |nbl, complete, ctx, _| {
-            // SAFETY: a live handle; no injection context, no flags; the NBL goes
-            // to the stack and comes back through `complete` with `ctx`, both
-            // valid until then.
-            unsafe {
-                fwps_sys::FwpsInjectForwardAsync0(
-                    raw,
-                    core::ptr::null_mut(),
-                    0,
-                    family,
-                    compartment,
-                    interface,
-                    nbl,
-                    complete,
-                    ctx,
-                )
-            }
-        })
+        self.inject_with(
+            packet,
+            None,
+            done,
+            #[inline(always)]
+            |nbl, complete, ctx, _| {
+                // SAFETY: a live handle; no injection context, no flags; the NBL goes
+                // to the stack and comes back through `complete` with `ctx`, both
+                // valid until then.
+                unsafe {
+                    fwps_sys::FwpsInjectForwardAsync0(
+                        raw,
+                        core::ptr::null_mut(),
+                        0,
+                        family,
+                        compartment,
+                        interface,
+                        nbl,
+                        complete,
+                        ctx,
+                    )
+                }
+            },
+        )
     }
 
     /// The common path: takes the packet apart, pushes a record if the
     /// completion will need one, and calls the DDI.
     #[inline(always)]
-    fn inject_with<T: Injectable>(
+    fn inject_with<T: Injectable, D: Completion<T>>(
         &self,
         packet: T,
         remote: Option<([u8; 16], u32)>,
-        done: fn(Completed<T>),
+        done: D,
         call: impl FnOnce(
             *mut NET_BUFFER_LIST,
             fwps_sys::FWPS_INJECT_COMPLETE0,
@@ -767,6 +850,14 @@ impl InjectionHandle {
             *mut FWPS_TRANSPORT_SEND_PARAMS0,
         ) -> i32,
     ) -> core::result::Result<(), Rejected<T>> {
+        const {
+            assert!(
+                size_of::<D>() == 0,
+                "an injection's completion must be a function item or a closure that captures nothing"
+            );
+        }
+        // Zero-sized and `Copy`: the completion makes its own (`done_of`).
+        let _ = done;
         let (nbl, parts) = packet.into_parts();
         let back = |error: Error| {
             // SAFETY: the parts were just taken apart and the NBL is ours.
@@ -803,12 +894,11 @@ impl InjectionHandle {
             }
         }
         let complete = if recorded {
-            completion_recorded::<T> as unsafe extern "system" fn(*mut c_void, *mut NET_BUFFER_LIST, BOOLEAN)
+            completion_recorded::<T, D> as unsafe extern "system" fn(*mut c_void, *mut NET_BUFFER_LIST, BOOLEAN)
         } else {
-            completion_plain::<T>
+            completion_plain::<T, D>
         };
-        let ctx = done as *const () as *mut c_void;
-        let status = call(nbl.as_ptr(), Some(complete), ctx, send_args);
+        let status = call(nbl.as_ptr(), Some(complete), core::ptr::null_mut(), send_args);
         match Status::result(status) {
             Ok(()) => Ok(()),
             Err(e) => {

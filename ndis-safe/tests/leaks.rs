@@ -318,7 +318,7 @@ fn a_forgotten_packet_or_completion_keeps_the_lent_nbl_referenced() {
                     lent.reference_and_clone::<Fwps, Flow>(20, Some(pool), Flow { id: 1, bytes: 0 }).unwrap();
                 packet.modify(|mut c| c.advance(4).map(drop)).unwrap();
                 if forget_in_completion {
-                    let done: fn(Completed<ClonedPacket<Fwps, Flow>>) = forget_completed;
+                    let done = forget_completed;
                     handle.inject(packet, Transport::receive(AF_INET), done).map_err(|r| r.error).unwrap();
                 } else {
                     forget(packet);

@@ -493,7 +493,7 @@ fn leak_round(rng: &mut Rng, stats: &mut Stats) -> u64 {
                                 )
                                 .unwrap();
                             packet.modify(|mut c| c.retreat(8).map(drop)).unwrap();
-                            let done: fn(Completed<ClonedPacket<Fwps, Packet>>) = forget_completed;
+                            let done = forget_completed;
                             if handle.inject(packet, Transport::receive(AF_INET), done).is_ok() {
                                 forgotten += 1;
                             }

@@ -339,3 +339,43 @@ fn a_packet_kept_past_its_completion_releases_its_reference_at_the_callers_irql(
     assert!(reports.is_empty(), "{reports:#?}");
     assert!(session.leaks().is_empty(), "{}", session.leaks());
 }
+
+static BY_CLOSURE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+#[test]
+fn a_closure_that_captures_nothing_is_a_completion_for_both_routines() {
+    // The completion is a type: the routine WFP calls is made for it. One
+    // packet completes through the routine without a record (unmodifiable),
+    // one through the routine that pops a record (a change to undo).
+    let pool = clone_pool();
+    let session = ndis_sim::Session::collecting();
+    {
+        let handle = InjectionHandle::new(AF_INET, InjectionTypes::TRANSPORT).unwrap();
+        let indicated = ndis_sim::StackNbl::indicate(&ipv4_udp(1), IP_HEADER);
+        // SAFETY: lent for this block.
+        let mut lent = unsafe { BorrowedNbl::from_raw(indicated.as_ptr()) }.unwrap();
+        let plain = lent
+            .reference_and_clone_unmodifiable::<Fwps, Flow>(IP_HEADER, Some(pool), Flow { seq: 5, direction: 0 })
+            .unwrap();
+        let mut changed =
+            lent.reference_and_clone::<Fwps, Flow>(IP_HEADER, Some(pool), Flow { seq: 7, direction: 0 }).unwrap();
+        changed.modify(|mut c| c.advance(4).map(drop)).unwrap();
+        handle
+            .inject_transport_receive(plain, AF_INET, 1, 0, 0, |mut c| {
+                assert!(c.status().is_ok());
+                BY_CLOSURE.fetch_add(c.packet().context().seq, std::sync::atomic::Ordering::Relaxed);
+            })
+            .unwrap();
+        handle
+            .inject(changed, Transport::receive(AF_INET), |mut c: Completed<ClonedPacket<Fwps, Flow>>| {
+                assert_eq!(c.packet().first().map(|nb| nb.data_length()), Some(32));
+                BY_CLOSURE.fetch_add(c.packet().context().seq * 10, std::sync::atomic::Ordering::Relaxed);
+            })
+            .unwrap();
+        indicated.complete();
+        assert_eq!(ndis_sim::complete_all(0), 2);
+        assert_eq!(BY_CLOSURE.load(std::sync::atomic::Ordering::Relaxed), 75);
+    }
+    assert!(session.reports().is_empty(), "{:#?}", session.reports());
+    assert!(session.leaks().is_empty(), "{}", session.leaks());
+}
