@@ -800,6 +800,40 @@ fn census_of(spec: &CrateSpec, rules: &Rules, arch: Arch, arch_scan: &ArchScan, 
     rows.into_iter().map(|(header, cells)| Row { krate: spec.name.clone(), header, cells }).collect()
 }
 
+/// Finishes every crate of one arch, in order (a crate reuses those before it).
+fn finish_arch(
+    run: &Run<'_>,
+    crates: &[CrateSpec],
+    configs: &[Config],
+    rules: &[Rules],
+    arch: Arch,
+    arch_scan: &ArchScan,
+    bodies: &[String],
+) -> Result<(Vec<Output>, Census), Error> {
+    let mut outputs = Vec::new();
+    // The public names of each crate done, and every name it binds.
+    let mut done: Vec<(String, BTreeSet<String>, BTreeSet<String>)> = Vec::new();
+    let mut rows = Vec::new();
+    for (((spec, config), rules), body) in crates.iter().zip(configs).zip(rules).zip(bodies) {
+        // What `krate::NAME` resolves to, per reused crate; and every
+        // name those crates bind, with what they reuse in turn.
+        let reused: Vec<(String, BTreeSet<String>)> =
+            done.iter().filter(|(n, ..)| config.reuse.contains(n)).map(|(n, p, _)| (n.clone(), p.clone())).collect();
+        let reused_names: BTreeSet<String> =
+            done.iter().filter(|(n, ..)| config.reuse.contains(n)).flat_map(|(_, _, a)| a.iter().cloned()).collect();
+        let text = finish(run, spec, config, rules, arch, body.clone(), arch_scan, &reused, &reused_names)?;
+        let mut public = item_names(&text)?;
+        for private in &config.private {
+            public.remove(private);
+        }
+        let all: BTreeSet<String> = public.union(&reused_names).cloned().collect();
+        rows.extend(census_of(spec, rules, arch, arch_scan, &all));
+        done.push((spec.name.clone(), public, all));
+        outputs.push(Output { path: spec.output(arch), text });
+    }
+    Ok((outputs, Census { arch, rows }))
+}
+
 /// A generation thread's result; a panic is an error.
 fn joined<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, Error>>) -> Result<T, Error> {
     h.join().unwrap_or_else(|_| Err(Error::new("a generation thread panicked")))
@@ -865,39 +899,28 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
         let bodies: Result<Vec<String>, Error> = bodies.into_iter().map(joined).collect();
         (scans, bodies)
     });
-    let (scans, mut bodies) = (scans?, bodies?.into_iter());
+    let (scans, bodies) = (scans?, bodies?.into_iter());
 
+    // Post-processing, one thread per arch; crates in order within one.
+    let bodies: Vec<String> = bodies.collect();
+    let per_arch = crates.len();
+    let finished = std::thread::scope(|s| {
+        let handles: Vec<_> = Arch::ALL
+            .into_iter()
+            .zip(&scans)
+            .zip(bodies.chunks(per_arch))
+            .map(|((arch, arch_scan), bodies)| {
+                let (run, configs, rules) = (&run, &configs, &rules);
+                s.spawn(move || finish_arch(run, crates, configs, rules, arch, arch_scan, bodies))
+            })
+            .collect();
+        handles.into_iter().map(joined).collect::<Result<Vec<_>, Error>>()
+    })?;
     let mut outputs = Vec::new();
     let mut censuses = Vec::new();
-    for (arch, arch_scan) in Arch::ALL.into_iter().zip(&scans) {
-        // The public names of each crate done, with those it re-exports.
-        let mut done: Vec<(String, BTreeSet<String>, BTreeSet<String>)> = Vec::new();
-        let mut rows = Vec::new();
-        for ((spec, config), rules) in crates.iter().zip(&configs).zip(&rules) {
-            let body = bodies.next().ok_or_else(|| Error::new("a generation job is missing"))?;
-            // What `krate::NAME` resolves to, per reused crate; and every
-            // name those crates bind, with what they reuse in turn.
-            let reused: Vec<(String, BTreeSet<String>)> = done
-                .iter()
-                .filter(|(n, ..)| config.reuse.contains(n))
-                .map(|(n, p, _)| (n.clone(), p.clone()))
-                .collect();
-            let reused_names: BTreeSet<String> = done
-                .iter()
-                .filter(|(n, ..)| config.reuse.contains(n))
-                .flat_map(|(_, _, a)| a.iter().cloned())
-                .collect();
-            let text = finish(&run, spec, config, rules, arch, body, arch_scan, &reused, &reused_names)?;
-            let mut public = item_names(&text)?;
-            for private in &config.private {
-                public.remove(private);
-            }
-            let all: BTreeSet<String> = public.union(&reused_names).cloned().collect();
-            rows.extend(census_of(spec, rules, arch, arch_scan, &all));
-            done.push((spec.name.clone(), public, all));
-            outputs.push(Output { path: spec.output(arch), text });
-        }
-        censuses.push(Census { arch, rows });
+    for (out, census) in finished {
+        outputs.extend(out);
+        censuses.push(census);
     }
     Ok((outputs, censuses))
 }
