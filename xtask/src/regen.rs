@@ -403,6 +403,7 @@ impl Rules {
 /// What every crate's and arch's generation shares.
 struct Run<'a> {
     kit: &'a Kit,
+    defines: &'a BTreeMap<String, PathBuf>,
     settings: &'a Settings,
     overlay_file: &'a Path,
     scratch: &'a Path,
@@ -444,7 +445,7 @@ impl Run<'_> {
 }
 
 /// Ignores every macro: the integer constants are evaluated by clang itself,
-/// all in one batch (see [`census::evaluate`]), which knows the casts and
+/// all in one batch (see [`census::scan`]), which knows the casts and
 /// `sizeof`s bindgen's own evaluator does not.
 #[derive(Debug)]
 struct NoMacros;
@@ -562,16 +563,21 @@ fn scan_arch(run: &Run<'_>, configs: &[Config], rules: &[Rules], arch: Arch) -> 
         }
     }
     let stem = format!("census-{}", arch.name());
-    let (path, wrapper) = run.wrapper(&stem, &headers)?;
+    let (_, wrapper) = run.wrapper(&stem, &headers)?;
     let args = run.clang_args(arch);
-    let scan = census::scan(&path, &args)?;
-    let names: BTreeSet<String> = scan
-        .macros
+    // The macros of the headers read for the overlay that a crate binds or
+    // the census counts; those that are not integer constants (or are
+    // defined under another condition) fail to evaluate and are left out.
+    let names: BTreeSet<String> = run
+        .defines
         .iter()
-        .filter(|(name, file)| rules.iter().any(|r| r.covers(file) || r.vars.matches(name)))
+        .filter(|(name, file)| {
+            let file = census::kit_relative(&file.to_string_lossy());
+            rules.iter().any(|r| r.covers(&file) || r.vars.matches(name))
+        })
         .map(|(name, _)| name.clone())
         .collect();
-    let values = census::evaluate(&wrapper, &names, run.scratch, &stem, &args)?;
+    let (scan, values) = census::scan(&wrapper, &names, run.scratch, &stem, &args)?;
     Ok(ArchScan { scan, values })
 }
 
@@ -855,13 +861,26 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
             }
         }
     }
-    let plan = overlay::plan(kit)?;
+    let mut roots: Vec<&str> = Vec::new();
+    for header in configs.iter().flat_map(|c| &c.headers) {
+        if !roots.contains(&header.as_str()) {
+            roots.push(header);
+        }
+    }
+    let plan = overlay::plan(kit, &roots)?;
     let scratch = tempfile::Builder::new()
         .prefix("ndis-rs-regen-")
         .tempdir()
         .map_err(|e| Error::new(format!("cannot make a scratch folder: {e}")))?;
     let overlay_file = overlay::write(&plan, scratch.path())?;
-    let run = Run { kit, settings, overlay_file: &overlay_file, scratch: scratch.path(), libclang: &libclang };
+    let run = Run {
+        kit,
+        defines: &plan.defines,
+        settings,
+        overlay_file: &overlay_file,
+        scratch: scratch.path(),
+        libclang: &libclang,
+    };
     let reused_configs = |config: &Config| -> Vec<&Config> {
         config
             .reuse
