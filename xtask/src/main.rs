@@ -63,7 +63,8 @@ fn run() -> Result<String, Error> {
         Some("regen") => {
             let regen = parse_regen(args)?;
             let root = xtask::workspace_root();
-            xtask::regen(&regen, &xtask::sys_crates(&root), &root)
+            let (census, done) = xtask::regen_with_census(&regen, &xtask::sys_crates(&root), &root)?;
+            Ok(format!("{census}{done}"))
         }
         Some("bless") => bless(),
         Some("fuzz") => {
