@@ -15,6 +15,16 @@
 //! names, inline functions), each with its reason; `cargo xtask regen`
 //! counts both (the README's census).
 //!
+//! # NDIS version
+//!
+//! The bindings follow the kit's NDIS version gates. NDIS 6.30 (Windows 8 /
+//! Server 2012 and later) is the default: the contract a filter, protocol or
+//! callout that runs on every supported Windows declares. The features
+//! `ndis682` (NDIS 6.82, Windows 10 1809 / Server 2019) and `ndis689` (the
+//! newest the kit defines) select a newer contract, with its DDIs, constants
+//! and layouts (`NET_BUFFER_LIST` grows from 336 to 368 bytes at 6.82); the
+//! highest enabled wins.
+//!
 //! Items sit at the crate root under their C names, as in `wdk-sys` and
 //! `windows-sys`. What is generated is declared in `bindings.toml`; the
 //! generated files (`src/generated/<arch>.rs`) name the kit, the NDIS version
