@@ -31,6 +31,7 @@ compile_error!(
      run `cargo xtask regen` with another arch added to generate more"
 );
 
+pub mod macros;
 pub use ndis_sys;
 /// The LLP64 C types the bindings are written in (ndis-sys' own).
 pub use ndis_sys::ctypes;
@@ -59,3 +60,5 @@ mod bindings;
 
 #[doc(inline)]
 pub use bindings::*;
+#[doc(inline)]
+pub use macros::*;

@@ -692,6 +692,7 @@ fn finish(
     }
     let mut file = parse(&body)?;
     remove_items(&mut file, &remove);
+    add_doc_links(&mut file, rules, arch_scan);
     let mut consts = parse(&constants(run, config, rules, arch_scan)?)?;
     remove_items(&mut consts, reused_names);
     file.items.extend(consts.items);
@@ -743,6 +744,61 @@ fn finish(
     let mut uses = parse(&uses)?;
     uses.items.extend(file.items);
     Ok(uses)
+}
+
+/// The reference page of a DDI, record or callback type on the vendor's
+/// documentation: `…/ddi/<header>/<kind>-<header>-<lowercase name>`.
+fn doc_link(kind: &str, header: &str, name: &str) -> syn::Attribute {
+    let text = format!(
+        " [`{name}`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/{header}/{kind}-{header}-{}) \
+         on learn.microsoft.com.",
+        name.to_ascii_lowercase()
+    );
+    syn::parse_quote!(#[doc = #text])
+}
+
+/// Links every function (`nf-`), struct or union (`ns-`) and callback type
+/// (`nc-`) declared in a header bound whole to its reference page.
+fn add_doc_links(file: &mut syn::File, rules: &Rules, arch_scan: &ArchScan) {
+    let headers: BTreeMap<&str, &str> = arch_scan
+        .scan
+        .decls
+        .iter()
+        .filter(|d| matches!(d.kind, Kind::Function | Kind::Record) && rules.covers(&d.file))
+        .map(|d| {
+            let stem = d.file.rsplit('/').next().unwrap_or(&d.file);
+            (d.name.as_str(), stem.strip_suffix(".h").unwrap_or(stem))
+        })
+        .collect();
+    for item in &mut file.items {
+        match item {
+            syn::Item::ForeignMod(m) => {
+                for f in &mut m.items {
+                    if let syn::ForeignItem::Fn(f) = f
+                        && let Some(h) = headers.get(f.sig.ident.to_string().as_str())
+                    {
+                        f.attrs.insert(0, doc_link("nf", h, &f.sig.ident.to_string()));
+                    }
+                }
+            }
+            syn::Item::Struct(syn::ItemStruct { ident, attrs, .. })
+            | syn::Item::Union(syn::ItemUnion { ident, attrs, .. }) => {
+                let name = ident.to_string();
+                if let Some(h) = headers.get(name.as_str()) {
+                    attrs.insert(0, doc_link("ns", h, name.trim_start_matches('_')));
+                }
+            }
+            syn::Item::Type(t) => {
+                let name = t.ident.to_string();
+                let callback = matches!(&*t.ty, syn::Type::Path(p)
+                    if p.path.segments.last().is_some_and(|s| s.ident == "Option"));
+                if callback && let Some(h) = headers.get(name.as_str()) {
+                    t.attrs.insert(0, doc_link("nc", h, &name));
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The preamble of a generated file: the command, the kit, the target, the

@@ -293,6 +293,9 @@ fn the_census_counts_what_a_header_declares_and_check_fails_on_what_no_rule_cove
     assert!(census.contains("| fix-a-sys | km/ndis.h | 2/2 |"), "{census}");
     let a = std::fs::read_to_string(crates[0].output(Arch::X86_64)).unwrap();
     assert!(a.contains("pub fn FixFree(") && a.contains("pub const FIX_MIN_API: u32 = 1024;"), "{a}");
+    // Each function and record links to its reference page.
+    assert!(a.contains("(https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-fixfree)"), "{a}");
+    assert!(a.contains("ddi/ndis/ns-ndis-fix_record)"), "{a}");
     xtask::regen(&args("kit", None, true), &crates, &workspace_root()).unwrap();
 
     // A rule excluding FixFree: counted under its name, and not generated.

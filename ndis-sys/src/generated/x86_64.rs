@@ -1221,6 +1221,7 @@ pub type NDIS_SPIN_LOCK = _NDIS_SPIN_LOCK;
 pub type PNDIS_SPIN_LOCK = *mut _NDIS_SPIN_LOCK;
 pub type NDIS_EVENT = _NDIS_EVENT;
 pub type PNDIS_EVENT = *mut _NDIS_EVENT;
+/// [`NDIS_PROC_CALLBACK`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_proc_callback) on learn.microsoft.com.
 pub type NDIS_PROC_CALLBACK = ::core::option::Option<
     unsafe extern "system" fn(WorkItem: *mut _NDIS_WORK_ITEM, Context: PVOID),
 >;
@@ -1301,6 +1302,7 @@ pub type NULL_FILTER = _X_FILTER;
 pub type PNULL_FILTER = *mut _X_FILTER;
 pub type NET_FRAME_TYPE = USHORT;
 pub type PNET_FRAME_TYPE = *mut USHORT;
+/// [`NDIS_TIMER_FUNCTION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_timer_function) on learn.microsoft.com.
 pub type NDIS_TIMER_FUNCTION = ::core::option::Option<
     unsafe extern "system" fn(
         SystemSpecific1: PVOID,
@@ -1314,6 +1316,7 @@ pub type NDIS_TIMER = _NDIS_TIMER;
 pub type PNDIS_TIMER = *mut _NDIS_TIMER;
 pub type NDIS_RESTART_ATTRIBUTES = _NDIS_RESTART_ATTRIBUTES;
 pub type PNDIS_RESTART_ATTRIBUTES = *mut _NDIS_RESTART_ATTRIBUTES;
+/// [`SET_OPTIONS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-set_options) on learn.microsoft.com.
 pub type SET_OPTIONS = ::core::option::Option<
     unsafe extern "system" fn(
         NdisDriverHandle: NDIS_HANDLE,
@@ -1354,6 +1357,7 @@ pub type _NDIS_SHARED_MEMORY_USAGE = i32;
 pub type PNDIS_SHARED_MEMORY_USAGE = *mut _NDIS_SHARED_MEMORY_USAGE;
 pub type NDIS_SHARED_MEMORY_PARAMETERS = _NDIS_SHARED_MEMORY_PARAMETERS;
 pub type PNDIS_SHARED_MEMORY_PARAMETERS = *mut _NDIS_SHARED_MEMORY_PARAMETERS;
+/// [`ALLOCATE_SHARED_MEMORY_HANDLER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-allocate_shared_memory_handler) on learn.microsoft.com.
 pub type ALLOCATE_SHARED_MEMORY_HANDLER = ::core::option::Option<
     unsafe extern "system" fn(
         ProviderContext: NDIS_HANDLE,
@@ -1361,6 +1365,7 @@ pub type ALLOCATE_SHARED_MEMORY_HANDLER = ::core::option::Option<
         pSharedMemoryProviderContext: PNDIS_HANDLE,
     ) -> NDIS_STATUS,
 >;
+/// [`FREE_SHARED_MEMORY_HANDLER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-free_shared_memory_handler) on learn.microsoft.com.
 pub type FREE_SHARED_MEMORY_HANDLER = ::core::option::Option<
     unsafe extern "system" fn(
         ProviderContext: NDIS_HANDLE,
@@ -1371,6 +1376,7 @@ pub type NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS = _NDIS_SHARED_MEMORY_PROVI
 pub type PNDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS = *mut _NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS;
 pub type NDIS_RECEIVE_QUEUE_STATE = _NDIS_RECEIVE_QUEUE_STATE;
 pub type PNDIS_RECEIVE_QUEUE_STATE = *mut _NDIS_RECEIVE_QUEUE_STATE;
+/// [`NDIS_PROCESS_SG_LIST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_process_sg_list) on learn.microsoft.com.
 pub type NDIS_PROCESS_SG_LIST = ::core::option::Option<
     unsafe extern "system" fn(
         DeviceObject: PDEVICE_OBJECT,
@@ -1432,10 +1438,12 @@ pub type NET_BUFFER_LIST_POOL_PARAMETERS = _NET_BUFFER_LIST_POOL_PARAMETERS;
 pub type PNET_BUFFER_LIST_POOL_PARAMETERS = *mut _NET_BUFFER_LIST_POOL_PARAMETERS;
 pub type NET_BUFFER_POOL_PARAMETERS = _NET_BUFFER_POOL_PARAMETERS;
 pub type PNET_BUFFER_POOL_PARAMETERS = *mut _NET_BUFFER_POOL_PARAMETERS;
+/// [`NET_BUFFER_ALLOCATE_MDL`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nc-nblapi-net_buffer_allocate_mdl) on learn.microsoft.com.
 pub type NET_BUFFER_ALLOCATE_MDL = ::core::option::Option<
     unsafe extern "system" fn(BufferSize: *mut ULONG) -> *mut MDL,
 >;
 pub type NET_BUFFER_ALLOCATE_MDL_HANDLER = NET_BUFFER_ALLOCATE_MDL;
+/// [`NET_BUFFER_FREE_MDL`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nc-nblapi-net_buffer_free_mdl) on learn.microsoft.com.
 pub type NET_BUFFER_FREE_MDL = ::core::option::Option<
     unsafe extern "system" fn(Mdl: *mut MDL),
 >;
@@ -1471,6 +1479,7 @@ pub type IPSEC_OFFLOAD_V2_DELETE_SA = _IPSEC_OFFLOAD_V2_DELETE_SA;
 pub type PIPSEC_OFFLOAD_V2_DELETE_SA = *mut _IPSEC_OFFLOAD_V2_DELETE_SA;
 pub type IPSEC_OFFLOAD_V2_UPDATE_SA = _IPSEC_OFFLOAD_V2_UPDATE_SA;
 pub type PIPSEC_OFFLOAD_V2_UPDATE_SA = *mut _IPSEC_OFFLOAD_V2_UPDATE_SA;
+/// [`PROTOCOL_CO_OID_REQUEST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_co_oid_request) on learn.microsoft.com.
 pub type PROTOCOL_CO_OID_REQUEST = ::core::option::Option<
     unsafe extern "system" fn(
         ProtocolAfContext: NDIS_HANDLE,
@@ -1480,6 +1489,7 @@ pub type PROTOCOL_CO_OID_REQUEST = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type CO_OID_REQUEST_HANDLER = PROTOCOL_CO_OID_REQUEST;
+/// [`PROTOCOL_CO_OID_REQUEST_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_co_oid_request_complete) on learn.microsoft.com.
 pub type PROTOCOL_CO_OID_REQUEST_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(
         ProtocolAfContext: NDIS_HANDLE,
@@ -1490,6 +1500,7 @@ pub type PROTOCOL_CO_OID_REQUEST_COMPLETE = ::core::option::Option<
     ),
 >;
 pub type CO_OID_REQUEST_COMPLETE_HANDLER = PROTOCOL_CO_OID_REQUEST_COMPLETE;
+/// [`PROTOCOL_CO_CREATE_VC`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_co_create_vc) on learn.microsoft.com.
 pub type PROTOCOL_CO_CREATE_VC = ::core::option::Option<
     unsafe extern "system" fn(
         ProtocolAfContext: NDIS_HANDLE,
@@ -1498,10 +1509,12 @@ pub type PROTOCOL_CO_CREATE_VC = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type CO_CREATE_VC_HANDLER = PROTOCOL_CO_CREATE_VC;
+/// [`PROTOCOL_CO_DELETE_VC`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_co_delete_vc) on learn.microsoft.com.
 pub type PROTOCOL_CO_DELETE_VC = ::core::option::Option<
     unsafe extern "system" fn(ProtocolVcContext: NDIS_HANDLE) -> NDIS_STATUS,
 >;
 pub type CO_DELETE_VC_HANDLER = PROTOCOL_CO_DELETE_VC;
+/// [`PROTOCOL_CO_AF_REGISTER_NOTIFY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_co_af_register_notify) on learn.microsoft.com.
 pub type PROTOCOL_CO_AF_REGISTER_NOTIFY = ::core::option::Option<
     unsafe extern "system" fn(
         ProtocolBindingContext: NDIS_HANDLE,
@@ -1510,6 +1523,7 @@ pub type PROTOCOL_CO_AF_REGISTER_NOTIFY = ::core::option::Option<
 >;
 pub type CO_AF_REGISTER_NOTIFY_HANDLER = PROTOCOL_CO_AF_REGISTER_NOTIFY;
 pub type PROTCOL_CO_AF_REGISTER_NOTIFY = PROTOCOL_CO_AF_REGISTER_NOTIFY;
+/// [`PROTOCOL_CO_RECEIVE_NET_BUFFER_LISTS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_co_receive_net_buffer_lists) on learn.microsoft.com.
 pub type PROTOCOL_CO_RECEIVE_NET_BUFFER_LISTS = ::core::option::Option<
     unsafe extern "system" fn(
         ProtocolBindingContext: NDIS_HANDLE,
@@ -1520,6 +1534,7 @@ pub type PROTOCOL_CO_RECEIVE_NET_BUFFER_LISTS = ::core::option::Option<
     ),
 >;
 pub type CO_RECEIVE_NET_BUFFER_LISTS_HANDLER = PROTOCOL_CO_RECEIVE_NET_BUFFER_LISTS;
+/// [`PROTOCOL_CO_SEND_NET_BUFFER_LISTS_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_co_send_net_buffer_lists_complete) on learn.microsoft.com.
 pub type PROTOCOL_CO_SEND_NET_BUFFER_LISTS_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(
         ProtocolVcContext: NDIS_HANDLE,
@@ -1528,6 +1543,7 @@ pub type PROTOCOL_CO_SEND_NET_BUFFER_LISTS_COMPLETE = ::core::option::Option<
     ),
 >;
 pub type CO_SEND_NET_BUFFER_LISTS_COMPLETE_HANDLER = PROTOCOL_CO_SEND_NET_BUFFER_LISTS_COMPLETE;
+/// [`PROTOCOL_CO_STATUS_EX`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_co_status_ex) on learn.microsoft.com.
 pub type PROTOCOL_CO_STATUS_EX = ::core::option::Option<
     unsafe extern "system" fn(
         ProtocolBindingContext: NDIS_HANDLE,
@@ -1536,10 +1552,12 @@ pub type PROTOCOL_CO_STATUS_EX = ::core::option::Option<
     ),
 >;
 pub type CO_STATUS_HANDLER_EX = PROTOCOL_CO_STATUS_EX;
+/// [`PROTOCOL_CL_NOTIFY_CLOSE_AF`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cl_notify_close_af) on learn.microsoft.com.
 pub type PROTOCOL_CL_NOTIFY_CLOSE_AF = ::core::option::Option<
     unsafe extern "system" fn(ClientAfContext: NDIS_HANDLE) -> NDIS_STATUS,
 >;
 pub type CL_NOTIFY_CLOSE_AF_HANDLER = PROTOCOL_CL_NOTIFY_CLOSE_AF;
+/// [`PROTOCOL_CL_OPEN_AF_COMPLETE_EX`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cl_open_af_complete_ex) on learn.microsoft.com.
 pub type PROTOCOL_CL_OPEN_AF_COMPLETE_EX = ::core::option::Option<
     unsafe extern "system" fn(
         ProtocolAfContext: NDIS_HANDLE,
@@ -1548,16 +1566,19 @@ pub type PROTOCOL_CL_OPEN_AF_COMPLETE_EX = ::core::option::Option<
     ),
 >;
 pub type CL_OPEN_AF_COMPLETE_HANDLER_EX = PROTOCOL_CL_OPEN_AF_COMPLETE_EX;
+/// [`PROTOCOL_CM_NOTIFY_CLOSE_AF_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cm_notify_close_af_complete) on learn.microsoft.com.
 pub type PROTOCOL_CM_NOTIFY_CLOSE_AF_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(CallMgrAfContext: NDIS_HANDLE, Status: NDIS_STATUS),
 >;
 pub type CM_NOTIFY_CLOSE_AF_COMPLETE_HANDLER = PROTOCOL_CM_NOTIFY_CLOSE_AF_COMPLETE;
+/// [`TDI_REGISTER_CALLBACK`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-tdi_register_callback) on learn.microsoft.com.
 pub type TDI_REGISTER_CALLBACK = ::core::option::Option<
     unsafe extern "system" fn(
         DeviceName: PUNICODE_STRING,
         TdiHandle: *mut HANDLE,
     ) -> NTSTATUS,
 >;
+/// [`TDI_PNP_HANDLER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-tdi_pnp_handler) on learn.microsoft.com.
 pub type TDI_PNP_HANDLER = ::core::option::Option<
     unsafe extern "system" fn(
         UpperComponent: PUNICODE_STRING,
@@ -1568,6 +1589,7 @@ pub type TDI_PNP_HANDLER = ::core::option::Option<
         Operation: UINT,
     ) -> NTSTATUS,
 >;
+/// [`PROTOCOL_OID_REQUEST_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_oid_request_complete) on learn.microsoft.com.
 pub type PROTOCOL_OID_REQUEST_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(
         ProtocolBindingContext: NDIS_HANDLE,
@@ -1576,6 +1598,7 @@ pub type PROTOCOL_OID_REQUEST_COMPLETE = ::core::option::Option<
     ),
 >;
 pub type OID_REQUEST_COMPLETE_HANDLER = PROTOCOL_OID_REQUEST_COMPLETE;
+/// [`PROTOCOL_RECEIVE_NET_BUFFER_LISTS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_receive_net_buffer_lists) on learn.microsoft.com.
 pub type PROTOCOL_RECEIVE_NET_BUFFER_LISTS = ::core::option::Option<
     unsafe extern "system" fn(
         ProtocolBindingContext: NDIS_HANDLE,
@@ -1586,6 +1609,7 @@ pub type PROTOCOL_RECEIVE_NET_BUFFER_LISTS = ::core::option::Option<
     ),
 >;
 pub type RECEIVE_NET_BUFFER_LISTS_HANDLER = PROTOCOL_RECEIVE_NET_BUFFER_LISTS;
+/// [`PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_send_net_buffer_lists_complete) on learn.microsoft.com.
 pub type PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(
         ProtocolBindingContext: NDIS_HANDLE,
@@ -1594,6 +1618,7 @@ pub type PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLETE = ::core::option::Option<
     ),
 >;
 pub type SEND_NET_BUFFER_LISTS_COMPLETE_HANDLER = PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLETE;
+/// [`PROTOCOL_DIRECT_OID_REQUEST_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_direct_oid_request_complete) on learn.microsoft.com.
 pub type PROTOCOL_DIRECT_OID_REQUEST_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(
         ProtocolBindingContext: NDIS_HANDLE,
@@ -1604,6 +1629,7 @@ pub type PROTOCOL_DIRECT_OID_REQUEST_COMPLETE = ::core::option::Option<
 pub type DIRECT_OID_REQUEST_COMPLETE_HANDLER = PROTOCOL_DIRECT_OID_REQUEST_COMPLETE;
 pub type NDIS_BIND_PARAMETERS = _NDIS_BIND_PARAMETERS;
 pub type PNDIS_BIND_PARAMETERS = *mut _NDIS_BIND_PARAMETERS;
+/// [`PROTOCOL_BIND_ADAPTER_EX`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_bind_adapter_ex) on learn.microsoft.com.
 pub type PROTOCOL_BIND_ADAPTER_EX = ::core::option::Option<
     unsafe extern "system" fn(
         ProtocolDriverContext: NDIS_HANDLE,
@@ -1612,6 +1638,7 @@ pub type PROTOCOL_BIND_ADAPTER_EX = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type BIND_HANDLER_EX = PROTOCOL_BIND_ADAPTER_EX;
+/// [`PROTOCOL_UNBIND_ADAPTER_EX`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_unbind_adapter_ex) on learn.microsoft.com.
 pub type PROTOCOL_UNBIND_ADAPTER_EX = ::core::option::Option<
     unsafe extern "system" fn(
         UnbindContext: NDIS_HANDLE,
@@ -1619,14 +1646,17 @@ pub type PROTOCOL_UNBIND_ADAPTER_EX = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type UNBIND_HANDLER_EX = PROTOCOL_UNBIND_ADAPTER_EX;
+/// [`PROTOCOL_OPEN_ADAPTER_COMPLETE_EX`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_open_adapter_complete_ex) on learn.microsoft.com.
 pub type PROTOCOL_OPEN_ADAPTER_COMPLETE_EX = ::core::option::Option<
     unsafe extern "system" fn(ProtocolBindingContext: NDIS_HANDLE, Status: NDIS_STATUS),
 >;
 pub type OPEN_ADAPTER_COMPLETE_HANDLER_EX = PROTOCOL_OPEN_ADAPTER_COMPLETE_EX;
+/// [`PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_close_adapter_complete_ex) on learn.microsoft.com.
 pub type PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX = ::core::option::Option<
     unsafe extern "system" fn(ProtocolBindingContext: NDIS_HANDLE),
 >;
 pub type CLOSE_ADAPTER_COMPLETE_HANDLER_EX = PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX;
+/// [`PROTOCOL_STATUS_EX`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_status_ex) on learn.microsoft.com.
 pub type PROTOCOL_STATUS_EX = ::core::option::Option<
     unsafe extern "system" fn(
         ProtocolBindingContext: NDIS_HANDLE,
@@ -1634,6 +1664,7 @@ pub type PROTOCOL_STATUS_EX = ::core::option::Option<
     ),
 >;
 pub type STATUS_HANDLER_EX = PROTOCOL_STATUS_EX;
+/// [`PROTOCOL_NET_PNP_EVENT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_net_pnp_event) on learn.microsoft.com.
 pub type PROTOCOL_NET_PNP_EVENT = ::core::option::Option<
     unsafe extern "system" fn(
         ProtocolBindingContext: NDIS_HANDLE,
@@ -1641,6 +1672,7 @@ pub type PROTOCOL_NET_PNP_EVENT = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type NET_PNP_EVENT_HANDLER = PROTOCOL_NET_PNP_EVENT;
+/// [`PROTOCOL_UNINSTALL`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_uninstall) on learn.microsoft.com.
 pub type PROTOCOL_UNINSTALL = ::core::option::Option<unsafe extern "system" fn()>;
 pub type UNINSTALL_PROTOCOL_HANDLER = PROTOCOL_UNINSTALL;
 pub type NDIS_PROTOCOL_CO_CHARACTERISTICS = _NDIS_PROTOCOL_CO_CHARACTERISTICS;
@@ -1659,6 +1691,7 @@ pub type NDIS_MINIPORT_DRIVER_CONTEXT = PVOID;
 pub type NDIS_MINIPORT_DRIVER_HANDLE = PVOID;
 pub type NDIS_MINIPORT_ADAPTER_CONTEXT = PVOID;
 pub type NDIS_MINIPORT_ADAPTER_HANDLE = PVOID;
+/// [`MINIPORT_CO_CREATE_VC`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_co_create_vc) on learn.microsoft.com.
 pub type MINIPORT_CO_CREATE_VC = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportAdapterContext: NDIS_HANDLE,
@@ -1667,10 +1700,12 @@ pub type MINIPORT_CO_CREATE_VC = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type W_CO_CREATE_VC_HANDLER = MINIPORT_CO_CREATE_VC;
+/// [`MINIPORT_CO_DELETE_VC`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_co_delete_vc) on learn.microsoft.com.
 pub type MINIPORT_CO_DELETE_VC = ::core::option::Option<
     unsafe extern "system" fn(MiniportVcContext: NDIS_HANDLE) -> NDIS_STATUS,
 >;
 pub type W_CO_DELETE_VC_HANDLER = MINIPORT_CO_DELETE_VC;
+/// [`MINIPORT_CO_ACTIVATE_VC`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_co_activate_vc) on learn.microsoft.com.
 pub type MINIPORT_CO_ACTIVATE_VC = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportVcContext: NDIS_HANDLE,
@@ -1678,10 +1713,12 @@ pub type MINIPORT_CO_ACTIVATE_VC = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type W_CO_ACTIVATE_VC_HANDLER = MINIPORT_CO_ACTIVATE_VC;
+/// [`MINIPORT_CO_DEACTIVATE_VC`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_co_deactivate_vc) on learn.microsoft.com.
 pub type MINIPORT_CO_DEACTIVATE_VC = ::core::option::Option<
     unsafe extern "system" fn(MiniportVcContext: NDIS_HANDLE) -> NDIS_STATUS,
 >;
 pub type W_CO_DEACTIVATE_VC_HANDLER = MINIPORT_CO_DEACTIVATE_VC;
+/// [`MINIPORT_CO_SEND_NET_BUFFER_LISTS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_co_send_net_buffer_lists) on learn.microsoft.com.
 pub type MINIPORT_CO_SEND_NET_BUFFER_LISTS = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportVcContext: NDIS_HANDLE,
@@ -1690,6 +1727,7 @@ pub type MINIPORT_CO_SEND_NET_BUFFER_LISTS = ::core::option::Option<
     ),
 >;
 pub type W_CO_SEND_NET_BUFFER_LISTS_HANDLER = MINIPORT_CO_SEND_NET_BUFFER_LISTS;
+/// [`MINIPORT_CO_OID_REQUEST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_co_oid_request) on learn.microsoft.com.
 pub type MINIPORT_CO_OID_REQUEST = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportAdapterContext: NDIS_HANDLE,
@@ -1702,6 +1740,7 @@ pub type _NDIS_DEVICE_PNP_EVENT = i32;
 pub type PNDIS_DEVICE_PNP_EVENT = *mut _NDIS_DEVICE_PNP_EVENT;
 pub type _NDIS_POWER_PROFILE = i32;
 pub type PNDIS_POWER_PROFILE = *mut _NDIS_POWER_PROFILE;
+/// [`MINIPORT_ISR`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_isr) on learn.microsoft.com.
 pub type MINIPORT_ISR = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportInterruptContext: NDIS_HANDLE,
@@ -1710,6 +1749,7 @@ pub type MINIPORT_ISR = ::core::option::Option<
     ) -> BOOLEAN,
 >;
 pub type MINIPORT_ISR_HANDLER = MINIPORT_ISR;
+/// [`MINIPORT_INTERRUPT_DPC`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_interrupt_dpc) on learn.microsoft.com.
 pub type MINIPORT_INTERRUPT_DPC = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportInterruptContext: NDIS_HANDLE,
@@ -1721,14 +1761,17 @@ pub type MINIPORT_INTERRUPT_DPC = ::core::option::Option<
 pub type MINIPORT_INTERRUPT_DPC_HANDLER = MINIPORT_INTERRUPT_DPC;
 pub type NDIS_RECEIVE_THROTTLE_PARAMETERS = _NDIS_RECEIVE_THROTTLE_PARAMETERS;
 pub type PNDIS_RECEIVE_THROTTLE_PARAMETERS = *mut _NDIS_RECEIVE_THROTTLE_PARAMETERS;
+/// [`MINIPORT_DISABLE_INTERRUPT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_disable_interrupt) on learn.microsoft.com.
 pub type MINIPORT_DISABLE_INTERRUPT = ::core::option::Option<
     unsafe extern "system" fn(MiniportInterruptContext: NDIS_HANDLE),
 >;
 pub type MINIPORT_DISABLE_INTERRUPT_HANDLER = MINIPORT_DISABLE_INTERRUPT;
+/// [`MINIPORT_ENABLE_INTERRUPT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_enable_interrupt) on learn.microsoft.com.
 pub type MINIPORT_ENABLE_INTERRUPT = ::core::option::Option<
     unsafe extern "system" fn(MiniportInterruptContext: NDIS_HANDLE),
 >;
 pub type MINIPORT_ENABLE_INTERRUPT_HANDLER = MINIPORT_ENABLE_INTERRUPT;
+/// [`MINIPORT_MESSAGE_INTERRUPT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_message_interrupt) on learn.microsoft.com.
 pub type MINIPORT_MESSAGE_INTERRUPT = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportInterruptContext: NDIS_HANDLE,
@@ -1738,6 +1781,7 @@ pub type MINIPORT_MESSAGE_INTERRUPT = ::core::option::Option<
     ) -> BOOLEAN,
 >;
 pub type MINIPORT_MSI_ISR_HANDLER = MINIPORT_MESSAGE_INTERRUPT;
+/// [`MINIPORT_MESSAGE_INTERRUPT_DPC`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_message_interrupt_dpc) on learn.microsoft.com.
 pub type MINIPORT_MESSAGE_INTERRUPT_DPC = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportInterruptContext: NDIS_HANDLE,
@@ -1748,14 +1792,17 @@ pub type MINIPORT_MESSAGE_INTERRUPT_DPC = ::core::option::Option<
     ),
 >;
 pub type MINIPORT_MSI_INTERRUPT_DPC_HANDLER = MINIPORT_MESSAGE_INTERRUPT_DPC;
+/// [`MINIPORT_DISABLE_MESSAGE_INTERRUPT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_disable_message_interrupt) on learn.microsoft.com.
 pub type MINIPORT_DISABLE_MESSAGE_INTERRUPT = ::core::option::Option<
     unsafe extern "system" fn(MiniportInterruptContext: NDIS_HANDLE, MessageId: ULONG),
 >;
 pub type MINIPORT_DISABLE_MSI_INTERRUPT_HANDLER = MINIPORT_DISABLE_MESSAGE_INTERRUPT;
+/// [`MINIPORT_ENABLE_MESSAGE_INTERRUPT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_enable_message_interrupt) on learn.microsoft.com.
 pub type MINIPORT_ENABLE_MESSAGE_INTERRUPT = ::core::option::Option<
     unsafe extern "system" fn(MiniportInterruptContext: NDIS_HANDLE, MessageId: ULONG),
 >;
 pub type MINIPORT_ENABLE_MSI_INTERRUPT_HANDLER = MINIPORT_ENABLE_MESSAGE_INTERRUPT;
+/// [`MINIPORT_SYNCHRONIZE_INTERRUPT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_synchronize_interrupt) on learn.microsoft.com.
 pub type MINIPORT_SYNCHRONIZE_INTERRUPT = ::core::option::Option<
     unsafe extern "system" fn(SynchronizeContext: NDIS_HANDLE) -> BOOLEAN,
 >;
@@ -1766,6 +1813,7 @@ pub type _NDIS_INTERRUPT_TYPE = i32;
 pub type PNDIS_INTERRUPT_TYPE = *mut _NDIS_INTERRUPT_TYPE;
 pub type NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS = _NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS;
 pub type PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS = *mut _NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS;
+/// [`MINIPORT_ADD_DEVICE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_add_device) on learn.microsoft.com.
 pub type MINIPORT_ADD_DEVICE = ::core::option::Option<
     unsafe extern "system" fn(
         NdisMiniportHandle: NDIS_HANDLE,
@@ -1773,10 +1821,12 @@ pub type MINIPORT_ADD_DEVICE = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type MINIPORT_ADD_DEVICE_HANDLER = MINIPORT_ADD_DEVICE;
+/// [`MINIPORT_REMOVE_DEVICE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_remove_device) on learn.microsoft.com.
 pub type MINIPORT_REMOVE_DEVICE = ::core::option::Option<
     unsafe extern "system" fn(MiniportAddDeviceContext: NDIS_HANDLE),
 >;
 pub type MINIPORT_REMOVE_DEVICE_HANDLER = MINIPORT_REMOVE_DEVICE;
+/// [`MINIPORT_PNP_IRP`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_pnp_irp) on learn.microsoft.com.
 pub type MINIPORT_PNP_IRP = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportAddDeviceContext: NDIS_HANDLE,
@@ -1792,6 +1842,7 @@ pub type NDIS_MINIPORT_PNP_CHARACTERISTICS = _NDIS_MINIPORT_PNP_CHARACTERISTICS;
 pub type PNDIS_MINIPORT_PNP_CHARACTERISTICS = *mut _NDIS_MINIPORT_PNP_CHARACTERISTICS;
 pub type NDIS_MINIPORT_TIMER = _NDIS_MINIPORT_TIMER;
 pub type PNDIS_MINIPORT_TIMER = *mut _NDIS_MINIPORT_TIMER;
+/// [`MINIPORT_PROCESS_SG_LIST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_process_sg_list) on learn.microsoft.com.
 pub type MINIPORT_PROCESS_SG_LIST = ::core::option::Option<
     unsafe extern "system" fn(
         pDO: PDEVICE_OBJECT,
@@ -1801,6 +1852,7 @@ pub type MINIPORT_PROCESS_SG_LIST = ::core::option::Option<
     ),
 >;
 pub type MINIPORT_PROCESS_SG_LIST_HANDLER = MINIPORT_PROCESS_SG_LIST;
+/// [`MINIPORT_ALLOCATE_SHARED_MEM_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_allocate_shared_mem_complete) on learn.microsoft.com.
 pub type MINIPORT_ALLOCATE_SHARED_MEM_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportAdapterContext: NDIS_HANDLE,
@@ -1839,6 +1891,7 @@ pub type NDIS_MINIPORT_ADAPTER_NDK_ATTRIBUTES = _NDIS_MINIPORT_ADAPTER_NDK_ATTRI
 pub type PNDIS_MINIPORT_ADAPTER_NDK_ATTRIBUTES = *mut _NDIS_MINIPORT_ADAPTER_NDK_ATTRIBUTES;
 pub type NDIS_MINIPORT_ADAPTER_ATTRIBUTES = _NDIS_MINIPORT_ADAPTER_ATTRIBUTES;
 pub type PNDIS_MINIPORT_ADAPTER_ATTRIBUTES = *mut _NDIS_MINIPORT_ADAPTER_ATTRIBUTES;
+/// [`MINIPORT_INITIALIZE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_initialize) on learn.microsoft.com.
 pub type MINIPORT_INITIALIZE = ::core::option::Option<
     unsafe extern "system" fn(
         NdisMiniportHandle: NDIS_HANDLE,
@@ -1849,6 +1902,7 @@ pub type MINIPORT_INITIALIZE = ::core::option::Option<
 pub type MINIPORT_INITIALIZE_HANDLER = MINIPORT_INITIALIZE;
 pub type _NDIS_HALT_ACTION = i32;
 pub type PNDIS_HALT_ACTION = *mut _NDIS_HALT_ACTION;
+/// [`MINIPORT_HALT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_halt) on learn.microsoft.com.
 pub type MINIPORT_HALT = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportAdapterContext: NDIS_HANDLE,
@@ -1858,6 +1912,7 @@ pub type MINIPORT_HALT = ::core::option::Option<
 pub type MINIPORT_HALT_HANDLER = MINIPORT_HALT;
 pub type NDIS_MINIPORT_PAUSE_PARAMETERS = _NDIS_MINIPORT_PAUSE_PARAMETERS;
 pub type PNDIS_MINIPORT_PAUSE_PARAMETERS = *mut _NDIS_MINIPORT_PAUSE_PARAMETERS;
+/// [`MINIPORT_PAUSE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_pause) on learn.microsoft.com.
 pub type MINIPORT_PAUSE = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportAdapterContext: NDIS_HANDLE,
@@ -1865,6 +1920,7 @@ pub type MINIPORT_PAUSE = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type MINIPORT_PAUSE_HANDLER = MINIPORT_PAUSE;
+/// [`MINIPORT_RESTART`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_restart) on learn.microsoft.com.
 pub type MINIPORT_RESTART = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportAdapterContext: NDIS_HANDLE,
@@ -1872,6 +1928,7 @@ pub type MINIPORT_RESTART = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type MINIPORT_RESTART_HANDLER = MINIPORT_RESTART;
+/// [`MINIPORT_OID_REQUEST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_oid_request) on learn.microsoft.com.
 pub type MINIPORT_OID_REQUEST = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportAdapterContext: NDIS_HANDLE,
@@ -1879,11 +1936,13 @@ pub type MINIPORT_OID_REQUEST = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type MINIPORT_OID_REQUEST_HANDLER = MINIPORT_OID_REQUEST;
+/// [`MINIPORT_UNLOAD`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_unload) on learn.microsoft.com.
 pub type MINIPORT_UNLOAD = ::core::option::Option<
     unsafe extern "system" fn(DriverObject: PDRIVER_OBJECT),
 >;
 pub type MINIPORT_DRIVER_UNLOAD = MINIPORT_UNLOAD;
 pub type _NDIS_SHUTDOWN_ACTION = i32;
+/// [`MINIPORT_SHUTDOWN`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_shutdown) on learn.microsoft.com.
 pub type MINIPORT_SHUTDOWN = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportAdapterContext: NDIS_HANDLE,
@@ -1893,6 +1952,7 @@ pub type MINIPORT_SHUTDOWN = ::core::option::Option<
 pub type MINIPORT_SHUTDOWN_HANDLER = MINIPORT_SHUTDOWN;
 pub type NET_DEVICE_PNP_EVENT = _NET_DEVICE_PNP_EVENT;
 pub type PNET_DEVICE_PNP_EVENT = *mut _NET_DEVICE_PNP_EVENT;
+/// [`MINIPORT_DEVICE_PNP_EVENT_NOTIFY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_device_pnp_event_notify) on learn.microsoft.com.
 pub type MINIPORT_DEVICE_PNP_EVENT_NOTIFY = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportAdapterContext: NDIS_HANDLE,
@@ -1900,14 +1960,17 @@ pub type MINIPORT_DEVICE_PNP_EVENT_NOTIFY = ::core::option::Option<
     ),
 >;
 pub type MINIPORT_DEVICE_PNP_EVENT_NOTIFY_HANDLER = MINIPORT_DEVICE_PNP_EVENT_NOTIFY;
+/// [`MINIPORT_CANCEL_SEND`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_cancel_send) on learn.microsoft.com.
 pub type MINIPORT_CANCEL_SEND = ::core::option::Option<
     unsafe extern "system" fn(MiniportAdapterContext: NDIS_HANDLE, CancelId: PVOID),
 >;
 pub type MINIPORT_CANCEL_SEND_HANDLER = MINIPORT_CANCEL_SEND;
+/// [`MINIPORT_CHECK_FOR_HANG`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_check_for_hang) on learn.microsoft.com.
 pub type MINIPORT_CHECK_FOR_HANG = ::core::option::Option<
     unsafe extern "system" fn(MiniportAdapterContext: NDIS_HANDLE) -> BOOLEAN,
 >;
 pub type MINIPORT_CHECK_FOR_HANG_HANDLER = MINIPORT_CHECK_FOR_HANG;
+/// [`MINIPORT_RESET`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_reset) on learn.microsoft.com.
 pub type MINIPORT_RESET = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportAdapterContext: NDIS_HANDLE,
@@ -1915,10 +1978,12 @@ pub type MINIPORT_RESET = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type MINIPORT_RESET_HANDLER = MINIPORT_RESET;
+/// [`MINIPORT_CANCEL_OID_REQUEST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_cancel_oid_request) on learn.microsoft.com.
 pub type MINIPORT_CANCEL_OID_REQUEST = ::core::option::Option<
     unsafe extern "system" fn(MiniportAdapterContext: NDIS_HANDLE, RequestId: PVOID),
 >;
 pub type MINIPORT_CANCEL_OID_REQUEST_HANDLER = MINIPORT_CANCEL_OID_REQUEST;
+/// [`MINIPORT_SEND_NET_BUFFER_LISTS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_send_net_buffer_lists) on learn.microsoft.com.
 pub type MINIPORT_SEND_NET_BUFFER_LISTS = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportAdapterContext: NDIS_HANDLE,
@@ -1928,6 +1993,7 @@ pub type MINIPORT_SEND_NET_BUFFER_LISTS = ::core::option::Option<
     ),
 >;
 pub type MINIPORT_SEND_NET_BUFFER_LISTS_HANDLER = MINIPORT_SEND_NET_BUFFER_LISTS;
+/// [`MINIPORT_RETURN_NET_BUFFER_LISTS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_return_net_buffer_lists) on learn.microsoft.com.
 pub type MINIPORT_RETURN_NET_BUFFER_LISTS = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportAdapterContext: NDIS_HANDLE,
@@ -1936,6 +2002,7 @@ pub type MINIPORT_RETURN_NET_BUFFER_LISTS = ::core::option::Option<
     ),
 >;
 pub type MINIPORT_RETURN_NET_BUFFER_LISTS_HANDLER = MINIPORT_RETURN_NET_BUFFER_LISTS;
+/// [`MINIPORT_DIRECT_OID_REQUEST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_direct_oid_request) on learn.microsoft.com.
 pub type MINIPORT_DIRECT_OID_REQUEST = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportAdapterContext: NDIS_HANDLE,
@@ -1943,6 +2010,7 @@ pub type MINIPORT_DIRECT_OID_REQUEST = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type MINIPORT_DIRECT_OID_REQUEST_HANDLER = MINIPORT_DIRECT_OID_REQUEST;
+/// [`MINIPORT_CANCEL_DIRECT_OID_REQUEST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_cancel_direct_oid_request) on learn.microsoft.com.
 pub type MINIPORT_CANCEL_DIRECT_OID_REQUEST = ::core::option::Option<
     unsafe extern "system" fn(MiniportAdapterContext: NDIS_HANDLE, RequestId: PVOID),
 >;
@@ -1953,6 +2021,7 @@ pub type NDIS_MINIPORT_CO_CHARACTERISTICS = _NDIS_MINIPORT_CO_CHARACTERISTICS;
 pub type PNDIS_MINIPORT_CO_CHARACTERISTICS = *mut _NDIS_MINIPORT_CO_CHARACTERISTICS;
 pub type PFILTERDBS = *mut FILTERDBS;
 pub type NDIS_DMA_SIZE = UCHAR;
+/// [`NDIS_IO_WORKITEM_FUNCTION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_io_workitem_function) on learn.microsoft.com.
 pub type NDIS_IO_WORKITEM_FUNCTION = ::core::option::Option<
     unsafe extern "system" fn(WorkItemContext: PVOID, NdisIoWorkItemHandle: NDIS_HANDLE),
 >;
@@ -1961,6 +2030,7 @@ pub type _NDIS_MSIX_TABLE_CONFIG = i32;
 pub type PNDIS_MSIX_TABLE_OPERATION = *mut _NDIS_MSIX_TABLE_CONFIG;
 pub type NDIS_MSIX_CONFIG_PARAMETERS = _NDIS_MSIX_CONFIG_PARAMETERS;
 pub type PNDIS_MSIX_CONFIG_PARAMETERS = *mut _NDIS_MSIX_CONFIG_PARAMETERS;
+/// [`MINIPORT_IDLE_NOTIFICATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_idle_notification) on learn.microsoft.com.
 pub type MINIPORT_IDLE_NOTIFICATION = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportAdapterContext: NDIS_HANDLE,
@@ -1968,6 +2038,7 @@ pub type MINIPORT_IDLE_NOTIFICATION = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type MINIPORT_IDLE_NOTIFICATION_HANDLER = MINIPORT_IDLE_NOTIFICATION;
+/// [`MINIPORT_CANCEL_IDLE_NOTIFICATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_cancel_idle_notification) on learn.microsoft.com.
 pub type MINIPORT_CANCEL_IDLE_NOTIFICATION = ::core::option::Option<
     unsafe extern "system" fn(MiniportAdapterContext: NDIS_HANDLE),
 >;
@@ -1976,6 +2047,7 @@ pub type NDIS_MINIPORT_SS_CHARACTERISTICS = _NDIS_MINIPORT_SS_CHARACTERISTICS;
 pub type PNDIS_MINIPORT_SS_CHARACTERISTICS = *mut _NDIS_MINIPORT_SS_CHARACTERISTICS;
 pub type NDIS_SWITCH_CONTEXT = PVOID;
 pub type PNDIS_SWITCH_CONTEXT = *mut NDIS_SWITCH_CONTEXT;
+/// [`NDIS_SWITCH_ALLOCATE_NET_BUFFER_LIST_FORWARDING_CONTEXT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_switch_allocate_net_buffer_list_forwarding_context) on learn.microsoft.com.
 pub type NDIS_SWITCH_ALLOCATE_NET_BUFFER_LIST_FORWARDING_CONTEXT = ::core::option::Option<
     unsafe extern "system" fn(
         NdisSwitchContext: NDIS_SWITCH_CONTEXT,
@@ -1983,6 +2055,7 @@ pub type NDIS_SWITCH_ALLOCATE_NET_BUFFER_LIST_FORWARDING_CONTEXT = ::core::optio
     ) -> NDIS_STATUS,
 >;
 pub type NDIS_SWITCH_ALLOCATE_NET_BUFFER_LIST_FORWARDING_CONTEXT_HANDLER = NDIS_SWITCH_ALLOCATE_NET_BUFFER_LIST_FORWARDING_CONTEXT;
+/// [`NDIS_SWITCH_FREE_NET_BUFFER_LIST_FORWARDING_CONTEXT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_switch_free_net_buffer_list_forwarding_context) on learn.microsoft.com.
 pub type NDIS_SWITCH_FREE_NET_BUFFER_LIST_FORWARDING_CONTEXT = ::core::option::Option<
     unsafe extern "system" fn(
         NdisSwitchContext: NDIS_SWITCH_CONTEXT,
@@ -1990,6 +2063,7 @@ pub type NDIS_SWITCH_FREE_NET_BUFFER_LIST_FORWARDING_CONTEXT = ::core::option::O
     ),
 >;
 pub type NDIS_SWITCH_FREE_NET_BUFFER_LIST_FORWARDING_CONTEXT_HANDLER = NDIS_SWITCH_FREE_NET_BUFFER_LIST_FORWARDING_CONTEXT;
+/// [`NDIS_SWITCH_SET_NET_BUFFER_LIST_SOURCE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_switch_set_net_buffer_list_source) on learn.microsoft.com.
 pub type NDIS_SWITCH_SET_NET_BUFFER_LIST_SOURCE = ::core::option::Option<
     unsafe extern "system" fn(
         NdisSwitchContext: NDIS_SWITCH_CONTEXT,
@@ -1999,6 +2073,7 @@ pub type NDIS_SWITCH_SET_NET_BUFFER_LIST_SOURCE = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type NDIS_SWITCH_SET_NET_BUFFER_LIST_SOURCE_HANDLER = NDIS_SWITCH_SET_NET_BUFFER_LIST_SOURCE;
+/// [`NDIS_SWITCH_ADD_NET_BUFFER_LIST_DESTINATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_switch_add_net_buffer_list_destination) on learn.microsoft.com.
 pub type NDIS_SWITCH_ADD_NET_BUFFER_LIST_DESTINATION = ::core::option::Option<
     unsafe extern "system" fn(
         NdisSwitchContext: NDIS_SWITCH_CONTEXT,
@@ -2007,6 +2082,7 @@ pub type NDIS_SWITCH_ADD_NET_BUFFER_LIST_DESTINATION = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type NDIS_SWITCH_ADD_NET_BUFFER_LIST_DESTINATION_HANDLER = NDIS_SWITCH_ADD_NET_BUFFER_LIST_DESTINATION;
+/// [`NDIS_SWITCH_GROW_NET_BUFFER_LIST_DESTINATIONS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_switch_grow_net_buffer_list_destinations) on learn.microsoft.com.
 pub type NDIS_SWITCH_GROW_NET_BUFFER_LIST_DESTINATIONS = ::core::option::Option<
     unsafe extern "system" fn(
         NdisSwitchContext: NDIS_SWITCH_CONTEXT,
@@ -2016,6 +2092,7 @@ pub type NDIS_SWITCH_GROW_NET_BUFFER_LIST_DESTINATIONS = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type NDIS_SWITCH_GROW_NET_BUFFER_LIST_DESTINATIONS_HANDLER = NDIS_SWITCH_GROW_NET_BUFFER_LIST_DESTINATIONS;
+/// [`NDIS_SWITCH_GET_NET_BUFFER_LIST_DESTINATIONS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_switch_get_net_buffer_list_destinations) on learn.microsoft.com.
 pub type NDIS_SWITCH_GET_NET_BUFFER_LIST_DESTINATIONS = ::core::option::Option<
     unsafe extern "system" fn(
         NdisSwitchContext: NDIS_SWITCH_CONTEXT,
@@ -2024,6 +2101,7 @@ pub type NDIS_SWITCH_GET_NET_BUFFER_LIST_DESTINATIONS = ::core::option::Option<
     ),
 >;
 pub type NDIS_SWITCH_GET_NET_BUFFER_LIST_DESTINATIONS_HANDLER = NDIS_SWITCH_GET_NET_BUFFER_LIST_DESTINATIONS;
+/// [`NDIS_SWITCH_UPDATE_NET_BUFFER_LIST_DESTINATIONS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_switch_update_net_buffer_list_destinations) on learn.microsoft.com.
 pub type NDIS_SWITCH_UPDATE_NET_BUFFER_LIST_DESTINATIONS = ::core::option::Option<
     unsafe extern "system" fn(
         NdisSwitchContext: NDIS_SWITCH_CONTEXT,
@@ -2033,6 +2111,7 @@ pub type NDIS_SWITCH_UPDATE_NET_BUFFER_LIST_DESTINATIONS = ::core::option::Optio
     ) -> NDIS_STATUS,
 >;
 pub type NDIS_SWITCH_UPDATE_NET_BUFFER_LIST_DESTINATIONS_HANDLER = NDIS_SWITCH_UPDATE_NET_BUFFER_LIST_DESTINATIONS;
+/// [`NDIS_SWITCH_COPY_NET_BUFFER_LIST_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_switch_copy_net_buffer_list_info) on learn.microsoft.com.
 pub type NDIS_SWITCH_COPY_NET_BUFFER_LIST_INFO = ::core::option::Option<
     unsafe extern "system" fn(
         NdisSwitchContext: NDIS_SWITCH_CONTEXT,
@@ -2042,6 +2121,7 @@ pub type NDIS_SWITCH_COPY_NET_BUFFER_LIST_INFO = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type NDIS_SWITCH_COPY_NET_BUFFER_LIST_INFO_HANDLER = NDIS_SWITCH_COPY_NET_BUFFER_LIST_INFO;
+/// [`NDIS_SWITCH_REFERENCE_SWITCH_NIC`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_switch_reference_switch_nic) on learn.microsoft.com.
 pub type NDIS_SWITCH_REFERENCE_SWITCH_NIC = ::core::option::Option<
     unsafe extern "system" fn(
         NdisSwitchContext: NDIS_SWITCH_CONTEXT,
@@ -2050,6 +2130,7 @@ pub type NDIS_SWITCH_REFERENCE_SWITCH_NIC = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type NDIS_SWITCH_REFERENCE_SWITCH_NIC_HANDLER = NDIS_SWITCH_REFERENCE_SWITCH_NIC;
+/// [`NDIS_SWITCH_DEREFERENCE_SWITCH_NIC`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_switch_dereference_switch_nic) on learn.microsoft.com.
 pub type NDIS_SWITCH_DEREFERENCE_SWITCH_NIC = ::core::option::Option<
     unsafe extern "system" fn(
         NdisSwitchContext: NDIS_SWITCH_CONTEXT,
@@ -2058,6 +2139,7 @@ pub type NDIS_SWITCH_DEREFERENCE_SWITCH_NIC = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type NDIS_SWITCH_DEREFERENCE_SWITCH_NIC_HANDLER = NDIS_SWITCH_DEREFERENCE_SWITCH_NIC;
+/// [`NDIS_SWITCH_REFERENCE_SWITCH_PORT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_switch_reference_switch_port) on learn.microsoft.com.
 pub type NDIS_SWITCH_REFERENCE_SWITCH_PORT = ::core::option::Option<
     unsafe extern "system" fn(
         NdisSwitchContext: NDIS_SWITCH_CONTEXT,
@@ -2065,6 +2147,7 @@ pub type NDIS_SWITCH_REFERENCE_SWITCH_PORT = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type NDIS_SWITCH_REFERENCE_SWITCH_PORT_HANDLER = NDIS_SWITCH_REFERENCE_SWITCH_PORT;
+/// [`NDIS_SWITCH_DEREFERENCE_SWITCH_PORT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_switch_dereference_switch_port) on learn.microsoft.com.
 pub type NDIS_SWITCH_DEREFERENCE_SWITCH_PORT = ::core::option::Option<
     unsafe extern "system" fn(
         NdisSwitchContext: NDIS_SWITCH_CONTEXT,
@@ -2072,6 +2155,7 @@ pub type NDIS_SWITCH_DEREFERENCE_SWITCH_PORT = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type NDIS_SWITCH_DEREFERENCE_SWITCH_PORT_HANDLER = NDIS_SWITCH_DEREFERENCE_SWITCH_PORT;
+/// [`NDIS_SWITCH_REPORT_FILTERED_NET_BUFFER_LISTS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_switch_report_filtered_net_buffer_lists) on learn.microsoft.com.
 pub type NDIS_SWITCH_REPORT_FILTERED_NET_BUFFER_LISTS = ::core::option::Option<
     unsafe extern "system" fn(
         NdisSwitchContext: NDIS_SWITCH_CONTEXT,
@@ -2087,6 +2171,7 @@ pub type NDIS_SWITCH_REPORT_FILTERED_NET_BUFFER_LISTS = ::core::option::Option<
 pub type NDIS_SWITCH_REPORT_FILTERED_NET_BUFFER_LISTS_HANDLER = NDIS_SWITCH_REPORT_FILTERED_NET_BUFFER_LISTS;
 pub type NDIS_SWITCH_NET_BUFFER_LIST_CONTEXT_TYPE_INFO = _NDIS_SWITCH_NET_BUFFER_LIST_CONTEXT_TYPE_INFO;
 pub type PNDIS_SWITCH_NET_BUFFER_LIST_CONTEXT_TYPE_INFO = *mut _NDIS_SWITCH_NET_BUFFER_LIST_CONTEXT_TYPE_INFO;
+/// [`NDIS_SWITCH_SET_NET_BUFFER_LIST_SWITCH_CONTEXT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_switch_set_net_buffer_list_switch_context) on learn.microsoft.com.
 pub type NDIS_SWITCH_SET_NET_BUFFER_LIST_SWITCH_CONTEXT = ::core::option::Option<
     unsafe extern "system" fn(
         NdisSwitchContext: NDIS_SWITCH_CONTEXT,
@@ -2096,6 +2181,7 @@ pub type NDIS_SWITCH_SET_NET_BUFFER_LIST_SWITCH_CONTEXT = ::core::option::Option
     ) -> NDIS_STATUS,
 >;
 pub type NDIS_SWITCH_SET_NET_BUFFER_LIST_SWITCH_CONTEXT_HANDLER = NDIS_SWITCH_SET_NET_BUFFER_LIST_SWITCH_CONTEXT;
+/// [`NDIS_SWITCH_GET_NET_BUFFER_LIST_SWITCH_CONTEXT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_switch_get_net_buffer_list_switch_context) on learn.microsoft.com.
 pub type NDIS_SWITCH_GET_NET_BUFFER_LIST_SWITCH_CONTEXT = ::core::option::Option<
     unsafe extern "system" fn(
         NdisSwitchContext: NDIS_SWITCH_CONTEXT,
@@ -2106,6 +2192,7 @@ pub type NDIS_SWITCH_GET_NET_BUFFER_LIST_SWITCH_CONTEXT = ::core::option::Option
 pub type NDIS_SWITCH_GET_NET_BUFFER_LIST_SWITCH_CONTEXT_HANDLER = NDIS_SWITCH_GET_NET_BUFFER_LIST_SWITCH_CONTEXT;
 pub type NDIS_SWITCH_OPTIONAL_HANDLERS = _NDIS_SWITCH_OPTIONAL_HANDLERS;
 pub type PNDIS_SWITCH_OPTIONAL_HANDLERS = *mut _NDIS_SWITCH_OPTIONAL_HANDLERS;
+/// [`PROTOCOL_CL_OPEN_AF_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cl_open_af_complete) on learn.microsoft.com.
 pub type PROTOCOL_CL_OPEN_AF_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(
         Status: NDIS_STATUS,
@@ -2114,10 +2201,12 @@ pub type PROTOCOL_CL_OPEN_AF_COMPLETE = ::core::option::Option<
     ),
 >;
 pub type CL_OPEN_AF_COMPLETE_HANDLER = PROTOCOL_CL_OPEN_AF_COMPLETE;
+/// [`PROTOCOL_CL_CLOSE_AF_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cl_close_af_complete) on learn.microsoft.com.
 pub type PROTOCOL_CL_CLOSE_AF_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(Status: NDIS_STATUS, ProtocolAfContext: NDIS_HANDLE),
 >;
 pub type CL_CLOSE_AF_COMPLETE_HANDLER = PROTOCOL_CL_CLOSE_AF_COMPLETE;
+/// [`PROTOCOL_CL_REGISTER_SAP_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cl_register_sap_complete) on learn.microsoft.com.
 pub type PROTOCOL_CL_REGISTER_SAP_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(
         Status: NDIS_STATUS,
@@ -2127,10 +2216,12 @@ pub type PROTOCOL_CL_REGISTER_SAP_COMPLETE = ::core::option::Option<
     ),
 >;
 pub type CL_REG_SAP_COMPLETE_HANDLER = PROTOCOL_CL_REGISTER_SAP_COMPLETE;
+/// [`PROTOCOL_CL_DEREGISTER_SAP_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cl_deregister_sap_complete) on learn.microsoft.com.
 pub type PROTOCOL_CL_DEREGISTER_SAP_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(Status: NDIS_STATUS, ProtocolSapContext: NDIS_HANDLE),
 >;
 pub type CL_DEREG_SAP_COMPLETE_HANDLER = PROTOCOL_CL_DEREGISTER_SAP_COMPLETE;
+/// [`PROTOCOL_CL_MAKE_CALL_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cl_make_call_complete) on learn.microsoft.com.
 pub type PROTOCOL_CL_MAKE_CALL_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(
         Status: NDIS_STATUS,
@@ -2140,6 +2231,7 @@ pub type PROTOCOL_CL_MAKE_CALL_COMPLETE = ::core::option::Option<
     ),
 >;
 pub type CL_MAKE_CALL_COMPLETE_HANDLER = PROTOCOL_CL_MAKE_CALL_COMPLETE;
+/// [`PROTOCOL_CL_CLOSE_CALL_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cl_close_call_complete) on learn.microsoft.com.
 pub type PROTOCOL_CL_CLOSE_CALL_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(
         Status: NDIS_STATUS,
@@ -2148,6 +2240,7 @@ pub type PROTOCOL_CL_CLOSE_CALL_COMPLETE = ::core::option::Option<
     ),
 >;
 pub type CL_CLOSE_CALL_COMPLETE_HANDLER = PROTOCOL_CL_CLOSE_CALL_COMPLETE;
+/// [`PROTOCOL_CL_ADD_PARTY_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cl_add_party_complete) on learn.microsoft.com.
 pub type PROTOCOL_CL_ADD_PARTY_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(
         Status: NDIS_STATUS,
@@ -2157,10 +2250,12 @@ pub type PROTOCOL_CL_ADD_PARTY_COMPLETE = ::core::option::Option<
     ),
 >;
 pub type CL_ADD_PARTY_COMPLETE_HANDLER = PROTOCOL_CL_ADD_PARTY_COMPLETE;
+/// [`PROTOCOL_CL_DROP_PARTY_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cl_drop_party_complete) on learn.microsoft.com.
 pub type PROTOCOL_CL_DROP_PARTY_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(Status: NDIS_STATUS, ProtocolPartyContext: NDIS_HANDLE),
 >;
 pub type CL_DROP_PARTY_COMPLETE_HANDLER = PROTOCOL_CL_DROP_PARTY_COMPLETE;
+/// [`PROTOCOL_CL_INCOMING_CALL`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cl_incoming_call) on learn.microsoft.com.
 pub type PROTOCOL_CL_INCOMING_CALL = ::core::option::Option<
     unsafe extern "system" fn(
         ProtocolSapContext: NDIS_HANDLE,
@@ -2169,10 +2264,12 @@ pub type PROTOCOL_CL_INCOMING_CALL = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type CL_INCOMING_CALL_HANDLER = PROTOCOL_CL_INCOMING_CALL;
+/// [`PROTOCOL_CL_CALL_CONNECTED`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cl_call_connected) on learn.microsoft.com.
 pub type PROTOCOL_CL_CALL_CONNECTED = ::core::option::Option<
     unsafe extern "system" fn(ProtocolVcContext: NDIS_HANDLE),
 >;
 pub type CL_CALL_CONNECTED_HANDLER = PROTOCOL_CL_CALL_CONNECTED;
+/// [`PROTOCOL_CL_INCOMING_CLOSE_CALL`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cl_incoming_close_call) on learn.microsoft.com.
 pub type PROTOCOL_CL_INCOMING_CLOSE_CALL = ::core::option::Option<
     unsafe extern "system" fn(
         CloseStatus: NDIS_STATUS,
@@ -2182,6 +2279,7 @@ pub type PROTOCOL_CL_INCOMING_CLOSE_CALL = ::core::option::Option<
     ),
 >;
 pub type CL_INCOMING_CLOSE_CALL_HANDLER = PROTOCOL_CL_INCOMING_CLOSE_CALL;
+/// [`PROTOCOL_CL_INCOMING_DROP_PARTY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cl_incoming_drop_party) on learn.microsoft.com.
 pub type PROTOCOL_CL_INCOMING_DROP_PARTY = ::core::option::Option<
     unsafe extern "system" fn(
         DropStatus: NDIS_STATUS,
@@ -2191,6 +2289,7 @@ pub type PROTOCOL_CL_INCOMING_DROP_PARTY = ::core::option::Option<
     ),
 >;
 pub type CL_INCOMING_DROP_PARTY_HANDLER = PROTOCOL_CL_INCOMING_DROP_PARTY;
+/// [`PROTOCOL_CL_MODIFY_CALL_QOS_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cl_modify_call_qos_complete) on learn.microsoft.com.
 pub type PROTOCOL_CL_MODIFY_CALL_QOS_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(
         Status: NDIS_STATUS,
@@ -2199,6 +2298,7 @@ pub type PROTOCOL_CL_MODIFY_CALL_QOS_COMPLETE = ::core::option::Option<
     ),
 >;
 pub type CL_MODIFY_CALL_QOS_COMPLETE_HANDLER = PROTOCOL_CL_MODIFY_CALL_QOS_COMPLETE;
+/// [`PROTOCOL_CL_INCOMING_CALL_QOS_CHANGE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cl_incoming_call_qos_change) on learn.microsoft.com.
 pub type PROTOCOL_CL_INCOMING_CALL_QOS_CHANGE = ::core::option::Option<
     unsafe extern "system" fn(
         ProtocolVcContext: NDIS_HANDLE,
@@ -2206,6 +2306,7 @@ pub type PROTOCOL_CL_INCOMING_CALL_QOS_CHANGE = ::core::option::Option<
     ),
 >;
 pub type CL_INCOMING_CALL_QOS_CHANGE_HANDLER = PROTOCOL_CL_INCOMING_CALL_QOS_CHANGE;
+/// [`PROTOCOL_CM_OPEN_AF`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cm_open_af) on learn.microsoft.com.
 pub type PROTOCOL_CM_OPEN_AF = ::core::option::Option<
     unsafe extern "system" fn(
         CallMgrBindingContext: NDIS_HANDLE,
@@ -2215,10 +2316,12 @@ pub type PROTOCOL_CM_OPEN_AF = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type CM_OPEN_AF_HANDLER = PROTOCOL_CM_OPEN_AF;
+/// [`PROTOCOL_CM_CLOSE_AF`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cm_close_af) on learn.microsoft.com.
 pub type PROTOCOL_CM_CLOSE_AF = ::core::option::Option<
     unsafe extern "system" fn(CallMgrAfContext: NDIS_HANDLE) -> NDIS_STATUS,
 >;
 pub type CM_CLOSE_AF_HANDLER = PROTOCOL_CM_CLOSE_AF;
+/// [`PROTOCOL_CM_REG_SAP`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cm_reg_sap) on learn.microsoft.com.
 pub type PROTOCOL_CM_REG_SAP = ::core::option::Option<
     unsafe extern "system" fn(
         CallMgrAfContext: NDIS_HANDLE,
@@ -2228,10 +2331,12 @@ pub type PROTOCOL_CM_REG_SAP = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type CM_REG_SAP_HANDLER = PROTOCOL_CM_REG_SAP;
+/// [`PROTOCOL_CM_DEREGISTER_SAP`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cm_deregister_sap) on learn.microsoft.com.
 pub type PROTOCOL_CM_DEREGISTER_SAP = ::core::option::Option<
     unsafe extern "system" fn(CallMgrSapContext: NDIS_HANDLE) -> NDIS_STATUS,
 >;
 pub type CM_DEREG_SAP_HANDLER = PROTOCOL_CM_DEREGISTER_SAP;
+/// [`PROTOCOL_CM_MAKE_CALL`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cm_make_call) on learn.microsoft.com.
 pub type PROTOCOL_CM_MAKE_CALL = ::core::option::Option<
     unsafe extern "system" fn(
         CallMgrVcContext: NDIS_HANDLE,
@@ -2241,6 +2346,7 @@ pub type PROTOCOL_CM_MAKE_CALL = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type CM_MAKE_CALL_HANDLER = PROTOCOL_CM_MAKE_CALL;
+/// [`PROTOCOL_CM_CLOSE_CALL`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cm_close_call) on learn.microsoft.com.
 pub type PROTOCOL_CM_CLOSE_CALL = ::core::option::Option<
     unsafe extern "system" fn(
         CallMgrVcContext: NDIS_HANDLE,
@@ -2250,6 +2356,7 @@ pub type PROTOCOL_CM_CLOSE_CALL = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type CM_CLOSE_CALL_HANDLER = PROTOCOL_CM_CLOSE_CALL;
+/// [`PROTOCOL_CM_MODIFY_QOS_CALL`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cm_modify_qos_call) on learn.microsoft.com.
 pub type PROTOCOL_CM_MODIFY_QOS_CALL = ::core::option::Option<
     unsafe extern "system" fn(
         CallMgrVcContext: NDIS_HANDLE,
@@ -2257,6 +2364,7 @@ pub type PROTOCOL_CM_MODIFY_QOS_CALL = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type CM_MODIFY_CALL_QOS_HANDLER = PROTOCOL_CM_MODIFY_QOS_CALL;
+/// [`PROTOCOL_CM_INCOMING_CALL_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cm_incoming_call_complete) on learn.microsoft.com.
 pub type PROTOCOL_CM_INCOMING_CALL_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(
         Status: NDIS_STATUS,
@@ -2265,6 +2373,7 @@ pub type PROTOCOL_CM_INCOMING_CALL_COMPLETE = ::core::option::Option<
     ),
 >;
 pub type CM_INCOMING_CALL_COMPLETE_HANDLER = PROTOCOL_CM_INCOMING_CALL_COMPLETE;
+/// [`PROTOCOL_CM_ACTIVATE_VC_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cm_activate_vc_complete) on learn.microsoft.com.
 pub type PROTOCOL_CM_ACTIVATE_VC_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(
         Status: NDIS_STATUS,
@@ -2273,10 +2382,12 @@ pub type PROTOCOL_CM_ACTIVATE_VC_COMPLETE = ::core::option::Option<
     ),
 >;
 pub type CM_ACTIVATE_VC_COMPLETE_HANDLER = PROTOCOL_CM_ACTIVATE_VC_COMPLETE;
+/// [`PROTOCOL_CM_DEACTIVATE_VC_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cm_deactivate_vc_complete) on learn.microsoft.com.
 pub type PROTOCOL_CM_DEACTIVATE_VC_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(Status: NDIS_STATUS, CallMgrVcContext: NDIS_HANDLE),
 >;
 pub type CM_DEACTIVATE_VC_COMPLETE_HANDLER = PROTOCOL_CM_DEACTIVATE_VC_COMPLETE;
+/// [`PROTOCOL_CM_ADD_PARTY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cm_add_party) on learn.microsoft.com.
 pub type PROTOCOL_CM_ADD_PARTY = ::core::option::Option<
     unsafe extern "system" fn(
         CallMgrVcContext: NDIS_HANDLE,
@@ -2286,6 +2397,7 @@ pub type PROTOCOL_CM_ADD_PARTY = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type CM_ADD_PARTY_HANDLER = PROTOCOL_CM_ADD_PARTY;
+/// [`PROTOCOL_CM_DROP_PARTY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-protocol_cm_drop_party) on learn.microsoft.com.
 pub type PROTOCOL_CM_DROP_PARTY = ::core::option::Option<
     unsafe extern "system" fn(
         CallMgrPartyContext: NDIS_HANDLE,
@@ -2314,6 +2426,7 @@ pub type NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS = _NDIS_CO_CALL_MANAGER_OPTIONAL
 pub type PNDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS = *mut _NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS;
 pub type NDIS_FILTER_ATTACH_PARAMETERS = _NDIS_FILTER_ATTACH_PARAMETERS;
 pub type PNDIS_FILTER_ATTACH_PARAMETERS = *mut _NDIS_FILTER_ATTACH_PARAMETERS;
+/// [`FILTER_ATTACH`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_attach) on learn.microsoft.com.
 pub type FILTER_ATTACH = ::core::option::Option<
     unsafe extern "system" fn(
         NdisFilterHandle: NDIS_HANDLE,
@@ -2322,16 +2435,19 @@ pub type FILTER_ATTACH = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type FILTER_ATTACH_HANDLER = FILTER_ATTACH;
+/// [`FILTER_DETACH`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_detach) on learn.microsoft.com.
 pub type FILTER_DETACH = ::core::option::Option<
     unsafe extern "system" fn(FilterModuleContext: NDIS_HANDLE),
 >;
 pub type FILTER_DETACH_HANDLER = FILTER_DETACH;
+/// [`FILTER_SET_MODULE_OPTIONS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_set_module_options) on learn.microsoft.com.
 pub type FILTER_SET_MODULE_OPTIONS = ::core::option::Option<
     unsafe extern "system" fn(FilterModuleContext: NDIS_HANDLE) -> NDIS_STATUS,
 >;
 pub type FILTER_SET_FILTER_MODULE_OPTIONS_HANDLER = FILTER_SET_MODULE_OPTIONS;
 pub type NDIS_FILTER_RESTART_PARAMETERS = _NDIS_FILTER_RESTART_PARAMETERS;
 pub type PNDIS_FILTER_RESTART_PARAMETERS = *mut _NDIS_FILTER_RESTART_PARAMETERS;
+/// [`FILTER_RESTART`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_restart) on learn.microsoft.com.
 pub type FILTER_RESTART = ::core::option::Option<
     unsafe extern "system" fn(
         FilterModuleContext: NDIS_HANDLE,
@@ -2341,6 +2457,7 @@ pub type FILTER_RESTART = ::core::option::Option<
 pub type FILTER_RESTART_HANDLER = FILTER_RESTART;
 pub type NDIS_FILTER_PAUSE_PARAMETERS = _NDIS_FILTER_PAUSE_PARAMETERS;
 pub type PNDIS_FILTER_PAUSE_PARAMETERS = *mut _NDIS_FILTER_PAUSE_PARAMETERS;
+/// [`FILTER_PAUSE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_pause) on learn.microsoft.com.
 pub type FILTER_PAUSE = ::core::option::Option<
     unsafe extern "system" fn(
         FilterModuleContext: NDIS_HANDLE,
@@ -2348,6 +2465,7 @@ pub type FILTER_PAUSE = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type FILTER_PAUSE_HANDLER = FILTER_PAUSE;
+/// [`FILTER_OID_REQUEST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_oid_request) on learn.microsoft.com.
 pub type FILTER_OID_REQUEST = ::core::option::Option<
     unsafe extern "system" fn(
         FilterModuleContext: NDIS_HANDLE,
@@ -2355,10 +2473,12 @@ pub type FILTER_OID_REQUEST = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type FILTER_OID_REQUEST_HANDLER = FILTER_OID_REQUEST;
+/// [`FILTER_CANCEL_OID_REQUEST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_cancel_oid_request) on learn.microsoft.com.
 pub type FILTER_CANCEL_OID_REQUEST = ::core::option::Option<
     unsafe extern "system" fn(FilterModuleContext: NDIS_HANDLE, RequestId: PVOID),
 >;
 pub type FILTER_CANCEL_OID_REQUEST_HANDLER = FILTER_CANCEL_OID_REQUEST;
+/// [`FILTER_SEND_NET_BUFFER_LISTS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_send_net_buffer_lists) on learn.microsoft.com.
 pub type FILTER_SEND_NET_BUFFER_LISTS = ::core::option::Option<
     unsafe extern "system" fn(
         FilterModuleContext: NDIS_HANDLE,
@@ -2368,10 +2488,12 @@ pub type FILTER_SEND_NET_BUFFER_LISTS = ::core::option::Option<
     ),
 >;
 pub type FILTER_SEND_NET_BUFFER_LISTS_HANDLER = FILTER_SEND_NET_BUFFER_LISTS;
+/// [`FILTER_CANCEL_SEND_NET_BUFFER_LISTS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_cancel_send_net_buffer_lists) on learn.microsoft.com.
 pub type FILTER_CANCEL_SEND_NET_BUFFER_LISTS = ::core::option::Option<
     unsafe extern "system" fn(FilterModuleContext: NDIS_HANDLE, CancelId: PVOID),
 >;
 pub type FILTER_CANCEL_SEND_HANDLER = FILTER_CANCEL_SEND_NET_BUFFER_LISTS;
+/// [`FILTER_RETURN_NET_BUFFER_LISTS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_return_net_buffer_lists) on learn.microsoft.com.
 pub type FILTER_RETURN_NET_BUFFER_LISTS = ::core::option::Option<
     unsafe extern "system" fn(
         FilterModuleContext: NDIS_HANDLE,
@@ -2380,6 +2502,7 @@ pub type FILTER_RETURN_NET_BUFFER_LISTS = ::core::option::Option<
     ),
 >;
 pub type FILTER_RETURN_NET_BUFFER_LISTS_HANDLER = FILTER_RETURN_NET_BUFFER_LISTS;
+/// [`FILTER_SEND_NET_BUFFER_LISTS_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_send_net_buffer_lists_complete) on learn.microsoft.com.
 pub type FILTER_SEND_NET_BUFFER_LISTS_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(
         FilterModuleContext: NDIS_HANDLE,
@@ -2388,6 +2511,7 @@ pub type FILTER_SEND_NET_BUFFER_LISTS_COMPLETE = ::core::option::Option<
     ),
 >;
 pub type FILTER_SEND_NET_BUFFER_LISTS_COMPLETE_HANDLER = FILTER_SEND_NET_BUFFER_LISTS_COMPLETE;
+/// [`FILTER_RECEIVE_NET_BUFFER_LISTS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_receive_net_buffer_lists) on learn.microsoft.com.
 pub type FILTER_RECEIVE_NET_BUFFER_LISTS = ::core::option::Option<
     unsafe extern "system" fn(
         FilterModuleContext: NDIS_HANDLE,
@@ -2398,6 +2522,7 @@ pub type FILTER_RECEIVE_NET_BUFFER_LISTS = ::core::option::Option<
     ),
 >;
 pub type FILTER_RECEIVE_NET_BUFFER_LISTS_HANDLER = FILTER_RECEIVE_NET_BUFFER_LISTS;
+/// [`FILTER_DEVICE_PNP_EVENT_NOTIFY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_device_pnp_event_notify) on learn.microsoft.com.
 pub type FILTER_DEVICE_PNP_EVENT_NOTIFY = ::core::option::Option<
     unsafe extern "system" fn(
         FilterModuleContext: NDIS_HANDLE,
@@ -2405,6 +2530,7 @@ pub type FILTER_DEVICE_PNP_EVENT_NOTIFY = ::core::option::Option<
     ),
 >;
 pub type FILTER_DEVICE_PNP_EVENT_NOTIFY_HANDLER = FILTER_DEVICE_PNP_EVENT_NOTIFY;
+/// [`FILTER_NET_PNP_EVENT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_net_pnp_event) on learn.microsoft.com.
 pub type FILTER_NET_PNP_EVENT = ::core::option::Option<
     unsafe extern "system" fn(
         FilterModuleContext: NDIS_HANDLE,
@@ -2412,6 +2538,7 @@ pub type FILTER_NET_PNP_EVENT = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type FILTER_NET_PNP_EVENT_HANDLER = FILTER_NET_PNP_EVENT;
+/// [`FILTER_STATUS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_status) on learn.microsoft.com.
 pub type FILTER_STATUS = ::core::option::Option<
     unsafe extern "system" fn(
         FilterModuleContext: NDIS_HANDLE,
@@ -2419,6 +2546,7 @@ pub type FILTER_STATUS = ::core::option::Option<
     ),
 >;
 pub type FILTER_STATUS_HANDLER = FILTER_STATUS;
+/// [`FILTER_OID_REQUEST_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_oid_request_complete) on learn.microsoft.com.
 pub type FILTER_OID_REQUEST_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(
         FilterModuleContext: NDIS_HANDLE,
@@ -2427,6 +2555,7 @@ pub type FILTER_OID_REQUEST_COMPLETE = ::core::option::Option<
     ),
 >;
 pub type FILTER_OID_REQUEST_COMPLETE_HANDLER = FILTER_OID_REQUEST_COMPLETE;
+/// [`FILTER_DIRECT_OID_REQUEST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_direct_oid_request) on learn.microsoft.com.
 pub type FILTER_DIRECT_OID_REQUEST = ::core::option::Option<
     unsafe extern "system" fn(
         FilterModuleContext: NDIS_HANDLE,
@@ -2434,6 +2563,7 @@ pub type FILTER_DIRECT_OID_REQUEST = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type FILTER_DIRECT_OID_REQUEST_HANDLER = FILTER_DIRECT_OID_REQUEST;
+/// [`FILTER_DIRECT_OID_REQUEST_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_direct_oid_request_complete) on learn.microsoft.com.
 pub type FILTER_DIRECT_OID_REQUEST_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(
         FilterModuleContext: NDIS_HANDLE,
@@ -2442,6 +2572,7 @@ pub type FILTER_DIRECT_OID_REQUEST_COMPLETE = ::core::option::Option<
     ),
 >;
 pub type FILTER_DIRECT_OID_REQUEST_COMPLETE_HANDLER = FILTER_DIRECT_OID_REQUEST_COMPLETE;
+/// [`FILTER_CANCEL_DIRECT_OID_REQUEST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_cancel_direct_oid_request) on learn.microsoft.com.
 pub type FILTER_CANCEL_DIRECT_OID_REQUEST = ::core::option::Option<
     unsafe extern "system" fn(FilterModuleContext: NDIS_HANDLE, RequestId: PVOID),
 >;
@@ -2452,6 +2583,7 @@ pub type NDIS_FILTER_DRIVER_CHARACTERISTICS = _NDIS_FILTER_DRIVER_CHARACTERISTIC
 pub type PNDIS_FILTER_DRIVER_CHARACTERISTICS = *mut _NDIS_FILTER_DRIVER_CHARACTERISTICS;
 pub type NDIS_FILTER_ATTRIBUTES = _NDIS_FILTER_ATTRIBUTES;
 pub type PNDIS_FILTER_ATTRIBUTES = *mut _NDIS_FILTER_ATTRIBUTES;
+/// [`IF_QUERY_OBJECT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-if_query_object) on learn.microsoft.com.
 pub type IF_QUERY_OBJECT = ::core::option::Option<
     unsafe extern "system" fn(
         ProviderIfContext: NDIS_HANDLE,
@@ -2461,6 +2593,7 @@ pub type IF_QUERY_OBJECT = ::core::option::Option<
     ) -> NDIS_STATUS,
 >;
 pub type IFP_QUERY_OBJECT = IF_QUERY_OBJECT;
+/// [`IF_SET_OBJECT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-if_set_object) on learn.microsoft.com.
 pub type IF_SET_OBJECT = ::core::option::Option<
     unsafe extern "system" fn(
         ProviderIfContext: NDIS_HANDLE,
@@ -4054,6 +4187,7 @@ pub struct _IF_PHYSICAL_ADDRESS_LH {
     pub Length: USHORT,
     pub Address: [UCHAR; 32usize],
 }
+/// [`NDIS_STATISTICS_VALUE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_statistics_value) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_STATISTICS_VALUE {
@@ -4061,6 +4195,7 @@ pub struct _NDIS_STATISTICS_VALUE {
     pub DataLength: ULONG,
     pub Data: [UCHAR; 1usize],
 }
+/// [`NDIS_STATISTICS_VALUE_EX`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_statistics_value_ex) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_STATISTICS_VALUE_EX {
@@ -4069,6 +4204,7 @@ pub struct _NDIS_STATISTICS_VALUE_EX {
     pub Length: ULONG,
     pub Data: [UCHAR; 1usize],
 }
+/// [`NDIS_VAR_DATA_DESC`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_var_data_desc) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_VAR_DATA_DESC {
@@ -4076,6 +4212,7 @@ pub struct _NDIS_VAR_DATA_DESC {
     pub MaximumLength: USHORT,
     pub Offset: ULONG_PTR,
 }
+/// [`NDIS_OBJECT_HEADER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/objectheader/ns-objectheader-ndis_object_header) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_OBJECT_HEADER {
@@ -4083,6 +4220,7 @@ pub struct _NDIS_OBJECT_HEADER {
     pub Revision: UCHAR,
     pub Size: USHORT,
 }
+/// [`NDIS_STATISTICS_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_statistics_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_STATISTICS_INFO {
@@ -4107,6 +4245,7 @@ pub struct _NDIS_STATISTICS_INFO {
     pub ifHCOutMulticastOctets: ULONG64,
     pub ifHCOutBroadcastOctets: ULONG64,
 }
+/// [`NDIS_RSC_STATISTICS_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_rsc_statistics_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_RSC_STATISTICS_INFO {
@@ -4116,6 +4255,7 @@ pub struct _NDIS_RSC_STATISTICS_INFO {
     pub CoalesceEvents: ULONG64,
     pub Aborts: ULONG64,
 }
+/// [`NDIS_INTERRUPT_MODERATION_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_interrupt_moderation_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_INTERRUPT_MODERATION_PARAMETERS {
@@ -4123,6 +4263,7 @@ pub struct _NDIS_INTERRUPT_MODERATION_PARAMETERS {
     pub Flags: ULONG,
     pub InterruptModeration: NDIS_INTERRUPT_MODERATION,
 }
+/// [`NDIS_TIMEOUT_DPC_REQUEST_CAPABILITIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_timeout_dpc_request_capabilities) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_TIMEOUT_DPC_REQUEST_CAPABILITIES {
@@ -4131,6 +4272,7 @@ pub struct _NDIS_TIMEOUT_DPC_REQUEST_CAPABILITIES {
     pub TimeoutArrayLength: ULONG,
     pub TimeoutArray: [ULONG; 1usize],
 }
+/// [`NDIS_PCI_DEVICE_CUSTOM_PROPERTIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_pci_device_custom_properties) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_PCI_DEVICE_CUSTOM_PROPERTIES {
@@ -4148,11 +4290,13 @@ pub struct _NDIS_PCI_DEVICE_CUSTOM_PROPERTIES {
     pub InterruptType: UINT32,
     pub MaxInterruptMessages: UINT32,
 }
+/// [`NDIS_802_11_STATUS_INDICATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_status_indication) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_802_11_STATUS_INDICATION {
     pub StatusType: NDIS_802_11_STATUS_TYPE,
 }
+/// [`NDIS_802_11_AUTHENTICATION_REQUEST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_authentication_request) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_802_11_AUTHENTICATION_REQUEST {
@@ -4160,12 +4304,14 @@ pub struct _NDIS_802_11_AUTHENTICATION_REQUEST {
     pub Bssid: NDIS_802_11_MAC_ADDRESS,
     pub Flags: ULONG,
 }
+/// [`PMKID_CANDIDATE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-pmkid_candidate) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _PMKID_CANDIDATE {
     pub BSSID: NDIS_802_11_MAC_ADDRESS,
     pub Flags: ULONG,
 }
+/// [`NDIS_802_11_PMKID_CANDIDATE_LIST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_pmkid_candidate_list) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_802_11_PMKID_CANDIDATE_LIST {
@@ -4173,12 +4319,14 @@ pub struct _NDIS_802_11_PMKID_CANDIDATE_LIST {
     pub NumCandidates: ULONG,
     pub CandidateList: [PMKID_CANDIDATE; 1usize],
 }
+/// [`NDIS_802_11_NETWORK_TYPE_LIST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_network_type_list) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_802_11_NETWORK_TYPE_LIST {
     pub NumberOfItems: ULONG,
     pub NetworkType: [NDIS_802_11_NETWORK_TYPE; 1usize],
 }
+/// [`NDIS_802_11_CONFIGURATION_FH`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_configuration_fh) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_802_11_CONFIGURATION_FH {
@@ -4187,6 +4335,7 @@ pub struct _NDIS_802_11_CONFIGURATION_FH {
     pub HopSet: ULONG,
     pub DwellTime: ULONG,
 }
+/// [`NDIS_802_11_CONFIGURATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_configuration) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_802_11_CONFIGURATION {
@@ -4196,6 +4345,7 @@ pub struct _NDIS_802_11_CONFIGURATION {
     pub DSConfig: ULONG,
     pub FHConfig: NDIS_802_11_CONFIGURATION_FH,
 }
+/// [`NDIS_802_11_STATISTICS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_statistics) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_802_11_STATISTICS {
@@ -4225,6 +4375,7 @@ pub struct _NDIS_802_11_STATISTICS {
     pub DecryptSuccessCount: LARGE_INTEGER,
     pub DecryptFailureCount: LARGE_INTEGER,
 }
+/// [`NDIS_802_11_KEY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_key) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_802_11_KEY {
@@ -4235,6 +4386,7 @@ pub struct _NDIS_802_11_KEY {
     pub KeyRSC: NDIS_802_11_KEY_RSC,
     pub KeyMaterial: [UCHAR; 1usize],
 }
+/// [`NDIS_802_11_REMOVE_KEY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_remove_key) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_802_11_REMOVE_KEY {
@@ -4242,6 +4394,7 @@ pub struct _NDIS_802_11_REMOVE_KEY {
     pub KeyIndex: ULONG,
     pub BSSID: NDIS_802_11_MAC_ADDRESS,
 }
+/// [`NDIS_802_11_WEP`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_wep) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_802_11_WEP {
@@ -4250,12 +4403,14 @@ pub struct _NDIS_802_11_WEP {
     pub KeyLength: ULONG,
     pub KeyMaterial: [UCHAR; 1usize],
 }
+/// [`NDIS_802_11_SSID`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_ssid) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_802_11_SSID {
     pub SsidLength: ULONG,
     pub Ssid: [UCHAR; 32usize],
 }
+/// [`NDIS_WLAN_BSSID`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wlan_bssid) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_WLAN_BSSID {
@@ -4270,12 +4425,14 @@ pub struct _NDIS_WLAN_BSSID {
     pub InfrastructureMode: NDIS_802_11_NETWORK_INFRASTRUCTURE,
     pub SupportedRates: NDIS_802_11_RATES,
 }
+/// [`NDIS_802_11_BSSID_LIST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_bssid_list) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_802_11_BSSID_LIST {
     pub NumberOfItems: ULONG,
     pub Bssid: [NDIS_WLAN_BSSID; 1usize],
 }
+/// [`NDIS_WLAN_BSSID_EX`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wlan_bssid_ex) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_WLAN_BSSID_EX {
@@ -4292,12 +4449,14 @@ pub struct _NDIS_WLAN_BSSID_EX {
     pub IELength: ULONG,
     pub IEs: [UCHAR; 1usize],
 }
+/// [`NDIS_802_11_BSSID_LIST_EX`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_bssid_list_ex) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_802_11_BSSID_LIST_EX {
     pub NumberOfItems: ULONG,
     pub Bssid: [NDIS_WLAN_BSSID_EX; 1usize],
 }
+/// [`NDIS_802_11_FIXED_IEs`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_fixed_ies) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_802_11_FIXED_IEs {
@@ -4305,6 +4464,7 @@ pub struct _NDIS_802_11_FIXED_IEs {
     pub BeaconInterval: USHORT,
     pub Capabilities: USHORT,
 }
+/// [`NDIS_802_11_VARIABLE_IEs`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_variable_ies) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_802_11_VARIABLE_IEs {
@@ -4312,6 +4472,7 @@ pub struct _NDIS_802_11_VARIABLE_IEs {
     pub Length: UCHAR,
     pub data: [UCHAR; 1usize],
 }
+/// [`NDIS_802_11_AI_REQFI`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_ai_reqfi) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_802_11_AI_REQFI {
@@ -4319,6 +4480,7 @@ pub struct _NDIS_802_11_AI_REQFI {
     pub ListenInterval: USHORT,
     pub CurrentAPAddress: NDIS_802_11_MAC_ADDRESS,
 }
+/// [`NDIS_802_11_AI_RESFI`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_ai_resfi) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_802_11_AI_RESFI {
@@ -4326,6 +4488,7 @@ pub struct _NDIS_802_11_AI_RESFI {
     pub StatusCode: USHORT,
     pub AssociationId: USHORT,
 }
+/// [`NDIS_802_11_ASSOCIATION_INFORMATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_association_information) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_802_11_ASSOCIATION_INFORMATION {
@@ -4339,12 +4502,14 @@ pub struct _NDIS_802_11_ASSOCIATION_INFORMATION {
     pub ResponseIELength: ULONG,
     pub OffsetResponseIEs: ULONG,
 }
+/// [`NDIS_802_11_AUTHENTICATION_EVENT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_authentication_event) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_802_11_AUTHENTICATION_EVENT {
     pub Status: NDIS_802_11_STATUS_INDICATION,
     pub Request: [NDIS_802_11_AUTHENTICATION_REQUEST; 1usize],
 }
+/// [`NDIS_802_11_TEST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_test) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_802_11_TEST {
@@ -4352,12 +4517,14 @@ pub struct _NDIS_802_11_TEST {
     pub Type: ULONG,
     pub __bindgen_anon_1: _NDIS_802_11_TEST__bindgen_ty_1,
 }
+/// [`BSSID_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-bssid_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _BSSID_INFO {
     pub BSSID: NDIS_802_11_MAC_ADDRESS,
     pub PMKID: NDIS_802_11_PMKID_VALUE,
 }
+/// [`NDIS_802_11_PMKID`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_pmkid) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_802_11_PMKID {
@@ -4365,12 +4532,14 @@ pub struct _NDIS_802_11_PMKID {
     pub BSSIDInfoCount: ULONG,
     pub BSSIDInfo: [BSSID_INFO; 1usize],
 }
+/// [`NDIS_802_11_AUTHENTICATION_ENCRYPTION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_authentication_encryption) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_802_11_AUTHENTICATION_ENCRYPTION {
     pub AuthModeSupported: NDIS_802_11_AUTHENTICATION_MODE,
     pub EncryptStatusSupported: NDIS_802_11_ENCRYPTION_STATUS,
 }
+/// [`NDIS_802_11_CAPABILITY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_capability) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_802_11_CAPABILITY {
@@ -4380,12 +4549,14 @@ pub struct _NDIS_802_11_CAPABILITY {
     pub NoOfAuthEncryptPairsSupported: ULONG,
     pub AuthenticationEncryptionSupported: [NDIS_802_11_AUTHENTICATION_ENCRYPTION; 1usize],
 }
+/// [`NDIS_802_11_NON_BCAST_SSID_LIST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_802_11_non_bcast_ssid_list) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_802_11_NON_BCAST_SSID_LIST {
     pub NumberOfItems: ULONG,
     pub Non_Bcast_Ssid: [NDIS_802_11_SSID; 1usize],
 }
+/// [`NDIS_CO_DEVICE_PROFILE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_co_device_profile) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct NDIS_CO_DEVICE_PROFILE {
@@ -4418,6 +4589,7 @@ pub struct NDIS_CO_DEVICE_PROFILE {
     pub ulUUISendUserUserInfoSize: ULONG,
     pub ulUUICallInfoSize: ULONG,
 }
+/// [`OFFLOAD_ALGO_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-offload_algo_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _OFFLOAD_ALGO_INFO {
@@ -4425,6 +4597,7 @@ pub struct _OFFLOAD_ALGO_INFO {
     pub algoKeylen: ULONG,
     pub algoRounds: ULONG,
 }
+/// [`OFFLOAD_SECURITY_ASSOCIATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-offload_security_association) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _OFFLOAD_SECURITY_ASSOCIATION {
@@ -4434,6 +4607,7 @@ pub struct _OFFLOAD_SECURITY_ASSOCIATION {
     pub ConfAlgo: OFFLOAD_ALGO_INFO,
     pub Reserved: OFFLOAD_ALGO_INFO,
 }
+/// [`OFFLOAD_IPSEC_ADD_SA`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-offload_ipsec_add_sa) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _OFFLOAD_IPSEC_ADD_SA {
@@ -4453,17 +4627,20 @@ pub struct _OFFLOAD_IPSEC_ADD_SA {
     pub KeyLen: ULONG,
     pub KeyMat: [UCHAR; 1usize],
 }
+/// [`OFFLOAD_IPSEC_DELETE_SA`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-offload_ipsec_delete_sa) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _OFFLOAD_IPSEC_DELETE_SA {
     pub OffloadHandle: HANDLE,
 }
+/// [`OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_ENTRY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-offload_ipsec_udpesp_encaptype_entry) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_ENTRY {
     pub UdpEncapType: UDP_ENCAP_TYPE,
     pub DstEncapPort: USHORT,
 }
+/// [`OFFLOAD_IPSEC_ADD_UDPESP_SA`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-offload_ipsec_add_udpesp_sa) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _OFFLOAD_IPSEC_ADD_UDPESP_SA {
@@ -4485,18 +4662,21 @@ pub struct _OFFLOAD_IPSEC_ADD_UDPESP_SA {
     pub KeyLen: ULONG,
     pub KeyMat: [UCHAR; 1usize],
 }
+/// [`OFFLOAD_IPSEC_DELETE_UDPESP_SA`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-offload_ipsec_delete_udpesp_sa) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _OFFLOAD_IPSEC_DELETE_UDPESP_SA {
     pub OffloadHandle: HANDLE,
     pub EncapTypeEntryOffldHandle: HANDLE,
 }
+/// [`TRANSPORT_HEADER_OFFSET`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-transport_header_offset) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _TRANSPORT_HEADER_OFFSET {
     pub ProtocolType: USHORT,
     pub HeaderOffset: USHORT,
 }
+/// [`NETWORK_ADDRESS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-network_address) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NETWORK_ADDRESS {
@@ -4504,6 +4684,7 @@ pub struct _NETWORK_ADDRESS {
     pub AddressType: USHORT,
     pub Address: [UCHAR; 1usize],
 }
+/// [`NETWORK_ADDRESS_LIST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-network_address_list) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NETWORK_ADDRESS_LIST {
@@ -4511,6 +4692,7 @@ pub struct _NETWORK_ADDRESS_LIST {
     pub AddressType: USHORT,
     pub Address: [NETWORK_ADDRESS; 1usize],
 }
+/// [`NETWORK_ADDRESS_IP`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-network_address_ip) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NETWORK_ADDRESS_IP {
@@ -4518,6 +4700,7 @@ pub struct _NETWORK_ADDRESS_IP {
     pub in_addr: ULONG,
     pub sin_zero: [UCHAR; 8usize],
 }
+/// [`NETWORK_ADDRESS_IP6`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-network_address_ip6) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NETWORK_ADDRESS_IP6 {
@@ -4526,6 +4709,7 @@ pub struct _NETWORK_ADDRESS_IP6 {
     pub sin6_addr: [USHORT; 8usize],
     pub sin6_scope_id: ULONG,
 }
+/// [`NETWORK_ADDRESS_IPX`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-network_address_ipx) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NETWORK_ADDRESS_IPX {
@@ -4533,17 +4717,20 @@ pub struct _NETWORK_ADDRESS_IPX {
     pub NodeAddress: [UCHAR; 6usize],
     pub Socket: USHORT,
 }
+/// [`GEN_GET_TIME_CAPS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-gen_get_time_caps) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _GEN_GET_TIME_CAPS {
     pub Flags: ULONG,
     pub ClockPrecision: ULONG,
 }
+/// [`GEN_GET_NETCARD_TIME`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-gen_get_netcard_time) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _GEN_GET_NETCARD_TIME {
     pub ReadTime: ULONGLONG,
 }
+/// [`NDIS_PM_PACKET_PATTERN`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_pm_packet_pattern) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_PM_PACKET_PATTERN {
@@ -4554,6 +4741,7 @@ pub struct _NDIS_PM_PACKET_PATTERN {
     pub PatternSize: ULONG,
     pub PatternFlags: ULONG,
 }
+/// [`NDIS_PM_WAKE_UP_CAPABILITIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_pm_wake_up_capabilities) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PM_WAKE_UP_CAPABILITIES {
@@ -4561,24 +4749,28 @@ pub struct _NDIS_PM_WAKE_UP_CAPABILITIES {
     pub MinPatternWakeUp: NDIS_DEVICE_POWER_STATE,
     pub MinLinkChangeWakeUp: NDIS_DEVICE_POWER_STATE,
 }
+/// [`NDIS_PNP_CAPABILITIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_pnp_capabilities) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PNP_CAPABILITIES {
     pub Flags: ULONG,
     pub WakeUpCapabilities: NDIS_PM_WAKE_UP_CAPABILITIES,
 }
+/// [`NDIS_WAN_PROTOCOL_CAPS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wan_protocol_caps) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_WAN_PROTOCOL_CAPS {
     pub Flags: ULONG,
     pub Reserved: ULONG,
 }
+/// [`NDIS_CO_LINK_SPEED`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_co_link_speed) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_CO_LINK_SPEED {
     pub Outbound: ULONG,
     pub Inbound: ULONG,
 }
+/// [`NDIS_LINK_SPEED`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_link_speed) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_LINK_SPEED {
@@ -4734,6 +4926,7 @@ pub struct _DOT11_WFD_ATTRIBUTES {
     pub uDiscoveryFilterListSize: ULONG,
     pub uGORoleClientTableSize: ULONG,
 }
+/// [`NDIS_GUID`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_guid) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GUID {
@@ -4742,12 +4935,14 @@ pub struct _NDIS_GUID {
     pub Size: ULONG,
     pub Flags: ULONG,
 }
+/// [`NDIS_IRDA_PACKET_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_irda_packet_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_IRDA_PACKET_INFO {
     pub ExtraBOFs: ULONG,
     pub MinTurnAroundTime: ULONG,
 }
+/// [`NDIS_LINK_STATE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_link_state) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_LINK_STATE {
@@ -4759,6 +4954,7 @@ pub struct _NDIS_LINK_STATE {
     pub PauseFunctions: NDIS_SUPPORTED_PAUSE_FUNCTIONS,
     pub AutoNegotiationFlags: ULONG,
 }
+/// [`NDIS_LINK_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_link_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_LINK_PARAMETERS {
@@ -4769,6 +4965,7 @@ pub struct _NDIS_LINK_PARAMETERS {
     pub PauseFunctions: NDIS_SUPPORTED_PAUSE_FUNCTIONS,
     pub AutoNegotiationFlags: ULONG,
 }
+/// [`NDIS_OPER_STATE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_oper_state) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_OPER_STATE {
@@ -4776,6 +4973,7 @@ pub struct _NDIS_OPER_STATE {
     pub OperationalStatus: NET_IF_OPER_STATUS,
     pub OperationalStatusFlags: ULONG,
 }
+/// [`NDIS_IP_OPER_STATUS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_ip_oper_status) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_IP_OPER_STATUS {
@@ -4783,6 +4981,7 @@ pub struct _NDIS_IP_OPER_STATUS {
     pub OperationalStatus: NET_IF_OPER_STATUS,
     pub OperationalStatusFlags: ULONG,
 }
+/// [`NDIS_IP_OPER_STATUS_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_ip_oper_status_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_IP_OPER_STATUS_INFO {
@@ -4791,6 +4990,7 @@ pub struct _NDIS_IP_OPER_STATUS_INFO {
     pub NumberofAddressFamiliesReturned: ULONG,
     pub IpOperationalStatus: [NDIS_IP_OPER_STATUS; 32usize],
 }
+/// [`NDIS_IP_OPER_STATE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_ip_oper_state) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_IP_OPER_STATE {
@@ -4799,6 +4999,7 @@ pub struct _NDIS_IP_OPER_STATE {
     pub IpOperationalStatus: NDIS_IP_OPER_STATUS,
 }
 #[cfg(any(not(any(feature = "ndis682", feature = "ndis689"))))]
+/// [`NDIS_OFFLOAD_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_offload_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_OFFLOAD_PARAMETERS {
@@ -4832,6 +5033,7 @@ pub struct _NDIS_OFFLOAD_PARAMETERS__bindgen_ty_2 {
     pub EncapsulatedPacketTaskOffload: UCHAR,
     pub EncapsulationTypes: UCHAR,
 }
+/// [`NDIS_TCP_LARGE_SEND_OFFLOAD_V1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_tcp_large_send_offload_v1) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_TCP_LARGE_SEND_OFFLOAD_V1 {
@@ -4847,6 +5049,7 @@ pub struct _NDIS_TCP_LARGE_SEND_OFFLOAD_V1__bindgen_ty_1 {
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 1usize]>,
     pub __bindgen_padding_0: [u8; 3usize],
 }
+/// [`NDIS_TCP_IP_CHECKSUM_OFFLOAD`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_tcp_ip_checksum_offload) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_TCP_IP_CHECKSUM_OFFLOAD {
@@ -4887,6 +5090,7 @@ pub struct _NDIS_TCP_IP_CHECKSUM_OFFLOAD__bindgen_ty_4 {
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 1usize]>,
     pub __bindgen_padding_0: [u8; 3usize],
 }
+/// [`NDIS_IPSEC_OFFLOAD_V1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_ipsec_offload_v1) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_IPSEC_OFFLOAD_V1 {
@@ -4919,6 +5123,7 @@ pub struct _NDIS_IPSEC_OFFLOAD_V1__bindgen_ty_3 {
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 2usize]>,
     pub __bindgen_padding_0: u16,
 }
+/// [`NDIS_TCP_LARGE_SEND_OFFLOAD_V2`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_tcp_large_send_offload_v2) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_TCP_LARGE_SEND_OFFLOAD_V2 {
@@ -4942,6 +5147,7 @@ pub struct _NDIS_TCP_LARGE_SEND_OFFLOAD_V2__bindgen_ty_2 {
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 1usize]>,
     pub __bindgen_padding_0: [u8; 3usize],
 }
+/// [`NDIS_IPSEC_OFFLOAD_V2`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_ipsec_offload_v2) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_IPSEC_OFFLOAD_V2 {
@@ -4962,6 +5168,7 @@ pub struct _NDIS_IPSEC_OFFLOAD_V2 {
     pub EncryptionAlgorithms: ULONG,
     pub SaOffloadCapacity: ULONG,
 }
+/// [`NDIS_TCP_RECV_SEG_COALESCE_OFFLOAD`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_tcp_recv_seg_coalesce_offload) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_TCP_RECV_SEG_COALESCE_OFFLOAD {
@@ -4984,6 +5191,7 @@ pub struct _NDIS_TCP_RECV_SEG_COALESCE_OFFLOAD__bindgen_ty_2 {
         all(feature = "ndis682", not(any(feature = "ndis689")))
     )
 )]
+/// [`NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_encapsulated_packet_task_offload) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD {
@@ -4992,6 +5200,7 @@ pub struct _NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD {
     pub MaxHeaderSizeSupported: ULONG,
 }
 #[cfg(any(not(any(feature = "ndis682", feature = "ndis689"))))]
+/// [`NDIS_OFFLOAD`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_offload) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_OFFLOAD {
@@ -5005,6 +5214,7 @@ pub struct _NDIS_OFFLOAD {
     pub Rsc: NDIS_TCP_RECV_SEG_COALESCE_OFFLOAD,
     pub EncapsulatedPacketTaskOffloadGre: NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD,
 }
+/// [`NDIS_WMI_TCP_LARGE_SEND_OFFLOAD_V1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wmi_tcp_large_send_offload_v1) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_WMI_TCP_LARGE_SEND_OFFLOAD_V1 {
@@ -5019,6 +5229,7 @@ pub struct _NDIS_WMI_TCP_LARGE_SEND_OFFLOAD_V1__bindgen_ty_1 {
     pub TcpOptions: ULONG,
     pub IpOptions: ULONG,
 }
+/// [`NDIS_WMI_TCP_IP_CHECKSUM_OFFLOAD`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wmi_tcp_ip_checksum_offload) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_WMI_TCP_IP_CHECKSUM_OFFLOAD {
@@ -5065,6 +5276,7 @@ pub struct _NDIS_WMI_TCP_IP_CHECKSUM_OFFLOAD__bindgen_ty_4 {
     pub TcpChecksum: ULONG,
     pub UdpChecksum: ULONG,
 }
+/// [`NDIS_WMI_IPSEC_OFFLOAD_V1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wmi_ipsec_offload_v1) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_WMI_IPSEC_OFFLOAD_V1 {
@@ -5103,6 +5315,7 @@ pub struct _NDIS_WMI_IPSEC_OFFLOAD_V1__bindgen_ty_3 {
     pub Send: ULONG,
     pub Receive: ULONG,
 }
+/// [`NDIS_WMI_TCP_LARGE_SEND_OFFLOAD_V2`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wmi_tcp_large_send_offload_v2) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_WMI_TCP_LARGE_SEND_OFFLOAD_V2 {
@@ -5131,6 +5344,7 @@ pub struct _NDIS_WMI_TCP_LARGE_SEND_OFFLOAD_V2__bindgen_ty_2 {
         all(feature = "ndis682", not(any(feature = "ndis689")))
     )
 )]
+/// [`NDIS_WMI_OFFLOAD`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wmi_offload) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_WMI_OFFLOAD {
@@ -5144,6 +5358,7 @@ pub struct _NDIS_WMI_OFFLOAD {
     pub Rsc: NDIS_TCP_RECV_SEG_COALESCE_OFFLOAD,
     pub EncapsulatedPacketTaskOffloadGre: NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD,
 }
+/// [`NDIS_TCP_CONNECTION_OFFLOAD`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_tcp_connection_offload) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_TCP_CONNECTION_OFFLOAD {
@@ -5154,6 +5369,7 @@ pub struct _NDIS_TCP_CONNECTION_OFFLOAD {
     pub TcpConnectionOffloadCapacity: ULONG,
     pub Flags: ULONG,
 }
+/// [`NDIS_WMI_TCP_CONNECTION_OFFLOAD`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wmi_tcp_connection_offload) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_WMI_TCP_CONNECTION_OFFLOAD {
@@ -5166,6 +5382,7 @@ pub struct _NDIS_WMI_TCP_CONNECTION_OFFLOAD {
     pub TcpConnectionOffloadCapacity: ULONG,
     pub Flags: ULONG,
 }
+/// [`NDIS_PORT_AUTHENTICATION_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_port_authentication_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PORT_AUTHENTICATION_PARAMETERS {
@@ -5175,6 +5392,7 @@ pub struct _NDIS_PORT_AUTHENTICATION_PARAMETERS {
     pub SendAuthorizationState: NDIS_PORT_AUTHORIZATION_STATE,
     pub RcvAuthorizationState: NDIS_PORT_AUTHORIZATION_STATE,
 }
+/// [`NDIS_WMI_METHOD_HEADER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wmi_method_header) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_WMI_METHOD_HEADER {
@@ -5185,6 +5403,7 @@ pub struct _NDIS_WMI_METHOD_HEADER {
     pub Timeout: ULONG,
     pub Padding: [UCHAR; 4usize],
 }
+/// [`NDIS_WMI_SET_HEADER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wmi_set_header) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_WMI_SET_HEADER {
@@ -5195,6 +5414,7 @@ pub struct _NDIS_WMI_SET_HEADER {
     pub Timeout: ULONG,
     pub Padding: [UCHAR; 4usize],
 }
+/// [`NDIS_WMI_EVENT_HEADER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wmi_event_header) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_WMI_EVENT_HEADER {
@@ -5207,6 +5427,7 @@ pub struct _NDIS_WMI_EVENT_HEADER {
     pub DeviceNameOffset: ULONG,
     pub Padding: [UCHAR; 4usize],
 }
+/// [`NDIS_WMI_ENUM_ADAPTER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wmi_enum_adapter) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_WMI_ENUM_ADAPTER {
@@ -5216,12 +5437,14 @@ pub struct _NDIS_WMI_ENUM_ADAPTER {
     pub DeviceNameLength: USHORT,
     pub DeviceName: [CHAR; 1usize],
 }
+/// [`NDIS_HD_SPLIT_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_hd_split_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_HD_SPLIT_PARAMETERS {
     pub Header: NDIS_OBJECT_HEADER,
     pub HDSplitCombineFlags: ULONG,
 }
+/// [`NDIS_HD_SPLIT_CURRENT_CONFIG`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_hd_split_current_config) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_HD_SPLIT_CURRENT_CONFIG {
@@ -5233,6 +5456,7 @@ pub struct _NDIS_HD_SPLIT_CURRENT_CONFIG {
     pub BackfillSize: ULONG,
     pub MaxHeaderSize: ULONG,
 }
+/// [`NDIS_WMI_OUTPUT_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wmi_output_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct NDIS_WMI_OUTPUT_INFO {
@@ -5241,12 +5465,14 @@ pub struct NDIS_WMI_OUTPUT_INFO {
     pub SupportedRevision: UCHAR,
     pub DataOffset: ULONG,
 }
+/// [`NDIS_PM_COUNTED_STRING`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_pm_counted_string) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PM_COUNTED_STRING {
     pub Length: USHORT,
     pub String: [WCHAR; 65usize],
 }
+/// [`NDIS_PM_CAPABILITIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_pm_capabilities) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PM_CAPABILITIES {
@@ -5266,6 +5492,7 @@ pub struct _NDIS_PM_CAPABILITIES {
     pub SupportedWakeUpEvents: ULONG,
     pub MediaSpecificWakeUpEvents: ULONG,
 }
+/// [`NDIS_PM_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_pm_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_PM_PARAMETERS {
@@ -5275,6 +5502,7 @@ pub struct _NDIS_PM_PARAMETERS {
     pub WakeUpFlags: ULONG,
     pub MediaSpecificWakeUpEvents: ULONG,
 }
+/// [`NDIS_PM_WOL_PATTERN`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_pm_wol_pattern) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PM_WOL_PATTERN {
@@ -5319,6 +5547,7 @@ pub struct _NDIS_PM_WOL_PATTERN__WOL_PATTERN__WOL_BITMAP_PATTERN {
     pub PatternOffset: ULONG,
     pub PatternSize: ULONG,
 }
+/// [`NDIS_PM_PROTOCOL_OFFLOAD`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_pm_protocol_offload) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PM_PROTOCOL_OFFLOAD {
@@ -5356,6 +5585,7 @@ pub struct _NDIS_PM_PROTOCOL_OFFLOAD__PROTOCOL_OFFLOAD_PARAMETERS__DOT11_RSN_REK
     pub KEK: [UCHAR; 16usize],
     pub KeyReplayCounter: ULONGLONG,
 }
+/// [`NDIS_PM_WAKE_REASON`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_pm_wake_reason) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PM_WAKE_REASON {
@@ -5365,6 +5595,7 @@ pub struct _NDIS_PM_WAKE_REASON {
     pub InfoBufferOffset: ULONG,
     pub InfoBufferSize: ULONG,
 }
+/// [`NDIS_PM_WAKE_PACKET`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_pm_wake_packet) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PM_WAKE_PACKET {
@@ -5376,6 +5607,7 @@ pub struct _NDIS_PM_WAKE_PACKET {
     pub SavedPacketSize: ULONG,
     pub SavedPacketOffset: ULONG,
 }
+/// [`NDIS_WMI_PM_ADMIN_CONFIG`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wmi_pm_admin_config) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_WMI_PM_ADMIN_CONFIG {
@@ -5387,6 +5619,7 @@ pub struct _NDIS_WMI_PM_ADMIN_CONFIG {
     pub PMNSOffload: NDIS_PM_ADMIN_CONFIG_STATE,
     pub PMWiFiRekeyOffload: NDIS_PM_ADMIN_CONFIG_STATE,
 }
+/// [`NDIS_WMI_PM_ACTIVE_CAPABILITIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wmi_pm_active_capabilities) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_WMI_PM_ACTIVE_CAPABILITIES {
@@ -5398,6 +5631,7 @@ pub struct _NDIS_WMI_PM_ACTIVE_CAPABILITIES {
     pub PMNSOffload: NDIS_PM_CAPABILITY_STATE,
     pub PMWiFiRekeyOffload: NDIS_PM_CAPABILITY_STATE,
 }
+/// [`NDIS_RECEIVE_FILTER_CAPABILITIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_receive_filter_capabilities) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_RECEIVE_FILTER_CAPABILITIES {
@@ -5424,6 +5658,7 @@ pub struct _NDIS_RECEIVE_FILTER_CAPABILITIES {
     pub NdisReserved: ULONG,
 }
 #[cfg(any(not(any(feature = "ndis682", feature = "ndis689"))))]
+/// [`NDIS_NIC_SWITCH_CAPABILITIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_nic_switch_capabilities) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_NIC_SWITCH_CAPABILITIES {
@@ -5457,6 +5692,7 @@ pub struct _NDIS_NIC_SWITCH_CAPABILITIES {
     pub NdisReserved16: ULONG,
     pub NdisReserved17: ULONG,
 }
+/// [`NDIS_RECEIVE_FILTER_GLOBAL_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_receive_filter_global_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_RECEIVE_FILTER_GLOBAL_PARAMETERS {
@@ -5465,6 +5701,7 @@ pub struct _NDIS_RECEIVE_FILTER_GLOBAL_PARAMETERS {
     pub EnabledFilterTypes: ULONG,
     pub EnabledQueueTypes: ULONG,
 }
+/// [`NDIS_RECEIVE_FILTER_FIELD_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_receive_filter_field_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_RECEIVE_FILTER_FIELD_PARAMETERS {
@@ -5476,6 +5713,7 @@ pub struct _NDIS_RECEIVE_FILTER_FIELD_PARAMETERS {
     pub FieldValue: _NDIS_RECEIVE_FILTER_FIELD_PARAMETERS__FIELD_VALUE,
     pub ResultValue: _NDIS_RECEIVE_FILTER_FIELD_PARAMETERS__RESULT_VALUE,
 }
+/// [`NDIS_RECEIVE_FILTER_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_receive_filter_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_RECEIVE_FILTER_PARAMETERS {
@@ -5491,6 +5729,7 @@ pub struct _NDIS_RECEIVE_FILTER_PARAMETERS {
     pub MaxCoalescingDelay: ULONG,
     pub VPortId: NDIS_NIC_SWITCH_VPORT_ID,
 }
+/// [`NDIS_RECEIVE_FILTER_CLEAR_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_receive_filter_clear_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_RECEIVE_FILTER_CLEAR_PARAMETERS {
@@ -5500,6 +5739,7 @@ pub struct _NDIS_RECEIVE_FILTER_CLEAR_PARAMETERS {
     pub FilterId: NDIS_RECEIVE_FILTER_ID,
 }
 #[cfg(any(not(any(feature = "ndis682", feature = "ndis689"))))]
+/// [`NDIS_RECEIVE_QUEUE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_receive_queue_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_RECEIVE_QUEUE_PARAMETERS {
@@ -5517,6 +5757,7 @@ pub struct _NDIS_RECEIVE_QUEUE_PARAMETERS {
     pub PortId: ULONG,
     pub InterruptCoalescingDomainId: ULONG,
 }
+/// [`NDIS_RECEIVE_QUEUE_FREE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_receive_queue_free_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_RECEIVE_QUEUE_FREE_PARAMETERS {
@@ -5524,6 +5765,7 @@ pub struct _NDIS_RECEIVE_QUEUE_FREE_PARAMETERS {
     pub Flags: ULONG,
     pub QueueId: NDIS_RECEIVE_QUEUE_ID,
 }
+/// [`NDIS_RECEIVE_QUEUE_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_receive_queue_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_RECEIVE_QUEUE_INFO {
@@ -5542,6 +5784,7 @@ pub struct _NDIS_RECEIVE_QUEUE_INFO {
     pub NumFilters: ULONG,
     pub InterruptCoalescingDomainId: ULONG,
 }
+/// [`NDIS_RECEIVE_QUEUE_INFO_ARRAY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_receive_queue_info_array) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_RECEIVE_QUEUE_INFO_ARRAY {
@@ -5550,6 +5793,7 @@ pub struct _NDIS_RECEIVE_QUEUE_INFO_ARRAY {
     pub NumElements: ULONG,
     pub ElementSize: ULONG,
 }
+/// [`NDIS_RECEIVE_FILTER_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_receive_filter_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_RECEIVE_FILTER_INFO {
@@ -5558,6 +5802,7 @@ pub struct _NDIS_RECEIVE_FILTER_INFO {
     pub FilterType: NDIS_RECEIVE_FILTER_TYPE,
     pub FilterId: NDIS_RECEIVE_FILTER_ID,
 }
+/// [`NDIS_RECEIVE_FILTER_INFO_ARRAY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_receive_filter_info_array) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_RECEIVE_FILTER_INFO_ARRAY {
@@ -5569,6 +5814,7 @@ pub struct _NDIS_RECEIVE_FILTER_INFO_ARRAY {
     pub Flags: ULONG,
     pub VPortId: NDIS_NIC_SWITCH_VPORT_ID,
 }
+/// [`NDIS_RECEIVE_QUEUE_ALLOCATION_COMPLETE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_receive_queue_allocation_complete_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_RECEIVE_QUEUE_ALLOCATION_COMPLETE_PARAMETERS {
@@ -5577,6 +5823,7 @@ pub struct _NDIS_RECEIVE_QUEUE_ALLOCATION_COMPLETE_PARAMETERS {
     pub QueueId: NDIS_RECEIVE_QUEUE_ID,
     pub CompletionStatus: NDIS_STATUS,
 }
+/// [`NDIS_RECEIVE_QUEUE_ALLOCATION_COMPLETE_ARRAY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_receive_queue_allocation_complete_array) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_RECEIVE_QUEUE_ALLOCATION_COMPLETE_ARRAY {
@@ -5586,6 +5833,7 @@ pub struct _NDIS_RECEIVE_QUEUE_ALLOCATION_COMPLETE_ARRAY {
     pub NumElements: ULONG,
     pub ElementSize: ULONG,
 }
+/// [`NDIS_RECEIVE_SCALE_CAPABILITIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_receive_scale_capabilities) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_RECEIVE_SCALE_CAPABILITIES {
@@ -5596,6 +5844,7 @@ pub struct _NDIS_RECEIVE_SCALE_CAPABILITIES {
     pub NumberOfIndirectionTableEntries: USHORT,
 }
 #[cfg(any(not(any(feature = "ndis682", feature = "ndis689"))))]
+/// [`NDIS_RECEIVE_SCALE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_receive_scale_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_RECEIVE_SCALE_PARAMETERS {
@@ -5611,6 +5860,7 @@ pub struct _NDIS_RECEIVE_SCALE_PARAMETERS {
     pub NumberOfProcessorMasks: ULONG,
     pub ProcessorMasksEntrySize: ULONG,
 }
+/// [`NDIS_RECEIVE_HASH_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_receive_hash_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_RECEIVE_HASH_PARAMETERS {
@@ -5620,6 +5870,7 @@ pub struct _NDIS_RECEIVE_HASH_PARAMETERS {
     pub HashSecretKeySize: USHORT,
     pub HashSecretKeyOffset: ULONG,
 }
+/// [`NDIS_RSS_PROCESSOR`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_rss_processor) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_RSS_PROCESSOR {
@@ -5627,6 +5878,7 @@ pub struct _NDIS_RSS_PROCESSOR {
     pub PreferenceIndex: USHORT,
     pub Reserved: USHORT,
 }
+/// [`NDIS_RSS_PROCESSOR_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_rss_processor_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_RSS_PROCESSOR_INFO {
@@ -5641,6 +5893,7 @@ pub struct _NDIS_RSS_PROCESSOR_INFO {
     pub RssMaxProcessor: PROCESSOR_NUMBER,
     pub RssProfile: NDIS_RSS_PROFILE,
 }
+/// [`NDIS_PROCESSOR_INFO_EX`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_processor_info_ex) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_PROCESSOR_INFO_EX {
@@ -5651,6 +5904,7 @@ pub struct _NDIS_PROCESSOR_INFO_EX {
     pub NodeId: USHORT,
     pub NodeDistance: USHORT,
 }
+/// [`NDIS_SYSTEM_PROCESSOR_INFO_EX`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_system_processor_info_ex) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SYSTEM_PROCESSOR_INFO_EX {
@@ -5665,6 +5919,7 @@ pub struct _NDIS_SYSTEM_PROCESSOR_INFO_EX {
     pub NumberOfProcessors: ULONG,
     pub ProcessorInfoEntrySize: ULONG,
 }
+/// [`NDIS_HYPERVISOR_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_hypervisor_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_HYPERVISOR_INFO {
@@ -5672,6 +5927,7 @@ pub struct _NDIS_HYPERVISOR_INFO {
     pub Flags: ULONG,
     pub PartitionType: NDIS_HYPERVISOR_PARTITION_TYPE,
 }
+/// [`NDIS_WMI_GROUP_AFFINITY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wmi_group_affinity) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_WMI_GROUP_AFFINITY {
@@ -5679,6 +5935,7 @@ pub struct _NDIS_WMI_GROUP_AFFINITY {
     pub Group: USHORT,
     pub Reserved: [USHORT; 3usize],
 }
+/// [`NDIS_WMI_RECEIVE_QUEUE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wmi_receive_queue_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_WMI_RECEIVE_QUEUE_PARAMETERS {
@@ -5694,6 +5951,7 @@ pub struct _NDIS_WMI_RECEIVE_QUEUE_PARAMETERS {
     pub VmName: NDIS_VM_NAME,
     pub QueueName: NDIS_QUEUE_NAME,
 }
+/// [`NDIS_WMI_RECEIVE_QUEUE_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wmi_receive_queue_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_WMI_RECEIVE_QUEUE_INFO {
@@ -5742,6 +6000,7 @@ pub struct _NDK_ADAPTER_INFO {
     pub AdapterFlags: ULONG,
     pub RdmaTechnology: NDK_RDMA_TECHNOLOGY,
 }
+/// [`NDIS_NDK_PERFORMANCE_COUNTERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_ndk_performance_counters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_NDK_PERFORMANCE_COUNTERS {
@@ -5776,6 +6035,7 @@ pub struct _NDIS_NDK_PERFORMANCE_COUNTERS {
     pub RDMAInFrames: ULONG64,
     pub RDMAOutFrames: ULONG64,
 }
+/// [`NDIS_NDK_CAPABILITIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_ndk_capabilities) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NDK_CAPABILITIES {
@@ -5793,6 +6053,7 @@ pub struct _NDIS_NDK_CAPABILITIES {
     pub NdkInfo: *mut NDK_ADAPTER_INFO,
 }
 #[cfg(any(not(any(feature = "ndis682", feature = "ndis689"))))]
+/// [`NDK_WMI_ADAPTER_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndk_wmi_adapter_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDK_WMI_ADAPTER_INFO {
@@ -5819,6 +6080,7 @@ pub struct _NDK_WMI_ADAPTER_INFO {
     pub AdapterFlags: ULONG,
 }
 #[cfg(any(not(any(feature = "ndis682", feature = "ndis689"))))]
+/// [`NDIS_WMI_NDK_CAPABILITIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wmi_ndk_capabilities) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_WMI_NDK_CAPABILITIES {
@@ -5833,6 +6095,7 @@ pub struct _NDIS_WMI_NDK_CAPABILITIES {
     pub MissingCounterMask: ULONG64,
     pub NdkInfo: NDK_WMI_ADAPTER_INFO,
 }
+/// [`NDIS_NDK_STATISTICS_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_ndk_statistics_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_NDK_STATISTICS_INFO {
@@ -5892,6 +6155,7 @@ pub struct sockaddr_in6 {
     pub sin6_addr: IN6_ADDR,
     pub __bindgen_anon_1: sockaddr_in6__bindgen_ty_1,
 }
+/// [`NDIS_NDK_CONNECTION_ENTRY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_ndk_connection_entry) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NDK_CONNECTION_ENTRY {
@@ -5900,6 +6164,7 @@ pub struct _NDIS_NDK_CONNECTION_ENTRY {
     pub UserModeOwner: BOOLEAN,
     pub OwnerPid: ULONG,
 }
+/// [`NDIS_NDK_CONNECTIONS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_ndk_connections) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NDK_CONNECTIONS {
@@ -5909,6 +6174,7 @@ pub struct _NDIS_NDK_CONNECTIONS {
     pub NDConnectionsMappedtoTCPConnections: BOOLEAN,
     pub Connections: [NDIS_NDK_CONNECTION_ENTRY; 1usize],
 }
+/// [`NDIS_NDK_LOCAL_ENDPOINT_ENTRY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_ndk_local_endpoint_entry) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NDK_LOCAL_ENDPOINT_ENTRY {
@@ -5917,6 +6183,7 @@ pub struct _NDIS_NDK_LOCAL_ENDPOINT_ENTRY {
     pub Listener: BOOLEAN,
     pub OwnerPid: ULONG,
 }
+/// [`NDIS_NDK_LOCAL_ENDPOINTS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_ndk_local_endpoints) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NDK_LOCAL_ENDPOINTS {
@@ -5926,6 +6193,7 @@ pub struct _NDIS_NDK_LOCAL_ENDPOINTS {
     pub NDLocalEndpointsMappedtoTCPLocalEndpoints: BOOLEAN,
     pub LocalEndpoints: [NDIS_NDK_LOCAL_ENDPOINT_ENTRY; 1usize],
 }
+/// [`NDIS_QOS_CAPABILITIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_qos_capabilities) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_QOS_CAPABILITIES {
@@ -5935,6 +6203,7 @@ pub struct _NDIS_QOS_CAPABILITIES {
     pub MaxNumEtsCapableTrafficClasses: ULONG,
     pub MaxNumPfcEnabledTrafficClasses: ULONG,
 }
+/// [`NDIS_QOS_CLASSIFICATION_ELEMENT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_qos_classification_element) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_QOS_CLASSIFICATION_ELEMENT {
@@ -5945,6 +6214,7 @@ pub struct _NDIS_QOS_CLASSIFICATION_ELEMENT {
     pub ActionSelector: USHORT,
     pub ActionField: USHORT,
 }
+/// [`NDIS_QOS_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_qos_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_QOS_PARAMETERS {
@@ -5960,6 +6230,7 @@ pub struct _NDIS_QOS_PARAMETERS {
     pub FirstClassificationElementOffset: ULONG,
 }
 #[cfg(any(not(any(feature = "ndis682", feature = "ndis689"))))]
+/// [`NDIS_NIC_SWITCH_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_nic_switch_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NIC_SWITCH_PARAMETERS {
@@ -5973,6 +6244,7 @@ pub struct _NDIS_NIC_SWITCH_PARAMETERS {
     pub NdisReserved2: ULONG,
     pub NdisReserved3: ULONG,
 }
+/// [`NDIS_NIC_SWITCH_DELETE_SWITCH_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_nic_switch_delete_switch_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_NIC_SWITCH_DELETE_SWITCH_PARAMETERS {
@@ -5980,6 +6252,7 @@ pub struct _NDIS_NIC_SWITCH_DELETE_SWITCH_PARAMETERS {
     pub Flags: ULONG,
     pub SwitchId: NDIS_NIC_SWITCH_ID,
 }
+/// [`NDIS_NIC_SWITCH_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_nic_switch_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NIC_SWITCH_INFO {
@@ -5999,6 +6272,7 @@ pub struct _NDIS_NIC_SWITCH_INFO {
     pub NumActiveDefaultVPortVlanIds: ULONG,
     pub NumActiveNonDefaultVPortVlanIds: ULONG,
 }
+/// [`NDIS_NIC_SWITCH_INFO_ARRAY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_nic_switch_info_array) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_NIC_SWITCH_INFO_ARRAY {
@@ -6008,6 +6282,7 @@ pub struct _NDIS_NIC_SWITCH_INFO_ARRAY {
     pub ElementSize: ULONG,
 }
 #[cfg(any(not(any(feature = "ndis682", feature = "ndis689"))))]
+/// [`NDIS_NIC_SWITCH_VPORT_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_nic_switch_vport_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NIC_SWITCH_VPORT_PARAMETERS {
@@ -6023,6 +6298,7 @@ pub struct _NDIS_NIC_SWITCH_VPORT_PARAMETERS {
     pub ProcessorAffinity: GROUP_AFFINITY,
     pub LookaheadSize: ULONG,
 }
+/// [`NDIS_NIC_SWITCH_DELETE_VPORT_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_nic_switch_delete_vport_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_NIC_SWITCH_DELETE_VPORT_PARAMETERS {
@@ -6030,6 +6306,7 @@ pub struct _NDIS_NIC_SWITCH_DELETE_VPORT_PARAMETERS {
     pub Flags: ULONG,
     pub VPortId: NDIS_NIC_SWITCH_VPORT_ID,
 }
+/// [`NDIS_NIC_SWITCH_VPORT_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_nic_switch_vport_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NIC_SWITCH_VPORT_INFO {
@@ -6046,6 +6323,7 @@ pub struct _NDIS_NIC_SWITCH_VPORT_INFO {
     pub LookaheadSize: ULONG,
     pub NumFilters: ULONG,
 }
+/// [`NDIS_NIC_SWITCH_VPORT_INFO_ARRAY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_nic_switch_vport_info_array) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_NIC_SWITCH_VPORT_INFO_ARRAY {
@@ -6057,6 +6335,7 @@ pub struct _NDIS_NIC_SWITCH_VPORT_INFO_ARRAY {
     pub NumElements: ULONG,
     pub ElementSize: ULONG,
 }
+/// [`NDIS_NIC_SWITCH_VF_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_nic_switch_vf_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NIC_SWITCH_VF_PARAMETERS {
@@ -6072,6 +6351,7 @@ pub struct _NDIS_NIC_SWITCH_VF_PARAMETERS {
     pub VFId: NDIS_SRIOV_FUNCTION_ID,
     pub RequestorId: NDIS_VF_RID,
 }
+/// [`NDIS_NIC_SWITCH_FREE_VF_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_nic_switch_free_vf_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_NIC_SWITCH_FREE_VF_PARAMETERS {
@@ -6079,6 +6359,7 @@ pub struct _NDIS_NIC_SWITCH_FREE_VF_PARAMETERS {
     pub Flags: ULONG,
     pub VFId: NDIS_SRIOV_FUNCTION_ID,
 }
+/// [`NDIS_NIC_SWITCH_VF_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_nic_switch_vf_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NIC_SWITCH_VF_INFO {
@@ -6094,6 +6375,7 @@ pub struct _NDIS_NIC_SWITCH_VF_INFO {
     pub VFId: NDIS_SRIOV_FUNCTION_ID,
     pub RequestorId: NDIS_VF_RID,
 }
+/// [`NDIS_NIC_SWITCH_VF_INFO_ARRAY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_nic_switch_vf_info_array) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_NIC_SWITCH_VF_INFO_ARRAY {
@@ -6104,6 +6386,7 @@ pub struct _NDIS_NIC_SWITCH_VF_INFO_ARRAY {
     pub NumElements: ULONG,
     pub ElementSize: ULONG,
 }
+/// [`NDIS_SRIOV_CAPABILITIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_sriov_capabilities) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SRIOV_CAPABILITIES {
@@ -6111,6 +6394,7 @@ pub struct _NDIS_SRIOV_CAPABILITIES {
     pub Flags: ULONG,
     pub SriovCapabilities: ULONG,
 }
+/// [`NDIS_SRIOV_READ_VF_CONFIG_SPACE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_sriov_read_vf_config_space_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SRIOV_READ_VF_CONFIG_SPACE_PARAMETERS {
@@ -6120,6 +6404,7 @@ pub struct _NDIS_SRIOV_READ_VF_CONFIG_SPACE_PARAMETERS {
     pub Length: ULONG,
     pub BufferOffset: ULONG,
 }
+/// [`NDIS_SRIOV_WRITE_VF_CONFIG_SPACE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_sriov_write_vf_config_space_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SRIOV_WRITE_VF_CONFIG_SPACE_PARAMETERS {
@@ -6129,6 +6414,7 @@ pub struct _NDIS_SRIOV_WRITE_VF_CONFIG_SPACE_PARAMETERS {
     pub Length: ULONG,
     pub BufferOffset: ULONG,
 }
+/// [`NDIS_SRIOV_READ_VF_CONFIG_BLOCK_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_sriov_read_vf_config_block_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SRIOV_READ_VF_CONFIG_BLOCK_PARAMETERS {
@@ -6138,6 +6424,7 @@ pub struct _NDIS_SRIOV_READ_VF_CONFIG_BLOCK_PARAMETERS {
     pub Length: ULONG,
     pub BufferOffset: ULONG,
 }
+/// [`NDIS_SRIOV_WRITE_VF_CONFIG_BLOCK_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_sriov_write_vf_config_block_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SRIOV_WRITE_VF_CONFIG_BLOCK_PARAMETERS {
@@ -6147,12 +6434,14 @@ pub struct _NDIS_SRIOV_WRITE_VF_CONFIG_BLOCK_PARAMETERS {
     pub Length: ULONG,
     pub BufferOffset: ULONG,
 }
+/// [`NDIS_SRIOV_RESET_VF_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_sriov_reset_vf_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SRIOV_RESET_VF_PARAMETERS {
     pub Header: NDIS_OBJECT_HEADER,
     pub VFId: NDIS_SRIOV_FUNCTION_ID,
 }
+/// [`NDIS_SRIOV_SET_VF_POWER_STATE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_sriov_set_vf_power_state_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SRIOV_SET_VF_POWER_STATE_PARAMETERS {
@@ -6161,6 +6450,7 @@ pub struct _NDIS_SRIOV_SET_VF_POWER_STATE_PARAMETERS {
     pub PowerState: NDIS_DEVICE_POWER_STATE,
     pub WakeEnable: BOOLEAN,
 }
+/// [`NDIS_SRIOV_CONFIG_STATE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_sriov_config_state_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SRIOV_CONFIG_STATE_PARAMETERS {
@@ -6168,6 +6458,7 @@ pub struct _NDIS_SRIOV_CONFIG_STATE_PARAMETERS {
     pub BlockId: ULONG,
     pub Length: ULONG,
 }
+/// [`NDIS_SRIOV_VF_VENDOR_DEVICE_ID_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_sriov_vf_vendor_device_id_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SRIOV_VF_VENDOR_DEVICE_ID_INFO {
@@ -6176,12 +6467,14 @@ pub struct _NDIS_SRIOV_VF_VENDOR_DEVICE_ID_INFO {
     pub VendorId: USHORT,
     pub DeviceId: USHORT,
 }
+/// [`NDIS_SRIOV_PROBED_BARS_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_sriov_probed_bars_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SRIOV_PROBED_BARS_INFO {
     pub Header: NDIS_OBJECT_HEADER,
     pub BaseRegisterValuesOffset: ULONG,
 }
+/// [`NDIS_RECEIVE_FILTER_MOVE_FILTER_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_receive_filter_move_filter_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_RECEIVE_FILTER_MOVE_FILTER_PARAMETERS {
@@ -6192,6 +6485,7 @@ pub struct _NDIS_RECEIVE_FILTER_MOVE_FILTER_PARAMETERS {
     pub DestQueueId: NDIS_RECEIVE_QUEUE_ID,
     pub DestVPortId: NDIS_NIC_SWITCH_VPORT_ID,
 }
+/// [`NDIS_SRIOV_BAR_RESOURCES_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_sriov_bar_resources_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SRIOV_BAR_RESOURCES_INFO {
@@ -6200,30 +6494,35 @@ pub struct _NDIS_SRIOV_BAR_RESOURCES_INFO {
     pub BarIndex: USHORT,
     pub BarResourcesOffset: ULONG,
 }
+/// [`NDIS_SRIOV_PF_LUID_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_sriov_pf_luid_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SRIOV_PF_LUID_INFO {
     pub Header: NDIS_OBJECT_HEADER,
     pub Luid: LUID,
 }
+/// [`NDIS_SRIOV_VF_SERIAL_NUMBER_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_sriov_vf_serial_number_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SRIOV_VF_SERIAL_NUMBER_INFO {
     pub Header: NDIS_OBJECT_HEADER,
     pub SerialNumber: ULONG,
 }
+/// [`NDIS_SRIOV_VF_INVALIDATE_CONFIG_BLOCK_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_sriov_vf_invalidate_config_block_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SRIOV_VF_INVALIDATE_CONFIG_BLOCK_INFO {
     pub Header: NDIS_OBJECT_HEADER,
     pub BlockMask: ULONG64,
 }
+/// [`NDIS_ISOLATION_NAME`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_isolation_name) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_ISOLATION_NAME {
     pub Length: USHORT,
     pub String: [WCHAR; 128usize],
 }
+/// [`NDIS_ROUTING_DOMAIN_ISOLATION_ENTRY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_routing_domain_isolation_entry) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_ROUTING_DOMAIN_ISOLATION_ENTRY {
@@ -6246,6 +6545,7 @@ pub struct _NDIS_ROUTING_DOMAIN_ISOLATION_ENTRY__bindgen_ty_1__bindgen_ty_2 {
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 2usize]>,
     pub __bindgen_padding_0: u16,
 }
+/// [`NDIS_ROUTING_DOMAIN_ENTRY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_routing_domain_entry) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_ROUTING_DOMAIN_ENTRY {
@@ -6256,6 +6556,7 @@ pub struct _NDIS_ROUTING_DOMAIN_ENTRY {
     pub NumIsolationEntries: ULONG,
     pub FirstIsolationEntryOffset: ULONG,
 }
+/// [`NDIS_ISOLATION_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_isolation_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_ISOLATION_PARAMETERS {
@@ -6267,6 +6568,7 @@ pub struct _NDIS_ISOLATION_PARAMETERS {
     pub FirstRoutingDomainEntryOffset: ULONG,
 }
 #[cfg(any(not(any(feature = "ndis682", feature = "ndis689"))))]
+/// [`NDIS_SWITCH_PORT_PROPERTY_SECURITY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_port_property_security) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SWITCH_PORT_PROPERTY_SECURITY {
@@ -6277,6 +6579,7 @@ pub struct _NDIS_SWITCH_PORT_PROPERTY_SECURITY {
     pub VirtualSubnetId: UINT32,
     pub AllowTeaming: BOOLEAN,
 }
+/// [`NDIS_SWITCH_PORT_PROPERTY_VLAN`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_port_property_vlan) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_PORT_PROPERTY_VLAN {
@@ -6300,6 +6603,7 @@ pub struct _NDIS_SWITCH_PORT_PROPERTY_VLAN__bindgen_ty_1__bindgen_ty_2 {
     pub PrimaryVlanId: UINT16,
     pub __bindgen_anon_1: _NDIS_SWITCH_PORT_PROPERTY_VLAN__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1,
 }
+/// [`NDIS_SWITCH_PORT_PROPERTY_PROFILE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_port_property_profile) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_PORT_PROPERTY_PROFILE {
@@ -6322,6 +6626,7 @@ pub struct _NDIS_SWITCH_PORT_PROPERTY_PROFILE__bindgen_ty_1 {
     pub _bitfield_align_1: [u16; 0],
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 4usize]>,
 }
+/// [`NDIS_SWITCH_PORT_PROPERTY_ISOLATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_port_property_isolation) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_PORT_PROPERTY_ISOLATION {
@@ -6331,6 +6636,7 @@ pub struct _NDIS_SWITCH_PORT_PROPERTY_ISOLATION {
     pub AllowUntaggedTraffic: BOOLEAN,
     pub DefaultIsolationId: UINT32,
 }
+/// [`NDIS_SWITCH_PORT_PROPERTY_ROUTING_DOMAIN`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_port_property_routing_domain) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_PORT_PROPERTY_ROUTING_DOMAIN {
@@ -6341,6 +6647,7 @@ pub struct _NDIS_SWITCH_PORT_PROPERTY_ROUTING_DOMAIN {
     pub NumIsolationEntries: ULONG,
     pub FirstIsolationEntryOffset: USHORT,
 }
+/// [`NDIS_SWITCH_PORT_PROPERTY_CUSTOM`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_port_property_custom) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SWITCH_PORT_PROPERTY_CUSTOM {
@@ -6349,6 +6656,7 @@ pub struct _NDIS_SWITCH_PORT_PROPERTY_CUSTOM {
     pub PropertyBufferLength: ULONG,
     pub PropertyBufferOffset: ULONG,
 }
+/// [`NDIS_SWITCH_PORT_PROPERTY_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_port_property_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_PORT_PROPERTY_PARAMETERS {
@@ -6364,6 +6672,7 @@ pub struct _NDIS_SWITCH_PORT_PROPERTY_PARAMETERS {
     pub PropertyBufferOffset: ULONG,
     pub Reserved: ULONG,
 }
+/// [`NDIS_SWITCH_PORT_PROPERTY_DELETE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_port_property_delete_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_PORT_PROPERTY_DELETE_PARAMETERS {
@@ -6374,6 +6683,7 @@ pub struct _NDIS_SWITCH_PORT_PROPERTY_DELETE_PARAMETERS {
     pub PropertyId: NDIS_SWITCH_OBJECT_ID,
     pub PropertyInstanceId: NDIS_SWITCH_OBJECT_INSTANCE_ID,
 }
+/// [`NDIS_SWITCH_PORT_PROPERTY_ENUM_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_port_property_enum_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_PORT_PROPERTY_ENUM_PARAMETERS {
@@ -6387,6 +6697,7 @@ pub struct _NDIS_SWITCH_PORT_PROPERTY_ENUM_PARAMETERS {
     pub NumProperties: ULONG,
     pub Reserved: USHORT,
 }
+/// [`NDIS_SWITCH_PORT_PROPERTY_ENUM_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_port_property_enum_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SWITCH_PORT_PROPERTY_ENUM_INFO {
@@ -6398,6 +6709,7 @@ pub struct _NDIS_SWITCH_PORT_PROPERTY_ENUM_INFO {
     pub PropertyBufferLength: ULONG,
     pub PropertyBufferOffset: ULONG,
 }
+/// [`NDIS_SWITCH_PORT_FEATURE_STATUS_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_port_feature_status_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_PORT_FEATURE_STATUS_PARAMETERS {
@@ -6413,6 +6725,7 @@ pub struct _NDIS_SWITCH_PORT_FEATURE_STATUS_PARAMETERS {
     pub FeatureStatusBufferOffset: ULONG,
     pub Reserved: ULONG,
 }
+/// [`NDIS_SWITCH_PORT_FEATURE_STATUS_CUSTOM`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_port_feature_status_custom) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SWITCH_PORT_FEATURE_STATUS_CUSTOM {
@@ -6421,6 +6734,7 @@ pub struct _NDIS_SWITCH_PORT_FEATURE_STATUS_CUSTOM {
     pub FeatureStatusBufferLength: ULONG,
     pub FeatureStatusBufferOffset: ULONG,
 }
+/// [`NDIS_SWITCH_PROPERTY_CUSTOM`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_property_custom) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SWITCH_PROPERTY_CUSTOM {
@@ -6429,6 +6743,7 @@ pub struct _NDIS_SWITCH_PROPERTY_CUSTOM {
     pub PropertyBufferLength: ULONG,
     pub PropertyBufferOffset: ULONG,
 }
+/// [`NDIS_SWITCH_PROPERTY_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_property_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_PROPERTY_PARAMETERS {
@@ -6442,6 +6757,7 @@ pub struct _NDIS_SWITCH_PROPERTY_PARAMETERS {
     pub PropertyBufferLength: ULONG,
     pub PropertyBufferOffset: ULONG,
 }
+/// [`NDIS_SWITCH_PROPERTY_DELETE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_property_delete_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_PROPERTY_DELETE_PARAMETERS {
@@ -6451,6 +6767,7 @@ pub struct _NDIS_SWITCH_PROPERTY_DELETE_PARAMETERS {
     pub PropertyId: NDIS_SWITCH_OBJECT_ID,
     pub PropertyInstanceId: NDIS_SWITCH_OBJECT_INSTANCE_ID,
 }
+/// [`NDIS_SWITCH_PROPERTY_ENUM_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_property_enum_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SWITCH_PROPERTY_ENUM_INFO {
@@ -6462,6 +6779,7 @@ pub struct _NDIS_SWITCH_PROPERTY_ENUM_INFO {
     pub PropertyBufferLength: ULONG,
     pub PropertyBufferOffset: ULONG,
 }
+/// [`NDIS_SWITCH_PROPERTY_ENUM_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_property_enum_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_PROPERTY_ENUM_PARAMETERS {
@@ -6473,6 +6791,7 @@ pub struct _NDIS_SWITCH_PROPERTY_ENUM_PARAMETERS {
     pub FirstPropertyOffset: ULONG,
     pub NumProperties: ULONG,
 }
+/// [`NDIS_SWITCH_FEATURE_STATUS_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_feature_status_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_FEATURE_STATUS_PARAMETERS {
@@ -6486,6 +6805,7 @@ pub struct _NDIS_SWITCH_FEATURE_STATUS_PARAMETERS {
     pub FeatureStatusBufferOffset: ULONG,
     pub FeatureStatusBufferLength: ULONG,
 }
+/// [`NDIS_SWITCH_FEATURE_STATUS_CUSTOM`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_feature_status_custom) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SWITCH_FEATURE_STATUS_CUSTOM {
@@ -6494,6 +6814,7 @@ pub struct _NDIS_SWITCH_FEATURE_STATUS_CUSTOM {
     pub FeatureStatusCustomBufferLength: ULONG,
     pub FeatureStatusCustomBufferOffset: ULONG,
 }
+/// [`NDIS_SWITCH_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_PARAMETERS {
@@ -6504,6 +6825,7 @@ pub struct _NDIS_SWITCH_PARAMETERS {
     pub NumSwitchPorts: UINT32,
     pub IsActive: BOOLEAN,
 }
+/// [`NDIS_SWITCH_PORT_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_port_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_PORT_PARAMETERS {
@@ -6516,6 +6838,7 @@ pub struct _NDIS_SWITCH_PORT_PARAMETERS {
     pub IsValidationPort: BOOLEAN,
     pub PortState: NDIS_SWITCH_PORT_STATE,
 }
+/// [`NDIS_SWITCH_PORT_ARRAY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_port_array) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SWITCH_PORT_ARRAY {
@@ -6525,6 +6848,7 @@ pub struct _NDIS_SWITCH_PORT_ARRAY {
     pub NumElements: ULONG,
     pub ElementSize: ULONG,
 }
+/// [`NDIS_SWITCH_NIC_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_nic_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_NIC_PARAMETERS {
@@ -6547,6 +6871,7 @@ pub struct _NDIS_SWITCH_NIC_PARAMETERS {
     pub VFAssigned: BOOLEAN,
     pub NdisReserved: [ULONG64; 2usize],
 }
+/// [`NDIS_SWITCH_NIC_ARRAY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_nic_array) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SWITCH_NIC_ARRAY {
@@ -6556,6 +6881,7 @@ pub struct _NDIS_SWITCH_NIC_ARRAY {
     pub NumElements: ULONG,
     pub ElementSize: ULONG,
 }
+/// [`NDIS_SWITCH_NIC_OID_REQUEST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_nic_oid_request) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_NIC_OID_REQUEST {
@@ -6568,6 +6894,7 @@ pub struct _NDIS_SWITCH_NIC_OID_REQUEST {
     pub OidRequest: PNDIS_OID_REQUEST,
 }
 #[cfg(any(not(any(feature = "ndis682", feature = "ndis689"))))]
+/// [`NDIS_SWITCH_NIC_SAVE_STATE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_nic_save_state) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_NIC_SAVE_STATE {
@@ -6581,6 +6908,7 @@ pub struct _NDIS_SWITCH_NIC_SAVE_STATE {
     pub SaveDataSize: USHORT,
     pub SaveDataOffset: USHORT,
 }
+/// [`NDIS_PORT_STATE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_port_state) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PORT_STATE {
@@ -6595,6 +6923,7 @@ pub struct _NDIS_PORT_STATE {
     pub RcvAuthorizationState: NDIS_PORT_AUTHORIZATION_STATE,
     pub Flags: ULONG,
 }
+/// [`NDIS_PORT_CHARACTERISTICS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_port_characteristics) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PORT_CHARACTERISTICS {
@@ -6611,6 +6940,7 @@ pub struct _NDIS_PORT_CHARACTERISTICS {
     pub SendAuthorizationState: NDIS_PORT_AUTHORIZATION_STATE,
     pub RcvAuthorizationState: NDIS_PORT_AUTHORIZATION_STATE,
 }
+/// [`NDIS_PORT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_port) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PORT {
@@ -6620,6 +6950,7 @@ pub struct _NDIS_PORT {
     pub ProtocolReserved: PVOID,
     pub PortCharacteristics: NDIS_PORT_CHARACTERISTICS,
 }
+/// [`NDIS_PORT_ARRAY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_port_array) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PORT_ARRAY {
@@ -6629,6 +6960,7 @@ pub struct _NDIS_PORT_ARRAY {
     pub ElementSize: ULONG,
     pub Ports: [NDIS_PORT_CHARACTERISTICS; 1usize],
 }
+/// [`NDIS_TIMESTAMP_CAPABILITY_FLAGS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_timestamp_capability_flags) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_TIMESTAMP_CAPABILITY_FLAGS {
@@ -6647,6 +6979,7 @@ pub struct _NDIS_TIMESTAMP_CAPABILITY_FLAGS {
     pub AllTransmitSw: BOOLEAN,
     pub TaggedTransmitSw: BOOLEAN,
 }
+/// [`NDIS_TIMESTAMP_CAPABILITIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_timestamp_capabilities) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_TIMESTAMP_CAPABILITIES {
@@ -6657,6 +6990,7 @@ pub struct _NDIS_TIMESTAMP_CAPABILITIES {
     pub Reserved2: ULONG64,
     pub TimestampFlags: NDIS_TIMESTAMP_CAPABILITY_FLAGS,
 }
+/// [`NDIS_HARDWARE_CROSSTIMESTAMP`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_hardware_crosstimestamp) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_HARDWARE_CROSSTIMESTAMP {
@@ -6666,6 +7000,7 @@ pub struct _NDIS_HARDWARE_CROSSTIMESTAMP {
     pub HardwareClockTimestamp: ULONG64,
     pub SystemTimestamp2: ULONG64,
 }
+/// [`NDIS_GENERIC_OBJECT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_generic_object) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GENERIC_OBJECT {
@@ -6674,17 +7009,20 @@ pub struct _NDIS_GENERIC_OBJECT {
     pub CallersCaller: PVOID,
     pub DriverObject: PDRIVER_OBJECT,
 }
+/// [`NDIS_SPIN_LOCK`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_spin_lock) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SPIN_LOCK {
     pub SpinLock: KSPIN_LOCK,
     pub OldIrql: KIRQL,
 }
+/// [`NDIS_EVENT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_event) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_EVENT {
     pub Event: KEVENT,
 }
+/// [`NDIS_WORK_ITEM`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_work_item) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_WORK_ITEM {
@@ -6692,18 +7030,21 @@ pub struct _NDIS_WORK_ITEM {
     pub Routine: NDIS_PROC,
     pub WrapperReserved: [UCHAR; 64usize],
 }
+/// [`BINARY_DATA`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-binary_data) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct BINARY_DATA {
     pub Length: USHORT,
     pub Buffer: PVOID,
 }
+/// [`NDIS_CONFIGURATION_PARAMETER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_configuration_parameter) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_CONFIGURATION_PARAMETER {
     pub ParameterType: NDIS_PARAMETER_TYPE,
     pub ParameterData: _NDIS_CONFIGURATION_PARAMETER__bindgen_ty_1,
 }
+/// [`NDIS_WAN_LINE_UP`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_wan_line_up) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_WAN_LINE_UP {
@@ -6718,18 +7059,21 @@ pub struct _NDIS_WAN_LINE_UP {
     pub ProtocolType: USHORT,
     pub DeviceName: NDIS_STRING,
 }
+/// [`NDIS_WAN_LINE_DOWN`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_wan_line_down) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_WAN_LINE_DOWN {
     pub RemoteAddress: [UCHAR; 6usize],
     pub LocalAddress: [UCHAR; 6usize],
 }
+/// [`NDIS_WAN_FRAGMENT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_wan_fragment) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_WAN_FRAGMENT {
     pub RemoteAddress: [UCHAR; 6usize],
     pub LocalAddress: [UCHAR; 6usize],
 }
+/// [`NDIS_WAN_GET_STATS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_wan_get_stats) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_WAN_GET_STATS {
@@ -6749,6 +7093,7 @@ pub struct _NDIS_WAN_GET_STATS {
     pub BytesTransmittedCompressed: ULONG,
     pub BytesReceivedCompressed: ULONG,
 }
+/// [`MEDIA_SPECIFIC_INFORMATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-media_specific_information) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _MEDIA_SPECIFIC_INFORMATION {
@@ -6757,6 +7102,7 @@ pub struct _MEDIA_SPECIFIC_INFORMATION {
     pub Size: UINT,
     pub ClassInformation: [UCHAR; 1usize],
 }
+/// [`NDIS_TCP_IP_CHECKSUM_PACKET_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_tcp_ip_checksum_packet_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_TCP_IP_CHECKSUM_PACKET_INFO {
@@ -6778,6 +7124,7 @@ pub struct _NDIS_TCP_IP_CHECKSUM_PACKET_INFO__bindgen_ty_1__bindgen_ty_2 {
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 1usize]>,
     pub __bindgen_padding_0: [u8; 3usize],
 }
+/// [`NDIS_PACKET_8021Q_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_packet_8021q_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PACKET_8021Q_INFO {
@@ -6790,6 +7137,7 @@ pub struct _NDIS_PACKET_8021Q_INFO__bindgen_ty_1__bindgen_ty_1 {
     pub _bitfield_align_1: [u16; 0],
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 4usize]>,
 }
+/// [`CO_ADDRESS_FAMILY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-co_address_family) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct CO_ADDRESS_FAMILY {
@@ -6797,6 +7145,7 @@ pub struct CO_ADDRESS_FAMILY {
     pub MajorVersion: ULONG,
     pub MinorVersion: ULONG,
 }
+/// [`CO_SAP`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-co_sap) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct CO_SAP {
@@ -6804,12 +7153,14 @@ pub struct CO_SAP {
     pub SapLength: ULONG,
     pub Sap: [UCHAR; 1usize],
 }
+/// [`NDIS_PHYSICAL_ADDRESS_UNIT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_physical_address_unit) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PHYSICAL_ADDRESS_UNIT {
     pub PhysicalAddress: NDIS_PHYSICAL_ADDRESS,
     pub Length: UINT,
 }
+/// [`REFERENCE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-reference) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _REFERENCE {
@@ -6817,6 +7168,7 @@ pub struct _REFERENCE {
     pub ReferenceCount: USHORT,
     pub Closing: BOOLEAN,
 }
+/// [`NDIS_RW_LOCK`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_rw_lock) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_RW_LOCK {
@@ -6836,17 +7188,20 @@ pub struct _NDIS_RW_LOCK__bindgen_ty_2__bindgen_ty_1 {
     pub SharedRefCount: ULONG,
     pub WriterWaiting: BOOLEAN,
 }
+/// [`LOCK_STATE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-lock_state) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _LOCK_STATE {
     pub LockState: USHORT,
     pub OldIrql: KIRQL,
 }
+/// [`NDIS_RW_LOCK_EX`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_rw_lock_ex) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_RW_LOCK_EX {
     _unused: [u8; 0],
 }
+/// [`LOCK_STATE_EX`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-lock_state_ex) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _LOCK_STATE_EX {
@@ -6854,52 +7209,62 @@ pub struct _LOCK_STATE_EX {
     pub LockState: UCHAR,
     pub Flags: UCHAR,
 }
+/// [`NDIS_WRAPPER_HANDLE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_wrapper_handle) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_WRAPPER_HANDLE {
     _unused: [u8; 0],
 }
+/// [`NDIS_PROTOCOL_BLOCK`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_protocol_block) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PROTOCOL_BLOCK {
     _unused: [u8; 0],
 }
+/// [`NDIS_OPEN_BLOCK`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_open_block) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_OPEN_BLOCK {
     _unused: [u8; 0],
 }
+/// [`NDIS_M_DRIVER_BLOCK`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_m_driver_block) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_M_DRIVER_BLOCK {
     _unused: [u8; 0],
 }
+/// [`NDIS_MINIPORT_BLOCK`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_block) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_MINIPORT_BLOCK {
     _unused: [u8; 0],
 }
+/// [`NDIS_CALL_MANAGER_CHARACTERISTICS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_call_manager_characteristics) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_CALL_MANAGER_CHARACTERISTICS {
     _unused: [u8; 0],
 }
+/// [`NDIS_AF_LIST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_af_list) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_AF_LIST {
     _unused: [u8; 0],
 }
+/// [`X_FILTER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-x_filter) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _X_FILTER {
     _unused: [u8; 0],
 }
+/// [`NDIS_TIMER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_timer) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_TIMER {
     pub Timer: KTIMER,
     pub Dpc: KDPC,
 }
+/// [`NDIS_RESTART_ATTRIBUTES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_restart_attributes) on learn.microsoft.com.
 #[repr(C)]
 #[repr(align(16))]
 #[derive(Copy, Clone)]
@@ -6909,6 +7274,7 @@ pub struct _NDIS_RESTART_ATTRIBUTES {
     pub DataLength: ULONG,
     pub Data: [UCHAR; 1usize],
 }
+/// [`NDIS_CONFIGURATION_OBJECT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_configuration_object) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_CONFIGURATION_OBJECT {
@@ -6916,12 +7282,14 @@ pub struct _NDIS_CONFIGURATION_OBJECT {
     pub NdisHandle: NDIS_HANDLE,
     pub Flags: ULONG,
 }
+/// [`NDIS_DRIVER_OPTIONAL_HANDLERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_driver_optional_handlers) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_DRIVER_OPTIONAL_HANDLERS {
     pub Header: NDIS_OBJECT_HEADER,
 }
 #[cfg(any(not(any(feature = "ndis682", feature = "ndis689"))))]
+/// [`NET_PNP_EVENT_NOTIFICATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-net_pnp_event_notification) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NET_PNP_EVENT_NOTIFICATION {
@@ -6931,6 +7299,7 @@ pub struct _NET_PNP_EVENT_NOTIFICATION {
     pub Flags: ULONG,
 }
 #[cfg(any(not(any(feature = "ndis682", feature = "ndis689"))))]
+/// [`NDIS_OID_REQUEST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_oid_request) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_OID_REQUEST {
@@ -6978,6 +7347,7 @@ pub struct _NDIS_OID_REQUEST__REQUEST_DATA__METHOD {
     pub BytesRead: UINT,
     pub BytesNeeded: UINT,
 }
+/// [`NDIS_STATUS_INDICATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_status_indication) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_STATUS_INDICATION {
@@ -6993,6 +7363,7 @@ pub struct _NDIS_STATUS_INDICATION {
     pub Guid: GUID,
     pub NdisReserved: [PVOID; 4usize],
 }
+/// [`NDIS_TIMER_CHARACTERISTICS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_timer_characteristics) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_TIMER_CHARACTERISTICS {
@@ -7001,6 +7372,7 @@ pub struct _NDIS_TIMER_CHARACTERISTICS {
     pub TimerFunction: PNDIS_TIMER_FUNCTION,
     pub FunctionContext: PVOID,
 }
+/// [`NDIS_RESTART_GENERAL_ATTRIBUTES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_restart_general_attributes) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_RESTART_GENERAL_ATTRIBUTES {
@@ -7023,6 +7395,7 @@ pub struct _NDIS_RESTART_GENERAL_ATTRIBUTES {
     pub SupportedOidListLength: ULONG,
     pub MaxLookaheadSizeAccessed: ULONG,
 }
+/// [`NDIS_PROCESSOR_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_processor_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_PROCESSOR_INFO {
@@ -7031,6 +7404,7 @@ pub struct _NDIS_PROCESSOR_INFO {
     pub CoreId: ULONG,
     pub HyperThreadID: ULONG,
 }
+/// [`NDIS_SYSTEM_PROCESSOR_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_system_processor_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SYSTEM_PROCESSOR_INFO {
@@ -7046,6 +7420,7 @@ pub struct _NDIS_SYSTEM_PROCESSOR_INFO {
     pub RssProcessors: PUCHAR,
     pub CpuInfo: [NDIS_PROCESSOR_INFO; 64usize],
 }
+/// [`NDIS_FILTER_INTERFACE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_filter_interface) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_FILTER_INTERFACE {
@@ -7058,6 +7433,7 @@ pub struct _NDIS_FILTER_INTERFACE {
     pub FilterClass: NDIS_STRING,
     pub FilterInstanceName: NDIS_STRING,
 }
+/// [`NDIS_ENUM_FILTERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_enum_filters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_ENUM_FILTERS {
@@ -7067,6 +7443,7 @@ pub struct _NDIS_ENUM_FILTERS {
     pub OffsetFirstFilter: ULONG,
     pub Filter: [NDIS_FILTER_INTERFACE; 1usize],
 }
+/// [`NDIS_DEVICE_OBJECT_ATTRIBUTES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_device_object_attributes) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_DEVICE_OBJECT_ATTRIBUTES {
@@ -7078,12 +7455,14 @@ pub struct _NDIS_DEVICE_OBJECT_ATTRIBUTES {
     pub DefaultSDDLString: PCUNICODE_STRING,
     pub DeviceClassGuid: LPCGUID,
 }
+/// [`NDIS_DRIVER_WRAPPER_HANDLE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_driver_wrapper_handle) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_DRIVER_WRAPPER_HANDLE {
     pub Header: NDIS_OBJECT_HEADER,
     pub NdisWrapperHandle: NDIS_HANDLE,
 }
+/// [`NDIS_SHARED_MEMORY_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_shared_memory_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SHARED_MEMORY_PARAMETERS {
@@ -7099,6 +7478,7 @@ pub struct _NDIS_SHARED_MEMORY_PARAMETERS {
     pub SGListBuffer: PSCATTER_GATHER_LIST,
     pub VPortId: NDIS_NIC_SWITCH_VPORT_ID,
 }
+/// [`NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_shared_memory_provider_characteristics) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS {
@@ -7108,6 +7488,7 @@ pub struct _NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS {
     pub AllocateSharedMemoryHandler: ALLOCATE_SHARED_MEMORY_HANDLER,
     pub FreeSharedMemoryHandler: FREE_SHARED_MEMORY_HANDLER,
 }
+/// [`NDIS_RECEIVE_QUEUE_STATE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_receive_queue_state) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_RECEIVE_QUEUE_STATE {
@@ -7116,6 +7497,7 @@ pub struct _NDIS_RECEIVE_QUEUE_STATE {
     pub QueueId: NDIS_RECEIVE_QUEUE_ID,
     pub QueueState: NDIS_RECEIVE_QUEUE_OPERATIONAL_STATE,
 }
+/// [`NDIS_SCATTER_GATHER_LIST_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_scatter_gather_list_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SCATTER_GATHER_LIST_PARAMETERS {
@@ -7132,6 +7514,7 @@ pub struct _NDIS_SCATTER_GATHER_LIST_PARAMETERS {
     pub ScatterGatherListBufferSize: ULONG,
     pub ScatterGatherListBufferSizeNeeded: ULONG,
 }
+/// [`NDIS_SRIOV_VF_CONFIG_STATE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_sriov_vf_config_state) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SRIOV_VF_CONFIG_STATE {
@@ -7140,12 +7523,14 @@ pub struct _NDIS_SRIOV_VF_CONFIG_STATE {
     pub BlockId: ULONG,
     pub Length: ULONG,
 }
+/// [`NDIS_RECEIVE_FILTER_QUEUE_STATE_CHANGE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_receive_filter_queue_state_change) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_RECEIVE_FILTER_QUEUE_STATE_CHANGE {
     pub Header: NDIS_OBJECT_HEADER,
     pub QueueId: ULONG,
 }
+/// [`NDIS_SWITCH_NIC_STATUS_INDICATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_switch_nic_status_indication) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_NIC_STATUS_INDICATION {
@@ -7157,6 +7542,7 @@ pub struct _NDIS_SWITCH_NIC_STATUS_INDICATION {
     pub DestinationNicIndex: NDIS_SWITCH_NIC_INDEX,
     pub StatusIndication: PNDIS_STATUS_INDICATION,
 }
+/// [`NET_BUFFER_DATA`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nbl/ns-nbl-net_buffer_data) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NET_BUFFER_DATA {
@@ -7167,6 +7553,7 @@ pub struct _NET_BUFFER_DATA {
     pub MdlChain: *mut MDL,
     pub DataOffset: ULONG,
 }
+/// [`NET_BUFFER_SHARED_MEMORY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nbl/ns-nbl-net_buffer_shared_memory) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NET_BUFFER_SHARED_MEMORY {
@@ -7176,6 +7563,7 @@ pub struct _NET_BUFFER_SHARED_MEMORY {
     pub SharedMemoryOffset: ULONG,
     pub SharedMemoryLength: ULONG,
 }
+/// [`NET_BUFFER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nbl/ns-nbl-net_buffer) on learn.microsoft.com.
 #[repr(C)]
 #[repr(align(16))]
 #[derive(Copy, Clone)]
@@ -7200,6 +7588,7 @@ pub struct _NET_BUFFER__bindgen_ty_1__bindgen_ty_1 {
     pub MdlChain: *mut MDL,
     pub DataOffset: ULONG,
 }
+/// [`NET_BUFFER_LIST_CONTEXT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nbl/ns-nbl-net_buffer_list_context) on learn.microsoft.com.
 #[repr(C)]
 #[repr(align(16))]
 pub struct _NET_BUFFER_LIST_CONTEXT {
@@ -7209,6 +7598,7 @@ pub struct _NET_BUFFER_LIST_CONTEXT {
     pub __bindgen_padding_0: [u8; 4usize],
     pub ContextData: __IncompleteArrayField<UCHAR>,
 }
+/// [`NET_BUFFER_LIST_DATA`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nbl/ns-nbl-net_buffer_list_data) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NET_BUFFER_LIST_DATA {
@@ -7216,6 +7606,7 @@ pub struct _NET_BUFFER_LIST_DATA {
     pub FirstNetBuffer: *mut NET_BUFFER,
 }
 #[cfg(any(not(any(feature = "ndis682", feature = "ndis689"))))]
+/// [`NET_BUFFER_LIST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nbl/ns-nbl-net_buffer_list) on learn.microsoft.com.
 #[repr(C)]
 #[repr(align(16))]
 #[derive(Copy, Clone)]
@@ -7242,6 +7633,7 @@ pub struct _NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1 {
     pub Next: *mut NET_BUFFER_LIST,
     pub FirstNetBuffer: *mut NET_BUFFER,
 }
+/// [`NDIS_NET_BUFFER_LIST_8021Q_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nbl8021q/ns-nbl8021q-ndis_net_buffer_list_8021q_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NET_BUFFER_LIST_8021Q_INFO {
@@ -7261,11 +7653,13 @@ pub struct _NDIS_NET_BUFFER_LIST_8021Q_INFO__bindgen_ty_1__bindgen_ty_2 {
     pub _bitfield_align_1: [u16; 0],
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 4usize]>,
 }
+/// [`NDIS_NET_BUFFER_LIST_MEDIA_SPECIFIC_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_net_buffer_list_media_specific_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NET_BUFFER_LIST_MEDIA_SPECIFIC_INFO {
     pub __bindgen_anon_1: _NDIS_NET_BUFFER_LIST_MEDIA_SPECIFIC_INFO__bindgen_ty_1,
 }
+/// [`NDIS_NBL_MEDIA_MEDIA_SPECIFIC_INFORMATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_nbl_media_media_specific_information) on learn.microsoft.com.
 #[repr(C)]
 #[repr(align(16))]
 #[derive(Copy, Clone)]
@@ -7282,6 +7676,7 @@ pub struct _NDIS_SWITCH_FORWARDING_DETAIL_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
     pub _bitfield_align_1: [u16; 0],
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 8usize]>,
 }
+/// [`NDIS_NET_BUFFER_LIST_VIRTUAL_SUBNET_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_net_buffer_list_virtual_subnet_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NET_BUFFER_LIST_VIRTUAL_SUBNET_INFO {
@@ -7294,6 +7689,7 @@ pub struct _NDIS_NET_BUFFER_LIST_VIRTUAL_SUBNET_INFO__bindgen_ty_1__bindgen_ty_1
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 4usize]>,
     pub Reserved: UINT32,
 }
+/// [`NDIS_SWITCH_PORT_DESTINATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_switch_port_destination) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SWITCH_PORT_DESTINATION {
@@ -7302,6 +7698,7 @@ pub struct _NDIS_SWITCH_PORT_DESTINATION {
     pub _bitfield_align_1: [u16; 0],
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 2usize]>,
 }
+/// [`NDIS_SWITCH_FORWARDING_DESTINATION_ARRAY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_switch_forwarding_destination_array) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_FORWARDING_DESTINATION_ARRAY {
@@ -7311,6 +7708,7 @@ pub struct _NDIS_SWITCH_FORWARDING_DESTINATION_ARRAY {
     pub NumDestinations: UINT32,
     pub FirstElement: PVOID,
 }
+/// [`NDIS_NBL_MEDIA_SPECIFIC_INFORMATION_EX`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_nbl_media_specific_information_ex) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NBL_MEDIA_SPECIFIC_INFORMATION_EX {
@@ -7319,6 +7717,7 @@ pub struct _NDIS_NBL_MEDIA_SPECIFIC_INFORMATION_EX {
     pub Tag: ULONG,
     pub Data: PVOID,
 }
+/// [`NDIS_NET_BUFFER_LIST_FILTERING_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_net_buffer_list_filtering_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NET_BUFFER_LIST_FILTERING_INFO {
@@ -7342,6 +7741,7 @@ pub struct _NDIS_RSC_NBL_INFO__bindgen_ty_1 {
         all(feature = "ndis682", not(any(feature = "ndis689")))
     )
 )]
+/// [`NET_BUFFER_LIST_POOL_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/ns-nblapi-net_buffer_list_pool_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NET_BUFFER_LIST_POOL_PARAMETERS {
@@ -7358,6 +7758,7 @@ pub struct _NET_BUFFER_LIST_POOL_PARAMETERS {
         all(feature = "ndis682", not(any(feature = "ndis689")))
     )
 )]
+/// [`NET_BUFFER_POOL_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/ns-nblapi-net_buffer_pool_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NET_BUFFER_POOL_PARAMETERS {
@@ -7365,6 +7766,7 @@ pub struct _NET_BUFFER_POOL_PARAMETERS {
     pub PoolTag: ULONG,
     pub DataSize: ULONG,
 }
+/// [`NDIS_IPSEC_OFFLOAD_V1_NET_BUFFER_LIST_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_ipsec_offload_v1_net_buffer_list_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_IPSEC_OFFLOAD_V1_NET_BUFFER_LIST_INFO {
@@ -7382,6 +7784,7 @@ pub struct _NDIS_IPSEC_OFFLOAD_V1_NET_BUFFER_LIST_INFO__bindgen_ty_1__bindgen_ty
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 2usize]>,
     pub CryptoStatus: USHORT,
 }
+/// [`NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nbllso/ns-nbllso-ndis_tcp_large_send_offload_net_buffer_list_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO {
@@ -7417,6 +7820,7 @@ pub struct _NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty_1__bind
     pub _bitfield_align_1: [u32; 0],
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 4usize]>,
 }
+/// [`NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblchecksum/ns-nblchecksum-ndis_tcp_ip_checksum_net_buffer_list_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO {
@@ -7437,6 +7841,7 @@ pub struct _NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO__bindgen_ty_1__bindgen_ty_
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 2usize]>,
     pub __bindgen_padding_0: u16,
 }
+/// [`NDIS_TCP_SEND_OFFLOADS_SUPPLEMENTAL_NET_BUFFER_LIST_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_tcp_send_offloads_supplemental_net_buffer_list_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_TCP_SEND_OFFLOADS_SUPPLEMENTAL_NET_BUFFER_LIST_INFO {
@@ -7449,6 +7854,7 @@ pub struct _NDIS_TCP_SEND_OFFLOADS_SUPPLEMENTAL_NET_BUFFER_LIST_INFO__bindgen_ty
     pub _bitfield_align_1: [u16; 0],
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 4usize]>,
 }
+/// [`NDIS_OFFLOAD_ENCAPSULATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/encapsulationconfig/ns-encapsulationconfig-ndis_offload_encapsulation) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_OFFLOAD_ENCAPSULATION {
@@ -7470,6 +7876,7 @@ pub struct _NDIS_OFFLOAD_ENCAPSULATION__bindgen_ty_2 {
     pub EncapsulationType: ULONG,
     pub HeaderSize: ULONG,
 }
+/// [`NDIS_IPSEC_OFFLOAD_V2_NET_BUFFER_LIST_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_ipsec_offload_v2_net_buffer_list_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_IPSEC_OFFLOAD_V2_NET_BUFFER_LIST_INFO {
@@ -7487,6 +7894,7 @@ pub struct _NDIS_IPSEC_OFFLOAD_V2_NET_BUFFER_LIST_INFO__bindgen_ty_1__bindgen_ty
     pub _bitfield_align_1: [u16; 0],
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 4usize]>,
 }
+/// [`NDIS_IPSEC_OFFLOAD_V2_TUNNEL_NET_BUFFER_LIST_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_ipsec_offload_v2_tunnel_net_buffer_list_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_IPSEC_OFFLOAD_V2_TUNNEL_NET_BUFFER_LIST_INFO {
@@ -7497,6 +7905,7 @@ pub struct _NDIS_IPSEC_OFFLOAD_V2_TUNNEL_NET_BUFFER_LIST_INFO {
 pub struct _NDIS_IPSEC_OFFLOAD_V2_TUNNEL_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
     pub TunnelHandle: NDIS_HANDLE,
 }
+/// [`NDIS_IPSEC_OFFLOAD_V2_HEADER_NET_BUFFER_LIST_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_ipsec_offload_v2_header_net_buffer_list_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_IPSEC_OFFLOAD_V2_HEADER_NET_BUFFER_LIST_INFO {
@@ -7517,6 +7926,7 @@ pub struct _NDIS_IPSEC_OFFLOAD_V2_HEADER_NET_BUFFER_LIST_INFO__bindgen_ty_1__bin
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 3usize]>,
     pub __bindgen_padding_0: u8,
 }
+/// [`IPSEC_OFFLOAD_V2_ALGORITHM_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ipsec_offload_v2_algorithm_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _IPSEC_OFFLOAD_V2_ALGORITHM_INFO {
@@ -7525,6 +7935,7 @@ pub struct _IPSEC_OFFLOAD_V2_ALGORITHM_INFO {
     pub KeyOffsetBytes: ULONG,
     pub AdditionalInfo: ULONG,
 }
+/// [`IPSEC_OFFLOAD_V2_SECURITY_ASSOCIATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ipsec_offload_v2_security_association) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _IPSEC_OFFLOAD_V2_SECURITY_ASSOCIATION {
@@ -7535,6 +7946,7 @@ pub struct _IPSEC_OFFLOAD_V2_SECURITY_ASSOCIATION {
     pub EncryptionAlgorithm: IPSEC_OFFLOAD_V2_ALGORITHM_INFO,
     pub SequenceNumberHighOrder: ULONG,
 }
+/// [`IPSEC_OFFLOAD_V2_ADD_SA`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ipsec_offload_v2_add_sa) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _IPSEC_OFFLOAD_V2_ADD_SA {
@@ -7561,6 +7973,7 @@ pub struct _IPSEC_OFFLOAD_V2_ADD_SA__bindgen_ty_1__bindgen_ty_2 {
     pub SrcAddr: [UCHAR; 16usize],
     pub DestAddr: [UCHAR; 16usize],
 }
+/// [`IPSEC_OFFLOAD_V2_ADD_SA_EX`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ipsec_offload_v2_add_sa_ex) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _IPSEC_OFFLOAD_V2_ADD_SA_EX {
@@ -7588,6 +8001,7 @@ pub struct _IPSEC_OFFLOAD_V2_ADD_SA_EX__bindgen_ty_1__bindgen_ty_2 {
     pub SrcAddr: [UCHAR; 16usize],
     pub DestAddr: [UCHAR; 16usize],
 }
+/// [`IPSEC_OFFLOAD_V2_DELETE_SA`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ipsec_offload_v2_delete_sa) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _IPSEC_OFFLOAD_V2_DELETE_SA {
@@ -7595,6 +8009,7 @@ pub struct _IPSEC_OFFLOAD_V2_DELETE_SA {
     pub Next: PIPSEC_OFFLOAD_V2_DELETE_SA,
     pub OffloadHandle: NDIS_HANDLE,
 }
+/// [`IPSEC_OFFLOAD_V2_UPDATE_SA`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ipsec_offload_v2_update_sa) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _IPSEC_OFFLOAD_V2_UPDATE_SA {
@@ -7604,6 +8019,7 @@ pub struct _IPSEC_OFFLOAD_V2_UPDATE_SA {
     pub Spi: IPSEC_OFFLOAD_V2_SPI_TYPE,
     pub SequenceNumberHighOrder: ULONG,
 }
+/// [`NDIS_BIND_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_bind_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_BIND_PARAMETERS {
@@ -7653,6 +8069,7 @@ pub struct _NDIS_BIND_PARAMETERS {
     pub SriovCapabilities: PNDIS_SRIOV_CAPABILITIES,
     pub NicSwitchArray: PNDIS_NIC_SWITCH_INFO_ARRAY,
 }
+/// [`NDIS_PROTOCOL_CO_CHARACTERISTICS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_protocol_co_characteristics) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_PROTOCOL_CO_CHARACTERISTICS {
@@ -7663,6 +8080,7 @@ pub struct _NDIS_PROTOCOL_CO_CHARACTERISTICS {
     pub CoReceiveNetBufferListsHandler: CO_RECEIVE_NET_BUFFER_LISTS_HANDLER,
     pub CoSendNetBufferListsCompleteHandler: CO_SEND_NET_BUFFER_LISTS_COMPLETE_HANDLER,
 }
+/// [`NDIS_PROTOCOL_DRIVER_CHARACTERISTICS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_protocol_driver_characteristics) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PROTOCOL_DRIVER_CHARACTERISTICS {
@@ -7686,6 +8104,7 @@ pub struct _NDIS_PROTOCOL_DRIVER_CHARACTERISTICS {
     pub SendNetBufferListsCompleteHandler: SEND_NET_BUFFER_LISTS_COMPLETE_HANDLER,
     pub DirectOidRequestCompleteHandler: DIRECT_OID_REQUEST_COMPLETE_HANDLER,
 }
+/// [`NDIS_OPEN_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_open_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_OPEN_PARAMETERS {
@@ -7697,6 +8116,7 @@ pub struct _NDIS_OPEN_PARAMETERS {
     pub FrameTypeArray: PNET_FRAME_TYPE,
     pub FrameTypeArraySize: UINT,
 }
+/// [`NDIS_PROTOCOL_PAUSE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_protocol_pause_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_PROTOCOL_PAUSE_PARAMETERS {
@@ -7704,6 +8124,7 @@ pub struct _NDIS_PROTOCOL_PAUSE_PARAMETERS {
     pub Flags: ULONG,
     pub PauseReason: ULONG,
 }
+/// [`NDIS_PROTOCOL_RESTART_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_protocol_restart_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PROTOCOL_RESTART_PARAMETERS {
@@ -7715,12 +8136,14 @@ pub struct _NDIS_PROTOCOL_RESTART_PARAMETERS {
     pub BoundIfNetluid: NET_LUID,
     pub Flags: ULONG,
 }
+/// [`NDIS_BIND_FAILED_NOTIFICATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_bind_failed_notification) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_BIND_FAILED_NOTIFICATION {
     pub Header: NDIS_OBJECT_HEADER,
     pub MiniportNetLuid: NET_LUID,
 }
+/// [`NDIS_RECEIVE_THROTTLE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_receive_throttle_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_RECEIVE_THROTTLE_PARAMETERS {
@@ -7729,6 +8152,7 @@ pub struct _NDIS_RECEIVE_THROTTLE_PARAMETERS {
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 1usize]>,
     pub __bindgen_padding_0: [u8; 3usize],
 }
+/// [`NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_interrupt_characteristics) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS {
@@ -7746,6 +8170,7 @@ pub struct _NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS {
     pub InterruptType: NDIS_INTERRUPT_TYPE,
     pub MessageInfoTable: PIO_INTERRUPT_MESSAGE_INFO,
 }
+/// [`NDIS_MINIPORT_PNP_CHARACTERISTICS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_pnp_characteristics) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_MINIPORT_PNP_CHARACTERISTICS {
@@ -7756,6 +8181,7 @@ pub struct _NDIS_MINIPORT_PNP_CHARACTERISTICS {
     pub MiniportStartDeviceHandler: MINIPORT_START_DEVICE_HANDLER,
     pub Flags: ULONG,
 }
+/// [`NDIS_MINIPORT_TIMER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_timer) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_MINIPORT_TIMER {
@@ -7766,6 +8192,7 @@ pub struct _NDIS_MINIPORT_TIMER {
     pub Miniport: PNDIS_MINIPORT_BLOCK,
     pub NextTimer: *mut _NDIS_MINIPORT_TIMER,
 }
+/// [`NDIS_DMA_DESCRIPTION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_dma_description) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_DMA_DESCRIPTION {
@@ -7777,6 +8204,7 @@ pub struct _NDIS_DMA_DESCRIPTION {
     pub DmaPort: ULONG,
     pub DmaChannel: ULONG,
 }
+/// [`NDIS_DMA_BLOCK`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_dma_block) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_DMA_BLOCK {
@@ -7792,6 +8220,7 @@ pub struct _NDIS_DMA_BLOCK {
         all(feature = "ndis682", not(any(feature = "ndis689")))
     )
 )]
+/// [`NDIS_SG_DMA_DESCRIPTION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_sg_dma_description) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SG_DMA_DESCRIPTION {
@@ -7802,6 +8231,7 @@ pub struct _NDIS_SG_DMA_DESCRIPTION {
     pub SharedMemAllocateCompleteHandler: MINIPORT_ALLOCATE_SHARED_MEM_COMPLETE_HANDLER,
     pub ScatterGatherListSize: ULONG,
 }
+/// [`NDIS_MINIPORT_INIT_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_init_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_MINIPORT_INIT_PARAMETERS {
@@ -7815,6 +8245,7 @@ pub struct _NDIS_MINIPORT_INIT_PARAMETERS {
     pub DefaultPortAuthStates: PNDIS_PORT_AUTHENTICATION_PARAMETERS,
     pub PciDeviceCustomProperties: PNDIS_PCI_DEVICE_CUSTOM_PROPERTIES,
 }
+/// [`NDIS_MINIPORT_RESTART_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_restart_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_MINIPORT_RESTART_PARAMETERS {
@@ -7822,6 +8253,7 @@ pub struct _NDIS_MINIPORT_RESTART_PARAMETERS {
     pub RestartAttributes: PNDIS_RESTART_ATTRIBUTES,
     pub Flags: ULONG,
 }
+/// [`NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_adapter_registration_attributes) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES {
@@ -7831,6 +8263,7 @@ pub struct _NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES {
     pub CheckForHangTimeInSeconds: UINT,
     pub InterfaceType: NDIS_INTERFACE_TYPE,
 }
+/// [`NDIS_MINIPORT_ADD_DEVICE_REGISTRATION_ATTRIBUTES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_add_device_registration_attributes) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_MINIPORT_ADD_DEVICE_REGISTRATION_ATTRIBUTES {
@@ -7838,6 +8271,7 @@ pub struct _NDIS_MINIPORT_ADD_DEVICE_REGISTRATION_ATTRIBUTES {
     pub MiniportAddDeviceContext: NDIS_HANDLE,
     pub Flags: ULONG,
 }
+/// [`NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_adapter_general_attributes) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES {
@@ -7875,6 +8309,7 @@ pub struct _NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES {
     pub AutoNegotiationFlags: ULONG,
     pub PowerManagementCapabilitiesEx: PNDIS_PM_CAPABILITIES,
 }
+/// [`NDIS_HD_SPLIT_ATTRIBUTES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_hd_split_attributes) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_HD_SPLIT_ATTRIBUTES {
@@ -7886,6 +8321,7 @@ pub struct _NDIS_HD_SPLIT_ATTRIBUTES {
     pub MaxHeaderSize: ULONG,
 }
 #[cfg(any(not(any(feature = "ndis682", feature = "ndis689"))))]
+/// [`NDIS_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_adapter_hardware_assist_attributes) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES {
@@ -7900,6 +8336,7 @@ pub struct _NDIS_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES {
     pub HardwareQosCapabilities: PNDIS_QOS_CAPABILITIES,
     pub CurrentQosCapabilities: PNDIS_QOS_CAPABILITIES,
 }
+/// [`NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_adapter_offload_attributes) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES {
@@ -7909,6 +8346,7 @@ pub struct _NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES {
     pub DefaultTcpConnectionOffloadConfiguration: PNDIS_TCP_CONNECTION_OFFLOAD,
     pub TcpConnectionOffloadHardwareCapabilities: PNDIS_TCP_CONNECTION_OFFLOAD,
 }
+/// [`NDIS_MINIPORT_ADAPTER_NATIVE_802_11_ATTRIBUTES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_adapter_native_802_11_attributes) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_MINIPORT_ADAPTER_NATIVE_802_11_ATTRIBUTES {
@@ -7924,6 +8362,7 @@ pub struct _NDIS_MINIPORT_ADAPTER_NATIVE_802_11_ATTRIBUTES {
     pub ExtAPAttributes: PDOT11_EXTAP_ATTRIBUTES,
     pub WFDAttributes: PDOT11_WFD_ATTRIBUTES,
 }
+/// [`NDIS_MINIPORT_ADAPTER_NDK_ATTRIBUTES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_adapter_ndk_attributes) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_MINIPORT_ADAPTER_NDK_ATTRIBUTES {
@@ -7931,6 +8370,7 @@ pub struct _NDIS_MINIPORT_ADAPTER_NDK_ATTRIBUTES {
     pub Enabled: BOOLEAN,
     pub NdkCapabilities: PNDIS_NDK_CAPABILITIES,
 }
+/// [`NDIS_MINIPORT_PAUSE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_pause_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_MINIPORT_PAUSE_PARAMETERS {
@@ -7938,6 +8378,7 @@ pub struct _NDIS_MINIPORT_PAUSE_PARAMETERS {
     pub Flags: ULONG,
     pub PauseReason: ULONG,
 }
+/// [`NET_DEVICE_PNP_EVENT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-net_device_pnp_event) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NET_DEVICE_PNP_EVENT {
@@ -7949,6 +8390,7 @@ pub struct _NET_DEVICE_PNP_EVENT {
     pub NdisReserved: [UCHAR; 16usize],
 }
 #[cfg(any(not(any(feature = "ndis682", feature = "ndis689"))))]
+/// [`NDIS_MINIPORT_DRIVER_CHARACTERISTICS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_driver_characteristics) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_MINIPORT_DRIVER_CHARACTERISTICS {
@@ -7976,6 +8418,7 @@ pub struct _NDIS_MINIPORT_DRIVER_CHARACTERISTICS {
     pub DirectOidRequestHandler: MINIPORT_DIRECT_OID_REQUEST_HANDLER,
     pub CancelDirectOidRequestHandler: MINIPORT_CANCEL_DIRECT_OID_REQUEST_HANDLER,
 }
+/// [`NDIS_MINIPORT_CO_CHARACTERISTICS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_co_characteristics) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_MINIPORT_CO_CHARACTERISTICS {
@@ -7988,6 +8431,7 @@ pub struct _NDIS_MINIPORT_CO_CHARACTERISTICS {
     pub CoSendNetBufferListsHandler: W_CO_SEND_NET_BUFFER_LISTS_HANDLER,
     pub CoOidRequestHandler: W_CO_OID_REQUEST_HANDLER,
 }
+/// [`FILTERDBS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-filterdbs) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FILTERDBS {
@@ -7996,6 +8440,7 @@ pub struct FILTERDBS {
     pub YYYDB: PVOID,
     pub XXXDB: PVOID,
 }
+/// [`NDIS_MSIX_CONFIG_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_msix_config_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_MSIX_CONFIG_PARAMETERS {
@@ -8004,6 +8449,7 @@ pub struct _NDIS_MSIX_CONFIG_PARAMETERS {
     pub TableEntry: ULONG,
     pub MessageNumber: ULONG,
 }
+/// [`NDIS_MINIPORT_SS_CHARACTERISTICS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_ss_characteristics) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_MINIPORT_SS_CHARACTERISTICS {
@@ -8012,6 +8458,7 @@ pub struct _NDIS_MINIPORT_SS_CHARACTERISTICS {
     pub IdleNotificationHandler: MINIPORT_IDLE_NOTIFICATION_HANDLER,
     pub CancelIdleNotificationHandler: MINIPORT_CANCEL_IDLE_NOTIFICATION_HANDLER,
 }
+/// [`NDIS_SWITCH_NET_BUFFER_LIST_CONTEXT_TYPE_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_switch_net_buffer_list_context_type_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_NET_BUFFER_LIST_CONTEXT_TYPE_INFO {
@@ -8020,6 +8467,7 @@ pub struct _NDIS_SWITCH_NET_BUFFER_LIST_CONTEXT_TYPE_INFO {
     pub ExtensionId: *mut GUID,
 }
 #[cfg(any(not(any(feature = "ndis682", feature = "ndis689"))))]
+/// [`NDIS_SWITCH_OPTIONAL_HANDLERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_switch_optional_handlers) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SWITCH_OPTIONAL_HANDLERS {
@@ -8040,12 +8488,14 @@ pub struct _NDIS_SWITCH_OPTIONAL_HANDLERS {
     pub SetNetBufferListSwitchContext: NDIS_SWITCH_SET_NET_BUFFER_LIST_SWITCH_CONTEXT_HANDLER,
     pub GetNetBufferListSwitchContext: NDIS_SWITCH_GET_NET_BUFFER_LIST_SWITCH_CONTEXT_HANDLER,
 }
+/// [`CO_ADDRESS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-co_address) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _CO_ADDRESS {
     pub AddressSize: ULONG,
     pub Address: [UCHAR; 1usize],
 }
+/// [`CO_ADDRESS_LIST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-co_address_list) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _CO_ADDRESS_LIST {
@@ -8065,6 +8515,7 @@ pub struct _flowspec {
     pub MaxSduSize: ULONG,
     pub MinimumPolicedSize: ULONG,
 }
+/// [`CO_SPECIFIC_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-co_specific_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _CO_SPECIFIC_PARAMETERS {
@@ -8072,6 +8523,7 @@ pub struct _CO_SPECIFIC_PARAMETERS {
     pub Length: ULONG,
     pub Parameters: [UCHAR; 1usize],
 }
+/// [`CO_CALL_MANAGER_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-co_call_manager_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _CO_CALL_MANAGER_PARAMETERS {
@@ -8079,6 +8531,7 @@ pub struct _CO_CALL_MANAGER_PARAMETERS {
     pub Receive: FLOWSPEC,
     pub CallMgrSpecific: CO_SPECIFIC_PARAMETERS,
 }
+/// [`CO_MEDIA_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-co_media_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[repr(align(8))]
 #[derive(Default, Copy, Clone)]
@@ -8089,6 +8542,7 @@ pub struct _CO_MEDIA_PARAMETERS {
     pub __bindgen_padding_0: u32,
     pub MediaSpecific: CO_SPECIFIC_PARAMETERS,
 }
+/// [`CO_CALL_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-co_call_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _CO_CALL_PARAMETERS {
@@ -8096,12 +8550,14 @@ pub struct _CO_CALL_PARAMETERS {
     pub CallMgrParameters: PCO_CALL_MANAGER_PARAMETERS,
     pub MediaParameters: PCO_MEDIA_PARAMETERS,
 }
+/// [`CO_PVC`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-co_pvc) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _CO_PVC {
     pub NdisAfHandle: NDIS_HANDLE,
     pub PvcParameters: CO_SPECIFIC_PARAMETERS,
 }
+/// [`VAR_STRING`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-var_string) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _VAR_STRING {
@@ -8112,6 +8568,7 @@ pub struct _VAR_STRING {
     pub ulStringSize: ULONG,
     pub ulStringOffset: ULONG,
 }
+/// [`NDIS_CO_CLIENT_OPTIONAL_HANDLERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_co_client_optional_handlers) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_CO_CLIENT_OPTIONAL_HANDLERS {
@@ -8137,6 +8594,7 @@ pub struct _NDIS_CO_CLIENT_OPTIONAL_HANDLERS {
     pub ClCallConnectedHandler: CL_CALL_CONNECTED_HANDLER,
     pub ClNotifyCloseAfHandler: CL_NOTIFY_CLOSE_AF_HANDLER,
 }
+/// [`NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_co_call_manager_optional_handlers) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS {
@@ -8160,6 +8618,7 @@ pub struct _NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS {
     pub CmOidRequestCompleteHandler: CO_OID_REQUEST_COMPLETE_HANDLER,
     pub CmNotifyCloseAfCompleteHandler: CM_NOTIFY_CLOSE_AF_COMPLETE_HANDLER,
 }
+/// [`NDIS_FILTER_ATTACH_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_filter_attach_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_FILTER_ATTACH_PARAMETERS {
@@ -8192,6 +8651,7 @@ pub struct _NDIS_FILTER_ATTACH_PARAMETERS {
     pub SriovCapabilities: PNDIS_SRIOV_CAPABILITIES,
     pub NicSwitchArray: PNDIS_NIC_SWITCH_INFO_ARRAY,
 }
+/// [`NDIS_FILTER_RESTART_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_filter_restart_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_FILTER_RESTART_PARAMETERS {
@@ -8203,6 +8663,7 @@ pub struct _NDIS_FILTER_RESTART_PARAMETERS {
     pub LowerIfNetLuid: NET_LUID,
     pub Flags: ULONG,
 }
+/// [`NDIS_FILTER_PAUSE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_filter_pause_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_FILTER_PAUSE_PARAMETERS {
@@ -8210,6 +8671,7 @@ pub struct _NDIS_FILTER_PAUSE_PARAMETERS {
     pub Flags: ULONG,
     pub PauseReason: ULONG,
 }
+/// [`NDIS_FILTER_PARTIAL_CHARACTERISTICS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_filter_partial_characteristics) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_FILTER_PARTIAL_CHARACTERISTICS {
@@ -8222,6 +8684,7 @@ pub struct _NDIS_FILTER_PARTIAL_CHARACTERISTICS {
     pub ReturnNetBufferListsHandler: FILTER_RETURN_NET_BUFFER_LISTS_HANDLER,
 }
 #[cfg(any(not(any(feature = "ndis682", feature = "ndis689"))))]
+/// [`NDIS_FILTER_DRIVER_CHARACTERISTICS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_filter_driver_characteristics) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_FILTER_DRIVER_CHARACTERISTICS {
@@ -8255,12 +8718,14 @@ pub struct _NDIS_FILTER_DRIVER_CHARACTERISTICS {
     pub DirectOidRequestCompleteHandler: FILTER_DIRECT_OID_REQUEST_COMPLETE_HANDLER,
     pub CancelDirectOidRequestHandler: FILTER_CANCEL_DIRECT_OID_REQUEST_HANDLER,
 }
+/// [`NDIS_FILTER_ATTRIBUTES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_filter_attributes) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_FILTER_ATTRIBUTES {
     pub Header: NDIS_OBJECT_HEADER,
     pub Flags: ULONG,
 }
+/// [`NDIS_IF_PROVIDER_CHARACTERISTICS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_if_provider_characteristics) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_IF_PROVIDER_CHARACTERISTICS {
@@ -8270,6 +8735,7 @@ pub struct _NDIS_IF_PROVIDER_CHARACTERISTICS {
     pub Reserved1: PVOID,
     pub Reserved2: PVOID,
 }
+/// [`NET_IF_INFORMATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-net_if_information) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NET_IF_INFORMATION {
@@ -27886,6 +28352,7 @@ pub union _NDIS_PACKET_8021Q_INFO__bindgen_ty_1 {
     pub TagHeader: _NDIS_PACKET_8021Q_INFO__bindgen_ty_1__bindgen_ty_1,
     pub Value: PVOID,
 }
+/// [`NDIS_RW_LOCK_REFCOUNT`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_rw_lock_refcount) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub union _NDIS_RW_LOCK_REFCOUNT {
@@ -27913,12 +28380,14 @@ pub union _NDIS_OID_REQUEST__REQUEST_DATA {
     pub SET_INFORMATION: _NDIS_OID_REQUEST__REQUEST_DATA__SET,
     pub METHOD_INFORMATION: _NDIS_OID_REQUEST__REQUEST_DATA__METHOD,
 }
+/// [`NET_BUFFER_DATA_LENGTH`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nbl/ns-nbl-net_buffer_data_length) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub union _NET_BUFFER_DATA_LENGTH {
     pub DataLength: ULONG,
     pub stDataLength: SIZE_T,
 }
+/// [`NET_BUFFER_HEADER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nbl/ns-nbl-net_buffer_header) on learn.microsoft.com.
 #[repr(C)]
 #[repr(align(16))]
 #[derive(Copy, Clone)]
@@ -27945,6 +28414,7 @@ pub union _NET_BUFFER__bindgen_ty_2 {
     pub SharedMemoryInfo: *mut NET_BUFFER_SHARED_MEMORY,
     pub ScatterGatherList: *mut SCATTER_GATHER_LIST,
 }
+/// [`NET_BUFFER_LIST_HEADER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nbl/ns-nbl-net_buffer_list_header) on learn.microsoft.com.
 #[repr(C)]
 #[repr(align(16))]
 #[derive(Copy, Clone)]
@@ -27979,6 +28449,7 @@ pub union _NDIS_NET_BUFFER_LIST_MEDIA_SPECIFIC_INFO__bindgen_ty_1 {
     pub NativeWifiSpecificInfo: PVOID,
     pub Value: PVOID,
 }
+/// [`NDIS_SWITCH_FORWARDING_DETAIL_NET_BUFFER_LIST_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_switch_forwarding_detail_net_buffer_list_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub union _NDIS_SWITCH_FORWARDING_DETAIL_NET_BUFFER_LIST_INFO {
@@ -28003,6 +28474,7 @@ pub union _NDIS_NET_BUFFER_LIST_FILTERING_INFO__bindgen_ty_1__bindgen_ty_1__bind
     pub QueueId: USHORT,
     pub VPortId: USHORT,
 }
+/// [`NDIS_RSC_NBL_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblrsc/ns-nblrsc-ndis_rsc_nbl_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub union _NDIS_RSC_NBL_INFO {
@@ -28063,6 +28535,7 @@ pub union _IPSEC_OFFLOAD_V2_ADD_SA_EX__bindgen_ty_1 {
     pub IPv6Endpoints: _IPSEC_OFFLOAD_V2_ADD_SA_EX__bindgen_ty_1__bindgen_ty_2,
 }
 #[cfg(any(not(any(feature = "ndis682", feature = "ndis689"))))]
+/// [`NDIS_MINIPORT_ADAPTER_ATTRIBUTES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_adapter_attributes) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub union _NDIS_MINIPORT_ADAPTER_ATTRIBUTES {
@@ -44700,37 +45173,48 @@ unsafe extern "C" {
 }
 #[cfg_attr(feature = "link", link(name = "ndis"))]
 unsafe extern "system" {
+    /// [`NdisAllocateGenericObject`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisallocategenericobject) on learn.microsoft.com.
     pub fn NdisAllocateGenericObject(
         DriverObject: PDRIVER_OBJECT,
         Tag: ULONG,
         Size: USHORT,
     ) -> PNDIS_GENERIC_OBJECT;
+    /// [`NdisFreeGenericObject`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfreegenericobject) on learn.microsoft.com.
     pub fn NdisFreeGenericObject(NdisObject: PNDIS_GENERIC_OBJECT);
+    /// [`NdisAllocateRWLock`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisallocaterwlock) on learn.microsoft.com.
     pub fn NdisAllocateRWLock(NdisHandle: NDIS_HANDLE) -> PNDIS_RW_LOCK_EX;
+    /// [`NdisFreeRWLock`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfreerwlock) on learn.microsoft.com.
     pub fn NdisFreeRWLock(Lock: PNDIS_RW_LOCK_EX);
+    /// [`NdisAcquireRWLockRead`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisacquirerwlockread) on learn.microsoft.com.
     pub fn NdisAcquireRWLockRead(
         Lock: PNDIS_RW_LOCK_EX,
         LockState: PLOCK_STATE_EX,
         Flags: UCHAR,
     );
+    /// [`NdisAcquireRWLockWrite`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisacquirerwlockwrite) on learn.microsoft.com.
     pub fn NdisAcquireRWLockWrite(
         Lock: PNDIS_RW_LOCK_EX,
         LockState: PLOCK_STATE_EX,
         Flags: UCHAR,
     );
+    /// [`NdisReleaseRWLock`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisreleaserwlock) on learn.microsoft.com.
     pub fn NdisReleaseRWLock(Lock: PNDIS_RW_LOCK_EX, LockState: PLOCK_STATE_EX);
+    /// [`NdisGetCurrentProcessorCpuUsage`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisgetcurrentprocessorcpuusage) on learn.microsoft.com.
     pub fn NdisGetCurrentProcessorCpuUsage(pCpuUsage: PULONG);
+    /// [`NdisGetCurrentProcessorCounts`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisgetcurrentprocessorcounts) on learn.microsoft.com.
     pub fn NdisGetCurrentProcessorCounts(
         pIdleCount: PULONG,
         pKernelAndUser: PULONG,
         pIndex: PULONG,
     );
+    /// [`NdisOpenConfigurationKeyByName`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisopenconfigurationkeybyname) on learn.microsoft.com.
     pub fn NdisOpenConfigurationKeyByName(
         Status: PNDIS_STATUS,
         ConfigurationHandle: NDIS_HANDLE,
         SubKeyName: PNDIS_STRING,
         SubKeyHandle: PNDIS_HANDLE,
     );
+    /// [`NdisOpenConfigurationKeyByIndex`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisopenconfigurationkeybyindex) on learn.microsoft.com.
     pub fn NdisOpenConfigurationKeyByIndex(
         Status: PNDIS_STATUS,
         ConfigurationHandle: NDIS_HANDLE,
@@ -44738,6 +45222,7 @@ unsafe extern "system" {
         KeyName: PNDIS_STRING,
         KeyHandle: PNDIS_HANDLE,
     );
+    /// [`NdisReadConfiguration`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisreadconfiguration) on learn.microsoft.com.
     pub fn NdisReadConfiguration(
         Status: PNDIS_STATUS,
         ParameterValue: *mut PNDIS_CONFIGURATION_PARAMETER,
@@ -44745,19 +45230,23 @@ unsafe extern "system" {
         Keyword: PNDIS_STRING,
         ParameterType: NDIS_PARAMETER_TYPE,
     );
+    /// [`NdisWriteConfiguration`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndiswriteconfiguration) on learn.microsoft.com.
     pub fn NdisWriteConfiguration(
         Status: PNDIS_STATUS,
         ConfigurationHandle: NDIS_HANDLE,
         Keyword: PNDIS_STRING,
         ParameterValue: PNDIS_CONFIGURATION_PARAMETER,
     );
+    /// [`NdisCloseConfiguration`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndiscloseconfiguration) on learn.microsoft.com.
     pub fn NdisCloseConfiguration(ConfigurationHandle: NDIS_HANDLE);
+    /// [`NdisReadNetworkAddress`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisreadnetworkaddress) on learn.microsoft.com.
     pub fn NdisReadNetworkAddress(
         Status: PNDIS_STATUS,
         NetworkAddress: *mut PVOID,
         NetworkAddressLength: PUINT,
         ConfigurationHandle: NDIS_HANDLE,
     );
+    /// [`NdisCopyBuffer`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndiscopybuffer) on learn.microsoft.com.
     pub fn NdisCopyBuffer(
         Status: PNDIS_STATUS,
         Buffer: *mut PNDIS_BUFFER,
@@ -44766,17 +45255,25 @@ unsafe extern "system" {
         Offset: UINT,
         Length: UINT,
     );
+    /// [`NdisAllocateMemoryWithTag`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisallocatememorywithtag) on learn.microsoft.com.
     pub fn NdisAllocateMemoryWithTag(
         VirtualAddress: *mut PVOID,
         Length: UINT,
         Tag: ULONG,
     ) -> NDIS_STATUS;
+    /// [`NdisFreeMemory`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfreememory) on learn.microsoft.com.
     pub fn NdisFreeMemory(VirtualAddress: PVOID, Length: UINT, MemoryFlags: UINT);
+    /// [`NdisFreeMemoryWithTag`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfreememorywithtag) on learn.microsoft.com.
     pub fn NdisFreeMemoryWithTag(VirtualAddress: PVOID, Tag: ULONG);
+    /// [`NdisInitializeEvent`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisinitializeevent) on learn.microsoft.com.
     pub fn NdisInitializeEvent(Event: PNDIS_EVENT);
+    /// [`NdisSetEvent`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndissetevent) on learn.microsoft.com.
     pub fn NdisSetEvent(Event: PNDIS_EVENT);
+    /// [`NdisResetEvent`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisresetevent) on learn.microsoft.com.
     pub fn NdisResetEvent(Event: PNDIS_EVENT);
+    /// [`NdisWaitEvent`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndiswaitevent) on learn.microsoft.com.
     pub fn NdisWaitEvent(Event: PNDIS_EVENT, MsToWait: UINT) -> BOOLEAN;
+    /// [`NdisOpenFile`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisopenfile) on learn.microsoft.com.
     pub fn NdisOpenFile(
         Status: PNDIS_STATUS,
         FileHandle: PNDIS_HANDLE,
@@ -44784,87 +45281,119 @@ unsafe extern "system" {
         FileName: PNDIS_STRING,
         HighestAcceptableAddress: NDIS_PHYSICAL_ADDRESS,
     );
+    /// [`NdisCloseFile`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisclosefile) on learn.microsoft.com.
     pub fn NdisCloseFile(FileHandle: NDIS_HANDLE);
+    /// [`NdisMapFile`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndismapfile) on learn.microsoft.com.
     pub fn NdisMapFile(
         Status: PNDIS_STATUS,
         MappedBuffer: *mut PVOID,
         FileHandle: NDIS_HANDLE,
     );
+    /// [`NdisUnmapFile`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisunmapfile) on learn.microsoft.com.
     pub fn NdisUnmapFile(FileHandle: NDIS_HANDLE);
+    /// [`NdisGetSharedDataAlignment`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisgetshareddataalignment) on learn.microsoft.com.
     pub fn NdisGetSharedDataAlignment() -> ULONG;
+    /// [`NdisWriteErrorLogEntry`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndiswriteerrorlogentry) on learn.microsoft.com.
     pub fn NdisWriteErrorLogEntry(
         NdisAdapterHandle: NDIS_HANDLE,
         ErrorCode: ULONG,
         NumberOfErrorValues: ULONG,
         ...
     );
+    /// [`NdisInitializeString`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisinitializestring) on learn.microsoft.com.
     pub fn NdisInitializeString(Destination: PNDIS_STRING, Source: PUCHAR);
+    /// [`NdisSystemProcessorCount`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndissystemprocessorcount) on learn.microsoft.com.
     pub fn NdisSystemProcessorCount() -> CCHAR;
+    /// [`NdisGetRoutineAddress`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisgetroutineaddress) on learn.microsoft.com.
     pub fn NdisGetRoutineAddress(NdisRoutineName: PNDIS_STRING) -> PVOID;
+    /// [`NdisGetVersion`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisgetversion) on learn.microsoft.com.
     pub fn NdisGetVersion() -> UINT;
+    /// [`NdisSystemActiveProcessorCount`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndissystemactiveprocessorcount) on learn.microsoft.com.
     pub fn NdisSystemActiveProcessorCount(ActiveProcessors: PKAFFINITY) -> ULONG;
+    /// [`NdisActiveGroupCount`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisactivegroupcount) on learn.microsoft.com.
     pub fn NdisActiveGroupCount() -> USHORT;
+    /// [`NdisMaxGroupCount`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndismaxgroupcount) on learn.microsoft.com.
     pub fn NdisMaxGroupCount() -> USHORT;
+    /// [`NdisGroupMaxProcessorCount`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisgroupmaxprocessorcount) on learn.microsoft.com.
     pub fn NdisGroupMaxProcessorCount(Group: USHORT) -> ULONG;
+    /// [`NdisGroupActiveProcessorCount`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisgroupactiveprocessorcount) on learn.microsoft.com.
     pub fn NdisGroupActiveProcessorCount(Group: USHORT) -> ULONG;
+    /// [`NdisGroupActiveProcessorMask`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisgroupactiveprocessormask) on learn.microsoft.com.
     pub fn NdisGroupActiveProcessorMask(Group: USHORT) -> KAFFINITY;
+    /// [`NdisCurrentGroupAndProcessor`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndiscurrentgroupandprocessor) on learn.microsoft.com.
     pub fn NdisCurrentGroupAndProcessor() -> PROCESSOR_NUMBER;
+    /// [`NdisProcessorNumberToIndex`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisprocessornumbertoindex) on learn.microsoft.com.
     pub fn NdisProcessorNumberToIndex(ProcNum: PROCESSOR_NUMBER) -> ULONG;
+    /// [`NdisProcessorIndexToNumber`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisprocessorindextonumber) on learn.microsoft.com.
     pub fn NdisProcessorIndexToNumber(
         ProcIndex: ULONG,
         ProcNum: PPROCESSOR_NUMBER,
     ) -> NTSTATUS;
+    /// [`NdisOpenConfigurationEx`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisopenconfigurationex) on learn.microsoft.com.
     pub fn NdisOpenConfigurationEx(
         ConfigObject: PNDIS_CONFIGURATION_OBJECT,
         ConfigurationHandle: PNDIS_HANDLE,
     ) -> NDIS_STATUS;
+    /// [`NdisAllocateMemoryWithTagPriority`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisallocatememorywithtagpriority) on learn.microsoft.com.
     pub fn NdisAllocateMemoryWithTagPriority(
         NdisHandle: NDIS_HANDLE,
         Length: UINT,
         Tag: ULONG,
         Priority: EX_POOL_PRIORITY,
     ) -> PVOID;
+    /// [`NdisSetOptionalHandlers`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndissetoptionalhandlers) on learn.microsoft.com.
     pub fn NdisSetOptionalHandlers(
         NdisHandle: NDIS_HANDLE,
         OptionalHandlers: PNDIS_DRIVER_OPTIONAL_HANDLERS,
     ) -> NDIS_STATUS;
+    /// [`NdisAllocateTimerObject`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisallocatetimerobject) on learn.microsoft.com.
     pub fn NdisAllocateTimerObject(
         NdisHandle: NDIS_HANDLE,
         TimerCharacteristics: PNDIS_TIMER_CHARACTERISTICS,
         pTimerObject: PNDIS_HANDLE,
     ) -> NDIS_STATUS;
+    /// [`NdisSetTimerObject`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndissettimerobject) on learn.microsoft.com.
     pub fn NdisSetTimerObject(
         TimerObject: NDIS_HANDLE,
         DueTime: LARGE_INTEGER,
         MillisecondsPeriod: LONG,
         FunctionContext: PVOID,
     ) -> BOOLEAN;
+    /// [`NdisCancelTimerObject`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndiscanceltimerobject) on learn.microsoft.com.
     pub fn NdisCancelTimerObject(TimerObject: NDIS_HANDLE) -> BOOLEAN;
+    /// [`NdisFreeTimerObject`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfreetimerobject) on learn.microsoft.com.
     pub fn NdisFreeTimerObject(TimerObject: NDIS_HANDLE);
+    /// [`NdisAllocateCloneOidRequest`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisallocatecloneoidrequest) on learn.microsoft.com.
     pub fn NdisAllocateCloneOidRequest(
         SourceHandle: NDIS_HANDLE,
         OidRequest: PNDIS_OID_REQUEST,
         PoolTag: UINT,
         ClonedOidRequest: *mut PNDIS_OID_REQUEST,
     ) -> NDIS_STATUS;
+    /// [`NdisFreeCloneOidRequest`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfreecloneoidrequest) on learn.microsoft.com.
     pub fn NdisFreeCloneOidRequest(
         SourceHandle: NDIS_HANDLE,
         Request: PNDIS_OID_REQUEST,
     );
+    /// [`NdisGetSystemUpTimeEx`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisgetsystemuptimeex) on learn.microsoft.com.
     pub fn NdisGetSystemUpTimeEx(pSystemUpTime: PLARGE_INTEGER);
+    /// [`NdisGetProcessorInformation`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisgetprocessorinformation) on learn.microsoft.com.
     pub fn NdisGetProcessorInformation(
         SystemProcessorInfo: PNDIS_SYSTEM_PROCESSOR_INFO,
     ) -> NDIS_STATUS;
+    /// [`NdisGetRssProcessorInformation`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisgetrssprocessorinformation) on learn.microsoft.com.
     pub fn NdisGetRssProcessorInformation(
         NdisHandle: NDIS_HANDLE,
         RssProcessorInfo: PNDIS_RSS_PROCESSOR_INFO,
         Size: PSIZE_T,
     ) -> NDIS_STATUS;
+    /// [`NdisGetProcessorInformationEx`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisgetprocessorinformationex) on learn.microsoft.com.
     pub fn NdisGetProcessorInformationEx(
         NdisHandle: NDIS_HANDLE,
         SystemProcessorInfo: PNDIS_SYSTEM_PROCESSOR_INFO_EX,
         Size: PSIZE_T,
     ) -> NDIS_STATUS;
+    /// [`NdisEnumerateFilterModules`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisenumeratefiltermodules) on learn.microsoft.com.
     pub fn NdisEnumerateFilterModules(
         NdisHandle: NDIS_HANDLE,
         InterfaceBuffer: PVOID,
@@ -44872,34 +45401,43 @@ unsafe extern "system" {
         BytesNeeded: PULONG,
         BytesWritten: PULONG,
     ) -> NDIS_STATUS;
+    /// [`NdisRegisterDeviceEx`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisregisterdeviceex) on learn.microsoft.com.
     pub fn NdisRegisterDeviceEx(
         NdisHandle: NDIS_HANDLE,
         DeviceObjectAttributes: PNDIS_DEVICE_OBJECT_ATTRIBUTES,
         pDeviceObject: *mut PDEVICE_OBJECT,
         NdisDeviceHandle: PNDIS_HANDLE,
     ) -> NDIS_STATUS;
+    /// [`NdisDeregisterDeviceEx`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisderegisterdeviceex) on learn.microsoft.com.
     pub fn NdisDeregisterDeviceEx(NdisDeviceHandle: NDIS_HANDLE);
+    /// [`NdisGetDeviceReservedExtension`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisgetdevicereservedextension) on learn.microsoft.com.
     pub fn NdisGetDeviceReservedExtension(DeviceObject: PDEVICE_OBJECT) -> PVOID;
+    /// [`NdisFreeMemoryWithTagPriority`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfreememorywithtagpriority) on learn.microsoft.com.
     pub fn NdisFreeMemoryWithTagPriority(
         NdisHandle: NDIS_HANDLE,
         VirtualAddress: PVOID,
         Tag: ULONG,
     );
+    /// [`NdisAllocateSharedMemory`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisallocatesharedmemory) on learn.microsoft.com.
     pub fn NdisAllocateSharedMemory(
         NdisHandle: NDIS_HANDLE,
         SharedMemoryParameters: PNDIS_SHARED_MEMORY_PARAMETERS,
         pAllocationHandle: PNDIS_HANDLE,
     ) -> NDIS_STATUS;
+    /// [`NdisFreeSharedMemory`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfreesharedmemory) on learn.microsoft.com.
     pub fn NdisFreeSharedMemory(NdisHandle: NDIS_HANDLE, AllocationHandle: NDIS_HANDLE);
+    /// [`NdisBuildScatterGatherList`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisbuildscattergatherlist) on learn.microsoft.com.
     pub fn NdisBuildScatterGatherList(
         NdisHandle: NDIS_HANDLE,
         SGListParameters: PNDIS_SCATTER_GATHER_LIST_PARAMETERS,
     ) -> NDIS_STATUS;
+    /// [`NdisFreeScatterGatherList`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfreescattergatherlist) on learn.microsoft.com.
     pub fn NdisFreeScatterGatherList(
         NdisHandle: NDIS_HANDLE,
         ScatterGatherListBuffer: PSCATTER_GATHER_LIST,
         WriteToDevice: BOOLEAN,
     );
+    /// [`NdisSetCoalescableTimerObject`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndissetcoalescabletimerobject) on learn.microsoft.com.
     pub fn NdisSetCoalescableTimerObject(
         TimerObject: NDIS_HANDLE,
         DueTime: LARGE_INTEGER,
@@ -44907,17 +45445,22 @@ unsafe extern "system" {
         FunctionContext: PVOID,
         Tolerance: ULONG,
     ) -> BOOLEAN;
+    /// [`NdisGetHypervisorInfo`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisgethypervisorinfo) on learn.microsoft.com.
     pub fn NdisGetHypervisorInfo(HypervisorInfo: PNDIS_HYPERVISOR_INFO) -> NDIS_STATUS;
+    /// [`NdisAllocateNetBufferListPool`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisallocatenetbufferlistpool) on learn.microsoft.com.
     pub fn NdisAllocateNetBufferListPool(
         NdisHandle: NDIS_HANDLE,
         Parameters: *const NET_BUFFER_LIST_POOL_PARAMETERS,
     ) -> NDIS_HANDLE;
+    /// [`NdisFreeNetBufferListPool`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisfreenetbufferlistpool) on learn.microsoft.com.
     pub fn NdisFreeNetBufferListPool(PoolHandle: NDIS_HANDLE);
+    /// [`NdisAllocateNetBufferList`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisallocatenetbufferlist) on learn.microsoft.com.
     pub fn NdisAllocateNetBufferList(
         PoolHandle: NDIS_HANDLE,
         ContextSize: USHORT,
         ContextBackFill: USHORT,
     ) -> *mut NET_BUFFER_LIST;
+    /// [`NdisAllocateNetBufferAndNetBufferList`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisallocatenetbufferandnetbufferlist) on learn.microsoft.com.
     pub fn NdisAllocateNetBufferAndNetBufferList(
         PoolHandle: NDIS_HANDLE,
         ContextSize: USHORT,
@@ -44926,36 +45469,47 @@ unsafe extern "system" {
         DataOffset: ULONG,
         DataLength: SIZE_T,
     ) -> *mut NET_BUFFER_LIST;
+    /// [`NdisFreeNetBufferList`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisfreenetbufferlist) on learn.microsoft.com.
     pub fn NdisFreeNetBufferList(NetBufferList: *mut NET_BUFFER_LIST);
+    /// [`NdisGetPoolFromNetBufferList`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisgetpoolfromnetbufferlist) on learn.microsoft.com.
     pub fn NdisGetPoolFromNetBufferList(
         NetBufferList: *const NET_BUFFER_LIST,
     ) -> NDIS_HANDLE;
+    /// [`NdisAllocateNetBufferPool`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisallocatenetbufferpool) on learn.microsoft.com.
     pub fn NdisAllocateNetBufferPool(
         NdisHandle: NDIS_HANDLE,
         Parameters: *const NET_BUFFER_POOL_PARAMETERS,
     ) -> NDIS_HANDLE;
+    /// [`NdisFreeNetBufferPool`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisfreenetbufferpool) on learn.microsoft.com.
     pub fn NdisFreeNetBufferPool(PoolHandle: NDIS_HANDLE);
+    /// [`NdisAllocateNetBuffer`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisallocatenetbuffer) on learn.microsoft.com.
     pub fn NdisAllocateNetBuffer(
         PoolHandle: NDIS_HANDLE,
         MdlChain: *mut MDL,
         DataOffset: ULONG,
         DataLength: SIZE_T,
     ) -> *mut NET_BUFFER;
+    /// [`NdisAllocateNetBufferMdlAndData`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisallocatenetbuffermdlanddata) on learn.microsoft.com.
     pub fn NdisAllocateNetBufferMdlAndData(PoolHandle: NDIS_HANDLE) -> *mut NET_BUFFER;
+    /// [`NdisFreeNetBuffer`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisfreenetbuffer) on learn.microsoft.com.
     pub fn NdisFreeNetBuffer(NetBuffer: *mut NET_BUFFER);
+    /// [`NdisGetPoolFromNetBuffer`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisgetpoolfromnetbuffer) on learn.microsoft.com.
     pub fn NdisGetPoolFromNetBuffer(NetBuffer: *const NET_BUFFER) -> NDIS_HANDLE;
+    /// [`NdisRetreatNetBufferDataStart`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisretreatnetbufferdatastart) on learn.microsoft.com.
     pub fn NdisRetreatNetBufferDataStart(
         NetBuffer: *mut NET_BUFFER,
         DataOffsetDelta: ULONG,
         DataBackFill: ULONG,
         AllocateMdlHandler: NET_BUFFER_ALLOCATE_MDL,
     ) -> NDIS_STATUS;
+    /// [`NdisAdvanceNetBufferDataStart`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisadvancenetbufferdatastart) on learn.microsoft.com.
     pub fn NdisAdvanceNetBufferDataStart(
         NetBuffer: *mut NET_BUFFER,
         DataOffsetDelta: ULONG,
         FreeMdl: BOOLEAN,
         FreeMdlHandler: NET_BUFFER_FREE_MDL,
     );
+    /// [`NdisRetreatNetBufferListDataStart`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisretreatnetbufferlistdatastart) on learn.microsoft.com.
     pub fn NdisRetreatNetBufferListDataStart(
         NetBufferList: *mut NET_BUFFER_LIST,
         DataOffsetDelta: ULONG,
@@ -44963,33 +45517,40 @@ unsafe extern "system" {
         AllocateMdlHandler: NET_BUFFER_ALLOCATE_MDL,
         FreeMdlHandler: NET_BUFFER_FREE_MDL,
     ) -> NDIS_STATUS;
+    /// [`NdisAdvanceNetBufferListDataStart`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisadvancenetbufferlistdatastart) on learn.microsoft.com.
     pub fn NdisAdvanceNetBufferListDataStart(
         NetBufferList: *mut NET_BUFFER_LIST,
         DataOffsetDelta: ULONG,
         FreeMdl: BOOLEAN,
         FreeMdlMdlHandler: NET_BUFFER_FREE_MDL,
     );
+    /// [`NdisAdjustNetBufferCurrentMdl`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisadjustnetbuffercurrentmdl) on learn.microsoft.com.
     pub fn NdisAdjustNetBufferCurrentMdl(NetBuffer: *mut NET_BUFFER);
+    /// [`NdisAllocateNetBufferListContext`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisallocatenetbufferlistcontext) on learn.microsoft.com.
     pub fn NdisAllocateNetBufferListContext(
         NetBufferList: *mut NET_BUFFER_LIST,
         ContextSize: USHORT,
         ContextBackFill: USHORT,
         PoolTag: ULONG,
     ) -> NDIS_STATUS;
+    /// [`NdisFreeNetBufferListContext`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisfreenetbufferlistcontext) on learn.microsoft.com.
     pub fn NdisFreeNetBufferListContext(
         NetBufferList: *mut NET_BUFFER_LIST,
         ContextSize: USHORT,
     );
+    /// [`NdisAllocateCloneNetBufferList`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisallocateclonenetbufferlist) on learn.microsoft.com.
     pub fn NdisAllocateCloneNetBufferList(
         OriginalNetBufferList: *mut NET_BUFFER_LIST,
         NetBufferListPoolHandle: NDIS_HANDLE,
         NetBufferPoolHandle: NDIS_HANDLE,
         AllocateCloneFlags: ULONG,
     ) -> *mut NET_BUFFER_LIST;
+    /// [`NdisFreeCloneNetBufferList`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisfreeclonenetbufferlist) on learn.microsoft.com.
     pub fn NdisFreeCloneNetBufferList(
         CloneNetBufferList: *mut NET_BUFFER_LIST,
         FreeCloneFlags: ULONG,
     );
+    /// [`NdisAllocateFragmentNetBufferList`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisallocatefragmentnetbufferlist) on learn.microsoft.com.
     pub fn NdisAllocateFragmentNetBufferList(
         OriginalNetBufferList: *mut NET_BUFFER_LIST,
         NetBufferListPool: NDIS_HANDLE,
@@ -45000,11 +45561,13 @@ unsafe extern "system" {
         DataBackFill: ULONG,
         AllocateFragmentFlags: ULONG,
     ) -> *mut NET_BUFFER_LIST;
+    /// [`NdisFreeFragmentNetBufferList`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisfreefragmentnetbufferlist) on learn.microsoft.com.
     pub fn NdisFreeFragmentNetBufferList(
         FragmentNetBufferList: *mut NET_BUFFER_LIST,
         DataOffsetDelta: ULONG,
         FreeFragmentFlags: ULONG,
     );
+    /// [`NdisAllocateReassembledNetBufferList`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisallocatereassemblednetbufferlist) on learn.microsoft.com.
     pub fn NdisAllocateReassembledNetBufferList(
         FragmentNetBufferList: *mut NET_BUFFER_LIST,
         NetBufferAndNetBufferListPoolHandle: NDIS_HANDLE,
@@ -45013,22 +45576,27 @@ unsafe extern "system" {
         DataBackFill: ULONG,
         AllocateReassembleFlags: ULONG,
     ) -> *mut NET_BUFFER_LIST;
+    /// [`NdisFreeReassembledNetBufferList`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisfreereassemblednetbufferlist) on learn.microsoft.com.
     pub fn NdisFreeReassembledNetBufferList(
         ReassembledNetBufferList: *mut NET_BUFFER_LIST,
         DataOffsetDelta: ULONG,
         FreeReassembleFlags: ULONG,
     );
+    /// [`NdisGetNetBufferListProtocolId`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisgetnetbufferlistprotocolid) on learn.microsoft.com.
     pub fn NdisGetNetBufferListProtocolId(
         NetBufferList: *const NET_BUFFER_LIST,
     ) -> UCHAR;
+    /// [`NdisCopySendNetBufferListInfo`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndiscopysendnetbufferlistinfo) on learn.microsoft.com.
     pub fn NdisCopySendNetBufferListInfo(
         DestNetBufferList: *mut NET_BUFFER_LIST,
         SrcNetBufferList: *const NET_BUFFER_LIST,
     );
+    /// [`NdisCopyReceiveNetBufferListInfo`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndiscopyreceivenetbufferlistinfo) on learn.microsoft.com.
     pub fn NdisCopyReceiveNetBufferListInfo(
         DestNetBufferList: *mut NET_BUFFER_LIST,
         SrcNetBufferList: *const NET_BUFFER_LIST,
     );
+    /// [`NdisGetDataBuffer`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisgetdatabuffer) on learn.microsoft.com.
     pub fn NdisGetDataBuffer(
         NetBuffer: *mut NET_BUFFER,
         BytesNeeded: ULONG,
@@ -45036,6 +45604,7 @@ unsafe extern "system" {
         AlignMultiple: ULONG,
         AlignOffset: ULONG,
     ) -> PVOID;
+    /// [`NdisCopyFromNetBufferToNetBuffer`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndiscopyfromnetbuffertonetbuffer) on learn.microsoft.com.
     pub fn NdisCopyFromNetBufferToNetBuffer(
         Destination: *mut NET_BUFFER,
         DestinationOffset: ULONG,
@@ -45044,15 +45613,21 @@ unsafe extern "system" {
         SourceOffset: ULONG,
         BytesCopied: *mut ULONG,
     ) -> NDIS_STATUS;
+    /// [`NdisQueryNetBufferPhysicalCount`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/nf-nblapi-ndisquerynetbufferphysicalcount) on learn.microsoft.com.
     pub fn NdisQueryNetBufferPhysicalCount(NetBuffer: *mut NET_BUFFER) -> ULONG;
+    /// [`NdisAllocateMdl`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/mdlapi/nf-mdlapi-ndisallocatemdl) on learn.microsoft.com.
     pub fn NdisAllocateMdl(
         NdisHandle: NDIS_HANDLE,
         VirtualAddress: PVOID,
         Length: ULONG,
     ) -> *mut MDL;
+    /// [`NdisFreeMdl`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/mdlapi/nf-mdlapi-ndisfreemdl) on learn.microsoft.com.
     pub fn NdisFreeMdl(Mdl: *mut MDL);
+    /// [`NdisDeregisterProtocolDriver`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisderegisterprotocoldriver) on learn.microsoft.com.
     pub fn NdisDeregisterProtocolDriver(NdisProtocolHandle: NDIS_HANDLE);
+    /// [`NdisReEnumerateProtocolBindings`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisreenumerateprotocolbindings) on learn.microsoft.com.
     pub fn NdisReEnumerateProtocolBindings(NdisProtocolHandle: NDIS_HANDLE);
+    /// [`NdisWriteEventLogEntry`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndiswriteeventlogentry) on learn.microsoft.com.
     pub fn NdisWriteEventLogEntry(
         LogHandle: PVOID,
         EventCode: NDIS_STATUS,
@@ -45062,43 +45637,55 @@ unsafe extern "system" {
         DataSize: ULONG,
         Data: PVOID,
     ) -> NDIS_STATUS;
+    /// [`NdisCompleteNetPnPEvent`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndiscompletenetpnpevent) on learn.microsoft.com.
     pub fn NdisCompleteNetPnPEvent(
         NdisBindingHandle: NDIS_HANDLE,
         NetPnPEventNotification: PNET_PNP_EVENT_NOTIFICATION,
         Status: NDIS_STATUS,
     );
+    /// [`NdisQueryAdapterInstanceName`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisqueryadapterinstancename) on learn.microsoft.com.
     pub fn NdisQueryAdapterInstanceName(
         pAdapterInstanceName: PNDIS_STRING,
         NdisBindingHandle: NDIS_HANDLE,
     ) -> NDIS_STATUS;
+    /// [`NdisQueryBindInstanceName`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisquerybindinstancename) on learn.microsoft.com.
     pub fn NdisQueryBindInstanceName(
         pAdapterInstanceName: PNDIS_STRING,
         BindingContext: NDIS_HANDLE,
     ) -> NDIS_STATUS;
+    /// [`NdisGeneratePartialCancelId`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisgeneratepartialcancelid) on learn.microsoft.com.
     pub fn NdisGeneratePartialCancelId() -> UCHAR;
+    /// [`NdisRegisterProtocolDriver`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisregisterprotocoldriver) on learn.microsoft.com.
     pub fn NdisRegisterProtocolDriver(
         ProtocolDriverContext: NDIS_HANDLE,
         ProtocolCharacteristics: PNDIS_PROTOCOL_DRIVER_CHARACTERISTICS,
         NdisProtocolHandle: PNDIS_HANDLE,
     ) -> NDIS_STATUS;
+    /// [`NdisSendNetBufferLists`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndissendnetbufferlists) on learn.microsoft.com.
     pub fn NdisSendNetBufferLists(
         NdisBindingHandle: NDIS_HANDLE,
         NetBufferLists: PNET_BUFFER_LIST,
         PortNumber: NDIS_PORT_NUMBER,
         SendFlags: ULONG,
     );
+    /// [`NdisReturnNetBufferLists`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisreturnnetbufferlists) on learn.microsoft.com.
     pub fn NdisReturnNetBufferLists(
         NdisBindingHandle: NDIS_HANDLE,
         NetBufferLists: PNET_BUFFER_LIST,
         ReturnFlags: ULONG,
     );
+    /// [`NdisCancelSendNetBufferLists`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndiscancelsendnetbufferlists) on learn.microsoft.com.
     pub fn NdisCancelSendNetBufferLists(NdisBindingHandle: NDIS_HANDLE, CancelId: PVOID);
+    /// [`NdisOidRequest`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisoidrequest) on learn.microsoft.com.
     pub fn NdisOidRequest(
         NdisBindingHandle: NDIS_HANDLE,
         OidRequest: PNDIS_OID_REQUEST,
     ) -> NDIS_STATUS;
+    /// [`NdisCancelOidRequest`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndiscanceloidrequest) on learn.microsoft.com.
     pub fn NdisCancelOidRequest(NdisBindingHandle: NDIS_HANDLE, RequestId: PVOID);
+    /// [`NdisUnbindAdapter`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisunbindadapter) on learn.microsoft.com.
     pub fn NdisUnbindAdapter(NdisBindingHandle: NDIS_HANDLE) -> NDIS_STATUS;
+    /// [`NdisOpenAdapterEx`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisopenadapterex) on learn.microsoft.com.
     pub fn NdisOpenAdapterEx(
         NdisProtocolHandle: NDIS_HANDLE,
         ProtocolBindingContext: NDIS_HANDLE,
@@ -45106,17 +45693,23 @@ unsafe extern "system" {
         BindContext: NDIS_HANDLE,
         NdisBindingHandle: PNDIS_HANDLE,
     ) -> NDIS_STATUS;
+    /// [`NdisCompleteBindAdapterEx`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndiscompletebindadapterex) on learn.microsoft.com.
     pub fn NdisCompleteBindAdapterEx(
         BindAdapterContext: NDIS_HANDLE,
         Status: NDIS_STATUS,
     );
+    /// [`NdisCloseAdapterEx`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndiscloseadapterex) on learn.microsoft.com.
     pub fn NdisCloseAdapterEx(NdisBindingHandle: NDIS_HANDLE) -> NDIS_STATUS;
+    /// [`NdisCompleteUnbindAdapterEx`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndiscompleteunbindadapterex) on learn.microsoft.com.
     pub fn NdisCompleteUnbindAdapterEx(UnbindContext: NDIS_HANDLE);
+    /// [`NdisDirectOidRequest`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisdirectoidrequest) on learn.microsoft.com.
     pub fn NdisDirectOidRequest(
         NdisBindingHandle: NDIS_HANDLE,
         OidRequest: PNDIS_OID_REQUEST,
     ) -> NDIS_STATUS;
+    /// [`NdisCancelDirectOidRequest`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndiscanceldirectoidrequest) on learn.microsoft.com.
     pub fn NdisCancelDirectOidRequest(NdisBindingHandle: NDIS_HANDLE, RequestId: PVOID);
+    /// [`NdisSetupDmaTransfer`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndissetupdmatransfer) on learn.microsoft.com.
     pub fn NdisSetupDmaTransfer(
         Status: PNDIS_STATUS,
         NdisDmaHandle: NDIS_HANDLE,
@@ -45125,6 +45718,7 @@ unsafe extern "system" {
         Length: ULONG,
         WriteToDevice: BOOLEAN,
     );
+    /// [`NdisCompleteDmaTransfer`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndiscompletedmatransfer) on learn.microsoft.com.
     pub fn NdisCompleteDmaTransfer(
         Status: PNDIS_STATUS,
         NdisDmaHandle: NDIS_HANDLE,
@@ -45133,48 +45727,60 @@ unsafe extern "system" {
         Length: ULONG,
         WriteToDevice: BOOLEAN,
     );
+    /// [`NdisUpdateSharedMemory`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisupdatesharedmemory) on learn.microsoft.com.
     pub fn NdisUpdateSharedMemory(
         NdisAdapterHandle: NDIS_HANDLE,
         Length: ULONG,
         VirtualAddress: PVOID,
         PhysicalAddress: NDIS_PHYSICAL_ADDRESS,
     );
+    /// [`NdisAllocateIoWorkItem`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisallocateioworkitem) on learn.microsoft.com.
     pub fn NdisAllocateIoWorkItem(NdisObjectHandle: NDIS_HANDLE) -> NDIS_HANDLE;
+    /// [`NdisQueueIoWorkItem`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisqueueioworkitem) on learn.microsoft.com.
     pub fn NdisQueueIoWorkItem(
         NdisIoWorkItemHandle: NDIS_HANDLE,
         Routine: NDIS_IO_WORKITEM_ROUTINE,
         WorkItemContext: PVOID,
     );
+    /// [`NdisFreeIoWorkItem`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfreeioworkitem) on learn.microsoft.com.
     pub fn NdisFreeIoWorkItem(NdisIoWorkItemHandle: NDIS_HANDLE);
+    /// [`NdisFRegisterFilterDriver`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfregisterfilterdriver) on learn.microsoft.com.
     pub fn NdisFRegisterFilterDriver(
         DriverObject: PDRIVER_OBJECT,
         FilterDriverContext: NDIS_HANDLE,
         FilterDriverCharacteristics: PNDIS_FILTER_DRIVER_CHARACTERISTICS,
         NdisFilterDriverHandle: PNDIS_HANDLE,
     ) -> NDIS_STATUS;
+    /// [`NdisFDeregisterFilterDriver`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfderegisterfilterdriver) on learn.microsoft.com.
     pub fn NdisFDeregisterFilterDriver(NdisFilterDriverHandle: NDIS_HANDLE);
+    /// [`NdisFSetAttributes`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfsetattributes) on learn.microsoft.com.
     pub fn NdisFSetAttributes(
         NdisFilterHandle: NDIS_HANDLE,
         FilterModuleContext: NDIS_HANDLE,
         FilterAttributes: PNDIS_FILTER_ATTRIBUTES,
     ) -> NDIS_STATUS;
+    /// [`NdisFRestartFilter`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfrestartfilter) on learn.microsoft.com.
     pub fn NdisFRestartFilter(NdisFilterHandle: NDIS_HANDLE) -> NDIS_STATUS;
+    /// [`NdisFSendNetBufferLists`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfsendnetbufferlists) on learn.microsoft.com.
     pub fn NdisFSendNetBufferLists(
         NdisFilterHandle: NDIS_HANDLE,
         NetBufferList: PNET_BUFFER_LIST,
         PortNumber: NDIS_PORT_NUMBER,
         SendFlags: ULONG,
     );
+    /// [`NdisFReturnNetBufferLists`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfreturnnetbufferlists) on learn.microsoft.com.
     pub fn NdisFReturnNetBufferLists(
         NdisFilterHandle: NDIS_HANDLE,
         NetBufferLists: PNET_BUFFER_LIST,
         ReturnFlags: ULONG,
     );
+    /// [`NdisFSendNetBufferListsComplete`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfsendnetbufferlistscomplete) on learn.microsoft.com.
     pub fn NdisFSendNetBufferListsComplete(
         NdisFilterHandle: NDIS_HANDLE,
         NetBufferList: PNET_BUFFER_LIST,
         SendCompleteFlags: ULONG,
     );
+    /// [`NdisFIndicateReceiveNetBufferLists`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfindicatereceivenetbufferlists) on learn.microsoft.com.
     pub fn NdisFIndicateReceiveNetBufferLists(
         NdisFilterHandle: NDIS_HANDLE,
         NetBufferLists: PNET_BUFFER_LIST,
@@ -45182,60 +45788,78 @@ unsafe extern "system" {
         NumberOfNetBufferLists: ULONG,
         ReceiveFlags: ULONG,
     );
+    /// [`NdisFOidRequest`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfoidrequest) on learn.microsoft.com.
     pub fn NdisFOidRequest(
         NdisFilterHandle: NDIS_HANDLE,
         OidRequest: PNDIS_OID_REQUEST,
     ) -> NDIS_STATUS;
+    /// [`NdisFOidRequestComplete`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfoidrequestcomplete) on learn.microsoft.com.
     pub fn NdisFOidRequestComplete(
         NdisFilterHandle: NDIS_HANDLE,
         OidRequest: PNDIS_OID_REQUEST,
         Status: NDIS_STATUS,
     );
+    /// [`NdisFIndicateStatus`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfindicatestatus) on learn.microsoft.com.
     pub fn NdisFIndicateStatus(
         NdisFilterHandle: NDIS_HANDLE,
         StatusIndication: PNDIS_STATUS_INDICATION,
     );
+    /// [`NdisFRestartComplete`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfrestartcomplete) on learn.microsoft.com.
     pub fn NdisFRestartComplete(NdisFilterHandle: NDIS_HANDLE, Status: NDIS_STATUS);
+    /// [`NdisFPauseComplete`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfpausecomplete) on learn.microsoft.com.
     pub fn NdisFPauseComplete(NdisFilterHandle: NDIS_HANDLE);
+    /// [`NdisFDevicePnPEventNotify`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfdevicepnpeventnotify) on learn.microsoft.com.
     pub fn NdisFDevicePnPEventNotify(
         NdisFilterHandle: NDIS_HANDLE,
         NetDevicePnPEvent: PNET_DEVICE_PNP_EVENT,
     );
+    /// [`NdisFNetPnPEvent`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfnetpnpevent) on learn.microsoft.com.
     pub fn NdisFNetPnPEvent(
         NdisFilterHandle: NDIS_HANDLE,
         NetPnPEventNotification: PNET_PNP_EVENT_NOTIFICATION,
     ) -> NDIS_STATUS;
+    /// [`NdisFCancelSendNetBufferLists`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfcancelsendnetbufferlists) on learn.microsoft.com.
     pub fn NdisFCancelSendNetBufferLists(NdisFilterHandle: NDIS_HANDLE, CancelId: PVOID);
+    /// [`NdisFCancelOidRequest`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfcanceloidrequest) on learn.microsoft.com.
     pub fn NdisFCancelOidRequest(NdisFilterHandle: NDIS_HANDLE, RequestId: PVOID);
+    /// [`NdisFDirectOidRequest`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfdirectoidrequest) on learn.microsoft.com.
     pub fn NdisFDirectOidRequest(
         NdisFilterHandle: NDIS_HANDLE,
         OidRequest: PNDIS_OID_REQUEST,
     ) -> NDIS_STATUS;
+    /// [`NdisFDirectOidRequestComplete`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfdirectoidrequestcomplete) on learn.microsoft.com.
     pub fn NdisFDirectOidRequestComplete(
         NdisFilterHandle: NDIS_HANDLE,
         OidRequest: PNDIS_OID_REQUEST,
         Status: NDIS_STATUS,
     );
+    /// [`NdisFCancelDirectOidRequest`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfcanceldirectoidrequest) on learn.microsoft.com.
     pub fn NdisFCancelDirectOidRequest(NdisFilterHandle: NDIS_HANDLE, RequestId: PVOID);
+    /// [`NdisFGetOptionalSwitchHandlers`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfgetoptionalswitchhandlers) on learn.microsoft.com.
     pub fn NdisFGetOptionalSwitchHandlers(
         NdisFilterHandle: NDIS_HANDLE,
         NdisSwitchContext: PNDIS_SWITCH_CONTEXT,
         NdisSwitchHandlers: PNDIS_SWITCH_OPTIONAL_HANDLERS,
     ) -> NDIS_STATUS;
+    /// [`NdisIfRegisterProvider`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisifregisterprovider) on learn.microsoft.com.
     pub fn NdisIfRegisterProvider(
         ProviderCharacteristics: PNDIS_IF_PROVIDER_CHARACTERISTICS,
         IfProviderContext: NDIS_HANDLE,
         pNdisIfProviderHandle: PNDIS_HANDLE,
     ) -> NDIS_STATUS;
+    /// [`NdisIfDeregisterProvider`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisifderegisterprovider) on learn.microsoft.com.
     pub fn NdisIfDeregisterProvider(NdisProviderHandle: NDIS_HANDLE);
+    /// [`NdisIfAllocateNetLuidIndex`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisifallocatenetluidindex) on learn.microsoft.com.
     pub fn NdisIfAllocateNetLuidIndex(
         ifType: NET_IFTYPE,
         pNetLuidIndex: PUINT32,
     ) -> NDIS_STATUS;
+    /// [`NdisIfFreeNetLuidIndex`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisiffreenetluidindex) on learn.microsoft.com.
     pub fn NdisIfFreeNetLuidIndex(
         ifType: NET_IFTYPE,
         NetLuidIndex: UINT32,
     ) -> NDIS_STATUS;
+    /// [`NdisIfRegisterInterface`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisifregisterinterface) on learn.microsoft.com.
     pub fn NdisIfRegisterInterface(
         NdisProviderHandle: NDIS_HANDLE,
         NetLuid: NET_LUID,
@@ -45243,15 +45867,19 @@ unsafe extern "system" {
         pIfInfo: PNET_IF_INFORMATION,
         pfIndex: PNET_IFINDEX,
     ) -> NDIS_STATUS;
+    /// [`NdisIfDeregisterInterface`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisifderegisterinterface) on learn.microsoft.com.
     pub fn NdisIfDeregisterInterface(ifIndex: NET_IFINDEX);
+    /// [`NdisIfGetInterfaceIndexFromNetLuid`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisifgetinterfaceindexfromnetluid) on learn.microsoft.com.
     pub fn NdisIfGetInterfaceIndexFromNetLuid(
         NetLuid: NET_LUID,
         pIfIndex: PNET_IFINDEX,
     ) -> NDIS_STATUS;
+    /// [`NdisIfGetNetLuidFromInterfaceIndex`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisifgetnetluidfrominterfaceindex) on learn.microsoft.com.
     pub fn NdisIfGetNetLuidFromInterfaceIndex(
         ifIndex: NET_IFINDEX,
         pNetLuid: PNET_LUID,
     ) -> NDIS_STATUS;
+    /// [`NdisIfQueryBindingIfIndex`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisifquerybindingifindex) on learn.microsoft.com.
     pub fn NdisIfQueryBindingIfIndex(
         NdisBindingHandle: NDIS_HANDLE,
         pBoundIfIndex: PNET_IFINDEX,
@@ -45259,25 +45887,30 @@ unsafe extern "system" {
         pLowestIfIndex: PNET_IFINDEX,
         pLowestIfNetLuid: PNET_LUID,
     ) -> NDIS_STATUS;
+    /// [`NdisIfAddIfStackEntry`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisifaddifstackentry) on learn.microsoft.com.
     pub fn NdisIfAddIfStackEntry(
         HigherLayerIfIndex: NET_IFINDEX,
         LowerLayerIfIndex: NET_IFINDEX,
     ) -> NDIS_STATUS;
+    /// [`NdisIfDeleteIfStackEntry`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisifdeleteifstackentry) on learn.microsoft.com.
     pub fn NdisIfDeleteIfStackEntry(
         HigherLayerIfIndex: NET_IFINDEX,
         LowerLayerIfIndex: NET_IFINDEX,
     );
     #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+    /// [`NdisSynchronousOidRequest`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndissynchronousoidrequest) on learn.microsoft.com.
     pub fn NdisSynchronousOidRequest(
         NdisBindingHandle: NDIS_HANDLE,
         OidRequest: *mut NDIS_OID_REQUEST,
     ) -> NDIS_STATUS;
     #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+    /// [`NdisFSynchronousOidRequest`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisfsynchronousoidrequest) on learn.microsoft.com.
     pub fn NdisFSynchronousOidRequest(
         NdisFilterModuleHandle: NDIS_HANDLE,
         OidRequest: *mut NDIS_OID_REQUEST,
     ) -> NDIS_STATUS;
     #[cfg(any(feature = "ndis689"))]
+    /// [`NdisRegisterPoll`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/poll/nf-poll-ndisregisterpoll) on learn.microsoft.com.
     pub fn NdisRegisterPoll(
         NdisHandle: NDIS_HANDLE,
         Context: *mut crate::ctypes::c_void,
@@ -45285,18 +45918,22 @@ unsafe extern "system" {
         PollHandle: *mut NDIS_POLL_HANDLE,
     ) -> NDIS_STATUS;
     #[cfg(any(feature = "ndis689"))]
+    /// [`NdisDeregisterPoll`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/poll/nf-poll-ndisderegisterpoll) on learn.microsoft.com.
     pub fn NdisDeregisterPoll(PollHandle: NDIS_POLL_HANDLE);
     #[cfg(any(feature = "ndis689"))]
+    /// [`NdisSetPollAffinity`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/poll/nf-poll-ndissetpollaffinity) on learn.microsoft.com.
     pub fn NdisSetPollAffinity(
         PollHandle: NDIS_POLL_HANDLE,
         PollAffinity: *const PROCESSOR_NUMBER,
     );
     #[cfg(any(feature = "ndis689"))]
+    /// [`NdisRequestPoll`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/poll/nf-poll-ndisrequestpoll) on learn.microsoft.com.
     pub fn NdisRequestPoll(
         PollHandle: NDIS_POLL_HANDLE,
         Reserved: *mut crate::ctypes::c_void,
     );
     #[cfg(any(feature = "ndis689"))]
+    /// [`NdisMonitorReceiveDrop`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/monitor/nf-monitor-ndismonitorreceivedrop) on learn.microsoft.com.
     pub fn NdisMonitorReceiveDrop(
         NdisHandle: NDIS_HANDLE,
         NetBufferLists: *const NET_BUFFER_LIST,
@@ -47888,6 +48525,7 @@ pub type PD_BUFFER_VIRTUAL_SUBNET_INFO = _PD_BUFFER_VIRTUAL_SUBNET_INFO;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 pub type PD_BUFFER = _PD_BUFFER;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_POST_AND_DRAIN_BUFFER_LIST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_pd_post_and_drain_buffer_list) on learn.microsoft.com.
 pub type NDIS_PD_POST_AND_DRAIN_BUFFER_LIST = ::core::option::Option<
     unsafe extern "system" fn(
         Queue: *mut NDIS_PD_QUEUE,
@@ -47901,6 +48539,7 @@ pub type NDIS_PD_POST_AND_DRAIN_BUFFER_LIST_HANDLER = NDIS_PD_POST_AND_DRAIN_BUF
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 pub type NDIS_PD_POST_AND_DRAIN_ARG = _NDIS_PD_POST_AND_DRAIN_ARG;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_POST_AND_DRAIN_BUFFER_LIST_EX`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_pd_post_and_drain_buffer_list_ex) on learn.microsoft.com.
 pub type NDIS_PD_POST_AND_DRAIN_BUFFER_LIST_EX = ::core::option::Option<
     unsafe extern "system" fn(
         Queue: *mut NDIS_PD_QUEUE,
@@ -47910,12 +48549,14 @@ pub type NDIS_PD_POST_AND_DRAIN_BUFFER_LIST_EX = ::core::option::Option<
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 pub type NDIS_PD_POST_AND_DRAIN_BUFFER_LIST_EX_HANDLER = NDIS_PD_POST_AND_DRAIN_BUFFER_LIST_EX;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_FLUSH_QUEUE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_pd_flush_queue) on learn.microsoft.com.
 pub type NDIS_PD_FLUSH_QUEUE = ::core::option::Option<
     unsafe extern "system" fn(Queue: *mut NDIS_PD_QUEUE),
 >;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 pub type NDIS_PD_FLUSH_QUEUE_HANDLER = NDIS_PD_FLUSH_QUEUE;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_QUERY_QUEUE_DEPTH`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_pd_query_queue_depth) on learn.microsoft.com.
 pub type NDIS_PD_QUERY_QUEUE_DEPTH = ::core::option::Option<
     unsafe extern "system" fn(Queue: *const NDIS_PD_QUEUE, Depth: *mut ULONG64),
 >;
@@ -47948,6 +48589,7 @@ pub type NDIS_PD_FILTER_PARAMETERS = _NDIS_PD_FILTER_PARAMETERS;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 pub type NDIS_PD_PROVIDER_HANDLE = *mut NDIS_PD_PROVIDER_HANDLE__;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_ALLOCATE_QUEUE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_pd_allocate_queue) on learn.microsoft.com.
 pub type NDIS_PD_ALLOCATE_QUEUE = ::core::option::Option<
     unsafe extern "system" fn(
         ProviderHandle: NDIS_PD_PROVIDER_HANDLE,
@@ -47958,12 +48600,14 @@ pub type NDIS_PD_ALLOCATE_QUEUE = ::core::option::Option<
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 pub type NDIS_PD_ALLOCATE_QUEUE_HANDLER = NDIS_PD_ALLOCATE_QUEUE;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_FREE_QUEUE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_pd_free_queue) on learn.microsoft.com.
 pub type NDIS_PD_FREE_QUEUE = ::core::option::Option<
     unsafe extern "system" fn(NdisPDQueue: *mut NDIS_PD_QUEUE),
 >;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 pub type NDIS_PD_FREE_QUEUE_HANDLER = NDIS_PD_FREE_QUEUE;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_ACQUIRE_RECEIVE_QUEUES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_pd_acquire_receive_queues) on learn.microsoft.com.
 pub type NDIS_PD_ACQUIRE_RECEIVE_QUEUES = ::core::option::Option<
     unsafe extern "system" fn(
         ProviderHandle: NDIS_PD_PROVIDER_HANDLE,
@@ -47978,12 +48622,14 @@ pub type NDIS_PD_ACQUIRE_RECEIVE_QUEUES = ::core::option::Option<
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 pub type NDIS_PD_ACQUIRE_RECEIVE_QUEUES_HANDLER = NDIS_PD_ACQUIRE_RECEIVE_QUEUES;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_RELEASE_RECEIVE_QUEUES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_pd_release_receive_queues) on learn.microsoft.com.
 pub type NDIS_PD_RELEASE_RECEIVE_QUEUES = ::core::option::Option<
     unsafe extern "system" fn(ProviderHandle: NDIS_PD_PROVIDER_HANDLE),
 >;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 pub type NDIS_PD_RELEASE_RECEIVE_QUEUES_HANDLER = NDIS_PD_RELEASE_RECEIVE_QUEUES;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_ALLOCATE_COUNTER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_pd_allocate_counter) on learn.microsoft.com.
 pub type NDIS_PD_ALLOCATE_COUNTER = ::core::option::Option<
     unsafe extern "system" fn(
         ProviderHandle: NDIS_PD_PROVIDER_HANDLE,
@@ -47994,12 +48640,14 @@ pub type NDIS_PD_ALLOCATE_COUNTER = ::core::option::Option<
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 pub type NDIS_PD_ALLOCATE_COUNTER_HANDLER = NDIS_PD_ALLOCATE_COUNTER;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_FREE_COUNTER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_pd_free_counter) on learn.microsoft.com.
 pub type NDIS_PD_FREE_COUNTER = ::core::option::Option<
     unsafe extern "system" fn(CounterHandle: NDIS_PD_COUNTER_HANDLE),
 >;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 pub type NDIS_PD_FREE_COUNTER_HANDLER = NDIS_PD_FREE_COUNTER;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_QUERY_COUNTER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_pd_query_counter) on learn.microsoft.com.
 pub type NDIS_PD_QUERY_COUNTER = ::core::option::Option<
     unsafe extern "system" fn(
         CounterHandle: NDIS_PD_COUNTER_HANDLE,
@@ -48009,6 +48657,7 @@ pub type NDIS_PD_QUERY_COUNTER = ::core::option::Option<
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 pub type NDIS_PD_QUERY_COUNTER_HANDLER = NDIS_PD_QUERY_COUNTER;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_SET_RECEIVE_FILTER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_pd_set_receive_filter) on learn.microsoft.com.
 pub type NDIS_PD_SET_RECEIVE_FILTER = ::core::option::Option<
     unsafe extern "system" fn(
         ProviderHandle: NDIS_PD_PROVIDER_HANDLE,
@@ -48019,12 +48668,14 @@ pub type NDIS_PD_SET_RECEIVE_FILTER = ::core::option::Option<
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 pub type NDIS_PD_SET_RECEIVE_FILTER_HANDLER = NDIS_PD_SET_RECEIVE_FILTER;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_CLEAR_RECEIVE_FILTER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_pd_clear_receive_filter) on learn.microsoft.com.
 pub type NDIS_PD_CLEAR_RECEIVE_FILTER = ::core::option::Option<
     unsafe extern "system" fn(FilterHandle: NDIS_PD_FILTER_HANDLE),
 >;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 pub type NDIS_PD_CLEAR_RECEIVE_FILTER_HANDLER = NDIS_PD_CLEAR_RECEIVE_FILTER;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_REQUEST_DRAIN_NOTIFICATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_pd_request_drain_notification) on learn.microsoft.com.
 pub type NDIS_PD_REQUEST_DRAIN_NOTIFICATION = ::core::option::Option<
     unsafe extern "system" fn(NdisPDQueue: *mut NDIS_PD_QUEUE),
 >;
@@ -48035,6 +48686,7 @@ pub type NDIS_PD_CONTROL_TYPE = i32;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 pub type NDIS_PD_QUEUE_CONTROL_CODE = i32;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_QUEUE_CONTROL`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_pd_queue_control) on learn.microsoft.com.
 pub type NDIS_PD_QUEUE_CONTROL = ::core::option::Option<
     unsafe extern "system" fn(
         NdisPDQueue: *mut NDIS_PD_QUEUE,
@@ -48052,6 +48704,7 @@ pub type NDIS_PD_QUEUE_CONTROL_HANDLER = NDIS_PD_QUEUE_CONTROL;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 pub type NDIS_PD_PROVIDER_CONTROL_CODE = i32;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_PROVIDER_CONTROL`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-ndis_pd_provider_control) on learn.microsoft.com.
 pub type NDIS_PD_PROVIDER_CONTROL = ::core::option::Option<
     unsafe extern "system" fn(
         ProviderHandle: NDIS_PD_PROVIDER_HANDLE,
@@ -48083,6 +48736,7 @@ pub type PNET_BUFFER_LIST_TIMESTAMP = *mut _NET_BUFFER_LIST_TIMESTAMP;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 pub type NDIS_MINIPORT_ADAPTER_PACKET_DIRECT_ATTRIBUTES = _NDIS_MINIPORT_ADAPTER_PACKET_DIRECT_ATTRIBUTES;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`MINIPORT_SYNCHRONOUS_OID_REQUEST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_synchronous_oid_request) on learn.microsoft.com.
 pub type MINIPORT_SYNCHRONOUS_OID_REQUEST = ::core::option::Option<
     unsafe extern "system" fn(
         MiniportAdapterContext: NDIS_HANDLE,
@@ -48092,6 +48746,7 @@ pub type MINIPORT_SYNCHRONOUS_OID_REQUEST = ::core::option::Option<
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 pub type MINIPORT_SYNCHRONOUS_OID_REQUEST_HANDLER = MINIPORT_SYNCHRONOUS_OID_REQUEST;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`FILTER_SYNCHRONOUS_OID_REQUEST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_synchronous_oid_request) on learn.microsoft.com.
 pub type FILTER_SYNCHRONOUS_OID_REQUEST = ::core::option::Option<
     unsafe extern "system" fn(
         FilterModuleContext: NDIS_HANDLE,
@@ -48102,6 +48757,7 @@ pub type FILTER_SYNCHRONOUS_OID_REQUEST = ::core::option::Option<
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 pub type FILTER_SYNCHRONOUS_OID_REQUEST_HANDLER = FILTER_SYNCHRONOUS_OID_REQUEST;
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`FILTER_SYNCHRONOUS_OID_REQUEST_COMPLETE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nc-ndis-filter_synchronous_oid_request_complete) on learn.microsoft.com.
 pub type FILTER_SYNCHRONOUS_OID_REQUEST_COMPLETE = ::core::option::Option<
     unsafe extern "system" fn(
         FilterModuleContext: NDIS_HANDLE,
@@ -48113,6 +48769,7 @@ pub type FILTER_SYNCHRONOUS_OID_REQUEST_COMPLETE = ::core::option::Option<
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 pub type FILTER_SYNCHRONOUS_OID_REQUEST_COMPLETE_HANDLER = FILTER_SYNCHRONOUS_OID_REQUEST_COMPLETE;
 #[cfg(any(all(feature = "ndis682", not(any(feature = "ndis689")))))]
+/// [`NDIS_OFFLOAD_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_offload_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_OFFLOAD_PARAMETERS {
@@ -48142,6 +48799,7 @@ pub struct _NDIS_OFFLOAD_PARAMETERS__ENCAPSULATION_PROTOCOL_PARAMETERS__VXLAN_PA
     pub VxlanUDPPortNumber: USHORT,
 }
 #[cfg(any(all(feature = "ndis682", not(any(feature = "ndis689")))))]
+/// [`NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_V2`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_encapsulated_packet_task_offload_v2) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_V2 {
@@ -48162,6 +48820,7 @@ pub struct _NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_V2__ENCAPSULATION_PROTOCOL_INF
     pub __bindgen_padding_0: u8,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_RFC6877_464XLAT_OFFLOAD`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_rfc6877_464xlat_offload) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_RFC6877_464XLAT_OFFLOAD {
@@ -48169,6 +48828,7 @@ pub struct _NDIS_RFC6877_464XLAT_OFFLOAD {
     pub Flags: ULONG,
 }
 #[cfg(any(all(feature = "ndis682", not(any(feature = "ndis689")))))]
+/// [`NDIS_OFFLOAD`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_offload) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_OFFLOAD {
@@ -48186,6 +48846,7 @@ pub struct _NDIS_OFFLOAD {
     pub Rfc6877Xlat: NDIS_RFC6877_464XLAT_OFFLOAD,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_NIC_SWITCH_CAPABILITIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_nic_switch_capabilities) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_NIC_SWITCH_CAPABILITIES {
@@ -48224,6 +48885,7 @@ pub struct _NDIS_NIC_SWITCH_CAPABILITIES {
     pub MaxNumQueuePairsForDefaultVPort: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_RECEIVE_QUEUE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_receive_queue_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_RECEIVE_QUEUE_PARAMETERS {
@@ -48243,6 +48905,7 @@ pub struct _NDIS_RECEIVE_QUEUE_PARAMETERS {
     pub QosSqId: NDIS_QOS_SQ_ID,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_RECEIVE_SCALE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_receive_scale_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_RECEIVE_SCALE_PARAMETERS {
@@ -48260,6 +48923,7 @@ pub struct _NDIS_RECEIVE_SCALE_PARAMETERS {
     pub DefaultProcessorNumber: PROCESSOR_NUMBER,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_RECEIVE_SCALE_PARAMETERS_V2`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_receive_scale_parameters_v2) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_RECEIVE_SCALE_PARAMETERS_V2 {
@@ -48272,6 +48936,7 @@ pub struct _NDIS_RECEIVE_SCALE_PARAMETERS_V2 {
     pub NumberOfIndirectionTableEntries: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_RSS_SET_INDIRECTION_ENTRY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_rss_set_indirection_entry) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_RSS_SET_INDIRECTION_ENTRY {
@@ -48283,6 +48948,7 @@ pub struct _NDIS_RSS_SET_INDIRECTION_ENTRY {
     pub EntryStatus: NDIS_STATUS,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_RSS_SET_INDIRECTION_ENTRIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_rss_set_indirection_entries) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_RSS_SET_INDIRECTION_ENTRIES {
@@ -48293,6 +48959,7 @@ pub struct _NDIS_RSS_SET_INDIRECTION_ENTRIES {
     pub NumberOfRssEntries: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDK_WMI_ADAPTER_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndk_wmi_adapter_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDK_WMI_ADAPTER_INFO {
@@ -48320,6 +48987,7 @@ pub struct _NDK_WMI_ADAPTER_INFO {
     pub RdmaTechnology: NDK_RDMA_TECHNOLOGY,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_WMI_NDK_CAPABILITIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wmi_ndk_capabilities) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_WMI_NDK_CAPABILITIES {
@@ -48335,6 +49003,7 @@ pub struct _NDIS_WMI_NDK_CAPABILITIES {
     pub NdkInfo: NDK_WMI_ADAPTER_INFO,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_NIC_SWITCH_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_nic_switch_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NIC_SWITCH_PARAMETERS {
@@ -48350,6 +49019,7 @@ pub struct _NDIS_NIC_SWITCH_PARAMETERS {
     pub NumQueuePairsForDefaultVPort: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_NDK_REQUEST_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_ndk_request_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NDK_REQUEST_PARAMETERS {
@@ -48361,6 +49031,7 @@ pub struct _NDIS_NDK_REQUEST_PARAMETERS {
     pub NdkReserved: NDIS_NDK_CAPABILITIES,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_NDK_RESPONSE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_ndk_response_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NDK_RESPONSE_PARAMETERS {
@@ -48368,6 +49039,7 @@ pub struct _NDIS_NDK_RESPONSE_PARAMETERS {
     pub ReceivedCapabilities: NDIS_NDK_CAPABILITIES,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_NDK_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_ndk_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NDK_PARAMETERS {
@@ -48375,6 +49047,7 @@ pub struct _NDIS_NDK_PARAMETERS {
     pub NdkResponse: NDIS_NDK_RESPONSE_PARAMETERS,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_NIC_SWITCH_VPORT_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_nic_switch_vport_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_NIC_SWITCH_VPORT_PARAMETERS {
@@ -48393,6 +49066,7 @@ pub struct _NDIS_NIC_SWITCH_VPORT_PARAMETERS {
     pub QosSqId: NDIS_QOS_SQ_ID,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_SRIOV_OVERLYING_ADAPTER_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_sriov_overlying_adapter_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SRIOV_OVERLYING_ADAPTER_INFO {
@@ -48403,6 +49077,7 @@ pub struct _NDIS_SRIOV_OVERLYING_ADAPTER_INFO {
     pub NdisReserved2: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_SWITCH_PORT_PROPERTY_SECURITY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_port_property_security) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_SWITCH_PORT_PROPERTY_SECURITY {
@@ -48415,6 +49090,7 @@ pub struct _NDIS_SWITCH_PORT_PROPERTY_SECURITY {
     pub DynamicIPAddressLimit: UINT32,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_SWITCH_NIC_SAVE_STATE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_switch_nic_save_state) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_NIC_SAVE_STATE {
@@ -48430,6 +49106,7 @@ pub struct _NDIS_SWITCH_NIC_SAVE_STATE {
     pub SaveDataSizeOverflow: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFP_HEADER_GROUP_EXACT_MATCH_PROFILE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gfp_header_group_exact_match_profile) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_GFP_HEADER_GROUP_EXACT_MATCH_PROFILE {
@@ -48439,6 +49116,7 @@ pub struct _NDIS_GFP_HEADER_GROUP_EXACT_MATCH_PROFILE {
     pub MatchFields: ULONG64,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFP_EXACT_MATCH_PROFILE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gfp_exact_match_profile) on learn.microsoft.com.
 #[repr(C)]
 #[repr(align(8))]
 #[derive(Copy, Clone)]
@@ -48453,6 +49131,7 @@ pub struct _NDIS_GFP_EXACT_MATCH_PROFILE {
     pub HeaderGroupExactMatchProfileArrayElementSize: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFP_ETHERNET_HEADER_FIELDS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gfp_ethernet_header_fields) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_GFP_ETHERNET_HEADER_FIELDS {
@@ -48464,6 +49143,7 @@ pub struct _NDIS_GFP_ETHERNET_HEADER_FIELDS {
     pub Priority: UINT8,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFP_HEADER_GROUP_EXACT_MATCH`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gfp_header_group_exact_match) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFP_HEADER_GROUP_EXACT_MATCH {
@@ -48521,6 +49201,7 @@ pub struct _NDIS_GFP_HEADER_GROUP_EXACT_MATCH__bindgen_ty_2__bindgen_ty_4 {
     pub GreProtocol: USHORT,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH_PROFILE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gfp_header_group_wildcard_match_profile) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH_PROFILE {
@@ -48537,6 +49218,7 @@ pub struct _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH_PROFILE {
     pub TcpFlags: UINT8,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFP_WILDCARD_MATCH_PROFILE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gfp_wildcard_match_profile) on learn.microsoft.com.
 #[repr(C)]
 #[repr(align(8))]
 #[derive(Copy, Clone)]
@@ -48551,6 +49233,7 @@ pub struct _NDIS_GFP_WILDCARD_MATCH_PROFILE {
     pub HeaderGroupWildcardMatchProfileArrayElementSize: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFP_IPV4_ADDRESS_WILDCARD_MATCH`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gfp_ipv4_address_wildcard_match) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFP_IPV4_ADDRESS_WILDCARD_MATCH {
@@ -48559,6 +49242,7 @@ pub struct _NDIS_GFP_IPV4_ADDRESS_WILDCARD_MATCH {
     pub MatchValue: _NDIS_GFP_IPV4_ADDRESS_WILDCARD_MATCH__bindgen_ty_1,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFP_IPV4_SRC_AND_DEST_ADDRESS_WILDCARD_MATCH`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gfp_ipv4_src_and_dest_address_wildcard_match) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFP_IPV4_SRC_AND_DEST_ADDRESS_WILDCARD_MATCH {
@@ -48566,6 +49250,7 @@ pub struct _NDIS_GFP_IPV4_SRC_AND_DEST_ADDRESS_WILDCARD_MATCH {
     pub DestinationIPv4Address: NDIS_GFP_IPV4_ADDRESS_WILDCARD_MATCH,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFP_IPV6_ADDRESS_WILDCARD_MATCH`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gfp_ipv6_address_wildcard_match) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFP_IPV6_ADDRESS_WILDCARD_MATCH {
@@ -48574,6 +49259,7 @@ pub struct _NDIS_GFP_IPV6_ADDRESS_WILDCARD_MATCH {
     pub MatchValue: _NDIS_GFP_IPV6_ADDRESS_WILDCARD_MATCH__bindgen_ty_1,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFP_IPV6_SRC_AND_DEST_ADDRESS_WILDCARD_MATCH`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gfp_ipv6_src_and_dest_address_wildcard_match) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFP_IPV6_SRC_AND_DEST_ADDRESS_WILDCARD_MATCH {
@@ -48581,6 +49267,7 @@ pub struct _NDIS_GFP_IPV6_SRC_AND_DEST_ADDRESS_WILDCARD_MATCH {
     pub DestinationIPv6Address: NDIS_GFP_IPV6_ADDRESS_WILDCARD_MATCH,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFP_TRANSPORT_PORT_WILDCARD_MATCH`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gfp_transport_port_wildcard_match) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFP_TRANSPORT_PORT_WILDCARD_MATCH {
@@ -48589,6 +49276,7 @@ pub struct _NDIS_GFP_TRANSPORT_PORT_WILDCARD_MATCH {
     pub Range: USHORT,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFP_TRANSPORT_SRC_AND_DEST_PORT_WILDCARD_MATCH`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gfp_transport_src_and_dest_port_wildcard_match) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFP_TRANSPORT_SRC_AND_DEST_PORT_WILDCARD_MATCH {
@@ -48596,6 +49284,7 @@ pub struct _NDIS_GFP_TRANSPORT_SRC_AND_DEST_PORT_WILDCARD_MATCH {
     pub DestinationPort: NDIS_GFP_TRANSPORT_PORT_WILDCARD_MATCH,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gfp_header_group_wildcard_match) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH {
@@ -48638,6 +49327,7 @@ pub struct _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH__bindgen_ty_1__bindgen_ty_4 {
     pub GreProtocol: USHORT,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_CAPABILITIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_pd_capabilities) on learn.microsoft.com.
 #[repr(C)]
 #[repr(align(8))]
 #[derive(Default, Copy, Clone)]
@@ -48667,6 +49357,7 @@ pub struct _NDIS_PD_CAPABILITIES {
     pub MaxTxQueueSize: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_CONFIG`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_pd_config) on learn.microsoft.com.
 #[repr(C)]
 #[repr(align(8))]
 #[derive(Default, Copy, Clone)]
@@ -48678,6 +49369,7 @@ pub struct _NDIS_PD_CONFIG {
     pub CapabilitiesSize: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_TABLE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_table_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_TABLE_PARAMETERS {
@@ -48688,6 +49380,7 @@ pub struct _NDIS_GFT_TABLE_PARAMETERS {
     pub NextTableId: NDIS_GFT_TABLE_ID,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_TABLE_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_table_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_TABLE_INFO {
@@ -48699,6 +49392,7 @@ pub struct _NDIS_GFT_TABLE_INFO {
     pub NumFlowEntries: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_TABLE_INFO_ARRAY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_table_info_array) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_GFT_TABLE_INFO_ARRAY {
@@ -48709,6 +49403,7 @@ pub struct _NDIS_GFT_TABLE_INFO_ARRAY {
     pub TableArrayElementSize: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_DELETE_TABLE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_delete_table_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_GFT_DELETE_TABLE_PARAMETERS {
@@ -48717,6 +49412,7 @@ pub struct _NDIS_GFT_DELETE_TABLE_PARAMETERS {
     pub TableId: NDIS_GFT_TABLE_ID,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_PACKET_COUNTER_VALUE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_packet_counter_value) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_PACKET_COUNTER_VALUE {
@@ -48724,6 +49420,7 @@ pub struct _NDIS_GFT_PACKET_COUNTER_VALUE {
     pub LastUpdate: LARGE_INTEGER,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_BYTE_COUNTER_VALUE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_byte_counter_value) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_BYTE_COUNTER_VALUE {
@@ -48731,6 +49428,7 @@ pub struct _NDIS_GFT_BYTE_COUNTER_VALUE {
     pub LastUpdate: LARGE_INTEGER,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_PACKET_BYTE_COUNTER_VALUE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_packet_byte_counter_value) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_PACKET_BYTE_COUNTER_VALUE {
@@ -48739,6 +49437,7 @@ pub struct _NDIS_GFT_PACKET_BYTE_COUNTER_VALUE {
     pub LastUpdate: LARGE_INTEGER,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_FLOW_STATE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_flow_state) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_GFT_FLOW_STATE {
@@ -48746,6 +49445,7 @@ pub struct _NDIS_GFT_FLOW_STATE {
     pub TcpAckNum: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_PACKET_BYTE_COUNTER_VALUE_AND_STATE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_packet_byte_counter_value_and_state) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_PACKET_BYTE_COUNTER_VALUE_AND_STATE {
@@ -48753,6 +49453,7 @@ pub struct _NDIS_GFT_PACKET_BYTE_COUNTER_VALUE_AND_STATE {
     pub FlowState: NDIS_GFT_FLOW_STATE,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_COUNTER_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_counter_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_COUNTER_PARAMETERS {
@@ -48767,6 +49468,7 @@ pub struct _NDIS_GFT_COUNTER_PARAMETERS {
     pub CounterValuesBufferStart: _NDIS_GFT_COUNTER_PARAMETERS__bindgen_ty_1,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_FREE_COUNTER_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_free_counter_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_GFT_FREE_COUNTER_PARAMETERS {
@@ -48780,6 +49482,7 @@ pub struct _NDIS_GFT_FREE_COUNTER_PARAMETERS {
     pub LastCounterValueAndStateArrayElementSize: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_COUNTER_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_counter_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_COUNTER_INFO {
@@ -48792,6 +49495,7 @@ pub struct _NDIS_GFT_COUNTER_INFO {
     pub UpdatePeriod: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_COUNTER_INFO_ARRAY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_counter_info_array) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_GFT_COUNTER_INFO_ARRAY {
@@ -48803,6 +49507,7 @@ pub struct _NDIS_GFT_COUNTER_INFO_ARRAY {
     pub CounterInfoArrayElementSize: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_COUNTER_VALUE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_counter_value) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_COUNTER_VALUE {
@@ -48810,6 +49515,7 @@ pub struct _NDIS_GFT_COUNTER_VALUE {
     pub CounterValue: _NDIS_GFT_COUNTER_VALUE__bindgen_ty_1,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_COUNTER_VALUE_ARRAY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_counter_value_array) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_COUNTER_VALUE_ARRAY {
@@ -48823,6 +49529,7 @@ pub struct _NDIS_GFT_COUNTER_VALUE_ARRAY {
     pub CounterValueArrayElementSize: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_STATISTICS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_statistics) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_GFT_STATISTICS {
@@ -48841,6 +49548,7 @@ pub struct _NDIS_GFT_STATISTICS {
     pub L3CacheMisses: ULONG64,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_HEADER_GROUP_TRANSPOSITION_PROFILE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_header_group_transposition_profile) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_HEADER_GROUP_TRANSPOSITION_PROFILE {
@@ -48851,6 +49559,7 @@ pub struct _NDIS_GFT_HEADER_GROUP_TRANSPOSITION_PROFILE {
     pub HeaderFields: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_CUSTOM_ACTION_PROFILE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_custom_action_profile) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_CUSTOM_ACTION_PROFILE {
@@ -48863,6 +49572,7 @@ pub struct _NDIS_GFT_CUSTOM_ACTION_PROFILE {
     pub __bindgen_anon_1: _NDIS_GFT_CUSTOM_ACTION_PROFILE__bindgen_ty_1,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_HEADER_TRANSPOSITION_PROFILE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_header_transposition_profile) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_HEADER_TRANSPOSITION_PROFILE {
@@ -48876,6 +49586,7 @@ pub struct _NDIS_GFT_HEADER_TRANSPOSITION_PROFILE {
     pub CustomActionProfileOffset: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_HEADER_GROUP_TRANSPOSITION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_header_group_transposition) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_HEADER_GROUP_TRANSPOSITION {
@@ -48928,6 +49639,7 @@ pub struct _NDIS_GFT_HEADER_GROUP_TRANSPOSITION__bindgen_ty_2__bindgen_ty_3 {
     pub Entropy: USHORT,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_CUSTOM_ACTION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_custom_action) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_CUSTOM_ACTION {
@@ -48939,6 +49651,7 @@ pub struct _NDIS_GFT_CUSTOM_ACTION {
     pub __bindgen_anon_1: _NDIS_GFT_CUSTOM_ACTION__bindgen_ty_1,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_EXACT_MATCH_FLOW_ENTRY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_exact_match_flow_entry) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_EXACT_MATCH_FLOW_ENTRY {
@@ -48973,6 +49686,7 @@ pub struct _NDIS_GFT_EXACT_MATCH_FLOW_ENTRY {
     pub CustomActionOffset: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_WILDCARD_MATCH_FLOW_ENTRY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_wildcard_match_flow_entry) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_WILDCARD_MATCH_FLOW_ENTRY {
@@ -49004,6 +49718,7 @@ pub struct _NDIS_GFT_WILDCARD_MATCH_FLOW_ENTRY {
     pub CustomActionOffset: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_PROFILE_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_profile_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_PROFILE_INFO {
@@ -49019,6 +49734,7 @@ pub struct _NDIS_GFT_PROFILE_INFO {
     pub HeaderGroupArrayElementSize: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_PROFILE_INFO_ARRAY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_profile_info_array) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_GFT_PROFILE_INFO_ARRAY {
@@ -49029,6 +49745,7 @@ pub struct _NDIS_GFT_PROFILE_INFO_ARRAY {
     pub ProfileInfoArrayElementSize: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_DELETE_PROFILE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_delete_profile_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_GFT_DELETE_PROFILE_PARAMETERS {
@@ -49037,6 +49754,7 @@ pub struct _NDIS_GFT_DELETE_PROFILE_PARAMETERS {
     pub ProfileId: NDIS_GFP_PROFILE_ID,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_FLOW_ENTRY_ARRAY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_flow_entry_array) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_FLOW_ENTRY_ARRAY {
@@ -49048,6 +49766,7 @@ pub struct _NDIS_GFT_FLOW_ENTRY_ARRAY {
     pub FlowEntryArrayElementSize: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_FLOW_ENTRY_INFO_ARRAY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_flow_entry_info_array) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_GFT_FLOW_ENTRY_INFO_ARRAY {
@@ -49062,6 +49781,7 @@ pub struct _NDIS_GFT_FLOW_ENTRY_INFO_ARRAY {
     pub FlowEntryInfoArrayElementSize: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_FLOW_ENTRY_ID_AND_COUNTER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_flow_entry_id_and_counter) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_FLOW_ENTRY_ID_AND_COUNTER {
@@ -49069,6 +49789,7 @@ pub struct _NDIS_GFT_FLOW_ENTRY_ID_AND_COUNTER {
     pub CounterValue: NDIS_GFT_COUNTER_VALUE,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_FLOW_ENTRY_ID_ARRAY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_flow_entry_id_array) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_FLOW_ENTRY_ID_ARRAY {
@@ -49095,6 +49816,7 @@ pub struct _NDIS_GFT_FLOW_ENTRY_ID_ARRAY__bindgen_ty_1__bindgen_ty_2 {
     pub ProviderFlowEntryIdAndCounterArrayElementSize: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_OFFLOAD_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_offload_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_GFT_OFFLOAD_PARAMETERS {
@@ -49105,6 +49827,7 @@ pub struct _NDIS_GFT_OFFLOAD_PARAMETERS {
     pub SampleLookaheadLength: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_OFFLOAD_CAPABILITIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_offload_capabilities) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_GFT_OFFLOAD_CAPABILITIES {
@@ -49131,6 +49854,7 @@ pub struct _NDIS_GFT_OFFLOAD_CAPABILITIES {
     pub NumCounterObjectsPerEgressWildcardMatchFlowEntry: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFT_VPORT_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gft_vport_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_GFT_VPORT_PARAMETERS {
@@ -49151,6 +49875,7 @@ pub struct _NDIS_GFT_VPORT_PARAMETERS {
     pub __bindgen_anon_1: _NDIS_GFT_VPORT_PARAMETERS__bindgen_ty_1,
 }
 #[cfg(any(all(feature = "ndis682", not(any(feature = "ndis689")))))]
+/// [`NDIS_QOS_SQ_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_qos_sq_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_QOS_SQ_PARAMETERS {
@@ -49164,6 +49889,7 @@ pub struct _NDIS_QOS_SQ_PARAMETERS {
     pub TcReceiveBandwidthCapTable: [ULONG; 8usize],
 }
 #[cfg(any(all(feature = "ndis682", not(any(feature = "ndis689")))))]
+/// [`NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_qos_sq_parameters_enum_array) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY {
@@ -49177,6 +49903,7 @@ pub struct _NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY {
     pub SqParamsArrayElementSize: ULONG,
 }
 #[cfg(any(all(feature = "ndis682", not(any(feature = "ndis689")))))]
+/// [`NDIS_QOS_OFFLOAD_CAPABILITIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_qos_offload_capabilities) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_QOS_OFFLOAD_CAPABILITIES {
@@ -49195,6 +49922,7 @@ pub struct _NDIS_QOS_OFFLOAD_CAPABILITIES {
     pub MaxNumSqInputs: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NET_PNP_EVENT_NOTIFICATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-net_pnp_event_notification) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NET_PNP_EVENT_NOTIFICATION {
@@ -49206,6 +49934,7 @@ pub struct _NET_PNP_EVENT_NOTIFICATION {
     pub VPortId: NDIS_NIC_SWITCH_VPORT_ID,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_OID_REQUEST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_oid_request) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_OID_REQUEST {
@@ -49227,18 +49956,21 @@ pub struct _NDIS_OID_REQUEST {
     pub Flags: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_COUNTER_HANDLE__`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_pd_counter_handle__) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct NDIS_PD_COUNTER_HANDLE__ {
     pub unused: crate::ctypes::c_int,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_FILTER_HANDLE__`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_pd_filter_handle__) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct NDIS_PD_FILTER_HANDLE__ {
     pub unused: crate::ctypes::c_int,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`PD_BUFFER_8021Q_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-pd_buffer_8021q_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _PD_BUFFER_8021Q_INFO {
@@ -49246,6 +49978,7 @@ pub struct _PD_BUFFER_8021Q_INFO {
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 2usize]>,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`PD_BUFFER_VIRTUAL_SUBNET_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-pd_buffer_virtual_subnet_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _PD_BUFFER_VIRTUAL_SUBNET_INFO {
@@ -49253,6 +49986,7 @@ pub struct _PD_BUFFER_VIRTUAL_SUBNET_INFO {
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 4usize]>,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`PD_BUFFER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-pd_buffer) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _PD_BUFFER {
@@ -49300,6 +50034,7 @@ pub struct _PD_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_3__bindgen_ty_1 {
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 8usize]>,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_POST_AND_DRAIN_ARG`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_pd_post_and_drain_arg) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PD_POST_AND_DRAIN_ARG {
@@ -49311,6 +50046,7 @@ pub struct _NDIS_PD_POST_AND_DRAIN_ARG {
     pub QueueDepthThresholdReached: BOOLEAN,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_QUEUE_DISPATCH`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_pd_queue_dispatch) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_PD_QUEUE_DISPATCH {
@@ -49322,6 +50058,7 @@ pub struct _NDIS_PD_QUEUE_DISPATCH {
     pub PDPostAndDrainBufferListEx: NDIS_PD_POST_AND_DRAIN_BUFFER_LIST_EX_HANDLER,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_QUEUE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_pd_queue) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PD_QUEUE {
@@ -49332,6 +50069,7 @@ pub struct _NDIS_PD_QUEUE {
     pub PDClientReserved: [PVOID; 2usize],
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_QUEUE_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_pd_queue_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PD_QUEUE_PARAMETERS {
@@ -49346,6 +50084,7 @@ pub struct _NDIS_PD_QUEUE_PARAMETERS {
     pub CounterHandle: NDIS_PD_COUNTER_HANDLE,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_ACQUIRE_QUEUES_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_pd_acquire_queues_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[repr(align(8))]
 #[derive(Default, Copy, Clone)]
@@ -49354,6 +50093,7 @@ pub struct _NDIS_PD_ACQUIRE_QUEUES_PARAMETERS {
     pub Flags: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_RECEIVE_QUEUE_COUNTER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_pd_receive_queue_counter) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_PD_RECEIVE_QUEUE_COUNTER {
@@ -49362,6 +50102,7 @@ pub struct _NDIS_PD_RECEIVE_QUEUE_COUNTER {
     pub PacketsDropped: ULONG64,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_TRANSMIT_QUEUE_COUNTER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_pd_transmit_queue_counter) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_PD_TRANSMIT_QUEUE_COUNTER {
@@ -49369,6 +50110,7 @@ pub struct _NDIS_PD_TRANSMIT_QUEUE_COUNTER {
     pub BytesTransmitted: ULONG64,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_FILTER_COUNTER`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_pd_filter_counter) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_PD_FILTER_COUNTER {
@@ -49376,6 +50118,7 @@ pub struct _NDIS_PD_FILTER_COUNTER {
     pub BytesMatched: ULONG64,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_COUNTER_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_pd_counter_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PD_COUNTER_PARAMETERS {
@@ -49385,6 +50128,7 @@ pub struct _NDIS_PD_COUNTER_PARAMETERS {
     pub Type: NDIS_PD_COUNTER_TYPE,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_FILTER_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_pd_filter_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PD_FILTER_PARAMETERS {
@@ -49401,12 +50145,14 @@ pub struct _NDIS_PD_FILTER_PARAMETERS {
     pub HeaderGroupMatchArrayTotalSize: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_PROVIDER_HANDLE__`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_pd_provider_handle__) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct NDIS_PD_PROVIDER_HANDLE__ {
     pub unused: crate::ctypes::c_int,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_PROVIDER_DISPATCH`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_pd_provider_dispatch) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_PD_PROVIDER_DISPATCH {
@@ -49426,6 +50172,7 @@ pub struct _NDIS_PD_PROVIDER_DISPATCH {
     pub NdisPDProviderControl: NDIS_PD_PROVIDER_CONTROL_HANDLER,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_OPEN_PROVIDER_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_pd_open_provider_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PD_OPEN_PROVIDER_PARAMETERS {
@@ -49435,6 +50182,7 @@ pub struct _NDIS_PD_OPEN_PROVIDER_PARAMETERS {
     pub ProviderDispatch: *const NDIS_PD_PROVIDER_DISPATCH,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_CLOSE_PROVIDER_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_pd_close_provider_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_PD_CLOSE_PROVIDER_PARAMETERS {
@@ -49443,6 +50191,7 @@ pub struct _NDIS_PD_CLOSE_PROVIDER_PARAMETERS {
     pub ProviderHandle: NDIS_PD_PROVIDER_HANDLE,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NET_BUFFER_LIST`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nbl/ns-nbl-net_buffer_list) on learn.microsoft.com.
 #[repr(C)]
 #[repr(align(16))]
 #[derive(Copy, Clone)]
@@ -49464,6 +50213,7 @@ pub struct _NET_BUFFER_LIST {
     pub NetBufferListInfo: [PVOID; 27usize],
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_NET_BUFFER_LIST_GFT_OFFLOAD_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_net_buffer_list_gft_offload_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_NET_BUFFER_LIST_GFT_OFFLOAD_INFO {
@@ -49472,12 +50222,14 @@ pub struct _NDIS_NET_BUFFER_LIST_GFT_OFFLOAD_INFO {
     pub Reserved: USHORT,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NET_BUFFER_LIST_TIMESTAMP`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nbltimestamp/ns-nbltimestamp-net_buffer_list_timestamp) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NET_BUFFER_LIST_TIMESTAMP {
     pub Timestamp: ULONG64,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_adapter_hardware_assist_attributes) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES {
@@ -49495,6 +50247,7 @@ pub struct _NDIS_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES {
     pub CurrentGftOffloadCapabilities: PNDIS_GFT_OFFLOAD_CAPABILITIES,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_MINIPORT_ADAPTER_PACKET_DIRECT_ATTRIBUTES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_adapter_packet_direct_attributes) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_MINIPORT_ADAPTER_PACKET_DIRECT_ATTRIBUTES {
@@ -49503,6 +50256,7 @@ pub struct _NDIS_MINIPORT_ADAPTER_PACKET_DIRECT_ATTRIBUTES {
     pub DmaAddressWidth: UCHAR,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_MINIPORT_DRIVER_CHARACTERISTICS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_driver_characteristics) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_MINIPORT_DRIVER_CHARACTERISTICS {
@@ -49532,6 +50286,7 @@ pub struct _NDIS_MINIPORT_DRIVER_CHARACTERISTICS {
     pub SynchronousOidRequestHandler: MINIPORT_SYNCHRONOUS_OID_REQUEST_HANDLER,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_SWITCH_OPTIONAL_HANDLERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_switch_optional_handlers) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SWITCH_OPTIONAL_HANDLERS {
@@ -49554,6 +50309,7 @@ pub struct _NDIS_SWITCH_OPTIONAL_HANDLERS {
     pub SwitchPDReserved: [PVOID; 14usize],
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_FILTER_DRIVER_CHARACTERISTICS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_filter_driver_characteristics) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_FILTER_DRIVER_CHARACTERISTICS {
@@ -54799,6 +55555,7 @@ pub union _NDIS_GFP_IPV6_ADDRESS_WILDCARD_MATCH__bindgen_ty_1 {
     pub RangeSize: ULONG,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_GFP_IP_SRC_AND_DEST_ADDRESS_WILDCARD_MATCH`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_gfp_ip_src_and_dest_address_wildcard_match) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub union _NDIS_GFP_IP_SRC_AND_DEST_ADDRESS_WILDCARD_MATCH {
@@ -54927,6 +55684,7 @@ pub union _PD_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_3 {
     pub TxOffloads: [ULONG; 2usize],
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_PD_COUNTER_VALUE`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_pd_counter_value) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub union _NDIS_PD_COUNTER_VALUE {
@@ -54935,6 +55693,7 @@ pub union _NDIS_PD_COUNTER_VALUE {
     pub Filter: NDIS_PD_FILTER_COUNTER,
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
+/// [`NDIS_MINIPORT_ADAPTER_ATTRIBUTES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_miniport_adapter_attributes) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub union _NDIS_MINIPORT_ADAPTER_ATTRIBUTES {
@@ -59240,6 +59999,7 @@ pub type NDIS_POLL_RECEIVE_DATA = _NDIS_POLL_RECEIVE_DATA;
 #[cfg(any(feature = "ndis689"))]
 pub type NDIS_POLL_DATA = _NDIS_POLL_DATA;
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_POLL`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/poll/nc-poll-ndis_poll) on learn.microsoft.com.
 pub type NDIS_POLL = ::core::option::Option<
     unsafe extern "system" fn(
         Context: *mut crate::ctypes::c_void,
@@ -59251,6 +60011,7 @@ pub type NDIS_POLL_HANDLER = NDIS_POLL;
 #[cfg(any(feature = "ndis689"))]
 pub type NDIS_POLL_NOTIFICATION = _NDIS_POLL_NOTIFICATION;
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_SET_POLL_NOTIFICATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/poll/nc-poll-ndis_set_poll_notification) on learn.microsoft.com.
 pub type NDIS_SET_POLL_NOTIFICATION = ::core::option::Option<
     unsafe extern "system" fn(
         Context: *mut crate::ctypes::c_void,
@@ -59270,6 +60031,7 @@ pub type NDIS_MONITOR_CONFIG = _NDIS_MONITOR_CONFIG;
 #[cfg(any(feature = "ndis689"))]
 pub type PNDIS_MONITOR_CONFIG = *mut _NDIS_MONITOR_CONFIG;
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_OFFLOAD_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_offload_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_OFFLOAD_PARAMETERS {
@@ -59308,6 +60070,7 @@ pub struct _NDIS_OFFLOAD_PARAMETERS__bindgen_ty_4 {
     pub Enabled: UCHAR,
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_UDP_RSC_OFFLOAD_NET_BUFFER_LIST_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nbluro/ns-nbluro-ndis_udp_rsc_offload_net_buffer_list_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_UDP_RSC_OFFLOAD_NET_BUFFER_LIST_INFO {
@@ -59321,12 +60084,14 @@ pub struct _NDIS_UDP_RSC_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty_1__bindgen_ty_
     pub SegSize: USHORT,
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_UDP_RSC_OFFLOAD`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nbluro/ns-nbluro-ndis_udp_rsc_offload) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_UDP_RSC_OFFLOAD {
     pub Enabled: BOOLEAN,
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_encapsulated_packet_task_offload) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD {
@@ -59335,6 +60100,7 @@ pub struct _NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD {
     pub MaxHeaderSizeSupported: ULONG,
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_V2`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_encapsulated_packet_task_offload_v2) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_V2 {
@@ -59346,6 +60112,7 @@ pub struct _NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_V2 {
     pub Reserved2: ULONG,
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_UDP_SEGMENTATION_OFFLOAD`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_udp_segmentation_offload) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_UDP_SEGMENTATION_OFFLOAD {
@@ -59371,6 +60138,7 @@ pub struct _NDIS_UDP_SEGMENTATION_OFFLOAD__bindgen_ty_2 {
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 8usize]>,
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_OFFLOAD`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_offload) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_OFFLOAD {
@@ -59390,6 +60158,7 @@ pub struct _NDIS_OFFLOAD {
     pub UdpRsc: NDIS_UDP_RSC_OFFLOAD,
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_WMI_OFFLOAD`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_wmi_offload) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_WMI_OFFLOAD {
@@ -59418,6 +60187,7 @@ pub struct _NDIS_PM_PROTOCOL_OFFLOAD__PROTOCOL_OFFLOAD_PARAMETERS__DOT11_RSN_REK
     pub KEK: [UCHAR; 32usize],
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_QOS_SQ_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_qos_sq_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_QOS_SQ_PARAMETERS {
@@ -59433,6 +60203,7 @@ pub struct _NDIS_QOS_SQ_PARAMETERS {
     pub MaxNumSqInputs: ULONG,
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_qos_sq_parameters_enum_array) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY {
@@ -59446,6 +60217,7 @@ pub struct _NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY {
     pub __bindgen_anon_3: _NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY__bindgen_ty_3,
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_QOS_OFFLOAD_CAPABILITIES`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_qos_offload_capabilities) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_QOS_OFFLOAD_CAPABILITIES {
@@ -59465,6 +60237,7 @@ pub struct _NDIS_QOS_OFFLOAD_CAPABILITIES {
     pub CrossTcTransmitMaxCapSupported: BOOLEAN,
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_QOS_SQ_STATS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddndis/ns-ntddndis-ndis_qos_sq_stats) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_QOS_SQ_STATS {
@@ -59476,12 +60249,14 @@ pub struct _NDIS_QOS_SQ_STATS {
     pub PktsTransmitted: [UINT64; 8usize],
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_POLL_HANDLE__`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/poll/ns-poll-ndis_poll_handle__) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct NDIS_POLL_HANDLE__ {
     pub unused: crate::ctypes::c_int,
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_POLL_TRANSMIT_DATA`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/poll/ns-poll-ndis_poll_transmit_data) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_POLL_TRANSMIT_DATA {
@@ -59495,6 +60270,7 @@ pub struct _NDIS_POLL_TRANSMIT_DATA {
     pub Reserved3: [*mut crate::ctypes::c_void; 4usize],
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_POLL_RECEIVE_DATA`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/poll/ns-poll-ndis_poll_receive_data) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_POLL_RECEIVE_DATA {
@@ -59508,6 +60284,7 @@ pub struct _NDIS_POLL_RECEIVE_DATA {
     pub Reserved3: [*mut crate::ctypes::c_void; 4usize],
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_POLL_DATA`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/poll/ns-poll-ndis_poll_data) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_POLL_DATA {
@@ -59516,6 +60293,7 @@ pub struct _NDIS_POLL_DATA {
     pub Receive: NDIS_POLL_RECEIVE_DATA,
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_POLL_NOTIFICATION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/poll/ns-poll-ndis_poll_notification) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_POLL_NOTIFICATION {
@@ -59523,6 +60301,7 @@ pub struct _NDIS_POLL_NOTIFICATION {
     pub Enabled: BOOLEAN,
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_POLL_CHARACTERISTICS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/poll/ns-poll-ndis_poll_characteristics) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_POLL_CHARACTERISTICS {
@@ -59531,6 +60310,7 @@ pub struct _NDIS_POLL_CHARACTERISTICS {
     pub PollHandler: NDIS_POLL_HANDLER,
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NET_BUFFER_LIST_POOL_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/ns-nblapi-net_buffer_list_pool_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NET_BUFFER_LIST_POOL_PARAMETERS {
@@ -59543,6 +60323,7 @@ pub struct _NET_BUFFER_LIST_POOL_PARAMETERS {
     pub Flags: ULONG,
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NET_BUFFER_POOL_PARAMETERS`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nblapi/ns-nblapi-net_buffer_pool_parameters) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NET_BUFFER_POOL_PARAMETERS {
@@ -59552,6 +60333,7 @@ pub struct _NET_BUFFER_POOL_PARAMETERS {
     pub Flags: ULONG,
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_UDP_SEGMENTATION_OFFLOAD_NET_BUFFER_LIST_INFO`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/nbluso/ns-nbluso-ndis_udp_segmentation_offload_net_buffer_list_info) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_UDP_SEGMENTATION_OFFLOAD_NET_BUFFER_LIST_INFO {
@@ -59565,6 +60347,7 @@ pub struct _NDIS_UDP_SEGMENTATION_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty_1__bi
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 4usize]>,
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_SG_DMA_DESCRIPTION`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/ns-ndis-ndis_sg_dma_description) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _NDIS_SG_DMA_DESCRIPTION {
@@ -59577,6 +60360,7 @@ pub struct _NDIS_SG_DMA_DESCRIPTION {
     pub PdoOverride: *mut DEVICE_OBJECT,
 }
 #[cfg(any(feature = "ndis689"))]
+/// [`NDIS_MONITOR_CONFIG`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/monitor/ns-monitor-ndis_monitor_config) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct _NDIS_MONITOR_CONFIG {
