@@ -149,7 +149,7 @@ pub fn regen(args: &RegenArgs, crates: &[regen::CrateSpec], lock_root: &Path) ->
     regen_with_census(args, crates, lock_root).map(|(_, done)| done)
 }
 
-/// [`regen`], also returning the census table (what each crate binds of the
+/// [`regen()`], also returning the census table (what each crate binds of the
 /// headers it binds whole, and what it excludes by which rule).
 pub fn regen_with_census(
     args: &RegenArgs,
