@@ -1079,6 +1079,34 @@ fn kit_has_ndis(kit: &Kit, v: &str) -> bool {
     header.is_none_or(|text| text.contains(&format!("NDIS_SUPPORT_NDIS{v} ")))
 }
 
+/// At most as many jobs running as the machine has cores: more only adds
+/// contention (each holds a parse of the kit's headers).
+struct Slots {
+    free: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+impl Slots {
+    fn new() -> Self {
+        let n = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        Slots { free: std::sync::Mutex::new(n), freed: std::sync::Condvar::new() }
+    }
+
+    /// Runs `f` once a slot is free.
+    fn run<T>(&self, f: impl FnOnce() -> T) -> T {
+        let mut free = self.free.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        *free -= 1;
+        drop(free);
+        let out = f();
+        *self.free.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
+        self.freed.notify_one();
+        out
+    }
+}
+
 /// Runs `f`; with `NDIS_RS_REGEN_TIMES=1`, prints how long it took.
 fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
     let start = std::time::Instant::now();
@@ -1157,6 +1185,8 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
     // version, and one census scan per arch and version. libclang is shared
     // by every thread.
     let library = clang_sys::get_library();
+    let slots = Slots::new();
+    let slots = &slots;
     let (scans, bodies) = std::thread::scope(|s| {
         let scans: Vec<_> = Arch::ALL
             .iter()
@@ -1165,8 +1195,10 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
                 let (run, configs, rules, versions, library) = (&run, &configs, &rules, &versions, library.clone());
                 let handle = s.spawn(move || {
                     clang_sys::set_library(library);
-                    timed(&format!("census scan {} NDIS{v}", arch.name()), || {
-                        scan_arch(run, configs, rules, arch, v, versions)
+                    slots.run(|| {
+                        timed(&format!("census scan {} NDIS{v}", arch.name()), || {
+                            scan_arch(run, configs, rules, arch, v, versions)
+                        })
                     })
                 });
                 ((arch, v.clone()), handle)
@@ -1185,8 +1217,10 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
                 let (run, reused, library) = (&run, reused_configs(config), library.clone());
                 s.spawn(move || {
                     clang_sys::set_library(library);
-                    timed(&format!("bindgen {} {} NDIS{v}", spec.name, arch.name()), || {
-                        bindgen_one(run, spec, config, arch, v, &reused)
+                    slots.run(|| {
+                        timed(&format!("bindgen {} {} NDIS{v}", spec.name, arch.name()), || {
+                            bindgen_one(run, spec, config, arch, v, &reused)
+                        })
                     })
                 })
             })
