@@ -234,9 +234,15 @@ pub fn write(overlay: &Overlay, scratch: &Path) -> Result<PathBuf, Error> {
         Error::new(format!("cannot write {} (scratch space for regen): {e}", what.display()))
     };
     let mut files = overlay.files.clone();
-    for (i, (real, text)) in overlay.corrected.iter().enumerate() {
-        let name = real.file_name().and_then(|n| n.to_str()).unwrap_or("header.h");
-        let copy = scratch.join(format!("corrected-{i}-{name}"));
+    for (real, text) in &overlay.corrected {
+        // Under the same kit-relative path (`corrected/km/ndis.h`): clang
+        // names the copy as the file its declarations come from, and the
+        // bind rules and the census match headers by that path.
+        let relative = crate::census::kit_relative(&real.to_string_lossy());
+        let copy = scratch.join("corrected").join(&relative);
+        if let Some(dir) = copy.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        }
         std::fs::write(&copy, text).map_err(|e| io(&copy, e))?;
         files.insert(real.clone(), copy);
     }
