@@ -1,4 +1,5 @@
-//! Ports of the NDIS and MDL accessor macros (`nblaccessors.h`, `wdm.h`).
+//! Ports of the NDIS and MDL accessor macros (`nblaccessors.h`, `wdm.h`) and
+//! of the send, receive and return flag helpers (`nblsend.h`, `nblreceive.h`).
 //!
 //! In C most of these macros are *lvalues*: `NET_BUFFER_DATA_LENGTH(nb) = 0`
 //! assigns, and the same macro reads. Their ports return a raw pointer to the
@@ -302,4 +303,120 @@ pub unsafe fn MmGetMdlVirtualAddress(mdl: *const MDL) -> PVOID {
     // SAFETY: the caller guarantees `mdl` is live. The address is computed
     // with wrapping arithmetic: it is a description, not dereferenced here.
     unsafe { (*mdl).StartVa.cast::<u8>().wrapping_add((*mdl).ByteOffset as usize).cast() }
+}
+
+// ---- send, send-complete, receive and return flags (nblsend.h, nblreceive.h) ----
+
+/// Generates a flag-test port: all of `fl`'s bits are set in `flags`.
+macro_rules! test_flag {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[inline(always)]
+        #[must_use]
+        pub const fn $name(flags: ULONG, fl: ULONG) -> bool {
+            flags & fl == fl
+        }
+    };
+}
+
+/// Generates a flag-set port: `*flags |= fl` (the C macro assigns its lvalue).
+macro_rules! set_flag {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[inline(always)]
+        pub const fn $name(flags: &mut ULONG, fl: ULONG) {
+            *flags |= fl;
+        }
+    };
+}
+
+test_flag!(
+    /// `NDIS_TEST_SEND_FLAG(_Flags, _Fl)`: every bit of `fl` is set in the
+    /// send flags (`NDIS_SEND_FLAGS_*`).
+    NDIS_TEST_SEND_FLAG
+);
+set_flag!(
+    /// `NDIS_SET_SEND_FLAG(_Flags, _Fl)`: sets `fl`'s bits in the send flags.
+    NDIS_SET_SEND_FLAG
+);
+
+/// `NDIS_CLEAR_SEND_FLAG(_Flags, _Fl)`: clears `fl`'s bits in the send flags.
+#[inline(always)]
+pub const fn NDIS_CLEAR_SEND_FLAG(flags: &mut ULONG, fl: ULONG) {
+    *flags &= !fl;
+}
+
+/// `NDIS_TEST_SEND_AT_DISPATCH_LEVEL(_Flags)`: `NDIS_SEND_FLAGS_DISPATCH_LEVEL` is set.
+#[inline(always)]
+#[must_use]
+pub const fn NDIS_TEST_SEND_AT_DISPATCH_LEVEL(flags: ULONG) -> bool {
+    NDIS_TEST_SEND_FLAG(flags, crate::NDIS_SEND_FLAGS_DISPATCH_LEVEL)
+}
+
+test_flag!(
+    /// `NDIS_TEST_SEND_COMPLETE_FLAG(_Flags, _Fl)`: every bit of `fl` is set in
+    /// the send-complete flags (`NDIS_SEND_COMPLETE_FLAGS_*`).
+    NDIS_TEST_SEND_COMPLETE_FLAG
+);
+set_flag!(
+    /// `NDIS_SET_SEND_COMPLETE_FLAG(_Flags, _Fl)`: sets `fl`'s bits in the
+    /// send-complete flags.
+    NDIS_SET_SEND_COMPLETE_FLAG
+);
+
+/// `NDIS_TEST_SEND_COMPLETE_AT_DISPATCH_LEVEL(_Flags)`:
+/// `NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL` is set.
+#[inline(always)]
+#[must_use]
+pub const fn NDIS_TEST_SEND_COMPLETE_AT_DISPATCH_LEVEL(flags: ULONG) -> bool {
+    NDIS_TEST_SEND_COMPLETE_FLAG(flags, crate::NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL)
+}
+
+test_flag!(
+    /// `NDIS_TEST_RECEIVE_FLAG(_Flags, _Fl)`: every bit of `fl` is set in the
+    /// receive flags (`NDIS_RECEIVE_FLAGS_*`).
+    NDIS_TEST_RECEIVE_FLAG
+);
+set_flag!(
+    /// `NDIS_SET_RECEIVE_FLAG(_Flags, _Fl)`: sets `fl`'s bits in the receive flags.
+    NDIS_SET_RECEIVE_FLAG
+);
+
+/// `NDIS_TEST_RECEIVE_AT_DISPATCH_LEVEL(_Flags)`: `NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL` is set.
+#[inline(always)]
+#[must_use]
+pub const fn NDIS_TEST_RECEIVE_AT_DISPATCH_LEVEL(flags: ULONG) -> bool {
+    NDIS_TEST_RECEIVE_FLAG(flags, crate::NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL)
+}
+
+/// `NDIS_TEST_RECEIVE_CANNOT_PEND(_Flags)`: `NDIS_RECEIVE_FLAGS_RESOURCES` is
+/// set — the receiver must copy what it keeps and return at once.
+#[inline(always)]
+#[must_use]
+pub const fn NDIS_TEST_RECEIVE_CANNOT_PEND(flags: ULONG) -> bool {
+    NDIS_TEST_RECEIVE_FLAG(flags, crate::NDIS_RECEIVE_FLAGS_RESOURCES)
+}
+
+/// `NDIS_TEST_RECEIVE_CAN_PEND(_Flags)`: `NDIS_RECEIVE_FLAGS_RESOURCES` is clear.
+#[inline(always)]
+#[must_use]
+pub const fn NDIS_TEST_RECEIVE_CAN_PEND(flags: ULONG) -> bool {
+    flags & crate::NDIS_RECEIVE_FLAGS_RESOURCES == 0
+}
+
+test_flag!(
+    /// `NDIS_TEST_RETURN_FLAG(_Flags, _Fl)`: every bit of `fl` is set in the
+    /// return flags (`NDIS_RETURN_FLAGS_*`).
+    NDIS_TEST_RETURN_FLAG
+);
+set_flag!(
+    /// `NDIS_SET_RETURN_FLAG(_Flags, _Fl)`: sets `fl`'s bits in the return flags.
+    NDIS_SET_RETURN_FLAG
+);
+
+/// `NDIS_TEST_RETURN_AT_DISPATCH_LEVEL(_Flags)`: `NDIS_RETURN_FLAGS_DISPATCH_LEVEL` is set.
+#[inline(always)]
+#[must_use]
+pub const fn NDIS_TEST_RETURN_AT_DISPATCH_LEVEL(flags: ULONG) -> bool {
+    NDIS_TEST_RETURN_FLAG(flags, crate::NDIS_RETURN_FLAGS_DISPATCH_LEVEL)
 }

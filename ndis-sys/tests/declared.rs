@@ -71,4 +71,37 @@ fn declared<T>() {
     let _: [ULONG; 4] =
         [NDIS_NBL_FLAGS_IS_IPV4, NBL_FLAGS_PROTOCOL_RESERVED, NDIS_CLONE_FLAGS_USE_ORIGINAL_MDLS, NBL_FLAGS_SCRATCH];
     let _: UCHAR = NDIS_PROTOCOL_ID_DEFAULT;
+
+    // The filter surface, with the C signatures.
+    let _: unsafe extern "system" fn(
+        PDRIVER_OBJECT,
+        NDIS_HANDLE,
+        PNDIS_FILTER_DRIVER_CHARACTERISTICS,
+        PNDIS_HANDLE,
+    ) -> NDIS_STATUS = NdisFRegisterFilterDriver;
+    let _: unsafe extern "system" fn(NDIS_HANDLE) = NdisFDeregisterFilterDriver;
+    let _: unsafe extern "system" fn(NDIS_HANDLE, PNET_BUFFER_LIST, NDIS_PORT_NUMBER, ULONG) = NdisFSendNetBufferLists;
+    let _: unsafe extern "system" fn(NDIS_HANDLE, PNET_BUFFER_LIST, NDIS_PORT_NUMBER, ULONG, ULONG) =
+        NdisFIndicateReceiveNetBufferLists;
+    let _: unsafe extern "system" fn(NDIS_HANDLE, PNDIS_OID_REQUEST) -> NDIS_STATUS = NdisFOidRequest;
+    let _: unsafe extern "system" fn(NDIS_HANDLE, UINT, ULONG, EX_POOL_PRIORITY) -> PVOID =
+        NdisAllocateMemoryWithTagPriority;
+    let _ = (NdisFSendNetBufferListsComplete, NdisFReturnNetBufferLists, NdisFCancelSendNetBufferLists);
+    let _ = (NdisFOidRequestComplete, NdisAllocateCloneOidRequest, NdisFreeCloneOidRequest, NdisFIndicateStatus);
+    let _ = (NdisFPauseComplete, NdisFRestartComplete, NdisFSetAttributes, NdisFRestartFilter, NdisFNetPnPEvent);
+    let _ = (NdisFreeMemory, NdisAllocateGenericObject, NdisAllocateRWLock, NdisAllocateTimerObject);
+    let _ = (NdisAllocateIoWorkItem, NdisQueueIoWorkItem, NdisFreeIoWorkItem);
+    let _: (NDIS_FILTER_DRIVER_CHARACTERISTICS, NDIS_OID_REQUEST, NDIS_STATUS_INDICATION);
+    let _: (FILTER_ATTACH, FILTER_SEND_NET_BUFFER_LISTS, FILTER_RECEIVE_NET_BUFFER_LISTS, FILTER_OID_REQUEST);
+    let _: (NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO, NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO);
+    let _: (NDIS_RSC_NBL_INFO, NDIS_NET_BUFFER_LIST_8021Q_INFO);
+    // USO comes with NDIS 6.83 (the ndis682 feature does not have it).
+    #[cfg(feature = "ndis689")]
+    let _: NDIS_UDP_SEGMENTATION_OFFLOAD_NET_BUFFER_LIST_INFO;
+    let _: [ULONG; 4] = [
+        NDIS_SEND_FLAGS_DISPATCH_LEVEL,
+        NDIS_RECEIVE_FLAGS_RESOURCES,
+        NDIS_RETURN_FLAGS_DISPATCH_LEVEL,
+        NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL,
+    ];
 }

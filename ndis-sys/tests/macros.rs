@@ -29,18 +29,26 @@ fn net_buffer_list_fields_are_where_the_c_compiler_puts_them() {
         assert_eq!(offset_of!(NET_BUFFER_LIST, ChildRefCount), 132);
         assert_eq!(offset_of!(NET_BUFFER_LIST, __bindgen_anon_2), 140, "Status");
         assert_eq!(offset_of!(NET_BUFFER_LIST, NetBufferListInfo), 144);
-        assert_eq!(size_of::<NET_BUFFER_LIST>(), 336);
+        // NDIS 6.82 adds NetBufferListInfo slots.
+        let nbl_size = if cfg!(any(feature = "ndis682", feature = "ndis689")) { 368 } else { 336 };
+        assert_eq!(size_of::<NET_BUFFER_LIST>(), nbl_size);
         assert_eq!(offset_of!(NET_BUFFER, NdisReserved), 64);
         assert_eq!(size_of::<NET_BUFFER>(), 176);
         assert_eq!(size_of::<NET_BUFFER_LIST_CONTEXT>(), 16);
         assert_eq!(MEMORY_ALLOCATION_ALIGNMENT, 16);
     }
     assert_eq!(align_of::<NET_BUFFER_LIST>(), MEMORY_ALLOCATION_ALIGNMENT);
-    assert_eq!(
-        size_of::<NET_BUFFER_LIST_POOL_PARAMETERS>(),
-        usize::from(NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1)
-    );
-    assert_eq!(size_of::<NET_BUFFER_POOL_PARAMETERS>(), usize::from(NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1));
+    // NDIS 6.89 adds a field: revision 2.
+    #[cfg(not(feature = "ndis689"))]
+    let pool_parameters = NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1;
+    #[cfg(feature = "ndis689")]
+    let pool_parameters = NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_2;
+    assert_eq!(size_of::<NET_BUFFER_LIST_POOL_PARAMETERS>(), usize::from(pool_parameters));
+    #[cfg(not(feature = "ndis689"))]
+    let pool_parameters = NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1;
+    #[cfg(feature = "ndis689")]
+    let pool_parameters = NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_2;
+    assert_eq!(size_of::<NET_BUFFER_POOL_PARAMETERS>(), usize::from(pool_parameters));
     assert_eq!(size_of::<NDIS_OBJECT_HEADER>(), 4);
 }
 
@@ -72,7 +80,11 @@ fn nbl_accessors_read_and_write_the_fields() {
         *NET_BUFFER_LIST_INFO(nbl, WfpNetBufferListInfo) = nbl.cast();
         assert_eq!((*nbl).NetBufferListInfo[WfpNetBufferListInfo as usize], nbl.cast());
         *NET_BUFFER_LIST_INFO(nbl, MaxNetBufferListInfo - 1) = next.cast();
-        assert_eq!((*nbl).NetBufferListInfo[23], next.cast());
+        // The last info type; the array has 24 slots up to NDIS 6.81, 27 from 6.82.
+        let last = (MaxNetBufferListInfo - 1) as usize;
+        assert_eq!((*nbl).NetBufferListInfo[last], next.cast());
+        let slots = if cfg!(any(feature = "ndis682", feature = "ndis689")) { 27 } else { 24 };
+        assert_eq!((*nbl).NetBufferListInfo.len(), slots);
     }
 }
 
@@ -166,4 +178,43 @@ fn nt_success_follows_the_sign_bit() {
     assert!(!NT_SUCCESS(STATUS_INSUFFICIENT_RESOURCES));
     assert!(!NT_SUCCESS(NDIS_STATUS_FAILURE));
     assert_eq!(NDIS_STATUS_RESOURCES, STATUS_INSUFFICIENT_RESOURCES);
+}
+
+#[test]
+fn flag_helpers_test_every_bit_of_the_mask_as_the_macros_do() {
+    // (((_Flags) & (_Fl)) == (_Fl)): all of the mask's bits, not any.
+    for (test, set) in [
+        (NDIS_TEST_SEND_FLAG as fn(ULONG, ULONG) -> bool, NDIS_SET_SEND_FLAG as fn(&mut ULONG, ULONG)),
+        (NDIS_TEST_SEND_COMPLETE_FLAG, NDIS_SET_SEND_COMPLETE_FLAG),
+        (NDIS_TEST_RECEIVE_FLAG, NDIS_SET_RECEIVE_FLAG),
+        (NDIS_TEST_RETURN_FLAG, NDIS_SET_RETURN_FLAG),
+    ] {
+        let mut flags: ULONG = 0;
+        assert!(test(flags, 0), "the empty mask is always present");
+        assert!(!test(flags, 0b101));
+        set(&mut flags, 0b001);
+        assert!(test(flags, 0b001) && !test(flags, 0b101), "one bit of two is not enough");
+        set(&mut flags, 0b100);
+        assert!(test(flags, 0b101) && test(flags, 0b100));
+        assert_eq!(flags, 0b101, "set ORs the bits in");
+    }
+    let mut flags = NDIS_SEND_FLAGS_DISPATCH_LEVEL | NDIS_SEND_FLAGS_CHECK_FOR_LOOPBACK;
+    assert!(NDIS_TEST_SEND_AT_DISPATCH_LEVEL(flags));
+    NDIS_CLEAR_SEND_FLAG(&mut flags, NDIS_SEND_FLAGS_DISPATCH_LEVEL);
+    assert_eq!(flags, NDIS_SEND_FLAGS_CHECK_FOR_LOOPBACK, "clear leaves the other bits");
+    assert!(!NDIS_TEST_SEND_AT_DISPATCH_LEVEL(flags));
+    assert!(NDIS_TEST_SEND_COMPLETE_AT_DISPATCH_LEVEL(NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL));
+    assert!(NDIS_TEST_RETURN_AT_DISPATCH_LEVEL(NDIS_RETURN_FLAGS_DISPATCH_LEVEL));
+    assert!(!NDIS_TEST_RETURN_AT_DISPATCH_LEVEL(NDIS_RETURN_FLAGS_SINGLE_QUEUE));
+    // Receive: RESOURCES means the NBLs cannot be kept (pended).
+    let resources = NDIS_RECEIVE_FLAGS_RESOURCES | NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL;
+    assert!(NDIS_TEST_RECEIVE_AT_DISPATCH_LEVEL(resources));
+    assert!(NDIS_TEST_RECEIVE_CANNOT_PEND(resources) && !NDIS_TEST_RECEIVE_CAN_PEND(resources));
+    assert!(!NDIS_TEST_RECEIVE_CANNOT_PEND(NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL));
+    assert!(NDIS_TEST_RECEIVE_CAN_PEND(NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL));
+    // The flag values the helpers test are the kit's.
+    assert_eq!(
+        (NDIS_SEND_FLAGS_DISPATCH_LEVEL, NDIS_RECEIVE_FLAGS_RESOURCES, NDIS_RETURN_FLAGS_DISPATCH_LEVEL),
+        (1, 2, 1)
+    );
 }

@@ -1,8 +1,8 @@
 //! What the kit's headers declare, read with libclang: one parse of a
 //! translation unit lists every function, record, type and object-like
-//! macro with the header that declares it (the census), and a second parse
-//! evaluates the macros that are integer constants, all in one batch, with
-//! the headers' own types (casts, `sizeof`, `FIELD_OFFSET`, …) applied.
+//! macro with the header that declares it (the census), and evaluates the
+//! macros that are integer constants, all in one batch, with the headers'
+//! own types (casts, `sizeof`, `FIELD_OFFSET`, …) applied.
 
 #![allow(non_upper_case_globals, reason = "libclang's constants, matched under their C names")]
 
@@ -192,18 +192,49 @@ impl Drop for Unit {
     }
 }
 
-/// Lists what `source` (a wrapper including the kit's headers) declares.
-pub fn scan(source: &Path, args: &[String]) -> Result<Scan, Error> {
+const PREFIX: &str = "ndis_rs_eval_";
+
+/// Lists what `wrapper` (the text of a file including the kit's headers)
+/// declares, and evaluates the object-like macros `eval` after it: one
+/// translation unit, written to `scratch`, parsed once. Returns the scan and
+/// the macros that are integer constants, with their values.
+pub fn scan(
+    wrapper: &str,
+    eval: &BTreeSet<String>,
+    scratch: &Path,
+    stem: &str,
+    args: &[String],
+) -> Result<(Scan, BTreeMap<String, Value>), Error> {
+    let mut text = String::with_capacity(wrapper.len() + eval.len() * 64);
+    text.push_str(wrapper);
+    for name in eval {
+        text.push_str(&format!("\nstatic const __auto_type {PREFIX}{name} = ({name});\n"));
+    }
+    let path = scratch.join(format!("{stem}-scan.c"));
+    std::fs::write(&path, &text).map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
+    let mut args = args.to_vec();
+    args.push("-ferror-limit=0".into());
+    args.push("-Wno-everything".into());
     let unit = Unit::parse(
-        source,
-        args,
+        &path,
+        &args,
         CXTranslationUnit_DetailedPreprocessingRecord | CXTranslationUnit_SkipFunctionBodies,
     )?;
     let mut seen = BTreeSet::new();
     let mut out = Scan::default();
+    let mut values = BTreeMap::new();
     unit.visit(&mut |c, parent| {
         // SAFETY: `c` is a cursor of the live unit.
         let kind = unsafe { clang_getCursorKind(c) };
+        if parent.is_none() && kind == CXCursor_VarDecl {
+            let name = spelling(c);
+            if let Some(name) = name.strip_prefix(PREFIX) {
+                if let Some(value) = evaluate_var(c) {
+                    values.insert(name.to_owned(), value);
+                }
+                return;
+            }
+        }
         let decl_kind = match kind {
             CXCursor_FunctionDecl => {
                 // SAFETY: as above.
@@ -263,60 +294,31 @@ pub fn scan(source: &Path, args: &[String]) -> Result<Scan, Error> {
             d.kind = Kind::InlineFunction;
         }
     });
-    Ok(out)
+    Ok((out, values))
 }
 
-/// Evaluates the object-like macros `names` after the headers `wrapper`
-/// includes, in one translation unit written to `scratch`; returns those
-/// that are integer constants.
-pub fn evaluate(
-    wrapper: &str,
-    names: &BTreeSet<String>,
-    scratch: &Path,
-    stem: &str,
-    args: &[String],
-) -> Result<BTreeMap<String, Value>, Error> {
-    const PREFIX: &str = "ndis_rs_eval_";
-    let mut text = String::with_capacity(wrapper.len() + names.len() * 64);
-    text.push_str(wrapper);
-    for name in names {
-        text.push_str(&format!("\nstatic const __auto_type {PREFIX}{name} = ({name});\n"));
+/// The value of an integer variable's initializer, as C computes it.
+fn evaluate_var(c: CXCursor) -> Option<Value> {
+    // SAFETY: `c` is a cursor of the live unit; the result is disposed below.
+    let result = unsafe { clang_Cursor_Evaluate(c) };
+    if result.is_null() {
+        return None;
     }
-    let path = scratch.join(format!("{stem}-eval.c"));
-    std::fs::write(&path, &text).map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
-    let mut args = args.to_vec();
-    args.push("-ferror-limit=0".into());
-    args.push("-Wno-everything".into());
-    let unit = Unit::parse(&path, &args, CXTranslationUnit_SkipFunctionBodies)?;
-    let mut out = BTreeMap::new();
-    unit.visit(&mut |c, parent| {
-        // SAFETY: `c` is a cursor of the live unit.
-        if parent.is_some() || unsafe { clang_getCursorKind(c) } != CXCursor_VarDecl {
-            return;
-        }
-        let name = spelling(c);
-        let Some(name) = name.strip_prefix(PREFIX) else { return };
-        // SAFETY: as above; the result is disposed below.
-        let result = unsafe { clang_Cursor_Evaluate(c) };
-        if result.is_null() {
-            return;
-        }
-        // SAFETY: `result` is a live evaluation result.
-        if unsafe { clang_EvalResult_getKind(result) } == CXEval_Int {
-            // SAFETY: as above; an integer result.
-            let value = if unsafe { clang_EvalResult_isUnsignedInt(result) } != 0 {
-                // SAFETY: as above.
-                Value::Unsigned(unsafe { clang_EvalResult_getAsUnsigned(result) })
-            } else {
-                // SAFETY: as above.
-                Value::Signed(unsafe { clang_EvalResult_getAsLongLong(result) })
-            };
-            out.insert(name.to_owned(), value);
-        }
-        // SAFETY: disposed once.
-        unsafe { clang_EvalResult_dispose(result) };
-    });
-    Ok(out)
+    let mut value = None;
+    // SAFETY: `result` is a live evaluation result.
+    if unsafe { clang_EvalResult_getKind(result) } == CXEval_Int {
+        // SAFETY: as above; an integer result.
+        value = Some(if unsafe { clang_EvalResult_isUnsignedInt(result) } != 0 {
+            // SAFETY: as above.
+            Value::Unsigned(unsafe { clang_EvalResult_getAsUnsigned(result) })
+        } else {
+            // SAFETY: as above.
+            Value::Signed(unsafe { clang_EvalResult_getAsLongLong(result) })
+        });
+    }
+    // SAFETY: disposed once.
+    unsafe { clang_EvalResult_dispose(result) };
+    value
 }
 
 /// The `DEFINE_GUID(NAME, l, w1, w2, b1, …, b8)` invocations of a header's

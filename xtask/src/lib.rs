@@ -146,6 +146,16 @@ pub const DEFAULT_NDIS: &str = "630";
 /// Runs a regen (or a check) of `crates` from the kit the arguments select.
 /// Returns what was done, for printing.
 pub fn regen(args: &RegenArgs, crates: &[regen::CrateSpec], lock_root: &Path) -> Result<String, Error> {
+    regen_with_census(args, crates, lock_root).map(|(_, done)| done)
+}
+
+/// [`regen()`], also returning the census table (what each crate binds of the
+/// headers it binds whole, and what it excludes by which rule).
+pub fn regen_with_census(
+    args: &RegenArgs,
+    crates: &[regen::CrateSpec],
+    lock_root: &Path,
+) -> Result<(String, String), Error> {
     let ndis = args.ndis.clone().unwrap_or_else(|| DEFAULT_NDIS.to_owned());
     if ndis.is_empty() || !ndis.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::new(format!(
@@ -162,7 +172,7 @@ pub fn regen(args: &RegenArgs, crates: &[regen::CrateSpec], lock_root: &Path) ->
     if args.check {
         let stale = regen::check(&outputs);
         if stale.is_empty() && unaccounted == 0 {
-            return Ok(format!("{table}bindings are up to date with kit {} ({} files)", kit.version, outputs.len()));
+            return Ok((table, format!("bindings are up to date with kit {} ({} files)", kit.version, outputs.len())));
         }
         let mut msg = table.clone();
         if unaccounted > 0 {
@@ -185,7 +195,7 @@ pub fn regen(args: &RegenArgs, crates: &[regen::CrateSpec], lock_root: &Path) ->
         return Err(Error::new(msg.trim_end()));
     }
     regen::write(&outputs)?;
-    Ok(format!("{table}wrote {} files from kit {} ({})", outputs.len(), kit.version, kit.km.display()))
+    Ok((table, format!("wrote {} files from kit {} ({})", outputs.len(), kit.version, kit.km.display())))
 }
 
 /// Reports a test that could not run for want of an installable tool

@@ -14,8 +14,13 @@ commands:
         DIR: a \"Windows Kits/10\" folder or an unpacked WDK NuGet package
         (default: $WDK_ROOT, $WDKContentRoot, then the Windows install path).
         V: the kit version folder, e.g. 10.0.26100.0 (default: the newest).
-        NNN: the NDIS version macro, e.g. 630 for NDIS630 (default: 630).
-        --check: generate in memory and fail if a checked-in file differs.
+        NNN: the default NDIS version macro, e.g. 630 for NDIS630 (default:
+        630; the others a crate ships are its bindings.toml's ndis_versions).
+        Prints the census: per bound header, what the kit declares, what is
+        bound and what each exclusion rule leaves out.
+        --check: generate in memory and fail if a checked-in file differs or
+        the kit declares an item neither bound nor excluded by a rule.
+        NDIS_RS_REGEN_TIMES=1 prints each job's time.
   bless Rewrite the ui-tests' .stderr files from what the compiler says now
         (TRYBUILD=overwrite), and record the toolchain they belong to.
   driver
@@ -69,7 +74,8 @@ fn run() -> Result<String, Error> {
         Some("regen") => {
             let regen = parse_regen(args)?;
             let root = xtask::workspace_root();
-            xtask::regen(&regen, &xtask::sys_crates(&root), &root)
+            let (census, done) = xtask::regen_with_census(&regen, &xtask::sys_crates(&root), &root)?;
+            Ok(format!("{census}{done}"))
         }
         Some("bless") => bless(),
         Some("fuzz") => {

@@ -33,6 +33,22 @@ pub struct Overlay {
     pub files: BTreeMap<PathBuf, PathBuf>,
     /// headers replaced by a corrected copy (real path -> copy's contents)
     pub corrected: BTreeMap<PathBuf, String>,
+    /// object-like macros the headers define (name -> first header)
+    pub defines: BTreeMap<String, PathBuf>,
+}
+
+/// The names of the object-like macros a header's text defines.
+fn object_like_defines(text: &str) -> impl Iterator<Item = &str> + '_ {
+    text.lines().filter_map(|line| {
+        let rest = line.trim_start().strip_prefix('#')?.trim_start().strip_prefix("define")?;
+        if !rest.starts_with([' ', '\t']) {
+            return None;
+        }
+        let rest = rest.trim_start();
+        let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+        let name = &rest[..end];
+        (!name.is_empty() && !rest[end..].starts_with('(')).then_some(name)
+    })
 }
 
 /// The include folders searched, in the order clang searches them.
@@ -44,24 +60,6 @@ pub fn search_dirs(kit: &Kit) -> Vec<PathBuf> {
     }
     dirs.push(kit.shared.clone());
     dirs
-}
-
-fn headers_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            headers_under(&path, out);
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("h") || e.eq_ignore_ascii_case("hpp"))
-        {
-            out.push(path);
-        }
-    }
 }
 
 /// The names in `#include <name>` / `#include "name"` lines.
@@ -167,34 +165,56 @@ fn define(line: &str) -> Option<Define<'_>> {
     Some(Define { name, params, body })
 }
 
-/// Scans the kit and works out the overlay's entries.
-pub fn plan(kit: &Kit) -> Result<Overlay, Error> {
+/// Works out the overlay's entries for the headers `roots` include, and
+/// everything they include in turn (only those headers are read).
+pub fn plan(kit: &Kit, roots: &[&str]) -> Result<Overlay, Error> {
     let dirs = search_dirs(kit);
-    let mut headers = Vec::new();
-    for dir in [&kit.km, &kit.shared] {
-        headers_under(dir, &mut headers);
-    }
     let mut overlay = Overlay::default();
     let mut seen = BTreeSet::new();
-    for header in &headers {
-        let bytes = std::fs::read(header)
+    let mut read = BTreeSet::new();
+    // The root headers, found as clang finds them (case-insensitively here).
+    let mut queue: Vec<PathBuf> = Vec::new();
+    for root in roots {
+        if let Some(found) = dirs.iter().find_map(|d| resolve_ignoring_case(d, root).filter(|p| p.is_file())) {
+            queue.push(found);
+        }
+    }
+    while let Some(header) = queue.pop() {
+        if !read.insert(header.clone()) {
+            continue;
+        }
+        let bytes = std::fs::read(&header)
             .map_err(|e| Error::new(format!("cannot read kit header {}: {e}", header.display())))?;
         let text = String::from_utf8_lossy(&bytes);
         if let Some(corrected) = correct_pasting(&text) {
             overlay.corrected.insert(header.clone(), corrected);
         }
+        for name in object_like_defines(&text) {
+            overlay.defines.entry(name.to_owned()).or_insert_with(|| header.clone());
+        }
+        let local = header.parent().map(Path::to_path_buf);
         for name in includes(&text) {
-            if !seen.insert((header.parent().map(Path::to_path_buf), name.clone())) {
-                continue;
-            }
-            let local = header.parent().map(Path::to_path_buf);
+            // Every folder the include may be found in: an entry where only
+            // a differently-cased file exists, and the first match followed.
+            let mut followed = false;
             for dir in local.iter().chain(dirs.iter()) {
                 let wanted = dir.join(&name);
-                if wanted.exists() {
-                    continue;
-                }
-                if let Some(real) = resolve_ignoring_case(dir, &name) {
-                    overlay.files.insert(wanted, real);
+                let real = if wanted.is_file() {
+                    Some(wanted.clone())
+                } else {
+                    let real = resolve_ignoring_case(dir, &name).filter(|p| p.is_file());
+                    if let Some(real) = &real
+                        && seen.insert(wanted.clone())
+                    {
+                        overlay.files.insert(wanted, real.clone());
+                    }
+                    real
+                };
+                if let Some(real) = real
+                    && !followed
+                {
+                    followed = true;
+                    queue.push(real);
                 }
             }
         }
@@ -214,9 +234,15 @@ pub fn write(overlay: &Overlay, scratch: &Path) -> Result<PathBuf, Error> {
         Error::new(format!("cannot write {} (scratch space for regen): {e}", what.display()))
     };
     let mut files = overlay.files.clone();
-    for (i, (real, text)) in overlay.corrected.iter().enumerate() {
-        let name = real.file_name().and_then(|n| n.to_str()).unwrap_or("header.h");
-        let copy = scratch.join(format!("corrected-{i}-{name}"));
+    for (real, text) in &overlay.corrected {
+        // Under the same kit-relative path (`corrected/km/ndis.h`): clang
+        // names the copy as the file its declarations come from, and the
+        // bind rules and the census match headers by that path.
+        let relative = crate::census::kit_relative(&real.to_string_lossy());
+        let copy = scratch.join("corrected").join(&relative);
+        if let Some(dir) = copy.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        }
         std::fs::write(&copy, text).map_err(|e| io(&copy, e))?;
         files.insert(real.clone(), copy);
     }
@@ -272,6 +298,13 @@ mod tests {
         let text = "#define DETAIL_(major,minor) ((0x ## major) + (0x ## minor))\n\
                     #define AVAIL(major,minor) DETAIL_(major, minor)\n";
         assert!(correct_pasting(text).is_none());
+    }
+
+    #[test]
+    fn object_like_defines_are_told_from_function_like_ones() {
+        let text = "#define A 1\n#  define B\t(2)\n#define F(x) x\n#define G (3)\n#define _H_\n#undef A\n";
+        let names: Vec<&str> = object_like_defines(text).collect();
+        assert_eq!(names, ["A", "B", "G", "_H_"]);
     }
 
     #[test]

@@ -151,6 +151,11 @@ pub struct Config {
     /// the items it excludes and says why.
     #[serde(default)]
     pub exclude: Vec<Rule>,
+    /// NDIS versions generated besides the default one (`--ndis`), each
+    /// selected by a cargo feature `ndisNNN`: the items that differ between
+    /// versions are emitted once per variant under `#[cfg(feature = …)]`.
+    #[serde(default)]
+    pub ndis_versions: Vec<String>,
     /// Re-export (`pub use`) the reused crates' items this crate's own
     /// items name, so that a user of this crate alone reaches every type its
     /// declarations take.
@@ -266,9 +271,10 @@ fn use_rename(item: &syn::ItemUse) -> Option<&syn::Ident> {
 
 /// Removes the items named `names` (and their impls and layout assertions)
 /// from generated bindings.
-fn remove_items(text: &str, names: &BTreeSet<String>) -> Result<String, Error> {
-    let mut file =
-        syn::parse_file(text).map_err(|e| Error::new(format!("generated bindings do not parse as Rust: {e}")))?;
+fn remove_items(file: &mut syn::File, names: &BTreeSet<String>) {
+    if names.is_empty() {
+        return;
+    }
     let keep = |name: &syn::Ident| !names.contains(&name.to_string());
     file.items.retain_mut(|item| match item {
         syn::Item::Struct(i) => keep(&i.ident),
@@ -294,29 +300,31 @@ fn remove_items(text: &str, names: &BTreeSet<String>) -> Result<String, Error> {
         }
         _ => true,
     });
-    Ok(prettyplease::unparse(&file))
+}
+
+/// Parses generated Rust.
+fn parse(text: &str) -> Result<syn::File, Error> {
+    syn::parse_file(text).map_err(|e| Error::new(format!("generated bindings do not parse as Rust: {e}")))
 }
 
 /// The item names (types, functions, constants) of a generated file.
-fn item_names(text: &str) -> Result<BTreeSet<String>, Error> {
-    let file =
-        syn::parse_file(text).map_err(|e| Error::new(format!("generated bindings do not parse as Rust: {e}")))?;
+fn item_names(file: &syn::File) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    for item in file.items {
+    for item in &file.items {
         let ident = match item {
-            syn::Item::Struct(i) => i.ident,
-            syn::Item::Union(i) => i.ident,
-            syn::Item::Enum(i) => i.ident,
-            syn::Item::Type(i) => i.ident,
-            syn::Item::Const(i) => i.ident,
-            syn::Item::Static(i) => i.ident,
-            syn::Item::Fn(i) => i.sig.ident,
-            syn::Item::Use(u) => match use_rename(&u) {
-                Some(name) => name.clone(),
+            syn::Item::Struct(i) => &i.ident,
+            syn::Item::Union(i) => &i.ident,
+            syn::Item::Enum(i) => &i.ident,
+            syn::Item::Type(i) => &i.ident,
+            syn::Item::Const(i) => &i.ident,
+            syn::Item::Static(i) => &i.ident,
+            syn::Item::Fn(i) => &i.sig.ident,
+            syn::Item::Use(u) => match use_rename(u) {
+                Some(name) => name,
                 None => continue,
             },
             syn::Item::ForeignMod(m) => {
-                for f in m.items {
+                for f in &m.items {
                     match f {
                         syn::ForeignItem::Fn(f) => names.insert(f.sig.ident.to_string()),
                         syn::ForeignItem::Static(s) => names.insert(s.ident.to_string()),
@@ -331,7 +339,7 @@ fn item_names(text: &str) -> Result<BTreeSet<String>, Error> {
             names.insert(ident.to_string());
         }
     }
-    Ok(names)
+    names
 }
 
 /// Anchored regular expressions over names; matches nothing when empty.
@@ -403,6 +411,7 @@ impl Rules {
 /// What every crate's and arch's generation shares.
 struct Run<'a> {
     kit: &'a Kit,
+    defines: &'a BTreeMap<String, PathBuf>,
     settings: &'a Settings,
     overlay_file: &'a Path,
     scratch: &'a Path,
@@ -411,7 +420,7 @@ struct Run<'a> {
 
 impl Run<'_> {
     /// The compiler arguments the kit's headers are parsed with.
-    fn clang_args(&self, arch: Arch) -> Vec<String> {
+    fn clang_args(&self, arch: Arch, ndis: &str) -> Vec<String> {
         let mut args = vec![
             format!("--target={}", arch.triple()),
             "-fms-compatibility".into(),
@@ -420,7 +429,7 @@ impl Run<'_> {
             "-ivfsoverlay".into(),
             self.overlay_file.to_string_lossy().into_owned(),
             "-D_KERNEL_MODE=1".into(),
-            format!("-DNDIS{}=1", self.settings.ndis),
+            format!("-DNDIS{ndis}=1"),
         ];
         args.extend(arch.defines().iter().map(|d| format!("-D{d}")));
         for dir in overlay::search_dirs(self.kit) {
@@ -444,7 +453,7 @@ impl Run<'_> {
 }
 
 /// Ignores every macro: the integer constants are evaluated by clang itself,
-/// all in one batch (see [`census::evaluate`]), which knows the casts and
+/// all in one batch (see [`census::scan`]), which knows the casts and
 /// `sizeof`s bindgen's own evaluator does not.
 #[derive(Debug)]
 struct NoMacros;
@@ -461,11 +470,12 @@ fn bindgen_one(
     spec: &CrateSpec,
     config: &Config,
     arch: Arch,
+    ndis: &str,
     reused: &[&Config],
 ) -> Result<String, Error> {
     let headers: Vec<&str> = config.headers.iter().map(String::as_str).collect();
-    let (wrapper_path, _) = run.wrapper(&format!("{}-{}", spec.name, arch.name()), &headers)?;
-    let args = run.clang_args(arch);
+    let (wrapper_path, _) = run.wrapper(&format!("{}-{}-{ndis}", spec.name, arch.name()), &headers)?;
+    let args = run.clang_args(arch, ndis);
     let mut builder = bindgen::Builder::default()
         .header(wrapper_path.to_string_lossy())
         .clang_args(&args)
@@ -485,7 +495,8 @@ fn bindgen_one(
         .prepend_enum_name(false)
         .translate_enum_integer_types(true)
         .generate_comments(false)
-        .formatter(bindgen::Formatter::Prettyplease)
+        // Formatted once, after post-processing.
+        .formatter(bindgen::Formatter::None)
         .parse_callbacks(Box::new(NoMacros));
     for f in &config.bind.files {
         builder = builder.allowlist_file(file_regex(f));
@@ -552,26 +563,39 @@ struct ArchScan {
 
 /// Scans the headers of every crate in one translation unit and evaluates
 /// the integer constants any crate binds or the census counts.
-fn scan_arch(run: &Run<'_>, configs: &[Config], rules: &[Rules], arch: Arch) -> Result<ArchScan, Error> {
+fn scan_arch(
+    run: &Run<'_>,
+    configs: &[Config],
+    rules: &[Rules],
+    arch: Arch,
+    ndis: &str,
+    versions: &[Vec<String>],
+) -> Result<ArchScan, Error> {
+    // The headers of the crates generated for this version.
     let mut headers: Vec<&str> = Vec::new();
-    for c in configs {
+    for (c, _) in configs.iter().zip(versions).filter(|(_, vs)| vs.iter().any(|v| v == ndis)) {
         for h in &c.headers {
             if !headers.contains(&h.as_str()) {
                 headers.push(h);
             }
         }
     }
-    let stem = format!("census-{}", arch.name());
-    let (path, wrapper) = run.wrapper(&stem, &headers)?;
-    let args = run.clang_args(arch);
-    let scan = census::scan(&path, &args)?;
-    let names: BTreeSet<String> = scan
-        .macros
+    let stem = format!("census-{}-{ndis}", arch.name());
+    let (_, wrapper) = run.wrapper(&stem, &headers)?;
+    let args = run.clang_args(arch, ndis);
+    // The macros of the headers read for the overlay that a crate binds or
+    // the census counts; those that are not integer constants (or are
+    // defined under another condition) fail to evaluate and are left out.
+    let names: BTreeSet<String> = run
+        .defines
         .iter()
-        .filter(|(name, file)| rules.iter().any(|r| r.covers(file) || r.vars.matches(name)))
+        .filter(|(name, file)| {
+            let file = census::kit_relative(&file.to_string_lossy());
+            rules.iter().any(|r| r.covers(&file) || r.vars.matches(name))
+        })
         .map(|(name, _)| name.clone())
         .collect();
-    let values = census::evaluate(&wrapper, &names, run.scratch, &stem, &args)?;
+    let (scan, values) = census::scan(&wrapper, &names, run.scratch, &stem, &args)?;
     Ok(ArchScan { scan, values })
 }
 
@@ -652,29 +676,46 @@ fn constants(run: &Run<'_>, config: &Config, rules: &Rules, arch_scan: &ArchScan
 #[allow(clippy::too_many_arguments, reason = "one call site, every argument a different input")]
 fn finish(
     run: &Run<'_>,
-    spec: &CrateSpec,
     config: &Config,
     rules: &Rules,
-    arch: Arch,
     body: String,
     arch_scan: &ArchScan,
     reused: &[(String, BTreeSet<String>)],
     reused_names: &BTreeSet<String>,
-) -> Result<String, Error> {
-    let Run { kit, settings, libclang, .. } = *run;
+) -> Result<syn::File, Error> {
+    use quote::ToTokens as _;
     // The GUID keys are declared `extern const GUID` without INITGUID:
     // replaced by constants with the values of their DEFINE_GUID.
     let mut remove: BTreeSet<String> = reused_names.clone();
     if config.bind.guids {
         remove.extend(arch_scan.scan.guids.keys().cloned());
     }
-    let consts = constants(run, config, rules, arch_scan)?;
-    let mut body = remove_items(&body, &remove)?;
-    body.push_str(&remove_items(&consts, reused_names)?);
-    for name in &config.private {
-        for kind in ["type", "struct", "union", "const"] {
-            body = body.replace(&format!("\npub {kind} {name} "), &format!("\npub(crate) {kind} {name} "));
-            body = body.replace(&format!("\npub {kind} {name}:"), &format!("\npub(crate) {kind} {name}:"));
+    let mut file = parse(&body)?;
+    remove_items(&mut file, &remove);
+    add_doc_links(&mut file, rules, arch_scan);
+    let mut consts = parse(&constants(run, config, rules, arch_scan)?)?;
+    remove_items(&mut consts, reused_names);
+    file.items.extend(consts.items);
+    for item in &mut file.items {
+        let (vis, ident) = match item {
+            syn::Item::Type(i) => (&mut i.vis, &i.ident),
+            syn::Item::Struct(i) => (&mut i.vis, &i.ident),
+            syn::Item::Union(i) => (&mut i.vis, &i.ident),
+            syn::Item::Const(i) => (&mut i.vis, &i.ident),
+            _ => continue,
+        };
+        if config.private.iter().any(|p| ident == p) {
+            *vis = syn::parse_quote!(pub(crate));
+        }
+    }
+    if let Some(lib) = &config.link {
+        let attr: syn::Attribute = syn::parse_quote!(#[cfg_attr(feature = "link", link(name = #lib))]);
+        for item in &mut file.items {
+            if let syn::Item::ForeignMod(m) = item
+                && m.abi.name.as_ref().is_some_and(|n| n.value() == "system")
+            {
+                m.attrs.insert(0, attr.clone());
+            }
         }
     }
     let mut asked = config.allowlist.functions.clone();
@@ -683,10 +724,11 @@ fn finish(
     let asked = Names::new(&asked)?;
     let mut uses = String::new();
     let mut taken = BTreeSet::new();
+    let tokens = if config.reexport_reused { file.to_token_stream().to_string() } else { String::new() };
     for (krate, names) in reused {
         let _ = writeln!(uses, "#[allow(unused_imports)]\nuse {}::*;", krate.replace('-', "_"));
         if config.reexport_reused {
-            let named: BTreeSet<&str> = body
+            let named: BTreeSet<&str> = tokens
                 .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                 .filter(|w| names.contains(*w))
                 .chain(names.iter().map(String::as_str).filter(|n| asked.matches(n)))
@@ -699,33 +741,214 @@ fn finish(
             }
         }
     }
-    let body = match &config.link {
-        Some(lib) => body.replace(
-            "unsafe extern \"system\" {",
-            &format!("#[cfg_attr(feature = \"link\", link(name = \"{lib}\"))]\nunsafe extern \"system\" {{"),
-        ),
-        None => body,
-    };
+    let mut uses = parse(&uses)?;
+    uses.items.extend(file.items);
+    Ok(uses)
+}
 
+/// The reference page of a DDI, record or callback type on the vendor's
+/// documentation: `…/ddi/<header>/<kind>-<header>-<lowercase name>`.
+fn doc_link(kind: &str, header: &str, name: &str) -> syn::Attribute {
+    let text = format!(
+        " [`{name}`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/{header}/{kind}-{header}-{}) \
+         on learn.microsoft.com.",
+        name.to_ascii_lowercase()
+    );
+    syn::parse_quote!(#[doc = #text])
+}
+
+/// Links every function (`nf-`), struct or union (`ns-`) and callback type
+/// (`nc-`) declared in a header bound whole to its reference page.
+fn add_doc_links(file: &mut syn::File, rules: &Rules, arch_scan: &ArchScan) {
+    let headers: BTreeMap<&str, &str> = arch_scan
+        .scan
+        .decls
+        .iter()
+        .filter(|d| matches!(d.kind, Kind::Function | Kind::Record) && rules.covers(&d.file))
+        .map(|d| {
+            let stem = d.file.rsplit('/').next().unwrap_or(&d.file);
+            (d.name.as_str(), stem.strip_suffix(".h").unwrap_or(stem))
+        })
+        .collect();
+    for item in &mut file.items {
+        match item {
+            syn::Item::ForeignMod(m) => {
+                for f in &mut m.items {
+                    if let syn::ForeignItem::Fn(f) = f
+                        && let Some(h) = headers.get(f.sig.ident.to_string().as_str())
+                    {
+                        f.attrs.insert(0, doc_link("nf", h, &f.sig.ident.to_string()));
+                    }
+                }
+            }
+            syn::Item::Struct(syn::ItemStruct { ident, attrs, .. })
+            | syn::Item::Union(syn::ItemUnion { ident, attrs, .. }) => {
+                let name = ident.to_string();
+                if let Some(h) = headers.get(name.as_str()) {
+                    attrs.insert(0, doc_link("ns", h, name.trim_start_matches('_')));
+                }
+            }
+            syn::Item::Type(t) => {
+                let name = t.ident.to_string();
+                let callback = matches!(&*t.ty, syn::Type::Path(p)
+                    if p.path.segments.last().is_some_and(|s| s.ident == "Option"));
+                if callback && let Some(h) = headers.get(name.as_str()) {
+                    t.attrs.insert(0, doc_link("nc", h, &name));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The preamble of a generated file: the command, the kit, the target, the
+/// NDIS versions, the tools.
+fn preamble(run: &Run<'_>, spec: &CrateSpec, arch: Arch, versions: &[String]) -> String {
+    let Run { kit, settings, libclang, .. } = *run;
     let mut text = String::new();
     let _ = writeln!(text, "// @generated by `{}`.", settings.command);
     let _ = writeln!(text, "// Do not edit: change {}/bindings.toml and regenerate.", spec.name);
-    let _ = writeln!(
-        text,
-        "// Kit: Windows Kits {} (km, shared); target: {}; NDIS{}.",
-        kit.version,
-        arch.triple(),
-        settings.ndis
-    );
+    let ndis = match versions {
+        [] | [_] => format!("NDIS{}", settings.ndis),
+        [_, more @ ..] => format!(
+            "NDIS{} (default), {} (features {})",
+            settings.ndis,
+            more.iter().map(|v| format!("NDIS{v}")).collect::<Vec<_>>().join(", "),
+            more.iter().map(|v| format!("ndis{v}")).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let _ = writeln!(text, "// Kit: Windows Kits {} (km, shared); target: {}; {ndis}.", kit.version, arch.triple());
     let _ = writeln!(text, "{TOOLS_LINE}bindgen {}, libclang {libclang}.", settings.bindgen_version);
     let _ = writeln!(text, "{PREAMBLE_END}");
     text.push('\n');
-    if !uses.is_empty() {
-        text.push_str(&uses);
-        text.push('\n');
+    text
+}
+
+/// The `cfg` predicate under which version `versions[i]` is the one
+/// selected: the highest `ndisNNN` feature enabled (none: the default).
+fn selected(versions: &[String], i: usize) -> String {
+    let higher: Vec<String> = versions[i + 1..].iter().map(|v| format!("feature = \"ndis{v}\"")).collect();
+    let not_higher = if higher.is_empty() { None } else { Some(format!("not(any({}))", higher.join(", "))) };
+    match (i, not_higher) {
+        (0, Some(n)) => n,
+        (0, None) => "all()".to_owned(),
+        (_, Some(n)) => format!("all(feature = \"ndis{}\", {n})", versions[i]),
+        (_, None) => format!("feature = \"ndis{}\"", versions[i]),
     }
-    text.push_str(&body);
-    Ok(text)
+}
+
+/// The `#[cfg]` attribute for an item present in the versions `present`
+/// (indices into `versions`, ascending); none when present in all.
+fn version_cfg(versions: &[String], present: &[usize]) -> Option<syn::Attribute> {
+    if present.len() == versions.len() {
+        return None;
+    }
+    let first = present[0];
+    let predicate = if first > 0 && present.iter().copied().eq(first..versions.len()) {
+        // From a version on: any of its feature or a higher one.
+        let features: Vec<String> = versions[first..].iter().map(|v| format!("feature = \"ndis{v}\"")).collect();
+        format!("any({})", features.join(", "))
+    } else {
+        format!("any({})", present.iter().map(|&i| selected(versions, i)).collect::<Vec<_>>().join(", "))
+    };
+    let attr: syn::Attribute = syn::parse_quote!(#[cfg(__predicate__)]);
+    let text = quote::ToTokens::to_token_stream(&attr).to_string().replace("__predicate__", &predicate);
+    syn::parse_str::<syn::File>(&format!("{text} struct X;")).ok().and_then(|f| match f.items.into_iter().next() {
+        Some(syn::Item::Struct(s)) => s.attrs.into_iter().next(),
+        _ => None,
+    })
+}
+
+/// Merges the bindings of several NDIS versions into one file: items the
+/// same in every version once, the others once per variant under the
+/// `#[cfg]` of the versions that have them. Functions of the `extern`
+/// blocks are merged into one block, each function under its own `#[cfg]`.
+fn merge_versions(versions: &[String], bodies: Vec<syn::File>) -> String {
+    use quote::ToTokens as _;
+    // key (tokens) -> (item, versions present), in order of first appearance
+    let mut order: Vec<String> = Vec::new();
+    let mut items: BTreeMap<String, (syn::Item, Vec<usize>)> = BTreeMap::new();
+    // Extern blocks by ABI (and attributes): (position, empty block, keys).
+    let mut blocks: Vec<(usize, syn::ItemForeignMod, Vec<String>)> = Vec::new();
+    let mut foreign: BTreeMap<String, (syn::ForeignItem, Vec<usize>)> = BTreeMap::new();
+    for (vi, file) in bodies.into_iter().enumerate() {
+        for item in file.items {
+            if let syn::Item::ForeignMod(block) = item {
+                let mut empty = block.clone();
+                empty.items.clear();
+                let head = empty.to_token_stream().to_string();
+                let at = match blocks.iter().position(|(_, b, _)| b.to_token_stream().to_string() == head) {
+                    Some(at) => at,
+                    None => {
+                        blocks.push((order.len(), empty, Vec::new()));
+                        blocks.len() - 1
+                    }
+                };
+                for f in &block.items {
+                    let key = format!("{head}{}", f.to_token_stream());
+                    let entry = foreign.entry(key.clone()).or_insert_with(|| {
+                        blocks[at].2.push(key);
+                        (f.clone(), Vec::new())
+                    });
+                    entry.1.push(vi);
+                }
+                continue;
+            }
+            let key = item.to_token_stream().to_string();
+            let entry = items.entry(key.clone()).or_insert_with(|| {
+                order.push(key);
+                (item.clone(), Vec::new())
+            });
+            entry.1.push(vi);
+        }
+    }
+    let mut out = syn::File { shebang: None, attrs: Vec::new(), items: Vec::new() };
+    for i in 0..=order.len() {
+        for (at, block, keys) in &blocks {
+            if *at != i {
+                continue;
+            }
+            let mut block = block.clone();
+            for fkey in keys {
+                let (mut f, present) = foreign[fkey].clone();
+                if let Some(cfg) = version_cfg(versions, &present)
+                    && let syn::ForeignItem::Fn(func) = &mut f
+                {
+                    func.attrs.insert(0, cfg);
+                }
+                block.items.push(f);
+            }
+            out.items.push(syn::Item::ForeignMod(block));
+        }
+        let Some(key) = order.get(i) else { break };
+        let (mut item, present) = items[key].clone();
+        if let Some(cfg) = version_cfg(versions, &present) {
+            push_attr(&mut item, cfg);
+        }
+        out.items.push(item);
+    }
+    prettyplease::unparse(&out)
+}
+
+/// Adds an attribute to an item, first.
+fn push_attr(item: &mut syn::Item, attr: syn::Attribute) {
+    let attrs = match item {
+        syn::Item::Const(i) => &mut i.attrs,
+        syn::Item::Enum(i) => &mut i.attrs,
+        syn::Item::Fn(i) => &mut i.attrs,
+        syn::Item::ForeignMod(i) => &mut i.attrs,
+        syn::Item::Impl(i) => &mut i.attrs,
+        syn::Item::Static(i) => &mut i.attrs,
+        syn::Item::Struct(i) => &mut i.attrs,
+        syn::Item::Type(i) => &mut i.attrs,
+        syn::Item::Union(i) => &mut i.attrs,
+        syn::Item::Use(i) => &mut i.attrs,
+        syn::Item::Mod(i) => &mut i.attrs,
+        syn::Item::Trait(i) => &mut i.attrs,
+        syn::Item::Macro(i) => &mut i.attrs,
+        _ => return,
+    };
+    attrs.insert(0, attr);
 }
 
 /// Counts of one census cell: declared = bound + excluded + missing.
@@ -800,6 +1023,103 @@ fn census_of(spec: &CrateSpec, rules: &Rules, arch: Arch, arch_scan: &ArchScan, 
     rows.into_iter().map(|(header, cells)| Row { krate: spec.name.clone(), header, cells }).collect()
 }
 
+/// Finishes every crate of one arch, in order (a crate reuses those before
+/// it), each from its bindings for every NDIS version it is generated for.
+#[allow(clippy::too_many_arguments, reason = "one call site, every argument a different input")]
+fn finish_arch(
+    run: &Run<'_>,
+    crates: &[CrateSpec],
+    configs: &[Config],
+    rules: &[Rules],
+    arch: Arch,
+    scans: &BTreeMap<String, ArchScan>,
+    versions: &[Vec<String>],
+    bodies: &[Vec<String>],
+) -> Result<(Vec<Output>, Census), Error> {
+    let default = &run.settings.ndis;
+    let mut outputs = Vec::new();
+    // The public names of each crate done, and every name it binds (of the
+    // default version: what the crates reusing it are generated against).
+    let mut done: Vec<(String, BTreeSet<String>, BTreeSet<String>)> = Vec::new();
+    let mut rows = Vec::new();
+    for ((((spec, config), rules), versions), bodies) in crates.iter().zip(configs).zip(rules).zip(versions).zip(bodies)
+    {
+        // What `krate::NAME` resolves to, per reused crate; and every
+        // name those crates bind, with what they reuse in turn.
+        let reused: Vec<(String, BTreeSet<String>)> =
+            done.iter().filter(|(n, ..)| config.reuse.contains(n)).map(|(n, p, _)| (n.clone(), p.clone())).collect();
+        let reused_names: BTreeSet<String> =
+            done.iter().filter(|(n, ..)| config.reuse.contains(n)).flat_map(|(_, _, a)| a.iter().cloned()).collect();
+        let mut texts = Vec::new();
+        for (version, body) in versions.iter().zip(bodies) {
+            let scan = &scans[version];
+            texts.push(finish(run, config, rules, body.clone(), scan, &reused, &reused_names)?);
+        }
+        let default_scan = &scans[default];
+        let mut public = item_names(&texts[0]);
+        for private in &config.private {
+            public.remove(private);
+        }
+        let all: BTreeSet<String> = public.union(&reused_names).cloned().collect();
+        rows.extend(census_of(spec, rules, arch, default_scan, &all));
+        done.push((spec.name.clone(), public, all));
+        let body = if texts.len() > 1 { merge_versions(versions, texts) } else { prettyplease::unparse(&texts[0]) };
+        let text = format!("{}{body}", preamble(run, spec, arch, versions));
+        outputs.push(Output { path: spec.output(arch), text });
+    }
+    Ok((outputs, Census { arch, rows }))
+}
+
+/// Whether the kit defines NDIS version `v` (its `ndis/version.h` sets
+/// `NDIS_SUPPORT_NDISv`); a kit without that header defines every version.
+fn kit_has_ndis(kit: &Kit, v: &str) -> bool {
+    let header = [kit.shared.join("ndis").join("version.h"), kit.km.join("ndis").join("version.h")]
+        .into_iter()
+        .find_map(|p| std::fs::read_to_string(p).ok());
+    header.is_none_or(|text| text.contains(&format!("NDIS_SUPPORT_NDIS{v} ")))
+}
+
+/// At most as many jobs running as the machine has cores: more only adds
+/// contention (each holds a parse of the kit's headers).
+struct Slots {
+    free: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+impl Slots {
+    fn new() -> Self {
+        let n = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        Slots { free: std::sync::Mutex::new(n), freed: std::sync::Condvar::new() }
+    }
+
+    /// Runs `f` once a slot is free.
+    fn run<T>(&self, f: impl FnOnce() -> T) -> T {
+        let mut free = self.free.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        *free -= 1;
+        drop(free);
+        let out = f();
+        *self.free.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
+        self.freed.notify_one();
+        out
+    }
+}
+
+/// Runs `f`; with `NDIS_RS_REGEN_TIMES=1`, prints how long it took.
+fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
+    let start = std::time::Instant::now();
+    let out = f();
+    if std::env::var_os("NDIS_RS_REGEN_TIMES").is_some_and(|v| v == "1") {
+        eprintln!("regen time: {what}: {:.2} s", start.elapsed().as_secs_f64());
+    }
+    out
+}
+
+/// A census scan, by arch and NDIS version.
+type VersionScan = ((Arch, String), ArchScan);
+
 /// A generation thread's result; a panic is an error.
 fn joined<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, Error>>) -> Result<T, Error> {
     h.join().unwrap_or_else(|_| Err(Error::new("a generation thread panicked")))
@@ -821,13 +1141,26 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
             }
         }
     }
-    let plan = overlay::plan(kit)?;
+    let mut roots: Vec<&str> = Vec::new();
+    for header in configs.iter().flat_map(|c| &c.headers) {
+        if !roots.contains(&header.as_str()) {
+            roots.push(header);
+        }
+    }
+    let plan = timed("overlay", || overlay::plan(kit, &roots))?;
     let scratch = tempfile::Builder::new()
         .prefix("ndis-rs-regen-")
         .tempdir()
         .map_err(|e| Error::new(format!("cannot make a scratch folder: {e}")))?;
     let overlay_file = overlay::write(&plan, scratch.path())?;
-    let run = Run { kit, settings, overlay_file: &overlay_file, scratch: scratch.path(), libclang: &libclang };
+    let run = Run {
+        kit,
+        defines: &plan.defines,
+        settings,
+        overlay_file: &overlay_file,
+        scratch: scratch.path(),
+        libclang: &libclang,
+    };
     let reused_configs = |config: &Config| -> Vec<&Config> {
         config
             .reuse
@@ -836,68 +1169,101 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
             .collect()
     };
 
-    // Every parse on its own thread: bindgen for each crate and arch, and
-    // one census scan per arch. libclang is shared by every thread.
+    // The NDIS versions of each crate: the default, then those of its
+    // features that this kit defines.
+    let versions: Vec<Vec<String>> = configs
+        .iter()
+        .map(|c| {
+            let mut v = vec![settings.ndis.clone()];
+            v.extend(c.ndis_versions.iter().filter(|n| **n != settings.ndis && kit_has_ndis(kit, n)).cloned());
+            v
+        })
+        .collect();
+    let all_versions: BTreeSet<String> = versions.iter().flatten().cloned().collect();
+
+    // Every parse on its own thread: bindgen for each crate, arch and NDIS
+    // version, and one census scan per arch and version. libclang is shared
+    // by every thread.
     let library = clang_sys::get_library();
+    let slots = Slots::new();
+    let slots = &slots;
     let (scans, bodies) = std::thread::scope(|s| {
         let scans: Vec<_> = Arch::ALL
             .iter()
-            .map(|&arch| {
-                let (run, configs, rules, library) = (&run, &configs, &rules, library.clone());
-                s.spawn(move || {
+            .flat_map(|&arch| all_versions.iter().map(move |v| (arch, v)))
+            .map(|(arch, v)| {
+                let (run, configs, rules, versions, library) = (&run, &configs, &rules, &versions, library.clone());
+                let handle = s.spawn(move || {
                     clang_sys::set_library(library);
-                    scan_arch(run, configs, rules, arch)
-                })
+                    slots.run(|| {
+                        timed(&format!("census scan {} NDIS{v}", arch.name()), || {
+                            scan_arch(run, configs, rules, arch, v, versions)
+                        })
+                    })
+                });
+                ((arch, v.clone()), handle)
             })
             .collect();
         let bodies: Vec<_> = Arch::ALL
             .iter()
-            .flat_map(|&arch| crates.iter().zip(&configs).map(move |(spec, config)| (arch, spec, config)))
-            .map(|(arch, spec, config)| {
+            .flat_map(|&arch| {
+                crates
+                    .iter()
+                    .zip(&configs)
+                    .zip(&versions)
+                    .flat_map(move |((spec, config), vs)| vs.iter().map(move |v| (arch, spec, config, v)))
+            })
+            .map(|(arch, spec, config, v)| {
                 let (run, reused, library) = (&run, reused_configs(config), library.clone());
                 s.spawn(move || {
                     clang_sys::set_library(library);
-                    bindgen_one(run, spec, config, arch, &reused)
+                    slots.run(|| {
+                        timed(&format!("bindgen {} {} NDIS{v}", spec.name, arch.name()), || {
+                            bindgen_one(run, spec, config, arch, v, &reused)
+                        })
+                    })
                 })
             })
             .collect();
-        let scans: Result<Vec<ArchScan>, Error> = scans.into_iter().map(joined).collect();
+        let scans: Result<Vec<VersionScan>, Error> =
+            scans.into_iter().map(|(key, h)| joined(h).map(|scan| (key, scan))).collect();
         let bodies: Result<Vec<String>, Error> = bodies.into_iter().map(joined).collect();
         (scans, bodies)
     });
-    let (scans, mut bodies) = (scans?, bodies?.into_iter());
+    let (scans, bodies) = (scans?, bodies?);
 
+    // Post-processing, one thread per arch; crates in order within one.
+    let mut scans_by_arch: Vec<BTreeMap<String, ArchScan>> = Arch::ALL.iter().map(|_| BTreeMap::new()).collect();
+    for ((arch, v), scan) in scans {
+        let i = Arch::ALL.iter().position(|a| *a == arch).unwrap_or(0);
+        scans_by_arch[i].insert(v, scan);
+    }
+    let mut bodies = bodies.into_iter();
+    let mut bodies_by_arch: Vec<Vec<Vec<String>>> = Vec::new();
+    for _ in Arch::ALL {
+        bodies_by_arch.push(versions.iter().map(|vs| bodies.by_ref().take(vs.len()).collect()).collect());
+    }
+    let finished = std::thread::scope(|s| {
+        let handles: Vec<_> = Arch::ALL
+            .into_iter()
+            .zip(&scans_by_arch)
+            .zip(&bodies_by_arch)
+            .map(|((arch, scans), bodies)| {
+                let (run, configs, rules, versions) = (&run, &configs, &rules, &versions);
+                s.spawn(move || {
+                    timed(&format!("post-processing {}", arch.name()), || {
+                        finish_arch(run, crates, configs, rules, arch, scans, versions, bodies)
+                    })
+                })
+            })
+            .collect();
+        handles.into_iter().map(joined).collect::<Result<Vec<_>, Error>>()
+    })?;
     let mut outputs = Vec::new();
     let mut censuses = Vec::new();
-    for (arch, arch_scan) in Arch::ALL.into_iter().zip(&scans) {
-        // The public names of each crate done, with those it re-exports.
-        let mut done: Vec<(String, BTreeSet<String>, BTreeSet<String>)> = Vec::new();
-        let mut rows = Vec::new();
-        for ((spec, config), rules) in crates.iter().zip(&configs).zip(&rules) {
-            let body = bodies.next().ok_or_else(|| Error::new("a generation job is missing"))?;
-            // What `krate::NAME` resolves to, per reused crate; and every
-            // name those crates bind, with what they reuse in turn.
-            let reused: Vec<(String, BTreeSet<String>)> = done
-                .iter()
-                .filter(|(n, ..)| config.reuse.contains(n))
-                .map(|(n, p, _)| (n.clone(), p.clone()))
-                .collect();
-            let reused_names: BTreeSet<String> = done
-                .iter()
-                .filter(|(n, ..)| config.reuse.contains(n))
-                .flat_map(|(_, _, a)| a.iter().cloned())
-                .collect();
-            let text = finish(&run, spec, config, rules, arch, body, arch_scan, &reused, &reused_names)?;
-            let mut public = item_names(&text)?;
-            for private in &config.private {
-                public.remove(private);
-            }
-            let all: BTreeSet<String> = public.union(&reused_names).cloned().collect();
-            rows.extend(census_of(spec, rules, arch, arch_scan, &all));
-            done.push((spec.name.clone(), public, all));
-            outputs.push(Output { path: spec.output(arch), text });
-        }
-        censuses.push(Census { arch, rows });
+    for (out, census) in finished {
+        outputs.extend(out);
+        censuses.push(census);
     }
     Ok((outputs, censuses))
 }

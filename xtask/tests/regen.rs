@@ -270,3 +270,51 @@ fn checked_in_bindings_match_the_real_kit() {
     let root = workspace_root();
     xtask::regen(&args, &xtask::sys_crates(&root), &root).unwrap();
 }
+
+/// The fixture's first crate bound by rule: all of km/ndis.h, less `rules`.
+fn bind_whole_header(crates: &[CrateSpec], rules: &str) {
+    let config = format!(
+        "headers = [\"ndis.h\"]\nlink = \"fixa\"\n\n[bind]\nfiles = [\"km/ndis.h\"]\n\n{rules}\n\
+         [constant_types]\n\"FIX_STATUS_\" = \"NTSTATUS\"\n"
+    );
+    std::fs::write(crates[0].dir.join("bindings.toml"), config).unwrap();
+}
+
+#[test]
+fn the_census_counts_what_a_header_declares_and_check_fails_on_what_no_rule_covers() {
+    if !libclang() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let crates = fixture_crates(tmp.path());
+    // Bound whole: every function, record and integer constant of the header.
+    bind_whole_header(&crates, "");
+    let (census, _) = xtask::regen_with_census(&args("kit", None, false), &crates, &workspace_root()).unwrap();
+    assert!(census.contains("| fix-a-sys | km/ndis.h | 2/2 |"), "{census}");
+    let a = std::fs::read_to_string(crates[0].output(Arch::X86_64)).unwrap();
+    assert!(a.contains("pub fn FixFree(") && a.contains("pub const FIX_MIN_API: u32 = 1024;"), "{a}");
+    // Each function and record links to its reference page.
+    assert!(a.contains("(https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-fixfree)"), "{a}");
+    assert!(a.contains("ddi/ndis/ns-ndis-fix_record)"), "{a}");
+    xtask::regen(&args("kit", None, true), &crates, &workspace_root()).unwrap();
+    // The same from the older kit, whose ndis.h clang reads as a corrected
+    // copy: still matched as km/ndis.h.
+    let (census, _) =
+        xtask::regen_with_census(&args("kit", Some("10.0.1.0"), false), &crates, &workspace_root()).unwrap();
+    assert!(census.contains("| fix-a-sys | km/ndis.h | 2/2 |"), "{census}");
+    xtask::regen(&args("kit", None, false), &crates, &workspace_root()).unwrap();
+
+    // A rule excluding FixFree: counted under its name, and not generated.
+    let rule = "[[exclude]]\nrule = \"teardown\"\nreason = \"test\"\nfunctions = [\"FixFree\"]\n";
+    bind_whole_header(&crates, rule);
+    let (census, _) = xtask::regen_with_census(&args("kit", None, false), &crates, &workspace_root()).unwrap();
+    assert!(census.contains("1/2 (excl. teardown 1)"), "{census}");
+    assert!(!std::fs::read_to_string(crates[0].output(Arch::X86_64)).unwrap().contains("pub fn FixFree("));
+
+    // Something the kit declares that is neither bound nor excluded (here:
+    // blocked without a rule) fails --check, naming it.
+    let blocked = "[blocklist]\nfunctions = [\"FixFree\"]\n";
+    bind_whole_header(&crates, blocked);
+    let err = xtask::regen(&args("kit", None, true), &crates, &workspace_root()).unwrap_err().to_string();
+    assert!(err.contains("neither bound nor excluded: FixFree"), "{err}");
+}

@@ -3,20 +3,37 @@
 //! the C compiler's on x86_64 and aarch64 Windows, and that every declared
 //! name exists there (the `declared` tests are type-checked too).
 
+/// The NDIS version features of ndis-sys (`ndisNNN`), from its manifest.
+fn ndis_features(root: &std::path::Path) -> Vec<String> {
+    let manifest = std::fs::read_to_string(root.join("ndis-sys/Cargo.toml")).unwrap();
+    let features: Vec<String> = manifest
+        .lines()
+        .filter_map(|l| l.split_once(" = []").map(|(name, _)| name.trim().to_owned()))
+        .filter(|name| name.starts_with("ndis6"))
+        .collect();
+    assert!(features.len() >= 2, "ndis-sys has NDIS version features: {features:?}");
+    features
+}
+
+/// Checks both -sys crates (with their tests) for `target`, once per NDIS
+/// version feature: every version's layouts are asserted.
 fn check(target: &str) {
     if let Some(missing) = xtask::missing_target(target) {
         xtask::skip(&missing);
         return;
     }
     let root = xtask::workspace_root();
-    let out = xtask::cargo()
-        .current_dir(&root)
-        .args(["check", "--quiet", "-p", "ndis-sys", "-p", "fwps-sys", "--tests", "--features", "fwps-sys/link"])
-        .args(["--target", target])
-        .env("CARGO_TARGET_DIR", xtask::target_dir(&root).join("cross-check"))
-        .output()
-        .expect("cargo runs");
-    assert!(out.status.success(), "{target}:\n{}", String::from_utf8_lossy(&out.stderr));
+    for feature in ndis_features(&root) {
+        let out = xtask::cargo()
+            .current_dir(&root)
+            .args(["check", "--quiet", "-p", "ndis-sys", "-p", "fwps-sys", "--tests"])
+            .args(["--features", &format!("fwps-sys/link,ndis-sys/{feature}")])
+            .args(["--target", target])
+            .env("CARGO_TARGET_DIR", xtask::target_dir(&root).join("cross-check"))
+            .output()
+            .expect("cargo runs");
+        assert!(out.status.success(), "{target}, {feature}:\n{}", String::from_utf8_lossy(&out.stderr));
+    }
 }
 
 #[test]

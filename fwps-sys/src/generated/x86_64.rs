@@ -7,8 +7,17 @@
 #[allow(unused_imports)]
 use ndis_sys::*;
 #[doc(no_inline)]
-pub use ndis_sys::{ADDRESS_FAMILY, BOOLEAN, CHAR, GUID, INT, LUID, MDL, NDIS_ENUM_FILTERS, NDIS_HANDLE, NDIS_PORT_NUMBER, NDIS_SWITCH_NIC_ARRAY, NDIS_SWITCH_NIC_INDEX, NDIS_SWITCH_NIC_PARAMETERS, NDIS_SWITCH_PARAMETERS, NDIS_SWITCH_PORT_ARRAY, NDIS_SWITCH_PORT_ID, NDIS_SWITCH_PORT_PARAMETERS, NDIS_SWITCH_PORT_PROPERTY_DELETE_PARAMETERS, NDIS_SWITCH_PORT_PROPERTY_PARAMETERS, NET_BUFFER, NET_BUFFER_LIST, NET_IFINDEX, NET_LUID, NTSTATUS, PNET_BUFFER_LIST, PSECURITY_DESCRIPTOR, PSID, PSIZE_T, PVOID, SCOPE_ID, SECURITY_INFORMATION, SIZE_T, SOCKADDR_INET, UCHAR, UINT16, UINT32, UINT64, ULONG, USHORT, WCHAR, __BindgenBitfieldUnit, wchar_t};
-
+pub use ndis_sys::{
+    ADDRESS_FAMILY, BOOLEAN, CHAR, GUID, INT, LUID, MDL, NDIS_ENUM_FILTERS, NDIS_HANDLE,
+    NDIS_PORT_NUMBER, NDIS_SWITCH_NIC_ARRAY, NDIS_SWITCH_NIC_INDEX,
+    NDIS_SWITCH_NIC_PARAMETERS, NDIS_SWITCH_PARAMETERS, NDIS_SWITCH_PORT_ARRAY,
+    NDIS_SWITCH_PORT_ID, NDIS_SWITCH_PORT_PARAMETERS,
+    NDIS_SWITCH_PORT_PROPERTY_DELETE_PARAMETERS, NDIS_SWITCH_PORT_PROPERTY_PARAMETERS,
+    NET_BUFFER, NET_BUFFER_LIST, NET_IFINDEX, NET_LUID, NTSTATUS, PNET_BUFFER_LIST,
+    PSECURITY_DESCRIPTOR, PSID, PSIZE_T, PVOID, SCOPE_ID, SECURITY_INFORMATION, SIZE_T,
+    SOCKADDR_INET, UCHAR, UINT16, UINT32, UINT64, ULONG, USHORT, WCHAR,
+    __BindgenBitfieldUnit, wchar_t,
+};
 pub type INT8 = crate::ctypes::c_schar;
 pub type INT16 = crate::ctypes::c_short;
 pub type INT32 = crate::ctypes::c_int;
@@ -154,6 +163,7 @@ pub type PINET_DISCARD_REASON = *mut INET_DISCARD_REASON;
 pub type IP_DISCARD_REASON = i32;
 pub type PIP_DISCARD_REASON = *mut IP_DISCARD_REASON;
 pub type FWPS_INCOMING_METADATA_VALUES0 = FWPS_INCOMING_METADATA_VALUES0_;
+/// [`FWPS_CALLOUT_CLASSIFY_FN0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_callout_classify_fn0) on learn.microsoft.com.
 pub type FWPS_CALLOUT_CLASSIFY_FN0 = ::core::option::Option<
     unsafe extern "system" fn(
         inFixedValues: *const FWPS_INCOMING_VALUES0,
@@ -164,6 +174,7 @@ pub type FWPS_CALLOUT_CLASSIFY_FN0 = ::core::option::Option<
         classifyOut: *mut FWPS_CLASSIFY_OUT0,
     ),
 >;
+/// [`FWPS_CALLOUT_CLASSIFY_FN1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_callout_classify_fn1) on learn.microsoft.com.
 pub type FWPS_CALLOUT_CLASSIFY_FN1 = ::core::option::Option<
     unsafe extern "system" fn(
         inFixedValues: *const FWPS_INCOMING_VALUES0,
@@ -175,6 +186,7 @@ pub type FWPS_CALLOUT_CLASSIFY_FN1 = ::core::option::Option<
         classifyOut: *mut FWPS_CLASSIFY_OUT0,
     ),
 >;
+/// [`FWPS_CALLOUT_CLASSIFY_FN2`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_callout_classify_fn2) on learn.microsoft.com.
 pub type FWPS_CALLOUT_CLASSIFY_FN2 = ::core::option::Option<
     unsafe extern "system" fn(
         inFixedValues: *const FWPS_INCOMING_VALUES0,
@@ -186,6 +198,7 @@ pub type FWPS_CALLOUT_CLASSIFY_FN2 = ::core::option::Option<
         classifyOut: *mut FWPS_CLASSIFY_OUT0,
     ),
 >;
+/// [`FWPS_CALLOUT_CLASSIFY_FN3`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_callout_classify_fn3) on learn.microsoft.com.
 pub type FWPS_CALLOUT_CLASSIFY_FN3 = ::core::option::Option<
     unsafe extern "system" fn(
         inFixedValues: *const FWPS_INCOMING_VALUES0,
@@ -197,6 +210,7 @@ pub type FWPS_CALLOUT_CLASSIFY_FN3 = ::core::option::Option<
         classifyOut: *mut FWPS_CLASSIFY_OUT0,
     ),
 >;
+/// [`FWPS_CALLOUT_NOTIFY_FN0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_callout_notify_fn0) on learn.microsoft.com.
 pub type FWPS_CALLOUT_NOTIFY_FN0 = ::core::option::Option<
     unsafe extern "system" fn(
         notifyType: FWPS_CALLOUT_NOTIFY_TYPE,
@@ -204,6 +218,7 @@ pub type FWPS_CALLOUT_NOTIFY_FN0 = ::core::option::Option<
         filter: *mut FWPS_FILTER0,
     ) -> NTSTATUS,
 >;
+/// [`FWPS_CALLOUT_NOTIFY_FN1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_callout_notify_fn1) on learn.microsoft.com.
 pub type FWPS_CALLOUT_NOTIFY_FN1 = ::core::option::Option<
     unsafe extern "system" fn(
         notifyType: FWPS_CALLOUT_NOTIFY_TYPE,
@@ -211,6 +226,7 @@ pub type FWPS_CALLOUT_NOTIFY_FN1 = ::core::option::Option<
         filter: *mut FWPS_FILTER1,
     ) -> NTSTATUS,
 >;
+/// [`FWPS_CALLOUT_NOTIFY_FN2`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_callout_notify_fn2) on learn.microsoft.com.
 pub type FWPS_CALLOUT_NOTIFY_FN2 = ::core::option::Option<
     unsafe extern "system" fn(
         notifyType: FWPS_CALLOUT_NOTIFY_TYPE,
@@ -218,6 +234,7 @@ pub type FWPS_CALLOUT_NOTIFY_FN2 = ::core::option::Option<
         filter: *mut FWPS_FILTER2,
     ) -> NTSTATUS,
 >;
+/// [`FWPS_CALLOUT_NOTIFY_FN3`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_callout_notify_fn3) on learn.microsoft.com.
 pub type FWPS_CALLOUT_NOTIFY_FN3 = ::core::option::Option<
     unsafe extern "system" fn(
         notifyType: FWPS_CALLOUT_NOTIFY_TYPE,
@@ -225,9 +242,11 @@ pub type FWPS_CALLOUT_NOTIFY_FN3 = ::core::option::Option<
         filter: *mut FWPS_FILTER3,
     ) -> NTSTATUS,
 >;
+/// [`FWPS_CALLOUT_FLOW_DELETE_NOTIFY_FN0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_callout_flow_delete_notify_fn0) on learn.microsoft.com.
 pub type FWPS_CALLOUT_FLOW_DELETE_NOTIFY_FN0 = ::core::option::Option<
     unsafe extern "system" fn(layerId: UINT16, calloutId: UINT32, flowContext: UINT64),
 >;
+/// [`FWPS_CALLOUT_BOOTTIME_CALLOUT_DELETE_NOTIFY_FN0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_callout_boottime_callout_delete_notify_fn0) on learn.microsoft.com.
 pub type FWPS_CALLOUT_BOOTTIME_CALLOUT_DELETE_NOTIFY_FN0 = ::core::option::Option<
     unsafe extern "system" fn(calloutId: UINT32),
 >;
@@ -245,6 +264,7 @@ pub type FWPS_BIND_REQUEST0 = _FWPS_BIND_REQUEST0;
 pub type FWPS_CONNECTION_POLICY0 = _FWPS_CONNECTION_POLICY0;
 pub type FWPS_TRANSPORT_SEND_PARAMS0 = FWPS_TRANSPORT_SEND_PARAMS0_;
 pub type FWPS_TRANSPORT_SEND_PARAMS1 = FWPS_TRANSPORT_SEND_PARAMS1_;
+/// [`FWPS_INJECT_COMPLETE0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_inject_complete0) on learn.microsoft.com.
 pub type FWPS_INJECT_COMPLETE0 = ::core::option::Option<
     unsafe extern "system" fn(
         context: *mut crate::ctypes::c_void,
@@ -255,6 +275,7 @@ pub type FWPS_INJECT_COMPLETE0 = ::core::option::Option<
 pub type FWPS_PACKET_INJECTION_STATE_ = i32;
 pub type FWPS_CONNECTION_REDIRECT_STATE_ = i32;
 pub type FWPS_NET_BUFFER_LIST_EVENT_TYPE0_ = i32;
+/// [`FWPS_NET_BUFFER_LIST_NOTIFY_FN0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_net_buffer_list_notify_fn0) on learn.microsoft.com.
 pub type FWPS_NET_BUFFER_LIST_NOTIFY_FN0 = ::core::option::Option<
     unsafe extern "system" fn(
         eventType: FWPS_NET_BUFFER_LIST_EVENT_TYPE0,
@@ -265,6 +286,7 @@ pub type FWPS_NET_BUFFER_LIST_NOTIFY_FN0 = ::core::option::Option<
         contextTag: UINT64,
     ),
 >;
+/// [`FWPS_NET_BUFFER_LIST_NOTIFY_FN1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_net_buffer_list_notify_fn1) on learn.microsoft.com.
 pub type FWPS_NET_BUFFER_LIST_NOTIFY_FN1 = ::core::option::Option<
     unsafe extern "system" fn(
         eventType: FWPS_NET_BUFFER_LIST_EVENT_TYPE0,
@@ -276,6 +298,7 @@ pub type FWPS_NET_BUFFER_LIST_NOTIFY_FN1 = ::core::option::Option<
     ) -> NTSTATUS,
 >;
 pub type FWPS_VSWITCH_EVENT_TYPE_ = i32;
+/// [`FWPS_VSWITCH_LIFETIME_EVENT_CALLBACK0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_vswitch_lifetime_event_callback0) on learn.microsoft.com.
 pub type FWPS_VSWITCH_LIFETIME_EVENT_CALLBACK0 = ::core::option::Option<
     unsafe extern "system" fn(
         notifyContext: *mut crate::ctypes::c_void,
@@ -285,6 +308,7 @@ pub type FWPS_VSWITCH_LIFETIME_EVENT_CALLBACK0 = ::core::option::Option<
         vSwitchInterfaces: *const NDIS_SWITCH_NIC_ARRAY,
     ) -> NTSTATUS,
 >;
+/// [`FWPS_VSWITCH_PORT_EVENT_CALLBACK0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_vswitch_port_event_callback0) on learn.microsoft.com.
 pub type FWPS_VSWITCH_PORT_EVENT_CALLBACK0 = ::core::option::Option<
     unsafe extern "system" fn(
         notifyContext: *mut crate::ctypes::c_void,
@@ -294,6 +318,7 @@ pub type FWPS_VSWITCH_PORT_EVENT_CALLBACK0 = ::core::option::Option<
         vSwitchPort: *const NDIS_SWITCH_PORT_PARAMETERS,
     ) -> NTSTATUS,
 >;
+/// [`FWPS_VSWITCH_INTERFACE_EVENT_CALLBACK0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_vswitch_interface_event_callback0) on learn.microsoft.com.
 pub type FWPS_VSWITCH_INTERFACE_EVENT_CALLBACK0 = ::core::option::Option<
     unsafe extern "system" fn(
         notifyContext: *mut crate::ctypes::c_void,
@@ -303,6 +328,7 @@ pub type FWPS_VSWITCH_INTERFACE_EVENT_CALLBACK0 = ::core::option::Option<
         vSwitchNic: *const NDIS_SWITCH_NIC_PARAMETERS,
     ) -> NTSTATUS,
 >;
+/// [`FWPS_VSWITCH_FILTER_ENGINE_REORDER_CALLBACK0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_vswitch_filter_engine_reorder_callback0) on learn.microsoft.com.
 pub type FWPS_VSWITCH_FILTER_ENGINE_REORDER_CALLBACK0 = ::core::option::Option<
     unsafe extern "system" fn(
         notifyContext: *mut crate::ctypes::c_void,
@@ -311,6 +337,7 @@ pub type FWPS_VSWITCH_FILTER_ENGINE_REORDER_CALLBACK0 = ::core::option::Option<
         vSwitchExtensionLwfList: *const NDIS_ENUM_FILTERS,
     ) -> NTSTATUS,
 >;
+/// [`FWPS_VSWITCH_POLICY_EVENT_CALLBACK0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_vswitch_policy_event_callback0) on learn.microsoft.com.
 pub type FWPS_VSWITCH_POLICY_EVENT_CALLBACK0 = ::core::option::Option<
     unsafe extern "system" fn(
         notifyContext: *mut crate::ctypes::c_void,
@@ -321,6 +348,7 @@ pub type FWPS_VSWITCH_POLICY_EVENT_CALLBACK0 = ::core::option::Option<
         vSwitchPortPropertyDelete: *const NDIS_SWITCH_PORT_PROPERTY_DELETE_PARAMETERS,
     ) -> NTSTATUS,
 >;
+/// [`FWPS_VSWITCH_RUNTIME_STATE_SAVE_CALLBACK0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_vswitch_runtime_state_save_callback0) on learn.microsoft.com.
 pub type FWPS_VSWITCH_RUNTIME_STATE_SAVE_CALLBACK0 = ::core::option::Option<
     unsafe extern "system" fn(
         notifyContext: *mut crate::ctypes::c_void,
@@ -332,6 +360,7 @@ pub type FWPS_VSWITCH_RUNTIME_STATE_SAVE_CALLBACK0 = ::core::option::Option<
         runtimeStateLength: *mut SIZE_T,
     ) -> NTSTATUS,
 >;
+/// [`FWPS_VSWITCH_RUNTIME_STATE_RESTORE_CALLBACK0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_vswitch_runtime_state_restore_callback0) on learn.microsoft.com.
 pub type FWPS_VSWITCH_RUNTIME_STATE_RESTORE_CALLBACK0 = ::core::option::Option<
     unsafe extern "system" fn(
         notifyContext: *mut crate::ctypes::c_void,
@@ -568,6 +597,7 @@ pub type FWPM_CONNECTION_EVENT_TYPE_ = i32;
 pub type FWPM_VSWITCH_EVENT_TYPE_ = i32;
 pub type FWPM_VSWITCH_EVENT0 = FWPM_VSWITCH_EVENT0_;
 pub type FWPM_VSWITCH_EVENT_SUBSCRIPTION0 = FWPM_VSWITCH_EVENT_SUBSCRIPTION0_;
+/// [`FWPM_SERVICE_STATE_CHANGE_CALLBACK0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nc-fwpmk-fwpm_service_state_change_callback0) on learn.microsoft.com.
 pub type FWPM_SERVICE_STATE_CHANGE_CALLBACK0 = ::core::option::Option<
     unsafe extern "system" fn(
         context: *mut crate::ctypes::c_void,
@@ -640,22 +670,26 @@ pub struct _SID_AND_ATTRIBUTES {
     pub Sid: *mut SID,
     pub Attributes: DWORD,
 }
+/// [`FWP_BYTE_ARRAY6_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwptypes/ns-fwptypes-fwp_byte_array6_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWP_BYTE_ARRAY6_ {
     pub byteArray6: [UINT8; 6usize],
 }
+/// [`FWP_BYTE_ARRAY16_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwptypes/ns-fwptypes-fwp_byte_array16_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWP_BYTE_ARRAY16_ {
     pub byteArray16: [UINT8; 16usize],
 }
+/// [`FWP_BYTE_BLOB_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwptypes/ns-fwptypes-fwp_byte_blob_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWP_BYTE_BLOB_ {
     pub size: UINT32,
     pub data: *mut UINT8,
 }
+/// [`FWP_TOKEN_INFORMATION_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwptypes/ns-fwptypes-fwp_token_information_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWP_TOKEN_INFORMATION_ {
@@ -664,48 +698,56 @@ pub struct FWP_TOKEN_INFORMATION_ {
     pub restrictedSidCount: ULONG,
     pub restrictedSids: PSID_AND_ATTRIBUTES,
 }
+/// [`FWP_VALUE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwptypes/ns-fwptypes-fwp_value0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWP_VALUE0_ {
     pub type_: FWP_DATA_TYPE,
     pub __bindgen_anon_1: FWP_VALUE0___bindgen_ty_1,
 }
+/// [`FWP_V4_ADDR_AND_MASK_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwptypes/ns-fwptypes-fwp_v4_addr_and_mask_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWP_V4_ADDR_AND_MASK_ {
     pub addr: UINT32,
     pub mask: UINT32,
 }
+/// [`FWP_V6_ADDR_AND_MASK_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwptypes/ns-fwptypes-fwp_v6_addr_and_mask_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWP_V6_ADDR_AND_MASK_ {
     pub addr: [UINT8; 16usize],
     pub prefixLength: UINT8,
 }
+/// [`FWP_RANGE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwptypes/ns-fwptypes-fwp_range0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWP_RANGE0_ {
     pub valueLow: FWP_VALUE0,
     pub valueHigh: FWP_VALUE0,
 }
+/// [`FWP_CONDITION_VALUE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwptypes/ns-fwptypes-fwp_condition_value0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWP_CONDITION_VALUE0_ {
     pub type_: FWP_DATA_TYPE,
     pub __bindgen_anon_1: FWP_CONDITION_VALUE0___bindgen_ty_1,
 }
+/// [`FWPM_DISPLAY_DATA0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwptypes/ns-fwptypes-fwpm_display_data0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_DISPLAY_DATA0_ {
     pub name: *mut wchar_t,
     pub description: *mut wchar_t,
 }
+/// [`IPSEC_VIRTUAL_IF_TUNNEL_INFO0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwptypes/ns-fwptypes-ipsec_virtual_if_tunnel_info0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct IPSEC_VIRTUAL_IF_TUNNEL_INFO0_ {
     pub virtualIfTunnelId: UINT64,
     pub trafficSelectorId: UINT64,
 }
+/// [`FWPS_FILTER_CONDITION0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpstypes/ns-fwpstypes-fwps_filter_condition0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPS_FILTER_CONDITION0_ {
@@ -714,12 +756,14 @@ pub struct FWPS_FILTER_CONDITION0_ {
     pub matchType: FWP_MATCH_TYPE,
     pub conditionValue: FWP_CONDITION_VALUE0,
 }
+/// [`FWPS_ACTION0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpstypes/ns-fwpstypes-fwps_action0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWPS_ACTION0_ {
     pub type_: FWP_ACTION_TYPE,
     pub calloutId: UINT32,
 }
+/// [`FWPS_FILTER0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpstypes/ns-fwpstypes-fwps_filter0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPS_FILTER0_ {
@@ -733,6 +777,7 @@ pub struct FWPS_FILTER0_ {
     pub context: UINT64,
     pub providerContext: *mut FWPM_PROVIDER_CONTEXT0,
 }
+/// [`FWPS_FILTER1_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpstypes/ns-fwpstypes-fwps_filter1_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPS_FILTER1_ {
@@ -746,6 +791,7 @@ pub struct FWPS_FILTER1_ {
     pub context: UINT64,
     pub providerContext: *mut FWPM_PROVIDER_CONTEXT1,
 }
+/// [`FWPS_FILTER2_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpstypes/ns-fwpstypes-fwps_filter2_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPS_FILTER2_ {
@@ -759,6 +805,7 @@ pub struct FWPS_FILTER2_ {
     pub context: UINT64,
     pub providerContext: *mut FWPM_PROVIDER_CONTEXT2,
 }
+/// [`FWPS_FILTER3_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpstypes/ns-fwpstypes-fwps_filter3_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPS_FILTER3_ {
@@ -772,11 +819,13 @@ pub struct FWPS_FILTER3_ {
     pub context: UINT64,
     pub providerContext: *mut FWPM_PROVIDER_CONTEXT3,
 }
+/// [`FWPS_INCOMING_VALUE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpstypes/ns-fwpstypes-fwps_incoming_value0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPS_INCOMING_VALUE0_ {
     pub value: FWP_VALUE0,
 }
+/// [`FWPS_INCOMING_VALUES0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpstypes/ns-fwpstypes-fwps_incoming_values0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPS_INCOMING_VALUES0_ {
@@ -784,6 +833,7 @@ pub struct FWPS_INCOMING_VALUES0_ {
     pub valueCount: UINT32,
     pub incomingValue: *mut FWPS_INCOMING_VALUE0,
 }
+/// [`FWPS_DISCARD_METADATA0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpstypes/ns-fwpstypes-fwps_discard_metadata0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPS_DISCARD_METADATA0_ {
@@ -791,6 +841,7 @@ pub struct FWPS_DISCARD_METADATA0_ {
     pub discardReason: UINT32,
     pub filterId: UINT64,
 }
+/// [`FWPS_INBOUND_FRAGMENT_METADATA0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpstypes/ns-fwpstypes-fwps_inbound_fragment_metadata0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWPS_INBOUND_FRAGMENT_METADATA0_ {
@@ -798,6 +849,7 @@ pub struct FWPS_INBOUND_FRAGMENT_METADATA0_ {
     pub fragmentOffset: UINT16,
     pub fragmentLength: ULONG,
 }
+/// [`FWPS_CLASSIFY_OUT0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpstypes/ns-fwpstypes-fwps_classify_out0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWPS_CLASSIFY_OUT0_ {
@@ -808,6 +860,7 @@ pub struct FWPS_CLASSIFY_OUT0_ {
     pub flags: UINT32,
     pub reserved: UINT32,
 }
+/// [`FWPS_ALE_ENDPOINT_PROPERTIES0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpstypes/ns-fwpstypes-fwps_ale_endpoint_properties0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPS_ALE_ENDPOINT_PROPERTIES0_ {
@@ -825,6 +878,7 @@ pub struct FWPS_ALE_ENDPOINT_PROPERTIES0_ {
     pub flags: UINT32,
     pub appId: FWP_BYTE_BLOB,
 }
+/// [`FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpstypes/ns-fwpstypes-fwps_ale_endpoint_enum_template0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_ {
@@ -840,6 +894,7 @@ pub struct _IP_ADDRESS_PREFIX {
     pub Prefix: SOCKADDR_INET,
     pub PrefixLength: UINT8,
 }
+/// [`FWPS_INCOMING_METADATA_VALUES0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/ns-fwpsk-fwps_incoming_metadata_values0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPS_INCOMING_METADATA_VALUES0_ {
@@ -884,6 +939,7 @@ pub struct FWPS_INCOMING_METADATA_VALUES0_ {
     pub subProcessTag: PVOID,
     pub reserved1: UINT64,
 }
+/// [`FWPS_CALLOUT0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/ns-fwpsk-fwps_callout0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWPS_CALLOUT0_ {
@@ -893,6 +949,7 @@ pub struct FWPS_CALLOUT0_ {
     pub notifyFn: FWPS_CALLOUT_NOTIFY_FN0,
     pub flowDeleteFn: FWPS_CALLOUT_FLOW_DELETE_NOTIFY_FN0,
 }
+/// [`FWPS_CALLOUT1_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/ns-fwpsk-fwps_callout1_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWPS_CALLOUT1_ {
@@ -902,6 +959,7 @@ pub struct FWPS_CALLOUT1_ {
     pub notifyFn: FWPS_CALLOUT_NOTIFY_FN1,
     pub flowDeleteFn: FWPS_CALLOUT_FLOW_DELETE_NOTIFY_FN0,
 }
+/// [`FWPS_CALLOUT2_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/ns-fwpsk-fwps_callout2_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWPS_CALLOUT2_ {
@@ -911,6 +969,7 @@ pub struct FWPS_CALLOUT2_ {
     pub notifyFn: FWPS_CALLOUT_NOTIFY_FN2,
     pub flowDeleteFn: FWPS_CALLOUT_FLOW_DELETE_NOTIFY_FN0,
 }
+/// [`FWPS_CALLOUT3_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/ns-fwpsk-fwps_callout3_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWPS_CALLOUT3_ {
@@ -920,6 +979,7 @@ pub struct FWPS_CALLOUT3_ {
     pub notifyFn: FWPS_CALLOUT_NOTIFY_FN3,
     pub flowDeleteFn: FWPS_CALLOUT_FLOW_DELETE_NOTIFY_FN0,
 }
+/// [`FWPS_PACKET_LIST_INBOUND_IPSEC_INFORMATION0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/ns-fwpsk-fwps_packet_list_inbound_ipsec_information0_) on learn.microsoft.com.
 #[repr(C)]
 #[repr(align(4))]
 #[derive(Default, Copy, Clone)]
@@ -928,6 +988,7 @@ pub struct FWPS_PACKET_LIST_INBOUND_IPSEC_INFORMATION0_ {
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 1usize]>,
     pub __bindgen_padding_0: [u8; 3usize],
 }
+/// [`FWPS_PACKET_LIST_OUTBOUND_IPSEC_INFORMATION0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/ns-fwpsk-fwps_packet_list_outbound_ipsec_information0_) on learn.microsoft.com.
 #[repr(C)]
 #[repr(align(4))]
 #[derive(Default, Copy, Clone)]
@@ -936,11 +997,13 @@ pub struct FWPS_PACKET_LIST_OUTBOUND_IPSEC_INFORMATION0_ {
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 1usize]>,
     pub __bindgen_padding_0: [u8; 3usize],
 }
+/// [`FWPS_PACKET_LIST_IPSEC_INFORMATION0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/ns-fwpsk-fwps_packet_list_ipsec_information0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPS_PACKET_LIST_IPSEC_INFORMATION0_ {
     pub __bindgen_anon_1: FWPS_PACKET_LIST_IPSEC_INFORMATION0___bindgen_ty_1,
 }
+/// [`FWPS_PACKET_LIST_FWP_INFORMATION0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/ns-fwpsk-fwps_packet_list_fwp_information0_) on learn.microsoft.com.
 #[repr(C)]
 #[repr(align(4))]
 #[derive(Default, Copy, Clone)]
@@ -949,12 +1012,14 @@ pub struct FWPS_PACKET_LIST_FWP_INFORMATION0_ {
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 1usize]>,
     pub __bindgen_padding_0: [u8; 3usize],
 }
+/// [`FWPS_PACKET_LIST_INFORMATION0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/ns-fwpsk-fwps_packet_list_information0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPS_PACKET_LIST_INFORMATION0_ {
     pub ipsecInformation: FWPS_PACKET_LIST_IPSEC_INFORMATION0,
     pub fwpInformation: FWPS_PACKET_LIST_FWP_INFORMATION0,
 }
+/// [`FWPS_CONNECT_REQUEST0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/ns-fwpsk-fwps_connect_request0) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _FWPS_CONNECT_REQUEST0 {
@@ -968,6 +1033,7 @@ pub struct _FWPS_CONNECT_REQUEST0 {
     pub localRedirectContext: *mut crate::ctypes::c_void,
     pub localRedirectContextSize: SIZE_T,
 }
+/// [`FWPS_BIND_REQUEST0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/ns-fwpsk-fwps_bind_request0) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _FWPS_BIND_REQUEST0 {
@@ -976,6 +1042,7 @@ pub struct _FWPS_BIND_REQUEST0 {
     pub previousVersion: *mut _FWPS_BIND_REQUEST0,
     pub modifierFilterId: UINT64,
 }
+/// [`FWPS_CONNECTION_POLICY0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/ns-fwpsk-fwps_connection_policy0) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _FWPS_CONNECTION_POLICY0 {
@@ -983,6 +1050,7 @@ pub struct _FWPS_CONNECTION_POLICY0 {
     pub nextHopAddress: SOCKADDR_STORAGE,
     pub interfaceLuid: IF_LUID,
 }
+/// [`FWPS_TRANSPORT_SEND_PARAMS0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/ns-fwpsk-fwps_transport_send_params0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPS_TRANSPORT_SEND_PARAMS0_ {
@@ -991,6 +1059,7 @@ pub struct FWPS_TRANSPORT_SEND_PARAMS0_ {
     pub controlData: *mut WSACMSGHDR,
     pub controlDataLength: ULONG,
 }
+/// [`FWPS_TRANSPORT_SEND_PARAMS1_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/ns-fwpsk-fwps_transport_send_params1_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPS_TRANSPORT_SEND_PARAMS1_ {
@@ -1001,6 +1070,7 @@ pub struct FWPS_TRANSPORT_SEND_PARAMS1_ {
     pub headerIncludeHeader: *mut UCHAR,
     pub headerIncludeHeaderLength: ULONG,
 }
+/// [`FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/ns-fwpsk-fwps_vswitch_event_dispatch_table0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_ {
@@ -1012,6 +1082,7 @@ pub struct FWPS_VSWITCH_EVENT_DISPATCH_TABLE0_ {
     pub vSwitchRuntimeStateSaveNotifyFn: FWPS_VSWITCH_RUNTIME_STATE_SAVE_CALLBACK0,
     pub vSwitchRuntimeStateRestoreNotifyFn: FWPS_VSWITCH_RUNTIME_STATE_RESTORE_CALLBACK0,
 }
+/// [`FWPS_STREAM_DATA_OFFSET0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/ns-fwpsk-fwps_stream_data_offset0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPS_STREAM_DATA_OFFSET0_ {
@@ -1022,6 +1093,7 @@ pub struct FWPS_STREAM_DATA_OFFSET0_ {
     pub netBufferOffset: UINT32,
     pub streamDataOffset: SIZE_T,
 }
+/// [`FWPS_STREAM_DATA0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/ns-fwpsk-fwps_stream_data0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPS_STREAM_DATA0_ {
@@ -1030,6 +1102,7 @@ pub struct FWPS_STREAM_DATA0_ {
     pub dataLength: SIZE_T,
     pub netBufferListChain: *mut NET_BUFFER_LIST,
 }
+/// [`FWPS_STREAM_CALLOUT_IO_PACKET0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/ns-fwpsk-fwps_stream_callout_io_packet0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPS_STREAM_CALLOUT_IO_PACKET0_ {
@@ -2084,6 +2157,7 @@ pub struct IPSEC_DOSP_STATE_ENUM_TEMPLATE0_ {
     pub publicV6AddrMask: FWP_V6_ADDR_AND_MASK,
     pub internalV6AddrMask: FWP_V6_ADDR_AND_MASK,
 }
+/// [`FWPM_SESSION0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_session0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_SESSION0_ {
@@ -2096,11 +2170,13 @@ pub struct FWPM_SESSION0_ {
     pub username: *mut wchar_t,
     pub kernelMode: BOOL,
 }
+/// [`FWPM_SESSION_ENUM_TEMPLATE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_session_enum_template0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWPM_SESSION_ENUM_TEMPLATE0_ {
     pub reserved: UINT64,
 }
+/// [`FWPM_PROVIDER0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_provider0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_PROVIDER0_ {
@@ -2110,17 +2186,20 @@ pub struct FWPM_PROVIDER0_ {
     pub providerData: FWP_BYTE_BLOB,
     pub serviceName: *mut wchar_t,
 }
+/// [`FWPM_PROVIDER_ENUM_TEMPLATE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_provider_enum_template0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWPM_PROVIDER_ENUM_TEMPLATE0_ {
     pub reserved: UINT64,
 }
+/// [`FWPM_PROVIDER_CHANGE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_provider_change0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_PROVIDER_CHANGE0_ {
     pub changeType: FWPM_CHANGE_TYPE,
     pub providerKey: GUID,
 }
+/// [`FWPM_PROVIDER_SUBSCRIPTION0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_provider_subscription0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_PROVIDER_SUBSCRIPTION0_ {
@@ -2128,30 +2207,35 @@ pub struct FWPM_PROVIDER_SUBSCRIPTION0_ {
     pub flags: UINT32,
     pub sessionKey: GUID,
 }
+/// [`FWPM_CLASSIFY_OPTION0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_classify_option0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_CLASSIFY_OPTION0_ {
     pub type_: FWP_CLASSIFY_OPTION_TYPE,
     pub value: FWP_VALUE0,
 }
+/// [`FWPM_CLASSIFY_OPTIONS0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_classify_options0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_CLASSIFY_OPTIONS0_ {
     pub numOptions: UINT32,
     pub options: *mut FWPM_CLASSIFY_OPTION0,
 }
+/// [`FWPM_NETWORK_CONNECTION_POLICY_SETTING0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_network_connection_policy_setting0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NETWORK_CONNECTION_POLICY_SETTING0_ {
     pub type_: FWP_NETWORK_CONNECTION_POLICY_SETTING_TYPE,
     pub value: FWP_VALUE0,
 }
+/// [`FWPM_NETWORK_CONNECTION_POLICY_SETTINGS0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_network_connection_policy_settings0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NETWORK_CONNECTION_POLICY_SETTINGS0_ {
     pub numSettings: UINT32,
     pub settings: *mut FWPM_NETWORK_CONNECTION_POLICY_SETTING0,
 }
+/// [`FWPM_PROVIDER_CONTEXT0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpstypes/ns-fwpstypes-fwpm_provider_context0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_PROVIDER_CONTEXT0_ {
@@ -2164,6 +2248,7 @@ pub struct FWPM_PROVIDER_CONTEXT0_ {
     pub __bindgen_anon_1: FWPM_PROVIDER_CONTEXT0___bindgen_ty_1,
     pub providerContextId: UINT64,
 }
+/// [`FWPM_PROVIDER_CONTEXT1_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpstypes/ns-fwpstypes-fwpm_provider_context1_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_PROVIDER_CONTEXT1_ {
@@ -2176,6 +2261,7 @@ pub struct FWPM_PROVIDER_CONTEXT1_ {
     pub __bindgen_anon_1: FWPM_PROVIDER_CONTEXT1___bindgen_ty_1,
     pub providerContextId: UINT64,
 }
+/// [`FWPM_PROVIDER_CONTEXT2_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpstypes/ns-fwpstypes-fwpm_provider_context2_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_PROVIDER_CONTEXT2_ {
@@ -2188,6 +2274,7 @@ pub struct FWPM_PROVIDER_CONTEXT2_ {
     pub __bindgen_anon_1: FWPM_PROVIDER_CONTEXT2___bindgen_ty_1,
     pub providerContextId: UINT64,
 }
+/// [`FWPM_PROVIDER_CONTEXT3_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpstypes/ns-fwpstypes-fwpm_provider_context3_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_PROVIDER_CONTEXT3_ {
@@ -2200,12 +2287,14 @@ pub struct FWPM_PROVIDER_CONTEXT3_ {
     pub __bindgen_anon_1: FWPM_PROVIDER_CONTEXT3___bindgen_ty_1,
     pub providerContextId: UINT64,
 }
+/// [`FWPM_PROVIDER_CONTEXT_ENUM_TEMPLATE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_provider_context_enum_template0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_PROVIDER_CONTEXT_ENUM_TEMPLATE0_ {
     pub providerKey: *mut GUID,
     pub providerContextType: FWPM_PROVIDER_CONTEXT_TYPE,
 }
+/// [`FWPM_PROVIDER_CONTEXT_CHANGE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_provider_context_change0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_PROVIDER_CONTEXT_CHANGE0_ {
@@ -2213,6 +2302,7 @@ pub struct FWPM_PROVIDER_CONTEXT_CHANGE0_ {
     pub providerContextKey: GUID,
     pub providerContextId: UINT64,
 }
+/// [`FWPM_PROVIDER_CONTEXT_SUBSCRIPTION0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_provider_context_subscription0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_PROVIDER_CONTEXT_SUBSCRIPTION0_ {
@@ -2220,6 +2310,7 @@ pub struct FWPM_PROVIDER_CONTEXT_SUBSCRIPTION0_ {
     pub flags: UINT32,
     pub sessionKey: GUID,
 }
+/// [`FWPM_SUBLAYER0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_sublayer0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_SUBLAYER0_ {
@@ -2230,17 +2321,20 @@ pub struct FWPM_SUBLAYER0_ {
     pub providerData: FWP_BYTE_BLOB,
     pub weight: UINT16,
 }
+/// [`FWPM_SUBLAYER_ENUM_TEMPLATE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_sublayer_enum_template0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_SUBLAYER_ENUM_TEMPLATE0_ {
     pub providerKey: *mut GUID,
 }
+/// [`FWPM_SUBLAYER_CHANGE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_sublayer_change0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_SUBLAYER_CHANGE0_ {
     pub changeType: FWPM_CHANGE_TYPE,
     pub subLayerKey: GUID,
 }
+/// [`FWPM_SUBLAYER_SUBSCRIPTION0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_sublayer_subscription0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_SUBLAYER_SUBSCRIPTION0_ {
@@ -2248,6 +2342,7 @@ pub struct FWPM_SUBLAYER_SUBSCRIPTION0_ {
     pub flags: UINT32,
     pub sessionKey: GUID,
 }
+/// [`FWPM_FIELD0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_field0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_FIELD0_ {
@@ -2255,6 +2350,7 @@ pub struct FWPM_FIELD0_ {
     pub type_: FWPM_FIELD_TYPE,
     pub dataType: FWP_DATA_TYPE,
 }
+/// [`FWPM_LAYER0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_layer0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_LAYER0_ {
@@ -2266,11 +2362,13 @@ pub struct FWPM_LAYER0_ {
     pub defaultSubLayerKey: GUID,
     pub layerId: UINT16,
 }
+/// [`FWPM_LAYER_ENUM_TEMPLATE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_layer_enum_template0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWPM_LAYER_ENUM_TEMPLATE0_ {
     pub reserved: UINT64,
 }
+/// [`FWPM_CALLOUT0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_callout0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_CALLOUT0_ {
@@ -2282,12 +2380,14 @@ pub struct FWPM_CALLOUT0_ {
     pub applicableLayer: GUID,
     pub calloutId: UINT32,
 }
+/// [`FWPM_CALLOUT_ENUM_TEMPLATE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_callout_enum_template0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_CALLOUT_ENUM_TEMPLATE0_ {
     pub providerKey: *mut GUID,
     pub layerKey: GUID,
 }
+/// [`FWPM_CALLOUT_CHANGE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_callout_change0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_CALLOUT_CHANGE0_ {
@@ -2295,6 +2395,7 @@ pub struct FWPM_CALLOUT_CHANGE0_ {
     pub calloutKey: GUID,
     pub calloutId: UINT32,
 }
+/// [`FWPM_CALLOUT_SUBSCRIPTION0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_callout_subscription0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_CALLOUT_SUBSCRIPTION0_ {
@@ -2302,12 +2403,14 @@ pub struct FWPM_CALLOUT_SUBSCRIPTION0_ {
     pub flags: UINT32,
     pub sessionKey: GUID,
 }
+/// [`FWPM_ACTION0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_action0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_ACTION0_ {
     pub type_: FWP_ACTION_TYPE,
     pub __bindgen_anon_1: FWPM_ACTION0___bindgen_ty_1,
 }
+/// [`FWPM_FILTER_CONDITION0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_filter_condition0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_FILTER_CONDITION0_ {
@@ -2334,6 +2437,7 @@ pub struct FWPM_FILTER0_ {
     pub filterId: UINT64,
     pub effectiveWeight: FWP_VALUE0,
 }
+/// [`FWPM_FILTER_ENUM_TEMPLATE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_filter_enum_template0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_FILTER_ENUM_TEMPLATE0_ {
@@ -2347,6 +2451,7 @@ pub struct FWPM_FILTER_ENUM_TEMPLATE0_ {
     pub actionMask: UINT32,
     pub calloutKey: *mut GUID,
 }
+/// [`FWPM_FILTER_CHANGE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_filter_change0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_FILTER_CHANGE0_ {
@@ -2354,6 +2459,7 @@ pub struct FWPM_FILTER_CHANGE0_ {
     pub filterKey: GUID,
     pub filterId: UINT64,
 }
+/// [`FWPM_FILTER_SUBSCRIPTION0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_filter_subscription0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_FILTER_SUBSCRIPTION0_ {
@@ -2361,6 +2467,7 @@ pub struct FWPM_FILTER_SUBSCRIPTION0_ {
     pub flags: UINT32,
     pub sessionKey: GUID,
 }
+/// [`FWPM_LAYER_STATISTICS0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_layer_statistics0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWPM_LAYER_STATISTICS0_ {
@@ -2370,6 +2477,7 @@ pub struct FWPM_LAYER_STATISTICS0_ {
     pub classifyVetoCount: UINT32,
     pub numCacheEntries: UINT32,
 }
+/// [`FWPM_LAYER_STATISTICS1_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_layer_statistics1_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWPM_LAYER_STATISTICS1_ {
@@ -2381,6 +2489,7 @@ pub struct FWPM_LAYER_STATISTICS1_ {
     pub filterCount: UINT32,
     pub totalFilterSize: UINT32,
 }
+/// [`FWPM_STATISTICS0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_statistics0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_STATISTICS0_ {
@@ -2421,6 +2530,7 @@ pub struct FWPM_STATISTICS0_ {
     pub reauthReasonEDPPolicyChanged: UINT64,
     pub reauthReasonProxyHandleChanged: UINT64,
 }
+/// [`FWPM_STATISTICS1_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_statistics1_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_STATISTICS1_ {
@@ -2461,6 +2571,7 @@ pub struct FWPM_STATISTICS1_ {
     pub reauthReasonEDPPolicyChanged: UINT64,
     pub reauthReasonProxyHandleChanged: UINT64,
 }
+/// [`FWPM_NET_EVENT_HEADER0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_header0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT_HEADER0_ {
@@ -2476,6 +2587,7 @@ pub struct FWPM_NET_EVENT_HEADER0_ {
     pub appId: FWP_BYTE_BLOB,
     pub userId: *mut SID,
 }
+/// [`FWPM_NET_EVENT_HEADER1_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_header1_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT_HEADER1_ {
@@ -2511,6 +2623,7 @@ pub struct FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1__bi
     pub reserved9: UINT16,
     pub reserved10: UINT64,
 }
+/// [`FWPM_NET_EVENT_HEADER2_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_header2_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT_HEADER2_ {
@@ -2528,6 +2641,7 @@ pub struct FWPM_NET_EVENT_HEADER2_ {
     pub addressFamily: FWP_AF,
     pub packageSid: *mut SID,
 }
+/// [`FWPM_NET_EVENT_HEADER3_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_header3_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT_HEADER3_ {
@@ -2548,6 +2662,7 @@ pub struct FWPM_NET_EVENT_HEADER3_ {
     pub policyFlags: UINT64,
     pub effectiveName: FWP_BYTE_BLOB,
 }
+/// [`FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_ikeext_mm_failure0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_ {
@@ -2562,6 +2677,7 @@ pub struct FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_ {
     pub mmId: UINT64,
     pub mmFilterId: UINT64,
 }
+/// [`FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_ikeext_mm_failure1_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_ {
@@ -2582,6 +2698,7 @@ pub struct FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_ {
     pub numRemotePrincipalGroupSids: UINT32,
     pub remotePrincipalGroupSids: *mut LPWSTR,
 }
+/// [`FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_ikeext_mm_failure2_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_ {
@@ -2603,6 +2720,7 @@ pub struct FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_ {
     pub remotePrincipalGroupSids: *mut LPWSTR,
     pub providerContextKey: *mut GUID,
 }
+/// [`FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_ikeext_qm_failure0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_ {
@@ -2616,6 +2734,7 @@ pub struct FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_ {
     pub __bindgen_anon_2: FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_2,
     pub qmFilterId: UINT64,
 }
+/// [`FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_ikeext_qm_failure1_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_ {
@@ -2631,6 +2750,7 @@ pub struct FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_ {
     pub mmSaLuid: UINT64,
     pub mmProviderContextKey: GUID,
 }
+/// [`FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_ikeext_em_failure0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_ {
@@ -2644,6 +2764,7 @@ pub struct FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_ {
     pub mmId: UINT64,
     pub qmFilterId: UINT64,
 }
+/// [`FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_ikeext_em_failure1_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_ {
@@ -2664,12 +2785,14 @@ pub struct FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_ {
     pub remotePrincipalGroupSids: *mut LPWSTR,
     pub saTrafficType: IPSEC_TRAFFIC_TYPE,
 }
+/// [`FWPM_NET_EVENT_CLASSIFY_DROP0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_classify_drop0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWPM_NET_EVENT_CLASSIFY_DROP0_ {
     pub filterId: UINT64,
     pub layerId: UINT16,
 }
+/// [`FWPM_NET_EVENT_CLASSIFY_DROP1_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_classify_drop1_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWPM_NET_EVENT_CLASSIFY_DROP1_ {
@@ -2681,6 +2804,7 @@ pub struct FWPM_NET_EVENT_CLASSIFY_DROP1_ {
     pub msFwpDirection: UINT32,
     pub isLoopback: BOOL,
 }
+/// [`FWPM_NET_EVENT_CLASSIFY_DROP2_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_classify_drop2_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT_CLASSIFY_DROP2_ {
@@ -2695,6 +2819,7 @@ pub struct FWPM_NET_EVENT_CLASSIFY_DROP2_ {
     pub vSwitchSourcePort: UINT32,
     pub vSwitchDestinationPort: UINT32,
 }
+/// [`FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_classify_drop_mac0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_ {
@@ -2718,6 +2843,7 @@ pub struct FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_ {
     pub vSwitchSourcePort: UINT32,
     pub vSwitchDestinationPort: UINT32,
 }
+/// [`FWPM_NET_EVENT_CLASSIFY_ALLOW0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_classify_allow0) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWPM_NET_EVENT_CLASSIFY_ALLOW0 {
@@ -2729,6 +2855,7 @@ pub struct FWPM_NET_EVENT_CLASSIFY_ALLOW0 {
     pub msFwpDirection: UINT32,
     pub isLoopback: BOOL,
 }
+/// [`FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_ipsec_kernel_drop0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_ {
@@ -2738,6 +2865,7 @@ pub struct FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_ {
     pub filterId: UINT64,
     pub layerId: UINT16,
 }
+/// [`FWPM_NET_EVENT_IPSEC_DOSP_DROP0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_ipsec_dosp_drop0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT_IPSEC_DOSP_DROP0_ {
@@ -2747,6 +2875,7 @@ pub struct FWPM_NET_EVENT_IPSEC_DOSP_DROP0_ {
     pub failureStatus: INT32,
     pub direction: FWP_DIRECTION,
 }
+/// [`FWPM_NET_EVENT_CAPABILITY_DROP0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_capability_drop0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT_CAPABILITY_DROP0_ {
@@ -2754,6 +2883,7 @@ pub struct FWPM_NET_EVENT_CAPABILITY_DROP0_ {
     pub filterId: UINT64,
     pub isLoopback: BOOL,
 }
+/// [`FWPM_NET_EVENT_CAPABILITY_ALLOW0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_capability_allow0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT_CAPABILITY_ALLOW0_ {
@@ -2761,11 +2891,13 @@ pub struct FWPM_NET_EVENT_CAPABILITY_ALLOW0_ {
     pub filterId: UINT64,
     pub isLoopback: BOOL,
 }
+/// [`FWPM_NET_EVENT_LPM_PACKET_ARRIVAL0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_lpm_packet_arrival0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWPM_NET_EVENT_LPM_PACKET_ARRIVAL0_ {
     pub spi: IPSEC_SA_SPI,
 }
+/// [`FWPM_NET_EVENT0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT0_ {
@@ -2773,6 +2905,7 @@ pub struct FWPM_NET_EVENT0_ {
     pub type_: FWPM_NET_EVENT_TYPE,
     pub __bindgen_anon_1: FWPM_NET_EVENT0___bindgen_ty_1,
 }
+/// [`FWPM_NET_EVENT1_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event1_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT1_ {
@@ -2780,6 +2913,7 @@ pub struct FWPM_NET_EVENT1_ {
     pub type_: FWPM_NET_EVENT_TYPE,
     pub __bindgen_anon_1: FWPM_NET_EVENT1___bindgen_ty_1,
 }
+/// [`FWPM_NET_EVENT2_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event2_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT2_ {
@@ -2787,6 +2921,7 @@ pub struct FWPM_NET_EVENT2_ {
     pub type_: FWPM_NET_EVENT_TYPE,
     pub __bindgen_anon_1: FWPM_NET_EVENT2___bindgen_ty_1,
 }
+/// [`FWPM_NET_EVENT3_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event3_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT3_ {
@@ -2794,6 +2929,7 @@ pub struct FWPM_NET_EVENT3_ {
     pub type_: FWPM_NET_EVENT_TYPE,
     pub __bindgen_anon_1: FWPM_NET_EVENT3___bindgen_ty_1,
 }
+/// [`FWPM_NET_EVENT4_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event4_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT4_ {
@@ -2801,6 +2937,7 @@ pub struct FWPM_NET_EVENT4_ {
     pub type_: FWPM_NET_EVENT_TYPE,
     pub __bindgen_anon_1: FWPM_NET_EVENT4___bindgen_ty_1,
 }
+/// [`FWPM_NET_EVENT5_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event5_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT5_ {
@@ -2808,6 +2945,7 @@ pub struct FWPM_NET_EVENT5_ {
     pub type_: FWPM_NET_EVENT_TYPE,
     pub __bindgen_anon_1: FWPM_NET_EVENT5___bindgen_ty_1,
 }
+/// [`FWPM_NET_EVENT_ENUM_TEMPLATE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_enum_template0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT_ENUM_TEMPLATE0_ {
@@ -2816,6 +2954,7 @@ pub struct FWPM_NET_EVENT_ENUM_TEMPLATE0_ {
     pub numFilterConditions: UINT32,
     pub filterCondition: *mut FWPM_FILTER_CONDITION0,
 }
+/// [`FWPM_NET_EVENT_SUBSCRIPTION0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_net_event_subscription0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_NET_EVENT_SUBSCRIPTION0_ {
@@ -2823,6 +2962,7 @@ pub struct FWPM_NET_EVENT_SUBSCRIPTION0_ {
     pub flags: UINT32,
     pub sessionKey: GUID,
 }
+/// [`FWPM_SYSTEM_PORTS_BY_TYPE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_system_ports_by_type0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_SYSTEM_PORTS_BY_TYPE0_ {
@@ -2830,12 +2970,14 @@ pub struct FWPM_SYSTEM_PORTS_BY_TYPE0_ {
     pub numPorts: UINT32,
     pub ports: *mut UINT16,
 }
+/// [`FWPM_SYSTEM_PORTS0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_system_ports0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_SYSTEM_PORTS0_ {
     pub numTypes: UINT32,
     pub types: *mut FWPM_SYSTEM_PORTS_BY_TYPE0,
 }
+/// [`FWPM_CONNECTION0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_connection0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_CONNECTION0_ {
@@ -2854,12 +2996,14 @@ pub struct FWPM_CONNECTION0_ {
     pub bytesTransferredTotal: UINT64,
     pub startSysTime: FILETIME,
 }
+/// [`FWPM_CONNECTION_ENUM_TEMPLATE0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_connection_enum_template0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWPM_CONNECTION_ENUM_TEMPLATE0_ {
     pub connectionId: UINT64,
     pub flags: UINT32,
 }
+/// [`FWPM_CONNECTION_SUBSCRIPTION0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_connection_subscription0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_CONNECTION_SUBSCRIPTION0_ {
@@ -2867,6 +3011,7 @@ pub struct FWPM_CONNECTION_SUBSCRIPTION0_ {
     pub flags: UINT32,
     pub sessionKey: GUID,
 }
+/// [`FWPM_VSWITCH_EVENT0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_vswitch_event0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct FWPM_VSWITCH_EVENT0_ {
@@ -2887,6 +3032,7 @@ pub struct FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_2 {
     pub numvSwitchFilterExtensions: ULONG,
     pub vSwitchFilterExtensions: *mut LPWSTR,
 }
+/// [`FWPM_VSWITCH_EVENT_SUBSCRIPTION0_`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmtypes/ns-fwpmtypes-fwpm_vswitch_event_subscription0_) on learn.microsoft.com.
 #[repr(C)]
 #[derive(Default, Copy, Clone)]
 pub struct FWPM_VSWITCH_EVENT_SUBSCRIPTION0_ {
@@ -16261,70 +16407,87 @@ unsafe extern "C" {
 }
 #[cfg_attr(feature = "link", link(name = "fwpkclnt"))]
 unsafe extern "system" {
+    /// [`FwpsCalloutRegister0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpscalloutregister0) on learn.microsoft.com.
     pub fn FwpsCalloutRegister0(
         deviceObject: *mut crate::ctypes::c_void,
         callout: *const FWPS_CALLOUT0,
         calloutId: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpsCalloutRegister1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpscalloutregister1) on learn.microsoft.com.
     pub fn FwpsCalloutRegister1(
         deviceObject: *mut crate::ctypes::c_void,
         callout: *const FWPS_CALLOUT1,
         calloutId: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpsCalloutRegister2`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpscalloutregister2) on learn.microsoft.com.
     pub fn FwpsCalloutRegister2(
         deviceObject: *mut crate::ctypes::c_void,
         callout: *const FWPS_CALLOUT2,
         calloutId: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpsCalloutRegister3`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpscalloutregister3) on learn.microsoft.com.
     pub fn FwpsCalloutRegister3(
         deviceObject: *mut crate::ctypes::c_void,
         callout: *const FWPS_CALLOUT3,
         calloutId: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpsCalloutUnregisterById0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpscalloutunregisterbyid0) on learn.microsoft.com.
     pub fn FwpsCalloutUnregisterById0(calloutId: UINT32) -> NTSTATUS;
+    /// [`FwpsCalloutUnregisterByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpscalloutunregisterbykey0) on learn.microsoft.com.
     pub fn FwpsCalloutUnregisterByKey0(calloutKey: *const GUID) -> NTSTATUS;
+    /// [`FwpsFlowAssociateContext0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsflowassociatecontext0) on learn.microsoft.com.
     pub fn FwpsFlowAssociateContext0(
         flowId: UINT64,
         layerId: UINT16,
         calloutId: UINT32,
         flowContext: UINT64,
     ) -> NTSTATUS;
+    /// [`FwpsFlowRemoveContext0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsflowremovecontext0) on learn.microsoft.com.
     pub fn FwpsFlowRemoveContext0(
         flowId: UINT64,
         layerId: UINT16,
         calloutId: UINT32,
     ) -> NTSTATUS;
+    /// [`FwpsFlowAbort0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsflowabort0) on learn.microsoft.com.
     pub fn FwpsFlowAbort0(flowId: UINT64) -> NTSTATUS;
+    /// [`FwpsGetPacketListSecurityInformation0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsgetpacketlistsecurityinformation0) on learn.microsoft.com.
     pub fn FwpsGetPacketListSecurityInformation0(
         packetList: *mut NET_BUFFER_LIST,
         queryFlags: UINT32,
         packetInformation: *mut FWPS_PACKET_LIST_INFORMATION0,
     ) -> NTSTATUS;
+    /// [`FwpsPendOperation0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpspendoperation0) on learn.microsoft.com.
     pub fn FwpsPendOperation0(
         completionHandle: HANDLE,
         completionContext: *mut HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpsCompleteOperation0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpscompleteoperation0) on learn.microsoft.com.
     pub fn FwpsCompleteOperation0(
         completionContext: HANDLE,
         netBufferList: PNET_BUFFER_LIST,
     );
+    /// [`FwpsAcquireClassifyHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsacquireclassifyhandle0) on learn.microsoft.com.
     pub fn FwpsAcquireClassifyHandle0(
         classifyContext: *mut crate::ctypes::c_void,
         flags: UINT32,
         classifyHandle: *mut UINT64,
     ) -> NTSTATUS;
+    /// [`FwpsReleaseClassifyHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsreleaseclassifyhandle0) on learn.microsoft.com.
     pub fn FwpsReleaseClassifyHandle0(classifyHandle: UINT64);
+    /// [`FwpsPendClassify0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpspendclassify0) on learn.microsoft.com.
     pub fn FwpsPendClassify0(
         classifyHandle: UINT64,
         filterId: UINT64,
         flags: UINT32,
         classifyOut: *mut FWPS_CLASSIFY_OUT0,
     ) -> NTSTATUS;
+    /// [`FwpsCompleteClassify0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpscompleteclassify0) on learn.microsoft.com.
     pub fn FwpsCompleteClassify0(
         classifyHandle: UINT64,
         flags: UINT32,
         classifyOut: *const FWPS_CLASSIFY_OUT0,
     );
+    /// [`FwpsAcquireWritableLayerDataPointer0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsacquirewritablelayerdatapointer0) on learn.microsoft.com.
     pub fn FwpsAcquireWritableLayerDataPointer0(
         classifyHandle: UINT64,
         filterId: UINT64,
@@ -16332,22 +16495,27 @@ unsafe extern "system" {
         writableLayerData: *mut PVOID,
         classifyOut: *mut FWPS_CLASSIFY_OUT0,
     ) -> NTSTATUS;
+    /// [`FwpsApplyModifiedLayerData0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsapplymodifiedlayerdata0) on learn.microsoft.com.
     pub fn FwpsApplyModifiedLayerData0(
         classifyHandle: UINT64,
         modifiedLayerData: PVOID,
         flags: UINT32,
     );
+    /// [`FwpsClassifyOptionSet0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsclassifyoptionset0) on learn.microsoft.com.
     pub fn FwpsClassifyOptionSet0(
         inMetadataValues: *const FWPS_INCOMING_METADATA_VALUES0,
         option: FWP_CLASSIFY_OPTION_TYPE,
         newValue: *const FWP_VALUE0,
     ) -> NTSTATUS;
+    /// [`FwpsInjectionHandleCreate0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsinjectionhandlecreate0) on learn.microsoft.com.
     pub fn FwpsInjectionHandleCreate0(
         addressFamily: ADDRESS_FAMILY,
         flags: UINT32,
         injectionHandle: *mut HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpsInjectionHandleDestroy0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsinjectionhandledestroy0) on learn.microsoft.com.
     pub fn FwpsInjectionHandleDestroy0(injectionHandle: HANDLE) -> NTSTATUS;
+    /// [`FwpsAllocateNetBufferAndNetBufferList0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsallocatenetbufferandnetbufferlist0) on learn.microsoft.com.
     pub fn FwpsAllocateNetBufferAndNetBufferList0(
         poolHandle: NDIS_HANDLE,
         contextSize: USHORT,
@@ -16357,7 +16525,9 @@ unsafe extern "system" {
         dataLength: SIZE_T,
         netBufferList: *mut *mut NET_BUFFER_LIST,
     ) -> NTSTATUS;
+    /// [`FwpsFreeNetBufferList0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsfreenetbufferlist0) on learn.microsoft.com.
     pub fn FwpsFreeNetBufferList0(netBufferList: *mut NET_BUFFER_LIST);
+    /// [`FwpsAllocateCloneNetBufferList0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsallocateclonenetbufferlist0) on learn.microsoft.com.
     pub fn FwpsAllocateCloneNetBufferList0(
         originalNetBufferList: *mut NET_BUFFER_LIST,
         netBufferListPoolHandle: NDIS_HANDLE,
@@ -16365,16 +16535,19 @@ unsafe extern "system" {
         allocateCloneFlags: ULONG,
         netBufferList: *mut *mut NET_BUFFER_LIST,
     ) -> NTSTATUS;
+    /// [`FwpsAllocateDeepCloneNetBufferList0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsallocatedeepclonenetbufferlist0) on learn.microsoft.com.
     pub fn FwpsAllocateDeepCloneNetBufferList0(
         originalNetBufferList: *mut NET_BUFFER_LIST,
         netBufferListPoolHandle: NDIS_HANDLE,
         netBufferPoolHandle: NDIS_HANDLE,
         netBufferList: *mut *mut NET_BUFFER_LIST,
     ) -> NTSTATUS;
+    /// [`FwpsFreeCloneNetBufferList0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsfreeclonenetbufferlist0) on learn.microsoft.com.
     pub fn FwpsFreeCloneNetBufferList0(
         netBufferList: *mut NET_BUFFER_LIST,
         freeCloneFlags: ULONG,
     );
+    /// [`FwpsReassembleForwardFragmentGroup0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsreassembleforwardfragmentgroup0) on learn.microsoft.com.
     pub fn FwpsReassembleForwardFragmentGroup0(
         addressFamily: ADDRESS_FAMILY,
         fragmentGroupNblChain: *mut NET_BUFFER_LIST,
@@ -16383,6 +16556,7 @@ unsafe extern "system" {
         flags: ULONG,
         reassembledNbl: *mut *mut NET_BUFFER_LIST,
     ) -> NTSTATUS;
+    /// [`FwpsInjectNetworkSendAsync0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsinjectnetworksendasync0) on learn.microsoft.com.
     pub fn FwpsInjectNetworkSendAsync0(
         injectionHandle: HANDLE,
         injectionContext: HANDLE,
@@ -16392,6 +16566,7 @@ unsafe extern "system" {
         completionFn: FWPS_INJECT_COMPLETE0,
         completionContext: HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpsInjectForwardAsync0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsinjectforwardasync0) on learn.microsoft.com.
     pub fn FwpsInjectForwardAsync0(
         injectionHandle: HANDLE,
         injectionContext: HANDLE,
@@ -16403,6 +16578,7 @@ unsafe extern "system" {
         completionFn: FWPS_INJECT_COMPLETE0,
         completionContext: HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpsConstructIpHeaderForTransportPacket0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsconstructipheaderfortransportpacket0) on learn.microsoft.com.
     pub fn FwpsConstructIpHeaderForTransportPacket0(
         netBufferList: *mut NET_BUFFER_LIST,
         headerIncludeHeaderLength: ULONG,
@@ -16418,6 +16594,7 @@ unsafe extern "system" {
         interfaceIndex: IF_INDEX,
         subInterfaceIndex: IF_INDEX,
     ) -> NTSTATUS;
+    /// [`FwpsInjectTransportSendAsync0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsinjecttransportsendasync0) on learn.microsoft.com.
     pub fn FwpsInjectTransportSendAsync0(
         injectionHandle: HANDLE,
         injectionContext: HANDLE,
@@ -16430,6 +16607,7 @@ unsafe extern "system" {
         completionFn: FWPS_INJECT_COMPLETE0,
         completionContext: HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpsInjectTransportSendAsync1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsinjecttransportsendasync1) on learn.microsoft.com.
     pub fn FwpsInjectTransportSendAsync1(
         injectionHandle: HANDLE,
         injectionContext: HANDLE,
@@ -16442,6 +16620,7 @@ unsafe extern "system" {
         completionFn: FWPS_INJECT_COMPLETE0,
         completionContext: HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpsInjectTransportReceiveAsync0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsinjecttransportreceiveasync0) on learn.microsoft.com.
     pub fn FwpsInjectTransportReceiveAsync0(
         injectionHandle: HANDLE,
         injectionContext: HANDLE,
@@ -16455,6 +16634,7 @@ unsafe extern "system" {
         completionFn: FWPS_INJECT_COMPLETE0,
         completionContext: HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpsInjectNetworkReceiveAsync0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsinjectnetworkreceiveasync0) on learn.microsoft.com.
     pub fn FwpsInjectNetworkReceiveAsync0(
         injectionHandle: HANDLE,
         injectionContext: HANDLE,
@@ -16466,6 +16646,7 @@ unsafe extern "system" {
         completionFn: FWPS_INJECT_COMPLETE0,
         completionContext: HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpsInjectMacReceiveAsync0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsinjectmacreceiveasync0) on learn.microsoft.com.
     pub fn FwpsInjectMacReceiveAsync0(
         injectionHandle: HANDLE,
         injectionContext: HANDLE,
@@ -16477,6 +16658,7 @@ unsafe extern "system" {
         completionFn: FWPS_INJECT_COMPLETE0,
         completionContext: HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpsInjectMacSendAsync0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsinjectmacsendasync0) on learn.microsoft.com.
     pub fn FwpsInjectMacSendAsync0(
         injectionHandle: HANDLE,
         injectionContext: HANDLE,
@@ -16488,6 +16670,7 @@ unsafe extern "system" {
         completionFn: FWPS_INJECT_COMPLETE0,
         completionContext: HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpsInjectvSwitchEthernetIngressAsync0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsinjectvswitchethernetingressasync0) on learn.microsoft.com.
     pub fn FwpsInjectvSwitchEthernetIngressAsync0(
         injectionHandle: HANDLE,
         injectionContext: HANDLE,
@@ -16500,39 +16683,50 @@ unsafe extern "system" {
         completionFn: FWPS_INJECT_COMPLETE0,
         completionContext: HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpsReferencevSwitchPacketContext0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsreferencevswitchpacketcontext0) on learn.microsoft.com.
     pub fn FwpsReferencevSwitchPacketContext0(packetContext: HANDLE);
+    /// [`FwpsDereferencevSwitchPacketContext0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsdereferencevswitchpacketcontext0) on learn.microsoft.com.
     pub fn FwpsDereferencevSwitchPacketContext0(packetContext: HANDLE);
+    /// [`FwpsReferenceNetBufferList0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsreferencenetbufferlist0) on learn.microsoft.com.
     pub fn FwpsReferenceNetBufferList0(
         netBufferList: *mut NET_BUFFER_LIST,
         intendToModify: BOOLEAN,
     );
+    /// [`FwpsDereferenceNetBufferList0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsdereferencenetbufferlist0) on learn.microsoft.com.
     pub fn FwpsDereferenceNetBufferList0(
         netBufferList: *mut NET_BUFFER_LIST,
         dispatchLevel: BOOLEAN,
     );
+    /// [`FwpsQueryPacketInjectionState0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsquerypacketinjectionstate0) on learn.microsoft.com.
     pub fn FwpsQueryPacketInjectionState0(
         injectionHandle: HANDLE,
         netBufferList: *const NET_BUFFER_LIST,
         injectionContext: *mut HANDLE,
     ) -> FWPS_PACKET_INJECTION_STATE;
+    /// [`FwpsRedirectHandleCreate0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsredirecthandlecreate0) on learn.microsoft.com.
     pub fn FwpsRedirectHandleCreate0(
         providerGuid: *const GUID,
         flags: UINT32,
         redirectHandle: *mut HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpsRedirectHandleDestroy0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsredirecthandledestroy0) on learn.microsoft.com.
     pub fn FwpsRedirectHandleDestroy0(redirectHandle: HANDLE);
+    /// [`FwpsQueryConnectionRedirectState0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsqueryconnectionredirectstate0) on learn.microsoft.com.
     pub fn FwpsQueryConnectionRedirectState0(
         redirectRecords: HANDLE,
         redirectHandle: HANDLE,
         redirectContext: *mut *mut crate::ctypes::c_void,
     ) -> FWPS_CONNECTION_REDIRECT_STATE;
+    /// [`FwpsQueryConnectionSioFormatRedirectRecords0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsqueryconnectionsioformatredirectrecords0) on learn.microsoft.com.
     pub fn FwpsQueryConnectionSioFormatRedirectRecords0(
         RedirectRecords: HANDLE,
         OutputBuffer: PVOID,
         OutputBufferLength: SIZE_T,
         BytesTransferred: PSIZE_T,
     ) -> NTSTATUS;
+    /// [`FwpsNetBufferListGetTagForContext0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsnetbufferlistgettagforcontext0) on learn.microsoft.com.
     pub fn FwpsNetBufferListGetTagForContext0() -> UINT64;
+    /// [`FwpsNetBufferListAssociateContext0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsnetbufferlistassociatecontext0) on learn.microsoft.com.
     pub fn FwpsNetBufferListAssociateContext0(
         netBufferList: *mut NET_BUFFER_LIST,
         layerId: UINT16,
@@ -16543,6 +16737,7 @@ unsafe extern "system" {
         notifyFn: FWPS_NET_BUFFER_LIST_NOTIFY_FN0,
         flags: UINT32,
     ) -> NTSTATUS;
+    /// [`FwpsNetBufferListAssociateContext1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsnetbufferlistassociatecontext1) on learn.microsoft.com.
     pub fn FwpsNetBufferListAssociateContext1(
         netBufferList: *mut NET_BUFFER_LIST,
         layerId: UINT16,
@@ -16553,6 +16748,7 @@ unsafe extern "system" {
         notifyFn: FWPS_NET_BUFFER_LIST_NOTIFY_FN1,
         flags: UINT32,
     ) -> NTSTATUS;
+    /// [`FwpsNetBufferListRetrieveContext0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsnetbufferlistretrievecontext0) on learn.microsoft.com.
     pub fn FwpsNetBufferListRetrieveContext0(
         netBufferList: *mut NET_BUFFER_LIST,
         contextTag: UINT64,
@@ -16560,11 +16756,13 @@ unsafe extern "system" {
         flags: UINT32,
         context: *mut UINT64,
     ) -> NTSTATUS;
+    /// [`FwpsNetBufferListRemoveContext0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsnetbufferlistremovecontext0) on learn.microsoft.com.
     pub fn FwpsNetBufferListRemoveContext0(
         netBufferList: *mut NET_BUFFER_LIST,
         contextTag: UINT64,
         flags: UINT32,
     ) -> NTSTATUS;
+    /// [`FwpsvSwitchEventsSubscribe0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsvswitcheventssubscribe0) on learn.microsoft.com.
     pub fn FwpsvSwitchEventsSubscribe0(
         providerGuid: *const GUID,
         notifyContext: *mut crate::ctypes::c_void,
@@ -16573,17 +16771,20 @@ unsafe extern "system" {
         eventDispatchTable: *const FWPS_VSWITCH_EVENT_DISPATCH_TABLE0,
         subscriptionId: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpsvSwitchEventsUnsubscribe0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsvswitcheventsunsubscribe0) on learn.microsoft.com.
     pub fn FwpsvSwitchEventsUnsubscribe0(
         subscriptionId: UINT32,
         flags: UINT32,
         reserved: *mut crate::ctypes::c_void,
     );
+    /// [`FwpsvSwitchNotifyComplete0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsvswitchnotifycomplete0) on learn.microsoft.com.
     pub fn FwpsvSwitchNotifyComplete0(
         completionContext: *mut crate::ctypes::c_void,
         status: NTSTATUS,
         flags: UINT32,
         reserved: *mut crate::ctypes::c_void,
     );
+    /// [`FwpsStreamInjectAsync0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsstreaminjectasync0) on learn.microsoft.com.
     pub fn FwpsStreamInjectAsync0(
         injectionHandle: HANDLE,
         injectionContext: HANDLE,
@@ -16597,18 +16798,21 @@ unsafe extern "system" {
         completionFn: FWPS_INJECT_COMPLETE0,
         completionContext: HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpsStreamContinue0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsstreamcontinue0) on learn.microsoft.com.
     pub fn FwpsStreamContinue0(
         flowId: UINT64,
         calloutId: UINT32,
         layerId: UINT16,
         streamFlags: UINT32,
     ) -> NTSTATUS;
+    /// [`FwpsCopyStreamDataToBuffer0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpscopystreamdatatobuffer0) on learn.microsoft.com.
     pub fn FwpsCopyStreamDataToBuffer0(
         calloutStreamData: *const FWPS_STREAM_DATA0,
         buffer: PVOID,
         bytesToCopy: SIZE_T,
         bytesCopied: *mut SIZE_T,
     );
+    /// [`FwpsCloneStreamData0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsclonestreamdata0) on learn.microsoft.com.
     pub fn FwpsCloneStreamData0(
         calloutStreamData: *mut FWPS_STREAM_DATA0,
         netBufferListPoolHandle: NDIS_HANDLE,
@@ -16616,35 +16820,42 @@ unsafe extern "system" {
         allocateCloneFlags: ULONG,
         netBufferListChain: *mut *mut NET_BUFFER_LIST,
     ) -> NTSTATUS;
+    /// [`FwpsDiscardClonedStreamData0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsdiscardclonedstreamdata0) on learn.microsoft.com.
     pub fn FwpsDiscardClonedStreamData0(
         netBufferListChain: *mut NET_BUFFER_LIST,
         allocateCloneFlags: UINT32,
         dispatchLevel: BOOLEAN,
     );
+    /// [`FwpsVirtualIfTunnelInfoGet0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsvirtualiftunnelinfoget0) on learn.microsoft.com.
     pub fn FwpsVirtualIfTunnelInfoGet0(
         metadata: *const FWPS_INCOMING_METADATA_VALUES0,
         virtualIfTunnelInfo: *mut IPSEC_VIRTUAL_IF_TUNNEL_INFO0,
     ) -> NTSTATUS;
+    /// [`FwpsVirtualIfTunnelInfoSet0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsvirtualiftunnelinfoset0) on learn.microsoft.com.
     pub fn FwpsVirtualIfTunnelInfoSet0(
         netBufferList: *mut NET_BUFFER_LIST,
         virtualIfTunnelInfo: *const IPSEC_VIRTUAL_IF_TUNNEL_INFO0,
     ) -> NTSTATUS;
+    /// [`FwpsOpenToken0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsopentoken0) on learn.microsoft.com.
     pub fn FwpsOpenToken0(
         engineHandle: HANDLE,
         modifiedId: LUID,
         desiredAccess: DWORD,
         accessToken: *mut HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpsAleEndpointGetById0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsaleendpointgetbyid0) on learn.microsoft.com.
     pub fn FwpsAleEndpointGetById0(
         engineHandle: HANDLE,
         endpointId: UINT64,
         properties: *mut *mut FWPS_ALE_ENDPOINT_PROPERTIES0,
     ) -> NTSTATUS;
+    /// [`FwpsAleEndpointCreateEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsaleendpointcreateenumhandle0) on learn.microsoft.com.
     pub fn FwpsAleEndpointCreateEnumHandle0(
         engineHandle: HANDLE,
         enumTemplate: *const FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0,
         enumHandle: *mut HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpsAleEndpointEnum0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsaleendpointenum0) on learn.microsoft.com.
     pub fn FwpsAleEndpointEnum0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -16652,10 +16863,12 @@ unsafe extern "system" {
         entries: *mut *mut *mut FWPS_ALE_ENDPOINT_PROPERTIES0,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpsAleEndpointDestroyEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsaleendpointdestroyenumhandle0) on learn.microsoft.com.
     pub fn FwpsAleEndpointDestroyEnumHandle0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpsAleEndpointGetSecurityInfo0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsaleendpointgetsecurityinfo0) on learn.microsoft.com.
     pub fn FwpsAleEndpointGetSecurityInfo0(
         engineHandle: HANDLE,
         securityInfo: SECURITY_INFORMATION,
@@ -16665,6 +16878,7 @@ unsafe extern "system" {
         sacl: *mut PACL,
         securityDescriptor: *mut PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`FwpsAleEndpointSetSecurityInfo0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nf-fwpsk-fwpsaleendpointsetsecurityinfo0) on learn.microsoft.com.
     pub fn FwpsAleEndpointSetSecurityInfo0(
         engineHandle: HANDLE,
         securityInfo: SECURITY_INFORMATION,
@@ -16673,15 +16887,20 @@ unsafe extern "system" {
         dacl: *const ACL,
         sacl: *const ACL,
     ) -> NTSTATUS;
+    /// [`FwpmFreeMemory0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmfreememory0) on learn.microsoft.com.
     pub fn FwpmFreeMemory0(p: *mut *mut crate::ctypes::c_void);
+    /// [`FwpmBfeStateGet0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmbfestateget0) on learn.microsoft.com.
     pub fn FwpmBfeStateGet0() -> FWPM_SERVICE_STATE;
+    /// [`FwpmBfeStateSubscribeChanges0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmbfestatesubscribechanges0) on learn.microsoft.com.
     pub fn FwpmBfeStateSubscribeChanges0(
         deviceObject: *mut crate::ctypes::c_void,
         callback: FWPM_SERVICE_STATE_CHANGE_CALLBACK0,
         context: *mut crate::ctypes::c_void,
         changeHandle: *mut HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpmBfeStateUnsubscribeChanges0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmbfestateunsubscribechanges0) on learn.microsoft.com.
     pub fn FwpmBfeStateUnsubscribeChanges0(changeHandle: HANDLE) -> NTSTATUS;
+    /// [`FwpmEngineOpen0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmengineopen0) on learn.microsoft.com.
     pub fn FwpmEngineOpen0(
         serverName: *const wchar_t,
         authnService: UINT32,
@@ -16689,17 +16908,21 @@ unsafe extern "system" {
         session: *const FWPM_SESSION0,
         engineHandle: *mut HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpmEngineClose0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmengineclose0) on learn.microsoft.com.
     pub fn FwpmEngineClose0(engineHandle: HANDLE) -> NTSTATUS;
+    /// [`FwpmEngineGetOption0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmenginegetoption0) on learn.microsoft.com.
     pub fn FwpmEngineGetOption0(
         engineHandle: HANDLE,
         option: FWPM_ENGINE_OPTION,
         value: *mut *mut FWP_VALUE0,
     ) -> NTSTATUS;
+    /// [`FwpmEngineSetOption0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmenginesetoption0) on learn.microsoft.com.
     pub fn FwpmEngineSetOption0(
         engineHandle: HANDLE,
         option: FWPM_ENGINE_OPTION,
         newValue: *const FWP_VALUE0,
     ) -> NTSTATUS;
+    /// [`FwpmEngineGetSecurityInfo0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmenginegetsecurityinfo0) on learn.microsoft.com.
     pub fn FwpmEngineGetSecurityInfo0(
         engineHandle: HANDLE,
         securityInfo: SECURITY_INFORMATION,
@@ -16709,6 +16932,7 @@ unsafe extern "system" {
         sacl: *mut PACL,
         securityDescriptor: *mut PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`FwpmEngineSetSecurityInfo0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmenginesetsecurityinfo0) on learn.microsoft.com.
     pub fn FwpmEngineSetSecurityInfo0(
         engineHandle: HANDLE,
         securityInfo: SECURITY_INFORMATION,
@@ -16717,11 +16941,13 @@ unsafe extern "system" {
         dacl: *const ACL,
         sacl: *const ACL,
     ) -> NTSTATUS;
+    /// [`FwpmSessionCreateEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmsessioncreateenumhandle0) on learn.microsoft.com.
     pub fn FwpmSessionCreateEnumHandle0(
         engineHandle: HANDLE,
         enumTemplate: *const FWPM_SESSION_ENUM_TEMPLATE0,
         enumHandle: *mut HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpmSessionEnum0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmsessionenum0) on learn.microsoft.com.
     pub fn FwpmSessionEnum0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -16729,29 +16955,38 @@ unsafe extern "system" {
         entries: *mut *mut *mut FWPM_SESSION0,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpmSessionDestroyEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmsessiondestroyenumhandle0) on learn.microsoft.com.
     pub fn FwpmSessionDestroyEnumHandle0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpmTransactionBegin0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmtransactionbegin0) on learn.microsoft.com.
     pub fn FwpmTransactionBegin0(engineHandle: HANDLE, flags: UINT32) -> NTSTATUS;
+    /// [`FwpmTransactionCommit0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmtransactioncommit0) on learn.microsoft.com.
     pub fn FwpmTransactionCommit0(engineHandle: HANDLE) -> NTSTATUS;
+    /// [`FwpmTransactionAbort0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmtransactionabort0) on learn.microsoft.com.
     pub fn FwpmTransactionAbort0(engineHandle: HANDLE) -> NTSTATUS;
+    /// [`FwpmProviderAdd0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovideradd0) on learn.microsoft.com.
     pub fn FwpmProviderAdd0(
         engineHandle: HANDLE,
         provider: *const FWPM_PROVIDER0,
         sd: PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`FwpmProviderDeleteByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmproviderdeletebykey0) on learn.microsoft.com.
     pub fn FwpmProviderDeleteByKey0(engineHandle: HANDLE, key: *const GUID) -> NTSTATUS;
+    /// [`FwpmProviderGetByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidergetbykey0) on learn.microsoft.com.
     pub fn FwpmProviderGetByKey0(
         engineHandle: HANDLE,
         key: *const GUID,
         provider: *mut *mut FWPM_PROVIDER0,
     ) -> NTSTATUS;
+    /// [`FwpmProviderCreateEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercreateenumhandle0) on learn.microsoft.com.
     pub fn FwpmProviderCreateEnumHandle0(
         engineHandle: HANDLE,
         enumTemplate: *const FWPM_PROVIDER_ENUM_TEMPLATE0,
         enumHandle: *mut HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpmProviderEnum0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmproviderenum0) on learn.microsoft.com.
     pub fn FwpmProviderEnum0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -16759,10 +16994,12 @@ unsafe extern "system" {
         entries: *mut *mut *mut FWPM_PROVIDER0,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpmProviderDestroyEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmproviderdestroyenumhandle0) on learn.microsoft.com.
     pub fn FwpmProviderDestroyEnumHandle0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpmProviderGetSecurityInfoByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidergetsecurityinfobykey0) on learn.microsoft.com.
     pub fn FwpmProviderGetSecurityInfoByKey0(
         engineHandle: HANDLE,
         key: *const GUID,
@@ -16773,6 +17010,7 @@ unsafe extern "system" {
         sacl: *mut PACL,
         securityDescriptor: *mut PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`FwpmProviderSetSecurityInfoByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidersetsecurityinfobykey0) on learn.microsoft.com.
     pub fn FwpmProviderSetSecurityInfoByKey0(
         engineHandle: HANDLE,
         key: *const GUID,
@@ -16782,80 +17020,96 @@ unsafe extern "system" {
         dacl: *const ACL,
         sacl: *const ACL,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextAdd0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextadd0) on learn.microsoft.com.
     pub fn FwpmProviderContextAdd0(
         engineHandle: HANDLE,
         providerContext: *const FWPM_PROVIDER_CONTEXT0,
         sd: PSECURITY_DESCRIPTOR,
         id: *mut UINT64,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextAdd1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextadd1) on learn.microsoft.com.
     pub fn FwpmProviderContextAdd1(
         engineHandle: HANDLE,
         providerContext: *const FWPM_PROVIDER_CONTEXT1,
         sd: PSECURITY_DESCRIPTOR,
         id: *mut UINT64,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextAdd2`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextadd2) on learn.microsoft.com.
     pub fn FwpmProviderContextAdd2(
         engineHandle: HANDLE,
         providerContext: *const FWPM_PROVIDER_CONTEXT2,
         sd: PSECURITY_DESCRIPTOR,
         id: *mut UINT64,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextAdd3`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextadd3) on learn.microsoft.com.
     pub fn FwpmProviderContextAdd3(
         engineHandle: HANDLE,
         providerContext: *const FWPM_PROVIDER_CONTEXT3,
         sd: PSECURITY_DESCRIPTOR,
         id: *mut UINT64,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextDeleteById0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextdeletebyid0) on learn.microsoft.com.
     pub fn FwpmProviderContextDeleteById0(engineHandle: HANDLE, id: UINT64) -> NTSTATUS;
+    /// [`FwpmProviderContextDeleteByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextdeletebykey0) on learn.microsoft.com.
     pub fn FwpmProviderContextDeleteByKey0(
         engineHandle: HANDLE,
         key: *const GUID,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextGetById0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextgetbyid0) on learn.microsoft.com.
     pub fn FwpmProviderContextGetById0(
         engineHandle: HANDLE,
         id: UINT64,
         providerContext: *mut *mut FWPM_PROVIDER_CONTEXT0,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextGetById1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextgetbyid1) on learn.microsoft.com.
     pub fn FwpmProviderContextGetById1(
         engineHandle: HANDLE,
         id: UINT64,
         providerContext: *mut *mut FWPM_PROVIDER_CONTEXT1,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextGetById2`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextgetbyid2) on learn.microsoft.com.
     pub fn FwpmProviderContextGetById2(
         engineHandle: HANDLE,
         id: UINT64,
         providerContext: *mut *mut FWPM_PROVIDER_CONTEXT2,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextGetById3`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextgetbyid3) on learn.microsoft.com.
     pub fn FwpmProviderContextGetById3(
         engineHandle: HANDLE,
         id: UINT64,
         providerContext: *mut *mut FWPM_PROVIDER_CONTEXT3,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextGetByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextgetbykey0) on learn.microsoft.com.
     pub fn FwpmProviderContextGetByKey0(
         engineHandle: HANDLE,
         key: *const GUID,
         providerContext: *mut *mut FWPM_PROVIDER_CONTEXT0,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextGetByKey1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextgetbykey1) on learn.microsoft.com.
     pub fn FwpmProviderContextGetByKey1(
         engineHandle: HANDLE,
         key: *const GUID,
         providerContext: *mut *mut FWPM_PROVIDER_CONTEXT1,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextGetByKey2`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextgetbykey2) on learn.microsoft.com.
     pub fn FwpmProviderContextGetByKey2(
         engineHandle: HANDLE,
         key: *const GUID,
         providerContext: *mut *mut FWPM_PROVIDER_CONTEXT2,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextGetByKey3`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextgetbykey3) on learn.microsoft.com.
     pub fn FwpmProviderContextGetByKey3(
         engineHandle: HANDLE,
         key: *const GUID,
         providerContext: *mut *mut FWPM_PROVIDER_CONTEXT3,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextCreateEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextcreateenumhandle0) on learn.microsoft.com.
     pub fn FwpmProviderContextCreateEnumHandle0(
         engineHandle: HANDLE,
         enumTemplate: *const FWPM_PROVIDER_CONTEXT_ENUM_TEMPLATE0,
         enumHandle: *mut HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextEnum0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextenum0) on learn.microsoft.com.
     pub fn FwpmProviderContextEnum0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -16863,6 +17117,7 @@ unsafe extern "system" {
         entries: *mut *mut *mut FWPM_PROVIDER_CONTEXT0,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextEnum1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextenum1) on learn.microsoft.com.
     pub fn FwpmProviderContextEnum1(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -16870,6 +17125,7 @@ unsafe extern "system" {
         entries: *mut *mut *mut FWPM_PROVIDER_CONTEXT1,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextEnum2`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextenum2) on learn.microsoft.com.
     pub fn FwpmProviderContextEnum2(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -16877,6 +17133,7 @@ unsafe extern "system" {
         entries: *mut *mut *mut FWPM_PROVIDER_CONTEXT2,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextEnum3`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextenum3) on learn.microsoft.com.
     pub fn FwpmProviderContextEnum3(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -16884,10 +17141,12 @@ unsafe extern "system" {
         entries: *mut *mut *mut FWPM_PROVIDER_CONTEXT3,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextDestroyEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextdestroyenumhandle0) on learn.microsoft.com.
     pub fn FwpmProviderContextDestroyEnumHandle0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextGetSecurityInfoByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextgetsecurityinfobykey0) on learn.microsoft.com.
     pub fn FwpmProviderContextGetSecurityInfoByKey0(
         engineHandle: HANDLE,
         key: *const GUID,
@@ -16898,6 +17157,7 @@ unsafe extern "system" {
         sacl: *mut PACL,
         securityDescriptor: *mut PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`FwpmProviderContextSetSecurityInfoByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmprovidercontextsetsecurityinfobykey0) on learn.microsoft.com.
     pub fn FwpmProviderContextSetSecurityInfoByKey0(
         engineHandle: HANDLE,
         key: *const GUID,
@@ -16907,22 +17167,27 @@ unsafe extern "system" {
         dacl: *const ACL,
         sacl: *const ACL,
     ) -> NTSTATUS;
+    /// [`FwpmSubLayerAdd0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmsublayeradd0) on learn.microsoft.com.
     pub fn FwpmSubLayerAdd0(
         engineHandle: HANDLE,
         subLayer: *const FWPM_SUBLAYER0,
         sd: PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`FwpmSubLayerDeleteByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmsublayerdeletebykey0) on learn.microsoft.com.
     pub fn FwpmSubLayerDeleteByKey0(engineHandle: HANDLE, key: *const GUID) -> NTSTATUS;
+    /// [`FwpmSubLayerGetByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmsublayergetbykey0) on learn.microsoft.com.
     pub fn FwpmSubLayerGetByKey0(
         engineHandle: HANDLE,
         key: *const GUID,
         subLayer: *mut *mut FWPM_SUBLAYER0,
     ) -> NTSTATUS;
+    /// [`FwpmSubLayerCreateEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmsublayercreateenumhandle0) on learn.microsoft.com.
     pub fn FwpmSubLayerCreateEnumHandle0(
         engineHandle: HANDLE,
         enumTemplate: *const FWPM_SUBLAYER_ENUM_TEMPLATE0,
         enumHandle: *mut HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpmSubLayerEnum0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmsublayerenum0) on learn.microsoft.com.
     pub fn FwpmSubLayerEnum0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -16930,10 +17195,12 @@ unsafe extern "system" {
         entries: *mut *mut *mut FWPM_SUBLAYER0,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpmSubLayerDestroyEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmsublayerdestroyenumhandle0) on learn.microsoft.com.
     pub fn FwpmSubLayerDestroyEnumHandle0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpmSubLayerGetSecurityInfoByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmsublayergetsecurityinfobykey0) on learn.microsoft.com.
     pub fn FwpmSubLayerGetSecurityInfoByKey0(
         engineHandle: HANDLE,
         key: *const GUID,
@@ -16944,6 +17211,7 @@ unsafe extern "system" {
         sacl: *mut PACL,
         securityDescriptor: *mut PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`FwpmSubLayerSetSecurityInfoByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmsublayersetsecurityinfobykey0) on learn.microsoft.com.
     pub fn FwpmSubLayerSetSecurityInfoByKey0(
         engineHandle: HANDLE,
         key: *const GUID,
@@ -16953,21 +17221,25 @@ unsafe extern "system" {
         dacl: *const ACL,
         sacl: *const ACL,
     ) -> NTSTATUS;
+    /// [`FwpmLayerGetById0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmlayergetbyid0) on learn.microsoft.com.
     pub fn FwpmLayerGetById0(
         engineHandle: HANDLE,
         id: UINT16,
         layer: *mut *mut FWPM_LAYER0,
     ) -> NTSTATUS;
+    /// [`FwpmLayerGetByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmlayergetbykey0) on learn.microsoft.com.
     pub fn FwpmLayerGetByKey0(
         engineHandle: HANDLE,
         key: *const GUID,
         layer: *mut *mut FWPM_LAYER0,
     ) -> NTSTATUS;
+    /// [`FwpmLayerCreateEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmlayercreateenumhandle0) on learn.microsoft.com.
     pub fn FwpmLayerCreateEnumHandle0(
         engineHandle: HANDLE,
         enumTemplate: *const FWPM_LAYER_ENUM_TEMPLATE0,
         enumHandle: *mut HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpmLayerEnum0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmlayerenum0) on learn.microsoft.com.
     pub fn FwpmLayerEnum0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -16975,10 +17247,12 @@ unsafe extern "system" {
         entries: *mut *mut *mut FWPM_LAYER0,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpmLayerDestroyEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmlayerdestroyenumhandle0) on learn.microsoft.com.
     pub fn FwpmLayerDestroyEnumHandle0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpmLayerGetSecurityInfoByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmlayergetsecurityinfobykey0) on learn.microsoft.com.
     pub fn FwpmLayerGetSecurityInfoByKey0(
         engineHandle: HANDLE,
         key: *const GUID,
@@ -16989,6 +17263,7 @@ unsafe extern "system" {
         sacl: *mut PACL,
         securityDescriptor: *mut PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`FwpmLayerSetSecurityInfoByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmlayersetsecurityinfobykey0) on learn.microsoft.com.
     pub fn FwpmLayerSetSecurityInfoByKey0(
         engineHandle: HANDLE,
         key: *const GUID,
@@ -16998,29 +17273,36 @@ unsafe extern "system" {
         dacl: *const ACL,
         sacl: *const ACL,
     ) -> NTSTATUS;
+    /// [`FwpmCalloutAdd0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmcalloutadd0) on learn.microsoft.com.
     pub fn FwpmCalloutAdd0(
         engineHandle: HANDLE,
         callout: *const FWPM_CALLOUT0,
         sd: PSECURITY_DESCRIPTOR,
         id: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpmCalloutDeleteById0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmcalloutdeletebyid0) on learn.microsoft.com.
     pub fn FwpmCalloutDeleteById0(engineHandle: HANDLE, id: UINT32) -> NTSTATUS;
+    /// [`FwpmCalloutDeleteByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmcalloutdeletebykey0) on learn.microsoft.com.
     pub fn FwpmCalloutDeleteByKey0(engineHandle: HANDLE, key: *const GUID) -> NTSTATUS;
+    /// [`FwpmCalloutGetById0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmcalloutgetbyid0) on learn.microsoft.com.
     pub fn FwpmCalloutGetById0(
         engineHandle: HANDLE,
         id: UINT32,
         callout: *mut *mut FWPM_CALLOUT0,
     ) -> NTSTATUS;
+    /// [`FwpmCalloutGetByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmcalloutgetbykey0) on learn.microsoft.com.
     pub fn FwpmCalloutGetByKey0(
         engineHandle: HANDLE,
         key: *const GUID,
         callout: *mut *mut FWPM_CALLOUT0,
     ) -> NTSTATUS;
+    /// [`FwpmCalloutCreateEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmcalloutcreateenumhandle0) on learn.microsoft.com.
     pub fn FwpmCalloutCreateEnumHandle0(
         engineHandle: HANDLE,
         enumTemplate: *const FWPM_CALLOUT_ENUM_TEMPLATE0,
         enumHandle: *mut HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpmCalloutEnum0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmcalloutenum0) on learn.microsoft.com.
     pub fn FwpmCalloutEnum0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -17028,10 +17310,12 @@ unsafe extern "system" {
         entries: *mut *mut *mut FWPM_CALLOUT0,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpmCalloutDestroyEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmcalloutdestroyenumhandle0) on learn.microsoft.com.
     pub fn FwpmCalloutDestroyEnumHandle0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpmCalloutGetSecurityInfoByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmcalloutgetsecurityinfobykey0) on learn.microsoft.com.
     pub fn FwpmCalloutGetSecurityInfoByKey0(
         engineHandle: HANDLE,
         key: *const GUID,
@@ -17042,6 +17326,7 @@ unsafe extern "system" {
         sacl: *mut PACL,
         securityDescriptor: *mut PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`FwpmCalloutSetSecurityInfoByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmcalloutsetsecurityinfobykey0) on learn.microsoft.com.
     pub fn FwpmCalloutSetSecurityInfoByKey0(
         engineHandle: HANDLE,
         key: *const GUID,
@@ -17051,29 +17336,36 @@ unsafe extern "system" {
         dacl: *const ACL,
         sacl: *const ACL,
     ) -> NTSTATUS;
+    /// [`FwpmFilterAdd0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmfilteradd0) on learn.microsoft.com.
     pub fn FwpmFilterAdd0(
         engineHandle: HANDLE,
         filter: *const FWPM_FILTER0,
         sd: PSECURITY_DESCRIPTOR,
         id: *mut UINT64,
     ) -> NTSTATUS;
+    /// [`FwpmFilterDeleteById0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmfilterdeletebyid0) on learn.microsoft.com.
     pub fn FwpmFilterDeleteById0(engineHandle: HANDLE, id: UINT64) -> NTSTATUS;
+    /// [`FwpmFilterDeleteByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmfilterdeletebykey0) on learn.microsoft.com.
     pub fn FwpmFilterDeleteByKey0(engineHandle: HANDLE, key: *const GUID) -> NTSTATUS;
+    /// [`FwpmFilterGetById0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmfiltergetbyid0) on learn.microsoft.com.
     pub fn FwpmFilterGetById0(
         engineHandle: HANDLE,
         id: UINT64,
         filter: *mut *mut FWPM_FILTER0,
     ) -> NTSTATUS;
+    /// [`FwpmFilterGetByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmfiltergetbykey0) on learn.microsoft.com.
     pub fn FwpmFilterGetByKey0(
         engineHandle: HANDLE,
         key: *const GUID,
         filter: *mut *mut FWPM_FILTER0,
     ) -> NTSTATUS;
+    /// [`FwpmFilterCreateEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmfiltercreateenumhandle0) on learn.microsoft.com.
     pub fn FwpmFilterCreateEnumHandle0(
         engineHandle: HANDLE,
         enumTemplate: *const FWPM_FILTER_ENUM_TEMPLATE0,
         enumHandle: *mut HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpmFilterEnum0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmfilterenum0) on learn.microsoft.com.
     pub fn FwpmFilterEnum0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -17081,10 +17373,12 @@ unsafe extern "system" {
         entries: *mut *mut *mut FWPM_FILTER0,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpmFilterDestroyEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmfilterdestroyenumhandle0) on learn.microsoft.com.
     pub fn FwpmFilterDestroyEnumHandle0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpmFilterGetSecurityInfoByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmfiltergetsecurityinfobykey0) on learn.microsoft.com.
     pub fn FwpmFilterGetSecurityInfoByKey0(
         engineHandle: HANDLE,
         key: *const GUID,
@@ -17095,6 +17389,7 @@ unsafe extern "system" {
         sacl: *mut PACL,
         securityDescriptor: *mut PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`FwpmFilterSetSecurityInfoByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmfiltersetsecurityinfobykey0) on learn.microsoft.com.
     pub fn FwpmFilterSetSecurityInfoByKey0(
         engineHandle: HANDLE,
         key: *const GUID,
@@ -17104,6 +17399,7 @@ unsafe extern "system" {
         dacl: *const ACL,
         sacl: *const ACL,
     ) -> NTSTATUS;
+    /// [`FwpmIPsecTunnelAdd0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmipsectunneladd0) on learn.microsoft.com.
     pub fn FwpmIPsecTunnelAdd0(
         engineHandle: HANDLE,
         flags: UINT32,
@@ -17113,6 +17409,7 @@ unsafe extern "system" {
         filterConditions: *const FWPM_FILTER_CONDITION0,
         sd: PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`FwpmIPsecTunnelAdd1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmipsectunneladd1) on learn.microsoft.com.
     pub fn FwpmIPsecTunnelAdd1(
         engineHandle: HANDLE,
         flags: UINT32,
@@ -17123,6 +17420,7 @@ unsafe extern "system" {
         keyModKey: *const GUID,
         sd: PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`FwpmIPsecTunnelAdd2`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmipsectunneladd2) on learn.microsoft.com.
     pub fn FwpmIPsecTunnelAdd2(
         engineHandle: HANDLE,
         flags: UINT32,
@@ -17133,6 +17431,7 @@ unsafe extern "system" {
         keyModKey: *const GUID,
         sd: PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`FwpmIPsecTunnelAdd3`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmipsectunneladd3) on learn.microsoft.com.
     pub fn FwpmIPsecTunnelAdd3(
         engineHandle: HANDLE,
         flags: UINT32,
@@ -17143,24 +17442,29 @@ unsafe extern "system" {
         keyModKey: *const GUID,
         sd: PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`FwpmIPsecTunnelDeleteByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmipsectunneldeletebykey0) on learn.microsoft.com.
     pub fn FwpmIPsecTunnelDeleteByKey0(
         engineHandle: HANDLE,
         key: *const GUID,
     ) -> NTSTATUS;
+    /// [`IPsecGetStatistics0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecgetstatistics0) on learn.microsoft.com.
     pub fn IPsecGetStatistics0(
         engineHandle: HANDLE,
         ipsecStatistics: *mut IPSEC_STATISTICS0,
     ) -> NTSTATUS;
+    /// [`IPsecGetStatistics1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecgetstatistics1) on learn.microsoft.com.
     pub fn IPsecGetStatistics1(
         engineHandle: HANDLE,
         ipsecStatistics: *mut IPSEC_STATISTICS1,
     ) -> NTSTATUS;
+    /// [`IPsecSaContextCreate0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsacontextcreate0) on learn.microsoft.com.
     pub fn IPsecSaContextCreate0(
         engineHandle: HANDLE,
         outboundTraffic: *const IPSEC_TRAFFIC0,
         inboundFilterId: *mut UINT64,
         id: *mut UINT64,
     ) -> NTSTATUS;
+    /// [`IPsecSaContextCreate1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsacontextcreate1) on learn.microsoft.com.
     pub fn IPsecSaContextCreate1(
         engineHandle: HANDLE,
         outboundTraffic: *const IPSEC_TRAFFIC1,
@@ -17168,66 +17472,80 @@ unsafe extern "system" {
         inboundFilterId: *mut UINT64,
         id: *mut UINT64,
     ) -> NTSTATUS;
+    /// [`IPsecSaContextDeleteById0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsacontextdeletebyid0) on learn.microsoft.com.
     pub fn IPsecSaContextDeleteById0(engineHandle: HANDLE, id: UINT64) -> NTSTATUS;
+    /// [`IPsecSaContextGetById0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsacontextgetbyid0) on learn.microsoft.com.
     pub fn IPsecSaContextGetById0(
         engineHandle: HANDLE,
         id: UINT64,
         saContext: *mut *mut IPSEC_SA_CONTEXT0,
     ) -> NTSTATUS;
+    /// [`IPsecSaContextGetById1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsacontextgetbyid1) on learn.microsoft.com.
     pub fn IPsecSaContextGetById1(
         engineHandle: HANDLE,
         id: UINT64,
         saContext: *mut *mut IPSEC_SA_CONTEXT1,
     ) -> NTSTATUS;
+    /// [`IPsecSaContextGetSpi0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsacontextgetspi0) on learn.microsoft.com.
     pub fn IPsecSaContextGetSpi0(
         engineHandle: HANDLE,
         id: UINT64,
         getSpi: *const IPSEC_GETSPI0,
         inboundSpi: *mut IPSEC_SA_SPI,
     ) -> NTSTATUS;
+    /// [`IPsecSaContextGetSpi1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsacontextgetspi1) on learn.microsoft.com.
     pub fn IPsecSaContextGetSpi1(
         engineHandle: HANDLE,
         id: UINT64,
         getSpi: *const IPSEC_GETSPI1,
         inboundSpi: *mut IPSEC_SA_SPI,
     ) -> NTSTATUS;
+    /// [`IPsecSaContextSetSpi0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsacontextsetspi0) on learn.microsoft.com.
     pub fn IPsecSaContextSetSpi0(
         engineHandle: HANDLE,
         id: UINT64,
         getSpi: *const IPSEC_GETSPI1,
         inboundSpi: IPSEC_SA_SPI,
     ) -> NTSTATUS;
+    /// [`IPsecSaContextAddInbound0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsacontextaddinbound0) on learn.microsoft.com.
     pub fn IPsecSaContextAddInbound0(
         engineHandle: HANDLE,
         id: UINT64,
         inboundBundle: *const IPSEC_SA_BUNDLE0,
     ) -> NTSTATUS;
+    /// [`IPsecSaContextAddOutbound0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsacontextaddoutbound0) on learn.microsoft.com.
     pub fn IPsecSaContextAddOutbound0(
         engineHandle: HANDLE,
         id: UINT64,
         outboundBundle: *const IPSEC_SA_BUNDLE0,
     ) -> NTSTATUS;
+    /// [`IPsecSaContextAddInbound1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsacontextaddinbound1) on learn.microsoft.com.
     pub fn IPsecSaContextAddInbound1(
         engineHandle: HANDLE,
         id: UINT64,
         inboundBundle: *const IPSEC_SA_BUNDLE1,
     ) -> NTSTATUS;
+    /// [`IPsecSaContextAddOutbound1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsacontextaddoutbound1) on learn.microsoft.com.
     pub fn IPsecSaContextAddOutbound1(
         engineHandle: HANDLE,
         id: UINT64,
         outboundBundle: *const IPSEC_SA_BUNDLE1,
     ) -> NTSTATUS;
+    /// [`IPsecSaContextExpire0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsacontextexpire0) on learn.microsoft.com.
     pub fn IPsecSaContextExpire0(engineHandle: HANDLE, id: UINT64) -> NTSTATUS;
+    /// [`IPsecSaContextUpdate0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsacontextupdate0) on learn.microsoft.com.
     pub fn IPsecSaContextUpdate0(
         engineHandle: HANDLE,
         flags: UINT64,
         newValues: *const IPSEC_SA_CONTEXT1,
     ) -> NTSTATUS;
+    /// [`IPsecSaContextCreateEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsacontextcreateenumhandle0) on learn.microsoft.com.
     pub fn IPsecSaContextCreateEnumHandle0(
         engineHandle: HANDLE,
         enumTemplate: *const IPSEC_SA_CONTEXT_ENUM_TEMPLATE0,
         enumHandle: *mut HANDLE,
     ) -> NTSTATUS;
+    /// [`IPsecSaContextEnum0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsacontextenum0) on learn.microsoft.com.
     pub fn IPsecSaContextEnum0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -17235,6 +17553,7 @@ unsafe extern "system" {
         entries: *mut *mut *mut IPSEC_SA_CONTEXT0,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`IPsecSaContextEnum1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsacontextenum1) on learn.microsoft.com.
     pub fn IPsecSaContextEnum1(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -17242,15 +17561,18 @@ unsafe extern "system" {
         entries: *mut *mut *mut IPSEC_SA_CONTEXT1,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`IPsecSaContextDestroyEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsacontextdestroyenumhandle0) on learn.microsoft.com.
     pub fn IPsecSaContextDestroyEnumHandle0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
     ) -> NTSTATUS;
+    /// [`IPsecSaCreateEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsacreateenumhandle0) on learn.microsoft.com.
     pub fn IPsecSaCreateEnumHandle0(
         engineHandle: HANDLE,
         enumTemplate: *const IPSEC_SA_ENUM_TEMPLATE0,
         enumHandle: *mut HANDLE,
     ) -> NTSTATUS;
+    /// [`IPsecSaEnum0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsaenum0) on learn.microsoft.com.
     pub fn IPsecSaEnum0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -17258,6 +17580,7 @@ unsafe extern "system" {
         entries: *mut *mut *mut IPSEC_SA_DETAILS0,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`IPsecSaEnum1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsaenum1) on learn.microsoft.com.
     pub fn IPsecSaEnum1(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -17265,10 +17588,12 @@ unsafe extern "system" {
         entries: *mut *mut *mut IPSEC_SA_DETAILS1,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`IPsecSaDestroyEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsadestroyenumhandle0) on learn.microsoft.com.
     pub fn IPsecSaDestroyEnumHandle0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
     ) -> NTSTATUS;
+    /// [`IPsecSaDbGetSecurityInfo0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsadbgetsecurityinfo0) on learn.microsoft.com.
     pub fn IPsecSaDbGetSecurityInfo0(
         engineHandle: HANDLE,
         securityInfo: SECURITY_INFORMATION,
@@ -17278,6 +17603,7 @@ unsafe extern "system" {
         sacl: *mut PACL,
         securityDescriptor: *mut PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`IPsecSaDbSetSecurityInfo0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecsadbsetsecurityinfo0) on learn.microsoft.com.
     pub fn IPsecSaDbSetSecurityInfo0(
         engineHandle: HANDLE,
         securityInfo: SECURITY_INFORMATION,
@@ -17286,15 +17612,18 @@ unsafe extern "system" {
         dacl: *const ACL,
         sacl: *const ACL,
     ) -> NTSTATUS;
+    /// [`IPsecDospGetStatistics0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecdospgetstatistics0) on learn.microsoft.com.
     pub fn IPsecDospGetStatistics0(
         engineHandle: HANDLE,
         idpStatistics: *mut IPSEC_DOSP_STATISTICS0,
     ) -> NTSTATUS;
+    /// [`IPsecDospStateCreateEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecdospstatecreateenumhandle0) on learn.microsoft.com.
     pub fn IPsecDospStateCreateEnumHandle0(
         engineHandle: HANDLE,
         enumTemplate: *const IPSEC_DOSP_STATE_ENUM_TEMPLATE0,
         enumHandle: *mut HANDLE,
     ) -> NTSTATUS;
+    /// [`IPsecDospStateEnum0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecdospstateenum0) on learn.microsoft.com.
     pub fn IPsecDospStateEnum0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -17302,10 +17631,12 @@ unsafe extern "system" {
         entries: *mut *mut *mut IPSEC_DOSP_STATE0,
         numEntries: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`IPsecDospStateDestroyEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecdospstatedestroyenumhandle0) on learn.microsoft.com.
     pub fn IPsecDospStateDestroyEnumHandle0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
     ) -> NTSTATUS;
+    /// [`IPsecDospGetSecurityInfo0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecdospgetsecurityinfo0) on learn.microsoft.com.
     pub fn IPsecDospGetSecurityInfo0(
         engineHandle: HANDLE,
         securityInfo: SECURITY_INFORMATION,
@@ -17315,6 +17646,7 @@ unsafe extern "system" {
         sacl: *mut PACL,
         securityDescriptor: *mut PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`IPsecDospSetSecurityInfo0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ipsecdospsetsecurityinfo0) on learn.microsoft.com.
     pub fn IPsecDospSetSecurityInfo0(
         engineHandle: HANDLE,
         securityInfo: SECURITY_INFORMATION,
@@ -17323,37 +17655,45 @@ unsafe extern "system" {
         dacl: *const ACL,
         sacl: *const ACL,
     ) -> NTSTATUS;
+    /// [`IkeextGetStatistics0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ikeextgetstatistics0) on learn.microsoft.com.
     pub fn IkeextGetStatistics0(
         engineHandle: HANDLE,
         ikeextStatistics: *mut IKEEXT_STATISTICS0,
     ) -> NTSTATUS;
+    /// [`IkeextGetStatistics1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ikeextgetstatistics1) on learn.microsoft.com.
     pub fn IkeextGetStatistics1(
         engineHandle: HANDLE,
         ikeextStatistics: *mut IKEEXT_STATISTICS1,
     ) -> NTSTATUS;
+    /// [`IkeextSaDeleteById0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ikeextsadeletebyid0) on learn.microsoft.com.
     pub fn IkeextSaDeleteById0(engineHandle: HANDLE, id: UINT64) -> NTSTATUS;
+    /// [`IkeextSaGetById0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ikeextsagetbyid0) on learn.microsoft.com.
     pub fn IkeextSaGetById0(
         engineHandle: HANDLE,
         id: UINT64,
         sa: *mut *mut IKEEXT_SA_DETAILS0,
     ) -> NTSTATUS;
+    /// [`IkeextSaGetById1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ikeextsagetbyid1) on learn.microsoft.com.
     pub fn IkeextSaGetById1(
         engineHandle: HANDLE,
         id: UINT64,
         saLookupContext: *mut GUID,
         sa: *mut *mut IKEEXT_SA_DETAILS1,
     ) -> NTSTATUS;
+    /// [`IkeextSaGetById2`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ikeextsagetbyid2) on learn.microsoft.com.
     pub fn IkeextSaGetById2(
         engineHandle: HANDLE,
         id: UINT64,
         saLookupContext: *mut GUID,
         sa: *mut *mut IKEEXT_SA_DETAILS2,
     ) -> NTSTATUS;
+    /// [`IkeextSaCreateEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ikeextsacreateenumhandle0) on learn.microsoft.com.
     pub fn IkeextSaCreateEnumHandle0(
         engineHandle: HANDLE,
         enumTemplate: *const IKEEXT_SA_ENUM_TEMPLATE0,
         enumHandle: *mut HANDLE,
     ) -> NTSTATUS;
+    /// [`IkeextSaEnum0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ikeextsaenum0) on learn.microsoft.com.
     pub fn IkeextSaEnum0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -17361,6 +17701,7 @@ unsafe extern "system" {
         entries: *mut *mut *mut IKEEXT_SA_DETAILS0,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`IkeextSaEnum1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ikeextsaenum1) on learn.microsoft.com.
     pub fn IkeextSaEnum1(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -17368,6 +17709,7 @@ unsafe extern "system" {
         entries: *mut *mut *mut IKEEXT_SA_DETAILS1,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`IkeextSaEnum2`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ikeextsaenum2) on learn.microsoft.com.
     pub fn IkeextSaEnum2(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -17375,10 +17717,12 @@ unsafe extern "system" {
         entries: *mut *mut *mut IKEEXT_SA_DETAILS2,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`IkeextSaDestroyEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ikeextsadestroyenumhandle0) on learn.microsoft.com.
     pub fn IkeextSaDestroyEnumHandle0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
     ) -> NTSTATUS;
+    /// [`IkeextSaDbGetSecurityInfo0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ikeextsadbgetsecurityinfo0) on learn.microsoft.com.
     pub fn IkeextSaDbGetSecurityInfo0(
         engineHandle: HANDLE,
         securityInfo: SECURITY_INFORMATION,
@@ -17388,6 +17732,7 @@ unsafe extern "system" {
         sacl: *mut PACL,
         securityDescriptor: *mut PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`IkeextSaDbSetSecurityInfo0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-ikeextsadbsetsecurityinfo0) on learn.microsoft.com.
     pub fn IkeextSaDbSetSecurityInfo0(
         engineHandle: HANDLE,
         securityInfo: SECURITY_INFORMATION,
@@ -17396,11 +17741,13 @@ unsafe extern "system" {
         dacl: *const ACL,
         sacl: *const ACL,
     ) -> NTSTATUS;
+    /// [`FwpmNetEventCreateEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmneteventcreateenumhandle0) on learn.microsoft.com.
     pub fn FwpmNetEventCreateEnumHandle0(
         engineHandle: HANDLE,
         enumTemplate: *const FWPM_NET_EVENT_ENUM_TEMPLATE0,
         enumHandle: *mut HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpmNetEventEnum0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmneteventenum0) on learn.microsoft.com.
     pub fn FwpmNetEventEnum0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -17408,6 +17755,7 @@ unsafe extern "system" {
         entries: *mut *mut *mut FWPM_NET_EVENT0,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpmNetEventEnum1`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmneteventenum1) on learn.microsoft.com.
     pub fn FwpmNetEventEnum1(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -17415,6 +17763,7 @@ unsafe extern "system" {
         entries: *mut *mut *mut FWPM_NET_EVENT1,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpmNetEventEnum2`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmneteventenum2) on learn.microsoft.com.
     pub fn FwpmNetEventEnum2(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -17422,6 +17771,7 @@ unsafe extern "system" {
         entries: *mut *mut *mut FWPM_NET_EVENT2,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpmNetEventEnum3`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmneteventenum3) on learn.microsoft.com.
     pub fn FwpmNetEventEnum3(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -17429,6 +17779,7 @@ unsafe extern "system" {
         entries: *mut *mut *mut FWPM_NET_EVENT3,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpmNetEventEnum4`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmneteventenum4) on learn.microsoft.com.
     pub fn FwpmNetEventEnum4(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -17436,6 +17787,7 @@ unsafe extern "system" {
         entries: *mut *mut *mut FWPM_NET_EVENT4,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpmNetEventEnum5`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmneteventenum5) on learn.microsoft.com.
     pub fn FwpmNetEventEnum5(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -17443,10 +17795,12 @@ unsafe extern "system" {
         entries: *mut *mut *mut FWPM_NET_EVENT5,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpmNetEventDestroyEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmneteventdestroyenumhandle0) on learn.microsoft.com.
     pub fn FwpmNetEventDestroyEnumHandle0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpmNetEventsGetSecurityInfo0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmneteventsgetsecurityinfo0) on learn.microsoft.com.
     pub fn FwpmNetEventsGetSecurityInfo0(
         engineHandle: HANDLE,
         securityInfo: SECURITY_INFORMATION,
@@ -17456,6 +17810,7 @@ unsafe extern "system" {
         sacl: *mut PACL,
         securityDescriptor: *mut PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`FwpmNetEventsSetSecurityInfo0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmneteventssetsecurityinfo0) on learn.microsoft.com.
     pub fn FwpmNetEventsSetSecurityInfo0(
         engineHandle: HANDLE,
         securityInfo: SECURITY_INFORMATION,
@@ -17464,11 +17819,13 @@ unsafe extern "system" {
         dacl: *const ACL,
         sacl: *const ACL,
     ) -> NTSTATUS;
+    /// [`FwpmConnectionGetById0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmconnectiongetbyid0) on learn.microsoft.com.
     pub fn FwpmConnectionGetById0(
         engineHandle: HANDLE,
         id: UINT64,
         connection: *mut *mut FWPM_CONNECTION0,
     ) -> NTSTATUS;
+    /// [`FwpmConnectionEnum0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmconnectionenum0) on learn.microsoft.com.
     pub fn FwpmConnectionEnum0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
@@ -17476,15 +17833,18 @@ unsafe extern "system" {
         entries: *mut *mut *mut FWPM_CONNECTION0,
         numEntriesReturned: *mut UINT32,
     ) -> NTSTATUS;
+    /// [`FwpmConnectionCreateEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmconnectioncreateenumhandle0) on learn.microsoft.com.
     pub fn FwpmConnectionCreateEnumHandle0(
         engineHandle: HANDLE,
         enumTemplate: *const FWPM_CONNECTION_ENUM_TEMPLATE0,
         enumHandle: *mut HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpmConnectionDestroyEnumHandle0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmconnectiondestroyenumhandle0) on learn.microsoft.com.
     pub fn FwpmConnectionDestroyEnumHandle0(
         engineHandle: HANDLE,
         enumHandle: HANDLE,
     ) -> NTSTATUS;
+    /// [`FwpmConnectionGetSecurityInfo0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmconnectiongetsecurityinfo0) on learn.microsoft.com.
     pub fn FwpmConnectionGetSecurityInfo0(
         engineHandle: HANDLE,
         securityInfo: SECURITY_INFORMATION,
@@ -17494,6 +17854,7 @@ unsafe extern "system" {
         sacl: *mut PACL,
         securityDescriptor: *mut PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`FwpmConnectionSetSecurityInfo0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmconnectionsetsecurityinfo0) on learn.microsoft.com.
     pub fn FwpmConnectionSetSecurityInfo0(
         engineHandle: HANDLE,
         securityInfo: SECURITY_INFORMATION,
@@ -17502,6 +17863,7 @@ unsafe extern "system" {
         dacl: *const ACL,
         sacl: *const ACL,
     ) -> NTSTATUS;
+    /// [`FwpmvSwitchEventsGetSecurityInfo0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmvswitcheventsgetsecurityinfo0) on learn.microsoft.com.
     pub fn FwpmvSwitchEventsGetSecurityInfo0(
         engineHandle: HANDLE,
         securityInfo: SECURITY_INFORMATION,
@@ -17511,6 +17873,7 @@ unsafe extern "system" {
         sacl: *mut PACL,
         securityDescriptor: *mut PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`FwpmvSwitchEventsSetSecurityInfo0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmvswitcheventssetsecurityinfo0) on learn.microsoft.com.
     pub fn FwpmvSwitchEventsSetSecurityInfo0(
         engineHandle: HANDLE,
         securityInfo: SECURITY_INFORMATION,
@@ -17519,6 +17882,7 @@ unsafe extern "system" {
         dacl: *const ACL,
         sacl: *const ACL,
     ) -> NTSTATUS;
+    /// [`FwpmConnectionPolicyAdd0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmconnectionpolicyadd0) on learn.microsoft.com.
     pub fn FwpmConnectionPolicyAdd0(
         engineHandle: HANDLE,
         connectionPolicy: *const FWPM_PROVIDER_CONTEXT3,
@@ -17528,6 +17892,7 @@ unsafe extern "system" {
         filterConditions: *const FWPM_FILTER_CONDITION0,
         sd: PSECURITY_DESCRIPTOR,
     ) -> NTSTATUS;
+    /// [`FwpmConnectionPolicyDeleteByKey0`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpmk/nf-fwpmk-fwpmconnectionpolicydeletebykey0) on learn.microsoft.com.
     pub fn FwpmConnectionPolicyDeleteByKey0(
         engineHandle: HANDLE,
         key: *const GUID,

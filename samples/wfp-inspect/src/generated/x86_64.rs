@@ -7,12 +7,13 @@
 #[allow(unused_imports)]
 use ndis_sys::*;
 #[doc(no_inline)]
-pub use ndis_sys::{BOOLEAN, NDIS_GENERIC_OBJECT, NTSTATUS, NdisAllocateGenericObject, NdisFreeGenericObject, PDEVICE_OBJECT, PDRIVER_OBJECT, PUNICODE_STRING, STATUS_SUCCESS, ULONG, ULONG_PTR, UNICODE_STRING, _DEVICE_OBJECT, _DRIVER_OBJECT};
+pub use ndis_sys::{
+    BOOLEAN, DEVICE_OBJECT, DRIVER_OBJECT, NDIS_GENERIC_OBJECT, NTSTATUS,
+    NdisAllocateGenericObject, NdisFreeGenericObject, PDEVICE_OBJECT, PDRIVER_OBJECT,
+    PUNICODE_STRING, STATUS_SUCCESS, ULONG, ULONG_PTR, UNICODE_STRING,
+};
 #[allow(unused_imports)]
 use fwps_sys::*;
-
-pub type DEVICE_OBJECT = _DEVICE_OBJECT;
-pub type DRIVER_OBJECT = _DRIVER_OBJECT;
 unsafe extern "system" {
     pub fn KeBugCheckEx(
         BugCheckCode: ULONG,
