@@ -133,6 +133,7 @@ pub mod irql {
 mod session;
 mod stack;
 mod verifier;
+pub mod wfp;
 
 /// The NDIS net-buffer DDIs (ndis-sys' functions), as `ndis-sys` declares
 /// them; each is defined in its family's module of [`ddi`].
@@ -158,6 +159,7 @@ pub mod fwps {
         ClassifyMetadata, InjectionMode, classify, complete_all, complete_next, pending_injections,
         registered_callouts, set_injection_mode,
     };
+    pub use crate::wfp::ddi::*;
 }
 
 /// Draws an NBL chain as text (see [`draw`](mod@draw)).

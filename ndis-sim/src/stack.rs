@@ -151,7 +151,7 @@ pub unsafe fn classify(
     layer_data: *mut NET_BUFFER_LIST,
     meta: ClassifyMetadata,
 ) -> Option<FWPS_CLASSIFY_OUT0> {
-    let classify_fn = callout::callouts().iter().find(|c| c.id == id).and_then(|c| c.callout.classifyFn)?;
+    let classify_fn = callout::callouts().iter().find(|c| c.id == id).and_then(|c| c.classify0())?;
     // SAFETY: all-zero values are valid for these C records (null pointers, zero counts).
     let (values, mut metadata, filter, mut out): (
         FWPS_INCOMING_VALUES0,

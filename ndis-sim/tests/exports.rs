@@ -114,6 +114,14 @@ fn every_declared_ddi_is_exported_with_its_signature() {
         same!(fwps_sys::fwps::FwpsQueryPacketInjectionState0 / _, _, _),
         same!(fwps_sys::fwps::FwpsCalloutRegister0 / _, _, _),
         same!(fwps_sys::fwps::FwpsCalloutUnregisterById0 / _),
+        same!(fwps_sys::fwps::FwpsCalloutRegister1 / _, _, _),
+        same!(fwps_sys::fwps::FwpsCalloutRegister2 / _, _, _),
+        same!(fwps_sys::fwps::FwpsCalloutRegister3 / _, _, _),
+        same!(fwps_sys::fwps::FwpsCalloutUnregisterByKey0 / _),
+        same!(fwps_sys::fwps::FwpsAcquireClassifyHandle0 / _, _, _),
+        same!(fwps_sys::fwps::FwpsPendClassify0 / _, _, _, _),
+        same!(fwps_sys::fwps::FwpsCompleteClassify0 / _, _, _),
+        same!(fwps_sys::fwps::FwpsReleaseClassifyHandle0 / _),
     ];
     // The lists above are every export of the simulator's sources.
     let listed: BTreeSet<String> = ndis_names.iter().chain(&fwps_names).map(|s| s.to_string()).collect();

@@ -39,7 +39,8 @@ pub unsafe extern "system" fn FwpsCalloutRegister0(
     STATUS_SUCCESS
 }
 
-/// Unregisters a callout by its run-time id.
+/// Unregisters a callout by its run-time id: `STATUS_DEVICE_BUSY` while
+/// filters reference it or classifies of it are in progress.
 ///
 /// # Safety
 ///
@@ -47,5 +48,9 @@ pub unsafe extern "system" fn FwpsCalloutRegister0(
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn FwpsCalloutUnregisterById0(calloutId: UINT32) -> NTSTATUS {
     at_most(PASSIVE_LEVEL, "FwpsCalloutUnregisterById0");
-    if callout::unregister(calloutId) { STATUS_SUCCESS } else { STATUS_INVALID_PARAMETER }
+    match callout::unregister_where(|c| c.id == calloutId) {
+        callout::Unregistered::Done => STATUS_SUCCESS,
+        callout::Unregistered::Busy => crate::wfp::STATUS_DEVICE_BUSY,
+        callout::Unregistered::Unknown => STATUS_INVALID_PARAMETER,
+    }
 }

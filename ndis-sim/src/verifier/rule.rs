@@ -71,6 +71,12 @@ pub enum Rule {
     /// `NDIS_*_FLAGS_DISPATCH_LEVEL`) passed by a caller running below
     /// `DISPATCH_LEVEL`.
     DispatchLevelFlagWithoutDispatchLevel,
+    /// A classify changed `classifyOut->actionType` without
+    /// `FWPS_RIGHT_ACTION_WRITE`, other than to veto with a block.
+    ClassifyOutWrittenWithoutRight,
+    /// A classify handle released twice, used after its release, completed
+    /// without being pended or twice, or not one the engine gave.
+    ClassifyHandleMisuse,
 }
 
 impl Rule {
@@ -113,6 +119,12 @@ impl Rule {
             Rule::IrqlAboveMaximum => "a DDI is called at or below its documented maximum IRQL",
             Rule::DispatchLevelFlagWithoutDispatchLevel => {
                 "a dispatch-level argument or flag says DISPATCH_LEVEL only when the caller runs at DISPATCH_LEVEL"
+            }
+            Rule::ClassifyOutWrittenWithoutRight => {
+                "without FWPS_RIGHT_ACTION_WRITE a callout leaves the action as it is, except to veto with FWP_ACTION_BLOCK"
+            }
+            Rule::ClassifyHandleMisuse => {
+                "a classify handle is acquired, pended, completed once and released once, in that order"
             }
         }
     }

@@ -1,0 +1,194 @@
+//! The engine's callout DDIs: registration with versions 1–3,
+//! unregistration by key, and the classify-handle family.
+#![allow(non_snake_case, reason = "the DDIs' names and parameter names")]
+
+use fwps_sys::*;
+use ndis_sys::*;
+
+use super::STATUS_DEVICE_BUSY;
+use super::engine::{self, HandleState2};
+use crate::model::callout::{self, ClassifyFn, Unregistered};
+use crate::model::irql::{DISPATCH_LEVEL, PASSIVE_LEVEL};
+use crate::verifier::irql::at_most;
+
+/// The registration all versions share.
+///
+/// # Safety
+///
+/// `calloutId` is NULL or writable.
+unsafe fn register(
+    ddi: &'static str,
+    key: GUID,
+    classify: Option<ClassifyFn>,
+    has_notify: bool,
+    calloutId: *mut UINT32,
+) -> NTSTATUS {
+    at_most(PASSIVE_LEVEL, ddi);
+    let Some(classify) = classify else { return STATUS_INVALID_PARAMETER };
+    if !has_notify {
+        return STATUS_INVALID_PARAMETER;
+    }
+    if callout::key_registered(&key) {
+        return STATUS_FWP_ALREADY_EXISTS;
+    }
+    let id = callout::register_any(key, classify);
+    if !calloutId.is_null() {
+        // SAFETY: the caller guarantees `calloutId` is writable.
+        unsafe { *calloutId = id };
+    }
+    STATUS_SUCCESS
+}
+
+/// Registers a callout whose classify is a `classifyFn1` (it gets a
+/// classify context, so it can pend with a classify handle).
+///
+/// # Safety
+///
+/// `callout` is NULL or readable; `calloutId`, if not NULL, is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsCalloutRegister1(
+    _deviceObject: *mut core::ffi::c_void,
+    callout: *const FWPS_CALLOUT1,
+    calloutId: *mut UINT32,
+) -> NTSTATUS {
+    // SAFETY: the caller guarantees `callout` is NULL or readable.
+    let Some(c) = (unsafe { callout.as_ref() }) else { return STATUS_INVALID_PARAMETER };
+    let classify = c.classifyFn.map(|f| ClassifyFn::V1(Some(f)));
+    // SAFETY: the caller's guarantee for `calloutId`.
+    unsafe { register("FwpsCalloutRegister1", c.calloutKey, classify, c.notifyFn.is_some(), calloutId) }
+}
+
+/// Registers a callout whose classify is a `classifyFn2`.
+///
+/// # Safety
+///
+/// `callout` is NULL or readable; `calloutId`, if not NULL, is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsCalloutRegister2(
+    _deviceObject: *mut core::ffi::c_void,
+    callout: *const FWPS_CALLOUT2,
+    calloutId: *mut UINT32,
+) -> NTSTATUS {
+    // SAFETY: the caller guarantees `callout` is NULL or readable.
+    let Some(c) = (unsafe { callout.as_ref() }) else { return STATUS_INVALID_PARAMETER };
+    let classify = c.classifyFn.map(|f| ClassifyFn::V2(Some(f)));
+    // SAFETY: the caller's guarantee for `calloutId`.
+    unsafe { register("FwpsCalloutRegister2", c.calloutKey, classify, c.notifyFn.is_some(), calloutId) }
+}
+
+/// Registers a callout whose classify is a `classifyFn3`.
+///
+/// # Safety
+///
+/// `callout` is NULL or readable; `calloutId`, if not NULL, is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsCalloutRegister3(
+    _deviceObject: *mut core::ffi::c_void,
+    callout: *const FWPS_CALLOUT3,
+    calloutId: *mut UINT32,
+) -> NTSTATUS {
+    // SAFETY: the caller guarantees `callout` is NULL or readable.
+    let Some(c) = (unsafe { callout.as_ref() }) else { return STATUS_INVALID_PARAMETER };
+    let classify = c.classifyFn.map(|f| ClassifyFn::V3(Some(f)));
+    // SAFETY: the caller's guarantee for `calloutId`.
+    unsafe { register("FwpsCalloutRegister3", c.calloutKey, classify, c.notifyFn.is_some(), calloutId) }
+}
+
+/// `STATUS_FWP_ALREADY_EXISTS`.
+const STATUS_FWP_ALREADY_EXISTS: NTSTATUS = 0xC022_0009_u32 as i32;
+
+/// Unregisters a callout by its key: `STATUS_DEVICE_BUSY` while filters
+/// reference it or classifies of it are in progress.
+///
+/// # Safety
+///
+/// `calloutKey` is NULL or readable.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsCalloutUnregisterByKey0(calloutKey: *const GUID) -> NTSTATUS {
+    at_most(PASSIVE_LEVEL, "FwpsCalloutUnregisterByKey0");
+    // SAFETY: the caller's guarantee.
+    let Some(key) = (unsafe { calloutKey.as_ref() }) else { return STATUS_INVALID_PARAMETER };
+    match callout::unregister_where(|c| callout::same_guid(&c.key, key)) {
+        Unregistered::Done => STATUS_SUCCESS,
+        Unregistered::Busy => STATUS_DEVICE_BUSY,
+        Unregistered::Unknown => STATUS_INVALID_PARAMETER,
+    }
+}
+
+/// Acquires a handle for the classify in progress whose `classifyContext`
+/// this is; a context of no classify in progress fails.
+///
+/// # Safety
+///
+/// `classifyHandle` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsAcquireClassifyHandle0(
+    classifyContext: *mut core::ffi::c_void,
+    _flags: UINT32,
+    classifyHandle: *mut UINT64,
+) -> NTSTATUS {
+    at_most(DISPATCH_LEVEL, "FwpsAcquireClassifyHandle0");
+    if classifyHandle.is_null() {
+        return STATUS_INVALID_PARAMETER;
+    }
+    match engine::acquire(classifyContext as usize) {
+        Some(h) => {
+            // SAFETY: the caller's guarantee.
+            unsafe { *classifyHandle = h };
+            STATUS_SUCCESS
+        }
+        None => STATUS_INVALID_PARAMETER,
+    }
+}
+
+/// Pends the classify of `classifyHandle`.
+///
+/// # Safety
+///
+/// None beyond the DDI's: the handle is checked.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsPendClassify0(
+    classifyHandle: UINT64,
+    _filterId: UINT64,
+    _flags: UINT32,
+    _classifyOut: *mut FWPS_CLASSIFY_OUT0,
+) -> NTSTATUS {
+    at_most(DISPATCH_LEVEL, "FwpsPendClassify0");
+    if engine::step(classifyHandle, HandleState2::ACQUIRED, HandleState2::PENDED, "FwpsPendClassify0") {
+        STATUS_SUCCESS
+    } else {
+        STATUS_INVALID_PARAMETER
+    }
+}
+
+/// Completes a pended classify with the decision in `classifyOut`, which a
+/// test reads with [`completions`](super::completions).
+///
+/// # Safety
+///
+/// `classifyOut` is NULL or readable.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsCompleteClassify0(
+    classifyHandle: UINT64,
+    _flags: UINT32,
+    classifyOut: *const FWPS_CLASSIFY_OUT0,
+) {
+    at_most(DISPATCH_LEVEL, "FwpsCompleteClassify0");
+    if engine::step(classifyHandle, HandleState2::PENDED, HandleState2::COMPLETED, "FwpsCompleteClassify0") {
+        // SAFETY: the caller's guarantee.
+        let out = unsafe { classifyOut.as_ref() }.copied().unwrap_or_default();
+        engine::record_completion(classifyHandle, out);
+    }
+}
+
+/// Releases a classify handle (after its completion, if it was pended).
+///
+/// # Safety
+///
+/// None beyond the DDI's: the handle is checked.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsReleaseClassifyHandle0(classifyHandle: UINT64) {
+    at_most(DISPATCH_LEVEL, "FwpsReleaseClassifyHandle0");
+    let _ = HandleState2::RELEASED;
+    engine::release(classifyHandle);
+}

@@ -1,0 +1,22 @@
+//! The filter engine, as far as callouts see it: registration with any of
+//! `FwpsCalloutRegister0`–`3` (each callout then called with its own
+//! classify signature), unregistration that refuses while filters or
+//! classifies hold the callout, classify calls with a full
+//! `FWPS_INCOMING_VALUES0` for the layer (indexed by the `FWPS_FIELDS_*`
+//! enumerators, as C drivers index `incomingValue[]`) and the metadata of
+//! the packet, the write right and its rule, and pended classifies with
+//! their classify handles.
+//!
+//! A peer of the object model: it keeps its own state (callouts live in
+//! `model::callout`, shared with the version-0 DDIs), reports through the
+//! verifier, and exports its DDIs from [`ddi`].
+
+pub mod ddi;
+mod engine;
+mod values;
+
+pub use engine::{Filter, Metadata, Outcome, Pended, classify, completions, filter_reference, outstanding_pends};
+pub use values::{Endpoints, Incoming, Value};
+
+/// `STATUS_DEVICE_BUSY`: a callout still referenced.
+pub const STATUS_DEVICE_BUSY: ndis_sys::NTSTATUS = 0x8000_0011_u32 as i32;

@@ -1,0 +1,210 @@
+//! The engine's callout rules, each with a raw probe that breaks it and a
+//! clean twin, and a C-style callout that indexes `incomingValue[]` by the
+//! `FWPS_FIELDS_*` enumerators.
+#![allow(clippy::multiple_unsafe_ops_per_block, reason = "raw callouts: a block is one engine record's access")]
+
+use std::ffi::c_void;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use fwps_sys::*;
+use ndis_sim::Rule;
+use ndis_sim::wfp::{Endpoints, Filter, Incoming, Metadata};
+
+unsafe extern "system" fn notify(_: FWPS_CALLOUT_NOTIFY_TYPE, _: *const GUID, _: *mut FWPS_FILTER1) -> NTSTATUS {
+    0
+}
+
+fn ends() -> Endpoints {
+    Endpoints {
+        protocol: 17,
+        local: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+        remote: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
+        local_port: 1000,
+        remote_port: 53,
+        interface_index: 7,
+        sub_interface_index: 8,
+    }
+}
+
+fn register(key: u32, classify: FWPS_CALLOUT_CLASSIFY_FN1) -> u32 {
+    let callout = FWPS_CALLOUT1 {
+        calloutKey: GUID { Data1: key, ..GUID::default() },
+        classifyFn: classify,
+        notifyFn: Some(notify),
+        ..FWPS_CALLOUT1::default()
+    };
+    let mut id = 0;
+    // SAFETY: a complete record; `id` is writable.
+    assert_eq!(unsafe { FwpsCalloutRegister1(std::ptr::null_mut(), &callout, &mut id) }, 0);
+    id
+}
+
+fn classify(id: u32, filter: Filter) -> ndis_sim::wfp::Outcome {
+    let incoming = Incoming::with_endpoints(FWPS_LAYER_OUTBOUND_TRANSPORT_V4 as u16, ends(), None).unwrap();
+    // SAFETY: no layer data.
+    unsafe { ndis_sim::wfp::classify(id, &incoming, &Metadata::default(), std::ptr::null_mut(), filter) }.unwrap()
+}
+
+/// Permits whatever the rights say: the probe.
+unsafe extern "system" fn permit_always(
+    _: *const FWPS_INCOMING_VALUES0,
+    _: *const FWPS_INCOMING_METADATA_VALUES0,
+    _: *mut c_void,
+    _: *const c_void,
+    _: *const FWPS_FILTER1,
+    _: u64,
+    out: *mut FWPS_CLASSIFY_OUT0,
+) {
+    // SAFETY: the engine's classify out.
+    unsafe { (*out).actionType = FWP_ACTION_PERMIT };
+}
+
+/// Permits only with the right: the clean twin.
+unsafe extern "system" fn permit_with_right(
+    _: *const FWPS_INCOMING_VALUES0,
+    _: *const FWPS_INCOMING_METADATA_VALUES0,
+    _: *mut c_void,
+    _: *const c_void,
+    _: *const FWPS_FILTER1,
+    _: u64,
+    out: *mut FWPS_CLASSIFY_OUT0,
+) {
+    // SAFETY: the engine's classify out.
+    let out = unsafe { &mut *out };
+    if out.rights & FWPS_RIGHT_ACTION_WRITE != 0 {
+        out.actionType = FWP_ACTION_PERMIT;
+    }
+}
+
+#[test]
+fn writing_the_action_without_the_right_is_reported() {
+    let session = ndis_sim::Session::collecting();
+    let probe = register(1, Some(permit_always));
+    let read_only = Filter { write_right: false, ..Filter::default() };
+    assert_eq!(classify(probe, read_only).action, FWP_ACTION_PERMIT);
+    assert_eq!(session.rules(), vec![Rule::ClassifyOutWrittenWithoutRight]);
+    // SAFETY: any id may be passed.
+    assert_eq!(unsafe { FwpsCalloutUnregisterById0(probe) }, 0);
+}
+
+#[test]
+fn writing_the_action_with_the_right_is_clean() {
+    let session = ndis_sim::Session::collecting();
+    let twin = register(2, Some(permit_with_right));
+    assert_eq!(classify(twin, Filter { write_right: false, ..Filter::default() }).action, FWP_ACTION_CONTINUE);
+    assert_eq!(classify(twin, Filter::default()).action, FWP_ACTION_PERMIT);
+    assert!(session.reports().is_empty());
+    // SAFETY: any id may be passed.
+    assert_eq!(unsafe { FwpsCalloutUnregisterById0(twin) }, 0);
+}
+
+static HANDLE: AtomicU64 = AtomicU64::new(0);
+
+/// Acquires a handle and pends: the test completes and releases it.
+unsafe extern "system" fn pend(
+    _: *const FWPS_INCOMING_VALUES0,
+    _: *const FWPS_INCOMING_METADATA_VALUES0,
+    _: *mut c_void,
+    context: *const c_void,
+    filter: *const FWPS_FILTER1,
+    _: u64,
+    out: *mut FWPS_CLASSIFY_OUT0,
+) {
+    let mut h = 0;
+    // SAFETY: the engine's classify context, filter and classify out.
+    unsafe {
+        assert_eq!(FwpsAcquireClassifyHandle0(context.cast_mut(), 0, &mut h), 0);
+        assert_eq!(FwpsPendClassify0(h, (*filter).filterId, 0, out), 0);
+        (*out).actionType = FWP_ACTION_BLOCK;
+        (*out).flags |= FWPS_CLASSIFY_OUT_FLAG_ABSORB;
+        (*out).rights &= !FWPS_RIGHT_ACTION_WRITE;
+    }
+    HANDLE.store(h, Ordering::SeqCst);
+}
+
+fn complete(h: u64) {
+    let out = FWPS_CLASSIFY_OUT0 { actionType: FWP_ACTION_PERMIT, ..Default::default() };
+    // SAFETY: a pended handle; `out` is read during the call.
+    unsafe { FwpsCompleteClassify0(h, 0, &out) };
+}
+
+#[test]
+fn releasing_a_classify_handle_twice_is_reported() {
+    let session = ndis_sim::Session::collecting();
+    let id = register(3, Some(pend));
+    assert!(classify(id, Filter::default()).pended);
+    let h = HANDLE.load(Ordering::SeqCst);
+    complete(h);
+    // SAFETY: the probe: released twice.
+    unsafe {
+        FwpsReleaseClassifyHandle0(h);
+        FwpsReleaseClassifyHandle0(h);
+    }
+    assert_eq!(session.rules(), vec![Rule::ClassifyHandleMisuse]);
+    // SAFETY: any id may be passed.
+    unsafe { FwpsCalloutUnregisterById0(id) };
+}
+
+#[test]
+fn a_pend_completed_and_released_once_is_clean_and_one_never_completed_is_outstanding() {
+    let session = ndis_sim::Session::collecting();
+    let id = register(4, Some(pend));
+    assert!(classify(id, Filter::default()).pended);
+    let h = HANDLE.load(Ordering::SeqCst);
+    complete(h);
+    // SAFETY: completed, released once.
+    unsafe { FwpsReleaseClassifyHandle0(h) };
+    assert_eq!(ndis_sim::wfp::completions()[0].1.action, FWP_ACTION_PERMIT);
+    assert!(ndis_sim::wfp::outstanding_pends().is_empty());
+    // Never completed: the watchdog lists it.
+    assert!(classify(id, Filter::default()).pended);
+    assert_eq!(ndis_sim::wfp::outstanding_pends().len(), 1);
+    assert!(session.reports().is_empty());
+    // SAFETY: any id may be passed.
+    unsafe { FwpsCalloutUnregisterById0(id) };
+}
+
+static READ: AtomicU64 = AtomicU64::new(0);
+
+/// Microsoft's inspect style: `incomingValue[FWPS_FIELD_…].value.uint16`,
+/// through the version-0 signature.
+unsafe extern "system" fn c_style(
+    values: *const FWPS_INCOMING_VALUES0,
+    _: *const FWPS_INCOMING_METADATA_VALUES0,
+    _: *mut c_void,
+    _: *const FWPS_FILTER0,
+    _: u64,
+    _: *mut FWPS_CLASSIFY_OUT0,
+) {
+    // SAFETY: the engine's values, indexed as C drivers do.
+    unsafe {
+        let v = (*values).incomingValue;
+        let port = (*v.add(FWPS_FIELD_OUTBOUND_TRANSPORT_V4_IP_REMOTE_PORT as usize)).value.__bindgen_anon_1.uint16;
+        let addr = (*v.add(FWPS_FIELD_OUTBOUND_TRANSPORT_V4_IP_REMOTE_ADDRESS as usize)).value.__bindgen_anon_1.uint32;
+        READ.store(u64::from(port) << 32 | u64::from(addr), Ordering::SeqCst);
+        assert_eq!((*values).valueCount, FWPS_FIELD_OUTBOUND_TRANSPORT_V4_MAX as u32);
+    }
+}
+
+unsafe extern "system" fn notify0(_: FWPS_CALLOUT_NOTIFY_TYPE, _: *const GUID, _: *mut FWPS_FILTER0) -> NTSTATUS {
+    0
+}
+
+#[test]
+fn a_c_callout_indexes_incoming_values_by_field() {
+    let _session = ndis_sim::Session::new();
+    let callout = FWPS_CALLOUT0 {
+        calloutKey: GUID { Data1: 5, ..GUID::default() },
+        classifyFn: Some(c_style),
+        notifyFn: Some(notify0),
+        ..FWPS_CALLOUT0::default()
+    };
+    let mut id = 0;
+    // SAFETY: a complete record; `id` is writable.
+    assert_eq!(unsafe { FwpsCalloutRegister0(std::ptr::null_mut(), &callout, &mut id) }, 0);
+    classify(id, Filter::default());
+    assert_eq!(READ.load(Ordering::SeqCst), 53 << 32 | u64::from(u32::from(Ipv4Addr::new(10, 0, 0, 2))));
+    // SAFETY: any id may be passed.
+    unsafe { FwpsCalloutUnregisterById0(id) };
+}
