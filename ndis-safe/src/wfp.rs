@@ -38,6 +38,7 @@ pub mod callout;
 pub mod classify;
 pub mod decision;
 pub mod fields;
+pub mod flow;
 pub mod layer;
 pub mod pend;
 pub mod value;

@@ -122,6 +122,8 @@ fn every_declared_ddi_is_exported_with_its_signature() {
         same!(fwps_sys::fwps::FwpsPendClassify0 / _, _, _, _),
         same!(fwps_sys::fwps::FwpsCompleteClassify0 / _, _, _),
         same!(fwps_sys::fwps::FwpsReleaseClassifyHandle0 / _),
+        same!(fwps_sys::fwps::FwpsFlowAssociateContext0 / _, _, _, _),
+        same!(fwps_sys::fwps::FwpsFlowRemoveContext0 / _, _, _),
     ];
     // The lists above are every export of the simulator's sources.
     let listed: BTreeSet<String> = ndis_names.iter().chain(&fwps_names).map(|s| s.to_string()).collect();

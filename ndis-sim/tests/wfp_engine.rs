@@ -208,3 +208,60 @@ fn a_c_callout_indexes_incoming_values_by_field() {
     // SAFETY: any id may be passed.
     unsafe { FwpsCalloutUnregisterById0(id) };
 }
+
+static FLOW_DELETES: AtomicU64 = AtomicU64::new(0);
+
+unsafe extern "system" fn flow_delete(_: u16, _: u32, context: u64) {
+    FLOW_DELETES.fetch_add(context, Ordering::SeqCst);
+}
+
+fn register_with_flows(key: u32) -> u32 {
+    let callout = FWPS_CALLOUT1 {
+        calloutKey: GUID { Data1: key, ..GUID::default() },
+        classifyFn: Some(permit_with_right),
+        notifyFn: Some(notify),
+        flowDeleteFn: Some(flow_delete),
+        ..FWPS_CALLOUT1::default()
+    };
+    let mut id = 0;
+    // SAFETY: a complete record; `id` is writable.
+    assert_eq!(unsafe { FwpsCalloutRegister1(std::ptr::null_mut(), &callout, &mut id) }, 0);
+    id
+}
+
+#[test]
+fn unregistering_with_flow_contexts_left_is_reported() {
+    let session = ndis_sim::Session::collecting();
+    FLOW_DELETES.store(0, Ordering::SeqCst);
+    let id = register_with_flows(6);
+    let layer = FWPS_LAYER_STREAM_V4 as u16;
+    // SAFETY: plain values.
+    assert_eq!(unsafe { FwpsFlowAssociateContext0(9, layer, id, 100) }, 0);
+    // SAFETY: the probe: unregistered with the context left.
+    assert_eq!(unsafe { FwpsCalloutUnregisterById0(id) }, ndis_sim::wfp::STATUS_DEVICE_BUSY);
+    assert_eq!(session.rules(), vec![Rule::FlowContextLeftAtUnregister]);
+    assert_eq!(FLOW_DELETES.load(Ordering::SeqCst), 100, "the engine deleted it through flowDeleteFn");
+    // SAFETY: retried, it goes.
+    assert_eq!(unsafe { FwpsCalloutUnregisterById0(id) }, 0);
+}
+
+#[test]
+fn removing_flow_contexts_before_unregistering_is_clean() {
+    let session = ndis_sim::Session::collecting();
+    FLOW_DELETES.store(0, Ordering::SeqCst);
+    let id = register_with_flows(7);
+    let layer = FWPS_LAYER_STREAM_V4 as u16;
+    // SAFETY: plain values.
+    unsafe {
+        assert_eq!(FwpsFlowAssociateContext0(9, layer, id, 100), 0);
+        assert_ne!(FwpsFlowAssociateContext0(9, layer, id, 5), 0, "one context per flow, layer and callout");
+        assert_eq!(FwpsFlowAssociateContext0(10, layer, id, 20), 0);
+        assert_eq!(FwpsFlowRemoveContext0(9, layer, id), 0);
+    }
+    assert_eq!(FLOW_DELETES.load(Ordering::SeqCst), 100);
+    assert_eq!(ndis_sim::wfp::end_flow(10), 1, "the flow ends: its context goes");
+    assert_eq!(FLOW_DELETES.load(Ordering::SeqCst), 120);
+    // SAFETY: nothing left.
+    assert_eq!(unsafe { FwpsCalloutUnregisterById0(id) }, 0);
+    assert!(session.reports().is_empty());
+}

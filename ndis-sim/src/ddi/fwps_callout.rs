@@ -40,7 +40,8 @@ pub unsafe extern "system" fn FwpsCalloutRegister0(
 }
 
 /// Unregisters a callout by its run-time id: `STATUS_DEVICE_BUSY` while
-/// filters reference it or classifies of it are in progress.
+/// filters reference it, classifies of it are in progress, or flow
+/// contexts it associated remain.
 ///
 /// # Safety
 ///
@@ -48,9 +49,5 @@ pub unsafe extern "system" fn FwpsCalloutRegister0(
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn FwpsCalloutUnregisterById0(calloutId: UINT32) -> NTSTATUS {
     at_most(PASSIVE_LEVEL, "FwpsCalloutUnregisterById0");
-    match callout::unregister_where(|c| c.id == calloutId) {
-        callout::Unregistered::Done => STATUS_SUCCESS,
-        callout::Unregistered::Busy => crate::wfp::STATUS_DEVICE_BUSY,
-        callout::Unregistered::Unknown => STATUS_INVALID_PARAMETER,
-    }
+    crate::wfp::unregister(Some(calloutId), None, "FwpsCalloutUnregisterById0")
 }

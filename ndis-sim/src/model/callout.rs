@@ -4,7 +4,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use fwps_sys::{
     FWPS_CALLOUT_CLASSIFY_FN0, FWPS_CALLOUT_CLASSIFY_FN1, FWPS_CALLOUT_CLASSIFY_FN2, FWPS_CALLOUT_CLASSIFY_FN3,
-    FWPS_CALLOUT0, GUID,
+    FWPS_CALLOUT_FLOW_DELETE_NOTIFY_FN0, FWPS_CALLOUT0, GUID,
 };
 
 /// A callout's classify function, with the signature of the DDI that
@@ -22,6 +22,7 @@ pub(crate) struct Callout {
     pub id: u32,
     pub key: GUID,
     pub classify: ClassifyFn,
+    pub flow_delete: FWPS_CALLOUT_FLOW_DELETE_NOTIFY_FN0,
     /// Filters that reference it (a test's or the management API's).
     pub filters: u32,
     /// Classifies of it in progress.
@@ -50,13 +51,13 @@ pub(crate) fn callouts() -> MutexGuard<'static, Vec<Callout>> {
 
 /// Registers a version-0 callout; returns its run-time id.
 pub(crate) fn register(callout: FWPS_CALLOUT0) -> u32 {
-    register_any(callout.calloutKey, ClassifyFn::V0(callout.classifyFn))
+    register_any(callout.calloutKey, ClassifyFn::V0(callout.classifyFn), callout.flowDeleteFn)
 }
 
 /// Registers a callout of any version; returns its run-time id.
-pub(crate) fn register_any(key: GUID, classify: ClassifyFn) -> u32 {
+pub(crate) fn register_any(key: GUID, classify: ClassifyFn, flow_delete: FWPS_CALLOUT_FLOW_DELETE_NOTIFY_FN0) -> u32 {
     let id = NEXT_CALLOUT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    callouts().push(Callout { id, key, classify, filters: 0, in_progress: 0 });
+    callouts().push(Callout { id, key, classify, flow_delete, filters: 0, in_progress: 0 });
     id
 }
 

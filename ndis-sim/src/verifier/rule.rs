@@ -77,6 +77,10 @@ pub enum Rule {
     /// A classify handle released twice, used after its release, completed
     /// without being pended or twice, or not one the engine gave.
     ClassifyHandleMisuse,
+    /// A callout unregistered while flow contexts it associated are still
+    /// associated (the engine deletes them, calling its `flowDeleteFn`, and
+    /// refuses with `STATUS_DEVICE_BUSY`).
+    FlowContextLeftAtUnregister,
 }
 
 impl Rule {
@@ -125,6 +129,9 @@ impl Rule {
             }
             Rule::ClassifyHandleMisuse => {
                 "a classify handle is acquired, pended, completed once and released once, in that order"
+            }
+            Rule::FlowContextLeftAtUnregister => {
+                "a callout removes its flow contexts (FwpsFlowRemoveContext0) before it is unregistered"
             }
         }
     }

@@ -5,9 +5,8 @@
 use fwps_sys::*;
 use ndis_sys::*;
 
-use super::STATUS_DEVICE_BUSY;
 use super::engine::{self, HandleState2};
-use crate::model::callout::{self, ClassifyFn, Unregistered};
+use crate::model::callout::{self, ClassifyFn};
 use crate::model::irql::{DISPATCH_LEVEL, PASSIVE_LEVEL};
 use crate::verifier::irql::at_most;
 
@@ -21,6 +20,7 @@ unsafe fn register(
     key: GUID,
     classify: Option<ClassifyFn>,
     has_notify: bool,
+    flow_delete: FWPS_CALLOUT_FLOW_DELETE_NOTIFY_FN0,
     calloutId: *mut UINT32,
 ) -> NTSTATUS {
     at_most(PASSIVE_LEVEL, ddi);
@@ -31,7 +31,7 @@ unsafe fn register(
     if callout::key_registered(&key) {
         return STATUS_FWP_ALREADY_EXISTS;
     }
-    let id = callout::register_any(key, classify);
+    let id = callout::register_any(key, classify, flow_delete);
     if !calloutId.is_null() {
         // SAFETY: the caller guarantees `calloutId` is writable.
         unsafe { *calloutId = id };
@@ -55,7 +55,7 @@ pub unsafe extern "system" fn FwpsCalloutRegister1(
     let Some(c) = (unsafe { callout.as_ref() }) else { return STATUS_INVALID_PARAMETER };
     let classify = c.classifyFn.map(|f| ClassifyFn::V1(Some(f)));
     // SAFETY: the caller's guarantee for `calloutId`.
-    unsafe { register("FwpsCalloutRegister1", c.calloutKey, classify, c.notifyFn.is_some(), calloutId) }
+    unsafe { register("FwpsCalloutRegister1", c.calloutKey, classify, c.notifyFn.is_some(), c.flowDeleteFn, calloutId) }
 }
 
 /// Registers a callout whose classify is a `classifyFn2`.
@@ -73,7 +73,7 @@ pub unsafe extern "system" fn FwpsCalloutRegister2(
     let Some(c) = (unsafe { callout.as_ref() }) else { return STATUS_INVALID_PARAMETER };
     let classify = c.classifyFn.map(|f| ClassifyFn::V2(Some(f)));
     // SAFETY: the caller's guarantee for `calloutId`.
-    unsafe { register("FwpsCalloutRegister2", c.calloutKey, classify, c.notifyFn.is_some(), calloutId) }
+    unsafe { register("FwpsCalloutRegister2", c.calloutKey, classify, c.notifyFn.is_some(), c.flowDeleteFn, calloutId) }
 }
 
 /// Registers a callout whose classify is a `classifyFn3`.
@@ -91,7 +91,7 @@ pub unsafe extern "system" fn FwpsCalloutRegister3(
     let Some(c) = (unsafe { callout.as_ref() }) else { return STATUS_INVALID_PARAMETER };
     let classify = c.classifyFn.map(|f| ClassifyFn::V3(Some(f)));
     // SAFETY: the caller's guarantee for `calloutId`.
-    unsafe { register("FwpsCalloutRegister3", c.calloutKey, classify, c.notifyFn.is_some(), calloutId) }
+    unsafe { register("FwpsCalloutRegister3", c.calloutKey, classify, c.notifyFn.is_some(), c.flowDeleteFn, calloutId) }
 }
 
 /// `STATUS_FWP_ALREADY_EXISTS`.
@@ -108,11 +108,7 @@ pub unsafe extern "system" fn FwpsCalloutUnregisterByKey0(calloutKey: *const GUI
     at_most(PASSIVE_LEVEL, "FwpsCalloutUnregisterByKey0");
     // SAFETY: the caller's guarantee.
     let Some(key) = (unsafe { calloutKey.as_ref() }) else { return STATUS_INVALID_PARAMETER };
-    match callout::unregister_where(|c| callout::same_guid(&c.key, key)) {
-        Unregistered::Done => STATUS_SUCCESS,
-        Unregistered::Busy => STATUS_DEVICE_BUSY,
-        Unregistered::Unknown => STATUS_INVALID_PARAMETER,
-    }
+    super::unregister(None, Some(*key), "FwpsCalloutUnregisterByKey0")
 }
 
 /// Acquires a handle for the classify in progress whose `classifyContext`
@@ -191,4 +187,35 @@ pub unsafe extern "system" fn FwpsReleaseClassifyHandle0(classifyHandle: UINT64)
     at_most(DISPATCH_LEVEL, "FwpsReleaseClassifyHandle0");
     let _ = HandleState2::RELEASED;
     engine::release(classifyHandle);
+}
+
+/// Associates `flowContext` with flow `flowId` at `layerId` for callout
+/// `calloutId`; later classifies of the flow at that layer pass it, and the
+/// callout's `flowDeleteFn` gets it when the flow ends. One context per
+/// flow, layer and callout: a second is refused.
+///
+/// # Safety
+///
+/// None beyond the DDI's: every argument is checked.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsFlowAssociateContext0(
+    flowId: UINT64,
+    layerId: UINT16,
+    calloutId: UINT32,
+    flowContext: UINT64,
+) -> NTSTATUS {
+    at_most(DISPATCH_LEVEL, "FwpsFlowAssociateContext0");
+    engine::associate(flowId, layerId, calloutId, flowContext)
+}
+
+/// Removes the context of flow `flowId` at `layerId` for `calloutId`,
+/// calling the callout's `flowDeleteFn` with it before returning.
+///
+/// # Safety
+///
+/// None beyond the DDI's: every argument is checked.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsFlowRemoveContext0(flowId: UINT64, layerId: UINT16, calloutId: UINT32) -> NTSTATUS {
+    at_most(DISPATCH_LEVEL, "FwpsFlowRemoveContext0");
+    engine::remove_context(flowId, layerId, calloutId)
 }

@@ -103,6 +103,8 @@ struct Engine {
     next_handle: u64,
     /// The decisions pended classifies were completed with.
     completions: Vec<(u64, FWPS_CLASSIFY_OUT0)>,
+    /// Flow contexts: (flow, layer, callout) → context.
+    flows: Vec<((u64, u16, u32), u64)>,
 }
 
 static ENGINE: Mutex<Option<Engine>> = Mutex::new(None);
@@ -199,12 +201,15 @@ pub unsafe fn classify(
     layer_data: *mut NET_BUFFER_LIST,
     filter: Filter,
 ) -> Option<Outcome> {
-    let (classify_fn, flow_context) = {
+    let classify_fn = {
         let mut all = callout::callouts();
         let c = all.iter_mut().find(|c| c.id == id)?;
         c.in_progress += 1;
-        (c.classify, 0u64)
+        c.classify
     };
+    let flow_context = meta.flow_handle.map_or(0, |flow| {
+        with_engine(|e| e.flows.iter().find(|(k, _)| *k == (flow, incoming.layer, id)).map_or(0, |(_, c)| *c))
+    });
     let mut laid = lay_out(incoming);
     let values = FWPS_INCOMING_VALUES0 {
         layerId: incoming.layer,
@@ -386,5 +391,85 @@ pub(super) fn release(h: u64) {
     });
     if let Some(msg) = found {
         report::report(vec![v(Rule::ClassifyHandleMisuse, "FwpsReleaseClassifyHandle0", msg)]);
+    }
+}
+
+/// `FwpsFlowAssociateContext0`'s transition.
+pub(super) fn associate(flow: u64, layer: u16, id: u32, context: u64) -> NTSTATUS {
+    if !callout::callouts().iter().any(|c| c.id == id) {
+        return ndis_sys::STATUS_INVALID_PARAMETER;
+    }
+    with_engine(|e| {
+        if e.flows.iter().any(|(k, _)| *k == (flow, layer, id)) {
+            return STATUS_OBJECT_NAME_EXISTS;
+        }
+        e.flows.push(((flow, layer, id), context));
+        0
+    })
+}
+
+/// `STATUS_OBJECT_NAME_EXISTS`: a context is already associated.
+const STATUS_OBJECT_NAME_EXISTS: NTSTATUS = 0x4000_0000;
+
+/// Calls the flow-delete functions of the contexts `pick` selects, after
+/// taking them out of the engine (so a callback may call the DDIs).
+fn delete_contexts(pick: impl Fn(&(u64, u16, u32)) -> bool) -> usize {
+    let gone: Vec<((u64, u16, u32), u64)> = with_engine(|e| {
+        let (gone, kept) = std::mem::take(&mut e.flows).into_iter().partition(|(k, _)| pick(k));
+        e.flows = kept;
+        gone
+    });
+    for ((_, layer, id), context) in &gone {
+        let f = callout::callouts().iter().find(|c| c.id == *id).and_then(|c| c.flow_delete);
+        if let Some(f) = f {
+            // SAFETY: the callout's own flow-delete function, as the engine calls it.
+            unsafe { f(*layer, *id, *context) };
+        }
+    }
+    gone.len()
+}
+
+/// `FwpsFlowRemoveContext0`'s transition: the callout's `flowDeleteFn`
+/// runs before it returns.
+pub(super) fn remove_context(flow: u64, layer: u16, id: u32) -> NTSTATUS {
+    if delete_contexts(|k| *k == (flow, layer, id)) == 0 { ndis_sys::STATUS_INVALID_PARAMETER } else { 0 }
+}
+
+/// Ends flow `flow`, as the stack does when its connection closes: each
+/// callout's context on it is deleted through its `flowDeleteFn`. Returns
+/// how many contexts it had.
+pub fn end_flow(flow: u64) -> usize {
+    delete_contexts(|k| k.0 == flow)
+}
+
+/// How many flow contexts callout `id` has associated.
+pub fn flow_contexts(id: u32) -> usize {
+    with_engine(|e| e.flows.iter().filter(|(k, _)| k.2 == id).count())
+}
+
+/// Unregistration, by id or key: refused (`STATUS_DEVICE_BUSY`) while
+/// filters reference the callout or classifies of it run; with flow
+/// contexts left, reported, the contexts deleted through its
+/// `flowDeleteFn`, and refused too (retrying then succeeds).
+pub(crate) fn unregister(id: Option<u32>, key: Option<GUID>, ddi: &'static str) -> NTSTATUS {
+    let found = callout::callouts()
+        .iter()
+        .find(|c| id.is_some_and(|i| i == c.id) || key.is_some_and(|k| callout::same_guid(&k, &c.key)))
+        .map(|c| c.id);
+    let Some(id) = found else { return ndis_sys::STATUS_INVALID_PARAMETER };
+    let left = flow_contexts(id);
+    if left > 0 {
+        report::report(vec![v(
+            Rule::FlowContextLeftAtUnregister,
+            ddi,
+            format!("callout {id} unregistered with {left} flow context(s) still associated"),
+        )]);
+        delete_contexts(|k| k.2 == id);
+        return super::STATUS_DEVICE_BUSY;
+    }
+    match callout::unregister_where(|c| c.id == id) {
+        callout::Unregistered::Done => 0,
+        callout::Unregistered::Busy => super::STATUS_DEVICE_BUSY,
+        callout::Unregistered::Unknown => ndis_sys::STATUS_INVALID_PARAMETER,
     }
 }

@@ -15,7 +15,11 @@ pub mod ddi;
 mod engine;
 mod values;
 
-pub use engine::{Filter, Metadata, Outcome, Pended, classify, completions, filter_reference, outstanding_pends};
+pub(crate) use engine::unregister;
+pub use engine::{
+    Filter, Metadata, Outcome, Pended, classify, completions, end_flow, filter_reference, flow_contexts,
+    outstanding_pends,
+};
 pub use values::{Endpoints, Incoming, Value};
 
 /// `STATUS_DEVICE_BUSY`: a callout still referenced.
