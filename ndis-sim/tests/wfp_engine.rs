@@ -265,3 +265,58 @@ fn removing_flow_contexts_before_unregistering_is_clean() {
     assert_eq!(unsafe { FwpsCalloutUnregisterById0(id) }, 0);
     assert!(session.reports().is_empty());
 }
+
+static KEPT: AtomicU64 = AtomicU64::new(0);
+
+/// Keeps the lent NBL past the classify: the probe.
+unsafe extern "system" fn keep(
+    _: *const FWPS_INCOMING_VALUES0,
+    _: *const FWPS_INCOMING_METADATA_VALUES0,
+    data: *mut c_void,
+    _: *const c_void,
+    _: *const FWPS_FILTER1,
+    _: u64,
+    _: *mut FWPS_CLASSIFY_OUT0,
+) {
+    KEPT.store(data as u64, Ordering::SeqCst);
+}
+
+fn classify_packet(id: u32) -> ndis_sim::StackNbl {
+    let packet = ndis_sim::StackNbl::indicate(&[0x45; 48], 28);
+    let incoming = Incoming::with_endpoints(FWPS_LAYER_INBOUND_TRANSPORT_V4 as u16, ends(), None).unwrap();
+    let meta = Metadata { ip_header_size: Some(20), transport_header_size: Some(8), ..Metadata::default() };
+    // SAFETY: the stack lends the NBL for the call.
+    unsafe { ndis_sim::wfp::classify(id, &incoming, &meta, packet.as_ptr(), Filter::default()) }.unwrap();
+    packet
+}
+
+#[test]
+fn using_layer_data_after_classify_returns_is_reported() {
+    let session = ndis_sim::Session::collecting();
+    let id = register(8, Some(keep));
+    classify_packet(id).complete();
+    let kept = KEPT.load(Ordering::SeqCst) as *mut NET_BUFFER_LIST;
+    // SAFETY: the probe: the stack has taken the NBL back.
+    unsafe { FwpsReferenceNetBufferList0(kept, 1) };
+    assert_eq!(session.rules(), vec![Rule::UseAfterFree], "the stack's NBL used after classify returned");
+    // SAFETY: any id may be passed.
+    unsafe { FwpsCalloutUnregisterById0(id) };
+}
+
+#[test]
+fn referencing_layer_data_during_classify_is_clean() {
+    let session = ndis_sim::Session::collecting();
+    let id = register(9, Some(keep));
+    let packet = classify_packet(id);
+    let kept = KEPT.load(Ordering::SeqCst) as *mut NET_BUFFER_LIST;
+    // SAFETY: still lent (the packet is not completed): a reference keeps it past the classify.
+    unsafe {
+        FwpsReferenceNetBufferList0(kept, 1);
+        packet.complete();
+        FwpsDereferenceNetBufferList0(kept, 0);
+    }
+    assert!(session.reports().is_empty());
+    assert!(session.leaks().is_empty());
+    // SAFETY: any id may be passed.
+    unsafe { FwpsCalloutUnregisterById0(id) };
+}
