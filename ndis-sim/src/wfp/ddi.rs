@@ -127,7 +127,7 @@ pub unsafe extern "system" fn FwpsAcquireClassifyHandle0(
     if classifyHandle.is_null() {
         return STATUS_INVALID_PARAMETER;
     }
-    match engine::acquire(classifyContext as usize) {
+    match engine::acquire(classifyContext.addr()) {
         Some(h) => {
             // SAFETY: the caller's guarantee.
             unsafe { *classifyHandle = h };

@@ -288,7 +288,7 @@ pub unsafe fn classify(
     fill!(f2);
     fill!(f3);
     let data = layer_data.cast::<core::ffi::c_void>();
-    let ctx = context as *const core::ffi::c_void;
+    let ctx = core::ptr::without_provenance::<core::ffi::c_void>(context);
     {
         let _dispatch = crate::model::irql::raise(DISPATCH_LEVEL.max(crate::model::irql::current()));
         // SAFETY: the callout's own classify function with the signature it

@@ -252,16 +252,29 @@ impl Incoming {
 
 /// The engine's records for one classify: the value array and what its
 /// pointers point at, alive while the records are.
-#[allow(clippy::vec_box, reason = "the engine's values point into each box, which must not move")]
+/// The pointed-at records are boxes turned into raw pointers (so that no
+/// move of their owner retags them under the values' pointers), freed on
+/// drop.
 pub(crate) struct Laid {
     pub values: Vec<FWPS_INCOMING_VALUE0>,
-    _u64: Vec<Box<u64>>,
-    _b16: Vec<Box<FWP_BYTE_ARRAY16>>,
-    _blobs: Vec<(Box<FWP_BYTE_BLOB>, Vec<u8>)>,
+    u64s: Vec<*mut u64>,
+    b16s: Vec<*mut FWP_BYTE_ARRAY16>,
+    blobs: Vec<(*mut FWP_BYTE_BLOB, Vec<u8>)>,
+}
+
+impl Drop for Laid {
+    fn drop(&mut self) {
+        // SAFETY: each pointer came from Box::into_raw below, freed once.
+        unsafe {
+            self.u64s.drain(..).for_each(|p| drop(Box::from_raw(p)));
+            self.b16s.drain(..).for_each(|p| drop(Box::from_raw(p)));
+            self.blobs.drain(..).for_each(|(p, _)| drop(Box::from_raw(p)));
+        }
+    }
 }
 
 pub(crate) fn lay_out(inc: &Incoming) -> Laid {
-    let mut laid = Laid { values: Vec::new(), _u64: Vec::new(), _b16: Vec::new(), _blobs: Vec::new() };
+    let mut laid = Laid { values: Vec::new(), u64s: Vec::new(), b16s: Vec::new(), blobs: Vec::new() };
     for v in &inc.values {
         // SAFETY: an all-zero FWP_VALUE0 is FWP_EMPTY.
         let mut raw: FWP_VALUE0 = unsafe { std::mem::zeroed() };
@@ -280,23 +293,23 @@ pub(crate) fn lay_out(inc: &Incoming) -> Laid {
                 raw.__bindgen_anon_1.uint32 = *x;
             }
             Value::U64(x) => {
-                let mut b = Box::new(*x);
+                let b = Box::into_raw(Box::new(*x));
                 raw.type_ = FWP_UINT64;
-                raw.__bindgen_anon_1.uint64 = &mut *b;
-                laid._u64.push(b);
+                raw.__bindgen_anon_1.uint64 = b;
+                laid.u64s.push(b);
             }
             Value::Bytes16(x) => {
-                let mut b = Box::new(FWP_BYTE_ARRAY16 { byteArray16: *x });
+                let b = Box::into_raw(Box::new(FWP_BYTE_ARRAY16 { byteArray16: *x }));
                 raw.type_ = FWP_BYTE_ARRAY16_TYPE;
-                raw.__bindgen_anon_1.byteArray16 = &mut *b;
-                laid._b16.push(b);
+                raw.__bindgen_anon_1.byteArray16 = b;
+                laid.b16s.push(b);
             }
             Value::Blob(bytes) => {
                 let mut data = bytes.clone();
-                let mut b = Box::new(FWP_BYTE_BLOB { size: data.len() as u32, data: data.as_mut_ptr() });
+                let b = Box::into_raw(Box::new(FWP_BYTE_BLOB { size: data.len() as u32, data: data.as_mut_ptr() }));
                 raw.type_ = FWP_BYTE_BLOB_TYPE;
-                raw.__bindgen_anon_1.byteBlob = &mut *b;
-                laid._blobs.push((b, data));
+                raw.__bindgen_anon_1.byteBlob = b;
+                laid.blobs.push((b, data));
             }
         }
         laid.values.push(FWPS_INCOMING_VALUE0 { value: raw });
