@@ -4,8 +4,10 @@
 //! classifies hold the callout, classify calls with a full
 //! `FWPS_INCOMING_VALUES0` for the layer (indexed by the `FWPS_FIELDS_*`
 //! enumerators, as C drivers index `incomingValue[]`) and the metadata of
-//! the packet, the write right and its rule, and pended classifies with
-//! their classify handles.
+//! the packet, the write right and its rule, pended classifies with
+//! their classify handles, flow contexts, and sublayers and filters with
+//! arbitration (`filters`), whose verdict sends a packet to the socket or
+//! wire sink a test reads.
 //!
 //! A peer of the object model: it keeps its own state (callouts live in
 //! `model::callout`, shared with the version-0 DDIs), reports through the
@@ -13,12 +15,17 @@
 
 pub mod ddi;
 mod engine;
+mod filters;
 mod values;
 
 pub(crate) use engine::unregister;
 pub use engine::{
     Filter, Metadata, Outcome, Pended, classify, completions, end_flow, filter_reference, flow_contexts,
     outstanding_pends,
+};
+pub use filters::{
+    FilterAction, FilterSpec, Verdict, add_filter, add_sublayer, classify_layer, delete_filter, delete_sublayer,
+    packet, reset_filters, take_socket, take_wire,
 };
 pub use values::{Endpoints, Incoming, Value};
 
