@@ -98,6 +98,7 @@ fn driver_entry() -> Driver {
             conditions: Vec::new(),
             action: FilterAction::Callout(id),
             flags: 0,
+            context: 0,
         })
         .unwrap()
     })

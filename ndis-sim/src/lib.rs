@@ -160,6 +160,7 @@ pub mod fwps {
         registered_callouts, set_injection_mode,
     };
     pub use crate::wfp::ddi::*;
+    pub use crate::wfp::mgmt::*;
 }
 
 /// Draws an NBL chain as text (see [`draw`](mod@draw)).

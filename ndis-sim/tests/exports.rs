@@ -124,6 +124,17 @@ fn every_declared_ddi_is_exported_with_its_signature() {
         same!(fwps_sys::fwps::FwpsReleaseClassifyHandle0 / _),
         same!(fwps_sys::fwps::FwpsFlowAssociateContext0 / _, _, _, _),
         same!(fwps_sys::fwps::FwpsFlowRemoveContext0 / _, _, _),
+        same!(fwps_sys::fwps::FwpmEngineOpen0 / _, _, _, _, _),
+        same!(fwps_sys::fwps::FwpmEngineClose0 / _),
+        same!(fwps_sys::fwps::FwpmTransactionBegin0 / _, _),
+        same!(fwps_sys::fwps::FwpmTransactionCommit0 / _),
+        same!(fwps_sys::fwps::FwpmTransactionAbort0 / _),
+        same!(fwps_sys::fwps::FwpmSubLayerAdd0 / _, _, _),
+        same!(fwps_sys::fwps::FwpmSubLayerDeleteByKey0 / _, _),
+        same!(fwps_sys::fwps::FwpmCalloutAdd0 / _, _, _, _),
+        same!(fwps_sys::fwps::FwpmCalloutDeleteByKey0 / _, _),
+        same!(fwps_sys::fwps::FwpmFilterAdd0 / _, _, _, _),
+        same!(fwps_sys::fwps::FwpmFilterDeleteById0 / _, _),
     ];
     // The lists above are every export of the simulator's sources.
     let listed: BTreeSet<String> = ndis_names.iter().chain(&fwps_names).map(|s| s.to_string()).collect();

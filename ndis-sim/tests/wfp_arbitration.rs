@@ -60,6 +60,7 @@ fn filter(sublayer: u32, weight: u64, action: FilterAction, flags: u32) -> u64 {
         conditions: Vec::new(),
         action,
         flags: flags as u16,
+        context: 0,
     })
     .unwrap()
 }
@@ -152,6 +153,7 @@ fn within_a_sublayer_the_heaviest_matching_filter_decides_and_continue_falls_thr
         conditions: vec![(FWPS_FIELD_INBOUND_TRANSPORT_V4_IP_REMOTE_PORT as u32, Value::U16(23))],
         action: FilterAction::Block,
         flags: 0,
+        context: 0,
     })
     .unwrap();
     filter(sub, 90, FilterAction::Callout(cont), 0);

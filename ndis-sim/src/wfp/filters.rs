@@ -49,6 +49,8 @@ pub struct FilterSpec {
     pub action: FilterAction,
     /// `FWPS_FILTER_FLAG_*` (e.g. `FWPS_FILTER_FLAG_CLEAR_ACTION_RIGHT`).
     pub flags: u16,
+    /// The filter's context (`rawContext`), which its callout reads.
+    pub context: u64,
 }
 
 /// What the layer decided for one packet or connection.
@@ -192,7 +194,7 @@ pub unsafe fn classify_layer(incoming: &Incoming, meta: &Metadata, layer_data: *
                 }
                 FilterAction::Block => (FWP_ACTION_BLOCK, false, false),
                 FilterAction::Callout(id) => {
-                    let filter = Filter { id: fid, flags: spec.flags, context: 0, write_right: right };
+                    let filter = Filter { id: fid, flags: spec.flags, context: spec.context, write_right: right };
                     // SAFETY: the caller's guarantee for the layer data.
                     let Some(out) = (unsafe { classify(id, incoming, meta, layer_data, filter) }) else { continue };
                     v.pended |= out.pended;

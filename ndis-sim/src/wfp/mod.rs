@@ -16,6 +16,7 @@
 pub mod ddi;
 mod engine;
 mod filters;
+pub mod mgmt;
 mod values;
 
 pub(crate) use engine::unregister;

@@ -199,6 +199,31 @@ fn layout(layer: u16) -> Option<Layout> {
     })
 }
 
+/// The field index of an `FWPM_CONDITION_*` key at `layer`, for the
+/// fields [`Incoming::with_endpoints`] fills.
+pub(crate) fn field_of(layer: u16, key: &GUID) -> Option<u32> {
+    let l = layout(layer)?;
+    let same = crate::model::callout::same_guid;
+    let pick = if same(key, &FWPM_CONDITION_IP_PROTOCOL) {
+        l.protocol
+    } else if same(key, &FWPM_CONDITION_IP_LOCAL_ADDRESS) {
+        Some(l.local)
+    } else if same(key, &FWPM_CONDITION_IP_REMOTE_ADDRESS) {
+        Some(l.remote)
+    } else if same(key, &FWPM_CONDITION_IP_LOCAL_PORT) {
+        l.local_port
+    } else if same(key, &FWPM_CONDITION_IP_REMOTE_PORT) {
+        l.remote_port
+    } else if same(key, &FWPM_CONDITION_INTERFACE_INDEX) {
+        l.if_index
+    } else if same(key, &FWPM_CONDITION_SUB_INTERFACE_INDEX) {
+        l.sub_if_index
+    } else {
+        None
+    };
+    pick.map(|i| i as u32)
+}
+
 impl Incoming {
     /// All `FWP_EMPTY` values for `layer`; `None` for a layer the engine
     /// does not lay out.
