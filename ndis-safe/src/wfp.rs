@@ -40,6 +40,7 @@ pub mod decision;
 pub mod fields;
 pub mod flow;
 pub mod layer;
+pub mod mgmt;
 pub mod pend;
 pub mod value;
 

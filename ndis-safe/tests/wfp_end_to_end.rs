@@ -12,7 +12,8 @@ use ndis_safe::wfp::callout::{Callout, CalloutFlags, DeviceObject, Registration,
 use ndis_safe::wfp::classify::Classify;
 use ndis_safe::wfp::decision::{Action, Decided};
 use ndis_safe::wfp::layer::{InboundTransportV4, InboundTransportV6, Layer, OutboundTransportV4, OutboundTransportV6};
-use ndis_sim::wfp::{Endpoints, FilterAction, FilterSpec, Metadata};
+use ndis_safe::wfp::mgmt::{Condition, Engine, Filter, FilterAction, SubLayer};
+use ndis_sim::wfp::{Endpoints, Metadata};
 
 /// The port the firewall blocks.
 const TELNET: u16 = 23;
@@ -58,59 +59,54 @@ port_block!(Out4, OutboundTransportV4);
 port_block!(Out6, OutboundTransportV6);
 
 /// What the driver keeps from its entry to its unload.
-struct Driver {
+struct Driver<'e> {
     in4: Registration<In4>,
     in6: Registration<In6>,
     out4: Registration<Out4>,
     out6: Registration<Out6>,
-    sublayer: u32,
-    filters: Vec<u64>,
+    /// Filters, then their sublayer: dropped in this order.
+    filters: Option<Filters<'e>>,
+    _sublayer: SubLayer<'e>,
+}
+
+struct Filters<'e> {
+    _in4: Filter<'e, InboundTransportV4>,
+    _in6: Filter<'e, InboundTransportV6>,
+    _out4: Filter<'e, OutboundTransportV4>,
+    _out6: Filter<'e, OutboundTransportV6>,
 }
 
 fn key(n: u32) -> GUID {
     GUID { Data1: 0xE2E0 + n, Data2: 0xE2E, Data3: 0, Data4: *b"e2e-test" }
 }
 
-/// DriverEntry: the only `unsafe` is wrapping the device object.
-fn driver_entry() -> Driver {
+/// DriverEntry: the only `unsafe` is wrapping the device object. The
+/// callouts are registered, then their policy is added through the
+/// management API in one transaction.
+fn driver_entry(engine: &Engine) -> Result<Driver<'_>, ndis_safe::Error> {
     static DEVICE: u8 = 0;
     // SAFETY: the simulator takes any device object; this one lives forever.
     let device = unsafe { DeviceObject::from_raw(NonNull::from(&DEVICE).cast()) };
     let flags = CalloutFlags::NONE;
-    let in4 = Registration::<In4>::register(device, key(1), flags, Version::V0).unwrap();
-    let in6 = Registration::<In6>::register(device, key(2), flags, Version::V1).unwrap();
-    let out4 = Registration::<Out4>::register(device, key(3), flags, Version::V2).unwrap();
-    let out6 = Registration::<Out6>::register(device, key(4), flags, Version::V3).unwrap();
-    // The filters, as the management API would add them.
-    let sublayer = ndis_sim::wfp::add_sublayer(0x100);
-    let filters = [
-        (InboundTransportV4::ID, in4.id()),
-        (InboundTransportV6::ID, in6.id()),
-        (OutboundTransportV4::ID, out4.id()),
-        (OutboundTransportV6::ID, out6.id()),
-    ]
-    .into_iter()
-    .map(|(layer, id)| {
-        ndis_sim::wfp::add_filter(FilterSpec {
-            layer,
-            sublayer,
-            weight: 10,
-            conditions: Vec::new(),
-            action: FilterAction::Callout(id),
-            flags: 0,
-            context: 0,
+    let in4 = Registration::<In4>::register(device, key(1), flags, Version::V0)?;
+    let in6 = Registration::<In6>::register(device, key(2), flags, Version::V1)?;
+    let out4 = Registration::<Out4>::register(device, key(3), flags, Version::V2)?;
+    let out6 = Registration::<Out6>::register(device, key(4), flags, Version::V3)?;
+    let sublayer = SubLayer::add(engine, key(5), 0x100)?;
+    let filters = engine.transaction(|_txn| {
+        Ok(Filters {
+            _in4: Filter::add(engine, &sublayer, 10, &[], FilterAction::callout(&in4), 0)?,
+            _in6: Filter::add(engine, &sublayer, 10, &[], FilterAction::callout(&in6), 0)?,
+            _out4: Filter::add(engine, &sublayer, 10, &[], FilterAction::callout(&out4), 0)?,
+            _out6: Filter::add(engine, &sublayer, 10, &[], FilterAction::callout(&out6), 0)?,
         })
-        .unwrap()
-    })
-    .collect();
-    Driver { in4, in6, out4, out6, sublayer, filters }
+    })?;
+    Ok(Driver { in4, in6, out4, out6, filters: Some(filters), _sublayer: sublayer })
 }
 
-fn unload(driver: Driver) {
-    for f in &driver.filters {
-        assert!(ndis_sim::wfp::delete_filter(*f));
-    }
-    ndis_sim::wfp::delete_sublayer(driver.sublayer);
+/// Unload: filters first (they reference the callouts), then unregister.
+fn unload(mut driver: Driver<'_>) {
+    drop(driver.filters.take());
     driver.in4.unregister().unwrap();
     driver.in6.unregister().unwrap();
     driver.out4.unregister().unwrap();
@@ -159,7 +155,8 @@ fn ends(v6: bool, remote_port: u16) -> Endpoints {
 fn packets_through_the_engine_ipv4_and_ipv6_inbound_and_outbound() {
     let session = ndis_sim::Session::new();
     ndis_sim::wfp::reset_filters();
-    let driver = driver_entry();
+    let engine = Engine::open(false).unwrap();
+    let driver = driver_entry(&engine).unwrap();
     for v6 in [false, true] {
         let ip = if v6 { v6_header() } else { v4_header() };
         let ip_len = ip.len() as u32;
@@ -194,6 +191,7 @@ fn packets_through_the_engine_ipv4_and_ipv6_inbound_and_outbound() {
         assert!(ndis_sim::wfp::take_socket().is_empty());
     }
     unload(driver);
+    drop(engine);
     assert_eq!(ndis_sim::registered_callouts(), 0);
     assert!(session.reports().is_empty());
     assert!(session.leaks().is_empty(), "{}", session.leaks());
@@ -204,11 +202,64 @@ fn packets_through_the_engine_ipv4_and_ipv6_inbound_and_outbound() {
 fn a_callout_still_referenced_by_its_filter_cannot_unload() {
     let _session = ndis_sim::Session::new();
     ndis_sim::wfp::reset_filters();
-    let mut driver = driver_entry();
-    let first = driver.filters.remove(0);
-    // Unregistering before deleting the filter: busy, handed back.
+    let engine = Engine::open(true).unwrap();
+    let mut driver = driver_entry(&engine).unwrap();
+    // Unregistering before deleting the filters: busy, handed back.
     let Err(busy) = driver.in4.unregister() else { panic!("unregistered while referenced") };
     driver.in4 = busy.registration;
-    assert!(ndis_sim::wfp::delete_filter(first));
     unload(driver);
+}
+
+#[test]
+fn a_failed_transaction_adds_nothing() {
+    let _session = ndis_sim::Session::new();
+    ndis_sim::wfp::reset_filters();
+    let engine = Engine::open(false).unwrap();
+    let sublayer = SubLayer::add(&engine, key(9), 1).unwrap();
+    let r: Result<(), _> = engine.transaction(|_| {
+        let f = Filter::<OutboundTransportV4>::add(
+            &engine,
+            &sublayer,
+            1,
+            &[Condition::remote_port(TELNET), Condition::remote_address(Ipv4Addr::new(192, 0, 2, 1))],
+            FilterAction::block(),
+            0,
+        )?;
+        std::mem::forget(f); // kept by the transaction, if it committed
+        Err(ndis_safe::Error::InvalidArgument)
+    });
+    assert!(r.is_err());
+    let w = ndis_sim::wfp::packet(
+        OutboundTransportV4::ID,
+        ends(false, TELNET),
+        &Metadata { ip_header_size: Some(20), ..Metadata::default() },
+        &udp(&v4_header(), TELNET),
+        20,
+        false,
+    );
+    assert_eq!(w.action, FWP_ACTION_PERMIT, "the aborted transaction's filter is gone");
+    ndis_sim::wfp::take_wire();
+    // Committed, the same filter blocks telnet to that address only.
+    let f = engine
+        .transaction(|_| {
+            Filter::<OutboundTransportV4>::add(
+                &engine,
+                &sublayer,
+                1,
+                &[Condition::remote_port(TELNET), Condition::remote_address(Ipv4Addr::new(192, 0, 2, 1))],
+                FilterAction::block(),
+                0,
+            )
+        })
+        .unwrap();
+    let meta = Metadata { ip_header_size: Some(20), ..Metadata::default() };
+    let blocked =
+        ndis_sim::wfp::packet(OutboundTransportV4::ID, ends(false, TELNET), &meta, &udp(&v4_header(), 23), 20, false);
+    assert_eq!(blocked.action, FWP_ACTION_BLOCK);
+    let mut elsewhere = ends(false, TELNET);
+    elsewhere.remote = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 99));
+    let passed = ndis_sim::wfp::packet(OutboundTransportV4::ID, elsewhere, &meta, &udp(&v4_header(), 23), 20, false);
+    assert_eq!(passed.action, FWP_ACTION_PERMIT);
+    assert_eq!(ndis_sim::wfp::take_wire().len(), 1);
+    drop(f);
 }

@@ -79,6 +79,9 @@ pub trait Layer: sealed::Sealed + 'static {
     const ID: u16;
     /// The layer's name, without `FWPS_LAYER_`.
     const NAME: &'static str;
+    /// The layer's management key (`FWPM_LAYER_*`), which filters and
+    /// callout objects name.
+    const KEY: fwps_sys::GUID;
     /// Its address family.
     const FAMILY: Family;
     /// How many incoming values the layer has (its `FWPS_FIELDS_*_MAX`).
