@@ -2,7 +2,7 @@
 //! uses it to install its policy: engine sessions (dynamic sessions remove
 //! what they added when closed), transactions (an abort removes what the
 //! transaction added), sublayers, callouts and filters, translated into the
-//! engine's sublayers and filters ([`add_filter`](super::add_filter)).
+//! engine's sublayers and filters ([`super::add_filter`]).
 //!
 //! Supported where the documentation allows more: filter layers are those
 //! the engine lays out (IP packet and transport, IPv4 and IPv6, and ALE
