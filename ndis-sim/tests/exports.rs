@@ -124,6 +124,8 @@ fn every_declared_ddi_is_exported_with_its_signature() {
         same!(fwps_sys::fwps::FwpsReleaseClassifyHandle0 / _),
         same!(fwps_sys::fwps::FwpsFlowAssociateContext0 / _, _, _, _),
         same!(fwps_sys::fwps::FwpsFlowRemoveContext0 / _, _, _),
+        same!(fwps_sys::fwps::FwpsPendOperation0 / _, _),
+        same!(fwps_sys::fwps::FwpsCompleteOperation0 / _, _),
         same!(fwps_sys::fwps::FwpmEngineOpen0 / _, _, _, _, _),
         same!(fwps_sys::fwps::FwpmEngineClose0 / _),
         same!(fwps_sys::fwps::FwpmTransactionBegin0 / _, _),

@@ -320,3 +320,66 @@ fn referencing_layer_data_during_classify_is_clean() {
     // SAFETY: any id may be passed.
     unsafe { FwpsCalloutUnregisterById0(id) };
 }
+
+static OPERATION: AtomicU64 = AtomicU64::new(0);
+
+/// Pends the operation from the classify's completion handle.
+unsafe extern "system" fn pend_op(
+    _: *const FWPS_INCOMING_VALUES0,
+    meta: *const FWPS_INCOMING_METADATA_VALUES0,
+    _: *mut c_void,
+    _: *const c_void,
+    _: *const FWPS_FILTER1,
+    _: u64,
+    out: *mut FWPS_CLASSIFY_OUT0,
+) {
+    let mut context: HANDLE = std::ptr::null_mut();
+    // SAFETY: the engine's metadata and classify out.
+    unsafe {
+        assert_eq!(FwpsPendOperation0((*meta).completionHandle, &mut context), 0);
+        (*out).actionType = FWP_ACTION_BLOCK;
+        (*out).flags |= FWPS_CLASSIFY_OUT_FLAG_ABSORB;
+        (*out).rights &= !FWPS_RIGHT_ACTION_WRITE;
+    }
+    OPERATION.store(context.addr() as u64, Ordering::SeqCst);
+}
+
+fn classify_with_completion_handle(id: u32) {
+    let incoming = Incoming::with_endpoints(FWPS_LAYER_ALE_AUTH_CONNECT_V4 as u16, ends(), None).unwrap();
+    let meta = Metadata { completion_handle: true, ..Metadata::default() };
+    // SAFETY: no layer data.
+    let out = unsafe { ndis_sim::wfp::classify(id, &incoming, &meta, std::ptr::null_mut(), Filter::default()) };
+    assert!(out.unwrap().pended);
+}
+
+#[test]
+fn completing_an_operation_twice_is_reported() {
+    let session = ndis_sim::Session::collecting();
+    let id = register(10, Some(pend_op));
+    classify_with_completion_handle(id);
+    let context = std::ptr::without_provenance_mut(OPERATION.load(Ordering::SeqCst) as usize);
+    // SAFETY: the probe: completed twice.
+    unsafe {
+        FwpsCompleteOperation0(context, std::ptr::null_mut());
+        FwpsCompleteOperation0(context, std::ptr::null_mut());
+    }
+    assert_eq!(session.rules(), vec![Rule::PendedOperationMisuse]);
+    // SAFETY: any id may be passed.
+    unsafe { FwpsCalloutUnregisterById0(id) };
+}
+
+#[test]
+fn completing_an_operation_once_is_clean() {
+    let session = ndis_sim::Session::collecting();
+    let id = register(11, Some(pend_op));
+    classify_with_completion_handle(id);
+    assert_eq!(ndis_sim::wfp::outstanding_pends().len(), 1);
+    let context = std::ptr::without_provenance_mut(OPERATION.load(Ordering::SeqCst) as usize);
+    // SAFETY: completed once.
+    unsafe { FwpsCompleteOperation0(context, std::ptr::null_mut()) };
+    assert_eq!(ndis_sim::wfp::completed_operations().len(), 1);
+    assert!(ndis_sim::wfp::outstanding_pends().is_empty());
+    assert!(session.reports().is_empty());
+    // SAFETY: any id may be passed.
+    unsafe { FwpsCalloutUnregisterById0(id) };
+}

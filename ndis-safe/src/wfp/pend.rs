@@ -111,3 +111,70 @@ unsafe fn complete_raw(handle: u64, decision: Decision) {
     // SAFETY: released once, after its completion.
     unsafe { FwpsReleaseClassifyHandle0(handle) };
 }
+
+/// An operation pended with `FwpsPendOperation0` (at the ALE
+/// authorization layers, from the classify's completion handle), completed
+/// exactly once with `FwpsCompleteOperation0` — after which the engine
+/// re-authorizes the connection: classify runs again, with
+/// `FWP_CONDITION_FLAG_IS_REAUTHORIZE` in its flags, and decides then.
+///
+/// Dropping it completes it; leaking it means the connection is never
+/// re-authorized (the simulator's watchdog lists it).
+///
+/// # Invariants
+///
+/// `context` is a completion context this value got from
+/// `FwpsPendOperation0` and has not completed.
+#[derive(Debug)]
+pub struct PendedOperation {
+    context: HANDLE,
+}
+
+// SAFETY: a completion context is an engine cookie, completed from any thread.
+#[allow(unsafe_code, reason = "the cookie's sharing")]
+unsafe impl Send for PendedOperation {}
+
+#[allow(unsafe_code, reason = "the pend-operation DDIs")]
+impl<'c> Writable<'c> {
+    /// Pends the classify's operation (`FwpsPendOperation0` with its
+    /// completion handle) and answers the engine for now (`FWP_ACTION_BLOCK`,
+    /// absorbed, the right cleared). `Err` when the classify carries no
+    /// completion handle or the DDI refuses.
+    pub fn pend_operation<L: Layer>(
+        self,
+        classify: &Classify<'c, L>,
+    ) -> Result<(Decided<'c>, PendedOperation), NotPended<'c>> {
+        let Some(handle) = classify.completion_handle() else {
+            return Err(NotPended { action: self, error: Error::InvalidArgument });
+        };
+        let mut context: HANDLE = core::ptr::null_mut();
+        // SAFETY: the classify's own completion handle; `context` is writable.
+        let status = unsafe { FwpsPendOperation0(handle, &mut context) };
+        if let Err(s) = Status::result(status) {
+            return Err(NotPended { action: self, error: Error::Status(s) });
+        }
+        self.out.actionType = FWP_ACTION_BLOCK;
+        self.out.flags |= FWPS_CLASSIFY_OUT_FLAG_ABSORB;
+        self.out.rights &= !FWPS_RIGHT_ACTION_WRITE;
+        Ok((Decided::new(), PendedOperation { context }))
+    }
+}
+
+#[allow(unsafe_code, reason = "completing the engine's operation")]
+impl PendedOperation {
+    /// Completes the operation (`FwpsCompleteOperation0`): the engine
+    /// re-authorizes it.
+    pub fn complete(self) {
+        let me = core::mem::ManuallyDrop::new(self);
+        // SAFETY: the invariant: pended, not completed; completed once here.
+        unsafe { FwpsCompleteOperation0(me.context, core::ptr::null_mut()) }
+    }
+}
+
+impl Drop for PendedOperation {
+    #[allow(unsafe_code, reason = "as complete")]
+    fn drop(&mut self) {
+        // SAFETY: the invariant; this is its one completion.
+        unsafe { FwpsCompleteOperation0(self.context, core::ptr::null_mut()) }
+    }
+}

@@ -81,6 +81,10 @@ pub enum Rule {
     /// associated (the engine deletes them, calling its `flowDeleteFn`, and
     /// refuses with `STATUS_DEVICE_BUSY`).
     FlowContextLeftAtUnregister,
+    /// `FwpsPendOperation0` with a completion handle of no classify in
+    /// progress, or `FwpsCompleteOperation0` twice or with a context the
+    /// engine did not give.
+    PendedOperationMisuse,
 }
 
 impl Rule {
@@ -129,6 +133,9 @@ impl Rule {
             }
             Rule::ClassifyHandleMisuse => {
                 "a classify handle is acquired, pended, completed once and released once, in that order"
+            }
+            Rule::PendedOperationMisuse => {
+                "an operation is pended from its classify's completion handle and completed exactly once"
             }
             Rule::FlowContextLeftAtUnregister => {
                 "a callout removes its flow contexts (FwpsFlowRemoveContext0) before it is unregistered"

@@ -219,3 +219,38 @@ pub unsafe extern "system" fn FwpsFlowRemoveContext0(flowId: UINT64, layerId: UI
     at_most(DISPATCH_LEVEL, "FwpsFlowRemoveContext0");
     engine::remove_context(flowId, layerId, calloutId)
 }
+
+/// Pends the operation of the classify in progress whose `completionHandle`
+/// (metadata) this is; `completionContext` receives the context to
+/// complete it with.
+///
+/// # Safety
+///
+/// `completionContext` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsPendOperation0(completionHandle: HANDLE, completionContext: *mut HANDLE) -> NTSTATUS {
+    at_most(DISPATCH_LEVEL, "FwpsPendOperation0");
+    if completionContext.is_null() {
+        return STATUS_INVALID_PARAMETER;
+    }
+    match engine::pend_operation(completionHandle.addr()) {
+        Some(c) => {
+            // SAFETY: the caller's guarantee.
+            unsafe { *completionContext = core::ptr::without_provenance_mut(c) };
+            STATUS_SUCCESS
+        }
+        None => STATUS_INVALID_PARAMETER,
+    }
+}
+
+/// Completes a pended operation; the engine re-authorizes it
+/// ([`completed_operations`](super::completed_operations)).
+///
+/// # Safety
+///
+/// None beyond the DDI's: the context is checked.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsCompleteOperation0(completionContext: HANDLE, _netBufferList: PNET_BUFFER_LIST) {
+    at_most(DISPATCH_LEVEL, "FwpsCompleteOperation0");
+    engine::complete_operation(completionContext.addr());
+}

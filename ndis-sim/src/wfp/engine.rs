@@ -53,6 +53,9 @@ pub struct Metadata {
     pub remote_scope_id: Option<u32>,
     /// `controlData` (bytes of `WSACMSGHDR`s).
     pub control_data: Option<Vec<u8>>,
+    /// Whether the classify carries a `completionHandle` (as ALE
+    /// authorization classifies do), for `FwpsPendOperation0`.
+    pub completion_handle: bool,
 }
 
 /// What a classify returned.
@@ -105,6 +108,10 @@ struct Engine {
     completions: Vec<(u64, FWPS_CLASSIFY_OUT0)>,
     /// Flow contexts: (flow, layer, callout) → context.
     flows: Vec<((u64, u16, u32), u64)>,
+    /// Pended operations: completion context → (completed, session).
+    operations: HashMap<usize, (bool, u64)>,
+    /// Completion contexts completed, oldest first.
+    completed_operations: Vec<usize>,
 }
 
 static ENGINE: Mutex<Option<Engine>> = Mutex::new(None);
@@ -150,6 +157,12 @@ pub fn outstanding_pends() -> Vec<Pended> {
                 },
             })
             .collect();
+        out.extend(
+            e.operations
+                .iter()
+                .filter(|(_, (done, sess))| !done && *sess == s)
+                .map(|(&c, _)| Pended { handle: c as u64, state: "operation" }),
+        );
         out.sort_by_key(|p| p.handle);
         out
     })
@@ -247,6 +260,9 @@ pub unsafe fn classify(
     if control.is_some() {
         set(FWPS_METADATA_FIELD_TRANSPORT_CONTROL_DATA);
     }
+    if meta.completion_handle {
+        set(FWPS_METADATA_FIELD_COMPLETION_HANDLE);
+    }
     m.ipHeaderSize = meta.ip_header_size.unwrap_or(0);
     m.transportHeaderSize = meta.transport_header_size.unwrap_or(0);
     m.sourceInterfaceIndex = meta.source_interface_index.unwrap_or(0);
@@ -272,6 +288,7 @@ pub unsafe fn classify(
         c
     });
     let handles_before: Vec<u64> = with_engine(|e| e.handles.keys().copied().collect());
+    let operations_before: Vec<usize> = with_engine(|e| e.operations.keys().copied().collect());
     // SAFETY: all-zero filters are valid records (no conditions, NULL pointers).
     let (mut f0, mut f1, mut f2, mut f3): (FWPS_FILTER0, FWPS_FILTER1, FWPS_FILTER2, FWPS_FILTER3) =
         unsafe { (std::mem::zeroed(), std::mem::zeroed(), std::mem::zeroed(), std::mem::zeroed()) };
@@ -287,6 +304,9 @@ pub unsafe fn classify(
     fill!(f1);
     fill!(f2);
     fill!(f3);
+    if meta.completion_handle {
+        m.completionHandle = core::ptr::without_provenance_mut(context + 8);
+    }
     let data = layer_data.cast::<core::ffi::c_void>();
     let ctx = core::ptr::without_provenance::<core::ffi::c_void>(context);
     {
@@ -307,6 +327,7 @@ pub unsafe fn classify(
     let pended = with_engine(|e| {
         e.active.retain(|&c| c != context);
         e.handles.iter().any(|(k, h)| !handles_before.contains(k) && h.state == HandleState::Pended)
+            || e.operations.keys().any(|k| !operations_before.contains(k))
     });
     if let Some(c) = callout::callouts().iter_mut().find(|c| c.id == id) {
         c.in_progress = c.in_progress.saturating_sub(1);
@@ -472,4 +493,51 @@ pub(crate) fn unregister(id: Option<u32>, key: Option<GUID>, ddi: &'static str) 
         callout::Unregistered::Busy => super::STATUS_DEVICE_BUSY,
         callout::Unregistered::Unknown => ndis_sys::STATUS_INVALID_PARAMETER,
     }
+}
+
+/// `FwpsPendOperation0`'s transition: a completion context for the
+/// classify in progress whose completion handle this is.
+pub(super) fn pend_operation(completion_handle: usize) -> Option<usize> {
+    let s = session();
+    let found = with_engine(|e| {
+        if completion_handle < 8 || !e.active.contains(&(completion_handle - 8)) {
+            return None;
+        }
+        e.next_handle += 1;
+        let c = 0x0BE4_0000 + (e.next_handle as usize) * 16;
+        e.operations.insert(c, (false, s));
+        Some(c)
+    });
+    if found.is_none() {
+        report::report(vec![v(
+            Rule::PendedOperationMisuse,
+            "FwpsPendOperation0",
+            format!("{completion_handle:#x} is not the completion handle of a classify in progress"),
+        )]);
+    }
+    found
+}
+
+/// `FwpsCompleteOperation0`'s transition.
+pub(super) fn complete_operation(context: usize) {
+    let msg = with_engine(|e| match e.operations.get_mut(&context) {
+        Some((done, _)) if *done => Some(format!("operation {context:#x} completed twice")),
+        Some((done, _)) => {
+            *done = true;
+            e.completed_operations.push(context);
+            None
+        }
+        None => Some(format!("{context:#x} is not a completion context the engine gave")),
+    });
+    if let Some(msg) = msg {
+        report::report(vec![v(Rule::PendedOperationMisuse, "FwpsCompleteOperation0", msg)]);
+    }
+}
+
+/// Takes the completion contexts of the operations completed
+/// (`FwpsCompleteOperation0`) since the last call: the engine then
+/// re-authorizes each (a test classifies again with
+/// `FWP_CONDITION_FLAG_IS_REAUTHORIZE`).
+pub fn completed_operations() -> Vec<u64> {
+    with_engine(|e| std::mem::take(&mut e.completed_operations)).into_iter().map(|c| c as u64).collect()
 }
