@@ -168,6 +168,8 @@
 //! | [`wfp::callout::Registration`] | the callout stays registered (its functions are the driver's `'static` code); the simulator still lists it (`ndis_sim::registered_callouts`) |
 //! | [`wfp::pend::PendedClassify`] | the classify never completes and its handle is never released: the connection waits; the simulator's watchdog lists it |
 //! | [`wfp::pend::PendedOperation`] | the operation is never completed: the connection is never re-authorized; the watchdog lists it |
+//! | [`wfp::redirect::RedirectHandle`] | the handle is never destroyed |
+//! | [`wfp::redirect::ConnectRequest`] | cannot be leaked: only its `redirect_connect` call holds it, and applies it |
 //! | [`wfp::flow::FlowTable`] | its live contexts are never dropped (a `static` is never dropped anyway); a context whose flow never ends stays in its slot |
 //! | [`wfp::mgmt::Engine`] | the session is never closed: a dynamic session's objects stay in the engine |
 //! | [`wfp::mgmt::SubLayer`], [`wfp::mgmt::CalloutObject`], [`wfp::mgmt::Filter`] | the object stays in the engine; a filter keeps its callout referenced (its unregistration is `Busy`) |

@@ -42,6 +42,7 @@ pub mod flow;
 pub mod layer;
 pub mod mgmt;
 pub mod pend;
+pub mod redirect;
 pub mod value;
 
 use core::ffi::c_void;

@@ -383,3 +383,28 @@ fn completing_an_operation_once_is_clean() {
     // SAFETY: any id may be passed.
     unsafe { FwpsCalloutUnregisterById0(id) };
 }
+
+#[test]
+fn a_redirect_handle_destroyed_twice_is_reported_once_is_clean() {
+    let session = ndis_sim::Session::collecting();
+    let mut h: HANDLE = std::ptr::null_mut();
+    // SAFETY: a writable handle; destroyed once: the twin.
+    unsafe {
+        assert_eq!(FwpsRedirectHandleCreate0(&GUID::default(), 0, &mut h), 0);
+        FwpsRedirectHandleDestroy0(h);
+    }
+    assert!(session.reports().is_empty());
+    // SAFETY: the probe: destroyed again.
+    unsafe { FwpsRedirectHandleDestroy0(h) };
+    assert_eq!(session.rules(), vec![Rule::DoubleFree]);
+}
+
+#[test]
+fn applying_layer_data_not_acquired_is_reported() {
+    let session = ndis_sim::Session::collecting();
+    // SAFETY: an all-zero connect request is valid (NULL pointers).
+    let mut fake: FWPS_CONNECT_REQUEST0 = unsafe { std::mem::zeroed() };
+    // SAFETY: the probe: a handle the engine never gave, data it never lent.
+    unsafe { FwpsApplyModifiedLayerData0(0x1234, (&raw mut fake).cast(), 0) };
+    assert_eq!(session.rules(), vec![Rule::ClassifyHandleMisuse]);
+}

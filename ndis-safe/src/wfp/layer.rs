@@ -11,10 +11,10 @@ use fwps_sys::{FWPS_STREAM_CALLOUT_IO_PACKET0, FWPS_STREAM_DATA0};
 use crate::nbl::BorrowedNbl;
 
 pub use crate::wfp::fields::{
-    AleAuthConnectV4, AleAuthConnectV6, AleAuthRecvAcceptV4, AleAuthRecvAcceptV6, AleFlowEstablishedV4,
-    AleFlowEstablishedV6, DatagramDataV4, DatagramDataV6, InboundIppacketV4, InboundIppacketV6, InboundTransportV4,
-    InboundTransportV6, OutboundIppacketV4, OutboundIppacketV6, OutboundTransportV4, OutboundTransportV6, StreamV4,
-    StreamV6,
+    AleAuthConnectV4, AleAuthConnectV6, AleAuthRecvAcceptV4, AleAuthRecvAcceptV6, AleConnectRedirectV4,
+    AleConnectRedirectV6, AleFlowEstablishedV4, AleFlowEstablishedV6, DatagramDataV4, DatagramDataV6,
+    InboundIppacketV4, InboundIppacketV6, InboundTransportV4, InboundTransportV6, OutboundIppacketV4,
+    OutboundIppacketV6, OutboundTransportV4, OutboundTransportV6, StreamV4, StreamV6,
 };
 
 pub(crate) mod sealed {
@@ -110,9 +110,21 @@ pub trait DataKind: sealed::Sealed + 'static {
 pub enum Packet {}
 /// The stream layer: the layer data is an `FWPS_STREAM_CALLOUT_IO_PACKET0`.
 pub enum Stream {}
+/// The connect-redirect layers: no layer data; the connect request is
+/// reached through [`Writable::redirect_connect`](crate::wfp::decision::Writable::redirect_connect).
+pub enum ConnectRedirect {}
 
 impl sealed::Sealed for Packet {}
 impl sealed::Sealed for Stream {}
+impl sealed::Sealed for ConnectRedirect {}
+
+impl DataKind for ConnectRedirect {
+    type Data<'c> = core::convert::Infallible;
+
+    unsafe fn from_raw<'c>(_raw: *mut c_void) -> Option<Self::Data<'c>> {
+        None
+    }
+}
 
 impl DataKind for Packet {
     type Data<'c> = BorrowedNbl<'c>;

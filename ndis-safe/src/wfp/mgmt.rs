@@ -257,7 +257,8 @@ v4_layers!(
     StreamV4,
     AleAuthConnectV4,
     AleAuthRecvAcceptV4,
-    AleFlowEstablishedV4
+    AleFlowEstablishedV4,
+    AleConnectRedirectV4
 );
 v6_layers!(
     InboundIppacketV6,
@@ -268,7 +269,8 @@ v6_layers!(
     StreamV6,
     AleAuthConnectV6,
     AleAuthRecvAcceptV6,
-    AleFlowEstablishedV6
+    AleFlowEstablishedV6,
+    AleConnectRedirectV6
 );
 
 impl<L: Layer> Condition<L> {

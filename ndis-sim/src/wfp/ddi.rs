@@ -254,3 +254,87 @@ pub unsafe extern "system" fn FwpsCompleteOperation0(completionContext: HANDLE, 
     at_most(DISPATCH_LEVEL, "FwpsCompleteOperation0");
     engine::complete_operation(completionContext.addr());
 }
+
+/// Gives the writable layer data of the classify `classifyHandle` was
+/// acquired for: at the connect-redirect layers, its `FWPS_CONNECT_REQUEST0`.
+///
+/// # Safety
+///
+/// `writableLayerData` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsAcquireWritableLayerDataPointer0(
+    classifyHandle: UINT64,
+    _filterId: UINT64,
+    _flags: UINT32,
+    writableLayerData: *mut PVOID,
+    _classifyOut: *mut FWPS_CLASSIFY_OUT0,
+) -> NTSTATUS {
+    at_most(DISPATCH_LEVEL, "FwpsAcquireWritableLayerDataPointer0");
+    if writableLayerData.is_null() {
+        return STATUS_INVALID_PARAMETER;
+    }
+    match engine::writable(classifyHandle) {
+        Some(p) => {
+            // SAFETY: the caller's guarantee. The request is the engine's,
+            // lent to the driver as the real engine lends it.
+            unsafe { *writableLayerData = p.cast() };
+            STATUS_SUCCESS
+        }
+        None => STATUS_INVALID_PARAMETER,
+    }
+}
+
+/// Applies the modified layer data (the connect request): the engine
+/// records the redirection ([`redirections`](super::redirections)).
+///
+/// # Safety
+///
+/// `modifiedLayerData` is what `FwpsAcquireWritableLayerDataPointer0` gave
+/// for the handle (checked).
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsApplyModifiedLayerData0(
+    classifyHandle: UINT64,
+    modifiedLayerData: PVOID,
+    _flags: UINT32,
+) {
+    at_most(DISPATCH_LEVEL, "FwpsApplyModifiedLayerData0");
+    // SAFETY: checked against what the engine gave before it is read.
+    unsafe { engine::apply(classifyHandle, modifiedLayerData.addr()) };
+}
+
+/// Creates a redirect handle.
+///
+/// # Safety
+///
+/// `redirectHandle` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsRedirectHandleCreate0(
+    _providerGuid: *const GUID,
+    _flags: UINT32,
+    redirectHandle: *mut HANDLE,
+) -> NTSTATUS {
+    at_most(PASSIVE_LEVEL, "FwpsRedirectHandleCreate0");
+    if redirectHandle.is_null() {
+        return STATUS_INVALID_PARAMETER;
+    }
+    // SAFETY: the caller's guarantee.
+    unsafe { *redirectHandle = core::ptr::without_provenance_mut(engine::create_redirect_handle()) };
+    STATUS_SUCCESS
+}
+
+/// Destroys a redirect handle.
+///
+/// # Safety
+///
+/// None beyond the DDI's: the handle is checked.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsRedirectHandleDestroy0(redirectHandle: HANDLE) {
+    at_most(PASSIVE_LEVEL, "FwpsRedirectHandleDestroy0");
+    if !engine::destroy_redirect_handle(redirectHandle.addr()) {
+        crate::verifier::report::report(vec![crate::verifier::v(
+            crate::Rule::DoubleFree,
+            "FwpsRedirectHandleDestroy0",
+            format!("redirect handle {:#x} destroyed twice or never created", redirectHandle.addr()),
+        )]);
+    }
+}

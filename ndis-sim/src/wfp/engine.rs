@@ -95,6 +95,58 @@ enum HandleState {
 struct Handle {
     state: HandleState,
     session: u64,
+    /// The classify context it was acquired for.
+    context: usize,
+}
+
+/// A connect redirected by a callout (`FwpsApplyModifiedLayerData0` at a
+/// connect-redirect layer), as a test reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirection {
+    /// The remote address and port the connect now goes to.
+    pub remote: Option<std::net::SocketAddr>,
+    /// `localRedirectHandle` (0 if none).
+    pub redirect_handle: usize,
+    /// `localRedirectTargetPID`.
+    pub target_pid: u32,
+}
+
+/// The engine's writable connect request of one classify.
+#[derive(Clone, Copy)]
+struct Request(*mut FWPS_CONNECT_REQUEST0);
+// SAFETY: the request is the engine's, reached under its lock or by the
+// classify that owns it.
+unsafe impl Send for Request {}
+
+fn sockaddr(s: &mut SOCKADDR_STORAGE, a: std::net::SocketAddr) {
+    // SAFETY: SOCKADDR_STORAGE is 128 bytes of integers, no padding.
+    let b = unsafe { &mut *(s as *mut SOCKADDR_STORAGE).cast::<[u8; 128]>() };
+    *b = [0; 128];
+    b[2..4].copy_from_slice(&a.port().to_be_bytes());
+    match a {
+        std::net::SocketAddr::V4(v) => {
+            b[0..2].copy_from_slice(&AF_INET.to_ne_bytes());
+            b[4..8].copy_from_slice(&v.ip().octets());
+        }
+        std::net::SocketAddr::V6(v) => {
+            b[0..2].copy_from_slice(&AF_INET6.to_ne_bytes());
+            b[8..24].copy_from_slice(&v.ip().octets());
+        }
+    }
+}
+
+fn sockaddr_of(s: &SOCKADDR_STORAGE) -> Option<std::net::SocketAddr> {
+    // SAFETY: as above.
+    let b = unsafe { &*(s as *const SOCKADDR_STORAGE).cast::<[u8; 128]>() };
+    let port = u16::from_be_bytes([b[2], b[3]]);
+    match s.ss_family {
+        AF_INET => Some(std::net::SocketAddr::new(std::net::Ipv4Addr::new(b[4], b[5], b[6], b[7]).into(), port)),
+        AF_INET6 => {
+            let a: [u8; 16] = b[8..24].try_into().ok()?;
+            Some(std::net::SocketAddr::new(std::net::Ipv6Addr::from(a).into(), port))
+        }
+        _ => None,
+    }
 }
 
 #[derive(Default)]
@@ -112,6 +164,13 @@ struct Engine {
     operations: HashMap<usize, (bool, u64)>,
     /// Completion contexts completed, oldest first.
     completed_operations: Vec<usize>,
+    /// The writable connect request of each connect-redirect classify in
+    /// progress (a `Box::into_raw`, freed when the classify returns).
+    requests: HashMap<usize, Request>,
+    /// Connects redirected.
+    redirections: Vec<Redirection>,
+    /// Redirect handles created and not destroyed.
+    redirect_handles: Vec<usize>,
 }
 
 static ENGINE: Mutex<Option<Engine>> = Mutex::new(None);
@@ -287,6 +346,16 @@ pub unsafe fn classify(
         e.active.push(c);
         c
     });
+    if let Some((local, remote)) = super::values::endpoints_of(incoming)
+        && matches!(i32::from(incoming.layer), FWPS_LAYER_ALE_CONNECT_REDIRECT_V4 | FWPS_LAYER_ALE_CONNECT_REDIRECT_V6)
+    {
+        // SAFETY: an all-zero connect request is valid (NULL pointers).
+        let mut req: Box<FWPS_CONNECT_REQUEST0> = Box::new(unsafe { std::mem::zeroed() });
+        sockaddr(&mut req.localAddressAndPort, local);
+        sockaddr(&mut req.remoteAddressAndPort, remote);
+        let p = Request(Box::into_raw(req));
+        with_engine(|e| e.requests.insert(context, p));
+    }
     let handles_before: Vec<u64> = with_engine(|e| e.handles.keys().copied().collect());
     let operations_before: Vec<usize> = with_engine(|e| e.operations.keys().copied().collect());
     // SAFETY: all-zero filters are valid records (no conditions, NULL pointers).
@@ -324,6 +393,10 @@ pub unsafe fn classify(
             }
         }
     }
+    if let Some(p) = with_engine(|e| e.requests.remove(&context)) {
+        // SAFETY: made by Box::into_raw above; the classify is over.
+        drop(unsafe { Box::from_raw(p.0) });
+    }
     let pended = with_engine(|e| {
         e.active.retain(|&c| c != context);
         e.handles.iter().any(|(k, h)| !handles_before.contains(k) && h.state == HandleState::Pended)
@@ -355,7 +428,7 @@ pub(super) fn acquire(context: usize) -> Option<u64> {
         }
         e.next_handle += 1;
         let h = 0x00C1_A551_F000_0000 + e.next_handle;
-        e.handles.insert(h, Handle { state: HandleState::Acquired, session: s });
+        e.handles.insert(h, Handle { state: HandleState::Acquired, session: s, context });
         Some(h)
     })
 }
@@ -540,4 +613,73 @@ pub(super) fn complete_operation(context: usize) {
 /// `FWP_CONDITION_FLAG_IS_REAUTHORIZE`).
 pub fn completed_operations() -> Vec<u64> {
     with_engine(|e| std::mem::take(&mut e.completed_operations)).into_iter().map(|c| c as u64).collect()
+}
+
+/// `FwpsAcquireWritableLayerDataPointer0`'s transition: the connect request
+/// of the handle's classify, if it is a connect-redirect classify.
+pub(super) fn writable(h: u64) -> Option<*mut FWPS_CONNECT_REQUEST0> {
+    with_engine(|e| {
+        let hd = e.handles.get(&h)?;
+        if hd.state != HandleState::Acquired {
+            return None;
+        }
+        e.requests.get(&hd.context).map(|r| r.0)
+    })
+}
+
+/// `FwpsApplyModifiedLayerData0`'s transition: records the redirection.
+///
+/// # Safety
+///
+/// None: `data` is only compared with what [`writable`] gave for `h`.
+pub(super) unsafe fn apply(h: u64, data: usize) -> bool {
+    let Some(req) = writable(h).filter(|p| p.addr() == data) else {
+        report::report(vec![v(
+            Rule::ClassifyHandleMisuse,
+            "FwpsApplyModifiedLayerData0",
+            format!("{data:#x} is not the writable layer data acquired with classify handle {h:#x}"),
+        )]);
+        return false;
+    };
+    // SAFETY: the engine's request, live until its classify returns (which
+    // it has not: the handle is acquired for it).
+    let req = unsafe { &*req };
+    let r = Redirection {
+        remote: sockaddr_of(&req.remoteAddressAndPort),
+        redirect_handle: req.localRedirectHandle.addr(),
+        target_pid: req.localRedirectTargetPID,
+    };
+    with_engine(|e| e.redirections.push(r));
+    true
+}
+
+/// Takes the connects callouts redirected.
+pub fn redirections() -> Vec<Redirection> {
+    with_engine(|e| std::mem::take(&mut e.redirections))
+}
+
+/// `FwpsRedirectHandleCreate0`'s transition.
+pub(super) fn create_redirect_handle() -> usize {
+    with_engine(|e| {
+        e.next_handle += 1;
+        let h = 0x0DE0_0000 + (e.next_handle as usize) * 16;
+        e.redirect_handles.push(h);
+        h
+    })
+}
+
+/// `FwpsRedirectHandleDestroy0`'s transition; false when not a live handle.
+pub(super) fn destroy_redirect_handle(h: usize) -> bool {
+    with_engine(|e| match e.redirect_handles.iter().position(|&x| x == h) {
+        Some(i) => {
+            e.redirect_handles.remove(i);
+            true
+        }
+        None => false,
+    })
+}
+
+/// How many redirect handles are alive.
+pub fn redirect_handles() -> usize {
+    with_engine(|e| e.redirect_handles.len())
 }

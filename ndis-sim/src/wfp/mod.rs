@@ -21,8 +21,8 @@ mod values;
 
 pub(crate) use engine::unregister;
 pub use engine::{
-    Filter, Metadata, Outcome, Pended, classify, completed_operations, completions, end_flow, filter_reference,
-    flow_contexts, outstanding_pends,
+    Filter, Metadata, Outcome, Pended, Redirection, classify, completed_operations, completions, end_flow,
+    filter_reference, flow_contexts, outstanding_pends, redirect_handles, redirections,
 };
 pub use filters::{
     FilterAction, FilterSpec, Verdict, add_filter, add_sublayer, classify_layer, delete_filter, delete_sublayer,

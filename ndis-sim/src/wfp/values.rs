@@ -195,8 +195,48 @@ fn layout(layer: u16) -> Option<Layout> {
             Some(FWPS_FIELD_ALE_AUTH_CONNECT_V6_SUB_INTERFACE_INDEX),
             Some(FWPS_FIELD_ALE_AUTH_CONNECT_V6_ALE_APP_ID)
         ),
+        FWPS_LAYER_ALE_CONNECT_REDIRECT_V4 => layout!(
+            FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_MAX,
+            Some(FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_IP_PROTOCOL),
+            FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_IP_LOCAL_ADDRESS,
+            FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_IP_REMOTE_ADDRESS,
+            Some(FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_IP_LOCAL_PORT),
+            Some(FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_IP_REMOTE_PORT),
+            None,
+            None,
+            Some(FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_ALE_APP_ID)
+        ),
+        FWPS_LAYER_ALE_CONNECT_REDIRECT_V6 => layout!(
+            FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_MAX,
+            Some(FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_IP_PROTOCOL),
+            FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_IP_LOCAL_ADDRESS,
+            FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_IP_REMOTE_ADDRESS,
+            Some(FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_IP_LOCAL_PORT),
+            Some(FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_IP_REMOTE_PORT),
+            None,
+            None,
+            Some(FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_ALE_APP_ID)
+        ),
         _ => return None,
     })
+}
+
+/// The endpoints an `Incoming` of a connect-redirect layer carries.
+pub(crate) fn endpoints_of(inc: &Incoming) -> Option<(std::net::SocketAddr, std::net::SocketAddr)> {
+    let l = layout(inc.layer)?;
+    let addr = |i: i32| match inc.values.get(i as usize)? {
+        Value::U32(a) => Some(IpAddr::V4(std::net::Ipv4Addr::from(*a))),
+        Value::Bytes16(a) => Some(IpAddr::V6(std::net::Ipv6Addr::from(*a))),
+        _ => None,
+    };
+    let port = |i: Option<i32>| match inc.values.get(i? as usize)? {
+        Value::U16(p) => Some(*p),
+        _ => None,
+    };
+    Some((
+        std::net::SocketAddr::new(addr(l.local)?, port(l.local_port)?),
+        std::net::SocketAddr::new(addr(l.remote)?, port(l.remote_port)?),
+    ))
 }
 
 /// The field index of an `FWPM_CONDITION_*` key at `layer`, for the
