@@ -239,6 +239,33 @@ pub fn packet(layer: u16, ends: Endpoints, meta: &Metadata, packet: &[u8], offse
     v
 }
 
+/// Brings the packets a driver injected (and the stack has not completed
+/// yet) back through `layer`, as the stack does: each is classified with the
+/// injected NBL as layer data — so `FwpsQueryPacketInjectionState0` tells
+/// the injecting callout its own packet — and, if it passes, its data
+/// (from its current offset) reaches the socket (`inbound`) or the wire;
+/// then its injection completes with `STATUS_SUCCESS`. Returns the verdicts,
+/// oldest injection first.
+pub fn reclassify_injections(layer: u16, ends: Endpoints, meta: &Metadata, inbound: bool) -> Vec<Verdict> {
+    let incoming = Incoming::with_endpoints(layer, ends, None).unwrap_or(Incoming { layer, values: Vec::new() });
+    let mut verdicts = Vec::new();
+    loop {
+        let next = crate::model::injection::pending().pop_front();
+        let Some(p) = next else { break };
+        let nbl: *mut NET_BUFFER_LIST = p.nbl.0.cast();
+        // SAFETY: the stack owns the injected NBL until its completion below.
+        let v = unsafe { classify_layer(&incoming, meta, nbl) };
+        if v.passes() {
+            // SAFETY: as above: live, with its NET_BUFFERs.
+            let bytes = unsafe { crate::stack::nbl_data(nbl) };
+            with(|f| if inbound { &mut f.socket } else { &mut f.wire }.push(bytes));
+        }
+        crate::model::injection::complete(p, 0);
+        verdicts.push(v);
+    }
+    verdicts
+}
+
 /// Takes what reached the socket (inbound packets the engine passed).
 pub fn take_socket() -> Vec<Vec<u8>> {
     with(|f| std::mem::take(&mut f.socket))

@@ -7,7 +7,8 @@
 //! the packet, the write right and its rule, pended classifies with
 //! their classify handles, flow contexts, and sublayers and filters with
 //! arbitration (`filters`), whose verdict sends a packet to the socket or
-//! wire sink a test reads.
+//! wire sink a test reads; injected packets come back through a layer
+//! (`reclassify_injections`) recognised as self-injected.
 //!
 //! A peer of the object model: it keeps its own state (callouts live in
 //! `model::callout`, shared with the version-0 DDIs), reports through the
@@ -26,7 +27,7 @@ pub use engine::{
 };
 pub use filters::{
     FilterAction, FilterSpec, Verdict, add_filter, add_sublayer, classify_layer, delete_filter, delete_sublayer,
-    packet, reset_filters, take_socket, take_wire,
+    packet, reclassify_injections, reset_filters, take_socket, take_wire,
 };
 pub use values::{Endpoints, Incoming, Value};
 
