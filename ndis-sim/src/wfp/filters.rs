@@ -266,6 +266,43 @@ pub fn reclassify_injections(layer: u16, ends: Endpoints, meta: &Metadata, inbou
     verdicts
 }
 
+/// What a callout answered for a stream segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamOutcome {
+    /// The classify's outcome.
+    pub outcome: super::engine::Outcome,
+    /// `streamAction` (`FWPS_STREAM_ACTION_*`).
+    pub stream_action: i32,
+    /// `countBytesRequired`.
+    pub bytes_required: u32,
+}
+
+/// Calls callout `id` at a stream layer for one segment of a connection
+/// between `ends`: `data` in one NET_BUFFER_LIST the stack lends, with the
+/// stream `flags` (`FWPS_STREAM_FLAG_*`), as an
+/// `FWPS_STREAM_CALLOUT_IO_PACKET0`. `None` when no such callout is
+/// registered.
+pub fn stream(id: u32, layer: u16, ends: Endpoints, data: &[u8], flags: u32) -> Option<StreamOutcome> {
+    let incoming = Incoming::with_endpoints(layer, ends, None).unwrap_or(Incoming { layer, values: Vec::new() });
+    let lent = StackNbl::indicate(data, 0);
+    // SAFETY: all-zero stream records are valid (NULL pointers, zero offsets).
+    let mut sd: FWPS_STREAM_DATA0 = unsafe { std::mem::zeroed() };
+    sd.flags = flags;
+    sd.dataLength = data.len() as SIZE_T;
+    sd.netBufferListChain = lent.as_ptr();
+    // SAFETY: as above.
+    let mut io: FWPS_STREAM_CALLOUT_IO_PACKET0 = unsafe { std::mem::zeroed() };
+    io.streamData = &mut sd;
+    io.streamAction = FWPS_STREAM_ACTION_NONE;
+    let io_ptr: *mut FWPS_STREAM_CALLOUT_IO_PACKET0 = &mut io;
+    let meta = Metadata::default();
+    // SAFETY: the stream layer's data: the io packet, live across the call.
+    let outcome = unsafe { classify(id, &incoming, &meta, io_ptr.cast(), Filter::default()) };
+    lent.complete();
+    let outcome = outcome?;
+    Some(StreamOutcome { outcome, stream_action: io.streamAction, bytes_required: io.countBytesRequired })
+}
+
 /// Takes what reached the socket (inbound packets the engine passed).
 pub fn take_socket() -> Vec<Vec<u8>> {
     with(|f| std::mem::take(&mut f.socket))

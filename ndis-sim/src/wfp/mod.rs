@@ -26,8 +26,8 @@ pub use engine::{
     filter_reference, flow_contexts, outstanding_pends, redirect_handles, redirections,
 };
 pub use filters::{
-    FilterAction, FilterSpec, Verdict, add_filter, add_sublayer, classify_layer, delete_filter, delete_sublayer,
-    packet, reclassify_injections, reset_filters, take_socket, take_wire,
+    FilterAction, FilterSpec, StreamOutcome, Verdict, add_filter, add_sublayer, classify_layer, delete_filter,
+    delete_sublayer, packet, reclassify_injections, reset_filters, stream, take_socket, take_wire,
 };
 pub use values::{Endpoints, Incoming, Value};
 

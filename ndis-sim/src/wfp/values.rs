@@ -195,6 +195,28 @@ fn layout(layer: u16) -> Option<Layout> {
             Some(FWPS_FIELD_ALE_AUTH_CONNECT_V6_SUB_INTERFACE_INDEX),
             Some(FWPS_FIELD_ALE_AUTH_CONNECT_V6_ALE_APP_ID)
         ),
+        FWPS_LAYER_STREAM_V4 => layout!(
+            FWPS_FIELD_STREAM_V4_MAX,
+            None,
+            FWPS_FIELD_STREAM_V4_IP_LOCAL_ADDRESS,
+            FWPS_FIELD_STREAM_V4_IP_REMOTE_ADDRESS,
+            Some(FWPS_FIELD_STREAM_V4_IP_LOCAL_PORT),
+            Some(FWPS_FIELD_STREAM_V4_IP_REMOTE_PORT),
+            None,
+            None,
+            None
+        ),
+        FWPS_LAYER_STREAM_V6 => layout!(
+            FWPS_FIELD_STREAM_V6_MAX,
+            None,
+            FWPS_FIELD_STREAM_V6_IP_LOCAL_ADDRESS,
+            FWPS_FIELD_STREAM_V6_IP_REMOTE_ADDRESS,
+            Some(FWPS_FIELD_STREAM_V6_IP_LOCAL_PORT),
+            Some(FWPS_FIELD_STREAM_V6_IP_REMOTE_PORT),
+            None,
+            None,
+            None
+        ),
         FWPS_LAYER_ALE_CONNECT_REDIRECT_V4 => layout!(
             FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_MAX,
             Some(FWPS_FIELD_ALE_CONNECT_REDIRECT_V4_IP_PROTOCOL),
