@@ -160,6 +160,7 @@ pub mod fwps {
         registered_callouts, set_injection_mode,
     };
     pub use crate::wfp::ddi::*;
+    pub use crate::wfp::inject::FwpsInjectTransportSendAsync1;
     pub use crate::wfp::mgmt::*;
 }
 

@@ -119,6 +119,9 @@ pub fn complete_next(status: NTSTATUS) -> bool {
     let next = pending().pop_front();
     match next {
         Some(p) => {
+            // SAFETY: a Send1 injection's parameters are the driver's, valid
+            // until this completion by the DDI's contract.
+            unsafe { crate::wfp::inject::at_completion(p.nbl.0.cast()) };
             complete(p, status);
             true
         }

@@ -125,6 +125,7 @@ fn every_declared_ddi_is_exported_with_its_signature() {
         same!(fwps_sys::fwps::FwpsFlowAssociateContext0 / _, _, _, _),
         same!(fwps_sys::fwps::FwpsFlowRemoveContext0 / _, _, _),
         same!(fwps_sys::fwps::FwpsPendOperation0 / _, _),
+        same!(fwps_sys::fwps::FwpsInjectTransportSendAsync1 / _, _, _, _, _, _, _, _, _, _),
         same!(fwps_sys::fwps::FwpsAcquireWritableLayerDataPointer0 / _, _, _, _, _),
         same!(fwps_sys::fwps::FwpsApplyModifiedLayerData0 / _, _, _),
         same!(fwps_sys::fwps::FwpsRedirectHandleCreate0 / _, _, _),

@@ -85,6 +85,10 @@ pub enum Rule {
     /// progress, or `FwpsCompleteOperation0` twice or with a context the
     /// engine did not give.
     PendedOperationMisuse,
+    /// The remote address or control data of a send injection
+    /// (`FWPS_TRANSPORT_SEND_PARAMS1`) changed or freed before its
+    /// completion: the stack reads them until then.
+    SendParamsChangedBeforeCompletion,
 }
 
 impl Rule {
@@ -133,6 +137,9 @@ impl Rule {
             }
             Rule::ClassifyHandleMisuse => {
                 "a classify handle is acquired, pended, completed once and released once, in that order"
+            }
+            Rule::SendParamsChangedBeforeCompletion => {
+                "a send injection's remote address and control data stay valid and unchanged until its completion"
             }
             Rule::PendedOperationMisuse => {
                 "an operation is pended from its classify's completion handle and completed exactly once"

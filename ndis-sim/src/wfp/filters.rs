@@ -260,6 +260,8 @@ pub fn reclassify_injections(layer: u16, ends: Endpoints, meta: &Metadata, inbou
             let bytes = unsafe { crate::stack::nbl_data(nbl) };
             with(|f| if inbound { &mut f.socket } else { &mut f.wire }.push(bytes));
         }
+        // SAFETY: a Send1 injection's parameters are valid until its completion.
+        unsafe { super::inject::at_completion(nbl) };
         crate::model::injection::complete(p, 0);
         verdicts.push(v);
     }

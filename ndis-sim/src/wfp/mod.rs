@@ -17,6 +17,7 @@
 pub mod ddi;
 mod engine;
 mod filters;
+pub mod inject;
 pub mod mgmt;
 mod values;
 
