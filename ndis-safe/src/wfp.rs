@@ -43,6 +43,7 @@ pub mod layer;
 pub mod mgmt;
 pub mod pend;
 pub mod redirect;
+pub mod send;
 pub mod value;
 
 use core::ffi::c_void;
