@@ -14,6 +14,7 @@
 //! `model::callout`, shared with the version-0 DDIs), reports through the
 //! verifier, and exports its DDIs from [`ddi`].
 
+mod connection;
 pub mod ddi;
 mod engine;
 mod filters;
@@ -21,6 +22,7 @@ pub mod inject;
 pub mod mgmt;
 mod values;
 
+pub use connection::{Connection, Refused, TCP, UDP};
 pub(crate) use engine::unregister;
 pub use engine::{
     Filter, Metadata, Outcome, Pended, Redirection, classify, completed_operations, completions, end_flow,
