@@ -19,9 +19,12 @@ use crate::verifier::{Rule, report, v};
 /// What a Send1 injection's stack read: where, and the bytes then.
 struct Read {
     nbl: usize,
-    remote: (usize, Vec<u8>),
-    control: (usize, Vec<u8>),
+    remote: (*const u8, Vec<u8>),
+    control: (*const u8, Vec<u8>),
 }
+// SAFETY: the pointers are the driver's send parameters, read only by the
+// completion, on whatever thread runs it, as the stack reads them.
+unsafe impl Send for Read {}
 
 static READS: Mutex<Vec<Read>> = Mutex::new(Vec::new());
 
@@ -57,12 +60,7 @@ pub(crate) unsafe fn at_completion(nbl: *mut NET_BUFFER_LIST) {
     };
     let Some(r) = read else { return };
     // SAFETY: the caller's guarantee: the stack reads them now.
-    let (remote, control) = unsafe {
-        (
-            bytes(std::ptr::with_exposed_provenance(r.remote.0), r.remote.1.len()),
-            bytes(std::ptr::with_exposed_provenance(r.control.0), r.control.1.len()),
-        )
-    };
+    let (remote, control) = unsafe { (bytes(r.remote.0, r.remote.1.len()), bytes(r.control.0, r.control.1.len())) };
     if remote != r.remote.1 || control != r.control.1 {
         report::report(vec![v(
             Rule::SendParamsChangedBeforeCompletion,
