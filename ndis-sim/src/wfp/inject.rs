@@ -102,12 +102,12 @@ pub unsafe extern "system" fn FwpsInjectTransportSendAsync1(
     let read = unsafe { sendArgs.as_ref() }.map(|a| {
         let len = if addressFamily == AF_INET6 { 16 } else { 4 };
         // SAFETY: the caller's guarantee for the pointed-to buffers; the
-        // addresses are exposed so the completion can read them again.
+        // pointers kept so the completion can read them again.
         unsafe {
             Read {
                 nbl: netBufferList.addr(),
-                remote: (a.remoteAddress.expose_provenance(), bytes(a.remoteAddress, len)),
-                control: (a.controlData.expose_provenance(), bytes(a.controlData.cast(), a.controlDataLength as usize)),
+                remote: (a.remoteAddress, bytes(a.remoteAddress, len)),
+                control: (a.controlData.cast(), bytes(a.controlData.cast(), a.controlDataLength as usize)),
             }
         }
     });
