@@ -65,6 +65,24 @@
 //! ([`NET_BUFFER_LIST_SIZE`]: 27 `NetBufferListInfo` slots, 368 bytes on
 //! 64-bit targets), as Windows does whatever version a driver targets.
 //!
+//! # The filter engine
+//!
+//! [`wfp`] is a WFP filter engine on the same model: callouts registered
+//! with any of `FwpsCalloutRegister0`–`3` and called with their own
+//! classify signature and a full `FWPS_INCOMING_VALUES0` for the layer;
+//! sublayers and filters (added directly or through the `Fwpm*` management
+//! DDIs) arbitrated as the documentation describes; pends (classify handles
+//! and `FwpsPendOperation0`), flow contexts, connect redirection, stream
+//! segments, `FwpsInjectTransportSendAsync1`; connections opened through the
+//! ALE layers and packets sent and received through the transport layers,
+//! with the layers' documented data offsets; injected packets brought back
+//! through a layer; and sinks for what reached the socket or the wire. Its
+//! rules (the classify out written without the write right, a classify
+//! handle or pended operation misused, flow contexts left at unregister,
+//! send parameters changed before their completion) are [`Rule`]s like the
+//! others; what never completes (a pend) is listed by
+//! [`wfp::outstanding_pends`], the engine's watchdog.
+//!
 //! # The verifier
 //!
 //! Every misuse the documentation describes is a [`Violation`] of a
@@ -111,7 +129,9 @@
 //! The model knows no rule: a transition assumes checked arguments. The
 //! verifier reads the model and, where a rule and a transition are one
 //! step (the stack regaining a lent NBL), calls it. A DDI is its checks
-//! then its transition; nothing imports `ddi/`. `session`, `stack`,
+//! then its transition; nothing imports `ddi/` (but the engine's
+//! `FwpsInjectTransportSendAsync1`, which shares the injection DDIs'
+//! acceptance of an NBL). `session`, `stack`,
 //! `leaks` and `draw` use the verifier and the model, never the DDIs.
 
 #![allow(
