@@ -123,9 +123,11 @@ impl ConnectRequest<'_> {
     }
 
     /// Marks the redirection as the driver's, to a local proxy of process
-    /// `target_pid` (`localRedirectHandle`, `localRedirectTargetPID`): the
-    /// handle must outlive the request's application, which the borrow
-    /// of the closure scope ensures.
+    /// `target_pid` (`localRedirectHandle`, `localRedirectTargetPID`). The
+    /// engine keeps the handle with the redirected connection: keep the
+    /// [`RedirectHandle`] (a `static`, or the driver's state) until unload,
+    /// after the connections it marked. It is an engine cookie, so dropping
+    /// it early is a logic error the engine sees, not undefined behaviour.
     pub fn set_local_redirect(&mut self, handle: &RedirectHandle, target_pid: u32) {
         self.raw.localRedirectHandle = handle.handle;
         self.raw.localRedirectTargetPID = target_pid;
