@@ -170,7 +170,7 @@
 //! | [`wfp::pend::PendedOperation`] | the operation is never completed: the connection is never re-authorized; the watchdog lists it |
 //! | [`wfp::redirect::RedirectHandle`] | the handle is never destroyed |
 //! | [`wfp::redirect::ConnectRequest`] | cannot be leaked: only its `redirect_connect` call holds it, and applies it |
-//! | [`wfp::send::SendSlot`] | a `static`: never dropped; a slot whose injection never completes stays busy |
+//! | [`wfp::send::SendSlot`] | a `static`: never dropped; a slot whose injection never completes stays busy (its copies of the send parameters stay valid) |
 //! | [`wfp::flow::FlowTable`] | its live contexts are never dropped (a `static` is never dropped anyway); a context whose flow never ends stays in its slot |
 //! | [`wfp::mgmt::Engine`] | the session is never closed: a dynamic session's objects stay in the engine |
 //! | [`wfp::mgmt::SubLayer`], [`wfp::mgmt::CalloutObject`], [`wfp::mgmt::Filter`] | the object stays in the engine; a filter keeps its callout referenced (its unregistration is `Busy`) |

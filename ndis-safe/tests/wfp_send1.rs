@@ -20,8 +20,8 @@ use ndis_sim::wfp::{Endpoints, Metadata};
 
 static INJECTOR: Mutex<Option<InjectionHandle>> = Mutex::new(None);
 static SLOT: SendSlot = SendSlot::new();
-/// The driver's copy of the socket's control data (one `WSACMSGHDR`).
-static CONTROL: [u8; 16] = [16, 0, 0, 0, 0, 0, 0, 0, 41, 0, 0, 0, 50, 0, 0, 0];
+/// The socket's control data (one `WSACMSGHDR`), as the engine passes it.
+const CONTROL: [u8; 16] = [16, 0, 0, 0, 0, 0, 0, 0, 41, 0, 0, 0, 50, 0, 0, 0];
 static SENT: Mutex<Vec<(IpAddr, u32, usize)>> = Mutex::new(Vec::new());
 
 fn done(completed: Completed<ClonedPacket<Fwps>>) {
@@ -40,7 +40,7 @@ impl Callout for Out6 {
         let Some(handle) = injector.as_ref() else { return w.continue_() };
         let Some(remote) = c.get(OutboundTransportV6::IP_REMOTE_ADDRESS) else { return w.continue_() };
         let scope = c.remote_scope_id().unwrap_or(0);
-        let control = c.control_data().map_or(0, <[u8]>::len);
+        let control = c.control_data().unwrap_or(&[]);
         let Some(lent) = c.data() else { return w.continue_() };
         if handle.state(lent).is_self_injected() {
             return w.permit();
@@ -48,7 +48,7 @@ impl Callout for Out6 {
         let Ok(packet) = lent.reference_and_clone::<Fwps, NoContext>(0, None, NoContext) else {
             return w.continue_();
         };
-        let to = SendTo { remote: IpAddr::V6(remote), scope, control: if control > 0 { &CONTROL } else { &[] } };
+        let to = SendTo { remote: IpAddr::V6(remote), scope, control };
         match handle.inject_transport_send1(packet, &SLOT, 0, fwps_sys::DEFAULT_COMPARTMENT_ID, to, done) {
             Ok(()) => {
                 SENT.lock().unwrap().push((to.remote, scope, to.control.len()));

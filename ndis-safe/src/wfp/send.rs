@@ -6,12 +6,12 @@
 //!
 //! What the stack reads after the call returns lives in a [`SendSlot`], a
 //! `static` the driver provides (no allocation): the
-//! `FWPS_TRANSPORT_SEND_PARAMS1` record, the remote address, and what the
-//! completion needs to give the packet back. The control data is borrowed
-//! `'static` (the classify's own control data does not outlive the
-//! classify: copy it into a buffer of the driver's). A slot is busy from
-//! the injection to its completion; injecting through a busy slot is
-//! refused (`Rejected`, the packet back).
+//! `FWPS_TRANSPORT_SEND_PARAMS1` record, the remote address, a copy of the
+//! control data (the classify's own does not outlive the classify; at most
+//! [`SEND_CONTROL_MAX`] bytes), and what the completion needs to give the
+//! packet back. A slot is busy from the injection to its completion;
+//! injecting through a busy slot is refused (`Rejected`, the packet back),
+//! so a driver keeps as many slots as it allows sends in flight.
 //!
 //! Leaks: a packet whose injection never completes keeps its slot busy;
 //! nothing else depends on a destructor.
@@ -41,6 +41,7 @@ pub struct SendSlot {
     busy: AtomicBool,
     params: UnsafeCell<MaybeUninit<FWPS_TRANSPORT_SEND_PARAMS1>>,
     remote: UnsafeCell<[u8; 16]>,
+    control: UnsafeCell<[u8; SEND_CONTROL_MAX]>,
     parts: UnsafeCell<MaybeUninit<Parts>>,
     done: UnsafeCell<*mut c_void>,
 }
@@ -61,6 +62,7 @@ impl SendSlot {
             busy: AtomicBool::new(false),
             params: UnsafeCell::new(MaybeUninit::uninit()),
             remote: UnsafeCell::new([0; 16]),
+            control: UnsafeCell::new([0; SEND_CONTROL_MAX]),
             parts: UnsafeCell::new(MaybeUninit::uninit()),
             done: UnsafeCell::new(core::ptr::null_mut()),
         }
@@ -72,16 +74,21 @@ impl SendSlot {
     }
 }
 
+/// The most control data a [`SendSlot`] keeps.
+pub const SEND_CONTROL_MAX: usize = 256;
+
 /// Where a send goes: the remote address and scope, and the socket's
-/// control data (`WSACMSGHDR`s), as the outbound classify gave them.
+/// control data (`WSACMSGHDR`s), as the outbound classify gave them
+/// ([`Classify::control_data`](crate::wfp::classify::Classify::control_data)):
+/// the slot keeps a copy until the completion.
 #[derive(Debug, Clone, Copy)]
-pub struct SendTo {
+pub struct SendTo<'a> {
     /// The remote address (its family is the injection's).
     pub remote: IpAddr,
     /// The remote scope id (`remoteScopeId`), 0 for none.
     pub scope: u32,
-    /// The control data, kept until the completion.
-    pub control: &'static [u8],
+    /// The control data (at most [`SEND_CONTROL_MAX`] bytes).
+    pub control: &'a [u8],
 }
 
 /// The completion of a Send1 injection.
@@ -118,12 +125,13 @@ impl InjectionHandle {
         slot: &'static SendSlot,
         endpoint: u64,
         compartment: i32,
-        to: SendTo,
+        to: SendTo<'_>,
         done: fn(Completed<T>),
     ) -> Result<(), Rejected<T>> {
-        let Ok(control_len) = u32::try_from(to.control.len()) else {
+        if to.control.len() > SEND_CONTROL_MAX {
             return Err(Rejected { error: Error::InvalidArgument, packet });
-        };
+        }
+        let control_len = to.control.len() as u32;
         if slot.busy.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
             return Err(Rejected { error: Error::NoResources, packet });
         }
@@ -141,6 +149,10 @@ impl InjectionHandle {
                 IpAddr::V4(a) => remote[..4].copy_from_slice(&a.octets()),
                 IpAddr::V6(a) => *remote = a.octets(),
             }
+            let control = &mut *slot.control.get();
+            if let Some(c) = control.get_mut(..to.control.len()) {
+                c.copy_from_slice(to.control);
+            }
             let mut scope: SCOPE_ID = core::mem::zeroed();
             scope.__bindgen_anon_1.Value = to.scope;
             (*slot.parts.get()).write(parts);
@@ -148,19 +160,16 @@ impl InjectionHandle {
             (*slot.params.get()).write(FWPS_TRANSPORT_SEND_PARAMS1 {
                 remoteAddress: remote.as_mut_ptr(),
                 remoteScopeId: scope,
-                controlData: if to.control.is_empty() {
-                    core::ptr::null_mut()
-                } else {
-                    to.control.as_ptr().cast_mut().cast()
-                },
+                controlData: if to.control.is_empty() { core::ptr::null_mut() } else { control.as_mut_ptr().cast() },
                 controlDataLength: control_len,
                 headerIncludeHeader: core::ptr::null_mut(),
                 headerIncludeHeaderLength: 0,
             })
         };
         // SAFETY: a live handle; the NBL goes to the stack and comes back
-        // through `completion::<T>` with the slot, whose parameters (and the
-        // 'static control data) stay valid and unchanged until then.
+        // through `completion::<T>` with the slot, whose parameters (remote
+        // address and control data copies included) stay valid and
+        // unchanged until then.
         let status = unsafe {
             FwpsInjectTransportSendAsync1(
                 self.as_raw(),
