@@ -173,7 +173,7 @@
 //! | [`wfp::send::SendSlot`] | a `static`: never dropped; a slot whose injection never completes stays busy (its copies of the send parameters stay valid) |
 //! | [`wfp::flow::FlowTable`] | its live contexts are never dropped (a `static` is never dropped anyway); a context whose flow never ends stays in its slot |
 //! | [`wfp::mgmt::Engine`] | the session is never closed: a dynamic session's objects stay in the engine |
-//! | [`wfp::mgmt::SubLayer`], [`wfp::mgmt::CalloutObject`], [`wfp::mgmt::Filter`] | the object stays in the engine; a filter keeps its callout referenced (its unregistration is `Busy`) |
+//! | [`wfp::mgmt::Provider`], [`wfp::mgmt::SubLayer`], [`wfp::mgmt::CalloutObject`], [`wfp::mgmt::Filter`] | the object stays in the engine; a filter keeps its callout referenced (its unregistration is `Busy`) |
 //! | [`wfp::mgmt::Transaction`] | cannot be leaked: only its `transaction` call holds it, and commits or aborts |
 //! | [`wfp::classify::Classify`], [`wfp::decision::Action`], [`wfp::decision::Writable`], [`wfp::decision::ReadOnly`], [`wfp::decision::Decided`], [`wfp::layer::StreamData`] | nothing: views of one classify call; the action stays as the engine gave it (`FWP_ACTION_CONTINUE` unless written) |
 //! | [`NdisHandle`], [`Tag`], [`NblPoolOptions`], [`Status`], [`Error`], [`wfp::Transport`], [`wfp::InjectionTypes`], [`wfp::InjectionState`] | nothing: plain values |

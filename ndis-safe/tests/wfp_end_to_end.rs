@@ -12,7 +12,7 @@ use ndis_safe::wfp::callout::{Callout, CalloutFlags, DeviceObject, Registration,
 use ndis_safe::wfp::classify::Classify;
 use ndis_safe::wfp::decision::{Action, Decided};
 use ndis_safe::wfp::layer::{InboundTransportV4, InboundTransportV6, Layer, OutboundTransportV4, OutboundTransportV6};
-use ndis_safe::wfp::mgmt::{Condition, Engine, Filter, FilterAction, SubLayer};
+use ndis_safe::wfp::mgmt::{Condition, Engine, Filter, FilterAction, Provider, SubLayer};
 use ndis_sim::wfp::{Endpoints, Metadata};
 
 /// The port the firewall blocks.
@@ -262,4 +262,23 @@ fn a_failed_transaction_adds_nothing() {
     assert_eq!(passed.action, FWP_ACTION_PERMIT);
     assert_eq!(ndis_sim::wfp::take_wire().len(), 1);
     drop(f);
+}
+
+#[test]
+fn providers_go_with_their_value_or_their_dynamic_session() {
+    let _session = ndis_sim::Session::new();
+    let before = ndis_sim::wfp::mgmt::providers();
+    {
+        let engine = Engine::open(false).unwrap();
+        let provider = Provider::add(&engine, key(20)).unwrap();
+        assert!(Provider::add(&engine, key(20)).is_err(), "one provider per key");
+        assert_eq!(ndis_sim::wfp::mgmt::providers(), before + 1);
+        drop(provider);
+        assert_eq!(ndis_sim::wfp::mgmt::providers(), before);
+    }
+    let engine = Engine::open(true).unwrap();
+    std::mem::forget(Provider::add(&engine, key(21)).unwrap());
+    assert_eq!(ndis_sim::wfp::mgmt::providers(), before + 1);
+    drop(engine);
+    assert_eq!(ndis_sim::wfp::mgmt::providers(), before, "the dynamic session took it with it");
 }

@@ -121,6 +121,37 @@ impl Drop for Engine {
     }
 }
 
+/// A provider (`FwpmProviderAdd0`), deleted on drop.
+pub struct Provider<'e> {
+    engine: &'e Engine,
+    key: GUID,
+}
+
+impl<'e> Provider<'e> {
+    /// Adds provider `key`.
+    pub fn add(engine: &'e Engine, key: GUID) -> Result<Provider<'e>> {
+        // SAFETY: an all-zero FWPM_PROVIDER0 is valid (no display data, no service).
+        let mut p: FWPM_PROVIDER0 = unsafe { core::mem::zeroed() };
+        p.providerKey = key;
+        // SAFETY: a complete local record; no security descriptor.
+        check(unsafe { FwpmProviderAdd0(engine.handle, &p, core::ptr::null_mut()) })?;
+        Ok(Provider { engine, key })
+    }
+
+    /// Its key.
+    #[inline]
+    pub fn key(&self) -> GUID {
+        self.key
+    }
+}
+
+impl Drop for Provider<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the session is borrowed, so open; the key is ours.
+        let _ = unsafe { FwpmProviderDeleteByKey0(self.engine.handle, &self.key) };
+    }
+}
+
 /// A sublayer (`FwpmSubLayerAdd0`), deleted on drop.
 pub struct SubLayer<'e> {
     engine: &'e Engine,

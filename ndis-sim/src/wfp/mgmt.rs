@@ -41,6 +41,7 @@ enum Object {
     Sublayer(u32),
     Filter(u64),
     Callout(GUID),
+    Provider(GUID),
 }
 
 /// A key, compared as GUIDs are.
@@ -61,6 +62,7 @@ struct Mgmt {
     sublayers: Vec<(GuidKey, u32)>,
     callouts: Vec<(GuidKey, GuidKey)>,
     filters: Vec<(GuidKey, u64)>,
+    providers: Vec<GuidKey>,
 }
 
 impl PartialEq for Object {
@@ -68,7 +70,7 @@ impl PartialEq for Object {
         match (self, other) {
             (Object::Sublayer(a), Object::Sublayer(b)) => a == b,
             (Object::Filter(a), Object::Filter(b)) => a == b,
-            (Object::Callout(a), Object::Callout(b)) => same_guid(a, b),
+            (Object::Callout(a), Object::Callout(b)) | (Object::Provider(a), Object::Provider(b)) => same_guid(a, b),
             _ => false,
         }
     }
@@ -110,6 +112,7 @@ fn remove(o: Object) {
             delete_filter(id);
         }
         Object::Callout(key) => with(|m| m.callouts.retain(|(k, _)| !same_guid(&k.0, &key))),
+        Object::Provider(key) => with(|m| m.providers.retain(|k| !same_guid(&k.0, &key))),
     }
 }
 
@@ -467,4 +470,56 @@ pub unsafe extern "system" fn FwpmFilterDeleteById0(engineHandle: HANDLE, id: UI
     }
     remove(Object::Filter(id));
     STATUS_SUCCESS
+}
+
+/// Adds a provider (the owner objects may name).
+///
+/// # Safety
+///
+/// `provider` is NULL or readable.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpmProviderAdd0(
+    engineHandle: HANDLE,
+    provider: *const FWPM_PROVIDER0,
+    _sd: PSECURITY_DESCRIPTOR,
+) -> NTSTATUS {
+    at_most(PASSIVE_LEVEL, "FwpmProviderAdd0");
+    if !open(engineHandle) {
+        return INVALID_HANDLE;
+    }
+    // SAFETY: the caller's guarantee.
+    let Some(p) = (unsafe { provider.as_ref() }) else { return STATUS_INVALID_PARAMETER };
+    if with(|m| m.providers.iter().any(|k| same_guid(&k.0, &p.providerKey))) {
+        return ALREADY_EXISTS;
+    }
+    with(|m| {
+        m.providers.push(GuidKey(p.providerKey));
+        added(m, engineHandle.addr(), Object::Provider(p.providerKey));
+    });
+    STATUS_SUCCESS
+}
+
+/// Deletes a provider by key.
+///
+/// # Safety
+///
+/// `key` is NULL or readable.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpmProviderDeleteByKey0(engineHandle: HANDLE, key: *const GUID) -> NTSTATUS {
+    at_most(PASSIVE_LEVEL, "FwpmProviderDeleteByKey0");
+    if !open(engineHandle) {
+        return INVALID_HANDLE;
+    }
+    // SAFETY: the caller's guarantee.
+    let Some(key) = (unsafe { key.as_ref() }) else { return STATUS_INVALID_PARAMETER };
+    if !with(|m| m.providers.iter().any(|k| same_guid(&k.0, key))) {
+        return NOT_FOUND;
+    }
+    remove(Object::Provider(*key));
+    STATUS_SUCCESS
+}
+
+/// How many providers the engine holds.
+pub fn providers() -> usize {
+    with(|m| m.providers.len())
 }
