@@ -50,6 +50,11 @@
 //! | changing a clone made unmodifiable | [`clone::Unmodifiable`] clones have no `modify` |
 //! | using a packet while the stack owns it (injected) | `inject` consumes it; the completion gives it back |
 //! | releasing a clone's parent reference before the clone | a [`ClonedPacket`] owns both and drops them in order |
+//! | a classify decision written without `FWPS_RIGHT_ACTION_WRITE`; forgetting to clear it on a block | a [`ReadOnly`](wfp::decision::ReadOnly) action has only `leave` and `veto`; the library writes every decision ([`wfp::decision`]) |
+//! | reading an incoming value as the wrong union member, or a field of another layer | fields are typed constants of their layer ([`wfp::fields`]); the `FWP_VALUE0` tag is checked |
+//! | keeping a classify's layer data past the call | it is lent for the call's lifetime `'c` ([`wfp::classify::Classify::take_data`]) |
+//! | completing a pended classify twice | [`PendedClassify::complete`](wfp::pend::PendedClassify::complete) consumes it |
+//! | a flow context read as another type, or freed twice | [`FlowTable`](wfp::flow::FlowTable) is typed; its cookies carry a generation |
 //!
 //! # Safety
 //!
@@ -160,6 +165,17 @@
 //! | [`ClonedPacket`], [`Completed`], [`wfp::Rejected`] | the clone and the reference leak: the lent NBL stays referenced, the clone unfreed; its `'static` pool is never freed anyway |
 //! | [`InjectionHandle`] | the handle is never destroyed; injections still pending complete normally (their completions need only the NBL and the routine) |
 //! | [`NetBufferList`], [`NetBuffer`], [`MdlView`], iterators | nothing: shared references |
+//! | [`wfp::callout::Registration`] | the callout stays registered (its functions are the driver's `'static` code); the simulator still lists it (`ndis_sim::registered_callouts`) |
+//! | [`wfp::pend::PendedClassify`] | the classify never completes and its handle is never released: the connection waits; the simulator's watchdog lists it |
+//! | [`wfp::pend::PendedOperation`] | the operation is never completed: the connection is never re-authorized; the watchdog lists it |
+//! | [`wfp::redirect::RedirectHandle`] | the handle is never destroyed |
+//! | [`wfp::redirect::ConnectRequest`] | cannot be leaked: only its `redirect_connect` call holds it, and applies it |
+//! | [`wfp::send::SendSlot`] | a `static`: never dropped; a slot whose injection never completes stays busy (its copies of the send parameters stay valid) |
+//! | [`wfp::flow::FlowTable`] | its live contexts are never dropped (a `static` is never dropped anyway); a context whose flow never ends stays in its slot |
+//! | [`wfp::mgmt::Engine`] | the session is never closed: a dynamic session's objects stay in the engine |
+//! | [`wfp::mgmt::Provider`], [`wfp::mgmt::SubLayer`], [`wfp::mgmt::CalloutObject`], [`wfp::mgmt::Filter`] | the object stays in the engine; a filter keeps its callout referenced (its unregistration is `Busy`) |
+//! | [`wfp::mgmt::Transaction`] | cannot be leaked: only its `transaction` call holds it, and commits or aborts |
+//! | [`wfp::classify::Classify`], [`wfp::decision::Action`], [`wfp::decision::Writable`], [`wfp::decision::ReadOnly`], [`wfp::decision::Decided`], [`wfp::layer::StreamData`] | nothing: views of one classify call; the action stays as the engine gave it (`FWP_ACTION_CONTINUE` unless written) |
 //! | [`NdisHandle`], [`Tag`], [`NblPoolOptions`], [`Status`], [`Error`], [`wfp::Transport`], [`wfp::InjectionTypes`], [`wfp::InjectionState`] | nothing: plain values |
 //!
 //! `tests/leaks.rs` performs each of these leaks on the simulator (and under

@@ -34,6 +34,18 @@
     reason = "a block is one record access: an accessor port's projection and its read or write"
 )]
 
+pub mod callout;
+pub mod classify;
+pub mod decision;
+pub mod fields;
+pub mod flow;
+pub mod layer;
+pub mod mgmt;
+pub mod pend;
+pub mod redirect;
+pub mod send;
+pub mod value;
+
 use core::ffi::c_void;
 use core::mem::ManuallyDrop;
 use core::ops::Deref;

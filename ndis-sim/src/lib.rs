@@ -65,6 +65,24 @@
 //! ([`NET_BUFFER_LIST_SIZE`]: 27 `NetBufferListInfo` slots, 368 bytes on
 //! 64-bit targets), as Windows does whatever version a driver targets.
 //!
+//! # The filter engine
+//!
+//! [`wfp`] is a WFP filter engine on the same model: callouts registered
+//! with any of `FwpsCalloutRegister0`–`3` and called with their own
+//! classify signature and a full `FWPS_INCOMING_VALUES0` for the layer;
+//! sublayers and filters (added directly or through the `Fwpm*` management
+//! DDIs) arbitrated as the documentation describes; pends (classify handles
+//! and `FwpsPendOperation0`), flow contexts, connect redirection, stream
+//! segments, `FwpsInjectTransportSendAsync1`; connections opened through the
+//! ALE layers and packets sent and received through the transport layers,
+//! with the layers' documented data offsets; injected packets brought back
+//! through a layer; and sinks for what reached the socket or the wire. Its
+//! rules (the classify out written without the write right, a classify
+//! handle or pended operation misused, flow contexts left at unregister,
+//! send parameters changed before their completion) are [`Rule`]s like the
+//! others; what never completes (a pend) is listed by
+//! [`wfp::outstanding_pends`], the engine's watchdog.
+//!
 //! # The verifier
 //!
 //! Every misuse the documentation describes is a [`Violation`] of a
@@ -111,11 +129,13 @@
 //! The model knows no rule: a transition assumes checked arguments. The
 //! verifier reads the model and, where a rule and a transition are one
 //! step (the stack regaining a lent NBL), calls it. A DDI is its checks
-//! then its transition; nothing imports `ddi/`. `session`, `stack`,
-//! `leaks` and `draw` use the verifier and the model, never the DDIs. To
-//! check: `grep -rn "use crate::" ndis-sim/src/model` names only `model`
-//! modules, `…/src/verifier` only `model` and `verifier` ones, and no file
-//! outside `src/ddi/` and `lib.rs` names `ddi`.
+//! then its transition; nothing imports `ddi/` but the engine's
+//! `FwpsInjectTransportSendAsync1`, which shares the injection DDIs'
+//! acceptance of an NBL. `session`, `stack`, `leaks` and `draw` use the
+//! verifier and the model, never the DDIs. To check: `grep -rn "use
+//! crate::" ndis-sim/src/model` names only `model` modules,
+//! `…/src/verifier` only `model` and `verifier` ones, and no file outside
+//! `src/ddi/`, `src/wfp/` and `lib.rs` names `ddi`.
 
 #![allow(
     clippy::multiple_unsafe_ops_per_block,
@@ -136,6 +156,7 @@ pub mod irql {
 mod session;
 mod stack;
 mod verifier;
+pub mod wfp;
 
 /// The NDIS net-buffer DDIs (ndis-sys' functions), as `ndis-sys` declares
 /// them; each is defined in its family's module of [`ddi`].
@@ -161,6 +182,9 @@ pub mod fwps {
         ClassifyMetadata, InjectionMode, classify, complete_all, complete_next, pending_injections,
         registered_callouts, set_injection_mode,
     };
+    pub use crate::wfp::ddi::*;
+    pub use crate::wfp::inject::FwpsInjectTransportSendAsync1;
+    pub use crate::wfp::mgmt::*;
 }
 
 /// Draws an NBL chain as text (see [`draw`](mod@draw)).

@@ -56,15 +56,8 @@ impl StackNbl {
 
     /// The NB's current data (from its data start, `DataLength` bytes).
     pub fn data(&self) -> Vec<u8> {
-        verifier::with(|_, _| {
-            // SAFETY: the NBL is live until completed; it has one NB.
-            unsafe {
-                let nb = *NET_BUFFER_LIST_FIRST_NB(self.nbl);
-                let mut out = vec![0; *NET_BUFFER_DATA_LENGTH(nb) as usize];
-                records::copy_out(nb, 0, out.as_mut_ptr(), out.len() as u32);
-                out
-            }
-        })
+        // SAFETY: the NBL is live until completed; it has one NB.
+        unsafe { nbl_data(self.nbl) }
     }
 
     /// The driver's callback has returned: the stack checks the offsets and
@@ -100,12 +93,35 @@ impl Drop for StackNbl {
     }
 }
 
+/// The current data of an NBL's first NET_BUFFER (empty without one).
+///
+/// # Safety
+///
+/// `nbl` is a live NBL whose NBs and MDLs are live.
+pub(crate) unsafe fn nbl_data(nbl: *mut NET_BUFFER_LIST) -> Vec<u8> {
+    verifier::with(|_, _| {
+        // SAFETY: the caller's guarantee.
+        unsafe {
+            let nb = *NET_BUFFER_LIST_FIRST_NB(nbl);
+            if nb.is_null() {
+                return Vec::new();
+            }
+            let mut out = vec![0; *NET_BUFFER_DATA_LENGTH(nb) as usize];
+            records::copy_out(nb, 0, out.as_mut_ptr(), out.len() as u32);
+            out
+        }
+    })
+}
+
 /// Completes the oldest pending injection with `status`. Returns false when
 /// none is pending.
 pub fn complete_next(status: NTSTATUS) -> bool {
     let next = pending().pop_front();
     match next {
         Some(p) => {
+            // SAFETY: a Send1 injection's parameters are the driver's, valid
+            // until this completion by the DDI's contract.
+            unsafe { crate::wfp::inject::at_completion(p.nbl.0.cast()) };
             complete(p, status);
             true
         }
@@ -151,7 +167,7 @@ pub unsafe fn classify(
     layer_data: *mut NET_BUFFER_LIST,
     meta: ClassifyMetadata,
 ) -> Option<FWPS_CLASSIFY_OUT0> {
-    let classify_fn = callout::callouts().iter().find(|c| c.id == id).and_then(|c| c.callout.classifyFn)?;
+    let classify_fn = callout::callouts().iter().find(|c| c.id == id).and_then(|c| c.classify0())?;
     // SAFETY: all-zero values are valid for these C records (null pointers, zero counts).
     let (values, mut metadata, filter, mut out): (
         FWPS_INCOMING_VALUES0,

@@ -39,7 +39,9 @@ pub unsafe extern "system" fn FwpsCalloutRegister0(
     STATUS_SUCCESS
 }
 
-/// Unregisters a callout by its run-time id.
+/// Unregisters a callout by its run-time id: `STATUS_DEVICE_BUSY` while
+/// filters reference it, classifies of it are in progress, or flow
+/// contexts it associated remain.
 ///
 /// # Safety
 ///
@@ -47,5 +49,5 @@ pub unsafe extern "system" fn FwpsCalloutRegister0(
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn FwpsCalloutUnregisterById0(calloutId: UINT32) -> NTSTATUS {
     at_most(PASSIVE_LEVEL, "FwpsCalloutUnregisterById0");
-    if callout::unregister(calloutId) { STATUS_SUCCESS } else { STATUS_INVALID_PARAMETER }
+    crate::wfp::unregister(Some(calloutId), None, "FwpsCalloutUnregisterById0")
 }

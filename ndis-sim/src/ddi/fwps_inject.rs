@@ -62,7 +62,7 @@ pub unsafe extern "system" fn FwpsInjectionHandleDestroy0(injectionHandle: HANDL
 }
 
 /// The common path of every `FwpsInject*Async0`.
-fn inject(
+pub(crate) fn inject(
     handle: HANDLE,
     injection_context: HANDLE,
     nbl: *mut NET_BUFFER_LIST,

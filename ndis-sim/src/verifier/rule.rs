@@ -71,6 +71,24 @@ pub enum Rule {
     /// `NDIS_*_FLAGS_DISPATCH_LEVEL`) passed by a caller running below
     /// `DISPATCH_LEVEL`.
     DispatchLevelFlagWithoutDispatchLevel,
+    /// A classify changed `classifyOut->actionType` without
+    /// `FWPS_RIGHT_ACTION_WRITE`, other than to veto with a block.
+    ClassifyOutWrittenWithoutRight,
+    /// A classify handle released twice, used after its release, completed
+    /// without being pended or twice, or not one the engine gave.
+    ClassifyHandleMisuse,
+    /// A callout unregistered while flow contexts it associated are still
+    /// associated (the engine deletes them, calling its `flowDeleteFn`, and
+    /// refuses with `STATUS_DEVICE_BUSY`).
+    FlowContextLeftAtUnregister,
+    /// `FwpsPendOperation0` with a completion handle of no classify in
+    /// progress, or `FwpsCompleteOperation0` twice or with a context the
+    /// engine did not give.
+    PendedOperationMisuse,
+    /// The remote address or control data of a send injection
+    /// (`FWPS_TRANSPORT_SEND_PARAMS1`) changed or freed before its
+    /// completion: the stack reads them until then.
+    SendParamsChangedBeforeCompletion,
 }
 
 impl Rule {
@@ -113,6 +131,21 @@ impl Rule {
             Rule::IrqlAboveMaximum => "a DDI is called at or below its documented maximum IRQL",
             Rule::DispatchLevelFlagWithoutDispatchLevel => {
                 "a dispatch-level argument or flag says DISPATCH_LEVEL only when the caller runs at DISPATCH_LEVEL"
+            }
+            Rule::ClassifyOutWrittenWithoutRight => {
+                "without FWPS_RIGHT_ACTION_WRITE a callout leaves the action as it is, except to veto with FWP_ACTION_BLOCK"
+            }
+            Rule::ClassifyHandleMisuse => {
+                "a classify handle is acquired, pended, completed once and released once, in that order"
+            }
+            Rule::SendParamsChangedBeforeCompletion => {
+                "a send injection's remote address and control data stay valid and unchanged until its completion"
+            }
+            Rule::PendedOperationMisuse => {
+                "an operation is pended from its classify's completion handle and completed exactly once"
+            }
+            Rule::FlowContextLeftAtUnregister => {
+                "a callout removes its flow contexts (FwpsFlowRemoveContext0) before it is unregistered"
             }
         }
     }

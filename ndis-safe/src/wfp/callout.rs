@@ -1,0 +1,352 @@
+//! Callouts as types, registered as owned values.
+//!
+//! A callout is a type implementing [`Callout`]: its layer, its classify
+//! (which gets a typed [`Classify`] and an [`Action`] and must return the
+//! [`Decided`] of that call), and optionally its notify and flow-delete
+//! handlers. [`Registration::register`] registers it with
+//! `FwpsCalloutRegister0`–`3` (the [`Version`] picks the DDI and so the
+//! classify signature the engine calls): the library's own `extern
+//! "system"` functions, generic over the callout, are what the engine
+//! calls, so driver code has no `unsafe`.
+//!
+//! Unregistration: `FwpsCalloutUnregisterById0` returns
+//! `STATUS_DEVICE_BUSY` while filters reference the callout or classifies
+//! are in progress. [`Registration::unregister`] hands the registration
+//! back in [`Busy`] then, for the driver to delete its filters (or wait)
+//! and retry; unload must not finish before it succeeds. Dropping a
+//! registration tries once and ignores the result; leaking one leaves the
+//! callout registered (its functions are the driver's `'static` code), a
+//! leak the simulator lists.
+
+use core::ffi::c_void;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+use fwps_sys::*;
+
+use crate::error::{Error, Result, Status};
+use crate::wfp::classify::{Classify, FilterInfo};
+use crate::wfp::decision::{Action, Decided};
+use crate::wfp::layer::Layer;
+
+/// `STATUS_DEVICE_BUSY`.
+pub const STATUS_DEVICE_BUSY: i32 = 0x8000_0011_u32 as i32;
+
+/// A callout driver's callout.
+pub trait Callout: 'static {
+    /// The layer it is registered at (the filters that use it must be
+    /// added there; a classify at another layer is left untouched).
+    type Layer: Layer;
+
+    /// Classifies one packet or connection: reads `classify`, decides
+    /// through `action`, and returns the proof.
+    fn classify<'c>(classify: Classify<'c, Self::Layer>, action: Action<'c>) -> Decided<'c>;
+
+    /// A filter using the callout was added or deleted. An `Err` refuses
+    /// the filter's addition.
+    #[inline]
+    fn notify(_event: Notify, _filter_id: u64) -> core::result::Result<(), Status> {
+        Ok(())
+    }
+
+    /// A flow with a context from this callout ended
+    /// (`flowDeleteFn`); `context` is what was associated.
+    #[inline]
+    fn flow_delete(_layer: u16, _context: u64) {}
+}
+
+/// What a notify reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notify {
+    /// `FWPS_CALLOUT_NOTIFY_ADD_FILTER`.
+    AddFilter,
+    /// `FWPS_CALLOUT_NOTIFY_DELETE_FILTER`.
+    DeleteFilter,
+    /// `FWPS_CALLOUT_NOTIFY_ADD_FILTER_POST_COMMIT`.
+    AddFilterPostCommit,
+    /// Another value.
+    Other(i32),
+}
+
+impl Notify {
+    fn from_raw(raw: FWPS_CALLOUT_NOTIFY_TYPE) -> Notify {
+        match raw {
+            FWPS_CALLOUT_NOTIFY_ADD_FILTER => Notify::AddFilter,
+            FWPS_CALLOUT_NOTIFY_DELETE_FILTER => Notify::DeleteFilter,
+            FWPS_CALLOUT_NOTIFY_ADD_FILTER_POST_COMMIT => Notify::AddFilterPostCommit,
+            other => Notify::Other(other),
+        }
+    }
+}
+
+/// Which registration DDI, and so which classify signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// `FwpsCalloutRegister0` (`classifyFn0`: no classify context, so no
+    /// classify-handle pends).
+    V0,
+    /// `FwpsCalloutRegister1` (`classifyFn1`, `FWPS_FILTER1`).
+    V1,
+    /// `FwpsCalloutRegister2` (`classifyFn2`, `FWPS_FILTER2`).
+    V2,
+    /// `FwpsCalloutRegister3` (`classifyFn3`, `FWPS_FILTER3`).
+    V3,
+}
+
+/// `FWP_CALLOUT_FLAG_*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CalloutFlags(pub u32);
+
+impl CalloutFlags {
+    /// No flags.
+    pub const NONE: CalloutFlags = CalloutFlags(0);
+    /// `FWP_CALLOUT_FLAG_CONDITIONAL_ON_FLOW`: called only for flows with a context.
+    pub const CONDITIONAL_ON_FLOW: CalloutFlags = CalloutFlags(FWP_CALLOUT_FLAG_CONDITIONAL_ON_FLOW);
+    /// `FWP_CALLOUT_FLAG_ALLOW_OFFLOAD`.
+    pub const ALLOW_OFFLOAD: CalloutFlags = CalloutFlags(FWP_CALLOUT_FLAG_ALLOW_OFFLOAD);
+    /// `FWP_CALLOUT_FLAG_ALLOW_MID_STREAM_INSPECTION`.
+    pub const ALLOW_MID_STREAM_INSPECTION: CalloutFlags = CalloutFlags(FWP_CALLOUT_FLAG_ALLOW_MID_STREAM_INSPECTION);
+    /// `FWP_CALLOUT_FLAG_ALLOW_RECLASSIFY`.
+    pub const ALLOW_RECLASSIFY: CalloutFlags = CalloutFlags(FWP_CALLOUT_FLAG_ALLOW_RECLASSIFY);
+}
+
+impl core::ops::BitOr for CalloutFlags {
+    type Output = CalloutFlags;
+    fn bitor(self, rhs: CalloutFlags) -> CalloutFlags {
+        CalloutFlags(self.0 | rhs.0)
+    }
+}
+
+/// The driver's device object, which the registration DDIs take.
+///
+/// # Invariants
+///
+/// Points to the driver's `DEVICE_OBJECT`, live while callouts are
+/// registered.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceObject(NonNull<c_void>);
+
+// SAFETY: a device object is a kernel object usable from any thread.
+unsafe impl Send for DeviceObject {}
+// SAFETY: as above.
+unsafe impl Sync for DeviceObject {}
+
+impl DeviceObject {
+    /// Wraps the driver's device object (from `IoCreateDevice` or
+    /// `WdfDeviceWdmGetDeviceObject`, in DriverEntry).
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is the driver's device object, and outlives every callout
+    /// registered with it.
+    #[allow(unsafe_code, reason = "the constructor's contract")]
+    #[inline]
+    pub unsafe fn from_raw(ptr: NonNull<c_void>) -> DeviceObject {
+        DeviceObject(ptr)
+    }
+
+    /// The pointer.
+    #[inline]
+    pub fn as_ptr(self) -> *mut c_void {
+        self.0.as_ptr()
+    }
+}
+
+/// A registered callout, unregistered by [`Registration::unregister`] (or,
+/// ignoring the result, on drop).
+///
+/// # Invariants
+///
+/// `id` is the run-time id the engine gave `C`'s registration, which this
+/// value has not unregistered.
+pub struct Registration<C: Callout> {
+    id: u32,
+    key: GUID,
+    _c: PhantomData<fn() -> C>,
+}
+
+/// The callout is still referenced (`STATUS_DEVICE_BUSY`): delete the
+/// filters that use it, let classifies in progress finish, and retry.
+pub struct Busy<C: Callout> {
+    /// The registration, still registered.
+    pub registration: Registration<C>,
+}
+
+impl<C: Callout> core::fmt::Debug for Busy<C> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Busy(callout {})", self.registration.id)
+    }
+}
+
+impl<C: Callout> Registration<C> {
+    /// Registers `C` under `key` with the DDI `version` names.
+    pub fn register(device: DeviceObject, key: GUID, flags: CalloutFlags, version: Version) -> Result<Self> {
+        let mut id = 0u32;
+        let status = trampolines::register::<C>(device.as_ptr(), key, flags.0, version, &mut id);
+        Status::result(status).map_err(Error::Status)?;
+        Ok(Registration { id, key, _c: PhantomData })
+    }
+
+    /// The run-time callout id (what `FWPM_ACTION0::calloutId` resolves to).
+    #[inline]
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The callout key it was registered under.
+    #[inline]
+    pub fn key(&self) -> GUID {
+        self.key
+    }
+
+    /// `FwpsCalloutUnregisterById0`. `Err(Busy)` gives the registration
+    /// back when filters still reference the callout or classifies are in
+    /// progress.
+    pub fn unregister(self) -> core::result::Result<(), Busy<C>> {
+        let status = trampolines::unregister(self.id);
+        if status == STATUS_DEVICE_BUSY {
+            return Err(Busy { registration: self });
+        }
+        core::mem::forget(self);
+        Ok(())
+    }
+}
+
+impl<C: Callout> Drop for Registration<C> {
+    fn drop(&mut self) {
+        let _ = trampolines::unregister(self.id);
+    }
+}
+
+#[allow(unsafe_code, reason = "the engine's callbacks: raw pointers in, a typed classify out")]
+mod trampolines {
+    use super::*;
+
+    pub(super) fn unregister(id: u32) -> i32 {
+        // SAFETY: any id may be passed; the engine checks it.
+        unsafe { FwpsCalloutUnregisterById0(id) }
+    }
+
+    fn filter_info(id: u64, flags: u16, context: u64, sublayer_weight: u16) -> FilterInfo {
+        FilterInfo { id, flags, context, sublayer_weight }
+    }
+
+    /// One classify, whatever the signature.
+    ///
+    /// # Safety
+    ///
+    /// The engine's pointers for one classify call.
+    #[inline(always)]
+    unsafe fn run<C: Callout>(
+        values: *const FWPS_INCOMING_VALUES0,
+        meta: *const FWPS_INCOMING_METADATA_VALUES0,
+        layer_data: *mut c_void,
+        classify_context: *const c_void,
+        filter: Option<FilterInfo>,
+        flow_context: u64,
+        out: *mut FWPS_CLASSIFY_OUT0,
+    ) {
+        let Some(filter) = filter else { return };
+        // SAFETY: the engine's classify out, valid for the call, or NULL.
+        let Some(out) = (unsafe { out.as_mut() }) else { return };
+        // SAFETY: the engine's pointers for this call.
+        let classify =
+            unsafe { Classify::<C::Layer>::from_raw(values, meta, layer_data, classify_context, filter, flow_context) };
+        if let Some(classify) = classify {
+            let action = Action::new(out, filter.flags, filter.id);
+            let _: Decided<'_> = C::classify(classify, action);
+        }
+    }
+
+    macro_rules! classify_fn {
+        ($name:ident, $filter:ty, ctx) => {
+            pub(super) unsafe extern "system" fn $name<C: Callout>(
+                values: *const FWPS_INCOMING_VALUES0,
+                meta: *const FWPS_INCOMING_METADATA_VALUES0,
+                layer_data: *mut c_void,
+                classify_context: *const c_void,
+                filter: *const $filter,
+                flow_context: u64,
+                out: *mut FWPS_CLASSIFY_OUT0,
+            ) {
+                // SAFETY: the engine's filter for the call, or NULL.
+                let f = unsafe { filter.as_ref() };
+                let f = f.map(|f| filter_info(f.filterId, f.flags, f.context, f.subLayerWeight));
+                // SAFETY: the engine's pointers for this call.
+                unsafe { run::<C>(values, meta, layer_data, classify_context, f, flow_context, out) }
+            }
+        };
+    }
+
+    /// `classifyFn0`.
+    pub(super) unsafe extern "system" fn classify0<C: Callout>(
+        values: *const FWPS_INCOMING_VALUES0,
+        meta: *const FWPS_INCOMING_METADATA_VALUES0,
+        layer_data: *mut c_void,
+        filter: *const FWPS_FILTER0,
+        flow_context: u64,
+        out: *mut FWPS_CLASSIFY_OUT0,
+    ) {
+        // SAFETY: the engine's filter for the call, or NULL.
+        let f = unsafe { filter.as_ref() }.map(|f| filter_info(f.filterId, f.flags, f.context, f.subLayerWeight));
+        // SAFETY: the engine's pointers for this call; no classify context.
+        unsafe { run::<C>(values, meta, layer_data, core::ptr::null(), f, flow_context, out) }
+    }
+    classify_fn!(classify1, FWPS_FILTER1, ctx);
+    classify_fn!(classify2, FWPS_FILTER2, ctx);
+    classify_fn!(classify3, FWPS_FILTER3, ctx);
+
+    macro_rules! notify_fn {
+        ($name:ident, $filter:ty) => {
+            pub(super) unsafe extern "system" fn $name<C: Callout>(
+                kind: FWPS_CALLOUT_NOTIFY_TYPE,
+                _key: *const GUID,
+                filter: *mut $filter,
+            ) -> NTSTATUS {
+                // SAFETY: the engine's filter for the call, or NULL.
+                let id = unsafe { filter.as_ref() }.map_or(0, |f| f.filterId);
+                match C::notify(Notify::from_raw(kind), id) {
+                    Ok(()) => 0,
+                    Err(s) => s.raw(),
+                }
+            }
+        };
+    }
+    notify_fn!(notify0, FWPS_FILTER0);
+    notify_fn!(notify1, FWPS_FILTER1);
+    notify_fn!(notify2, FWPS_FILTER2);
+    notify_fn!(notify3, FWPS_FILTER3);
+
+    pub(super) unsafe extern "system" fn flow_delete<C: Callout>(layer: u16, _callout: u32, context: u64) {
+        C::flow_delete(layer, context);
+    }
+
+    pub(super) fn register<C: Callout>(
+        device: *mut c_void,
+        key: GUID,
+        flags: u32,
+        version: Version,
+        id: &mut u32,
+    ) -> i32 {
+        macro_rules! reg {
+            ($rec:ident, $ddi:ident, $classify:ident, $notify:ident) => {{
+                let rec = $rec {
+                    calloutKey: key,
+                    flags,
+                    classifyFn: Some($classify::<C>),
+                    notifyFn: Some($notify::<C>),
+                    flowDeleteFn: Some(flow_delete::<C>),
+                };
+                // SAFETY: a complete registration record of functions that
+                // live as long as the driver; `id` is writable.
+                unsafe { $ddi(device, &rec, id) }
+            }};
+        }
+        match version {
+            Version::V0 => reg!(FWPS_CALLOUT0, FwpsCalloutRegister0, classify0, notify0),
+            Version::V1 => reg!(FWPS_CALLOUT1, FwpsCalloutRegister1, classify1, notify1),
+            Version::V2 => reg!(FWPS_CALLOUT2, FwpsCalloutRegister2, classify2, notify2),
+            Version::V3 => reg!(FWPS_CALLOUT3, FwpsCalloutRegister3, classify3, notify3),
+        }
+    }
+}

@@ -1,0 +1,685 @@
+//! Classify calls, the write-right rule, and pended classifies.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use fwps_sys::*;
+use ndis_sys::NET_BUFFER_LIST;
+
+use super::values::{Incoming, lay_out};
+use crate::model::callout::{self, ClassifyFn};
+use crate::model::irql::DISPATCH_LEVEL;
+use crate::verifier::{Rule, report, v};
+
+/// The filter that sends a classify to the callout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Filter {
+    /// `filterId`.
+    pub id: u64,
+    /// `flags` (`FWPS_FILTER_FLAG_*`).
+    pub flags: u16,
+    /// `context`.
+    pub context: u64,
+    /// Whether the callout gets `FWPS_RIGHT_ACTION_WRITE` (false: a
+    /// higher-priority filter made a hard decision).
+    pub write_right: bool,
+}
+
+impl Default for Filter {
+    fn default() -> Filter {
+        Filter { id: 1, flags: 0, context: 0, write_right: true }
+    }
+}
+
+/// The metadata of a classify; `None` fields are absent (their
+/// `FWPS_METADATA_FIELD_*` bit clear).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metadata {
+    /// `ipHeaderSize`.
+    pub ip_header_size: Option<u32>,
+    /// `transportHeaderSize`.
+    pub transport_header_size: Option<u32>,
+    /// `sourceInterfaceIndex`.
+    pub source_interface_index: Option<u32>,
+    /// `destinationInterfaceIndex`.
+    pub destination_interface_index: Option<u32>,
+    /// `compartmentId`.
+    pub compartment_id: Option<u32>,
+    /// `flowHandle`.
+    pub flow_handle: Option<u64>,
+    /// `processId`.
+    pub process_id: Option<u64>,
+    /// `remoteScopeId`.
+    pub remote_scope_id: Option<u32>,
+    /// `controlData` (bytes of `WSACMSGHDR`s).
+    pub control_data: Option<Vec<u8>>,
+    /// Whether the classify carries a `completionHandle` (as ALE
+    /// authorization classifies do), for `FwpsPendOperation0`.
+    pub completion_handle: bool,
+}
+
+/// What a classify returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// `actionType`.
+    pub action: u32,
+    /// `rights`.
+    pub rights: u32,
+    /// `flags`.
+    pub flags: u32,
+    /// Whether the callout pended the classify.
+    pub pended: bool,
+}
+
+impl Outcome {
+    /// Whether the write right is still set.
+    pub fn write_right(&self) -> bool {
+        self.rights & FWPS_RIGHT_ACTION_WRITE != 0
+    }
+
+    /// Whether the packet was absorbed.
+    pub fn absorbed(&self) -> bool {
+        self.flags & FWPS_CLASSIFY_OUT_FLAG_ABSORB != 0
+    }
+}
+
+/// A classify handle's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HandleState {
+    Acquired,
+    Pended,
+    Completed,
+    Released,
+}
+
+struct Handle {
+    state: HandleState,
+    session: u64,
+    /// The classify context it was acquired for.
+    context: usize,
+}
+
+/// A connect redirected by a callout (`FwpsApplyModifiedLayerData0` at a
+/// connect-redirect layer), as a test reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirection {
+    /// The remote address and port the connect now goes to.
+    pub remote: Option<std::net::SocketAddr>,
+    /// `localRedirectHandle` (0 if none).
+    pub redirect_handle: usize,
+    /// `localRedirectTargetPID`.
+    pub target_pid: u32,
+}
+
+/// The engine's writable connect request of one classify.
+#[derive(Clone, Copy)]
+struct Request(*mut FWPS_CONNECT_REQUEST0);
+// SAFETY: the request is the engine's, reached under its lock or by the
+// classify that owns it.
+unsafe impl Send for Request {}
+
+fn sockaddr(s: &mut SOCKADDR_STORAGE, a: std::net::SocketAddr) {
+    // SAFETY: SOCKADDR_STORAGE is 128 bytes of integers, no padding.
+    let b = unsafe { &mut *(s as *mut SOCKADDR_STORAGE).cast::<[u8; 128]>() };
+    *b = [0; 128];
+    b[2..4].copy_from_slice(&a.port().to_be_bytes());
+    match a {
+        std::net::SocketAddr::V4(v) => {
+            b[0..2].copy_from_slice(&AF_INET.to_ne_bytes());
+            b[4..8].copy_from_slice(&v.ip().octets());
+        }
+        std::net::SocketAddr::V6(v) => {
+            b[0..2].copy_from_slice(&AF_INET6.to_ne_bytes());
+            b[8..24].copy_from_slice(&v.ip().octets());
+        }
+    }
+}
+
+fn sockaddr_of(s: &SOCKADDR_STORAGE) -> Option<std::net::SocketAddr> {
+    // SAFETY: as above.
+    let b = unsafe { &*(s as *const SOCKADDR_STORAGE).cast::<[u8; 128]>() };
+    let port = u16::from_be_bytes([b[2], b[3]]);
+    match s.ss_family {
+        AF_INET => Some(std::net::SocketAddr::new(std::net::Ipv4Addr::new(b[4], b[5], b[6], b[7]).into(), port)),
+        AF_INET6 => {
+            let a: [u8; 16] = b[8..24].try_into().ok()?;
+            Some(std::net::SocketAddr::new(std::net::Ipv6Addr::from(a).into(), port))
+        }
+        _ => None,
+    }
+}
+
+#[derive(Default)]
+struct Engine {
+    /// Classify contexts of classifies in progress.
+    active: Vec<usize>,
+    next_context: usize,
+    handles: HashMap<u64, Handle>,
+    next_handle: u64,
+    /// The decisions pended classifies were completed with.
+    completions: Vec<(u64, FWPS_CLASSIFY_OUT0)>,
+    /// Flow contexts: (flow, layer, callout) → context.
+    flows: Vec<((u64, u16, u32), u64)>,
+    /// Pended operations: completion context → (completed, session).
+    operations: HashMap<usize, (bool, u64)>,
+    /// Completion contexts completed, oldest first.
+    completed_operations: Vec<usize>,
+    /// The writable connect request of each connect-redirect classify in
+    /// progress (a `Box::into_raw`, freed when the classify returns).
+    requests: HashMap<usize, Request>,
+    /// Connects redirected.
+    redirections: Vec<Redirection>,
+    /// Redirect handles created and not destroyed.
+    redirect_handles: Vec<usize>,
+}
+
+static ENGINE: Mutex<Option<Engine>> = Mutex::new(None);
+
+fn engine() -> MutexGuard<'static, Option<Engine>> {
+    ENGINE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn with_engine<R>(f: impl FnOnce(&mut Engine) -> R) -> R {
+    let mut g = engine();
+    f(g.get_or_insert_with(Engine::default))
+}
+
+fn session() -> u64 {
+    crate::model::SESSION.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// A pended classify not yet completed and released, as the watchdog
+/// lists it at the end of a test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pended {
+    /// The classify handle.
+    pub handle: u64,
+    /// `"acquired"`, `"pended"` or `"completed"` (not released).
+    pub state: &'static str,
+}
+
+/// The watchdog: this session's classify handles not yet completed and
+/// released (a pend that never completes holds a connection forever).
+pub fn outstanding_pends() -> Vec<Pended> {
+    let s = session();
+    with_engine(|e| {
+        let mut out: Vec<Pended> = e
+            .handles
+            .iter()
+            .filter(|(_, h)| h.session == s && h.state != HandleState::Released)
+            .map(|(&handle, h)| Pended {
+                handle,
+                state: match h.state {
+                    HandleState::Acquired => "acquired",
+                    HandleState::Pended => "pended",
+                    _ => "completed",
+                },
+            })
+            .collect();
+        out.extend(
+            e.operations
+                .iter()
+                .filter(|(_, (done, sess))| !done && *sess == s)
+                .map(|(&c, _)| Pended { handle: c as u64, state: "operation" }),
+        );
+        out.sort_by_key(|p| p.handle);
+        out
+    })
+}
+
+/// Takes the decisions pended classifies were completed with
+/// (`FwpsCompleteClassify0`), by classify handle.
+pub fn completions() -> Vec<(u64, Outcome)> {
+    with_engine(|e| std::mem::take(&mut e.completions))
+        .into_iter()
+        .map(|(h, o)| (h, Outcome { action: o.actionType, rights: o.rights, flags: o.flags, pended: false }))
+        .collect()
+}
+
+/// Adds (`true`) or removes a filter's reference on callout `id`, as
+/// adding a filter whose action names it does; while referenced, the
+/// callout cannot be unregistered (`STATUS_DEVICE_BUSY`).
+pub fn filter_reference(id: u32, add: bool) -> bool {
+    let mut all = callout::callouts();
+    match all.iter_mut().find(|c| c.id == id) {
+        Some(c) => {
+            if add {
+                c.filters += 1;
+            } else {
+                c.filters = c.filters.saturating_sub(1);
+            }
+            true
+        }
+        None => false,
+    }
+}
+
+/// Calls registered callout `id` as the engine does when `filter` sends it
+/// a classify at `incoming.layer`: with its own classify signature (the
+/// version it was registered with; a classify context from version 1 on),
+/// the full value array, `meta`, and `layer_data` (an NBL the stack lends,
+/// or NULL), at `DISPATCH_LEVEL`. Reports
+/// [`Rule::ClassifyOutWrittenWithoutRight`]. `None` when no such callout
+/// is registered.
+///
+/// # Safety
+///
+/// `layer_data` is what the layer passes (a live NBL the stack lends, a
+/// stream packet at the stream layer, or NULL).
+pub unsafe fn classify(
+    id: u32,
+    incoming: &Incoming,
+    meta: &Metadata,
+    layer_data: *mut NET_BUFFER_LIST,
+    filter: Filter,
+) -> Option<Outcome> {
+    let classify_fn = {
+        let mut all = callout::callouts();
+        let c = all.iter_mut().find(|c| c.id == id)?;
+        c.in_progress += 1;
+        c.classify
+    };
+    let flow_context = meta.flow_handle.map_or(0, |flow| {
+        with_engine(|e| e.flows.iter().find(|(k, _)| *k == (flow, incoming.layer, id)).map_or(0, |(_, c)| *c))
+    });
+    let mut laid = lay_out(incoming);
+    let values = FWPS_INCOMING_VALUES0 {
+        layerId: incoming.layer,
+        valueCount: laid.values.len() as u32,
+        incomingValue: laid.values.as_mut_ptr(),
+    };
+    // SAFETY: all-zero is a valid metadata record (no field present).
+    let mut m: FWPS_INCOMING_METADATA_VALUES0 = unsafe { std::mem::zeroed() };
+    let mut set = |bit: u32| m.currentMetadataValues |= bit;
+    let mut control = meta.control_data.clone();
+    if meta.ip_header_size.is_some() {
+        set(FWPS_METADATA_FIELD_IP_HEADER_SIZE);
+    }
+    if meta.transport_header_size.is_some() {
+        set(FWPS_METADATA_FIELD_TRANSPORT_HEADER_SIZE);
+    }
+    if meta.source_interface_index.is_some() {
+        set(FWPS_METADATA_FIELD_SOURCE_INTERFACE_INDEX);
+    }
+    if meta.destination_interface_index.is_some() {
+        set(FWPS_METADATA_FIELD_DESTINATION_INTERFACE_INDEX);
+    }
+    if meta.compartment_id.is_some() {
+        set(FWPS_METADATA_FIELD_COMPARTMENT_ID);
+    }
+    if meta.flow_handle.is_some() {
+        set(FWPS_METADATA_FIELD_FLOW_HANDLE);
+    }
+    if meta.process_id.is_some() {
+        set(FWPS_METADATA_FIELD_PROCESS_ID);
+    }
+    if meta.remote_scope_id.is_some() {
+        set(FWPS_METADATA_FIELD_REMOTE_SCOPE_ID);
+    }
+    if control.is_some() {
+        set(FWPS_METADATA_FIELD_TRANSPORT_CONTROL_DATA);
+    }
+    if meta.completion_handle {
+        set(FWPS_METADATA_FIELD_COMPLETION_HANDLE);
+    }
+    m.ipHeaderSize = meta.ip_header_size.unwrap_or(0);
+    m.transportHeaderSize = meta.transport_header_size.unwrap_or(0);
+    m.sourceInterfaceIndex = meta.source_interface_index.unwrap_or(0);
+    m.destinationInterfaceIndex = meta.destination_interface_index.unwrap_or(0);
+    m.compartmentId = meta.compartment_id.unwrap_or(0);
+    m.flowHandle = meta.flow_handle.unwrap_or(0);
+    m.processId = meta.process_id.unwrap_or(0);
+    m.remoteScopeId.__bindgen_anon_1.Value = meta.remote_scope_id.unwrap_or(0);
+    if let Some(c) = control.as_mut() {
+        m.controlData = c.as_mut_ptr().cast();
+        m.controlDataLength = c.len() as u32;
+    }
+    let mut out = FWPS_CLASSIFY_OUT0 {
+        actionType: FWP_ACTION_CONTINUE,
+        rights: if filter.write_right { FWPS_RIGHT_ACTION_WRITE } else { 0 },
+        ..Default::default()
+    };
+    let before = out;
+    let context = with_engine(|e| {
+        e.next_context += 1;
+        let c = 0x5157_0000 + e.next_context * 16;
+        e.active.push(c);
+        c
+    });
+    if let Some((local, remote)) = super::values::endpoints_of(incoming)
+        && matches!(i32::from(incoming.layer), FWPS_LAYER_ALE_CONNECT_REDIRECT_V4 | FWPS_LAYER_ALE_CONNECT_REDIRECT_V6)
+    {
+        // SAFETY: an all-zero connect request is valid (NULL pointers).
+        let mut req: Box<FWPS_CONNECT_REQUEST0> = Box::new(unsafe { std::mem::zeroed() });
+        sockaddr(&mut req.localAddressAndPort, local);
+        sockaddr(&mut req.remoteAddressAndPort, remote);
+        let p = Request(Box::into_raw(req));
+        with_engine(|e| e.requests.insert(context, p));
+    }
+    let handles_before: Vec<u64> = with_engine(|e| e.handles.keys().copied().collect());
+    let operations_before: Vec<usize> = with_engine(|e| e.operations.keys().copied().collect());
+    // SAFETY: all-zero filters are valid records (no conditions, NULL pointers).
+    let (mut f0, mut f1, mut f2, mut f3): (FWPS_FILTER0, FWPS_FILTER1, FWPS_FILTER2, FWPS_FILTER3) =
+        unsafe { (std::mem::zeroed(), std::mem::zeroed(), std::mem::zeroed(), std::mem::zeroed()) };
+    macro_rules! fill {
+        ($f:ident) => {
+            $f.filterId = filter.id;
+            $f.flags = filter.flags;
+            $f.context = filter.context;
+            $f.action.calloutId = id;
+        };
+    }
+    fill!(f0);
+    fill!(f1);
+    fill!(f2);
+    fill!(f3);
+    if meta.completion_handle {
+        m.completionHandle = core::ptr::without_provenance_mut(context + 8);
+    }
+    let data = layer_data.cast::<core::ffi::c_void>();
+    let ctx = core::ptr::without_provenance::<core::ffi::c_void>(context);
+    {
+        let _dispatch = crate::model::irql::raise(DISPATCH_LEVEL.max(crate::model::irql::current()));
+        // SAFETY: the callout's own classify function with the signature it
+        // was registered with; every pointer is to a local that outlives
+        // the call.
+        unsafe {
+            match classify_fn {
+                ClassifyFn::V0(Some(f)) => f(&values, &m, data, &f0, flow_context, &mut out),
+                ClassifyFn::V1(Some(f)) => f(&values, &m, data, ctx, &f1, flow_context, &mut out),
+                ClassifyFn::V2(Some(f)) => f(&values, &m, data, ctx, &f2, flow_context, &mut out),
+                ClassifyFn::V3(Some(f)) => f(&values, &m, data, ctx, &f3, flow_context, &mut out),
+                _ => {}
+            }
+        }
+    }
+    if let Some(p) = with_engine(|e| e.requests.remove(&context)) {
+        // SAFETY: made by Box::into_raw above; the classify is over.
+        drop(unsafe { Box::from_raw(p.0) });
+    }
+    let pended = with_engine(|e| {
+        e.active.retain(|&c| c != context);
+        e.handles.iter().any(|(k, h)| !handles_before.contains(k) && h.state == HandleState::Pended)
+            || e.operations.keys().any(|k| !operations_before.contains(k))
+    });
+    if let Some(c) = callout::callouts().iter_mut().find(|c| c.id == id) {
+        c.in_progress = c.in_progress.saturating_sub(1);
+    }
+    if before.rights & FWPS_RIGHT_ACTION_WRITE == 0
+        && out.actionType != before.actionType
+        && out.actionType != FWP_ACTION_BLOCK
+    {
+        report::report(vec![v(
+            Rule::ClassifyOutWrittenWithoutRight,
+            "(classify returns)",
+            format!("callout {id} set actionType {:#x} without FWPS_RIGHT_ACTION_WRITE", out.actionType),
+        )]);
+    }
+    Some(Outcome { action: out.actionType, rights: out.rights, flags: out.flags, pended })
+}
+
+/// `FwpsAcquireClassifyHandle0`'s transition: a handle for a classify in
+/// progress.
+pub(super) fn acquire(context: usize) -> Option<u64> {
+    let s = session();
+    with_engine(|e| {
+        if !e.active.contains(&context) {
+            return None;
+        }
+        e.next_handle += 1;
+        let h = 0x00C1_A551_F000_0000 + e.next_handle;
+        e.handles.insert(h, Handle { state: HandleState::Acquired, session: s, context });
+        Some(h)
+    })
+}
+
+/// Moves handle `h` from `from` to `to`; a report when it is not in `from`.
+pub(super) fn step(h: u64, from: HandleState2, to: HandleState2, ddi: &'static str) -> bool {
+    let (from, to) = (from.0, to.0);
+    let found = with_engine(|e| match e.handles.get_mut(&h) {
+        Some(x) if x.state == from => {
+            x.state = to;
+            None
+        }
+        Some(x) => Some(format!("classify handle {h:#x} is {:?}, not {from:?}", x.state)),
+        None => Some(format!("{h:#x} is not a classify handle the engine gave")),
+    });
+    match found {
+        None => true,
+        Some(msg) => {
+            report::report(vec![v(Rule::ClassifyHandleMisuse, ddi, msg)]);
+            false
+        }
+    }
+}
+
+/// Records the decision a pended classify was completed with.
+pub(super) fn record_completion(h: u64, out: FWPS_CLASSIFY_OUT0) {
+    with_engine(|e| e.completions.push((h, out)));
+}
+
+/// A handle state, for [`step`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct HandleState2(HandleState);
+
+impl HandleState2 {
+    pub(super) const ACQUIRED: HandleState2 = HandleState2(HandleState::Acquired);
+    pub(super) const PENDED: HandleState2 = HandleState2(HandleState::Pended);
+    pub(super) const COMPLETED: HandleState2 = HandleState2(HandleState::Completed);
+    pub(super) const RELEASED: HandleState2 = HandleState2(HandleState::Released);
+}
+
+/// Releases `h`: from any state but released (a handle acquired and never
+/// pended may be released at once).
+pub(super) fn release(h: u64) {
+    let found = with_engine(|e| match e.handles.get_mut(&h) {
+        Some(x) if x.state == HandleState::Released => Some(format!("classify handle {h:#x} released twice")),
+        Some(x) if x.state == HandleState::Pended => {
+            Some(format!("classify handle {h:#x} released while its classify is pended (complete it first)"))
+        }
+        Some(x) => {
+            x.state = HandleState::Released;
+            None
+        }
+        None => Some(format!("{h:#x} is not a classify handle the engine gave")),
+    });
+    if let Some(msg) = found {
+        report::report(vec![v(Rule::ClassifyHandleMisuse, "FwpsReleaseClassifyHandle0", msg)]);
+    }
+}
+
+/// `FwpsFlowAssociateContext0`'s transition.
+pub(super) fn associate(flow: u64, layer: u16, id: u32, context: u64) -> NTSTATUS {
+    if !callout::callouts().iter().any(|c| c.id == id) {
+        return ndis_sys::STATUS_INVALID_PARAMETER;
+    }
+    with_engine(|e| {
+        if e.flows.iter().any(|(k, _)| *k == (flow, layer, id)) {
+            return STATUS_OBJECT_NAME_EXISTS;
+        }
+        e.flows.push(((flow, layer, id), context));
+        0
+    })
+}
+
+/// `STATUS_OBJECT_NAME_EXISTS`: a context is already associated.
+const STATUS_OBJECT_NAME_EXISTS: NTSTATUS = 0x4000_0000;
+
+/// Calls the flow-delete functions of the contexts `pick` selects, after
+/// taking them out of the engine (so a callback may call the DDIs).
+fn delete_contexts(pick: impl Fn(&(u64, u16, u32)) -> bool) -> usize {
+    let gone: Vec<((u64, u16, u32), u64)> = with_engine(|e| {
+        let (gone, kept) = std::mem::take(&mut e.flows).into_iter().partition(|(k, _)| pick(k));
+        e.flows = kept;
+        gone
+    });
+    for ((_, layer, id), context) in &gone {
+        let f = callout::callouts().iter().find(|c| c.id == *id).and_then(|c| c.flow_delete);
+        if let Some(f) = f {
+            // SAFETY: the callout's own flow-delete function, as the engine calls it.
+            unsafe { f(*layer, *id, *context) };
+        }
+    }
+    gone.len()
+}
+
+/// `FwpsFlowRemoveContext0`'s transition: the callout's `flowDeleteFn`
+/// runs before it returns.
+pub(super) fn remove_context(flow: u64, layer: u16, id: u32) -> NTSTATUS {
+    if delete_contexts(|k| *k == (flow, layer, id)) == 0 { ndis_sys::STATUS_INVALID_PARAMETER } else { 0 }
+}
+
+/// Ends flow `flow`, as the stack does when its connection closes: each
+/// callout's context on it is deleted through its `flowDeleteFn`. Returns
+/// how many contexts it had.
+pub fn end_flow(flow: u64) -> usize {
+    delete_contexts(|k| k.0 == flow)
+}
+
+/// How many flow contexts callout `id` has associated.
+pub fn flow_contexts(id: u32) -> usize {
+    with_engine(|e| e.flows.iter().filter(|(k, _)| k.2 == id).count())
+}
+
+/// Unregistration, by id or key: refused (`STATUS_DEVICE_BUSY`) while
+/// filters reference the callout or classifies of it run; with flow
+/// contexts left, reported, the contexts deleted through its
+/// `flowDeleteFn`, and refused too (retrying then succeeds).
+pub(crate) fn unregister(id: Option<u32>, key: Option<GUID>, ddi: &'static str) -> NTSTATUS {
+    let found = callout::callouts()
+        .iter()
+        .find(|c| id.is_some_and(|i| i == c.id) || key.is_some_and(|k| callout::same_guid(&k, &c.key)))
+        .map(|c| c.id);
+    let Some(id) = found else { return ndis_sys::STATUS_INVALID_PARAMETER };
+    let left = flow_contexts(id);
+    if left > 0 {
+        report::report(vec![v(
+            Rule::FlowContextLeftAtUnregister,
+            ddi,
+            format!("callout {id} unregistered with {left} flow context(s) still associated"),
+        )]);
+        delete_contexts(|k| k.2 == id);
+        return super::STATUS_DEVICE_BUSY;
+    }
+    match callout::unregister_where(|c| c.id == id) {
+        callout::Unregistered::Done => 0,
+        callout::Unregistered::Busy => super::STATUS_DEVICE_BUSY,
+        callout::Unregistered::Unknown => ndis_sys::STATUS_INVALID_PARAMETER,
+    }
+}
+
+/// `FwpsPendOperation0`'s transition: a completion context for the
+/// classify in progress whose completion handle this is.
+pub(super) fn pend_operation(completion_handle: usize) -> Option<usize> {
+    let s = session();
+    let found = with_engine(|e| {
+        if completion_handle < 8 || !e.active.contains(&(completion_handle - 8)) {
+            return None;
+        }
+        e.next_handle += 1;
+        let c = 0x0BE4_0000 + (e.next_handle as usize) * 16;
+        e.operations.insert(c, (false, s));
+        Some(c)
+    });
+    if found.is_none() {
+        report::report(vec![v(
+            Rule::PendedOperationMisuse,
+            "FwpsPendOperation0",
+            format!("{completion_handle:#x} is not the completion handle of a classify in progress"),
+        )]);
+    }
+    found
+}
+
+/// `FwpsCompleteOperation0`'s transition.
+pub(super) fn complete_operation(context: usize) {
+    let msg = with_engine(|e| match e.operations.get_mut(&context) {
+        Some((done, _)) if *done => Some(format!("operation {context:#x} completed twice")),
+        Some((done, _)) => {
+            *done = true;
+            e.completed_operations.push(context);
+            None
+        }
+        None => Some(format!("{context:#x} is not a completion context the engine gave")),
+    });
+    if let Some(msg) = msg {
+        report::report(vec![v(Rule::PendedOperationMisuse, "FwpsCompleteOperation0", msg)]);
+    }
+}
+
+/// Takes the completion contexts of the operations completed
+/// (`FwpsCompleteOperation0`) since the last call: the engine then
+/// re-authorizes each (a test classifies again with
+/// `FWP_CONDITION_FLAG_IS_REAUTHORIZE`).
+pub fn completed_operations() -> Vec<u64> {
+    with_engine(|e| std::mem::take(&mut e.completed_operations)).into_iter().map(|c| c as u64).collect()
+}
+
+/// `FwpsAcquireWritableLayerDataPointer0`'s transition: the connect request
+/// of the handle's classify, if it is a connect-redirect classify.
+pub(super) fn writable(h: u64) -> Option<*mut FWPS_CONNECT_REQUEST0> {
+    with_engine(|e| {
+        let hd = e.handles.get(&h)?;
+        if hd.state != HandleState::Acquired {
+            return None;
+        }
+        e.requests.get(&hd.context).map(|r| r.0)
+    })
+}
+
+/// `FwpsApplyModifiedLayerData0`'s transition: records the redirection.
+///
+/// # Safety
+///
+/// None: `data` is only compared with what [`writable`] gave for `h`.
+pub(super) unsafe fn apply(h: u64, data: usize) -> bool {
+    let Some(req) = writable(h).filter(|p| p.addr() == data) else {
+        report::report(vec![v(
+            Rule::ClassifyHandleMisuse,
+            "FwpsApplyModifiedLayerData0",
+            format!("{data:#x} is not the writable layer data acquired with classify handle {h:#x}"),
+        )]);
+        return false;
+    };
+    // SAFETY: the engine's request, live until its classify returns (which
+    // it has not: the handle is acquired for it).
+    let req = unsafe { &*req };
+    let r = Redirection {
+        remote: sockaddr_of(&req.remoteAddressAndPort),
+        redirect_handle: req.localRedirectHandle.addr(),
+        target_pid: req.localRedirectTargetPID,
+    };
+    with_engine(|e| e.redirections.push(r));
+    true
+}
+
+/// Takes the connects callouts redirected.
+pub fn redirections() -> Vec<Redirection> {
+    with_engine(|e| std::mem::take(&mut e.redirections))
+}
+
+/// `FwpsRedirectHandleCreate0`'s transition.
+pub(super) fn create_redirect_handle() -> usize {
+    with_engine(|e| {
+        e.next_handle += 1;
+        let h = 0x0DE0_0000 + (e.next_handle as usize) * 16;
+        e.redirect_handles.push(h);
+        h
+    })
+}
+
+/// `FwpsRedirectHandleDestroy0`'s transition; false when not a live handle.
+pub(super) fn destroy_redirect_handle(h: usize) -> bool {
+    with_engine(|e| match e.redirect_handles.iter().position(|&x| x == h) {
+        Some(i) => {
+            e.redirect_handles.remove(i);
+            true
+        }
+        None => false,
+    })
+}
+
+/// How many redirect handles are alive.
+pub fn redirect_handles() -> usize {
+    with_engine(|e| e.redirect_handles.len())
+}

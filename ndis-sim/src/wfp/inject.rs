@@ -1,0 +1,129 @@
+//! `FwpsInjectTransportSendAsync1`: a transport send with the remote
+//! address, scope and control data the stack reads when the injection is
+//! made and again when it sends the packet (its completion). The engine
+//! keeps a copy of what it read and, when the injection completes, reports
+//! a remote address or control data that changed meanwhile
+//! ([`Rule::SendParamsChangedBeforeCompletion`]).
+#![allow(non_snake_case, reason = "the DDIs' names and parameter names")]
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use fwps_sys::*;
+use ndis_sys::*;
+
+use crate::ddi::fwps_inject::inject;
+use crate::model::irql::DISPATCH_LEVEL;
+use crate::verifier::irql::at_most;
+use crate::verifier::{Rule, report, v};
+
+/// What a Send1 injection's stack read: where, and the bytes then.
+struct Read {
+    nbl: usize,
+    remote: (*const u8, Vec<u8>),
+    control: (*const u8, Vec<u8>),
+}
+// SAFETY: the pointers are the driver's send parameters, read only by the
+// completion, on whatever thread runs it, as the stack reads them.
+unsafe impl Send for Read {}
+
+static READS: Mutex<Vec<Read>> = Mutex::new(Vec::new());
+
+fn reads() -> MutexGuard<'static, Vec<Read>> {
+    READS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Reads `len` bytes at `addr` (0: none).
+///
+/// # Safety
+///
+/// `addr` is 0 or valid for `len` bytes.
+unsafe fn bytes(addr: *const u8, len: usize) -> Vec<u8> {
+    if addr.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: the caller's guarantee.
+    unsafe { std::slice::from_raw_parts(addr, len) }.to_vec()
+}
+
+/// Checks, as the stack sends an injected packet (its completion), that
+/// the send parameters it reads are what they were at the injection.
+///
+/// # Safety
+///
+/// The parameters of `nbl`'s Send1 injection, if any, are still readable
+/// (a driver that freed them has broken the rule this reports only if the
+/// memory is still mapped; the simulator reads it as the stack would).
+pub(crate) unsafe fn at_completion(nbl: *mut NET_BUFFER_LIST) {
+    let read = {
+        let mut all = reads();
+        all.iter().position(|r| r.nbl == nbl.addr()).map(|i| all.remove(i))
+    };
+    let Some(r) = read else { return };
+    // SAFETY: the caller's guarantee: the stack reads them now.
+    let (remote, control) = unsafe { (bytes(r.remote.0, r.remote.1.len()), bytes(r.control.0, r.control.1.len())) };
+    if remote != r.remote.1 || control != r.control.1 {
+        report::report(vec![v(
+            Rule::SendParamsChangedBeforeCompletion,
+            "(injection completes)",
+            format!(
+                "the send parameters of NBL {:#x} changed before its completion (remote address {}, control data {})",
+                r.nbl,
+                if remote == r.remote.1 { "unchanged" } else { "changed" },
+                if control == r.control.1 { "unchanged" } else { "changed" },
+            ),
+        )]);
+    }
+}
+
+/// Injects an NBL into the send path at the transport layer, with the
+/// remote address (4 or 16 bytes by `addressFamily`), scope and control
+/// data of `sendArgs`, which must stay valid and unchanged until the
+/// completion.
+///
+/// # Safety
+///
+/// `netBufferList` is a live NBL the caller owns; `sendArgs`, if not NULL,
+/// and what it points to stay valid until the completion runs.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsInjectTransportSendAsync1(
+    injectionHandle: HANDLE,
+    injectionContext: HANDLE,
+    _endpointHandle: UINT64,
+    _flags: UINT32,
+    sendArgs: *mut FWPS_TRANSPORT_SEND_PARAMS1,
+    addressFamily: ADDRESS_FAMILY,
+    _compartmentId: COMPARTMENT_ID,
+    netBufferList: *mut NET_BUFFER_LIST,
+    completionFn: FWPS_INJECT_COMPLETE0,
+    completionContext: HANDLE,
+) -> NTSTATUS {
+    at_most(DISPATCH_LEVEL, "FwpsInjectTransportSendAsync1");
+    // SAFETY: the caller's guarantee: NULL or readable.
+    let read = unsafe { sendArgs.as_ref() }.map(|a| {
+        let len = if addressFamily == AF_INET6 { 16 } else { 4 };
+        // SAFETY: the caller's guarantee for the pointed-to buffers; the
+        // pointers kept so the completion can read them again.
+        unsafe {
+            Read {
+                nbl: netBufferList.addr(),
+                remote: (a.remoteAddress, bytes(a.remoteAddress, len)),
+                control: (a.controlData.cast(), bytes(a.controlData.cast(), a.controlDataLength as usize)),
+            }
+        }
+    });
+    if let Some(r) = read {
+        reads().push(r);
+    }
+    let status = inject(
+        injectionHandle,
+        injectionContext,
+        netBufferList,
+        completionFn,
+        completionContext,
+        "FwpsInjectTransportSendAsync1",
+    );
+    if status != STATUS_SUCCESS {
+        reads().retain(|r| r.nbl != netBufferList.addr());
+    }
+    status
+}

@@ -1,0 +1,38 @@
+//! The filter engine, as far as callouts see it: registration with any of
+//! `FwpsCalloutRegister0`–`3` (each callout then called with its own
+//! classify signature), unregistration that refuses while filters or
+//! classifies hold the callout, classify calls with a full
+//! `FWPS_INCOMING_VALUES0` for the layer (indexed by the `FWPS_FIELDS_*`
+//! enumerators, as C drivers index `incomingValue[]`) and the metadata of
+//! the packet, the write right and its rule, pended classifies with
+//! their classify handles, flow contexts, and sublayers and filters with
+//! arbitration (`filters`), whose verdict sends a packet to the socket or
+//! wire sink a test reads; injected packets come back through a layer
+//! (`reclassify_injections`) recognised as self-injected.
+//!
+//! A peer of the object model: it keeps its own state (callouts live in
+//! `model::callout`, shared with the version-0 DDIs), reports through the
+//! verifier, and exports its DDIs from [`ddi`].
+
+mod connection;
+pub mod ddi;
+mod engine;
+mod filters;
+pub mod inject;
+pub mod mgmt;
+mod values;
+
+pub use connection::{Connection, Refused, TCP, UDP};
+pub(crate) use engine::unregister;
+pub use engine::{
+    Filter, Metadata, Outcome, Pended, Redirection, classify, completed_operations, completions, end_flow,
+    filter_reference, flow_contexts, outstanding_pends, redirect_handles, redirections,
+};
+pub use filters::{
+    FilterAction, FilterSpec, StreamOutcome, Verdict, add_filter, add_sublayer, classify_layer, delete_filter,
+    delete_sublayer, packet, reclassify_injections, reset_filters, stream, take_socket, take_wire,
+};
+pub use values::{Endpoints, Incoming, Value};
+
+/// `STATUS_DEVICE_BUSY`: a callout still referenced.
+pub const STATUS_DEVICE_BUSY: ndis_sys::NTSTATUS = 0x8000_0011_u32 as i32;
