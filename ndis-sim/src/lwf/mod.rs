@@ -15,7 +15,7 @@
 //!
 //! The stack knows where every NBL is — which module holds it, which way
 //! it travels, which modules passed it on — and the verifier reports
-//! ([`Rule`](crate::Rule)): an NBL completed or returned twice
+//! ([`Rule`]): an NBL completed or returned twice
 //! (`NetBufferListGivenBackTwice`), by a module that does not hold it
 //! (`NetBufferListWrongFilter`), the wrong way
 //! (`NetBufferListWrongDirection`), with its `SourceHandle` changed, a
