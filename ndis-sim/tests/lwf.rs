@@ -448,3 +448,28 @@ fn pause_never_completed_watchdog_and_twin() {
     rig.end();
     assert_eq!(rules(&s), vec![]);
 }
+
+#[test]
+fn sent_after_completed_probe_and_twin() {
+    let s = Session::collecting();
+    let rig = Rig::new(1);
+    rig.stack().send(&[F]);
+    rig.stack().send(&[F]);
+    let (a, b) = (rig.held_send(), rig.held_send());
+    // SAFETY: the probe: completed up, then sent down.
+    unsafe {
+        NdisFSendNetBufferListsComplete(rig.m(0), a, 0);
+        NdisFSendNetBufferLists(rig.m(0), a, 0, 0);
+    }
+    assert_eq!(rules(&s), vec![Rule::NetBufferListGivenBackTwice]);
+    // SAFETY: the twin: sent down once, completed back up once.
+    unsafe { NdisFSendNetBufferLists(rig.m(0), b, 0, 0) };
+    rig.stack().complete_sends();
+    let back = COMPLETED.lock().unwrap().remove(0) as PNET_BUFFER_LIST;
+    // SAFETY: as above.
+    unsafe { NdisFSendNetBufferListsComplete(rig.m(0), back, 0) };
+    assert_eq!(rules(&s), vec![]);
+    assert_eq!(rig.stack().pending_sends(), 0, "the probe's NBL never reached the miniport");
+    rig.end();
+    assert!(s.leaks().is_empty(), "{}", s.leaks());
+}
