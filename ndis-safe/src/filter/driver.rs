@@ -158,6 +158,27 @@ impl<F: Filter> FilterDriver<F> {
     pub fn as_raw(&self) -> NDIS_HANDLE {
         self.handle.as_ptr()
     }
+
+    /// Gives up the registration as its handle (to keep in a static from
+    /// `DriverEntry` to unload); [`FilterDriver::from_raw`] takes it back.
+    #[inline]
+    pub fn into_raw(self) -> NDIS_HANDLE {
+        let h = self.handle.as_ptr();
+        core::mem::forget(self);
+        h
+    }
+
+    /// Takes back a registration [`FilterDriver::into_raw`] gave up (`None`
+    /// for NULL).
+    ///
+    /// # Safety
+    ///
+    /// `handle` came from `into_raw` of a `FilterDriver<F>` and is taken
+    /// back once.
+    #[inline]
+    pub unsafe fn from_raw(handle: NDIS_HANDLE) -> Option<Self> {
+        NonNull::new(handle).map(|handle| FilterDriver { handle, _f: PhantomData })
+    }
 }
 
 impl<F: Filter> Drop for FilterDriver<F> {
