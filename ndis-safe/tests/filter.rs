@@ -374,3 +374,40 @@ fn stress_pause_and_restart_under_traffic() {
     drop((rules, pass));
     assert!(session.leaks().is_empty(), "{}", session.leaks());
 }
+
+#[test]
+fn out_of_band_info_is_typed_and_copied_to_own_nbls() {
+    use ndis_safe::filter::info::{Checksum, Hash, Ieee8021Q, InfoKinds};
+    let session = Session::new();
+    // SAFETY: the simulator accepts any handle.
+    let owner = unsafe { ndis_safe::NdisHandle::from_raw(core::ptr::null_mut()) };
+    let pool: NblPool<NoContext, WithData> =
+        NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Info")).with_data(NonZeroU32::new(64).unwrap())).unwrap();
+    let mut from = pool.allocate(NoContext).unwrap();
+    let mut to = pool.allocate(NoContext).unwrap();
+    assert_eq!(from.ieee8021q(), None);
+    let tag = Ieee8021Q { priority: 5, cfi: 0, vlan_id: 0x123 };
+    from.set_ieee8021q(Some(tag));
+    from.set_checksum(Checksum(0b10101 | 34 << 16));
+    from.set_hash(Hash { value: 0xdead_beef, info: 0x101 });
+    // The slot's bits as the kit's bitfields lay them out.
+    // SAFETY: a live NBL; Ieee8021QNetBufferListInfo is in every layout.
+    let slot = unsafe { ndis_sys::NET_BUFFER_LIST_INFO(from.as_ptr(), ndis_sys::Ieee8021QNetBufferListInfo) };
+    // SAFETY: the slot, read.
+    let raw = unsafe { *slot } as usize;
+    assert_eq!(raw, 5 | 0x123 << 4);
+    let c = from.checksum();
+    assert!(c.tx_ipv4() && c.tx_tcp() && c.tx_ip_header() && !c.tx_ipv6() && !c.tx_udp());
+    assert_eq!(c.tx_tcp_header_offset(), 34);
+    to.copy_info_from(&from, InfoKinds { ieee8021q: true, hash: true, ..InfoKinds::default() });
+    assert_eq!(to.ieee8021q(), Some(tag));
+    assert_eq!(to.hash(), Hash { value: 0xdead_beef, info: 0x101 });
+    assert_eq!(to.checksum(), Checksum(0), "not asked for");
+    to.copy_info_from(&from, InfoKinds::ALL);
+    assert_eq!(to.checksum(), from.checksum());
+    to.set_ieee8021q(None);
+    assert_eq!(to.ieee8021q(), None);
+    drop((from, to));
+    drop(pool);
+    assert!(session.leaks().is_empty(), "{}", session.leaks());
+}

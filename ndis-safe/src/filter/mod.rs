@@ -81,9 +81,16 @@
 //! OID requests, status and PnP indications are not registered, so NDIS
 //! passes them by the filter. A filter that needs them uses the raw
 //! handlers of ndis-sys.
+//!
+//! # Out-of-band data
+//!
+//! [`info`] reads `NET_BUFFER_LIST_INFO` typed per kind (checksum, large
+//! send, 802.1Q, RSS hash) from any NBL, and writes it, or copies it from
+//! an NBL the filter was handed, into the filter's own NBLs.
 
 mod chain;
 mod driver;
+pub mod info;
 mod module;
 
 pub use chain::{Iter, OwnChain, RecvChain, SendChain};
