@@ -31,6 +31,14 @@
 //! # Ok::<(), ndis_safe::Error>(())
 //! ```
 //!
+//! # Cargo features
+//!
+//! `filter` (on by default): NDIS lightweight filters, the [`filter`]
+//! module — typed handlers, and send and receive chains that go back
+//! exactly once per NBL. A driver that is only a WFP callout turns it off
+//! (`default-features = false`); it adds no code to one that does not use
+//! it either way, since everything in it is generic over the filter.
+//!
 //! # What cannot be written
 //!
 //! | misuse | why it does not compile |
@@ -55,6 +63,10 @@
 //! | keeping a classify's layer data past the call | it is lent for the call's lifetime `'c` ([`wfp::classify::Classify::take_data`]) |
 //! | completing a pended classify twice | [`PendedClassify::complete`](wfp::pend::PendedClassify::complete) consumes it |
 //! | a flow context read as another type, or freed twice | [`FlowTable`](wfp::flow::FlowTable) is typed; its cookies carry a generation |
+//! | a filter completing a send twice, sending a chain it completed, returning a receive it indicated up | [`filter::SendChain`] and [`filter::RecvChain`] are consumed by the call that ends them |
+//! | a filter keeping a receive (lent for the call or not) past its handler | the chains carry the handler call's invariant lifetime |
+//! | a filter completing its own NBL up, or getting back another's as its own | own NBLs go only down or up in an [`filter::OwnChain`] (checked against its pool) and come back as owned NBLs, by `SourceHandle` and pool |
+//! | a pause completed while NBLs are out, or twice | the library completes it when its in-flight count (taken when NBLs leave) reaches zero, with one compare-exchange |
 //!
 //! # Safety
 //!
@@ -178,6 +190,8 @@
 //! | [`wfp::classify::Classify`], [`wfp::decision::Action`], [`wfp::decision::Writable`], [`wfp::decision::ReadOnly`], [`wfp::decision::Decided`], [`wfp::layer::StreamData`] | nothing: views of one classify call; the action stays as the engine gave it (`FWP_ACTION_CONTINUE` unless written) |
 //! | [`NdisHandle`], [`Tag`], [`NblPoolOptions`], [`Status`], [`Error`], [`wfp::Transport`], [`wfp::InjectionTypes`], [`wfp::InjectionState`] | nothing: plain values |
 //!
+//! The filter types' leaks are in [`filter`]'s docs.
+//!
 //! `tests/leaks.rs` performs each of these leaks on the simulator (and under
 //! Miri) and checks that no report follows, only the leak; the fuzz command
 //! forgets every guard and owned type at random.
@@ -207,6 +221,8 @@
 pub mod clone;
 pub mod context;
 pub mod error;
+#[cfg(feature = "filter")]
+pub mod filter;
 pub mod mdl;
 pub mod nbl;
 pub mod pool;

@@ -100,6 +100,15 @@
 //! or a filter: the driver may reference, clone, retreat and advance it,
 //! and gives it back with the offsets it came with.
 //!
+//! # The filter stack
+//!
+//! [`lwf::Stack`] is an NDIS filter stack — a protocol above, a miniport
+//! below, one module of each registered filter driver between — that a
+//! test attaches, restarts, pauses and detaches, and sends and receives
+//! through (lent, or with `NDIS_RECEIVE_FLAGS_RESOURCES`), completing in
+//! any order. It implements the `NdisF*` DDIs a filter calls and reports
+//! the filter rules of [`Rule`] (see [`lwf`]).
+//!
 //! # Structure
 //!
 //! Each module has one job, and imports go one way, down:
@@ -146,6 +155,7 @@
 pub mod ddi;
 pub mod draw;
 mod leaks;
+pub mod lwf;
 mod model;
 
 /// The IRQL of each thread: what the simulated stack runs callouts at, and
@@ -169,6 +179,7 @@ pub mod ndis {
     pub use crate::ddi::nbl::*;
     pub use crate::ddi::pool::*;
     pub use crate::ddi::retreat::*;
+    pub use crate::lwf::ddi::*;
 }
 
 /// The WFP net-buffer, clone, reference, injection and callout DDIs

@@ -100,6 +100,18 @@ fn every_declared_ddi_is_exported_with_its_signature() {
         same!(ndis_sys::ndis::NdisCopyFromNetBufferToNetBuffer / _, _, _, _, _, _),
         same!(ndis_sys::ndis::NdisAllocateMdl / _, _, _),
         same!(ndis_sys::ndis::NdisFreeMdl / _),
+        same!(ndis_sys::ndis::NdisFRegisterFilterDriver / _, _, _, _),
+        same!(ndis_sys::ndis::NdisFDeregisterFilterDriver / _),
+        same!(ndis_sys::ndis::NdisFSetAttributes / _, _, _),
+        same!(ndis_sys::ndis::NdisFSendNetBufferLists / _, _, _, _),
+        same!(ndis_sys::ndis::NdisFSendNetBufferListsComplete / _, _, _),
+        same!(ndis_sys::ndis::NdisFIndicateReceiveNetBufferLists / _, _, _, _, _),
+        same!(ndis_sys::ndis::NdisFReturnNetBufferLists / _, _, _),
+        same!(ndis_sys::ndis::NdisFCancelSendNetBufferLists / _, _),
+        same!(ndis_sys::ndis::NdisFPauseComplete / _),
+        same!(ndis_sys::ndis::NdisFRestartComplete / _, _),
+        same!(ndis_sys::ndis::NdisAllocateMemoryWithTagPriority / _, _, _, _),
+        same!(ndis_sys::ndis::NdisFreeMemoryWithTagPriority / _, _, _),
     ];
     let fwps_names = [
         same!(fwps_sys::fwps::FwpsAllocateNetBufferAndNetBufferList0 / _, _, _, _, _, _, _),

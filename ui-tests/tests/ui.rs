@@ -28,5 +28,6 @@ fn ui() {
     t.compile_fail("tests/ui/context/*.rs");
     t.compile_fail("tests/ui/args/*.rs");
     t.compile_fail("tests/ui/wfp/*.rs");
+    t.compile_fail("tests/ui/filter/*.rs");
     t.pass("tests/ui/pass/*.rs");
 }

@@ -15,6 +15,24 @@ pub const TARGET: &str = "x86_64-pc-windows-msvc";
 /// The import libraries, by `.def` file stem.
 pub const LIBRARIES: [&str; 3] = ["ndis", "fwpkclnt", "ntoskrnl"];
 
+/// A sample driver `cargo xtask driver` links: its package, folder (whose
+/// `def/` has a `.def` file per import library) and import libraries.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    /// The cargo package.
+    pub package: &'static str,
+    /// Its folder under the workspace root.
+    pub dir: &'static str,
+    /// The import libraries it links, by `.def` file stem.
+    pub libraries: &'static [&'static str],
+}
+
+/// The WFP callout sample.
+pub const WFP_INSPECT: Sample = Sample { package: "wfp-inspect", dir: "samples/wfp-inspect", libraries: &LIBRARIES };
+/// The NDIS filter sample.
+pub const NDIS_FILTER: Sample =
+    Sample { package: "ndis-filter", dir: "samples/ndis-filter", libraries: &["ndis", "fwpkclnt", "ntoskrnl"] };
+
 /// A tool the driver build needs that is missing, with how to get it.
 pub fn missing_tool() -> Option<String> {
     for (tool, package) in [("lld-link", "lld"), ("llvm-dlltool", "llvm"), ("llvm-readobj", "llvm")] {
@@ -39,6 +57,11 @@ pub fn build(root: &Path, target_dir: &Path) -> Result<PathBuf, Error> {
 /// libraries (`Lib/<version>/km/x64`) and `NDIS_RS_LINKER` the linker
 /// (`link.exe`): then no `.def` file is used.
 pub fn build_with(root: &Path, target_dir: &Path, features: &[&str]) -> Result<PathBuf, Error> {
+    build_sample(root, target_dir, WFP_INSPECT, features)
+}
+
+/// As [`build_with`], for any [`Sample`]; returns the `.sys` path.
+pub fn build_sample(root: &Path, target_dir: &Path, sample: Sample, features: &[&str]) -> Result<PathBuf, Error> {
     let kit_libs = std::env::var_os("NDIS_RS_KM_LIB").map(PathBuf::from);
     let linker = std::env::var("NDIS_RS_LINKER").unwrap_or_else(|_| "lld-link".into());
     if kit_libs.is_none()
@@ -46,10 +69,12 @@ pub fn build_with(root: &Path, target_dir: &Path, features: &[&str]) -> Result<P
     {
         return Err(Error::new(format!("cannot link the driver: {missing}")));
     }
-    let libs = kit_libs.unwrap_or_else(|| target_dir.join("driver-libs"));
+    // One folder per sample: their `.def` files differ, and two samples may
+    // be linked at once (the tests run in parallel).
+    let libs = kit_libs.unwrap_or_else(|| target_dir.join("driver-libs").join(sample.package));
     std::fs::create_dir_all(&libs).map_err(|e| Error::new(format!("cannot create {}: {e}", libs.display())))?;
-    for lib in LIBRARIES.iter().filter(|_| std::env::var_os("NDIS_RS_KM_LIB").is_none()) {
-        let def = root.join("samples/wfp-inspect/def").join(format!("{lib}.def"));
+    for lib in sample.libraries.iter().filter(|_| std::env::var_os("NDIS_RS_KM_LIB").is_none()) {
+        let def = root.join(sample.dir).join("def").join(format!("{lib}.def"));
         run(
             Command::new("llvm-dlltool")
                 .args(["-m", "i386:x86-64", "-d"])
@@ -64,7 +89,7 @@ pub fn build_with(root: &Path, target_dir: &Path, features: &[&str]) -> Result<P
         "rustc",
         "--quiet",
         "-p",
-        "wfp-inspect",
+        sample.package,
         "--release",
         "--lib",
         "--crate-type",
@@ -80,11 +105,11 @@ pub fn build_with(root: &Path, target_dir: &Path, features: &[&str]) -> Result<P
         cmd.args(["-C", &format!("link-arg={arg}")]);
     }
     cmd.args(["-C", &format!("link-arg=/LIBPATH:{}", libs.display())]);
-    for lib in LIBRARIES {
+    for lib in sample.libraries {
         cmd.args(["-C", &format!("link-arg={lib}.lib")]);
     }
     run(&mut cmd, "cargo rustc (the driver)")?;
-    let dll = target_dir.join(TARGET).join("release").join("wfp_inspect.dll");
+    let dll = target_dir.join(TARGET).join("release").join(format!("{}.dll", sample.package.replace('-', "_")));
     let sys = dll.with_extension("sys");
     std::fs::copy(&dll, &sys).map_err(|e| Error::new(format!("cannot write {}: {e}", sys.display())))?;
     Ok(sys)

@@ -24,9 +24,10 @@ commands:
   bless Rewrite the ui-tests' .stderr files from what the compiler says now
         (TRYBUILD=overwrite), and record the toolchain they belong to.
   driver
-        Link the sample callout driver into target/x86_64-pc-windows-msvc/
-        release/wfp_inspect.sys (lld-link, import libraries from .def files
-        made with llvm-dlltool) and list its subsystem and imports.
+        Link the sample callout driver and the sample filter into
+        target/x86_64-pc-windows-msvc/release/{wfp_inspect,ndis_filter}.sys
+        (lld-link, import libraries from .def files made with llvm-dlltool)
+        and list their subsystems and imports.
   fuzz [--seconds N]
         Drive the whole ndis-safe API on ndis-sim with random operations
         (the model-based test, release build, a fresh seed) for N seconds
@@ -88,11 +89,14 @@ fn run() -> Result<String, Error> {
         }
         Some("driver") => {
             let root = xtask::workspace_root();
-            let sys = xtask::driver::build(&root, &xtask::target_dir(&root))?;
-            let image = xtask::driver::inspect(&sys)?;
-            let mut out = format!("{}\n  subsystem: {}\n", sys.display(), image.subsystem);
-            for (module, functions) in image.imports {
-                out.push_str(&format!("  imports from {module}: {}\n", functions.join(", ")));
+            let mut out = String::new();
+            for sample in [xtask::driver::WFP_INSPECT, xtask::driver::NDIS_FILTER] {
+                let sys = xtask::driver::build_sample(&root, &xtask::target_dir(&root), sample, &[])?;
+                let image = xtask::driver::inspect(&sys)?;
+                out.push_str(&format!("{}\n  subsystem: {}\n", sys.display(), image.subsystem));
+                for (module, functions) in image.imports {
+                    out.push_str(&format!("  imports from {module}: {}\n", functions.join(", ")));
+                }
             }
             Ok(out.trim_end().to_owned())
         }

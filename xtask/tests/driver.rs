@@ -89,3 +89,42 @@ fn the_sample_links_into_a_native_driver_importing_only_kernel_modules() {
         assert!(imported.contains(ddi), "{ddi} is not imported: {image:?}");
     }
 }
+
+#[test]
+fn the_sample_filter_links_into_a_native_driver_importing_only_ndis_and_the_kernel() {
+    if let Some(missing) = xtask::driver::missing_tool() {
+        xtask::skip(&format!("the sample filter was not linked: {missing}"));
+        return;
+    }
+    let root = xtask::workspace_root();
+    let sys = xtask::driver::build_sample(
+        &root,
+        &xtask::target_dir(&root).join("driver-test"),
+        xtask::driver::NDIS_FILTER,
+        &[],
+    )
+    .unwrap();
+    let image = xtask::driver::inspect(&sys).unwrap();
+    assert!(image.subsystem.starts_with("IMAGE_SUBSYSTEM_NATIVE"), "{image:?}");
+    for (module, _) in &image.imports {
+        assert!(["NDIS.SYS", "ntoskrnl.exe"].contains(&module.as_str()), "imports from {module}: {image:?}");
+    }
+    let imported: BTreeSet<&str> = image.imports.iter().flat_map(|(_, f)| f.iter().map(String::as_str)).collect();
+    for ddi in [
+        "NdisFRegisterFilterDriver",
+        "NdisFDeregisterFilterDriver",
+        "NdisFSetAttributes",
+        "NdisFSendNetBufferLists",
+        "NdisFSendNetBufferListsComplete",
+        "NdisFIndicateReceiveNetBufferLists",
+        "NdisFReturnNetBufferLists",
+        "NdisFPauseComplete",
+        "NdisAllocateMemoryWithTagPriority",
+        "NdisFreeMemoryWithTagPriority",
+        "KeBugCheckEx",
+    ] {
+        assert!(imported.contains(ddi), "{ddi} is not imported: {image:?}");
+    }
+    let inf = std::fs::read_to_string(root.join("samples/ndis-filter/ndis_filter.inf")).unwrap();
+    assert!(inf.contains("ndis_filter.sys") && inf.contains("{9d6b8c4e-3f1a-4b2c-8e5d-7a0f1c2b3d4e}"));
+}

@@ -89,6 +89,38 @@ pub enum Rule {
     /// (`FWPS_TRANSPORT_SEND_PARAMS1`) changed or freed before its
     /// completion: the stack reads them until then.
     SendParamsChangedBeforeCompletion,
+    /// An NBL completed, returned or passed on by a filter module that
+    /// already handed it on (or whose origin has it back).
+    NetBufferListGivenBackTwice,
+    /// An NBL completed, returned or passed on by a filter module that
+    /// does not hold it.
+    NetBufferListWrongFilter,
+    /// A send returned down or indicated up, a receive completed up or sent
+    /// down, an NBL that came back passed on again, or a filter's own NBL
+    /// completed or returned.
+    NetBufferListWrongDirection,
+    /// An NBL's `SourceHandle` changed on the way, or a filter's own NBL
+    /// sent without its `NdisFilterHandle` there.
+    SourceHandleChanged,
+    /// A chain whose `Next` links loop, or whose `NumberOfNetBufferLists`
+    /// is not its length.
+    ChainLinksBroken,
+    /// A filter module sends or indicates while paused (or deregistered
+    /// while attached).
+    FilterPaused,
+    /// `NdisFPauseComplete` or `NdisFRestartComplete` with none pending,
+    /// or twice.
+    PauseOrRestartNotPending,
+    /// A pause completed while NBLs the module sent down or indicated up
+    /// are not back.
+    PauseCompletedWithOutstanding,
+    /// An NBL indicated with `NDIS_RECEIVE_FLAGS_RESOURCES` used after the
+    /// receive handler returned, returned with `NdisFReturnNetBufferLists`,
+    /// or indicated up without the flag.
+    ResourcesNetBufferListKept,
+    /// A pause or restart still pending when the stack is dropped (the
+    /// watchdog).
+    PauseNeverCompleted,
 }
 
 impl Rule {
@@ -147,6 +179,24 @@ impl Rule {
             Rule::FlowContextLeftAtUnregister => {
                 "a callout removes its flow contexts (FwpsFlowRemoveContext0) before it is unregistered"
             }
+            Rule::NetBufferListGivenBackTwice => "a filter hands each NBL it is given on, or back, exactly once",
+            Rule::NetBufferListWrongFilter => "a filter completes, returns or passes on only the NBLs it holds",
+            Rule::NetBufferListWrongDirection => {
+                "sends go down and are completed up, receives go up and are returned down; a filter frees its own NBLs"
+            }
+            Rule::SourceHandleChanged => {
+                "a filter leaves SourceHandle as it came, and sets its NdisFilterHandle there in NBLs it originates"
+            }
+            Rule::ChainLinksBroken => "a chain's Next links end in NULL and its count is NumberOfNetBufferLists",
+            Rule::FilterPaused => "a paused filter module neither sends nor indicates receives",
+            Rule::PauseOrRestartNotPending => "a pause or restart is completed once, and only while pending",
+            Rule::PauseCompletedWithOutstanding => {
+                "a pause completes only when every NBL the module sent down or indicated up is back"
+            }
+            Rule::ResourcesNetBufferListKept => {
+                "an NBL indicated with NDIS_RECEIVE_FLAGS_RESOURCES is the miniport's again when the receive handler returns"
+            }
+            Rule::PauseNeverCompleted => "a pending pause or restart is completed",
         }
     }
 }

@@ -1,0 +1,219 @@
+//! NDIS lightweight filters: a [`Filter`] trait whose handlers are typed,
+//! registered by [`FilterDriver::register`], with the send and receive
+//! chains as owned values that go back exactly once per NBL.
+//!
+//! ```text
+//!        protocol (TCP/IP)
+//!   send ↓   ↑ complete   indicate ↑   ↓ return
+//!   ┌───────────────────────────────────────────┐
+//!   │ Filter::send(SendChain)   Filter::receive(RecvChain)
+//!   │   .send_down() / .complete(status)   .indicate_up() / .give_back()
+//!   │   own NBLs: OwnChain → own_completed / own_returned (as owned Nbl)
+//!   └───────────────────────────────────────────┘
+//!   send ↓   ↑ complete   indicate ↑   ↓ return
+//!        miniport
+//! ```
+//!
+//! The library provides the `extern "system"` handlers NDIS calls; they
+//! build the typed values, call the [`Filter`]'s methods, and do what a
+//! pass-through filter must do with the rest: NBLs this filter sent down
+//! come back to its send-complete handler, where the library completes the
+//! ones it passed through up and hands its own ones (recognised by
+//! `SourceHandle`, checked against its own pool) back to
+//! [`Filter::own_completed`] as the [`Nbl`]s they were; the
+//! same on the receive side with [`Filter::own_returned`].
+//!
+//! # Module state
+//!
+//! A module (one attachment) is [`Paused`](ModuleState::Paused) after
+//! attach, [`Restarting`](ModuleState::Restarting) in its restart
+//! handler, [`Running`](ModuleState::Running) after it, and
+//! [`Pausing`](ModuleState::Pausing) from its pause handler until nothing
+//! is in flight. The library checks the state where the types cannot: a
+//! send or receive arriving while not running is completed with
+//! `NDIS_STATUS_PAUSED` or given back without calling the filter; a
+//! restart of a module that is not paused fails. The pause completes —
+//! `NDIS_STATUS_SUCCESS` from the pause handler, or `NdisFPauseComplete` —
+//! exactly when the last NBL the module sent down or indicated up is back
+//! and no handler call of it runs (counted when they start), exactly once.
+//!
+//! # Chains end inside the handler call
+//!
+//! A [`SendChain`] or [`RecvChain`] carries the handler call's lifetime
+//! (invariant): it cannot be stored in the filter (a `'static` type) nor
+//! sent to another thread past the call, so every NBL handed to a handler
+//! is ended — passed on, completed or given back — before the handler
+//! returns, or leaked. That is the leak rule (DESIGN §6 rule 9) applied to
+//! pause: a queue of held chains that a pause had to wait for would let a
+//! forgotten chain hang the pause; with chains ended in the call, the
+//! pause waits only for what NDIS holds, which nothing can forget. For
+//! `NDIS_RECEIVE_FLAGS_RESOURCES` (the miniport is low on buffers and lends
+//! the NBLs for the call only) this is also what NDIS requires. A filter
+//! that must delay frames copies them into its own NBLs ([`OwnChain`]),
+//! which it owns and may keep.
+//!
+//! # Flags and counts
+//!
+//! The dispatch-level flag passed down or up is the one the handler was
+//! given (true: NDIS says so); from outside a handler
+//! ([`Module::send_own`], [`Module::indicate_own`]) it is clear, which the
+//! DDIs allow of a caller that does not know its IRQL.
+//! `NumberOfNetBufferLists` is the chain's count, kept as it is split and
+//! joined ([`SendChain::len`]).
+//!
+//! # Leaks
+//!
+//! | type | leaked |
+//! |---|---|
+//! | [`SendChain`] | its NBLs are never completed (the protocol above never gets them back) |
+//! | [`RecvChain`] | its NBLs are never returned (the miniport never gets them back); a low-resources chain leaks nothing |
+//! | [`OwnChain`] | its NBLs are never freed, and their pool leaks (it stays counted) |
+//! | [`FilterDriver`] | never deregistered: the driver cannot unload |
+//! | [`Module`], [`AttachParameters`] | cannot be leaked: only borrowed |
+//!
+//! Nothing is ever completed or returned twice: each chain is consumed by
+//! the call that ends it. A chain *dropped* without an end is ended by
+//! its `Drop` — sends completed with `NDIS_STATUS_REQUEST_ABORTED`,
+//! receives given back — as a convenience that nothing rests on.
+//!
+//! # Not handled (yet)
+//!
+//! OID requests, status and PnP indications are not registered, so NDIS
+//! passes them by the filter. A filter that needs them uses the raw
+//! handlers of ndis-sys.
+//!
+//! # Out-of-band data
+//!
+//! [`info`] reads `NET_BUFFER_LIST_INFO` typed per kind (checksum, large
+//! send, 802.1Q, RSS hash) from any NBL, and writes it, or copies it from
+//! an NBL the filter was handed, into the filter's own NBLs.
+
+mod chain;
+mod driver;
+pub mod info;
+mod module;
+
+pub use chain::{Iter, OwnChain, RecvChain, SendChain};
+#[doc(hidden)]
+pub use driver::__ascii_to_utf16;
+pub use driver::{FilterDriver, Name, Registration};
+pub use module::{Module, ModuleState};
+
+use crate::context::ContextArea;
+use crate::error::Status;
+use crate::nbl::Nbl;
+use crate::pool::{NblPool, Tag, prealloc::WithData};
+
+/// What NDIS tells the attach handler about the miniport below.
+///
+/// # Invariants
+///
+/// `raw` is NDIS's attach parameters, valid for the attach call.
+pub struct AttachParameters<'a> {
+    raw: &'a ndis_sys::NDIS_FILTER_ATTACH_PARAMETERS,
+}
+
+impl core::fmt::Debug for AttachParameters<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AttachParameters")
+            .field("miniport_if_index", &self.miniport_if_index())
+            .field("media_type", &self.media_type())
+            .field("mac_address", &self.mac_address())
+            .finish()
+    }
+}
+
+impl AttachParameters<'_> {
+    /// Wraps NDIS's parameters.
+    ///
+    /// # Safety
+    ///
+    /// `raw` is valid for `'a`.
+    #[allow(unsafe_code, reason = "the raw record NDIS passes")]
+    pub(crate) unsafe fn from_raw<'a>(raw: *const ndis_sys::NDIS_FILTER_ATTACH_PARAMETERS) -> AttachParameters<'a> {
+        // SAFETY: the caller's guarantee.
+        AttachParameters { raw: unsafe { &*raw } }
+    }
+
+    /// The miniport's interface index (`BaseMiniportIfIndex`).
+    pub fn miniport_if_index(&self) -> u32 {
+        self.raw.BaseMiniportIfIndex
+    }
+
+    /// `MiniportMediaType` (`NdisMedium802_3` for Ethernet).
+    pub fn media_type(&self) -> i32 {
+        self.raw.MiniportMediaType
+    }
+
+    /// The miniport's current MAC address.
+    pub fn mac_address(&self) -> &[u8] {
+        let n = usize::from(self.raw.MacAddressLength).min(self.raw.CurrentMacAddress.len());
+        self.raw.CurrentMacAddress.get(..n).unwrap_or(&[])
+    }
+
+    /// The raw record, for fields this type does not name.
+    pub fn as_raw(&self) -> &ndis_sys::NDIS_FILTER_ATTACH_PARAMETERS {
+        self.raw
+    }
+}
+
+/// A lightweight filter: one value per module (attachment), made by
+/// [`Filter::attach`] and dropped at detach; its methods are the handlers.
+///
+/// Every method but `attach` has a default: the pass-through filter of the
+/// WDK's sample. The library stores the value in NDIS memory (tag
+/// [`Filter::TAG`]) between attach and detach.
+pub trait Filter: Sized + Send + Sync + 'static {
+    /// The context area of the filter's own NBLs ([`Filter::own_pool`]).
+    type Own: ContextArea;
+
+    /// The pool tag of the module's memory.
+    const TAG: Tag;
+
+    /// A module attaches: make its state (pools, counters). It starts
+    /// paused; `Err` fails the attach.
+    fn attach(module: &Module<Self>, params: &AttachParameters<'_>) -> Result<Self, Status>;
+
+    /// The module detaches (paused, nothing in flight): the value is
+    /// dropped after this.
+    fn detach(self, _module: &Module<Self>) {}
+
+    /// The module restarts (data will flow). `Err` leaves it paused.
+    fn restart(&self, _module: &Module<Self>) -> Result<(), Status> {
+        Ok(())
+    }
+
+    /// The module pauses: stop originating NBLs. The library completes the
+    /// pause when everything in flight is back.
+    fn pause(&self, _module: &Module<Self>) {}
+
+    /// Sends from above: pass them down, complete them, or split and do
+    /// both. Called only while running.
+    fn send<'c>(&'c self, _module: &'c Module<Self>, chain: SendChain<'c, Self>) {
+        chain.send_down();
+    }
+
+    /// Receives from below: indicate them up, give them back, or split and
+    /// do both. Called only while running.
+    fn receive<'c>(&'c self, _module: &'c Module<Self>, chain: RecvChain<'c, Self>) {
+        chain.indicate_up();
+    }
+
+    /// The pool the filter's own NBLs come from (NDIS-allocated data, so
+    /// that no caller memory has to outlive an NBL NDIS holds). An own NBL
+    /// is one of this pool with `SourceHandle` the module's handle.
+    fn own_pool(&self) -> Option<&NblPool<Self::Own, WithData>> {
+        None
+    }
+
+    /// An own NBL sent down is back (its `status()` says how it went);
+    /// dropping it frees it.
+    fn own_completed<'c>(&'c self, _module: &'c Module<Self>, nbl: Nbl<'c, Self::Own>) {
+        drop(nbl);
+    }
+
+    /// An own NBL indicated up is back; dropping it frees it.
+    fn own_returned<'c>(&'c self, _module: &'c Module<Self>, nbl: Nbl<'c, Self::Own>) {
+        drop(nbl);
+    }
+}

@@ -1,0 +1,475 @@
+//! The filter stack's verifier rules: each broken by a raw filter (the
+//! probe) and kept by its clean twin.
+#![allow(
+    clippy::multiple_unsafe_ops_per_block,
+    missing_docs,
+    reason = "a test of raw DDI misuse: each block is one probe"
+)]
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+
+use ndis_sim::lwf::Stack;
+use ndis_sim::{Rule, Session};
+use ndis_sys::*;
+
+/// What the raw filter's handlers were given, as (module, chain head).
+static SENDS: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
+static RECEIVES: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
+static COMPLETED: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+static RETURNED: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+/// What the pause handler returns.
+static PAUSE: AtomicI32 = AtomicI32::new(NDIS_STATUS_SUCCESS);
+/// The receive handler, with NDIS_RECEIVE_FLAGS_RESOURCES: return the
+/// NBLs (the probe) or indicate them up with the flag (the twin).
+static RESOURCES_RETURN: AtomicBool = AtomicBool::new(false);
+
+unsafe extern "system" fn attach(h: NDIS_HANDLE, _: NDIS_HANDLE, _: PNDIS_FILTER_ATTACH_PARAMETERS) -> NDIS_STATUS {
+    let mut attrs = NDIS_FILTER_ATTRIBUTES {
+        Header: NDIS_OBJECT_HEADER {
+            Type: NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
+            Revision: NDIS_FILTER_ATTRIBUTES_REVISION_1 as u8,
+            Size: NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1,
+        },
+        Flags: 0,
+    };
+    // SAFETY: the module's handle; the handle itself as its context.
+    unsafe { NdisFSetAttributes(h, h, &mut attrs) }
+}
+unsafe extern "system" fn detach(_: NDIS_HANDLE) {}
+unsafe extern "system" fn restart(_: NDIS_HANDLE, _: PNDIS_FILTER_RESTART_PARAMETERS) -> NDIS_STATUS {
+    NDIS_STATUS_SUCCESS
+}
+unsafe extern "system" fn pause(_: NDIS_HANDLE, _: PNDIS_FILTER_PAUSE_PARAMETERS) -> NDIS_STATUS {
+    PAUSE.load(Ordering::SeqCst)
+}
+unsafe extern "system" fn send(ctx: NDIS_HANDLE, nbls: PNET_BUFFER_LIST, _: NDIS_PORT_NUMBER, _: ULONG) {
+    SENDS.lock().unwrap().push((ctx as usize, nbls as usize));
+}
+unsafe extern "system" fn send_complete(_: NDIS_HANDLE, nbls: PNET_BUFFER_LIST, _: ULONG) {
+    COMPLETED.lock().unwrap().push(nbls as usize);
+}
+unsafe extern "system" fn receive(
+    ctx: NDIS_HANDLE,
+    nbls: PNET_BUFFER_LIST,
+    port: NDIS_PORT_NUMBER,
+    n: ULONG,
+    flags: ULONG,
+) {
+    if flags & NDIS_RECEIVE_FLAGS_RESOURCES != 0 {
+        // SAFETY: the NBLs indicated to this module, handed on once.
+        unsafe {
+            if RESOURCES_RETURN.load(Ordering::SeqCst) {
+                NdisFReturnNetBufferLists(ctx, nbls, flags & NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL);
+            } else {
+                NdisFIndicateReceiveNetBufferLists(ctx, nbls, port, n, flags);
+            }
+        }
+        return;
+    }
+    RECEIVES.lock().unwrap().push((ctx as usize, nbls as usize));
+}
+unsafe extern "system" fn return_nbls(_: NDIS_HANDLE, nbls: PNET_BUFFER_LIST, _: ULONG) {
+    RETURNED.lock().unwrap().push(nbls as usize);
+}
+
+fn characteristics() -> NDIS_FILTER_DRIVER_CHARACTERISTICS {
+    // SAFETY: all-zero is a valid value of this C record (no handlers, empty names).
+    let mut c: NDIS_FILTER_DRIVER_CHARACTERISTICS = unsafe { core::mem::zeroed() };
+    c.Header = NDIS_OBJECT_HEADER {
+        Type: NDIS_OBJECT_TYPE_FILTER_DRIVER_CHARACTERISTICS,
+        Revision: NDIS_FILTER_CHARACTERISTICS_REVISION_2 as u8,
+        Size: NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_2,
+    };
+    c.MajorNdisVersion = 6;
+    c.MinorNdisVersion = 30;
+    c.AttachHandler = Some(attach);
+    c.DetachHandler = Some(detach);
+    c.RestartHandler = Some(restart);
+    c.PauseHandler = Some(pause);
+    c.SendNetBufferListsHandler = Some(send);
+    c.SendNetBufferListsCompleteHandler = Some(send_complete);
+    c.ReceiveNetBufferListsHandler = Some(receive);
+    c.ReturnNetBufferListsHandler = Some(return_nbls);
+    c
+}
+
+/// A registered raw filter and a running stack of `n` of its modules.
+struct Rig {
+    driver: NDIS_HANDLE,
+    stack: Option<Stack>,
+}
+
+impl Rig {
+    fn new(n: usize) -> Rig {
+        for v in [&SENDS, &RECEIVES] {
+            v.lock().unwrap().clear();
+        }
+        COMPLETED.lock().unwrap().clear();
+        RETURNED.lock().unwrap().clear();
+        PAUSE.store(NDIS_STATUS_SUCCESS, Ordering::SeqCst);
+        RESOURCES_RETURN.store(false, Ordering::SeqCst);
+        let mut c = characteristics();
+        let mut driver = core::ptr::null_mut();
+        // SAFETY: valid characteristics and out pointer.
+        let status =
+            unsafe { NdisFRegisterFilterDriver(core::ptr::null_mut(), core::ptr::null_mut(), &mut c, &mut driver) };
+        assert_eq!(status, NDIS_STATUS_SUCCESS);
+        let stack = Stack::new(&vec![driver; n]);
+        stack.attach().unwrap();
+        assert!(stack.restart());
+        Rig { driver, stack: Some(stack) }
+    }
+
+    fn stack(&self) -> &Stack {
+        self.stack.as_ref().unwrap()
+    }
+
+    fn m(&self, i: usize) -> NDIS_HANDLE {
+        self.stack().module(i)
+    }
+
+    /// The first chain the module's send handler holds.
+    fn held_send(&self) -> PNET_BUFFER_LIST {
+        SENDS.lock().unwrap().remove(0).1 as PNET_BUFFER_LIST
+    }
+
+    fn held_receive(&self) -> PNET_BUFFER_LIST {
+        RECEIVES.lock().unwrap().remove(0).1 as PNET_BUFFER_LIST
+    }
+
+    /// Pauses (sync), detaches, deregisters.
+    fn end(mut self) {
+        if let Some(s) = self.stack.take() {
+            s.pause();
+            s.detach();
+        }
+        // SAFETY: registered above.
+        unsafe { NdisFDeregisterFilterDriver(self.driver) };
+    }
+}
+
+const F: &[u8] = &[0xab; 60];
+
+/// Returns down whatever came back to the (single) module.
+fn return_all(rig: &Rig) {
+    let back: Vec<usize> = std::mem::take(&mut *RETURNED.lock().unwrap());
+    for b in back {
+        // SAFETY: NBLs returned to the module, returned down once.
+        unsafe { NdisFReturnNetBufferLists(rig.m(0), b as PNET_BUFFER_LIST, 0) };
+    }
+}
+
+fn rules(s: &Session) -> Vec<Rule> {
+    s.rules()
+}
+
+#[test]
+fn completed_twice_probe_and_twin() {
+    let s = Session::collecting();
+    let rig = Rig::new(1);
+    rig.stack().send(&[F]);
+    let nbl = rig.held_send();
+    // SAFETY: raw DDI calls on the NBL handed to the module.
+    unsafe {
+        NdisFSendNetBufferListsComplete(rig.m(0), nbl, 0);
+        assert_eq!(rules(&s), vec![], "the twin: once");
+        NdisFSendNetBufferListsComplete(rig.m(0), nbl, 0);
+    }
+    assert_eq!(rules(&s), vec![Rule::NetBufferListGivenBackTwice]);
+    assert_eq!(rig.stack().completed().len(), 1);
+    rig.end();
+    assert!(s.leaks().is_empty(), "{}", s.leaks());
+}
+
+#[test]
+fn returned_twice_probe_and_twin() {
+    let s = Session::collecting();
+    let rig = Rig::new(1);
+    rig.stack().receive(&[F], false);
+    let nbl = rig.held_receive();
+    // SAFETY: raw DDI calls on the NBL indicated to the module.
+    unsafe {
+        NdisFReturnNetBufferLists(rig.m(0), nbl, 0);
+        assert_eq!(rules(&s), vec![]);
+        NdisFReturnNetBufferLists(rig.m(0), nbl, 0);
+    }
+    assert_eq!(rules(&s), vec![Rule::NetBufferListGivenBackTwice]);
+    rig.end();
+}
+
+#[test]
+fn wrong_direction_probe_and_twin() {
+    let s = Session::collecting();
+    let rig = Rig::new(1);
+    rig.stack().receive(&[F], false);
+    let nbl = rig.held_receive();
+    // SAFETY: raw DDI calls on the NBL indicated to the module.
+    unsafe { NdisFSendNetBufferListsComplete(rig.m(0), nbl, 0) };
+    assert_eq!(rules(&s), vec![Rule::NetBufferListWrongDirection], "a receive completed as a send");
+    // SAFETY: as above: the twin.
+    unsafe { NdisFReturnNetBufferLists(rig.m(0), nbl, 0) };
+    assert_eq!(rules(&s), vec![]);
+    rig.end();
+    assert!(s.leaks().is_empty(), "{}", s.leaks());
+}
+
+#[test]
+fn wrong_filter_probe_and_twin() {
+    let s = Session::collecting();
+    let rig = Rig::new(2);
+    rig.stack().send(&[F]);
+    let nbl = rig.held_send();
+    // SAFETY: raw DDI calls; the bottom module never had this NBL.
+    unsafe { NdisFSendNetBufferListsComplete(rig.m(1), nbl, 0) };
+    assert_eq!(rules(&s), vec![Rule::NetBufferListWrongFilter]);
+    // SAFETY: the twin: the top module, which holds it, passes it down;
+    // the bottom one completes it up.
+    unsafe { NdisFSendNetBufferLists(rig.m(0), nbl, 0, 0) };
+    let nbl = rig.held_send();
+    // SAFETY: as above.
+    unsafe { NdisFSendNetBufferListsComplete(rig.m(1), nbl, 0) };
+    assert_eq!(COMPLETED.lock().unwrap().len(), 1, "back to the top module");
+    // SAFETY: the top module completes it to the protocol.
+    unsafe { NdisFSendNetBufferListsComplete(rig.m(0), nbl, 0) };
+    assert_eq!(rules(&s), vec![]);
+    assert_eq!(rig.stack().completed(), vec![NDIS_STATUS_SUCCESS]);
+    rig.end();
+    assert!(s.leaks().is_empty(), "{}", s.leaks());
+}
+
+#[test]
+fn source_handle_changed_probe_and_twin() {
+    let s = Session::collecting();
+    let rig = Rig::new(1);
+    rig.stack().send(&[F, F]);
+    let a = rig.held_send();
+    // SAFETY: the chain handed to the module; split into two.
+    let b = unsafe { std::mem::replace(&mut *NET_BUFFER_LIST_NEXT_NBL(a), core::ptr::null_mut()) };
+    // SAFETY: the NBL's record, held by the module.
+    let orig = unsafe { (*a).SourceHandle };
+    // SAFETY: raw DDI calls on NBLs the module holds.
+    unsafe {
+        (*a).SourceHandle = 0x1234 as NDIS_HANDLE;
+        NdisFSendNetBufferLists(rig.m(0), a, 0, 0);
+        assert_eq!(rules(&s), vec![Rule::SourceHandleChanged]);
+        NdisFSendNetBufferLists(rig.m(0), b, 0, 0);
+    }
+    assert_eq!(rules(&s), vec![], "the twin: SourceHandle as it came");
+    assert_eq!(rig.stack().pending_sends(), 1);
+    rig.stack().complete_sends();
+    let back = COMPLETED.lock().unwrap().remove(0) as PNET_BUFFER_LIST;
+    // SAFETY: the twin's NBL, back to the module, completed up.
+    unsafe { NdisFSendNetBufferListsComplete(rig.m(0), back, 0) };
+    // SAFETY: the probe's NBL, its SourceHandle restored, completed up.
+    unsafe {
+        (*a).SourceHandle = orig;
+        NdisFSendNetBufferListsComplete(rig.m(0), a, 0);
+    }
+    rig.end();
+    assert_eq!(rules(&s), vec![]);
+    assert!(s.leaks().is_empty(), "{}", s.leaks());
+}
+
+#[test]
+fn chain_links_broken_probe_and_twin() {
+    let s = Session::collecting();
+    let rig = Rig::new(1);
+    rig.stack().receive(&[F, F], false);
+    let chain = rig.held_receive();
+    // SAFETY: raw DDI calls on NBLs indicated to the module: a count of 3
+    // for a chain of 2, then the twin with the true count.
+    unsafe {
+        NdisFIndicateReceiveNetBufferLists(rig.m(0), chain, 0, 3, 0);
+    }
+    assert!(rules(&s).contains(&Rule::ChainLinksBroken));
+    assert_eq!(rig.stack().pending_returns(), 2, "reported, and delivered");
+    rig.stack().return_receives();
+    return_all(&rig);
+    rig.stack().receive(&[F, F], false);
+    let chain = rig.held_receive();
+    // SAFETY: the twin.
+    unsafe { NdisFIndicateReceiveNetBufferLists(rig.m(0), chain, 0, 2, 0) };
+    assert_eq!(rules(&s), vec![]);
+    rig.stack().return_receives();
+    return_all(&rig);
+    rig.end();
+    assert!(s.leaks().is_empty(), "{}", s.leaks());
+}
+
+#[test]
+fn send_while_paused_probe_and_twin() {
+    let s = Session::collecting();
+    let rig = Rig::new(1);
+    rig.stack().send(&[F]);
+    rig.stack().send(&[F]);
+    let (a, b) = (rig.held_send(), rig.held_send());
+    // SAFETY: the twin: sent down while running.
+    unsafe { NdisFSendNetBufferLists(rig.m(0), a, 0, 0) };
+    rig.stack().complete_sends();
+    let back = COMPLETED.lock().unwrap().remove(0) as PNET_BUFFER_LIST;
+    // SAFETY: back to the module, completed up.
+    unsafe { NdisFSendNetBufferListsComplete(rig.m(0), back, 0) };
+    assert_eq!(rules(&s), vec![]);
+    assert!(rig.stack().pause());
+    // SAFETY: the probe: sent down while paused.
+    unsafe { NdisFSendNetBufferLists(rig.m(0), b, 0, 0) };
+    assert_eq!(rules(&s), vec![Rule::FilterPaused]);
+    rig.stack().complete_sends();
+    let back = COMPLETED.lock().unwrap().remove(0) as PNET_BUFFER_LIST;
+    // SAFETY: as above.
+    unsafe { NdisFSendNetBufferListsComplete(rig.m(0), back, 0) };
+    rig.end();
+    assert!(s.leaks().is_empty(), "{}", s.leaks());
+}
+
+#[test]
+fn pause_complete_not_pending_probe_and_twin() {
+    let s = Session::collecting();
+    let rig = Rig::new(1);
+    // SAFETY: the probe: no pause is pending.
+    unsafe { NdisFPauseComplete(rig.m(0)) };
+    assert_eq!(rules(&s), vec![Rule::PauseOrRestartNotPending]);
+    // SAFETY: no restart either.
+    unsafe { NdisFRestartComplete(rig.m(0), NDIS_STATUS_SUCCESS) };
+    assert_eq!(rules(&s), vec![Rule::PauseOrRestartNotPending]);
+    PAUSE.store(NDIS_STATUS_PENDING, Ordering::SeqCst);
+    assert!(!rig.stack().pause());
+    // SAFETY: the twin: once while pending; then twice.
+    unsafe { NdisFPauseComplete(rig.m(0)) };
+    assert!(rig.stack().is_paused());
+    assert_eq!(rules(&s), vec![]);
+    // SAFETY: completed twice.
+    unsafe { NdisFPauseComplete(rig.m(0)) };
+    assert_eq!(rules(&s), vec![Rule::PauseOrRestartNotPending]);
+    rig.end();
+}
+
+#[test]
+fn pause_with_outstanding_probe_and_twin() {
+    let s = Session::collecting();
+    let rig = Rig::new(1);
+    rig.stack().send(&[F]);
+    let a = rig.held_send();
+    // SAFETY: sent down; the pause handler says SUCCESS while it is out.
+    unsafe { NdisFSendNetBufferLists(rig.m(0), a, 0, 0) };
+    assert!(rig.stack().pause());
+    assert_eq!(rules(&s), vec![Rule::PauseCompletedWithOutstanding]);
+    rig.stack().complete_sends();
+    let back = COMPLETED.lock().unwrap().remove(0) as PNET_BUFFER_LIST;
+    // SAFETY: completed up.
+    unsafe { NdisFSendNetBufferListsComplete(rig.m(0), back, 0) };
+    // The twin: pend, complete when the send is back.
+    assert!(rig.stack().restart());
+    rig.stack().send(&[F]);
+    let a = rig.held_send();
+    // SAFETY: as above.
+    unsafe { NdisFSendNetBufferLists(rig.m(0), a, 0, 0) };
+    PAUSE.store(NDIS_STATUS_PENDING, Ordering::SeqCst);
+    assert!(!rig.stack().pause());
+    rig.stack().complete_sends();
+    let back = COMPLETED.lock().unwrap().remove(0) as PNET_BUFFER_LIST;
+    // SAFETY: completed up, then the pause.
+    unsafe {
+        NdisFSendNetBufferListsComplete(rig.m(0), back, 0);
+        NdisFPauseComplete(rig.m(0));
+    }
+    assert!(rig.stack().is_paused());
+    assert_eq!(rules(&s), vec![]);
+    rig.end();
+    assert!(s.leaks().is_empty(), "{}", s.leaks());
+}
+
+#[test]
+fn held_at_detach_is_a_leak_and_the_twin_is_clean() {
+    let s = Session::collecting();
+    let rig = Rig::new(1);
+    rig.stack().receive(&[F], false);
+    rig.stack().send(&[F]);
+    let r = rig.held_receive();
+    // SAFETY: the twin's half: the receive is returned.
+    unsafe { NdisFReturnNetBufferLists(rig.m(0), r, 0) };
+    assert_eq!(rig.stack().held().len(), 1, "the send is still held");
+    rig.end();
+    assert_eq!(rules(&s), vec![]);
+    assert_eq!(s.leaks().len(), 1, "{}", s.leaks());
+}
+
+#[test]
+fn resources_nbl_returned_probe_and_twin() {
+    let s = Session::collecting();
+    let rig = Rig::new(1);
+    rig.stack().receive(&[F], true);
+    assert_eq!(rules(&s), vec![], "the twin: indicated up with the flag");
+    assert_eq!(rig.stack().received().len(), 1);
+    RESOURCES_RETURN.store(true, Ordering::SeqCst);
+    rig.stack().receive(&[F], true);
+    assert_eq!(rules(&s), vec![Rule::ResourcesNetBufferListKept]);
+    rig.end();
+    assert!(s.leaks().is_empty(), "{}", s.leaks());
+}
+
+#[test]
+fn dispatch_flag_probe_and_twin() {
+    let s = Session::collecting();
+    let rig = Rig::new(1);
+    rig.stack().send(&[F, F]);
+    let a = rig.held_send();
+    // SAFETY: the chain handed to the module, split in two.
+    let b = unsafe { std::mem::replace(&mut *NET_BUFFER_LIST_NEXT_NBL(a), core::ptr::null_mut()) };
+    // SAFETY: the test thread runs at PASSIVE_LEVEL: the flag lies, then
+    // the twin at DISPATCH_LEVEL.
+    unsafe { NdisFSendNetBufferListsComplete(rig.m(0), a, NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL) };
+    assert_eq!(rules(&s), vec![Rule::DispatchLevelFlagWithoutDispatchLevel]);
+    ndis_sim::irql::at(ndis_sim::irql::DISPATCH_LEVEL, || {
+        // SAFETY: as above.
+        unsafe { NdisFSendNetBufferListsComplete(rig.m(0), b, NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL) }
+    });
+    assert_eq!(rules(&s), vec![]);
+    rig.end();
+    assert!(s.leaks().is_empty(), "{}", s.leaks());
+}
+
+#[test]
+fn pause_never_completed_watchdog_and_twin() {
+    let s = Session::collecting();
+    let mut rig = Rig::new(1);
+    PAUSE.store(NDIS_STATUS_PENDING, Ordering::SeqCst);
+    assert!(!rig.stack().pause());
+    drop(rig.stack.take());
+    assert_eq!(rules(&s), vec![Rule::PauseNeverCompleted]);
+    rig.end();
+    // The twin.
+    let rig = Rig::new(1);
+    PAUSE.store(NDIS_STATUS_PENDING, Ordering::SeqCst);
+    assert!(!rig.stack().pause());
+    // SAFETY: the pending pause, completed.
+    unsafe { NdisFPauseComplete(rig.m(0)) };
+    rig.end();
+    assert_eq!(rules(&s), vec![]);
+}
+
+#[test]
+fn sent_after_completed_probe_and_twin() {
+    let s = Session::collecting();
+    let rig = Rig::new(1);
+    rig.stack().send(&[F]);
+    rig.stack().send(&[F]);
+    let (a, b) = (rig.held_send(), rig.held_send());
+    // SAFETY: the probe: completed up, then sent down.
+    unsafe {
+        NdisFSendNetBufferListsComplete(rig.m(0), a, 0);
+        NdisFSendNetBufferLists(rig.m(0), a, 0, 0);
+    }
+    assert_eq!(rules(&s), vec![Rule::NetBufferListGivenBackTwice]);
+    // SAFETY: the twin: sent down once, completed back up once.
+    unsafe { NdisFSendNetBufferLists(rig.m(0), b, 0, 0) };
+    rig.stack().complete_sends();
+    let back = COMPLETED.lock().unwrap().remove(0) as PNET_BUFFER_LIST;
+    // SAFETY: as above.
+    unsafe { NdisFSendNetBufferListsComplete(rig.m(0), back, 0) };
+    assert_eq!(rules(&s), vec![]);
+    assert_eq!(rig.stack().pending_sends(), 0, "the probe's NBL never reached the miniport");
+    rig.end();
+    assert!(s.leaks().is_empty(), "{}", s.leaks());
+}
