@@ -11,8 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use fwps_sys::*;
 
-use super::engine::{Metadata, end_flow};
+use super::engine::Metadata;
 use super::filters::{Verdict, classify_layer, packet};
+use super::flows::end_flow;
 use super::values::{Endpoints, Incoming};
 
 /// `IPPROTO_TCP`.

@@ -6,6 +6,7 @@ use fwps_sys::*;
 use ndis_sys::*;
 
 use super::engine::{self, HandleState2};
+use super::{flows, operations};
 use crate::model::callout::{self, ClassifyFn};
 use crate::model::irql::{DISPATCH_LEVEL, PASSIVE_LEVEL};
 use crate::verifier::irql::at_most;
@@ -205,7 +206,7 @@ pub unsafe extern "system" fn FwpsFlowAssociateContext0(
     flowContext: UINT64,
 ) -> NTSTATUS {
     at_most(DISPATCH_LEVEL, "FwpsFlowAssociateContext0");
-    engine::associate(flowId, layerId, calloutId, flowContext)
+    flows::associate(flowId, layerId, calloutId, flowContext)
 }
 
 /// Removes the context of flow `flowId` at `layerId` for `calloutId`,
@@ -217,7 +218,7 @@ pub unsafe extern "system" fn FwpsFlowAssociateContext0(
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn FwpsFlowRemoveContext0(flowId: UINT64, layerId: UINT16, calloutId: UINT32) -> NTSTATUS {
     at_most(DISPATCH_LEVEL, "FwpsFlowRemoveContext0");
-    engine::remove_context(flowId, layerId, calloutId)
+    flows::remove_context(flowId, layerId, calloutId)
 }
 
 /// Pends the operation of the classify in progress whose `completionHandle`
@@ -233,7 +234,7 @@ pub unsafe extern "system" fn FwpsPendOperation0(completionHandle: HANDLE, compl
     if completionContext.is_null() {
         return STATUS_INVALID_PARAMETER;
     }
-    match engine::pend_operation(completionHandle.addr()) {
+    match operations::pend_operation(completionHandle.addr()) {
         Some(c) => {
             // SAFETY: the caller's guarantee.
             unsafe { *completionContext = core::ptr::without_provenance_mut(c) };
@@ -252,7 +253,7 @@ pub unsafe extern "system" fn FwpsPendOperation0(completionHandle: HANDLE, compl
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn FwpsCompleteOperation0(completionContext: HANDLE, _netBufferList: PNET_BUFFER_LIST) {
     at_most(DISPATCH_LEVEL, "FwpsCompleteOperation0");
-    engine::complete_operation(completionContext.addr());
+    operations::complete_operation(completionContext.addr());
 }
 
 /// Gives the writable layer data of the classify `classifyHandle` was
@@ -273,7 +274,7 @@ pub unsafe extern "system" fn FwpsAcquireWritableLayerDataPointer0(
     if writableLayerData.is_null() {
         return STATUS_INVALID_PARAMETER;
     }
-    match engine::writable(classifyHandle) {
+    match operations::writable(classifyHandle) {
         Some(p) => {
             // SAFETY: the caller's guarantee. The request is the engine's,
             // lent to the driver as the real engine lends it.
@@ -299,7 +300,7 @@ pub unsafe extern "system" fn FwpsApplyModifiedLayerData0(
 ) {
     at_most(DISPATCH_LEVEL, "FwpsApplyModifiedLayerData0");
     // SAFETY: checked against what the engine gave before it is read.
-    unsafe { engine::apply(classifyHandle, modifiedLayerData.addr()) };
+    unsafe { operations::apply(classifyHandle, modifiedLayerData.addr()) };
 }
 
 /// Creates a redirect handle.
@@ -318,7 +319,7 @@ pub unsafe extern "system" fn FwpsRedirectHandleCreate0(
         return STATUS_INVALID_PARAMETER;
     }
     // SAFETY: the caller's guarantee.
-    unsafe { *redirectHandle = core::ptr::without_provenance_mut(engine::create_redirect_handle()) };
+    unsafe { *redirectHandle = core::ptr::without_provenance_mut(operations::create_redirect_handle()) };
     STATUS_SUCCESS
 }
 
@@ -330,7 +331,7 @@ pub unsafe extern "system" fn FwpsRedirectHandleCreate0(
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn FwpsRedirectHandleDestroy0(redirectHandle: HANDLE) {
     at_most(PASSIVE_LEVEL, "FwpsRedirectHandleDestroy0");
-    if !engine::destroy_redirect_handle(redirectHandle.addr()) {
+    if !operations::destroy_redirect_handle(redirectHandle.addr()) {
         crate::verifier::report::report(vec![crate::verifier::v(
             crate::Rule::DoubleFree,
             "FwpsRedirectHandleDestroy0",

@@ -85,18 +85,18 @@ impl Outcome {
 
 /// A classify handle's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum HandleState {
+pub(super) enum HandleState {
     Acquired,
     Pended,
     Completed,
     Released,
 }
 
-struct Handle {
-    state: HandleState,
+pub(super) struct Handle {
+    pub(super) state: HandleState,
     session: u64,
     /// The classify context it was acquired for.
-    context: usize,
+    pub(super) context: usize,
 }
 
 /// A connect redirected by a callout (`FwpsApplyModifiedLayerData0` at a
@@ -113,7 +113,7 @@ pub struct Redirection {
 
 /// The engine's writable connect request of one classify.
 #[derive(Clone, Copy)]
-struct Request(*mut FWPS_CONNECT_REQUEST0);
+pub(super) struct Request(pub(super) *mut FWPS_CONNECT_REQUEST0);
 // SAFETY: the request is the engine's, reached under its lock or by the
 // classify that owns it.
 unsafe impl Send for Request {}
@@ -135,7 +135,7 @@ fn sockaddr(s: &mut SOCKADDR_STORAGE, a: std::net::SocketAddr) {
     }
 }
 
-fn sockaddr_of(s: &SOCKADDR_STORAGE) -> Option<std::net::SocketAddr> {
+pub(super) fn sockaddr_of(s: &SOCKADDR_STORAGE) -> Option<std::net::SocketAddr> {
     // SAFETY: as above.
     let b = unsafe { &*(s as *const SOCKADDR_STORAGE).cast::<[u8; 128]>() };
     let port = u16::from_be_bytes([b[2], b[3]]);
@@ -150,27 +150,27 @@ fn sockaddr_of(s: &SOCKADDR_STORAGE) -> Option<std::net::SocketAddr> {
 }
 
 #[derive(Default)]
-struct Engine {
+pub(super) struct Engine {
     /// Classify contexts of classifies in progress.
-    active: Vec<usize>,
-    next_context: usize,
-    handles: HashMap<u64, Handle>,
-    next_handle: u64,
+    pub(super) active: Vec<usize>,
+    pub(super) next_context: usize,
+    pub(super) handles: HashMap<u64, Handle>,
+    pub(super) next_handle: u64,
     /// The decisions pended classifies were completed with.
-    completions: Vec<(u64, FWPS_CLASSIFY_OUT0)>,
+    pub(super) completions: Vec<(u64, FWPS_CLASSIFY_OUT0)>,
     /// Flow contexts: (flow, layer, callout) → context.
-    flows: Vec<((u64, u16, u32), u64)>,
+    pub(super) flows: Vec<((u64, u16, u32), u64)>,
     /// Pended operations: completion context → (completed, session).
-    operations: HashMap<usize, (bool, u64)>,
+    pub(super) operations: HashMap<usize, (bool, u64)>,
     /// Completion contexts completed, oldest first.
-    completed_operations: Vec<usize>,
+    pub(super) completed_operations: Vec<usize>,
     /// The writable connect request of each connect-redirect classify in
     /// progress (a `Box::into_raw`, freed when the classify returns).
-    requests: HashMap<usize, Request>,
+    pub(super) requests: HashMap<usize, Request>,
     /// Connects redirected.
-    redirections: Vec<Redirection>,
+    pub(super) redirections: Vec<Redirection>,
     /// Redirect handles created and not destroyed.
-    redirect_handles: Vec<usize>,
+    pub(super) redirect_handles: Vec<usize>,
 }
 
 static ENGINE: Mutex<Option<Engine>> = Mutex::new(None);
@@ -179,12 +179,12 @@ fn engine() -> MutexGuard<'static, Option<Engine>> {
     ENGINE.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn with_engine<R>(f: impl FnOnce(&mut Engine) -> R) -> R {
+pub(super) fn with_engine<R>(f: impl FnOnce(&mut Engine) -> R) -> R {
     let mut g = engine();
     f(g.get_or_insert_with(Engine::default))
 }
 
-fn session() -> u64 {
+pub(super) fn session() -> u64 {
     crate::model::SESSION.load(std::sync::atomic::Ordering::SeqCst)
 }
 
@@ -486,200 +486,4 @@ pub(super) fn release(h: u64) {
     if let Some(msg) = found {
         report::report(vec![v(Rule::ClassifyHandleMisuse, "FwpsReleaseClassifyHandle0", msg)]);
     }
-}
-
-/// `FwpsFlowAssociateContext0`'s transition.
-pub(super) fn associate(flow: u64, layer: u16, id: u32, context: u64) -> NTSTATUS {
-    if !callout::callouts().iter().any(|c| c.id == id) {
-        return ndis_sys::STATUS_INVALID_PARAMETER;
-    }
-    with_engine(|e| {
-        if e.flows.iter().any(|(k, _)| *k == (flow, layer, id)) {
-            return STATUS_OBJECT_NAME_EXISTS;
-        }
-        e.flows.push(((flow, layer, id), context));
-        0
-    })
-}
-
-/// `STATUS_OBJECT_NAME_EXISTS`: a context is already associated.
-const STATUS_OBJECT_NAME_EXISTS: NTSTATUS = 0x4000_0000;
-
-/// Calls the flow-delete functions of the contexts `pick` selects, after
-/// taking them out of the engine (so a callback may call the DDIs).
-fn delete_contexts(pick: impl Fn(&(u64, u16, u32)) -> bool) -> usize {
-    let gone: Vec<((u64, u16, u32), u64)> = with_engine(|e| {
-        let (gone, kept) = std::mem::take(&mut e.flows).into_iter().partition(|(k, _)| pick(k));
-        e.flows = kept;
-        gone
-    });
-    for ((_, layer, id), context) in &gone {
-        let f = callout::callouts().iter().find(|c| c.id == *id).and_then(|c| c.flow_delete);
-        if let Some(f) = f {
-            // SAFETY: the callout's own flow-delete function, as the engine calls it.
-            unsafe { f(*layer, *id, *context) };
-        }
-    }
-    gone.len()
-}
-
-/// `FwpsFlowRemoveContext0`'s transition: the callout's `flowDeleteFn`
-/// runs before it returns.
-pub(super) fn remove_context(flow: u64, layer: u16, id: u32) -> NTSTATUS {
-    if delete_contexts(|k| *k == (flow, layer, id)) == 0 { ndis_sys::STATUS_INVALID_PARAMETER } else { 0 }
-}
-
-/// Ends flow `flow`, as the stack does when its connection closes: each
-/// callout's context on it is deleted through its `flowDeleteFn`. Returns
-/// how many contexts it had.
-pub fn end_flow(flow: u64) -> usize {
-    delete_contexts(|k| k.0 == flow)
-}
-
-/// How many flow contexts callout `id` has associated.
-pub fn flow_contexts(id: u32) -> usize {
-    with_engine(|e| e.flows.iter().filter(|(k, _)| k.2 == id).count())
-}
-
-/// Unregistration, by id or key: refused (`STATUS_DEVICE_BUSY`) while
-/// filters reference the callout or classifies of it run; with flow
-/// contexts left, reported, the contexts deleted through its
-/// `flowDeleteFn`, and refused too (retrying then succeeds).
-pub(crate) fn unregister(id: Option<u32>, key: Option<GUID>, ddi: &'static str) -> NTSTATUS {
-    let found = callout::callouts()
-        .iter()
-        .find(|c| id.is_some_and(|i| i == c.id) || key.is_some_and(|k| callout::same_guid(&k, &c.key)))
-        .map(|c| c.id);
-    let Some(id) = found else { return ndis_sys::STATUS_INVALID_PARAMETER };
-    let left = flow_contexts(id);
-    if left > 0 {
-        report::report(vec![v(
-            Rule::FlowContextLeftAtUnregister,
-            ddi,
-            format!("callout {id} unregistered with {left} flow context(s) still associated"),
-        )]);
-        delete_contexts(|k| k.2 == id);
-        return super::STATUS_DEVICE_BUSY;
-    }
-    match callout::unregister_where(|c| c.id == id) {
-        callout::Unregistered::Done => 0,
-        callout::Unregistered::Busy => super::STATUS_DEVICE_BUSY,
-        callout::Unregistered::Unknown => ndis_sys::STATUS_INVALID_PARAMETER,
-    }
-}
-
-/// `FwpsPendOperation0`'s transition: a completion context for the
-/// classify in progress whose completion handle this is.
-pub(super) fn pend_operation(completion_handle: usize) -> Option<usize> {
-    let s = session();
-    let found = with_engine(|e| {
-        if completion_handle < 8 || !e.active.contains(&(completion_handle - 8)) {
-            return None;
-        }
-        e.next_handle += 1;
-        let c = 0x0BE4_0000 + (e.next_handle as usize) * 16;
-        e.operations.insert(c, (false, s));
-        Some(c)
-    });
-    if found.is_none() {
-        report::report(vec![v(
-            Rule::PendedOperationMisuse,
-            "FwpsPendOperation0",
-            format!("{completion_handle:#x} is not the completion handle of a classify in progress"),
-        )]);
-    }
-    found
-}
-
-/// `FwpsCompleteOperation0`'s transition.
-pub(super) fn complete_operation(context: usize) {
-    let msg = with_engine(|e| match e.operations.get_mut(&context) {
-        Some((done, _)) if *done => Some(format!("operation {context:#x} completed twice")),
-        Some((done, _)) => {
-            *done = true;
-            e.completed_operations.push(context);
-            None
-        }
-        None => Some(format!("{context:#x} is not a completion context the engine gave")),
-    });
-    if let Some(msg) = msg {
-        report::report(vec![v(Rule::PendedOperationMisuse, "FwpsCompleteOperation0", msg)]);
-    }
-}
-
-/// Takes the completion contexts of the operations completed
-/// (`FwpsCompleteOperation0`) since the last call: the engine then
-/// re-authorizes each (a test classifies again with
-/// `FWP_CONDITION_FLAG_IS_REAUTHORIZE`).
-pub fn completed_operations() -> Vec<u64> {
-    with_engine(|e| std::mem::take(&mut e.completed_operations)).into_iter().map(|c| c as u64).collect()
-}
-
-/// `FwpsAcquireWritableLayerDataPointer0`'s transition: the connect request
-/// of the handle's classify, if it is a connect-redirect classify.
-pub(super) fn writable(h: u64) -> Option<*mut FWPS_CONNECT_REQUEST0> {
-    with_engine(|e| {
-        let hd = e.handles.get(&h)?;
-        if hd.state != HandleState::Acquired {
-            return None;
-        }
-        e.requests.get(&hd.context).map(|r| r.0)
-    })
-}
-
-/// `FwpsApplyModifiedLayerData0`'s transition: records the redirection.
-///
-/// # Safety
-///
-/// None: `data` is only compared with what [`writable`] gave for `h`.
-pub(super) unsafe fn apply(h: u64, data: usize) -> bool {
-    let Some(req) = writable(h).filter(|p| p.addr() == data) else {
-        report::report(vec![v(
-            Rule::ClassifyHandleMisuse,
-            "FwpsApplyModifiedLayerData0",
-            format!("{data:#x} is not the writable layer data acquired with classify handle {h:#x}"),
-        )]);
-        return false;
-    };
-    // SAFETY: the engine's request, live until its classify returns (which
-    // it has not: the handle is acquired for it).
-    let req = unsafe { &*req };
-    let r = Redirection {
-        remote: sockaddr_of(&req.remoteAddressAndPort),
-        redirect_handle: req.localRedirectHandle.addr(),
-        target_pid: req.localRedirectTargetPID,
-    };
-    with_engine(|e| e.redirections.push(r));
-    true
-}
-
-/// Takes the connects callouts redirected.
-pub fn redirections() -> Vec<Redirection> {
-    with_engine(|e| std::mem::take(&mut e.redirections))
-}
-
-/// `FwpsRedirectHandleCreate0`'s transition.
-pub(super) fn create_redirect_handle() -> usize {
-    with_engine(|e| {
-        e.next_handle += 1;
-        let h = 0x0DE0_0000 + (e.next_handle as usize) * 16;
-        e.redirect_handles.push(h);
-        h
-    })
-}
-
-/// `FwpsRedirectHandleDestroy0`'s transition; false when not a live handle.
-pub(super) fn destroy_redirect_handle(h: usize) -> bool {
-    with_engine(|e| match e.redirect_handles.iter().position(|&x| x == h) {
-        Some(i) => {
-            e.redirect_handles.remove(i);
-            true
-        }
-        None => false,
-    })
-}
-
-/// How many redirect handles are alive.
-pub fn redirect_handles() -> usize {
-    with_engine(|e| e.redirect_handles.len())
 }

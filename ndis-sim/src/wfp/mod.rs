@@ -18,20 +18,23 @@ mod connection;
 pub mod ddi;
 mod engine;
 mod filters;
+mod flows;
 pub mod inject;
 pub mod mgmt;
+mod operations;
 mod values;
 
 pub use connection::{Connection, Refused, TCP, UDP};
-pub(crate) use engine::unregister;
 pub use engine::{
-    Filter, Metadata, Outcome, Pended, Redirection, classify, completed_operations, completions, end_flow,
-    filter_reference, flow_contexts, outstanding_pends, redirect_handles, redirections,
+    Filter, Metadata, Outcome, Pended, Redirection, classify, completions, filter_reference, outstanding_pends,
 };
 pub use filters::{
     FilterAction, FilterSpec, StreamOutcome, Verdict, add_filter, add_sublayer, classify_layer, delete_filter,
     delete_sublayer, packet, reclassify_injections, reset_filters, stream, take_socket, take_wire,
 };
+pub(crate) use flows::unregister;
+pub use flows::{end_flow, flow_contexts};
+pub use operations::{completed_operations, redirect_handles, redirections};
 pub use values::{Endpoints, Incoming, Value};
 
 /// `STATUS_DEVICE_BUSY`: a callout still referenced.
