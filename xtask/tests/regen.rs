@@ -124,6 +124,29 @@ fn fixture_kit_generates_both_crates_for_both_arches_and_checks_clean() {
     assert_eq!(std::fs::read_to_string(&stale).unwrap(), edited);
 }
 
+/// Compiles `bindings` (a generated file of the first fixture crate) as a
+/// crate for the host, with the ctypes it names.
+fn compile_fixture_bindings(dir: &Path, bindings: &str) -> std::process::Output {
+    let ctypes = std::fs::read_to_string(workspace_root().join("ndis-sys/src/ctypes.rs")).unwrap();
+    let generated = dir.join("bindings.rs");
+    std::fs::write(&generated, bindings).unwrap();
+    let lib = dir.join("lib.rs");
+    std::fs::write(
+        &lib,
+        format!(
+            "#![no_std]\n#![allow(warnings)]\npub mod ctypes {{\n{ctypes}\n}}\n#[path = {generated:?}]\nmod bindings;\npub use bindings::*;\n"
+        ),
+    )
+    .unwrap();
+    xtask::rustc()
+        .args(["--edition", "2024", "--crate-type", "lib", "--crate-name", "fix_a_sys", "--emit", "metadata"])
+        .arg("--out-dir")
+        .arg(dir)
+        .arg(&lib)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn fixture_output_compiles_with_its_layout_assertions() {
     if !libclang() {
@@ -132,25 +155,55 @@ fn fixture_output_compiles_with_its_layout_assertions() {
     let tmp = tempfile::tempdir().unwrap();
     let crates = fixture_crates(tmp.path());
     xtask::regen(&args("kit", None, false), &crates, &workspace_root()).unwrap();
-    // A crate root holding the ctypes the bindings name, and the bindings.
-    let ctypes = std::fs::read_to_string(workspace_root().join("ndis-sys/src/ctypes.rs")).unwrap();
-    let lib = tmp.path().join("lib.rs");
-    std::fs::write(
-        &lib,
-        format!(
-            "#![no_std]\n#![allow(warnings)]\npub mod ctypes {{\n{ctypes}\n}}\n#[path = {:?}]\nmod bindings;\npub use bindings::*;\n",
-            crates[0].output(Arch::X86_64)
-        ),
-    )
-    .unwrap();
-    let out = xtask::rustc()
-        .args(["--edition", "2024", "--crate-type", "lib", "--crate-name", "fix_a_sys", "--emit", "metadata"])
-        .arg("--out-dir")
-        .arg(tmp.path())
-        .arg(&lib)
-        .output()
-        .unwrap();
+    let bindings = std::fs::read_to_string(crates[0].output(Arch::X86_64)).unwrap();
+    let out = compile_fixture_bindings(tmp.path(), &bindings);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The assertions fire: a record whose Rust layout is not the C
+    // compiler's (here a field the header does not have) fails the build,
+    // naming the record.
+    let at = bindings.find("pub struct _FIX_RECORD {").expect("the fixture record");
+    let mut wrong = bindings.clone();
+    wrong.insert_str(at + "pub struct _FIX_RECORD {".len(), "\n    pub NotInTheHeader: u64,");
+    let out = compile_fixture_bindings(tmp.path(), &wrong);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a wrong layout compiled");
+    assert!(stderr.contains("error[E0080]") && stderr.contains("_FIX_RECORD"), "{stderr}");
+}
+
+/// Every record generated into the checked-in bindings — all but the
+/// incomplete types (declared only: bindgen's `_unused: [u8; 0]`, or
+/// `_address: u8` when the header names no size) and bindgen's
+/// generic helpers — has its layout assertion, for both arches.
+#[test]
+fn every_checked_in_record_has_a_layout_assertion() {
+    let root = workspace_root();
+    for krate in ["ndis-sys", "fwps-sys"] {
+        for arch in Arch::ALL {
+            let path = root.join(krate).join("src/generated").join(format!("{}.rs", arch.name()));
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            let mut records = 0;
+            for (i, line) in lines.iter().enumerate() {
+                let Some(rest) = line.strip_prefix("pub struct ").or_else(|| line.strip_prefix("pub union ")) else {
+                    continue;
+                };
+                let name = rest.trim_end_matches(" {").trim();
+                let incomplete =
+                    lines.get(i + 1).is_some_and(|l| matches!(l.trim(), "_unused: [u8; 0]," | "pub _address: u8,"));
+                if name.starts_with("__") || incomplete {
+                    continue;
+                }
+                records += 1;
+                assert!(
+                    text.contains(&format!("\"Size of {name}\"")) && text.contains(&format!("\"Alignment of {name}\"")),
+                    "{}: {name} has no layout assertion",
+                    path.display()
+                );
+            }
+            assert!(records > 200, "{}: only {records} records found", path.display());
+        }
+    }
 }
 
 #[test]

@@ -13277,6 +13277,7 @@ pub union FWPM_VSWITCH_EVENT0___bindgen_ty_1 {
     pub reorderInfo: FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_2,
 }
 impl Default for sockaddr_storage {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13286,6 +13287,7 @@ impl Default for sockaddr_storage {
     }
 }
 impl Default for _SEC_WINNT_AUTH_IDENTITY_W {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13295,6 +13297,7 @@ impl Default for _SEC_WINNT_AUTH_IDENTITY_W {
     }
 }
 impl Default for _SID_AND_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13304,6 +13307,7 @@ impl Default for _SID_AND_ATTRIBUTES {
     }
 }
 impl Default for FWP_BYTE_BLOB_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13313,6 +13317,7 @@ impl Default for FWP_BYTE_BLOB_ {
     }
 }
 impl Default for FWP_TOKEN_INFORMATION_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13322,6 +13327,7 @@ impl Default for FWP_TOKEN_INFORMATION_ {
     }
 }
 impl Default for FWP_VALUE0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13331,6 +13337,7 @@ impl Default for FWP_VALUE0___bindgen_ty_1 {
     }
 }
 impl Default for FWP_VALUE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13340,6 +13347,7 @@ impl Default for FWP_VALUE0_ {
     }
 }
 impl Default for FWP_RANGE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13349,6 +13357,7 @@ impl Default for FWP_RANGE0_ {
     }
 }
 impl Default for FWP_CONDITION_VALUE0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13358,6 +13367,7 @@ impl Default for FWP_CONDITION_VALUE0___bindgen_ty_1 {
     }
 }
 impl Default for FWP_CONDITION_VALUE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13367,6 +13377,7 @@ impl Default for FWP_CONDITION_VALUE0_ {
     }
 }
 impl Default for FWPM_DISPLAY_DATA0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13376,6 +13387,7 @@ impl Default for FWPM_DISPLAY_DATA0_ {
     }
 }
 impl Default for FWPS_FILTER_CONDITION0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13385,6 +13397,7 @@ impl Default for FWPS_FILTER_CONDITION0_ {
     }
 }
 impl Default for FWPS_FILTER0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13394,6 +13407,7 @@ impl Default for FWPS_FILTER0_ {
     }
 }
 impl Default for FWPS_FILTER1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13403,6 +13417,7 @@ impl Default for FWPS_FILTER1_ {
     }
 }
 impl Default for FWPS_FILTER2_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13412,6 +13427,7 @@ impl Default for FWPS_FILTER2_ {
     }
 }
 impl Default for FWPS_FILTER3_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13421,6 +13437,7 @@ impl Default for FWPS_FILTER3_ {
     }
 }
 impl Default for FWPS_INCOMING_VALUE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13430,6 +13447,7 @@ impl Default for FWPS_INCOMING_VALUE0_ {
     }
 }
 impl Default for FWPS_INCOMING_VALUES0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13439,6 +13457,7 @@ impl Default for FWPS_INCOMING_VALUES0_ {
     }
 }
 impl Default for FWPS_DISCARD_METADATA0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13448,6 +13467,7 @@ impl Default for FWPS_DISCARD_METADATA0_ {
     }
 }
 impl Default for FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13457,6 +13477,7 @@ impl Default for FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_1 {
     }
 }
 impl Default for FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13466,6 +13487,7 @@ impl Default for FWPS_ALE_ENDPOINT_PROPERTIES0___bindgen_ty_2 {
     }
 }
 impl Default for FWPS_ALE_ENDPOINT_PROPERTIES0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13475,6 +13497,7 @@ impl Default for FWPS_ALE_ENDPOINT_PROPERTIES0_ {
     }
 }
 impl Default for FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13484,6 +13507,7 @@ impl Default for FWPS_ALE_ENDPOINT_ENUM_TEMPLATE0_ {
     }
 }
 impl Default for _IP_ADDRESS_PREFIX {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -13493,6 +13517,7 @@ impl Default for _IP_ADDRESS_PREFIX {
     }
 }
 impl Default for FWPS_INCOMING_METADATA_VALUES0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14015,6 +14040,7 @@ impl FWPS_PACKET_LIST_OUTBOUND_IPSEC_INFORMATION0_ {
     }
 }
 impl Default for FWPS_PACKET_LIST_IPSEC_INFORMATION0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14024,6 +14050,7 @@ impl Default for FWPS_PACKET_LIST_IPSEC_INFORMATION0___bindgen_ty_1 {
     }
 }
 impl Default for FWPS_PACKET_LIST_IPSEC_INFORMATION0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14089,6 +14116,7 @@ impl FWPS_PACKET_LIST_FWP_INFORMATION0_ {
     }
 }
 impl Default for FWPS_PACKET_LIST_INFORMATION0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14098,6 +14126,7 @@ impl Default for FWPS_PACKET_LIST_INFORMATION0_ {
     }
 }
 impl Default for _FWPS_CONNECT_REQUEST0 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14107,6 +14136,7 @@ impl Default for _FWPS_CONNECT_REQUEST0 {
     }
 }
 impl Default for _FWPS_BIND_REQUEST0 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14116,6 +14146,7 @@ impl Default for _FWPS_BIND_REQUEST0 {
     }
 }
 impl Default for _FWPS_CONNECTION_POLICY0 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14125,6 +14156,7 @@ impl Default for _FWPS_CONNECTION_POLICY0 {
     }
 }
 impl Default for FWPS_TRANSPORT_SEND_PARAMS0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14134,6 +14166,7 @@ impl Default for FWPS_TRANSPORT_SEND_PARAMS0_ {
     }
 }
 impl Default for FWPS_TRANSPORT_SEND_PARAMS1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14143,6 +14176,7 @@ impl Default for FWPS_TRANSPORT_SEND_PARAMS1_ {
     }
 }
 impl Default for FWPS_STREAM_DATA_OFFSET0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14152,6 +14186,7 @@ impl Default for FWPS_STREAM_DATA_OFFSET0_ {
     }
 }
 impl Default for FWPS_STREAM_DATA0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14161,6 +14196,7 @@ impl Default for FWPS_STREAM_DATA0_ {
     }
 }
 impl Default for FWPS_STREAM_CALLOUT_IO_PACKET0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14170,6 +14206,7 @@ impl Default for FWPS_STREAM_CALLOUT_IO_PACKET0_ {
     }
 }
 impl Default for IKEEXT_PRESHARED_KEY_AUTHENTICATION0__ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14179,6 +14216,7 @@ impl Default for IKEEXT_PRESHARED_KEY_AUTHENTICATION0__ {
     }
 }
 impl Default for IKEEXT_PRESHARED_KEY_AUTHENTICATION1__ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14188,6 +14226,7 @@ impl Default for IKEEXT_PRESHARED_KEY_AUTHENTICATION1__ {
     }
 }
 impl Default for IKEEXT_CERT_ROOT_CONFIG0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14197,6 +14236,7 @@ impl Default for IKEEXT_CERT_ROOT_CONFIG0_ {
     }
 }
 impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14206,6 +14246,7 @@ impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1__bindgen_ty_1
     }
 }
 impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14215,6 +14256,7 @@ impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_1 {
     }
 }
 impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14224,6 +14266,7 @@ impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2__bindgen_ty_1
     }
 }
 impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14233,6 +14276,7 @@ impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION0___bindgen_ty_2 {
     }
 }
 impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14242,6 +14286,7 @@ impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION0_ {
     }
 }
 impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14251,6 +14296,7 @@ impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1__bindgen_ty_1
     }
 }
 impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14260,6 +14306,7 @@ impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_1 {
     }
 }
 impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14269,6 +14316,7 @@ impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2__bindgen_ty_1
     }
 }
 impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14278,6 +14326,7 @@ impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION1___bindgen_ty_2 {
     }
 }
 impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14287,6 +14336,7 @@ impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION1_ {
     }
 }
 impl Default for IKEEXT_CERT_EKUS0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14296,6 +14346,7 @@ impl Default for IKEEXT_CERT_EKUS0_ {
     }
 }
 impl Default for IKEEXT_CERT_NAME0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14305,6 +14356,7 @@ impl Default for IKEEXT_CERT_NAME0_ {
     }
 }
 impl Default for IKEEXT_CERTIFICATE_CRITERIA0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14314,6 +14366,7 @@ impl Default for IKEEXT_CERTIFICATE_CRITERIA0_ {
     }
 }
 impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14323,6 +14376,7 @@ impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_1
     }
 }
 impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14332,6 +14386,7 @@ impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_2
     }
 }
 impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14341,6 +14396,7 @@ impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1__bindgen_ty_3
     }
 }
 impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14350,6 +14406,7 @@ impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_1 {
     }
 }
 impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14359,6 +14416,7 @@ impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_1
     }
 }
 impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14368,6 +14426,7 @@ impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_2
     }
 }
 impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14377,6 +14436,7 @@ impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2__bindgen_ty_3
     }
 }
 impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14386,6 +14446,7 @@ impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2___bindgen_ty_2 {
     }
 }
 impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14395,6 +14456,7 @@ impl Default for IKEEXT_CERTIFICATE_AUTHENTICATION2_ {
     }
 }
 impl Default for IKEEXT_IPV6_CGA_AUTHENTICATION0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14404,6 +14466,7 @@ impl Default for IKEEXT_IPV6_CGA_AUTHENTICATION0_ {
     }
 }
 impl Default for IKEEXT_KERBEROS_AUTHENTICATION1__ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14413,6 +14476,7 @@ impl Default for IKEEXT_KERBEROS_AUTHENTICATION1__ {
     }
 }
 impl Default for IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14422,6 +14486,7 @@ impl Default for IKEEXT_AUTHENTICATION_METHOD0___bindgen_ty_1 {
     }
 }
 impl Default for IKEEXT_AUTHENTICATION_METHOD0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14431,6 +14496,7 @@ impl Default for IKEEXT_AUTHENTICATION_METHOD0_ {
     }
 }
 impl Default for IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14440,6 +14506,7 @@ impl Default for IKEEXT_AUTHENTICATION_METHOD1___bindgen_ty_1 {
     }
 }
 impl Default for IKEEXT_AUTHENTICATION_METHOD1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14449,6 +14516,7 @@ impl Default for IKEEXT_AUTHENTICATION_METHOD1_ {
     }
 }
 impl Default for IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14458,6 +14526,7 @@ impl Default for IKEEXT_AUTHENTICATION_METHOD2___bindgen_ty_1 {
     }
 }
 impl Default for IKEEXT_AUTHENTICATION_METHOD2_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14467,6 +14536,7 @@ impl Default for IKEEXT_AUTHENTICATION_METHOD2_ {
     }
 }
 impl Default for IKEEXT_CIPHER_ALGORITHM0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14476,6 +14546,7 @@ impl Default for IKEEXT_CIPHER_ALGORITHM0_ {
     }
 }
 impl Default for IKEEXT_INTEGRITY_ALGORITHM0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14485,6 +14556,7 @@ impl Default for IKEEXT_INTEGRITY_ALGORITHM0_ {
     }
 }
 impl Default for IKEEXT_PROPOSAL0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14494,6 +14566,7 @@ impl Default for IKEEXT_PROPOSAL0_ {
     }
 }
 impl Default for IKEEXT_POLICY0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14503,6 +14576,7 @@ impl Default for IKEEXT_POLICY0_ {
     }
 }
 impl Default for IKEEXT_POLICY1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14512,6 +14586,7 @@ impl Default for IKEEXT_POLICY1_ {
     }
 }
 impl Default for IKEEXT_POLICY2_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14521,6 +14596,7 @@ impl Default for IKEEXT_POLICY2_ {
     }
 }
 impl Default for IKEEXT_EM_POLICY0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14530,6 +14606,7 @@ impl Default for IKEEXT_EM_POLICY0_ {
     }
 }
 impl Default for IKEEXT_EM_POLICY1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14539,6 +14616,7 @@ impl Default for IKEEXT_EM_POLICY1_ {
     }
 }
 impl Default for IKEEXT_EM_POLICY2_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14548,6 +14626,7 @@ impl Default for IKEEXT_EM_POLICY2_ {
     }
 }
 impl Default for IKEEXT_KEYMODULE_STATISTICS0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14557,6 +14636,7 @@ impl Default for IKEEXT_KEYMODULE_STATISTICS0_ {
     }
 }
 impl Default for IKEEXT_KEYMODULE_STATISTICS1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14566,6 +14646,7 @@ impl Default for IKEEXT_KEYMODULE_STATISTICS1_ {
     }
 }
 impl Default for IKEEXT_STATISTICS0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14575,6 +14656,7 @@ impl Default for IKEEXT_STATISTICS0_ {
     }
 }
 impl Default for IKEEXT_STATISTICS1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14584,6 +14666,7 @@ impl Default for IKEEXT_STATISTICS1_ {
     }
 }
 impl Default for IKEEXT_TRAFFIC0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14593,6 +14676,7 @@ impl Default for IKEEXT_TRAFFIC0___bindgen_ty_1 {
     }
 }
 impl Default for IKEEXT_TRAFFIC0___bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14602,6 +14686,7 @@ impl Default for IKEEXT_TRAFFIC0___bindgen_ty_2 {
     }
 }
 impl Default for IKEEXT_TRAFFIC0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14611,6 +14696,7 @@ impl Default for IKEEXT_TRAFFIC0_ {
     }
 }
 impl Default for IKEEXT_CERTIFICATE_CREDENTIAL0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14620,6 +14706,7 @@ impl Default for IKEEXT_CERTIFICATE_CREDENTIAL0_ {
     }
 }
 impl Default for IKEEXT_NAME_CREDENTIAL0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14629,6 +14716,7 @@ impl Default for IKEEXT_NAME_CREDENTIAL0_ {
     }
 }
 impl Default for IKEEXT_CREDENTIAL0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14638,6 +14726,7 @@ impl Default for IKEEXT_CREDENTIAL0___bindgen_ty_1 {
     }
 }
 impl Default for IKEEXT_CREDENTIAL0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14647,6 +14736,7 @@ impl Default for IKEEXT_CREDENTIAL0_ {
     }
 }
 impl Default for IKEEXT_CREDENTIAL_PAIR0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14656,6 +14746,7 @@ impl Default for IKEEXT_CREDENTIAL_PAIR0_ {
     }
 }
 impl Default for IKEEXT_CREDENTIALS0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14665,6 +14756,7 @@ impl Default for IKEEXT_CREDENTIALS0_ {
     }
 }
 impl Default for IKEEXT_SA_DETAILS0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14674,6 +14766,7 @@ impl Default for IKEEXT_SA_DETAILS0___bindgen_ty_1 {
     }
 }
 impl Default for IKEEXT_SA_DETAILS0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14683,6 +14776,7 @@ impl Default for IKEEXT_SA_DETAILS0_ {
     }
 }
 impl Default for IKEEXT_CERTIFICATE_CREDENTIAL1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14692,6 +14786,7 @@ impl Default for IKEEXT_CERTIFICATE_CREDENTIAL1_ {
     }
 }
 impl Default for IKEEXT_CREDENTIAL1___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14701,6 +14796,7 @@ impl Default for IKEEXT_CREDENTIAL1___bindgen_ty_1 {
     }
 }
 impl Default for IKEEXT_CREDENTIAL1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14710,6 +14806,7 @@ impl Default for IKEEXT_CREDENTIAL1_ {
     }
 }
 impl Default for IKEEXT_CREDENTIAL_PAIR1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14719,6 +14816,7 @@ impl Default for IKEEXT_CREDENTIAL_PAIR1_ {
     }
 }
 impl Default for IKEEXT_CREDENTIALS1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14728,6 +14826,7 @@ impl Default for IKEEXT_CREDENTIALS1_ {
     }
 }
 impl Default for IKEEXT_SA_DETAILS1___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14737,6 +14836,7 @@ impl Default for IKEEXT_SA_DETAILS1___bindgen_ty_1 {
     }
 }
 impl Default for IKEEXT_SA_DETAILS1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14746,6 +14846,7 @@ impl Default for IKEEXT_SA_DETAILS1_ {
     }
 }
 impl Default for IKEEXT_CREDENTIAL2___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14755,6 +14856,7 @@ impl Default for IKEEXT_CREDENTIAL2___bindgen_ty_1 {
     }
 }
 impl Default for IKEEXT_CREDENTIAL2_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14764,6 +14866,7 @@ impl Default for IKEEXT_CREDENTIAL2_ {
     }
 }
 impl Default for IKEEXT_CREDENTIAL_PAIR2_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14773,6 +14876,7 @@ impl Default for IKEEXT_CREDENTIAL_PAIR2_ {
     }
 }
 impl Default for IKEEXT_CREDENTIALS2_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14782,6 +14886,7 @@ impl Default for IKEEXT_CREDENTIALS2_ {
     }
 }
 impl Default for IKEEXT_SA_DETAILS2___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14791,6 +14896,7 @@ impl Default for IKEEXT_SA_DETAILS2___bindgen_ty_1 {
     }
 }
 impl Default for IKEEXT_SA_DETAILS2_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14800,6 +14906,7 @@ impl Default for IKEEXT_SA_DETAILS2_ {
     }
 }
 impl Default for IKEEXT_SA_ENUM_TEMPLATE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14809,6 +14916,7 @@ impl Default for IKEEXT_SA_ENUM_TEMPLATE0_ {
     }
 }
 impl Default for IPSEC_AUTH_TRANSFORM_ID0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14818,6 +14926,7 @@ impl Default for IPSEC_AUTH_TRANSFORM_ID0_ {
     }
 }
 impl Default for IPSEC_AUTH_TRANSFORM0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14827,6 +14936,7 @@ impl Default for IPSEC_AUTH_TRANSFORM0_ {
     }
 }
 impl Default for IPSEC_CIPHER_TRANSFORM_ID0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14836,6 +14946,7 @@ impl Default for IPSEC_CIPHER_TRANSFORM_ID0_ {
     }
 }
 impl Default for IPSEC_CIPHER_TRANSFORM0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14845,6 +14956,7 @@ impl Default for IPSEC_CIPHER_TRANSFORM0_ {
     }
 }
 impl Default for IPSEC_AUTH_AND_CIPHER_TRANSFORM0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14854,6 +14966,7 @@ impl Default for IPSEC_AUTH_AND_CIPHER_TRANSFORM0_ {
     }
 }
 impl Default for IPSEC_SA_TRANSFORM0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14863,6 +14976,7 @@ impl Default for IPSEC_SA_TRANSFORM0___bindgen_ty_1 {
     }
 }
 impl Default for IPSEC_SA_TRANSFORM0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14872,6 +14986,7 @@ impl Default for IPSEC_SA_TRANSFORM0_ {
     }
 }
 impl Default for IPSEC_PROPOSAL0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14881,6 +14996,7 @@ impl Default for IPSEC_PROPOSAL0_ {
     }
 }
 impl Default for IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14890,6 +15006,7 @@ impl Default for IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_1 {
     }
 }
 impl Default for IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14899,6 +15016,7 @@ impl Default for IPSEC_TRAFFIC_SELECTOR0___bindgen_ty_2 {
     }
 }
 impl Default for IPSEC_TRAFFIC_SELECTOR0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14908,6 +15026,7 @@ impl Default for IPSEC_TRAFFIC_SELECTOR0_ {
     }
 }
 impl Default for IPSEC_TRAFFIC_SELECTOR_POLICY0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14917,6 +15036,7 @@ impl Default for IPSEC_TRAFFIC_SELECTOR_POLICY0_ {
     }
 }
 impl Default for IPSEC_TRANSPORT_POLICY0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14926,6 +15046,7 @@ impl Default for IPSEC_TRANSPORT_POLICY0_ {
     }
 }
 impl Default for IPSEC_TRANSPORT_POLICY1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14935,6 +15056,7 @@ impl Default for IPSEC_TRANSPORT_POLICY1_ {
     }
 }
 impl Default for IPSEC_TRANSPORT_POLICY2_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14944,6 +15066,7 @@ impl Default for IPSEC_TRANSPORT_POLICY2_ {
     }
 }
 impl Default for IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14953,6 +15076,7 @@ impl Default for IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_1 {
     }
 }
 impl Default for IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14962,6 +15086,7 @@ impl Default for IPSEC_TUNNEL_ENDPOINTS0___bindgen_ty_2 {
     }
 }
 impl Default for IPSEC_TUNNEL_ENDPOINTS0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14971,6 +15096,7 @@ impl Default for IPSEC_TUNNEL_ENDPOINTS0_ {
     }
 }
 impl Default for IPSEC_TUNNEL_ENDPOINT0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14980,6 +15106,7 @@ impl Default for IPSEC_TUNNEL_ENDPOINT0___bindgen_ty_1 {
     }
 }
 impl Default for IPSEC_TUNNEL_ENDPOINT0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14989,6 +15116,7 @@ impl Default for IPSEC_TUNNEL_ENDPOINT0_ {
     }
 }
 impl Default for IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -14998,6 +15126,7 @@ impl Default for IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_1 {
     }
 }
 impl Default for IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15007,6 +15136,7 @@ impl Default for IPSEC_TUNNEL_ENDPOINTS2___bindgen_ty_2 {
     }
 }
 impl Default for IPSEC_TUNNEL_ENDPOINTS2_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15016,6 +15146,7 @@ impl Default for IPSEC_TUNNEL_ENDPOINTS2_ {
     }
 }
 impl Default for IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15025,6 +15156,7 @@ impl Default for IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_1 {
     }
 }
 impl Default for IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15034,6 +15166,7 @@ impl Default for IPSEC_TUNNEL_ENDPOINTS1___bindgen_ty_2 {
     }
 }
 impl Default for IPSEC_TUNNEL_ENDPOINTS1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15043,6 +15176,7 @@ impl Default for IPSEC_TUNNEL_ENDPOINTS1_ {
     }
 }
 impl Default for IPSEC_TUNNEL_POLICY0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15052,6 +15186,7 @@ impl Default for IPSEC_TUNNEL_POLICY0_ {
     }
 }
 impl Default for IPSEC_TUNNEL_POLICY1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15061,6 +15196,7 @@ impl Default for IPSEC_TUNNEL_POLICY1_ {
     }
 }
 impl Default for IPSEC_TUNNEL_POLICY2_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15070,6 +15206,7 @@ impl Default for IPSEC_TUNNEL_POLICY2_ {
     }
 }
 impl Default for IPSEC_TUNNEL_POLICY3_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15079,6 +15216,7 @@ impl Default for IPSEC_TUNNEL_POLICY3_ {
     }
 }
 impl Default for IPSEC_KEYING_POLICY0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15088,6 +15226,7 @@ impl Default for IPSEC_KEYING_POLICY0_ {
     }
 }
 impl Default for IPSEC_KEYING_POLICY1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15097,6 +15236,7 @@ impl Default for IPSEC_KEYING_POLICY1_ {
     }
 }
 impl Default for IPSEC_SA_AUTH_INFORMATION0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15106,6 +15246,7 @@ impl Default for IPSEC_SA_AUTH_INFORMATION0_ {
     }
 }
 impl Default for IPSEC_SA_CIPHER_INFORMATION0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15115,6 +15256,7 @@ impl Default for IPSEC_SA_CIPHER_INFORMATION0_ {
     }
 }
 impl Default for IPSEC_SA_AUTH_AND_CIPHER_INFORMATION0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15124,6 +15266,7 @@ impl Default for IPSEC_SA_AUTH_AND_CIPHER_INFORMATION0_ {
     }
 }
 impl Default for IPSEC_SA0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15133,6 +15276,7 @@ impl Default for IPSEC_SA0___bindgen_ty_1 {
     }
 }
 impl Default for IPSEC_SA0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15142,6 +15286,7 @@ impl Default for IPSEC_SA0_ {
     }
 }
 impl Default for IPSEC_KEYMODULE_STATE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15151,6 +15296,7 @@ impl Default for IPSEC_KEYMODULE_STATE0_ {
     }
 }
 impl Default for IPSEC_TOKEN0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15160,6 +15306,7 @@ impl Default for IPSEC_TOKEN0_ {
     }
 }
 impl Default for IPSEC_ID0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15169,6 +15316,7 @@ impl Default for IPSEC_ID0_ {
     }
 }
 impl Default for IPSEC_SA_BUNDLE0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15178,6 +15326,7 @@ impl Default for IPSEC_SA_BUNDLE0___bindgen_ty_1 {
     }
 }
 impl Default for IPSEC_SA_BUNDLE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15187,6 +15336,7 @@ impl Default for IPSEC_SA_BUNDLE0_ {
     }
 }
 impl Default for IPSEC_SA_BUNDLE1___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15196,6 +15346,7 @@ impl Default for IPSEC_SA_BUNDLE1___bindgen_ty_1 {
     }
 }
 impl Default for IPSEC_SA_BUNDLE1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15205,6 +15356,7 @@ impl Default for IPSEC_SA_BUNDLE1_ {
     }
 }
 impl Default for IPSEC_TRAFFIC0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15214,6 +15366,7 @@ impl Default for IPSEC_TRAFFIC0___bindgen_ty_1 {
     }
 }
 impl Default for IPSEC_TRAFFIC0___bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15223,6 +15376,7 @@ impl Default for IPSEC_TRAFFIC0___bindgen_ty_2 {
     }
 }
 impl Default for IPSEC_TRAFFIC0___bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15232,6 +15386,7 @@ impl Default for IPSEC_TRAFFIC0___bindgen_ty_3 {
     }
 }
 impl Default for IPSEC_TRAFFIC0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15241,6 +15396,7 @@ impl Default for IPSEC_TRAFFIC0_ {
     }
 }
 impl Default for IPSEC_TRAFFIC1___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15250,6 +15406,7 @@ impl Default for IPSEC_TRAFFIC1___bindgen_ty_1 {
     }
 }
 impl Default for IPSEC_TRAFFIC1___bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15259,6 +15416,7 @@ impl Default for IPSEC_TRAFFIC1___bindgen_ty_2 {
     }
 }
 impl Default for IPSEC_TRAFFIC1___bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15268,6 +15426,7 @@ impl Default for IPSEC_TRAFFIC1___bindgen_ty_3 {
     }
 }
 impl Default for IPSEC_TRAFFIC1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15277,6 +15436,7 @@ impl Default for IPSEC_TRAFFIC1_ {
     }
 }
 impl Default for IPSEC_GETSPI0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15286,6 +15446,7 @@ impl Default for IPSEC_GETSPI0___bindgen_ty_1 {
     }
 }
 impl Default for IPSEC_GETSPI0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15295,6 +15456,7 @@ impl Default for IPSEC_GETSPI0_ {
     }
 }
 impl Default for IPSEC_GETSPI1___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15304,6 +15466,7 @@ impl Default for IPSEC_GETSPI1___bindgen_ty_1 {
     }
 }
 impl Default for IPSEC_GETSPI1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15313,6 +15476,7 @@ impl Default for IPSEC_GETSPI1_ {
     }
 }
 impl Default for IPSEC_SA_DETAILS0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15322,6 +15486,7 @@ impl Default for IPSEC_SA_DETAILS0___bindgen_ty_1 {
     }
 }
 impl Default for IPSEC_SA_DETAILS0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15331,6 +15496,7 @@ impl Default for IPSEC_SA_DETAILS0_ {
     }
 }
 impl Default for IPSEC_SA_DETAILS1___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15340,6 +15506,7 @@ impl Default for IPSEC_SA_DETAILS1___bindgen_ty_1 {
     }
 }
 impl Default for IPSEC_SA_DETAILS1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15349,6 +15516,7 @@ impl Default for IPSEC_SA_DETAILS1_ {
     }
 }
 impl Default for IPSEC_SA_CONTEXT0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15358,6 +15526,7 @@ impl Default for IPSEC_SA_CONTEXT0_ {
     }
 }
 impl Default for IPSEC_SA_CONTEXT1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15367,6 +15536,7 @@ impl Default for IPSEC_SA_CONTEXT1_ {
     }
 }
 impl Default for IPSEC_SA_CONTEXT_ENUM_TEMPLATE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15376,6 +15546,7 @@ impl Default for IPSEC_SA_CONTEXT_ENUM_TEMPLATE0_ {
     }
 }
 impl Default for IPSEC_SA_ENUM_TEMPLATE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15385,6 +15556,7 @@ impl Default for IPSEC_SA_ENUM_TEMPLATE0_ {
     }
 }
 impl Default for IPSEC_DOSP_OPTIONS0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15394,6 +15566,7 @@ impl Default for IPSEC_DOSP_OPTIONS0_ {
     }
 }
 impl Default for FWPM_SESSION0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15403,6 +15576,7 @@ impl Default for FWPM_SESSION0_ {
     }
 }
 impl Default for FWPM_PROVIDER0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15412,6 +15586,7 @@ impl Default for FWPM_PROVIDER0_ {
     }
 }
 impl Default for FWPM_PROVIDER_CHANGE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15421,6 +15596,7 @@ impl Default for FWPM_PROVIDER_CHANGE0_ {
     }
 }
 impl Default for FWPM_PROVIDER_SUBSCRIPTION0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15430,6 +15606,7 @@ impl Default for FWPM_PROVIDER_SUBSCRIPTION0_ {
     }
 }
 impl Default for FWPM_CLASSIFY_OPTION0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15439,6 +15616,7 @@ impl Default for FWPM_CLASSIFY_OPTION0_ {
     }
 }
 impl Default for FWPM_CLASSIFY_OPTIONS0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15448,6 +15626,7 @@ impl Default for FWPM_CLASSIFY_OPTIONS0_ {
     }
 }
 impl Default for FWPM_NETWORK_CONNECTION_POLICY_SETTING0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15457,6 +15636,7 @@ impl Default for FWPM_NETWORK_CONNECTION_POLICY_SETTING0_ {
     }
 }
 impl Default for FWPM_NETWORK_CONNECTION_POLICY_SETTINGS0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15466,6 +15646,7 @@ impl Default for FWPM_NETWORK_CONNECTION_POLICY_SETTINGS0_ {
     }
 }
 impl Default for FWPM_PROVIDER_CONTEXT0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15475,6 +15656,7 @@ impl Default for FWPM_PROVIDER_CONTEXT0___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_PROVIDER_CONTEXT0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15484,6 +15666,7 @@ impl Default for FWPM_PROVIDER_CONTEXT0_ {
     }
 }
 impl Default for FWPM_PROVIDER_CONTEXT1___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15493,6 +15676,7 @@ impl Default for FWPM_PROVIDER_CONTEXT1___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_PROVIDER_CONTEXT1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15502,6 +15686,7 @@ impl Default for FWPM_PROVIDER_CONTEXT1_ {
     }
 }
 impl Default for FWPM_PROVIDER_CONTEXT2___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15511,6 +15696,7 @@ impl Default for FWPM_PROVIDER_CONTEXT2___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_PROVIDER_CONTEXT2_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15520,6 +15706,7 @@ impl Default for FWPM_PROVIDER_CONTEXT2_ {
     }
 }
 impl Default for FWPM_PROVIDER_CONTEXT3___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15529,6 +15716,7 @@ impl Default for FWPM_PROVIDER_CONTEXT3___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_PROVIDER_CONTEXT3_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15538,6 +15726,7 @@ impl Default for FWPM_PROVIDER_CONTEXT3_ {
     }
 }
 impl Default for FWPM_PROVIDER_CONTEXT_ENUM_TEMPLATE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15547,6 +15736,7 @@ impl Default for FWPM_PROVIDER_CONTEXT_ENUM_TEMPLATE0_ {
     }
 }
 impl Default for FWPM_PROVIDER_CONTEXT_CHANGE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15556,6 +15746,7 @@ impl Default for FWPM_PROVIDER_CONTEXT_CHANGE0_ {
     }
 }
 impl Default for FWPM_PROVIDER_CONTEXT_SUBSCRIPTION0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15565,6 +15756,7 @@ impl Default for FWPM_PROVIDER_CONTEXT_SUBSCRIPTION0_ {
     }
 }
 impl Default for FWPM_SUBLAYER0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15574,6 +15766,7 @@ impl Default for FWPM_SUBLAYER0_ {
     }
 }
 impl Default for FWPM_SUBLAYER_ENUM_TEMPLATE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15583,6 +15776,7 @@ impl Default for FWPM_SUBLAYER_ENUM_TEMPLATE0_ {
     }
 }
 impl Default for FWPM_SUBLAYER_CHANGE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15592,6 +15786,7 @@ impl Default for FWPM_SUBLAYER_CHANGE0_ {
     }
 }
 impl Default for FWPM_SUBLAYER_SUBSCRIPTION0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15601,6 +15796,7 @@ impl Default for FWPM_SUBLAYER_SUBSCRIPTION0_ {
     }
 }
 impl Default for FWPM_FIELD0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15610,6 +15806,7 @@ impl Default for FWPM_FIELD0_ {
     }
 }
 impl Default for FWPM_LAYER0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15619,6 +15816,7 @@ impl Default for FWPM_LAYER0_ {
     }
 }
 impl Default for FWPM_CALLOUT0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15628,6 +15826,7 @@ impl Default for FWPM_CALLOUT0_ {
     }
 }
 impl Default for FWPM_CALLOUT_ENUM_TEMPLATE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15637,6 +15836,7 @@ impl Default for FWPM_CALLOUT_ENUM_TEMPLATE0_ {
     }
 }
 impl Default for FWPM_CALLOUT_CHANGE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15646,6 +15846,7 @@ impl Default for FWPM_CALLOUT_CHANGE0_ {
     }
 }
 impl Default for FWPM_CALLOUT_SUBSCRIPTION0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15655,6 +15856,7 @@ impl Default for FWPM_CALLOUT_SUBSCRIPTION0_ {
     }
 }
 impl Default for FWPM_ACTION0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15664,6 +15866,7 @@ impl Default for FWPM_ACTION0___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_ACTION0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15673,6 +15876,7 @@ impl Default for FWPM_ACTION0_ {
     }
 }
 impl Default for FWPM_FILTER_CONDITION0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15682,6 +15886,7 @@ impl Default for FWPM_FILTER_CONDITION0_ {
     }
 }
 impl Default for FWPM_FILTER0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15691,6 +15896,7 @@ impl Default for FWPM_FILTER0___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_FILTER0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15700,6 +15906,7 @@ impl Default for FWPM_FILTER0_ {
     }
 }
 impl Default for FWPM_FILTER_ENUM_TEMPLATE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15709,6 +15916,7 @@ impl Default for FWPM_FILTER_ENUM_TEMPLATE0_ {
     }
 }
 impl Default for FWPM_FILTER_CHANGE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15718,6 +15926,7 @@ impl Default for FWPM_FILTER_CHANGE0_ {
     }
 }
 impl Default for FWPM_FILTER_SUBSCRIPTION0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15727,6 +15936,7 @@ impl Default for FWPM_FILTER_SUBSCRIPTION0_ {
     }
 }
 impl Default for FWPM_STATISTICS0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15736,6 +15946,7 @@ impl Default for FWPM_STATISTICS0_ {
     }
 }
 impl Default for FWPM_STATISTICS1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15745,6 +15956,7 @@ impl Default for FWPM_STATISTICS1_ {
     }
 }
 impl Default for FWPM_NET_EVENT_HEADER0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15754,6 +15966,7 @@ impl Default for FWPM_NET_EVENT_HEADER0___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_NET_EVENT_HEADER0___bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15763,6 +15976,7 @@ impl Default for FWPM_NET_EVENT_HEADER0___bindgen_ty_2 {
     }
 }
 impl Default for FWPM_NET_EVENT_HEADER0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15772,6 +15986,7 @@ impl Default for FWPM_NET_EVENT_HEADER0_ {
     }
 }
 impl Default for FWPM_NET_EVENT_HEADER1___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15781,6 +15996,7 @@ impl Default for FWPM_NET_EVENT_HEADER1___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_NET_EVENT_HEADER1___bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15790,6 +16006,7 @@ impl Default for FWPM_NET_EVENT_HEADER1___bindgen_ty_2 {
     }
 }
 impl Default for FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15799,6 +16016,7 @@ impl Default for FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1__bindgen_ty
     }
 }
 impl Default for FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15808,6 +16026,7 @@ impl Default for FWPM_NET_EVENT_HEADER1___bindgen_ty_3__bindgen_ty_1 {
     }
 }
 impl Default for FWPM_NET_EVENT_HEADER1___bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15817,6 +16036,7 @@ impl Default for FWPM_NET_EVENT_HEADER1___bindgen_ty_3 {
     }
 }
 impl Default for FWPM_NET_EVENT_HEADER1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15826,6 +16046,7 @@ impl Default for FWPM_NET_EVENT_HEADER1_ {
     }
 }
 impl Default for FWPM_NET_EVENT_HEADER2___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15835,6 +16056,7 @@ impl Default for FWPM_NET_EVENT_HEADER2___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_NET_EVENT_HEADER2___bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15844,6 +16066,7 @@ impl Default for FWPM_NET_EVENT_HEADER2___bindgen_ty_2 {
     }
 }
 impl Default for FWPM_NET_EVENT_HEADER2_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15853,6 +16076,7 @@ impl Default for FWPM_NET_EVENT_HEADER2_ {
     }
 }
 impl Default for FWPM_NET_EVENT_HEADER3___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15862,6 +16086,7 @@ impl Default for FWPM_NET_EVENT_HEADER3___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_NET_EVENT_HEADER3___bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15871,6 +16096,7 @@ impl Default for FWPM_NET_EVENT_HEADER3___bindgen_ty_2 {
     }
 }
 impl Default for FWPM_NET_EVENT_HEADER3_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15880,6 +16106,7 @@ impl Default for FWPM_NET_EVENT_HEADER3_ {
     }
 }
 impl Default for FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15889,6 +16116,7 @@ impl Default for FWPM_NET_EVENT_IKEEXT_MM_FAILURE0_ {
     }
 }
 impl Default for FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15898,6 +16126,7 @@ impl Default for FWPM_NET_EVENT_IKEEXT_MM_FAILURE1_ {
     }
 }
 impl Default for FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15907,6 +16136,7 @@ impl Default for FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_ {
     }
 }
 impl Default for FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15916,6 +16146,7 @@ impl Default for FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15925,6 +16156,7 @@ impl Default for FWPM_NET_EVENT_IKEEXT_QM_FAILURE0___bindgen_ty_2 {
     }
 }
 impl Default for FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15934,6 +16166,7 @@ impl Default for FWPM_NET_EVENT_IKEEXT_QM_FAILURE0_ {
     }
 }
 impl Default for FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15943,6 +16176,7 @@ impl Default for FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15952,6 +16186,7 @@ impl Default for FWPM_NET_EVENT_IKEEXT_QM_FAILURE1___bindgen_ty_2 {
     }
 }
 impl Default for FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15961,6 +16196,7 @@ impl Default for FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_ {
     }
 }
 impl Default for FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15970,6 +16206,7 @@ impl Default for FWPM_NET_EVENT_IKEEXT_EM_FAILURE0_ {
     }
 }
 impl Default for FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15979,6 +16216,7 @@ impl Default for FWPM_NET_EVENT_IKEEXT_EM_FAILURE1_ {
     }
 }
 impl Default for FWPM_NET_EVENT_CLASSIFY_DROP2_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15988,6 +16226,7 @@ impl Default for FWPM_NET_EVENT_CLASSIFY_DROP2_ {
     }
 }
 impl Default for FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -15997,6 +16236,7 @@ impl Default for FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_ {
     }
 }
 impl Default for FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16006,6 +16246,7 @@ impl Default for FWPM_NET_EVENT_IPSEC_KERNEL_DROP0_ {
     }
 }
 impl Default for FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16015,6 +16256,7 @@ impl Default for FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16024,6 +16266,7 @@ impl Default for FWPM_NET_EVENT_IPSEC_DOSP_DROP0___bindgen_ty_2 {
     }
 }
 impl Default for FWPM_NET_EVENT_IPSEC_DOSP_DROP0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16033,6 +16276,7 @@ impl Default for FWPM_NET_EVENT_IPSEC_DOSP_DROP0_ {
     }
 }
 impl Default for FWPM_NET_EVENT_CAPABILITY_DROP0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16042,6 +16286,7 @@ impl Default for FWPM_NET_EVENT_CAPABILITY_DROP0_ {
     }
 }
 impl Default for FWPM_NET_EVENT_CAPABILITY_ALLOW0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16051,6 +16296,7 @@ impl Default for FWPM_NET_EVENT_CAPABILITY_ALLOW0_ {
     }
 }
 impl Default for FWPM_NET_EVENT0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16060,6 +16306,7 @@ impl Default for FWPM_NET_EVENT0___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_NET_EVENT0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16069,6 +16316,7 @@ impl Default for FWPM_NET_EVENT0_ {
     }
 }
 impl Default for FWPM_NET_EVENT1___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16078,6 +16326,7 @@ impl Default for FWPM_NET_EVENT1___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_NET_EVENT1_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16087,6 +16336,7 @@ impl Default for FWPM_NET_EVENT1_ {
     }
 }
 impl Default for FWPM_NET_EVENT2___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16096,6 +16346,7 @@ impl Default for FWPM_NET_EVENT2___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_NET_EVENT2_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16105,6 +16356,7 @@ impl Default for FWPM_NET_EVENT2_ {
     }
 }
 impl Default for FWPM_NET_EVENT3___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16114,6 +16366,7 @@ impl Default for FWPM_NET_EVENT3___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_NET_EVENT3_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16123,6 +16376,7 @@ impl Default for FWPM_NET_EVENT3_ {
     }
 }
 impl Default for FWPM_NET_EVENT4___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16132,6 +16386,7 @@ impl Default for FWPM_NET_EVENT4___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_NET_EVENT4_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16141,6 +16396,7 @@ impl Default for FWPM_NET_EVENT4_ {
     }
 }
 impl Default for FWPM_NET_EVENT5___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16150,6 +16406,7 @@ impl Default for FWPM_NET_EVENT5___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_NET_EVENT5_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16159,6 +16416,7 @@ impl Default for FWPM_NET_EVENT5_ {
     }
 }
 impl Default for FWPM_NET_EVENT_ENUM_TEMPLATE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16168,6 +16426,7 @@ impl Default for FWPM_NET_EVENT_ENUM_TEMPLATE0_ {
     }
 }
 impl Default for FWPM_NET_EVENT_SUBSCRIPTION0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16177,6 +16436,7 @@ impl Default for FWPM_NET_EVENT_SUBSCRIPTION0_ {
     }
 }
 impl Default for FWPM_SYSTEM_PORTS_BY_TYPE0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16186,6 +16446,7 @@ impl Default for FWPM_SYSTEM_PORTS_BY_TYPE0_ {
     }
 }
 impl Default for FWPM_SYSTEM_PORTS0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16195,6 +16456,7 @@ impl Default for FWPM_SYSTEM_PORTS0_ {
     }
 }
 impl Default for FWPM_CONNECTION0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16204,6 +16466,7 @@ impl Default for FWPM_CONNECTION0___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_CONNECTION0___bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16213,6 +16476,7 @@ impl Default for FWPM_CONNECTION0___bindgen_ty_2 {
     }
 }
 impl Default for FWPM_CONNECTION0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16222,6 +16486,7 @@ impl Default for FWPM_CONNECTION0_ {
     }
 }
 impl Default for FWPM_CONNECTION_SUBSCRIPTION0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16231,6 +16496,7 @@ impl Default for FWPM_CONNECTION_SUBSCRIPTION0_ {
     }
 }
 impl Default for FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16240,6 +16506,7 @@ impl Default for FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16249,6 +16516,7 @@ impl Default for FWPM_VSWITCH_EVENT0___bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for FWPM_VSWITCH_EVENT0___bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -16258,6 +16526,7 @@ impl Default for FWPM_VSWITCH_EVENT0___bindgen_ty_1 {
     }
 }
 impl Default for FWPM_VSWITCH_EVENT0_ {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {

@@ -28667,6 +28667,7 @@ where
     }
 }
 impl<T: Copy + Default, const N: usize> Default for __BindgenOpaqueArray<T, N> {
+    #[inline]
     fn default() -> Self {
         Self([<T as Default>::default(); N])
     }
@@ -28699,6 +28700,7 @@ impl<T> ::core::fmt::Debug for __IncompleteArrayField<T> {
     }
 }
 impl Default for _LARGE_INTEGER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28708,6 +28710,7 @@ impl Default for _LARGE_INTEGER {
     }
 }
 impl Default for _ULARGE_INTEGER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28717,6 +28720,7 @@ impl Default for _ULARGE_INTEGER {
     }
 }
 impl Default for _UNICODE_STRING {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28726,6 +28730,7 @@ impl Default for _UNICODE_STRING {
     }
 }
 impl Default for _LIST_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28735,6 +28740,7 @@ impl Default for _LIST_ENTRY {
     }
 }
 impl Default for _SINGLE_LIST_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28744,6 +28750,7 @@ impl Default for _SINGLE_LIST_ENTRY {
     }
 }
 impl Default for _SECURITY_QUALITY_OF_SERVICE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28753,6 +28760,7 @@ impl Default for _SECURITY_QUALITY_OF_SERVICE {
     }
 }
 impl Default for _IO_STATUS_BLOCK__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28762,6 +28770,7 @@ impl Default for _IO_STATUS_BLOCK__bindgen_ty_1 {
     }
 }
 impl Default for _IO_STATUS_BLOCK {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28771,6 +28780,7 @@ impl Default for _IO_STATUS_BLOCK {
     }
 }
 impl Default for _FILE_BASIC_INFORMATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28780,6 +28790,7 @@ impl Default for _FILE_BASIC_INFORMATION {
     }
 }
 impl Default for _FILE_STANDARD_INFORMATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28789,6 +28800,7 @@ impl Default for _FILE_STANDARD_INFORMATION {
     }
 }
 impl Default for _FILE_NETWORK_OPEN_INFORMATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28798,6 +28810,7 @@ impl Default for _FILE_NETWORK_OPEN_INFORMATION {
     }
 }
 impl Default for _POWER_STATE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29243,6 +29256,7 @@ impl _SYSTEM_POWER_STATE_CONTEXT__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _SYSTEM_POWER_STATE_CONTEXT__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29252,6 +29266,7 @@ impl Default for _SYSTEM_POWER_STATE_CONTEXT__bindgen_ty_1 {
     }
 }
 impl Default for _SYSTEM_POWER_STATE_CONTEXT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29261,6 +29276,7 @@ impl Default for _SYSTEM_POWER_STATE_CONTEXT {
     }
 }
 impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29270,6 +29286,7 @@ impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29280,6 +29297,7 @@ impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_2 {
 }
 impl Default
 for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_4__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29289,6 +29307,7 @@ for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_4__bindgen_ty_1 {
     }
 }
 impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_4 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29298,6 +29317,7 @@ impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_4 {
     }
 }
 impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_5 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29307,6 +29327,7 @@ impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_5 {
     }
 }
 impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_11 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29316,6 +29337,7 @@ impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_11 {
     }
 }
 impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_12 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29325,6 +29347,7 @@ impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_12 {
     }
 }
 impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_13 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29334,6 +29357,7 @@ impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_13 {
     }
 }
 impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29343,6 +29367,7 @@ impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1 {
     }
 }
 impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29352,6 +29377,7 @@ impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR {
     }
 }
 impl Default for _CM_PARTIAL_RESOURCE_LIST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29361,6 +29387,7 @@ impl Default for _CM_PARTIAL_RESOURCE_LIST {
     }
 }
 impl Default for _CM_FULL_RESOURCE_DESCRIPTOR {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29370,6 +29397,7 @@ impl Default for _CM_FULL_RESOURCE_DESCRIPTOR {
     }
 }
 impl Default for _CM_RESOURCE_LIST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30527,6 +30555,7 @@ impl _EISA_PORT_DESCRIPTOR {
     }
 }
 impl Default for _CM_EISA_FUNCTION_INFORMATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30536,6 +30565,7 @@ impl Default for _CM_EISA_FUNCTION_INFORMATION {
     }
 }
 impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30545,6 +30575,7 @@ impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30554,6 +30585,7 @@ impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30563,6 +30595,7 @@ impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_3 {
     }
 }
 impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_6 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30572,6 +30605,7 @@ impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_6 {
     }
 }
 impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_10 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30581,6 +30615,7 @@ impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_10 {
     }
 }
 impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_11 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30590,6 +30625,7 @@ impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_11 {
     }
 }
 impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_12 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30599,6 +30635,7 @@ impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_12 {
     }
 }
 impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30608,6 +30645,7 @@ impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1 {
     }
 }
 impl Default for _IO_RESOURCE_DESCRIPTOR {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30617,6 +30655,7 @@ impl Default for _IO_RESOURCE_DESCRIPTOR {
     }
 }
 impl Default for _IO_RESOURCE_LIST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30626,6 +30665,7 @@ impl Default for _IO_RESOURCE_LIST {
     }
 }
 impl Default for _IO_RESOURCE_REQUIREMENTS_LIST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30827,6 +30867,7 @@ impl _SLIST_HEADER__bindgen_ty_2 {
     }
 }
 impl Default for _SLIST_HEADER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30836,6 +30877,7 @@ impl Default for _SLIST_HEADER {
     }
 }
 impl Default for _GENERAL_LOOKASIDE__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30845,6 +30887,7 @@ impl Default for _GENERAL_LOOKASIDE__bindgen_ty_1 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30854,6 +30897,7 @@ impl Default for _GENERAL_LOOKASIDE__bindgen_ty_2 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE__bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30863,6 +30907,7 @@ impl Default for _GENERAL_LOOKASIDE__bindgen_ty_3 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE__bindgen_ty_4 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30872,6 +30917,7 @@ impl Default for _GENERAL_LOOKASIDE__bindgen_ty_4 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE__bindgen_ty_5 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30881,6 +30927,7 @@ impl Default for _GENERAL_LOOKASIDE__bindgen_ty_5 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE__bindgen_ty_6 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30890,6 +30937,7 @@ impl Default for _GENERAL_LOOKASIDE__bindgen_ty_6 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30899,6 +30947,7 @@ impl Default for _GENERAL_LOOKASIDE {
     }
 }
 impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30908,6 +30957,7 @@ impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_1 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30917,6 +30967,7 @@ impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_2 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30926,6 +30977,7 @@ impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_3 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_4 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30935,6 +30987,7 @@ impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_4 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_5 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30944,6 +30997,7 @@ impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_5 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_6 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30953,6 +31007,7 @@ impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_6 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE_POOL {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30962,6 +31017,7 @@ impl Default for _GENERAL_LOOKASIDE_POOL {
     }
 }
 impl Default for _KAPC {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30971,6 +31027,7 @@ impl Default for _KAPC {
     }
 }
 impl Default for _KDPC__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30980,6 +31037,7 @@ impl Default for _KDPC__bindgen_ty_1 {
     }
 }
 impl Default for _KDPC {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30989,6 +31047,7 @@ impl Default for _KDPC {
     }
 }
 impl Default for _MDL {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30998,6 +31057,7 @@ impl Default for _MDL {
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -31155,6 +31215,7 @@ impl _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_3__bindgen_ty_1__bindgen_ty_1 
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_3__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -31310,6 +31371,7 @@ impl _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_3__bindgen_ty_2__bindgen_ty_1 
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_3__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -31319,6 +31381,7 @@ impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_3__bindgen_ty_2 {
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -31672,6 +31735,7 @@ impl _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_4__bindgen_ty_1__bindgen_ty_1 
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_4__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -31681,6 +31745,7 @@ impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_4__bindgen_ty_1 {
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_4 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -31840,6 +31905,7 @@ impl _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1 
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -31849,6 +31915,7 @@ impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1 {
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_5 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32246,6 +32313,7 @@ impl _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_6__bindgen_ty_1__bindgen_ty_1 
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_6__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32587,6 +32655,7 @@ impl _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_6__bindgen_ty_2__bindgen_ty_1 
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_6__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32596,6 +32665,7 @@ impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_6__bindgen_ty_2 {
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_6 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32605,6 +32675,7 @@ impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_6 {
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32614,6 +32685,7 @@ impl Default for _DISPATCHER_HEADER__bindgen_ty_1 {
     }
 }
 impl Default for _DISPATCHER_HEADER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32623,6 +32695,7 @@ impl Default for _DISPATCHER_HEADER {
     }
 }
 impl Default for _KEVENT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32632,6 +32705,7 @@ impl Default for _KEVENT {
     }
 }
 impl Default for _KTIMER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32641,6 +32715,7 @@ impl Default for _KTIMER {
     }
 }
 impl Default for _KDEVICE_QUEUE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32650,6 +32725,7 @@ impl Default for _KDEVICE_QUEUE {
     }
 }
 impl Default for _KDEVICE_QUEUE_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32759,6 +32835,7 @@ impl _KMUTANT__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _KMUTANT__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32768,6 +32845,7 @@ impl Default for _KMUTANT__bindgen_ty_1 {
     }
 }
 impl Default for _KMUTANT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32777,6 +32855,7 @@ impl Default for _KMUTANT {
     }
 }
 impl Default for _LOOKASIDE_LIST_EX {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32786,6 +32865,7 @@ impl Default for _LOOKASIDE_LIST_EX {
     }
 }
 impl Default for _NPAGED_LOOKASIDE_LIST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32993,6 +33073,7 @@ impl _OWNER_ENTRY__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _OWNER_ENTRY__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33002,6 +33083,7 @@ impl Default for _OWNER_ENTRY__bindgen_ty_1 {
     }
 }
 impl Default for _OWNER_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33011,6 +33093,7 @@ impl Default for _OWNER_ENTRY {
     }
 }
 impl Default for _ERESOURCE__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33020,6 +33103,7 @@ impl Default for _ERESOURCE__bindgen_ty_1 {
     }
 }
 impl Default for _ERESOURCE__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33029,6 +33113,7 @@ impl Default for _ERESOURCE__bindgen_ty_2 {
     }
 }
 impl Default for _ERESOURCE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33038,6 +33123,7 @@ impl Default for _ERESOURCE {
     }
 }
 impl Default for _SECURITY_SUBJECT_CONTEXT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33047,6 +33133,7 @@ impl Default for _SECURITY_SUBJECT_CONTEXT {
     }
 }
 impl Default for _ACCESS_STATE__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33056,6 +33143,7 @@ impl Default for _ACCESS_STATE__bindgen_ty_1 {
     }
 }
 impl Default for _ACCESS_STATE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33065,6 +33153,7 @@ impl Default for _ACCESS_STATE {
     }
 }
 impl Default for _NAMED_PIPE_CREATE_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33074,6 +33163,7 @@ impl Default for _NAMED_PIPE_CREATE_PARAMETERS {
     }
 }
 impl Default for _MAILSLOT_CREATE_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33083,6 +33173,7 @@ impl Default for _MAILSLOT_CREATE_PARAMETERS {
     }
 }
 impl Default for _IO_SECURITY_CONTEXT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33092,6 +33183,7 @@ impl Default for _IO_SECURITY_CONTEXT {
     }
 }
 impl Default for _VPB {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33101,6 +33193,7 @@ impl Default for _VPB {
     }
 }
 impl Default for _WAIT_CONTEXT_BLOCK__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33354,6 +33447,7 @@ impl _WAIT_CONTEXT_BLOCK__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _WAIT_CONTEXT_BLOCK__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33363,6 +33457,7 @@ impl Default for _WAIT_CONTEXT_BLOCK__bindgen_ty_1 {
     }
 }
 impl Default for _WAIT_CONTEXT_BLOCK {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33372,6 +33467,7 @@ impl Default for _WAIT_CONTEXT_BLOCK {
     }
 }
 impl Default for _DEVICE_OBJECT__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33381,6 +33477,7 @@ impl Default for _DEVICE_OBJECT__bindgen_ty_1 {
     }
 }
 impl Default for _DEVICE_OBJECT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33390,6 +33487,7 @@ impl Default for _DEVICE_OBJECT {
     }
 }
 impl Default for _DEVOBJ_EXTENSION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33399,6 +33497,7 @@ impl Default for _DEVOBJ_EXTENSION {
     }
 }
 impl Default for _DRIVER_EXTENSION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33408,6 +33507,7 @@ impl Default for _DRIVER_EXTENSION {
     }
 }
 impl Default for _DRIVER_OBJECT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33417,6 +33517,7 @@ impl Default for _DRIVER_OBJECT {
     }
 }
 impl Default for _SECTION_OBJECT_POINTERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33426,6 +33527,7 @@ impl Default for _SECTION_OBJECT_POINTERS {
     }
 }
 impl Default for _IO_COMPLETION_CONTEXT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33435,6 +33537,7 @@ impl Default for _IO_COMPLETION_CONTEXT {
     }
 }
 impl Default for _FILE_OBJECT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33444,6 +33547,7 @@ impl Default for _FILE_OBJECT {
     }
 }
 impl Default for _IRP__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33453,6 +33557,7 @@ impl Default for _IRP__bindgen_ty_1 {
     }
 }
 impl Default for _IRP__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33462,6 +33567,7 @@ impl Default for _IRP__bindgen_ty_2 {
     }
 }
 impl Default for _IRP__bindgen_ty_3__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33471,6 +33577,7 @@ impl Default for _IRP__bindgen_ty_3__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _IRP__bindgen_ty_3__bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33480,6 +33587,7 @@ impl Default for _IRP__bindgen_ty_3__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _IRP__bindgen_ty_3__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33489,6 +33597,7 @@ impl Default for _IRP__bindgen_ty_3__bindgen_ty_1 {
     }
 }
 impl Default for _IRP__bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33498,6 +33607,7 @@ impl Default for _IRP__bindgen_ty_3 {
     }
 }
 impl Default for _IRP__bindgen_ty_4__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33507,6 +33617,7 @@ impl Default for _IRP__bindgen_ty_4__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _IRP__bindgen_ty_4__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33516,6 +33627,7 @@ impl Default for _IRP__bindgen_ty_4__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _IRP__bindgen_ty_4__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33525,6 +33637,7 @@ impl Default for _IRP__bindgen_ty_4__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1 {
     }
 }
 impl Default for _IRP__bindgen_ty_4__bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33534,6 +33647,7 @@ impl Default for _IRP__bindgen_ty_4__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _IRP__bindgen_ty_4__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33543,6 +33657,7 @@ impl Default for _IRP__bindgen_ty_4__bindgen_ty_1 {
     }
 }
 impl Default for _IRP__bindgen_ty_4 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33552,6 +33667,7 @@ impl Default for _IRP__bindgen_ty_4 {
     }
 }
 impl Default for _IRP {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33561,6 +33677,7 @@ impl Default for _IRP {
     }
 }
 impl Default for _INTERFACE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33570,6 +33687,7 @@ impl Default for _INTERFACE {
     }
 }
 impl Default for _DEVICE_CAPABILITIES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34715,6 +34833,7 @@ impl _DEVICE_CAPABILITIES {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34724,6 +34843,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34733,6 +34853,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34742,6 +34863,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_3 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_4 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34751,6 +34873,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_4 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_5 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34760,6 +34883,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_5 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_6 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34769,6 +34893,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_6 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_8 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34778,6 +34903,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_8 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_9 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34787,6 +34913,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_9 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_10__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34796,6 +34923,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_10__bindgen_ty_1 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_10 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34805,6 +34933,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_10 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_11 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34814,6 +34943,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_11 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_13 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34823,6 +34953,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_13 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_14 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34832,6 +34963,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_14 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_15 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34841,6 +34973,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_15 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_16 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34850,6 +34983,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_16 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_17 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34859,6 +34993,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_17 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_19 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34868,6 +35003,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_19 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_20 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34877,6 +35013,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_20 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_21 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34886,6 +35023,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_21 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_22 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34895,6 +35033,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_22 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_23 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34904,6 +35043,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_23 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_25 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34913,6 +35053,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_25 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_26 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34922,6 +35063,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_26 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_27 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34931,6 +35073,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_27 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_28 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34940,6 +35083,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_28 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_29 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34949,6 +35093,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_29 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_31 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34958,6 +35103,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_31 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_32 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34967,6 +35113,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_32 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_33 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34976,6 +35123,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_33 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_34 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34985,6 +35133,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_34 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_35 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34994,6 +35143,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_35 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_36__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35003,6 +35153,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_36__bindgen_ty_1 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_36 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35012,6 +35163,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_36 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_37 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35021,6 +35173,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_37 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_38 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35030,6 +35183,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_38 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_39 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35039,6 +35193,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_39 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35048,6 +35203,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1 {
     }
 }
 impl Default for _IO_STACK_LOCATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35057,6 +35213,7 @@ impl Default for _IO_STACK_LOCATION {
     }
 }
 impl Default for _IO_INTERRUPT_MESSAGE_INFO_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35066,6 +35223,7 @@ impl Default for _IO_INTERRUPT_MESSAGE_INFO_ENTRY {
     }
 }
 impl Default for _IO_INTERRUPT_MESSAGE_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35075,6 +35233,7 @@ impl Default for _IO_INTERRUPT_MESSAGE_INFO {
     }
 }
 impl Default for _SCATTER_GATHER_ELEMENT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35084,6 +35243,7 @@ impl Default for _SCATTER_GATHER_ELEMENT {
     }
 }
 impl Default for _SCATTER_GATHER_LIST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35093,6 +35253,7 @@ impl Default for _SCATTER_GATHER_LIST {
     }
 }
 impl Default for _NET_PNP_EVENT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35250,6 +35411,7 @@ impl _NET_LUID_LH__bindgen_ty_1 {
     }
 }
 impl Default for _NET_LUID_LH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35259,6 +35421,7 @@ impl Default for _NET_LUID_LH {
     }
 }
 impl Default for _IF_COUNTED_STRING_LH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35268,6 +35431,7 @@ impl Default for _IF_COUNTED_STRING_LH {
     }
 }
 impl Default for _NDIS_INTERRUPT_MODERATION_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35277,6 +35441,7 @@ impl Default for _NDIS_INTERRUPT_MODERATION_PARAMETERS {
     }
 }
 impl Default for _NDIS_802_11_STATUS_INDICATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35286,6 +35451,7 @@ impl Default for _NDIS_802_11_STATUS_INDICATION {
     }
 }
 impl Default for _NDIS_802_11_NETWORK_TYPE_LIST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35295,6 +35461,7 @@ impl Default for _NDIS_802_11_NETWORK_TYPE_LIST {
     }
 }
 impl Default for _NDIS_802_11_STATISTICS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35304,6 +35471,7 @@ impl Default for _NDIS_802_11_STATISTICS {
     }
 }
 impl Default for _NDIS_WLAN_BSSID {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35313,6 +35481,7 @@ impl Default for _NDIS_WLAN_BSSID {
     }
 }
 impl Default for _NDIS_802_11_BSSID_LIST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35322,6 +35491,7 @@ impl Default for _NDIS_802_11_BSSID_LIST {
     }
 }
 impl Default for _NDIS_WLAN_BSSID_EX {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35331,6 +35501,7 @@ impl Default for _NDIS_WLAN_BSSID_EX {
     }
 }
 impl Default for _NDIS_802_11_BSSID_LIST_EX {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35340,6 +35511,7 @@ impl Default for _NDIS_802_11_BSSID_LIST_EX {
     }
 }
 impl Default for _NDIS_802_11_AUTHENTICATION_EVENT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35349,6 +35521,7 @@ impl Default for _NDIS_802_11_AUTHENTICATION_EVENT {
     }
 }
 impl Default for _NDIS_802_11_TEST__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35358,6 +35531,7 @@ impl Default for _NDIS_802_11_TEST__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_802_11_TEST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35367,6 +35541,7 @@ impl Default for _NDIS_802_11_TEST {
     }
 }
 impl Default for _NDIS_802_11_AUTHENTICATION_ENCRYPTION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35376,6 +35551,7 @@ impl Default for _NDIS_802_11_AUTHENTICATION_ENCRYPTION {
     }
 }
 impl Default for _NDIS_802_11_CAPABILITY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35385,6 +35561,7 @@ impl Default for _NDIS_802_11_CAPABILITY {
     }
 }
 impl Default for _OFFLOAD_SECURITY_ASSOCIATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35394,6 +35571,7 @@ impl Default for _OFFLOAD_SECURITY_ASSOCIATION {
     }
 }
 impl Default for _OFFLOAD_IPSEC_ADD_SA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35403,6 +35581,7 @@ impl Default for _OFFLOAD_IPSEC_ADD_SA {
     }
 }
 impl Default for _OFFLOAD_IPSEC_DELETE_SA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35412,6 +35591,7 @@ impl Default for _OFFLOAD_IPSEC_DELETE_SA {
     }
 }
 impl Default for _OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35421,6 +35601,7 @@ impl Default for _OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_ENTRY {
     }
 }
 impl Default for _OFFLOAD_IPSEC_ADD_UDPESP_SA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35430,6 +35611,7 @@ impl Default for _OFFLOAD_IPSEC_ADD_UDPESP_SA {
     }
 }
 impl Default for _OFFLOAD_IPSEC_DELETE_UDPESP_SA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35439,6 +35621,7 @@ impl Default for _OFFLOAD_IPSEC_DELETE_UDPESP_SA {
     }
 }
 impl Default for _NDIS_PM_WAKE_UP_CAPABILITIES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35448,6 +35631,7 @@ impl Default for _NDIS_PM_WAKE_UP_CAPABILITIES {
     }
 }
 impl Default for _NDIS_PNP_CAPABILITIES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35457,6 +35641,7 @@ impl Default for _NDIS_PNP_CAPABILITIES {
     }
 }
 impl Default for DOT11_AUTH_CIPHER_PAIR {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35466,6 +35651,7 @@ impl Default for DOT11_AUTH_CIPHER_PAIR {
     }
 }
 impl Default for _DOT11_SUPPORTED_DATA_RATES_VALUE_V2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35475,6 +35661,7 @@ impl Default for _DOT11_SUPPORTED_DATA_RATES_VALUE_V2 {
     }
 }
 impl Default for DOT11_PHY_ATTRIBUTES__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35484,6 +35671,7 @@ impl Default for DOT11_PHY_ATTRIBUTES__bindgen_ty_1 {
     }
 }
 impl Default for DOT11_PHY_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35493,6 +35681,7 @@ impl Default for DOT11_PHY_ATTRIBUTES {
     }
 }
 impl Default for DOT11_EXTSTA_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35502,6 +35691,7 @@ impl Default for DOT11_EXTSTA_ATTRIBUTES {
     }
 }
 impl Default for _DOT11_EXTAP_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35511,6 +35701,7 @@ impl Default for _DOT11_EXTAP_ATTRIBUTES {
     }
 }
 impl Default for _DOT11_WFD_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35520,6 +35711,7 @@ impl Default for _DOT11_WFD_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_GUID__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35529,6 +35721,7 @@ impl Default for _NDIS_GUID__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_GUID {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35538,6 +35731,7 @@ impl Default for _NDIS_GUID {
     }
 }
 impl Default for _NDIS_LINK_STATE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35547,6 +35741,7 @@ impl Default for _NDIS_LINK_STATE {
     }
 }
 impl Default for _NDIS_LINK_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35556,6 +35751,7 @@ impl Default for _NDIS_LINK_PARAMETERS {
     }
 }
 impl Default for _NDIS_OPER_STATE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35565,6 +35761,7 @@ impl Default for _NDIS_OPER_STATE {
     }
 }
 impl Default for _NDIS_IP_OPER_STATUS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35574,6 +35771,7 @@ impl Default for _NDIS_IP_OPER_STATUS {
     }
 }
 impl Default for _NDIS_IP_OPER_STATUS_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35583,6 +35781,7 @@ impl Default for _NDIS_IP_OPER_STATUS_INFO {
     }
 }
 impl Default for _NDIS_IP_OPER_STATE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -37850,6 +38049,7 @@ impl _NDIS_TCP_CONNECTION_OFFLOAD {
     }
 }
 impl Default for _NDIS_PORT_AUTHENTICATION_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -37859,6 +38059,7 @@ impl Default for _NDIS_PORT_AUTHENTICATION_PARAMETERS {
     }
 }
 impl Default for _NDIS_WMI_METHOD_HEADER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -37868,6 +38069,7 @@ impl Default for _NDIS_WMI_METHOD_HEADER {
     }
 }
 impl Default for _NDIS_WMI_SET_HEADER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -37877,6 +38079,7 @@ impl Default for _NDIS_WMI_SET_HEADER {
     }
 }
 impl Default for _NDIS_WMI_EVENT_HEADER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -37886,6 +38089,7 @@ impl Default for _NDIS_WMI_EVENT_HEADER {
     }
 }
 impl Default for _NDIS_WMI_ENUM_ADAPTER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -37895,6 +38099,7 @@ impl Default for _NDIS_WMI_ENUM_ADAPTER {
     }
 }
 impl Default for _NDIS_PM_COUNTED_STRING {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -37904,6 +38109,7 @@ impl Default for _NDIS_PM_COUNTED_STRING {
     }
 }
 impl Default for _NDIS_PM_CAPABILITIES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -37913,6 +38119,7 @@ impl Default for _NDIS_PM_CAPABILITIES {
     }
 }
 impl Default for _NDIS_PM_WOL_PATTERN__WOL_PATTERN {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -37922,6 +38129,7 @@ impl Default for _NDIS_PM_WOL_PATTERN__WOL_PATTERN {
     }
 }
 impl Default for _NDIS_PM_WOL_PATTERN {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -37931,6 +38139,7 @@ impl Default for _NDIS_PM_WOL_PATTERN {
     }
 }
 impl Default for _NDIS_PM_PROTOCOL_OFFLOAD__PROTOCOL_OFFLOAD_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -37940,6 +38149,7 @@ impl Default for _NDIS_PM_PROTOCOL_OFFLOAD__PROTOCOL_OFFLOAD_PARAMETERS {
     }
 }
 impl Default for _NDIS_PM_PROTOCOL_OFFLOAD {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -37949,6 +38159,7 @@ impl Default for _NDIS_PM_PROTOCOL_OFFLOAD {
     }
 }
 impl Default for _NDIS_PM_WAKE_REASON {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -37958,6 +38169,7 @@ impl Default for _NDIS_PM_WAKE_REASON {
     }
 }
 impl Default for _NDIS_PM_WAKE_PACKET {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -37967,6 +38179,7 @@ impl Default for _NDIS_PM_WAKE_PACKET {
     }
 }
 impl Default for _NDIS_WMI_PM_ADMIN_CONFIG {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -37976,6 +38189,7 @@ impl Default for _NDIS_WMI_PM_ADMIN_CONFIG {
     }
 }
 impl Default for _NDIS_WMI_PM_ACTIVE_CAPABILITIES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -37985,6 +38199,7 @@ impl Default for _NDIS_WMI_PM_ACTIVE_CAPABILITIES {
     }
 }
 impl Default for _NDIS_RECEIVE_FILTER_FIELD_PARAMETERS__HEADER_FIELD {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -37994,6 +38209,7 @@ impl Default for _NDIS_RECEIVE_FILTER_FIELD_PARAMETERS__HEADER_FIELD {
     }
 }
 impl Default for _NDIS_RECEIVE_FILTER_FIELD_PARAMETERS__FIELD_VALUE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38003,6 +38219,7 @@ impl Default for _NDIS_RECEIVE_FILTER_FIELD_PARAMETERS__FIELD_VALUE {
     }
 }
 impl Default for _NDIS_RECEIVE_FILTER_FIELD_PARAMETERS__RESULT_VALUE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38012,6 +38229,7 @@ impl Default for _NDIS_RECEIVE_FILTER_FIELD_PARAMETERS__RESULT_VALUE {
     }
 }
 impl Default for _NDIS_RECEIVE_FILTER_FIELD_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38021,6 +38239,7 @@ impl Default for _NDIS_RECEIVE_FILTER_FIELD_PARAMETERS {
     }
 }
 impl Default for _NDIS_RECEIVE_FILTER_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38030,6 +38249,7 @@ impl Default for _NDIS_RECEIVE_FILTER_PARAMETERS {
     }
 }
 impl Default for _NDIS_RECEIVE_QUEUE_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38039,6 +38259,7 @@ impl Default for _NDIS_RECEIVE_QUEUE_PARAMETERS {
     }
 }
 impl Default for _NDIS_RECEIVE_QUEUE_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38048,6 +38269,7 @@ impl Default for _NDIS_RECEIVE_QUEUE_INFO {
     }
 }
 impl Default for _NDIS_RECEIVE_FILTER_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38057,6 +38279,7 @@ impl Default for _NDIS_RECEIVE_FILTER_INFO {
     }
 }
 impl Default for _NDIS_RSS_PROCESSOR_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38066,6 +38289,7 @@ impl Default for _NDIS_RSS_PROCESSOR_INFO {
     }
 }
 impl Default for _NDIS_SYSTEM_PROCESSOR_INFO_EX {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38075,6 +38299,7 @@ impl Default for _NDIS_SYSTEM_PROCESSOR_INFO_EX {
     }
 }
 impl Default for _NDIS_HYPERVISOR_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38084,6 +38309,7 @@ impl Default for _NDIS_HYPERVISOR_INFO {
     }
 }
 impl Default for _NDIS_WMI_RECEIVE_QUEUE_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38093,6 +38319,7 @@ impl Default for _NDIS_WMI_RECEIVE_QUEUE_PARAMETERS {
     }
 }
 impl Default for _NDIS_WMI_RECEIVE_QUEUE_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38102,6 +38329,7 @@ impl Default for _NDIS_WMI_RECEIVE_QUEUE_INFO {
     }
 }
 impl Default for _NDK_ADAPTER_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38111,6 +38339,7 @@ impl Default for _NDK_ADAPTER_INFO {
     }
 }
 impl Default for _NDIS_NDK_CAPABILITIES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38120,6 +38349,7 @@ impl Default for _NDIS_NDK_CAPABILITIES {
     }
 }
 impl Default for in_addr__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38129,6 +38359,7 @@ impl Default for in_addr__bindgen_ty_1 {
     }
 }
 impl Default for in_addr {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38238,6 +38469,7 @@ impl SCOPE_ID__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for SCOPE_ID__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38247,6 +38479,7 @@ impl Default for SCOPE_ID__bindgen_ty_1 {
     }
 }
 impl Default for SCOPE_ID {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38256,6 +38489,7 @@ impl Default for SCOPE_ID {
     }
 }
 impl Default for sockaddr_in {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38265,6 +38499,7 @@ impl Default for sockaddr_in {
     }
 }
 impl Default for in6_addr__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38274,6 +38509,7 @@ impl Default for in6_addr__bindgen_ty_1 {
     }
 }
 impl Default for in6_addr {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38283,6 +38519,7 @@ impl Default for in6_addr {
     }
 }
 impl Default for sockaddr_in6__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38292,6 +38529,7 @@ impl Default for sockaddr_in6__bindgen_ty_1 {
     }
 }
 impl Default for sockaddr_in6 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38301,6 +38539,7 @@ impl Default for sockaddr_in6 {
     }
 }
 impl Default for _SOCKADDR_INET {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38310,6 +38549,7 @@ impl Default for _SOCKADDR_INET {
     }
 }
 impl Default for _NDIS_NDK_CONNECTION_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38319,6 +38559,7 @@ impl Default for _NDIS_NDK_CONNECTION_ENTRY {
     }
 }
 impl Default for _NDIS_NDK_CONNECTIONS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38328,6 +38569,7 @@ impl Default for _NDIS_NDK_CONNECTIONS {
     }
 }
 impl Default for _NDIS_NDK_LOCAL_ENDPOINT_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38337,6 +38579,7 @@ impl Default for _NDIS_NDK_LOCAL_ENDPOINT_ENTRY {
     }
 }
 impl Default for _NDIS_NDK_LOCAL_ENDPOINTS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38346,6 +38589,7 @@ impl Default for _NDIS_NDK_LOCAL_ENDPOINTS {
     }
 }
 impl Default for _NDIS_NIC_SWITCH_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38355,6 +38599,7 @@ impl Default for _NDIS_NIC_SWITCH_PARAMETERS {
     }
 }
 impl Default for _NDIS_NIC_SWITCH_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38364,6 +38609,7 @@ impl Default for _NDIS_NIC_SWITCH_INFO {
     }
 }
 impl Default for _NDIS_NIC_SWITCH_VPORT_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38373,6 +38619,7 @@ impl Default for _NDIS_NIC_SWITCH_VPORT_PARAMETERS {
     }
 }
 impl Default for _NDIS_NIC_SWITCH_VPORT_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38382,6 +38629,7 @@ impl Default for _NDIS_NIC_SWITCH_VPORT_INFO {
     }
 }
 impl Default for _NDIS_NIC_SWITCH_VF_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38391,6 +38639,7 @@ impl Default for _NDIS_NIC_SWITCH_VF_PARAMETERS {
     }
 }
 impl Default for _NDIS_NIC_SWITCH_VF_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38400,6 +38649,7 @@ impl Default for _NDIS_NIC_SWITCH_VF_INFO {
     }
 }
 impl Default for _NDIS_SRIOV_SET_VF_POWER_STATE_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38409,6 +38659,7 @@ impl Default for _NDIS_SRIOV_SET_VF_POWER_STATE_PARAMETERS {
     }
 }
 impl Default for _NDIS_ISOLATION_NAME {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38526,6 +38777,7 @@ impl _NDIS_ROUTING_DOMAIN_ISOLATION_ENTRY__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _NDIS_ROUTING_DOMAIN_ISOLATION_ENTRY__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38535,6 +38787,7 @@ impl Default for _NDIS_ROUTING_DOMAIN_ISOLATION_ENTRY__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_ROUTING_DOMAIN_ISOLATION_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38544,6 +38797,7 @@ impl Default for _NDIS_ROUTING_DOMAIN_ISOLATION_ENTRY {
     }
 }
 impl Default for _NDIS_ROUTING_DOMAIN_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38553,6 +38807,7 @@ impl Default for _NDIS_ROUTING_DOMAIN_ENTRY {
     }
 }
 impl Default for _NDIS_ISOLATION_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38562,6 +38817,7 @@ impl Default for _NDIS_ISOLATION_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PROPERTY_VLAN__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38572,6 +38828,7 @@ impl Default for _NDIS_SWITCH_PORT_PROPERTY_VLAN__bindgen_ty_1__bindgen_ty_1 {
 }
 impl Default
 for _NDIS_SWITCH_PORT_PROPERTY_VLAN__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38581,6 +38838,7 @@ for _NDIS_SWITCH_PORT_PROPERTY_VLAN__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PROPERTY_VLAN__bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38590,6 +38848,7 @@ impl Default for _NDIS_SWITCH_PORT_PROPERTY_VLAN__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PROPERTY_VLAN__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38599,6 +38858,7 @@ impl Default for _NDIS_SWITCH_PORT_PROPERTY_VLAN__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PROPERTY_VLAN {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38808,6 +39068,7 @@ impl _NDIS_SWITCH_PORT_PROPERTY_PROFILE__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PROPERTY_PROFILE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38817,6 +39078,7 @@ impl Default for _NDIS_SWITCH_PORT_PROPERTY_PROFILE {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PROPERTY_ISOLATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38826,6 +39088,7 @@ impl Default for _NDIS_SWITCH_PORT_PROPERTY_ISOLATION {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PROPERTY_ROUTING_DOMAIN {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38835,6 +39098,7 @@ impl Default for _NDIS_SWITCH_PORT_PROPERTY_ROUTING_DOMAIN {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PROPERTY_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38844,6 +39108,7 @@ impl Default for _NDIS_SWITCH_PORT_PROPERTY_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PROPERTY_DELETE_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38853,6 +39118,7 @@ impl Default for _NDIS_SWITCH_PORT_PROPERTY_DELETE_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PROPERTY_ENUM_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38862,6 +39128,7 @@ impl Default for _NDIS_SWITCH_PORT_PROPERTY_ENUM_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_FEATURE_STATUS_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38871,6 +39138,7 @@ impl Default for _NDIS_SWITCH_PORT_FEATURE_STATUS_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_PROPERTY_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38880,6 +39148,7 @@ impl Default for _NDIS_SWITCH_PROPERTY_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_PROPERTY_DELETE_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38889,6 +39158,7 @@ impl Default for _NDIS_SWITCH_PROPERTY_DELETE_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_PROPERTY_ENUM_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38898,6 +39168,7 @@ impl Default for _NDIS_SWITCH_PROPERTY_ENUM_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_FEATURE_STATUS_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38907,6 +39178,7 @@ impl Default for _NDIS_SWITCH_FEATURE_STATUS_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38916,6 +39188,7 @@ impl Default for _NDIS_SWITCH_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38925,6 +39198,7 @@ impl Default for _NDIS_SWITCH_PORT_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_NIC_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38934,6 +39208,7 @@ impl Default for _NDIS_SWITCH_NIC_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_NIC_OID_REQUEST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38943,6 +39218,7 @@ impl Default for _NDIS_SWITCH_NIC_OID_REQUEST {
     }
 }
 impl Default for _NDIS_SWITCH_NIC_SAVE_STATE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38952,6 +39228,7 @@ impl Default for _NDIS_SWITCH_NIC_SAVE_STATE {
     }
 }
 impl Default for _NDIS_PORT_STATE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38961,6 +39238,7 @@ impl Default for _NDIS_PORT_STATE {
     }
 }
 impl Default for _NDIS_PORT_CHARACTERISTICS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38970,6 +39248,7 @@ impl Default for _NDIS_PORT_CHARACTERISTICS {
     }
 }
 impl Default for _NDIS_PORT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38979,6 +39258,7 @@ impl Default for _NDIS_PORT {
     }
 }
 impl Default for _NDIS_PORT_ARRAY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38988,6 +39268,7 @@ impl Default for _NDIS_PORT_ARRAY {
     }
 }
 impl Default for _NDIS_GENERIC_OBJECT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38997,6 +39278,7 @@ impl Default for _NDIS_GENERIC_OBJECT {
     }
 }
 impl Default for _NDIS_EVENT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39006,6 +39288,7 @@ impl Default for _NDIS_EVENT {
     }
 }
 impl Default for _NDIS_WORK_ITEM {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39015,6 +39298,7 @@ impl Default for _NDIS_WORK_ITEM {
     }
 }
 impl Default for BINARY_DATA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39024,6 +39308,7 @@ impl Default for BINARY_DATA {
     }
 }
 impl Default for _NDIS_CONFIGURATION_PARAMETER__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39033,6 +39318,7 @@ impl Default for _NDIS_CONFIGURATION_PARAMETER__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_CONFIGURATION_PARAMETER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39042,6 +39328,7 @@ impl Default for _NDIS_CONFIGURATION_PARAMETER {
     }
 }
 impl Default for _NDIS_WAN_LINE_UP {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39051,6 +39338,7 @@ impl Default for _NDIS_WAN_LINE_UP {
     }
 }
 impl Default for _MEDIA_SPECIFIC_INFORMATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39652,6 +39940,7 @@ impl _NDIS_TCP_IP_CHECKSUM_PACKET_INFO__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _NDIS_TCP_IP_CHECKSUM_PACKET_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39661,6 +39950,7 @@ impl Default for _NDIS_TCP_IP_CHECKSUM_PACKET_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_TCP_IP_CHECKSUM_PACKET_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39866,6 +40156,7 @@ impl _NDIS_PACKET_8021Q_INFO__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_PACKET_8021Q_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39875,6 +40166,7 @@ impl Default for _NDIS_PACKET_8021Q_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_PACKET_8021Q_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39884,6 +40176,7 @@ impl Default for _NDIS_PACKET_8021Q_INFO {
     }
 }
 impl Default for _NDIS_PHYSICAL_ADDRESS_UNIT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39893,6 +40186,7 @@ impl Default for _NDIS_PHYSICAL_ADDRESS_UNIT {
     }
 }
 impl Default for _NDIS_RW_LOCK_REFCOUNT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39902,6 +40196,7 @@ impl Default for _NDIS_RW_LOCK_REFCOUNT {
     }
 }
 impl Default for _NDIS_RW_LOCK__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39911,6 +40206,7 @@ impl Default for _NDIS_RW_LOCK__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_RW_LOCK__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39920,6 +40216,7 @@ impl Default for _NDIS_RW_LOCK__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_RW_LOCK__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39929,6 +40226,7 @@ impl Default for _NDIS_RW_LOCK__bindgen_ty_2 {
     }
 }
 impl Default for _NDIS_RW_LOCK {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39938,6 +40236,7 @@ impl Default for _NDIS_RW_LOCK {
     }
 }
 impl Default for _NDIS_TIMER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39947,6 +40246,7 @@ impl Default for _NDIS_TIMER {
     }
 }
 impl Default for _NDIS_RESTART_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39956,6 +40256,7 @@ impl Default for _NDIS_RESTART_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_CONFIGURATION_OBJECT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39965,6 +40266,7 @@ impl Default for _NDIS_CONFIGURATION_OBJECT {
     }
 }
 impl Default for _NET_PNP_EVENT_NOTIFICATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39974,6 +40276,7 @@ impl Default for _NET_PNP_EVENT_NOTIFICATION {
     }
 }
 impl Default for _NDIS_OID_REQUEST__REQUEST_DATA__QUERY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39983,6 +40286,7 @@ impl Default for _NDIS_OID_REQUEST__REQUEST_DATA__QUERY {
     }
 }
 impl Default for _NDIS_OID_REQUEST__REQUEST_DATA__SET {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39992,6 +40296,7 @@ impl Default for _NDIS_OID_REQUEST__REQUEST_DATA__SET {
     }
 }
 impl Default for _NDIS_OID_REQUEST__REQUEST_DATA__METHOD {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40001,6 +40306,7 @@ impl Default for _NDIS_OID_REQUEST__REQUEST_DATA__METHOD {
     }
 }
 impl Default for _NDIS_OID_REQUEST__REQUEST_DATA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40010,6 +40316,7 @@ impl Default for _NDIS_OID_REQUEST__REQUEST_DATA {
     }
 }
 impl Default for _NDIS_OID_REQUEST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40019,6 +40326,7 @@ impl Default for _NDIS_OID_REQUEST {
     }
 }
 impl Default for _NDIS_STATUS_INDICATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40028,6 +40336,7 @@ impl Default for _NDIS_STATUS_INDICATION {
     }
 }
 impl Default for _NDIS_TIMER_CHARACTERISTICS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40037,6 +40346,7 @@ impl Default for _NDIS_TIMER_CHARACTERISTICS {
     }
 }
 impl Default for _NDIS_RESTART_GENERAL_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40046,6 +40356,7 @@ impl Default for _NDIS_RESTART_GENERAL_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_SYSTEM_PROCESSOR_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40055,6 +40366,7 @@ impl Default for _NDIS_SYSTEM_PROCESSOR_INFO {
     }
 }
 impl Default for _NDIS_FILTER_INTERFACE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40064,6 +40376,7 @@ impl Default for _NDIS_FILTER_INTERFACE {
     }
 }
 impl Default for _NDIS_ENUM_FILTERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40073,6 +40386,7 @@ impl Default for _NDIS_ENUM_FILTERS {
     }
 }
 impl Default for _NDIS_DEVICE_OBJECT_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40082,6 +40396,7 @@ impl Default for _NDIS_DEVICE_OBJECT_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_DRIVER_WRAPPER_HANDLE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40091,6 +40406,7 @@ impl Default for _NDIS_DRIVER_WRAPPER_HANDLE {
     }
 }
 impl Default for _NDIS_SHARED_MEMORY_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40100,6 +40416,7 @@ impl Default for _NDIS_SHARED_MEMORY_PARAMETERS {
     }
 }
 impl Default for _NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40109,6 +40426,7 @@ impl Default for _NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS {
     }
 }
 impl Default for _NDIS_RECEIVE_QUEUE_STATE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40118,6 +40436,7 @@ impl Default for _NDIS_RECEIVE_QUEUE_STATE {
     }
 }
 impl Default for _NDIS_SCATTER_GATHER_LIST_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40127,6 +40446,7 @@ impl Default for _NDIS_SCATTER_GATHER_LIST_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_NIC_STATUS_INDICATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40136,6 +40456,7 @@ impl Default for _NDIS_SWITCH_NIC_STATUS_INDICATION {
     }
 }
 impl Default for _NET_BUFFER_DATA_LENGTH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40145,6 +40466,7 @@ impl Default for _NET_BUFFER_DATA_LENGTH {
     }
 }
 impl Default for _NET_BUFFER_DATA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40154,6 +40476,7 @@ impl Default for _NET_BUFFER_DATA {
     }
 }
 impl Default for _NET_BUFFER_HEADER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40163,6 +40486,7 @@ impl Default for _NET_BUFFER_HEADER {
     }
 }
 impl Default for _NET_BUFFER_SHARED_MEMORY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40172,6 +40496,7 @@ impl Default for _NET_BUFFER_SHARED_MEMORY {
     }
 }
 impl Default for _NET_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40181,6 +40506,7 @@ impl Default for _NET_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _NET_BUFFER__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40190,6 +40516,7 @@ impl Default for _NET_BUFFER__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _NET_BUFFER__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40199,6 +40526,7 @@ impl Default for _NET_BUFFER__bindgen_ty_1 {
     }
 }
 impl Default for _NET_BUFFER__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40208,6 +40536,7 @@ impl Default for _NET_BUFFER__bindgen_ty_2 {
     }
 }
 impl Default for _NET_BUFFER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40217,6 +40546,7 @@ impl Default for _NET_BUFFER {
     }
 }
 impl Default for _NET_BUFFER_LIST_CONTEXT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40226,6 +40556,7 @@ impl Default for _NET_BUFFER_LIST_CONTEXT {
     }
 }
 impl Default for _NET_BUFFER_LIST_DATA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40235,6 +40566,7 @@ impl Default for _NET_BUFFER_LIST_DATA {
     }
 }
 impl Default for _NET_BUFFER_LIST_HEADER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40244,6 +40576,7 @@ impl Default for _NET_BUFFER_LIST_HEADER {
     }
 }
 impl Default for _NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40253,6 +40586,7 @@ impl Default for _NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _NET_BUFFER_LIST__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40262,6 +40596,7 @@ impl Default for _NET_BUFFER_LIST__bindgen_ty_1 {
     }
 }
 impl Default for _NET_BUFFER_LIST__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40271,6 +40606,7 @@ impl Default for _NET_BUFFER_LIST__bindgen_ty_2 {
     }
 }
 impl Default for _NET_BUFFER_LIST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40718,6 +41054,7 @@ impl _NDIS_NET_BUFFER_LIST_8021Q_INFO__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _NDIS_NET_BUFFER_LIST_8021Q_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40727,6 +41064,7 @@ impl Default for _NDIS_NET_BUFFER_LIST_8021Q_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_NET_BUFFER_LIST_8021Q_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40736,6 +41074,7 @@ impl Default for _NDIS_NET_BUFFER_LIST_8021Q_INFO {
     }
 }
 impl Default for _NDIS_NET_BUFFER_LIST_MEDIA_SPECIFIC_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40745,6 +41084,7 @@ impl Default for _NDIS_NET_BUFFER_LIST_MEDIA_SPECIFIC_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_NET_BUFFER_LIST_MEDIA_SPECIFIC_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40754,6 +41094,7 @@ impl Default for _NDIS_NET_BUFFER_LIST_MEDIA_SPECIFIC_INFO {
     }
 }
 impl Default for _NDIS_NBL_MEDIA_MEDIA_SPECIFIC_INFORMATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41200,6 +41541,7 @@ impl _NDIS_SWITCH_FORWARDING_DETAIL_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_SWITCH_FORWARDING_DETAIL_NET_BUFFER_LIST_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41313,6 +41655,7 @@ impl _NDIS_NET_BUFFER_LIST_VIRTUAL_SUBNET_INFO__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_NET_BUFFER_LIST_VIRTUAL_SUBNET_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41322,6 +41665,7 @@ impl Default for _NDIS_NET_BUFFER_LIST_VIRTUAL_SUBNET_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_NET_BUFFER_LIST_VIRTUAL_SUBNET_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41527,6 +41871,7 @@ impl _NDIS_SWITCH_PORT_DESTINATION {
     }
 }
 impl Default for _NDIS_SWITCH_FORWARDING_DESTINATION_ARRAY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41536,6 +41881,7 @@ impl Default for _NDIS_SWITCH_FORWARDING_DESTINATION_ARRAY {
     }
 }
 impl Default for _NDIS_NBL_MEDIA_SPECIFIC_INFORMATION_EX {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41546,6 +41892,7 @@ impl Default for _NDIS_NBL_MEDIA_SPECIFIC_INFORMATION_EX {
 }
 impl Default
 for _NDIS_NET_BUFFER_LIST_FILTERING_INFO__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41555,6 +41902,7 @@ for _NDIS_NET_BUFFER_LIST_FILTERING_INFO__bindgen_ty_1__bindgen_ty_1__bindgen_ty
     }
 }
 impl Default for _NDIS_NET_BUFFER_LIST_FILTERING_INFO__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41564,6 +41912,7 @@ impl Default for _NDIS_NET_BUFFER_LIST_FILTERING_INFO__bindgen_ty_1__bindgen_ty_
     }
 }
 impl Default for _NDIS_NET_BUFFER_LIST_FILTERING_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41573,6 +41922,7 @@ impl Default for _NDIS_NET_BUFFER_LIST_FILTERING_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_NET_BUFFER_LIST_FILTERING_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41582,6 +41932,7 @@ impl Default for _NDIS_NET_BUFFER_LIST_FILTERING_INFO {
     }
 }
 impl Default for _NDIS_RSC_NBL_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41592,6 +41943,7 @@ impl Default for _NDIS_RSC_NBL_INFO {
 }
 impl Default
 for _NDIS_IPSEC_OFFLOAD_V1_NET_BUFFER_LIST_INFO__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41797,6 +42149,7 @@ impl _NDIS_IPSEC_OFFLOAD_V1_NET_BUFFER_LIST_INFO__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _NDIS_IPSEC_OFFLOAD_V1_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41806,6 +42159,7 @@ impl Default for _NDIS_IPSEC_OFFLOAD_V1_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_IPSEC_OFFLOAD_V1_NET_BUFFER_LIST_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -42641,6 +42995,7 @@ impl _NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty_1__bindgen_ty
     }
 }
 impl Default for _NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -42650,6 +43005,7 @@ impl Default for _NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty_1
     }
 }
 impl Default for _NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -43435,6 +43791,7 @@ impl _NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -43444,6 +43801,7 @@ impl Default for _NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -43844,6 +44202,7 @@ impl _NDIS_TCP_SEND_OFFLOADS_SUPPLEMENTAL_NET_BUFFER_LIST_INFO__bindgen_ty_1__bi
 }
 impl Default
 for _NDIS_TCP_SEND_OFFLOADS_SUPPLEMENTAL_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -43853,6 +44212,7 @@ for _NDIS_TCP_SEND_OFFLOADS_SUPPLEMENTAL_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_TCP_SEND_OFFLOADS_SUPPLEMENTAL_NET_BUFFER_LIST_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -43863,6 +44223,7 @@ impl Default for _NDIS_TCP_SEND_OFFLOADS_SUPPLEMENTAL_NET_BUFFER_LIST_INFO {
 }
 impl Default
 for _NDIS_IPSEC_OFFLOAD_V2_NET_BUFFER_LIST_INFO__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44116,6 +44477,7 @@ impl _NDIS_IPSEC_OFFLOAD_V2_NET_BUFFER_LIST_INFO__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _NDIS_IPSEC_OFFLOAD_V2_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44125,6 +44487,7 @@ impl Default for _NDIS_IPSEC_OFFLOAD_V2_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_IPSEC_OFFLOAD_V2_NET_BUFFER_LIST_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44134,6 +44497,7 @@ impl Default for _NDIS_IPSEC_OFFLOAD_V2_NET_BUFFER_LIST_INFO {
     }
 }
 impl Default for _NDIS_IPSEC_OFFLOAD_V2_TUNNEL_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44143,6 +44507,7 @@ impl Default for _NDIS_IPSEC_OFFLOAD_V2_TUNNEL_NET_BUFFER_LIST_INFO__bindgen_ty_
     }
 }
 impl Default for _NDIS_IPSEC_OFFLOAD_V2_TUNNEL_NET_BUFFER_LIST_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44496,6 +44861,7 @@ impl _NDIS_IPSEC_OFFLOAD_V2_HEADER_NET_BUFFER_LIST_INFO__bindgen_ty_1__bindgen_t
     }
 }
 impl Default for _NDIS_IPSEC_OFFLOAD_V2_HEADER_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44505,6 +44871,7 @@ impl Default for _NDIS_IPSEC_OFFLOAD_V2_HEADER_NET_BUFFER_LIST_INFO__bindgen_ty_
     }
 }
 impl Default for _NDIS_IPSEC_OFFLOAD_V2_HEADER_NET_BUFFER_LIST_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44514,6 +44881,7 @@ impl Default for _NDIS_IPSEC_OFFLOAD_V2_HEADER_NET_BUFFER_LIST_INFO {
     }
 }
 impl Default for _IPSEC_OFFLOAD_V2_SECURITY_ASSOCIATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44523,6 +44891,7 @@ impl Default for _IPSEC_OFFLOAD_V2_SECURITY_ASSOCIATION {
     }
 }
 impl Default for _IPSEC_OFFLOAD_V2_ADD_SA__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44532,6 +44901,7 @@ impl Default for _IPSEC_OFFLOAD_V2_ADD_SA__bindgen_ty_1 {
     }
 }
 impl Default for _IPSEC_OFFLOAD_V2_ADD_SA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44541,6 +44911,7 @@ impl Default for _IPSEC_OFFLOAD_V2_ADD_SA {
     }
 }
 impl Default for _IPSEC_OFFLOAD_V2_ADD_SA_EX__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44550,6 +44921,7 @@ impl Default for _IPSEC_OFFLOAD_V2_ADD_SA_EX__bindgen_ty_1 {
     }
 }
 impl Default for _IPSEC_OFFLOAD_V2_ADD_SA_EX {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44559,6 +44931,7 @@ impl Default for _IPSEC_OFFLOAD_V2_ADD_SA_EX {
     }
 }
 impl Default for _IPSEC_OFFLOAD_V2_DELETE_SA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44568,6 +44941,7 @@ impl Default for _IPSEC_OFFLOAD_V2_DELETE_SA {
     }
 }
 impl Default for _IPSEC_OFFLOAD_V2_UPDATE_SA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44577,6 +44951,7 @@ impl Default for _IPSEC_OFFLOAD_V2_UPDATE_SA {
     }
 }
 impl Default for _NDIS_BIND_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44586,6 +44961,7 @@ impl Default for _NDIS_BIND_PARAMETERS {
     }
 }
 impl Default for _NDIS_PROTOCOL_DRIVER_CHARACTERISTICS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44595,6 +44971,7 @@ impl Default for _NDIS_PROTOCOL_DRIVER_CHARACTERISTICS {
     }
 }
 impl Default for _NDIS_OPEN_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44604,6 +44981,7 @@ impl Default for _NDIS_OPEN_PARAMETERS {
     }
 }
 impl Default for _NDIS_PROTOCOL_RESTART_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44613,6 +44991,7 @@ impl Default for _NDIS_PROTOCOL_RESTART_PARAMETERS {
     }
 }
 impl Default for _NDIS_BIND_FAILED_NOTIFICATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44678,6 +45057,7 @@ impl _NDIS_RECEIVE_THROTTLE_PARAMETERS {
     }
 }
 impl Default for _NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44687,6 +45067,7 @@ impl Default for _NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS {
     }
 }
 impl Default for _NDIS_MINIPORT_TIMER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44696,6 +45077,7 @@ impl Default for _NDIS_MINIPORT_TIMER {
     }
 }
 impl Default for _NDIS_DMA_DESCRIPTION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44705,6 +45087,7 @@ impl Default for _NDIS_DMA_DESCRIPTION {
     }
 }
 impl Default for _NDIS_DMA_BLOCK {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44714,6 +45097,7 @@ impl Default for _NDIS_DMA_BLOCK {
     }
 }
 impl Default for _NDIS_MINIPORT_INIT_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44723,6 +45107,7 @@ impl Default for _NDIS_MINIPORT_INIT_PARAMETERS {
     }
 }
 impl Default for _NDIS_MINIPORT_RESTART_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44732,6 +45117,7 @@ impl Default for _NDIS_MINIPORT_RESTART_PARAMETERS {
     }
 }
 impl Default for _NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44741,6 +45127,7 @@ impl Default for _NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_MINIPORT_ADD_DEVICE_REGISTRATION_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44750,6 +45137,7 @@ impl Default for _NDIS_MINIPORT_ADD_DEVICE_REGISTRATION_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44759,6 +45147,7 @@ impl Default for _NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44768,6 +45157,7 @@ impl Default for _NDIS_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44777,6 +45167,7 @@ impl Default for _NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_MINIPORT_ADAPTER_NATIVE_802_11_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44786,6 +45177,7 @@ impl Default for _NDIS_MINIPORT_ADAPTER_NATIVE_802_11_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_MINIPORT_ADAPTER_NDK_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44795,6 +45187,7 @@ impl Default for _NDIS_MINIPORT_ADAPTER_NDK_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_MINIPORT_ADAPTER_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44804,6 +45197,7 @@ impl Default for _NDIS_MINIPORT_ADAPTER_ATTRIBUTES {
     }
 }
 impl Default for _NET_DEVICE_PNP_EVENT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44813,6 +45207,7 @@ impl Default for _NET_DEVICE_PNP_EVENT {
     }
 }
 impl Default for FILTERDBS__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44822,6 +45217,7 @@ impl Default for FILTERDBS__bindgen_ty_1 {
     }
 }
 impl Default for FILTERDBS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44831,6 +45227,7 @@ impl Default for FILTERDBS {
     }
 }
 impl Default for _NDIS_MSIX_CONFIG_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44840,6 +45237,7 @@ impl Default for _NDIS_MSIX_CONFIG_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_NET_BUFFER_LIST_CONTEXT_TYPE_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44849,6 +45247,7 @@ impl Default for _NDIS_SWITCH_NET_BUFFER_LIST_CONTEXT_TYPE_INFO {
     }
 }
 impl Default for _CO_CALL_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44858,6 +45257,7 @@ impl Default for _CO_CALL_PARAMETERS {
     }
 }
 impl Default for _CO_PVC {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44867,6 +45267,7 @@ impl Default for _CO_PVC {
     }
 }
 impl Default for _NDIS_FILTER_ATTACH_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44876,6 +45277,7 @@ impl Default for _NDIS_FILTER_ATTACH_PARAMETERS {
     }
 }
 impl Default for _NDIS_FILTER_RESTART_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44885,6 +45287,7 @@ impl Default for _NDIS_FILTER_RESTART_PARAMETERS {
     }
 }
 impl Default for _NDIS_FILTER_DRIVER_CHARACTERISTICS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44894,6 +45297,7 @@ impl Default for _NDIS_FILTER_DRIVER_CHARACTERISTICS {
     }
 }
 impl Default for _NDIS_IF_PROVIDER_CHARACTERISTICS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44903,6 +45307,7 @@ impl Default for _NDIS_IF_PROVIDER_CHARACTERISTICS {
     }
 }
 impl Default for _NET_IF_INFORMATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -55545,6 +55950,7 @@ pub union _NDIS_MINIPORT_ADAPTER_ATTRIBUTES {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_OFFLOAD_PARAMETERS__ENCAPSULATION_PROTOCOL_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -55555,6 +55961,7 @@ impl Default for _NDIS_OFFLOAD_PARAMETERS__ENCAPSULATION_PROTOCOL_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_OFFLOAD_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -55622,6 +56029,7 @@ impl _NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_V2__ENCAPSULATION_PROTOCOL_INFO__VXL
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_V2__ENCAPSULATION_PROTOCOL_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -55632,6 +56040,7 @@ impl Default for _NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_V2__ENCAPSULATION_PROTOC
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_V2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -55937,6 +56346,7 @@ impl _NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_V2 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_RFC6877_464XLAT_OFFLOAD {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -55947,6 +56357,7 @@ impl Default for _NDIS_RFC6877_464XLAT_OFFLOAD {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_OFFLOAD {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -55957,6 +56368,7 @@ impl Default for _NDIS_OFFLOAD {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDK_WMI_ADAPTER_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -55967,6 +56379,7 @@ impl Default for _NDK_WMI_ADAPTER_INFO {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_WMI_NDK_CAPABILITIES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -55977,6 +56390,7 @@ impl Default for _NDIS_WMI_NDK_CAPABILITIES {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_NDK_REQUEST_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -55987,6 +56401,7 @@ impl Default for _NDIS_NDK_REQUEST_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_NDK_RESPONSE_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -55997,6 +56412,7 @@ impl Default for _NDIS_NDK_RESPONSE_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_NDK_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56007,6 +56423,7 @@ impl Default for _NDIS_NDK_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_EXACT_MATCH_PROFILE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56017,6 +56434,7 @@ impl Default for _NDIS_GFP_EXACT_MATCH_PROFILE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_HEADER_GROUP_EXACT_MATCH__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56027,6 +56445,7 @@ impl Default for _NDIS_GFP_HEADER_GROUP_EXACT_MATCH__bindgen_ty_1__bindgen_ty_1 
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_HEADER_GROUP_EXACT_MATCH__bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56037,6 +56456,7 @@ impl Default for _NDIS_GFP_HEADER_GROUP_EXACT_MATCH__bindgen_ty_1__bindgen_ty_2 
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_HEADER_GROUP_EXACT_MATCH__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56047,6 +56467,7 @@ impl Default for _NDIS_GFP_HEADER_GROUP_EXACT_MATCH__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_HEADER_GROUP_EXACT_MATCH__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56057,6 +56478,7 @@ impl Default for _NDIS_GFP_HEADER_GROUP_EXACT_MATCH__bindgen_ty_2 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_HEADER_GROUP_EXACT_MATCH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56067,6 +56489,7 @@ impl Default for _NDIS_GFP_HEADER_GROUP_EXACT_MATCH {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH_PROFILE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56077,6 +56500,7 @@ impl Default for _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH_PROFILE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_WILDCARD_MATCH_PROFILE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56087,6 +56511,7 @@ impl Default for _NDIS_GFP_WILDCARD_MATCH_PROFILE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_IPV4_ADDRESS_WILDCARD_MATCH__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56097,6 +56522,7 @@ impl Default for _NDIS_GFP_IPV4_ADDRESS_WILDCARD_MATCH__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_IPV4_ADDRESS_WILDCARD_MATCH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56107,6 +56533,7 @@ impl Default for _NDIS_GFP_IPV4_ADDRESS_WILDCARD_MATCH {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_IPV4_SRC_AND_DEST_ADDRESS_WILDCARD_MATCH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56117,6 +56544,7 @@ impl Default for _NDIS_GFP_IPV4_SRC_AND_DEST_ADDRESS_WILDCARD_MATCH {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_IPV6_ADDRESS_WILDCARD_MATCH__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56127,6 +56555,7 @@ impl Default for _NDIS_GFP_IPV6_ADDRESS_WILDCARD_MATCH__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_IPV6_ADDRESS_WILDCARD_MATCH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56137,6 +56566,7 @@ impl Default for _NDIS_GFP_IPV6_ADDRESS_WILDCARD_MATCH {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_IPV6_SRC_AND_DEST_ADDRESS_WILDCARD_MATCH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56147,6 +56577,7 @@ impl Default for _NDIS_GFP_IPV6_SRC_AND_DEST_ADDRESS_WILDCARD_MATCH {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_IP_SRC_AND_DEST_ADDRESS_WILDCARD_MATCH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56157,6 +56588,7 @@ impl Default for _NDIS_GFP_IP_SRC_AND_DEST_ADDRESS_WILDCARD_MATCH {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_TRANSPORT_PORT_WILDCARD_MATCH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56167,6 +56599,7 @@ impl Default for _NDIS_GFP_TRANSPORT_PORT_WILDCARD_MATCH {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_TRANSPORT_SRC_AND_DEST_PORT_WILDCARD_MATCH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56177,6 +56610,7 @@ impl Default for _NDIS_GFP_TRANSPORT_SRC_AND_DEST_PORT_WILDCARD_MATCH {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56187,6 +56621,7 @@ impl Default for _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH__bindgen_ty_1__bindgen_ty
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH__bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56197,6 +56632,7 @@ impl Default for _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH__bindgen_ty_1__bindgen_ty
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56207,6 +56643,7 @@ impl Default for _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56217,6 +56654,7 @@ impl Default for _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_TABLE_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56227,6 +56665,7 @@ impl Default for _NDIS_GFT_TABLE_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_TABLE_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56237,6 +56676,7 @@ impl Default for _NDIS_GFT_TABLE_INFO {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_PACKET_COUNTER_VALUE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56247,6 +56687,7 @@ impl Default for _NDIS_GFT_PACKET_COUNTER_VALUE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_BYTE_COUNTER_VALUE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56257,6 +56698,7 @@ impl Default for _NDIS_GFT_BYTE_COUNTER_VALUE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_PACKET_BYTE_COUNTER_VALUE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56267,6 +56709,7 @@ impl Default for _NDIS_GFT_PACKET_BYTE_COUNTER_VALUE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_PACKET_BYTE_COUNTER_VALUE_AND_STATE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56277,6 +56720,7 @@ impl Default for _NDIS_GFT_PACKET_BYTE_COUNTER_VALUE_AND_STATE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_COUNTER_PARAMETERS__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56287,6 +56731,7 @@ impl Default for _NDIS_GFT_COUNTER_PARAMETERS__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_COUNTER_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56297,6 +56742,7 @@ impl Default for _NDIS_GFT_COUNTER_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_COUNTER_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56307,6 +56753,7 @@ impl Default for _NDIS_GFT_COUNTER_INFO {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_COUNTER_VALUE__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56317,6 +56764,7 @@ impl Default for _NDIS_GFT_COUNTER_VALUE__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_COUNTER_VALUE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56327,6 +56775,7 @@ impl Default for _NDIS_GFT_COUNTER_VALUE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_COUNTER_VALUE_ARRAY__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56337,6 +56786,7 @@ impl Default for _NDIS_GFT_COUNTER_VALUE_ARRAY__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_COUNTER_VALUE_ARRAY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56347,6 +56797,7 @@ impl Default for _NDIS_GFT_COUNTER_VALUE_ARRAY {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION_PROFILE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56357,6 +56808,7 @@ impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION_PROFILE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_CUSTOM_ACTION_PROFILE__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56367,6 +56819,7 @@ impl Default for _NDIS_GFT_CUSTOM_ACTION_PROFILE__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_CUSTOM_ACTION_PROFILE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56377,6 +56830,7 @@ impl Default for _NDIS_GFT_CUSTOM_ACTION_PROFILE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_HEADER_TRANSPOSITION_PROFILE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56387,6 +56841,7 @@ impl Default for _NDIS_GFT_HEADER_TRANSPOSITION_PROFILE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56397,6 +56852,7 @@ impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION__bindgen_ty_1__bindgen_ty_
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION__bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56407,6 +56863,7 @@ impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION__bindgen_ty_1__bindgen_ty_
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56417,6 +56874,7 @@ impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56427,6 +56885,7 @@ impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION__bindgen_ty_2 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56437,6 +56896,7 @@ impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_CUSTOM_ACTION__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56447,6 +56907,7 @@ impl Default for _NDIS_GFT_CUSTOM_ACTION__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_CUSTOM_ACTION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56457,6 +56918,7 @@ impl Default for _NDIS_GFT_CUSTOM_ACTION {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_EXACT_MATCH_FLOW_ENTRY__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56467,6 +56929,7 @@ impl Default for _NDIS_GFT_EXACT_MATCH_FLOW_ENTRY__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_EXACT_MATCH_FLOW_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56477,6 +56940,7 @@ impl Default for _NDIS_GFT_EXACT_MATCH_FLOW_ENTRY {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_WILDCARD_MATCH_FLOW_ENTRY__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56487,6 +56951,7 @@ impl Default for _NDIS_GFT_WILDCARD_MATCH_FLOW_ENTRY__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_WILDCARD_MATCH_FLOW_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56497,6 +56962,7 @@ impl Default for _NDIS_GFT_WILDCARD_MATCH_FLOW_ENTRY {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_PROFILE_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56507,6 +56973,7 @@ impl Default for _NDIS_GFT_PROFILE_INFO {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_FLOW_ENTRY_ARRAY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56517,6 +56984,7 @@ impl Default for _NDIS_GFT_FLOW_ENTRY_ARRAY {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_FLOW_ENTRY_ID_AND_COUNTER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56527,6 +56995,7 @@ impl Default for _NDIS_GFT_FLOW_ENTRY_ID_AND_COUNTER {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_FLOW_ENTRY_ID_ARRAY__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56537,6 +57006,7 @@ impl Default for _NDIS_GFT_FLOW_ENTRY_ID_ARRAY__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_FLOW_ENTRY_ID_ARRAY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56547,6 +57017,7 @@ impl Default for _NDIS_GFT_FLOW_ENTRY_ID_ARRAY {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_VPORT_PARAMETERS__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56557,6 +57028,7 @@ impl Default for _NDIS_GFT_VPORT_PARAMETERS__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_VPORT_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56567,6 +57039,7 @@ impl Default for _NDIS_GFT_VPORT_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_QOS_SQ_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56577,6 +57050,7 @@ impl Default for _NDIS_QOS_SQ_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56841,6 +57315,7 @@ impl _PD_BUFFER_VIRTUAL_SUBNET_INFO {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _PD_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -57532,6 +58007,7 @@ impl _PD_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _PD_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58217,6 +58693,7 @@ impl _PD_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_3__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _PD_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58227,6 +58704,7 @@ impl Default for _PD_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_3 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _PD_BUFFER__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58237,6 +58715,7 @@ impl Default for _PD_BUFFER__bindgen_ty_1__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _PD_BUFFER__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58247,6 +58726,7 @@ impl Default for _PD_BUFFER__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _PD_BUFFER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58257,6 +58737,7 @@ impl Default for _PD_BUFFER {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_PD_POST_AND_DRAIN_ARG {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58267,6 +58748,7 @@ impl Default for _NDIS_PD_POST_AND_DRAIN_ARG {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_PD_QUEUE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58277,6 +58759,7 @@ impl Default for _NDIS_PD_QUEUE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_PD_QUEUE_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58287,6 +58770,7 @@ impl Default for _NDIS_PD_QUEUE_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_PD_COUNTER_VALUE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58297,6 +58781,7 @@ impl Default for _NDIS_PD_COUNTER_VALUE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_PD_COUNTER_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58307,6 +58792,7 @@ impl Default for _NDIS_PD_COUNTER_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_PD_FILTER_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58317,6 +58803,7 @@ impl Default for _NDIS_PD_FILTER_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_PD_OPEN_PROVIDER_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58327,6 +58814,7 @@ impl Default for _NDIS_PD_OPEN_PROVIDER_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_PD_CLOSE_PROVIDER_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58822,6 +59310,7 @@ impl _NDIS_SWITCH_FORWARDING_DETAIL_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_SWITCH_OPTIONAL_HANDLERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -61231,6 +61720,7 @@ pub union _NDIS_UDP_SEGMENTATION_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_UDP_RSC_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -61241,6 +61731,7 @@ impl Default for _NDIS_UDP_RSC_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_UDP_RSC_OFFLOAD_NET_BUFFER_LIST_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -62333,6 +62824,7 @@ impl _NDIS_UDP_SEGMENTATION_OFFLOAD__bindgen_ty_2 {
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -62343,6 +62835,7 @@ impl Default for _NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -62353,6 +62846,7 @@ impl Default for _NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY__bindgen_ty_2 {
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY__bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -62363,6 +62857,7 @@ impl Default for _NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY__bindgen_ty_3 {
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_QOS_SQ_STATS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -62373,6 +62868,7 @@ impl Default for _NDIS_QOS_SQ_STATS {
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_POLL_TRANSMIT_DATA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -62383,6 +62879,7 @@ impl Default for _NDIS_POLL_TRANSMIT_DATA {
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_POLL_RECEIVE_DATA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -62393,6 +62890,7 @@ impl Default for _NDIS_POLL_RECEIVE_DATA {
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_POLL_DATA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -62598,6 +63096,7 @@ impl _NDIS_UDP_SEGMENTATION_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty_1__bindgen_
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_UDP_SEGMENTATION_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -62608,6 +63107,7 @@ impl Default for _NDIS_UDP_SEGMENTATION_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_UDP_SEGMENTATION_OFFLOAD_NET_BUFFER_LIST_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -62618,6 +63118,7 @@ impl Default for _NDIS_UDP_SEGMENTATION_OFFLOAD_NET_BUFFER_LIST_INFO {
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_SG_DMA_DESCRIPTION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {

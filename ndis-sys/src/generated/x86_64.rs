@@ -28698,6 +28698,7 @@ where
     }
 }
 impl<T: Copy + Default, const N: usize> Default for __BindgenOpaqueArray<T, N> {
+    #[inline]
     fn default() -> Self {
         Self([<T as Default>::default(); N])
     }
@@ -28730,6 +28731,7 @@ impl<T> ::core::fmt::Debug for __IncompleteArrayField<T> {
     }
 }
 impl Default for _LARGE_INTEGER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28739,6 +28741,7 @@ impl Default for _LARGE_INTEGER {
     }
 }
 impl Default for _ULARGE_INTEGER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28748,6 +28751,7 @@ impl Default for _ULARGE_INTEGER {
     }
 }
 impl Default for _UNICODE_STRING {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28757,6 +28761,7 @@ impl Default for _UNICODE_STRING {
     }
 }
 impl Default for _LIST_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28766,6 +28771,7 @@ impl Default for _LIST_ENTRY {
     }
 }
 impl Default for _SINGLE_LIST_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28775,6 +28781,7 @@ impl Default for _SINGLE_LIST_ENTRY {
     }
 }
 impl Default for _SECURITY_QUALITY_OF_SERVICE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28784,6 +28791,7 @@ impl Default for _SECURITY_QUALITY_OF_SERVICE {
     }
 }
 impl Default for _IO_STATUS_BLOCK__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28793,6 +28801,7 @@ impl Default for _IO_STATUS_BLOCK__bindgen_ty_1 {
     }
 }
 impl Default for _IO_STATUS_BLOCK {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28802,6 +28811,7 @@ impl Default for _IO_STATUS_BLOCK {
     }
 }
 impl Default for _FILE_BASIC_INFORMATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28811,6 +28821,7 @@ impl Default for _FILE_BASIC_INFORMATION {
     }
 }
 impl Default for _FILE_STANDARD_INFORMATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28820,6 +28831,7 @@ impl Default for _FILE_STANDARD_INFORMATION {
     }
 }
 impl Default for _FILE_NETWORK_OPEN_INFORMATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -28829,6 +28841,7 @@ impl Default for _FILE_NETWORK_OPEN_INFORMATION {
     }
 }
 impl Default for _POWER_STATE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29274,6 +29287,7 @@ impl _SYSTEM_POWER_STATE_CONTEXT__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _SYSTEM_POWER_STATE_CONTEXT__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29283,6 +29297,7 @@ impl Default for _SYSTEM_POWER_STATE_CONTEXT__bindgen_ty_1 {
     }
 }
 impl Default for _SYSTEM_POWER_STATE_CONTEXT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29292,6 +29307,7 @@ impl Default for _SYSTEM_POWER_STATE_CONTEXT {
     }
 }
 impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29301,6 +29317,7 @@ impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29311,6 +29328,7 @@ impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_2 {
 }
 impl Default
 for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_4__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29320,6 +29338,7 @@ for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_4__bindgen_ty_1 {
     }
 }
 impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_4 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29329,6 +29348,7 @@ impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_4 {
     }
 }
 impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_5 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29338,6 +29358,7 @@ impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_5 {
     }
 }
 impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_11 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29347,6 +29368,7 @@ impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_11 {
     }
 }
 impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_12 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29356,6 +29378,7 @@ impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_12 {
     }
 }
 impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_13 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29365,6 +29388,7 @@ impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_13 {
     }
 }
 impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29374,6 +29398,7 @@ impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR__bindgen_ty_1 {
     }
 }
 impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29383,6 +29408,7 @@ impl Default for _CM_PARTIAL_RESOURCE_DESCRIPTOR {
     }
 }
 impl Default for _CM_PARTIAL_RESOURCE_LIST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29392,6 +29418,7 @@ impl Default for _CM_PARTIAL_RESOURCE_LIST {
     }
 }
 impl Default for _CM_FULL_RESOURCE_DESCRIPTOR {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -29401,6 +29428,7 @@ impl Default for _CM_FULL_RESOURCE_DESCRIPTOR {
     }
 }
 impl Default for _CM_RESOURCE_LIST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30558,6 +30586,7 @@ impl _EISA_PORT_DESCRIPTOR {
     }
 }
 impl Default for _CM_EISA_FUNCTION_INFORMATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30567,6 +30596,7 @@ impl Default for _CM_EISA_FUNCTION_INFORMATION {
     }
 }
 impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30576,6 +30606,7 @@ impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30585,6 +30616,7 @@ impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30594,6 +30626,7 @@ impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_3 {
     }
 }
 impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_6 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30603,6 +30636,7 @@ impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_6 {
     }
 }
 impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_10 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30612,6 +30646,7 @@ impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_10 {
     }
 }
 impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_11 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30621,6 +30656,7 @@ impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_11 {
     }
 }
 impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_12 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30630,6 +30666,7 @@ impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1__bindgen_ty_12 {
     }
 }
 impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30639,6 +30676,7 @@ impl Default for _IO_RESOURCE_DESCRIPTOR__bindgen_ty_1 {
     }
 }
 impl Default for _IO_RESOURCE_DESCRIPTOR {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30648,6 +30686,7 @@ impl Default for _IO_RESOURCE_DESCRIPTOR {
     }
 }
 impl Default for _IO_RESOURCE_LIST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30657,6 +30696,7 @@ impl Default for _IO_RESOURCE_LIST {
     }
 }
 impl Default for _IO_RESOURCE_REQUIREMENTS_LIST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30858,6 +30898,7 @@ impl _SLIST_HEADER__bindgen_ty_2 {
     }
 }
 impl Default for _SLIST_HEADER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30867,6 +30908,7 @@ impl Default for _SLIST_HEADER {
     }
 }
 impl Default for _GENERAL_LOOKASIDE__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30876,6 +30918,7 @@ impl Default for _GENERAL_LOOKASIDE__bindgen_ty_1 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30885,6 +30928,7 @@ impl Default for _GENERAL_LOOKASIDE__bindgen_ty_2 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE__bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30894,6 +30938,7 @@ impl Default for _GENERAL_LOOKASIDE__bindgen_ty_3 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE__bindgen_ty_4 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30903,6 +30948,7 @@ impl Default for _GENERAL_LOOKASIDE__bindgen_ty_4 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE__bindgen_ty_5 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30912,6 +30958,7 @@ impl Default for _GENERAL_LOOKASIDE__bindgen_ty_5 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE__bindgen_ty_6 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30921,6 +30968,7 @@ impl Default for _GENERAL_LOOKASIDE__bindgen_ty_6 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30930,6 +30978,7 @@ impl Default for _GENERAL_LOOKASIDE {
     }
 }
 impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30939,6 +30988,7 @@ impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_1 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30948,6 +30998,7 @@ impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_2 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30957,6 +31008,7 @@ impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_3 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_4 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30966,6 +31018,7 @@ impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_4 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_5 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30975,6 +31028,7 @@ impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_5 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_6 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30984,6 +31038,7 @@ impl Default for _GENERAL_LOOKASIDE_POOL__bindgen_ty_6 {
     }
 }
 impl Default for _GENERAL_LOOKASIDE_POOL {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -30993,6 +31048,7 @@ impl Default for _GENERAL_LOOKASIDE_POOL {
     }
 }
 impl Default for _KAPC {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -31002,6 +31058,7 @@ impl Default for _KAPC {
     }
 }
 impl Default for _KDPC__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -31011,6 +31068,7 @@ impl Default for _KDPC__bindgen_ty_1 {
     }
 }
 impl Default for _KDPC {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -31020,6 +31078,7 @@ impl Default for _KDPC {
     }
 }
 impl Default for _MDL {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -31029,6 +31088,7 @@ impl Default for _MDL {
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -31186,6 +31246,7 @@ impl _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_3__bindgen_ty_1__bindgen_ty_1 
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_3__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -31341,6 +31402,7 @@ impl _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_3__bindgen_ty_2__bindgen_ty_1 
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_3__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -31350,6 +31412,7 @@ impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_3__bindgen_ty_2 {
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -31703,6 +31766,7 @@ impl _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_4__bindgen_ty_1__bindgen_ty_1 
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_4__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -31712,6 +31776,7 @@ impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_4__bindgen_ty_1 {
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_4 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -31871,6 +31936,7 @@ impl _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1__bindgen_ty_1 
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -31880,6 +31946,7 @@ impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_5__bindgen_ty_1 {
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_5 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32277,6 +32344,7 @@ impl _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_6__bindgen_ty_1__bindgen_ty_1 
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_6__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32618,6 +32686,7 @@ impl _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_6__bindgen_ty_2__bindgen_ty_1 
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_6__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32627,6 +32696,7 @@ impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_6__bindgen_ty_2 {
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_6 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32636,6 +32706,7 @@ impl Default for _DISPATCHER_HEADER__bindgen_ty_1__bindgen_ty_6 {
     }
 }
 impl Default for _DISPATCHER_HEADER__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32645,6 +32716,7 @@ impl Default for _DISPATCHER_HEADER__bindgen_ty_1 {
     }
 }
 impl Default for _DISPATCHER_HEADER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32654,6 +32726,7 @@ impl Default for _DISPATCHER_HEADER {
     }
 }
 impl Default for _KEVENT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32663,6 +32736,7 @@ impl Default for _KEVENT {
     }
 }
 impl Default for _KTIMER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32772,6 +32846,7 @@ impl _KDEVICE_QUEUE__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _KDEVICE_QUEUE__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32781,6 +32856,7 @@ impl Default for _KDEVICE_QUEUE__bindgen_ty_1 {
     }
 }
 impl Default for _KDEVICE_QUEUE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32790,6 +32866,7 @@ impl Default for _KDEVICE_QUEUE {
     }
 }
 impl Default for _KDEVICE_QUEUE_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32899,6 +32976,7 @@ impl _KMUTANT__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _KMUTANT__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32908,6 +32986,7 @@ impl Default for _KMUTANT__bindgen_ty_1 {
     }
 }
 impl Default for _KMUTANT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32917,6 +32996,7 @@ impl Default for _KMUTANT {
     }
 }
 impl Default for _LOOKASIDE_LIST_EX {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -32926,6 +33006,7 @@ impl Default for _LOOKASIDE_LIST_EX {
     }
 }
 impl Default for _NPAGED_LOOKASIDE_LIST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33133,6 +33214,7 @@ impl _OWNER_ENTRY__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _OWNER_ENTRY__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33142,6 +33224,7 @@ impl Default for _OWNER_ENTRY__bindgen_ty_1 {
     }
 }
 impl Default for _OWNER_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33151,6 +33234,7 @@ impl Default for _OWNER_ENTRY {
     }
 }
 impl Default for _ERESOURCE__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33160,6 +33244,7 @@ impl Default for _ERESOURCE__bindgen_ty_1 {
     }
 }
 impl Default for _ERESOURCE__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33169,6 +33254,7 @@ impl Default for _ERESOURCE__bindgen_ty_2 {
     }
 }
 impl Default for _ERESOURCE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33178,6 +33264,7 @@ impl Default for _ERESOURCE {
     }
 }
 impl Default for _SECURITY_SUBJECT_CONTEXT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33187,6 +33274,7 @@ impl Default for _SECURITY_SUBJECT_CONTEXT {
     }
 }
 impl Default for _ACCESS_STATE__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33196,6 +33284,7 @@ impl Default for _ACCESS_STATE__bindgen_ty_1 {
     }
 }
 impl Default for _ACCESS_STATE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33205,6 +33294,7 @@ impl Default for _ACCESS_STATE {
     }
 }
 impl Default for _NAMED_PIPE_CREATE_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33214,6 +33304,7 @@ impl Default for _NAMED_PIPE_CREATE_PARAMETERS {
     }
 }
 impl Default for _MAILSLOT_CREATE_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33223,6 +33314,7 @@ impl Default for _MAILSLOT_CREATE_PARAMETERS {
     }
 }
 impl Default for _IO_SECURITY_CONTEXT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33232,6 +33324,7 @@ impl Default for _IO_SECURITY_CONTEXT {
     }
 }
 impl Default for _VPB {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33241,6 +33334,7 @@ impl Default for _VPB {
     }
 }
 impl Default for _WAIT_CONTEXT_BLOCK__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33494,6 +33588,7 @@ impl _WAIT_CONTEXT_BLOCK__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _WAIT_CONTEXT_BLOCK__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33503,6 +33598,7 @@ impl Default for _WAIT_CONTEXT_BLOCK__bindgen_ty_1 {
     }
 }
 impl Default for _WAIT_CONTEXT_BLOCK {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33512,6 +33608,7 @@ impl Default for _WAIT_CONTEXT_BLOCK {
     }
 }
 impl Default for _DEVICE_OBJECT__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33521,6 +33618,7 @@ impl Default for _DEVICE_OBJECT__bindgen_ty_1 {
     }
 }
 impl Default for _DEVICE_OBJECT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33530,6 +33628,7 @@ impl Default for _DEVICE_OBJECT {
     }
 }
 impl Default for _DEVOBJ_EXTENSION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33539,6 +33638,7 @@ impl Default for _DEVOBJ_EXTENSION {
     }
 }
 impl Default for _DRIVER_EXTENSION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33548,6 +33648,7 @@ impl Default for _DRIVER_EXTENSION {
     }
 }
 impl Default for _DRIVER_OBJECT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33557,6 +33658,7 @@ impl Default for _DRIVER_OBJECT {
     }
 }
 impl Default for _SECTION_OBJECT_POINTERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33566,6 +33668,7 @@ impl Default for _SECTION_OBJECT_POINTERS {
     }
 }
 impl Default for _IO_COMPLETION_CONTEXT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33575,6 +33678,7 @@ impl Default for _IO_COMPLETION_CONTEXT {
     }
 }
 impl Default for _FILE_OBJECT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33584,6 +33688,7 @@ impl Default for _FILE_OBJECT {
     }
 }
 impl Default for _IRP__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33593,6 +33698,7 @@ impl Default for _IRP__bindgen_ty_1 {
     }
 }
 impl Default for _IRP__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33602,6 +33708,7 @@ impl Default for _IRP__bindgen_ty_2 {
     }
 }
 impl Default for _IRP__bindgen_ty_3__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33611,6 +33718,7 @@ impl Default for _IRP__bindgen_ty_3__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _IRP__bindgen_ty_3__bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33620,6 +33728,7 @@ impl Default for _IRP__bindgen_ty_3__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _IRP__bindgen_ty_3__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33629,6 +33738,7 @@ impl Default for _IRP__bindgen_ty_3__bindgen_ty_1 {
     }
 }
 impl Default for _IRP__bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33638,6 +33748,7 @@ impl Default for _IRP__bindgen_ty_3 {
     }
 }
 impl Default for _IRP__bindgen_ty_4__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33647,6 +33758,7 @@ impl Default for _IRP__bindgen_ty_4__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _IRP__bindgen_ty_4__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33656,6 +33768,7 @@ impl Default for _IRP__bindgen_ty_4__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _IRP__bindgen_ty_4__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33665,6 +33778,7 @@ impl Default for _IRP__bindgen_ty_4__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1 {
     }
 }
 impl Default for _IRP__bindgen_ty_4__bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33674,6 +33788,7 @@ impl Default for _IRP__bindgen_ty_4__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _IRP__bindgen_ty_4__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33683,6 +33798,7 @@ impl Default for _IRP__bindgen_ty_4__bindgen_ty_1 {
     }
 }
 impl Default for _IRP__bindgen_ty_4 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33692,6 +33808,7 @@ impl Default for _IRP__bindgen_ty_4 {
     }
 }
 impl Default for _IRP {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33701,6 +33818,7 @@ impl Default for _IRP {
     }
 }
 impl Default for _INTERFACE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -33710,6 +33828,7 @@ impl Default for _INTERFACE {
     }
 }
 impl Default for _DEVICE_CAPABILITIES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34855,6 +34974,7 @@ impl _DEVICE_CAPABILITIES {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34864,6 +34984,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34873,6 +34994,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34882,6 +35004,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_3 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_4 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34891,6 +35014,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_4 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_5 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34900,6 +35024,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_5 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_6 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34909,6 +35034,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_6 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_8 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34918,6 +35044,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_8 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_9 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34927,6 +35054,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_9 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_10__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34936,6 +35064,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_10__bindgen_ty_1 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_10 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34945,6 +35074,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_10 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_11 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34954,6 +35084,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_11 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_13 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34963,6 +35094,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_13 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_14 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34972,6 +35104,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_14 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_15 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34981,6 +35114,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_15 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_16 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34990,6 +35124,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_16 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_17 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -34999,6 +35134,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_17 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_19 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35008,6 +35144,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_19 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_20 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35017,6 +35154,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_20 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_21 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35026,6 +35164,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_21 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_22 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35035,6 +35174,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_22 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_23 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35044,6 +35184,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_23 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_25 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35053,6 +35194,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_25 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_26 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35062,6 +35204,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_26 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_27 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35071,6 +35214,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_27 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_28 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35080,6 +35224,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_28 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_29 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35089,6 +35234,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_29 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_31 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35098,6 +35244,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_31 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_32 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35107,6 +35254,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_32 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_33 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35116,6 +35264,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_33 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_34 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35125,6 +35274,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_34 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_35 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35134,6 +35284,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_35 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_36__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35143,6 +35294,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_36__bindgen_ty_1 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_36 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35152,6 +35304,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_36 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_37 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35161,6 +35314,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_37 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_38 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35170,6 +35324,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_38 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_39 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35179,6 +35334,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_39 {
     }
 }
 impl Default for _IO_STACK_LOCATION__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35188,6 +35344,7 @@ impl Default for _IO_STACK_LOCATION__bindgen_ty_1 {
     }
 }
 impl Default for _IO_STACK_LOCATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35197,6 +35354,7 @@ impl Default for _IO_STACK_LOCATION {
     }
 }
 impl Default for _IO_INTERRUPT_MESSAGE_INFO_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35206,6 +35364,7 @@ impl Default for _IO_INTERRUPT_MESSAGE_INFO_ENTRY {
     }
 }
 impl Default for _IO_INTERRUPT_MESSAGE_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35215,6 +35374,7 @@ impl Default for _IO_INTERRUPT_MESSAGE_INFO {
     }
 }
 impl Default for _SCATTER_GATHER_ELEMENT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35224,6 +35384,7 @@ impl Default for _SCATTER_GATHER_ELEMENT {
     }
 }
 impl Default for _SCATTER_GATHER_LIST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35233,6 +35394,7 @@ impl Default for _SCATTER_GATHER_LIST {
     }
 }
 impl Default for _NET_PNP_EVENT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35390,6 +35552,7 @@ impl _NET_LUID_LH__bindgen_ty_1 {
     }
 }
 impl Default for _NET_LUID_LH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35399,6 +35562,7 @@ impl Default for _NET_LUID_LH {
     }
 }
 impl Default for _IF_COUNTED_STRING_LH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35408,6 +35572,7 @@ impl Default for _IF_COUNTED_STRING_LH {
     }
 }
 impl Default for _NDIS_INTERRUPT_MODERATION_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35417,6 +35582,7 @@ impl Default for _NDIS_INTERRUPT_MODERATION_PARAMETERS {
     }
 }
 impl Default for _NDIS_802_11_STATUS_INDICATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35426,6 +35592,7 @@ impl Default for _NDIS_802_11_STATUS_INDICATION {
     }
 }
 impl Default for _NDIS_802_11_NETWORK_TYPE_LIST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35435,6 +35602,7 @@ impl Default for _NDIS_802_11_NETWORK_TYPE_LIST {
     }
 }
 impl Default for _NDIS_802_11_STATISTICS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35444,6 +35612,7 @@ impl Default for _NDIS_802_11_STATISTICS {
     }
 }
 impl Default for _NDIS_WLAN_BSSID {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35453,6 +35622,7 @@ impl Default for _NDIS_WLAN_BSSID {
     }
 }
 impl Default for _NDIS_802_11_BSSID_LIST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35462,6 +35632,7 @@ impl Default for _NDIS_802_11_BSSID_LIST {
     }
 }
 impl Default for _NDIS_WLAN_BSSID_EX {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35471,6 +35642,7 @@ impl Default for _NDIS_WLAN_BSSID_EX {
     }
 }
 impl Default for _NDIS_802_11_BSSID_LIST_EX {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35480,6 +35652,7 @@ impl Default for _NDIS_802_11_BSSID_LIST_EX {
     }
 }
 impl Default for _NDIS_802_11_AUTHENTICATION_EVENT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35489,6 +35662,7 @@ impl Default for _NDIS_802_11_AUTHENTICATION_EVENT {
     }
 }
 impl Default for _NDIS_802_11_TEST__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35498,6 +35672,7 @@ impl Default for _NDIS_802_11_TEST__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_802_11_TEST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35507,6 +35682,7 @@ impl Default for _NDIS_802_11_TEST {
     }
 }
 impl Default for _NDIS_802_11_AUTHENTICATION_ENCRYPTION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35516,6 +35692,7 @@ impl Default for _NDIS_802_11_AUTHENTICATION_ENCRYPTION {
     }
 }
 impl Default for _NDIS_802_11_CAPABILITY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35525,6 +35702,7 @@ impl Default for _NDIS_802_11_CAPABILITY {
     }
 }
 impl Default for _OFFLOAD_SECURITY_ASSOCIATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35534,6 +35712,7 @@ impl Default for _OFFLOAD_SECURITY_ASSOCIATION {
     }
 }
 impl Default for _OFFLOAD_IPSEC_ADD_SA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35543,6 +35722,7 @@ impl Default for _OFFLOAD_IPSEC_ADD_SA {
     }
 }
 impl Default for _OFFLOAD_IPSEC_DELETE_SA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35552,6 +35732,7 @@ impl Default for _OFFLOAD_IPSEC_DELETE_SA {
     }
 }
 impl Default for _OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35561,6 +35742,7 @@ impl Default for _OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_ENTRY {
     }
 }
 impl Default for _OFFLOAD_IPSEC_ADD_UDPESP_SA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35570,6 +35752,7 @@ impl Default for _OFFLOAD_IPSEC_ADD_UDPESP_SA {
     }
 }
 impl Default for _OFFLOAD_IPSEC_DELETE_UDPESP_SA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35579,6 +35762,7 @@ impl Default for _OFFLOAD_IPSEC_DELETE_UDPESP_SA {
     }
 }
 impl Default for _NDIS_PM_WAKE_UP_CAPABILITIES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35588,6 +35772,7 @@ impl Default for _NDIS_PM_WAKE_UP_CAPABILITIES {
     }
 }
 impl Default for _NDIS_PNP_CAPABILITIES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35597,6 +35782,7 @@ impl Default for _NDIS_PNP_CAPABILITIES {
     }
 }
 impl Default for DOT11_AUTH_CIPHER_PAIR {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35606,6 +35792,7 @@ impl Default for DOT11_AUTH_CIPHER_PAIR {
     }
 }
 impl Default for _DOT11_SUPPORTED_DATA_RATES_VALUE_V2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35615,6 +35802,7 @@ impl Default for _DOT11_SUPPORTED_DATA_RATES_VALUE_V2 {
     }
 }
 impl Default for DOT11_PHY_ATTRIBUTES__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35624,6 +35812,7 @@ impl Default for DOT11_PHY_ATTRIBUTES__bindgen_ty_1 {
     }
 }
 impl Default for DOT11_PHY_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35633,6 +35822,7 @@ impl Default for DOT11_PHY_ATTRIBUTES {
     }
 }
 impl Default for DOT11_EXTSTA_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35642,6 +35832,7 @@ impl Default for DOT11_EXTSTA_ATTRIBUTES {
     }
 }
 impl Default for _DOT11_EXTAP_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35651,6 +35842,7 @@ impl Default for _DOT11_EXTAP_ATTRIBUTES {
     }
 }
 impl Default for _DOT11_WFD_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35660,6 +35852,7 @@ impl Default for _DOT11_WFD_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_GUID__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35669,6 +35862,7 @@ impl Default for _NDIS_GUID__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_GUID {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35678,6 +35872,7 @@ impl Default for _NDIS_GUID {
     }
 }
 impl Default for _NDIS_LINK_STATE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35687,6 +35882,7 @@ impl Default for _NDIS_LINK_STATE {
     }
 }
 impl Default for _NDIS_LINK_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35696,6 +35892,7 @@ impl Default for _NDIS_LINK_PARAMETERS {
     }
 }
 impl Default for _NDIS_OPER_STATE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35705,6 +35902,7 @@ impl Default for _NDIS_OPER_STATE {
     }
 }
 impl Default for _NDIS_IP_OPER_STATUS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35714,6 +35912,7 @@ impl Default for _NDIS_IP_OPER_STATUS {
     }
 }
 impl Default for _NDIS_IP_OPER_STATUS_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -35723,6 +35922,7 @@ impl Default for _NDIS_IP_OPER_STATUS_INFO {
     }
 }
 impl Default for _NDIS_IP_OPER_STATE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -37990,6 +38190,7 @@ impl _NDIS_TCP_CONNECTION_OFFLOAD {
     }
 }
 impl Default for _NDIS_PORT_AUTHENTICATION_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -37999,6 +38200,7 @@ impl Default for _NDIS_PORT_AUTHENTICATION_PARAMETERS {
     }
 }
 impl Default for _NDIS_WMI_METHOD_HEADER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38008,6 +38210,7 @@ impl Default for _NDIS_WMI_METHOD_HEADER {
     }
 }
 impl Default for _NDIS_WMI_SET_HEADER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38017,6 +38220,7 @@ impl Default for _NDIS_WMI_SET_HEADER {
     }
 }
 impl Default for _NDIS_WMI_EVENT_HEADER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38026,6 +38230,7 @@ impl Default for _NDIS_WMI_EVENT_HEADER {
     }
 }
 impl Default for _NDIS_WMI_ENUM_ADAPTER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38035,6 +38240,7 @@ impl Default for _NDIS_WMI_ENUM_ADAPTER {
     }
 }
 impl Default for _NDIS_PM_COUNTED_STRING {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38044,6 +38250,7 @@ impl Default for _NDIS_PM_COUNTED_STRING {
     }
 }
 impl Default for _NDIS_PM_CAPABILITIES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38053,6 +38260,7 @@ impl Default for _NDIS_PM_CAPABILITIES {
     }
 }
 impl Default for _NDIS_PM_WOL_PATTERN__WOL_PATTERN {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38062,6 +38270,7 @@ impl Default for _NDIS_PM_WOL_PATTERN__WOL_PATTERN {
     }
 }
 impl Default for _NDIS_PM_WOL_PATTERN {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38071,6 +38280,7 @@ impl Default for _NDIS_PM_WOL_PATTERN {
     }
 }
 impl Default for _NDIS_PM_PROTOCOL_OFFLOAD__PROTOCOL_OFFLOAD_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38080,6 +38290,7 @@ impl Default for _NDIS_PM_PROTOCOL_OFFLOAD__PROTOCOL_OFFLOAD_PARAMETERS {
     }
 }
 impl Default for _NDIS_PM_PROTOCOL_OFFLOAD {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38089,6 +38300,7 @@ impl Default for _NDIS_PM_PROTOCOL_OFFLOAD {
     }
 }
 impl Default for _NDIS_PM_WAKE_REASON {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38098,6 +38310,7 @@ impl Default for _NDIS_PM_WAKE_REASON {
     }
 }
 impl Default for _NDIS_PM_WAKE_PACKET {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38107,6 +38320,7 @@ impl Default for _NDIS_PM_WAKE_PACKET {
     }
 }
 impl Default for _NDIS_WMI_PM_ADMIN_CONFIG {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38116,6 +38330,7 @@ impl Default for _NDIS_WMI_PM_ADMIN_CONFIG {
     }
 }
 impl Default for _NDIS_WMI_PM_ACTIVE_CAPABILITIES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38125,6 +38340,7 @@ impl Default for _NDIS_WMI_PM_ACTIVE_CAPABILITIES {
     }
 }
 impl Default for _NDIS_RECEIVE_FILTER_FIELD_PARAMETERS__HEADER_FIELD {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38134,6 +38350,7 @@ impl Default for _NDIS_RECEIVE_FILTER_FIELD_PARAMETERS__HEADER_FIELD {
     }
 }
 impl Default for _NDIS_RECEIVE_FILTER_FIELD_PARAMETERS__FIELD_VALUE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38143,6 +38360,7 @@ impl Default for _NDIS_RECEIVE_FILTER_FIELD_PARAMETERS__FIELD_VALUE {
     }
 }
 impl Default for _NDIS_RECEIVE_FILTER_FIELD_PARAMETERS__RESULT_VALUE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38152,6 +38370,7 @@ impl Default for _NDIS_RECEIVE_FILTER_FIELD_PARAMETERS__RESULT_VALUE {
     }
 }
 impl Default for _NDIS_RECEIVE_FILTER_FIELD_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38161,6 +38380,7 @@ impl Default for _NDIS_RECEIVE_FILTER_FIELD_PARAMETERS {
     }
 }
 impl Default for _NDIS_RECEIVE_FILTER_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38170,6 +38390,7 @@ impl Default for _NDIS_RECEIVE_FILTER_PARAMETERS {
     }
 }
 impl Default for _NDIS_RECEIVE_QUEUE_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38179,6 +38400,7 @@ impl Default for _NDIS_RECEIVE_QUEUE_PARAMETERS {
     }
 }
 impl Default for _NDIS_RECEIVE_QUEUE_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38188,6 +38410,7 @@ impl Default for _NDIS_RECEIVE_QUEUE_INFO {
     }
 }
 impl Default for _NDIS_RECEIVE_FILTER_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38197,6 +38420,7 @@ impl Default for _NDIS_RECEIVE_FILTER_INFO {
     }
 }
 impl Default for _NDIS_RSS_PROCESSOR_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38206,6 +38430,7 @@ impl Default for _NDIS_RSS_PROCESSOR_INFO {
     }
 }
 impl Default for _NDIS_SYSTEM_PROCESSOR_INFO_EX {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38215,6 +38440,7 @@ impl Default for _NDIS_SYSTEM_PROCESSOR_INFO_EX {
     }
 }
 impl Default for _NDIS_HYPERVISOR_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38224,6 +38450,7 @@ impl Default for _NDIS_HYPERVISOR_INFO {
     }
 }
 impl Default for _NDIS_WMI_RECEIVE_QUEUE_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38233,6 +38460,7 @@ impl Default for _NDIS_WMI_RECEIVE_QUEUE_PARAMETERS {
     }
 }
 impl Default for _NDIS_WMI_RECEIVE_QUEUE_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38242,6 +38470,7 @@ impl Default for _NDIS_WMI_RECEIVE_QUEUE_INFO {
     }
 }
 impl Default for _NDK_ADAPTER_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38251,6 +38480,7 @@ impl Default for _NDK_ADAPTER_INFO {
     }
 }
 impl Default for _NDIS_NDK_CAPABILITIES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38260,6 +38490,7 @@ impl Default for _NDIS_NDK_CAPABILITIES {
     }
 }
 impl Default for in_addr__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38269,6 +38500,7 @@ impl Default for in_addr__bindgen_ty_1 {
     }
 }
 impl Default for in_addr {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38378,6 +38610,7 @@ impl SCOPE_ID__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for SCOPE_ID__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38387,6 +38620,7 @@ impl Default for SCOPE_ID__bindgen_ty_1 {
     }
 }
 impl Default for SCOPE_ID {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38396,6 +38630,7 @@ impl Default for SCOPE_ID {
     }
 }
 impl Default for sockaddr_in {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38405,6 +38640,7 @@ impl Default for sockaddr_in {
     }
 }
 impl Default for in6_addr__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38414,6 +38650,7 @@ impl Default for in6_addr__bindgen_ty_1 {
     }
 }
 impl Default for in6_addr {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38423,6 +38660,7 @@ impl Default for in6_addr {
     }
 }
 impl Default for sockaddr_in6__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38432,6 +38670,7 @@ impl Default for sockaddr_in6__bindgen_ty_1 {
     }
 }
 impl Default for sockaddr_in6 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38441,6 +38680,7 @@ impl Default for sockaddr_in6 {
     }
 }
 impl Default for _SOCKADDR_INET {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38450,6 +38690,7 @@ impl Default for _SOCKADDR_INET {
     }
 }
 impl Default for _NDIS_NDK_CONNECTION_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38459,6 +38700,7 @@ impl Default for _NDIS_NDK_CONNECTION_ENTRY {
     }
 }
 impl Default for _NDIS_NDK_CONNECTIONS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38468,6 +38710,7 @@ impl Default for _NDIS_NDK_CONNECTIONS {
     }
 }
 impl Default for _NDIS_NDK_LOCAL_ENDPOINT_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38477,6 +38720,7 @@ impl Default for _NDIS_NDK_LOCAL_ENDPOINT_ENTRY {
     }
 }
 impl Default for _NDIS_NDK_LOCAL_ENDPOINTS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38486,6 +38730,7 @@ impl Default for _NDIS_NDK_LOCAL_ENDPOINTS {
     }
 }
 impl Default for _NDIS_NIC_SWITCH_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38495,6 +38740,7 @@ impl Default for _NDIS_NIC_SWITCH_PARAMETERS {
     }
 }
 impl Default for _NDIS_NIC_SWITCH_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38504,6 +38750,7 @@ impl Default for _NDIS_NIC_SWITCH_INFO {
     }
 }
 impl Default for _NDIS_NIC_SWITCH_VPORT_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38513,6 +38760,7 @@ impl Default for _NDIS_NIC_SWITCH_VPORT_PARAMETERS {
     }
 }
 impl Default for _NDIS_NIC_SWITCH_VPORT_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38522,6 +38770,7 @@ impl Default for _NDIS_NIC_SWITCH_VPORT_INFO {
     }
 }
 impl Default for _NDIS_NIC_SWITCH_VF_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38531,6 +38780,7 @@ impl Default for _NDIS_NIC_SWITCH_VF_PARAMETERS {
     }
 }
 impl Default for _NDIS_NIC_SWITCH_VF_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38540,6 +38790,7 @@ impl Default for _NDIS_NIC_SWITCH_VF_INFO {
     }
 }
 impl Default for _NDIS_SRIOV_SET_VF_POWER_STATE_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38549,6 +38800,7 @@ impl Default for _NDIS_SRIOV_SET_VF_POWER_STATE_PARAMETERS {
     }
 }
 impl Default for _NDIS_ISOLATION_NAME {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38666,6 +38918,7 @@ impl _NDIS_ROUTING_DOMAIN_ISOLATION_ENTRY__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _NDIS_ROUTING_DOMAIN_ISOLATION_ENTRY__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38675,6 +38928,7 @@ impl Default for _NDIS_ROUTING_DOMAIN_ISOLATION_ENTRY__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_ROUTING_DOMAIN_ISOLATION_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38684,6 +38938,7 @@ impl Default for _NDIS_ROUTING_DOMAIN_ISOLATION_ENTRY {
     }
 }
 impl Default for _NDIS_ROUTING_DOMAIN_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38693,6 +38948,7 @@ impl Default for _NDIS_ROUTING_DOMAIN_ENTRY {
     }
 }
 impl Default for _NDIS_ISOLATION_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38702,6 +38958,7 @@ impl Default for _NDIS_ISOLATION_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PROPERTY_VLAN__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38712,6 +38969,7 @@ impl Default for _NDIS_SWITCH_PORT_PROPERTY_VLAN__bindgen_ty_1__bindgen_ty_1 {
 }
 impl Default
 for _NDIS_SWITCH_PORT_PROPERTY_VLAN__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38721,6 +38979,7 @@ for _NDIS_SWITCH_PORT_PROPERTY_VLAN__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PROPERTY_VLAN__bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38730,6 +38989,7 @@ impl Default for _NDIS_SWITCH_PORT_PROPERTY_VLAN__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PROPERTY_VLAN__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38739,6 +38999,7 @@ impl Default for _NDIS_SWITCH_PORT_PROPERTY_VLAN__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PROPERTY_VLAN {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38948,6 +39209,7 @@ impl _NDIS_SWITCH_PORT_PROPERTY_PROFILE__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PROPERTY_PROFILE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38957,6 +39219,7 @@ impl Default for _NDIS_SWITCH_PORT_PROPERTY_PROFILE {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PROPERTY_ISOLATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38966,6 +39229,7 @@ impl Default for _NDIS_SWITCH_PORT_PROPERTY_ISOLATION {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PROPERTY_ROUTING_DOMAIN {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38975,6 +39239,7 @@ impl Default for _NDIS_SWITCH_PORT_PROPERTY_ROUTING_DOMAIN {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PROPERTY_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38984,6 +39249,7 @@ impl Default for _NDIS_SWITCH_PORT_PROPERTY_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PROPERTY_DELETE_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -38993,6 +39259,7 @@ impl Default for _NDIS_SWITCH_PORT_PROPERTY_DELETE_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PROPERTY_ENUM_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39002,6 +39269,7 @@ impl Default for _NDIS_SWITCH_PORT_PROPERTY_ENUM_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_FEATURE_STATUS_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39011,6 +39279,7 @@ impl Default for _NDIS_SWITCH_PORT_FEATURE_STATUS_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_PROPERTY_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39020,6 +39289,7 @@ impl Default for _NDIS_SWITCH_PROPERTY_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_PROPERTY_DELETE_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39029,6 +39299,7 @@ impl Default for _NDIS_SWITCH_PROPERTY_DELETE_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_PROPERTY_ENUM_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39038,6 +39309,7 @@ impl Default for _NDIS_SWITCH_PROPERTY_ENUM_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_FEATURE_STATUS_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39047,6 +39319,7 @@ impl Default for _NDIS_SWITCH_FEATURE_STATUS_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39056,6 +39329,7 @@ impl Default for _NDIS_SWITCH_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_PORT_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39065,6 +39339,7 @@ impl Default for _NDIS_SWITCH_PORT_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_NIC_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39074,6 +39349,7 @@ impl Default for _NDIS_SWITCH_NIC_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_NIC_OID_REQUEST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39083,6 +39359,7 @@ impl Default for _NDIS_SWITCH_NIC_OID_REQUEST {
     }
 }
 impl Default for _NDIS_SWITCH_NIC_SAVE_STATE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39092,6 +39369,7 @@ impl Default for _NDIS_SWITCH_NIC_SAVE_STATE {
     }
 }
 impl Default for _NDIS_PORT_STATE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39101,6 +39379,7 @@ impl Default for _NDIS_PORT_STATE {
     }
 }
 impl Default for _NDIS_PORT_CHARACTERISTICS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39110,6 +39389,7 @@ impl Default for _NDIS_PORT_CHARACTERISTICS {
     }
 }
 impl Default for _NDIS_PORT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39119,6 +39399,7 @@ impl Default for _NDIS_PORT {
     }
 }
 impl Default for _NDIS_PORT_ARRAY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39128,6 +39409,7 @@ impl Default for _NDIS_PORT_ARRAY {
     }
 }
 impl Default for _NDIS_GENERIC_OBJECT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39137,6 +39419,7 @@ impl Default for _NDIS_GENERIC_OBJECT {
     }
 }
 impl Default for _NDIS_EVENT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39146,6 +39429,7 @@ impl Default for _NDIS_EVENT {
     }
 }
 impl Default for _NDIS_WORK_ITEM {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39155,6 +39439,7 @@ impl Default for _NDIS_WORK_ITEM {
     }
 }
 impl Default for BINARY_DATA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39164,6 +39449,7 @@ impl Default for BINARY_DATA {
     }
 }
 impl Default for _NDIS_CONFIGURATION_PARAMETER__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39173,6 +39459,7 @@ impl Default for _NDIS_CONFIGURATION_PARAMETER__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_CONFIGURATION_PARAMETER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39182,6 +39469,7 @@ impl Default for _NDIS_CONFIGURATION_PARAMETER {
     }
 }
 impl Default for _NDIS_WAN_LINE_UP {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39191,6 +39479,7 @@ impl Default for _NDIS_WAN_LINE_UP {
     }
 }
 impl Default for _MEDIA_SPECIFIC_INFORMATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39792,6 +40081,7 @@ impl _NDIS_TCP_IP_CHECKSUM_PACKET_INFO__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _NDIS_TCP_IP_CHECKSUM_PACKET_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -39801,6 +40091,7 @@ impl Default for _NDIS_TCP_IP_CHECKSUM_PACKET_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_TCP_IP_CHECKSUM_PACKET_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40006,6 +40297,7 @@ impl _NDIS_PACKET_8021Q_INFO__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_PACKET_8021Q_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40015,6 +40307,7 @@ impl Default for _NDIS_PACKET_8021Q_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_PACKET_8021Q_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40024,6 +40317,7 @@ impl Default for _NDIS_PACKET_8021Q_INFO {
     }
 }
 impl Default for _NDIS_PHYSICAL_ADDRESS_UNIT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40033,6 +40327,7 @@ impl Default for _NDIS_PHYSICAL_ADDRESS_UNIT {
     }
 }
 impl Default for _NDIS_RW_LOCK_REFCOUNT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40042,6 +40337,7 @@ impl Default for _NDIS_RW_LOCK_REFCOUNT {
     }
 }
 impl Default for _NDIS_RW_LOCK__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40051,6 +40347,7 @@ impl Default for _NDIS_RW_LOCK__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_RW_LOCK__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40060,6 +40357,7 @@ impl Default for _NDIS_RW_LOCK__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_RW_LOCK__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40069,6 +40367,7 @@ impl Default for _NDIS_RW_LOCK__bindgen_ty_2 {
     }
 }
 impl Default for _NDIS_RW_LOCK {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40078,6 +40377,7 @@ impl Default for _NDIS_RW_LOCK {
     }
 }
 impl Default for _NDIS_TIMER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40087,6 +40387,7 @@ impl Default for _NDIS_TIMER {
     }
 }
 impl Default for _NDIS_RESTART_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40096,6 +40397,7 @@ impl Default for _NDIS_RESTART_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_CONFIGURATION_OBJECT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40105,6 +40407,7 @@ impl Default for _NDIS_CONFIGURATION_OBJECT {
     }
 }
 impl Default for _NET_PNP_EVENT_NOTIFICATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40114,6 +40417,7 @@ impl Default for _NET_PNP_EVENT_NOTIFICATION {
     }
 }
 impl Default for _NDIS_OID_REQUEST__REQUEST_DATA__QUERY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40123,6 +40427,7 @@ impl Default for _NDIS_OID_REQUEST__REQUEST_DATA__QUERY {
     }
 }
 impl Default for _NDIS_OID_REQUEST__REQUEST_DATA__SET {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40132,6 +40437,7 @@ impl Default for _NDIS_OID_REQUEST__REQUEST_DATA__SET {
     }
 }
 impl Default for _NDIS_OID_REQUEST__REQUEST_DATA__METHOD {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40141,6 +40447,7 @@ impl Default for _NDIS_OID_REQUEST__REQUEST_DATA__METHOD {
     }
 }
 impl Default for _NDIS_OID_REQUEST__REQUEST_DATA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40150,6 +40457,7 @@ impl Default for _NDIS_OID_REQUEST__REQUEST_DATA {
     }
 }
 impl Default for _NDIS_OID_REQUEST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40159,6 +40467,7 @@ impl Default for _NDIS_OID_REQUEST {
     }
 }
 impl Default for _NDIS_STATUS_INDICATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40168,6 +40477,7 @@ impl Default for _NDIS_STATUS_INDICATION {
     }
 }
 impl Default for _NDIS_TIMER_CHARACTERISTICS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40177,6 +40487,7 @@ impl Default for _NDIS_TIMER_CHARACTERISTICS {
     }
 }
 impl Default for _NDIS_RESTART_GENERAL_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40186,6 +40497,7 @@ impl Default for _NDIS_RESTART_GENERAL_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_SYSTEM_PROCESSOR_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40195,6 +40507,7 @@ impl Default for _NDIS_SYSTEM_PROCESSOR_INFO {
     }
 }
 impl Default for _NDIS_FILTER_INTERFACE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40204,6 +40517,7 @@ impl Default for _NDIS_FILTER_INTERFACE {
     }
 }
 impl Default for _NDIS_ENUM_FILTERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40213,6 +40527,7 @@ impl Default for _NDIS_ENUM_FILTERS {
     }
 }
 impl Default for _NDIS_DEVICE_OBJECT_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40222,6 +40537,7 @@ impl Default for _NDIS_DEVICE_OBJECT_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_DRIVER_WRAPPER_HANDLE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40231,6 +40547,7 @@ impl Default for _NDIS_DRIVER_WRAPPER_HANDLE {
     }
 }
 impl Default for _NDIS_SHARED_MEMORY_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40240,6 +40557,7 @@ impl Default for _NDIS_SHARED_MEMORY_PARAMETERS {
     }
 }
 impl Default for _NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40249,6 +40567,7 @@ impl Default for _NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS {
     }
 }
 impl Default for _NDIS_RECEIVE_QUEUE_STATE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40258,6 +40577,7 @@ impl Default for _NDIS_RECEIVE_QUEUE_STATE {
     }
 }
 impl Default for _NDIS_SCATTER_GATHER_LIST_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40267,6 +40587,7 @@ impl Default for _NDIS_SCATTER_GATHER_LIST_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_NIC_STATUS_INDICATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40276,6 +40597,7 @@ impl Default for _NDIS_SWITCH_NIC_STATUS_INDICATION {
     }
 }
 impl Default for _NET_BUFFER_DATA_LENGTH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40285,6 +40607,7 @@ impl Default for _NET_BUFFER_DATA_LENGTH {
     }
 }
 impl Default for _NET_BUFFER_DATA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40294,6 +40617,7 @@ impl Default for _NET_BUFFER_DATA {
     }
 }
 impl Default for _NET_BUFFER_HEADER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40303,6 +40627,7 @@ impl Default for _NET_BUFFER_HEADER {
     }
 }
 impl Default for _NET_BUFFER_SHARED_MEMORY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40312,6 +40637,7 @@ impl Default for _NET_BUFFER_SHARED_MEMORY {
     }
 }
 impl Default for _NET_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40321,6 +40647,7 @@ impl Default for _NET_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _NET_BUFFER__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40330,6 +40657,7 @@ impl Default for _NET_BUFFER__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _NET_BUFFER__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40339,6 +40667,7 @@ impl Default for _NET_BUFFER__bindgen_ty_1 {
     }
 }
 impl Default for _NET_BUFFER__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40348,6 +40677,7 @@ impl Default for _NET_BUFFER__bindgen_ty_2 {
     }
 }
 impl Default for _NET_BUFFER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40357,6 +40687,7 @@ impl Default for _NET_BUFFER {
     }
 }
 impl Default for _NET_BUFFER_LIST_CONTEXT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40366,6 +40697,7 @@ impl Default for _NET_BUFFER_LIST_CONTEXT {
     }
 }
 impl Default for _NET_BUFFER_LIST_DATA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40375,6 +40707,7 @@ impl Default for _NET_BUFFER_LIST_DATA {
     }
 }
 impl Default for _NET_BUFFER_LIST_HEADER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40384,6 +40717,7 @@ impl Default for _NET_BUFFER_LIST_HEADER {
     }
 }
 impl Default for _NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40393,6 +40727,7 @@ impl Default for _NET_BUFFER_LIST__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _NET_BUFFER_LIST__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40402,6 +40737,7 @@ impl Default for _NET_BUFFER_LIST__bindgen_ty_1 {
     }
 }
 impl Default for _NET_BUFFER_LIST__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40411,6 +40747,7 @@ impl Default for _NET_BUFFER_LIST__bindgen_ty_2 {
     }
 }
 impl Default for _NET_BUFFER_LIST {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40858,6 +41195,7 @@ impl _NDIS_NET_BUFFER_LIST_8021Q_INFO__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _NDIS_NET_BUFFER_LIST_8021Q_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40867,6 +41205,7 @@ impl Default for _NDIS_NET_BUFFER_LIST_8021Q_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_NET_BUFFER_LIST_8021Q_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40876,6 +41215,7 @@ impl Default for _NDIS_NET_BUFFER_LIST_8021Q_INFO {
     }
 }
 impl Default for _NDIS_NET_BUFFER_LIST_MEDIA_SPECIFIC_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40885,6 +41225,7 @@ impl Default for _NDIS_NET_BUFFER_LIST_MEDIA_SPECIFIC_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_NET_BUFFER_LIST_MEDIA_SPECIFIC_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -40894,6 +41235,7 @@ impl Default for _NDIS_NET_BUFFER_LIST_MEDIA_SPECIFIC_INFO {
     }
 }
 impl Default for _NDIS_NBL_MEDIA_MEDIA_SPECIFIC_INFORMATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41340,6 +41682,7 @@ impl _NDIS_SWITCH_FORWARDING_DETAIL_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_SWITCH_FORWARDING_DETAIL_NET_BUFFER_LIST_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41453,6 +41796,7 @@ impl _NDIS_NET_BUFFER_LIST_VIRTUAL_SUBNET_INFO__bindgen_ty_1__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_NET_BUFFER_LIST_VIRTUAL_SUBNET_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41462,6 +41806,7 @@ impl Default for _NDIS_NET_BUFFER_LIST_VIRTUAL_SUBNET_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_NET_BUFFER_LIST_VIRTUAL_SUBNET_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41667,6 +42012,7 @@ impl _NDIS_SWITCH_PORT_DESTINATION {
     }
 }
 impl Default for _NDIS_SWITCH_FORWARDING_DESTINATION_ARRAY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41676,6 +42022,7 @@ impl Default for _NDIS_SWITCH_FORWARDING_DESTINATION_ARRAY {
     }
 }
 impl Default for _NDIS_NBL_MEDIA_SPECIFIC_INFORMATION_EX {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41686,6 +42033,7 @@ impl Default for _NDIS_NBL_MEDIA_SPECIFIC_INFORMATION_EX {
 }
 impl Default
 for _NDIS_NET_BUFFER_LIST_FILTERING_INFO__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41695,6 +42043,7 @@ for _NDIS_NET_BUFFER_LIST_FILTERING_INFO__bindgen_ty_1__bindgen_ty_1__bindgen_ty
     }
 }
 impl Default for _NDIS_NET_BUFFER_LIST_FILTERING_INFO__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41704,6 +42053,7 @@ impl Default for _NDIS_NET_BUFFER_LIST_FILTERING_INFO__bindgen_ty_1__bindgen_ty_
     }
 }
 impl Default for _NDIS_NET_BUFFER_LIST_FILTERING_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41713,6 +42063,7 @@ impl Default for _NDIS_NET_BUFFER_LIST_FILTERING_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_NET_BUFFER_LIST_FILTERING_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41722,6 +42073,7 @@ impl Default for _NDIS_NET_BUFFER_LIST_FILTERING_INFO {
     }
 }
 impl Default for _NDIS_RSC_NBL_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41732,6 +42084,7 @@ impl Default for _NDIS_RSC_NBL_INFO {
 }
 impl Default
 for _NDIS_IPSEC_OFFLOAD_V1_NET_BUFFER_LIST_INFO__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41937,6 +42290,7 @@ impl _NDIS_IPSEC_OFFLOAD_V1_NET_BUFFER_LIST_INFO__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _NDIS_IPSEC_OFFLOAD_V1_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -41946,6 +42300,7 @@ impl Default for _NDIS_IPSEC_OFFLOAD_V1_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_IPSEC_OFFLOAD_V1_NET_BUFFER_LIST_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -42781,6 +43136,7 @@ impl _NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty_1__bindgen_ty
     }
 }
 impl Default for _NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -42790,6 +43146,7 @@ impl Default for _NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty_1
     }
 }
 impl Default for _NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -43575,6 +43932,7 @@ impl _NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -43584,6 +43942,7 @@ impl Default for _NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -43984,6 +44343,7 @@ impl _NDIS_TCP_SEND_OFFLOADS_SUPPLEMENTAL_NET_BUFFER_LIST_INFO__bindgen_ty_1__bi
 }
 impl Default
 for _NDIS_TCP_SEND_OFFLOADS_SUPPLEMENTAL_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -43993,6 +44353,7 @@ for _NDIS_TCP_SEND_OFFLOADS_SUPPLEMENTAL_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_TCP_SEND_OFFLOADS_SUPPLEMENTAL_NET_BUFFER_LIST_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44003,6 +44364,7 @@ impl Default for _NDIS_TCP_SEND_OFFLOADS_SUPPLEMENTAL_NET_BUFFER_LIST_INFO {
 }
 impl Default
 for _NDIS_IPSEC_OFFLOAD_V2_NET_BUFFER_LIST_INFO__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44256,6 +44618,7 @@ impl _NDIS_IPSEC_OFFLOAD_V2_NET_BUFFER_LIST_INFO__bindgen_ty_1__bindgen_ty_2 {
     }
 }
 impl Default for _NDIS_IPSEC_OFFLOAD_V2_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44265,6 +44628,7 @@ impl Default for _NDIS_IPSEC_OFFLOAD_V2_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
     }
 }
 impl Default for _NDIS_IPSEC_OFFLOAD_V2_NET_BUFFER_LIST_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44274,6 +44638,7 @@ impl Default for _NDIS_IPSEC_OFFLOAD_V2_NET_BUFFER_LIST_INFO {
     }
 }
 impl Default for _NDIS_IPSEC_OFFLOAD_V2_TUNNEL_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44283,6 +44648,7 @@ impl Default for _NDIS_IPSEC_OFFLOAD_V2_TUNNEL_NET_BUFFER_LIST_INFO__bindgen_ty_
     }
 }
 impl Default for _NDIS_IPSEC_OFFLOAD_V2_TUNNEL_NET_BUFFER_LIST_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44636,6 +45002,7 @@ impl _NDIS_IPSEC_OFFLOAD_V2_HEADER_NET_BUFFER_LIST_INFO__bindgen_ty_1__bindgen_t
     }
 }
 impl Default for _NDIS_IPSEC_OFFLOAD_V2_HEADER_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44645,6 +45012,7 @@ impl Default for _NDIS_IPSEC_OFFLOAD_V2_HEADER_NET_BUFFER_LIST_INFO__bindgen_ty_
     }
 }
 impl Default for _NDIS_IPSEC_OFFLOAD_V2_HEADER_NET_BUFFER_LIST_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44654,6 +45022,7 @@ impl Default for _NDIS_IPSEC_OFFLOAD_V2_HEADER_NET_BUFFER_LIST_INFO {
     }
 }
 impl Default for _IPSEC_OFFLOAD_V2_SECURITY_ASSOCIATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44663,6 +45032,7 @@ impl Default for _IPSEC_OFFLOAD_V2_SECURITY_ASSOCIATION {
     }
 }
 impl Default for _IPSEC_OFFLOAD_V2_ADD_SA__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44672,6 +45042,7 @@ impl Default for _IPSEC_OFFLOAD_V2_ADD_SA__bindgen_ty_1 {
     }
 }
 impl Default for _IPSEC_OFFLOAD_V2_ADD_SA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44681,6 +45052,7 @@ impl Default for _IPSEC_OFFLOAD_V2_ADD_SA {
     }
 }
 impl Default for _IPSEC_OFFLOAD_V2_ADD_SA_EX__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44690,6 +45062,7 @@ impl Default for _IPSEC_OFFLOAD_V2_ADD_SA_EX__bindgen_ty_1 {
     }
 }
 impl Default for _IPSEC_OFFLOAD_V2_ADD_SA_EX {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44699,6 +45072,7 @@ impl Default for _IPSEC_OFFLOAD_V2_ADD_SA_EX {
     }
 }
 impl Default for _IPSEC_OFFLOAD_V2_DELETE_SA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44708,6 +45082,7 @@ impl Default for _IPSEC_OFFLOAD_V2_DELETE_SA {
     }
 }
 impl Default for _IPSEC_OFFLOAD_V2_UPDATE_SA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44717,6 +45092,7 @@ impl Default for _IPSEC_OFFLOAD_V2_UPDATE_SA {
     }
 }
 impl Default for _NDIS_BIND_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44726,6 +45102,7 @@ impl Default for _NDIS_BIND_PARAMETERS {
     }
 }
 impl Default for _NDIS_PROTOCOL_DRIVER_CHARACTERISTICS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44735,6 +45112,7 @@ impl Default for _NDIS_PROTOCOL_DRIVER_CHARACTERISTICS {
     }
 }
 impl Default for _NDIS_OPEN_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44744,6 +45122,7 @@ impl Default for _NDIS_OPEN_PARAMETERS {
     }
 }
 impl Default for _NDIS_PROTOCOL_RESTART_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44753,6 +45132,7 @@ impl Default for _NDIS_PROTOCOL_RESTART_PARAMETERS {
     }
 }
 impl Default for _NDIS_BIND_FAILED_NOTIFICATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44818,6 +45198,7 @@ impl _NDIS_RECEIVE_THROTTLE_PARAMETERS {
     }
 }
 impl Default for _NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44827,6 +45208,7 @@ impl Default for _NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS {
     }
 }
 impl Default for _NDIS_MINIPORT_TIMER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44836,6 +45218,7 @@ impl Default for _NDIS_MINIPORT_TIMER {
     }
 }
 impl Default for _NDIS_DMA_DESCRIPTION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44845,6 +45228,7 @@ impl Default for _NDIS_DMA_DESCRIPTION {
     }
 }
 impl Default for _NDIS_DMA_BLOCK {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44854,6 +45238,7 @@ impl Default for _NDIS_DMA_BLOCK {
     }
 }
 impl Default for _NDIS_MINIPORT_INIT_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44863,6 +45248,7 @@ impl Default for _NDIS_MINIPORT_INIT_PARAMETERS {
     }
 }
 impl Default for _NDIS_MINIPORT_RESTART_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44872,6 +45258,7 @@ impl Default for _NDIS_MINIPORT_RESTART_PARAMETERS {
     }
 }
 impl Default for _NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44881,6 +45268,7 @@ impl Default for _NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_MINIPORT_ADD_DEVICE_REGISTRATION_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44890,6 +45278,7 @@ impl Default for _NDIS_MINIPORT_ADD_DEVICE_REGISTRATION_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44899,6 +45288,7 @@ impl Default for _NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44908,6 +45298,7 @@ impl Default for _NDIS_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44917,6 +45308,7 @@ impl Default for _NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_MINIPORT_ADAPTER_NATIVE_802_11_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44926,6 +45318,7 @@ impl Default for _NDIS_MINIPORT_ADAPTER_NATIVE_802_11_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_MINIPORT_ADAPTER_NDK_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44935,6 +45328,7 @@ impl Default for _NDIS_MINIPORT_ADAPTER_NDK_ATTRIBUTES {
     }
 }
 impl Default for _NDIS_MINIPORT_ADAPTER_ATTRIBUTES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44944,6 +45338,7 @@ impl Default for _NDIS_MINIPORT_ADAPTER_ATTRIBUTES {
     }
 }
 impl Default for _NET_DEVICE_PNP_EVENT {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44953,6 +45348,7 @@ impl Default for _NET_DEVICE_PNP_EVENT {
     }
 }
 impl Default for FILTERDBS__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44962,6 +45358,7 @@ impl Default for FILTERDBS__bindgen_ty_1 {
     }
 }
 impl Default for FILTERDBS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44971,6 +45368,7 @@ impl Default for FILTERDBS {
     }
 }
 impl Default for _NDIS_MSIX_CONFIG_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44980,6 +45378,7 @@ impl Default for _NDIS_MSIX_CONFIG_PARAMETERS {
     }
 }
 impl Default for _NDIS_SWITCH_NET_BUFFER_LIST_CONTEXT_TYPE_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44989,6 +45388,7 @@ impl Default for _NDIS_SWITCH_NET_BUFFER_LIST_CONTEXT_TYPE_INFO {
     }
 }
 impl Default for _CO_CALL_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -44998,6 +45398,7 @@ impl Default for _CO_CALL_PARAMETERS {
     }
 }
 impl Default for _CO_PVC {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -45007,6 +45408,7 @@ impl Default for _CO_PVC {
     }
 }
 impl Default for _NDIS_FILTER_ATTACH_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -45016,6 +45418,7 @@ impl Default for _NDIS_FILTER_ATTACH_PARAMETERS {
     }
 }
 impl Default for _NDIS_FILTER_RESTART_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -45025,6 +45428,7 @@ impl Default for _NDIS_FILTER_RESTART_PARAMETERS {
     }
 }
 impl Default for _NDIS_FILTER_DRIVER_CHARACTERISTICS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -45034,6 +45438,7 @@ impl Default for _NDIS_FILTER_DRIVER_CHARACTERISTICS {
     }
 }
 impl Default for _NDIS_IF_PROVIDER_CHARACTERISTICS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -45043,6 +45448,7 @@ impl Default for _NDIS_IF_PROVIDER_CHARACTERISTICS {
     }
 }
 impl Default for _NET_IF_INFORMATION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -55711,6 +56117,7 @@ pub union _NDIS_MINIPORT_ADAPTER_ATTRIBUTES {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_OFFLOAD_PARAMETERS__ENCAPSULATION_PROTOCOL_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -55721,6 +56128,7 @@ impl Default for _NDIS_OFFLOAD_PARAMETERS__ENCAPSULATION_PROTOCOL_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_OFFLOAD_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -55788,6 +56196,7 @@ impl _NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_V2__ENCAPSULATION_PROTOCOL_INFO__VXL
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_V2__ENCAPSULATION_PROTOCOL_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -55798,6 +56207,7 @@ impl Default for _NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_V2__ENCAPSULATION_PROTOC
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_V2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56103,6 +56513,7 @@ impl _NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_V2 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_RFC6877_464XLAT_OFFLOAD {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56113,6 +56524,7 @@ impl Default for _NDIS_RFC6877_464XLAT_OFFLOAD {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_OFFLOAD {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56123,6 +56535,7 @@ impl Default for _NDIS_OFFLOAD {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDK_WMI_ADAPTER_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56133,6 +56546,7 @@ impl Default for _NDK_WMI_ADAPTER_INFO {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_WMI_NDK_CAPABILITIES {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56143,6 +56557,7 @@ impl Default for _NDIS_WMI_NDK_CAPABILITIES {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_NDK_REQUEST_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56153,6 +56568,7 @@ impl Default for _NDIS_NDK_REQUEST_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_NDK_RESPONSE_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56163,6 +56579,7 @@ impl Default for _NDIS_NDK_RESPONSE_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_NDK_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56173,6 +56590,7 @@ impl Default for _NDIS_NDK_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_EXACT_MATCH_PROFILE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56183,6 +56601,7 @@ impl Default for _NDIS_GFP_EXACT_MATCH_PROFILE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_HEADER_GROUP_EXACT_MATCH__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56193,6 +56612,7 @@ impl Default for _NDIS_GFP_HEADER_GROUP_EXACT_MATCH__bindgen_ty_1__bindgen_ty_1 
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_HEADER_GROUP_EXACT_MATCH__bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56203,6 +56623,7 @@ impl Default for _NDIS_GFP_HEADER_GROUP_EXACT_MATCH__bindgen_ty_1__bindgen_ty_2 
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_HEADER_GROUP_EXACT_MATCH__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56213,6 +56634,7 @@ impl Default for _NDIS_GFP_HEADER_GROUP_EXACT_MATCH__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_HEADER_GROUP_EXACT_MATCH__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56223,6 +56645,7 @@ impl Default for _NDIS_GFP_HEADER_GROUP_EXACT_MATCH__bindgen_ty_2 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_HEADER_GROUP_EXACT_MATCH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56233,6 +56656,7 @@ impl Default for _NDIS_GFP_HEADER_GROUP_EXACT_MATCH {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH_PROFILE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56243,6 +56667,7 @@ impl Default for _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH_PROFILE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_WILDCARD_MATCH_PROFILE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56253,6 +56678,7 @@ impl Default for _NDIS_GFP_WILDCARD_MATCH_PROFILE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_IPV4_ADDRESS_WILDCARD_MATCH__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56263,6 +56689,7 @@ impl Default for _NDIS_GFP_IPV4_ADDRESS_WILDCARD_MATCH__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_IPV4_ADDRESS_WILDCARD_MATCH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56273,6 +56700,7 @@ impl Default for _NDIS_GFP_IPV4_ADDRESS_WILDCARD_MATCH {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_IPV4_SRC_AND_DEST_ADDRESS_WILDCARD_MATCH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56283,6 +56711,7 @@ impl Default for _NDIS_GFP_IPV4_SRC_AND_DEST_ADDRESS_WILDCARD_MATCH {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_IPV6_ADDRESS_WILDCARD_MATCH__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56293,6 +56722,7 @@ impl Default for _NDIS_GFP_IPV6_ADDRESS_WILDCARD_MATCH__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_IPV6_ADDRESS_WILDCARD_MATCH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56303,6 +56733,7 @@ impl Default for _NDIS_GFP_IPV6_ADDRESS_WILDCARD_MATCH {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_IPV6_SRC_AND_DEST_ADDRESS_WILDCARD_MATCH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56313,6 +56744,7 @@ impl Default for _NDIS_GFP_IPV6_SRC_AND_DEST_ADDRESS_WILDCARD_MATCH {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_IP_SRC_AND_DEST_ADDRESS_WILDCARD_MATCH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56323,6 +56755,7 @@ impl Default for _NDIS_GFP_IP_SRC_AND_DEST_ADDRESS_WILDCARD_MATCH {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_TRANSPORT_PORT_WILDCARD_MATCH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56333,6 +56766,7 @@ impl Default for _NDIS_GFP_TRANSPORT_PORT_WILDCARD_MATCH {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_TRANSPORT_SRC_AND_DEST_PORT_WILDCARD_MATCH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56343,6 +56777,7 @@ impl Default for _NDIS_GFP_TRANSPORT_SRC_AND_DEST_PORT_WILDCARD_MATCH {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56353,6 +56788,7 @@ impl Default for _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH__bindgen_ty_1__bindgen_ty
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH__bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56363,6 +56799,7 @@ impl Default for _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH__bindgen_ty_1__bindgen_ty
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56373,6 +56810,7 @@ impl Default for _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56383,6 +56821,7 @@ impl Default for _NDIS_GFP_HEADER_GROUP_WILDCARD_MATCH {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_TABLE_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56393,6 +56832,7 @@ impl Default for _NDIS_GFT_TABLE_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_TABLE_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56403,6 +56843,7 @@ impl Default for _NDIS_GFT_TABLE_INFO {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_PACKET_COUNTER_VALUE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56413,6 +56854,7 @@ impl Default for _NDIS_GFT_PACKET_COUNTER_VALUE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_BYTE_COUNTER_VALUE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56423,6 +56865,7 @@ impl Default for _NDIS_GFT_BYTE_COUNTER_VALUE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_PACKET_BYTE_COUNTER_VALUE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56433,6 +56876,7 @@ impl Default for _NDIS_GFT_PACKET_BYTE_COUNTER_VALUE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_PACKET_BYTE_COUNTER_VALUE_AND_STATE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56443,6 +56887,7 @@ impl Default for _NDIS_GFT_PACKET_BYTE_COUNTER_VALUE_AND_STATE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_COUNTER_PARAMETERS__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56453,6 +56898,7 @@ impl Default for _NDIS_GFT_COUNTER_PARAMETERS__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_COUNTER_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56463,6 +56909,7 @@ impl Default for _NDIS_GFT_COUNTER_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_COUNTER_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56473,6 +56920,7 @@ impl Default for _NDIS_GFT_COUNTER_INFO {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_COUNTER_VALUE__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56483,6 +56931,7 @@ impl Default for _NDIS_GFT_COUNTER_VALUE__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_COUNTER_VALUE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56493,6 +56942,7 @@ impl Default for _NDIS_GFT_COUNTER_VALUE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_COUNTER_VALUE_ARRAY__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56503,6 +56953,7 @@ impl Default for _NDIS_GFT_COUNTER_VALUE_ARRAY__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_COUNTER_VALUE_ARRAY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56513,6 +56964,7 @@ impl Default for _NDIS_GFT_COUNTER_VALUE_ARRAY {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION_PROFILE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56523,6 +56975,7 @@ impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION_PROFILE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_CUSTOM_ACTION_PROFILE__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56533,6 +56986,7 @@ impl Default for _NDIS_GFT_CUSTOM_ACTION_PROFILE__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_CUSTOM_ACTION_PROFILE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56543,6 +56997,7 @@ impl Default for _NDIS_GFT_CUSTOM_ACTION_PROFILE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_HEADER_TRANSPOSITION_PROFILE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56553,6 +57008,7 @@ impl Default for _NDIS_GFT_HEADER_TRANSPOSITION_PROFILE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56563,6 +57019,7 @@ impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION__bindgen_ty_1__bindgen_ty_
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION__bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56573,6 +57030,7 @@ impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION__bindgen_ty_1__bindgen_ty_
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56583,6 +57041,7 @@ impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56593,6 +57052,7 @@ impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION__bindgen_ty_2 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56603,6 +57063,7 @@ impl Default for _NDIS_GFT_HEADER_GROUP_TRANSPOSITION {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_CUSTOM_ACTION__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56613,6 +57074,7 @@ impl Default for _NDIS_GFT_CUSTOM_ACTION__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_CUSTOM_ACTION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56623,6 +57085,7 @@ impl Default for _NDIS_GFT_CUSTOM_ACTION {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_EXACT_MATCH_FLOW_ENTRY__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56633,6 +57096,7 @@ impl Default for _NDIS_GFT_EXACT_MATCH_FLOW_ENTRY__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_EXACT_MATCH_FLOW_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56643,6 +57107,7 @@ impl Default for _NDIS_GFT_EXACT_MATCH_FLOW_ENTRY {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_WILDCARD_MATCH_FLOW_ENTRY__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56653,6 +57118,7 @@ impl Default for _NDIS_GFT_WILDCARD_MATCH_FLOW_ENTRY__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_WILDCARD_MATCH_FLOW_ENTRY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56663,6 +57129,7 @@ impl Default for _NDIS_GFT_WILDCARD_MATCH_FLOW_ENTRY {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_PROFILE_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56673,6 +57140,7 @@ impl Default for _NDIS_GFT_PROFILE_INFO {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_FLOW_ENTRY_ARRAY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56683,6 +57151,7 @@ impl Default for _NDIS_GFT_FLOW_ENTRY_ARRAY {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_FLOW_ENTRY_ID_AND_COUNTER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56693,6 +57162,7 @@ impl Default for _NDIS_GFT_FLOW_ENTRY_ID_AND_COUNTER {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_FLOW_ENTRY_ID_ARRAY__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56703,6 +57173,7 @@ impl Default for _NDIS_GFT_FLOW_ENTRY_ID_ARRAY__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_FLOW_ENTRY_ID_ARRAY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56713,6 +57184,7 @@ impl Default for _NDIS_GFT_FLOW_ENTRY_ID_ARRAY {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_VPORT_PARAMETERS__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56723,6 +57195,7 @@ impl Default for _NDIS_GFT_VPORT_PARAMETERS__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_GFT_VPORT_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56733,6 +57206,7 @@ impl Default for _NDIS_GFT_VPORT_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_QOS_SQ_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -56743,6 +57217,7 @@ impl Default for _NDIS_QOS_SQ_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -57007,6 +57482,7 @@ impl _PD_BUFFER_VIRTUAL_SUBNET_INFO {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _PD_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -57698,6 +58174,7 @@ impl _PD_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _PD_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58383,6 +58860,7 @@ impl _PD_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_3__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _PD_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58393,6 +58871,7 @@ impl Default for _PD_BUFFER__bindgen_ty_1__bindgen_ty_1__bindgen_ty_3 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _PD_BUFFER__bindgen_ty_1__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58403,6 +58882,7 @@ impl Default for _PD_BUFFER__bindgen_ty_1__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _PD_BUFFER__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58413,6 +58893,7 @@ impl Default for _PD_BUFFER__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _PD_BUFFER {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58423,6 +58904,7 @@ impl Default for _PD_BUFFER {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_PD_POST_AND_DRAIN_ARG {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58433,6 +58915,7 @@ impl Default for _NDIS_PD_POST_AND_DRAIN_ARG {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_PD_QUEUE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58443,6 +58926,7 @@ impl Default for _NDIS_PD_QUEUE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_PD_QUEUE_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58453,6 +58937,7 @@ impl Default for _NDIS_PD_QUEUE_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_PD_COUNTER_VALUE {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58463,6 +58948,7 @@ impl Default for _NDIS_PD_COUNTER_VALUE {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_PD_COUNTER_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58473,6 +58959,7 @@ impl Default for _NDIS_PD_COUNTER_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_PD_FILTER_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58483,6 +58970,7 @@ impl Default for _NDIS_PD_FILTER_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_PD_OPEN_PROVIDER_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58493,6 +58981,7 @@ impl Default for _NDIS_PD_OPEN_PROVIDER_PARAMETERS {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_PD_CLOSE_PROVIDER_PARAMETERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -58988,6 +59477,7 @@ impl _NDIS_SWITCH_FORWARDING_DETAIL_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis682", feature = "ndis689"))]
 impl Default for _NDIS_SWITCH_OPTIONAL_HANDLERS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -61397,6 +61887,7 @@ pub union _NDIS_UDP_SEGMENTATION_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_UDP_RSC_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -61407,6 +61898,7 @@ impl Default for _NDIS_UDP_RSC_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_UDP_RSC_OFFLOAD_NET_BUFFER_LIST_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -62499,6 +62991,7 @@ impl _NDIS_UDP_SEGMENTATION_OFFLOAD__bindgen_ty_2 {
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -62509,6 +63002,7 @@ impl Default for _NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY__bindgen_ty_1 {
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY__bindgen_ty_2 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -62519,6 +63013,7 @@ impl Default for _NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY__bindgen_ty_2 {
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY__bindgen_ty_3 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -62529,6 +63024,7 @@ impl Default for _NDIS_QOS_SQ_PARAMETERS_ENUM_ARRAY__bindgen_ty_3 {
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_QOS_SQ_STATS {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -62539,6 +63035,7 @@ impl Default for _NDIS_QOS_SQ_STATS {
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_POLL_TRANSMIT_DATA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -62549,6 +63046,7 @@ impl Default for _NDIS_POLL_TRANSMIT_DATA {
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_POLL_RECEIVE_DATA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -62559,6 +63057,7 @@ impl Default for _NDIS_POLL_RECEIVE_DATA {
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_POLL_DATA {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -62764,6 +63263,7 @@ impl _NDIS_UDP_SEGMENTATION_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty_1__bindgen_
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_UDP_SEGMENTATION_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty_1 {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -62774,6 +63274,7 @@ impl Default for _NDIS_UDP_SEGMENTATION_OFFLOAD_NET_BUFFER_LIST_INFO__bindgen_ty
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_UDP_SEGMENTATION_OFFLOAD_NET_BUFFER_LIST_INFO {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -62784,6 +63285,7 @@ impl Default for _NDIS_UDP_SEGMENTATION_OFFLOAD_NET_BUFFER_LIST_INFO {
 }
 #[cfg(any(feature = "ndis689"))]
 impl Default for _NDIS_SG_DMA_DESCRIPTION {
+    #[inline]
     fn default() -> Self {
         let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
         unsafe {
