@@ -15,8 +15,9 @@ use ndis_sim::{Rule, Session};
 unsafe extern "system" fn done(_: *mut core::ffi::c_void, _: *mut NET_BUFFER_LIST, _: BOOLEAN) {}
 
 /// Injects a packet with `remote` and `control` as its send parameters;
-/// `meddle` runs between the injection and its completion.
-fn send1(meddle: impl FnOnce(&mut [u8; 4], &mut Vec<u8>)) {
+/// `meddle` runs between the injection and its completion, writing through
+/// the very pointers the parameters hold (as a driver's stale alias would).
+fn send1(meddle: impl FnOnce(*mut u8, *mut u8)) {
     let buf = Buffer::new(&[0x45; 48]);
     let pool = nbl_pool(true, 0, 0);
     let mut remote = Box::new([192u8, 0, 2, 1]);
@@ -27,8 +28,9 @@ fn send1(meddle: impl FnOnce(&mut [u8; 4], &mut Vec<u8>)) {
         let mut nbl = core::ptr::null_mut();
         assert_eq!(FwpsAllocateNetBufferAndNetBufferList0(pool, 0, 0, buf.mdl, 0, 48, &mut nbl), 0);
         let mut params: FWPS_TRANSPORT_SEND_PARAMS1 = core::mem::zeroed();
-        params.remoteAddress = remote.as_mut_ptr();
-        params.controlData = control.as_mut_ptr().cast();
+        let (remote_ptr, control_ptr) = (remote.as_mut_ptr(), control.as_mut_ptr());
+        params.remoteAddress = remote_ptr;
+        params.controlData = control_ptr.cast();
         params.controlDataLength = control.len() as u32;
         let status = FwpsInjectTransportSendAsync1(
             h,
@@ -43,7 +45,7 @@ fn send1(meddle: impl FnOnce(&mut [u8; 4], &mut Vec<u8>)) {
             core::ptr::null_mut(),
         );
         assert_eq!(status, 0);
-        meddle(&mut remote, &mut control);
+        meddle(remote_ptr, control_ptr);
         assert_eq!(ndis_sim::complete_all(0), 1);
         FwpsFreeNetBufferList0(nbl);
         FwpsInjectionHandleDestroy0(h);
@@ -55,8 +57,8 @@ fn send1(meddle: impl FnOnce(&mut [u8; 4], &mut Vec<u8>)) {
 #[test]
 fn send_parameters_changed_before_completion_are_reported() {
     let s = Session::collecting();
-    send1(|remote, _| remote[3] = 99);
-    send1(|_, control| control[12] = 7);
+    send1(|remote, _| unsafe { remote.add(3).write(99) });
+    send1(|_, control| unsafe { control.add(12).write(7) });
     assert_eq!(s.rules(), vec![Rule::SendParamsChangedBeforeCompletion; 2]);
 }
 
