@@ -11,10 +11,11 @@
 //! `NDIS_RS_FILTER_FUZZ_SEED` and `NDIS_RS_FILTER_FUZZ_SECONDS` change the
 //! run (`cargo xtask fuzz` runs it with a fresh seed for part of its time).
 //!
-//! Not covered: data split across MDLs. The simulated stack makes each
-//! frame one NBL with one NB over one MDL (`Stack::send`,
-//! `Stack::receive`); the split case is exercised on the typed API by
-//! ndis-safe's model test.
+//! The simulated stack makes each frame one NBL with one NB over one MDL
+//! (`Stack::send`, `Stack::receive`), so data split across MDLs is fuzzed
+//! apart: the filter's classification (`ethertype`) of random frames split
+//! at random points across up to three MDLs, at a random data offset,
+//! against the same frame in one piece.
 #![allow(missing_docs, reason = "test")]
 
 use core::sync::atomic::Ordering;
@@ -161,6 +162,39 @@ fn episode(rng: &mut Rng, stats: &mut Stats) {
     drop(stack);
     drop(driver);
     stats.episodes += 1;
+}
+
+#[test]
+fn the_ethertype_of_a_frame_split_across_mdls_is_that_of_the_whole_frame() {
+    use ndis_filter::filter::ethertype as classify;
+    use ndis_safe::{Mdl, MdlChain, NblPool, NblPoolOptions, NdisHandle, NoContext, Tag};
+    let _session = Session::new();
+    // SAFETY: the simulator accepts any handle.
+    let owner = unsafe { NdisHandle::from_raw(core::ptr::null_mut()) };
+    let pool: NblPool<NoContext, _> =
+        NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Fuzz")).with_net_buffer()).unwrap();
+    let mut rng = Rng(0x5A17_171D | 1);
+    let mut split = 0;
+    for i in 0..if cfg!(miri) { 20 } else { 2_000 } {
+        let offset = rng.index(8);
+        let mut whole = vec![0xAA; offset];
+        whole.extend(frame(&mut rng, i as u8));
+        let len = whole.len();
+        let expected = ethertype(&whole[offset..]);
+        // Up to two cut points: one, two or three MDLs (none empty).
+        let mut cuts = [rng.index(len + 1), rng.index(len + 1)];
+        cuts.sort_unstable();
+        let (a, rest) = whole.split_at_mut(cuts[0]);
+        let (b, c) = rest.split_at_mut(cuts[1] - cuts[0]);
+        let mut mdls: Vec<Mdl<'_>> =
+            [a, b, c].into_iter().filter(|p| !p.is_empty()).map(|p| Mdl::new(&owner, p).unwrap()).collect();
+        let Some((first, others)) = mdls.split_first_mut() else { continue };
+        split += usize::from(!others.is_empty());
+        let mut chain = others.iter_mut().fold(MdlChain::new(first), MdlChain::then);
+        let nbl = pool.allocate_over(&mut chain, offset as u32, (len - offset) as u32, NoContext).unwrap();
+        assert_eq!(classify(&nbl), expected, "offset {offset}, cuts {cuts:?}, length {len}");
+    }
+    assert!(cfg!(miri) || split > 1_000, "{split} frames split");
 }
 
 #[test]
