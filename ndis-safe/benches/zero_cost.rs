@@ -387,6 +387,16 @@ const WORKLOADS: &[Workload] = &[
                 instructions more",
         run: run_check_callback,
     },
+    Workload {
+        kind: Kind::Path,
+        name: "filter-pass",
+        roots: ["ndis_rs_filter_pass_safe", "ndis_rs_filter_pass_raw"],
+        about: "a filter module on the simulated stack passes a send chain of 4 NBLs down and its completion up, \
+                then a receive chain of 4 up and its return down (typed: SendChain::send_down, the library's \
+                completion handler, RecvChain::indicate_up, its return handler; raw: NdisFSendNetBufferLists, \
+                NdisFSendNetBufferListsComplete, NdisFIndicateReceiveNetBufferLists, NdisFReturnNetBufferLists)",
+        run: run_filter_pass,
+    },
 ];
 
 /// An NBL pool through ndis-safe and the raw one with the same parameters.
@@ -522,5 +532,172 @@ fn main() {
                 }
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The filter pass-through: a typed filter and a raw one, each a module on a
+// simulated stack; the root drives traffic through it (the stack's work is
+// the simulator's; the handlers it calls back are the driver's).
+
+/// A typed pass-through filter.
+pub struct PassFilter;
+
+impl ndis_safe::filter::Filter for PassFilter {
+    type Own = NoContext;
+    const TAG: Tag = Tag(*b"Pass");
+
+    fn attach(
+        _: &ndis_safe::filter::Module<Self>,
+        _: &ndis_safe::filter::AttachParameters<'_>,
+    ) -> Result<Self, ndis_safe::Status> {
+        Ok(PassFilter)
+    }
+
+    fn send<'c>(&'c self, _: &'c ndis_safe::filter::Module<Self>, chain: ndis_safe::filter::SendChain<'c, Self>) {
+        chain.send_down();
+    }
+
+    fn receive<'c>(&'c self, _: &'c ndis_safe::filter::Module<Self>, chain: ndis_safe::filter::RecvChain<'c, Self>) {
+        chain.indicate_up();
+    }
+}
+
+const PASS_REGISTRATION: ndis_safe::filter::Registration = ndis_safe::filter::Registration {
+    friendly: ndis_safe::filter::Name(ndis_safe::utf16!("Pass")),
+    unique: ndis_safe::filter::Name(ndis_safe::utf16!("{00000000-0000-0000-0000-000000000001}")),
+    service: ndis_safe::filter::Name(ndis_safe::utf16!("pass")),
+    version: (1, 0),
+};
+
+unsafe extern "system" fn raw_pass_attach(
+    h: NDIS_HANDLE,
+    _: NDIS_HANDLE,
+    _: PNDIS_FILTER_ATTACH_PARAMETERS,
+) -> NDIS_STATUS {
+    let mut attrs = NDIS_FILTER_ATTRIBUTES {
+        Header: NDIS_OBJECT_HEADER {
+            Type: NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
+            Revision: NDIS_FILTER_ATTRIBUTES_REVISION_1 as u8,
+            Size: NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1,
+        },
+        Flags: 0,
+    };
+    // The module's own handle is its context.
+    unsafe { NdisFSetAttributes(h, h, &mut attrs) }
+}
+unsafe extern "system" fn raw_pass_detach(_: NDIS_HANDLE) {}
+unsafe extern "system" fn raw_pass_restart(_: NDIS_HANDLE, _: PNDIS_FILTER_RESTART_PARAMETERS) -> NDIS_STATUS {
+    NDIS_STATUS_SUCCESS
+}
+unsafe extern "system" fn raw_pass_pause(_: NDIS_HANDLE, _: PNDIS_FILTER_PAUSE_PARAMETERS) -> NDIS_STATUS {
+    NDIS_STATUS_SUCCESS
+}
+unsafe extern "system" fn raw_pass_send(
+    ctx: NDIS_HANDLE,
+    nbls: PNET_BUFFER_LIST,
+    port: NDIS_PORT_NUMBER,
+    flags: ULONG,
+) {
+    unsafe { NdisFSendNetBufferLists(ctx, nbls, port, flags) }
+}
+unsafe extern "system" fn raw_pass_send_complete(ctx: NDIS_HANDLE, nbls: PNET_BUFFER_LIST, flags: ULONG) {
+    unsafe { NdisFSendNetBufferListsComplete(ctx, nbls, flags) }
+}
+unsafe extern "system" fn raw_pass_receive(
+    ctx: NDIS_HANDLE,
+    nbls: PNET_BUFFER_LIST,
+    port: NDIS_PORT_NUMBER,
+    n: ULONG,
+    flags: ULONG,
+) {
+    unsafe { NdisFIndicateReceiveNetBufferLists(ctx, nbls, port, n, flags) }
+}
+unsafe extern "system" fn raw_pass_return(ctx: NDIS_HANDLE, nbls: PNET_BUFFER_LIST, flags: ULONG) {
+    unsafe { NdisFReturnNetBufferLists(ctx, nbls, flags) }
+}
+
+/// Registers the raw pass-through filter; its `NdisFilterDriverHandle`.
+fn raw_pass_register() -> NDIS_HANDLE {
+    let mut c: NDIS_FILTER_DRIVER_CHARACTERISTICS = unsafe { core::mem::zeroed() };
+    c.Header = NDIS_OBJECT_HEADER {
+        Type: NDIS_OBJECT_TYPE_FILTER_DRIVER_CHARACTERISTICS,
+        Revision: NDIS_FILTER_CHARACTERISTICS_REVISION_2 as u8,
+        Size: NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_2,
+    };
+    c.MajorNdisVersion = 6;
+    c.MinorNdisVersion = 30;
+    c.AttachHandler = Some(raw_pass_attach);
+    c.DetachHandler = Some(raw_pass_detach);
+    c.RestartHandler = Some(raw_pass_restart);
+    c.PauseHandler = Some(raw_pass_pause);
+    c.SendNetBufferListsHandler = Some(raw_pass_send);
+    c.SendNetBufferListsCompleteHandler = Some(raw_pass_send_complete);
+    c.ReceiveNetBufferListsHandler = Some(raw_pass_receive);
+    c.ReturnNetBufferListsHandler = Some(raw_pass_return);
+    let mut driver = core::ptr::null_mut();
+    let status =
+        unsafe { NdisFRegisterFilterDriver(core::ptr::null_mut(), core::ptr::null_mut(), &mut c, &mut driver) };
+    assert_eq!(status, NDIS_STATUS_SUCCESS);
+    driver
+}
+
+/// The traffic both pass-through roots drive: per iteration a send chain
+/// down and its completion up, a receive chain up and its return down.
+#[inline(always)]
+fn filter_pass_traffic(stack: &ndis_sim::lwf::Stack, frames: &[&[u8]], n: u32) {
+    for _ in 0..n {
+        stack.send(frames);
+        stack.complete_sends();
+        stack.receive(frames, false);
+        stack.return_receives();
+    }
+}
+
+/// Pass-through through the typed filter (`stack` holds one module of it).
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub fn ndis_rs_filter_pass_safe(stack: &ndis_sim::lwf::Stack, frames: &[&[u8]], n: u32) {
+    // The roots' code would be the same: a distinct constant keeps the
+    // linker from folding one into the other (the same instructions each).
+    black_box(0u8);
+    filter_pass_traffic(stack, frames, n)
+}
+
+/// Pass-through through the raw filter (`stack` holds one module of it).
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub fn ndis_rs_filter_pass_raw(stack: &ndis_sim::lwf::Stack, frames: &[&[u8]], n: u32) {
+    black_box(1u8);
+    filter_pass_traffic(stack, frames, n)
+}
+
+fn run_filter_pass(variant: usize, n: u32) {
+    let frame = [0u8; 64];
+    let frames: [&[u8]; 4] = [&frame; 4];
+    let typed = match variant {
+        0 => Some(
+            unsafe {
+                ndis_safe::filter::FilterDriver::<PassFilter>::register(core::ptr::null_mut(), &PASS_REGISTRATION)
+            }
+            .unwrap(),
+        ),
+        _ => None,
+    };
+    let driver = typed.as_ref().map_or_else(raw_pass_register, |d| d.as_raw());
+    let stack = ndis_sim::lwf::Stack::new(&[driver]);
+    stack.attach().unwrap();
+    assert!(stack.restart());
+    match variant {
+        0 => ndis_rs_filter_pass_safe(&stack, &frames, n),
+        _ => ndis_rs_filter_pass_raw(&stack, &frames, n),
+    }
+    assert_eq!(stack.sent().len(), 4 * n as usize);
+    assert_eq!(stack.received().len(), 4 * n as usize);
+    assert!(stack.pause());
+    stack.detach();
+    drop(stack);
+    if typed.is_none() {
+        unsafe { NdisFDeregisterFilterDriver(driver) };
     }
 }

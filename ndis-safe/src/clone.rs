@@ -61,9 +61,11 @@ pub trait Flavor: sealed::Sealed + Send + Sync + 'static {
 #[derive(Debug)]
 pub enum Ndis {}
 /// `FwpsAllocateCloneNetBufferList0` / `FwpsFreeCloneNetBufferList0`.
+#[cfg(feature = "wfp")]
 #[derive(Debug)]
 pub enum Fwps {}
 impl sealed::Sealed for Ndis {}
+#[cfg(feature = "wfp")]
 impl sealed::Sealed for Fwps {}
 
 impl Flavor for Ndis {
@@ -85,6 +87,7 @@ impl Flavor for Ndis {
     }
 }
 
+#[cfg(feature = "wfp")]
 impl Flavor for Fwps {
     #[inline(always)]
     unsafe fn allocate(
@@ -268,6 +271,7 @@ type CloneMarker<'p, K, C> = PhantomData<(fn(&'p NetBufferList) -> &'p NetBuffer
 /// A clone by `NdisAllocateCloneNetBufferList`.
 pub type NdisClone<'p, C = NoContext> = NblClone<'p, Ndis, C>;
 /// A clone by `FwpsAllocateCloneNetBufferList0`.
+#[cfg(feature = "wfp")]
 pub type FwpsClone<'p, C = NoContext> = NblClone<'p, Fwps, C>;
 
 // SAFETY: a clone may be used and freed from any thread; C is Send; the
@@ -333,6 +337,7 @@ impl<'p, K: Flavor, C: ContextArea, L: Record> NblClone<'p, K, C, L> {
     /// The clone's parts, for injection: it is rebuilt with
     /// [`NblClone::from_parts`] when the stack gives it back. Only for a
     /// clone not counted on a pool (`'static` pools are never freed).
+    #[cfg(feature = "wfp")]
     #[inline]
     pub(crate) fn into_parts(self) -> (NonNull<NET_BUFFER_LIST>, L) {
         let parts = (self.ptr, self.log);
@@ -346,6 +351,7 @@ impl<'p, K: Flavor, C: ContextArea, L: Record> NblClone<'p, K, C, L> {
     ///
     /// The parts came from `into_parts` of a clone of the same type, whose
     /// NBL is back with the driver, unchanged since.
+    #[cfg(feature = "wfp")]
     #[inline]
     pub(crate) unsafe fn from_parts(ptr: NonNull<NET_BUFFER_LIST>, log: L) -> Self {
         NblClone { ptr, log, pool_count: None, _p: PhantomData }

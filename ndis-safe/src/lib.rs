@@ -39,6 +39,21 @@
 //! (`default-features = false`); it adds no code to one that does not use
 //! it either way, since everything in it is generic over the filter.
 //!
+//! `wfp` (on by default): WFP callouts, the [`wfp`] module, with the
+//! `FwpsAllocateCloneNetBufferList0` clone flavor ([`clone::Fwps`]) and the
+//! `FwpsAllocateNetBufferAndNetBufferList0` allocator ([`FwpsNbl`]), and the
+//! fwps-sys dependency. A driver that is only a filter turns it off
+//! (`default-features = false, features = ["filter"]`): then nothing of it
+//! is compiled and the driver needs no FWPKCLNT.SYS import library, and
+//! imports nothing from it (`samples/ndis-filter` is built so).
+//!
+//! The two halves are features of one crate, not two crates: they share
+//! the NBL, NB, MDL, pool, clone and context types and their leak rules,
+//! which a WFP callout and a filter both use (a driver may well be both);
+//! splitting them would make a third crate of that core and a public
+//! dependency edge between them for no code saved, since a feature that is
+//! off compiles nothing.
+//!
 //! # What cannot be written
 //!
 //! | misuse | why it does not compile |
@@ -215,6 +230,9 @@
 //! the tests the DDI contracts require. What remains on the first is the
 //! leak rules' (the pool counter, the `ChildRefCount` test).
 #![no_std]
+// The crate docs describe every module; the links into a module that is off
+// have no target (the published docs have the default features).
+#![cfg_attr(not(all(feature = "wfp", feature = "filter")), allow(rustdoc::broken_intra_doc_links))]
 #![deny(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
@@ -227,15 +245,21 @@ pub mod mdl;
 pub mod nbl;
 pub mod pool;
 pub mod view;
+#[cfg(feature = "wfp")]
 pub mod wfp;
 
-pub use clone::{FwpsClone, NblClone, NdisClone};
+#[cfg(feature = "wfp")]
+pub use clone::FwpsClone;
+pub use clone::{NblClone, NdisClone};
 pub use context::{ContextArea, NoContext, PushedContext};
 pub use error::{Error, Result, Status};
 pub use mdl::{Mdl, MdlChain};
-pub use nbl::{BorrowedNbl, FwpsNbl, Nbl, NetBufferOwned, Pushed, Retreated};
+#[cfg(feature = "wfp")]
+pub use nbl::FwpsNbl;
+pub use nbl::{BorrowedNbl, Nbl, NetBufferOwned, Pushed, Retreated};
 pub use pool::{NbPool, NblPool, NblPoolOptions, NdisHandle, Tag};
 pub use view::{MdlView, NetBuffer, NetBufferList};
+#[cfg(feature = "wfp")]
 pub use wfp::{ClonedPacket, Completed, InjectionHandle, NblReference};
 
 /// `#[derive(ContextArea)]`: see [`ContextArea`].
@@ -247,6 +271,7 @@ pub use ndis_macros::PushedContext;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::context::{ContextArea, ContextAreaLayout, PushedContext, PushedContextLayout, assert_plain_field};
+    #[cfg(feature = "wfp")]
     pub use crate::wfp::INJECTION_CONTEXT;
     pub use core::mem::{align_of, size_of};
 }

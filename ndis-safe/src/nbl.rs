@@ -34,6 +34,7 @@ pub(crate) trait FreeNbl {
 #[derive(Debug)]
 pub enum NdisAllocated {}
 /// NBLs from `FwpsAllocateNetBufferAndNetBufferList0`.
+#[cfg(feature = "wfp")]
 #[derive(Debug)]
 pub enum FwpsAllocated {}
 
@@ -45,6 +46,7 @@ impl FreeNbl for NdisAllocated {
     }
 }
 
+#[cfg(feature = "wfp")]
 impl FreeNbl for FwpsAllocated {
     #[inline(always)]
     unsafe fn free(nbl: *mut NET_BUFFER_LIST) {
@@ -57,6 +59,7 @@ impl FreeNbl for FwpsAllocated {
 #[allow(private_bounds, reason = "sealed: only this crate's allocators")]
 pub trait Allocator: FreeNbl + Send + Sync + 'static {}
 impl Allocator for NdisAllocated {}
+#[cfg(feature = "wfp")]
 impl Allocator for FwpsAllocated {}
 
 /// A NET_BUFFER_LIST the driver owns, with a context area `C`, allocated by
@@ -104,6 +107,7 @@ pub struct NetBufferListOwned<'a, A: Allocator, C: ContextArea = NoContext> {
 pub type Nbl<'a, C = NoContext> = NetBufferListOwned<'a, NdisAllocated, C>;
 /// An NBL from `FwpsAllocateNetBufferAndNetBufferList0`, freed by
 /// `FwpsFreeNetBufferList0`.
+#[cfg(feature = "wfp")]
 pub type FwpsNbl<'a, C = NoContext> = NetBufferListOwned<'a, FwpsAllocated, C>;
 
 // SAFETY: an owned NBL may be used and freed from any thread; C is Send.
@@ -191,6 +195,7 @@ impl<'a, A: Allocator, C: ContextArea> NetBufferListOwned<'a, A, C> {
     }
 
     /// The NBL and its pool's counter, for injection.
+    #[cfg(feature = "wfp")]
     #[inline]
     pub(crate) fn into_parts(self) -> (NonNull<NET_BUFFER_LIST>, &'a AtomicUsize) {
         let parts = (self.ptr, self.pool_count);
@@ -251,6 +256,7 @@ fn check_range(chain: &MdlChain<'_>, offset: u32, len: u32) -> Result<()> {
 }
 
 /// `FwpsAllocateNetBufferAndNetBufferList0` with the given chain (or NULL).
+#[cfg(feature = "wfp")]
 fn fwps_allocate<'a, C: ContextArea>(
     handle: ndis_sys::NDIS_HANDLE,
     count: &'a AtomicUsize,
@@ -279,6 +285,7 @@ fn fwps_allocate<'a, C: ContextArea>(
     Ok(unsafe { FwpsNbl::adopt(ptr, count, init) })
 }
 
+#[cfg(feature = "wfp")]
 impl<C: ContextArea> NblPool<C, WithNetBuffer> {
     /// `FwpsAllocateNetBufferAndNetBufferList0`: an NBL whose preallocated
     /// NB describes `chain`, data `offset` bytes in for `len` bytes, freed

@@ -31,7 +31,7 @@ pub struct Sample {
 pub const WFP_INSPECT: Sample = Sample { package: "wfp-inspect", dir: "samples/wfp-inspect", libraries: &LIBRARIES };
 /// The NDIS filter sample.
 pub const NDIS_FILTER: Sample =
-    Sample { package: "ndis-filter", dir: "samples/ndis-filter", libraries: &["ndis", "fwpkclnt", "ntoskrnl"] };
+    Sample { package: "ndis-filter", dir: "samples/ndis-filter", libraries: &["ndis", "ntoskrnl"] };
 
 /// A tool the driver build needs that is missing, with how to get it.
 pub fn missing_tool() -> Option<String> {

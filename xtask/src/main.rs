@@ -30,10 +30,12 @@ commands:
         and list their subsystems and imports.
   fuzz [--seconds N]
         Drive the whole ndis-safe API on ndis-sim with random operations
-        (the model-based test, release build, a fresh seed) for N seconds
-        (default 600); report operations, verifier reports and leaks. Its
-        leak rounds mem::forget every guard and owned type at random (and
-        unwind through the library's scopes): only leaks may follow.
+        (the model-based test, release build, a fresh seed) for half of N
+        seconds (default 600); report operations, verifier reports and
+        leaks. Its leak rounds mem::forget every guard and owned type at
+        random (and unwind through the library's scopes): only leaks may
+        follow. The other half drives the sample filter on the simulated
+        filter stack with random traffic, pauses and restarts.
   bench [--driver-side]
         Run the benchmarks (callgrind instruction ratios, throughput) and
         write BENCHMARKS.md (keeping its hand-written analysis at the end).
@@ -144,24 +146,34 @@ fn bless() -> Result<String, Error> {
     }
 }
 
-/// `cargo xtask fuzz`: the model-based test, long, with a fresh seed.
+/// `cargo xtask fuzz`: the model-based test of the whole API, then the
+/// sample filter under random traffic on the simulated filter stack, each
+/// for half the time, long, with a fresh seed.
 fn fuzz(seconds: u64) -> Result<String, Error> {
     let root = xtask::workspace_root();
     let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64);
-    let out = xtask::cargo()
-        .current_dir(&root)
-        .args(["test", "--release", "-p", "ndis-safe", "--test", "model", "--", "--nocapture"])
-        .env("NDIS_RS_MODEL_SECONDS", seconds.to_string())
-        .env("NDIS_RS_MODEL_SEED", seed.to_string())
-        .output()
-        .map_err(|e| Error::new(format!("cannot run cargo: {e}")))?;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let report = stderr.lines().find(|l| l.starts_with("model:")).unwrap_or("model: no report").to_owned();
-    if out.status.success() {
-        Ok(format!("fuzz, {seconds} s: {}", report.trim_start_matches("model: ")))
-    } else {
-        Err(Error::new(format!("the fuzz run failed (seed {seed}; rerun with NDIS_RS_MODEL_SEED={seed}):\n{stderr}")))
+    let mut reports = Vec::new();
+    for (package, test, var, time, prefix) in [
+        ("ndis-safe", "model", "NDIS_RS_MODEL", seconds - seconds / 2, "model:"),
+        ("ndis-filter", "fuzz", "NDIS_RS_FILTER_FUZZ", seconds / 2, "filter fuzz:"),
+    ] {
+        let out = xtask::cargo()
+            .current_dir(&root)
+            .args(["test", "--release", "-p", package, "--test", test, "--", "--nocapture"])
+            .env(format!("{var}_SECONDS"), time.to_string())
+            .env(format!("{var}_SEED"), seed.to_string())
+            .output()
+            .map_err(|e| Error::new(format!("cannot run cargo: {e}")))?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            return Err(Error::new(format!(
+                "the fuzz run of {package} --test {test} failed (seed {seed}; rerun with {var}_SEED={seed}):\n{stderr}"
+            )));
+        }
+        let report = stderr.lines().find(|l| l.starts_with(prefix)).unwrap_or("no report").to_owned();
+        reports.push(format!("{time} s: {}", report.trim_start_matches("model: ")));
     }
+    Ok(format!("fuzz, {seconds} s: {}", reports.join("; ")))
 }
 
 fn main() -> ExitCode {

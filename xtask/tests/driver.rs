@@ -109,6 +109,9 @@ fn the_sample_filter_links_into_a_native_driver_importing_only_ndis_and_the_kern
     for (module, _) in &image.imports {
         assert!(["NDIS.SYS", "ntoskrnl.exe"].contains(&module.as_str()), "imports from {module}: {image:?}");
     }
+    // A filter builds ndis-safe without its `wfp` feature, and links no
+    // FWPKCLNT.SYS import library: nothing of WFP reaches the image.
+    assert!(!image.imports.iter().any(|(m, _)| m.eq_ignore_ascii_case("FWPKCLNT.SYS")), "{image:?}");
     let imported: BTreeSet<&str> = image.imports.iter().flat_map(|(_, f)| f.iter().map(String::as_str)).collect();
     for ddi in [
         "NdisFRegisterFilterDriver",
