@@ -24,14 +24,14 @@ use fwps_sys::GUID;
 use ndis_safe::clone::{Fwps, Unmodifiable};
 use ndis_safe::wfp::callout::{Callout, CalloutFlags, DeviceObject, Registration, Version};
 use ndis_safe::wfp::classify::Classify;
-use ndis_safe::wfp::decision::{Action, Decided};
+use ndis_safe::wfp::decision::{Action, Decided, Writable};
 use ndis_safe::wfp::fields::Field;
 use ndis_safe::wfp::layer::{
     InboundTransportV4, InboundTransportV6, Layer, OutboundTransportV4, OutboundTransportV6, Packet,
 };
 use ndis_safe::wfp::send::{SendSlot, SendTo};
 use ndis_safe::wfp::{ClonedPacket, Completed, InjectionHandle};
-use ndis_safe::{ContextArea, NblPool};
+use ndis_safe::{BorrowedNbl, ContextArea, NblPool};
 
 /// The inbound callouts' key (filters name it at the inbound transport
 /// layers).
@@ -112,8 +112,16 @@ fn injected(c: Completed<Inspected>) {
     drop(c);
 }
 
-/// Inbound: clone from the IP header, inject into the receive path on the
-/// layer's interface, absorb the original.
+/// Where the clone goes.
+enum To<'a> {
+    /// Up the receive path, on the interface and sub-interface.
+    Receive(u32, u32),
+    /// Down the send path, with these parameters.
+    Send(SendTo<'a>, u64),
+}
+
+/// Inbound: the layer's interface indices, and the bytes back to the IP
+/// header (past both headers); then [`inspect`].
 #[inline(always)]
 fn inbound<'c, L: Layer<Kind = Packet>>(
     mut c: Classify<'c, L>,
@@ -125,34 +133,16 @@ fn inbound<'c, L: Layer<Kind = Packet>>(
         Action::Writable(w) => w,
         Action::ReadOnly(r) => return r.leave(), // a higher filter decided
     };
-    let Some(ins) = inspector() else { return w.continue_() };
     let (Some(back), Some(interface), Some(sub_interface)) =
         (c.bytes_to_ip_header(), c.get(interface), c.get(sub_interface))
     else {
-        return w.continue_();
+        return w.continue_(); // cannot reach the IP header: pass uninspected
     };
-    let compartment = c.compartment_id().map_or(fwps_sys::DEFAULT_COMPARTMENT_ID, |id| id as i32);
-    let Some(lent) = c.data() else { return w.continue_() };
-    if ins.injection.state(lent).is_self_injected() {
-        return w.permit(); // ours, back again
-    }
-    let seq = ins.injected.fetch_add(1, Ordering::Relaxed);
-    let flow = Flow { seq, layer: u64::from(L::ID) };
-    let Ok(packet) = lent.reference_and_clone_unmodifiable::<Fwps, Flow>(back, Some(&ins.pool), flow) else {
-        return w.continue_(); // could not clone: let it pass uninspected
-    };
-    let family = L::FAMILY.af();
-    match ins.injection.inject_transport_receive(packet, family, compartment, interface, sub_interface, injected) {
-        Ok(()) => w.absorb(), // the clone goes on in its place
-        Err(rejected) => {
-            drop(rejected); // freed now; the original passes
-            w.continue_()
-        }
-    }
+    let compartment = c.compartment_id();
+    inspect(c.take_data(), w, L::ID, back, compartment, To::Receive(interface, sub_interface))
 }
 
-/// Outbound: clone from the transport header, inject into the send path
-/// with the classify's send parameters, absorb the original.
+/// Outbound: the send parameters from the classify; then [`inspect`].
 #[inline(always)]
 fn outbound<'c, L: Layer<Kind = Packet>>(
     mut c: Classify<'c, L>,
@@ -163,24 +153,61 @@ fn outbound<'c, L: Layer<Kind = Packet>>(
         Action::Writable(w) => w,
         Action::ReadOnly(r) => return r.leave(),
     };
-    let (Some(ins), Some(remote)) = (inspector(), remote) else { return w.continue_() };
-    let Some(slot) = SLOTS.iter().find(|s| !s.is_busy()) else { return w.continue_() };
+    let Some(remote) = remote else { return w.continue_() };
     let to = SendTo { remote, scope: c.remote_scope_id().unwrap_or(0), control: c.control_data().unwrap_or(&[]) };
     let endpoint = c.transport_endpoint_handle().unwrap_or(0);
-    let compartment = c.compartment_id().map_or(fwps_sys::DEFAULT_COMPARTMENT_ID, |id| id as i32);
-    let Some(lent) = c.data() else { return w.continue_() };
-    if ins.injection.state(lent).is_self_injected() {
-        return w.permit();
+    let compartment = c.compartment_id();
+    inspect(c.take_data(), w, L::ID, 0, compartment, To::Send(to, endpoint))
+}
+
+/// The work of every layer, in one function (not one per layer): a packet
+/// the driver injected is permitted; any other is cloned `back` bytes
+/// before its data, the clone injected `to` where it goes, and the
+/// original absorbed. Whatever fails lets the original pass.
+#[inline(never)]
+fn inspect<'c>(
+    lent: Option<BorrowedNbl<'c>>,
+    w: Writable<'c>,
+    layer: u16,
+    back: u32,
+    compartment: Option<u32>,
+    to: To<'_>,
+) -> Decided<'c> {
+    let (Some(ins), Some(mut lent)) = (inspector(), lent) else { return w.continue_() };
+    if ins.injection.state(&lent).is_self_injected() {
+        return w.permit(); // ours, back again
     }
     let seq = ins.injected.fetch_add(1, Ordering::Relaxed);
-    let flow = Flow { seq, layer: u64::from(L::ID) };
-    let Ok(packet) = lent.reference_and_clone_unmodifiable::<Fwps, Flow>(0, Some(&ins.pool), flow) else {
-        return w.continue_();
+    let flow = Flow { seq, layer: u64::from(layer) };
+    let Ok(packet) = lent.reference_and_clone_unmodifiable::<Fwps, Flow>(back, Some(&ins.pool), flow) else {
+        return w.continue_(); // could not clone: let it pass uninspected
     };
-    match ins.injection.inject_transport_send1(packet, slot, endpoint, compartment, to, injected) {
-        Ok(()) => w.absorb(),
+    let compartment = compartment.map_or(fwps_sys::DEFAULT_COMPARTMENT_ID, |id| id as i32);
+    let family = if matches!(
+        layer as i32,
+        fwps_sys::FWPS_LAYER_INBOUND_TRANSPORT_V6 | fwps_sys::FWPS_LAYER_OUTBOUND_TRANSPORT_V6
+    ) {
+        ndis_safe::wfp::AF_INET6
+    } else {
+        ndis_safe::wfp::AF_INET
+    };
+    let injection = &ins.injection;
+    let result = match to {
+        To::Send(to, endpoint) => match SLOTS.iter().find(|s| !s.is_busy()) {
+            Some(slot) => injection.inject_transport_send1(packet, slot, endpoint, compartment, to, injected),
+            None => {
+                drop(packet); // sends in flight at the limit: freed, the original passes
+                return w.continue_();
+            }
+        },
+        To::Receive(interface, sub) => {
+            injection.inject_transport_receive(packet, family, compartment, interface, sub, injected)
+        }
+    };
+    match result {
+        Ok(()) => w.absorb(), // the clone goes on in its place
         Err(rejected) => {
-            drop(rejected); // a slot taken meanwhile, or refused: the original passes
+            drop(rejected); // freed now; the original passes
             w.continue_()
         }
     }
