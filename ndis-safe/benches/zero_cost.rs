@@ -331,6 +331,147 @@ pub unsafe fn ndis_rs_check_callback_plain(handle: fwps_sys::HANDLE, pool: NDIS_
 }
 
 // ---------------------------------------------------------------------------
+// Typed classify against the raw classify, same work: at the inbound
+// transport layer (IPv4), read the remote port and the interface index
+// (type tags checked) and the IP header size (presence checked); block the
+// telnet port, permit the rest (soft, unless the filter asks for a hard
+// permit). The engine's own work (laying out the values) is the
+// simulator's, not counted.
+
+/// The typed callout.
+pub struct TypedIn4;
+
+impl ndis_safe::wfp::callout::Callout for TypedIn4 {
+    type Layer = ndis_safe::wfp::layer::InboundTransportV4;
+    #[inline]
+    fn classify<'c>(
+        c: ndis_safe::wfp::classify::Classify<'c, Self::Layer>,
+        action: ndis_safe::wfp::decision::Action<'c>,
+    ) -> ndis_safe::wfp::decision::Decided<'c> {
+        use ndis_safe::wfp::decision::Action;
+        use ndis_safe::wfp::layer::InboundTransportV4 as L;
+        let w = match action {
+            Action::Writable(w) => w,
+            Action::ReadOnly(r) => return r.leave(),
+        };
+        black_box((c.get(L::INTERFACE_INDEX), c.ip_header_size()));
+        if c.get(L::IP_REMOTE_PORT) == Some(23) { w.block() } else { w.permit() }
+    }
+}
+
+/// The raw twin of [`TypedIn4`]'s classify (`classifyFn0`).
+unsafe extern "system" fn raw_classify_in4(
+    values: *const fwps_sys::FWPS_INCOMING_VALUES0,
+    meta: *const fwps_sys::FWPS_INCOMING_METADATA_VALUES0,
+    _layer_data: *mut core::ffi::c_void,
+    filter: *const fwps_sys::FWPS_FILTER0,
+    _flow_context: u64,
+    out: *mut fwps_sys::FWPS_CLASSIFY_OUT0,
+) {
+    use fwps_sys::*;
+    unsafe {
+        let (Some(values), Some(meta), Some(filter), Some(out)) =
+            (values.as_ref(), meta.as_ref(), filter.as_ref(), out.as_mut())
+        else {
+            return;
+        };
+        if values.layerId != FWPS_LAYER_INBOUND_TRANSPORT_V4 as u16 || out.rights & FWPS_RIGHT_ACTION_WRITE == 0 {
+            return;
+        }
+        let at = |i: u32| (i < values.valueCount).then(|| &(*values.incomingValue.add(i as usize)).value);
+        let interface = at(FWPS_FIELD_INBOUND_TRANSPORT_V4_INTERFACE_INDEX as u32)
+            .and_then(|v| (v.type_ == FWP_UINT32).then_some(v.__bindgen_anon_1.uint32));
+        let header =
+            (meta.currentMetadataValues & FWPS_METADATA_FIELD_IP_HEADER_SIZE != 0).then_some(meta.ipHeaderSize);
+        black_box((interface, header));
+        let port = at(FWPS_FIELD_INBOUND_TRANSPORT_V4_IP_REMOTE_PORT as u32)
+            .and_then(|v| (v.type_ == FWP_UINT16).then_some(v.__bindgen_anon_1.uint16));
+        if port == Some(23) {
+            out.actionType = FWP_ACTION_BLOCK;
+            out.rights &= !FWPS_RIGHT_ACTION_WRITE;
+        } else {
+            out.actionType = FWP_ACTION_PERMIT;
+            if u32::from(filter.flags) & FWPS_FILTER_FLAG_CLEAR_ACTION_RIGHT != 0 {
+                out.rights &= !FWPS_RIGHT_ACTION_WRITE;
+            }
+        }
+    }
+}
+
+/// The raw callout's notify (the DDI requires one).
+unsafe extern "system" fn raw_notify(
+    _kind: fwps_sys::FWPS_CALLOUT_NOTIFY_TYPE,
+    _key: *const GUID,
+    _filter: *mut fwps_sys::FWPS_FILTER0,
+) -> NTSTATUS {
+    0
+}
+
+/// `n` classifies of the callout registered as `id`, by the simulated
+/// engine (its work is not counted).
+#[inline(always)]
+fn classify_n(id: u32, incoming: &ndis_sim::wfp::Incoming, meta: &ndis_sim::wfp::Metadata, n: u32) {
+    for _ in 0..n {
+        let out = unsafe {
+            ndis_sim::wfp::classify(id, incoming, meta, core::ptr::null_mut(), ndis_sim::wfp::Filter::default())
+        };
+        black_box(out);
+    }
+}
+
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub fn ndis_rs_classify_safe(id: u32, incoming: &ndis_sim::wfp::Incoming, meta: &ndis_sim::wfp::Metadata, n: u32) {
+    // A different constant in each root, so that they are not merged into
+    // one function (callgrind switches on by name).
+    black_box(0u8);
+    classify_n(id, incoming, meta, n);
+}
+
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub fn ndis_rs_classify_raw(id: u32, incoming: &ndis_sim::wfp::Incoming, meta: &ndis_sim::wfp::Metadata, n: u32) {
+    black_box(1u8);
+    classify_n(id, incoming, meta, n);
+}
+
+fn run_classify(variant: usize, n: u32) {
+    use ndis_safe::wfp::callout::{CalloutFlags, DeviceObject, Registration, Version};
+    static DEVICE: u8 = 0;
+    let device = unsafe { DeviceObject::from_raw(core::ptr::NonNull::from(&DEVICE).cast()) };
+    let key = GUID { Data1: 0xBE4C, ..GUID::default() };
+    let ends = ndis_sim::wfp::Endpoints {
+        protocol: 17,
+        local: std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1)),
+        remote: std::net::IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)),
+        local_port: 12345,
+        remote_port: 53,
+        interface_index: 4,
+        sub_interface_index: 4,
+    };
+    let layer = fwps_sys::FWPS_LAYER_INBOUND_TRANSPORT_V4 as u16;
+    let incoming = ndis_sim::wfp::Incoming::with_endpoints(layer, ends, None).unwrap();
+    let meta = ndis_sim::wfp::Metadata { ip_header_size: Some(20), ..Default::default() };
+    if variant == 0 {
+        let reg = Registration::<TypedIn4>::register(device, key, CalloutFlags::NONE, Version::V0).unwrap();
+        ndis_rs_classify_safe(reg.id(), &incoming, &meta, n);
+        reg.unregister().unwrap();
+    } else {
+        let rec = fwps_sys::FWPS_CALLOUT0 {
+            calloutKey: key,
+            flags: 0,
+            classifyFn: Some(raw_classify_in4),
+            notifyFn: Some(raw_notify),
+            flowDeleteFn: None,
+        };
+        let mut id = 0;
+        assert_eq!(unsafe { fwps_sys::FwpsCalloutRegister0(device.as_ptr(), &rec, &mut id) }, 0);
+        ndis_rs_classify_raw(id, &incoming, &meta, n);
+        assert_eq!(unsafe { fwps_sys::FwpsCalloutUnregisterById0(id) }, 0);
+    }
+}
+
+// ---------------------------------------------------------------------------
 // The table.
 
 /// What a workload measures.
@@ -371,6 +512,15 @@ const WORKLOADS: &[Workload] = &[
                 header, clone (FWPS, with a context), advance back, inject (transport receive; the simulator \
                 completes it at once), and in the completion free the clone and release the reference",
         run: run_inspect,
+    },
+    Workload {
+        kind: Kind::Path,
+        name: "classify",
+        roots: ["ndis_rs_classify_safe", "ndis_rs_classify_raw"],
+        about: "a typed callout's classify (FwpsCalloutRegister0 trampoline, typed view, fields with their type \
+                tags checked, metadata presence-checked, the decision written) against the raw classifyFn0 \
+                doing the same work, called by the simulated engine at the inbound transport layer (IPv4)",
+        run: run_classify,
     },
     Workload {
         kind: Kind::Check,

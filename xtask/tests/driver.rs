@@ -74,7 +74,7 @@ fn the_sample_links_into_a_native_driver_importing_only_kernel_modules() {
         "NdisAdvanceNetBufferListDataStart",
         "NdisAllocateNetBufferListContext",
         "NdisFreeNetBufferListContext",
-        "FwpsCalloutRegister0",
+        "FwpsCalloutRegister1",
         "FwpsCalloutUnregisterById0",
         "FwpsInjectionHandleCreate0",
         "FwpsInjectionHandleDestroy0",
@@ -83,7 +83,7 @@ fn the_sample_links_into_a_native_driver_importing_only_kernel_modules() {
         "FwpsDereferenceNetBufferList0",
         "FwpsAllocateCloneNetBufferList0",
         "FwpsFreeCloneNetBufferList0",
-        "FwpsInjectTransportSendAsync0",
+        "FwpsInjectTransportSendAsync1",
         "FwpsInjectTransportReceiveAsync0",
     ] {
         assert!(imported.contains(ddi), "{ddi} is not imported: {image:?}");

@@ -123,6 +123,11 @@ pub unsafe extern "system" fn FwpsInjectTransportSendAsync0(
     completionContext: HANDLE,
 ) -> NTSTATUS {
     at_most(DISPATCH_LEVEL, "FwpsInjectTransportSendAsync0");
+    crate::wfp::inject::record(crate::wfp::inject::TransportInjection::Send {
+        remote: Vec::new(),
+        scope: 0,
+        control: Vec::new(),
+    });
     if !sendArgs.is_null() {
         // SAFETY: the caller guarantees `sendArgs` is readable: the stack
         // reads the remote address now.
@@ -151,13 +156,17 @@ pub unsafe extern "system" fn FwpsInjectTransportReceiveAsync0(
     _flags: UINT32,
     _addressFamily: ADDRESS_FAMILY,
     _compartmentId: COMPARTMENT_ID,
-    _interfaceIndex: IF_INDEX,
-    _subInterfaceIndex: IF_INDEX,
+    interfaceIndex: IF_INDEX,
+    subInterfaceIndex: IF_INDEX,
     netBufferList: *mut NET_BUFFER_LIST,
     completionFn: FWPS_INJECT_COMPLETE0,
     completionContext: HANDLE,
 ) -> NTSTATUS {
     at_most(DISPATCH_LEVEL, "FwpsInjectTransportReceiveAsync0");
+    crate::wfp::inject::record(crate::wfp::inject::TransportInjection::Receive {
+        interface: interfaceIndex,
+        sub_interface: subInterfaceIndex,
+    });
     inject(
         injectionHandle,
         injectionContext,

@@ -111,6 +111,16 @@ pub unsafe extern "system" fn FwpsInjectTransportSendAsync1(
             }
         }
     });
+    // SAFETY: as above.
+    let scope = unsafe { sendArgs.as_ref() }.map_or(0, |a| {
+        // SAFETY: SCOPE_ID's ULONG view is always defined.
+        unsafe { a.remoteScopeId.__bindgen_anon_1.Value }
+    });
+    record(TransportInjection::Send {
+        remote: read.as_ref().map_or_else(Vec::new, |r| r.remote.1.clone()),
+        scope,
+        control: read.as_ref().map_or_else(Vec::new, |r| r.control.1.clone()),
+    });
     if let Some(r) = read {
         reads().push(r);
     }
@@ -126,4 +136,42 @@ pub unsafe extern "system" fn FwpsInjectTransportSendAsync1(
         reads().retain(|r| r.nbl != netBufferList.addr());
     }
     status
+}
+
+/// What a transport injection (`FwpsInjectTransportSendAsync0`/`1`,
+/// `FwpsInjectTransportReceiveAsync0`) was given besides its packet, as a
+/// test reads it with [`take_transport_injections`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportInjection {
+    /// A send: the remote address bytes (4 or 16; empty when no send
+    /// parameters or no address were given), the remote scope id and the
+    /// control data.
+    Send {
+        /// The remote address (`remoteAddress`), by the address family.
+        remote: Vec<u8>,
+        /// `remoteScopeId`.
+        scope: u32,
+        /// The control data.
+        control: Vec<u8>,
+    },
+    /// A receive: the interface and sub-interface indices.
+    Receive {
+        /// `interfaceIndex`.
+        interface: u32,
+        /// `subInterfaceIndex`.
+        sub_interface: u32,
+    },
+}
+
+static TRANSPORT_INJECTIONS: Mutex<Vec<TransportInjection>> = Mutex::new(Vec::new());
+
+/// Records what a transport injection was given.
+pub(crate) fn record(injection: TransportInjection) {
+    TRANSPORT_INJECTIONS.lock().unwrap_or_else(PoisonError::into_inner).push(injection);
+}
+
+/// Takes what the transport injections made so far were given (oldest
+/// first).
+pub fn take_transport_injections() -> Vec<TransportInjection> {
+    std::mem::take(&mut *TRANSPORT_INJECTIONS.lock().unwrap_or_else(PoisonError::into_inner))
 }

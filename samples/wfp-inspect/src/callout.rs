@@ -1,21 +1,44 @@
-//! The callout: classify and notify functions, and the state they share.
-#![allow(unsafe_code, reason = "the callout's entry points are called by the filter engine with raw pointers")]
-#![allow(non_snake_case, reason = "the DDI parameter names")]
+//! The callouts, one per transport layer, on ndis-safe's typed callout API:
+//! typed classify inputs, the decision as a value, and the state they
+//! share.
+//!
+//! Inbound (the inbound transport layers), the stack lends the datagram
+//! with its data at the payload — after the IP *and* the transport header,
+//! the layer's documented offset — so the clone is made after retreating
+//! by [`Classify::bytes_to_ip_header`] (both headers), and injected with
+//! `FwpsInjectTransportReceiveAsync0` on the interface and sub-interface
+//! the layer's incoming values name. Outbound, the data starts at the
+//! transport header and the clone is injected with
+//! `FwpsInjectTransportSendAsync1`, its send parameters (remote address
+//! from the incoming values, remote scope and control data from the
+//! metadata) kept in a [`SendSlot`] until the completion. Whatever the
+//! callout cannot read (a size or an index the engine did not pass) or
+//! cannot do (no clone, no free slot, a refused injection) lets the packet
+//! pass uninspected: an inspection callout does not drop traffic it cannot
+//! inspect.
 
+use core::net::IpAddr;
 use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
-use fwps_sys::{
-    FWP_ACTION_BLOCK, FWP_ACTION_CONTINUE, FWP_ACTION_PERMIT, FWPS_CALLOUT_NOTIFY_TYPE, FWPS_CLASSIFY_OUT_FLAG_ABSORB,
-    FWPS_CLASSIFY_OUT0, FWPS_FILTER0, FWPS_INCOMING_METADATA_VALUES0, FWPS_INCOMING_VALUES0,
-    FWPS_METADATA_FIELD_COMPARTMENT_ID, FWPS_METADATA_FIELD_IP_HEADER_SIZE, FWPS_RIGHT_ACTION_WRITE, GUID,
-};
+use fwps_sys::GUID;
 use ndis_safe::clone::{Fwps, Unmodifiable};
+use ndis_safe::wfp::callout::{Callout, CalloutFlags, DeviceObject, Registration, Version};
+use ndis_safe::wfp::classify::Classify;
+use ndis_safe::wfp::decision::{Action, Decided, Writable};
+use ndis_safe::wfp::fields::Field;
+use ndis_safe::wfp::layer::{
+    InboundTransportV4, InboundTransportV6, Layer, OutboundTransportV4, OutboundTransportV6, Packet,
+};
+use ndis_safe::wfp::send::{SendSlot, SendTo};
 use ndis_safe::wfp::{ClonedPacket, Completed, InjectionHandle};
 use ndis_safe::{BorrowedNbl, ContextArea, NblPool};
-use ndis_sys::{NTSTATUS, STATUS_SUCCESS};
 
-/// The callout's key, which filters name (`FwpmCalloutAdd0` / `FwpmFilterAdd0`).
+/// The inbound callouts' key (filters name it at the inbound transport
+/// layers).
 pub const CALLOUT_KEY: GUID = crate::callout_key();
+
+/// The outbound callouts' key.
+pub const OUTBOUND_KEY: GUID = GUID { Data1: CALLOUT_KEY.Data1 ^ 1, ..CALLOUT_KEY };
 
 /// What each injected clone carries, in its context area: no heap.
 #[derive(ContextArea, Debug, Clone, Copy)]
@@ -27,6 +50,15 @@ pub struct Flow {
     /// The layer it was classified at.
     pub layer: u64,
 }
+
+/// A clone the callout injects.
+pub type Inspected = ClonedPacket<Fwps, Flow, Unmodifiable>;
+
+/// Send injections in flight at most: each holds a slot until its
+/// completion; with none free, an outbound packet passes uninspected.
+pub const SEND_SLOTS: usize = 8;
+
+static SLOTS: [SendSlot; SEND_SLOTS] = [const { SendSlot::new() }; SEND_SLOTS];
 
 /// What classify needs: the pool its clones come from and the handle it
 /// injects with. Fields drop in order: the injection handle first (which
@@ -43,15 +75,10 @@ pub struct Inspector {
 }
 
 impl Inspector {
-    /// Makes the pool and the injection handle with the driver's NDIS handle.
-    ///
-    /// # Safety
-    ///
-    /// `ndis` is the driver's NDIS handle, valid until the inspector is dropped.
-    pub unsafe fn new(ndis: ndis_sys::NDIS_HANDLE) -> Option<Inspector> {
-        // SAFETY: the caller's guarantee.
-        let owner = unsafe { ndis_safe::NdisHandle::from_raw(ndis) };
-        let pool = NblPool::new(&owner, ndis_safe::NblPoolOptions::new(ndis_safe::Tag(*b"Insp"))).ok()?;
+    /// Makes the pool and the injection handle with the driver's NDIS
+    /// handle.
+    pub fn new(owner: &ndis_safe::NdisHandle) -> Option<Inspector> {
+        let pool = NblPool::new(owner, ndis_safe::NblPoolOptions::new(ndis_safe::Tag(*b"Insp"))).ok()?;
         let injection = InjectionHandle::new(0, ndis_safe::wfp::InjectionTypes::TRANSPORT).ok()?;
         Some(Inspector { injection, pool, injected: AtomicU64::new(0), completed: AtomicU64::new(0) })
     }
@@ -59,14 +86,9 @@ impl Inspector {
 
 static INSPECTOR: AtomicPtr<Inspector> = AtomicPtr::new(core::ptr::null_mut());
 
-/// Makes `inspector` the state classify uses.
-///
-/// # Safety
-///
-/// `inspector` stays valid until [`uninstall`] returns and no classify or
-/// completion runs any more (callouts unregistered, injection handle
-/// destroyed).
-pub unsafe fn install(inspector: &Inspector) {
+/// Makes `inspector` the state classify uses. The driver keeps it alive
+/// until unload has unregistered the callouts and [`uninstall`]ed it.
+pub fn install(inspector: &'static Inspector) {
     INSPECTOR.store(core::ptr::from_ref(inspector).cast_mut(), Ordering::Release);
 }
 
@@ -75,15 +97,14 @@ pub fn uninstall() {
     INSPECTOR.store(core::ptr::null_mut(), Ordering::Release);
 }
 
+#[allow(unsafe_code, reason = "the installed state is a `&'static` stored as a pointer")]
 fn inspector() -> Option<&'static Inspector> {
     let p = INSPECTOR.load(Ordering::Acquire);
-    // SAFETY: `install`'s contract keeps it valid while installed.
+    // SAFETY: only `install` stores a non-NULL pointer, from a `&'static`.
     unsafe { p.as_ref() }
 }
 
-use crate::layer_kind;
-
-fn injected(c: Completed<ClonedPacket<Fwps, Flow, Unmodifiable>>) {
+fn injected(c: Completed<Inspected>) {
     if let Some(ins) = inspector() {
         ins.completed.fetch_add(1, Ordering::Relaxed);
     }
@@ -91,108 +112,190 @@ fn injected(c: Completed<ClonedPacket<Fwps, Flow, Unmodifiable>>) {
     drop(c);
 }
 
-/// The classify function (`FWPS_CALLOUT_CLASSIFY_FN0`).
-///
-/// # Safety
-///
-/// Called by the filter engine: the pointers are valid for the call, and
-/// `layerData` is the NBL the transport layer lends.
-pub unsafe extern "system" fn classify(
-    inFixedValues: *const FWPS_INCOMING_VALUES0,
-    inMetaValues: *const FWPS_INCOMING_METADATA_VALUES0,
-    layerData: *mut core::ffi::c_void,
-    _filter: *const FWPS_FILTER0,
-    _flowContext: u64,
-    classifyOut: *mut FWPS_CLASSIFY_OUT0,
-) {
-    // SAFETY: the engine passes valid pointers for the call.
-    let (Some(values), Some(meta), Some(out)) =
-        (unsafe { inFixedValues.as_ref() }, unsafe { inMetaValues.as_ref() }, unsafe { classifyOut.as_mut() })
+/// Where the clone goes.
+enum To<'a> {
+    /// Up the receive path, on the interface and sub-interface.
+    Receive(u32, u32),
+    /// Down the send path, with these parameters.
+    Send(SendTo<'a>, u64),
+}
+
+/// Inbound: the layer's interface indices, and the bytes back to the IP
+/// header (past both headers); then [`inspect`].
+#[inline(always)]
+fn inbound<'c, L: Layer<Kind = Packet>>(
+    mut c: Classify<'c, L>,
+    action: Action<'c>,
+    interface: Field<L, u32>,
+    sub_interface: Field<L, u32>,
+) -> Decided<'c> {
+    let w = match action {
+        Action::Writable(w) => w,
+        Action::ReadOnly(r) => return r.leave(), // a higher filter decided
+    };
+    let (Some(back), Some(interface), Some(sub_interface)) =
+        (c.bytes_to_ip_header(), c.get(interface), c.get(sub_interface))
     else {
-        return;
+        return w.continue_(); // cannot reach the IP header: pass uninspected
     };
-    if out.rights & FWPS_RIGHT_ACTION_WRITE == 0 {
-        return; // another callout decided; nothing to do
+    let compartment = c.compartment_id();
+    inspect(c.take_data(), w, L::ID, back, compartment, To::Receive(interface, sub_interface))
+}
+
+/// Outbound: the send parameters from the classify; then [`inspect`].
+#[inline(always)]
+fn outbound<'c, L: Layer<Kind = Packet>>(
+    mut c: Classify<'c, L>,
+    action: Action<'c>,
+    remote: Option<IpAddr>,
+) -> Decided<'c> {
+    let w = match action {
+        Action::Writable(w) => w,
+        Action::ReadOnly(r) => return r.leave(),
+    };
+    let Some(remote) = remote else { return w.continue_() };
+    let to = SendTo { remote, scope: c.remote_scope_id().unwrap_or(0), control: c.control_data().unwrap_or(&[]) };
+    let endpoint = c.transport_endpoint_handle().unwrap_or(0);
+    let compartment = c.compartment_id();
+    inspect(c.take_data(), w, L::ID, 0, compartment, To::Send(to, endpoint))
+}
+
+/// The work of every layer, in one function (not one per layer): a packet
+/// the driver injected is permitted; any other is cloned `back` bytes
+/// before its data, the clone injected `to` where it goes, and the
+/// original absorbed. Whatever fails lets the original pass.
+#[inline(never)]
+fn inspect<'c>(
+    lent: Option<BorrowedNbl<'c>>,
+    w: Writable<'c>,
+    layer: u16,
+    back: u32,
+    compartment: Option<u32>,
+    to: To<'_>,
+) -> Decided<'c> {
+    let (Some(ins), Some(mut lent)) = (inspector(), lent) else { return w.continue_() };
+    if ins.injection.state(&lent).is_self_injected() {
+        return w.permit(); // ours, back again
     }
-    let (Some(ins), Some((inbound, family))) = (inspector(), layer_kind(values.layerId)) else {
-        out.actionType = FWP_ACTION_CONTINUE;
-        return;
-    };
-    // SAFETY: the transport layer lends its NBL for this call.
-    let Some(mut nbl) = (unsafe { BorrowedNbl::from_raw(layerData.cast()) }) else {
-        out.actionType = FWP_ACTION_CONTINUE;
-        return;
-    };
-    if ins.injection.state(&nbl).is_self_injected() {
-        out.actionType = FWP_ACTION_PERMIT; // ours, back again
-        return;
-    }
-    // Inbound, the stack has advanced past the IP header: the clone starts
-    // at it, so the whole datagram is injected. Outbound, the data starts at
-    // the transport header already.
-    let header = if inbound && meta.currentMetadataValues & FWPS_METADATA_FIELD_IP_HEADER_SIZE != 0 {
-        meta.ipHeaderSize
-    } else {
-        0
-    };
-    let compartment = if meta.currentMetadataValues & FWPS_METADATA_FIELD_COMPARTMENT_ID != 0 {
-        meta.compartmentId as i32
-    } else {
-        fwps_sys::DEFAULT_COMPARTMENT_ID
-    };
     let seq = ins.injected.fetch_add(1, Ordering::Relaxed);
-    // SAFETY: the pool lives in the installed inspector, which outlives every
-    // injection (the handle, dropped first, waits for them).
-    let pool: &'static NblPool<Flow> = unsafe { &*core::ptr::from_ref(&ins.pool) };
-    let packet = nbl.reference_and_clone_unmodifiable::<Fwps, Flow>(
-        header,
-        Some(pool),
-        Flow { seq, layer: u64::from(values.layerId) },
-    );
-    let Ok(packet) = packet else {
-        out.actionType = FWP_ACTION_CONTINUE; // could not clone: let it pass uninspected
-        return;
+    let flow = Flow { seq, layer: u64::from(layer) };
+    let Ok(packet) = lent.reference_and_clone_unmodifiable::<Fwps, Flow>(back, Some(&ins.pool), flow) else {
+        return w.continue_(); // could not clone: let it pass uninspected
+    };
+    let compartment = compartment.map_or(fwps_sys::DEFAULT_COMPARTMENT_ID, |id| id as i32);
+    let family = if matches!(
+        layer as i32,
+        fwps_sys::FWPS_LAYER_INBOUND_TRANSPORT_V6 | fwps_sys::FWPS_LAYER_OUTBOUND_TRANSPORT_V6
+    ) {
+        ndis_safe::wfp::AF_INET6
+    } else {
+        ndis_safe::wfp::AF_INET
     };
     let injection = &ins.injection;
-    let result = if inbound {
-        injection.inject_transport_receive(packet, family, compartment, meta.sourceInterfaceIndex, 0, injected)
-    } else {
-        injection.inject_transport_send(packet, meta.transportEndpointHandle, family, compartment, None, injected)
+    let result = match to {
+        To::Send(to, endpoint) => match SLOTS.iter().find(|s| !s.is_busy()) {
+            Some(slot) => injection.inject_transport_send1(packet, slot, endpoint, compartment, to, injected),
+            None => {
+                drop(packet); // sends in flight at the limit: freed, the original passes
+                return w.continue_();
+            }
+        },
+        To::Receive(interface, sub) => {
+            injection.inject_transport_receive(packet, family, compartment, interface, sub, injected)
+        }
     };
     match result {
-        Ok(()) => {
-            // The clone goes on in its place: absorb the original.
-            out.actionType = FWP_ACTION_BLOCK;
-            out.flags |= FWPS_CLASSIFY_OUT_FLAG_ABSORB;
-            out.rights &= !FWPS_RIGHT_ACTION_WRITE;
-        }
+        Ok(()) => w.absorb(), // the clone goes on in its place
         Err(rejected) => {
             drop(rejected); // freed now; the original passes
-            out.actionType = FWP_ACTION_CONTINUE;
+            w.continue_()
         }
     }
 }
 
-/// The notify function (`FWPS_CALLOUT_NOTIFY_FN0`): filters come and go.
-///
-/// # Safety
-///
-/// Called by the filter engine.
-pub unsafe extern "system" fn notify(
-    _notifyType: FWPS_CALLOUT_NOTIFY_TYPE,
-    _filterKey: *const GUID,
-    _filter: *mut FWPS_FILTER0,
-) -> NTSTATUS {
-    STATUS_SUCCESS
+/// The callout at `FWPS_LAYER_INBOUND_TRANSPORT_V4`.
+pub enum InboundV4 {}
+/// The callout at `FWPS_LAYER_INBOUND_TRANSPORT_V6`.
+pub enum InboundV6 {}
+/// The callout at `FWPS_LAYER_OUTBOUND_TRANSPORT_V4`.
+pub enum OutboundV4 {}
+/// The callout at `FWPS_LAYER_OUTBOUND_TRANSPORT_V6`.
+pub enum OutboundV6 {}
+
+impl Callout for InboundV4 {
+    type Layer = InboundTransportV4;
+    fn classify<'c>(c: Classify<'c, InboundTransportV4>, action: Action<'c>) -> Decided<'c> {
+        inbound(c, action, InboundTransportV4::INTERFACE_INDEX, InboundTransportV4::SUB_INTERFACE_INDEX)
+    }
 }
 
-/// The registration `FwpsCalloutRegister0` takes.
-pub fn registration() -> fwps_sys::FWPS_CALLOUT0 {
-    fwps_sys::FWPS_CALLOUT0 {
-        calloutKey: CALLOUT_KEY,
-        flags: 0,
-        classifyFn: Some(classify),
-        notifyFn: Some(notify),
-        flowDeleteFn: None,
+impl Callout for InboundV6 {
+    type Layer = InboundTransportV6;
+    fn classify<'c>(c: Classify<'c, InboundTransportV6>, action: Action<'c>) -> Decided<'c> {
+        inbound(c, action, InboundTransportV6::INTERFACE_INDEX, InboundTransportV6::SUB_INTERFACE_INDEX)
+    }
+}
+
+impl Callout for OutboundV4 {
+    type Layer = OutboundTransportV4;
+    fn classify<'c>(c: Classify<'c, OutboundTransportV4>, action: Action<'c>) -> Decided<'c> {
+        let remote = c.get(OutboundTransportV4::IP_REMOTE_ADDRESS).map(IpAddr::V4);
+        outbound(c, action, remote)
+    }
+}
+
+impl Callout for OutboundV6 {
+    type Layer = OutboundTransportV6;
+    fn classify<'c>(c: Classify<'c, OutboundTransportV6>, action: Action<'c>) -> Decided<'c> {
+        let remote = c.get(OutboundTransportV6::IP_REMOTE_ADDRESS).map(IpAddr::V6);
+        outbound(c, action, remote)
+    }
+}
+
+/// The four callouts, registered (`FwpsCalloutRegister1`); dropping it
+/// unregisters them.
+pub struct Callouts {
+    /// At `FWPS_LAYER_INBOUND_TRANSPORT_V4`.
+    pub inbound_v4: Registration<InboundV4>,
+    /// At `FWPS_LAYER_INBOUND_TRANSPORT_V6`.
+    pub inbound_v6: Registration<InboundV6>,
+    /// At `FWPS_LAYER_OUTBOUND_TRANSPORT_V4`.
+    pub outbound_v4: Registration<OutboundV4>,
+    /// At `FWPS_LAYER_OUTBOUND_TRANSPORT_V6`.
+    pub outbound_v6: Registration<OutboundV6>,
+}
+
+/// The callout key of each layer: the inbound ones share
+/// [`CALLOUT_KEY`]'s first word, the outbound ones [`OUTBOUND_KEY`]'s;
+/// the last byte is the family (4 or 6).
+pub const fn key(outbound: bool, v6: bool) -> GUID {
+    let base = if outbound { OUTBOUND_KEY } else { CALLOUT_KEY };
+    let mut data4 = base.Data4;
+    data4[7] = if v6 { 6 } else { 4 };
+    GUID { Data4: data4, ..base }
+}
+
+impl Callouts {
+    /// Registers the four callouts with `device`; on an error, those
+    /// registered already are unregistered.
+    pub fn register(device: DeviceObject) -> ndis_safe::Result<Callouts> {
+        let (f, v) = (CalloutFlags::NONE, Version::V1);
+        Ok(Callouts {
+            inbound_v4: Registration::register(device, key(false, false), f, v)?,
+            inbound_v6: Registration::register(device, key(false, true), f, v)?,
+            outbound_v4: Registration::register(device, key(true, false), f, v)?,
+            outbound_v6: Registration::register(device, key(true, true), f, v)?,
+        })
+    }
+
+    /// Unregisters the four callouts; `false` when one was still
+    /// referenced by filters (`FwpsCalloutUnregisterById0` said
+    /// `STATUS_DEVICE_BUSY`; the unload must delete the filters first).
+    pub fn unregister(self) -> bool {
+        let a = self.inbound_v4.unregister().is_ok();
+        let b = self.inbound_v6.unregister().is_ok();
+        let c = self.outbound_v4.unregister().is_ok();
+        let d = self.outbound_v6.unregister().is_ok();
+        a && b && c && d
     }
 }

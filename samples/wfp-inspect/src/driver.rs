@@ -8,11 +8,13 @@
 
 use core::mem::MaybeUninit;
 use core::ptr::{NonNull, null_mut};
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use ndis_sys::{NTSTATUS, STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS};
 
-use crate::callout::{self, Inspector};
+use ndis_safe::wfp::callout::DeviceObject;
+
+use crate::callout::{self, Callouts, Inspector};
 use crate::kernel::{
     DEVICE_OBJECT, DRIVER_OBJECT, FILE_DEVICE_SECURE_OPEN, FILE_DEVICE_UNKNOWN, IoCreateDevice, IoDeleteDevice,
     KeBugCheckEx, NdisAllocateGenericObject, NdisFreeGenericObject, UNICODE_STRING,
@@ -47,7 +49,12 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 
 static DEVICE: AtomicU64 = AtomicU64::new(0);
 static NDIS_OBJECT: AtomicU64 = AtomicU64::new(0);
-static CALLOUT_ID: AtomicU32 = AtomicU32::new(0);
+
+/// What the driver keeps in its device extension until unload.
+struct State {
+    inspector: Inspector,
+    callouts: Option<Callouts>,
+}
 
 /// The driver's entry point.
 ///
@@ -57,11 +64,11 @@ static CALLOUT_ID: AtomicU32 = AtomicU32::new(0);
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn DriverEntry(driver: *mut DRIVER_OBJECT, _registry: *mut UNICODE_STRING) -> NTSTATUS {
     let mut device: *mut DEVICE_OBJECT = null_mut();
-    // SAFETY: the I/O manager's driver object; the extension holds the inspector.
+    // SAFETY: the I/O manager's driver object; the extension holds the state.
     let status = unsafe {
         IoCreateDevice(
             driver,
-            size_of::<Inspector>() as u32,
+            size_of::<State>() as u32,
             null_mut(),
             FILE_DEVICE_UNKNOWN,
             FILE_DEVICE_SECURE_OPEN,
@@ -79,8 +86,10 @@ pub unsafe extern "system" fn DriverEntry(driver: *mut DRIVER_OBJECT, _registry:
         unsafe { IoDeleteDevice(device) };
         return STATUS_INSUFFICIENT_RESOURCES;
     }
-    // SAFETY: NDIS gave this handle to the driver; it lives until unload.
-    let Some(made) = (unsafe { Inspector::new(ndis.cast()) }) else {
+    // SAFETY: NDIS gave this handle to the driver; it lives until unload,
+    // after the inspector made with it.
+    let owner = unsafe { ndis_safe::NdisHandle::from_raw(ndis.cast()) };
+    let Some(made) = Inspector::new(&owner) else {
         // SAFETY: ours, created above.
         unsafe {
             NdisFreeGenericObject(ndis);
@@ -88,31 +97,29 @@ pub unsafe extern "system" fn DriverEntry(driver: *mut DRIVER_OBJECT, _registry:
         }
         return STATUS_INSUFFICIENT_RESOURCES;
     };
-    // The inspector lives in the device extension, until unload.
-    // SAFETY: the extension has room for an Inspector, suitably aligned
-    // (the I/O manager aligns it for any type), and is ours.
-    let inspector = unsafe {
-        let slot = (*device).DeviceExtension.cast::<MaybeUninit<Inspector>>();
-        (*slot).write(made)
-    };
-    // SAFETY: it stays valid until unload uninstalls it after unregistering.
-    unsafe { callout::install(inspector) };
-    let registration = callout::registration();
-    let mut id = 0;
-    // SAFETY: our device object and a valid registration.
-    let status = unsafe { fwps_sys::FwpsCalloutRegister0(device.cast(), &registration, &mut id) };
-    if status != STATUS_SUCCESS {
-        callout::uninstall();
-        // SAFETY: nothing uses the inspector any more; dropped once, then
-        // the generic object and device it was made with.
+    // SAFETY: our device object, live while the callouts are registered.
+    let object = unsafe { DeviceObject::from_raw(NonNull::new_unchecked(device.cast())) };
+    // Registered before the state is installed: a classify meanwhile finds
+    // none and lets the packet pass.
+    let Ok(callouts) = Callouts::register(object) else {
+        drop(made);
+        // SAFETY: ours, created above; nothing uses them any more.
         unsafe {
-            core::ptr::drop_in_place(core::ptr::from_mut(inspector));
             NdisFreeGenericObject(ndis);
             IoDeleteDevice(device);
         }
-        return status;
-    }
-    CALLOUT_ID.store(id, Ordering::Relaxed);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    };
+    // The state lives in the device extension, until unload.
+    // SAFETY: the extension has room for a State, suitably aligned (the I/O
+    // manager aligns it for any type), is ours, and outlives every use of
+    // the `'static` borrow (unload unregisters and uninstalls before
+    // dropping it).
+    let state: &'static State = unsafe {
+        let slot = (*device).DeviceExtension.cast::<MaybeUninit<State>>();
+        (*slot).write(State { inspector: made, callouts: Some(callouts) })
+    };
+    callout::install(&state.inspector);
     DEVICE.store(device as u64, Ordering::Relaxed);
     NDIS_OBJECT.store(ndis as u64, Ordering::Relaxed);
     // SAFETY: the driver object is ours to fill in.
@@ -120,20 +127,22 @@ pub unsafe extern "system" fn DriverEntry(driver: *mut DRIVER_OBJECT, _registry:
     STATUS_SUCCESS
 }
 
-/// Unload: unregister the callout (no classify after it returns), destroy
+/// Unload: unregister the callouts (no classify after it returns), destroy
 /// the injection handle (which waits for pending injections), free the
 /// pool, then the NDIS object and the device.
 unsafe extern "system" fn unload(_driver: *mut DRIVER_OBJECT) {
-    // SAFETY: our callout id.
-    let _ = unsafe { fwps_sys::FwpsCalloutUnregisterById0(CALLOUT_ID.load(Ordering::Relaxed)) };
-    callout::uninstall();
     let device = DEVICE.load(Ordering::Relaxed) as *mut DEVICE_OBJECT;
     let Some(device) = NonNull::new(device) else { return };
-    // SAFETY: no classify runs any more; the inspector in the extension is
-    // dropped once: its injection handle first (waiting for completions),
-    // then its pool.
+    // SAFETY: no classify runs any more once the callouts are unregistered;
+    // the state in the extension is dropped once: its injection handle
+    // first (waiting for completions), then its pool.
     unsafe {
-        core::ptr::drop_in_place((*device.as_ptr()).DeviceExtension.cast::<Inspector>());
+        let state = (*device.as_ptr()).DeviceExtension.cast::<State>();
+        if let Some(callouts) = (*state).callouts.take() {
+            let _ = callouts.unregister();
+        }
+        callout::uninstall();
+        core::ptr::drop_in_place(state);
         NdisFreeGenericObject(NDIS_OBJECT.load(Ordering::Relaxed) as *mut _);
         IoDeleteDevice(device.as_ptr());
     }

@@ -1,20 +1,22 @@
 //! A WFP callout driver in the shape of the WDK's inspect sample, on
-//! ndis-safe: at the transport layers its classify function references the
-//! packet, retreats it over the IP header (inbound), clones it, advances it
-//! back, absorbs the original and injects the clone; the completion frees
-//! the clone and releases the reference. Packets it injected itself come
-//! back through classify and are permitted.
+//! ndis-safe's typed callouts: at the transport layers its classify
+//! references the packet, retreats it to the IP header (inbound: past the
+//! IP and transport headers), clones it, advances it back, absorbs the
+//! original and injects the clone (outbound with the classify's remote
+//! address, scope and control data); the completion frees the clone and
+//! releases the reference. Packets it injected itself come back through
+//! classify and are permitted.
 //!
 //! [`callout`] is the driver's logic, plain ndis-safe code tested on the
 //! host simulator. `driver` (Windows only) is the glue: `DriverEntry`
 //! creates the device object, the NDIS handle, the pool and the injection
-//! handle, and registers the callout; unload unregisters it and frees in the
+//! handle, and registers the callouts; unload unregisters them and frees in the
 //! safe order (injection handle, which waits for pending injections, before
 //! the pool). `cargo xtask driver` links it into `wfp_inspect.sys`.
 //!
-//! Filters that send packets to the callout (by its key,
-//! [`callout::CALLOUT_KEY`], at the transport layers) are added from user
-//! mode with the FWPM API, as for the WDK sample.
+//! Filters that send packets to the callouts (by their keys,
+//! [`callout::key`], at the transport layers) are added from user mode
+//! with the FWPM API, as for the WDK sample.
 #![cfg_attr(target_os = "windows", no_std)]
 
 /// The C types the generated kernel bindings are written in (when they
