@@ -138,13 +138,15 @@
 //! The model knows no rule: a transition assumes checked arguments. The
 //! verifier reads the model and, where a rule and a transition are one
 //! step (the stack regaining a lent NBL), calls it. A DDI is its checks
-//! then its transition; nothing imports `ddi/` but the engine's
-//! `FwpsInjectTransportSendAsync1`, which shares the injection DDIs'
-//! acceptance of an NBL. `session`, `stack`, `leaks` and `draw` use the
-//! verifier and the model, never the DDIs. To check: `grep -rn "use
-//! crate::" ndis-sim/src/model` names only `model` modules,
-//! `…/src/verifier` only `model` and `verifier` ones, and no file outside
-//! `src/ddi/`, `src/wfp/` and `lib.rs` names `ddi`.
+//! then its transition; nothing imports `ddi/`: the DDIs the engine and
+//! the filter stack add sit in their own `ddi` modules (`wfp/ddi.rs`,
+//! `wfp/mgmt.rs`, `lwf/ddi.rs`) at the same top layer, and the DDIs of
+//! `ddi/` call into the engine (a callout's unregistration, a Send1
+//! injection's parameters), never the reverse. `session`, `stack`,
+//! `leaks` and `draw` use the verifier and the model, never the DDIs. To
+//! check: `grep -rn "use crate::" ndis-sim/src/model` names only `model`
+//! modules, `…/src/verifier` only `model` and `verifier` ones, and no file
+//! outside `src/ddi/` and `lib.rs` names `crate::ddi`.
 
 #![allow(
     clippy::multiple_unsafe_ops_per_block,
@@ -194,7 +196,6 @@ pub mod fwps {
         registered_callouts, set_injection_mode,
     };
     pub use crate::wfp::ddi::*;
-    pub use crate::wfp::inject::FwpsInjectTransportSendAsync1;
     pub use crate::wfp::mgmt::*;
 }
 

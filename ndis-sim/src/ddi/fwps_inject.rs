@@ -291,3 +291,43 @@ pub unsafe extern "system" fn FwpsQueryPacketInjectionState0(
         FWPS_PACKET_INJECTED_BY_SELF
     })
 }
+
+/// Injects an NBL into the send path at the transport layer, with the
+/// remote address (4 or 16 bytes by `addressFamily`), scope and control
+/// data of `sendArgs`, which must stay valid and unchanged until the
+/// completion (the engine's `wfp::inject` keeps what the stack read and
+/// compares it then).
+///
+/// # Safety
+///
+/// `netBufferList` is a live NBL the caller owns; `sendArgs`, if not NULL,
+/// and what it points to stay valid until the completion runs.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsInjectTransportSendAsync1(
+    injectionHandle: HANDLE,
+    injectionContext: HANDLE,
+    _endpointHandle: UINT64,
+    _flags: UINT32,
+    sendArgs: *mut FWPS_TRANSPORT_SEND_PARAMS1,
+    addressFamily: ADDRESS_FAMILY,
+    _compartmentId: COMPARTMENT_ID,
+    netBufferList: *mut NET_BUFFER_LIST,
+    completionFn: FWPS_INJECT_COMPLETE0,
+    completionContext: HANDLE,
+) -> NTSTATUS {
+    at_most(DISPATCH_LEVEL, "FwpsInjectTransportSendAsync1");
+    // SAFETY: the caller's guarantee: NULL or readable.
+    unsafe { crate::wfp::inject::before_send1(sendArgs, addressFamily, netBufferList) };
+    let status = inject(
+        injectionHandle,
+        injectionContext,
+        netBufferList,
+        completionFn,
+        completionContext,
+        "FwpsInjectTransportSendAsync1",
+    );
+    if status != STATUS_SUCCESS {
+        crate::wfp::inject::send1_refused(netBufferList);
+    }
+    status
+}

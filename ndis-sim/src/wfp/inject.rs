@@ -9,11 +9,7 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use fwps_sys::*;
-use ndis_sys::*;
 
-use crate::ddi::fwps_inject::inject;
-use crate::model::irql::DISPATCH_LEVEL;
-use crate::verifier::irql::at_most;
 use crate::verifier::{Rule, report, v};
 
 /// What a Send1 injection's stack read: where, and the bytes then.
@@ -75,44 +71,33 @@ pub(crate) unsafe fn at_completion(nbl: *mut NET_BUFFER_LIST) {
     }
 }
 
-/// Injects an NBL into the send path at the transport layer, with the
-/// remote address (4 or 16 bytes by `addressFamily`), scope and control
-/// data of `sendArgs`, which must stay valid and unchanged until the
-/// completion.
+/// What `FwpsInjectTransportSendAsync1` does before the injection proper:
+/// keeps a copy of the send parameters the stack reads now (to compare at
+/// the completion) and records what the injection was given.
 ///
 /// # Safety
 ///
-/// `netBufferList` is a live NBL the caller owns; `sendArgs`, if not NULL,
-/// and what it points to stay valid until the completion runs.
-#[unsafe(no_mangle)]
-pub unsafe extern "system" fn FwpsInjectTransportSendAsync1(
-    injectionHandle: HANDLE,
-    injectionContext: HANDLE,
-    _endpointHandle: UINT64,
-    _flags: UINT32,
-    sendArgs: *mut FWPS_TRANSPORT_SEND_PARAMS1,
-    addressFamily: ADDRESS_FAMILY,
-    _compartmentId: COMPARTMENT_ID,
-    netBufferList: *mut NET_BUFFER_LIST,
-    completionFn: FWPS_INJECT_COMPLETE0,
-    completionContext: HANDLE,
-) -> NTSTATUS {
-    at_most(DISPATCH_LEVEL, "FwpsInjectTransportSendAsync1");
+/// `send_args`, if not NULL, and what it points to are readable.
+pub(crate) unsafe fn before_send1(
+    send_args: *mut FWPS_TRANSPORT_SEND_PARAMS1,
+    family: ADDRESS_FAMILY,
+    nbl: *mut NET_BUFFER_LIST,
+) {
     // SAFETY: the caller's guarantee: NULL or readable.
-    let read = unsafe { sendArgs.as_ref() }.map(|a| {
-        let len = if addressFamily == AF_INET6 { 16 } else { 4 };
+    let read = unsafe { send_args.as_ref() }.map(|a| {
+        let len = if family == AF_INET6 { 16 } else { 4 };
         // SAFETY: the caller's guarantee for the pointed-to buffers; the
         // pointers kept so the completion can read them again.
         unsafe {
             Read {
-                nbl: netBufferList.addr(),
+                nbl: nbl.addr(),
                 remote: (a.remoteAddress, bytes(a.remoteAddress, len)),
                 control: (a.controlData.cast(), bytes(a.controlData.cast(), a.controlDataLength as usize)),
             }
         }
     });
     // SAFETY: as above.
-    let scope = unsafe { sendArgs.as_ref() }.map_or(0, |a| {
+    let scope = unsafe { send_args.as_ref() }.map_or(0, |a| {
         // SAFETY: SCOPE_ID's ULONG view is always defined.
         unsafe { a.remoteScopeId.__bindgen_anon_1.Value }
     });
@@ -124,18 +109,12 @@ pub unsafe extern "system" fn FwpsInjectTransportSendAsync1(
     if let Some(r) = read {
         reads().push(r);
     }
-    let status = inject(
-        injectionHandle,
-        injectionContext,
-        netBufferList,
-        completionFn,
-        completionContext,
-        "FwpsInjectTransportSendAsync1",
-    );
-    if status != STATUS_SUCCESS {
-        reads().retain(|r| r.nbl != netBufferList.addr());
-    }
-    status
+}
+
+/// A refused `FwpsInjectTransportSendAsync1`: its completion will not run,
+/// so its parameters are not read again.
+pub(crate) fn send1_refused(nbl: *mut NET_BUFFER_LIST) {
+    reads().retain(|r| r.nbl != nbl.addr());
 }
 
 /// What a transport injection (`FwpsInjectTransportSendAsync0`/`1`,
