@@ -4,7 +4,7 @@
 
 use ndis_sys::*;
 
-use super::state::{At, Dir, Lwf, MState, Origin, Phase};
+use super::state::{At, Dir, Lwf, MState, Origin, Phase, Track};
 use crate::model::irql::{DISPATCH_LEVEL, current};
 use crate::model::records;
 
@@ -134,6 +134,17 @@ fn handler(l: &Lwf, m: usize, pick: impl Fn(&NDIS_FILTER_DRIVER_CHARACTERISTICS)
     (l.drivers.get(&r.driver).and_then(|d| pick(&d.chars)), r.ctx)
 }
 
+/// NBL `n` (tracked by `t`) goes back to module `r`, the last on its path:
+/// as its own NBL when `r` made it and nothing else holds it, else passing
+/// back; grouped with the others for `r` (one handler call per module).
+fn back_to(t: &mut Track, r: usize, n: usize, groups: &mut Vec<(usize, Vec<usize>)>) {
+    t.at = At::Module(r, if t.origin == Origin::Filter(r) && t.path.is_empty() { Phase::Own } else { Phase::Back });
+    match groups.iter_mut().find(|(g, _)| *g == r) {
+        Some((_, v)) => v.push(n),
+        None => groups.push((r, vec![n])),
+    }
+}
+
 /// Completes sends up from where they are: each to the module that sent
 /// it down (or to its origin).
 pub(crate) fn complete_up(l: &mut Lwf, nbls: Vec<usize>, calls: &mut Vec<Call>) {
@@ -141,16 +152,7 @@ pub(crate) fn complete_up(l: &mut Lwf, nbls: Vec<usize>, calls: &mut Vec<Call>) 
     for n in nbls {
         let Some(t) = l.tracks.get_mut(&n) else { continue };
         match t.path.pop() {
-            Some(r) => {
-                t.at = At::Module(
-                    r,
-                    if t.origin == Origin::Filter(r) && t.path.is_empty() { Phase::Own } else { Phase::Back },
-                );
-                match groups.iter_mut().find(|(g, _)| *g == r) {
-                    Some((_, v)) => v.push(n),
-                    None => groups.push((r, vec![n])),
-                }
-            }
+            Some(r) => back_to(t, r, n, &mut groups),
             None => {
                 t.at = At::Done;
                 let stack = t.stack;
@@ -267,16 +269,7 @@ pub(crate) fn return_down(l: &mut Lwf, nbls: Vec<usize>, calls: &mut Vec<Call>) 
     for n in nbls {
         let Some(t) = l.tracks.get_mut(&n) else { continue };
         match t.path.pop() {
-            Some(r) => {
-                t.at = At::Module(
-                    r,
-                    if t.origin == Origin::Filter(r) && t.path.is_empty() { Phase::Own } else { Phase::Back },
-                );
-                match groups.iter_mut().find(|(g, _)| *g == r) {
-                    Some((_, v)) => v.push(n),
-                    None => groups.push((r, vec![n])),
-                }
-            }
+            Some(r) => back_to(t, r, n, &mut groups),
             None => {
                 t.at = At::Done;
                 super::free_later(n);
