@@ -197,6 +197,15 @@ fn drop_rule_and_injection_under_two_filters() {
     assert!(session.leaks().is_empty(), "{}", session.leaks());
 }
 
+/// Hands a running module one send chain of two frames, then one owned
+/// and one lent receive chain of a frame each.
+fn send_two_receive_owned_and_lent(stack: &Stack) {
+    let f = frame(0x0800, 1, 60);
+    stack.send(&[&f, &f]);
+    stack.receive(&[&f], false);
+    stack.receive(&[&f], true);
+}
+
 /// Forgets every chain it is handed.
 struct Forgetful;
 
@@ -224,10 +233,7 @@ fn a_forgotten_chain_leaks_and_is_never_reported() {
     let stack = Stack::new(&[driver.as_raw()]);
     stack.attach().unwrap();
     assert!(stack.restart());
-    let f = frame(0x0800, 1, 60);
-    stack.send(&[&f, &f]);
-    stack.receive(&[&f], false);
-    stack.receive(&[&f], true);
+    send_two_receive_owned_and_lent(&stack);
     // Nothing is out (the module sent nothing down): the pause completes.
     assert!(stack.pause());
     assert_eq!(stack.held().len(), 3, "{:?}", stack.held());
@@ -283,10 +289,7 @@ fn a_dropped_chain_is_ended_by_its_drop() {
     let stack = Stack::new(&[driver.as_raw()]);
     stack.attach().unwrap();
     assert!(stack.restart());
-    let f = frame(0x0800, 1, 60);
-    stack.send(&[&f, &f]);
-    stack.receive(&[&f], false);
-    stack.receive(&[&f], true);
+    send_two_receive_owned_and_lent(&stack);
     assert_eq!(stack.completed(), vec![ndis_sys::NDIS_STATUS_REQUEST_ABORTED; 2]);
     assert!(stack.received().is_empty());
     assert!(stack.held().is_empty());
