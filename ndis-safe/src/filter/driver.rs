@@ -107,7 +107,7 @@ impl<F: Filter> FilterDriver<F> {
     /// `driver_object` is the driver object `DriverEntry` was given; called
     /// at `PASSIVE_LEVEL`, once per driver.
     pub unsafe fn register(driver_object: PDRIVER_OBJECT, registration: &Registration) -> Result<Self, Status> {
-        let chars = NDIS_FILTER_DRIVER_CHARACTERISTICS {
+        let mut chars = NDIS_FILTER_DRIVER_CHARACTERISTICS {
             Header: NDIS_OBJECT_HEADER {
                 Type: NDIS_OBJECT_TYPE_FILTER_DRIVER_CHARACTERISTICS,
                 Revision: NDIS_FILTER_CHARACTERISTICS_REVISION_2 as u8,
@@ -142,7 +142,6 @@ impl<F: Filter> FilterDriver<F> {
             DirectOidRequestCompleteHandler: None,
             CancelDirectOidRequestHandler: None,
         };
-        let mut chars = chars;
         let mut handle = core::ptr::null_mut();
         // SAFETY: the caller's driver object; the characteristics and the
         // names they point to ('static) are valid; NDIS copies them.
