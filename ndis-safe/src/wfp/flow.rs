@@ -58,10 +58,13 @@ struct Slot<T> {
 ///
 /// # Invariants
 ///
-/// A slot's value is initialized exactly while its state is `LIVE` or
-/// `DYING`; it is written only by the thread that moved the slot from
-/// `FREE` to `WRITING`, and dropped only by the thread that saw it `DYING`
-/// with no reader (the delete or the last reader), once.
+/// A slot's value is initialized while its state is `LIVE` or `DYING`
+/// (and, once written, `WRITING`); it is written only by the thread that
+/// moved the slot from `FREE` to `WRITING`, which keeps it until it
+/// publishes it `LIVE` (a delete of a `WRITING` slot marks it `DYING` and
+/// leaves the drop to that thread), and otherwise dropped only by the
+/// thread that saw it `DYING` with no reader (the delete or the last
+/// reader), once. Readers enter only a `LIVE` slot.
 pub struct FlowTable<T, const N: usize> {
     slots: [Slot<T>; N],
 }
@@ -115,21 +118,29 @@ impl<T: Send + Sync + 'static, const N: usize> FlowTable<T, N> {
         let Some(slot) = self.slots.get(index) else { return Err((value, Error::NoResources)) };
         // SAFETY: the invariant: this thread moved the slot to WRITING.
         unsafe { (*slot.value.get()).write(value) };
-        slot.word.store(word(generation, LIVE, 0), Ordering::Release);
         let cookie = Self::cookie(index, generation);
+        // The slot stays WRITING (no reader can enter) until the engine has
+        // the cookie: a cookie is a plain number, and a reader let in before
+        // a refused association would hold the value it takes back.
         // SAFETY: plain values; the engine checks the flow and callout.
         let status = unsafe { fwps_sys::FwpsFlowAssociateContext0(flow, C::Layer::ID, callout.id(), cookie) };
         // STATUS_OBJECT_NAME_EXISTS (a context is already associated) is
         // informational, not an error status: anything but success fails.
         if status != 0 {
-            let s = Status(status);
-            // Not associated: take the value back (no reader can have it:
-            // nobody has the cookie).
-            slot.word.store(word(generation, WRITING, 0), Ordering::Relaxed);
+            // Not associated: take the value back (WRITING or, after a
+            // delete of this cookie, DYING: no reader either way).
             // SAFETY: initialized above, read once; the slot is freed next.
             let value = unsafe { (*slot.value.get()).assume_init_read() };
             slot.word.store(word(generation.wrapping_add(1), FREE, 0), Ordering::Release);
-            return Err((value, Error::Status(s)));
+            return Err((value, Error::Status(Status(status))));
+        }
+        let writing = word(generation, WRITING, 0);
+        if slot.word.compare_exchange(writing, word(generation, LIVE, 0), Ordering::Release, Ordering::Acquire).is_err()
+        {
+            // The flow was deleted (its `flowDeleteFn` ran) before the
+            // value was published: the delete left the drop to this thread.
+            // SAFETY: the invariant: DYING with no reader, seen by this thread.
+            unsafe { free(slot, generation) };
         }
         Ok(FlowCookie(cookie))
     }
@@ -190,7 +201,7 @@ impl<T: Send + Sync + 'static, const N: usize> FlowTable<T, N> {
         let Some((slot, generation_)) = self.slot(cookie) else { return false };
         let mut w = slot.word.load(Ordering::Relaxed);
         loop {
-            if generation(w) != generation_ || state(w) != LIVE {
+            if generation(w) != generation_ || (state(w) != LIVE && state(w) != WRITING) {
                 return false;
             }
             let dying = word(generation_, DYING, w & READERS);
@@ -199,7 +210,9 @@ impl<T: Send + Sync + 'static, const N: usize> FlowTable<T, N> {
                 Err(now) => w = now,
             }
         }
-        if w & READERS == 0 {
+        // From WRITING (the flow ended while `associate` was still in the
+        // DDI call) the associating thread drops the value.
+        if state(w) == LIVE && w & READERS == 0 {
             // SAFETY: the invariant: DYING with no reader; this delete frees.
             unsafe { free(slot, generation_) };
         }
