@@ -1,34 +1,27 @@
-//! The inspect flow a WFP callout runs, on the host simulator, through
+//! Part 2: the inspect flow a WFP callout runs on one lent packet, through
 //! ndis-safe: classify is given a packet, references it, retreats it over
 //! the IP header, clones it, advances it back, modifies the clone, injects
 //! it; the completion gets the clone back, undoes the change, frees it and
 //! releases the reference. Every step is drawn. Then: a synchronous and an
-//! asynchronous injection failure, and the verifier's verdict.
-//!
-//! `cargo run --example inspect`
-#![allow(clippy::print_stdout, reason = "an example that shows its work")]
+//! asynchronous injection failure.
 
 use ndis_safe::clone::Fwps;
 use ndis_safe::wfp::{AF_INET, ClonedPacket, Completed, InjectionHandle, InjectionTypes, Transport};
-use ndis_safe::{BorrowedNbl, ContextArea, NblPool, NblPoolOptions, NdisHandle, NetBufferList, Tag};
+use ndis_safe::{BorrowedNbl, ContextArea, NblPool, NblPoolOptions, NdisHandle, Tag};
+
+use crate::draw;
 
 /// Per-packet state, in the clone's context area: no heap.
 #[derive(ContextArea, Clone, Copy)]
 #[context_area(injectable)]
 #[repr(C)]
-struct Flow {
+pub struct Flow {
     seq: u64,
     sent: u64,
 }
 
 const IP_HEADER: u32 = 20;
 const TUNNEL_HEADER: u32 = 8;
-
-fn draw(title: &str, nbl: &NetBufferList) {
-    println!("== {title}");
-    // SAFETY: `nbl` is a live NBL (a reference to its view proves it).
-    print!("{}", unsafe { ndis_sim::draw(nbl.as_ptr()) });
-}
 
 fn completed(mut c: Completed<ClonedPacket<Fwps, Flow>>) {
     let status = c.status();
@@ -79,17 +72,24 @@ fn classify(
     }
 }
 
-fn main() {
+/// The clones' pool. It lives as long as the program, as a driver's lives
+/// from attach to unload, and is made before the verifier's session
+/// starts (so the session does not count it as a leak).
+pub fn clone_pool() -> Option<&'static NblPool<Flow>> {
     // SAFETY: the simulator accepts any handle; a driver passes its own.
     let owner = unsafe { NdisHandle::from_raw(core::ptr::null_mut()) };
-    // The clones' pool lives as long as the program, as a driver's lives
-    // from attach to unload (so the session below does not count it).
-    let pool: &'static NblPool<Flow> =
-        match ndis_sim::untracked(|| NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Insp")))) {
-            Ok(p) => Box::leak(Box::new(p)),
-            Err(e) => return println!("pool: {e}"),
-        };
-    let session = ndis_sim::Session::collecting();
+    match ndis_sim::untracked(|| NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Insp")))) {
+        Ok(p) => Some(Box::leak(Box::new(p))),
+        Err(e) => {
+            println!("pool: {e}");
+            None
+        }
+    }
+}
+
+/// Runs the flow on four packets: transport send and receive, then a
+/// synchronous and an asynchronous injection failure.
+pub fn run(pool: &'static NblPool<Flow>) {
     let Ok(handle) = InjectionHandle::new(AF_INET, InjectionTypes::TRANSPORT) else { return };
 
     let mut packet = vec![0x45, 0, 0, 36, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
@@ -132,9 +132,4 @@ fn main() {
     ndis_sim::complete_next(ndis_sys::STATUS_UNSUCCESSFUL);
 
     drop(handle);
-    let reports = session.reports();
-    println!("\n######## verifier: {} report(s); leaks: {}", reports.len(), session.leaks());
-    for r in reports {
-        println!("{r}");
-    }
 }
