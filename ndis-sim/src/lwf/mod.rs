@@ -66,15 +66,19 @@ pub(crate) fn free_later(nbl: usize) {
 }
 
 /// Frees what the stack regained.
+///
+/// The list holds addresses (the stack's bookkeeping is keyed by them);
+/// the pointer each NBL is freed through is the model's own record pointer
+/// (`NblInfo::record`), which keeps the allocation's provenance, rather
+/// than an address cast back to a pointer.
 pub(crate) fn free_pending() {
     let list = TO_FREE.with(|f| std::mem::take(&mut *f.borrow_mut()));
     for n in list {
         verifier::with(|st, found| {
-            if st.nbl(n).is_some_and(|i| i.lent.is_some()) && lent::give_back(st, n) {
-                // SAFETY: a live NBL the stack made.
-                unsafe {
-                    verifier::clone::stack_regains(st, n as *mut NET_BUFFER_LIST, "(the stack regains it)", found)
-                };
+            let Some(record) = st.nbl(n).filter(|i| i.lent.is_some()).map(|i| i.record.0) else { return };
+            if lent::give_back(st, n) {
+                // SAFETY: a live NBL the stack made, through its record pointer.
+                unsafe { verifier::clone::stack_regains(st, record.cast(), "(the stack regains it)", found) };
             }
         });
     }
