@@ -36,14 +36,30 @@
 //! the miniport's NBLs are never freed). A forgotten chain in safe code
 //! thus ends in a leak, as DESIGN §6 rule 9 asks.
 //!
-//! Not simulated: OID requests, status and PnP indications (a filter
-//! that registers their handlers is never called), NDIS ports other than
-//! the one given, and the miniport's own pause (the miniport and protocol
-//! never pause).
+//! OID requests go down from the protocol through the modules that take
+//! them to the miniport, which answers at once or later; status
+//! indications and network PnP events come up from the miniport, device
+//! PnP events go down ([`Stack::query_oid`], [`Stack::indicate_status`],
+//! …; see `oid.rs` and `status.rs`). The verifier reports an OID request
+//! completed twice (`OidCompletedTwice`) or by a module NDIS did not hand
+//! it to (`OidNotGiven`), a module's second request issued before its
+//! first completed (`OidRequestWhileOneOutstanding`), a cloned request
+//! freed before its completion (`CloneOidFreedBeforeCompletion`) and, when
+//! the stack is dropped, a protocol request never completed
+//! (`OidNeverCompleted`, the watchdog). OID clones a module never freed
+//! are named by [`Stack::held`].
+//!
+//! Not simulated: direct OID requests, NDIS ports other than the one
+//! given, and the miniport's own pause (the miniport and protocol never
+//! pause).
 
 pub(crate) mod ddi;
 mod flow;
+pub(crate) mod oid;
 pub(crate) mod state;
+pub(crate) mod status;
+
+pub use oid::{OidId, OidResult};
 
 use std::cell::RefCell;
 
@@ -484,6 +500,7 @@ impl Stack {
             for n in l.held(*m) {
                 out.push(format!("{}: {}", l.name(*m), crate::model::with_state(|st| st.name(n).to_string())));
             }
+            out.extend(oid::clones_held(&l, *m));
         }
         out
     }
@@ -497,6 +514,7 @@ impl Drop for Stack {
         let mut found = Vec::new();
         {
             let mut l = lwf();
+            oid::teardown(&mut l, self.id, &mut found);
             let Some(s) = l.stacks.remove(&self.id) else { return };
             for m in &s.modules {
                 if let Some(r) = l.modules.remove(m) {
