@@ -17,7 +17,8 @@
 //!
 //! `NdisAllocateCloneOidRequest` copies the request (the clone shares the
 //! original's `InformationBuffer`, as NDIS's does) with its reserved areas
-//! zeroed. A module that issues a request to one that holds another
+//! zeroed and its `RequestId` NULL (the filter sets it, as the WDK's
+//! sample does). A module that issues a request to one that holds another
 //! outstanding gets `NDIS_STATUS_FAILURE` after the report.
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -738,6 +739,9 @@ pub unsafe extern "system" fn NdisAllocateCloneOidRequest(
     copy.NdisReserved = [0; 128];
     copy.MiniportReserved = [0; 16];
     copy.SourceReserved = [0; 16];
+    // The WDK's sample sets the clone's RequestId itself; the simulator
+    // leaves it NULL, so a filter that does not finds its cancels miss.
+    copy.RequestId = core::ptr::null_mut();
     let p = Box::into_raw(Box::new(copy));
     {
         let mut l = lwf();
