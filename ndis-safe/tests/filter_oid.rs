@@ -32,8 +32,7 @@ const FAILED: u32 = 0xff00_0003;
 /// The frame size the filter answers itself.
 const OWN_FRAME_SIZE: u32 = 9000;
 
-/// Tests share the statics: one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
+// Tests share the statics: sessions run one at a time.
 /// The packet filter the filter accepted (not passed down).
 static ACCEPTED: AtomicU32 = AtomicU32::new(0);
 /// What the filter saw: status codes, PnP codes.
@@ -119,7 +118,6 @@ fn end(stack: Stack) {
 
 #[test]
 fn pass_through_answered_at_once_and_later_through_two_modules() {
-    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let session = Session::new();
     let (a, b) = (register::<Through>(), register::<Through>());
     let stack = running(&[a.as_raw(), b.as_raw()]);
@@ -148,7 +146,6 @@ fn pass_through_answered_at_once_and_later_through_two_modules() {
 
 #[test]
 fn answers_written_through_the_typed_accessors() {
-    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let session = Session::new();
     let (a, b) = (register::<Answering>(), register::<Through>());
     let stack = running(&[a.as_raw(), b.as_raw()]);
@@ -173,7 +170,6 @@ fn answers_written_through_the_typed_accessors() {
 
 #[test]
 fn a_forgotten_request_is_never_completed_and_the_watchdog_reports_it() {
-    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let session = Session::collecting();
     let a = register::<Answering>();
     let stack = running(&[a.as_raw()]);
@@ -191,7 +187,6 @@ fn a_forgotten_request_is_never_completed_and_the_watchdog_reports_it() {
 
 #[test]
 fn a_cancel_is_passed_down_and_the_original_completes_once() {
-    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let session = Session::collecting();
     let a = register::<Through>();
     let stack = running(&[a.as_raw()]);
@@ -209,7 +204,6 @@ fn a_cancel_is_passed_down_and_the_original_completes_once() {
 
 #[test]
 fn status_and_pnp_seen_passed_absorbed_and_vetoed() {
-    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let session = Session::new();
     SEEN.lock().unwrap().clear();
     let (a, b) = (register::<Through>(), register::<Answering>());

@@ -2,6 +2,7 @@
 //! raw filter (the probe) and kept by its clean twin, and pass-through in
 //! the manner of the WDK's filter sample (clone, issue, copy back,
 //! complete the original, free the clone), answered at once and later.
+//! (Tests share the statics; sessions run one at a time.)
 #![allow(
     clippy::multiple_unsafe_ops_per_block,
     missing_docs,
@@ -26,8 +27,6 @@ static CLONES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 static OWN_DONE: Mutex<Vec<(usize, NDIS_STATUS)>> = Mutex::new(Vec::new());
 /// Status indications and PnP events the module saw.
 static SEEN: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
-/// Tests share the statics: one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
 
 unsafe extern "system" fn attach(h: NDIS_HANDLE, _: NDIS_HANDLE, _: PNDIS_FILTER_ATTACH_PARAMETERS) -> NDIS_STATUS {
     let mut attrs = NDIS_FILTER_ATTRIBUTES {
@@ -117,12 +116,10 @@ unsafe extern "system" fn device_pnp(ctx: NDIS_HANDLE, ev: PNET_DEVICE_PNP_EVENT
 struct Rig {
     driver: NDIS_HANDLE,
     stack: Option<Stack>,
-    _serial: std::sync::MutexGuard<'static, ()>,
 }
 
 impl Rig {
     fn new(n: usize) -> Rig {
-        let serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         MODE.store(PASS, Ordering::SeqCst);
         for v in [&HELD, &CLONES] {
             v.lock().unwrap().clear();
@@ -156,7 +153,7 @@ impl Rig {
         let stack = Stack::new(&vec![driver; n]);
         stack.attach().unwrap();
         assert!(stack.restart());
-        Rig { driver, stack: Some(stack), _serial: serial }
+        Rig { driver, stack: Some(stack) }
     }
 
     fn stack(&self) -> &Stack {

@@ -351,6 +351,14 @@ impl Stack {
     /// The protocol sends `frames`, one NBL each, in one chain, at
     /// `DISPATCH_LEVEL`.
     pub fn send(&self, frames: &[&[u8]]) {
+        let frames: Vec<(&[u8], &[usize])> = frames.iter().map(|f| (*f, &[][..])).collect();
+        self.send_split(&frames);
+    }
+
+    /// As [`Stack::send`], each frame's data split across several MDLs:
+    /// a new MDL starts at each of its offsets (those at the frame's ends
+    /// or repeated are ignored), each over its own piece of memory.
+    pub fn send_split(&self, frames: &[(&[u8], &[usize])]) {
         let _irql = raise(DISPATCH_LEVEL.max(current()));
         let (protocol, top) = {
             let l = lwf();
@@ -368,6 +376,13 @@ impl Stack {
     /// `NDIS_RECEIVE_FLAGS_RESOURCES` (the miniport regains them when the
     /// indication returns).
     pub fn receive(&self, frames: &[&[u8]], low_resources: bool) {
+        let frames: Vec<(&[u8], &[usize])> = frames.iter().map(|f| (*f, &[][..])).collect();
+        self.receive_split(&frames, low_resources);
+    }
+
+    /// As [`Stack::receive`], each frame split across MDLs as
+    /// [`Stack::send_split`] splits them.
+    pub fn receive_split(&self, frames: &[(&[u8], &[usize])], low_resources: bool) {
         let _irql = raise(DISPATCH_LEVEL.max(current()));
         let (miniport, bottom) = {
             let l = lwf();
@@ -384,11 +399,18 @@ impl Stack {
         }
     }
 
-    fn make(&self, frames: &[&[u8]], source: usize, dir: Dir, origin: Origin, resources: bool) -> Vec<usize> {
+    fn make(
+        &self,
+        frames: &[(&[u8], &[usize])],
+        source: usize,
+        dir: Dir,
+        origin: Origin,
+        resources: bool,
+    ) -> Vec<usize> {
         let nbls: Vec<usize> = frames
             .iter()
-            .map(|f| {
-                let n = verifier::with(|st, _| lent::lend(st, f, 0));
+            .map(|(f, cuts)| {
+                let n = verifier::with(|st, _| lent::lend_split(st, f, 0, cuts));
                 assert!(!n.is_null(), "the host is out of memory");
                 // SAFETY: a fresh NBL.
                 unsafe { (*n).SourceHandle = source as NDIS_HANDLE };

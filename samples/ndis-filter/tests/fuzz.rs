@@ -11,11 +11,13 @@
 //! `NDIS_RS_FILTER_FUZZ_SEED` and `NDIS_RS_FILTER_FUZZ_SECONDS` change the
 //! run (`cargo xtask fuzz` runs it with a fresh seed for part of its time).
 //!
-//! The simulated stack makes each frame one NBL with one NB over one MDL
-//! (`Stack::send`, `Stack::receive`), so data split across MDLs is fuzzed
-//! apart: the filter's classification (`ethertype`) of random frames split
-//! at random points across up to three MDLs, at a random data offset,
-//! against the same frame in one piece.
+//! Each frame is one NBL with one NB whose data the stack splits across
+//! MDLs at random points (`Stack::send_split`, `Stack::receive_split`:
+//! up to three cuts, often inside the EtherType), so the filter reads its
+//! EtherType across an MDL boundary; a blocked frame that crossed the
+//! filter would show on the wire. The classification alone is also fuzzed
+//! apart: random frames split at random points across up to three MDLs,
+//! at a random data offset, against the same frame in one piece.
 #![allow(missing_docs, reason = "test")]
 
 use core::sync::atomic::Ordering;
@@ -67,6 +69,12 @@ fn frame(rng: &mut Rng, n: u8) -> Vec<u8> {
     f
 }
 
+/// Random cut points for a frame of `len` bytes: none to three, often
+/// inside or around the EtherType (bytes 12 and 13).
+fn cuts(rng: &mut Rng, len: usize) -> Vec<usize> {
+    (0..rng.below(4)).map(|_| if rng.below(2) == 0 { 11 + rng.index(4) } else { rng.index(len + 1) }).collect()
+}
+
 fn ethertype(f: &[u8]) -> Option<u16> {
     Some(u16::from_be_bytes([*f.get(12)?, *f.get(13)?]))
 }
@@ -77,6 +85,8 @@ struct Stats {
     chains: u64,
     frames: u64,
     pauses: u64,
+    /// Frames split across more than one MDL (at least one cut asked).
+    split: u64,
     reports: usize,
     leaks: usize,
 }
@@ -97,16 +107,22 @@ fn episode(rng: &mut Rng, stats: &mut Stats) {
         match rng.below(12) {
             0..=2 => {
                 let frames: Vec<Vec<u8>> = (0..1 + rng.below(16)).map(|i| frame(rng, i as u8)).collect();
-                let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
-                stack.send(&refs);
+                let cut: Vec<Vec<usize>> = frames.iter().map(|f| cuts(rng, f.len())).collect();
+                let split: Vec<(&[u8], &[usize])> =
+                    frames.iter().zip(&cut).map(|(f, c)| (f.as_slice(), c.as_slice())).collect();
+                stack.send_split(&split);
+                stats.split += cut.iter().filter(|c| !c.is_empty()).count() as u64;
                 sends += frames.len();
                 stats.chains += 1;
                 stats.frames += frames.len() as u64;
             }
             3..=5 => {
                 let frames: Vec<Vec<u8>> = (0..1 + rng.below(16)).map(|i| frame(rng, i as u8)).collect();
-                let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
-                stack.receive(&refs, rng.below(3) == 0);
+                let cut: Vec<Vec<usize>> = frames.iter().map(|f| cuts(rng, f.len())).collect();
+                let split: Vec<(&[u8], &[usize])> =
+                    frames.iter().zip(&cut).map(|(f, c)| (f.as_slice(), c.as_slice())).collect();
+                stack.receive_split(&split, rng.below(3) == 0);
+                stats.split += cut.iter().filter(|c| !c.is_empty()).count() as u64;
                 indicated.extend(frames);
                 stats.chains += 1;
             }
@@ -220,15 +236,16 @@ fn random_traffic_through_the_sample_filter_leaves_no_report_and_no_leak() {
         assert!(session.leaks().is_empty(), "seed {seed}: {}", session.leaks());
     }
     if !cfg!(miri) {
-        assert!(stats.frames >= 1_000 && stats.pauses > 0, "{stats:?}");
+        assert!(stats.frames >= 1_000 && stats.pauses > 0 && stats.split >= 500, "{stats:?}");
     }
     use std::io::Write as _;
     let _ = writeln!(
         std::io::stderr(),
-        "filter fuzz: {} episodes, {} chains, {} frames sent, {} pauses, {} verifier reports, {} leaks (seed {seed})",
+        "filter fuzz: {} episodes, {} chains, {} frames sent, {} frames split across MDLs, {} pauses, {} verifier reports, {} leaks (seed {seed})",
         stats.episodes,
         stats.chains,
         stats.frames,
+        stats.split,
         stats.pauses,
         stats.reports,
         stats.leaks
