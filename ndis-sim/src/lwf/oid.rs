@@ -79,6 +79,10 @@ struct ProtoReq {
     buf: *mut [u8],
 }
 
+// SAFETY: the stack's own allocations, touched under the lock or by
+// whoever holds the request.
+unsafe impl Send for ProtoReq {}
+
 /// The outcome of a protocol's OID request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OidResult {
@@ -121,9 +125,6 @@ pub(crate) struct StackOids {
     pub device_events: Vec<(i32, Vec<u8>)>,
 }
 
-// SAFETY: the raw buffers are the stack's own allocations, touched under
-// the lock or by whoever holds the request.
-unsafe impl Send for StackOids {}
 
 /// Every stack's OID bookkeeping.
 #[derive(Default)]
@@ -133,6 +134,10 @@ pub(crate) struct Oids {
     freed_clones: HashSet<usize>,
     /// Per module: the request it issued and has not had back.
     issued: HashMap<usize, usize>,
+    /// Protocol requests still pending when their stack was dropped: kept
+    /// (a filter may still hold them), never freed — leaked, as a request
+    /// that never completes is.
+    orphans: Vec<ProtoReq>,
     pub stacks: HashMap<u64, StackOids>,
 }
 
@@ -566,6 +571,7 @@ pub(crate) fn teardown(l: &mut Lwf, stack: u64, found: &mut Vec<Violation>) {
                 "(the watchdog)",
                 format!("the protocol's OID request {oid:#x} was never completed (it is with {at})"),
             ));
+            l.oids.orphans.push(p);
             continue;
         }
         l.oids.reqs.remove(&key);
