@@ -125,7 +125,6 @@ pub(crate) struct StackOids {
     pub device_events: Vec<(i32, Vec<u8>)>,
 }
 
-
 /// Every stack's OID bookkeeping.
 #[derive(Default)]
 pub(crate) struct Oids {

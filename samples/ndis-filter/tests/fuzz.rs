@@ -3,8 +3,9 @@
 //! header, or empty) or oversized (jumbo and beyond), sends completed by
 //! the miniport and receives returned by the protocol in random order with
 //! random statuses, lent and low-resources receives, pause and restart at
-//! random moments (with traffic while the pause waits), and detach at the
-//! end of an episode of random length. Verifier on and collecting: no
+//! random moments (with traffic while the pause waits), OID queries and
+//! sets through the filter answered at once or pending in the miniport,
+//! and detach at the end of an episode of random length. Verifier on and collecting: no
 //! panic, no report, no leak, every frame accounted for.
 //!
 //! By default a fixed seed and a few hundred episodes (an ordinary test);
@@ -26,7 +27,10 @@ use ndis_filter::filter::{BLOCKED, COUNTED, DETACHED, EtherFilter, HEARTBEAT, RE
 use ndis_safe::filter::FilterDriver;
 use ndis_sim::Session;
 use ndis_sim::lwf::Stack;
-use ndis_sys::{NDIS_STATUS_FAILURE, NDIS_STATUS_RESOURCES, NDIS_STATUS_SUCCESS};
+use ndis_sys::{
+    NDIS_STATUS_BUFFER_TOO_SHORT, NDIS_STATUS_FAILURE, NDIS_STATUS_INVALID_LENGTH, NDIS_STATUS_RESOURCES,
+    NDIS_STATUS_SUCCESS, OID_802_3_CURRENT_ADDRESS, OID_GEN_CURRENT_PACKET_FILTER, OID_GEN_MAXIMUM_FRAME_SIZE,
+};
 
 /// xorshift64*: a small, reproducible generator.
 struct Rng(u64);
@@ -87,6 +91,8 @@ struct Stats {
     pauses: u64,
     /// Frames split across more than one MDL (at least one cut asked).
     split: u64,
+    /// OID requests issued through the filter.
+    oids: u64,
     reports: usize,
     leaks: usize,
 }
@@ -102,9 +108,10 @@ fn episode(rng: &mut Rng, stats: &mut Stats) {
     assert!(stack.restart());
     let mut sends = 0usize;
     let mut indicated = Vec::new();
+    let mut oids = Vec::new();
     let steps = rng.below(64);
     for _ in 0..steps {
-        match rng.below(12) {
+        match rng.below(14) {
             0..=2 => {
                 let frames: Vec<Vec<u8>> = (0..1 + rng.below(16)).map(|i| frame(rng, i as u8)).collect();
                 let cut: Vec<Vec<usize>> = frames.iter().map(|f| cuts(rng, f.len())).collect();
@@ -143,12 +150,39 @@ fn episode(rng: &mut Rng, stats: &mut Stats) {
                     stats.pauses += 1;
                 }
             }
-            _ => {
+            11 => {
                 if stack.is_paused() {
                     assert!(stack.restart());
                 }
             }
+            12 => {
+                // An OID request through the filter, answered at once or
+                // pending in the miniport (they queue behind each other).
+                stack.set_miniport_pends(rng.below(2) == 0);
+                let len = rng.index(9);
+                let id = match rng.below(4) {
+                    0 => stack.query_oid(OID_802_3_CURRENT_ADDRESS, len),
+                    1 => stack.query_oid(OID_GEN_MAXIMUM_FRAME_SIZE, len),
+                    2 => stack.query_oid(OID_GEN_CURRENT_PACKET_FILTER, len),
+                    _ => stack.set_oid(OID_GEN_CURRENT_PACKET_FILTER, &vec![0x0b; len]),
+                };
+                oids.push(id);
+                stats.oids += 1;
+            }
+            _ => {
+                stack.complete_miniport_oid();
+            }
         }
+    }
+    // Every OID request is answered, through the filter, once.
+    while stack.complete_miniport_oid() {}
+    for id in &oids {
+        let r = stack.oid_result(*id).expect("every OID request completes");
+        assert!(
+            [NDIS_STATUS_SUCCESS, NDIS_STATUS_BUFFER_TOO_SHORT, NDIS_STATUS_INVALID_LENGTH].contains(&r.status),
+            "{r:?}"
+        );
+        assert!(r.status != NDIS_STATUS_SUCCESS || r.bytes > 0, "{r:?}");
     }
     // Drain in random order, so a pending pause completes; then detach.
     while stack.pending_sends() + stack.pending_returns() > 0 {
@@ -236,16 +270,17 @@ fn random_traffic_through_the_sample_filter_leaves_no_report_and_no_leak() {
         assert!(session.leaks().is_empty(), "seed {seed}: {}", session.leaks());
     }
     if !cfg!(miri) {
-        assert!(stats.frames >= 1_000 && stats.pauses > 0 && stats.split >= 500, "{stats:?}");
+        assert!(stats.frames >= 1_000 && stats.pauses > 0 && stats.split >= 500 && stats.oids >= 100, "{stats:?}");
     }
     use std::io::Write as _;
     let _ = writeln!(
         std::io::stderr(),
-        "filter fuzz: {} episodes, {} chains, {} frames sent, {} frames split across MDLs, {} pauses, {} verifier reports, {} leaks (seed {seed})",
+        "filter fuzz: {} episodes, {} chains, {} frames sent, {} frames split across MDLs, {} OID requests, {} pauses, {} verifier reports, {} leaks (seed {seed})",
         stats.episodes,
         stats.chains,
         stats.frames,
         stats.split,
+        stats.oids,
         stats.pauses,
         stats.reports,
         stats.leaks
