@@ -98,6 +98,10 @@ impl Filter for Answering {
     }
 }
 
+// The request is bound to its handler call: not sendable to another
+// thread, not shareable.
+static_assertions::assert_not_impl_any!(OidRequest<'static, Through>: Send, Sync);
+
 fn register<F: Filter>() -> FilterDriver<F> {
     // SAFETY: the simulator takes any driver object.
     unsafe { FilterDriver::<F>::register(core::ptr::null_mut(), &REG) }.expect("registered")
