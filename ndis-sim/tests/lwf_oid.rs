@@ -21,8 +21,15 @@ static MODE: AtomicU8 = AtomicU8::new(PASS);
 const PASS: u8 = 0;
 const HOLD: u8 = 1;
 /// Requests the handler held (HOLD), clones it passed down (PASS).
-static HELD: Mutex<Vec<usize>> = Mutex::new(Vec::new());
-static CLONES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+static HELD: Mutex<Vec<Req>> = Mutex::new(Vec::new());
+static CLONES: Mutex<Vec<Req>> = Mutex::new(Vec::new());
+
+/// A request pointer kept by a test (pointers, not addresses: Miri keeps
+/// their provenance).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Req(PNDIS_OID_REQUEST);
+// SAFETY: a plain pointer, dereferenced only through the DDIs.
+unsafe impl Send for Req {}
 /// The module's own requests that completed: (request, status).
 static OWN_DONE: Mutex<Vec<(usize, NDIS_STATUS)>> = Mutex::new(Vec::new());
 /// Status indications and PnP events the module saw.
@@ -52,7 +59,7 @@ unsafe extern "system" fn pause(_: NDIS_HANDLE, _: PNDIS_FILTER_PAUSE_PARAMETERS
 /// clone's SourceReserved, issue; a synchronous answer is completed here.
 unsafe extern "system" fn oid_request(ctx: NDIS_HANDLE, request: PNDIS_OID_REQUEST) -> NDIS_STATUS {
     if MODE.load(Ordering::SeqCst) == HOLD {
-        HELD.lock().unwrap().push(request as usize);
+        HELD.lock().unwrap().push(Req(request));
         return NDIS_STATUS_PENDING;
     }
     let mut clone = core::ptr::null_mut();
@@ -65,7 +72,7 @@ unsafe extern "system" fn oid_request(ctx: NDIS_HANDLE, request: PNDIS_OID_REQUE
         }
         (*clone).SourceReserved.as_mut_ptr().cast::<PNDIS_OID_REQUEST>().write_unaligned(request);
         (*clone).RequestId = (*request).RequestId;
-        CLONES.lock().unwrap().push(clone as usize);
+        CLONES.lock().unwrap().push(Req(clone));
         let status = NdisFOidRequest(ctx, clone);
         if status != NDIS_STATUS_PENDING {
             oid_complete(ctx, clone, status);
@@ -86,7 +93,7 @@ unsafe extern "system" fn oid_complete(ctx: NDIS_HANDLE, clone: PNDIS_OID_REQUES
         }
         (*orig).DATA.QUERY_INFORMATION.BytesWritten = (*clone).DATA.QUERY_INFORMATION.BytesWritten;
         (*orig).DATA.QUERY_INFORMATION.BytesNeeded = (*clone).DATA.QUERY_INFORMATION.BytesNeeded;
-        CLONES.lock().unwrap().retain(|c| *c != clone as usize);
+        CLONES.lock().unwrap().retain(|c| c.0 != clone);
         NdisFreeCloneOidRequest(ctx, clone);
         NdisFOidRequestComplete(ctx, orig, status);
     }
@@ -257,7 +264,7 @@ fn oid_completed_twice_probe_and_twin() {
     let rig = Rig::new(1);
     MODE.store(HOLD, Ordering::SeqCst);
     let q = rig.stack().query_oid(OID_GEN_MAXIMUM_FRAME_SIZE, 4);
-    let held = HELD.lock().unwrap().remove(0) as PNDIS_OID_REQUEST;
+    let held = HELD.lock().unwrap().remove(0).0;
     // SAFETY: the request the module holds, completed once (the twin).
     unsafe { NdisFOidRequestComplete(rig.m(0), held, NDIS_STATUS_NOT_SUPPORTED) };
     assert_eq!(s.rules(), vec![]);
@@ -274,7 +281,7 @@ fn oid_not_given_probe_and_twin() {
     let rig = Rig::new(2);
     MODE.store(HOLD, Ordering::SeqCst);
     rig.stack().query_oid(OID_GEN_MAXIMUM_FRAME_SIZE, 4);
-    let held = HELD.lock().unwrap().remove(0) as PNDIS_OID_REQUEST;
+    let held = HELD.lock().unwrap().remove(0).0;
     // SAFETY: the probe: the bottom module completes what the top holds.
     unsafe { NdisFOidRequestComplete(rig.m(1), held, NDIS_STATUS_SUCCESS) };
     assert_eq!(s.rules(), vec![Rule::OidNotGiven]);
@@ -320,7 +327,7 @@ fn clone_freed_before_completion_probe_and_twin() {
     let rig = Rig::new(1);
     rig.stack().set_miniport_pends(true);
     let q = rig.stack().query_oid(OID_GEN_MAXIMUM_FRAME_SIZE, 4);
-    let clone = CLONES.lock().unwrap()[0] as PNDIS_OID_REQUEST;
+    let clone = CLONES.lock().unwrap()[0].0;
     // SAFETY: the probe: the clone is still out below.
     unsafe { NdisFreeCloneOidRequest(rig.m(0), clone) };
     assert_eq!(s.rules(), vec![Rule::CloneOidFreedBeforeCompletion]);
@@ -345,7 +352,7 @@ fn oid_never_completed_watchdog_and_twin() {
     let rig = Rig::new(1);
     MODE.store(HOLD, Ordering::SeqCst);
     rig.stack().query_oid(OID_GEN_MAXIMUM_FRAME_SIZE, 4);
-    let held = HELD.lock().unwrap().remove(0) as PNDIS_OID_REQUEST;
+    let held = HELD.lock().unwrap().remove(0).0;
     // SAFETY: the request the module holds, completed once.
     unsafe { NdisFOidRequestComplete(rig.m(0), held, NDIS_STATUS_SUCCESS) };
     rig.end();
