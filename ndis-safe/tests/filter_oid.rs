@@ -235,3 +235,51 @@ fn status_and_pnp_seen_passed_absorbed_and_vetoed() {
     drop((a, b));
     assert!(session.leaks().is_empty(), "{}", session.leaks());
 }
+
+/// OIDs from one thread (answered at once and pending, completed by
+/// another) while a third sends and receives through two filters: every
+/// request completes once with the miniport's answer, nothing reported,
+/// nothing leaked.
+#[test]
+fn oids_under_traffic_from_several_threads() {
+    let session = Session::new();
+    let (a, b) = (register::<Answering>(), register::<Through>());
+    let stack = running(&[a.as_raw(), b.as_raw()]);
+    let rounds = if cfg!(miri) { 6 } else { 300 };
+    let done = core::sync::atomic::AtomicBool::new(false);
+    let ids = std::thread::scope(|s| {
+        let (st, done) = (&stack, &done);
+        s.spawn(move || {
+            let f = vec![0u8; 60];
+            for i in 0..rounds {
+                st.send(&[&f]);
+                st.receive(&[&f], i % 3 == 0);
+                st.complete_sends();
+                st.return_receives();
+            }
+        });
+        s.spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                st.complete_miniport_oid();
+                std::thread::yield_now();
+            }
+        });
+        let mut ids = Vec::new();
+        for i in 0..rounds {
+            st.set_miniport_pends(i % 2 == 0);
+            ids.push(st.query_oid(OID_802_3_CURRENT_ADDRESS, 6 + i % 3));
+        }
+        while st.oid_result(*ids.last().unwrap()).is_none() {
+            std::thread::yield_now();
+        }
+        done.store(true, Ordering::Relaxed);
+        ids
+    });
+    for id in ids {
+        let r = stack.oid_result(id).expect("completed");
+        assert_eq!((r.status, r.data), (NDIS_STATUS_SUCCESS, vec![0x02, 0, 0x5e, 0x10, 0, 1]));
+    }
+    end(stack);
+    drop((a, b));
+    assert!(session.leaks().is_empty(), "{}", session.leaks());
+}
