@@ -558,11 +558,16 @@ unsafe fn done_of<T: Injectable, D: Completion<T>>() -> D {
 
 /// The completion WFP calls for an injection without a record: the parent
 /// is the clone's `ParentNetBufferList`.
-unsafe extern "system" fn completion_plain<T: Injectable, D: Completion<T>>(
-    _ctx: *mut c_void,
+unsafe extern "system" fn completion_plain<T: Injectable, D: Completion<T>, const SLOT: bool>(
+    ctx: *mut c_void,
     nbl: *mut NET_BUFFER_LIST,
     dispatch: BOOLEAN,
 ) {
+    if SLOT {
+        // SAFETY: `ctx` is the send slot the injection claimed; the stack is
+        // done with the parameters in it.
+        unsafe { send::release(ctx) };
+    }
     // SAFETY: WFP completes the NBL it was given, never NULL.
     let nbl = unsafe { NonNull::new_unchecked(nbl) };
     // SAFETY: the NBL is ours again; `D` is the routine `inject_with` was given.
@@ -582,11 +587,15 @@ unsafe extern "system" fn completion_plain<T: Injectable, D: Completion<T>>(
 }
 
 /// The completion WFP calls for an injection with a record: pops it.
-unsafe extern "system" fn completion_recorded<T: Injectable, D: Completion<T>>(
-    _ctx: *mut c_void,
+unsafe extern "system" fn completion_recorded<T: Injectable, D: Completion<T>, const SLOT: bool>(
+    ctx: *mut c_void,
     nbl: *mut NET_BUFFER_LIST,
     dispatch: BOOLEAN,
 ) {
+    if SLOT {
+        // SAFETY: as in `completion_plain`.
+        unsafe { send::release(ctx) };
+    }
     // SAFETY: WFP completes the NBL it was given, never NULL.
     let nbl = unsafe { NonNull::new_unchecked(nbl) };
     // SAFETY: the NBL is ours again; its current context is the record
@@ -677,10 +686,11 @@ impl InjectionHandle {
         done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        self.inject_with(
+        self.inject_with::<T, _, false>(
             packet,
             remote,
             done,
+            core::ptr::null_mut(),
             #[inline(always)]
             |nbl, complete, ctx, send| {
                 // SAFETY: a live handle; the NBL goes to the stack, and comes back
@@ -715,10 +725,11 @@ impl InjectionHandle {
         done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        self.inject_with(
+        self.inject_with::<T, _, false>(
             packet,
             None,
             done,
+            core::ptr::null_mut(),
             #[inline(always)]
             |nbl, complete, ctx, _| {
                 // SAFETY: a live handle; no injection context, no flags; the NBL goes
@@ -751,10 +762,11 @@ impl InjectionHandle {
         done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        self.inject_with(
+        self.inject_with::<T, _, false>(
             packet,
             None,
             done,
+            core::ptr::null_mut(),
             #[inline(always)]
             |nbl, complete, ctx, _| {
                 // SAFETY: a live handle; no injection context, no flags; the NBL goes
@@ -785,10 +797,11 @@ impl InjectionHandle {
         done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        self.inject_with(
+        self.inject_with::<T, _, false>(
             packet,
             None,
             done,
+            core::ptr::null_mut(),
             #[inline(always)]
             |nbl, complete, ctx, _| {
                 // SAFETY: a live handle; no injection context, no flags; the NBL goes
@@ -821,10 +834,11 @@ impl InjectionHandle {
         done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        self.inject_with(
+        self.inject_with::<T, _, false>(
             packet,
             None,
             done,
+            core::ptr::null_mut(),
             #[inline(always)]
             |nbl, complete, ctx, _| {
                 // SAFETY: a live handle; no injection context, no flags; the NBL goes
@@ -847,14 +861,17 @@ impl InjectionHandle {
         )
     }
 
-    /// The common path: takes the packet apart, pushes a record if the
-    /// completion will need one, and calls the DDI.
+    /// The common path of every injection (Send1's too): takes the packet
+    /// apart, pushes a record if the completion will need one, and calls
+    /// the DDI with the completion made for `D` and `ctx` (a claimed
+    /// [`send::SendSlot`] when `SLOT`, which the completion frees; else NULL).
     #[inline(always)]
-    fn inject_with<T: Injectable, D: Completion<T>>(
+    pub(crate) fn inject_with<T: Injectable, D: Completion<T>, const SLOT: bool>(
         &self,
         packet: T,
         remote: Option<([u8; 16], u32)>,
         done: D,
+        ctx: *mut c_void,
         call: impl FnOnce(
             *mut NET_BUFFER_LIST,
             fwps_sys::FWPS_INJECT_COMPLETE0,
@@ -906,11 +923,11 @@ impl InjectionHandle {
             }
         }
         let complete = if recorded {
-            completion_recorded::<T, D> as unsafe extern "system" fn(*mut c_void, *mut NET_BUFFER_LIST, BOOLEAN)
+            completion_recorded::<T, D, SLOT> as unsafe extern "system" fn(*mut c_void, *mut NET_BUFFER_LIST, BOOLEAN)
         } else {
-            completion_plain::<T, D>
+            completion_plain::<T, D, SLOT>
         };
-        let status = call(nbl.as_ptr(), Some(complete), core::ptr::null_mut(), send_args);
+        let status = call(nbl.as_ptr(), Some(complete), ctx, send_args);
         match Status::result(status) {
             Ok(()) => Ok(()),
             Err(e) => {

@@ -130,6 +130,7 @@ impl MultiLayerCallout for Inspect {
     /// Inbound: the bytes back to the IP header (past both headers) and the
     /// layer's interface indices. Outbound: the send parameters from the
     /// classify. Then [`inspect`].
+    #[inline(always)]
     fn classify<'c>(mut c: Classify<'c, TransportLayers>, action: Action<'c>) -> Decided<'c> {
         let w = match action {
             Action::Writable(w) => w,
@@ -198,7 +199,7 @@ fn inspect<'c>(
     match result {
         Ok(()) => w.absorb(), // the clone goes on in its place
         Err(rejected) => {
-            drop(rejected); // freed now; the original passes
+            drop(rejected.packet); // freed now (the same drop as above); the original passes
             w.continue_()
         }
     }
