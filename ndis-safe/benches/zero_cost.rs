@@ -552,12 +552,7 @@ unsafe extern "system" fn raw_classify_transport(
 
 #[unsafe(no_mangle)]
 #[inline(never)]
-pub fn ndis_rs_classify_set_safe(
-    id: u32,
-    incoming: &ndis_sim::wfp::Incoming,
-    meta: &ndis_sim::wfp::Metadata,
-    n: u32,
-) {
+pub fn ndis_rs_classify_set_safe(id: u32, incoming: &ndis_sim::wfp::Incoming, meta: &ndis_sim::wfp::Metadata, n: u32) {
     black_box(2u8);
     classify_n(id, incoming, meta, n);
 }

@@ -76,11 +76,7 @@ fn ends(v6: bool, remote_port: u16) -> Endpoints {
     Endpoints {
         protocol: 17,
         local: if v6 { IpAddr::V6(Ipv6Addr::LOCALHOST) } else { IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)) },
-        remote: if v6 {
-            IpAddr::V6("2001:db8::7".parse().unwrap())
-        } else {
-            IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7))
-        },
+        remote: if v6 { IpAddr::V6("2001:db8::7".parse().unwrap()) } else { IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7)) },
         local_port: 5353,
         remote_port,
         interface_index: if v6 { 9 } else { 3 },

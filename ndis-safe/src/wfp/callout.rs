@@ -398,6 +398,13 @@ mod trampolines {
 
     /// One classify, whatever the signature.
     ///
+    /// The pointers are not tested for NULL (but the layer data and the
+    /// classify context): the filter engine always passes a classify
+    /// function its incoming values, its metadata, the filter and the
+    /// classify out (the `classifyFn` contract; only `layerData` and
+    /// `classifyContext` may be NULL), and a C callout dereferences them as
+    /// given, as the raw twins in this repository do.
+    ///
     /// # Safety
     ///
     /// The engine's pointers for one classify call.
@@ -407,13 +414,12 @@ mod trampolines {
         meta: *const FWPS_INCOMING_METADATA_VALUES0,
         layer_data: *mut c_void,
         classify_context: *const c_void,
-        filter: Option<FilterInfo>,
+        filter: FilterInfo,
         flow_context: u64,
         out: *mut FWPS_CLASSIFY_OUT0,
     ) {
-        let Some(filter) = filter else { return };
-        // SAFETY: the engine's classify out, valid for the call, or NULL.
-        let Some(out) = (unsafe { out.as_mut() }) else { return };
+        // SAFETY: the engine's classify out, valid for the call, never NULL.
+        let out = unsafe { &mut *out };
         // SAFETY: the engine's pointers for this call.
         let classify =
             unsafe { Classify::<H::L>::from_raw(values, meta, layer_data, classify_context, filter, flow_context) };
@@ -434,9 +440,9 @@ mod trampolines {
                 flow_context: u64,
                 out: *mut FWPS_CLASSIFY_OUT0,
             ) {
-                // SAFETY: the engine's filter for the call, or NULL.
-                let f = unsafe { filter.as_ref() };
-                let f = f.map(|f| filter_info(f.filterId, f.flags, f.context, f.subLayerWeight));
+                // SAFETY: the engine's filter for the call, never NULL (see `run`).
+                let f = unsafe { &*filter };
+                let f = filter_info(f.filterId, f.flags, f.context, f.subLayerWeight);
                 // SAFETY: the engine's pointers for this call.
                 unsafe { run::<H>(values, meta, layer_data, classify_context, f, flow_context, out) }
             }
@@ -452,8 +458,9 @@ mod trampolines {
         flow_context: u64,
         out: *mut FWPS_CLASSIFY_OUT0,
     ) {
-        // SAFETY: the engine's filter for the call, or NULL.
-        let f = unsafe { filter.as_ref() }.map(|f| filter_info(f.filterId, f.flags, f.context, f.subLayerWeight));
+        // SAFETY: the engine's filter for the call, never NULL (see `run`).
+        let f = unsafe { &*filter };
+        let f = filter_info(f.filterId, f.flags, f.context, f.subLayerWeight);
         // SAFETY: the engine's pointers for this call; no classify context.
         unsafe { run::<H>(values, meta, layer_data, core::ptr::null(), f, flow_context, out) }
     }

@@ -53,7 +53,8 @@ impl<'c, L: Layers> Classify<'c, L> {
     ///
     /// # Safety
     ///
-    /// The pointers are what the engine passed classify, valid for `'c`;
+    /// The pointers are what the engine passed classify, valid for `'c`
+    /// (`values` and `meta` never NULL: the engine always passes both);
     /// `layer_data` is this layer's kind of data.
     pub(crate) unsafe fn from_raw(
         values: *const FWPS_INCOMING_VALUES0,
@@ -63,10 +64,10 @@ impl<'c, L: Layers> Classify<'c, L> {
         filter: FilterInfo,
         flow_context: u64,
     ) -> Option<Classify<'c, L>> {
-        // SAFETY: the caller's guarantee: NULL or valid for 'c.
-        let values = unsafe { values.as_ref() }?;
+        // SAFETY: the caller's guarantee: valid for 'c, never NULL.
+        let values = unsafe { &*values };
         // SAFETY: as above.
-        let meta = unsafe { meta.as_ref() }?;
+        let meta = unsafe { &*meta };
         let layer = values.layerId;
         let position = L::position(layer)?;
         let slice = if values.incomingValue.is_null() || values.valueCount == 0 {

@@ -59,10 +59,11 @@ impl<L, T: FieldType> Field<L, T> {
 ///
 /// # Invariants
 ///
-/// `indices[p]` is the field's index at the layer at position `p` of `S`,
-/// below that layer's `_MAX`, for every `p < S::COUNT`.
+/// Byte `p` of `indices` (little-endian) is the field's index at the layer
+/// at position `p` of `S`, below that layer's `_MAX`, for every
+/// `p < S::COUNT` (a word, not an array: read by a shift, in a register).
 pub struct SetField<S, T> {
-    indices: [u8; SET_MAX],
+    indices: u64,
     _p: PhantomData<fn() -> (S, T)>,
 }
 
@@ -80,7 +81,7 @@ impl<S, T> SetField<S, T> {
     /// The field's index at the layer at `position` of the set.
     #[inline(always)]
     pub const fn index_at(self, position: u8) -> Option<u32> {
-        if (position as usize) < SET_MAX { Some(self.indices[position as usize] as u32) } else { None }
+        if (position as usize) < SET_MAX { Some((self.indices >> (position as u32 * 8)) as u8 as u32) } else { None }
     }
 }
 
@@ -168,7 +169,7 @@ macro_rules! set_field {
             indices[p] = members[p];
             p += 1;
         }
-        SetField::<$set, $fty> { indices, _p: PhantomData }
+        SetField::<$set, $fty> { indices: u64::from_le_bytes(indices), _p: PhantomData }
     }};
 }
 

@@ -71,6 +71,12 @@ impl SendSlot {
         }
     }
 
+    /// Claims it for an injection, if it is free.
+    #[inline(always)]
+    fn claim(&self) -> bool {
+        self.busy.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok()
+    }
+
     /// Whether an injection through it is pending.
     #[inline]
     pub fn is_busy(&self) -> bool {
@@ -109,16 +115,18 @@ pub(crate) unsafe fn release(ctx: *mut c_void) {
 
 impl InjectionHandle {
     /// `FwpsInjectTransportSendAsync1` of `packet` to `to`, from
-    /// `endpoint` (0 for none) in `compartment`, with its parameters in
-    /// `slot` until the completion, which frees the slot and gives the
-    /// packet back to `done` (see [`InjectionHandle::inject`]; the same
-    /// completion routines as every other injection, with the slot as their
-    /// context). A busy slot or more than [`SEND_CONTROL_MAX`] bytes of
-    /// control data is refused before the DDI is called.
+    /// `endpoint` (0 for none) in `compartment`, with its parameters in the
+    /// first free slot of `slots` (claimed atomically) until the
+    /// completion, which frees the slot and gives the packet back to `done`
+    /// (see [`InjectionHandle::inject`]; the same completion routines as
+    /// every other injection, with the slot as their context). No free slot
+    /// ([`Error::NoResources`]) or more than [`SEND_CONTROL_MAX`] bytes of
+    /// control data ([`Error::InvalidArgument`]) is refused before the DDI
+    /// is called. One slot is `core::slice::from_ref(&SLOT)`.
     pub fn inject_transport_send1<T: Injectable>(
         &self,
         packet: T,
-        slot: &'static SendSlot,
+        slots: &'static [SendSlot],
         endpoint: u64,
         compartment: i32,
         to: SendTo<'_>,
@@ -128,9 +136,9 @@ impl InjectionHandle {
             return Err(Rejected { error: Error::InvalidArgument, packet });
         }
         let control_len = to.control.len() as u32;
-        if slot.busy.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+        let Some(slot) = slots.iter().find(|s| s.claim()) else {
             return Err(Rejected { error: Error::NoResources, packet });
-        }
+        };
         let family = match to.remote {
             IpAddr::V4(_) => AF_INET,
             IpAddr::V6(_) => AF_INET6,

@@ -54,7 +54,8 @@ pub struct Flow {
 pub type Inspected = ClonedPacket<Fwps, Flow, Unmodifiable>;
 
 /// Send injections in flight at most: each holds a slot until its
-/// completion; with none free, an outbound packet passes uninspected.
+/// completion; with none free the injection is refused, and the outbound
+/// packet passes uninspected.
 pub const SEND_SLOTS: usize = 8;
 
 static SLOTS: [SendSlot; SEND_SLOTS] = [const { SendSlot::new() }; SEND_SLOTS];
@@ -185,13 +186,7 @@ fn inspect<'c>(
     let compartment = compartment.map_or(fwps_sys::DEFAULT_COMPARTMENT_ID, |id| id as i32);
     let injection = &ins.injection;
     let result = match to {
-        To::Send(to, endpoint) => match SLOTS.iter().find(|s| !s.is_busy()) {
-            Some(slot) => injection.inject_transport_send1(packet, slot, endpoint, compartment, to, injected),
-            None => {
-                drop(packet); // sends in flight at the limit: freed, the original passes
-                return w.continue_();
-            }
-        },
+        To::Send(to, endpoint) => injection.inject_transport_send1(packet, &SLOTS, endpoint, compartment, to, injected),
         To::Receive(interface, sub) => {
             injection.inject_transport_receive(packet, family, compartment, interface, sub, injected)
         }
@@ -199,7 +194,7 @@ fn inspect<'c>(
     match result {
         Ok(()) => w.absorb(), // the clone goes on in its place
         Err(rejected) => {
-            drop(rejected.packet); // freed now (the same drop as above); the original passes
+            drop(rejected.packet); // freed now; the original passes
             w.continue_()
         }
     }
