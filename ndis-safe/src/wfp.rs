@@ -135,7 +135,7 @@ impl BorrowedNbl<'_> {
         self.reference_and_clone_as::<K, C, Unmodifiable>(delta, pool, init)
     }
 
-    #[inline]
+    #[inline(always)]
     fn reference_and_clone_as<K: Flavor, C: ContextArea, L: Record>(
         &mut self,
         delta: u32,
@@ -558,16 +558,14 @@ unsafe fn done_of<T: Injectable, D: Completion<T>>() -> D {
 
 /// The completion WFP calls for an injection without a record: the parent
 /// is the clone's `ParentNetBufferList`.
-unsafe extern "system" fn completion_plain<T: Injectable, D: Completion<T>, const SLOT: bool>(
+unsafe extern "system" fn completion_plain<T: Injectable, D: Completion<T>>(
     ctx: *mut c_void,
     nbl: *mut NET_BUFFER_LIST,
     dispatch: BOOLEAN,
 ) {
-    if SLOT {
-        // SAFETY: `ctx` is the send slot the injection claimed; the stack is
-        // done with the parameters in it.
-        unsafe { send::release(ctx) };
-    }
+    // SAFETY: `ctx` is NULL or the send slot the injection claimed; the
+    // stack is done with the parameters in it.
+    unsafe { send::release(ctx) };
     // SAFETY: WFP completes the NBL it was given, never NULL.
     let nbl = unsafe { NonNull::new_unchecked(nbl) };
     // SAFETY: the NBL is ours again; `D` is the routine `inject_with` was given.
@@ -587,15 +585,13 @@ unsafe extern "system" fn completion_plain<T: Injectable, D: Completion<T>, cons
 }
 
 /// The completion WFP calls for an injection with a record: pops it.
-unsafe extern "system" fn completion_recorded<T: Injectable, D: Completion<T>, const SLOT: bool>(
+unsafe extern "system" fn completion_recorded<T: Injectable, D: Completion<T>>(
     ctx: *mut c_void,
     nbl: *mut NET_BUFFER_LIST,
     dispatch: BOOLEAN,
 ) {
-    if SLOT {
-        // SAFETY: as in `completion_plain`.
-        unsafe { send::release(ctx) };
-    }
+    // SAFETY: as in `completion_plain`.
+    unsafe { send::release(ctx) };
     // SAFETY: WFP completes the NBL it was given, never NULL.
     let nbl = unsafe { NonNull::new_unchecked(nbl) };
     // SAFETY: the NBL is ours again; its current context is the record
@@ -686,7 +682,7 @@ impl InjectionHandle {
         done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        self.inject_with::<T, _, false>(
+        self.inject_with::<T, _>(
             packet,
             remote,
             done,
@@ -725,7 +721,7 @@ impl InjectionHandle {
         done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        self.inject_with::<T, _, false>(
+        self.inject_with::<T, _>(
             packet,
             None,
             done,
@@ -762,7 +758,7 @@ impl InjectionHandle {
         done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        self.inject_with::<T, _, false>(
+        self.inject_with::<T, _>(
             packet,
             None,
             done,
@@ -797,7 +793,7 @@ impl InjectionHandle {
         done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        self.inject_with::<T, _, false>(
+        self.inject_with::<T, _>(
             packet,
             None,
             done,
@@ -834,7 +830,7 @@ impl InjectionHandle {
         done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        self.inject_with::<T, _, false>(
+        self.inject_with::<T, _>(
             packet,
             None,
             done,
@@ -864,9 +860,11 @@ impl InjectionHandle {
     /// The common path of every injection (Send1's too): takes the packet
     /// apart, pushes a record if the completion will need one, and calls
     /// the DDI with the completion made for `D` and `ctx` (a claimed
-    /// [`send::SendSlot`] when `SLOT`, which the completion frees; else NULL).
+    /// [`send::SendSlot`], which the completion frees, or NULL): one
+    /// completion routine per packet type and driver routine, whichever
+    /// DDI injected it.
     #[inline(always)]
-    pub(crate) fn inject_with<T: Injectable, D: Completion<T>, const SLOT: bool>(
+    pub(crate) fn inject_with<T: Injectable, D: Completion<T>>(
         &self,
         packet: T,
         remote: Option<([u8; 16], u32)>,
@@ -923,9 +921,9 @@ impl InjectionHandle {
             }
         }
         let complete = if recorded {
-            completion_recorded::<T, D, SLOT> as unsafe extern "system" fn(*mut c_void, *mut NET_BUFFER_LIST, BOOLEAN)
+            completion_recorded::<T, D> as unsafe extern "system" fn(*mut c_void, *mut NET_BUFFER_LIST, BOOLEAN)
         } else {
-            completion_plain::<T, D, SLOT>
+            completion_plain::<T, D>
         };
         let status = call(nbl.as_ptr(), Some(complete), ctx, send_args);
         match Status::result(status) {

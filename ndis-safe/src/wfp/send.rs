@@ -101,16 +101,17 @@ pub struct SendTo<'a> {
     pub control: &'a [u8],
 }
 
-/// Frees the slot an injection claimed, at its completion.
+/// Frees the slot an injection claimed, at its completion (none: NULL).
 ///
 /// # Safety
 ///
-/// `ctx` is the `SendSlot` the completing injection claimed.
+/// `ctx` is NULL or the `SendSlot` the completing injection claimed.
 #[inline(always)]
 pub(crate) unsafe fn release(ctx: *mut c_void) {
     // SAFETY: the caller's guarantee; a `SendSlot` is `'static`.
-    let slot = unsafe { &*ctx.cast::<SendSlot>() };
-    slot.busy.store(false, Ordering::Release);
+    if let Some(slot) = unsafe { ctx.cast::<SendSlot>().as_ref() } {
+        slot.busy.store(false, Ordering::Release);
+    }
 }
 
 impl InjectionHandle {
@@ -123,6 +124,7 @@ impl InjectionHandle {
     /// ([`Error::NoResources`]) or more than [`SEND_CONTROL_MAX`] bytes of
     /// control data ([`Error::InvalidArgument`]) is refused before the DDI
     /// is called. One slot is `core::slice::from_ref(&SLOT)`.
+    #[inline(always)]
     pub fn inject_transport_send1<T: Injectable>(
         &self,
         packet: T,
@@ -168,7 +170,7 @@ impl InjectionHandle {
             }) as *mut FWPS_TRANSPORT_SEND_PARAMS1
         };
         let raw = self.as_raw();
-        let result = self.inject_with::<T, _, true>(
+        let result = self.inject_with::<T, _>(
             packet,
             None,
             done,
