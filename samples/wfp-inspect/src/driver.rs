@@ -139,9 +139,10 @@ unsafe extern "system" fn unload(_driver: *mut DRIVER_OBJECT) {
     // then its pool.
     unsafe {
         let State { inspector, callouts } = (*device.as_ptr()).DeviceExtension.cast::<State>().read();
-        if let Some(callouts) = callouts {
-            let _ = callouts.unregister();
-        }
+        // Each registration, dropped, unregisters its callout once
+        // (FwpsCalloutUnregisterById0), the result ignored as the raw twin
+        // ignores it: the filters that used them are gone by unload.
+        drop(callouts);
         callout::uninstall();
         drop(inspector);
         NdisFreeGenericObject(NDIS_OBJECT.load(Ordering::Relaxed) as *mut _);
