@@ -387,6 +387,7 @@ mod trampolines {
         }
     }
 
+    #[inline(always)]
     pub(super) fn unregister(id: u32) -> i32 {
         // SAFETY: any id may be passed; the engine checks it.
         unsafe { FwpsCalloutUnregisterById0(id) }
