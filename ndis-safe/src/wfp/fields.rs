@@ -148,6 +148,11 @@ const fn member_index<L, T: Widens<U>, U>(field: Field<L, T>) -> u8 {
 }
 
 /// The position of `id` in `ids`, at compile time.
+#[allow(
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "evaluated at compile time only (a member's position): a layer outside its set is a build error"
+)]
 const fn position_in(ids: &[u16], id: u16) -> u8 {
     let mut p = 0;
     while p < ids.len() {
@@ -159,18 +164,29 @@ const fn position_in(ids: &[u16], id: u16) -> u8 {
     panic!("not a member")
 }
 
+/// A set field's index word from its members' indices, in set order.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time only (a set field's table): a set of more than SET_MAX layers is a build error"
+)]
+const fn index_word(members: &[u8]) -> u64 {
+    let mut indices = [0xFF; SET_MAX];
+    let mut p = 0;
+    while p < members.len() {
+        indices[p] = members[p];
+        p += 1;
+    }
+    u64::from_le_bytes(indices)
+}
+
 /// A set field's index table, from each member's field of that name.
 macro_rules! set_field {
-    ($set:ident, [ $( $m:ident ),+ ], $field:ident, $fty:ty) => {{
-        let members = [ $( member_index::<_, _, $fty>($m::$field) ),+ ];
-        let mut indices = [0xFF; SET_MAX];
-        let mut p = 0;
-        while p < members.len() {
-            indices[p] = members[p];
-            p += 1;
+    ($set:ident, [ $( $m:ident ),+ ], $field:ident, $fty:ty) => {
+        SetField::<$set, $fty> {
+            indices: index_word(&[ $( member_index::<_, _, $fty>($m::$field) ),+ ]),
+            _p: PhantomData,
         }
-        SetField::<$set, $fty> { indices: u64::from_le_bytes(indices), _p: PhantomData }
-    }};
+    };
 }
 
 /// A set's `Layers` items and its members' `MemberOf` impls.

@@ -130,7 +130,7 @@ impl MultiLayerCallout for Inspect {
 
     /// Inbound: the bytes back to the IP header (past both headers) and the
     /// layer's interface indices. Outbound: the send parameters from the
-    /// classify. Then [`inspect`].
+    /// classify. Then the work every layer shares.
     #[inline(always)]
     fn classify<'c>(mut c: Classify<'c, TransportLayers>, action: Action<'c>) -> Decided<'c> {
         let w = match action {
