@@ -369,12 +369,10 @@ unsafe extern "system" fn raw_classify_in4(
     out: *mut fwps_sys::FWPS_CLASSIFY_OUT0,
 ) {
     use fwps_sys::*;
+    // The engine never passes NULL for these (the classifyFn contract), so
+    // neither twin tests them.
     unsafe {
-        let (Some(values), Some(meta), Some(filter), Some(out)) =
-            (values.as_ref(), meta.as_ref(), filter.as_ref(), out.as_mut())
-        else {
-            return;
-        };
+        let (values, meta, filter, out) = (&*values, &*meta, &*filter, &mut *out);
         if values.layerId != FWPS_LAYER_INBOUND_TRANSPORT_V4 as u16 || out.rights & FWPS_RIGHT_ACTION_WRITE == 0 {
             return;
         }
@@ -508,12 +506,10 @@ unsafe extern "system" fn raw_classify_transport(
     out: *mut fwps_sys::FWPS_CLASSIFY_OUT0,
 ) {
     use fwps_sys::*;
+    // The engine never passes NULL for these (the classifyFn contract), so
+    // neither twin tests them.
     unsafe {
-        let (Some(values), Some(meta), Some(filter), Some(out)) =
-            (values.as_ref(), meta.as_ref(), filter.as_ref(), out.as_mut())
-        else {
-            return;
-        };
+        let (values, meta, filter, out) = (&*values, &*meta, &*filter, &mut *out);
         let (interface, port) = match i32::from(values.layerId) {
             FWPS_LAYER_INBOUND_TRANSPORT_V4 => {
                 (FWPS_FIELD_INBOUND_TRANSPORT_V4_INTERFACE_INDEX, FWPS_FIELD_INBOUND_TRANSPORT_V4_IP_REMOTE_PORT)
