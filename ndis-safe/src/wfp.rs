@@ -28,6 +28,20 @@
 //! ndis_sim::complete_all(0); // the stack completes the injection: `done` runs
 //! # Ok::<(), ndis_safe::Error>(())
 //! ```
+//!
+//! # Callouts: one layer, or one classify for several
+//!
+//! A [`callout::Callout`] has one layer and the engine calls a classify
+//! function made for it: use it when the work differs from layer to layer.
+//! A [`callout::MultiLayerCallout`] does the same work at several layers
+//! (a [`layer::Layers`] set such as [`layer::TransportLayers`]) with *one*
+//! classify function, registered at each layer as a
+//! [`callout::At`]`<M, L>` — what a C driver does when it registers one
+//! `classifyFn` for several callouts and switches on the layer id: its
+//! classify knows the layer at run time, reads the fields every layer of
+//! the set has through the set's index table, and a single layer's fields
+//! as `None` at the others. The driver then carries one classify, not one
+//! per layer. The [`callout`] module says more.
 #![allow(unsafe_code, reason = "references, injection and completions are raw-pointer work")]
 #![allow(
     clippy::multiple_unsafe_ops_per_block,

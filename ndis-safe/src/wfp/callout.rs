@@ -88,6 +88,12 @@ pub trait Callout: Sized + 'static {
 /// function for all of them (see the [module documentation](self)): its
 /// classify gets a [`Classify`] of the layer set `Layers`. Registered once
 /// per layer as [`At<Self, L>`](At).
+///
+/// Its classify is called from one place, the classify function every
+/// registration shares: marking it `#[inline(always)]` compiles it into
+/// that function (the typed view then lives in registers, not copied to
+/// the stack for a call), as the WDK sample's one `classifyFn` is one
+/// function.
 pub trait MultiLayerCallout: Sized + 'static {
     /// The layers it is registered at ([`TransportLayers`](crate::wfp::layer::TransportLayers), …).
     type Layers: Layers;

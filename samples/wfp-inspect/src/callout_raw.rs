@@ -430,11 +430,23 @@ impl Callouts {
 
     /// Unregisters the four callouts; `false` when one was still busy.
     pub fn unregister(self) -> bool {
+        let ids = core::mem::ManuallyDrop::new(self).ids;
         let mut ok = true;
-        for id in self.ids {
+        for id in ids {
             // SAFETY: ours.
             ok &= unsafe { fwps_sys::FwpsCalloutUnregisterById0(id) } == STATUS_SUCCESS;
         }
         ok
+    }
+}
+
+/// Dropped (at unload), the callouts are unregistered, each tried once,
+/// the result ignored — as the typed registrations do when dropped.
+impl Drop for Callouts {
+    fn drop(&mut self) {
+        for id in self.ids {
+            // SAFETY: ours, registered by `register`.
+            unsafe { fwps_sys::FwpsCalloutUnregisterById0(id) };
+        }
     }
 }
