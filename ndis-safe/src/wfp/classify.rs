@@ -16,13 +16,13 @@ use crate::wfp::value::FieldType;
 ///
 /// # Invariants
 ///
-/// `values` are the engine's incoming values for this call (the layer's
-/// `FWPS_FIELDS_*` order; `valueCount` of them), `meta` its metadata, both
-/// valid for `'c`; `classify_context` is the engine's (NULL for a version-0
+/// `values` is the engine's record of incoming values for this call (the
+/// layer's `FWPS_FIELDS_*` order; its `incomingValue` array holds
+/// `valueCount` of them), `meta` its metadata, both valid for `'c`; `classify_context` is the engine's (NULL for a version-0
 /// callout); the layer id `layer` was checked to be the one at `position`
 /// of `L` (`L::ID` for a single layer).
 pub struct Classify<'c, L: Layers> {
-    values: &'c [FWPS_INCOMING_VALUE0],
+    values: &'c FWPS_INCOMING_VALUES0,
     meta: &'c FWPS_INCOMING_METADATA_VALUES0,
     data: Option<<L::Kind as DataKind>::Data<'c>>,
     pub(crate) classify_context: *const c_void,
@@ -70,16 +70,10 @@ impl<'c, L: Layers> Classify<'c, L> {
         let meta = unsafe { &*meta };
         let layer = values.layerId;
         let position = L::position(layer)?;
-        let slice = if values.incomingValue.is_null() || values.valueCount == 0 {
-            &[][..]
-        } else {
-            // SAFETY: the engine's array holds `valueCount` values, valid for 'c.
-            unsafe { core::slice::from_raw_parts(values.incomingValue, values.valueCount as usize) }
-        };
         // SAFETY: the caller's guarantee for the layer data.
         let data = unsafe { L::Kind::from_raw(layer_data) };
         Some(Classify {
-            values: slice,
+            values,
             meta,
             data,
             classify_context,
@@ -132,7 +126,12 @@ impl<'c, L: Layers> Classify<'c, L> {
     #[inline]
     pub fn get<F: FieldOf<L>>(&self, field: F) -> Option<<F::Type as FieldType>::Value<'c>> {
         let index = field.index_at(self.position())?;
-        let value: &'c FWPS_INCOMING_VALUE0 = self.values.get(index as usize)?;
+        if index >= self.values.valueCount {
+            return None;
+        }
+        // SAFETY: the invariant: the engine's array holds `valueCount`
+        // values, valid for 'c (a non-zero count promises the array).
+        let value: &'c FWPS_INCOMING_VALUE0 = unsafe { &*self.values.incomingValue.add(index as usize) };
         F::Type::read(&value.value)
     }
 
@@ -164,7 +163,7 @@ impl<'c, L: Layers> Classify<'c, L> {
     /// How many incoming values the engine passed.
     #[inline]
     pub fn value_count(&self) -> usize {
-        self.values.len()
+        self.values.valueCount as usize
     }
 
     /// The layer data, lent for this call (`None` when the engine passed
