@@ -72,17 +72,7 @@ impl<'c, L: Layers> Classify<'c, L> {
         let position = L::position(layer)?;
         // SAFETY: the caller's guarantee for the layer data.
         let data = unsafe { L::Kind::from_raw(layer_data) };
-        Some(Classify {
-            values,
-            meta,
-            data,
-            classify_context,
-            filter,
-            flow_context,
-            layer,
-            position,
-            _l: PhantomData,
-        })
+        Some(Classify { values, meta, data, classify_context, filter, flow_context, layer, position, _l: PhantomData })
     }
 
     /// The view as one of the set `S` that `L` is a member of (what a
