@@ -99,11 +99,24 @@ fn one_classify_function_serves_the_four_layers_each_read_at_its_own_indices() {
     let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let _sim = ndis_sim::Session::new();
     let _ = take();
-    let (f, v) = (CalloutFlags::NONE, Version::V1);
-    let in4 = Registration::<At<Transport, InboundTransportV4>>::register(device(), key(1), f, v).unwrap();
-    let in6 = Registration::<At<Transport, InboundTransportV6>>::register(device(), key(2), f, v).unwrap();
-    let out4 = Registration::<At<Transport, OutboundTransportV4>>::register(device(), key(3), f, v).unwrap();
-    let out6 = Registration::<At<Transport, OutboundTransportV6>>::register(device(), key(4), f, v).unwrap();
+    // One loop registers the four, each turned to its layer's type.
+    let keys = [key(1), key(2), key(3), key(4)];
+    let [in4, in6, out4, out6] = Registration::<At<Transport, InboundTransportV4>>::register_each(
+        device(),
+        keys,
+        CalloutFlags::NONE,
+        Version::V1,
+    )
+    .unwrap();
+    let (in6, out4, out6): (
+        Registration<At<Transport, InboundTransportV6>>,
+        Registration<At<Transport, OutboundTransportV4>>,
+        Registration<At<Transport, OutboundTransportV6>>,
+    ) = (in6.into_layer(), out4.into_layer(), out6.into_layer());
+    assert_eq!(ndis_sim::registered_callouts(), 4);
+    let ids = [in4.id(), in6.id(), out4.id(), out6.id()];
+    assert!(ids.iter().enumerate().all(|(n, id)| !ids[..n].contains(id)), "four registrations: {ids:?}");
+    assert_eq!([in4.key().Data1, in6.key().Data1, out4.key().Data1, out6.key().Data1], keys.map(|k| k.Data1));
     let meta = Metadata { ip_header_size: Some(20), transport_header_size: Some(8), ..Default::default() };
     let runs = [
         (in4.id(), InboundTransportV4::ID, false),
@@ -164,6 +177,7 @@ fn one_classify_function_serves_the_four_layers_each_read_at_its_own_indices() {
     {
         assert!(r);
     }
+    assert_eq!(ndis_sim::registered_callouts(), 0);
 }
 
 #[test]

@@ -30,7 +30,9 @@
 //! flow contexts name), and every one of them registers the *same*
 //! classify function — as a C driver registers one `classifyFn` for
 //! several callouts and switches on the layer id — so the driver carries
-//! one classify, not one per layer.
+//! one classify, not one per layer. [`Registration::register_each`]
+//! registers them in one loop (all or none) and
+//! [`Registration::into_layer`] gives each its layer's type.
 //!
 //! Unregistration: `FwpsCalloutUnregisterById0` returns
 //! `STATUS_DEVICE_BUSY` while filters reference the callout or classifies
@@ -311,6 +313,35 @@ impl<C: Callout> Registration<C> {
         Ok(Registration { id, key, _c: PhantomData })
     }
 
+    /// Registers `C` under each of `keys` (one callout per key, all with
+    /// `C`'s functions), in one loop: all of them, or — when one
+    /// registration fails — none (those made already are unregistered).
+    /// With an [`At`], the way to register a multi-layer callout at every
+    /// layer of its set: one registration per layer, each turned to its
+    /// layer's type with [`Registration::into_layer`].
+    pub fn register_each<const N: usize>(
+        device: DeviceObject,
+        keys: [GUID; N],
+        flags: CalloutFlags,
+        version: Version,
+    ) -> Result<[Self; N]> {
+        let mut ids = [0u32; N];
+        for (n, (key, id)) in keys.iter().zip(ids.iter_mut()).enumerate() {
+            let status = trampolines::register(device.as_ptr(), *key, flags.0, version, &C::ENTRY, id);
+            if let Err(e) = Status::result(status) {
+                for made in ids.iter().take(n) {
+                    let _ = trampolines::unregister(*made);
+                }
+                return Err(Error::Status(e));
+            }
+        }
+        let mut made = ids.iter().zip(keys.iter());
+        Ok(core::array::from_fn(|_| {
+            let (id, key) = made.next().map_or((0, GUID::default()), |(id, key)| (*id, *key));
+            Registration { id, key, _c: PhantomData }
+        }))
+    }
+
     /// The run-time callout id (what `FWPM_ACTION0::calloutId` resolves to).
     #[inline]
     pub fn id(&self) -> u32 {
@@ -333,6 +364,18 @@ impl<C: Callout> Registration<C> {
         }
         core::mem::forget(self);
         Ok(())
+    }
+}
+
+impl<M: MultiLayerCallout, L: MemberOf<M::Layers>> Registration<At<M, L>> {
+    /// The same registration as `M`'s at another layer `L2` of its set: the
+    /// engine's registration is of the classify function, which `M`'s
+    /// layers share, not of a layer; the type says at which layer the
+    /// filters that name it are added.
+    #[inline]
+    pub fn into_layer<L2: MemberOf<M::Layers>>(self) -> Registration<At<M, L2>> {
+        let me = core::mem::ManuallyDrop::new(self);
+        Registration { id: me.id, key: me.key, _c: PhantomData }
     }
 }
 

@@ -233,15 +233,18 @@ pub const fn key(outbound: bool, v6: bool) -> GUID {
 }
 
 impl Callouts {
-    /// Registers the four callouts with `device`; on an error, those
-    /// registered already are unregistered.
+    /// Registers the four callouts with `device`, in one loop (one
+    /// registration per layer, all with [`Inspect`]'s functions); on an
+    /// error, those registered already are unregistered.
     pub fn register(device: DeviceObject) -> ndis_safe::Result<Callouts> {
-        let (f, v) = (CalloutFlags::NONE, Version::V1);
+        let keys = [key(false, false), key(false, true), key(true, false), key(true, true)];
+        let [inbound_v4, inbound_v6, outbound_v4, outbound_v6] =
+            Registration::<InboundV4>::register_each(device, keys, CalloutFlags::NONE, Version::V1)?;
         Ok(Callouts {
-            inbound_v4: Registration::register(device, key(false, false), f, v)?,
-            inbound_v6: Registration::register(device, key(false, true), f, v)?,
-            outbound_v4: Registration::register(device, key(true, false), f, v)?,
-            outbound_v6: Registration::register(device, key(true, true), f, v)?,
+            inbound_v4,
+            inbound_v6: inbound_v6.into_layer(),
+            outbound_v4: outbound_v4.into_layer(),
+            outbound_v6: outbound_v6.into_layer(),
         })
     }
 
