@@ -108,11 +108,9 @@ fn one_classify_function_serves_the_four_layers_each_read_at_its_own_indices() {
         Version::V1,
     )
     .unwrap();
-    let (in6, out4, out6): (
-        Registration<At<Transport, InboundTransportV6>>,
-        Registration<At<Transport, OutboundTransportV4>>,
-        Registration<At<Transport, OutboundTransportV6>>,
-    ) = (in6.into_layer(), out4.into_layer(), out6.into_layer());
+    let in6: Registration<At<Transport, InboundTransportV6>> = in6.into_layer();
+    let out4: Registration<At<Transport, OutboundTransportV4>> = out4.into_layer();
+    let out6: Registration<At<Transport, OutboundTransportV6>> = out6.into_layer();
     assert_eq!(ndis_sim::registered_callouts(), 4);
     let ids = [in4.id(), in6.id(), out4.id(), out6.id()];
     assert!(ids.iter().enumerate().all(|(n, id)| !ids[..n].contains(id)), "four registrations: {ids:?}");
