@@ -369,12 +369,10 @@ unsafe extern "system" fn raw_classify_in4(
     out: *mut fwps_sys::FWPS_CLASSIFY_OUT0,
 ) {
     use fwps_sys::*;
+    // The engine never passes NULL for these (the classifyFn contract), so
+    // neither twin tests them.
     unsafe {
-        let (Some(values), Some(meta), Some(filter), Some(out)) =
-            (values.as_ref(), meta.as_ref(), filter.as_ref(), out.as_mut())
-        else {
-            return;
-        };
+        let (values, meta, filter, out) = (&*values, &*meta, &*filter, &mut *out);
         if values.layerId != FWPS_LAYER_INBOUND_TRANSPORT_V4 as u16 || out.rights & FWPS_RIGHT_ACTION_WRITE == 0 {
             return;
         }
@@ -471,6 +469,140 @@ fn run_classify(variant: usize, n: u32) {
     }
 }
 
+// The same work through a multi-layer callout: one classify function for
+// the four transport layers, the fields read through the set's index table
+// at the layer the engine names (the inbound transport layer, IPv4, here),
+// against a raw classifyFn0 registered for the four layers that picks the
+// indices by switching on the layer id.
+
+/// The typed multi-layer callout.
+pub enum TypedTransport {}
+
+impl ndis_safe::wfp::callout::MultiLayerCallout for TypedTransport {
+    type Layers = ndis_safe::wfp::layer::TransportLayers;
+    #[inline]
+    fn classify<'c>(
+        c: ndis_safe::wfp::classify::Classify<'c, Self::Layers>,
+        action: ndis_safe::wfp::decision::Action<'c>,
+    ) -> ndis_safe::wfp::decision::Decided<'c> {
+        use ndis_safe::wfp::decision::Action;
+        use ndis_safe::wfp::layer::TransportLayers as L;
+        let w = match action {
+            Action::Writable(w) => w,
+            Action::ReadOnly(r) => return r.leave(),
+        };
+        black_box((c.get(L::INTERFACE_INDEX), c.ip_header_size()));
+        if c.get(L::IP_REMOTE_PORT) == Some(23) { w.block() } else { w.permit() }
+    }
+}
+
+/// The raw twin of [`TypedTransport`]'s classify (`classifyFn0`).
+unsafe extern "system" fn raw_classify_transport(
+    values: *const fwps_sys::FWPS_INCOMING_VALUES0,
+    meta: *const fwps_sys::FWPS_INCOMING_METADATA_VALUES0,
+    _layer_data: *mut core::ffi::c_void,
+    filter: *const fwps_sys::FWPS_FILTER0,
+    _flow_context: u64,
+    out: *mut fwps_sys::FWPS_CLASSIFY_OUT0,
+) {
+    use fwps_sys::*;
+    // The engine never passes NULL for these (the classifyFn contract), so
+    // neither twin tests them.
+    unsafe {
+        let (values, meta, filter, out) = (&*values, &*meta, &*filter, &mut *out);
+        let (interface, port) = match i32::from(values.layerId) {
+            FWPS_LAYER_INBOUND_TRANSPORT_V4 => {
+                (FWPS_FIELD_INBOUND_TRANSPORT_V4_INTERFACE_INDEX, FWPS_FIELD_INBOUND_TRANSPORT_V4_IP_REMOTE_PORT)
+            }
+            FWPS_LAYER_INBOUND_TRANSPORT_V6 => {
+                (FWPS_FIELD_INBOUND_TRANSPORT_V6_INTERFACE_INDEX, FWPS_FIELD_INBOUND_TRANSPORT_V6_IP_REMOTE_PORT)
+            }
+            FWPS_LAYER_OUTBOUND_TRANSPORT_V4 => {
+                (FWPS_FIELD_OUTBOUND_TRANSPORT_V4_INTERFACE_INDEX, FWPS_FIELD_OUTBOUND_TRANSPORT_V4_IP_REMOTE_PORT)
+            }
+            FWPS_LAYER_OUTBOUND_TRANSPORT_V6 => {
+                (FWPS_FIELD_OUTBOUND_TRANSPORT_V6_INTERFACE_INDEX, FWPS_FIELD_OUTBOUND_TRANSPORT_V6_IP_REMOTE_PORT)
+            }
+            _ => return,
+        };
+        if out.rights & FWPS_RIGHT_ACTION_WRITE == 0 {
+            return;
+        }
+        let at = |i: i32| (i < values.valueCount as i32).then(|| &(*values.incomingValue.add(i as usize)).value);
+        let interface = at(interface).and_then(|v| (v.type_ == FWP_UINT32).then_some(v.__bindgen_anon_1.uint32));
+        let header =
+            (meta.currentMetadataValues & FWPS_METADATA_FIELD_IP_HEADER_SIZE != 0).then_some(meta.ipHeaderSize);
+        black_box((interface, header));
+        let port = at(port).and_then(|v| (v.type_ == FWP_UINT16).then_some(v.__bindgen_anon_1.uint16));
+        if port == Some(23) {
+            out.actionType = FWP_ACTION_BLOCK;
+            out.rights &= !FWPS_RIGHT_ACTION_WRITE;
+        } else {
+            out.actionType = FWP_ACTION_PERMIT;
+            if u32::from(filter.flags) & FWPS_FILTER_FLAG_CLEAR_ACTION_RIGHT != 0 {
+                out.rights &= !FWPS_RIGHT_ACTION_WRITE;
+            }
+        }
+    }
+}
+
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub fn ndis_rs_classify_set_safe(id: u32, incoming: &ndis_sim::wfp::Incoming, meta: &ndis_sim::wfp::Metadata, n: u32) {
+    black_box(2u8);
+    classify_n(id, incoming, meta, n);
+}
+
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub fn ndis_rs_classify_set_raw(id: u32, incoming: &ndis_sim::wfp::Incoming, meta: &ndis_sim::wfp::Metadata, n: u32) {
+    black_box(3u8);
+    classify_n(id, incoming, meta, n);
+}
+
+fn run_classify_set(variant: usize, n: u32) {
+    use ndis_safe::wfp::callout::{At, CalloutFlags, DeviceObject, Registration, Version};
+    use ndis_safe::wfp::layer::InboundTransportV4;
+    static DEVICE: u8 = 0;
+    let device = unsafe { DeviceObject::from_raw(core::ptr::NonNull::from(&DEVICE).cast()) };
+    let key = GUID { Data1: 0xBE4D, ..GUID::default() };
+    let ends = ndis_sim::wfp::Endpoints {
+        protocol: 17,
+        local: std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1)),
+        remote: std::net::IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)),
+        local_port: 12345,
+        remote_port: 53,
+        interface_index: 4,
+        sub_interface_index: 4,
+    };
+    let layer = fwps_sys::FWPS_LAYER_INBOUND_TRANSPORT_V4 as u16;
+    let incoming = ndis_sim::wfp::Incoming::with_endpoints(layer, ends, None).unwrap();
+    let meta = ndis_sim::wfp::Metadata { ip_header_size: Some(20), ..Default::default() };
+    if variant == 0 {
+        let reg = Registration::<At<TypedTransport, InboundTransportV4>>::register(
+            device,
+            key,
+            CalloutFlags::NONE,
+            Version::V0,
+        )
+        .unwrap();
+        ndis_rs_classify_set_safe(reg.id(), &incoming, &meta, n);
+        reg.unregister().unwrap();
+    } else {
+        let rec = fwps_sys::FWPS_CALLOUT0 {
+            calloutKey: key,
+            flags: 0,
+            classifyFn: Some(raw_classify_transport),
+            notifyFn: Some(raw_notify),
+            flowDeleteFn: None,
+        };
+        let mut id = 0;
+        assert_eq!(unsafe { fwps_sys::FwpsCalloutRegister0(device.as_ptr(), &rec, &mut id) }, 0);
+        ndis_rs_classify_set_raw(id, &incoming, &meta, n);
+        assert_eq!(unsafe { fwps_sys::FwpsCalloutUnregisterById0(id) }, 0);
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The table.
 
@@ -521,6 +653,15 @@ const WORKLOADS: &[Workload] = &[
                 tags checked, metadata presence-checked, the decision written) against the raw classifyFn0 \
                 doing the same work, called by the simulated engine at the inbound transport layer (IPv4)",
         run: run_classify,
+    },
+    Workload {
+        kind: Kind::Path,
+        name: "classify-set",
+        roots: ["ndis_rs_classify_set_safe", "ndis_rs_classify_set_raw"],
+        about: "the same classify through a multi-layer callout (one classify function for the four transport \
+                layers, TransportLayers' fields read by the layer's index table) against a raw classifyFn0 that \
+                switches on the layer id for the indices, called at the inbound transport layer (IPv4)",
+        run: run_classify_set,
     },
     Workload {
         kind: Kind::Check,

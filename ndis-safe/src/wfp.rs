@@ -28,6 +28,20 @@
 //! ndis_sim::complete_all(0); // the stack completes the injection: `done` runs
 //! # Ok::<(), ndis_safe::Error>(())
 //! ```
+//!
+//! # Callouts: one layer, or one classify for several
+//!
+//! A [`callout::Callout`] has one layer and the engine calls a classify
+//! function made for it: use it when the work differs from layer to layer.
+//! A [`callout::MultiLayerCallout`] does the same work at several layers
+//! (a [`layer::Layers`] set such as [`layer::TransportLayers`]) with *one*
+//! classify function, registered at each layer as a
+//! [`callout::At`]`<M, L>` — what a C driver does when it registers one
+//! `classifyFn` for several callouts and switches on the layer id: its
+//! classify knows the layer at run time, reads the fields every layer of
+//! the set has through the set's index table, and a single layer's fields
+//! as `None` at the others. The driver then carries one classify, not one
+//! per layer. The [`callout`] module says more.
 #![allow(unsafe_code, reason = "references, injection and completions are raw-pointer work")]
 #![allow(
     clippy::multiple_unsafe_ops_per_block,
@@ -135,7 +149,7 @@ impl BorrowedNbl<'_> {
         self.reference_and_clone_as::<K, C, Unmodifiable>(delta, pool, init)
     }
 
-    #[inline]
+    #[inline(always)]
     fn reference_and_clone_as<K: Flavor, C: ContextArea, L: Record>(
         &mut self,
         delta: u32,
@@ -559,10 +573,13 @@ unsafe fn done_of<T: Injectable, D: Completion<T>>() -> D {
 /// The completion WFP calls for an injection without a record: the parent
 /// is the clone's `ParentNetBufferList`.
 unsafe extern "system" fn completion_plain<T: Injectable, D: Completion<T>>(
-    _ctx: *mut c_void,
+    ctx: *mut c_void,
     nbl: *mut NET_BUFFER_LIST,
     dispatch: BOOLEAN,
 ) {
+    // SAFETY: `ctx` is NULL or the send slot the injection claimed; the
+    // stack is done with the parameters in it.
+    unsafe { send::release(ctx) };
     // SAFETY: WFP completes the NBL it was given, never NULL.
     let nbl = unsafe { NonNull::new_unchecked(nbl) };
     // SAFETY: the NBL is ours again; `D` is the routine `inject_with` was given.
@@ -583,10 +600,12 @@ unsafe extern "system" fn completion_plain<T: Injectable, D: Completion<T>>(
 
 /// The completion WFP calls for an injection with a record: pops it.
 unsafe extern "system" fn completion_recorded<T: Injectable, D: Completion<T>>(
-    _ctx: *mut c_void,
+    ctx: *mut c_void,
     nbl: *mut NET_BUFFER_LIST,
     dispatch: BOOLEAN,
 ) {
+    // SAFETY: as in `completion_plain`.
+    unsafe { send::release(ctx) };
     // SAFETY: WFP completes the NBL it was given, never NULL.
     let nbl = unsafe { NonNull::new_unchecked(nbl) };
     // SAFETY: the NBL is ours again; its current context is the record
@@ -677,10 +696,11 @@ impl InjectionHandle {
         done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        self.inject_with(
+        self.inject_with::<T, _>(
             packet,
             remote,
             done,
+            core::ptr::null_mut(),
             #[inline(always)]
             |nbl, complete, ctx, send| {
                 // SAFETY: a live handle; the NBL goes to the stack, and comes back
@@ -715,10 +735,11 @@ impl InjectionHandle {
         done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        self.inject_with(
+        self.inject_with::<T, _>(
             packet,
             None,
             done,
+            core::ptr::null_mut(),
             #[inline(always)]
             |nbl, complete, ctx, _| {
                 // SAFETY: a live handle; no injection context, no flags; the NBL goes
@@ -751,10 +772,11 @@ impl InjectionHandle {
         done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        self.inject_with(
+        self.inject_with::<T, _>(
             packet,
             None,
             done,
+            core::ptr::null_mut(),
             #[inline(always)]
             |nbl, complete, ctx, _| {
                 // SAFETY: a live handle; no injection context, no flags; the NBL goes
@@ -785,10 +807,11 @@ impl InjectionHandle {
         done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        self.inject_with(
+        self.inject_with::<T, _>(
             packet,
             None,
             done,
+            core::ptr::null_mut(),
             #[inline(always)]
             |nbl, complete, ctx, _| {
                 // SAFETY: a live handle; no injection context, no flags; the NBL goes
@@ -821,10 +844,11 @@ impl InjectionHandle {
         done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
         let raw = self.raw;
-        self.inject_with(
+        self.inject_with::<T, _>(
             packet,
             None,
             done,
+            core::ptr::null_mut(),
             #[inline(always)]
             |nbl, complete, ctx, _| {
                 // SAFETY: a live handle; no injection context, no flags; the NBL goes
@@ -847,14 +871,19 @@ impl InjectionHandle {
         )
     }
 
-    /// The common path: takes the packet apart, pushes a record if the
-    /// completion will need one, and calls the DDI.
+    /// The common path of every injection (Send1's too): takes the packet
+    /// apart, pushes a record if the completion will need one, and calls
+    /// the DDI with the completion made for `D` and `ctx` (a claimed
+    /// [`send::SendSlot`], which the completion frees, or NULL): one
+    /// completion routine per packet type and driver routine, whichever
+    /// DDI injected it.
     #[inline(always)]
-    fn inject_with<T: Injectable, D: Completion<T>>(
+    pub(crate) fn inject_with<T: Injectable, D: Completion<T>>(
         &self,
         packet: T,
         remote: Option<([u8; 16], u32)>,
         done: D,
+        ctx: *mut c_void,
         call: impl FnOnce(
             *mut NET_BUFFER_LIST,
             fwps_sys::FWPS_INJECT_COMPLETE0,
@@ -910,7 +939,7 @@ impl InjectionHandle {
         } else {
             completion_plain::<T, D>
         };
-        let status = call(nbl.as_ptr(), Some(complete), core::ptr::null_mut(), send_args);
+        let status = call(nbl.as_ptr(), Some(complete), ctx, send_args);
         match Status::result(status) {
             Ok(()) => Ok(()),
             Err(e) => {

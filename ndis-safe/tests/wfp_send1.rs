@@ -49,7 +49,14 @@ impl Callout for Out6 {
             return w.continue_();
         };
         let to = SendTo { remote: IpAddr::V6(remote), scope, control };
-        match handle.inject_transport_send1(packet, &SLOT, 0, fwps_sys::DEFAULT_COMPARTMENT_ID, to, done) {
+        match handle.inject_transport_send1(
+            packet,
+            core::slice::from_ref(&SLOT),
+            0,
+            fwps_sys::DEFAULT_COMPARTMENT_ID,
+            to,
+            done,
+        ) {
             Ok(()) => {
                 SENT.lock().unwrap().push((to.remote, scope, to.control.len()));
                 w.absorb()

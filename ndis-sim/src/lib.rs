@@ -182,6 +182,11 @@ pub mod ndis {
     pub use crate::ddi::pool::*;
     pub use crate::ddi::retreat::*;
     pub use crate::lwf::ddi::*;
+    pub use crate::lwf::oid::{
+        NdisAllocateCloneOidRequest, NdisFCancelOidRequest, NdisFOidRequest, NdisFOidRequestComplete,
+        NdisFreeCloneOidRequest,
+    };
+    pub use crate::lwf::status::{NdisFDevicePnPEventNotify, NdisFIndicateStatus, NdisFNetPnPEvent};
 }
 
 /// The WFP net-buffer, clone, reference, injection and callout DDIs

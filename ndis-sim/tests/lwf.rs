@@ -473,3 +473,38 @@ fn sent_after_completed_probe_and_twin() {
     rig.end();
     assert!(s.leaks().is_empty(), "{}", s.leaks());
 }
+
+#[test]
+fn frames_split_across_mdls_arrive_whole() {
+    let s = Session::collecting();
+    let rig = Rig::new(1);
+    let frame: Vec<u8> = (0..64).collect();
+    rig.stack().send_split(&[(&frame, &[5, 13, 13, 0, 64])]);
+    let nbl = rig.held_send();
+    // SAFETY: the NBL handed to the module: its NB and MDL chain, read.
+    let mdls: Vec<u32> = unsafe {
+        let mut at = (*NET_BUFFER_LIST_FIRST_NB(nbl)).cast::<NET_BUFFER>();
+        let mut v = Vec::new();
+        let mut m = *NET_BUFFER_FIRST_MDL(at);
+        while !m.is_null() {
+            v.push((*m).ByteCount);
+            m = (*m).Next;
+        }
+        at = *NET_BUFFER_NEXT_NB(at);
+        assert!(at.is_null());
+        v
+    };
+    assert_eq!(mdls, vec![5, 8, 51], "cut at 5 and 13; the ends and the repeat ignored");
+    // SAFETY: passed down once.
+    unsafe { NdisFSendNetBufferLists(rig.m(0), nbl, 0, 0) };
+    assert_eq!(rig.stack().sent(), vec![frame.clone()]);
+    rig.stack().complete_sends();
+    let back = COMPLETED.lock().unwrap().remove(0) as PNET_BUFFER_LIST;
+    // SAFETY: completed up once.
+    unsafe { NdisFSendNetBufferListsComplete(rig.m(0), back, 0) };
+    rig.stack().receive_split(&[(&frame, &[1])], true);
+    assert_eq!(rig.stack().received(), vec![frame]);
+    rig.end();
+    assert_eq!(rules(&s), vec![]);
+    assert!(s.leaks().is_empty(), "{}", s.leaks());
+}

@@ -98,9 +98,10 @@ unsafe impl<F: Filter> Sync for FilterDriver<F> {}
 impl<F: Filter> FilterDriver<F> {
     /// Registers `F` as a filter driver with NDIS 6.30 characteristics:
     /// attach, detach, restart, pause, send, send-complete, cancel-send,
-    /// receive and return handlers (the library's, calling `F`'s typed
-    /// methods). OID requests, status and PnP indications are not
-    /// handled, so NDIS passes them by the filter.
+    /// receive and return handlers, OID request, OID complete and
+    /// cancel-OID handlers, status, network PnP and device PnP handlers
+    /// (the library's, calling `F`'s typed methods). Direct OID requests
+    /// are not handled, so NDIS passes them by the filter.
     ///
     /// # Safety
     ///
@@ -132,12 +133,12 @@ impl<F: Filter> FilterDriver<F> {
             CancelSendNetBufferListsHandler: Some(cancel_send::<F>),
             ReceiveNetBufferListsHandler: Some(receive::<F>),
             ReturnNetBufferListsHandler: Some(return_nbls::<F>),
-            OidRequestHandler: None,
-            OidRequestCompleteHandler: None,
-            CancelOidRequestHandler: None,
-            DevicePnPEventNotifyHandler: None,
-            NetPnPEventHandler: None,
-            StatusHandler: None,
+            OidRequestHandler: Some(oid_request::<F>),
+            OidRequestCompleteHandler: Some(oid_request_complete::<F>),
+            CancelOidRequestHandler: Some(cancel_oid_request::<F>),
+            DevicePnPEventNotifyHandler: Some(device_pnp_event::<F>),
+            NetPnPEventHandler: Some(net_pnp_event::<F>),
+            StatusHandler: Some(status::<F>),
             DirectOidRequestHandler: None,
             DirectOidRequestCompleteHandler: None,
             CancelDirectOidRequestHandler: None,
@@ -408,4 +409,56 @@ fn give_own<'c, F: Filter>(b: &'c Block<F>, own: Links, to: fn(&'c F, &'c Module
 fn source_handle(nbl: &crate::view::NetBufferList) -> NDIS_HANDLE {
     // SAFETY: a live NBL (the view's invariant); a plain read.
     unsafe { (*nbl.as_ptr()).SourceHandle }
+}
+
+// OID requests, status indications and PnP events: the handlers hand the
+// request or record to oid.rs / status.rs, which call the filter.
+
+unsafe extern "system" fn oid_request<F: Filter>(ctx: NDIS_HANDLE, request: PNDIS_OID_REQUEST) -> NDIS_STATUS {
+    // SAFETY: the module's context, live between attach and detach.
+    let b = unsafe { block::<F>(ctx) };
+    // SAFETY: the request NDIS hands this module now.
+    unsafe { super::oid::request(&b.filter, &b.module, request) }
+}
+
+unsafe extern "system" fn oid_request_complete<F: Filter>(
+    ctx: NDIS_HANDLE,
+    request: PNDIS_OID_REQUEST,
+    status: NDIS_STATUS,
+) {
+    // SAFETY: the module's context, live between attach and detach.
+    let b = unsafe { block::<F>(ctx) };
+    // SAFETY: a request this module issued (a clone the library made), complete.
+    unsafe { super::oid::complete(b.module.as_raw(), request, status) };
+}
+
+unsafe extern "system" fn cancel_oid_request<F: Filter>(ctx: NDIS_HANDLE, request_id: PVOID) {
+    // SAFETY: the module's context, live between attach and detach.
+    let b = unsafe { block::<F>(ctx) };
+    // SAFETY: the module's handle.
+    unsafe { super::oid::cancel(b.module.as_raw(), request_id) };
+}
+
+unsafe extern "system" fn status<F: Filter>(ctx: NDIS_HANDLE, indication: PNDIS_STATUS_INDICATION) {
+    // SAFETY: the module's context, live between attach and detach.
+    let b = unsafe { block::<F>(ctx) };
+    // SAFETY: the indication NDIS hands this module now.
+    unsafe { super::status::status(&b.filter, &b.module, indication) };
+}
+
+unsafe extern "system" fn net_pnp_event<F: Filter>(
+    ctx: NDIS_HANDLE,
+    event: PNET_PNP_EVENT_NOTIFICATION,
+) -> NDIS_STATUS {
+    // SAFETY: the module's context, live between attach and detach.
+    let b = unsafe { block::<F>(ctx) };
+    // SAFETY: the event NDIS hands this module now.
+    unsafe { super::status::net_pnp(&b.filter, &b.module, event) }
+}
+
+unsafe extern "system" fn device_pnp_event<F: Filter>(ctx: NDIS_HANDLE, event: PNET_DEVICE_PNP_EVENT) {
+    // SAFETY: the module's context, live between attach and detach.
+    let b = unsafe { block::<F>(ctx) };
+    // SAFETY: the event NDIS hands this module now.
+    unsafe { super::status::device_pnp(&b.filter, &b.module, event) };
 }

@@ -70,17 +70,30 @@
 //! | [`OwnChain`] | its NBLs are never freed, and their pool leaks (it stays counted) |
 //! | [`FilterDriver`] | never deregistered: the driver cannot unload |
 //! | [`Module`], [`AttachParameters`] | cannot be leaked: only borrowed |
+//! | [`OidRequest`] | the request is never completed (NDIS waits for it); never completed twice |
+//! | [`StatusIndication`], [`NetPnPEvent`], [`DevicePnPEvent`] | cannot be leaked: only borrowed |
 //!
 //! Nothing is ever completed or returned twice: each chain is consumed by
 //! the call that ends it. A chain *dropped* without an end is ended by
 //! its `Drop` — sends completed with `NDIS_STATUS_REQUEST_ABORTED`,
 //! receives given back — as a convenience that nothing rests on.
 //!
-//! # Not handled (yet)
+//! # OID requests, status and PnP
 //!
-//! OID requests, status and PnP indications are not registered, so NDIS
-//! passes them by the filter. A filter that needs them uses the raw
-//! handlers of ndis-sys.
+//! The library registers `FilterOidRequest`, `FilterOidRequestComplete`,
+//! `FilterCancelOidRequest`, `FilterStatus`, `FilterNetPnPEvent` and
+//! `FilterDevicePnPEventNotify`. An OID request is an owned
+//! [`OidRequest`] handed to [`Filter::oid_request`], passed down (a clone
+//! the library issues and completes back into the original, exactly once:
+//! the default) or answered by the filter ([`OidRequest::answer_query`],
+//! checking the buffer's length and setting `BytesNeeded`); it ends inside
+//! the call, like a chain. Status indications and PnP events are passed
+//! on unless the filter's handler, which sees them through typed views
+//! ([`StatusIndication`], [`NetPnPEvent`], [`DevicePnPEvent`]), says
+//! [`Forward::Absorb`]. See [`OidRequest`] and the leak table: a
+//! forgotten [`OidRequest`] is never completed (a leak the simulated
+//! stack's watchdog reports), never completed twice. Direct OID requests
+//! are not registered: NDIS passes them by the filter.
 //!
 //! # Out-of-band data
 //!
@@ -92,12 +105,16 @@ mod chain;
 mod driver;
 pub mod info;
 mod module;
+mod oid;
+mod status;
 
 pub use chain::{Iter, OwnChain, RecvChain, SendChain};
 #[doc(hidden)]
 pub use driver::__ascii_to_utf16;
 pub use driver::{FilterDriver, Name, Registration};
 pub use module::{Module, ModuleState};
+pub use oid::{OidKind, OidRequest};
+pub use status::{DevicePnPEvent, Forward, NetPnPEvent, StatusIndication};
 
 use crate::context::ContextArea;
 use crate::error::Status;
@@ -215,5 +232,34 @@ pub trait Filter: Sized + Send + Sync + 'static {
     /// An own NBL indicated up is back; dropping it frees it.
     fn own_returned<'c>(&'c self, _module: &'c Module<Self>, nbl: Nbl<'c, Self::Own>) {
         drop(nbl);
+    }
+
+    // OID requests, status indications and PnP events (oid.rs, status.rs).
+
+    /// An OID request from above: pass it down (the default: a clone is
+    /// issued and completed back into it) or answer it. It ends in the
+    /// call; while paused too (NDIS sends OIDs to paused modules).
+    fn oid_request<'c>(&'c self, _module: &'c Module<Self>, request: OidRequest<'c, Self>) {
+        request.pass_down();
+    }
+
+    /// A status indication from below: passed up unless this says
+    /// [`Forward::Absorb`].
+    fn status(&self, _module: &Module<Self>, _indication: &StatusIndication<'_>) -> Forward {
+        Forward::Pass
+    }
+
+    /// A network PnP or power event: forwarded up (and the answer of the
+    /// drivers above returned) on `Ok(Forward::Pass)`; answered
+    /// `NDIS_STATUS_SUCCESS` on `Ok(Forward::Absorb)`, or the error on
+    /// `Err`, without forwarding.
+    fn net_pnp_event(&self, _module: &Module<Self>, _event: &NetPnPEvent<'_>) -> Result<Forward, Status> {
+        Ok(Forward::Pass)
+    }
+
+    /// A device PnP or power event: forwarded down unless this says
+    /// [`Forward::Absorb`].
+    fn device_pnp_event(&self, _module: &Module<Self>, _event: &DevicePnPEvent<'_>) -> Forward {
+        Forward::Pass
     }
 }

@@ -1,31 +1,35 @@
-//! One classify call, typed by its layer: the incoming values by field
-//! name, the metadata through presence-checked accessors, the layer data
-//! lent for the call, and the filter that sent the packet.
+//! One classify call, typed by its layer (or its layer set): the incoming
+//! values by field name, the metadata through presence-checked accessors,
+//! the layer data lent for the call, and the filter that sent the packet.
 
 use core::ffi::c_void;
 use core::marker::PhantomData;
 
 use fwps_sys::*;
 
-use crate::wfp::fields::Field;
-use crate::wfp::layer::{DataKind, DataOffset, Layer};
+use crate::wfp::fields::FieldOf;
+use crate::wfp::layer::{DataKind, DataOffset, Family, Layers, MemberOf};
 use crate::wfp::value::FieldType;
 
-/// What a classify call was given, for layer `L`, valid for the call `'c`.
+/// What a classify call was given, for layer `L` (or, for a layer set, the
+/// layer of `L` the engine named), valid for the call `'c`.
 ///
 /// # Invariants
 ///
-/// `values` are the engine's incoming values for this call (the layer's
-/// `FWPS_FIELDS_*` order; `valueCount` of them), `meta` its metadata, both
-/// valid for `'c`; `classify_context` is the engine's (NULL for a version-0
-/// callout); the layer id was checked to be `L::ID`.
-pub struct Classify<'c, L: Layer> {
-    values: &'c [FWPS_INCOMING_VALUE0],
+/// `values` is the engine's record of incoming values for this call (the
+/// layer's `FWPS_FIELDS_*` order; its `incomingValue` array holds
+/// `valueCount` of them), `meta` its metadata, both valid for `'c`; `classify_context` is the engine's (NULL for a version-0
+/// callout); the layer id `layer` was checked to be the one at `position`
+/// of `L` (`L::ID` for a single layer).
+pub struct Classify<'c, L: Layers> {
+    values: &'c FWPS_INCOMING_VALUES0,
     meta: &'c FWPS_INCOMING_METADATA_VALUES0,
     data: Option<<L::Kind as DataKind>::Data<'c>>,
     pub(crate) classify_context: *const c_void,
     pub(crate) filter: FilterInfo,
     flow_context: u64,
+    layer: u16,
+    position: u8,
     _l: PhantomData<L>,
 }
 
@@ -43,13 +47,14 @@ pub struct FilterInfo {
 }
 
 #[allow(unsafe_code, reason = "building the view over the engine's records")]
-impl<'c, L: Layer> Classify<'c, L> {
+impl<'c, L: Layers> Classify<'c, L> {
     /// The view of one classify call, or `None` when the values are not
     /// `L`'s (another layer id).
     ///
     /// # Safety
     ///
-    /// The pointers are what the engine passed classify, valid for `'c`;
+    /// The pointers are what the engine passed classify, valid for `'c`
+    /// (`values` and `meta` never NULL: the engine always passes both);
     /// `layer_data` is this layer's kind of data.
     pub(crate) unsafe fn from_raw(
         values: *const FWPS_INCOMING_VALUES0,
@@ -59,36 +64,96 @@ impl<'c, L: Layer> Classify<'c, L> {
         filter: FilterInfo,
         flow_context: u64,
     ) -> Option<Classify<'c, L>> {
-        // SAFETY: the caller's guarantee: NULL or valid for 'c.
-        let values = unsafe { values.as_ref() }?;
+        // SAFETY: the caller's guarantee: valid for 'c, never NULL.
+        let values = unsafe { &*values };
         // SAFETY: as above.
-        let meta = unsafe { meta.as_ref() }?;
-        if values.layerId != L::ID {
-            return None;
-        }
-        let slice = if values.incomingValue.is_null() || values.valueCount == 0 {
-            &[][..]
-        } else {
-            // SAFETY: the engine's array holds `valueCount` values, valid for 'c.
-            unsafe { core::slice::from_raw_parts(values.incomingValue, values.valueCount as usize) }
-        };
+        let meta = unsafe { &*meta };
+        let layer = values.layerId;
+        let position = L::position(layer)?;
         // SAFETY: the caller's guarantee for the layer data.
         let data = unsafe { L::Kind::from_raw(layer_data) };
-        Some(Classify { values: slice, meta, data, classify_context, filter, flow_context, _l: PhantomData })
+        Some(Classify { values, meta, data, classify_context, filter, flow_context, layer, position, _l: PhantomData })
+    }
+
+    /// The view as one of the set `S` that `L` is a member of (what a
+    /// [`MultiLayerCallout`](crate::wfp::callout::MultiLayerCallout)'s
+    /// classify is given).
+    #[inline(always)]
+    pub fn into_set<S: Layers>(self) -> Classify<'c, S>
+    where
+        L: MemberOf<S>,
+    {
+        Classify {
+            values: self.values,
+            meta: self.meta,
+            data: self.data,
+            classify_context: self.classify_context,
+            filter: self.filter,
+            flow_context: self.flow_context,
+            layer: self.layer,
+            position: <L as MemberOf<S>>::POSITION,
+            _l: PhantomData,
+        }
+    }
+
+    /// The layer's position in `L` (0 for a single layer, known at compile
+    /// time then).
+    #[inline(always)]
+    fn position(&self) -> u8 {
+        if L::COUNT == 1 { 0 } else { self.position }
     }
 
     /// The incoming value of `field`, typed; `None` when the engine passed
-    /// fewer values, or one of another type than the field's.
+    /// fewer values, or one of another type than the field's, or (for a
+    /// field of one layer of a set) the classify is at another layer of the
+    /// set.
+    ///
+    /// `field` is a field of `L` ([`InboundTransportV4::IP_REMOTE_PORT`](crate::wfp::layer::InboundTransportV4::IP_REMOTE_PORT)),
+    /// a field every layer of the set `L` has
+    /// ([`TransportLayers::IP_REMOTE_PORT`](crate::wfp::layer::TransportLayers::IP_REMOTE_PORT)),
+    /// or a field of one layer of the set `L`; a field of a layer outside
+    /// `L` does not compile.
     #[inline]
-    pub fn get<T: FieldType>(&self, field: Field<L, T>) -> Option<T::Value<'c>> {
-        let value: &'c FWPS_INCOMING_VALUE0 = self.values.get(field.index() as usize)?;
-        T::read(&value.value)
+    pub fn get<F: FieldOf<L>>(&self, field: F) -> Option<<F::Type as FieldType>::Value<'c>> {
+        let index = field.index_at(self.position())?;
+        if index >= self.values.valueCount {
+            return None;
+        }
+        // SAFETY: the invariant: the engine's array holds `valueCount`
+        // values, valid for 'c (a non-zero count promises the array).
+        let value: &'c FWPS_INCOMING_VALUE0 = unsafe { &*self.values.incomingValue.add(index as usize) };
+        F::Type::read(&value.value)
+    }
+
+    /// The run-time id of the layer the classify is at
+    /// (`inFixedValues->layerId`; `L::ID` for a single layer).
+    #[inline]
+    pub fn layer_id(&self) -> u16 {
+        self.layer
+    }
+
+    /// Whether the classify is at the layer `M` of the set.
+    #[inline]
+    pub fn is<M: MemberOf<L>>(&self) -> bool {
+        self.position() == M::POSITION
+    }
+
+    /// The address family of the layer the classify is at.
+    #[inline]
+    pub fn family(&self) -> Family {
+        L::family_at(self.position())
+    }
+
+    /// Where the packet data of the layer the classify is at starts.
+    #[inline]
+    pub fn data_offset(&self) -> DataOffset {
+        L::data_offset_at(self.position())
     }
 
     /// How many incoming values the engine passed.
     #[inline]
     pub fn value_count(&self) -> usize {
-        self.values.len()
+        self.values.valueCount as usize
     }
 
     /// The layer data, lent for this call (`None` when the engine passed
@@ -267,7 +332,7 @@ impl<'c, L: Layer> Classify<'c, L> {
     /// needs is absent.
     #[inline]
     pub fn bytes_to_ip_header(&self) -> Option<u32> {
-        match L::DATA_OFFSET {
+        match self.data_offset() {
             DataOffset::IpHeader => Some(0),
             DataOffset::TransportHeader => self.ip_header_size(),
             DataOffset::Payload => self.ip_header_size()?.checked_add(self.transport_header_size()?),

@@ -20,7 +20,8 @@ use core::marker::PhantomData;
 #[allow(clippy::wildcard_imports, reason = "the table names fwps-sys' FWPS_FIELD_* constants")]
 use fwps_sys::*;
 
-use crate::wfp::value::{AnyValue, AppId, FieldType, Ipv4, Ipv6, Luid, Sid, UserId};
+use crate::wfp::layer::{DataOffset, Family, Layer, Layers, MemberOf};
+use crate::wfp::value::{AnyValue, AppId, FieldType, IpAddress, Ipv4, Ipv6, Luid, Sid, UserId};
 
 /// A field of layer `L` whose value reads as `T`.
 ///
@@ -49,6 +50,214 @@ impl<L, T: FieldType> Field<L, T> {
     pub const fn index(self) -> u32 {
         self.index
     }
+}
+
+/// A field every layer of the set `S` has, read at whichever of them the
+/// classify is at: by the index of the field at that layer (its
+/// `FWPS_FIELDS_*` value differs from layer to layer), with the value's
+/// type tag checked as for a [`Field`].
+///
+/// # Invariants
+///
+/// Byte `p` of `indices` (little-endian) is the field's index at the layer
+/// at position `p` of `S`, below that layer's `_MAX`, for every
+/// `p < S::COUNT` (a word, not an array: read by a shift, in a register).
+pub struct SetField<S, T> {
+    indices: u64,
+    _p: PhantomData<fn() -> (S, T)>,
+}
+
+/// The most layers in a set.
+const SET_MAX: usize = 8;
+
+impl<S, T> Clone for SetField<S, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<S, T> Copy for SetField<S, T> {}
+
+impl<S, T> SetField<S, T> {
+    /// The field's index at the layer at `position` of the set.
+    #[inline(always)]
+    pub const fn index_at(self, position: u8) -> Option<u32> {
+        if (position as usize) < SET_MAX { Some((self.indices >> (position as u32 * 8)) as u8 as u32) } else { None }
+    }
+}
+
+/// A field a classify typed by `S` (a layer or a layer set) can read: a
+/// [`Field`] of a layer of `S` (read only at that layer) or a [`SetField`]
+/// of `S`. Sealed.
+pub trait FieldOf<S>: Copy + sealed::Sealed {
+    /// The type its value reads as.
+    type Type: FieldType;
+
+    /// Its index at the layer at `position` of `S`; `None` at a layer that
+    /// does not have it.
+    #[doc(hidden)]
+    fn index_at(self, position: u8) -> Option<u32>;
+}
+
+pub(crate) mod sealed {
+    pub trait Sealed {}
+}
+
+impl<L, T> sealed::Sealed for Field<L, T> {}
+impl<S, T> sealed::Sealed for SetField<S, T> {}
+
+impl<S: Layers, M: MemberOf<S>, T: FieldType> FieldOf<S> for Field<M, T> {
+    type Type = T;
+
+    #[inline(always)]
+    fn index_at(self, position: u8) -> Option<u32> {
+        (S::COUNT == 1 || position == M::POSITION).then_some(self.index)
+    }
+}
+
+impl<S: Layers, T: FieldType> FieldOf<S> for SetField<S, T> {
+    type Type = T;
+
+    #[inline(always)]
+    fn index_at(self, position: u8) -> Option<u32> {
+        SetField::index_at(self, position)
+    }
+}
+
+/// A member's field read as the set's field type: the same type, or an
+/// IPv4 or IPv6 address read as an [`IpAddress`] (the family is the
+/// layer's).
+#[doc(hidden)]
+pub trait Widens<U>: sealed_widen::Sealed<U> {}
+
+mod sealed_widen {
+    pub trait Sealed<U> {}
+}
+
+impl<T: FieldType> sealed_widen::Sealed<T> for T {}
+impl<T: FieldType> Widens<T> for T {}
+impl sealed_widen::Sealed<IpAddress> for Ipv4 {}
+impl Widens<IpAddress> for Ipv4 {}
+impl sealed_widen::Sealed<IpAddress> for Ipv6 {}
+impl Widens<IpAddress> for Ipv6 {}
+
+/// The index of a member's field, for a set's table; the types are checked
+/// to agree.
+const fn member_index<L, T: Widens<U>, U>(field: Field<L, T>) -> u8 {
+    assert!(field.index < 0xFF);
+    field.index as u8
+}
+
+/// The position of `id` in `ids`, at compile time.
+#[allow(
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "evaluated at compile time only (a member's position): a layer outside its set is a build error"
+)]
+const fn position_in(ids: &[u16], id: u16) -> u8 {
+    let mut p = 0;
+    while p < ids.len() {
+        if ids[p] == id {
+            return p as u8;
+        }
+        p += 1;
+    }
+    panic!("not a member")
+}
+
+/// A set field's index word from its members' indices, in set order.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time only (a set field's table): a set of more than SET_MAX layers is a build error"
+)]
+const fn index_word(members: &[u8]) -> u64 {
+    let mut indices = [0xFF; SET_MAX];
+    let mut p = 0;
+    while p < members.len() {
+        indices[p] = members[p];
+        p += 1;
+    }
+    u64::from_le_bytes(indices)
+}
+
+/// A set field's index table, from each member's field of that name.
+macro_rules! set_field {
+    ($set:ident, [ $( $m:ident ),+ ], $field:ident, $fty:ty) => {
+        SetField::<$set, $fty> {
+            indices: index_word(&[ $( member_index::<_, _, $fty>($m::$field) ),+ ]),
+            _p: PhantomData,
+        }
+    };
+}
+
+/// A set's `Layers` items and its members' `MemberOf` impls.
+macro_rules! set_members {
+    ($set:ident, [ $( $m:ident ),+ ], $kind:ident) => {
+        impl $set {
+            /// The members' run-time layer ids, in set order.
+            pub const IDS: &'static [u16] = &[ $( <$m as Layer>::ID ),+ ];
+            const OFFSETS: &'static [DataOffset] = &[ $( <$m as Layer>::DATA_OFFSET ),+ ];
+            const FAMILIES: &'static [Family] = &[ $( <$m as Layer>::FAMILY ),+ ];
+        }
+
+        impl Layers for $set {
+            const COUNT: u8 = {
+                assert!($set::IDS.len() <= SET_MAX);
+                $set::IDS.len() as u8
+            };
+            type Kind = crate::wfp::layer::$kind;
+
+            #[inline(always)]
+            fn position(id: u16) -> Option<u8> {
+                let mut p = 0;
+                $(
+                    if id == <$m as Layer>::ID {
+                        return Some(p);
+                    }
+                    p += 1;
+                )+
+                let _ = p;
+                None
+            }
+
+            #[inline(always)]
+            fn data_offset_at(position: u8) -> DataOffset {
+                $set::OFFSETS.get(position as usize).copied().unwrap_or(DataOffset::Unspecified)
+            }
+
+            #[inline(always)]
+            fn family_at(position: u8) -> Family {
+                $set::FAMILIES.get(position as usize).copied().unwrap_or(Family::V4)
+            }
+        }
+
+        $(
+            impl MemberOf<$set> for $m {
+                const POSITION: u8 = position_in($set::IDS, <$m as Layer>::ID);
+            }
+        )+
+    };
+}
+
+/// The layer sets: each set's type, its members (one classify function
+/// serves them all), its data kind, and the fields every member has.
+macro_rules! layer_sets {
+    ($( $(#[$doc:meta])* $set:ident = $members:tt, $kind:ident { $( $field:ident : $fty:ty, )* } )*) => {
+        $(
+            $(#[$doc])*
+            pub enum $set {}
+
+            impl crate::wfp::layer::sealed::Sealed for $set {}
+
+            set_members!($set, $members, $kind);
+
+            impl $set {
+                $(
+                    #[doc = concat!("`", stringify!($field), "`, at every layer of the set.")]
+                    pub const $field: SetField<$set, $fty> = set_field!($set, $members, $field, $fty);
+                )*
+            }
+        )*
+    };
 }
 
 /// The Rust type of a field, by its name (and the layer's family, for
@@ -184,7 +393,26 @@ macro_rules! layers {
                 const FAMILY: crate::wfp::layer::Family = crate::wfp::layer::Family::$fam;
                 const FIELD_COUNT: u32 = 0 $( + { let _ = $konst; 1 } )*;
                 const DATA_OFFSET: crate::wfp::layer::DataOffset = crate::wfp::layer::data_offset($lid as u16);
+            }
+
+            impl crate::wfp::layer::Layers for $ty {
+                const COUNT: u8 = 1;
                 type Kind = crate::wfp::layer::$kind;
+
+                #[inline(always)]
+                fn position(id: u16) -> Option<u8> {
+                    (id == $lid as u16).then_some(0)
+                }
+
+                #[inline(always)]
+                fn data_offset_at(_: u8) -> crate::wfp::layer::DataOffset {
+                    <$ty as crate::wfp::layer::Layer>::DATA_OFFSET
+                }
+
+                #[inline(always)]
+                fn family_at(_: u8) -> crate::wfp::layer::Family {
+                    crate::wfp::layer::Family::$fam
+                }
             }
 
             impl $ty {
@@ -634,6 +862,102 @@ layers! {
         ALE_SECURITY_ATTRIBUTE_FQBN_VALUE = FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_ALE_SECURITY_ATTRIBUTE_FQBN_VALUE,
         COMPARTMENT_ID = FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_COMPARTMENT_ID,
         PACKAGE_FAMILY_NAME = FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_PACKAGE_FAMILY_NAME,
+    }
+}
+
+layer_sets! {
+    /// The four transport layers (`FWPS_LAYER_INBOUND_TRANSPORT_V4/V6`,
+    /// `FWPS_LAYER_OUTBOUND_TRANSPORT_V4/V6`), for a callout that inspects
+    /// datagrams both ways, both families, with one classify function.
+    TransportLayers = [InboundTransportV4, InboundTransportV6, OutboundTransportV4, OutboundTransportV6], Packet {
+        IP_PROTOCOL: u8,
+        IP_LOCAL_ADDRESS: IpAddress,
+        IP_REMOTE_ADDRESS: IpAddress,
+        IP_LOCAL_ADDRESS_TYPE: u8,
+        IP_LOCAL_PORT: u16,
+        IP_REMOTE_PORT: u16,
+        IP_LOCAL_INTERFACE: Luid,
+        INTERFACE_INDEX: u32,
+        SUB_INTERFACE_INDEX: u32,
+        FLAGS: u32,
+        INTERFACE_TYPE: u32,
+        TUNNEL_TYPE: u32,
+        PROFILE_ID: u32,
+        COMPARTMENT_ID: u32,
+    }
+    /// The four IP packet layers (`FWPS_LAYER_INBOUND_IPPACKET_V4/V6`,
+    /// `FWPS_LAYER_OUTBOUND_IPPACKET_V4/V6`).
+    IppacketLayers = [InboundIppacketV4, InboundIppacketV6, OutboundIppacketV4, OutboundIppacketV6], Packet {
+        IP_LOCAL_ADDRESS: IpAddress,
+        IP_REMOTE_ADDRESS: IpAddress,
+        IP_LOCAL_ADDRESS_TYPE: u8,
+        IP_LOCAL_INTERFACE: Luid,
+        INTERFACE_INDEX: u32,
+        SUB_INTERFACE_INDEX: u32,
+        FLAGS: u32,
+        INTERFACE_TYPE: u32,
+        TUNNEL_TYPE: u32,
+        COMPARTMENT_ID: u32,
+    }
+    /// `FWPS_LAYER_DATAGRAM_DATA_V4` and `_V6`.
+    DatagramDataLayers = [DatagramDataV4, DatagramDataV6], Packet {
+        IP_PROTOCOL: u8,
+        IP_LOCAL_ADDRESS: IpAddress,
+        IP_REMOTE_ADDRESS: IpAddress,
+        IP_LOCAL_ADDRESS_TYPE: u8,
+        IP_LOCAL_PORT: u16,
+        IP_REMOTE_PORT: u16,
+        IP_LOCAL_INTERFACE: Luid,
+        INTERFACE_INDEX: u32,
+        SUB_INTERFACE_INDEX: u32,
+        DIRECTION: u32,
+        FLAGS: u32,
+        INTERFACE_TYPE: u32,
+        TUNNEL_TYPE: u32,
+        COMPARTMENT_ID: u32,
+    }
+    /// `FWPS_LAYER_STREAM_V4` and `_V6`.
+    StreamLayers = [StreamV4, StreamV6], Stream {
+        IP_LOCAL_ADDRESS: IpAddress,
+        IP_LOCAL_ADDRESS_TYPE: u8,
+        IP_REMOTE_ADDRESS: IpAddress,
+        IP_LOCAL_PORT: u16,
+        IP_REMOTE_PORT: u16,
+        DIRECTION: u32,
+        FLAGS: u32,
+        COMPARTMENT_ID: u32,
+    }
+    /// `FWPS_LAYER_ALE_AUTH_CONNECT_V4` and `_V6`.
+    AleAuthConnectLayers = [AleAuthConnectV4, AleAuthConnectV6], Packet {
+        ALE_APP_ID: AppId,
+        ALE_USER_ID: UserId,
+        IP_LOCAL_ADDRESS: IpAddress,
+        IP_LOCAL_PORT: u16,
+        IP_PROTOCOL: u8,
+        IP_REMOTE_ADDRESS: IpAddress,
+        IP_REMOTE_PORT: u16,
+        IP_LOCAL_INTERFACE: Luid,
+        FLAGS: u32,
+        INTERFACE_INDEX: u32,
+        SUB_INTERFACE_INDEX: u32,
+        ALE_PACKAGE_ID: Sid,
+        COMPARTMENT_ID: u32,
+    }
+    /// `FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V4` and `_V6`.
+    AleAuthRecvAcceptLayers = [AleAuthRecvAcceptV4, AleAuthRecvAcceptV6], Packet {
+        ALE_APP_ID: AppId,
+        ALE_USER_ID: UserId,
+        IP_LOCAL_ADDRESS: IpAddress,
+        IP_LOCAL_PORT: u16,
+        IP_PROTOCOL: u8,
+        IP_REMOTE_ADDRESS: IpAddress,
+        IP_REMOTE_PORT: u16,
+        IP_LOCAL_INTERFACE: Luid,
+        FLAGS: u32,
+        INTERFACE_INDEX: u32,
+        SUB_INTERFACE_INDEX: u32,
+        ALE_PACKAGE_ID: Sid,
+        COMPARTMENT_ID: u32,
     }
 }
 

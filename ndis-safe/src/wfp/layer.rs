@@ -2,6 +2,19 @@
 //! an uninhabited type implementing the sealed [`Layer`] trait, which fixes
 //! its id, its fields ([`fields`](crate::wfp::fields)), its address family,
 //! where its packet data starts, and the type of its layer data.
+//!
+//! A callout that does the same work at several layers — inbound and
+//! outbound, IPv4 and IPv6, as the WDK's inspect sample does at the four
+//! transport layers — registers one classify function for all of them and
+//! tells them apart by `inFixedValues->layerId`. A layer *set*
+//! ([`TransportLayers`], [`IppacketLayers`], …; the [`Layers`] trait) types
+//! that classify: the view knows its layer at run time
+//! ([`Classify::layer_id`](crate::wfp::classify::Classify::layer_id)), reads
+//! the fields every layer of the set has by name through the set's index
+//! table ([`TransportLayers::IP_REMOTE_ADDRESS`]), and the fields of one
+//! member through that member's constants, which read `None` at the other
+//! layers. [`MultiLayerCallout`](crate::wfp::callout::MultiLayerCallout)
+//! says when to use which.
 
 use core::ffi::c_void;
 use core::marker::PhantomData;
@@ -10,6 +23,9 @@ use fwps_sys::{FWPS_STREAM_CALLOUT_IO_PACKET0, FWPS_STREAM_DATA0};
 
 use crate::nbl::BorrowedNbl;
 
+pub use crate::wfp::fields::{
+    AleAuthConnectLayers, AleAuthRecvAcceptLayers, DatagramDataLayers, IppacketLayers, StreamLayers, TransportLayers,
+};
 pub use crate::wfp::fields::{
     AleAuthConnectV4, AleAuthConnectV6, AleAuthRecvAcceptV4, AleAuthRecvAcceptV6, AleConnectRedirectV4,
     AleConnectRedirectV6, AleFlowEstablishedV4, AleFlowEstablishedV6, DatagramDataV4, DatagramDataV6,
@@ -72,8 +88,44 @@ pub(crate) const fn data_offset(id: u16) -> DataOffset {
     }
 }
 
+/// What a classify's view is typed by: one layer (every [`Layer`]) or a
+/// set of layers one classify function serves ([`TransportLayers`], …).
+/// Sealed.
+pub trait Layers: sealed::Sealed + 'static {
+    /// How many layers: 1 for a [`Layer`].
+    const COUNT: u8;
+    /// What their layer data is (the same at every layer of a set).
+    type Kind: DataKind;
+
+    /// The position in the set of the layer whose run-time id is `id`, or
+    /// `None` when it is none of them.
+    #[doc(hidden)]
+    fn position(id: u16) -> Option<u8>;
+
+    /// Where the packet data of the layer at `position` starts.
+    #[doc(hidden)]
+    fn data_offset_at(position: u8) -> DataOffset;
+
+    /// The address family of the layer at `position`.
+    #[doc(hidden)]
+    fn family_at(position: u8) -> Family;
+}
+
+/// `Self` is a layer of the set `S` (every layer is a member of itself):
+/// a classify typed by `S` reads `Self`'s fields, which are `None` at the
+/// other layers of the set. Sealed.
+pub trait MemberOf<S: Layers>: Layer + Layers<Kind = <S as Layers>::Kind> {
+    /// Its position in `S`.
+    #[doc(hidden)]
+    const POSITION: u8;
+}
+
+impl<L: Layer> MemberOf<L> for L {
+    const POSITION: u8 = 0;
+}
+
 /// A WFP layer. Sealed: implemented by the layer types of this module only.
-pub trait Layer: sealed::Sealed + 'static {
+pub trait Layer: Layers {
     /// The run-time layer id (`FWPS_LAYER_*`), which the engine passes as
     /// `inFixedValues->layerId`.
     const ID: u16;
@@ -88,8 +140,6 @@ pub trait Layer: sealed::Sealed + 'static {
     const FIELD_COUNT: u32;
     /// Where its packet data starts.
     const DATA_OFFSET: DataOffset;
-    /// What its layer data is.
-    type Kind: DataKind;
 }
 
 /// The kind of layer data a layer passes to classify. Sealed.

@@ -6,12 +6,21 @@
 //!
 //! What the stack reads after the call returns lives in a [`SendSlot`], a
 //! `static` the driver provides (no allocation): the
-//! `FWPS_TRANSPORT_SEND_PARAMS1` record, the remote address, a copy of the
-//! control data (the classify's own does not outlive the classify; at most
-//! [`SEND_CONTROL_MAX`] bytes), and what the completion needs to give the
-//! packet back. A slot is busy from the injection to its completion;
-//! injecting through a busy slot is refused (`Rejected`, the packet back),
-//! so a driver keeps as many slots as it allows sends in flight.
+//! `FWPS_TRANSPORT_SEND_PARAMS1` record, the remote address and a copy of
+//! the control data (the classify's own does not outlive the classify; at
+//! most [`SEND_CONTROL_MAX`] bytes). A slot is busy from the injection to
+//! its completion; injecting through a busy slot is refused (`Rejected`,
+//! the packet back), so a driver keeps as many slots as it allows sends in
+//! flight.
+//!
+//! Send1 and the other injections share one path: the packet is taken
+//! apart, a record pushed on the NBL only when its owner cannot be rebuilt
+//! from the NBL alone, and the completion routine made for the driver's
+//! [`Completion`] gives it back — Send1's frees the slot first (the slot is
+//! the completion context). [`InjectionHandle::inject_transport_send`]
+//! (`FwpsInjectTransportSendAsync0`) keeps its remote address in that NBL
+//! record instead, with no slot: it takes no control data, which is what
+//! a slot is for.
 //!
 //! Leaks: a packet whose injection never completes keeps its slot busy;
 //! nothing else depends on a destructor.
@@ -20,14 +29,12 @@ use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::mem::MaybeUninit;
 use core::net::IpAddr;
-use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use fwps_sys::*;
-use ndis_sys::BOOLEAN;
 
-use crate::error::{Error, Status};
-use crate::wfp::{Completed, Injectable, InjectionHandle, Parts, Rejected};
+use crate::error::Error;
+use crate::wfp::{Completion, Injectable, InjectionHandle, Rejected};
 
 /// Storage for one send injection's parameters, from the injection to its
 /// completion.
@@ -35,15 +42,13 @@ use crate::wfp::{Completed, Injectable, InjectionHandle, Parts, Rejected};
 /// # Invariants
 ///
 /// While `busy`, the cells are the pending injection's: written before the
-/// DDI call by the injection that set `busy`, read by its completion, which
-/// clears `busy` last.
+/// DDI call by the injection that set `busy`, read by the stack until the
+/// injection's completion, which clears `busy`.
 pub struct SendSlot {
     busy: AtomicBool,
     params: UnsafeCell<MaybeUninit<FWPS_TRANSPORT_SEND_PARAMS1>>,
     remote: UnsafeCell<[u8; 16]>,
     control: UnsafeCell<[u8; SEND_CONTROL_MAX]>,
-    parts: UnsafeCell<MaybeUninit<Parts>>,
-    done: UnsafeCell<*mut c_void>,
 }
 
 // SAFETY: the cells are used by one injection at a time (the invariant).
@@ -63,12 +68,19 @@ impl SendSlot {
             params: UnsafeCell::new(MaybeUninit::uninit()),
             remote: UnsafeCell::new([0; 16]),
             control: UnsafeCell::new([0; SEND_CONTROL_MAX]),
-            parts: UnsafeCell::new(MaybeUninit::uninit()),
-            done: UnsafeCell::new(core::ptr::null_mut()),
         }
     }
 
+    /// Claims the first free slot of `slots` for an injection. Not inlined:
+    /// one loop for every caller, not one unrolled over each `static`'s
+    /// length.
+    #[inline(never)]
+    fn claim_first(slots: &'static [SendSlot]) -> Option<&'static SendSlot> {
+        slots.iter().find(|s| s.busy.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok())
+    }
+
     /// Whether an injection through it is pending.
+    #[inline]
     pub fn is_busy(&self) -> bool {
         self.busy.load(Ordering::Acquire)
     }
@@ -91,55 +103,50 @@ pub struct SendTo<'a> {
     pub control: &'a [u8],
 }
 
-/// The completion of a Send1 injection.
+/// Frees the slot an injection claimed, at its completion (none: NULL).
 ///
 /// # Safety
 ///
-/// `ctx` is the `SendSlot` the injection filled for this NBL.
-unsafe extern "system" fn completion<T: Injectable>(ctx: *mut c_void, nbl: *mut NET_BUFFER_LIST, dispatch: BOOLEAN) {
-    let (Some(nbl), Some(slot)) = (NonNull::new(nbl), NonNull::new(ctx.cast::<SendSlot>())) else { return };
-    // SAFETY: the caller's guarantee: the slot is this injection's, busy.
-    let slot = unsafe { slot.as_ref() };
-    // SAFETY: the invariant: written by the injection before the DDI call.
-    let (parts, done, status) = unsafe {
-        (
-            (*slot.parts.get()).assume_init_read(),
-            core::mem::transmute::<*mut c_void, fn(Completed<T>)>(*slot.done.get()),
-            *ndis_sys::NET_BUFFER_LIST_STATUS(nbl.as_ptr()),
-        )
-    };
-    slot.busy.store(false, Ordering::Release);
-    let dispatch = dispatch != 0;
-    // SAFETY: the parts `into_parts` gave for this NBL.
-    let packet = unsafe { T::from_parts(nbl, parts, dispatch) };
-    done(Completed { packet, status, dispatch });
+/// `ctx` is NULL or the `SendSlot` the completing injection claimed.
+#[inline(always)]
+pub(crate) unsafe fn release(ctx: *mut c_void) {
+    // SAFETY: the caller's guarantee; a `SendSlot` is `'static`.
+    if let Some(slot) = unsafe { ctx.cast::<SendSlot>().as_ref() } {
+        slot.busy.store(false, Ordering::Release);
+    }
 }
 
 impl InjectionHandle {
     /// `FwpsInjectTransportSendAsync1` of `packet` to `to`, from
-    /// `endpoint` (0 for none) in `compartment`, with its parameters in
-    /// `slot` until the completion, which gives the packet back to `done`.
+    /// `endpoint` (0 for none) in `compartment`, with its parameters in the
+    /// first free slot of `slots` (claimed atomically) until the
+    /// completion, which frees the slot and gives the packet back to `done`
+    /// (see [`InjectionHandle::inject`]; the same completion routines as
+    /// every other injection, with the slot as their context). No free slot
+    /// ([`Error::NoResources`]) or more than [`SEND_CONTROL_MAX`] bytes of
+    /// control data ([`Error::InvalidArgument`]) is refused before the DDI
+    /// is called. One slot is `core::slice::from_ref(&SLOT)`.
+    #[inline(always)]
     pub fn inject_transport_send1<T: Injectable>(
         &self,
         packet: T,
-        slot: &'static SendSlot,
+        slots: &'static [SendSlot],
         endpoint: u64,
         compartment: i32,
         to: SendTo<'_>,
-        done: fn(Completed<T>),
+        done: impl Completion<T>,
     ) -> Result<(), Rejected<T>> {
         if to.control.len() > SEND_CONTROL_MAX {
             return Err(Rejected { error: Error::InvalidArgument, packet });
         }
         let control_len = to.control.len() as u32;
-        if slot.busy.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+        let Some(slot) = SendSlot::claim_first(slots) else {
             return Err(Rejected { error: Error::NoResources, packet });
-        }
+        };
         let family = match to.remote {
             IpAddr::V4(_) => AF_INET,
             IpAddr::V6(_) => AF_INET6,
         };
-        let (nbl, parts) = packet.into_parts();
         // SAFETY: the invariant: this injection set `busy`; nothing else
         // touches the cells until its completion.
         let params = unsafe {
@@ -155,8 +162,6 @@ impl InjectionHandle {
             }
             let mut scope: SCOPE_ID = core::mem::zeroed();
             scope.__bindgen_anon_1.Value = to.scope;
-            (*slot.parts.get()).write(parts);
-            *slot.done.get() = done as *mut c_void;
             (*slot.params.get()).write(FWPS_TRANSPORT_SEND_PARAMS1 {
                 remoteAddress: remote.as_mut_ptr(),
                 remoteScopeId: scope,
@@ -164,35 +169,40 @@ impl InjectionHandle {
                 controlDataLength: control_len,
                 headerIncludeHeader: core::ptr::null_mut(),
                 headerIncludeHeaderLength: 0,
-            })
+            }) as *mut FWPS_TRANSPORT_SEND_PARAMS1
         };
-        // SAFETY: a live handle; the NBL goes to the stack and comes back
-        // through `completion::<T>` with the slot, whose parameters (remote
-        // address and control data copies included) stay valid and
-        // unchanged until then.
-        let status = unsafe {
-            FwpsInjectTransportSendAsync1(
-                self.as_raw(),
-                core::ptr::null_mut(),
-                endpoint,
-                0,
-                params,
-                family,
-                compartment,
-                nbl.as_ptr(),
-                Some(completion::<T>),
-                core::ptr::from_ref(slot).cast_mut().cast(),
-            )
-        };
-        if let Err(s) = Status::result(status) {
-            // Refused: the completion will not run; take the packet back.
-            // SAFETY: the parts written above, read once.
-            let parts = unsafe { (*slot.parts.get()).assume_init_read() };
+        let raw = self.as_raw();
+        let result = self.inject_with::<T, _>(
+            packet,
+            None,
+            done,
+            core::ptr::from_ref(slot).cast_mut().cast(),
+            #[inline(always)]
+            |nbl, complete, ctx, _| {
+                // SAFETY: a live handle; the NBL goes to the stack and comes
+                // back through `complete` with `ctx`, the slot, whose
+                // parameters (remote address and control data copies
+                // included) stay valid and unchanged until then.
+                unsafe {
+                    FwpsInjectTransportSendAsync1(
+                        raw,
+                        core::ptr::null_mut(),
+                        endpoint,
+                        0,
+                        params,
+                        family,
+                        compartment,
+                        nbl,
+                        complete,
+                        ctx,
+                    )
+                }
+            },
+        );
+        if result.is_err() {
+            // Refused: the completion will not run; the slot is free again.
             slot.busy.store(false, Ordering::Release);
-            // SAFETY: the parts `into_parts` gave for this NBL, which is ours again.
-            let packet = unsafe { T::from_parts(nbl, parts, false) };
-            return Err(Rejected { error: Error::Status(s), packet });
         }
-        Ok(())
+        result
     }
 }

@@ -3,7 +3,7 @@
 //! tag promises one) reads as `None` — never as the wrong member of the
 //! union.
 
-use core::net::{Ipv4Addr, Ipv6Addr};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use fwps_sys::{
     FWP_BYTE_ARRAY16_TYPE, FWP_BYTE_BLOB, FWP_BYTE_BLOB_TYPE, FWP_EMPTY, FWP_INT8, FWP_INT16, FWP_INT32, FWP_SID,
@@ -79,6 +79,18 @@ mod reads {
         fn read(value: &FWP_VALUE0) -> Option<Ipv4Addr> {
             // The engine stores IPv4 addresses as FWP_UINT32 in host order.
             u32::read(value).map(Ipv4Addr::from)
+        }
+    }
+
+    impl sealed::Sealed for IpAddress {}
+    impl FieldType for IpAddress {
+        type Value<'c> = IpAddr;
+        #[inline]
+        fn read(value: &FWP_VALUE0) -> Option<IpAddr> {
+            match value.type_ {
+                FWP_UINT32 => Ipv4::read(value).map(IpAddr::V4),
+                _ => Ipv6::read(value).map(IpAddr::V6),
+            }
         }
     }
 
@@ -177,6 +189,10 @@ mod reads {
 pub enum Ipv4 {}
 /// An IPv6 address field (`FWP_BYTE_ARRAY16_TYPE`): reads as [`Ipv6Addr`].
 pub enum Ipv6 {}
+/// An address field of a layer set spanning both families: the IPv4 form
+/// (`FWP_UINT32`) or the IPv6 form (`FWP_BYTE_ARRAY16_TYPE`), by its tag;
+/// reads as [`IpAddr`].
+pub enum IpAddress {}
 /// An interface LUID field (`FWP_UINT64`): reads as its `u64`.
 pub enum Luid {}
 /// An application id (`FWP_BYTE_BLOB_TYPE`: the NUL-terminated UTF-16

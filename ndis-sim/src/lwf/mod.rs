@@ -36,14 +36,30 @@
 //! the miniport's NBLs are never freed). A forgotten chain in safe code
 //! thus ends in a leak, as DESIGN §6 rule 9 asks.
 //!
-//! Not simulated: OID requests, status and PnP indications (a filter
-//! that registers their handlers is never called), NDIS ports other than
-//! the one given, and the miniport's own pause (the miniport and protocol
-//! never pause).
+//! OID requests go down from the protocol through the modules that take
+//! them to the miniport, which answers at once or later; status
+//! indications and network PnP events come up from the miniport, device
+//! PnP events go down ([`Stack::query_oid`], [`Stack::indicate_status`],
+//! …; see `oid.rs` and `status.rs`). The verifier reports an OID request
+//! completed twice (`OidCompletedTwice`) or by a module NDIS did not hand
+//! it to (`OidNotGiven`), a module's second request issued before its
+//! first completed (`OidRequestWhileOneOutstanding`), a cloned request
+//! freed before its completion (`CloneOidFreedBeforeCompletion`) and, when
+//! the stack is dropped, a protocol request never completed
+//! (`OidNeverCompleted`, the watchdog). OID clones a module never freed
+//! are named by [`Stack::held`].
+//!
+//! Not simulated: direct OID requests, NDIS ports other than the one
+//! given, and the miniport's own pause (the miniport and protocol never
+//! pause).
 
 pub(crate) mod ddi;
 mod flow;
+pub(crate) mod oid;
 pub(crate) mod state;
+pub(crate) mod status;
+
+pub use oid::{OidId, OidResult};
 
 use std::cell::RefCell;
 
@@ -66,15 +82,19 @@ pub(crate) fn free_later(nbl: usize) {
 }
 
 /// Frees what the stack regained.
+///
+/// The list holds addresses (the stack's bookkeeping is keyed by them);
+/// the pointer each NBL is freed through is the model's own record pointer
+/// (`NblInfo::record`), which keeps the allocation's provenance, rather
+/// than an address cast back to a pointer.
 pub(crate) fn free_pending() {
     let list = TO_FREE.with(|f| std::mem::take(&mut *f.borrow_mut()));
     for n in list {
         verifier::with(|st, found| {
-            if st.nbl(n).is_some_and(|i| i.lent.is_some()) && lent::give_back(st, n) {
-                // SAFETY: a live NBL the stack made.
-                unsafe {
-                    verifier::clone::stack_regains(st, n as *mut NET_BUFFER_LIST, "(the stack regains it)", found)
-                };
+            let Some(record) = st.nbl(n).filter(|i| i.lent.is_some()).map(|i| i.record.0) else { return };
+            if lent::give_back(st, n) {
+                // SAFETY: a live NBL the stack made, through its record pointer.
+                unsafe { verifier::clone::stack_regains(st, record.cast(), "(the stack regains it)", found) };
             }
         });
     }
@@ -331,6 +351,14 @@ impl Stack {
     /// The protocol sends `frames`, one NBL each, in one chain, at
     /// `DISPATCH_LEVEL`.
     pub fn send(&self, frames: &[&[u8]]) {
+        let frames: Vec<(&[u8], &[usize])> = frames.iter().map(|f| (*f, &[][..])).collect();
+        self.send_split(&frames);
+    }
+
+    /// As [`Stack::send`], each frame's data split across several MDLs:
+    /// a new MDL starts at each of its offsets (those at the frame's ends
+    /// or repeated are ignored), each over its own piece of memory.
+    pub fn send_split(&self, frames: &[(&[u8], &[usize])]) {
         let _irql = raise(DISPATCH_LEVEL.max(current()));
         let (protocol, top) = {
             let l = lwf();
@@ -348,6 +376,13 @@ impl Stack {
     /// `NDIS_RECEIVE_FLAGS_RESOURCES` (the miniport regains them when the
     /// indication returns).
     pub fn receive(&self, frames: &[&[u8]], low_resources: bool) {
+        let frames: Vec<(&[u8], &[usize])> = frames.iter().map(|f| (*f, &[][..])).collect();
+        self.receive_split(&frames, low_resources);
+    }
+
+    /// As [`Stack::receive`], each frame split across MDLs as
+    /// [`Stack::send_split`] splits them.
+    pub fn receive_split(&self, frames: &[(&[u8], &[usize])], low_resources: bool) {
         let _irql = raise(DISPATCH_LEVEL.max(current()));
         let (miniport, bottom) = {
             let l = lwf();
@@ -364,11 +399,18 @@ impl Stack {
         }
     }
 
-    fn make(&self, frames: &[&[u8]], source: usize, dir: Dir, origin: Origin, resources: bool) -> Vec<usize> {
+    fn make(
+        &self,
+        frames: &[(&[u8], &[usize])],
+        source: usize,
+        dir: Dir,
+        origin: Origin,
+        resources: bool,
+    ) -> Vec<usize> {
         let nbls: Vec<usize> = frames
             .iter()
-            .map(|f| {
-                let n = verifier::with(|st, _| lent::lend(st, f, 0));
+            .map(|(f, cuts)| {
+                let n = verifier::with(|st, _| lent::lend_split(st, f, 0, cuts));
                 assert!(!n.is_null(), "the host is out of memory");
                 // SAFETY: a fresh NBL.
                 unsafe { (*n).SourceHandle = source as NDIS_HANDLE };
@@ -480,6 +522,7 @@ impl Stack {
             for n in l.held(*m) {
                 out.push(format!("{}: {}", l.name(*m), crate::model::with_state(|st| st.name(n).to_string())));
             }
+            out.extend(oid::clones_held(&l, *m));
         }
         out
     }
@@ -493,6 +536,7 @@ impl Drop for Stack {
         let mut found = Vec::new();
         {
             let mut l = lwf();
+            oid::teardown(&mut l, self.id, &mut found);
             let Some(s) = l.stacks.remove(&self.id) else { return };
             for m in &s.modules {
                 if let Some(r) = l.modules.remove(m) {

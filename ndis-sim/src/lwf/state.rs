@@ -121,6 +121,8 @@ pub(crate) struct Lwf {
     pub tracks: HashMap<usize, Track>,
     /// NDIS memory: address → (layout, tag).
     pub memory: HashMap<usize, (std::alloc::Layout, u32)>,
+    /// OID requests, status indications and PnP events.
+    pub oids: super::oid::Oids,
     next: usize,
     pub next_stack: u64,
 }

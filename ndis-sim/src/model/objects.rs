@@ -93,6 +93,9 @@ pub(crate) struct LentInfo {
     pub returned: bool,
     /// The injection this packet came from, if any.
     pub came_from: Option<InjectionRecord>,
+    /// The MDLs after the first when the data was lent split across
+    /// several (each with its piece of the data), freed with the NBL.
+    pub more_mdls: Vec<Raw>,
 }
 
 /// An NBL's bookkeeping.

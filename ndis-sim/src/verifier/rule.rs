@@ -121,6 +121,23 @@ pub enum Rule {
     /// A pause or restart still pending when the stack is dropped (the
     /// watchdog).
     PauseNeverCompleted,
+    /// An OID request completed twice: `NdisFOidRequestComplete` on a
+    /// request already completed, or by a filter whose `FilterOidRequest`
+    /// also returned a status other than `NDIS_STATUS_PENDING`.
+    OidCompletedTwice,
+    /// `NdisFOidRequestComplete` on a request NDIS did not hand this filter
+    /// module (one it issued itself, another module's, or no request).
+    OidNotGiven,
+    /// A filter module issued an OID request (`NdisFOidRequest`) while one
+    /// it issued before is not complete.
+    OidRequestWhileOneOutstanding,
+    /// A request cloned with `NdisAllocateCloneOidRequest` freed
+    /// (`NdisFreeCloneOidRequest`) after it was issued and before its
+    /// completion.
+    CloneOidFreedBeforeCompletion,
+    /// An OID request issued from the protocol still not complete when the
+    /// stack is dropped (the watchdog).
+    OidNeverCompleted,
 }
 
 impl Rule {
@@ -197,6 +214,17 @@ impl Rule {
                 "an NBL indicated with NDIS_RECEIVE_FLAGS_RESOURCES is the miniport's again when the receive handler returns"
             }
             Rule::PauseNeverCompleted => "a pending pause or restart is completed",
+            Rule::OidCompletedTwice => {
+                "an OID request is completed exactly once: by the handler's status, or by NdisFOidRequestComplete after NDIS_STATUS_PENDING"
+            }
+            Rule::OidNotGiven => "a filter completes only the OID requests NDIS handed it",
+            Rule::OidRequestWhileOneOutstanding => {
+                "a filter module has at most one OID request of its own outstanding below it"
+            }
+            Rule::CloneOidFreedBeforeCompletion => {
+                "a cloned OID request is freed only after the request issued with it completed"
+            }
+            Rule::OidNeverCompleted => "every OID request is completed",
         }
     }
 }

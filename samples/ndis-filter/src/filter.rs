@@ -1,5 +1,7 @@
 //! The filter: pass-through, drop or count by EtherType, a heartbeat frame
-//! of its own.
+//! of its own. OID requests, status indications and PnP events pass
+//! through: the [`Filter`] trait's defaults (an OID request goes down as a
+//! clone the library completes back into it).
 
 use core::num::NonZeroU32;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};

@@ -73,3 +73,49 @@ fn attach_traffic_pause_restart_detach() {
     drop(driver);
     assert!(session.leaks().is_empty(), "{}", session.leaks());
 }
+
+#[test]
+fn oid_requests_status_and_pnp_pass_through() {
+    use ndis_sys::{
+        NDIS_STATUS_BUFFER_TOO_SHORT, NDIS_STATUS_LINK_STATE, NetEventSetPower, OID_802_3_CURRENT_ADDRESS,
+        OID_GEN_CURRENT_PACKET_FILTER, OID_GEN_MAXIMUM_FRAME_SIZE,
+    };
+    let session = Session::new();
+    // SAFETY: the simulator takes any driver object.
+    let driver = unsafe { FilterDriver::<EtherFilter>::register(core::ptr::null_mut(), &REGISTRATION) }.unwrap();
+    let stack = Stack::new(&[driver.as_raw()]);
+    stack.attach().unwrap();
+    // OIDs reach a paused module too (NDIS sends them in any state).
+    let mac = stack.oid_result(stack.query_oid(OID_802_3_CURRENT_ADDRESS, 6)).expect("answered at once");
+    assert_eq!((mac.status, mac.data), (NDIS_STATUS_SUCCESS, vec![0x02, 0, 0x5e, 0x10, 0, 1]));
+    assert!(stack.restart());
+    let short = stack.oid_result(stack.query_oid(OID_GEN_MAXIMUM_FRAME_SIZE, 1)).unwrap();
+    assert_eq!((short.status, short.bytes_needed), (NDIS_STATUS_BUFFER_TOO_SHORT, 4));
+
+    // Pending completions, with traffic while they pend.
+    stack.set_miniport_pends(true);
+    let set = stack.set_oid(OID_GEN_CURRENT_PACKET_FILTER, &0x0000_000bu32.to_le_bytes());
+    let size = stack.query_oid(OID_GEN_MAXIMUM_FRAME_SIZE, 4);
+    let ip = frame(0x0800, 1);
+    stack.send(&[&ip]);
+    assert_eq!(stack.oid_result(set), None);
+    assert!(stack.complete_miniport_oid());
+    assert_eq!(stack.oid_result(set).unwrap().bytes, 4);
+    assert!(stack.complete_miniport_oid());
+    assert_eq!(stack.oid_result(size).unwrap().data, 1500u32.to_le_bytes());
+    assert_eq!(stack.miniport_oid_value(OID_GEN_CURRENT_PACKET_FILTER).unwrap(), 0x0bu32.to_le_bytes());
+
+    // Status and PnP pass through.
+    stack.indicate_status(NDIS_STATUS_LINK_STATE, &[1, 0, 0, 0]);
+    assert_eq!(stack.statuses(), vec![(NDIS_STATUS_LINK_STATE, vec![1, 0, 0, 0])]);
+    assert_eq!(stack.net_pnp_event(NetEventSetPower, &[]), NDIS_STATUS_SUCCESS);
+    assert_eq!(stack.net_pnp_events().len(), 1);
+
+    stack.complete_sends();
+    assert!(stack.pause());
+    stack.detach();
+    assert!(stack.held().is_empty(), "no OID clone left: {:?}", stack.held());
+    drop(stack);
+    drop(driver);
+    assert!(session.leaks().is_empty(), "{}", session.leaks());
+}

@@ -3,19 +3,22 @@
 //! header, or empty) or oversized (jumbo and beyond), sends completed by
 //! the miniport and receives returned by the protocol in random order with
 //! random statuses, lent and low-resources receives, pause and restart at
-//! random moments (with traffic while the pause waits), and detach at the
-//! end of an episode of random length. Verifier on and collecting: no
+//! random moments (with traffic while the pause waits), OID queries and
+//! sets through the filter answered at once or pending in the miniport,
+//! and detach at the end of an episode of random length. Verifier on and collecting: no
 //! panic, no report, no leak, every frame accounted for.
 //!
 //! By default a fixed seed and a few hundred episodes (an ordinary test);
 //! `NDIS_RS_FILTER_FUZZ_SEED` and `NDIS_RS_FILTER_FUZZ_SECONDS` change the
 //! run (`cargo xtask fuzz` runs it with a fresh seed for part of its time).
 //!
-//! The simulated stack makes each frame one NBL with one NB over one MDL
-//! (`Stack::send`, `Stack::receive`), so data split across MDLs is fuzzed
-//! apart: the filter's classification (`ethertype`) of random frames split
-//! at random points across up to three MDLs, at a random data offset,
-//! against the same frame in one piece.
+//! Each frame is one NBL with one NB whose data the stack splits across
+//! MDLs at random points (`Stack::send_split`, `Stack::receive_split`:
+//! up to three cuts, often inside the EtherType), so the filter reads its
+//! EtherType across an MDL boundary; a blocked frame that crossed the
+//! filter would show on the wire. The classification alone is also fuzzed
+//! apart: random frames split at random points across up to three MDLs,
+//! at a random data offset, against the same frame in one piece.
 #![allow(missing_docs, reason = "test")]
 
 use core::sync::atomic::Ordering;
@@ -24,7 +27,10 @@ use ndis_filter::filter::{BLOCKED, COUNTED, DETACHED, EtherFilter, HEARTBEAT, RE
 use ndis_safe::filter::FilterDriver;
 use ndis_sim::Session;
 use ndis_sim::lwf::Stack;
-use ndis_sys::{NDIS_STATUS_FAILURE, NDIS_STATUS_RESOURCES, NDIS_STATUS_SUCCESS};
+use ndis_sys::{
+    NDIS_STATUS_BUFFER_TOO_SHORT, NDIS_STATUS_FAILURE, NDIS_STATUS_INVALID_LENGTH, NDIS_STATUS_RESOURCES,
+    NDIS_STATUS_SUCCESS, OID_802_3_CURRENT_ADDRESS, OID_GEN_CURRENT_PACKET_FILTER, OID_GEN_MAXIMUM_FRAME_SIZE,
+};
 
 /// xorshift64*: a small, reproducible generator.
 struct Rng(u64);
@@ -67,6 +73,12 @@ fn frame(rng: &mut Rng, n: u8) -> Vec<u8> {
     f
 }
 
+/// Random cut points for a frame of `len` bytes: none to three, often
+/// inside or around the EtherType (bytes 12 and 13).
+fn cuts(rng: &mut Rng, len: usize) -> Vec<usize> {
+    (0..rng.below(4)).map(|_| if rng.below(2) == 0 { 11 + rng.index(4) } else { rng.index(len + 1) }).collect()
+}
+
 fn ethertype(f: &[u8]) -> Option<u16> {
     Some(u16::from_be_bytes([*f.get(12)?, *f.get(13)?]))
 }
@@ -77,6 +89,10 @@ struct Stats {
     chains: u64,
     frames: u64,
     pauses: u64,
+    /// Frames split across more than one MDL (at least one cut asked).
+    split: u64,
+    /// OID requests issued through the filter.
+    oids: u64,
     reports: usize,
     leaks: usize,
 }
@@ -92,21 +108,28 @@ fn episode(rng: &mut Rng, stats: &mut Stats) {
     assert!(stack.restart());
     let mut sends = 0usize;
     let mut indicated = Vec::new();
+    let mut oids = Vec::new();
     let steps = rng.below(64);
     for _ in 0..steps {
-        match rng.below(12) {
+        match rng.below(14) {
             0..=2 => {
                 let frames: Vec<Vec<u8>> = (0..1 + rng.below(16)).map(|i| frame(rng, i as u8)).collect();
-                let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
-                stack.send(&refs);
+                let cut: Vec<Vec<usize>> = frames.iter().map(|f| cuts(rng, f.len())).collect();
+                let split: Vec<(&[u8], &[usize])> =
+                    frames.iter().zip(&cut).map(|(f, c)| (f.as_slice(), c.as_slice())).collect();
+                stack.send_split(&split);
+                stats.split += cut.iter().filter(|c| !c.is_empty()).count() as u64;
                 sends += frames.len();
                 stats.chains += 1;
                 stats.frames += frames.len() as u64;
             }
             3..=5 => {
                 let frames: Vec<Vec<u8>> = (0..1 + rng.below(16)).map(|i| frame(rng, i as u8)).collect();
-                let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
-                stack.receive(&refs, rng.below(3) == 0);
+                let cut: Vec<Vec<usize>> = frames.iter().map(|f| cuts(rng, f.len())).collect();
+                let split: Vec<(&[u8], &[usize])> =
+                    frames.iter().zip(&cut).map(|(f, c)| (f.as_slice(), c.as_slice())).collect();
+                stack.receive_split(&split, rng.below(3) == 0);
+                stats.split += cut.iter().filter(|c| !c.is_empty()).count() as u64;
                 indicated.extend(frames);
                 stats.chains += 1;
             }
@@ -127,12 +150,39 @@ fn episode(rng: &mut Rng, stats: &mut Stats) {
                     stats.pauses += 1;
                 }
             }
-            _ => {
+            11 => {
                 if stack.is_paused() {
                     assert!(stack.restart());
                 }
             }
+            12 => {
+                // An OID request through the filter, answered at once or
+                // pending in the miniport (they queue behind each other).
+                stack.set_miniport_pends(rng.below(2) == 0);
+                let len = rng.index(9);
+                let id = match rng.below(4) {
+                    0 => stack.query_oid(OID_802_3_CURRENT_ADDRESS, len),
+                    1 => stack.query_oid(OID_GEN_MAXIMUM_FRAME_SIZE, len),
+                    2 => stack.query_oid(OID_GEN_CURRENT_PACKET_FILTER, len),
+                    _ => stack.set_oid(OID_GEN_CURRENT_PACKET_FILTER, &vec![0x0b; len]),
+                };
+                oids.push(id);
+                stats.oids += 1;
+            }
+            _ => {
+                stack.complete_miniport_oid();
+            }
         }
+    }
+    // Every OID request is answered, through the filter, once.
+    while stack.complete_miniport_oid() {}
+    for id in &oids {
+        let r = stack.oid_result(*id).expect("every OID request completes");
+        assert!(
+            [NDIS_STATUS_SUCCESS, NDIS_STATUS_BUFFER_TOO_SHORT, NDIS_STATUS_INVALID_LENGTH].contains(&r.status),
+            "{r:?}"
+        );
+        assert!(r.status != NDIS_STATUS_SUCCESS || r.bytes > 0, "{r:?}");
     }
     // Drain in random order, so a pending pause completes; then detach.
     while stack.pending_sends() + stack.pending_returns() > 0 {
@@ -220,15 +270,17 @@ fn random_traffic_through_the_sample_filter_leaves_no_report_and_no_leak() {
         assert!(session.leaks().is_empty(), "seed {seed}: {}", session.leaks());
     }
     if !cfg!(miri) {
-        assert!(stats.frames >= 1_000 && stats.pauses > 0, "{stats:?}");
+        assert!(stats.frames >= 1_000 && stats.pauses > 0 && stats.split >= 500 && stats.oids >= 100, "{stats:?}");
     }
     use std::io::Write as _;
     let _ = writeln!(
         std::io::stderr(),
-        "filter fuzz: {} episodes, {} chains, {} frames sent, {} pauses, {} verifier reports, {} leaks (seed {seed})",
+        "filter fuzz: {} episodes, {} chains, {} frames sent, {} frames split across MDLs, {} OID requests, {} pauses, {} verifier reports, {} leaks (seed {seed})",
         stats.episodes,
         stats.chains,
         stats.frames,
+        stats.split,
+        stats.oids,
         stats.pauses,
         stats.reports,
         stats.leaks

@@ -1,6 +1,7 @@
-//! The callouts, one per transport layer, on ndis-safe's typed callout API:
-//! typed classify inputs, the decision as a value, and the state they
-//! share.
+//! The callout, registered at the four transport layers with one classify
+//! function, on ndis-safe's typed callout API (a
+//! [`MultiLayerCallout`] over [`TransportLayers`]): typed classify inputs,
+//! the decision as a value, and the state it keeps.
 //!
 //! Inbound (the inbound transport layers), the stack lends the datagram
 //! with its data at the payload — after the IP *and* the transport header,
@@ -17,17 +18,15 @@
 //! pass uninspected: an inspection callout does not drop traffic it cannot
 //! inspect.
 
-use core::net::IpAddr;
 use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 use fwps_sys::GUID;
 use ndis_safe::clone::{Fwps, Unmodifiable};
-use ndis_safe::wfp::callout::{Callout, CalloutFlags, DeviceObject, Registration, Version};
+use ndis_safe::wfp::callout::{At, CalloutFlags, DeviceObject, MultiLayerCallout, Registration, Version};
 use ndis_safe::wfp::classify::Classify;
 use ndis_safe::wfp::decision::{Action, Decided, Writable};
-use ndis_safe::wfp::fields::Field;
 use ndis_safe::wfp::layer::{
-    InboundTransportV4, InboundTransportV6, Layer, OutboundTransportV4, OutboundTransportV6, Packet,
+    InboundTransportV4, InboundTransportV6, OutboundTransportV4, OutboundTransportV6, TransportLayers,
 };
 use ndis_safe::wfp::send::{SendSlot, SendTo};
 use ndis_safe::wfp::{ClonedPacket, Completed, InjectionHandle};
@@ -55,7 +54,8 @@ pub struct Flow {
 pub type Inspected = ClonedPacket<Fwps, Flow, Unmodifiable>;
 
 /// Send injections in flight at most: each holds a slot until its
-/// completion; with none free, an outbound packet passes uninspected.
+/// completion; with none free the injection is refused, and the outbound
+/// packet passes uninspected.
 pub const SEND_SLOTS: usize = 8;
 
 static SLOTS: [SendSlot; SEND_SLOTS] = [const { SendSlot::new() }; SEND_SLOTS];
@@ -120,55 +120,56 @@ enum To<'a> {
     Send(SendTo<'a>, u64),
 }
 
-/// Inbound: the layer's interface indices, and the bytes back to the IP
-/// header (past both headers); then [`inspect`].
-#[inline(always)]
-fn inbound<'c, L: Layer<Kind = Packet>>(
-    mut c: Classify<'c, L>,
-    action: Action<'c>,
-    interface: Field<L, u32>,
-    sub_interface: Field<L, u32>,
-) -> Decided<'c> {
-    let w = match action {
-        Action::Writable(w) => w,
-        Action::ReadOnly(r) => return r.leave(), // a higher filter decided
-    };
-    let (Some(back), Some(interface), Some(sub_interface)) =
-        (c.bytes_to_ip_header(), c.get(interface), c.get(sub_interface))
-    else {
-        return w.continue_(); // cannot reach the IP header: pass uninspected
-    };
-    let compartment = c.compartment_id();
-    inspect(c.take_data(), w, L::ID, back, compartment, To::Receive(interface, sub_interface))
+/// The callout: one classify function for the four transport layers, as
+/// the WDK's inspect sample registers one `classifyFn` for its callouts and
+/// switches on the layer.
+pub enum Inspect {}
+
+impl MultiLayerCallout for Inspect {
+    type Layers = TransportLayers;
+
+    /// Inbound: the bytes back to the IP header (past both headers) and the
+    /// layer's interface indices. Outbound: the send parameters from the
+    /// classify. Then the work every layer shares.
+    #[inline(always)]
+    fn classify<'c>(mut c: Classify<'c, TransportLayers>, action: Action<'c>) -> Decided<'c> {
+        let w = match action {
+            Action::Writable(w) => w,
+            Action::ReadOnly(r) => return r.leave(), // a higher filter decided
+        };
+        let inbound = c.is::<InboundTransportV4>() || c.is::<InboundTransportV6>();
+        let (back, to) = if inbound {
+            let (Some(back), Some(interface), Some(sub_interface)) = (
+                c.bytes_to_ip_header(),
+                c.get(TransportLayers::INTERFACE_INDEX),
+                c.get(TransportLayers::SUB_INTERFACE_INDEX),
+            ) else {
+                return w.continue_(); // cannot reach the IP header: pass uninspected
+            };
+            (back, To::Receive(interface, sub_interface))
+        } else {
+            let Some(remote) = c.get(TransportLayers::IP_REMOTE_ADDRESS) else { return w.continue_() };
+            let to =
+                SendTo { remote, scope: c.remote_scope_id().unwrap_or(0), control: c.control_data().unwrap_or(&[]) };
+            (0, To::Send(to, c.transport_endpoint_handle().unwrap_or(0)))
+        };
+        let family = c.family().af();
+        let compartment = c.compartment_id();
+        let layer = c.layer_id();
+        inspect(c.take_data(), w, layer, family, back, compartment, to)
+    }
 }
 
-/// Outbound: the send parameters from the classify; then [`inspect`].
+/// The work of every layer: a packet the driver injected is permitted; any
+/// other is cloned `back` bytes before its data, the clone injected `to`
+/// where it goes, and the original absorbed. Whatever fails lets the
+/// original pass.
 #[inline(always)]
-fn outbound<'c, L: Layer<Kind = Packet>>(
-    mut c: Classify<'c, L>,
-    action: Action<'c>,
-    remote: Option<IpAddr>,
-) -> Decided<'c> {
-    let w = match action {
-        Action::Writable(w) => w,
-        Action::ReadOnly(r) => return r.leave(),
-    };
-    let Some(remote) = remote else { return w.continue_() };
-    let to = SendTo { remote, scope: c.remote_scope_id().unwrap_or(0), control: c.control_data().unwrap_or(&[]) };
-    let endpoint = c.transport_endpoint_handle().unwrap_or(0);
-    let compartment = c.compartment_id();
-    inspect(c.take_data(), w, L::ID, 0, compartment, To::Send(to, endpoint))
-}
-
-/// The work of every layer, in one function (not one per layer): a packet
-/// the driver injected is permitted; any other is cloned `back` bytes
-/// before its data, the clone injected `to` where it goes, and the
-/// original absorbed. Whatever fails lets the original pass.
-#[inline(never)]
 fn inspect<'c>(
     lent: Option<BorrowedNbl<'c>>,
     w: Writable<'c>,
     layer: u16,
+    family: u16,
     back: u32,
     compartment: Option<u32>,
     to: To<'_>,
@@ -183,23 +184,9 @@ fn inspect<'c>(
         return w.continue_(); // could not clone: let it pass uninspected
     };
     let compartment = compartment.map_or(fwps_sys::DEFAULT_COMPARTMENT_ID, |id| id as i32);
-    let family = if matches!(
-        layer as i32,
-        fwps_sys::FWPS_LAYER_INBOUND_TRANSPORT_V6 | fwps_sys::FWPS_LAYER_OUTBOUND_TRANSPORT_V6
-    ) {
-        ndis_safe::wfp::AF_INET6
-    } else {
-        ndis_safe::wfp::AF_INET
-    };
     let injection = &ins.injection;
     let result = match to {
-        To::Send(to, endpoint) => match SLOTS.iter().find(|s| !s.is_busy()) {
-            Some(slot) => injection.inject_transport_send1(packet, slot, endpoint, compartment, to, injected),
-            None => {
-                drop(packet); // sends in flight at the limit: freed, the original passes
-                return w.continue_();
-            }
-        },
+        To::Send(to, endpoint) => injection.inject_transport_send1(packet, &SLOTS, endpoint, compartment, to, injected),
         To::Receive(interface, sub) => {
             injection.inject_transport_receive(packet, family, compartment, interface, sub, injected)
         }
@@ -207,53 +194,23 @@ fn inspect<'c>(
     match result {
         Ok(()) => w.absorb(), // the clone goes on in its place
         Err(rejected) => {
-            drop(rejected); // freed now; the original passes
+            drop(rejected.packet); // freed now; the original passes
             w.continue_()
         }
     }
 }
 
 /// The callout at `FWPS_LAYER_INBOUND_TRANSPORT_V4`.
-pub enum InboundV4 {}
+pub type InboundV4 = At<Inspect, InboundTransportV4>;
 /// The callout at `FWPS_LAYER_INBOUND_TRANSPORT_V6`.
-pub enum InboundV6 {}
+pub type InboundV6 = At<Inspect, InboundTransportV6>;
 /// The callout at `FWPS_LAYER_OUTBOUND_TRANSPORT_V4`.
-pub enum OutboundV4 {}
+pub type OutboundV4 = At<Inspect, OutboundTransportV4>;
 /// The callout at `FWPS_LAYER_OUTBOUND_TRANSPORT_V6`.
-pub enum OutboundV6 {}
+pub type OutboundV6 = At<Inspect, OutboundTransportV6>;
 
-impl Callout for InboundV4 {
-    type Layer = InboundTransportV4;
-    fn classify<'c>(c: Classify<'c, InboundTransportV4>, action: Action<'c>) -> Decided<'c> {
-        inbound(c, action, InboundTransportV4::INTERFACE_INDEX, InboundTransportV4::SUB_INTERFACE_INDEX)
-    }
-}
-
-impl Callout for InboundV6 {
-    type Layer = InboundTransportV6;
-    fn classify<'c>(c: Classify<'c, InboundTransportV6>, action: Action<'c>) -> Decided<'c> {
-        inbound(c, action, InboundTransportV6::INTERFACE_INDEX, InboundTransportV6::SUB_INTERFACE_INDEX)
-    }
-}
-
-impl Callout for OutboundV4 {
-    type Layer = OutboundTransportV4;
-    fn classify<'c>(c: Classify<'c, OutboundTransportV4>, action: Action<'c>) -> Decided<'c> {
-        let remote = c.get(OutboundTransportV4::IP_REMOTE_ADDRESS).map(IpAddr::V4);
-        outbound(c, action, remote)
-    }
-}
-
-impl Callout for OutboundV6 {
-    type Layer = OutboundTransportV6;
-    fn classify<'c>(c: Classify<'c, OutboundTransportV6>, action: Action<'c>) -> Decided<'c> {
-        let remote = c.get(OutboundTransportV6::IP_REMOTE_ADDRESS).map(IpAddr::V6);
-        outbound(c, action, remote)
-    }
-}
-
-/// The four callouts, registered (`FwpsCalloutRegister1`); dropping it
-/// unregisters them.
+/// The four callouts, registered (`FwpsCalloutRegister1`), all with
+/// [`Inspect`]'s one classify function; dropping it unregisters them.
 pub struct Callouts {
     /// At `FWPS_LAYER_INBOUND_TRANSPORT_V4`.
     pub inbound_v4: Registration<InboundV4>,
@@ -276,15 +233,18 @@ pub const fn key(outbound: bool, v6: bool) -> GUID {
 }
 
 impl Callouts {
-    /// Registers the four callouts with `device`; on an error, those
-    /// registered already are unregistered.
+    /// Registers the four callouts with `device`, in one loop (one
+    /// registration per layer, all with [`Inspect`]'s functions); on an
+    /// error, those registered already are unregistered.
     pub fn register(device: DeviceObject) -> ndis_safe::Result<Callouts> {
-        let (f, v) = (CalloutFlags::NONE, Version::V1);
+        let keys = [key(false, false), key(false, true), key(true, false), key(true, true)];
+        let [inbound_v4, inbound_v6, outbound_v4, outbound_v6] =
+            Registration::<InboundV4>::register_each(device, keys, CalloutFlags::NONE, Version::V1)?;
         Ok(Callouts {
-            inbound_v4: Registration::register(device, key(false, false), f, v)?,
-            inbound_v6: Registration::register(device, key(false, true), f, v)?,
-            outbound_v4: Registration::register(device, key(true, false), f, v)?,
-            outbound_v6: Registration::register(device, key(true, true), f, v)?,
+            inbound_v4,
+            inbound_v6: inbound_v6.into_layer(),
+            outbound_v4: outbound_v4.into_layer(),
+            outbound_v6: outbound_v6.into_layer(),
         })
     }
 

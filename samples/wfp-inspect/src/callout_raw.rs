@@ -300,12 +300,17 @@ pub unsafe extern "system" fn classify(
         };
         let seq = ins.injected.fetch_add(1, Ordering::Relaxed);
         fwps_sys::FwpsReferenceNetBufferList0(nbl, 1);
-        let nb = *NET_BUFFER_LIST_FIRST_NB(nbl);
-        if !nb.is_null() && *NET_BUFFER_DATA_OFFSET(nb) < header {
-            fwps_sys::FwpsDereferenceNetBufferList0(nbl, 0);
-            release(slot);
-            out.actionType = FWP_ACTION_CONTINUE;
-            return;
+        // Every net buffer must have the headers before its data (the
+        // retreat moves them all), as the typed path checks.
+        let mut nb = *NET_BUFFER_LIST_FIRST_NB(nbl);
+        while !nb.is_null() {
+            if *NET_BUFFER_DATA_OFFSET(nb) < header {
+                fwps_sys::FwpsDereferenceNetBufferList0(nbl, 0);
+                release(slot);
+                out.actionType = FWP_ACTION_CONTINUE;
+                return;
+            }
+            nb = *NET_BUFFER_NEXT_NB(nb);
         }
         NdisRetreatNetBufferListDataStart(nbl, header, 0, None, None);
         let mut clone = core::ptr::null_mut();
@@ -425,11 +430,23 @@ impl Callouts {
 
     /// Unregisters the four callouts; `false` when one was still busy.
     pub fn unregister(self) -> bool {
+        let ids = core::mem::ManuallyDrop::new(self).ids;
         let mut ok = true;
-        for id in self.ids {
+        for id in ids {
             // SAFETY: ours.
             ok &= unsafe { fwps_sys::FwpsCalloutUnregisterById0(id) } == STATUS_SUCCESS;
         }
         ok
+    }
+}
+
+/// Dropped (at unload), the callouts are unregistered, each tried once,
+/// the result ignored — as the typed registrations do when dropped.
+impl Drop for Callouts {
+    fn drop(&mut self) {
+        for id in self.ids {
+            // SAFETY: ours, registered by `register`.
+            unsafe { fwps_sys::FwpsCalloutUnregisterById0(id) };
+        }
     }
 }

@@ -134,15 +134,17 @@ unsafe extern "system" fn unload(_driver: *mut DRIVER_OBJECT) {
     let device = DEVICE.load(Ordering::Relaxed) as *mut DEVICE_OBJECT;
     let Some(device) = NonNull::new(device) else { return };
     // SAFETY: no classify runs any more once the callouts are unregistered;
-    // the state in the extension is dropped once: its injection handle
-    // first (waiting for completions), then its pool.
+    // the state in the extension is moved out once (nothing reads it again)
+    // and dropped: its injection handle first (waiting for completions),
+    // then its pool.
     unsafe {
-        let state = (*device.as_ptr()).DeviceExtension.cast::<State>();
-        if let Some(callouts) = (*state).callouts.take() {
-            let _ = callouts.unregister();
-        }
+        let State { inspector, callouts } = (*device.as_ptr()).DeviceExtension.cast::<State>().read();
+        // Each registration, dropped, unregisters its callout once
+        // (FwpsCalloutUnregisterById0), the result ignored as the raw twin
+        // ignores it: the filters that used them are gone by unload.
+        drop(callouts);
         callout::uninstall();
-        core::ptr::drop_in_place(state);
+        drop(inspector);
         NdisFreeGenericObject(NDIS_OBJECT.load(Ordering::Relaxed) as *mut _);
         IoDeleteDevice(device.as_ptr());
     }
