@@ -194,8 +194,7 @@ impl<'a, A: Allocator, C: ContextArea> NetBufferListOwned<'a, A, C> {
         unsafe { write_nb(nb.as_ptr(), offset, bytes) }
     }
 
-    /// The NBL and its pool's counter, for injection (and a filter's own
-    /// chains).
+    /// The NBL and its pool's counter, for injection and own filter chains.
     #[cfg(any(feature = "wfp", feature = "filter"))]
     #[inline]
     pub(crate) fn into_parts(self) -> (NonNull<NET_BUFFER_LIST>, &'a AtomicUsize) {

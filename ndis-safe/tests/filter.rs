@@ -428,3 +428,58 @@ fn out_of_band_info_is_typed_and_copied_to_own_nbls() {
     drop(pool);
     assert!(session.leaks().is_empty(), "{}", session.leaks());
 }
+
+/// Tries to send a frame of its own from its pause handler (too late: a
+/// pausing module originates nothing).
+struct LatePinger {
+    pool: NblPool<NoContext, WithData>,
+}
+
+static REFUSED: AtomicU32 = AtomicU32::new(0);
+
+impl Filter for LatePinger {
+    type Own = NoContext;
+    const OWN_NBLS: bool = true;
+    const TAG: Tag = Tag(*b"Late");
+
+    fn attach(module: &Module<Self>, _: &AttachParameters<'_>) -> Result<Self, Status> {
+        let size = NonZeroU32::new(64).ok_or(Status::FAILURE)?;
+        let pool = NblPool::new(&module.owner(), NblPoolOptions::new(Tag(*b"LaOw")).with_data(size))
+            .map_err(|_| Status::RESOURCES)?;
+        Ok(LatePinger { pool })
+    }
+
+    fn pause(&self, module: &Module<Self>) {
+        assert_eq!(module.state(), ModuleState::Pausing);
+        let mut own = OwnChain::new(module);
+        own.push(self.pool.allocate_range(0, 64, NoContext).unwrap()).ok().unwrap();
+        // Refused: given back, and dropped here, which frees the NBL.
+        if let Err(own) = own.send_down(0) {
+            assert_eq!(own.len(), 1);
+            REFUSED.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn own_pool(&self) -> Option<&NblPool<NoContext, WithData>> {
+        Some(&self.pool)
+    }
+}
+
+#[test]
+fn an_own_chain_is_refused_once_the_module_pauses_and_freed_when_dropped() {
+    let session = Session::new();
+    let driver = register::<LatePinger>();
+    let stack = Stack::new(&[driver.as_raw()]);
+    stack.attach().unwrap();
+    assert!(stack.restart());
+    let f = frame(0x0800, 1, 60);
+    stack.send(&[&f]);
+    stack.complete_sends();
+    assert!(stack.pause(), "nothing of its own went: the pause completes at once");
+    assert_eq!(REFUSED.load(Ordering::Relaxed), 1);
+    assert_eq!(stack.sent().len(), 1, "the own frame never reached the miniport");
+    stack.detach();
+    drop(stack);
+    drop(driver);
+    assert!(session.leaks().is_empty(), "{}", session.leaks());
+}

@@ -364,8 +364,8 @@ impl<'c, F: Filter> SendChain<'c, F> {
     /// `head` is the handler's `NetBufferList` (live, ending in NULL),
     /// handed to this module for the call; `flags` its `SendFlags`.
     #[inline(always)]
-    pub(crate) unsafe fn new(module: &'c Module<F>, head: *mut NET_BUFFER_LIST, port: u32, flags: u32) -> Self {
-        SendChain { head: NonNull::new(head), module, port, flags, _call: PhantomData }
+    pub(crate) unsafe fn new(module: &'c Module<F>, head: NonNull<NET_BUFFER_LIST>, port: u32, flags: u32) -> Self {
+        SendChain { head: Some(head), module, port, flags, _call: PhantomData }
     }
 
     /// How many NBLs (walks the chain).
@@ -563,12 +563,12 @@ impl<'c, F: Filter> RecvChain<'c, F> {
     #[inline(always)]
     pub(crate) unsafe fn new(
         module: &'c Module<F>,
-        head: *mut NET_BUFFER_LIST,
+        head: NonNull<NET_BUFFER_LIST>,
         port: u32,
         count: u32,
         flags: u32,
     ) -> Self {
-        RecvChain { head: NonNull::new(head), count, module, port, flags, _call: PhantomData }
+        RecvChain { head: Some(head), count, module, port, flags, _call: PhantomData }
     }
 
     /// How many NBLs (the count the DDIs take).

@@ -308,8 +308,11 @@ unsafe extern "system" fn send<F: Filter>(
     // SAFETY: the module's context, live between attach and detach.
     let b = unsafe { block::<F>(ctx) };
     if b.module.running() {
+        // SAFETY: NDIS calls the send handler with a chain of one NBL or
+        // more (never NULL), as a raw filter that passes it on relies on.
+        let head = unsafe { NonNull::new_unchecked(nbls) };
         // SAFETY: the chain NDIS hands this module for the call.
-        let chain = unsafe { SendChain::new(&b.module, nbls, port, flags) };
+        let chain = unsafe { SendChain::new(&b.module, head, port, flags) };
         b.filter.send(&b.module, chain);
     } else {
         // SAFETY: as above; ended here once.
@@ -371,8 +374,12 @@ unsafe extern "system" fn receive<F: Filter>(
     // SAFETY: the module's context, live between attach and detach.
     let b = unsafe { block::<F>(ctx) };
     if b.module.running() {
+        // SAFETY: NDIS calls the receive handler with a chain of
+        // `NumberOfNetBufferLists` NBLs, one or more (never NULL), as a raw
+        // filter that passes it on relies on.
+        let head = unsafe { NonNull::new_unchecked(nbls) };
         // SAFETY: the chain NDIS indicates to this module for the call.
-        let chain = unsafe { RecvChain::new(&b.module, nbls, port, count, flags) };
+        let chain = unsafe { RecvChain::new(&b.module, head, port, count, flags) };
         b.filter.receive(&b.module, chain);
     } else {
         // SAFETY: as above; ended here once.
