@@ -45,6 +45,12 @@ pub(crate) struct Links {
 impl Links {
     pub(crate) const EMPTY: Links = Links { head: None, tail: None, count: 0 };
 
+    /// A run known by its head alone, to split or set the status of.
+    #[inline(always)]
+    pub(crate) fn head(head: *mut NET_BUFFER_LIST) -> Links {
+        Links { head: NonNull::new(head), tail: None, count: 0 }
+    }
+
     /// The chain NDIS handed over, counted (its last `Next` is NULL).
     ///
     /// # Safety
@@ -405,7 +411,7 @@ impl<'c, F: Filter> SendChain<'c, F> {
     #[inline]
     pub fn split(self, keep: impl FnMut(&NetBufferList) -> bool) -> (Self, Self) {
         let (head, module, port, flags) = self.take();
-        let links = Links { head, tail: None, count: 0 };
+        let links = Links { head, ..Links::EMPTY };
         // SAFETY: the chain owned its NBLs.
         let (yes, no) = unsafe { links.split(keep) };
         let make = |links: Links| SendChain { head: links.head, module, port, flags, _call: PhantomData };
@@ -493,7 +499,7 @@ pub(crate) unsafe fn complete_with<F: Filter>(
     flags: u32,
 ) {
     let Some(h) = head else { return };
-    let links = Links { head, tail: None, count: 0 };
+    let links = Links { head, ..Links::EMPTY };
     // SAFETY: owned NBLs (the caller's guarantee).
     unsafe { links.set_status(status) };
     // SAFETY: an attached module's handle; NBLs it holds, handed back once.
@@ -614,7 +620,7 @@ impl<'c, F: Filter> RecvChain<'c, F> {
     #[inline]
     pub fn split(self, keep: impl FnMut(&NetBufferList) -> bool) -> (Self, Self) {
         let (head, _, module, port, flags) = self.take();
-        let links = Links { head, tail: None, count: 0 };
+        let links = Links { head, ..Links::EMPTY };
         // SAFETY: the chain owned its NBLs.
         let (yes, no) = unsafe { links.split(keep) };
         let make = |l: Links| RecvChain { head: l.head, count: l.count, module, port, flags, _call: PhantomData };

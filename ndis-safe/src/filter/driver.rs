@@ -344,8 +344,8 @@ unsafe extern "system" fn send_complete<F: Filter>(ctx: NDIS_HANDLE, nbls: PNET_
         unsafe { NdisFSendNetBufferListsComplete(b.module.as_raw(), nbls, flags) };
         return;
     }
-    // SAFETY: the NBLs this module sent down, back to it.
-    let links = unsafe { Links::walk(nbls) };
+    // The NBLs this module sent down, back to it (split reads the head alone).
+    let links = Links::head(nbls);
     let handle = b.module.as_raw();
     // SAFETY: ours again: the own ones by SourceHandle, the rest passed through.
     let (own, through) = unsafe { links.split(|nbl| source_handle(nbl) == handle) };
@@ -413,8 +413,8 @@ unsafe extern "system" fn return_nbls<F: Filter>(ctx: NDIS_HANDLE, nbls: PNET_BU
         unsafe { NdisFReturnNetBufferLists(b.module.as_raw(), nbls, flags) };
         return;
     }
-    // SAFETY: the NBLs this module indicated up, back to it.
-    let links = unsafe { Links::walk(nbls) };
+    // The NBLs this module indicated up, back to it (split reads the head alone).
+    let links = Links::head(nbls);
     let handle = b.module.as_raw();
     // SAFETY: ours again: the own ones by SourceHandle, the rest passed through.
     let (own, through) = unsafe { links.split(|nbl| source_handle(nbl) == handle) };
