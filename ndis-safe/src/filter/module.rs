@@ -20,7 +20,8 @@ pub enum ModuleState {
     Restarting,
     /// Data flows.
     Running,
-    /// The pause handler ran; the pause completes when nothing is in flight.
+    /// The pause handler ran; the pause completes when the module's own
+    /// NBLs in flight are back.
     Pausing,
 }
 
