@@ -55,9 +55,15 @@
 //! chain (one atomic add when an own chain goes, one subtract when it comes
 //! back), not per NBL, and not at all for a filter without own NBLs.
 //!
-//! The library relies on NDIS's ordering for one more thing: it calls the
-//! detach handler, which frees the module, only after the stack's pause,
-//! so no handler call of the module runs then.
+//! The library relies on NDIS for one more thing, as every filter does: a
+//! module's context stays valid for the whole of each handler call, so the
+//! detach handler (which frees the module and the filter value) never runs
+//! while a send, receive, completion or return handler of the module is
+//! still running — even one that has already handed its last NBL on. The
+//! library no longer counts handler calls to enforce that itself (an atomic
+//! add and subtract on every call); the WDK's own filter sample makes the
+//! same assumption (its receive handler reads its context after
+//! `NdisFIndicateReceiveNetBufferLists` returns).
 //!
 //! # Own NBLs are a compile-time fact
 //!
