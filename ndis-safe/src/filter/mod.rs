@@ -60,9 +60,9 @@
 //! detach handler (which frees the module and the filter value) never runs
 //! while a send, receive, completion or return handler of the module is
 //! still running — even one that has already handed its last NBL on. The
-//! library no longer counts handler calls to enforce that itself (an atomic
-//! add and subtract on every call); the WDK's own filter sample makes the
-//! same assumption (its receive handler reads its context after
+//! library does not count handler calls to enforce that itself (it would
+//! cost an atomic add and subtract on every call); the WDK's own filter
+//! sample makes the same assumption (its receive handler reads its context after
 //! `NdisFIndicateReceiveNetBufferLists` returns).
 //!
 //! # Own NBLs are a compile-time fact
@@ -96,7 +96,7 @@
 //! (`SendFlags`, `ReceiveFlags`, the completion's and return's flags), as
 //! a raw pass-through filter passes them; a chain with own NBLs joined
 //! keeps only the dispatch-level bit (the others described the chain NDIS
-//! handed over). Own chains sent from outside a chain
+//! handed over). Own chains sent on their own
 //! ([`OwnChain::send_down`], [`OwnChain::indicate_up`]) go with the
 //! dispatch-level flag clear, which the DDIs allow of a caller that does
 //! not know its IRQL. The chains are counted only where a DDI needs a
