@@ -685,7 +685,8 @@ const WORKLOADS: &[Workload] = &[
         about: "a filter module on the simulated stack passes a send chain of 4 NBLs down and its completion up, \
                 then a receive chain of 4 up and its return down (typed: SendChain::send_down, the library's \
                 completion handler, RecvChain::indicate_up, its return handler; raw: NdisFSendNetBufferLists, \
-                NdisFSendNetBufferListsComplete, NdisFIndicateReceiveNetBufferLists, NdisFReturnNetBufferLists)",
+                NdisFSendNetBufferListsComplete, NdisFIndicateReceiveNetBufferLists, NdisFReturnNetBufferLists); \
+                both test the module's state on send and receive, as NDIS's pause contract asks",
         run: run_filter_pass,
     },
 ];
@@ -861,6 +862,17 @@ const PASS_REGISTRATION: ndis_safe::filter::Registration = ndis_safe::filter::Re
     version: (1, 0),
 };
 
+/// The raw pass-through filter's module context: its handle first (one
+/// load from the context reaches it) and its state, which NDIS's pause
+/// contract makes a filter test on every send and receive: one that
+/// arrives while the module is pausing or paused is completed with
+/// `NDIS_STATUS_PAUSED` (or returned). The typed filter makes the same test.
+#[repr(C)]
+struct RawModule {
+    handle: NDIS_HANDLE,
+    running: core::sync::atomic::AtomicBool,
+}
+
 unsafe extern "system" fn raw_pass_attach(
     h: NDIS_HANDLE,
     _: NDIS_HANDLE,
@@ -874,14 +886,20 @@ unsafe extern "system" fn raw_pass_attach(
         },
         Flags: 0,
     };
-    // The module's own handle is its context.
-    unsafe { NdisFSetAttributes(h, h, &mut attrs) }
+    let m = Box::into_raw(Box::new(RawModule { handle: h, running: core::sync::atomic::AtomicBool::new(false) }));
+    unsafe { NdisFSetAttributes(h, m.cast(), &mut attrs) }
 }
-unsafe extern "system" fn raw_pass_detach(_: NDIS_HANDLE) {}
-unsafe extern "system" fn raw_pass_restart(_: NDIS_HANDLE, _: PNDIS_FILTER_RESTART_PARAMETERS) -> NDIS_STATUS {
+unsafe extern "system" fn raw_pass_detach(ctx: NDIS_HANDLE) {
+    drop(unsafe { Box::from_raw(ctx.cast::<RawModule>()) });
+}
+unsafe extern "system" fn raw_pass_restart(ctx: NDIS_HANDLE, _: PNDIS_FILTER_RESTART_PARAMETERS) -> NDIS_STATUS {
+    unsafe { (*ctx.cast::<RawModule>()).running.store(true, core::sync::atomic::Ordering::Release) };
     NDIS_STATUS_SUCCESS
 }
-unsafe extern "system" fn raw_pass_pause(_: NDIS_HANDLE, _: PNDIS_FILTER_PAUSE_PARAMETERS) -> NDIS_STATUS {
+/// No own NBLs: nothing of the module's is in flight when NDIS pauses it
+/// (what it passed through is back first), so the pause completes at once.
+unsafe extern "system" fn raw_pass_pause(ctx: NDIS_HANDLE, _: PNDIS_FILTER_PAUSE_PARAMETERS) -> NDIS_STATUS {
+    unsafe { (*ctx.cast::<RawModule>()).running.store(false, core::sync::atomic::Ordering::Release) };
     NDIS_STATUS_SUCCESS
 }
 unsafe extern "system" fn raw_pass_send(
@@ -890,10 +908,27 @@ unsafe extern "system" fn raw_pass_send(
     port: NDIS_PORT_NUMBER,
     flags: ULONG,
 ) {
-    unsafe { NdisFSendNetBufferLists(ctx, nbls, port, flags) }
+    let m = unsafe { &*ctx.cast::<RawModule>() };
+    if m.running.load(core::sync::atomic::Ordering::Relaxed) {
+        unsafe { NdisFSendNetBufferLists(m.handle, nbls, port, flags) }
+    } else {
+        unsafe { raw_refuse_send(m, nbls, flags) }
+    }
+}
+#[cold]
+#[inline(never)]
+unsafe fn raw_refuse_send(m: &RawModule, nbls: PNET_BUFFER_LIST, flags: ULONG) {
+    let mut at = nbls;
+    while !at.is_null() {
+        unsafe {
+            *NET_BUFFER_LIST_STATUS(at) = NDIS_STATUS_PAUSED;
+            at = *NET_BUFFER_LIST_NEXT_NBL(at);
+        }
+    }
+    unsafe { NdisFSendNetBufferListsComplete(m.handle, nbls, flags & NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL) }
 }
 unsafe extern "system" fn raw_pass_send_complete(ctx: NDIS_HANDLE, nbls: PNET_BUFFER_LIST, flags: ULONG) {
-    unsafe { NdisFSendNetBufferListsComplete(ctx, nbls, flags) }
+    unsafe { NdisFSendNetBufferListsComplete((*ctx.cast::<RawModule>()).handle, nbls, flags) }
 }
 unsafe extern "system" fn raw_pass_receive(
     ctx: NDIS_HANDLE,
@@ -902,10 +937,22 @@ unsafe extern "system" fn raw_pass_receive(
     n: ULONG,
     flags: ULONG,
 ) {
-    unsafe { NdisFIndicateReceiveNetBufferLists(ctx, nbls, port, n, flags) }
+    let m = unsafe { &*ctx.cast::<RawModule>() };
+    if m.running.load(core::sync::atomic::Ordering::Relaxed) {
+        unsafe { NdisFIndicateReceiveNetBufferLists(m.handle, nbls, port, n, flags) }
+    } else {
+        unsafe { raw_refuse_receive(m, nbls, flags) }
+    }
+}
+#[cold]
+#[inline(never)]
+unsafe fn raw_refuse_receive(m: &RawModule, nbls: PNET_BUFFER_LIST, flags: ULONG) {
+    if flags & NDIS_RECEIVE_FLAGS_RESOURCES == 0 {
+        unsafe { NdisFReturnNetBufferLists(m.handle, nbls, flags & NDIS_RETURN_FLAGS_DISPATCH_LEVEL) }
+    }
 }
 unsafe extern "system" fn raw_pass_return(ctx: NDIS_HANDLE, nbls: PNET_BUFFER_LIST, flags: ULONG) {
-    unsafe { NdisFReturnNetBufferLists(ctx, nbls, flags) }
+    unsafe { NdisFReturnNetBufferLists((*ctx.cast::<RawModule>()).handle, nbls, flags) }
 }
 
 /// Registers the raw pass-through filter; its `NdisFilterDriverHandle`.

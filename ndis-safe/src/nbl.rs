@@ -194,8 +194,8 @@ impl<'a, A: Allocator, C: ContextArea> NetBufferListOwned<'a, A, C> {
         unsafe { write_nb(nb.as_ptr(), offset, bytes) }
     }
 
-    /// The NBL and its pool's counter, for injection.
-    #[cfg(feature = "wfp")]
+    /// The NBL and its pool's counter, for injection and own filter chains.
+    #[cfg(any(feature = "wfp", feature = "filter"))]
     #[inline]
     pub(crate) fn into_parts(self) -> (NonNull<NET_BUFFER_LIST>, &'a AtomicUsize) {
         let parts = (self.ptr, self.pool_count);

@@ -67,21 +67,23 @@ fn pass_through_both_ways_with_pause_under_traffic() {
     stack.receive(&[&b, &a, &b], false);
     assert_eq!(stack.sent(), vec![a.clone(), b.clone()]);
     assert_eq!(stack.received(), vec![b.clone(), a.clone(), b.clone()]);
-    // Pause with two sends and three receives out: it waits for them.
+    // Pause with two sends and three receives out: the protocol's pause
+    // waits for them, and the module's pause starts after it.
     assert!(!stack.pause());
     assert_eq!(stack.pending_sends(), 2);
     // Out of order.
     assert!(stack.complete_send(1, NDIS_STATUS_SUCCESS));
     assert!(stack.return_receive(2));
     assert!(!stack.is_paused());
-    // Traffic arriving while pausing is refused with NDIS_STATUS_PAUSED.
+    // The pausing protocol's sends fail at once; a receive indicated to it
+    // now is passed up and returned at once.
     stack.send(&[&a]);
     stack.receive(&[&a], false);
     assert_eq!(stack.return_receives(), 2);
     assert_eq!(stack.complete_sends(), 1);
-    assert!(stack.is_paused(), "the last completion completes the pause");
+    assert!(stack.is_paused(), "the last completion lets the module pause, at once: nothing of its own is out");
     assert_eq!(stack.completed(), vec![NDIS_STATUS_SUCCESS, NDIS_STATUS_PAUSED, NDIS_STATUS_SUCCESS]);
-    assert_eq!(stack.received().len(), 3);
+    assert_eq!(stack.received().len(), 4);
     // Again: restart, traffic, pause, detach.
     assert!(stack.restart());
     stack.send(&[&a]);
@@ -107,6 +109,7 @@ const BLOCKED: u16 = 0x88b5;
 
 impl Filter for Rules {
     type Own = NoContext;
+    const OWN_NBLS: bool = true;
     const TAG: Tag = Tag(*b"Rule");
 
     fn attach(module: &Module<Self>, _: &AttachParameters<'_>) -> Result<Self, Status> {
@@ -126,11 +129,13 @@ impl Filter for Rules {
             if let Ok(mut nbl) = self.pool.allocate_range(0, f.len() as u32, NoContext) {
                 nbl.write(0, &f).unwrap();
                 own.push(nbl).ok().unwrap();
-                self.injected.fetch_add(1, Ordering::Relaxed);
             }
         }
         assert_eq!(own.len(), u32::from(!pass.is_empty()));
-        pass.send_down_with(own);
+        let n = own.len();
+        if pass.send_down_with(own).is_ok() {
+            self.injected.fetch_add(n, Ordering::Relaxed);
+        }
     }
 
     fn receive<'c>(&'c self, _module: &'c Module<Self>, chain: RecvChain<'c, Self>) {
@@ -183,11 +188,20 @@ fn drop_rule_and_injection_under_two_filters() {
     assert_eq!(stack.completed(), vec![NDIS_STATUS_FAILURE, NDIS_STATUS_FAILURE]);
     assert_eq!(stack.received(), vec![ok.clone(), ok.clone()]);
     assert!(!stack.pause());
-    // Completions in reverse order; the own frame goes back to its filter.
-    while stack.pending_sends() > 0 {
-        stack.complete_send(stack.pending_sends() - 1, NDIS_STATUS_SUCCESS);
-    }
+    // The protocol's sends back, then its receives: the rule module's
+    // pause starts, and waits for its own frame (the last send).
+    assert_eq!(stack.pending_sends(), 3);
+    assert!(stack.complete_send(1, NDIS_STATUS_SUCCESS));
+    assert!(stack.complete_send(0, NDIS_STATUS_SUCCESS));
     stack.return_receives();
+    assert!(!stack.is_paused(), "the own frame is out");
+    // A receive reaching the pausing rule module is given back without
+    // calling the filter (the module below still runs and passes it up).
+    stack.receive(&[&ok], false);
+    assert_eq!(stack.received().len(), 2);
+    assert!(stack.held().is_empty(), "{:?}", stack.held());
+    // The own frame back completes the rule module's pause, then the one below pauses.
+    assert!(stack.complete_send(0, NDIS_STATUS_SUCCESS));
     assert!(stack.is_paused());
     assert_eq!(stack.completed().len(), 4, "the own NBL is not completed to the protocol");
     stack.detach();
@@ -412,5 +426,60 @@ fn out_of_band_info_is_typed_and_copied_to_own_nbls() {
     assert_eq!(to.ieee8021q(), None);
     drop((from, to));
     drop(pool);
+    assert!(session.leaks().is_empty(), "{}", session.leaks());
+}
+
+/// Tries to send a frame of its own from its pause handler (too late: a
+/// pausing module originates nothing).
+struct LatePinger {
+    pool: NblPool<NoContext, WithData>,
+}
+
+static REFUSED: AtomicU32 = AtomicU32::new(0);
+
+impl Filter for LatePinger {
+    type Own = NoContext;
+    const OWN_NBLS: bool = true;
+    const TAG: Tag = Tag(*b"Late");
+
+    fn attach(module: &Module<Self>, _: &AttachParameters<'_>) -> Result<Self, Status> {
+        let size = NonZeroU32::new(64).ok_or(Status::FAILURE)?;
+        let pool = NblPool::new(&module.owner(), NblPoolOptions::new(Tag(*b"LaOw")).with_data(size))
+            .map_err(|_| Status::RESOURCES)?;
+        Ok(LatePinger { pool })
+    }
+
+    fn pause(&self, module: &Module<Self>) {
+        assert_eq!(module.state(), ModuleState::Pausing);
+        let mut own = OwnChain::new(module);
+        own.push(self.pool.allocate_range(0, 64, NoContext).unwrap()).ok().unwrap();
+        // Refused: given back, and dropped here, which frees the NBL.
+        if let Err(own) = own.send_down(0) {
+            assert_eq!(own.len(), 1);
+            REFUSED.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn own_pool(&self) -> Option<&NblPool<NoContext, WithData>> {
+        Some(&self.pool)
+    }
+}
+
+#[test]
+fn an_own_chain_is_refused_once_the_module_pauses_and_freed_when_dropped() {
+    let session = Session::new();
+    let driver = register::<LatePinger>();
+    let stack = Stack::new(&[driver.as_raw()]);
+    stack.attach().unwrap();
+    assert!(stack.restart());
+    let f = frame(0x0800, 1, 60);
+    stack.send(&[&f]);
+    stack.complete_sends();
+    assert!(stack.pause(), "nothing of its own went: the pause completes at once");
+    assert_eq!(REFUSED.load(Ordering::Relaxed), 1);
+    assert_eq!(stack.sent().len(), 1, "the own frame never reached the miniport");
+    stack.detach();
+    drop(stack);
+    drop(driver);
     assert!(session.leaks().is_empty(), "{}", session.leaks());
 }

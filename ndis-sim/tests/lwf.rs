@@ -345,35 +345,105 @@ fn pause_complete_not_pending_probe_and_twin() {
     rig.end();
 }
 
+/// An NBL of the module's own, from a fresh pool (with a 64-byte frame),
+/// its SourceHandle the module's handle.
+fn own_nbl(m: NDIS_HANDLE) -> (NDIS_HANDLE, PNET_BUFFER_LIST) {
+    let params = NET_BUFFER_LIST_POOL_PARAMETERS {
+        Header: NDIS_OBJECT_HEADER {
+            Type: NDIS_OBJECT_TYPE_DEFAULT,
+            Revision: NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+            Size: NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+        },
+        fAllocateNetBuffer: 1,
+        PoolTag: u32::from_le_bytes(*b"Own "),
+        DataSize: 64,
+        ..Default::default()
+    };
+    // SAFETY: valid parameters; the module's handle owns the pool.
+    let pool = unsafe { NdisAllocateNetBufferListPool(m, &params) };
+    assert!(!pool.is_null());
+    // SAFETY: a pool with preallocated data; a whole 64-byte frame.
+    let nbl = unsafe { NdisAllocateNetBufferAndNetBufferList(pool, 0, 0, core::ptr::null_mut(), 0, 64) };
+    assert!(!nbl.is_null());
+    // SAFETY: the NBL just allocated, ours.
+    unsafe { (*nbl).SourceHandle = m };
+    (pool, nbl)
+}
+
+/// Frees an own NBL back with the module, and its pool.
+fn free_own(pool: NDIS_HANDLE, nbl: PNET_BUFFER_LIST) {
+    // SAFETY: ours again, freed once, then its pool.
+    unsafe {
+        NdisFreeNetBufferList(nbl);
+        NdisFreeNetBufferListPool(pool);
+    }
+}
+
 #[test]
 fn pause_with_outstanding_probe_and_twin() {
     let s = Session::collecting();
     let rig = Rig::new(1);
-    rig.stack().send(&[F]);
-    let a = rig.held_send();
-    // SAFETY: sent down; the pause handler says SUCCESS while it is out.
-    unsafe { NdisFSendNetBufferLists(rig.m(0), a, 0, 0) };
+    let (pool, own) = own_nbl(rig.m(0));
+    // SAFETY: the module's own NBL, sent down; the pause handler then says
+    // SUCCESS while it is out.
+    unsafe { NdisFSendNetBufferLists(rig.m(0), own, 0, 0) };
     assert!(rig.stack().pause());
     assert_eq!(rules(&s), vec![Rule::PauseCompletedWithOutstanding]);
     rig.stack().complete_sends();
-    let back = COMPLETED.lock().unwrap().remove(0) as PNET_BUFFER_LIST;
-    // SAFETY: completed up.
-    unsafe { NdisFSendNetBufferListsComplete(rig.m(0), back, 0) };
-    // The twin: pend, complete when the send is back.
+    assert_eq!(COMPLETED.lock().unwrap().remove(0) as PNET_BUFFER_LIST, own, "back to the module");
+    // The twin: pend, complete when the own NBL is back.
     assert!(rig.stack().restart());
-    rig.stack().send(&[F]);
-    let a = rig.held_send();
     // SAFETY: as above.
-    unsafe { NdisFSendNetBufferLists(rig.m(0), a, 0, 0) };
+    unsafe { NdisFSendNetBufferLists(rig.m(0), own, 0, 0) };
     PAUSE.store(NDIS_STATUS_PENDING, Ordering::SeqCst);
     assert!(!rig.stack().pause());
     rig.stack().complete_sends();
-    let back = COMPLETED.lock().unwrap().remove(0) as PNET_BUFFER_LIST;
-    // SAFETY: completed up, then the pause.
+    assert_eq!(COMPLETED.lock().unwrap().remove(0) as PNET_BUFFER_LIST, own);
+    // SAFETY: the pending pause, completed.
+    unsafe { NdisFPauseComplete(rig.m(0)) };
+    assert!(rig.stack().is_paused());
+    assert_eq!(rules(&s), vec![]);
+    free_own(pool, own);
+    rig.end();
+    assert!(s.leaks().is_empty(), "{}", s.leaks());
+}
+
+/// NDIS pauses the protocol's binding first: a module's pause handler runs
+/// only when the sends it passed down are complete and the receives it
+/// passed up returned, so a pass-through module that completes its pause at
+/// once (as the raw twin of a typed pass-through filter does) is clean.
+#[test]
+fn pass_through_is_back_before_the_pause_handler_runs() {
+    let s = Session::collecting();
+    let rig = Rig::new(1);
+    rig.stack().send(&[F]);
+    rig.stack().receive(&[F], false);
+    let (a, r) = (rig.held_send(), rig.held_receive());
+    // SAFETY: passed on whole, as they came.
     unsafe {
-        NdisFSendNetBufferListsComplete(rig.m(0), back, 0);
-        NdisFPauseComplete(rig.m(0));
+        NdisFSendNetBufferLists(rig.m(0), a, 0, 0);
+        NdisFIndicateReceiveNetBufferLists(rig.m(0), r, 0, 1, 0);
     }
+    // The protocol's pause waits for its send and returns its receive.
+    assert!(!rig.stack().pause());
+    assert_eq!(RETURNED.lock().unwrap().len(), 0, "the protocol still holds it");
+    // A send the pausing protocol makes fails at once; a receive indicated
+    // to it now is returned at once.
+    rig.stack().send(&[F]);
+    assert_eq!(rig.stack().completed(), vec![NDIS_STATUS_PAUSED]);
+    rig.stack().receive(&[F], false);
+    let r2 = rig.held_receive();
+    // SAFETY: the module runs still: passed up, and back at once.
+    unsafe { NdisFIndicateReceiveNetBufferLists(rig.m(0), r2, 0, 1, 0) };
+    return_all(&rig);
+    assert!(!rig.stack().is_paused());
+    rig.stack().return_receives();
+    return_all(&rig);
+    assert!(!rig.stack().is_paused(), "the send is still out");
+    rig.stack().complete_sends();
+    let back = COMPLETED.lock().unwrap().remove(0) as PNET_BUFFER_LIST;
+    // SAFETY: completed up; then the module's pause runs, and completes at once.
+    unsafe { NdisFSendNetBufferListsComplete(rig.m(0), back, 0) };
     assert!(rig.stack().is_paused());
     assert_eq!(rules(&s), vec![]);
     rig.end();

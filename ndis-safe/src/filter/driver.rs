@@ -11,7 +11,7 @@ use core::ptr::NonNull;
 
 use ndis_sys::*;
 
-use super::chain::{Links, RecvChain, SendChain, complete_up, return_down};
+use super::chain::{Links, RecvChain, SendChain, complete_with, return_down};
 use super::{AttachParameters, Filter, Module};
 use crate::error::Status;
 use crate::nbl::Nbl;
@@ -195,6 +195,9 @@ impl<F: Filter> core::fmt::Debug for FilterDriver<F> {
 }
 
 /// What the library allocates per module: the module, then the filter.
+/// `#[repr(C)]` with the module's handle first: a handler reaches the
+/// handle with one load from its `FilterModuleContext`, as a raw filter
+/// whose context starts with its handle does.
 #[repr(C)]
 struct Block<F: Filter> {
     module: Module<F>,
@@ -238,9 +241,11 @@ unsafe extern "system" fn attach<F: Filter>(
     };
     // SAFETY: fresh memory of Block<F>'s size and alignment.
     unsafe { block.write(Block { module, filter }) };
-    // SAFETY: just initialized; NDIS calls no other handler before this
-    // returns, so the write of `own_pool` races with nothing.
-    unsafe { (*block).module.own_pool = (*block).filter.own_pool().map_or(core::ptr::null_mut(), |p| p.as_raw()) };
+    if F::OWN_NBLS {
+        // SAFETY: just initialized; NDIS calls no other handler before this
+        // returns, so the write of `own_pool` races with nothing.
+        unsafe { (*block).module.own_pool = (*block).filter.own_pool().map_or(core::ptr::null_mut(), |p| p.as_raw()) };
+    }
     let mut attrs = NDIS_FILTER_ATTRIBUTES {
         Header: NDIS_OBJECT_HEADER {
             Type: NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
@@ -303,36 +308,53 @@ unsafe extern "system" fn send<F: Filter>(
 ) {
     // SAFETY: the module's context, live between attach and detach.
     let b = unsafe { block::<F>(ctx) };
-    let at_dispatch = flags & NDIS_SEND_FLAGS_DISPATCH_LEVEL != 0;
-    if b.module.enter() {
+    if b.module.running() {
+        // SAFETY: NDIS calls the send handler with a chain of one NBL or
+        // more (never NULL), as a raw filter that passes it on relies on.
+        let head = unsafe { NonNull::new_unchecked(nbls) };
         // SAFETY: the chain NDIS hands this module for the call.
-        let chain = unsafe { SendChain::new(&b.module, nbls, port, at_dispatch) };
+        let chain = unsafe { SendChain::new(&b.module, head, port, flags) };
         b.filter.send(&b.module, chain);
     } else {
-        // Not running: NDIS_STATUS_PAUSED, as a pausing filter must.
-        // SAFETY: the chain NDIS hands this module, ended here once.
-        let links = unsafe { Links::walk(nbls) };
-        // SAFETY: owned for the call.
-        unsafe { links.set_status(NDIS_STATUS_PAUSED) };
-        complete_up(&b.module, links, at_dispatch);
+        // SAFETY: as above; ended here once.
+        unsafe { refuse_send(&b.module, nbls, flags) };
     }
-    b.module.release(1);
+}
+
+/// A send to a module that is not running: completed at once with
+/// `NDIS_STATUS_PAUSED`, as a pausing or paused filter must.
+///
+/// # Safety
+///
+/// `nbls` is the send handler's chain, handed to `module` for the call.
+#[cold]
+#[inline(never)]
+unsafe fn refuse_send<F: Filter>(module: &Module<F>, nbls: PNET_BUFFER_LIST, flags: ULONG) {
+    // SAFETY: the caller's guarantee: owned for the call, ended here once.
+    unsafe { complete_with(module, NonNull::new(nbls), NDIS_STATUS_PAUSED, flags) };
 }
 
 unsafe extern "system" fn send_complete<F: Filter>(ctx: NDIS_HANDLE, nbls: PNET_BUFFER_LIST, flags: ULONG) {
     // SAFETY: the module's context, live between attach and detach.
     let b = unsafe { block::<F>(ctx) };
-    b.module.hold(1);
-    let at_dispatch = flags & NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL != 0;
-    // SAFETY: the NBLs this module sent down, back to it.
-    let links = unsafe { Links::walk(nbls) };
-    let back = links.count as usize;
+    if !F::OWN_NBLS {
+        // No own NBLs: everything back is passed through, completed up as
+        // it came (one call, as a raw pass-through filter does).
+        // SAFETY: the module's handle; NBLs it sent down from above, back
+        // to it, handed back once with the flags NDIS gave.
+        unsafe { NdisFSendNetBufferListsComplete(b.module.as_raw(), nbls, flags) };
+        return;
+    }
+    // The NBLs this module sent down, back to it (split reads the head alone).
+    let links = Links::head(nbls);
     let handle = b.module.as_raw();
     // SAFETY: ours again: the own ones by SourceHandle, the rest passed through.
     let (own, through) = unsafe { links.split(|nbl| source_handle(nbl) == handle) };
-    complete_up(&b.module, through, at_dispatch);
+    if let Some(h) = through.head {
+        // SAFETY: passed-through NBLs back to the module, handed back once.
+        unsafe { NdisFSendNetBufferListsComplete(handle, h.as_ptr(), flags) };
+    }
     give_own(b, own, F::own_completed);
-    b.module.release(back + 1);
 }
 
 unsafe extern "system" fn cancel_send<F: Filter>(ctx: NDIS_HANDLE, cancel_id: PVOID) {
@@ -347,44 +369,80 @@ unsafe extern "system" fn receive<F: Filter>(
     ctx: NDIS_HANDLE,
     nbls: PNET_BUFFER_LIST,
     port: NDIS_PORT_NUMBER,
-    _count: ULONG,
+    count: ULONG,
     flags: ULONG,
 ) {
     // SAFETY: the module's context, live between attach and detach.
     let b = unsafe { block::<F>(ctx) };
-    if b.module.enter() {
+    if b.module.running() {
+        // SAFETY: NDIS calls the receive handler with a chain of
+        // `NumberOfNetBufferLists` NBLs, one or more (never NULL), as a raw
+        // filter that passes it on relies on.
+        let head = unsafe { NonNull::new_unchecked(nbls) };
         // SAFETY: the chain NDIS indicates to this module for the call.
-        let chain = unsafe { RecvChain::new(&b.module, nbls, port, flags) };
+        let chain = unsafe { RecvChain::new(&b.module, head, port, count, flags) };
         b.filter.receive(&b.module, chain);
     } else {
-        // Not running: give the frames back (a lent chain needs nothing).
-        // SAFETY: as above.
-        let chain = unsafe { RecvChain::new(&b.module, nbls, port, flags) };
-        chain.give_back();
+        // SAFETY: as above; ended here once.
+        unsafe { refuse_receive(&b.module, nbls, flags) };
     }
-    b.module.release(1);
+}
+
+/// Receives to a module that is not running: given back at once (a lent
+/// chain needs nothing: the miniport regains it when the handler returns).
+///
+/// # Safety
+///
+/// `nbls` is the receive handler's chain, indicated to `module` for the call.
+#[cold]
+#[inline(never)]
+unsafe fn refuse_receive<F: Filter>(module: &Module<F>, nbls: PNET_BUFFER_LIST, flags: ULONG) {
+    if flags & NDIS_RECEIVE_FLAGS_RESOURCES == 0 {
+        // SAFETY: the caller's guarantee: owned for the call, returned once.
+        unsafe { return_down(module, NonNull::new(nbls), flags) };
+    }
 }
 
 unsafe extern "system" fn return_nbls<F: Filter>(ctx: NDIS_HANDLE, nbls: PNET_BUFFER_LIST, flags: ULONG) {
     // SAFETY: the module's context, live between attach and detach.
     let b = unsafe { block::<F>(ctx) };
-    b.module.hold(1);
-    let at_dispatch = flags & NDIS_RETURN_FLAGS_DISPATCH_LEVEL != 0;
-    // SAFETY: the NBLs this module indicated up, back to it.
-    let links = unsafe { Links::walk(nbls) };
-    let back = links.count as usize;
+    if !F::OWN_NBLS {
+        // No own NBLs: everything back is passed through, returned down as
+        // it came (one call, as a raw pass-through filter does).
+        // SAFETY: the module's handle; NBLs it indicated up from below,
+        // back to it, handed back once with the flags NDIS gave.
+        unsafe { NdisFReturnNetBufferLists(b.module.as_raw(), nbls, flags) };
+        return;
+    }
+    // The NBLs this module indicated up, back to it (split reads the head alone).
+    let links = Links::head(nbls);
     let handle = b.module.as_raw();
     // SAFETY: ours again: the own ones by SourceHandle, the rest passed through.
     let (own, through) = unsafe { links.split(|nbl| source_handle(nbl) == handle) };
-    return_down(&b.module, through, at_dispatch);
+    if let Some(h) = through.head {
+        // SAFETY: passed-through NBLs back to the module, handed back once.
+        unsafe { NdisFReturnNetBufferLists(handle, h.as_ptr(), flags) };
+    }
     give_own(b, own, F::own_returned);
-    b.module.release(back + 1);
 }
 
 /// Hands each own NBL back to the filter as the owned [`Nbl`] it was. One
 /// whose pool is no longer the filter's own pool is leaked (the library
 /// cannot rebuild it).
+///
+/// Then the module's count of own NBLs in flight drops by as many, once for
+/// the chain; nothing of the module is touched after that (its pause may
+/// complete there, and detach follow).
 fn give_own<'c, F: Filter>(b: &'c Block<F>, own: Links, to: fn(&'c F, &'c Module<F>, Nbl<'c, F::Own>)) {
+    if own.count == 0 {
+        return;
+    }
+    give_each(b, own, to);
+    b.module.release(own.count);
+}
+
+/// [`give_own`]'s hand-back of each NBL.
+fn give_each<'c, F: Filter>(b: &'c Block<F>, own: Links, to: fn(&'c F, &'c Module<F>, Nbl<'c, F::Own>)) {
     let Some(pool) = b.filter.own_pool() else { return };
     let mut at = own.head;
     while let Some(nbl) = at {

@@ -28,14 +28,52 @@
 //! A module (one attachment) is [`Paused`](ModuleState::Paused) after
 //! attach, [`Restarting`](ModuleState::Restarting) in its restart
 //! handler, [`Running`](ModuleState::Running) after it, and
-//! [`Pausing`](ModuleState::Pausing) from its pause handler until nothing
-//! is in flight. The library checks the state where the types cannot: a
-//! send or receive arriving while not running is completed with
-//! `NDIS_STATUS_PAUSED` or given back without calling the filter; a
-//! restart of a module that is not paused fails. The pause completes —
-//! `NDIS_STATUS_SUCCESS` from the pause handler, or `NdisFPauseComplete` —
-//! exactly when the last NBL the module sent down or indicated up is back
-//! and no handler call of it runs (counted when they start), exactly once.
+//! [`Pausing`](ModuleState::Pausing) from its pause handler until its own
+//! NBLs are back. The library checks the state where the types cannot,
+//! with one load and one compare per handler call (the check NDIS asks of
+//! every filter, which a raw filter makes too): a send or receive
+//! arriving while not running is completed with `NDIS_STATUS_PAUSED` or
+//! given back without calling the filter; own NBLs are sent or indicated
+//! only by a running module (else the [`OwnChain`] comes back as `Err`);
+//! a restart of a module that is not paused fails.
+//!
+//! # Pause
+//!
+//! The pause completes — `NDIS_STATUS_SUCCESS` from the pause handler, or
+//! `NdisFPauseComplete` — exactly once, when the last of the module's
+//! *own* NBLs (sent down or indicated up through an [`OwnChain`]) is back.
+//! NBLs the module passes through are not counted, per NDIS's pause
+//! contract ("Pausing a Driver Stack", "Pausing a Filter Module" and
+//! `FILTER_PAUSE` in the NDIS documentation): NDIS pauses the overlying
+//! drivers first — the protocol binding's pause completes only when all
+//! its sends are complete and it has returned the receives indicated to
+//! it, and each filter above pauses only when its own NBLs are back — so
+//! by the time a filter's pause handler runs, every NBL it passed through
+//! is back already; a pausing filter must wait only for the send and
+//! receive operations it *originated*, and give back what it holds (a
+//! typed filter holds nothing past a handler call). The count is kept per
+//! chain (one atomic add when an own chain goes, one subtract when it comes
+//! back), not per NBL, and not at all for a filter without own NBLs.
+//!
+//! The library relies on NDIS for one more thing, as every filter does: a
+//! module's context stays valid for the whole of each handler call, so the
+//! detach handler (which frees the module and the filter value) never runs
+//! while a send, receive, completion or return handler of the module is
+//! still running — even one that has already handed its last NBL on. The
+//! library does not count handler calls to enforce that itself (it would
+//! cost an atomic add and subtract on every call); the WDK's own filter
+//! sample makes the same assumption (its receive handler reads its context after
+//! `NdisFIndicateReceiveNetBufferLists` returns).
+//!
+//! # Own NBLs are a compile-time fact
+//!
+//! [`Filter::OWN_NBLS`] (false by default) says whether the filter sends
+//! or indicates NBLs of its own. Without them, the library's send-complete
+//! and return handlers are one call each — everything back is passed
+//! through, handed back as it came — and an [`OwnChain`] cannot be made
+//! (a compile-time error). With them, what comes back is split by
+//! `SourceHandle`: the filter's own NBLs go to [`Filter::own_completed`] or
+//! [`Filter::own_returned`] apart from the passed-through ones.
 //!
 //! # Chains end inside the handler call
 //!
@@ -54,12 +92,17 @@
 //!
 //! # Flags and counts
 //!
-//! The dispatch-level flag passed down or up is the one the handler was
-//! given (true: NDIS says so); from outside a handler
-//! ([`Module::send_own`], [`Module::indicate_own`]) it is clear, which the
-//! DDIs allow of a caller that does not know its IRQL.
-//! `NumberOfNetBufferLists` is the chain's count, kept as it is split and
-//! joined ([`SendChain::len`]).
+//! A chain passed on whole goes with the flags its handler was given
+//! (`SendFlags`, `ReceiveFlags`, the completion's and return's flags), as
+//! a raw pass-through filter passes them; a chain with own NBLs joined
+//! keeps only the dispatch-level bit (the others described the chain NDIS
+//! handed over). Own chains sent on their own
+//! ([`OwnChain::send_down`], [`OwnChain::indicate_up`]) go with the
+//! dispatch-level flag clear, which the DDIs allow of a caller that does
+//! not know its IRQL. The chains are counted only where a DDI needs a
+//! count it is not given: a receive keeps the `NumberOfNetBufferLists`
+//! NDIS gave (and splits count as they walk); a send chain is not counted
+//! (`NdisFSendNetBufferLists` takes no count; [`SendChain::len`] walks).
 //!
 //! # Leaks
 //!
@@ -67,7 +110,7 @@
 //! |---|---|
 //! | [`SendChain`] | its NBLs are never completed (the protocol above never gets them back) |
 //! | [`RecvChain`] | its NBLs are never returned (the miniport never gets them back); a low-resources chain leaks nothing |
-//! | [`OwnChain`] | its NBLs are never freed, and their pool leaks (it stays counted) |
+//! | [`OwnChain`] | its NBLs are never freed, and their pool leaks (it stays counted); dropped, it frees them |
 //! | [`FilterDriver`] | never deregistered: the driver cannot unload |
 //! | [`Module`], [`AttachParameters`] | cannot be leaked: only borrowed |
 //! | [`OidRequest`] | the request is never completed (NDIS waits for it); never completed twice |
@@ -184,6 +227,12 @@ pub trait Filter: Sized + Send + Sync + 'static {
     /// The context area of the filter's own NBLs ([`Filter::own_pool`]).
     type Own: ContextArea;
 
+    /// Whether the filter sends or indicates NBLs of its own
+    /// ([`OwnChain`], from [`Filter::own_pool`]). False (the default): the
+    /// send-complete and return handlers hand everything back unsplit, one
+    /// DDI call each, and making an [`OwnChain`] is a compile-time error.
+    const OWN_NBLS: bool = false;
+
     /// The pool tag of the module's memory.
     const TAG: Tag;
 
@@ -200,8 +249,9 @@ pub trait Filter: Sized + Send + Sync + 'static {
         Ok(())
     }
 
-    /// The module pauses: stop originating NBLs. The library completes the
-    /// pause when everything in flight is back.
+    /// The module pauses: stop originating NBLs (an [`OwnChain`] sent from
+    /// now on is refused). The library completes the pause when the
+    /// module's own NBLs in flight are back.
     fn pause(&self, _module: &Module<Self>) {}
 
     /// Sends from above: pass them down, complete them, or split and do
@@ -218,7 +268,8 @@ pub trait Filter: Sized + Send + Sync + 'static {
 
     /// The pool the filter's own NBLs come from (NDIS-allocated data, so
     /// that no caller memory has to outlive an NBL NDIS holds). An own NBL
-    /// is one of this pool with `SourceHandle` the module's handle.
+    /// is one of this pool with `SourceHandle` the module's handle. Read
+    /// only when [`Filter::OWN_NBLS`] is true.
     fn own_pool(&self) -> Option<&NblPool<Self::Own, WithData>> {
         None
     }

@@ -1,9 +1,9 @@
 //! A filter module (one attachment of the filter to one miniport's stack):
-//! its NDIS handle, its state, and the count of what it has in flight.
+//! its NDIS handle, its state, and the count of its own NBLs in flight.
 #![allow(unsafe_code, reason = "the module calls NdisFPauseComplete with the handle NDIS gave it")]
 
 use core::marker::PhantomData;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use ndis_sys::NDIS_HANDLE;
 
@@ -20,32 +20,43 @@ pub enum ModuleState {
     Restarting,
     /// Data flows.
     Running,
-    /// The pause handler ran; the pause completes when nothing is in flight.
+    /// The pause handler ran; the pause completes when the module's own
+    /// NBLs in flight are back.
     Pausing,
 }
 
-const SHIFT: u32 = usize::BITS - 2;
-const COUNT: usize = (1 << SHIFT) - 1;
-const PAUSED: usize = 0;
-const RESTARTING: usize = 1 << SHIFT;
-const RUNNING: usize = 2 << SHIFT;
-const PAUSING: usize = 3 << SHIFT;
+/// The state is the top two bits of the word; `RUNNING` is 0 there, so
+/// "running" is one compare of the word (`< PAUSED`), as a raw filter's
+/// test of its state field is.
+const SHIFT: u32 = u32::BITS - 2;
+const COUNT: u32 = (1 << SHIFT) - 1;
+const RUNNING: u32 = 0;
+const PAUSED: u32 = 1 << SHIFT;
+const RESTARTING: u32 = 2 << SHIFT;
+const PAUSING: u32 = 3 << SHIFT;
 
 /// One filter module, as its handlers see it: `&Module<F>`.
 ///
 /// # Invariants
 ///
 /// `handle` is the `NdisFilterHandle` NDIS gave the attach handler, valid
-/// until the detach handler returns (the module's memory is freed there).
-/// The low bits of `word` count what the module has in flight — NBLs it
-/// sent down or indicated up and has not had back, and handler calls
-/// running — counted when they start; the top two bits are the
-/// [`ModuleState`]. A pause completes (the handler's `SUCCESS`, or
-/// `NdisFPauseComplete` from whoever brings the count to zero) exactly once:
-/// both paths move `Pausing|0` to `Paused` with one compare-exchange.
+/// until the detach handler returns (the module's memory is freed there);
+/// it is the first field, so a handler reaches it with one load from its
+/// `FilterModuleContext`. The low bits of `word` count the module's *own*
+/// NBLs in flight — sent down or indicated up by it ([`OwnChain`]) and not
+/// back — plus one while the pause handler runs; the top two bits are the
+/// [`ModuleState`]. NBLs the module passes through are not counted: NDIS
+/// pauses the overlying drivers first, so they are back before the
+/// module's pause starts (see the [module docs](super#pause)). A pause
+/// completes (the handler's `SUCCESS`, or `NdisFPauseComplete` from whoever
+/// brings the count to zero) exactly once: both paths move `Pausing|0` to
+/// `Paused` with one compare-exchange.
+///
+/// [`OwnChain`]: super::OwnChain
+#[repr(C)]
 pub struct Module<F: Filter> {
     handle: NDIS_HANDLE,
-    word: AtomicUsize,
+    word: AtomicU32,
     /// The pool the module's own NBLs come from (its raw handle), read from
     /// [`Filter::own_pool`] after attach; NULL for none.
     pub(crate) own_pool: NDIS_HANDLE,
@@ -61,7 +72,7 @@ unsafe impl<F: Filter> Sync for Module<F> {}
 impl<F: Filter> Module<F> {
     /// A paused module for `handle`.
     pub(crate) fn new(handle: NDIS_HANDLE) -> Self {
-        Module { handle, word: AtomicUsize::new(PAUSED), own_pool: core::ptr::null_mut(), _f: PhantomData }
+        Module { handle, word: AtomicU32::new(PAUSED), own_pool: core::ptr::null_mut(), _f: PhantomData }
     }
 
     /// The `NdisFilterHandle`, for DDIs this crate does not wrap.
@@ -92,34 +103,47 @@ impl<F: Filter> Module<F> {
         }
     }
 
-    /// How many NBLs and handler calls the module has in flight.
+    /// How many of the module's own NBLs are in flight (sent down or
+    /// indicated up and not back), plus one while its pause handler runs.
     #[inline]
     pub fn in_flight(&self) -> usize {
-        self.word.load(Ordering::Acquire) & COUNT
+        (self.word.load(Ordering::Acquire) & COUNT) as usize
     }
 
-    /// Counts `n` more in flight (before they go).
+    /// Whether the module runs: the data handlers' test, one load and one
+    /// compare. A plain load suffices: the test decides only whether the
+    /// filter is called, and what the filter then originates goes through
+    /// [`Module::hold_own`], which re-checks the state atomically.
     #[inline(always)]
-    pub(crate) fn hold(&self, n: usize) {
-        self.word.fetch_add(n, Ordering::AcqRel);
+    pub(crate) fn running(&self) -> bool {
+        self.word.load(Ordering::Relaxed) < PAUSED
     }
 
-    /// A handler call starts: counted; whether the module runs.
-    #[inline(always)]
-    pub(crate) fn enter(&self) -> bool {
-        self.word.fetch_add(1, Ordering::AcqRel) & !COUNT == RUNNING
+    /// Counts `n` own NBLs in flight before they go, if the module runs
+    /// (a paused or pausing module originates nothing): whether they may go.
+    #[inline]
+    pub(crate) fn hold_own(&self, n: u32) -> bool {
+        let before = self.word.fetch_add(n, Ordering::AcqRel);
+        if before < PAUSED && before.wrapping_add(n) < PAUSED {
+            return true;
+        }
+        self.release(n);
+        false
     }
 
-    /// `n` came back (or a handler call ended). The last of a pausing
-    /// module's completes its pause.
-    #[inline(always)]
-    pub(crate) fn release(&self, n: usize) {
+    /// `n` own NBLs came back (or the pause handler's call ended). The last
+    /// of a pausing module's completes its pause. Nothing of the module is
+    /// touched after the decrement unless this call completes the pause
+    /// (before that, detach cannot run).
+    #[inline]
+    pub(crate) fn release(&self, n: u32) {
         let before = self.word.fetch_sub(n, Ordering::AcqRel);
         if before == PAUSING + n && self.finish_pause() {
-            // SAFETY: the handle is valid (a module in flight is attached);
-            // the pause was pending (the pause handler returned PENDING or
-            // is about to: its own decrement did not find zero) and this
-            // compare-exchange won, so it is completed once.
+            // SAFETY: the handle is valid (the pause is pending, so the
+            // module is attached); the pause was pending (the pause handler
+            // returned PENDING or is about to: its own count kept the word
+            // from zero until it ended) and this compare-exchange won, so it
+            // is completed once.
             unsafe { ndis_sys::NdisFPauseComplete(self.handle) };
         }
     }
@@ -132,14 +156,16 @@ impl<F: Filter> Module<F> {
 
     /// Sets the state bits, keeping the count.
     #[inline]
-    fn set(&self, state: usize) {
+    fn set(&self, state: u32) {
         let _ = self.word.fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| Some((w & COUNT) | state));
     }
 
     /// Paused to restarting: whether the module was paused.
     pub(crate) fn begin_restart(&self) -> bool {
         self.word
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| (w & !COUNT == PAUSED).then_some(w | RESTARTING))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| {
+                (w & !COUNT == PAUSED).then_some((w & COUNT) | RESTARTING)
+            })
             .is_ok()
     }
 
@@ -154,8 +180,8 @@ impl<F: Filter> Module<F> {
     }
 
     /// The pause handler's call ends: whether the pause completed now
-    /// (nothing in flight), else it is pending and completes with the last
-    /// release.
+    /// (no own NBL in flight), else it is pending and completes with the
+    /// last own NBL back.
     pub(crate) fn end_pause(&self) -> bool {
         let before = self.word.fetch_sub(1, Ordering::AcqRel);
         before == PAUSING + 1 && self.finish_pause()

@@ -476,7 +476,7 @@ pub(crate) fn pause_done(l: &mut Lwf, m: usize, ddi: &'static str, found: &mut V
             Rule::PauseCompletedWithOutstanding,
             ddi,
             format!(
-                "{} completed its pause with NBLs it sent down or indicated up not back: {}",
+                "{} completed its pause with NBLs it originated (sent down or indicated up) not back: {}",
                 l.name(m),
                 names.join(", ")
             ),

@@ -202,6 +202,11 @@ pub(crate) fn indicate_to(
                 }
             }
         }
+        // A pausing binding returns what is indicated to it at once.
+        if !resources && let Some(s) = l.stacks.get_mut(&stack).filter(|s| s.pausing) {
+            s.protocol_receives.retain(|n| !nbls.contains(n));
+            return_down(l, nbls, calls);
+        }
         return;
     };
     for &n in &nbls {

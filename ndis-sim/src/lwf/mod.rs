@@ -7,8 +7,10 @@
 //! ([`Stack::send`] from the protocol, [`Stack::receive`] from the
 //! miniport, lent or with `NDIS_RECEIVE_FLAGS_RESOURCES`), completions in
 //! any order ([`Stack::complete_send`], [`Stack::return_receive`]),
-//! [`Stack::pause`] (which completes only when every NBL the module sent
-//! down or indicated up is back, as NDIS waits) and [`Stack::detach`].
+//! [`Stack::pause`] (the protocol's binding first, then the modules top
+//! first, as NDIS pauses a stack: a module's pause starts only when what it
+//! passed through is back, and completes when its own NBLs are) and
+//! [`Stack::detach`].
 //! Data-path calls run at `DISPATCH_LEVEL`, with the dispatch-level flags
 //! set, as NDIS runs them; attach, restart, pause and detach at the
 //! caller's IRQL.
@@ -22,7 +24,8 @@
 //! chain whose links loop or whose count is wrong (`ChainLinksBroken`),
 //! sends or indications by a paused module (`FilterPaused`), a pause or
 //! restart completed twice or when none is pending
-//! (`PauseOrRestartNotPending`), a pause completed with NBLs out
+//! (`PauseOrRestartNotPending`), a pause completed with NBLs the module
+//! originated (sent down or indicated up) not back
 //! (`PauseCompletedWithOutstanding`), a low-resources NBL used after the
 //! receive handler returned or returned with `NdisFReturnNetBufferLists`
 //! (`ResourcesNetBufferListKept`), dispatch-level flags that lie
@@ -203,6 +206,9 @@ impl Stack {
     /// Restarts every paused module, bottom first. Returns whether all run
     /// (a restart the filter pends runs when it calls `NdisFRestartComplete`).
     pub fn restart(&self) -> bool {
+        if let Some(s) = lwf().stacks.get_mut(&self.id) {
+            s.pausing = false;
+        }
         for m in self.modules().into_iter().rev() {
             let (f, ctx) = {
                 let mut l = lwf();
@@ -258,23 +264,66 @@ impl Stack {
         self.is_running()
     }
 
-    /// Starts pausing every running module, top first. Returns whether all
-    /// are paused now; a module whose NBLs are out pauses when they are
-    /// back (its `NdisFPauseComplete`).
+    /// Pauses the stack as NDIS does ("Pausing a Driver Stack"): the
+    /// protocol's binding first — it sends nothing more (a send the test
+    /// makes now is completed with `NDIS_STATUS_PAUSED` at once), returns
+    /// what is indicated to it from now on at once, and its pause completes
+    /// when its sends are complete and the receives it holds are returned —
+    /// then every running module, top first, each once the one above it is
+    /// paused. Returns whether all are paused now; otherwise the pause goes
+    /// on as the protocol's NBLs come back ([`Stack::complete_send`],
+    /// [`Stack::return_receive`]) and modules complete their pauses
+    /// (`NdisFPauseComplete`), and [`Stack::is_paused`] tells. So a module's
+    /// pause handler runs only when every NBL it passed through is back: its
+    /// pause waits only for its own NBLs (`PauseCompletedWithOutstanding`
+    /// otherwise).
     pub fn pause(&self) -> bool {
-        for m in self.modules() {
-            let (f, ctx) = {
+        let modules = self.modules();
+        {
+            let mut l = lwf();
+            let running = modules.iter().any(|m| l.modules.get(m).is_some_and(|r| r.state == MState::Running));
+            if let Some(s) = l.stacks.get_mut(&self.id) {
+                s.pausing |= running;
+            }
+        }
+        self.is_paused()
+    }
+
+    /// Takes the stack's pause as far as it can go now: the next running
+    /// module's pause handler, once the protocol has nothing out and the
+    /// modules above it are paused.
+    fn advance_pause(&self) {
+        loop {
+            let (m, f, ctx) = {
                 let mut l = lwf();
-                let Some(r) = l.modules.get_mut(&m) else { continue };
-                if r.state != MState::Running {
-                    continue;
+                let Some(s) = l.stacks.get(&self.id) else { return };
+                if !s.pausing || l.protocol_out(self.id) > 0 {
+                    return;
                 }
+                let mut next = None;
+                for m in s.modules.clone() {
+                    match l.modules.get(&m).map(|r| r.state) {
+                        Some(MState::Running) => {
+                            next = Some(m);
+                            break;
+                        }
+                        Some(MState::Pausing | MState::Restarting) => return,
+                        _ => {}
+                    }
+                }
+                let Some(m) = next else {
+                    if let Some(s) = l.stacks.get_mut(&self.id) {
+                        s.pausing = false;
+                    }
+                    return;
+                };
+                let Some(r) = l.modules.get_mut(&m) else { return };
                 r.state = MState::Pausing;
                 r.pause_pending = true;
                 r.in_pause = true;
                 r.completed_in_pause = false;
                 let (d, ctx) = (r.driver, r.ctx);
-                (l.drivers[&d].chars.PauseHandler, ctx)
+                (m, l.drivers[&d].chars.PauseHandler, ctx)
             };
             // SAFETY: all-zero is a valid value of this C record.
             let mut params: NDIS_FILTER_PAUSE_PARAMETERS = unsafe { core::mem::zeroed() };
@@ -308,7 +357,6 @@ impl Stack {
             }
             report_now(found);
         }
-        self.is_paused()
     }
 
     fn states(&self) -> Vec<MState> {
@@ -317,8 +365,10 @@ impl Stack {
         modules.iter().filter_map(|m| l.modules.get(m).map(|r| r.state)).collect()
     }
 
-    /// Whether every module is paused.
+    /// Whether every module is paused (a stack pause under way is taken as
+    /// far as it can go first: see [`Stack::pause`]).
     pub fn is_paused(&self) -> bool {
+        self.advance_pause();
         self.states().iter().all(|s| *s == MState::Paused)
     }
 
@@ -367,7 +417,19 @@ impl Stack {
         };
         let nbls = self.make(frames, protocol, Dir::Send, Origin::Protocol, false);
         let mut calls = Vec::new();
-        flow::send_to(&mut lwf(), self.id, top, nbls, 0, &mut calls);
+        {
+            let mut l = lwf();
+            if l.stacks.get(&self.id).is_some_and(|s| s.pausing) {
+                // The binding pauses: its sends fail at once.
+                for &n in &nbls {
+                    // SAFETY: a live NBL the stack made.
+                    unsafe { *NET_BUFFER_LIST_STATUS(n as *mut NET_BUFFER_LIST) = NDIS_STATUS_PAUSED };
+                }
+                flow::complete_up(&mut l, nbls, &mut calls);
+            } else {
+                flow::send_to(&mut l, self.id, top, nbls, 0, &mut calls);
+            }
+        }
         run(calls);
     }
 
@@ -449,6 +511,7 @@ impl Stack {
             flow::complete_up(&mut l, vec![n], &mut calls);
         }
         run(calls);
+        self.advance_pause();
         true
     }
 
@@ -481,6 +544,7 @@ impl Stack {
             flow::return_down(&mut l, vec![n], &mut calls);
         }
         run(calls);
+        self.advance_pause();
         true
     }
 

@@ -110,6 +110,9 @@ pub(crate) struct StackRec {
     pub received: Vec<Vec<u8>>,
     pub completed: Vec<i32>,
     pub cancels: usize,
+    /// A stack pause is under way: the protocol's, then the modules', top
+    /// first, each once the one above is paused.
+    pub pausing: bool,
 }
 
 /// Everything.
@@ -180,16 +183,41 @@ impl Lwf {
         self.modules.get(&m).map_or_else(|| format!("handle {m:#x}"), |r| r.name.clone())
     }
 
-    /// The NBLs `m` sent down or indicated up and has not had back.
+    /// The NBLs `m` originated (its own: sent down or indicated up by it)
+    /// and has not had back: what its pause waits for. NBLs it passed
+    /// through are not among them: NDIS pauses the layers above first, so
+    /// those are back before its pause starts (see [`Lwf::protocol_out`]).
     pub fn outstanding(&self, m: usize) -> Vec<usize> {
         let mut v: Vec<usize> = self
             .tracks
             .iter()
-            .filter(|(_, t)| t.path.contains(&m) && !matches!(t.at, At::Done | At::Regained))
+            .filter(|(_, t)| {
+                t.origin == Origin::Filter(m)
+                    && !matches!(t.at, At::Done | At::Regained)
+                    && t.at != At::Module(m, Phase::Own)
+            })
             .map(|(a, _)| *a)
             .collect();
         v.sort_unstable();
         v
+    }
+
+    /// What the protocol's pause on `stack` waits for: its sends not yet
+    /// completed and the receives it holds. Sends a module holds (handed to
+    /// it or back with it, not passed on) are left out: they are that
+    /// module's to end, and leak at detach if it never does (Windows would
+    /// wait on them, and the stack's pause would hang).
+    pub fn protocol_out(&self, stack: u64) -> usize {
+        let sends = self
+            .tracks
+            .values()
+            .filter(|t| {
+                t.stack == stack
+                    && t.origin == Origin::Protocol
+                    && !matches!(t.at, At::Done | At::Regained | At::Module(_, Phase::Handed | Phase::Back))
+            })
+            .count();
+        sends + self.stacks.get(&stack).map_or(0, |s| s.protocol_receives.len())
     }
 
     /// The NBLs `m` holds (handed to it or back with it, not its own).

@@ -111,8 +111,9 @@ pub enum Rule {
     /// `NdisFPauseComplete` or `NdisFRestartComplete` with none pending,
     /// or twice.
     PauseOrRestartNotPending,
-    /// A pause completed while NBLs the module sent down or indicated up
-    /// are not back.
+    /// A pause completed while NBLs the module originated (its own, sent
+    /// down or indicated up by it) are not back. What it passed through is
+    /// back before its pause starts: NDIS pauses the layers above first.
     PauseCompletedWithOutstanding,
     /// An NBL indicated with `NDIS_RECEIVE_FLAGS_RESOURCES` used after the
     /// receive handler returned, returned with `NdisFReturnNetBufferLists`,
@@ -208,7 +209,7 @@ impl Rule {
             Rule::FilterPaused => "a paused filter module neither sends nor indicates receives",
             Rule::PauseOrRestartNotPending => "a pause or restart is completed once, and only while pending",
             Rule::PauseCompletedWithOutstanding => {
-                "a pause completes only when every NBL the module sent down or indicated up is back"
+                "a pause completes only when every NBL the module originated (sent down or indicated up) is back"
             }
             Rule::ResourcesNetBufferListKept => {
                 "an NBL indicated with NDIS_RECEIVE_FLAGS_RESOURCES is the miniport's again when the receive handler returns"

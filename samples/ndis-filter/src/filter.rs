@@ -97,6 +97,7 @@ static MAC: [AtomicU32; 2] = [AtomicU32::new(0), AtomicU32::new(0)];
 
 impl Filter for EtherFilter {
     type Own = NoContext;
+    const OWN_NBLS: bool = true;
     const TAG: Tag = Tag(*b"EthF");
 
     fn attach(module: &Module<Self>, params: &AttachParameters<'_>) -> Result<Self, Status> {
@@ -129,15 +130,18 @@ impl Filter for EtherFilter {
         self.counters.dropped.fetch_add(u64::from(drop.len()), Ordering::Relaxed);
         drop.complete(Status::FAILURE);
         let mut own = OwnChain::new(module);
+        let mut heartbeat = false;
         if self.chains.fetch_add(1, Ordering::Relaxed) % HEARTBEAT_EVERY == HEARTBEAT_EVERY - 1 {
             let [a, b] = [MAC[0].load(Ordering::Relaxed).to_le_bytes(), MAC[1].load(Ordering::Relaxed).to_le_bytes()];
-            if let Some(nbl) = self.heartbeat([a[0], a[1], a[2], a[3], b[0], b[1]])
-                && own.push(nbl).is_ok()
-            {
-                self.counters.heartbeats.fetch_add(1, Ordering::Relaxed);
+            if let Some(nbl) = self.heartbeat([a[0], a[1], a[2], a[3], b[0], b[1]]) {
+                heartbeat = own.push(nbl).is_ok();
             }
         }
-        pass.send_down_with(own);
+        // A heartbeat refused (the module began pausing during this call)
+        // is freed with the returned chain.
+        if pass.send_down_with(own).is_ok() && heartbeat {
+            self.counters.heartbeats.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     fn receive<'c>(&'c self, _: &'c Module<Self>, chain: RecvChain<'c, Self>) {
