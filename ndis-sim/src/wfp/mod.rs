@@ -19,14 +19,16 @@ pub mod ddi;
 mod engine;
 mod filters;
 mod flows;
+pub mod header;
 pub mod inject;
 pub mod mgmt;
 mod operations;
 mod values;
 
-pub use connection::{Connection, Refused, TCP, UDP};
+pub use connection::{Connect, Connection, Pending, Refused, TCP, UDP, bind};
 pub use engine::{
-    Filter, Metadata, Outcome, Pended, Redirection, classify, completions, filter_reference, outstanding_pends,
+    Filter, Metadata, Outcome, Pended, Redirection, classify, completions, filter_reference, new_redirect_records,
+    outstanding_pends,
 };
 pub use filters::{
     FilterAction, FilterSpec, StreamOutcome, Verdict, add_filter, add_sublayer, classify_layer, delete_filter,
@@ -34,7 +36,7 @@ pub use filters::{
 };
 pub(crate) use flows::unregister;
 pub use flows::{end_flow, flow_contexts};
-pub use operations::{completed_operations, redirect_handles, redirections};
+pub use operations::{bind_redirections, completed_operations, redirect_handles, redirections};
 pub use values::{Endpoints, Incoming, Value};
 
 /// `STATUS_DEVICE_BUSY`: a callout still referenced.
