@@ -92,7 +92,7 @@ fn run() -> Result<String, Error> {
         Some("driver") => {
             let root = xtask::workspace_root();
             let mut out = String::new();
-            for sample in [xtask::driver::WFP_INSPECT, xtask::driver::NDIS_FILTER] {
+            for sample in [xtask::driver::WFP_INSPECT, xtask::driver::WFP_FIREWALL, xtask::driver::NDIS_FILTER] {
                 let sys = xtask::driver::build_sample(&root, &xtask::target_dir(&root), sample, &[])?;
                 let image = xtask::driver::inspect(&sys)?;
                 out.push_str(&format!("{}\n  subsystem: {}\n", sys.display(), image.subsystem));

@@ -131,3 +131,53 @@ fn the_sample_filter_links_into_a_native_driver_importing_only_ndis_and_the_kern
     let inf = std::fs::read_to_string(root.join("samples/ndis-filter/ndis_filter.inf")).unwrap();
     assert!(inf.contains("ndis_filter.sys") && inf.contains("{9d6b8c4e-3f1a-4b2c-8e5d-7a0f1c2b3d4e}"));
 }
+
+#[test]
+fn the_firewall_links_into_a_native_driver_importing_only_kernel_modules() {
+    if let Some(missing) = xtask::driver::missing_tool() {
+        xtask::skip(&format!("the firewall driver was not linked: {missing}"));
+        return;
+    }
+    let root = xtask::workspace_root();
+    let sys = xtask::driver::build_sample(
+        &root,
+        &xtask::target_dir(&root).join("driver-test"),
+        xtask::driver::WFP_FIREWALL,
+        &[],
+    )
+    .unwrap();
+    let image = xtask::driver::inspect(&sys).unwrap();
+    assert!(image.subsystem.starts_with("IMAGE_SUBSYSTEM_NATIVE"), "{image:?}");
+    for (module, _) in &image.imports {
+        assert!(
+            ["NDIS.SYS", "FWPKCLNT.SYS", "ntoskrnl.exe"].contains(&module.as_str()),
+            "imports from {module}: {image:?}"
+        );
+    }
+    let imported: BTreeSet<&str> = image.imports.iter().flat_map(|(_, f)| f.iter().map(String::as_str)).collect();
+    for ddi in [
+        "IoCreateDevice",
+        "IoDeleteDevice",
+        "KeFlushQueuedDpcs",
+        "KeBugCheckEx",
+        "NdisAllocateGenericObject",
+        "NdisFreeGenericObject",
+        "NdisAllocateTimerObject",
+        "NdisSetTimerObject",
+        "NdisCancelTimerObject",
+        "NdisFreeTimerObject",
+        "FwpsCalloutRegister1",
+        "FwpsCalloutUnregisterById0",
+        "FwpsAcquireClassifyHandle0",
+        "FwpsPendClassify0",
+        "FwpsCompleteClassify0",
+        "FwpsReleaseClassifyHandle0",
+        "FwpsAcquireWritableLayerDataPointer0",
+        "FwpsApplyModifiedLayerData0",
+        "FwpsRedirectHandleCreate0",
+        "FwpsRedirectHandleDestroy0",
+        "FwpsQueryConnectionRedirectState0",
+    ] {
+        assert!(imported.contains(ddi), "{ddi} is not imported: {image:?}");
+    }
+}

@@ -309,3 +309,78 @@ impl<'c> Writable<'c> {
         unsafe { self.with_writable(classify, |raw: &mut FWPS_BIND_REQUEST0| f(&mut BindRequest { raw })) }
     }
 }
+
+/// A [`RedirectHandle`] kept in a `static`: created in DriverEntry
+/// ([`set`](RedirectHandleCell::set)), lent to classify
+/// ([`with`](RedirectHandleCell::with)), destroyed at unload
+/// ([`take`](RedirectHandleCell::take), then drop) after the callouts are
+/// unregistered.
+///
+/// A handle is an engine cookie, not memory: a classify that reads the
+/// cell while unload takes the handle out uses a destroyed cookie, which
+/// the engine sees (a logic error, not undefined behaviour) — unload
+/// unregisters the callouts first, so no classify runs then. Leaks: a
+/// handle left in a `static` cell is never destroyed (the simulator counts
+/// the handles alive).
+///
+/// # Invariants
+///
+/// `raw` is NULL or the handle of a [`RedirectHandle`] the cell owns
+/// (moved in and forgotten).
+#[derive(Debug)]
+pub struct RedirectHandleCell {
+    raw: core::sync::atomic::AtomicPtr<core::ffi::c_void>,
+}
+
+impl RedirectHandleCell {
+    /// An empty cell.
+    pub const fn new() -> RedirectHandleCell {
+        RedirectHandleCell { raw: core::sync::atomic::AtomicPtr::new(core::ptr::null_mut()) }
+    }
+
+    /// Moves `handle` in; `Err` gives it back when the cell holds one.
+    pub fn set(&self, handle: RedirectHandle) -> Result<(), RedirectHandle> {
+        use core::sync::atomic::Ordering;
+        let raw = handle.handle;
+        match self.raw.compare_exchange(core::ptr::null_mut(), raw, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => {
+                core::mem::forget(handle);
+                Ok(())
+            }
+            Err(_) => Err(handle),
+        }
+    }
+
+    /// Moves the handle out (to be dropped, which destroys it).
+    pub fn take(&self) -> Option<RedirectHandle> {
+        let raw = self.raw.swap(core::ptr::null_mut(), core::sync::atomic::Ordering::AcqRel);
+        // Built only when there is one: a `RedirectHandle` of NULL would
+        // be destroyed when dropped.
+        if raw.is_null() { None } else { Some(RedirectHandle { handle: raw }) }
+    }
+
+    /// Lends the handle to `f`, with `value` (a classify's action, say);
+    /// `Err(value)` when the cell is empty, so that what `f` would have
+    /// taken is not lost.
+    pub fn with<T, R>(&self, value: T, f: impl FnOnce(&RedirectHandle, T) -> R) -> Result<R, T> {
+        let raw = self.raw.load(core::sync::atomic::Ordering::Acquire);
+        if raw.is_null() {
+            return Err(value);
+        }
+        // A view of the cell's handle, never dropped (the cell owns it).
+        let view = core::mem::ManuallyDrop::new(RedirectHandle { handle: raw });
+        Ok(f(&view, value))
+    }
+}
+
+impl Default for RedirectHandleCell {
+    fn default() -> RedirectHandleCell {
+        RedirectHandleCell::new()
+    }
+}
+
+impl Drop for RedirectHandleCell {
+    fn drop(&mut self) {
+        drop(self.take());
+    }
+}
