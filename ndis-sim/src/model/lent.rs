@@ -32,11 +32,73 @@ pub(crate) fn lend(st: &mut State, packet: &[u8], offset: u32) -> *mut NET_BUFFE
         },
     );
     if let Some(n) = st.nbl_mut(nbl as usize) {
-        n.lent = Some(Box::new(LentInfo { shape: (offset, len - offset), returned: false, came_from: None }));
+        n.lent = Some(Box::new(LentInfo {
+            shape: (offset, len - offset),
+            returned: false,
+            came_from: None,
+            extra_mdls: Vec::new(),
+        }));
         if let Some(nb) = n.prealloc_nb
             && let Some(info) = st.nb_mut(nb.0 as usize)
         {
             info.data = Some(Raw(mdl.cast()));
+        }
+    }
+    nbl
+}
+
+/// As [`lend`], with the packet split into one MDL per piece at `cuts`
+/// (offsets into the packet, ascending; empty pieces are left out), the
+/// MDLs chained in order. The first MDL is the NB's own; the others are
+/// freed with the NBL when the stack regains it ([`release`]).
+pub(crate) fn lend_split(st: &mut State, packet: &[u8], offset: u32, cuts: &[usize]) -> *mut NET_BUFFER_LIST {
+    let len = u32::try_from(packet.len()).unwrap_or(u32::MAX);
+    let offset = offset.min(len);
+    let mut bounds: Vec<usize> = cuts.iter().copied().filter(|&c| c > 0 && c < packet.len()).collect();
+    bounds.sort_unstable();
+    bounds.dedup();
+    bounds.insert(0, 0);
+    bounds.push(packet.len());
+    let mut mdls: Vec<*mut MDL> = Vec::new();
+    for w in bounds.windows(2) {
+        let piece = &packet[w[0]..w[1]];
+        if piece.is_empty() && !mdls.is_empty() {
+            continue;
+        }
+        let layout = std::alloc::Layout::from_size_align(piece.len().max(1), 16).ok();
+        let Some(data) = layout.and_then(Block::zeroed) else { break };
+        // SAFETY: `data` is fresh and holds `piece.len()` bytes.
+        unsafe { core::ptr::copy_nonoverlapping(piece.as_ptr(), data.ptr.0, piece.len()) };
+        let mdl = new_mdl(st, data.ptr.0, piece.len() as u32, false, Some(data));
+        if let Some(&prev) = mdls.last() {
+            // SAFETY: both MDLs are fresh and ours.
+            unsafe { *NDIS_MDL_LINKAGE(prev) = mdl };
+        }
+        mdls.push(mdl);
+    }
+    let Some(&first) = mdls.first() else { return core::ptr::null_mut() };
+    let nbl = alloc_nbl(
+        st,
+        NblRequest {
+            pool: core::ptr::null_mut(),
+            context_size: 0,
+            backfill: 0,
+            origin: NblOrigin::Stack,
+            nb: Some((first, offset, len - offset)),
+            pool_nb: false,
+        },
+    );
+    if let Some(n) = st.nbl_mut(nbl as usize) {
+        n.lent = Some(Box::new(LentInfo {
+            shape: (offset, len - offset),
+            returned: false,
+            came_from: None,
+            extra_mdls: mdls[1..].iter().map(|&m| Raw(m.cast())).collect(),
+        }));
+        if let Some(nb) = n.prealloc_nb
+            && let Some(info) = st.nb_mut(nb.0 as usize)
+        {
+            info.data = Some(Raw(first.cast()));
         }
     }
     nbl
@@ -74,5 +136,9 @@ pub(crate) fn give_back(st: &mut State, nbl: usize) -> bool {
 
 /// The stack frees a lent NBL it regained (clones checked gone).
 pub(crate) fn release(st: &mut State, nbl: usize, by: &'static str) {
+    let extra = st.nbl_mut(nbl).and_then(|n| n.lent.as_mut()).map(|l| std::mem::take(&mut l.extra_mdls));
     drop_nbl(st, nbl, by);
+    for mdl in extra.unwrap_or_default() {
+        super::mdl::drop_mdl(st, mdl.0 as usize, by);
+    }
 }

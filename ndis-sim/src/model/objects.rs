@@ -93,6 +93,9 @@ pub(crate) struct LentInfo {
     pub returned: bool,
     /// The injection this packet came from, if any.
     pub came_from: Option<InjectionRecord>,
+    /// The MDLs after the first of a packet lent split across several
+    /// (the first is the NB's own), freed with it.
+    pub extra_mdls: Vec<Raw>,
 }
 
 /// An NBL's bookkeeping.

@@ -210,19 +210,16 @@ impl Connection {
         let [connect, accept, ..] = layers(ends.local.is_ipv6());
         let meta = Metadata { flow_handle: Some(flow), process_id: Some(4), ..Metadata::default() };
         let layer = if outbound { connect } else { accept };
-        let before: Vec<u64> = with_engine(|e| e.handles.keys().copied().collect());
+        // Handles are numbered in order: those of this classify come after.
+        let before = with_engine(|e| e.next_handle);
         let flags = if reauthorize { FWP_CONDITION_FLAG_IS_REAUTHORIZE } else { 0 };
         let verdict = Self::ale_flags(layer, ends, app_id, &meta, flags);
         if verdict.pended {
             let handles = with_engine(|e| {
-                let mut h: Vec<u64> = e
-                    .handles
-                    .iter()
-                    .filter(|(k, h)| !before.contains(k) && h.state == HandleState::Pended)
-                    .map(|(k, _)| *k)
-                    .collect();
-                h.sort_unstable();
-                h
+                (before + 1..=e.next_handle)
+                    .map(super::engine::handle_id)
+                    .filter(|h| e.handles.get(h).is_some_and(|h| h.state == HandleState::Pended))
+                    .collect()
             });
             return Connect::Pending(Pending { ends, outbound, app_id: app_id.to_vec(), flow, handles });
         }

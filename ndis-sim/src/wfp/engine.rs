@@ -417,8 +417,9 @@ pub unsafe fn classify(
         let p = Request::Bind(Box::into_raw(req));
         with_engine(|e| e.requests.insert(context, p));
     }
-    let handles_before: Vec<u64> = with_engine(|e| e.handles.keys().copied().collect());
-    let operations_before: Vec<usize> = with_engine(|e| e.operations.keys().copied().collect());
+    // Handles and completion contexts are numbered in order: those this
+    // classify makes come after `numbered`.
+    let numbered = with_engine(|e| e.next_handle);
     // SAFETY: all-zero filters are valid records (no conditions, NULL pointers).
     let (mut f0, mut f1, mut f2, mut f3): (FWPS_FILTER0, FWPS_FILTER1, FWPS_FILTER2, FWPS_FILTER3) =
         unsafe { (std::mem::zeroed(), std::mem::zeroed(), std::mem::zeroed(), std::mem::zeroed()) };
@@ -460,8 +461,10 @@ pub unsafe fn classify(
     }
     let pended = with_engine(|e| {
         e.active.retain(|&c| c != context);
-        e.handles.iter().any(|(k, h)| !handles_before.contains(k) && h.state == HandleState::Pended)
-            || e.operations.keys().any(|k| !operations_before.contains(k))
+        (numbered + 1..=e.next_handle).any(|n| {
+            e.handles.get(&handle_id(n)).is_some_and(|h| h.state == HandleState::Pended)
+                || e.operations.contains_key(&super::operations::operation_id(n))
+        })
     });
     if let Some(c) = callout::callouts().iter_mut().find(|c| c.id == id) {
         c.in_progress = c.in_progress.saturating_sub(1);
@@ -479,6 +482,11 @@ pub unsafe fn classify(
     Some(Outcome { action: out.actionType, rights: out.rights, flags: out.flags, pended })
 }
 
+/// The classify handle numbered `n`.
+pub(super) fn handle_id(n: u64) -> u64 {
+    0x00C1_A551_F000_0000 + n
+}
+
 /// `FwpsAcquireClassifyHandle0`'s transition: a handle for a classify in
 /// progress.
 pub(super) fn acquire(context: usize) -> Option<u64> {
@@ -488,7 +496,7 @@ pub(super) fn acquire(context: usize) -> Option<u64> {
             return None;
         }
         e.next_handle += 1;
-        let h = 0x00C1_A551_F000_0000 + e.next_handle;
+        let h = handle_id(e.next_handle);
         e.handles.insert(h, Handle { state: HandleState::Acquired, session: s, context });
         Some(h)
     })

@@ -32,7 +32,7 @@ pub use engine::{
 };
 pub use filters::{
     FilterAction, FilterSpec, StreamOutcome, Verdict, add_filter, add_sublayer, classify_layer, delete_filter,
-    delete_sublayer, packet, reclassify_injections, reset_filters, stream, take_socket, take_wire,
+    delete_sublayer, packet, packet_split, reclassify_injections, reset_filters, stream, take_socket, take_wire,
 };
 pub(crate) use flows::unregister;
 pub use flows::{end_flow, flow_contexts};

@@ -7,6 +7,11 @@ use fwps_sys::*;
 use super::engine::{HandleState, Redirection, Request, session, sockaddr_of, with_engine};
 use crate::verifier::{Rule, report, v};
 
+/// The completion context numbered `n`.
+pub(super) fn operation_id(n: u64) -> usize {
+    0x0BE4_0000 + (n as usize) * 16
+}
+
 /// `FwpsPendOperation0`'s transition: a completion context for the
 /// classify in progress whose completion handle this is.
 pub(super) fn pend_operation(completion_handle: usize) -> Option<usize> {
@@ -16,7 +21,7 @@ pub(super) fn pend_operation(completion_handle: usize) -> Option<usize> {
             return None;
         }
         e.next_handle += 1;
-        let c = 0x0BE4_0000 + (e.next_handle as usize) * 16;
+        let c = operation_id(e.next_handle);
         e.operations.insert(c, (false, s));
         Some(c)
     });
