@@ -3,8 +3,8 @@
 //! connect-redirect layers and the bind-redirect layers, all registered
 //! with `FwpsCalloutRegister1` (a classify context: they pend and acquire
 //! classify handles). Each reads its layer's typed fields and hands the
-//! work to one function per kind ([`authorize`], [`redirect_connect`],
-//! [`redirect_bind`]), which uses [`FIREWALL`].
+//! work to one function per kind (`authorize`, `redirect_connect`,
+//! `redirect_bind`), which uses [`FIREWALL`].
 
 use core::net::{IpAddr, SocketAddr};
 use core::sync::atomic::Ordering;
