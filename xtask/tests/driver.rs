@@ -5,9 +5,14 @@
 
 use std::collections::BTreeSet;
 
-/// The functions a `.def` file exports.
+/// The functions a `.def` file of the inspect sample exports.
 fn def_exports(name: &str) -> BTreeSet<String> {
-    let path = xtask::workspace_root().join("samples/wfp-inspect/def").join(format!("{name}.def"));
+    sample_def_exports("samples/wfp-inspect", name)
+}
+
+/// The functions a `.def` file of the sample in `dir` exports.
+fn sample_def_exports(dir: &str, name: &str) -> BTreeSet<String> {
+    let path = xtask::workspace_root().join(dir).join("def").join(format!("{name}.def"));
     let text = std::fs::read_to_string(path).unwrap();
     text.lines()
         .skip_while(|l| l.trim() != "EXPORTS")
@@ -44,6 +49,22 @@ fn the_import_definitions_cover_every_declared_ddi() {
     let kernel = def_exports("ntoskrnl");
     for f in declared("samples/wfp-inspect/src/generated/x86_64.rs") {
         assert!(ndis.contains(&f) || kernel.contains(&f), "no .def exports {f}");
+    }
+}
+
+#[test]
+fn the_firewall_import_definitions_cover_every_declared_ddi() {
+    let (ndis, fwps) =
+        (sample_def_exports("samples/wfp-firewall", "ndis"), sample_def_exports("samples/wfp-firewall", "fwpkclnt"));
+    let missing: Vec<_> =
+        declared("ndis-sys/src/generated/x86_64.rs").into_iter().filter(|f| !ndis.contains(f)).collect();
+    assert!(missing.is_empty(), "the firewall's ndis.def lacks {missing:?}");
+    let missing: Vec<_> =
+        declared("fwps-sys/src/generated/x86_64.rs").into_iter().filter(|f| !fwps.contains(f)).collect();
+    assert!(missing.is_empty(), "the firewall's fwpkclnt.def lacks {missing:?}");
+    let kernel = sample_def_exports("samples/wfp-firewall", "ntoskrnl");
+    for f in ["IoCreateDevice", "IoDeleteDevice", "KeBugCheckEx", "KeFlushQueuedDpcs"] {
+        assert!(kernel.contains(f), "the firewall's ntoskrnl.def lacks {f}");
     }
 }
 
