@@ -8,7 +8,14 @@
 //! their classify handles, flow contexts, and sublayers and filters with
 //! arbitration (`filters`), whose verdict sends a packet to the socket or
 //! wire sink a test reads; injected packets come back through a layer
-//! (`reclassify_injections`) recognised as self-injected.
+//! (`reclassify_injections`) recognised as self-injected. Connections
+//! ([`Connection::connect`], [`Connection::accept`]) cross the
+//! connect-redirect layer with their redirect records
+//! (`FwpsQueryConnectionRedirectState0`) and wait on a pended authorization
+//! ([`Pending`]: re-authorized outbound once completed); binds cross the
+//! bind-redirect layer ([`bind`]); packets may be indicated split across
+//! MDLs ([`packet_split`]); `FwpsConstructIpHeaderForTransportPacket0`
+//! builds IP headers ([`header`]).
 //!
 //! A peer of the object model: it keeps its own state (callouts live in
 //! `model::callout`, shared with the version-0 DDIs), reports through the
