@@ -164,3 +164,53 @@ fn mixed_families_and_a_short_header_are_refused_and_leave_the_clone_as_it_was()
     assert!(matches!(r, Err(Error::Status(_))), "{r:?}");
     assert_eq!(data, packet);
 }
+
+static RECEIVED: std::sync::Mutex<Vec<(bool, Vec<u8>)>> = std::sync::Mutex::new(Vec::new());
+
+fn received(mut c: ndis_safe::wfp::Completed<ndis_safe::wfp::ClonedPacket<Fwps>>) {
+    let ok = c.status().is_ok();
+    let packet = c.packet();
+    let nb = packet.first().unwrap();
+    let mut storage = vec![0u8; nb.data_length() as usize];
+    let data = nb.peek(&mut storage).map(<[u8]>::to_vec).unwrap_or_default();
+    RECEIVED.lock().unwrap().push((ok, data));
+    // Dropped: the header's moves undone, the clone freed, the reference released.
+}
+
+/// The whole path: an inbound datagram cloned at the transport layer, its
+/// header rebuilt for another destination, received again at the network
+/// layer (`FwpsInjectNetworkReceiveAsync0`), completed and freed.
+#[test]
+fn a_rebuilt_clone_is_received_again_at_the_network_layer() {
+    use ndis_safe::wfp::{InjectionHandle, InjectionTypes};
+    let handle = ndis_sim::untracked(|| InjectionHandle::new(0, InjectionTypes::NETWORK).unwrap());
+    let session = ndis_sim::Session::new();
+    let packet = v4(&[], b"redirect me");
+    let indicated = ndis_sim::StackNbl::indicate(&packet, 28);
+    // SAFETY: the stack lends the NBL for this (simulated) classify.
+    let mut lent = unsafe { BorrowedNbl::from_raw(indicated.as_ptr()) }.unwrap();
+    let mut clone = lent.reference_and_clone::<Fwps, NoContext>(28, None, NoContext).unwrap();
+    let header = IpHeader {
+        source: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+        destination: IpAddr::V4(Ipv4Addr::new(10, 9, 9, 9)),
+        protocol: 17,
+        interface_index: 5,
+        sub_interface_index: 0,
+    };
+    clone.construct_ip_header(HeaderAt::Ip(20), &header).unwrap();
+    handle.inject_network_receive(clone, 1, 5, 0, received).map_err(|r| r.error).unwrap();
+    indicated.complete(); // classify returns; the reference keeps the original
+    assert_eq!(ndis_sim::complete_all(0), 1);
+    let got = std::mem::take(&mut *RECEIVED.lock().unwrap());
+    assert_eq!(got.len(), 1);
+    let (ok, data) = &got[0];
+    assert!(ok);
+    assert_eq!(data.len(), packet.len());
+    assert_eq!(&data[16..20], &[10, 9, 9, 9], "the new destination");
+    assert!(checksum_ok(&data[..20]));
+    assert_eq!(&data[20..], &packet[20..]);
+    assert!(session.reports().is_empty(), "{:#?}", session.reports());
+    assert!(session.leaks().is_empty(), "{}", session.leaks());
+    drop(session);
+    ndis_sim::untracked(|| drop(handle));
+}

@@ -164,8 +164,11 @@ fn build(rng: &mut Rng, v6: bool) -> Built {
     let ip = bytes.len() as u32;
     bytes.extend_from_slice(&transport);
     bytes.extend_from_slice(&payload);
-    // Truncated: cut anywhere, to nothing at all sometimes.
-    if rng.chance(6) {
+    // Zero length, or truncated anywhere.
+    if rng.chance(25) {
+        bytes.clear();
+        honest = false;
+    } else if rng.chance(6) {
         let keep = rng.index(bytes.len() + 1);
         bytes.truncate(keep);
         honest = false;
