@@ -95,6 +95,14 @@ impl Pending {
         with_engine(|e| self.handles.iter().all(|h| e.completed_with.contains_key(h)))
     }
 
+    /// The action its pended classifies were completed with
+    /// (`FWP_ACTION_BLOCK` if any blocked), once all were.
+    pub fn completed_with(&self) -> Option<u32> {
+        let outs: Option<Vec<u32>> =
+            with_engine(|e| self.handles.iter().map(|h| e.completed_with.get(h).map(|o| o.actionType)).collect());
+        outs.map(|o| if o.iter().all(|&a| a == FWP_ACTION_PERMIT) { FWP_ACTION_PERMIT } else { FWP_ACTION_BLOCK })
+    }
+
     /// Goes on if the pended classifies were completed (else gives the
     /// connect back, still pending).
     pub fn resume(self) -> Connect {
@@ -111,6 +119,13 @@ impl Pending {
             return Connect::Refused(Refused(v));
         }
         Connection::establish(self.ends, &self.app_id, self.flow)
+    }
+}
+
+impl Drop for Pending {
+    /// A connect given up on: the engine forgets its completions.
+    fn drop(&mut self) {
+        with_engine(|e| self.handles.iter().for_each(|h| _ = e.completed_with.remove(h)));
     }
 }
 

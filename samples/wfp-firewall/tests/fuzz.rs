@@ -8,8 +8,9 @@
 //! and received on the open connections, binds, closes; then unload.
 //! Verifier on and collecting: no panic, no report, no leak, no pend left
 //! (the engine's watchdog silent), every pend completed exactly once, a
-//! completed connect never left waiting, and the open connections' packets
-//! untouched.
+//! completed connect never left waiting, a connect that waited opened or
+//! refused as its completion said (outbound: the re-authorization answered
+//! with the kept decision), and the open connections' packets untouched.
 //!
 //! The firewall reads no packet data (its layers are the ALE ones): what
 //! is attacker-controlled for it are the connections' values, which this
@@ -23,7 +24,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::ptr::NonNull;
 use std::sync::Mutex;
 
-use fwps_sys::GUID;
+use fwps_sys::{FWP_ACTION_BLOCK, FWP_ACTION_PERMIT, GUID};
 use ndis_safe::wfp::callout::DeviceObject;
 use ndis_safe::wfp::layer::{AleAuthConnectV4, AleAuthConnectV6, AleAuthRecvAcceptV4, AleAuthRecvAcceptV6, Layer};
 use ndis_safe::wfp::mgmt::{Engine, Filter, FilterAction, SubLayer};
@@ -76,13 +77,17 @@ fn app(rng: &mut Rng) -> Vec<u8> {
     }
 }
 
+/// Local ports, one per connection of an episode: no two connections
+/// share their endpoints, as no two sockets do.
+static NEXT_PORT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(1);
+
 fn ends(rng: &mut Rng) -> Endpoints {
     let v6 = rng.chance(2);
     Endpoints {
         protocol: [6, 17, 1, 58][rng.index(4)],
         local: if v6 { IpAddr::V6(Ipv6Addr::LOCALHOST) } else { IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)) },
         remote: host(rng, v6),
-        local_port: rng.next() as u16,
+        local_port: NEXT_PORT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         remote_port: [0, 53, 80, 443, 65535][rng.index(5)],
         interface_index: rng.below(4) as u32,
         sub_interface_index: 0,
@@ -213,17 +218,23 @@ fn episode(rng: &mut Rng, stats: &mut Stats) {
                 8 => {
                     if !waiting.is_empty() {
                         let p = waiting.swap_remove(rng.index(waiting.len()));
-                        let completed = p.is_completed();
+                        let completed = p.completed_with();
                         match p.resume() {
                             Connect::Pending(p) => {
-                                assert!(!completed, "a completed connect goes on");
+                                assert!(completed.is_none(), "a completed connect goes on");
                                 waiting.push(p);
                             }
                             Connect::Open(c) => {
+                                // Outbound, the re-authorization decided:
+                                // with the decision kept at the completion.
+                                assert_eq!(completed, Some(FWP_ACTION_PERMIT), "opened as completed");
                                 stats.opened_after_waiting += 1;
                                 open.push(c);
                             }
-                            Connect::Refused(_) => stats.refused += 1,
+                            Connect::Refused(_) => {
+                                assert_eq!(completed, Some(FWP_ACTION_BLOCK), "refused as completed");
+                                stats.refused += 1;
+                            }
                         }
                     }
                 }
