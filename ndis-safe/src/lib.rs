@@ -197,13 +197,16 @@
 //! | [`wfp::pend::PendedOperation`] | the operation is never completed: the connection is never re-authorized; the watchdog lists it |
 //! | [`wfp::redirect::RedirectHandle`] | the handle is never destroyed |
 //! | [`wfp::redirect::ConnectRequest`] | cannot be leaked: only its `redirect_connect` call holds it, and applies it |
+//! | [`wfp::redirect::BindRequest`] | cannot be leaked: only its `redirect_bind` call holds it, and applies it |
+//! | [`wfp::redirect::RedirectHandleCell`] | the handle in it is never destroyed (a `static` cell is never dropped: unload takes the handle out) |
+//! | [`wfp::pend::PendSlot`] | the pend in it is never completed (a `static` slot is never dropped): the connection waits; the watchdog lists it |
 //! | [`wfp::send::SendSlot`] | a `static`: never dropped; a slot whose injection never completes stays busy (its copies of the send parameters stay valid) |
 //! | [`wfp::flow::FlowTable`] | its live contexts are never dropped (a `static` is never dropped anyway); a context whose flow never ends stays in its slot |
 //! | [`wfp::mgmt::Engine`] | the session is never closed: a dynamic session's objects stay in the engine |
 //! | [`wfp::mgmt::Provider`], [`wfp::mgmt::SubLayer`], [`wfp::mgmt::CalloutObject`], [`wfp::mgmt::Filter`] | the object stays in the engine; a filter keeps its callout referenced (its unregistration is `Busy`) |
 //! | [`wfp::mgmt::Transaction`] | cannot be leaked: only its `transaction` call holds it, and commits or aborts |
 //! | [`wfp::classify::Classify`], [`wfp::decision::Action`], [`wfp::decision::Writable`], [`wfp::decision::ReadOnly`], [`wfp::decision::Decided`], [`wfp::layer::StreamData`] | nothing: views of one classify call; the action stays as the engine gave it (`FWP_ACTION_CONTINUE` unless written) |
-//! | [`NdisHandle`], [`Tag`], [`NblPoolOptions`], [`Status`], [`Error`], [`wfp::Transport`], [`wfp::InjectionTypes`], [`wfp::InjectionState`] | nothing: plain values |
+//! | [`NdisHandle`], [`Tag`], [`NblPoolOptions`], [`Status`], [`Error`], [`wfp::Transport`], [`wfp::InjectionTypes`], [`wfp::InjectionState`], [`wfp::redirect::RedirectState`], [`wfp::header::IpHeader`], [`wfp::header::HeaderAt`] | nothing: plain values |
 //!
 //! The filter types' leaks are in [`filter`]'s docs.
 //!

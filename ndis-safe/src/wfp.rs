@@ -53,6 +53,7 @@ pub mod classify;
 pub mod decision;
 pub mod fields;
 pub mod flow;
+pub mod header;
 pub mod layer;
 pub mod mgmt;
 pub mod pend;

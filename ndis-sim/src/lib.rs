@@ -201,6 +201,7 @@ pub mod fwps {
         registered_callouts, set_injection_mode,
     };
     pub use crate::wfp::ddi::*;
+    pub use crate::wfp::header::*;
     pub use crate::wfp::mgmt::*;
 }
 

@@ -41,6 +41,15 @@ impl StackNbl {
         StackNbl { nbl, completed: false }
     }
 
+    /// As [`indicate`](StackNbl::indicate), with the packet's bytes split
+    /// across MDLs at `cuts` (offsets into the packet; empty pieces left
+    /// out), as a stack indicates data that arrived in pieces.
+    pub fn indicate_split(packet: &[u8], offset: u32, cuts: &[usize]) -> StackNbl {
+        let nbl = verifier::with(|st, _| lent::lend_split(st, packet, offset, cuts));
+        assert!(!nbl.is_null(), "the host is out of memory");
+        StackNbl { nbl, completed: false }
+    }
+
     /// Marks the packet as one `handle` injected with `context`, as when a
     /// driver's own injected packet comes back through classify:
     /// `FwpsQueryPacketInjectionState0` then says `FWPS_PACKET_INJECTED_BY_SELF`.

@@ -155,6 +155,8 @@ fn every_declared_ddi_is_exported_with_its_signature() {
         same!(fwps_sys::fwps::FwpsRedirectHandleCreate0 / _, _, _),
         same!(fwps_sys::fwps::FwpsRedirectHandleDestroy0 / _),
         same!(fwps_sys::fwps::FwpsCompleteOperation0 / _, _),
+        same!(fwps_sys::fwps::FwpsQueryConnectionRedirectState0 / _, _, _),
+        same!(fwps_sys::fwps::FwpsConstructIpHeaderForTransportPacket0 / _, _, _, _, _, _, _, _, _, _, _, _, _),
         same!(fwps_sys::fwps::FwpmEngineOpen0 / _, _, _, _, _),
         same!(fwps_sys::fwps::FwpmProviderAdd0 / _, _, _),
         same!(fwps_sys::fwps::FwpmProviderDeleteByKey0 / _, _),

@@ -1,4 +1,4 @@
-//! `cargo xtask driver`: links the sample callout driver into a `.sys` on
+//! `cargo xtask driver`: links the sample drivers into `.sys` files on
 //! any host — import libraries made from the sample's `.def` files with
 //! `llvm-dlltool`, the crate built as a cdylib for `x86_64-pc-windows-msvc`
 //! and linked by `lld-link` as a native-subsystem driver — and reads its
@@ -29,6 +29,8 @@ pub struct Sample {
 
 /// The WFP callout sample.
 pub const WFP_INSPECT: Sample = Sample { package: "wfp-inspect", dir: "samples/wfp-inspect", libraries: &LIBRARIES };
+/// The WFP firewall sample.
+pub const WFP_FIREWALL: Sample = Sample { package: "wfp-firewall", dir: "samples/wfp-firewall", libraries: &LIBRARIES };
 /// The NDIS filter sample.
 pub const NDIS_FILTER: Sample =
     Sample { package: "ndis-filter", dir: "samples/ndis-filter", libraries: &["ndis", "ntoskrnl"] };

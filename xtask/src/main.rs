@@ -24,8 +24,8 @@ commands:
   bless Rewrite the ui-tests' .stderr files from what the compiler says now
         (TRYBUILD=overwrite), and record the toolchain they belong to.
   driver
-        Link the sample callout driver and the sample filter into
-        target/x86_64-pc-windows-msvc/release/{wfp_inspect,ndis_filter}.sys
+        Link the sample callout drivers and the sample filter into
+        target/x86_64-pc-windows-msvc/release/{wfp_inspect,wfp_firewall,ndis_filter}.sys
         (lld-link, import libraries from .def files made with llvm-dlltool)
         and list their subsystems and imports.
   fuzz [--seconds N]
@@ -34,8 +34,12 @@ commands:
         seconds (default 600); report operations, verifier reports and
         leaks. Its leak rounds mem::forget every guard and owned type at
         random (and unwind through the library's scopes): only leaks may
-        follow. The other half drives the sample filter on the simulated
-        filter stack with random traffic, pauses and restarts.
+        follow. The other half is shared by the samples: the filter on the
+        simulated filter stack (random traffic, pauses, restarts), the
+        inspect callouts on the simulated filter engine (malformed packets:
+        truncated and lying headers, IPv4 options, IPv6 extension headers,
+        split across many MDLs) and the firewall (random connections, rules,
+        ticks and unloads).
   bench [--driver-side]
         Run the benchmarks (callgrind instruction ratios, throughput) and
         write BENCHMARKS.md (keeping its hand-written analysis at the end).
@@ -92,7 +96,7 @@ fn run() -> Result<String, Error> {
         Some("driver") => {
             let root = xtask::workspace_root();
             let mut out = String::new();
-            for sample in [xtask::driver::WFP_INSPECT, xtask::driver::NDIS_FILTER] {
+            for sample in [xtask::driver::WFP_INSPECT, xtask::driver::WFP_FIREWALL, xtask::driver::NDIS_FILTER] {
                 let sys = xtask::driver::build_sample(&root, &xtask::target_dir(&root), sample, &[])?;
                 let image = xtask::driver::inspect(&sys)?;
                 out.push_str(&format!("{}\n  subsystem: {}\n", sys.display(), image.subsystem));
@@ -146,16 +150,24 @@ fn bless() -> Result<String, Error> {
     }
 }
 
-/// `cargo xtask fuzz`: the model-based test of the whole API, then the
-/// sample filter under random traffic on the simulated filter stack, each
-/// for half the time, long, with a fresh seed.
+/// `cargo xtask fuzz`: the model-based test of the whole API for half the
+/// time, then the sample filter under random traffic on the simulated
+/// filter stack and the two WFP samples under malformed packets and random
+/// connections on the simulated filter engine, a sixth each, with a fresh
+/// seed.
 fn fuzz(seconds: u64) -> Result<String, Error> {
     let root = xtask::workspace_root();
     let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64);
     let mut reports = Vec::new();
+    // Half for the model-based test of the whole API, the other half shared
+    // by the three samples' fuzzes (the filter on the simulated filter
+    // stack, the two WFP callout drivers on the simulated filter engine).
+    let sample = seconds / 6;
     for (package, test, var, time, prefix) in [
-        ("ndis-safe", "model", "NDIS_RS_MODEL", seconds - seconds / 2, "model:"),
-        ("ndis-filter", "fuzz", "NDIS_RS_FILTER_FUZZ", seconds / 2, "filter fuzz:"),
+        ("ndis-safe", "model", "NDIS_RS_MODEL", seconds - 3 * sample, "model:"),
+        ("ndis-filter", "fuzz", "NDIS_RS_FILTER_FUZZ", sample, "filter fuzz:"),
+        ("wfp-inspect", "fuzz", "NDIS_RS_INSPECT_FUZZ", sample, "inspect fuzz:"),
+        ("wfp-firewall", "fuzz", "NDIS_RS_FIREWALL_FUZZ", sample, "firewall fuzz:"),
     ] {
         let out = xtask::cargo()
             .current_dir(&root)

@@ -320,6 +320,14 @@ impl<'c, L: Layers> Classify<'c, L> {
         self.has(FWPS_METADATA_FIELD_ICMP_ID_AND_SEQUENCE).then_some(self.meta.icmpIdAndSequence)
     }
 
+    /// `redirectRecords` (at the connect-redirect layers), if present: what
+    /// [`RedirectHandle::state`](crate::wfp::redirect::RedirectHandle::state)
+    /// queries.
+    #[inline]
+    pub fn redirect_records(&self) -> Option<HANDLE> {
+        self.has(FWPS_METADATA_FIELD_REDIRECT_RECORD_HANDLE).then_some(self.meta.redirectRecords)
+    }
+
     /// `localRedirectTargetPID`, if present.
     #[inline]
     pub fn local_redirect_target_pid(&self) -> Option<u32> {

@@ -32,6 +32,7 @@ pub use crate::wfp::fields::{
     InboundIppacketV4, InboundIppacketV6, InboundTransportV4, InboundTransportV6, OutboundIppacketV4,
     OutboundIppacketV6, OutboundTransportV4, OutboundTransportV6, StreamV4, StreamV6,
 };
+pub use crate::wfp::fields::{AleBindRedirectV4, AleBindRedirectV6};
 
 pub(crate) mod sealed {
     pub trait Sealed {}
@@ -167,6 +168,17 @@ pub enum ConnectRedirect {}
 impl sealed::Sealed for Packet {}
 impl sealed::Sealed for Stream {}
 impl sealed::Sealed for ConnectRedirect {}
+/// The bind-redirect layers: no layer data; the bind request is reached
+/// through [`Writable::redirect_bind`](crate::wfp::decision::Writable::redirect_bind).
+pub enum BindRedirect {}
+impl sealed::Sealed for BindRedirect {}
+impl DataKind for BindRedirect {
+    type Data<'c> = core::convert::Infallible;
+
+    unsafe fn from_raw<'c>(_raw: *mut c_void) -> Option<Self::Data<'c>> {
+        None
+    }
+}
 
 impl DataKind for ConnectRedirect {
     type Data<'c> = core::convert::Infallible;

@@ -178,3 +178,85 @@ impl Drop for PendedOperation {
         unsafe { FwpsCompleteOperation0(self.context, core::ptr::null_mut()) }
     }
 }
+
+/// A place for one [`PendedClassify`] in a `static` (or any shared
+/// state), without a lock: a driver's table of connections waiting for a
+/// decision is an array of these. [`put`](PendSlot::put) moves a pend in,
+/// [`take`](PendSlot::take) moves it out again, each at most once per pend,
+/// from any thread.
+///
+/// Leaks: a pend left in a slot is never completed (a slot in a `static`
+/// is never dropped): the connection waits, and the simulator's watchdog
+/// lists its handle. Dropping a slot that holds one completes it with
+/// [`Decision::Block`], as dropping the pend would.
+///
+/// # Invariants
+///
+/// When `state` is `FULL`, `handle` and `filter_id` are those of a
+/// [`PendedClassify`] the slot owns (moved in and forgotten); no other
+/// state owns one.
+#[derive(Debug)]
+pub struct PendSlot {
+    state: core::sync::atomic::AtomicU8,
+    handle: core::sync::atomic::AtomicU64,
+    filter_id: core::sync::atomic::AtomicU64,
+}
+
+const SLOT_EMPTY: u8 = 0;
+const SLOT_BUSY: u8 = 1;
+const SLOT_FULL: u8 = 2;
+
+impl PendSlot {
+    /// An empty slot.
+    pub const fn new() -> PendSlot {
+        PendSlot {
+            state: core::sync::atomic::AtomicU8::new(SLOT_EMPTY),
+            handle: core::sync::atomic::AtomicU64::new(0),
+            filter_id: core::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Moves `pended` into the slot; `Err` gives it back when the slot is
+    /// not empty.
+    pub fn put(&self, pended: PendedClassify) -> Result<(), PendedClassify> {
+        use core::sync::atomic::Ordering;
+        if self.state.compare_exchange(SLOT_EMPTY, SLOT_BUSY, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            return Err(pended);
+        }
+        let pended = core::mem::ManuallyDrop::new(pended);
+        self.handle.store(pended.handle, Ordering::Relaxed);
+        self.filter_id.store(pended.filter_id, Ordering::Relaxed);
+        self.state.store(SLOT_FULL, Ordering::Release);
+        Ok(())
+    }
+
+    /// Moves the pend out of the slot, if it holds one.
+    pub fn take(&self) -> Option<PendedClassify> {
+        use core::sync::atomic::Ordering;
+        self.state.compare_exchange(SLOT_FULL, SLOT_BUSY, Ordering::Acquire, Ordering::Relaxed).ok()?;
+        let p = PendedClassify {
+            handle: self.handle.load(Ordering::Relaxed),
+            filter_id: self.filter_id.load(Ordering::Relaxed),
+        };
+        self.state.store(SLOT_EMPTY, Ordering::Release);
+        Some(p)
+    }
+
+    /// Whether it holds a pend.
+    #[inline]
+    pub fn is_full(&self) -> bool {
+        self.state.load(core::sync::atomic::Ordering::Acquire) == SLOT_FULL
+    }
+}
+
+impl Default for PendSlot {
+    fn default() -> PendSlot {
+        PendSlot::new()
+    }
+}
+
+impl Drop for PendSlot {
+    fn drop(&mut self) {
+        drop(self.take());
+    }
+}

@@ -1,15 +1,30 @@
-//! Connect redirection (VPN split tunnelling, transparent proxies): at the
-//! connect-redirect layers, [`Writable::redirect_connect`] acquires the
-//! classify handle and the writable `FWPS_CONNECT_REQUEST0`
+//! Connect and bind redirection (VPN split tunnelling, transparent
+//! proxies): at the connect-redirect layers, [`Writable::redirect_connect`]
+//! acquires the classify handle and the writable `FWPS_CONNECT_REQUEST0`
 //! (`FwpsAcquireWritableLayerDataPointer0`), lends it to a closure as a
 //! typed [`ConnectRequest`], applies it (`FwpsApplyModifiedLayerData0`)
 //! and releases the handle — in that scope, whatever the closure does, so
-//! nothing depends on a guard's drop. A [`RedirectHandle`]
-//! (`FwpsRedirectHandleCreate0`, destroyed on drop) marks a redirection
-//! as the driver's for a local proxy.
+//! nothing depends on a guard's drop. At the bind-redirect layers,
+//! [`Writable::redirect_bind`] does the same with the `FWPS_BIND_REQUEST0`
+//! as a [`BindRequest`] (the local address and port a socket binds to:
+//! split tunnelling binds an application's sockets to the tunnel
+//! interface's address). A [`RedirectHandle`] (`FwpsRedirectHandleCreate0`,
+//! destroyed on drop) marks a redirection as the driver's for a local
+//! proxy.
+//!
+//! # The redirect loop
+//!
+//! A connection redirected to a local proxy comes back through the
+//! connect-redirect layer when the proxy connects on its behalf, with the
+//! redirect records of the original. A callout that redirected it must
+//! not redirect it again: before redirecting, it asks
+//! [`RedirectHandle::state`] (`FwpsQueryConnectionRedirectState0` over the
+//! classify's `redirectRecords`) and lets the connection go when the
+//! answer is [`RedirectState::BySelf`] or
+//! [`RedirectState::PreviouslyBySelf`].
 //!
 //! Leaks: a forgotten [`RedirectHandle`] is never destroyed (the engine
-//! keeps it); the request itself is only ever borrowed.
+//! keeps it); the requests themselves are only ever borrowed.
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -18,7 +33,7 @@ use fwps_sys::*;
 use crate::error::{Error, Status};
 use crate::wfp::classify::Classify;
 use crate::wfp::decision::{Decided, Decision, Writable};
-use crate::wfp::layer::{ConnectRedirect, Layer};
+use crate::wfp::layer::{BindRedirect, ConnectRedirect, Layer};
 use crate::wfp::pend::NotPended;
 
 /// A redirect handle (`FwpsRedirectHandleCreate0`), destroyed on drop.
@@ -49,6 +64,49 @@ impl RedirectHandle {
     #[inline]
     pub fn as_raw(&self) -> HANDLE {
         self.handle
+    }
+
+    /// Whether the connection of `classify` was redirected, and by whom,
+    /// relative to this handle (`FwpsQueryConnectionRedirectState0` over
+    /// its `redirectRecords`); [`RedirectState::NotRedirected`] when the
+    /// classify carries no records.
+    pub fn state<L: Layer<Kind = ConnectRedirect>>(&self, classify: &Classify<'_, L>) -> RedirectState {
+        let Some(records) = classify.redirect_records().filter(|r| !r.is_null()) else {
+            return RedirectState::NotRedirected;
+        };
+        let mut context: *mut core::ffi::c_void = core::ptr::null_mut();
+        // SAFETY: the classify's own records, valid for the call; our live
+        // handle; `context` is writable.
+        let raw = unsafe { FwpsQueryConnectionRedirectState0(records, self.handle, &mut context) };
+        match raw {
+            FWPS_CONNECTION_REDIRECTED_BY_SELF => RedirectState::BySelf,
+            FWPS_CONNECTION_REDIRECTED_BY_OTHER => RedirectState::ByOther,
+            FWPS_CONNECTION_PREVIOUSLY_REDIRECTED_BY_SELF => RedirectState::PreviouslyBySelf,
+            _ => RedirectState::NotRedirected,
+        }
+    }
+}
+
+/// What `FwpsQueryConnectionRedirectState0` says of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedirectState {
+    /// Not redirected (or the classify carries no redirect records).
+    NotRedirected,
+    /// Redirected by this handle, last: do not redirect it again.
+    BySelf,
+    /// Redirected by another driver's handle.
+    ByOther,
+    /// Redirected by this handle before, by another since: do not
+    /// redirect it again either.
+    PreviouslyBySelf,
+}
+
+impl RedirectState {
+    /// Whether redirecting the connection again would loop (this handle
+    /// redirected it already).
+    #[inline]
+    pub fn is_own(self) -> bool {
+        matches!(self, RedirectState::BySelf | RedirectState::PreviouslyBySelf)
     }
 }
 
@@ -140,14 +198,48 @@ impl ConnectRequest<'_> {
     }
 }
 
+/// The writable bind request, lent for [`Writable::redirect_bind`]'s
+/// closure.
+pub struct BindRequest<'w> {
+    raw: &'w mut FWPS_BIND_REQUEST0,
+}
+
+impl BindRequest<'_> {
+    /// The local address and port the socket binds to.
+    pub fn local(&self) -> Option<SocketAddr> {
+        read(&self.raw.localAddressAndPort)
+    }
+
+    /// Binds the socket to `to` instead, which must be of the socket's
+    /// family (`Err(InvalidArgument)` otherwise). Port 0 lets the stack
+    /// pick one.
+    pub fn set_local(&mut self, to: SocketAddr) -> crate::Result<()> {
+        if self.local().is_some_and(|l| l.is_ipv4() != to.is_ipv4()) {
+            return Err(Error::InvalidArgument);
+        }
+        write(&mut self.raw.localAddressAndPort, to);
+        Ok(())
+    }
+
+    /// The filter that modified the request before this callout, if any
+    /// (`modifierFilterId`).
+    pub fn modified_by(&self) -> Option<u64> {
+        (self.raw.modifierFilterId != 0).then_some(self.raw.modifierFilterId)
+    }
+}
+
 impl<'c> Writable<'c> {
-    /// Lends the connect request to `f`, then applies what it changed and
-    /// permits (as [`Decision::Permit`]: hard if the filter says so). Needs
-    /// a callout registered with version 1 or later (a classify handle).
-    pub fn redirect_connect<L: Layer<Kind = ConnectRedirect>, R>(
+    /// Acquires the classify handle and the writable layer data, lends the
+    /// data to `f`, applies it and releases the handle (also when `f`
+    /// unwinds), then permits.
+    ///
+    /// # Safety
+    ///
+    /// At `classify`'s layer the writable layer data is a `T`.
+    unsafe fn with_writable<L: Layer, T, R>(
         self,
         classify: &Classify<'c, L>,
-        f: impl FnOnce(&mut ConnectRequest<'_>) -> R,
+        f: impl FnOnce(&mut T) -> R,
     ) -> Result<(Decided<'c>, R), NotPended<'c>> {
         if !classify.can_pend() {
             return Err(NotPended { action: self, error: Error::InvalidArgument });
@@ -182,11 +274,113 @@ impl<'c> Writable<'c> {
             drop(scope);
             return Err(NotPended { action: self, error: Error::Status(Status(status)) });
         }
-        // SAFETY: at the connect-redirect layers the writable data is the
-        // engine's FWPS_CONNECT_REQUEST0, ours until it is applied.
-        let raw = unsafe { &mut *scope.data.cast::<FWPS_CONNECT_REQUEST0>() };
-        let r = f(&mut ConnectRequest { raw });
+        // SAFETY: the caller's guarantee: the writable data is the engine's
+        // `T`, ours until it is applied.
+        let raw = unsafe { &mut *scope.data.cast::<T>() };
+        let r = f(raw);
         drop(scope);
         Ok((self.decide(Decision::Permit), r))
+    }
+
+    /// Lends the connect request to `f`, then applies what it changed and
+    /// permits (as [`Decision::Permit`]: hard if the filter says so). Needs
+    /// a callout registered with version 1 or later (a classify handle).
+    /// Ask [`RedirectHandle::state`] first, to not redirect a connection
+    /// twice (see the module's docs).
+    pub fn redirect_connect<L: Layer<Kind = ConnectRedirect>, R>(
+        self,
+        classify: &Classify<'c, L>,
+        f: impl FnOnce(&mut ConnectRequest<'_>) -> R,
+    ) -> Result<(Decided<'c>, R), NotPended<'c>> {
+        // SAFETY: at the connect-redirect layers the writable data is the
+        // engine's FWPS_CONNECT_REQUEST0.
+        unsafe { self.with_writable(classify, |raw: &mut FWPS_CONNECT_REQUEST0| f(&mut ConnectRequest { raw })) }
+    }
+
+    /// Lends the bind request to `f`, then applies what it changed and
+    /// permits, as [`redirect_connect`](Writable::redirect_connect) does.
+    pub fn redirect_bind<L: Layer<Kind = BindRedirect>, R>(
+        self,
+        classify: &Classify<'c, L>,
+        f: impl FnOnce(&mut BindRequest<'_>) -> R,
+    ) -> Result<(Decided<'c>, R), NotPended<'c>> {
+        // SAFETY: at the bind-redirect layers the writable data is the
+        // engine's FWPS_BIND_REQUEST0.
+        unsafe { self.with_writable(classify, |raw: &mut FWPS_BIND_REQUEST0| f(&mut BindRequest { raw })) }
+    }
+}
+
+/// A [`RedirectHandle`] kept in a `static`: created in DriverEntry
+/// ([`set`](RedirectHandleCell::set)), lent to classify
+/// ([`with`](RedirectHandleCell::with)), destroyed at unload
+/// ([`take`](RedirectHandleCell::take), then drop) after the callouts are
+/// unregistered.
+///
+/// A handle is an engine cookie, not memory: a classify that reads the
+/// cell while unload takes the handle out uses a destroyed cookie, which
+/// the engine sees (a logic error, not undefined behaviour) — unload
+/// unregisters the callouts first, so no classify runs then. Leaks: a
+/// handle left in a `static` cell is never destroyed (the simulator counts
+/// the handles alive).
+///
+/// # Invariants
+///
+/// `raw` is NULL or the handle of a [`RedirectHandle`] the cell owns
+/// (moved in and forgotten).
+#[derive(Debug)]
+pub struct RedirectHandleCell {
+    raw: core::sync::atomic::AtomicPtr<core::ffi::c_void>,
+}
+
+impl RedirectHandleCell {
+    /// An empty cell.
+    pub const fn new() -> RedirectHandleCell {
+        RedirectHandleCell { raw: core::sync::atomic::AtomicPtr::new(core::ptr::null_mut()) }
+    }
+
+    /// Moves `handle` in; `Err` gives it back when the cell holds one.
+    pub fn set(&self, handle: RedirectHandle) -> Result<(), RedirectHandle> {
+        use core::sync::atomic::Ordering;
+        let raw = handle.handle;
+        match self.raw.compare_exchange(core::ptr::null_mut(), raw, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => {
+                core::mem::forget(handle);
+                Ok(())
+            }
+            Err(_) => Err(handle),
+        }
+    }
+
+    /// Moves the handle out (to be dropped, which destroys it).
+    pub fn take(&self) -> Option<RedirectHandle> {
+        let raw = self.raw.swap(core::ptr::null_mut(), core::sync::atomic::Ordering::AcqRel);
+        // Built only when there is one: a `RedirectHandle` of NULL would
+        // be destroyed when dropped.
+        if raw.is_null() { None } else { Some(RedirectHandle { handle: raw }) }
+    }
+
+    /// Lends the handle to `f`, with `value` (a classify's action, say);
+    /// `Err(value)` when the cell is empty, so that what `f` would have
+    /// taken is not lost.
+    pub fn with<T, R>(&self, value: T, f: impl FnOnce(&RedirectHandle, T) -> R) -> Result<R, T> {
+        let raw = self.raw.load(core::sync::atomic::Ordering::Acquire);
+        if raw.is_null() {
+            return Err(value);
+        }
+        // A view of the cell's handle, never dropped (the cell owns it).
+        let view = core::mem::ManuallyDrop::new(RedirectHandle { handle: raw });
+        Ok(f(&view, value))
+    }
+}
+
+impl Default for RedirectHandleCell {
+    fn default() -> RedirectHandleCell {
+        RedirectHandleCell::new()
+    }
+}
+
+impl Drop for RedirectHandleCell {
+    fn drop(&mut self) {
+        drop(self.take());
     }
 }

@@ -6,12 +6,12 @@
 //! the transport header, inbound after it; what passes reaches the wire or
 //! the socket sink. IPv4 and IPv6 follow from the addresses.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use fwps_sys::*;
 
-use super::engine::Metadata;
+use super::engine::{HandleState, Metadata, with_engine};
 use super::filters::{Verdict, classify_layer, packet};
 use super::flows::end_flow;
 use super::values::{Endpoints, Incoming};
@@ -34,6 +34,100 @@ pub struct Connection {
 /// Why a connection did not open: the ALE verdict.
 #[derive(Debug)]
 pub struct Refused(pub Verdict);
+
+/// What a connect or an accept came to ([`Connection::connect`],
+/// [`Connection::accept`]).
+#[derive(Debug)]
+pub enum Connect {
+    /// Open: authorized and established (at the address a redirecting
+    /// callout chose, if one did: [`Connection::ends`]).
+    Open(Connection),
+    /// Refused, with the verdict.
+    Refused(Refused),
+    /// A callout pended the authorization (`FwpsPendClassify0`): the
+    /// connection waits for its completion ([`Pending::resume`]).
+    Pending(Pending),
+}
+
+impl Connect {
+    /// The connection, if open.
+    pub fn open(self) -> Option<Connection> {
+        match self {
+            Connect::Open(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Whether it is waiting on a pended classify.
+    pub fn is_pending(&self) -> bool {
+        matches!(self, Connect::Pending(_))
+    }
+}
+
+/// A connect or accept whose authorization a callout pended.
+///
+/// When every classify handle pended for it has been completed
+/// (`FwpsCompleteClassify0`), [`resume`](Pending::resume) goes on as the
+/// engine does. Outbound (`ALE_AUTH_CONNECT`), the completion triggers a
+/// re-authorization: the layer is classified again with
+/// `FWP_CONDITION_FLAG_IS_REAUTHORIZE` in its `FLAGS` value, and that
+/// classify's verdict decides — the callout answers it with the decision
+/// it stored for the connection. Inbound (`ALE_AUTH_RECV_ACCEPT`) there is
+/// no re-authorization: the decision the classify was completed with is
+/// final (block if any completion blocks).
+#[derive(Debug)]
+pub struct Pending {
+    ends: Endpoints,
+    outbound: bool,
+    app_id: Vec<u8>,
+    flow: u64,
+    handles: Vec<u64>,
+}
+
+impl Pending {
+    /// The endpoints of the waiting connection.
+    pub fn ends(&self) -> Endpoints {
+        self.ends
+    }
+
+    /// Whether every pended classify of it was completed.
+    pub fn is_completed(&self) -> bool {
+        with_engine(|e| self.handles.iter().all(|h| e.completed_with.contains_key(h)))
+    }
+
+    /// The action its pended classifies were completed with
+    /// (`FWP_ACTION_BLOCK` if any blocked), once all were.
+    pub fn completed_with(&self) -> Option<u32> {
+        let outs: Option<Vec<u32>> =
+            with_engine(|e| self.handles.iter().map(|h| e.completed_with.get(h).map(|o| o.actionType)).collect());
+        outs.map(|o| if o.iter().all(|&a| a == FWP_ACTION_PERMIT) { FWP_ACTION_PERMIT } else { FWP_ACTION_BLOCK })
+    }
+
+    /// Goes on if the pended classifies were completed (else gives the
+    /// connect back, still pending).
+    pub fn resume(self) -> Connect {
+        let outs: Option<Vec<u32>> =
+            with_engine(|e| self.handles.iter().map(|h| e.completed_with.get(h).map(|o| o.actionType)).collect());
+        let Some(outs) = outs else { return Connect::Pending(self) };
+        with_engine(|e| self.handles.iter().for_each(|h| _ = e.completed_with.remove(h)));
+        if self.outbound {
+            return Connection::authorize(self.ends, true, &self.app_id, self.flow, true);
+        }
+        if outs.iter().any(|&a| a != FWP_ACTION_PERMIT) {
+            let v =
+                Verdict { action: FWP_ACTION_BLOCK, absorbed: false, vetoed: false, pended: false, trace: Vec::new() };
+            return Connect::Refused(Refused(v));
+        }
+        Connection::establish(self.ends, &self.app_id, self.flow)
+    }
+}
+
+impl Drop for Pending {
+    /// A connect given up on: the engine forgets its completions.
+    fn drop(&mut self) {
+        with_engine(|e| self.handles.iter().for_each(|h| _ = e.completed_with.remove(h)));
+    }
+}
 
 fn layers(v6: bool) -> [u16; 7] {
     let l = |a: i32, b: i32| if v6 { b as u16 } else { a as u16 };
@@ -71,10 +165,100 @@ impl Connection {
     }
 
     fn ale(layer: u16, ends: Endpoints, app_id: &[u8], meta: &Metadata) -> Verdict {
-        let incoming =
+        Self::ale_flags(layer, ends, app_id, meta, 0)
+    }
+
+    fn ale_flags(layer: u16, ends: Endpoints, app_id: &[u8], meta: &Metadata, flags: u32) -> Verdict {
+        let mut incoming =
             Incoming::with_endpoints(layer, ends, Some(app_id)).unwrap_or(Incoming { layer, values: Vec::new() });
+        if flags != 0
+            && let Some(i) = flags_field(layer)
+        {
+            incoming.set(i, super::values::Value::U32(flags));
+        }
         // SAFETY: no layer data at the authorization layers here.
         unsafe { classify_layer(&incoming, meta, std::ptr::null_mut()) }
+    }
+
+    /// A connect from this host to `ends.remote`, by the application
+    /// `app_id`, as the stack makes it: first the connect-redirect layer
+    /// (`ALE_CONNECT_REDIRECT`, with the connection's redirect `records`
+    /// — new ones when `None` — which a redirecting callout queries with
+    /// `FwpsQueryConnectionRedirectState0`), whose last redirection
+    /// changes where the connection goes; then `ALE_AUTH_CONNECT` at the
+    /// (redirected) endpoints, which may pend; then `ALE_FLOW_ESTABLISHED`.
+    /// A connection a local proxy makes on behalf of one it was redirected
+    /// from passes that one's [`records`](Connection::records).
+    pub fn connect(ends: Endpoints, app_id: &[u8], records: Option<u64>) -> Connect {
+        let v6 = ends.local.is_ipv6();
+        let redirect = if v6 { FWPS_LAYER_ALE_CONNECT_REDIRECT_V6 } else { FWPS_LAYER_ALE_CONNECT_REDIRECT_V4 } as u16;
+        let records = records.unwrap_or_else(super::engine::new_redirect_records);
+        let meta = Metadata { process_id: Some(4), redirect_records: Some(records), ..Metadata::default() };
+        let before = with_engine(|e| e.redirections.len());
+        let verdict = Self::ale(redirect, ends, app_id, &meta);
+        if !verdict.passes() {
+            return Connect::Refused(Refused(verdict));
+        }
+        let mut ends = ends;
+        if let Some(to) = with_engine(|e| e.redirections.get(before..).and_then(|r| r.last()).and_then(|r| r.remote))
+            && to.is_ipv6() == v6
+        {
+            ends.remote = to.ip();
+            ends.remote_port = to.port();
+        }
+        let flow = NEXT_FLOW.fetch_add(1, Ordering::Relaxed);
+        with_engine(|e| e.connection_records.insert(flow, records));
+        Self::authorize(ends, true, app_id, flow, false)
+    }
+
+    /// An incoming connection to this host from `ends.remote`, accepted
+    /// by `app_id`: `ALE_AUTH_RECV_ACCEPT`, which may pend, then
+    /// `ALE_FLOW_ESTABLISHED`.
+    pub fn accept(ends: Endpoints, app_id: &[u8]) -> Connect {
+        let flow = NEXT_FLOW.fetch_add(1, Ordering::Relaxed);
+        Self::authorize(ends, false, app_id, flow, false)
+    }
+
+    /// The authorization layer (again, with `FWP_CONDITION_FLAG_IS_REAUTHORIZE`,
+    /// when `reauthorize`), then the flow.
+    fn authorize(ends: Endpoints, outbound: bool, app_id: &[u8], flow: u64, reauthorize: bool) -> Connect {
+        let [connect, accept, ..] = layers(ends.local.is_ipv6());
+        let meta = Metadata { flow_handle: Some(flow), process_id: Some(4), ..Metadata::default() };
+        let layer = if outbound { connect } else { accept };
+        // Handles are numbered in order: those of this classify come after.
+        let before = with_engine(|e| e.next_handle);
+        let flags = if reauthorize { FWP_CONDITION_FLAG_IS_REAUTHORIZE } else { 0 };
+        let verdict = Self::ale_flags(layer, ends, app_id, &meta, flags);
+        if verdict.pended {
+            let handles = with_engine(|e| {
+                (before + 1..=e.next_handle)
+                    .map(super::engine::handle_id)
+                    .filter(|h| e.handles.get(h).is_some_and(|h| h.state == HandleState::Pended))
+                    .collect()
+            });
+            return Connect::Pending(Pending { ends, outbound, app_id: app_id.to_vec(), flow, handles });
+        }
+        if !verdict.passes() {
+            return Connect::Refused(Refused(verdict));
+        }
+        Self::establish(ends, app_id, flow)
+    }
+
+    fn establish(ends: Endpoints, app_id: &[u8], flow: u64) -> Connect {
+        let [.., established, _, _, _, _] = layers(ends.local.is_ipv6());
+        let meta = Metadata { flow_handle: Some(flow), process_id: Some(4), ..Metadata::default() };
+        let verdict = Self::ale(established, ends, app_id, &meta);
+        if !verdict.passes() {
+            return Connect::Refused(Refused(verdict));
+        }
+        Connect::Open(Connection { ends, flow, app_id: app_id.to_vec() })
+    }
+
+    /// The redirect records of a connection made with
+    /// [`connect`](Connection::connect) (for a proxy's connection on its
+    /// behalf); `None` for an accepted one.
+    pub fn records(&self) -> Option<u64> {
+        with_engine(|e| e.connection_records.get(&self.flow).copied())
     }
 
     /// The flow's handle (`flowHandle` in the classifies' metadata).
@@ -173,4 +357,46 @@ impl Connection {
     pub fn close(self) -> usize {
         end_flow(self.flow)
     }
+}
+
+/// The `FLAGS` field of an ALE authorization layer.
+fn flags_field(layer: u16) -> Option<u32> {
+    Some(match i32::from(layer) {
+        FWPS_LAYER_ALE_AUTH_CONNECT_V4 => FWPS_FIELD_ALE_AUTH_CONNECT_V4_FLAGS,
+        FWPS_LAYER_ALE_AUTH_CONNECT_V6 => FWPS_FIELD_ALE_AUTH_CONNECT_V6_FLAGS,
+        FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V4 => FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V4_FLAGS,
+        FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V6 => FWPS_FIELD_ALE_AUTH_RECV_ACCEPT_V6_FLAGS,
+        _ => return None,
+    } as u32)
+}
+
+/// A bind of `local` (protocol `protocol`, by `app_id`), as the stack makes
+/// it: the bind-redirect layer (`ALE_BIND_REDIRECT`) classifies it with its
+/// `FWPS_BIND_REQUEST0` as writable layer data; returns the local address
+/// and port the socket binds to (another, when a callout redirected the
+/// bind), or the verdict that refused it.
+pub fn bind(local: SocketAddr, protocol: u8, app_id: &[u8]) -> Result<SocketAddr, Refused> {
+    let layer = if local.is_ipv6() { FWPS_LAYER_ALE_BIND_REDIRECT_V6 } else { FWPS_LAYER_ALE_BIND_REDIRECT_V4 } as u16;
+    let unspecified = if local.is_ipv6() {
+        IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)
+    } else {
+        IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
+    };
+    let ends = Endpoints {
+        protocol,
+        local: local.ip(),
+        remote: unspecified,
+        local_port: local.port(),
+        remote_port: 0,
+        interface_index: 0,
+        sub_interface_index: 0,
+    };
+    let before = with_engine(|e| e.bind_redirections.len());
+    let meta = Metadata { process_id: Some(4), ..Metadata::default() };
+    let verdict = Connection::ale(layer, ends, app_id, &meta);
+    if !verdict.passes() {
+        return Err(Refused(verdict));
+    }
+    let to = with_engine(|e| e.bind_redirections.get(before..).and_then(|r| r.last().copied()).flatten());
+    Ok(to.filter(|t| t.is_ipv6() == local.is_ipv6()).unwrap_or(local))
 }

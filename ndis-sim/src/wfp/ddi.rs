@@ -257,7 +257,8 @@ pub unsafe extern "system" fn FwpsCompleteOperation0(completionContext: HANDLE, 
 }
 
 /// Gives the writable layer data of the classify `classifyHandle` was
-/// acquired for: at the connect-redirect layers, its `FWPS_CONNECT_REQUEST0`.
+/// acquired for: at the connect-redirect layers, its `FWPS_CONNECT_REQUEST0`;
+/// at the bind-redirect layers, its `FWPS_BIND_REQUEST0`.
 ///
 /// # Safety
 ///
@@ -278,15 +279,16 @@ pub unsafe extern "system" fn FwpsAcquireWritableLayerDataPointer0(
         Some(p) => {
             // SAFETY: the caller's guarantee. The request is the engine's,
             // lent to the driver as the real engine lends it.
-            unsafe { *writableLayerData = p.cast() };
+            unsafe { *writableLayerData = p.ptr() };
             STATUS_SUCCESS
         }
         None => STATUS_INVALID_PARAMETER,
     }
 }
 
-/// Applies the modified layer data (the connect request): the engine
-/// records the redirection ([`redirections`](super::redirections)).
+/// Applies the modified layer data (the connect or bind request): the
+/// engine records the redirection ([`redirections`](super::redirections),
+/// [`bind_redirections`](super::bind_redirections)).
 ///
 /// # Safety
 ///
@@ -338,4 +340,28 @@ pub unsafe extern "system" fn FwpsRedirectHandleDestroy0(redirectHandle: HANDLE)
             format!("redirect handle {:#x} destroyed twice or never created", redirectHandle.addr()),
         )]);
     }
+}
+
+/// Says whether and by whom the connection whose `redirectRecords` these
+/// are was redirected, relative to `redirectHandle`: what a redirecting
+/// callout asks first, so that it does not redirect a connection it (or
+/// its proxy) already redirected — the redirect loop the documentation
+/// warns of. `redirectContext`, if not NULL, receives NULL (the simulated
+/// engine keeps no redirect context).
+///
+/// # Safety
+///
+/// `redirectContext` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FwpsQueryConnectionRedirectState0(
+    redirectRecords: HANDLE,
+    redirectHandle: HANDLE,
+    redirectContext: *mut *mut core::ffi::c_void,
+) -> FWPS_CONNECTION_REDIRECT_STATE {
+    at_most(DISPATCH_LEVEL, "FwpsQueryConnectionRedirectState0");
+    if !redirectContext.is_null() {
+        // SAFETY: the caller's guarantee.
+        unsafe { *redirectContext = core::ptr::null_mut() };
+    }
+    operations::redirect_state(redirectRecords.addr() as u64, redirectHandle.addr())
 }

@@ -56,6 +56,11 @@ pub struct Metadata {
     /// Whether the classify carries a `completionHandle` (as ALE
     /// authorization classifies do), for `FwpsPendOperation0`.
     pub completion_handle: bool,
+    /// `redirectRecords` (at the connect-redirect layers): the
+    /// connection's redirect records ([`new_redirect_records`]), which
+    /// `FwpsQueryConnectionRedirectState0` reads and a redirection with a
+    /// redirect handle adds to.
+    pub redirect_records: Option<u64>,
 }
 
 /// What a classify returned.
@@ -111,12 +116,45 @@ pub struct Redirection {
     pub target_pid: u32,
 }
 
-/// The engine's writable connect request of one classify.
+/// The engine's writable layer data of one classify: the connect request
+/// at the connect-redirect layers, the bind request at the bind-redirect
+/// layers; with the classify's redirect records.
 #[derive(Clone, Copy)]
-pub(super) struct Request(pub(super) *mut FWPS_CONNECT_REQUEST0);
+pub(super) enum Request {
+    /// `FWPS_CONNECT_REQUEST0`, and the classify's redirect records.
+    Connect(*mut FWPS_CONNECT_REQUEST0, Option<u64>),
+    /// `FWPS_BIND_REQUEST0`.
+    Bind(*mut FWPS_BIND_REQUEST0),
+}
 // SAFETY: the request is the engine's, reached under its lock or by the
 // classify that owns it.
 unsafe impl Send for Request {}
+
+impl Request {
+    /// The writable layer data, as the DDI hands it out.
+    pub(super) fn ptr(self) -> *mut core::ffi::c_void {
+        match self {
+            Request::Connect(p, _) => p.cast(),
+            Request::Bind(p) => p.cast(),
+        }
+    }
+
+    /// Frees the request.
+    ///
+    /// # Safety
+    ///
+    /// Made by `Box::into_raw` in [`classify`], freed once, when its
+    /// classify is over.
+    unsafe fn free(self) {
+        // SAFETY: the caller's guarantee.
+        unsafe {
+            match self {
+                Request::Connect(p, _) => drop(Box::from_raw(p)),
+                Request::Bind(p) => drop(Box::from_raw(p)),
+            }
+        }
+    }
+}
 
 fn sockaddr(s: &mut SOCKADDR_STORAGE, a: std::net::SocketAddr) {
     // SAFETY: SOCKADDR_STORAGE is 128 bytes of integers, no padding.
@@ -164,11 +202,21 @@ pub(super) struct Engine {
     pub(super) operations: HashMap<usize, (bool, u64)>,
     /// Completion contexts completed, oldest first.
     pub(super) completed_operations: Vec<usize>,
-    /// The writable connect request of each connect-redirect classify in
+    /// The writable connect or bind request of each redirect classify in
     /// progress (a `Box::into_raw`, freed when the classify returns).
     pub(super) requests: HashMap<usize, Request>,
     /// Connects redirected.
     pub(super) redirections: Vec<Redirection>,
+    /// Binds redirected: the local address and port they now bind to.
+    pub(super) bind_redirections: Vec<Option<std::net::SocketAddr>>,
+    /// Redirect records: id → the redirect handles that redirected the
+    /// connection, oldest first.
+    pub(super) records: HashMap<u64, Vec<usize>>,
+    /// The decision each pended classify was completed with, by handle,
+    /// kept for the connection waiting on it ([`Pending`](super::Pending)).
+    pub(super) completed_with: HashMap<u64, FWPS_CLASSIFY_OUT0>,
+    /// The redirect records of each connection made by `Connection::connect`, by flow.
+    pub(super) connection_records: HashMap<u64, u64>,
     /// Redirect handles created and not destroyed.
     pub(super) redirect_handles: Vec<usize>,
 }
@@ -322,6 +370,9 @@ pub unsafe fn classify(
     if meta.completion_handle {
         set(FWPS_METADATA_FIELD_COMPLETION_HANDLE);
     }
+    if meta.redirect_records.is_some() {
+        set(FWPS_METADATA_FIELD_REDIRECT_RECORD_HANDLE);
+    }
     m.ipHeaderSize = meta.ip_header_size.unwrap_or(0);
     m.transportHeaderSize = meta.transport_header_size.unwrap_or(0);
     m.sourceInterfaceIndex = meta.source_interface_index.unwrap_or(0);
@@ -330,6 +381,7 @@ pub unsafe fn classify(
     m.flowHandle = meta.flow_handle.unwrap_or(0);
     m.processId = meta.process_id.unwrap_or(0);
     m.remoteScopeId.__bindgen_anon_1.Value = meta.remote_scope_id.unwrap_or(0);
+    m.redirectRecords = core::ptr::without_provenance_mut(meta.redirect_records.unwrap_or(0) as usize);
     if let Some(c) = control.as_mut() {
         m.controlData = c.as_mut_ptr().cast();
         m.controlDataLength = c.len() as u32;
@@ -353,11 +405,21 @@ pub unsafe fn classify(
         let mut req: Box<FWPS_CONNECT_REQUEST0> = Box::new(unsafe { std::mem::zeroed() });
         sockaddr(&mut req.localAddressAndPort, local);
         sockaddr(&mut req.remoteAddressAndPort, remote);
-        let p = Request(Box::into_raw(req));
+        let p = Request::Connect(Box::into_raw(req), meta.redirect_records);
         with_engine(|e| e.requests.insert(context, p));
     }
-    let handles_before: Vec<u64> = with_engine(|e| e.handles.keys().copied().collect());
-    let operations_before: Vec<usize> = with_engine(|e| e.operations.keys().copied().collect());
+    if let Some(local) = super::values::local_of(incoming)
+        && matches!(i32::from(incoming.layer), FWPS_LAYER_ALE_BIND_REDIRECT_V4 | FWPS_LAYER_ALE_BIND_REDIRECT_V6)
+    {
+        // SAFETY: an all-zero bind request is valid (NULL pointers).
+        let mut req: Box<FWPS_BIND_REQUEST0> = Box::new(unsafe { std::mem::zeroed() });
+        sockaddr(&mut req.localAddressAndPort, local);
+        let p = Request::Bind(Box::into_raw(req));
+        with_engine(|e| e.requests.insert(context, p));
+    }
+    // Handles and completion contexts are numbered in order: those this
+    // classify makes come after `numbered`.
+    let numbered = with_engine(|e| e.next_handle);
     // SAFETY: all-zero filters are valid records (no conditions, NULL pointers).
     let (mut f0, mut f1, mut f2, mut f3): (FWPS_FILTER0, FWPS_FILTER1, FWPS_FILTER2, FWPS_FILTER3) =
         unsafe { (std::mem::zeroed(), std::mem::zeroed(), std::mem::zeroed(), std::mem::zeroed()) };
@@ -395,12 +457,14 @@ pub unsafe fn classify(
     }
     if let Some(p) = with_engine(|e| e.requests.remove(&context)) {
         // SAFETY: made by Box::into_raw above; the classify is over.
-        drop(unsafe { Box::from_raw(p.0) });
+        unsafe { p.free() };
     }
     let pended = with_engine(|e| {
         e.active.retain(|&c| c != context);
-        e.handles.iter().any(|(k, h)| !handles_before.contains(k) && h.state == HandleState::Pended)
-            || e.operations.keys().any(|k| !operations_before.contains(k))
+        (numbered + 1..=e.next_handle).any(|n| {
+            e.handles.get(&handle_id(n)).is_some_and(|h| h.state == HandleState::Pended)
+                || e.operations.contains_key(&super::operations::operation_id(n))
+        })
     });
     if let Some(c) = callout::callouts().iter_mut().find(|c| c.id == id) {
         c.in_progress = c.in_progress.saturating_sub(1);
@@ -418,6 +482,11 @@ pub unsafe fn classify(
     Some(Outcome { action: out.actionType, rights: out.rights, flags: out.flags, pended })
 }
 
+/// The classify handle numbered `n`.
+pub(super) fn handle_id(n: u64) -> u64 {
+    0x00C1_A551_F000_0000 + n
+}
+
 /// `FwpsAcquireClassifyHandle0`'s transition: a handle for a classify in
 /// progress.
 pub(super) fn acquire(context: usize) -> Option<u64> {
@@ -427,7 +496,7 @@ pub(super) fn acquire(context: usize) -> Option<u64> {
             return None;
         }
         e.next_handle += 1;
-        let h = 0x00C1_A551_F000_0000 + e.next_handle;
+        let h = handle_id(e.next_handle);
         e.handles.insert(h, Handle { state: HandleState::Acquired, session: s, context });
         Some(h)
     })
@@ -455,7 +524,23 @@ pub(super) fn step(h: u64, from: HandleState2, to: HandleState2, ddi: &'static s
 
 /// Records the decision a pended classify was completed with.
 pub(super) fn record_completion(h: u64, out: FWPS_CLASSIFY_OUT0) {
-    with_engine(|e| e.completions.push((h, out)));
+    with_engine(|e| {
+        e.completions.push((h, out));
+        e.completed_with.insert(h, out);
+    });
+}
+
+/// New, empty redirect records for a connection (what the engine passes
+/// as `redirectRecords` at the connect-redirect layers). A connection a
+/// local proxy makes on behalf of a redirected one carries the records of
+/// the redirected connection.
+pub fn new_redirect_records() -> u64 {
+    with_engine(|e| {
+        e.next_handle += 1;
+        let id = 0x0000_5EC0_0000_0000 + e.next_handle;
+        e.records.insert(id, Vec::new());
+        id
+    })
 }
 
 /// A handle state, for [`step`].

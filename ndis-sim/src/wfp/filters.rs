@@ -228,8 +228,28 @@ pub unsafe fn classify_layer(incoming: &Incoming, meta: &Metadata, layer_data: *
 /// filters arbitrate; a packet that passes reaches the socket (inbound) or
 /// the wire (outbound), where [`take_socket`] and [`take_wire`] read it.
 pub fn packet(layer: u16, ends: Endpoints, meta: &Metadata, packet: &[u8], offset: u32, inbound: bool) -> Verdict {
+    packet_split(layer, ends, meta, packet, offset, &[], inbound)
+}
+
+/// As [`packet`], with the packet's bytes split across MDLs at `cuts`
+/// (offsets into the packet, in any order; empty pieces are left out), as
+/// data that arrived in pieces is indicated: what a callout reads must be
+/// read across the chain.
+pub fn packet_split(
+    layer: u16,
+    ends: Endpoints,
+    meta: &Metadata,
+    packet: &[u8],
+    offset: u32,
+    cuts: &[usize],
+    inbound: bool,
+) -> Verdict {
     let incoming = Incoming::with_endpoints(layer, ends, None).unwrap_or(Incoming { layer, values: Vec::new() });
-    let lent = StackNbl::indicate(packet, offset);
+    let lent = if cuts.is_empty() {
+        StackNbl::indicate(packet, offset)
+    } else {
+        StackNbl::indicate_split(packet, offset, cuts)
+    };
     // SAFETY: the stack lends the NBL for the classifies.
     let v = unsafe { classify_layer(&incoming, meta, lent.as_ptr()) };
     lent.complete();

@@ -1,10 +1,16 @@
 //! Pended operations (`FwpsPendOperation0`, `FwpsCompleteOperation0`),
-//! writable layer data and connect redirection, and redirect handles.
+//! writable layer data with connect and bind redirection, redirect
+//! handles, and redirect records (`FwpsQueryConnectionRedirectState0`).
 
 use fwps_sys::*;
 
-use super::engine::{HandleState, Redirection, session, sockaddr_of, with_engine};
+use super::engine::{HandleState, Redirection, Request, session, sockaddr_of, with_engine};
 use crate::verifier::{Rule, report, v};
+
+/// The completion context numbered `n`.
+pub(super) fn operation_id(n: u64) -> usize {
+    0x0BE4_0000 + (n as usize) * 16
+}
 
 /// `FwpsPendOperation0`'s transition: a completion context for the
 /// classify in progress whose completion handle this is.
@@ -15,7 +21,7 @@ pub(super) fn pend_operation(completion_handle: usize) -> Option<usize> {
             return None;
         }
         e.next_handle += 1;
-        let c = 0x0BE4_0000 + (e.next_handle as usize) * 16;
+        let c = operation_id(e.next_handle);
         e.operations.insert(c, (false, s));
         Some(c)
     });
@@ -53,15 +59,15 @@ pub fn completed_operations() -> Vec<u64> {
     with_engine(|e| std::mem::take(&mut e.completed_operations)).into_iter().map(|c| c as u64).collect()
 }
 
-/// `FwpsAcquireWritableLayerDataPointer0`'s transition: the connect request
-/// of the handle's classify, if it is a connect-redirect classify.
-pub(super) fn writable(h: u64) -> Option<*mut FWPS_CONNECT_REQUEST0> {
+/// `FwpsAcquireWritableLayerDataPointer0`'s transition: the connect or
+/// bind request of the handle's classify, if it is a redirect classify.
+pub(super) fn writable(h: u64) -> Option<Request> {
     with_engine(|e| {
         let hd = e.handles.get(&h)?;
         if hd.state != HandleState::Acquired {
             return None;
         }
-        e.requests.get(&hd.context).map(|r| r.0)
+        e.requests.get(&hd.context).copied()
     })
 }
 
@@ -71,7 +77,7 @@ pub(super) fn writable(h: u64) -> Option<*mut FWPS_CONNECT_REQUEST0> {
 ///
 /// None: `data` is only compared with what [`writable`] gave for `h`.
 pub(super) unsafe fn apply(h: u64, data: usize) -> bool {
-    let Some(req) = writable(h).filter(|p| p.addr() == data) else {
+    let Some(req) = writable(h).filter(|p| p.ptr().addr() == data) else {
         report::report(vec![v(
             Rule::ClassifyHandleMisuse,
             "FwpsApplyModifiedLayerData0",
@@ -79,16 +85,64 @@ pub(super) unsafe fn apply(h: u64, data: usize) -> bool {
         )]);
         return false;
     };
-    // SAFETY: the engine's request, live until its classify returns (which
-    // it has not: the handle is acquired for it).
-    let req = unsafe { &*req };
-    let r = Redirection {
-        remote: sockaddr_of(&req.remoteAddressAndPort),
-        redirect_handle: req.localRedirectHandle.addr(),
-        target_pid: req.localRedirectTargetPID,
-    };
-    with_engine(|e| e.redirections.push(r));
+    match req {
+        Request::Connect(req, records) => {
+            // SAFETY: the engine's request, live until its classify returns
+            // (which it has not: the handle is acquired for it).
+            let req = unsafe { &*req };
+            let r = Redirection {
+                remote: sockaddr_of(&req.remoteAddressAndPort),
+                redirect_handle: req.localRedirectHandle.addr(),
+                target_pid: req.localRedirectTargetPID,
+            };
+            with_engine(|e| {
+                // A redirection by a redirect handle goes on the connection's
+                // records, which later classifies of it (a proxy's connection
+                // on its behalf) carry.
+                if r.redirect_handle != 0
+                    && let Some(list) = records.and_then(|id| e.records.get_mut(&id))
+                {
+                    list.push(r.redirect_handle);
+                }
+                e.redirections.push(r);
+            });
+        }
+        Request::Bind(req) => {
+            // SAFETY: as above.
+            let local = sockaddr_of(unsafe { &(*req).localAddressAndPort });
+            with_engine(|e| e.bind_redirections.push(local));
+        }
+    }
     true
+}
+
+/// Takes the binds callouts redirected: the local address and port each
+/// now binds to.
+pub fn bind_redirections() -> Vec<Option<std::net::SocketAddr>> {
+    with_engine(|e| std::mem::take(&mut e.bind_redirections))
+}
+
+/// `FwpsQueryConnectionRedirectState0`'s answer for redirect records
+/// `records` and redirect handle `handle`: not redirected (no records, or
+/// empty ones), redirected by this handle last (`BY_SELF`), by it earlier
+/// and by another since (`PREVIOUSLY_REDIRECTED_BY_SELF`), or by others
+/// only (`BY_OTHER`). Records the engine never gave are reported.
+pub(super) fn redirect_state(records: u64, handle: usize) -> FWPS_CONNECTION_REDIRECT_STATE {
+    let found = with_engine(|e| e.records.get(&records).cloned());
+    let Some(list) = found else {
+        report::report(vec![v(
+            Rule::ClassifyHandleMisuse,
+            "FwpsQueryConnectionRedirectState0",
+            format!("{records:#x} is not redirect records the engine passed"),
+        )]);
+        return FWPS_CONNECTION_NOT_REDIRECTED;
+    };
+    match list.iter().rposition(|&h| h == handle) {
+        Some(i) if i + 1 == list.len() => FWPS_CONNECTION_REDIRECTED_BY_SELF,
+        Some(_) => FWPS_CONNECTION_PREVIOUSLY_REDIRECTED_BY_SELF,
+        None if list.is_empty() => FWPS_CONNECTION_NOT_REDIRECTED,
+        None => FWPS_CONNECTION_REDIRECTED_BY_OTHER,
+    }
 }
 
 /// Takes the connects callouts redirected.

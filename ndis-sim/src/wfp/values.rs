@@ -59,7 +59,7 @@ struct Layout {
     max: u32,
     protocol: Option<i32>,
     local: i32,
-    remote: i32,
+    remote: Option<i32>,
     local_port: Option<i32>,
     remote_port: Option<i32>,
     if_index: Option<i32>,
@@ -73,7 +73,7 @@ macro_rules! layout {
             max: $max as u32,
             protocol: $proto,
             local: $l,
-            remote: $r,
+            remote: Some($r),
             local_port: $lp,
             remote_port: $rp,
             if_index: $ifi,
@@ -283,25 +283,60 @@ fn layout(layer: u16) -> Option<Layout> {
             None,
             Some(FWPS_FIELD_ALE_CONNECT_REDIRECT_V6_ALE_APP_ID)
         ),
+        FWPS_LAYER_ALE_BIND_REDIRECT_V4 => Layout {
+            max: FWPS_FIELD_ALE_BIND_REDIRECT_V4_MAX as u32,
+            protocol: Some(FWPS_FIELD_ALE_BIND_REDIRECT_V4_IP_PROTOCOL),
+            local: FWPS_FIELD_ALE_BIND_REDIRECT_V4_IP_LOCAL_ADDRESS,
+            remote: None,
+            local_port: Some(FWPS_FIELD_ALE_BIND_REDIRECT_V4_IP_LOCAL_PORT),
+            remote_port: None,
+            if_index: None,
+            sub_if_index: None,
+            app_id: Some(FWPS_FIELD_ALE_BIND_REDIRECT_V4_ALE_APP_ID),
+        },
+        FWPS_LAYER_ALE_BIND_REDIRECT_V6 => Layout {
+            max: FWPS_FIELD_ALE_BIND_REDIRECT_V6_MAX as u32,
+            protocol: Some(FWPS_FIELD_ALE_BIND_REDIRECT_V6_IP_PROTOCOL),
+            local: FWPS_FIELD_ALE_BIND_REDIRECT_V6_IP_LOCAL_ADDRESS,
+            remote: None,
+            local_port: Some(FWPS_FIELD_ALE_BIND_REDIRECT_V6_IP_LOCAL_PORT),
+            remote_port: None,
+            if_index: None,
+            sub_if_index: None,
+            app_id: Some(FWPS_FIELD_ALE_BIND_REDIRECT_V6_ALE_APP_ID),
+        },
         _ => return None,
     })
+}
+
+fn addr_at(inc: &Incoming, i: i32) -> Option<IpAddr> {
+    match inc.values.get(i as usize)? {
+        Value::U32(a) => Some(IpAddr::V4(std::net::Ipv4Addr::from(*a))),
+        Value::Bytes16(a) => Some(IpAddr::V6(std::net::Ipv6Addr::from(*a))),
+        _ => None,
+    }
+}
+
+fn port_at(inc: &Incoming, i: Option<i32>) -> Option<u16> {
+    match inc.values.get(i? as usize)? {
+        Value::U16(p) => Some(*p),
+        _ => None,
+    }
+}
+
+/// The local address and port an `Incoming` carries (a bind-redirect
+/// classify's).
+pub(crate) fn local_of(inc: &Incoming) -> Option<std::net::SocketAddr> {
+    let l = layout(inc.layer)?;
+    Some(std::net::SocketAddr::new(addr_at(inc, l.local)?, port_at(inc, l.local_port)?))
 }
 
 /// The endpoints an `Incoming` of a connect-redirect layer carries.
 pub(crate) fn endpoints_of(inc: &Incoming) -> Option<(std::net::SocketAddr, std::net::SocketAddr)> {
     let l = layout(inc.layer)?;
-    let addr = |i: i32| match inc.values.get(i as usize)? {
-        Value::U32(a) => Some(IpAddr::V4(std::net::Ipv4Addr::from(*a))),
-        Value::Bytes16(a) => Some(IpAddr::V6(std::net::Ipv6Addr::from(*a))),
-        _ => None,
-    };
-    let port = |i: Option<i32>| match inc.values.get(i? as usize)? {
-        Value::U16(p) => Some(*p),
-        _ => None,
-    };
     Some((
-        std::net::SocketAddr::new(addr(l.local)?, port(l.local_port)?),
-        std::net::SocketAddr::new(addr(l.remote)?, port(l.remote_port)?),
+        std::net::SocketAddr::new(addr_at(inc, l.local)?, port_at(inc, l.local_port)?),
+        std::net::SocketAddr::new(addr_at(inc, l.remote?)?, port_at(inc, l.remote_port)?),
     ))
 }
 
@@ -315,7 +350,7 @@ pub(crate) fn field_of(layer: u16, key: &GUID) -> Option<u32> {
     } else if same(key, &FWPM_CONDITION_IP_LOCAL_ADDRESS) {
         Some(l.local)
     } else if same(key, &FWPM_CONDITION_IP_REMOTE_ADDRESS) {
-        Some(l.remote)
+        l.remote
     } else if same(key, &FWPM_CONDITION_IP_LOCAL_PORT) {
         l.local_port
     } else if same(key, &FWPM_CONDITION_IP_REMOTE_PORT) {
@@ -353,7 +388,9 @@ impl Incoming {
             inc.set(i as u32, Value::U8(ends.protocol));
         }
         inc.set(l.local as u32, addr(ends.local));
-        inc.set(l.remote as u32, addr(ends.remote));
+        if let Some(i) = l.remote {
+            inc.set(i as u32, addr(ends.remote));
+        }
         if let Some(i) = l.local_port {
             inc.set(i as u32, Value::U16(ends.local_port));
         }
