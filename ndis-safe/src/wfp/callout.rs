@@ -74,6 +74,16 @@ pub trait Callout: Sized + 'static {
         Ok(())
     }
 
+    /// Whether it associates flow contexts (`FwpsFlowAssociateContext0`,
+    /// [`FlowTable`](crate::wfp::flow::FlowTable)). `false` registers no
+    /// `flowDeleteFn` (NULL, as a C callout without flow contexts does) and
+    /// `flow_delete` is never called: say so only of a callout that
+    /// associates none (a context associated anyway would have nothing to
+    /// free it when its flow ends — its slot leaks, and the simulator's
+    /// verifier reports the context at unregistration). Known at compile
+    /// time; `true` unless the callout says otherwise.
+    const FLOW_CONTEXTS: bool = true;
+
     /// A flow with a context from this callout ended
     /// (`flowDeleteFn`); `context` is what was associated.
     #[inline]
@@ -112,6 +122,16 @@ pub trait MultiLayerCallout: Sized + 'static {
         Ok(())
     }
 
+    /// Whether its registrations associate flow contexts (`FwpsFlowAssociateContext0`,
+    /// [`FlowTable`](crate::wfp::flow::FlowTable)). `false` registers no
+    /// `flowDeleteFn` (NULL, as a C callout without flow contexts does) and
+    /// `flow_delete` is never called: say so only of a callout that
+    /// associates none at any of its layers (a context associated anyway would have nothing to
+    /// free it when its flow ends — its slot leaks, and the simulator's
+    /// verifier reports the context at unregistration). Known at compile
+    /// time; `true` unless the callout says otherwise.
+    const FLOW_CONTEXTS: bool = true;
+
     /// A flow with a context from one of its registrations ended
     /// (`flowDeleteFn`) at `layer`; `context` is what was associated.
     #[inline]
@@ -145,6 +165,8 @@ impl<M: MultiLayerCallout, L: MemberOf<M::Layers>> Callout for At<M, L> {
         M::flow_delete(layer, context)
     }
 
+    const FLOW_CONTEXTS: bool = M::FLOW_CONTEXTS;
+
     const ENTRY: Entry = Entry::of::<trampolines::Shared<M>>();
 }
 
@@ -176,7 +198,7 @@ impl Entry {
             notify1: Some(notify1::<H>),
             notify2: Some(notify2::<H>),
             notify3: Some(notify3::<H>),
-            flow_delete: Some(flow_delete::<H>),
+            flow_delete: if H::FLOW_CONTEXTS { Some(flow_delete::<H>) } else { None },
         }
     }
 }
@@ -393,6 +415,7 @@ mod trampolines {
     /// those a multi-layer callout shares among its layers.
     pub(crate) trait Handler: 'static {
         type L: Layers;
+        const FLOW_CONTEXTS: bool;
         fn classify<'c>(classify: Classify<'c, Self::L>, action: Action<'c>) -> Decided<'c>;
         fn notify(event: Notify, filter_id: u64) -> core::result::Result<(), Status>;
         fn flow_delete(layer: u16, context: u64);
@@ -403,6 +426,7 @@ mod trampolines {
 
     impl<C: Callout> Handler for Single<C> {
         type L = C::Layer;
+        const FLOW_CONTEXTS: bool = C::FLOW_CONTEXTS;
         #[inline(always)]
         fn classify<'c>(classify: Classify<'c, C::Layer>, action: Action<'c>) -> Decided<'c> {
             C::classify(classify, action)
@@ -422,6 +446,7 @@ mod trampolines {
 
     impl<M: MultiLayerCallout> Handler for Shared<M> {
         type L = M::Layers;
+        const FLOW_CONTEXTS: bool = M::FLOW_CONTEXTS;
         #[inline(always)]
         fn classify<'c>(classify: Classify<'c, M::Layers>, action: Action<'c>) -> Decided<'c> {
             M::classify(classify, action)

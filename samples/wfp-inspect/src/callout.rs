@@ -128,6 +128,9 @@ pub enum Inspect {}
 impl MultiLayerCallout for Inspect {
     type Layers = TransportLayers;
 
+    /// It keeps no flow contexts: no `flowDeleteFn` is registered.
+    const FLOW_CONTEXTS: bool = false;
+
     /// Inbound: the bytes back to the IP header (past both headers) and the
     /// layer's interface indices. Outbound: the send parameters from the
     /// classify. Then the work every layer shares.
@@ -185,18 +188,19 @@ fn inspect<'c>(
     };
     let compartment = compartment.map_or(fwps_sys::DEFAULT_COMPARTMENT_ID, |id| id as i32);
     let injection = &ins.injection;
+    // A refused clone is freed at once (its reference on the original
+    // released), and the original passes.
     let result = match to {
-        To::Send(to, endpoint) => injection.inject_transport_send1(packet, &SLOTS, endpoint, compartment, to, injected),
+        To::Send(to, endpoint) => {
+            injection.inject_transport_send1_or_free(packet, &SLOTS, endpoint, compartment, to, injected)
+        }
         To::Receive(interface, sub) => {
-            injection.inject_transport_receive(packet, family, compartment, interface, sub, injected)
+            injection.inject_transport_receive_or_free(packet, family, compartment, interface, sub, injected)
         }
     };
     match result {
         Ok(()) => w.absorb(), // the clone goes on in its place
-        Err(rejected) => {
-            drop(rejected.packet); // freed now; the original passes
-            w.continue_()
-        }
+        Err(_) => w.continue_(),
     }
 }
 
