@@ -303,13 +303,20 @@ impl DeviceObject {
 /// A registered callout, unregistered by [`Registration::unregister`] (or,
 /// ignoring the result, on drop).
 ///
+/// It keeps the run-time id only — what unregistration, flow contexts and
+/// a classify need. The callout key it was registered under is the
+/// driver's (a constant, as in a C driver): the management objects that
+/// name the callout take it where they are added
+/// ([`FilterAction::callout`](crate::wfp::mgmt::FilterAction::callout),
+/// [`CalloutObject::add`](crate::wfp::mgmt::CalloutObject::add)), so a
+/// driver whose filters are added from user mode stores no key.
+///
 /// # Invariants
 ///
 /// `id` is the run-time id the engine gave `C`'s registration, which this
 /// value has not unregistered.
 pub struct Registration<C: Callout> {
     id: u32,
-    key: GUID,
     _c: PhantomData<fn() -> C>,
 }
 
@@ -332,7 +339,7 @@ impl<C: Callout> Registration<C> {
         let mut id = 0u32;
         let status = trampolines::register(device.as_ptr(), key, flags.0, version, &C::ENTRY, &mut id);
         Status::result(status).map_err(Error::Status)?;
-        Ok(Registration { id, key, _c: PhantomData })
+        Ok(Registration { id, _c: PhantomData })
     }
 
     /// Registers `C` under each of `keys` (one callout per key, all with
@@ -357,23 +364,13 @@ impl<C: Callout> Registration<C> {
                 return Err(Error::Status(e));
             }
         }
-        let mut made = ids.iter().zip(keys.iter());
-        Ok(core::array::from_fn(|_| {
-            let (id, key) = made.next().map_or((0, GUID::default()), |(id, key)| (*id, *key));
-            Registration { id, key, _c: PhantomData }
-        }))
+        Ok(ids.map(|id| Registration { id, _c: PhantomData }))
     }
 
     /// The run-time callout id (what `FWPM_ACTION0::calloutId` resolves to).
     #[inline]
     pub fn id(&self) -> u32 {
         self.id
-    }
-
-    /// The callout key it was registered under.
-    #[inline]
-    pub fn key(&self) -> GUID {
-        self.key
     }
 
     /// `FwpsCalloutUnregisterById0`. `Err(Busy)` gives the registration
@@ -397,7 +394,7 @@ impl<M: MultiLayerCallout, L: MemberOf<M::Layers>> Registration<At<M, L>> {
     #[inline]
     pub fn into_layer<L2: MemberOf<M::Layers>>(self) -> Registration<At<M, L2>> {
         let me = core::mem::ManuallyDrop::new(self);
-        Registration { id: me.id, key: me.key, _c: PhantomData }
+        Registration { id: me.id, _c: PhantomData }
     }
 }
 
