@@ -42,6 +42,18 @@
 //! the set has through the set's index table, and a single layer's fields
 //! as `None` at the others. The driver then carries one classify, not one
 //! per layer. The [`callout`] module says more.
+//!
+//! # A refused injection
+//!
+//! An injection the DDI refuses synchronously gives the packet back
+//! ([`Rejected`]; its completion never runs). A caller that would drop it
+//! at once — an inspection callout lets the original pass instead — calls
+//! the `_or_free` variant
+//! ([`InjectionHandle::inject_transport_receive_or_free`],
+//! [`InjectionHandle::inject_transport_send1_or_free`]): the packet is
+//! freed there, with the DDI calls inline as a C driver's failure path
+//! makes them (for a clone: its changes undone, the clone freed, the
+//! reference on its parent released), and only the error comes back.
 #![allow(unsafe_code, reason = "references, injection and completions are raw-pointer work")]
 #![allow(
     clippy::multiple_unsafe_ops_per_block,
@@ -282,7 +294,8 @@ pub unsafe trait Injectable: Sized + Send + 'static {
     ///
     /// # Safety
     ///
-    /// As `from_parts`, below `DISPATCH_LEVEL` or not known to be at it.
+    /// As `from_parts` (a reference is released saying `DispatchLevel`
+    /// FALSE, right at any IRQL).
     #[doc(hidden)]
     #[inline(always)]
     unsafe fn free_parts(nbl: NonNull<NET_BUFFER_LIST>, parts: Parts) {
