@@ -403,9 +403,21 @@ impl<K: Flavor, C: ContextArea, L: Record> core::ops::Deref for NblClone<'_, K, 
     }
 }
 
-impl<K: Flavor, C: ContextArea, L: Record> Drop for NblClone<'_, K, C, L> {
-    #[inline]
-    fn drop(&mut self) {
+impl<K: Flavor, C: ContextArea, L: Record> NblClone<'_, K, C, L> {
+    /// Frees the clone now, as dropping it does, with the DDI calls inline
+    /// in the caller (a drop may be left to out-of-line glue, which LLVM
+    /// does on a path it sees as cold): for a refused injection's clone.
+    #[cfg(feature = "wfp")]
+    #[inline(always)]
+    pub(crate) fn free_now(self) {
+        let mut me = core::mem::ManuallyDrop::new(self);
+        me.release();
+    }
+
+    /// What dropping does: undoes the changes, pops the context, frees the
+    /// clone and uncounts it. Called once, by `drop` or `free_now`.
+    #[inline(always)]
+    fn release(&mut self) {
         // SAFETY: the log is this clone's.
         unsafe { self.log.undo_all(self.ptr) };
         // No `ChildRefCount` test (an owned NBL's drop has one): nothing in
@@ -421,6 +433,13 @@ impl<K: Flavor, C: ContextArea, L: Record> Drop for NblClone<'_, K, C, L> {
         if let Some(count) = self.pool_count {
             count.fetch_sub(1, Ordering::Relaxed);
         }
+    }
+}
+
+impl<K: Flavor, C: ContextArea, L: Record> Drop for NblClone<'_, K, C, L> {
+    #[inline]
+    fn drop(&mut self) {
+        self.release();
     }
 }
 

@@ -42,6 +42,18 @@
 //! the set has through the set's index table, and a single layer's fields
 //! as `None` at the others. The driver then carries one classify, not one
 //! per layer. The [`callout`] module says more.
+//!
+//! # A refused injection
+//!
+//! An injection the DDI refuses synchronously gives the packet back
+//! ([`Rejected`]; its completion never runs). A caller that would drop it
+//! at once — an inspection callout lets the original pass instead — calls
+//! the `_or_free` variant
+//! ([`InjectionHandle::inject_transport_receive_or_free`],
+//! [`InjectionHandle::inject_transport_send1_or_free`]): the packet is
+//! freed there, with the DDI calls inline as a C driver's failure path
+//! makes them (for a clone: its changes undone, the clone freed, the
+//! reference on its parent released), and only the error comes back.
 #![allow(unsafe_code, reason = "references, injection and completions are raw-pointer work")]
 #![allow(
     clippy::multiple_unsafe_ops_per_block,
@@ -277,6 +289,20 @@ pub unsafe trait Injectable: Sized + Send + 'static {
     /// As the trait says.
     #[doc(hidden)]
     unsafe fn from_parts(nbl: NonNull<NET_BUFFER_LIST>, parts: Parts, dispatch: bool) -> Self;
+    /// Frees the owner `into_parts` took apart, as dropping the rebuilt
+    /// owner does (a refused injection's packet, for a caller that would
+    /// drop it at once).
+    ///
+    /// # Safety
+    ///
+    /// As `from_parts` (a reference is released saying `DispatchLevel`
+    /// FALSE, right at any IRQL).
+    #[doc(hidden)]
+    #[inline(always)]
+    unsafe fn free_parts(nbl: NonNull<NET_BUFFER_LIST>, parts: Parts) {
+        // SAFETY: the caller's guarantee.
+        drop(unsafe { Self::from_parts(nbl, parts, false) });
+    }
 }
 
 // SAFETY: the clone's parts and the parent's pointer are all it is.
@@ -302,6 +328,20 @@ unsafe impl<K: Flavor, C: ContextArea, L: Record> Injectable for ClonedPacket<K,
         // does not know it runs at DISPATCH_LEVEL.
         let parent = NblReference { ptr: parts.parent.unwrap_or(nbl), dispatch: false };
         ClonedPacket { clone: ManuallyDrop::new(clone), parent: ManuallyDrop::new(parent) }
+    }
+
+    /// The clone freed, then the reference on its parent released — what
+    /// the drop does, inline (the drop glue, on the cold refused path, is
+    /// left out of line).
+    #[inline(always)]
+    unsafe fn free_parts(nbl: NonNull<NET_BUFFER_LIST>, parts: Parts) {
+        // SAFETY: the caller's guarantee: these are the parts of a packet.
+        let clone = unsafe { NblClone::<'static, K, C, L>::from_parts(nbl, L::from_log(parts.log)) };
+        clone.free_now();
+        let parent = parts.parent.unwrap_or(nbl);
+        // SAFETY: the reference the packet held on its parent, released
+        // once, after the clone (as `from_parts` and the drop would).
+        unsafe { fwps_sys::FwpsDereferenceNetBufferList0(parent.as_ptr(), 0) };
     }
 }
 
@@ -735,34 +775,63 @@ impl InjectionHandle {
         sub_interface: u32,
         done: impl Completion<T>,
     ) -> core::result::Result<(), Rejected<T>> {
+        let call = self.receive_call(family, compartment, interface, sub_interface);
+        self.inject_with::<T, _>(packet, None, done, core::ptr::null_mut(), call)
+    }
+
+    /// As [`InjectionHandle::inject_transport_receive`], but a packet the
+    /// DDI refuses is freed here (for a clone: freed, then the reference on
+    /// its parent released) and only the error is returned: for a caller
+    /// that would drop the [`Rejected`] packet at once, as an inspection
+    /// callout does before letting the original pass. The same work as
+    /// dropping it, without the drop glue a compiler keeps out of line on
+    /// the refused path.
+    #[inline(always)]
+    pub fn inject_transport_receive_or_free<T: Injectable>(
+        &self,
+        packet: T,
+        family: u16,
+        compartment: i32,
+        interface: u32,
+        sub_interface: u32,
+        done: impl Completion<T>,
+    ) -> Result<()> {
+        let call = self.receive_call(family, compartment, interface, sub_interface);
+        self.inject_or_free_with::<T, _>(packet, None, done, core::ptr::null_mut(), call)
+    }
+
+    /// The `FwpsInjectTransportReceiveAsync0` call of an injection.
+    #[inline(always)]
+    fn receive_call(
+        &self,
+        family: u16,
+        compartment: i32,
+        interface: u32,
+        sub_interface: u32,
+    ) -> impl FnOnce(*mut NET_BUFFER_LIST, fwps_sys::FWPS_INJECT_COMPLETE0, HANDLE, *mut FWPS_TRANSPORT_SEND_PARAMS0) -> i32
+    {
         let raw = self.raw;
-        self.inject_with::<T, _>(
-            packet,
-            None,
-            done,
-            core::ptr::null_mut(),
-            #[inline(always)]
-            |nbl, complete, ctx, _| {
-                // SAFETY: a live handle; no injection context, no flags; the NBL goes
-                // to the stack and comes back through `complete` with `ctx`, both
-                // valid until then.
-                unsafe {
-                    fwps_sys::FwpsInjectTransportReceiveAsync0(
-                        raw,
-                        core::ptr::null_mut(),
-                        core::ptr::null_mut(),
-                        0,
-                        family,
-                        compartment,
-                        interface,
-                        sub_interface,
-                        nbl,
-                        complete,
-                        ctx,
-                    )
-                }
-            },
-        )
+        #[inline(always)]
+        move |nbl, complete, ctx, _| {
+            // SAFETY: a live handle; no injection context, no flags; the NBL goes
+            // to the stack and comes back through `complete` with `ctx`, both
+            // valid until then.
+            unsafe {
+                fwps_sys::FwpsInjectTransportReceiveAsync0(
+                    raw,
+                    core::ptr::null_mut(),
+                    core::ptr::null_mut(),
+                    0,
+                    family,
+                    compartment,
+                    interface,
+                    sub_interface,
+                    nbl,
+                    complete,
+                    ctx,
+                )
+            }
+        }
     }
 
     /// `FwpsInjectNetworkSendAsync0`. See [`InjectionHandle::inject`].
@@ -872,12 +941,9 @@ impl InjectionHandle {
         )
     }
 
-    /// The common path of every injection (Send1's too): takes the packet
-    /// apart, pushes a record if the completion will need one, and calls
-    /// the DDI with the completion made for `D` and `ctx` (a claimed
-    /// [`send::SendSlot`], which the completion frees, or NULL): one
-    /// completion routine per packet type and driver routine, whichever
-    /// DDI injected it.
+    /// The common path of every injection (Send1's too), as
+    /// [`InjectionHandle::inject_parts`], the packet given back on a
+    /// synchronous refusal.
     #[inline(always)]
     pub(crate) fn inject_with<T: Injectable, D: Completion<T>>(
         &self,
@@ -892,6 +958,63 @@ impl InjectionHandle {
             *mut FWPS_TRANSPORT_SEND_PARAMS0,
         ) -> i32,
     ) -> core::result::Result<(), Rejected<T>> {
+        let (nbl, parts) = packet.into_parts();
+        self.inject_parts::<T, D>(nbl, parts, remote, done, ctx, call).map_err(|error| {
+            // SAFETY: the parts were just taken apart and the NBL is ours
+            // again (refused: the completion will not run).
+            let packet = unsafe { T::from_parts(nbl, parts, false) };
+            Rejected { error, packet }
+        })
+    }
+
+    /// As [`InjectionHandle::inject_with`], a refused packet freed at once
+    /// (with the DDIs inline) rather than given back.
+    #[inline(always)]
+    pub(crate) fn inject_or_free_with<T: Injectable, D: Completion<T>>(
+        &self,
+        packet: T,
+        remote: Option<([u8; 16], u32)>,
+        done: D,
+        ctx: *mut c_void,
+        call: impl FnOnce(
+            *mut NET_BUFFER_LIST,
+            fwps_sys::FWPS_INJECT_COMPLETE0,
+            HANDLE,
+            *mut FWPS_TRANSPORT_SEND_PARAMS0,
+        ) -> i32,
+    ) -> Result<()> {
+        let (nbl, parts) = packet.into_parts();
+        let result = self.inject_parts::<T, D>(nbl, parts, remote, done, ctx, call);
+        if result.is_err() {
+            // SAFETY: the parts were just taken apart and the NBL is ours
+            // again (refused: the completion will not run).
+            unsafe { T::free_parts(nbl, parts) };
+        }
+        result
+    }
+
+    /// The common path of every injection, on a packet taken apart
+    /// ([`Injectable::into_parts`]): pushes a record if the completion will
+    /// need one, and calls the DDI with the completion made for `D` and
+    /// `ctx` (a claimed [`send::SendSlot`], which the completion frees, or
+    /// NULL): one completion routine per packet type and driver routine,
+    /// whichever DDI injected it. On `Err` (refused synchronously) the
+    /// record is popped again and the parts are the caller's, unchanged.
+    #[inline(always)]
+    pub(crate) fn inject_parts<T: Injectable, D: Completion<T>>(
+        &self,
+        nbl: NonNull<NET_BUFFER_LIST>,
+        parts: Parts,
+        remote: Option<([u8; 16], u32)>,
+        done: D,
+        ctx: *mut c_void,
+        call: impl FnOnce(
+            *mut NET_BUFFER_LIST,
+            fwps_sys::FWPS_INJECT_COMPLETE0,
+            HANDLE,
+            *mut FWPS_TRANSPORT_SEND_PARAMS0,
+        ) -> i32,
+    ) -> Result<()> {
         const {
             assert!(
                 size_of::<D>() == 0,
@@ -900,20 +1023,12 @@ impl InjectionHandle {
         }
         // Zero-sized and `Copy`: the completion makes its own (`done_of`).
         let _ = done;
-        let (nbl, parts) = packet.into_parts();
-        let back = |error: Error| {
-            // SAFETY: the parts were just taken apart and the NBL is ours.
-            let packet = unsafe { T::from_parts(nbl, parts, false) };
-            Rejected { error, packet }
-        };
         let recorded = parts.needs_record() || remote.is_some();
         let mut send_args: *mut FWPS_TRANSPORT_SEND_PARAMS0 = core::ptr::null_mut();
         if recorded {
             // SAFETY: the NBL is ours; RECORD is a multiple of 16.
             let pushed = unsafe { ndis_sys::NdisAllocateNetBufferListContext(nbl.as_ptr(), RECORD, 0, TAG) };
-            if let Err(e) = Status::result(pushed) {
-                return Err(back(e.into()));
-            }
+            Status::result(pushed)?;
             // SAFETY: the pushed context holds RECORD bytes, ours.
             let slot = unsafe { ndis_sys::NET_BUFFER_LIST_CONTEXT_DATA_START(nbl.as_ptr()).cast::<Pending>() };
             let record = Pending {
@@ -949,7 +1064,7 @@ impl InjectionHandle {
                     // SAFETY: our pushed record is the current context.
                     unsafe { ndis_sys::NdisFreeNetBufferListContext(nbl.as_ptr(), RECORD) };
                 }
-                Err(back(e.into()))
+                Err(e.into())
             }
         }
     }

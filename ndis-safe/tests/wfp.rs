@@ -379,3 +379,77 @@ fn a_closure_that_captures_nothing_is_a_completion_for_both_routines() {
     assert!(session.reports().is_empty(), "{:#?}", session.reports());
     assert!(session.leaks().is_empty(), "{}", session.leaks());
 }
+
+fn done_modified_or_free(mut c: Completed<ClonedPacket<Fwps, Flow>>) {
+    SEEN.lock().unwrap().push((c.packet().context().seq, c.status().is_ok(), 0));
+}
+
+#[test]
+fn a_refused_injection_frees_the_packet_itself_when_asked() {
+    let pool = clone_pool();
+    let session = ndis_sim::Session::collecting();
+    ndis_sim::set_injection_mode(ndis_sim::InjectionMode::FailSynchronously(ndis_sys::STATUS_INSUFFICIENT_RESOURCES));
+    {
+        let handle = InjectionHandle::new(AF_INET, InjectionTypes::TRANSPORT).unwrap();
+        // A modified clone (its retreat recorded, an MDL chained): undone,
+        // freed, its reference released.
+        let indicated = ndis_sim::StackNbl::indicate(&ipv4_udp(4), IP_HEADER);
+        // SAFETY: lent for this block.
+        let mut lent = unsafe { BorrowedNbl::from_raw(indicated.as_ptr()) }.unwrap();
+        let mut packet =
+            lent.reference_and_clone::<Fwps, Flow>(IP_HEADER, Some(pool), Flow { seq: 4, direction: 0 }).unwrap();
+        packet.modify(|mut c| c.retreat(8).map(drop)).unwrap();
+        let err = handle.inject_transport_receive_or_free(packet, AF_INET, 1, 2, 0, done_modified_or_free);
+        assert_eq!(err, Err(Error::Status(ndis_safe::Status::RESOURCES)));
+        // An unmodifiable one, through Send1's path.
+        static SLOT: ndis_safe::wfp::send::SendSlot = ndis_safe::wfp::send::SendSlot::new();
+        let packet = lent
+            .reference_and_clone_unmodifiable::<Fwps, Flow>(IP_HEADER, Some(pool), Flow { seq: 5, direction: 0 })
+            .unwrap();
+        let to = ndis_safe::wfp::send::SendTo { remote: [10, 0, 0, 1].into(), scope: 0, control: &[] };
+        let err =
+            handle.inject_transport_send1_or_free(packet, core::slice::from_ref(&SLOT), 0, 1, to, done_unmodifiable);
+        assert_eq!(err, Err(Error::Status(ndis_safe::Status::RESOURCES)));
+        assert!(!SLOT.is_busy(), "the slot is free again");
+        assert!(seen().is_empty(), "no completion runs");
+        assert_eq!(ndis_sim::pending_injections(), 0);
+        indicated.complete();
+    }
+    assert!(session.reports().is_empty(), "{:#?}", session.reports());
+    assert!(session.leaks().is_empty(), "{}", session.leaks());
+}
+
+#[test]
+fn send1_with_no_free_slot_frees_the_packet_itself_when_asked() {
+    let pool = clone_pool();
+    let session = ndis_sim::Session::collecting();
+    {
+        static SLOT: ndis_safe::wfp::send::SendSlot = ndis_safe::wfp::send::SendSlot::new();
+        let handle = InjectionHandle::new(AF_INET, InjectionTypes::TRANSPORT).unwrap();
+        let to = ndis_safe::wfp::send::SendTo { remote: [10, 0, 0, 1].into(), scope: 0, control: &[] };
+        let indicated = ndis_sim::StackNbl::indicate(&ipv4_udp(6), IP_HEADER);
+        // SAFETY: lent for this block.
+        let mut lent = unsafe { BorrowedNbl::from_raw(indicated.as_ptr()) }.unwrap();
+        let mut results = Vec::new();
+        for seq in [6, 7] {
+            let packet =
+                lent.reference_and_clone::<Fwps, Flow>(IP_HEADER, Some(pool), Flow { seq, direction: 0 }).unwrap();
+            let slots = core::slice::from_ref(&SLOT);
+            results.push(handle.inject_transport_send1_or_free(packet, slots, 0, 1, to, done_modified_or_free));
+        }
+        assert_eq!(results, [Ok(()), Err(Error::NoResources)], "one slot: the second is refused and freed");
+        // Too much control data: refused before a slot is claimed, freed.
+        let packet = lent.reference_and_clone::<Fwps, Flow>(IP_HEADER, Some(pool), Flow { seq: 8, direction: 0 });
+        let big = [0u8; ndis_safe::wfp::send::SEND_CONTROL_MAX + 1];
+        let too_much = ndis_safe::wfp::send::SendTo { control: &big, ..to };
+        let slots = core::slice::from_ref(&SLOT);
+        let err = handle.inject_transport_send1_or_free(packet.unwrap(), slots, 0, 1, too_much, done_modified_or_free);
+        assert_eq!(err, Err(Error::InvalidArgument));
+        indicated.complete();
+        ndis_sim::complete_all(0);
+        assert_eq!(seen(), [(6, true, 0)]);
+        assert!(!SLOT.is_busy());
+    }
+    assert!(session.reports().is_empty(), "{:#?}", session.reports());
+    assert!(session.leaks().is_empty(), "{}", session.leaks());
+}

@@ -65,8 +65,8 @@ fn connections_open_send_and_receive_through_the_engine() {
     let filters = engine
         .transaction(|_| {
             Ok((
-                Filter::add(&engine, &sublayer, 2, &[], FilterAction::callout(&apps4), 0)?,
-                Filter::add(&engine, &sublayer, 2, &[], FilterAction::callout(&apps6), 0)?,
+                Filter::add(&engine, &sublayer, 2, &[], FilterAction::callout(&apps4, key(1)), 0)?,
+                Filter::add(&engine, &sublayer, 2, &[], FilterAction::callout(&apps6, key(2)), 0)?,
                 // Inbound telnet over IPv6 is blocked by a plain filter.
                 Filter::<InboundTransportV6>::add(
                     &engine,

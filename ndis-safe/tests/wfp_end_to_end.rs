@@ -95,10 +95,10 @@ fn driver_entry(engine: &Engine) -> Result<Driver<'_>, ndis_safe::Error> {
     let sublayer = SubLayer::add(engine, key(5), 0x100)?;
     let filters = engine.transaction(|_txn| {
         Ok(Filters {
-            _in4: Filter::add(engine, &sublayer, 10, &[], FilterAction::callout(&in4), 0)?,
-            _in6: Filter::add(engine, &sublayer, 10, &[], FilterAction::callout(&in6), 0)?,
-            _out4: Filter::add(engine, &sublayer, 10, &[], FilterAction::callout(&out4), 0)?,
-            _out6: Filter::add(engine, &sublayer, 10, &[], FilterAction::callout(&out6), 0)?,
+            _in4: Filter::add(engine, &sublayer, 10, &[], FilterAction::callout(&in4, key(1)), 0)?,
+            _in6: Filter::add(engine, &sublayer, 10, &[], FilterAction::callout(&in6, key(2)), 0)?,
+            _out4: Filter::add(engine, &sublayer, 10, &[], FilterAction::callout(&out4, key(3)), 0)?,
+            _out6: Filter::add(engine, &sublayer, 10, &[], FilterAction::callout(&out6, key(4)), 0)?,
         })
     })?;
     Ok(Driver { in4, in6, out4, out6, filters: Some(filters), _sublayer: sublayer })

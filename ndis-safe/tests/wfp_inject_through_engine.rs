@@ -66,17 +66,12 @@ fn an_absorbed_packet_comes_back_injected_and_reaches_the_socket_once() {
     static DEVICE: u8 = 0;
     // SAFETY: the simulator takes any device object; this one lives forever.
     let device = unsafe { DeviceObject::from_raw(NonNull::from(&DEVICE).cast()) };
-    let reg = Registration::<Inspect>::register(
-        device,
-        GUID { Data1: 0x1AC7, ..GUID::default() },
-        CalloutFlags::NONE,
-        Version::V2,
-    )
-    .unwrap();
+    let key = GUID { Data1: 0x1AC7, ..GUID::default() };
+    let reg = Registration::<Inspect>::register(device, key, CalloutFlags::NONE, Version::V2).unwrap();
     *INJECTOR.lock().unwrap() = Some(InjectionHandle::new(AF_INET, InjectionTypes::TRANSPORT).unwrap());
     let engine = Engine::open(true).unwrap();
     let sublayer = SubLayer::add(&engine, GUID { Data1: 0x1AC8, ..GUID::default() }, 7).unwrap();
-    let filter = Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&reg), 0).unwrap();
+    let filter = Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&reg, key), 0).unwrap();
 
     let mut packet = vec![0x45, 0, 0, 36, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 10, 0, 0, 1];
     packet.extend_from_slice(&[0x30, 0x39, 0, 53, 0, 16, 0, 0]);

@@ -106,10 +106,10 @@ pub fn run() -> Result<(), ndis_safe::Error> {
     let sublayer = SubLayer::add(&engine, key(5), 0x100)?;
     let filters = engine.transaction(|_| {
         Ok((
-            Filter::add(&engine, &sublayer, 10, &[], FilterAction::callout(&out4), 0)?,
-            Filter::add(&engine, &sublayer, 10, &[], FilterAction::callout(&in4), 0)?,
-            Filter::add(&engine, &sublayer, 10, &[], FilterAction::callout(&out6), 0)?,
-            Filter::add(&engine, &sublayer, 10, &[], FilterAction::callout(&in6), 0)?,
+            Filter::add(&engine, &sublayer, 10, &[], FilterAction::callout(&out4, key(1)), 0)?,
+            Filter::add(&engine, &sublayer, 10, &[], FilterAction::callout(&in4, key(2)), 0)?,
+            Filter::add(&engine, &sublayer, 10, &[], FilterAction::callout(&out6, key(3)), 0)?,
+            Filter::add(&engine, &sublayer, 10, &[], FilterAction::callout(&in6, key(4)), 0)?,
         ))
     })?;
     println!("== callouts registered (FwpsCalloutRegister1) and four filters added in one transaction");

@@ -74,6 +74,16 @@ pub trait Callout: Sized + 'static {
         Ok(())
     }
 
+    /// Whether it associates flow contexts (`FwpsFlowAssociateContext0`,
+    /// [`FlowTable`](crate::wfp::flow::FlowTable)). `false` registers no
+    /// `flowDeleteFn` (NULL, as a C callout without flow contexts does) and
+    /// `flow_delete` is never called: say so only of a callout that
+    /// associates none (a context associated anyway would have nothing to
+    /// free it when its flow ends — its slot leaks, and the simulator's
+    /// verifier reports the context at unregistration). Known at compile
+    /// time; `true` unless the callout says otherwise.
+    const FLOW_CONTEXTS: bool = true;
+
     /// A flow with a context from this callout ended
     /// (`flowDeleteFn`); `context` is what was associated.
     #[inline]
@@ -112,6 +122,16 @@ pub trait MultiLayerCallout: Sized + 'static {
         Ok(())
     }
 
+    /// Whether its registrations associate flow contexts (`FwpsFlowAssociateContext0`,
+    /// [`FlowTable`](crate::wfp::flow::FlowTable)). `false` registers no
+    /// `flowDeleteFn` (NULL, as a C callout without flow contexts does) and
+    /// `flow_delete` is never called: say so only of a callout that
+    /// associates none at any of its layers (a context associated anyway would have nothing to
+    /// free it when its flow ends — its slot leaks, and the simulator's
+    /// verifier reports the context at unregistration). Known at compile
+    /// time; `true` unless the callout says otherwise.
+    const FLOW_CONTEXTS: bool = true;
+
     /// A flow with a context from one of its registrations ended
     /// (`flowDeleteFn`) at `layer`; `context` is what was associated.
     #[inline]
@@ -145,6 +165,8 @@ impl<M: MultiLayerCallout, L: MemberOf<M::Layers>> Callout for At<M, L> {
         M::flow_delete(layer, context)
     }
 
+    const FLOW_CONTEXTS: bool = M::FLOW_CONTEXTS;
+
     const ENTRY: Entry = Entry::of::<trampolines::Shared<M>>();
 }
 
@@ -176,7 +198,7 @@ impl Entry {
             notify1: Some(notify1::<H>),
             notify2: Some(notify2::<H>),
             notify3: Some(notify3::<H>),
-            flow_delete: Some(flow_delete::<H>),
+            flow_delete: if H::FLOW_CONTEXTS { Some(flow_delete::<H>) } else { None },
         }
     }
 }
@@ -281,13 +303,20 @@ impl DeviceObject {
 /// A registered callout, unregistered by [`Registration::unregister`] (or,
 /// ignoring the result, on drop).
 ///
+/// It keeps the run-time id only — what unregistration, flow contexts and
+/// a classify need. The callout key it was registered under is the
+/// driver's (a constant, as in a C driver): the management objects that
+/// name the callout take it where they are added
+/// ([`FilterAction::callout`](crate::wfp::mgmt::FilterAction::callout),
+/// [`CalloutObject::add`](crate::wfp::mgmt::CalloutObject::add)), so a
+/// driver whose filters are added from user mode stores no key.
+///
 /// # Invariants
 ///
 /// `id` is the run-time id the engine gave `C`'s registration, which this
 /// value has not unregistered.
 pub struct Registration<C: Callout> {
     id: u32,
-    key: GUID,
     _c: PhantomData<fn() -> C>,
 }
 
@@ -310,7 +339,7 @@ impl<C: Callout> Registration<C> {
         let mut id = 0u32;
         let status = trampolines::register(device.as_ptr(), key, flags.0, version, &C::ENTRY, &mut id);
         Status::result(status).map_err(Error::Status)?;
-        Ok(Registration { id, key, _c: PhantomData })
+        Ok(Registration { id, _c: PhantomData })
     }
 
     /// Registers `C` under each of `keys` (one callout per key, all with
@@ -335,23 +364,13 @@ impl<C: Callout> Registration<C> {
                 return Err(Error::Status(e));
             }
         }
-        let mut made = ids.iter().zip(keys.iter());
-        Ok(core::array::from_fn(|_| {
-            let (id, key) = made.next().map_or((0, GUID::default()), |(id, key)| (*id, *key));
-            Registration { id, key, _c: PhantomData }
-        }))
+        Ok(ids.map(|id| Registration { id, _c: PhantomData }))
     }
 
     /// The run-time callout id (what `FWPM_ACTION0::calloutId` resolves to).
     #[inline]
     pub fn id(&self) -> u32 {
         self.id
-    }
-
-    /// The callout key it was registered under.
-    #[inline]
-    pub fn key(&self) -> GUID {
-        self.key
     }
 
     /// `FwpsCalloutUnregisterById0`. `Err(Busy)` gives the registration
@@ -375,7 +394,7 @@ impl<M: MultiLayerCallout, L: MemberOf<M::Layers>> Registration<At<M, L>> {
     #[inline]
     pub fn into_layer<L2: MemberOf<M::Layers>>(self) -> Registration<At<M, L2>> {
         let me = core::mem::ManuallyDrop::new(self);
-        Registration { id: me.id, key: me.key, _c: PhantomData }
+        Registration { id: me.id, _c: PhantomData }
     }
 }
 
@@ -393,6 +412,7 @@ mod trampolines {
     /// those a multi-layer callout shares among its layers.
     pub(crate) trait Handler: 'static {
         type L: Layers;
+        const FLOW_CONTEXTS: bool;
         fn classify<'c>(classify: Classify<'c, Self::L>, action: Action<'c>) -> Decided<'c>;
         fn notify(event: Notify, filter_id: u64) -> core::result::Result<(), Status>;
         fn flow_delete(layer: u16, context: u64);
@@ -403,6 +423,7 @@ mod trampolines {
 
     impl<C: Callout> Handler for Single<C> {
         type L = C::Layer;
+        const FLOW_CONTEXTS: bool = C::FLOW_CONTEXTS;
         #[inline(always)]
         fn classify<'c>(classify: Classify<'c, C::Layer>, action: Action<'c>) -> Decided<'c> {
             C::classify(classify, action)
@@ -422,6 +443,7 @@ mod trampolines {
 
     impl<M: MultiLayerCallout> Handler for Shared<M> {
         type L = M::Layers;
+        const FLOW_CONTEXTS: bool = M::FLOW_CONTEXTS;
         #[inline(always)]
         fn classify<'c>(classify: Classify<'c, M::Layers>, action: Action<'c>) -> Decided<'c> {
             M::classify(classify, action)

@@ -195,8 +195,6 @@ macro_rules! set_members {
         impl $set {
             /// The members' run-time layer ids, in set order.
             pub const IDS: &'static [u16] = &[ $( <$m as Layer>::ID ),+ ];
-            const OFFSETS: &'static [DataOffset] = &[ $( <$m as Layer>::DATA_OFFSET ),+ ];
-            const FAMILIES: &'static [Family] = &[ $( <$m as Layer>::FAMILY ),+ ];
         }
 
         impl Layers for $set {
@@ -219,14 +217,32 @@ macro_rules! set_members {
                 None
             }
 
+            // Tests of the position, not a table read: where the caller
+            // has tested the position already (`Classify::is`), they fold.
             #[inline(always)]
             fn data_offset_at(position: u8) -> DataOffset {
-                $set::OFFSETS.get(position as usize).copied().unwrap_or(DataOffset::Unspecified)
+                let mut p = 0;
+                $(
+                    if position == p {
+                        return <$m as Layer>::DATA_OFFSET;
+                    }
+                    p += 1;
+                )+
+                let _ = p;
+                DataOffset::Unspecified
             }
 
             #[inline(always)]
             fn family_at(position: u8) -> Family {
-                $set::FAMILIES.get(position as usize).copied().unwrap_or(Family::V4)
+                let mut p = 0;
+                $(
+                    if position == p {
+                        return <$m as Layer>::FAMILY;
+                    }
+                    p += 1;
+                )+
+                let _ = p;
+                Family::V4
             }
         }
 

@@ -4,7 +4,12 @@
 //! [`CalloutObject`] and [`Filter`] values that borrow their session and
 //! delete what they added when dropped. Filters are typed by their layer:
 //! their conditions are [`Condition`]s and their callout a
-//! [`Registration`] at that layer.
+//! [`Registration`] at that layer, named by the key it was registered
+//! under: a registration keeps only its run-time id, and the driver passes
+//! its callout key (a constant, as a C driver fills `calloutKey`) where
+//! the filter or callout object is added. A key that is not the
+//! registration's names another callout (or none: the engine refuses the
+//! filter) — a logic error the types do not catch, never a memory error.
 //!
 //! Leaks: a forgotten object stays in the engine (a filter keeps its
 //! callout referenced, so the callout's unregistration is `Busy`); a
@@ -195,11 +200,13 @@ pub struct CalloutObject<'e> {
 
 #[allow(unsafe_code, reason = "the management DDIs")]
 impl<'e> CalloutObject<'e> {
-    /// Adds the callout object of `registration`, at its layer.
-    pub fn add<C: Callout>(engine: &'e Engine, registration: &Registration<C>) -> Result<CalloutObject<'e>> {
+    /// Adds the callout object of `registration`, registered under `key`,
+    /// at its layer.
+    pub fn add<C: Callout>(engine: &'e Engine, registration: &Registration<C>, key: GUID) -> Result<CalloutObject<'e>> {
+        let _ = registration;
         // SAFETY: an all-zero FWPM_CALLOUT0 is valid.
         let mut c: FWPM_CALLOUT0 = unsafe { core::mem::zeroed() };
-        c.calloutKey = registration.key();
+        c.calloutKey = key;
         c.applicableLayer = C::Layer::KEY;
         // SAFETY: a complete local record.
         check(unsafe { FwpmCalloutAdd0(engine.handle, &c, core::ptr::null_mut(), core::ptr::null_mut()) })?;
@@ -336,14 +343,16 @@ impl<L: Layer> FilterAction<L> {
         FilterAction { kind: FWP_ACTION_BLOCK, key: GUID::default(), _l: PhantomData }
     }
     /// `FWP_ACTION_CALLOUT_TERMINATING`: the callout, registered at this
-    /// layer, decides.
-    pub fn callout<C: Callout<Layer = L>>(registration: &Registration<C>) -> Self {
-        FilterAction { kind: FWP_ACTION_CALLOUT_TERMINATING, key: registration.key(), _l: PhantomData }
+    /// layer under `key`, decides.
+    pub fn callout<C: Callout<Layer = L>>(registration: &Registration<C>, key: GUID) -> Self {
+        let _ = registration;
+        FilterAction { kind: FWP_ACTION_CALLOUT_TERMINATING, key, _l: PhantomData }
     }
-    /// `FWP_ACTION_CALLOUT_INSPECTION`: the callout inspects (it may only
-    /// continue or block).
-    pub fn inspect<C: Callout<Layer = L>>(registration: &Registration<C>) -> Self {
-        FilterAction { kind: FWP_ACTION_CALLOUT_INSPECTION, key: registration.key(), _l: PhantomData }
+    /// `FWP_ACTION_CALLOUT_INSPECTION`: the callout, registered at this
+    /// layer under `key`, inspects (it may only continue or block).
+    pub fn inspect<C: Callout<Layer = L>>(registration: &Registration<C>, key: GUID) -> Self {
+        let _ = registration;
+        FilterAction { kind: FWP_ACTION_CALLOUT_INSPECTION, key, _l: PhantomData }
     }
 }
 

@@ -29,12 +29,14 @@ use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::mem::MaybeUninit;
 use core::net::IpAddr;
+use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use fwps_sys::*;
+use ndis_sys::NET_BUFFER_LIST;
 
 use crate::error::Error;
-use crate::wfp::{Completion, Injectable, InjectionHandle, Rejected};
+use crate::wfp::{Completion, Injectable, InjectionHandle, Parts, Rejected};
 
 /// Storage for one send injection's parameters, from the injection to its
 /// completion.
@@ -71,12 +73,17 @@ impl SendSlot {
         }
     }
 
-    /// Claims the first free slot of `slots` for an injection. Not inlined:
-    /// one loop for every caller, not one unrolled over each `static`'s
-    /// length.
-    #[inline(never)]
+    /// Claims a free slot of `slots` for an injection: the first that reads
+    /// free, taken atomically; `None` when none reads free, or when another
+    /// injection took that one between the read and the claim (the
+    /// injection is refused then, as with no free slot, rather than
+    /// searching again: a refused send lets the packet pass). The search is
+    /// inline, the reads unrolled over a `static`'s slots — the same
+    /// instructions as a C driver's search of its own array.
+    #[inline(always)]
     fn claim_first(slots: &'static [SendSlot]) -> Option<&'static SendSlot> {
-        slots.iter().find(|s| s.busy.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok())
+        let slot = slots.iter().find(|s| !s.busy.load(Ordering::Relaxed))?;
+        slot.busy.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok().then_some(slot)
     }
 
     /// Whether an injection through it is pending.
@@ -118,14 +125,19 @@ pub(crate) unsafe fn release(ctx: *mut c_void) {
 
 impl InjectionHandle {
     /// `FwpsInjectTransportSendAsync1` of `packet` to `to`, from
-    /// `endpoint` (0 for none) in `compartment`, with its parameters in the
-    /// first free slot of `slots` (claimed atomically) until the
+    /// `endpoint` (0 for none) in `compartment`, with its parameters in a
+    /// free slot of `slots` (claimed atomically: see below) until the
     /// completion, which frees the slot and gives the packet back to `done`
     /// (see [`InjectionHandle::inject`]; the same completion routines as
     /// every other injection, with the slot as their context). No free slot
     /// ([`Error::NoResources`]) or more than [`SEND_CONTROL_MAX`] bytes of
     /// control data ([`Error::InvalidArgument`]) is refused before the DDI
     /// is called. One slot is `core::slice::from_ref(&SLOT)`.
+    ///
+    /// The slot is the first of `slots` that reads free, then claimed with
+    /// one atomic exchange; if another processor claimed it in between, the
+    /// injection is refused ([`Error::NoResources`]) rather than the search
+    /// repeated — a C driver's search of its array does the same work.
     #[inline(always)]
     pub fn inject_transport_send1<T: Injectable>(
         &self,
@@ -136,12 +148,63 @@ impl InjectionHandle {
         to: SendTo<'_>,
         done: impl Completion<T>,
     ) -> Result<(), Rejected<T>> {
+        let (nbl, parts) = packet.into_parts();
+        self.send1_parts(nbl, parts, slots, endpoint, compartment, to, done).map_err(|error| {
+            // SAFETY: the parts were just taken apart and the NBL is ours
+            // again (refused: no completion will run).
+            let packet = unsafe { T::from_parts(nbl, parts, false) };
+            Rejected { error, packet }
+        })
+    }
+
+    /// As [`InjectionHandle::inject_transport_send1`], but a packet that is
+    /// refused (no free slot, too much control data, or by the DDI) is
+    /// freed here — for a clone: freed, then the reference on its parent
+    /// released — and only the error is returned: for a caller that would
+    /// drop the [`Rejected`] packet at once, as an inspection callout does
+    /// before letting the original pass. The same work as dropping it,
+    /// without the drop glue a compiler keeps out of line on the refused
+    /// path.
+    #[inline(always)]
+    pub fn inject_transport_send1_or_free<T: Injectable>(
+        &self,
+        packet: T,
+        slots: &'static [SendSlot],
+        endpoint: u64,
+        compartment: i32,
+        to: SendTo<'_>,
+        done: impl Completion<T>,
+    ) -> Result<(), Error> {
+        let (nbl, parts) = packet.into_parts();
+        let result = self.send1_parts(nbl, parts, slots, endpoint, compartment, to, done);
+        if result.is_err() {
+            // SAFETY: the parts were just taken apart and the NBL is ours
+            // again (refused: no completion will run).
+            unsafe { T::free_parts(nbl, parts) };
+        }
+        result
+    }
+
+    /// Send1 of a packet taken apart; on `Err` the parts are the caller's,
+    /// unchanged, and the slot (if one was claimed) is free again.
+    #[allow(clippy::too_many_arguments, reason = "the DDI's parameters and the packet's parts")]
+    #[inline(always)]
+    fn send1_parts<T: Injectable, D: Completion<T>>(
+        &self,
+        nbl: NonNull<NET_BUFFER_LIST>,
+        parts: Parts,
+        slots: &'static [SendSlot],
+        endpoint: u64,
+        compartment: i32,
+        to: SendTo<'_>,
+        done: D,
+    ) -> Result<(), Error> {
         if to.control.len() > SEND_CONTROL_MAX {
-            return Err(Rejected { error: Error::InvalidArgument, packet });
+            return Err(Error::InvalidArgument);
         }
         let control_len = to.control.len() as u32;
         let Some(slot) = SendSlot::claim_first(slots) else {
-            return Err(Rejected { error: Error::NoResources, packet });
+            return Err(Error::NoResources);
         };
         let family = match to.remote {
             IpAddr::V4(_) => AF_INET,
@@ -172,8 +235,9 @@ impl InjectionHandle {
             }) as *mut FWPS_TRANSPORT_SEND_PARAMS1
         };
         let raw = self.as_raw();
-        let result = self.inject_with::<T, _>(
-            packet,
+        let result = self.inject_parts::<T, D>(
+            nbl,
+            parts,
             None,
             done,
             core::ptr::from_ref(slot).cast_mut().cast(),

@@ -17,7 +17,7 @@ use fwps_sys::{FWP_ACTION_BLOCK, FWP_ACTION_PERMIT, GUID};
 use ndis_safe::wfp::callout::DeviceObject;
 use ndis_safe::wfp::mgmt::{Engine, Filter, FilterAction, SubLayer};
 use ndis_sim::wfp::{Connect, Connection, Endpoints, TCP, UDP};
-use wfp_firewall::callout::Driver;
+use wfp_firewall::callout::{Driver, Which, key};
 use wfp_firewall::firewall::Stats;
 use wfp_firewall::{App, FIREWALL, Match, Verdict};
 
@@ -76,14 +76,56 @@ fn with_driver(f: impl FnOnce()) {
         let filters = engine
             .transaction(|_| {
                 Ok((
-                    Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.connect_v4), 0)?,
-                    Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.connect_v6), 0)?,
-                    Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.accept_v4), 0)?,
-                    Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.accept_v6), 0)?,
-                    Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.redirect_v4), 0)?,
-                    Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.redirect_v6), 0)?,
-                    Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.bind_v4), 0)?,
-                    Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.bind_v6), 0)?,
+                    Filter::add(
+                        &engine,
+                        &sublayer,
+                        1,
+                        &[],
+                        FilterAction::callout(&c.connect_v4, key(Which::ConnectV4)),
+                        0,
+                    )?,
+                    Filter::add(
+                        &engine,
+                        &sublayer,
+                        1,
+                        &[],
+                        FilterAction::callout(&c.connect_v6, key(Which::ConnectV6)),
+                        0,
+                    )?,
+                    Filter::add(
+                        &engine,
+                        &sublayer,
+                        1,
+                        &[],
+                        FilterAction::callout(&c.accept_v4, key(Which::AcceptV4)),
+                        0,
+                    )?,
+                    Filter::add(
+                        &engine,
+                        &sublayer,
+                        1,
+                        &[],
+                        FilterAction::callout(&c.accept_v6, key(Which::AcceptV6)),
+                        0,
+                    )?,
+                    Filter::add(
+                        &engine,
+                        &sublayer,
+                        1,
+                        &[],
+                        FilterAction::callout(&c.redirect_v4, key(Which::RedirectV4)),
+                        0,
+                    )?,
+                    Filter::add(
+                        &engine,
+                        &sublayer,
+                        1,
+                        &[],
+                        FilterAction::callout(&c.redirect_v6, key(Which::RedirectV6)),
+                        0,
+                    )?,
+                    Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.bind_v4, key(Which::BindV4)), 0)?,
+                    Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.bind_v6, key(Which::BindV6)), 0)?,
                 ))
             })
             .unwrap();

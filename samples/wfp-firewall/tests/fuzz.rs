@@ -29,7 +29,7 @@ use ndis_safe::wfp::callout::DeviceObject;
 use ndis_safe::wfp::layer::{AleAuthConnectV4, AleAuthConnectV6, AleAuthRecvAcceptV4, AleAuthRecvAcceptV6, Layer};
 use ndis_safe::wfp::mgmt::{Engine, Filter, FilterAction, SubLayer};
 use ndis_sim::wfp::{Connect, Connection, Endpoints, Incoming, Metadata, Pending, Value};
-use wfp_firewall::callout::Driver;
+use wfp_firewall::callout::{Driver, Which, key};
 use wfp_firewall::firewall::Stats as Counters;
 use wfp_firewall::{App, FIREWALL, Match, Verdict};
 
@@ -167,14 +167,20 @@ fn episode(rng: &mut Rng, stats: &mut Stats) {
         let engine = Engine::open(false).unwrap();
         let sublayer = SubLayer::add(&engine, GUID { Data1: 0xF2F2, ..GUID::default() }, 0x100).unwrap();
         let filters = (
-            Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.connect_v4), 0).unwrap(),
-            Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.connect_v6), 0).unwrap(),
-            Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.accept_v4), 0).unwrap(),
-            Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.accept_v6), 0).unwrap(),
-            Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.redirect_v4), 0).unwrap(),
-            Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.redirect_v6), 0).unwrap(),
-            Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.bind_v4), 0).unwrap(),
-            Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.bind_v6), 0).unwrap(),
+            Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.connect_v4, key(Which::ConnectV4)), 0)
+                .unwrap(),
+            Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.connect_v6, key(Which::ConnectV6)), 0)
+                .unwrap(),
+            Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.accept_v4, key(Which::AcceptV4)), 0)
+                .unwrap(),
+            Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.accept_v6, key(Which::AcceptV6)), 0)
+                .unwrap(),
+            Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.redirect_v4, key(Which::RedirectV4)), 0)
+                .unwrap(),
+            Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.redirect_v6, key(Which::RedirectV6)), 0)
+                .unwrap(),
+            Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.bind_v4, key(Which::BindV4)), 0).unwrap(),
+            Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&c.bind_v6, key(Which::BindV6)), 0).unwrap(),
         );
         let apps: Vec<Vec<u8>> = (0..4).map(|_| app(rng)).collect();
         let mut waiting: Vec<Pending> = Vec::new();

@@ -113,11 +113,12 @@ fn injected(c: Completed<Inspected>) {
 }
 
 /// Where the clone goes.
-enum To<'a> {
+enum To {
     /// Up the receive path, on the interface and sub-interface.
     Receive(u32, u32),
-    /// Down the send path, with these parameters.
-    Send(SendTo<'a>, u64),
+    /// Down the send path, to this remote address (the rest of the send
+    /// parameters are read from the classify at the injection).
+    Send(core::net::IpAddr),
 }
 
 /// The callout: one classify function for the four transport layers, as
@@ -127,6 +128,9 @@ pub enum Inspect {}
 
 impl MultiLayerCallout for Inspect {
     type Layers = TransportLayers;
+
+    /// It keeps no flow contexts: no `flowDeleteFn` is registered.
+    const FLOW_CONTEXTS: bool = false;
 
     /// Inbound: the bytes back to the IP header (past both headers) and the
     /// layer's interface indices. Outbound: the send parameters from the
@@ -149,14 +153,10 @@ impl MultiLayerCallout for Inspect {
             (back, To::Receive(interface, sub_interface))
         } else {
             let Some(remote) = c.get(TransportLayers::IP_REMOTE_ADDRESS) else { return w.continue_() };
-            let to =
-                SendTo { remote, scope: c.remote_scope_id().unwrap_or(0), control: c.control_data().unwrap_or(&[]) };
-            (0, To::Send(to, c.transport_endpoint_handle().unwrap_or(0)))
+            (0, To::Send(remote))
         };
-        let family = c.family().af();
-        let compartment = c.compartment_id();
-        let layer = c.layer_id();
-        inspect(c.take_data(), w, layer, family, back, compartment, to)
+        let lent = c.take_data();
+        inspect(lent, w, &c, back, to)
     }
 }
 
@@ -168,12 +168,11 @@ impl MultiLayerCallout for Inspect {
 fn inspect<'c>(
     lent: Option<BorrowedNbl<'c>>,
     w: Writable<'c>,
-    layer: u16,
-    family: u16,
+    c: &Classify<'c, TransportLayers>,
     back: u32,
-    compartment: Option<u32>,
-    to: To<'_>,
+    to: To,
 ) -> Decided<'c> {
+    let (layer, family) = (c.layer_id(), c.family().af());
     let (Some(ins), Some(mut lent)) = (inspector(), lent) else { return w.continue_() };
     if ins.injection.state(&lent).is_self_injected() {
         return w.permit(); // ours, back again
@@ -183,20 +182,25 @@ fn inspect<'c>(
     let Ok(packet) = lent.reference_and_clone_unmodifiable::<Fwps, Flow>(back, Some(&ins.pool), flow) else {
         return w.continue_(); // could not clone: let it pass uninspected
     };
-    let compartment = compartment.map_or(fwps_sys::DEFAULT_COMPARTMENT_ID, |id| id as i32);
+    let compartment = c.compartment_id().map_or(fwps_sys::DEFAULT_COMPARTMENT_ID, |id| id as i32);
     let injection = &ins.injection;
+    // A refused clone is freed at once (its reference on the original
+    // released), and the original passes.
     let result = match to {
-        To::Send(to, endpoint) => injection.inject_transport_send1(packet, &SLOTS, endpoint, compartment, to, injected),
+        To::Send(remote) => {
+            // The send parameters the classify gave: the slot keeps a copy.
+            let to =
+                SendTo { remote, scope: c.remote_scope_id().unwrap_or(0), control: c.control_data().unwrap_or(&[]) };
+            let endpoint = c.transport_endpoint_handle().unwrap_or(0);
+            injection.inject_transport_send1_or_free(packet, &SLOTS, endpoint, compartment, to, injected)
+        }
         To::Receive(interface, sub) => {
-            injection.inject_transport_receive(packet, family, compartment, interface, sub, injected)
+            injection.inject_transport_receive_or_free(packet, family, compartment, interface, sub, injected)
         }
     };
     match result {
         Ok(()) => w.absorb(), // the clone goes on in its place
-        Err(rejected) => {
-            drop(rejected.packet); // freed now; the original passes
-            w.continue_()
-        }
+        Err(_) => w.continue_(),
     }
 }
 

@@ -230,6 +230,9 @@ pub unsafe extern "system" fn classify(
             };
             interface = (i, s);
         } else {
+            // The first slot that reads free, claimed below with one
+            // exchange (taken meanwhile: the packet passes) — the typed
+            // `SendSlot` claims the same way.
             let Some(free) = SLOTS.iter().find(|s| !s.busy.load(Ordering::Acquire)) else {
                 out.actionType = FWP_ACTION_CONTINUE;
                 return;

@@ -119,10 +119,38 @@ fn through_the_engine(v6: bool, inbound: bool, meta: &Metadata) -> Run {
     let filters = engine
         .transaction(|_| {
             Ok((
-                Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&callouts.inbound_v4), 0)?,
-                Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&callouts.inbound_v6), 0)?,
-                Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&callouts.outbound_v4), 0)?,
-                Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&callouts.outbound_v6), 0)?,
+                Filter::add(
+                    &engine,
+                    &sublayer,
+                    1,
+                    &[],
+                    FilterAction::callout(&callouts.inbound_v4, callout::key(false, false)),
+                    0,
+                )?,
+                Filter::add(
+                    &engine,
+                    &sublayer,
+                    1,
+                    &[],
+                    FilterAction::callout(&callouts.inbound_v6, callout::key(false, true)),
+                    0,
+                )?,
+                Filter::add(
+                    &engine,
+                    &sublayer,
+                    1,
+                    &[],
+                    FilterAction::callout(&callouts.outbound_v4, callout::key(true, false)),
+                    0,
+                )?,
+                Filter::add(
+                    &engine,
+                    &sublayer,
+                    1,
+                    &[],
+                    FilterAction::callout(&callouts.outbound_v6, callout::key(true, true)),
+                    0,
+                )?,
             ))
         })
         .unwrap();

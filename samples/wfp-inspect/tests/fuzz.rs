@@ -285,10 +285,42 @@ fn episode(rng: &mut Rng, stats: &mut Stats, packets: u64) {
         let engine = Engine::open(false).unwrap();
         let sublayer = SubLayer::add(&engine, GUID { Data1: 0xF022, ..GUID::default() }, 0x100).unwrap();
         let filters = (
-            Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&callouts.inbound_v4), 0).unwrap(),
-            Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&callouts.inbound_v6), 0).unwrap(),
-            Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&callouts.outbound_v4), 0).unwrap(),
-            Filter::add(&engine, &sublayer, 1, &[], FilterAction::callout(&callouts.outbound_v6), 0).unwrap(),
+            Filter::add(
+                &engine,
+                &sublayer,
+                1,
+                &[],
+                FilterAction::callout(&callouts.inbound_v4, callout::key(false, false)),
+                0,
+            )
+            .unwrap(),
+            Filter::add(
+                &engine,
+                &sublayer,
+                1,
+                &[],
+                FilterAction::callout(&callouts.inbound_v6, callout::key(false, true)),
+                0,
+            )
+            .unwrap(),
+            Filter::add(
+                &engine,
+                &sublayer,
+                1,
+                &[],
+                FilterAction::callout(&callouts.outbound_v4, callout::key(true, false)),
+                0,
+            )
+            .unwrap(),
+            Filter::add(
+                &engine,
+                &sublayer,
+                1,
+                &[],
+                FilterAction::callout(&callouts.outbound_v6, callout::key(true, true)),
+                0,
+            )
+            .unwrap(),
         );
         for _ in 0..packets {
             one(rng, stats);
