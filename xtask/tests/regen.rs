@@ -18,8 +18,10 @@ fn skip(why: &str) {
     xtask::skip(why);
 }
 
-/// libclang, or a loud skip.
+/// libclang, or a loud skip. The regens of these tests run their libclang
+/// jobs as `cargo xtask` does, each in a process of the xtask binary.
 fn libclang() -> bool {
+    xtask::regen::use_job_exe(PathBuf::from(env!("CARGO_BIN_EXE_xtask")));
     match xtask::regen::load_libclang() {
         Ok(_) => true,
         Err(e) => {
