@@ -29,8 +29,15 @@ fn net_buffer_list_fields_are_where_the_c_compiler_puts_them() {
         assert_eq!(offset_of!(NET_BUFFER_LIST, ChildRefCount), 132);
         assert_eq!(offset_of!(NET_BUFFER_LIST, __bindgen_anon_2), 140, "Status");
         assert_eq!(offset_of!(NET_BUFFER_LIST, NetBufferListInfo), 144);
-        // NDIS 6.82 adds NetBufferListInfo slots.
-        let nbl_size = if cfg!(any(feature = "ndis682", feature = "ndis689")) { 368 } else { 336 };
+        // NDIS 6.50 and 6.80 add NetBufferListInfo slots (every feature
+        // from ndis650, or ndis680, on enables that one).
+        let nbl_size = if cfg!(feature = "ndis680") {
+            368
+        } else if cfg!(feature = "ndis650") {
+            352
+        } else {
+            336
+        };
         assert_eq!(size_of::<NET_BUFFER_LIST>(), nbl_size);
         assert_eq!(offset_of!(NET_BUFFER, NdisReserved), 64);
         assert_eq!(size_of::<NET_BUFFER>(), 176);
@@ -38,7 +45,8 @@ fn net_buffer_list_fields_are_where_the_c_compiler_puts_them() {
         assert_eq!(MEMORY_ALLOCATION_ALIGNMENT, 16);
     }
     assert_eq!(align_of::<NET_BUFFER_LIST>(), MEMORY_ALLOCATION_ALIGNMENT);
-    // NDIS 6.89 adds a field: revision 2.
+    // NDIS 6.87 adds a field (revision 2); of the generated versions, 6.89
+    // has it.
     #[cfg(not(feature = "ndis689"))]
     let pool_parameters = NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1;
     #[cfg(feature = "ndis689")]
@@ -80,10 +88,17 @@ fn nbl_accessors_read_and_write_the_fields() {
         *NET_BUFFER_LIST_INFO(nbl, WfpNetBufferListInfo) = nbl.cast();
         assert_eq!((*nbl).NetBufferListInfo[WfpNetBufferListInfo as usize], nbl.cast());
         *NET_BUFFER_LIST_INFO(nbl, MaxNetBufferListInfo - 1) = next.cast();
-        // The last info type; the array has 24 slots up to NDIS 6.81, 27 from 6.82.
+        // The last info type; the array has 24 slots up to NDIS 6.40, 26
+        // from 6.50, 27 from 6.80.
         let last = (MaxNetBufferListInfo - 1) as usize;
         assert_eq!((*nbl).NetBufferListInfo[last], next.cast());
-        let slots = if cfg!(any(feature = "ndis682", feature = "ndis689")) { 27 } else { 24 };
+        let slots = if cfg!(feature = "ndis680") {
+            27
+        } else if cfg!(feature = "ndis650") {
+            26
+        } else {
+            24
+        };
         assert_eq!((*nbl).NetBufferListInfo.len(), slots);
     }
 }

@@ -1107,7 +1107,9 @@ fn finish_arch(
         let mut texts = Vec::new();
         for (version, body) in versions.iter().zip(bodies) {
             let scan = &scans[version];
-            texts.push(finish(run, config, rules, body.clone(), scan, &reused, &reused_names)?);
+            texts.push(timed(&format!("finish {} {} NDIS{version}", spec.name, arch.name()), || {
+                finish(run, config, rules, body.clone(), scan, &reused, &reused_names)
+            })?);
         }
         let default_scan = &scans[default];
         let mut public = item_names(&texts[0]);
@@ -1117,20 +1119,45 @@ fn finish_arch(
         let all: BTreeSet<String> = public.union(&reused_names).cloned().collect();
         rows.extend(census_of(spec, rules, arch, default_scan, &all));
         done.push((spec.name.clone(), public, all));
-        let body = if texts.len() > 1 { merge_versions(versions, texts) } else { prettyplease::unparse(&texts[0]) };
+        let body = timed(&format!("merge and print {} {}", spec.name, arch.name()), || {
+            if texts.len() > 1 { merge_versions(versions, texts) } else { prettyplease::unparse(&texts[0]) }
+        });
         let text = format!("{}{body}", preamble(run, spec, arch, versions));
         outputs.push(Output { path: spec.output(arch), text });
     }
     Ok((outputs, Census { arch, rows }))
 }
 
+/// The text of the kit's `ndis/version.h`, when it has one.
+fn version_header(kit: &Kit) -> Option<String> {
+    [kit.shared.join("ndis").join("version.h"), kit.km.join("ndis").join("version.h")]
+        .into_iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+}
+
 /// Whether the kit defines NDIS version `v` (its `ndis/version.h` sets
 /// `NDIS_SUPPORT_NDISv`); a kit without that header defines every version.
 fn kit_has_ndis(kit: &Kit, v: &str) -> bool {
-    let header = [kit.shared.join("ndis").join("version.h"), kit.km.join("ndis").join("version.h")]
-        .into_iter()
-        .find_map(|p| std::fs::read_to_string(p).ok());
-    header.is_none_or(|text| text.contains(&format!("NDIS_SUPPORT_NDIS{v} ")))
+    version_header(kit).is_none_or(|text| text.contains(&format!("NDIS_SUPPORT_NDIS{v} ")))
+}
+
+/// The NDIS versions the kit's `ndis/version.h` ladder defines from `from`
+/// on (`630` for NDIS 6.30), ascending: each `#define NDIS_SUPPORT_NDISv 1`.
+/// Empty for a kit without that header.
+pub fn kit_ndis_versions(kit: &Kit, from: u32) -> Vec<String> {
+    let mut out: Vec<u32> = version_header(kit)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| {
+            let rest = line.trim_start().strip_prefix('#')?.trim_start().strip_prefix("define")?.trim_start();
+            let (digits, value) = rest.strip_prefix("NDIS_SUPPORT_NDIS")?.split_once(char::is_whitespace)?;
+            (value.trim() == "1").then(|| digits.parse().ok())?
+        })
+        .filter(|&v| v >= from && v >= 100)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out.into_iter().map(|v| v.to_string()).collect()
 }
 
 /// Runs `f`; with `NDIS_RS_REGEN_TIMES=1`, prints how long it took.
