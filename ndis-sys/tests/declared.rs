@@ -47,6 +47,12 @@ fn declared<T>() {
     let _: unsafe extern "system" fn(PMDL) = NdisFreeMdl;
     let _: unsafe extern "system" fn(PNET_BUFFER, ULONG, ULONG, *const NET_BUFFER, ULONG, *mut ULONG) -> NDIS_STATUS =
         NdisCopyFromNetBufferToNetBuffer;
+    // Macros in older kits, exported functions since: copy the send (or
+    // receive) out-of-band information from one NBL to another.
+    let _: unsafe extern "system" fn(*mut NET_BUFFER_LIST, *const NET_BUFFER_LIST) = NdisCopySendNetBufferListInfo;
+    let _: unsafe extern "system" fn(*mut NET_BUFFER_LIST, *const NET_BUFFER_LIST) = NdisCopyReceiveNetBufferListInfo;
+    let _: unsafe extern "system" fn(PMDL, KPROCESSOR_MODE, MEMORY_CACHING_TYPE, PVOID, ULONG, ULONG) -> PVOID =
+        MmMapLockedPagesSpecifyCache;
 
     let _: (NET_BUFFER_LIST, NET_BUFFER, NET_BUFFER_LIST_CONTEXT, NDIS_OBJECT_HEADER, MDL);
     let _: (NET_BUFFER_LIST_POOL_PARAMETERS, NET_BUFFER_POOL_PARAMETERS);

@@ -157,6 +157,7 @@ pub type PFREE_FUNCTION_EX = FREE_FUNCTION_EX;
 pub type GENERAL_LOOKASIDE = _GENERAL_LOOKASIDE;
 pub type GENERAL_LOOKASIDE_POOL = _GENERAL_LOOKASIDE_POOL;
 pub type KPROCESSOR_MODE = CCHAR;
+pub type _MODE = i32;
 pub type KAPC = _KAPC;
 pub type KDEFERRED_ROUTINE = ::core::option::Option<
     unsafe extern "system" fn(
@@ -180,12 +181,14 @@ pub type _KINTERRUPT_POLARITY = i32;
 pub type KDEVICE_QUEUE = _KDEVICE_QUEUE;
 pub type KDEVICE_QUEUE_ENTRY = _KDEVICE_QUEUE_ENTRY;
 pub type KMUTEX = _KMUTANT;
+pub type _MEMORY_CACHING_TYPE = i32;
 pub type _POOL_TYPE = i32;
 pub type _EX_POOL_PRIORITY = i32;
 pub type PNPAGED_LOOKASIDE_LIST = *mut _NPAGED_LOOKASIDE_LIST;
 pub type ERESOURCE_THREAD = ULONG_PTR;
 pub type OWNER_ENTRY = _OWNER_ENTRY;
 pub type POWNER_ENTRY = *mut _OWNER_ENTRY;
+pub type _MM_PAGE_PRIORITY = i32;
 pub type NODE_REQUIREMENT = ULONG;
 pub type SECURITY_SUBJECT_CONTEXT = _SECURITY_SUBJECT_CONTEXT;
 pub type INITIAL_PRIVILEGE_SET = _INITIAL_PRIVILEGE_SET;
@@ -10982,6 +10985,9 @@ const _: () = {
         "Offset of field: _GENERAL_LOOKASIDE_POOL::Future",
     ][::core::mem::offset_of!(_GENERAL_LOOKASIDE_POOL, Future) - 88usize];
 };
+pub const KernelMode: _MODE = 0;
+pub const UserMode: _MODE = 1;
+pub const MaximumMode: _MODE = 2;
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
     ["Size of _KAPC"][::core::mem::size_of::<_KAPC>() - 88usize];
@@ -11583,6 +11589,14 @@ const _: () = {
         "Offset of field: _KMUTANT::ApcDisable",
     ][::core::mem::offset_of!(_KMUTANT, ApcDisable) - 49usize];
 };
+pub const MmNonCached: _MEMORY_CACHING_TYPE = 0;
+pub const MmCached: _MEMORY_CACHING_TYPE = 1;
+pub const MmWriteCombined: _MEMORY_CACHING_TYPE = 2;
+pub const MmHardwareCoherentCached: _MEMORY_CACHING_TYPE = 3;
+pub const MmNonCachedUnordered: _MEMORY_CACHING_TYPE = 4;
+pub const MmUSWCCached: _MEMORY_CACHING_TYPE = 5;
+pub const MmMaximumCacheType: _MEMORY_CACHING_TYPE = 6;
+pub const MmNotMapped: _MEMORY_CACHING_TYPE = -1;
 pub const NonPagedPool: _POOL_TYPE = 0;
 pub const NonPagedPoolExecute: _POOL_TYPE = 0;
 pub const PagedPool: _POOL_TYPE = 1;
@@ -11759,6 +11773,9 @@ const _: () = {
         "Offset of field: _ERESOURCE::SpinLock",
     ][::core::mem::offset_of!(_ERESOURCE, SpinLock) - 96usize];
 };
+pub const LowPagePriority: _MM_PAGE_PRIORITY = 0;
+pub const NormalPagePriority: _MM_PAGE_PRIORITY = 16;
+pub const HighPagePriority: _MM_PAGE_PRIORITY = 32;
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
     [
@@ -45396,9 +45413,12 @@ pub use self::_POWER_STATE_TYPE as POWER_STATE_TYPE;
 pub use self::_IRQ_DEVICE_POLICY as IRQ_DEVICE_POLICY;
 pub use self::_IRQ_PRIORITY as IRQ_PRIORITY;
 pub use self::_POOL_TYPE as POOL_TYPE;
+pub use self::_MODE as MODE;
 pub use self::_KINTERRUPT_MODE as KINTERRUPT_MODE;
 pub use self::_KINTERRUPT_POLARITY as KINTERRUPT_POLARITY;
+pub use self::_MEMORY_CACHING_TYPE as MEMORY_CACHING_TYPE;
 pub use self::_EX_POOL_PRIORITY as EX_POOL_PRIORITY;
+pub use self::_MM_PAGE_PRIORITY as MM_PAGE_PRIORITY;
 pub use self::_IO_ALLOCATION_ACTION as IO_ALLOCATION_ACTION;
 pub use self::_DEVICE_RELATION_TYPE as DEVICE_RELATION_TYPE;
 pub use self::_DEVICE_USAGE_NOTIFICATION_TYPE as DEVICE_USAGE_NOTIFICATION_TYPE;
@@ -45501,12 +45521,16 @@ pub use self::_NDIS_HALT_ACTION as NDIS_HALT_ACTION;
 pub use self::_NDIS_SHUTDOWN_ACTION as NDIS_SHUTDOWN_ACTION;
 pub use self::_NDIS_SHUTDOWN_ACTION as PNDIS_SHUTDOWN_ACTION;
 pub use self::_NDIS_MSIX_TABLE_CONFIG as NDIS_MSIX_TABLE_OPERATION;
-unsafe extern "C" {
-    pub static GUID_NDIS_NDK_CAPABILITIES: GUID;
-    pub static GUID_NDIS_NDK_STATE: GUID;
-}
 #[cfg_attr(feature = "link", link(name = "ndis"))]
 unsafe extern "system" {
+    pub fn MmMapLockedPagesSpecifyCache(
+        MemoryDescriptorList: PMDL,
+        AccessMode: KPROCESSOR_MODE,
+        CacheType: MEMORY_CACHING_TYPE,
+        RequestedAddress: PVOID,
+        BugCheckOnFailure: ULONG,
+        Priority: ULONG,
+    ) -> PVOID;
     /// [`NdisAllocateGenericObject`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisallocategenericobject) on learn.microsoft.com.
     pub fn NdisAllocateGenericObject(
         DriverObject: PDRIVER_OBJECT,
@@ -46248,6 +46272,10 @@ unsafe extern "system" {
         Flags: ULONG,
     );
 }
+unsafe extern "C" {
+    pub static GUID_NDIS_NDK_CAPABILITIES: GUID;
+    pub static GUID_NDIS_NDK_STATE: GUID;
+}
 pub const BINARY_COMPATIBLE: u32 = 0;
 pub const BROADCAST_VC: u32 = 8;
 pub const CALL_PARAMETERS_CHANGED: u32 = 2;
@@ -46360,6 +46388,9 @@ pub const MDL_PARTIAL: CSHORT = 16;
 pub const MDL_SOURCE_IS_NONPAGED_POOL: CSHORT = 4;
 pub const MEMORY_ALLOCATION_ALIGNMENT: usize = 16;
 pub const MULTIPOINT_VC: u32 = 16;
+pub const MdlMappingNoExecute: u32 = 1073741824;
+pub const MdlMappingNoWrite: u32 = 2147483648;
+pub const MdlMappingWithGuardPtes: u32 = 536870912;
 pub const NBL_FLAGS_MINIPORT_RESERVED: ULONG = 61440;
 pub const NBL_FLAGS_NDIS_RESERVED: ULONG = 4092;
 pub const NBL_FLAGS_PROTOCOL_RESERVED: ULONG = 4293918723;
