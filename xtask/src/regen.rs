@@ -1261,6 +1261,8 @@ fn run_jobs(jobs: &[Job]) -> Result<Vec<String>, Error> {
         return jobs.iter().map(|job| do_job(job).and_then(|()| read(job))).collect();
     };
     let next = std::sync::atomic::AtomicUsize::new(0);
+    // After a failure no new job starts: the regen fails anyway.
+    let failed = std::sync::atomic::AtomicBool::new(false);
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get).min(jobs.len().max(1));
     let failures = std::thread::scope(|s| {
         let workers: Vec<_> = (0..cores)
@@ -1269,12 +1271,16 @@ fn run_jobs(jobs: &[Job]) -> Result<Vec<String>, Error> {
                     let mut failures = Vec::new();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(job) = jobs.get(i) else { break };
+                        let Some(job) = jobs.get(i).filter(|_| !failed.load(std::sync::atomic::Ordering::Relaxed))
+                        else {
+                            break;
+                        };
                         let spec = job.out.with_extension("job.json");
                         let written = serde_json::to_string(job)
                             .map_err(|e| e.to_string())
                             .and_then(|t| std::fs::write(&spec, t).map_err(|e| e.to_string()));
                         if let Err(e) = written {
+                            failed.store(true, std::sync::atomic::Ordering::Relaxed);
                             failures.push(format!("{}: cannot write {}: {e}", job.what, spec.display()));
                             continue;
                         }
@@ -1285,10 +1291,14 @@ fn run_jobs(jobs: &[Job]) -> Result<Vec<String>, Error> {
                                 if out.status.success() {
                                     eprint!("{stderr}");
                                 } else {
+                                    failed.store(true, std::sync::atomic::Ordering::Relaxed);
                                     failures.push(stderr.trim().trim_start_matches("error: ").to_owned());
                                 }
                             }
-                            Err(e) => failures.push(format!("cannot run {} for {}: {e}", exe.display(), job.what)),
+                            Err(e) => {
+                                failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                                failures.push(format!("cannot run {} for {}: {e}", exe.display(), job.what));
+                            }
                         }
                     }
                     failures
@@ -1559,4 +1569,42 @@ pub fn write(outputs: &[Output]) -> Result<(), Error> {
         tmp.persist(path).map_err(|e| Error::new(format!("cannot replace {}: {e}", path.display())))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// This test binary never calls `use_job_exe`: its regens run their
+    /// libclang jobs one after another in this process, the fallback a
+    /// library user without the xtask binary gets.
+    #[test]
+    fn without_a_job_executable_the_jobs_run_in_this_process() {
+        if let Err(e) = load_libclang() {
+            crate::skip(&format!("libclang is not available ({e})"));
+            return;
+        }
+        assert!(JOB_EXE.get().is_none());
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures");
+        let tmp = tempfile::tempdir().unwrap();
+        let crates: Vec<CrateSpec> = ["fix-a-sys", "fix-b-sys"]
+            .into_iter()
+            .map(|name| {
+                let dir = tmp.path().join(name);
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::copy(fixtures.join("crates").join(name).join("bindings.toml"), dir.join("bindings.toml"))
+                    .unwrap();
+                CrateSpec { name: name.to_owned(), dir }
+            })
+            .collect();
+        let args = crate::RegenArgs { wdk: Some(fixtures.join("kit")), ..Default::default() };
+        crate::regen(&args, &crates, &crate::workspace_root()).unwrap();
+        for arch in Arch::ALL {
+            let a = std::fs::read_to_string(crates[0].output(arch)).unwrap();
+            assert!(a.contains("pub fn FixAllocate("), "{a}");
+            assert!(a.contains("pub const FIX_STATUS_FAILED: NTSTATUS = -1073741823;"), "{a}");
+        }
+        // A second run, checking, finds the same files.
+        crate::regen(&crate::RegenArgs { check: true, ..args }, &crates, &crate::workspace_root()).unwrap();
+    }
 }
