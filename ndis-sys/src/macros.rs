@@ -25,9 +25,9 @@
 #![allow(non_snake_case, reason = "the ports keep the C macros' names")]
 
 use crate::{
-    CSHORT, KPROCESSOR_MODE, KernelMode, LONG, MDL, MDL_MAPPED_TO_SYSTEM_VA, MDL_SOURCE_IS_NONPAGED_POOL, MmCached,
-    MmMapLockedPagesSpecifyCache, NBL_FLAGS_PROTOCOL_RESERVED, NDIS_STATUS, NET_BUFFER, NET_BUFFER_LIST,
-    NET_BUFFER_LIST_CONTEXT, NTSTATUS, PHYSICAL_ADDRESS, PVOID, UCHAR, ULONG, USHORT,
+    CSHORT, KPROCESSOR_MODE, KernelMode, LONG, MDL, MDL_MAPPED_TO_SYSTEM_VA, MDL_SOURCE_IS_NONPAGED_POOL,
+    MEMORY_CACHING_TYPE, MmCached, NBL_FLAGS_PROTOCOL_RESERVED, NDIS_STATUS, NET_BUFFER, NET_BUFFER_LIST,
+    NET_BUFFER_LIST_CONTEXT, NTSTATUS, PHYSICAL_ADDRESS, PMDL, PVOID, UCHAR, ULONG, USHORT,
 };
 
 /// `NT_SUCCESS(Status)`: success and informational statuses (`>= 0`).
@@ -305,6 +305,23 @@ pub unsafe fn MmGetMdlVirtualAddress(mdl: *const MDL) -> PVOID {
     // SAFETY: the caller guarantees `mdl` is live. The address is computed
     // with wrapping arithmetic: it is a description, not dereferenced here.
     unsafe { (*mdl).StartVa.cast::<u8>().wrapping_add((*mdl).ByteOffset as usize).cast() }
+}
+
+#[cfg_attr(feature = "link", link(name = "ntoskrnl"))]
+unsafe extern "system" {
+    /// [`MmMapLockedPagesSpecifyCache`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/wdm/nf-wdm-mmmaplockedpagesspecifycache)
+    /// on learn.microsoft.com: maps the locked pages an MDL describes.
+    /// Declared here, with the signature wdm.h gives it, rather than
+    /// generated: it is an ntoskrnl export, and the generated declarations
+    /// link NDIS.SYS. With the `link` feature it links `ntoskrnl.lib`.
+    pub fn MmMapLockedPagesSpecifyCache(
+        MemoryDescriptorList: PMDL,
+        AccessMode: KPROCESSOR_MODE,
+        CacheType: MEMORY_CACHING_TYPE,
+        RequestedAddress: PVOID,
+        BugCheckOnFailure: ULONG,
+        Priority: ULONG,
+    ) -> PVOID;
 }
 
 /// `MmGetSystemAddressForMdlSafe(Mdl, Priority)` (an inline function of

@@ -45662,16 +45662,12 @@ pub use self::_NDIS_HALT_ACTION as NDIS_HALT_ACTION;
 pub use self::_NDIS_SHUTDOWN_ACTION as NDIS_SHUTDOWN_ACTION;
 pub use self::_NDIS_SHUTDOWN_ACTION as PNDIS_SHUTDOWN_ACTION;
 pub use self::_NDIS_MSIX_TABLE_CONFIG as NDIS_MSIX_TABLE_OPERATION;
+unsafe extern "C" {
+    pub static GUID_NDIS_NDK_CAPABILITIES: GUID;
+    pub static GUID_NDIS_NDK_STATE: GUID;
+}
 #[cfg_attr(feature = "link", link(name = "ndis"))]
 unsafe extern "system" {
-    pub fn MmMapLockedPagesSpecifyCache(
-        MemoryDescriptorList: PMDL,
-        AccessMode: KPROCESSOR_MODE,
-        CacheType: MEMORY_CACHING_TYPE,
-        RequestedAddress: PVOID,
-        BugCheckOnFailure: ULONG,
-        Priority: ULONG,
-    ) -> PVOID;
     /// [`NdisAllocateGenericObject`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ndis/nf-ndis-ndisallocategenericobject) on learn.microsoft.com.
     pub fn NdisAllocateGenericObject(
         DriverObject: PDRIVER_OBJECT,
@@ -46438,10 +46434,6 @@ unsafe extern "system" {
         NetBufferLists: *const NET_BUFFER_LIST,
         Flags: ULONG,
     );
-}
-unsafe extern "C" {
-    pub static GUID_NDIS_NDK_CAPABILITIES: GUID;
-    pub static GUID_NDIS_NDK_STATE: GUID;
 }
 pub const BINARY_COMPATIBLE: u32 = 0;
 pub const BROADCAST_VC: u32 = 8;
