@@ -19,11 +19,16 @@
 //!
 //! The bindings follow the kit's NDIS version gates. NDIS 6.30 (Windows 8 /
 //! Server 2012 and later) is the default: the contract a filter, protocol or
-//! callout that runs on every supported Windows declares. The features
-//! `ndis682` (NDIS 6.82, Windows 10 1809 / Server 2019) and `ndis689` (the
-//! newest the kit defines) select a newer contract, with its DDIs, constants
-//! and layouts (`NET_BUFFER_LIST` grows from 336 to 368 bytes at 6.82); the
-//! highest enabled wins.
+//! callout that runs on every supported Windows declares. A feature per
+//! version the kit defines, `ndis640` to `ndis689`, selects a newer contract
+//! (the highest enabled wins; each enables the one below it). The bindings
+//! are generated at 6.30, 6.50, 6.80 and 6.89 — where `NET_BUFFER_LIST`
+//! grows (336, 352, then 368 bytes) and the filter surface changes, and the
+//! newest — and a version between two gets the DDIs, constants and layouts
+//! of the generated one below it: under `ndis684` a filter registers as
+//! NDIS 6.80 (`NDIS_FILTER_MINOR_VERSION` is 80), safe on 6.84 and later,
+//! without 6.83's and 6.84's additions. The README's "NDIS versions" lists
+//! what each version changes.
 //!
 //! Items sit at the crate root under their C names, as in `wdk-sys` and
 //! `windows-sys`. What is generated is declared in `bindings.toml`; the

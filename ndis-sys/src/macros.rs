@@ -1,5 +1,6 @@
-//! Ports of the NDIS and MDL accessor macros (`nblaccessors.h`, `wdm.h`) and
-//! of the send, receive and return flag helpers (`nblsend.h`, `nblreceive.h`).
+//! Ports of the NDIS and MDL accessor macros (`nblaccessors.h`, `wdm.h`,
+//! with wdm.h's inline `MmGetSystemAddressForMdlSafe`) and of the send,
+//! receive and return flag helpers (`nblsend.h`, `nblreceive.h`).
 //!
 //! In C most of these macros are *lvalues*: `NET_BUFFER_DATA_LENGTH(nb) = 0`
 //! assigns, and the same macro reads. Their ports return a raw pointer to the
@@ -24,8 +25,9 @@
 #![allow(non_snake_case, reason = "the ports keep the C macros' names")]
 
 use crate::{
-    CSHORT, LONG, MDL, NBL_FLAGS_PROTOCOL_RESERVED, NDIS_STATUS, NET_BUFFER, NET_BUFFER_LIST, NET_BUFFER_LIST_CONTEXT,
-    NTSTATUS, PHYSICAL_ADDRESS, PVOID, UCHAR, ULONG, USHORT,
+    CSHORT, KPROCESSOR_MODE, KernelMode, LONG, MDL, MDL_MAPPED_TO_SYSTEM_VA, MDL_SOURCE_IS_NONPAGED_POOL,
+    MEMORY_CACHING_TYPE, MmCached, NBL_FLAGS_PROTOCOL_RESERVED, NDIS_STATUS, NET_BUFFER, NET_BUFFER_LIST,
+    NET_BUFFER_LIST_CONTEXT, NTSTATUS, PHYSICAL_ADDRESS, PMDL, PVOID, UCHAR, ULONG, USHORT,
 };
 
 /// `NT_SUCCESS(Status)`: success and informational statuses (`>= 0`).
@@ -303,6 +305,64 @@ pub unsafe fn MmGetMdlVirtualAddress(mdl: *const MDL) -> PVOID {
     // SAFETY: the caller guarantees `mdl` is live. The address is computed
     // with wrapping arithmetic: it is a description, not dereferenced here.
     unsafe { (*mdl).StartVa.cast::<u8>().wrapping_add((*mdl).ByteOffset as usize).cast() }
+}
+
+#[cfg_attr(feature = "link", link(name = "ntoskrnl"))]
+unsafe extern "system" {
+    /// [`MmMapLockedPagesSpecifyCache`](https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/wdm/nf-wdm-mmmaplockedpagesspecifycache)
+    /// on learn.microsoft.com: maps the locked pages an MDL describes.
+    /// Declared here, with the signature wdm.h gives it, rather than
+    /// generated: it is an ntoskrnl export, and the generated declarations
+    /// link NDIS.SYS. With the `link` feature it links `ntoskrnl.lib`.
+    pub fn MmMapLockedPagesSpecifyCache(
+        MemoryDescriptorList: PMDL,
+        AccessMode: KPROCESSOR_MODE,
+        CacheType: MEMORY_CACHING_TYPE,
+        RequestedAddress: PVOID,
+        BugCheckOnFailure: ULONG,
+        Priority: ULONG,
+    ) -> PVOID;
+}
+
+/// `MmGetSystemAddressForMdlSafe(Mdl, Priority)` (an inline function of
+/// `wdm.h`): a system-space address of the buffer the MDL describes. An MDL
+/// already mapped into system space, or describing nonpaged pool
+/// (`MDL_MAPPED_TO_SYSTEM_VA` or `MDL_SOURCE_IS_NONPAGED_POOL` in its flags),
+/// gives its `MappedSystemVa`; any other is mapped by
+/// `MmMapLockedPagesSpecifyCache` — kernel mode, cached, at no requested
+/// address, returning null on failure instead of bug-checking. `priority` is
+/// an `MM_PAGE_PRIORITY` ORed with `MdlMapping*` flags, e.g.
+/// `NormalPagePriority as ULONG | MdlMappingNoExecute`. Null means the
+/// mapping failed.
+///
+/// # Safety
+///
+/// `mdl` must point to a live `MDL` this code may update (a new mapping is
+/// recorded in it) whose pages are locked, or that describes nonpaged pool;
+/// the caller runs at IRQL <= `DISPATCH_LEVEL`.
+#[inline(always)]
+#[must_use]
+pub unsafe fn MmGetSystemAddressForMdlSafe(mdl: *mut MDL, priority: ULONG) -> PVOID {
+    // SAFETY: the caller guarantees `mdl` is live.
+    let flags = unsafe { (*mdl).MdlFlags };
+    if flags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL) != 0 {
+        // SAFETY: as above.
+        unsafe { (*mdl).MappedSystemVa }
+    } else {
+        // SAFETY: a live MDL with locked pages, at an IRQL the DDI allows (the
+        // caller's guarantees); no address is requested, and a failure
+        // returns null (BugCheckOnFailure is FALSE).
+        unsafe {
+            MmMapLockedPagesSpecifyCache(
+                mdl,
+                KernelMode as KPROCESSOR_MODE,
+                MmCached,
+                core::ptr::null_mut(),
+                0,
+                priority,
+            )
+        }
+    }
 }
 
 // ---- send, send-complete, receive and return flags (nblsend.h, nblreceive.h) ----

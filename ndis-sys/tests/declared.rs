@@ -47,6 +47,12 @@ fn declared<T>() {
     let _: unsafe extern "system" fn(PMDL) = NdisFreeMdl;
     let _: unsafe extern "system" fn(PNET_BUFFER, ULONG, ULONG, *const NET_BUFFER, ULONG, *mut ULONG) -> NDIS_STATUS =
         NdisCopyFromNetBufferToNetBuffer;
+    // Macros in older kits, exported functions since: copy the send (or
+    // receive) out-of-band information from one NBL to another.
+    let _: unsafe extern "system" fn(*mut NET_BUFFER_LIST, *const NET_BUFFER_LIST) = NdisCopySendNetBufferListInfo;
+    let _: unsafe extern "system" fn(*mut NET_BUFFER_LIST, *const NET_BUFFER_LIST) = NdisCopyReceiveNetBufferListInfo;
+    let _: unsafe extern "system" fn(PMDL, KPROCESSOR_MODE, MEMORY_CACHING_TYPE, PVOID, ULONG, ULONG) -> PVOID =
+        MmMapLockedPagesSpecifyCache;
 
     let _: (NET_BUFFER_LIST, NET_BUFFER, NET_BUFFER_LIST_CONTEXT, NDIS_OBJECT_HEADER, MDL);
     let _: (NET_BUFFER_LIST_POOL_PARAMETERS, NET_BUFFER_POOL_PARAMETERS);
@@ -95,7 +101,8 @@ fn declared<T>() {
     let _: (FILTER_ATTACH, FILTER_SEND_NET_BUFFER_LISTS, FILTER_RECEIVE_NET_BUFFER_LISTS, FILTER_OID_REQUEST);
     let _: (NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO, NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO);
     let _: (NDIS_RSC_NBL_INFO, NDIS_NET_BUFFER_LIST_8021Q_INFO);
-    // USO comes with NDIS 6.83 (the ndis682 feature does not have it).
+    // USO comes with NDIS 6.83: of the generated versions, 6.89 has it (the
+    // features ndis683 to ndis688 select the 6.80 bindings).
     #[cfg(feature = "ndis689")]
     let _: NDIS_UDP_SEGMENTATION_OFFLOAD_NET_BUFFER_LIST_INFO;
     let _: [ULONG; 4] = [

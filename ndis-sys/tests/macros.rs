@@ -29,8 +29,15 @@ fn net_buffer_list_fields_are_where_the_c_compiler_puts_them() {
         assert_eq!(offset_of!(NET_BUFFER_LIST, ChildRefCount), 132);
         assert_eq!(offset_of!(NET_BUFFER_LIST, __bindgen_anon_2), 140, "Status");
         assert_eq!(offset_of!(NET_BUFFER_LIST, NetBufferListInfo), 144);
-        // NDIS 6.82 adds NetBufferListInfo slots.
-        let nbl_size = if cfg!(any(feature = "ndis682", feature = "ndis689")) { 368 } else { 336 };
+        // NDIS 6.50 and 6.80 add NetBufferListInfo slots (every feature
+        // from ndis650, or ndis680, on enables that one).
+        let nbl_size = if cfg!(feature = "ndis680") {
+            368
+        } else if cfg!(feature = "ndis650") {
+            352
+        } else {
+            336
+        };
         assert_eq!(size_of::<NET_BUFFER_LIST>(), nbl_size);
         assert_eq!(offset_of!(NET_BUFFER, NdisReserved), 64);
         assert_eq!(size_of::<NET_BUFFER>(), 176);
@@ -38,7 +45,8 @@ fn net_buffer_list_fields_are_where_the_c_compiler_puts_them() {
         assert_eq!(MEMORY_ALLOCATION_ALIGNMENT, 16);
     }
     assert_eq!(align_of::<NET_BUFFER_LIST>(), MEMORY_ALLOCATION_ALIGNMENT);
-    // NDIS 6.89 adds a field: revision 2.
+    // NDIS 6.87 adds a field (revision 2); of the generated versions, 6.89
+    // has it.
     #[cfg(not(feature = "ndis689"))]
     let pool_parameters = NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1;
     #[cfg(feature = "ndis689")]
@@ -80,10 +88,17 @@ fn nbl_accessors_read_and_write_the_fields() {
         *NET_BUFFER_LIST_INFO(nbl, WfpNetBufferListInfo) = nbl.cast();
         assert_eq!((*nbl).NetBufferListInfo[WfpNetBufferListInfo as usize], nbl.cast());
         *NET_BUFFER_LIST_INFO(nbl, MaxNetBufferListInfo - 1) = next.cast();
-        // The last info type; the array has 24 slots up to NDIS 6.81, 27 from 6.82.
+        // The last info type; the array has 24 slots up to NDIS 6.40, 26
+        // from 6.50, 27 from 6.80.
         let last = (MaxNetBufferListInfo - 1) as usize;
         assert_eq!((*nbl).NetBufferListInfo[last], next.cast());
-        let slots = if cfg!(any(feature = "ndis682", feature = "ndis689")) { 27 } else { 24 };
+        let slots = if cfg!(feature = "ndis680") {
+            27
+        } else if cfg!(feature = "ndis650") {
+            26
+        } else {
+            24
+        };
         assert_eq!((*nbl).NetBufferListInfo.len(), slots);
     }
 }
@@ -217,4 +232,60 @@ fn flag_helpers_test_every_bit_of_the_mask_as_the_macros_do() {
         (NDIS_SEND_FLAGS_DISPATCH_LEVEL, NDIS_RECEIVE_FLAGS_RESOURCES, NDIS_RETURN_FLAGS_DISPATCH_LEVEL),
         (1, 2, 1)
     );
+}
+
+/// What the MmMapLockedPagesSpecifyCache below was called with:
+/// (MDL, access mode, cache type, requested address, bug-check flag, priority).
+type MapCall = (usize, KPROCESSOR_MODE, MEMORY_CACHING_TYPE, usize, ULONG, ULONG);
+static MAP_CALLS: std::sync::Mutex<Vec<MapCall>> = std::sync::Mutex::new(Vec::new());
+/// The address the stand-in "maps" to.
+static MAPPED: [u8; 16] = [0; 16];
+
+/// The kernel's MmMapLockedPagesSpecifyCache, for this test binary: records
+/// its arguments and returns `MAPPED`, or null for the MDL whose ByteCount
+/// is 0xdead (a failed mapping).
+#[unsafe(no_mangle)]
+extern "system" fn MmMapLockedPagesSpecifyCache(
+    mdl: PMDL,
+    mode: KPROCESSOR_MODE,
+    cache: MEMORY_CACHING_TYPE,
+    requested: PVOID,
+    bug_check: ULONG,
+    priority: ULONG,
+) -> PVOID {
+    MAP_CALLS.lock().unwrap().push((mdl as usize, mode, cache, requested as usize, bug_check, priority));
+    if unsafe { (*mdl).ByteCount } == 0xdead { core::ptr::null_mut() } else { MAPPED.as_ptr().cast_mut().cast() }
+}
+
+#[test]
+fn system_address_of_an_mdl_is_its_mapping_or_a_new_one_as_the_inline_function_does() {
+    let mut buf = [0u8; 32];
+    let priority = NormalPagePriority as ULONG | MdlMappingNoExecute;
+    let mut mdl: MDL = zeroed();
+    let mdl = &raw mut mdl;
+    unsafe {
+        (*mdl).MappedSystemVa = buf.as_mut_ptr().cast();
+        // Mapped already, or nonpaged pool (either flag, or both): the
+        // MDL's own system address, with no call.
+        for flags in [MDL_MAPPED_TO_SYSTEM_VA, MDL_SOURCE_IS_NONPAGED_POOL, MDL_MAPPED_TO_SYSTEM_VA | MDL_PAGES_LOCKED]
+        {
+            (*mdl).MdlFlags = flags;
+            assert_eq!(MmGetSystemAddressForMdlSafe(mdl, priority), buf.as_mut_ptr().cast());
+        }
+        assert!(MAP_CALLS.lock().unwrap().is_empty());
+        // Locked pages not mapped: a kernel-mode, cached mapping at no
+        // requested address that returns null on failure, with the priority
+        // and flags as given.
+        (*mdl).MdlFlags = MDL_PAGES_LOCKED;
+        assert_eq!(MmGetSystemAddressForMdlSafe(mdl, priority), MAPPED.as_ptr().cast_mut().cast());
+        (*mdl).ByteCount = 0xdead;
+        assert!(MmGetSystemAddressForMdlSafe(mdl, HighPagePriority as ULONG).is_null());
+    }
+    let calls = MAP_CALLS.lock().unwrap();
+    let expected = |priority| (mdl as usize, KernelMode as KPROCESSOR_MODE, MmCached, 0, 0, priority);
+    assert_eq!(*calls, [expected(priority), expected(HighPagePriority as ULONG)]);
+    // The values the kit gives these names (wdm.h).
+    assert_eq!((KernelMode, MmCached, NormalPagePriority, HighPagePriority), (0, 1, 16, 32));
+    assert_eq!((MdlMappingNoWrite, MdlMappingNoExecute), (0x8000_0000, 0x4000_0000));
+    assert_eq!((MDL_MAPPED_TO_SYSTEM_VA, MDL_SOURCE_IS_NONPAGED_POOL), (1, 4));
 }

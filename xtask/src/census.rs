@@ -11,11 +11,12 @@ use std::ffi::{CStr, CString, c_void};
 use std::path::Path;
 
 use clang_sys::*;
+use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
 /// The kind of a declared item, as the census counts them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Kind {
     /// A function declaration (an export of the kit's module).
     Function,
@@ -39,7 +40,7 @@ impl Kind {
 }
 
 /// One declared item.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Decl {
     /// The header, relative to the kit's version folder (`km/ndis.h`).
     pub file: String,
@@ -52,7 +53,7 @@ pub struct Decl {
 }
 
 /// Everything a translation unit declares.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Scan {
     /// Functions, records and types, enumerators and GUID keys, by header.
     pub decls: Vec<Decl>,
@@ -63,7 +64,7 @@ pub struct Scan {
 }
 
 /// An integer constant's value, as C computes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Value {
     /// A signed value.
     Signed(i64),

@@ -10,10 +10,12 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
 use crate::Error;
 
 /// The include folders of one kit version.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Kit {
     /// The version folder's name, e.g. `10.0.26100.0`.
     pub version: String,

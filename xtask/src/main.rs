@@ -77,7 +77,16 @@ fn parse_regen(mut args: impl Iterator<Item = String>) -> Result<RegenArgs, Erro
 
 fn run() -> Result<String, Error> {
     let mut args = std::env::args().skip(1);
+    // The regen's libclang jobs run in processes of this binary.
+    if let Ok(exe) = std::env::current_exe() {
+        xtask::regen::use_job_exe(exe);
+    }
     match args.next().as_deref() {
+        // One libclang job of a regen (internal: not in the help).
+        Some("regen-job") => {
+            let spec = args.next().ok_or_else(|| Error::new("regen-job takes a job file"))?;
+            xtask::regen::run_job(std::path::Path::new(&spec)).map(|()| String::new())
+        }
         Some("regen") => {
             let regen = parse_regen(args)?;
             let root = xtask::workspace_root();
@@ -190,6 +199,7 @@ fn fuzz(seconds: u64) -> Result<String, Error> {
 
 fn main() -> ExitCode {
     match run() {
+        Ok(msg) if msg.is_empty() => ExitCode::SUCCESS,
         Ok(msg) => {
             println!("{msg}");
             ExitCode::SUCCESS

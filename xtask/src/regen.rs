@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use bindgen::callbacks::ParseCallbacks;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::census::{self, Kind};
@@ -18,7 +18,7 @@ use crate::kit::Kit;
 use crate::overlay;
 
 /// A Windows target the bindings are generated for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Arch {
     /// `x86_64-pc-windows-msvc`
     X86_64,
@@ -411,7 +411,6 @@ impl Rules {
 /// What every crate's and arch's generation shares.
 struct Run<'a> {
     kit: &'a Kit,
-    defines: &'a BTreeMap<String, PathBuf>,
     settings: &'a Settings,
     overlay_file: &'a Path,
     scratch: &'a Path,
@@ -487,14 +486,19 @@ fn bindgen_one(
         .derive_default(true)
         .derive_debug(false)
         .size_t_is_usize(true)
-        .merge_extern_blocks(true)
         .wrap_unsafe_ops(true)
-        .sort_semantically(true)
+        // bindgen's own `merge_extern_blocks` and `sort_semantically` parse
+        // its output with syn and print it again: done instead by
+        // `bindgen_passes`, on the parse `finish` makes anyway.
         .override_abi(bindgen::Abi::System, ".*")
         .default_enum_style(bindgen::EnumVariation::Consts)
         .prepend_enum_name(false)
         .translate_enum_integer_types(true)
         .generate_comments(false)
+        // The kit's folders are given; the host's include paths (what
+        // bindgen would ask a clang binary for, in a process per run) have
+        // no place in a kernel-mode parse.
+        .detect_include_paths(false)
         // Formatted once, after post-processing.
         .formatter(bindgen::Formatter::None)
         .parse_callbacks(Box::new(NoMacros));
@@ -556,46 +560,26 @@ fn bindgen_one(
 }
 
 /// What the kit declares for one arch, and the values of its constants.
+#[derive(Serialize, Deserialize)]
 struct ArchScan {
     scan: census::Scan,
     values: BTreeMap<String, census::Value>,
 }
 
-/// Scans the headers of every crate in one translation unit and evaluates
-/// the integer constants any crate binds or the census counts.
+/// Scans `headers` (those of every crate generated for this version) in
+/// one translation unit and evaluates the object-like macros `names`.
 fn scan_arch(
     run: &Run<'_>,
-    configs: &[Config],
-    rules: &[Rules],
+    headers: &[String],
+    names: &BTreeSet<String>,
     arch: Arch,
     ndis: &str,
-    versions: &[Vec<String>],
 ) -> Result<ArchScan, Error> {
-    // The headers of the crates generated for this version.
-    let mut headers: Vec<&str> = Vec::new();
-    for (c, _) in configs.iter().zip(versions).filter(|(_, vs)| vs.iter().any(|v| v == ndis)) {
-        for h in &c.headers {
-            if !headers.contains(&h.as_str()) {
-                headers.push(h);
-            }
-        }
-    }
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
     let stem = format!("census-{}-{ndis}", arch.name());
     let (_, wrapper) = run.wrapper(&stem, &headers)?;
     let args = run.clang_args(arch, ndis);
-    // The macros of the headers read for the overlay that a crate binds or
-    // the census counts; those that are not integer constants (or are
-    // defined under another condition) fail to evaluate and are left out.
-    let names: BTreeSet<String> = run
-        .defines
-        .iter()
-        .filter(|(name, file)| {
-            let file = census::kit_relative(&file.to_string_lossy());
-            rules.iter().any(|r| r.covers(&file) || r.vars.matches(name))
-        })
-        .map(|(name, _)| name.clone())
-        .collect();
-    let (scan, values) = census::scan(&wrapper, &names, run.scratch, &stem, &args)?;
+    let (scan, values) = census::scan(&wrapper, names, run.scratch, &stem, &args)?;
     Ok(ArchScan { scan, values })
 }
 
@@ -691,6 +675,7 @@ fn finish(
         remove.extend(arch_scan.scan.guids.keys().cloned());
     }
     let mut file = parse(&body)?;
+    bindgen_passes(&mut file);
     remove_items(&mut file, &remove);
     inline_default_impls(&mut file);
     add_doc_links(&mut file, rules, arch_scan);
@@ -745,6 +730,51 @@ fn finish(
     let mut uses = parse(&uses)?;
     uses.items.extend(file.items);
     Ok(uses)
+}
+
+/// What bindgen's `merge_extern_blocks` and then `sort_semantically` do,
+/// on a file already parsed: the functions of every `extern` block with the
+/// same ABI and attributes in one block, after every other item; then the
+/// items grouped by kind (a stable sort), in bindgen's order of kinds.
+fn bindgen_passes(file: &mut syn::File) {
+    use quote::ToTokens as _;
+    let mut blocks: Vec<(String, syn::ItemForeignMod)> = Vec::new();
+    let mut items = Vec::with_capacity(file.items.len());
+    for item in std::mem::take(&mut file.items) {
+        let syn::Item::ForeignMod(block) = item else {
+            items.push(item);
+            continue;
+        };
+        let mut head = block.abi.to_token_stream().to_string();
+        for attr in &block.attrs {
+            head.push_str(&attr.to_token_stream().to_string());
+        }
+        match blocks.iter_mut().find(|(h, _)| *h == head) {
+            Some((_, merged)) => merged.items.extend(block.items),
+            None => blocks.push((head, block)),
+        }
+    }
+    items.extend(blocks.into_iter().map(|(_, b)| syn::Item::ForeignMod(b)));
+    items.sort_by_key(|item| match item {
+        syn::Item::Type(_) => 0,
+        syn::Item::Struct(_) => 1,
+        syn::Item::Const(_) => 2,
+        syn::Item::Fn(_) => 3,
+        syn::Item::Enum(_) => 4,
+        syn::Item::Union(_) => 5,
+        syn::Item::Static(_) => 6,
+        syn::Item::Trait(_) => 7,
+        syn::Item::TraitAlias(_) => 8,
+        syn::Item::Impl(_) => 9,
+        syn::Item::Mod(_) => 10,
+        syn::Item::Use(_) => 11,
+        syn::Item::Verbatim(_) => 12,
+        syn::Item::ExternCrate(_) => 13,
+        syn::Item::ForeignMod(_) => 14,
+        syn::Item::Macro(_) => 15,
+        _ => 18,
+    });
+    file.items = items;
 }
 
 /// Marks `#[inline]` the `Default::default` bindgen writes by hand for the
@@ -884,58 +914,58 @@ fn version_cfg(versions: &[String], present: &[usize]) -> Option<syn::Attribute>
     })
 }
 
+/// An item and the indices of the versions it is in.
+type Present<T> = (T, Vec<usize>);
+
 /// Merges the bindings of several NDIS versions into one file: items the
 /// same in every version once, the others once per variant under the
 /// `#[cfg]` of the versions that have them. Functions of the `extern`
 /// blocks are merged into one block, each function under its own `#[cfg]`.
 fn merge_versions(versions: &[String], bodies: Vec<syn::File>) -> String {
-    use quote::ToTokens as _;
-    // key (tokens) -> (item, versions present), in order of first appearance
-    let mut order: Vec<String> = Vec::new();
-    let mut items: BTreeMap<String, (syn::Item, Vec<usize>)> = BTreeMap::new();
-    // Extern blocks by ABI (and attributes): (position, empty block, keys).
-    let mut blocks: Vec<(usize, syn::ItemForeignMod, Vec<String>)> = Vec::new();
-    let mut foreign: BTreeMap<String, (syn::ForeignItem, Vec<usize>)> = BTreeMap::new();
+    use std::collections::HashMap;
+    // Items compared as syntax trees (syn's `Eq` and `Hash`, spans aside):
+    // (item, versions present), in order of first appearance.
+    let mut items: Vec<Present<syn::Item>> = Vec::new();
+    let mut index: HashMap<syn::Item, usize> = HashMap::new();
+    // Extern blocks by ABI and attributes: (position, empty block, functions
+    // with the versions they are in).
+    let mut blocks: Vec<(usize, syn::ItemForeignMod, Vec<Present<syn::ForeignItem>>)> = Vec::new();
+    let mut foreign: HashMap<(usize, syn::ForeignItem), usize> = HashMap::new();
     for (vi, file) in bodies.into_iter().enumerate() {
         for item in file.items {
-            if let syn::Item::ForeignMod(block) = item {
-                let mut empty = block.clone();
-                empty.items.clear();
-                let head = empty.to_token_stream().to_string();
-                let at = match blocks.iter().position(|(_, b, _)| b.to_token_stream().to_string() == head) {
+            if let syn::Item::ForeignMod(mut block) = item {
+                let functions = std::mem::take(&mut block.items);
+                let at = match blocks.iter().position(|(_, b, _)| *b == block) {
                     Some(at) => at,
                     None => {
-                        blocks.push((order.len(), empty, Vec::new()));
+                        blocks.push((items.len(), block, Vec::new()));
                         blocks.len() - 1
                     }
                 };
-                for f in &block.items {
-                    let key = format!("{head}{}", f.to_token_stream());
-                    let entry = foreign.entry(key.clone()).or_insert_with(|| {
-                        blocks[at].2.push(key);
-                        (f.clone(), Vec::new())
+                for f in functions {
+                    let fns = &mut blocks[at].2;
+                    let i = *foreign.entry((at, f)).or_insert_with_key(|(_, f)| {
+                        fns.push((f.clone(), Vec::new()));
+                        fns.len() - 1
                     });
-                    entry.1.push(vi);
+                    fns[i].1.push(vi);
                 }
                 continue;
             }
-            let key = item.to_token_stream().to_string();
-            let entry = items.entry(key.clone()).or_insert_with(|| {
-                order.push(key);
-                (item.clone(), Vec::new())
+            let i = *index.entry(item).or_insert_with_key(|item| {
+                items.push((item.clone(), Vec::new()));
+                items.len() - 1
             });
-            entry.1.push(vi);
+            items[i].1.push(vi);
         }
     }
+    drop((index, foreign));
     let mut out = syn::File { shebang: None, attrs: Vec::new(), items: Vec::new() };
-    for i in 0..=order.len() {
-        for (at, block, keys) in &blocks {
-            if *at != i {
-                continue;
-            }
-            let mut block = block.clone();
-            for fkey in keys {
-                let (mut f, present) = foreign[fkey].clone();
+    let mut blocks = blocks.into_iter().peekable();
+    let mut items = items.into_iter();
+    for i in 0.. {
+        while let Some((_, mut block, functions)) = blocks.next_if(|(at, ..)| *at == i) {
+            for (mut f, present) in functions {
                 if let Some(cfg) = version_cfg(versions, &present)
                     && let syn::ForeignItem::Fn(func) = &mut f
                 {
@@ -945,8 +975,7 @@ fn merge_versions(versions: &[String], bodies: Vec<syn::File>) -> String {
             }
             out.items.push(syn::Item::ForeignMod(block));
         }
-        let Some(key) = order.get(i) else { break };
-        let (mut item, present) = items[key].clone();
+        let Some((mut item, present)) = items.next() else { break };
         if let Some(cfg) = version_cfg(versions, &present) {
             push_attr(&mut item, cfg);
         }
@@ -1078,7 +1107,9 @@ fn finish_arch(
         let mut texts = Vec::new();
         for (version, body) in versions.iter().zip(bodies) {
             let scan = &scans[version];
-            texts.push(finish(run, config, rules, body.clone(), scan, &reused, &reused_names)?);
+            texts.push(timed(&format!("finish {} {} NDIS{version}", spec.name, arch.name()), || {
+                finish(run, config, rules, body.clone(), scan, &reused, &reused_names)
+            })?);
         }
         let default_scan = &scans[default];
         let mut public = item_names(&texts[0]);
@@ -1088,48 +1119,45 @@ fn finish_arch(
         let all: BTreeSet<String> = public.union(&reused_names).cloned().collect();
         rows.extend(census_of(spec, rules, arch, default_scan, &all));
         done.push((spec.name.clone(), public, all));
-        let body = if texts.len() > 1 { merge_versions(versions, texts) } else { prettyplease::unparse(&texts[0]) };
+        let body = timed(&format!("merge and print {} {}", spec.name, arch.name()), || {
+            if texts.len() > 1 { merge_versions(versions, texts) } else { prettyplease::unparse(&texts[0]) }
+        });
         let text = format!("{}{body}", preamble(run, spec, arch, versions));
         outputs.push(Output { path: spec.output(arch), text });
     }
     Ok((outputs, Census { arch, rows }))
 }
 
+/// The text of the kit's `ndis/version.h`, when it has one.
+fn version_header(kit: &Kit) -> Option<String> {
+    [kit.shared.join("ndis").join("version.h"), kit.km.join("ndis").join("version.h")]
+        .into_iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+}
+
 /// Whether the kit defines NDIS version `v` (its `ndis/version.h` sets
 /// `NDIS_SUPPORT_NDISv`); a kit without that header defines every version.
 fn kit_has_ndis(kit: &Kit, v: &str) -> bool {
-    let header = [kit.shared.join("ndis").join("version.h"), kit.km.join("ndis").join("version.h")]
-        .into_iter()
-        .find_map(|p| std::fs::read_to_string(p).ok());
-    header.is_none_or(|text| text.contains(&format!("NDIS_SUPPORT_NDIS{v} ")))
+    version_header(kit).is_none_or(|text| text.contains(&format!("NDIS_SUPPORT_NDIS{v} ")))
 }
 
-/// At most as many jobs running as the machine has cores: more only adds
-/// contention (each holds a parse of the kit's headers).
-struct Slots {
-    free: std::sync::Mutex<usize>,
-    freed: std::sync::Condvar,
-}
-
-impl Slots {
-    fn new() -> Self {
-        let n = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        Slots { free: std::sync::Mutex::new(n), freed: std::sync::Condvar::new() }
-    }
-
-    /// Runs `f` once a slot is free.
-    fn run<T>(&self, f: impl FnOnce() -> T) -> T {
-        let mut free = self.free.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        while *free == 0 {
-            free = self.freed.wait(free).unwrap_or_else(std::sync::PoisonError::into_inner);
-        }
-        *free -= 1;
-        drop(free);
-        let out = f();
-        *self.free.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
-        self.freed.notify_one();
-        out
-    }
+/// The NDIS versions the kit's `ndis/version.h` ladder defines from `from`
+/// on (`630` for NDIS 6.30), ascending: each `#define NDIS_SUPPORT_NDISv 1`.
+/// Empty for a kit without that header.
+pub fn kit_ndis_versions(kit: &Kit, from: u32) -> Vec<String> {
+    let mut out: Vec<u32> = version_header(kit)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| {
+            let rest = line.trim_start().strip_prefix('#')?.trim_start().strip_prefix("define")?.trim_start();
+            let (digits, value) = rest.strip_prefix("NDIS_SUPPORT_NDIS")?.split_once(char::is_whitespace)?;
+            (value.trim() == "1").then(|| digits.parse().ok())?
+        })
+        .filter(|&v| v >= from && v >= 100)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out.into_iter().map(|v| v.to_string()).collect()
 }
 
 /// Runs `f`; with `NDIS_RS_REGEN_TIMES=1`, prints how long it took.
@@ -1142,12 +1170,155 @@ fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
     out
 }
 
-/// A census scan, by arch and NDIS version.
-type VersionScan = ((Arch, String), ArchScan);
+/// The executable that runs the libclang jobs, each in a process of its own
+/// (see [`use_job_exe`]); none: they run one after another in this process.
+static JOB_EXE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 
-/// A generation thread's result; a panic is an error.
+/// Makes every later regen run its libclang jobs (each bindgen run, each
+/// census scan) as `exe regen-job SPEC OUT`, as many at once as the machine
+/// has cores. `exe` is the xtask binary (`cargo xtask` passes itself; a test
+/// passes `CARGO_BIN_EXE_xtask`). Processes, not threads: bindgen keeps
+/// per-process state and libclang documents no thread safety for it, and
+/// separate processes also spare the parse the lock contention of one shared
+/// heap. Only the first call counts.
+pub fn use_job_exe(exe: PathBuf) {
+    let _ = JOB_EXE.set(exe);
+}
+
+/// One libclang job: a bindgen run for one crate, or a census scan, for one
+/// arch and NDIS version. Written to a file for the process that runs it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Job {
+    /// `None`: the census scan; else the index in `crates` of the crate
+    /// bindgen runs for.
+    krate: Option<usize>,
+    arch: Arch,
+    ndis: String,
+    /// Every crate generated (name, folder), in order.
+    crates: Vec<(String, PathBuf)>,
+    kit: Kit,
+    overlay_file: PathBuf,
+    scratch: PathBuf,
+    /// The scan's headers.
+    headers: Vec<String>,
+    /// The scan's macros to evaluate.
+    names: BTreeSet<String>,
+    /// Where the result goes: bindgen's text, or the scan as JSON.
+    out: PathBuf,
+    /// What the job is, for timings and errors.
+    what: String,
+}
+
+/// Runs one job in this process: `cargo xtask regen-job SPEC` (the spec
+/// file a regen wrote). Writes the result to the file the spec names.
+pub fn run_job(spec: &Path) -> Result<(), Error> {
+    let text = std::fs::read_to_string(spec).map_err(|e| Error::new(format!("cannot read {}: {e}", spec.display())))?;
+    let job: Job =
+        serde_json::from_str(&text).map_err(|e| Error::new(format!("{} is not a regen job: {e}", spec.display())))?;
+    do_job(&job)
+}
+
+fn do_job(job: &Job) -> Result<(), Error> {
+    let libclang = load_libclang()?;
+    let settings = Settings { ndis: job.ndis.clone(), command: String::new(), bindgen_version: String::new() };
+    let run = Run {
+        kit: &job.kit,
+        settings: &settings,
+        overlay_file: &job.overlay_file,
+        scratch: &job.scratch,
+        libclang: &libclang,
+    };
+    let text = timed(&job.what, || -> Result<String, Error> {
+        match job.krate {
+            None => {
+                let scan = scan_arch(&run, &job.headers, &job.names, job.arch, &job.ndis)?;
+                serde_json::to_string(&scan).map_err(|e| Error::new(format!("cannot write a census scan: {e}")))
+            }
+            Some(i) => {
+                let crates: Vec<CrateSpec> =
+                    job.crates.iter().map(|(name, dir)| CrateSpec { name: name.clone(), dir: dir.clone() }).collect();
+                let configs: Vec<Config> = crates.iter().map(read_config).collect::<Result<_, _>>()?;
+                let reused: Vec<&Config> = configs[i]
+                    .reuse
+                    .iter()
+                    .filter_map(|name| crates.iter().position(|c| &c.name == name).map(|at| &configs[at]))
+                    .collect();
+                bindgen_one(&run, &crates[i], &configs[i], job.arch, &job.ndis, &reused)
+            }
+        }
+    })?;
+    std::fs::write(&job.out, text).map_err(|e| Error::new(format!("cannot write {}: {e}", job.out.display())))
+}
+
+/// Runs every job, each in its own process of [`JOB_EXE`] (as many at once as
+/// the machine has cores, in the order given: the longest first), or, with
+/// none set, one after another in this process. Returns the result files'
+/// contents, in the jobs' order.
+fn run_jobs(jobs: &[Job]) -> Result<Vec<String>, Error> {
+    let read =
+        |job: &Job| std::fs::read_to_string(&job.out).map_err(|e| Error::new(format!("{}: no result ({e})", job.what)));
+    let Some(exe) = JOB_EXE.get() else {
+        return jobs.iter().map(|job| do_job(job).and_then(|()| read(job))).collect();
+    };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    // After a failure no new job starts: the regen fails anyway.
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get).min(jobs.len().max(1));
+    let failures = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..cores)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut failures = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(job) = jobs.get(i).filter(|_| !failed.load(std::sync::atomic::Ordering::Relaxed))
+                        else {
+                            break;
+                        };
+                        let spec = job.out.with_extension("job.json");
+                        let written = serde_json::to_string(job)
+                            .map_err(|e| e.to_string())
+                            .and_then(|t| std::fs::write(&spec, t).map_err(|e| e.to_string()));
+                        if let Err(e) = written {
+                            failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                            failures.push(format!("{}: cannot write {}: {e}", job.what, spec.display()));
+                            continue;
+                        }
+                        match std::process::Command::new(exe).arg("regen-job").arg(&spec).output() {
+                            Ok(out) => {
+                                // The job's timing lines, when asked for.
+                                let stderr = String::from_utf8_lossy(&out.stderr);
+                                if out.status.success() {
+                                    eprint!("{stderr}");
+                                } else {
+                                    failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                                    failures.push(stderr.trim().trim_start_matches("error: ").to_owned());
+                                }
+                            }
+                            Err(e) => {
+                                failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                                failures.push(format!("cannot run {} for {}: {e}", exe.display(), job.what));
+                            }
+                        }
+                    }
+                    failures
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|_| vec!["a job runner panicked".to_owned()]))
+            .collect::<Vec<_>>()
+    });
+    if let Some(first) = failures.into_iter().next() {
+        return Err(Error::new(first));
+    }
+    jobs.iter().map(read).collect()
+}
+
+/// A post-processing thread's result; a panic is an error.
 fn joined<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, Error>>) -> Result<T, Error> {
-    h.join().unwrap_or_else(|_| Err(Error::new("a generation thread panicked")))
+    h.join().unwrap_or_else(|_| Err(Error::new("a post-processing thread panicked")))
 }
 
 /// Generates every crate for every arch, in memory, with the census of
@@ -1178,21 +1349,7 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
         .tempdir()
         .map_err(|e| Error::new(format!("cannot make a scratch folder: {e}")))?;
     let overlay_file = overlay::write(&plan, scratch.path())?;
-    let run = Run {
-        kit,
-        defines: &plan.defines,
-        settings,
-        overlay_file: &overlay_file,
-        scratch: scratch.path(),
-        libclang: &libclang,
-    };
-    let reused_configs = |config: &Config| -> Vec<&Config> {
-        config
-            .reuse
-            .iter()
-            .filter_map(|name| crates.iter().position(|c| &c.name == name).map(|i| &configs[i]))
-            .collect()
-    };
+    let run = Run { kit, settings, overlay_file: &overlay_file, scratch: scratch.path(), libclang: &libclang };
 
     // The NDIS versions of each crate: the default, then those of its
     // features that this kit defines.
@@ -1206,64 +1363,82 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
         .collect();
     let all_versions: BTreeSet<String> = versions.iter().flatten().cloned().collect();
 
-    // Every parse on its own thread: bindgen for each crate, arch and NDIS
-    // version, and one census scan per arch and version. libclang is shared
-    // by every thread.
-    let library = clang_sys::get_library();
-    let slots = Slots::new();
-    let slots = &slots;
-    let (scans, bodies) = std::thread::scope(|s| {
-        let scans: Vec<_> = Arch::ALL
-            .iter()
-            .flat_map(|&arch| all_versions.iter().map(move |v| (arch, v)))
-            .map(|(arch, v)| {
-                let (run, configs, rules, versions, library) = (&run, &configs, &rules, &versions, library.clone());
-                let handle = s.spawn(move || {
-                    clang_sys::set_library(library);
-                    slots.run(|| {
-                        timed(&format!("census scan {} NDIS{v}", arch.name()), || {
-                            scan_arch(run, configs, rules, arch, v, versions)
-                        })
-                    })
+    // The macros of the headers read for the overlay that a crate binds or
+    // the census counts; those that are not integer constants (or are
+    // defined under another condition) fail to evaluate and are left out.
+    let names: BTreeSet<String> = plan
+        .defines
+        .iter()
+        .filter(|(name, file)| {
+            let file = census::kit_relative(&file.to_string_lossy());
+            rules.iter().any(|r| r.covers(&file) || r.vars.matches(name))
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+
+    // The jobs, longest first: bindgen for each crate, arch and NDIS
+    // version, then one census scan per arch and version.
+    let crate_list: Vec<(String, PathBuf)> = crates.iter().map(|c| (c.name.clone(), c.dir.clone())).collect();
+    let mut jobs = Vec::new();
+    for arch in Arch::ALL {
+        for (i, (spec, vs)) in crates.iter().zip(&versions).enumerate() {
+            for v in vs {
+                jobs.push(Job {
+                    krate: Some(i),
+                    arch,
+                    ndis: v.clone(),
+                    crates: crate_list.clone(),
+                    kit: kit.clone(),
+                    overlay_file: overlay_file.clone(),
+                    scratch: scratch.path().to_path_buf(),
+                    headers: Vec::new(),
+                    names: BTreeSet::new(),
+                    out: scratch.path().join(format!("{}-{}-{v}.rs.out", spec.name, arch.name())),
+                    what: format!("bindgen {} {} NDIS{v}", spec.name, arch.name()),
                 });
-                ((arch, v.clone()), handle)
-            })
-            .collect();
-        let bodies: Vec<_> = Arch::ALL
-            .iter()
-            .flat_map(|&arch| {
-                crates
-                    .iter()
-                    .zip(&configs)
-                    .zip(&versions)
-                    .flat_map(move |((spec, config), vs)| vs.iter().map(move |v| (arch, spec, config, v)))
-            })
-            .map(|(arch, spec, config, v)| {
-                let (run, reused, library) = (&run, reused_configs(config), library.clone());
-                s.spawn(move || {
-                    clang_sys::set_library(library);
-                    slots.run(|| {
-                        timed(&format!("bindgen {} {} NDIS{v}", spec.name, arch.name()), || {
-                            bindgen_one(run, spec, config, arch, v, &reused)
-                        })
-                    })
-                })
-            })
-            .collect();
-        let scans: Result<Vec<VersionScan>, Error> =
-            scans.into_iter().map(|(key, h)| joined(h).map(|scan| (key, scan))).collect();
-        let bodies: Result<Vec<String>, Error> = bodies.into_iter().map(joined).collect();
-        (scans, bodies)
-    });
-    let (scans, bodies) = (scans?, bodies?);
+            }
+        }
+    }
+    let mut scan_keys = Vec::new();
+    for arch in Arch::ALL {
+        for v in &all_versions {
+            // The headers of the crates generated for this version.
+            let mut headers: Vec<String> = Vec::new();
+            for (c, _) in configs.iter().zip(&versions).filter(|(_, vs)| vs.contains(v)) {
+                for h in &c.headers {
+                    if !headers.contains(h) {
+                        headers.push(h.clone());
+                    }
+                }
+            }
+            scan_keys.push((arch, v.clone()));
+            jobs.push(Job {
+                krate: None,
+                arch,
+                ndis: v.clone(),
+                crates: crate_list.clone(),
+                kit: kit.clone(),
+                overlay_file: overlay_file.clone(),
+                scratch: scratch.path().to_path_buf(),
+                headers,
+                names: names.clone(),
+                out: scratch.path().join(format!("census-{}-{v}.json.out", arch.name())),
+                what: format!("census scan {} NDIS{v}", arch.name()),
+            });
+        }
+    }
+    let results = timed("libclang jobs", || run_jobs(&jobs))?;
+    let (bodies, scans) = results.split_at(results.len() - scan_keys.len());
 
     // Post-processing, one thread per arch; crates in order within one.
     let mut scans_by_arch: Vec<BTreeMap<String, ArchScan>> = Arch::ALL.iter().map(|_| BTreeMap::new()).collect();
-    for ((arch, v), scan) in scans {
+    for ((arch, v), text) in scan_keys.into_iter().zip(scans) {
+        let scan: ArchScan = serde_json::from_str(text)
+            .map_err(|e| Error::new(format!("the census scan of {} NDIS{v} is unreadable: {e}", arch.name())))?;
         let i = Arch::ALL.iter().position(|a| *a == arch).unwrap_or(0);
         scans_by_arch[i].insert(v, scan);
     }
-    let mut bodies = bodies.into_iter();
+    let mut bodies = bodies.iter().cloned();
     let mut bodies_by_arch: Vec<Vec<Vec<String>>> = Vec::new();
     for _ in Arch::ALL {
         bodies_by_arch.push(versions.iter().map(|vs| bodies.by_ref().take(vs.len()).collect()).collect());
@@ -1394,4 +1569,42 @@ pub fn write(outputs: &[Output]) -> Result<(), Error> {
         tmp.persist(path).map_err(|e| Error::new(format!("cannot replace {}: {e}", path.display())))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// This test binary never calls `use_job_exe`: its regens run their
+    /// libclang jobs one after another in this process, the fallback a
+    /// library user without the xtask binary gets.
+    #[test]
+    fn without_a_job_executable_the_jobs_run_in_this_process() {
+        if let Err(e) = load_libclang() {
+            crate::skip(&format!("libclang is not available ({e})"));
+            return;
+        }
+        assert!(JOB_EXE.get().is_none());
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures");
+        let tmp = tempfile::tempdir().unwrap();
+        let crates: Vec<CrateSpec> = ["fix-a-sys", "fix-b-sys"]
+            .into_iter()
+            .map(|name| {
+                let dir = tmp.path().join(name);
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::copy(fixtures.join("crates").join(name).join("bindings.toml"), dir.join("bindings.toml"))
+                    .unwrap();
+                CrateSpec { name: name.to_owned(), dir }
+            })
+            .collect();
+        let args = crate::RegenArgs { wdk: Some(fixtures.join("kit")), ..Default::default() };
+        crate::regen(&args, &crates, &crate::workspace_root()).unwrap();
+        for arch in Arch::ALL {
+            let a = std::fs::read_to_string(crates[0].output(arch)).unwrap();
+            assert!(a.contains("pub fn FixAllocate("), "{a}");
+            assert!(a.contains("pub const FIX_STATUS_FAILED: NTSTATUS = -1073741823;"), "{a}");
+        }
+        // A second run, checking, finds the same files.
+        crate::regen(&crate::RegenArgs { check: true, ..args }, &crates, &crate::workspace_root()).unwrap();
+    }
 }

@@ -18,8 +18,10 @@ fn skip(why: &str) {
     xtask::skip(why);
 }
 
-/// libclang, or a loud skip.
+/// libclang, or a loud skip. The regens of these tests run their libclang
+/// jobs as `cargo xtask` does, each in a process of the xtask binary.
 fn libclang() -> bool {
+    xtask::regen::use_job_exe(PathBuf::from(env!("CARGO_BIN_EXE_xtask")));
     match xtask::regen::load_libclang() {
         Ok(_) => true,
         Err(e) => {
@@ -370,4 +372,86 @@ fn the_census_counts_what_a_header_declares_and_check_fails_on_what_no_rule_cove
     bind_whole_header(&crates, blocked);
     let err = xtask::regen(&args("kit", None, true), &crates, &workspace_root()).unwrap_err().to_string();
     assert!(err.contains("neither bound nor excluded: FixFree"), "{err}");
+}
+
+/// The features of a crate's Cargo.toml: name -> what each enables.
+fn features(krate: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+    let text = std::fs::read_to_string(workspace_root().join(krate).join("Cargo.toml")).unwrap();
+    let manifest: toml::Table = toml::from_str(&text).unwrap();
+    manifest["features"]
+        .as_table()
+        .unwrap()
+        .iter()
+        .map(|(name, enables)| {
+            let enables = enables.as_array().unwrap().iter().map(|e| e.as_str().unwrap().to_owned()).collect();
+            (name.clone(), enables)
+        })
+        .collect()
+}
+
+#[test]
+fn the_ndis_features_are_the_kits_ladder_and_each_selects_a_generated_version() {
+    let Some(root) = std::env::var_os("WDK_ROOT").filter(|v| !v.is_empty()) else {
+        xtask::note_skipped("WDK_ROOT is not set: the NDIS features were not compared with a kit's version ladder");
+        return;
+    };
+    let kit = xtask::kit::find(Path::new(&root), &xtask::kit::Source::Flag, Some("10.0.26100.0")).unwrap();
+    let ladder = xtask::regen::kit_ndis_versions(&kit, 630);
+    assert_eq!(ladder.first().map(String::as_str), Some("630"), "{ladder:?}");
+    assert_eq!(ladder.last().map(String::as_str), Some("689"), "{ladder:?}");
+
+    // One ndis-sys feature per version of the ladder, none besides.
+    let ndis = features("ndis-sys");
+    let versions: Vec<String> = ndis
+        .keys()
+        .filter_map(|f| f.strip_prefix("ndis"))
+        .filter(|v| v.parse::<u32>().is_ok())
+        .map(str::to_owned)
+        .collect();
+    let mut sorted = versions.clone();
+    sorted.sort_by_key(|v| v.parse::<u32>().unwrap());
+    assert_eq!(sorted, ladder);
+    // Each enables the one below it, so that the highest generated version
+    // at or below the one a driver names is enabled with it.
+    for pair in ladder.windows(2) {
+        assert_eq!(ndis[&format!("ndis{}", pair[1])], [format!("ndis{}", pair[0])], "ndis{}", pair[1]);
+    }
+    assert!(ndis["ndis630"].is_empty());
+    assert_eq!(ndis["default"], ["ndis630"]);
+
+    // The generated versions: the default and bindings.toml's.
+    let config: toml::Table =
+        toml::from_str(&std::fs::read_to_string(workspace_root().join("ndis-sys/bindings.toml")).unwrap()).unwrap();
+    let mut generated = vec![xtask::DEFAULT_NDIS.to_owned()];
+    generated.extend(config["ndis_versions"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()));
+    for arch in Arch::ALL {
+        let file = std::fs::read_to_string(
+            xtask::sys_crates(&workspace_root()).iter().find(|c| c.name == "ndis-sys").unwrap().output(arch),
+        )
+        .unwrap();
+        for v in &generated {
+            assert!(ladder.contains(v), "NDIS{v} is generated but not in the kit's ladder");
+            if *v != xtask::DEFAULT_NDIS {
+                // A module of its own: items under the version's feature.
+                assert!(file.contains(&format!("feature = \"ndis{v}\"")), "{} has no NDIS{v} items", arch.name());
+                assert!(file.contains(&format!("pub const NDIS_FILTER_MINOR_VERSION: u32 = {};", &v[1..])));
+            }
+        }
+        // No item is gated on a feature that is not generated (it would
+        // select nothing).
+        for v in ladder.iter().filter(|v| !generated.contains(v)) {
+            assert!(!file.contains(&format!("feature = \"ndis{v}\"")), "{} names ndis{v}", arch.name());
+        }
+    }
+    // Every version's feature selects a generated version at or below it.
+    for v in &ladder {
+        let n: u32 = v.parse().unwrap();
+        assert!(generated.iter().any(|g| g.parse::<u32>().unwrap() <= n), "ndis{v} selects nothing");
+    }
+
+    // fwps-sys forwards every one.
+    let fwps = features("fwps-sys");
+    for v in &ladder {
+        assert_eq!(fwps[&format!("ndis{v}")], [format!("ndis-sys/ndis{v}")], "fwps-sys ndis{v}");
+    }
 }
