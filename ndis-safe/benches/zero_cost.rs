@@ -866,11 +866,32 @@ const PASS_REGISTRATION: ndis_safe::filter::Registration = ndis_safe::filter::Re
 /// load from the context reaches it) and its state, which NDIS's pause
 /// contract makes a filter test on every send and receive: one that
 /// arrives while the module is pausing or paused is completed with
-/// `NDIS_STATUS_PAUSED` (or returned). The typed filter makes the same test.
+/// `NDIS_STATUS_PAUSED` (or returned). Receives come from below, where the
+/// miniport still runs while the module pauses, so a receive call is
+/// counted for its duration in the low bits of the same word and a pause
+/// completes only when the count is zero (else `NdisFPauseComplete` from
+/// the call that ends last). The typed filter does the same.
 #[repr(C)]
 struct RawModule {
     handle: NDIS_HANDLE,
-    running: core::sync::atomic::AtomicBool,
+    /// `RAW_PAUSED` (the top bit) or running (0), plus the calls in progress.
+    word: core::sync::atomic::AtomicU32,
+}
+
+const RAW_PAUSED: u32 = 1 << 31;
+const RAW_PAUSING: u32 = 3 << 30;
+
+impl RawModule {
+    /// A receive call ends; the last one of a pausing module completes its pause.
+    #[inline(always)]
+    fn leave(&self) {
+        use core::sync::atomic::Ordering;
+        if self.word.fetch_sub(1, Ordering::AcqRel) == RAW_PAUSING + 1
+            && self.word.compare_exchange(RAW_PAUSING, RAW_PAUSED, Ordering::AcqRel, Ordering::Acquire).is_ok()
+        {
+            unsafe { NdisFPauseComplete(self.handle) };
+        }
+    }
 }
 
 unsafe extern "system" fn raw_pass_attach(
@@ -886,21 +907,31 @@ unsafe extern "system" fn raw_pass_attach(
         },
         Flags: 0,
     };
-    let m = Box::into_raw(Box::new(RawModule { handle: h, running: core::sync::atomic::AtomicBool::new(false) }));
+    let m = Box::into_raw(Box::new(RawModule { handle: h, word: core::sync::atomic::AtomicU32::new(RAW_PAUSED) }));
     unsafe { NdisFSetAttributes(h, m.cast(), &mut attrs) }
 }
 unsafe extern "system" fn raw_pass_detach(ctx: NDIS_HANDLE) {
     drop(unsafe { Box::from_raw(ctx.cast::<RawModule>()) });
 }
 unsafe extern "system" fn raw_pass_restart(ctx: NDIS_HANDLE, _: PNDIS_FILTER_RESTART_PARAMETERS) -> NDIS_STATUS {
-    unsafe { (*ctx.cast::<RawModule>()).running.store(true, core::sync::atomic::Ordering::Release) };
+    unsafe { (*ctx.cast::<RawModule>()).word.fetch_and(!RAW_PAUSING, core::sync::atomic::Ordering::AcqRel) };
     NDIS_STATUS_SUCCESS
 }
 /// No own NBLs: nothing of the module's is in flight when NDIS pauses it
-/// (what it passed through is back first), so the pause completes at once.
+/// (what it passed through is back first) but receive calls in progress;
+/// the pause completes at once when there are none, else when the last ends.
 unsafe extern "system" fn raw_pass_pause(ctx: NDIS_HANDLE, _: PNDIS_FILTER_PAUSE_PARAMETERS) -> NDIS_STATUS {
-    unsafe { (*ctx.cast::<RawModule>()).running.store(false, core::sync::atomic::Ordering::Release) };
-    NDIS_STATUS_SUCCESS
+    use core::sync::atomic::Ordering;
+    let m = unsafe { &*ctx.cast::<RawModule>() };
+    // Pausing, the pause's own call counted so no receive completes it meanwhile.
+    let _ = m.word.fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| Some(((w & !RAW_PAUSING) + 1) | RAW_PAUSING));
+    if m.word.fetch_sub(1, Ordering::AcqRel) == RAW_PAUSING + 1
+        && m.word.compare_exchange(RAW_PAUSING, RAW_PAUSED, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    {
+        NDIS_STATUS_SUCCESS
+    } else {
+        NDIS_STATUS_PENDING
+    }
 }
 unsafe extern "system" fn raw_pass_send(
     ctx: NDIS_HANDLE,
@@ -909,7 +940,7 @@ unsafe extern "system" fn raw_pass_send(
     flags: ULONG,
 ) {
     let m = unsafe { &*ctx.cast::<RawModule>() };
-    if m.running.load(core::sync::atomic::Ordering::Relaxed) {
+    if m.word.load(core::sync::atomic::Ordering::Relaxed) < RAW_PAUSED {
         unsafe { NdisFSendNetBufferLists(m.handle, nbls, port, flags) }
     } else {
         unsafe { raw_refuse_send(m, nbls, flags) }
@@ -938,9 +969,12 @@ unsafe extern "system" fn raw_pass_receive(
     flags: ULONG,
 ) {
     let m = unsafe { &*ctx.cast::<RawModule>() };
-    if m.running.load(core::sync::atomic::Ordering::Relaxed) {
-        unsafe { NdisFIndicateReceiveNetBufferLists(m.handle, nbls, port, n, flags) }
+    let before = m.word.fetch_add(1, core::sync::atomic::Ordering::AcqRel);
+    if before < RAW_PAUSED {
+        unsafe { NdisFIndicateReceiveNetBufferLists(m.handle, nbls, port, n, flags) };
+        m.leave();
     } else {
+        m.leave();
         unsafe { raw_refuse_receive(m, nbls, flags) }
     }
 }

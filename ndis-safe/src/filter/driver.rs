@@ -374,7 +374,13 @@ unsafe extern "system" fn receive<F: Filter>(
 ) {
     // SAFETY: the module's context, live between attach and detach.
     let b = unsafe { block::<F>(ctx) };
-    if b.module.running() {
+    // Receives come from below, where the miniport still runs while this
+    // module pauses: the call is counted for its duration, so a pause that
+    // starts meanwhile completes only once the call is over — never while
+    // the filter is still passing the chain up (sends need no count: the
+    // overlying driver's pause waits for its sends, so none is in a send
+    // handler when this module's pause starts).
+    if b.module.enter() {
         // SAFETY: NDIS calls the receive handler with a chain of
         // `NumberOfNetBufferLists` NBLs, one or more (never NULL), as a raw
         // filter that passes it on relies on.
@@ -382,6 +388,7 @@ unsafe extern "system" fn receive<F: Filter>(
         // SAFETY: the chain NDIS indicates to this module for the call.
         let chain = unsafe { RecvChain::new(&b.module, head, port, count, flags) };
         b.filter.receive(&b.module, chain);
+        b.module.release(1);
     } else {
         // SAFETY: as above; ended here once.
         unsafe { refuse_receive(&b.module, nbls, flags) };

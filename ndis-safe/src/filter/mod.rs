@@ -55,6 +55,15 @@
 //! chain (one atomic add when an own chain goes, one subtract when it comes
 //! back), not per NBL, and not at all for a filter without own NBLs.
 //!
+//! Receive *calls* are counted too, for their duration: receives come from
+//! below, where the miniport still runs while the module pauses, so a
+//! receive handler that found the module running may still be passing its
+//! chain up when the pause handler runs; the pause then completes when
+//! that call ends, never while it can still indicate (ndis-sim reports an
+//! indication from a paused module, `FilterPaused`). Send calls need no
+//! count: the overlying driver's pause waits for its sends, so none is in
+//! a send handler when the module's pause starts.
+//!
 //! The library relies on NDIS for one more thing, as every filter does: a
 //! module's context stays valid for the whole of each handler call, so the
 //! detach handler (which frees the module and the filter value) never runs

@@ -44,7 +44,10 @@ const PAUSING: u32 = 3 << SHIFT;
 /// it is the first field, so a handler reaches it with one load from its
 /// `FilterModuleContext`. The low bits of `word` count the module's *own*
 /// NBLs in flight — sent down or indicated up by it ([`OwnChain`]) and not
-/// back — plus one while the pause handler runs; the top two bits are the
+/// back — plus one while the pause handler runs, plus one per receive
+/// handler call in progress (receives come from below, where the miniport
+/// still runs while the module pauses: a pause completes only once every
+/// call that found the module running has ended); the top two bits are the
 /// [`ModuleState`]. NBLs the module passes through are not counted: NDIS
 /// pauses the overlying drivers first, so they are back before the
 /// module's pause starts (see the [module docs](super#pause)). A pause
@@ -131,7 +134,24 @@ impl<F: Filter> Module<F> {
         false
     }
 
-    /// `n` own NBLs came back (or the pause handler's call ended). The last
+    /// Counts a receive handler's call for its duration, if the module
+    /// runs: whether the filter may be called (then [`Module::release`]`(1)`
+    /// ends the call; else nothing is counted). A pause that starts during
+    /// the call completes when the call ends.
+    #[inline(always)]
+    pub(crate) fn enter(&self) -> bool {
+        // One call per processor at most is in a handler at a time (the
+        // handlers run at DISPATCH_LEVEL or below and do not block), so the
+        // count stays far below the state bits.
+        if self.word.fetch_add(1, Ordering::AcqRel) < PAUSED {
+            return true;
+        }
+        self.release(1);
+        false
+    }
+
+    /// `n` own NBLs came back, or a counted call ended (the pause
+    /// handler's, or a receive handler's: [`Module::enter`]). The last
     /// of a pausing module's completes its pause. Nothing of the module is
     /// touched after the decrement unless this call completes the pause
     /// (before that, detach cannot run).
