@@ -143,6 +143,20 @@ fn the_sample_filter_links_into_a_native_driver_importing_only_ndis_and_the_kern
         "NdisFIndicateReceiveNetBufferLists",
         "NdisFReturnNetBufferLists",
         "NdisFPauseComplete",
+        "NdisFCancelSendNetBufferLists",
+        // OID requests passed through (cloned, completed back), cancelled.
+        "NdisFOidRequest",
+        "NdisFOidRequestComplete",
+        "NdisAllocateCloneOidRequest",
+        "NdisFreeCloneOidRequest",
+        "NdisFCancelOidRequest",
+        // Status and PnP indications passed on.
+        "NdisFIndicateStatus",
+        "NdisFNetPnPEvent",
+        "NdisFDevicePnPEventNotify",
+        // The heartbeat's pool.
+        "NdisAllocateNetBufferListPool",
+        "NdisFreeNetBufferListPool",
         "NdisAllocateMemoryWithTagPriority",
         "NdisFreeMemoryWithTagPriority",
         "KeBugCheckEx",
