@@ -10,7 +10,7 @@ use crate::model::records;
 
 /// A handler call to make once the lock is released.
 pub(crate) enum Call {
-    Send { f: FILTER_SEND_NET_BUFFER_LISTS, ctx: usize, head: usize, port: u32 },
+    Send { f: FILTER_SEND_NET_BUFFER_LISTS, ctx: usize, head: usize, port: u32, stack: u64 },
     SendComplete { f: FILTER_SEND_NET_BUFFER_LISTS_COMPLETE, ctx: usize, head: usize },
     Receive { f: FILTER_RECEIVE_NET_BUFFER_LISTS, ctx: usize, head: usize, port: u32, count: u32, resources: bool },
     Return { f: FILTER_RETURN_NET_BUFFER_LISTS, ctx: usize, head: usize },
@@ -29,7 +29,14 @@ impl Call {
         // holds, linked into a chain ending in NULL.
         unsafe {
             match self {
-                Call::Send { f: Some(f), ctx, head, port } => f(ctx as _, head as _, port, d),
+                Call::Send { f, ctx, head, port, stack } => {
+                    if let Some(f) = f {
+                        f(ctx as _, head as _, port, d);
+                    }
+                    if let Some(s) = super::state::lwf().stacks.get_mut(&stack) {
+                        s.sends_in_call = s.sends_in_call.saturating_sub(1);
+                    }
+                }
                 Call::SendComplete { f: Some(f), ctx, head } => f(ctx as _, head as _, d),
                 Call::Receive { f: Some(f), ctx, head, port, count, resources } => {
                     f(ctx as _, head as _, port, count, d | if resources { NDIS_RECEIVE_FLAGS_RESOURCES } else { 0 })
@@ -125,7 +132,10 @@ pub(crate) fn send_to(
         return;
     }
     let f = l.drivers.get(&l.modules[&m].driver).and_then(|d| d.chars.SendNetBufferListsHandler);
-    calls.push(Call::Send { f, ctx, head: link(&nbls), port });
+    if let Some(s) = l.stacks.get_mut(&stack) {
+        s.sends_in_call += 1;
+    }
+    calls.push(Call::Send { f, ctx, head: link(&nbls), port, stack });
 }
 
 /// The module's context and whether the driver has the handler `pick` names.

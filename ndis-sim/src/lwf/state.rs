@@ -113,6 +113,12 @@ pub(crate) struct StackRec {
     /// A stack pause is under way: the protocol's, then the modules', top
     /// first, each once the one above is paused.
     pub pausing: bool,
+    /// Send handler calls made or about to be made on this stack (counted
+    /// under the lock when the chain is handed over, out when the handler
+    /// returns). The sends in them are not complete — a chain inside a
+    /// module's send handler is on its way down — so the protocol's pause
+    /// waits for them, as NDIS's does for every send not yet complete.
+    pub sends_in_call: usize,
 }
 
 /// Everything.
@@ -217,7 +223,7 @@ impl Lwf {
                     && !matches!(t.at, At::Done | At::Regained | At::Module(_, Phase::Handed | Phase::Back))
             })
             .count();
-        sends + self.stacks.get(&stack).map_or(0, |s| s.protocol_receives.len())
+        sends + self.stacks.get(&stack).map_or(0, |s| s.protocol_receives.len() + s.sends_in_call)
     }
 
     /// The NBLs `m` holds (handed to it or back with it, not its own).
