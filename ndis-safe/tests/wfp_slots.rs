@@ -2,8 +2,9 @@
 //! `PendSlot` (a pend moved in and out, each at most once; a full slot
 //! refuses another; dropping a full slot completes its pend with block;
 //! leaking one leaves the pend waiting, which the watchdog lists) and
-//! `RedirectHandleCell` (one handle set, lent, taken out and destroyed;
-//! leaking one leaves the handle alive, never a report).
+//! `RedirectHandleCell` (one handle set, lent, taken out and destroyed —
+//! a take waiting for a lending under way on another thread; leaking one
+//! leaves the handle alive, never a report).
 #![allow(missing_docs, reason = "tests")]
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -142,5 +143,47 @@ fn a_redirect_handle_is_set_lent_and_taken_out_once() {
     leaked.set(RedirectHandle::new(GUID::default()).unwrap()).unwrap();
     std::mem::forget(leaked);
     assert_eq!(ndis_sim::wfp::redirect_handles(), before + 1);
+    assert!(session.reports().is_empty(), "{:#?}", session.reports());
+}
+
+#[test]
+fn a_take_waits_for_the_lending_under_way_on_another_thread() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let session = ndis_sim::Session::new();
+    let before = ndis_sim::wfp::redirect_handles();
+    let cell = RedirectHandleCell::new();
+    cell.set(RedirectHandle::new(GUID::default()).unwrap()).unwrap();
+    let (lending, taking, lent_done) = (AtomicBool::new(false), AtomicBool::new(false), AtomicBool::new(false));
+    let taken = std::thread::scope(|s| {
+        s.spawn(|| {
+            cell.with((), |h, ()| {
+                lending.store(true, Ordering::SeqCst);
+                while !taking.load(Ordering::SeqCst) {
+                    std::hint::spin_loop();
+                }
+                // The taker is in `take` now (or about to be): it must
+                // wait for this lending, whose handle is still alive.
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                assert!(!h.as_raw().is_null());
+                assert_eq!(ndis_sim::wfp::redirect_handles(), before + 1);
+                lent_done.store(true, Ordering::SeqCst);
+            })
+            .unwrap();
+        });
+        let taker = s.spawn(|| {
+            while !lending.load(Ordering::SeqCst) {
+                std::hint::spin_loop();
+            }
+            taking.store(true, Ordering::SeqCst);
+            let taken = cell.take().unwrap();
+            assert!(lent_done.load(Ordering::SeqCst), "handed out while still lent");
+            taken
+        });
+        taker.join().unwrap()
+    });
+    assert_eq!(cell.with(1, |_, v| v), Err(1), "empty once taken");
+    drop(taken);
+    assert_eq!(ndis_sim::wfp::redirect_handles(), before);
     assert!(session.reports().is_empty(), "{:#?}", session.reports());
 }

@@ -316,26 +316,48 @@ impl<'c> Writable<'c> {
 /// ([`take`](RedirectHandleCell::take), then drop) after the callouts are
 /// unregistered.
 ///
-/// A handle is an engine cookie, not memory: a classify that reads the
-/// cell while unload takes the handle out uses a destroyed cookie, which
-/// the engine sees (a logic error, not undefined behaviour) — unload
-/// unregisters the callouts first, so no classify runs then. Leaks: a
-/// handle left in a `static` cell is never destroyed (the simulator counts
-/// the handles alive).
+/// The cell counts its lendings (a rundown, as `ExAcquireRundownProtection`
+/// gives a C driver): [`take`](RedirectHandleCell::take) empties the cell
+/// at once, so that no new lending starts, then waits for the lendings
+/// already under way to end before it hands the handle out — a classify
+/// on another processor never uses a handle that unload has destroyed,
+/// whatever order the driver unloads in. The wait is a spin, as short as
+/// a classify; a `take` of the cell from inside its own
+/// [`with`](RedirectHandleCell::with) closure never returns (as a spin
+/// lock taken twice). Leaks: a handle left in a `static` cell is never
+/// destroyed (the simulator counts the handles alive); a forgotten cell
+/// forgets its handle the same way.
 ///
 /// # Invariants
 ///
 /// `raw` is NULL or the handle of a [`RedirectHandle`] the cell owns
-/// (moved in and forgotten).
+/// (moved in and forgotten). `lent` counts the calls of
+/// [`with`](RedirectHandleCell::with) under way that may have read `raw`
+/// not NULL: while it is not 0, the handle they read is not destroyed.
 #[derive(Debug)]
 pub struct RedirectHandleCell {
     raw: core::sync::atomic::AtomicPtr<core::ffi::c_void>,
+    lent: core::sync::atomic::AtomicUsize,
+}
+
+/// One lending of a [`RedirectHandleCell`], ended (the count taken back)
+/// when dropped, also when the lending closure unwinds.
+struct Lending<'a>(&'a core::sync::atomic::AtomicUsize);
+
+impl Drop for Lending<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, core::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl RedirectHandleCell {
     /// An empty cell.
     pub const fn new() -> RedirectHandleCell {
-        RedirectHandleCell { raw: core::sync::atomic::AtomicPtr::new(core::ptr::null_mut()) }
+        RedirectHandleCell {
+            raw: core::sync::atomic::AtomicPtr::new(core::ptr::null_mut()),
+            lent: core::sync::atomic::AtomicUsize::new(0),
+        }
     }
 
     /// Moves `handle` in; `Err` gives it back when the cell holds one.
@@ -351,19 +373,34 @@ impl RedirectHandleCell {
         }
     }
 
-    /// Moves the handle out (to be dropped, which destroys it).
+    /// Moves the handle out (to be dropped, which destroys it), once the
+    /// lendings under way have ended.
     pub fn take(&self) -> Option<RedirectHandle> {
-        let raw = self.raw.swap(core::ptr::null_mut(), core::sync::atomic::Ordering::AcqRel);
+        use core::sync::atomic::Ordering;
+        // Sequentially consistent with `with`'s count and load: a lending
+        // that read the handle counted itself before this swap, so the
+        // wait below sees it.
+        let raw = self.raw.swap(core::ptr::null_mut(), Ordering::SeqCst);
         // Built only when there is one: a `RedirectHandle` of NULL would
         // be destroyed when dropped.
-        if raw.is_null() { None } else { Some(RedirectHandle { handle: raw }) }
+        if raw.is_null() {
+            return None;
+        }
+        while self.lent.load(Ordering::SeqCst) != 0 {
+            core::hint::spin_loop();
+        }
+        Some(RedirectHandle { handle: raw })
     }
 
     /// Lends the handle to `f`, with `value` (a classify's action, say);
     /// `Err(value)` when the cell is empty, so that what `f` would have
     /// taken is not lost.
     pub fn with<T, R>(&self, value: T, f: impl FnOnce(&RedirectHandle, T) -> R) -> Result<R, T> {
-        let raw = self.raw.load(core::sync::atomic::Ordering::Acquire);
+        use core::sync::atomic::Ordering;
+        // Counted before the load (see `take`), uncounted on every way out.
+        self.lent.fetch_add(1, Ordering::SeqCst);
+        let _lending = Lending(&self.lent);
+        let raw = self.raw.load(Ordering::SeqCst);
         if raw.is_null() {
             return Err(value);
         }
