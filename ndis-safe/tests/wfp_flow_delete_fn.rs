@@ -1,7 +1,8 @@
 //! `Callout::FLOW_CONTEXTS`: a callout that says it keeps no flow contexts
 //! registers no `flowDeleteFn` (NULL, known at compile time); one that
 //! keeps them (the default) registers its own, which the engine calls when
-//! a flow with its context ends.
+//! a flow with its context ends. A table refuses to associate a context
+//! for a callout that registered no `flowDeleteFn`.
 
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -76,6 +77,24 @@ fn a_callout_without_flow_contexts_registers_no_flow_delete_function() {
         with.unregister().unwrap();
         without.unregister().unwrap();
     }
+    assert!(session.reports().is_empty(), "{:#?}", session.reports());
+    assert!(session.leaks().is_empty(), "{}", session.leaks());
+}
+
+#[test]
+fn a_callout_without_flow_contexts_cannot_associate_one_through_a_table() {
+    use ndis_safe::error::Error;
+    use ndis_safe::wfp::flow::FlowTable;
+    static TABLE: FlowTable<u32, 2> = FlowTable::new();
+    let session = ndis_sim::Session::new();
+    let key = GUID { Data1: 0xF1DF, ..GUID::default() };
+    let without = Registration::<Without>::register(device(), key, CalloutFlags::NONE, Version::V1).unwrap();
+    // Nothing would free it when its flow ends: refused, the value back,
+    // before the engine is asked.
+    let Err((value, error)) = TABLE.associate(43, &without, 9) else { panic!("associated without a flowDeleteFn") };
+    assert_eq!((value, error), (9, Error::InvalidArgument));
+    assert_eq!(ndis_sim::wfp::end_flow(43), 0, "no context on the flow");
+    without.unregister().unwrap();
     assert!(session.reports().is_empty(), "{:#?}", session.reports());
     assert!(session.leaks().is_empty(), "{}", session.leaks());
 }

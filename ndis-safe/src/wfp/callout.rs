@@ -78,10 +78,10 @@ pub trait Callout: Sized + 'static {
     /// [`FlowTable`](crate::wfp::flow::FlowTable)). `false` registers no
     /// `flowDeleteFn` (NULL, as a C callout without flow contexts does) and
     /// `flow_delete` is never called: say so only of a callout that
-    /// associates none (a context associated anyway would have nothing to
-    /// free it when its flow ends — its slot leaks, and the simulator's
-    /// verifier reports the context at unregistration). Known at compile
-    /// time; `true` unless the callout says otherwise.
+    /// associates none ([`FlowTable::associate`](crate::wfp::flow::FlowTable::associate)
+    /// refuses such a callout: a context would have nothing to free it
+    /// when its flow ends). Known at compile time; `true` unless the
+    /// callout says otherwise.
     const FLOW_CONTEXTS: bool = true;
 
     /// A flow with a context from this callout ended
@@ -126,10 +126,11 @@ pub trait MultiLayerCallout: Sized + 'static {
     /// [`FlowTable`](crate::wfp::flow::FlowTable)). `false` registers no
     /// `flowDeleteFn` (NULL, as a C callout without flow contexts does) and
     /// `flow_delete` is never called: say so only of a callout that
-    /// associates none at any of its layers (a context associated anyway would have nothing to
-    /// free it when its flow ends — its slot leaks, and the simulator's
-    /// verifier reports the context at unregistration). Known at compile
-    /// time; `true` unless the callout says otherwise.
+    /// associates none at any of its layers
+    /// ([`FlowTable::associate`](crate::wfp::flow::FlowTable::associate)
+    /// refuses its registrations: a context would have nothing to free it
+    /// when its flow ends). Known at compile time; `true` unless the
+    /// callout says otherwise.
     const FLOW_CONTEXTS: bool = true;
 
     /// A flow with a context from one of its registrations ended

@@ -107,13 +107,19 @@ impl<T: Send + Sync + 'static, const N: usize> FlowTable<T, N> {
     /// at its layer (`FwpsFlowAssociateContext0`): that callout's later
     /// classifies of the flow carry it. `Err(value)` back with the reason
     /// when the table is full or the DDI refuses (a context already
-    /// associated: `STATUS_OBJECT_NAME_EXISTS`).
+    /// associated: `STATUS_OBJECT_NAME_EXISTS`), or `Err(InvalidArgument)`
+    /// when `C` says it keeps no flow contexts
+    /// ([`Callout::FLOW_CONTEXTS`] `false`: no `flowDeleteFn` would ever
+    /// free it; known at compile time, so the check costs nothing).
     pub fn associate<C: Callout>(
         &self,
         flow: u64,
         callout: &Registration<C>,
         value: T,
     ) -> core::result::Result<FlowCookie, (T, Error)> {
+        if !C::FLOW_CONTEXTS {
+            return Err((value, Error::InvalidArgument));
+        }
         let Some((index, generation)) = self.claim() else { return Err((value, Error::NoResources)) };
         let Some(slot) = self.slots.get(index) else { return Err((value, Error::NoResources)) };
         // SAFETY: the invariant: this thread moved the slot to WRITING.
