@@ -177,6 +177,23 @@ fn redirect_bind<'c, L: Layer<Kind = BindRedirect>>(
     }
 }
 
+/// The connection a classify at an ALE authorization or connect-redirect
+/// layer is about, from the layer's fields (`None` when one is missing).
+macro_rules! conn {
+    ($c:ident, $layer:ident, $inbound:expr) => {
+        (|| {
+            Some(Conn {
+                remote: IpAddr::from($c.get($layer::IP_REMOTE_ADDRESS)?),
+                remote_port: $c.get($layer::IP_REMOTE_PORT)?,
+                local_port: $c.get($layer::IP_LOCAL_PORT)?,
+                protocol: $c.get($layer::IP_PROTOCOL)?,
+                app: $c.get($layer::ALE_APP_ID).map_or(App::NONE, App::of),
+                inbound: $inbound,
+            })
+        })()
+    };
+}
+
 /// The authorization callouts: the connection from the layer's fields.
 macro_rules! authorization {
     ($name:ident, $layer:ident, $inbound:expr) => {
@@ -186,16 +203,7 @@ macro_rules! authorization {
         impl Callout for $name {
             type Layer = $layer;
             fn classify<'c>(c: Classify<'c, $layer>, action: Action<'c>) -> Decided<'c> {
-                let conn = (|| {
-                    Some(Conn {
-                        remote: IpAddr::from(c.get($layer::IP_REMOTE_ADDRESS)?),
-                        remote_port: c.get($layer::IP_REMOTE_PORT)?,
-                        local_port: c.get($layer::IP_LOCAL_PORT)?,
-                        protocol: c.get($layer::IP_PROTOCOL)?,
-                        app: c.get($layer::ALE_APP_ID).map_or(App::NONE, App::of),
-                        inbound: $inbound,
-                    })
-                })();
+                let conn = conn!(c, $layer, $inbound);
                 let flags = c.get($layer::FLAGS).unwrap_or(0);
                 authorize(c, action, conn, flags)
             }
@@ -217,16 +225,7 @@ macro_rules! connect_redirect {
         impl Callout for $name {
             type Layer = $layer;
             fn classify<'c>(c: Classify<'c, $layer>, action: Action<'c>) -> Decided<'c> {
-                let conn = (|| {
-                    Some(Conn {
-                        remote: IpAddr::from(c.get($layer::IP_REMOTE_ADDRESS)?),
-                        remote_port: c.get($layer::IP_REMOTE_PORT)?,
-                        local_port: c.get($layer::IP_LOCAL_PORT)?,
-                        protocol: c.get($layer::IP_PROTOCOL)?,
-                        app: c.get($layer::ALE_APP_ID).map_or(App::NONE, App::of),
-                        inbound: false,
-                    })
-                })();
+                let conn = conn!(c, $layer, false);
                 redirect_connect(c, action, conn)
             }
         }
