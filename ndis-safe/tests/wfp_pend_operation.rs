@@ -89,3 +89,26 @@ fn a_pended_connect_is_completed_once_and_decided_on_reauthorization() {
     assert!(session.reports().is_empty());
     assert!(session.leaks().is_empty());
 }
+
+#[test]
+fn a_forgotten_pended_operation_waits_without_a_report() {
+    let session = ndis_sim::Session::collecting();
+    static DEVICE: u8 = 0;
+    // SAFETY: the simulator takes any device object; this one lives forever.
+    let device = unsafe { DeviceObject::from_raw(NonNull::from(&DEVICE).cast()) };
+    let reg = Registration::<Ask>::register(
+        device,
+        GUID { Data1: 0x0A5D, ..GUID::default() },
+        CalloutFlags::NONE,
+        Version::V0,
+    )
+    .unwrap();
+    assert!(connect(reg.id(), false, true).pended);
+    std::mem::forget(WAITING.lock().unwrap().pop().unwrap());
+    // Never re-authorized: the watchdog lists it; a leak, not a report.
+    let pends = ndis_sim::wfp::outstanding_pends();
+    assert_eq!(pends.iter().map(|p| p.state).collect::<Vec<_>>(), ["operation"]);
+    assert!(ndis_sim::wfp::completed_operations().is_empty());
+    reg.unregister().unwrap();
+    assert!(session.reports().is_empty(), "{:#?}", session.reports());
+}
