@@ -9,14 +9,10 @@ use super::nbl::{NblRequest, alloc_nbl, drop_nbl};
 use super::{Block, InjectionRecord, LentInfo, NblOrigin, Raw, State};
 
 /// Makes an NBL with one NB over a copy of `packet`, its data starting
-/// `offset` bytes in. NULL when the host is out of memory.
-pub(crate) fn lend(st: &mut State, packet: &[u8], offset: u32) -> *mut NET_BUFFER_LIST {
-    lend_split(st, packet, offset, &[])
-}
-
-/// As [`lend`], the copy split across several MDLs: one more at each of
-/// `cuts` (offsets into `packet`; those at its ends or repeated are
-/// ignored), each MDL with its own piece of memory.
+/// `offset` bytes in, the copy split across several MDLs: one more at each
+/// of `cuts` (offsets into `packet`; none for one MDL; those at its ends or
+/// repeated are ignored), each MDL with its own piece of memory. NULL when
+/// the host is out of memory.
 pub(crate) fn lend_split(st: &mut State, packet: &[u8], offset: u32, cuts: &[usize]) -> *mut NET_BUFFER_LIST {
     let len = u32::try_from(packet.len()).unwrap_or(u32::MAX);
     let offset = offset.min(len);
