@@ -1135,12 +1135,6 @@ fn version_header(kit: &Kit) -> Option<String> {
         .find_map(|p| std::fs::read_to_string(p).ok())
 }
 
-/// Whether the kit defines NDIS version `v` (its `ndis/version.h` sets
-/// `NDIS_SUPPORT_NDISv`); a kit without that header defines every version.
-fn kit_has_ndis(kit: &Kit, v: &str) -> bool {
-    version_header(kit).is_none_or(|text| text.contains(&format!("NDIS_SUPPORT_NDIS{v} ")))
-}
-
 /// The NDIS versions the kit's `ndis/version.h` ladder defines from `from`
 /// on (`630` for NDIS 6.30), ascending: each `#define NDIS_SUPPORT_NDISv 1`.
 /// Empty for a kit without that header.
@@ -1353,12 +1347,19 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
     let run = Run { kit, settings, overlay_file: &overlay_file, scratch: scratch.path(), libclang: &libclang };
 
     // The NDIS versions of each crate: the default, then those of its
-    // features that this kit defines.
+    // features that this kit's ladder defines (a kit without the ladder's
+    // header: every one).
+    let ladder = version_header(kit).map(|_| kit_ndis_versions(kit, 0));
     let versions: Vec<Vec<String>> = configs
         .iter()
         .map(|c| {
             let mut v = vec![settings.ndis.clone()];
-            v.extend(c.ndis_versions.iter().filter(|n| **n != settings.ndis && kit_has_ndis(kit, n)).cloned());
+            v.extend(
+                c.ndis_versions
+                    .iter()
+                    .filter(|n| **n != settings.ndis && ladder.as_ref().is_none_or(|l| l.contains(n)))
+                    .cloned(),
+            );
             v
         })
         .collect();
