@@ -36,9 +36,7 @@ impl StackNbl {
     /// bytes before it (headers the stack has already advanced past, as at
     /// the transport layer) are unused space a driver may retreat into.
     pub fn indicate(packet: &[u8], offset: u32) -> StackNbl {
-        let nbl = verifier::with(|st, _| lent::lend(st, packet, offset));
-        assert!(!nbl.is_null(), "the host is out of memory");
-        StackNbl { nbl, completed: false }
+        StackNbl::indicate_split(packet, offset, &[])
     }
 
     /// As [`indicate`](StackNbl::indicate), with the packet's bytes split

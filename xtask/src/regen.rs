@@ -1135,12 +1135,6 @@ fn version_header(kit: &Kit) -> Option<String> {
         .find_map(|p| std::fs::read_to_string(p).ok())
 }
 
-/// Whether the kit defines NDIS version `v` (its `ndis/version.h` sets
-/// `NDIS_SUPPORT_NDISv`); a kit without that header defines every version.
-fn kit_has_ndis(kit: &Kit, v: &str) -> bool {
-    version_header(kit).is_none_or(|text| text.contains(&format!("NDIS_SUPPORT_NDIS{v} ")))
-}
-
 /// The NDIS versions the kit's `ndis/version.h` ladder defines from `from`
 /// on (`630` for NDIS 6.30), ascending: each `#define NDIS_SUPPORT_NDISv 1`.
 /// Empty for a kit without that header.
@@ -1175,7 +1169,7 @@ fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
 static JOB_EXE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 
 /// Makes every later regen run its libclang jobs (each bindgen run, each
-/// census scan) as `exe regen-job SPEC OUT`, as many at once as the machine
+/// census scan) as `exe regen-job SPEC`, as many at once as the machine
 /// has cores. `exe` is the xtask binary (`cargo xtask` passes itself; a test
 /// passes `CARGO_BIN_EXE_xtask`). Processes, not threads: bindgen keeps
 /// per-process state and libclang documents no thread safety for it, and
@@ -1250,70 +1244,71 @@ fn do_job(job: &Job) -> Result<(), Error> {
     std::fs::write(&job.out, text).map_err(|e| Error::new(format!("cannot write {}: {e}", job.out.display())))
 }
 
-/// Runs every job, each in its own process of [`JOB_EXE`] (as many at once as
-/// the machine has cores, in the order given: the longest first), or, with
-/// none set, one after another in this process. Returns the result files'
-/// contents, in the jobs' order.
-fn run_jobs(jobs: &[Job]) -> Result<Vec<String>, Error> {
-    let read =
-        |job: &Job| std::fs::read_to_string(&job.out).map_err(|e| Error::new(format!("{}: no result ({e})", job.what)));
-    let Some(exe) = JOB_EXE.get() else {
-        return jobs.iter().map(|job| do_job(job).and_then(|()| read(job))).collect();
-    };
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    // After a failure no new job starts: the regen fails anyway.
-    let failed = std::sync::atomic::AtomicBool::new(false);
-    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get).min(jobs.len().max(1));
-    let failures = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..cores)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut failures = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(job) = jobs.get(i).filter(|_| !failed.load(std::sync::atomic::Ordering::Relaxed))
-                        else {
-                            break;
-                        };
-                        let spec = job.out.with_extension("job.json");
-                        let written = serde_json::to_string(job)
-                            .map_err(|e| e.to_string())
-                            .and_then(|t| std::fs::write(&spec, t).map_err(|e| e.to_string()));
-                        if let Err(e) = written {
-                            failed.store(true, std::sync::atomic::Ordering::Relaxed);
-                            failures.push(format!("{}: cannot write {}: {e}", job.what, spec.display()));
-                            continue;
-                        }
-                        match std::process::Command::new(exe).arg("regen-job").arg(&spec).output() {
-                            Ok(out) => {
-                                // The job's timing lines, when asked for.
-                                let stderr = String::from_utf8_lossy(&out.stderr);
-                                if out.status.success() {
-                                    eprint!("{stderr}");
-                                } else {
-                                    failed.store(true, std::sync::atomic::Ordering::Relaxed);
-                                    failures.push(stderr.trim().trim_start_matches("error: ").to_owned());
-                                }
-                            }
-                            Err(e) => {
-                                failed.store(true, std::sync::atomic::Ordering::Relaxed);
-                                failures.push(format!("cannot run {} for {}: {e}", exe.display(), job.what));
-                            }
-                        }
-                    }
-                    failures
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_else(|_| vec!["a job runner panicked".to_owned()]))
-            .collect::<Vec<_>>()
-    });
-    if let Some(first) = failures.into_iter().next() {
-        return Err(Error::new(first));
+/// Runs one job where [`use_job_exe`] says: in a process of [`JOB_EXE`], or,
+/// with none set, in this process. The result is left in `job.out`.
+fn exec_job(job: &Job) -> Result<(), Error> {
+    let Some(exe) = JOB_EXE.get() else { return do_job(job) };
+    let spec = job.out.with_extension("job.json");
+    serde_json::to_string(job)
+        .map_err(|e| e.to_string())
+        .and_then(|t| std::fs::write(&spec, t).map_err(|e| e.to_string()))
+        .map_err(|e| Error::new(format!("{}: cannot write {}: {e}", job.what, spec.display())))?;
+    let out = std::process::Command::new(exe)
+        .arg("regen-job")
+        .arg(&spec)
+        .output()
+        .map_err(|e| Error::new(format!("cannot run {} for {}: {e}", exe.display(), job.what)))?;
+    // On success, the job's timing lines, when asked for; else its error.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        eprint!("{stderr}");
+        Ok(())
+    } else {
+        Err(Error::new(stderr.trim().trim_start_matches("error: ")))
     }
-    jobs.iter().map(read).collect()
+}
+
+/// Runs every job with [`exec_job`]: in processes, as many at once as the
+/// machine has cores; in this process, one after another. Jobs start in the
+/// order given (the longest first) and none starts after a failure, so every
+/// job before a failed one has run: the error returned is that of the first
+/// failing job in the jobs' order, whatever order they finished in. Returns
+/// the result files' contents, in the jobs' order.
+fn run_jobs(jobs: &[Job]) -> Result<Vec<String>, Error> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let workers = match JOB_EXE.get() {
+        Some(_) => std::thread::available_parallelism().map_or(2, std::num::NonZero::get).min(jobs.len()),
+        None => 1,
+    };
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let work = || {
+        let mut failures = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::SeqCst);
+            let Some(job) = jobs.get(i).filter(|_| !failed.load(Ordering::SeqCst)) else { break };
+            if let Err(e) = exec_job(job) {
+                failed.store(true, Ordering::SeqCst);
+                failures.push((i, e));
+            }
+        }
+        failures
+    };
+    let mut failures = std::thread::scope(|s| {
+        let handles: Vec<_> = (1..workers).map(|_| s.spawn(work)).collect();
+        let mut failures = work();
+        for h in handles {
+            failures.extend(h.join().unwrap_or_else(|_| vec![(0, Error::new("a job runner panicked"))]));
+        }
+        failures
+    });
+    failures.sort_by_key(|(i, _)| *i);
+    if let Some((_, first)) = failures.into_iter().next() {
+        return Err(first);
+    }
+    jobs.iter()
+        .map(|job| std::fs::read_to_string(&job.out).map_err(|e| Error::new(format!("{}: no result ({e})", job.what))))
+        .collect()
 }
 
 /// A post-processing thread's result; a panic is an error.
@@ -1352,12 +1347,19 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
     let run = Run { kit, settings, overlay_file: &overlay_file, scratch: scratch.path(), libclang: &libclang };
 
     // The NDIS versions of each crate: the default, then those of its
-    // features that this kit defines.
+    // features that this kit's ladder defines (a kit without the ladder's
+    // header: every one).
+    let ladder = version_header(kit).map(|_| kit_ndis_versions(kit, 0));
     let versions: Vec<Vec<String>> = configs
         .iter()
         .map(|c| {
             let mut v = vec![settings.ndis.clone()];
-            v.extend(c.ndis_versions.iter().filter(|n| **n != settings.ndis && kit_has_ndis(kit, n)).cloned());
+            v.extend(
+                c.ndis_versions
+                    .iter()
+                    .filter(|n| **n != settings.ndis && ladder.as_ref().is_none_or(|l| l.contains(n)))
+                    .cloned(),
+            );
             v
         })
         .collect();
@@ -1379,23 +1381,31 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
     // The jobs, longest first: bindgen for each crate, arch and NDIS
     // version, then one census scan per arch and version.
     let crate_list: Vec<(String, PathBuf)> = crates.iter().map(|c| (c.name.clone(), c.dir.clone())).collect();
+    let job = |krate, arch, ndis: &String, out: String, what: String| Job {
+        krate,
+        arch,
+        ndis: ndis.clone(),
+        crates: crate_list.clone(),
+        kit: kit.clone(),
+        overlay_file: overlay_file.clone(),
+        scratch: scratch.path().to_path_buf(),
+        headers: Vec::new(),
+        names: BTreeSet::new(),
+        out: scratch.path().join(out),
+        what,
+    };
     let mut jobs = Vec::new();
     for arch in Arch::ALL {
         for (i, (spec, vs)) in crates.iter().zip(&versions).enumerate() {
             for v in vs {
-                jobs.push(Job {
-                    krate: Some(i),
+                let (name, a) = (&spec.name, arch.name());
+                jobs.push(job(
+                    Some(i),
                     arch,
-                    ndis: v.clone(),
-                    crates: crate_list.clone(),
-                    kit: kit.clone(),
-                    overlay_file: overlay_file.clone(),
-                    scratch: scratch.path().to_path_buf(),
-                    headers: Vec::new(),
-                    names: BTreeSet::new(),
-                    out: scratch.path().join(format!("{}-{}-{v}.rs.out", spec.name, arch.name())),
-                    what: format!("bindgen {} {} NDIS{v}", spec.name, arch.name()),
-                });
+                    v,
+                    format!("{name}-{a}-{v}.rs.out"),
+                    format!("bindgen {name} {a} NDIS{v}"),
+                ));
             }
         }
     }
@@ -1412,19 +1422,9 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
                 }
             }
             scan_keys.push((arch, v.clone()));
-            jobs.push(Job {
-                krate: None,
-                arch,
-                ndis: v.clone(),
-                crates: crate_list.clone(),
-                kit: kit.clone(),
-                overlay_file: overlay_file.clone(),
-                scratch: scratch.path().to_path_buf(),
-                headers,
-                names: names.clone(),
-                out: scratch.path().join(format!("census-{}-{v}.json.out", arch.name())),
-                what: format!("census scan {} NDIS{v}", arch.name()),
-            });
+            let a = arch.name();
+            let scan = job(None, arch, v, format!("census-{a}-{v}.json.out"), format!("census scan {a} NDIS{v}"));
+            jobs.push(Job { headers, names: names.clone(), ..scan });
         }
     }
     let results = timed("libclang jobs", || run_jobs(&jobs))?;

@@ -9,14 +9,10 @@ use super::nbl::{NblRequest, alloc_nbl, drop_nbl};
 use super::{Block, InjectionRecord, LentInfo, NblOrigin, Raw, State};
 
 /// Makes an NBL with one NB over a copy of `packet`, its data starting
-/// `offset` bytes in. NULL when the host is out of memory.
-pub(crate) fn lend(st: &mut State, packet: &[u8], offset: u32) -> *mut NET_BUFFER_LIST {
-    lend_split(st, packet, offset, &[])
-}
-
-/// As [`lend`], the copy split across several MDLs: one more at each of
-/// `cuts` (offsets into `packet`; those at its ends or repeated are
-/// ignored), each MDL with its own piece of memory.
+/// `offset` bytes in, the copy split across several MDLs: one more at each
+/// of `cuts` (offsets into `packet`; none for one MDL; those at its ends or
+/// repeated are ignored), each MDL with its own piece of memory. NULL when
+/// the host is out of memory.
 pub(crate) fn lend_split(st: &mut State, packet: &[u8], offset: u32, cuts: &[usize]) -> *mut NET_BUFFER_LIST {
     let len = u32::try_from(packet.len()).unwrap_or(u32::MAX);
     let offset = offset.min(len);
@@ -30,11 +26,14 @@ pub(crate) fn lend_split(st: &mut State, packet: &[u8], offset: u32, cuts: &[usi
         let piece = &packet[w[0]..w[1]];
         let layout = std::alloc::Layout::from_size_align(piece.len().max(1), 16).ok();
         let Some(data) = layout.and_then(Block::zeroed) else {
-            return core::ptr::null_mut();
+            return unmake(st, &mdls);
         };
         // SAFETY: `data` is fresh and holds `piece.len()` bytes.
         unsafe { core::ptr::copy_nonoverlapping(piece.as_ptr(), data.ptr.0, piece.len()) };
         let mdl = new_mdl(st, data.ptr.0, piece.len() as u32, false, Some(data));
+        if mdl.is_null() {
+            return unmake(st, &mdls);
+        }
         if let Some(prev) = mdls.last() {
             // SAFETY: the MDLs just made, linked in order.
             unsafe { (**prev).Next = mdl };
@@ -54,19 +53,25 @@ pub(crate) fn lend_split(st: &mut State, packet: &[u8], offset: u32, cuts: &[usi
         },
     );
     if let Some(n) = st.nbl_mut(nbl as usize) {
-        n.lent = Some(Box::new(LentInfo {
-            shape: (offset, len - offset),
-            returned: false,
-            came_from: None,
-            more_mdls: mdls[1..].iter().map(|m| Raw(m.cast())).collect(),
-        }));
+        n.lent = Some(Box::new(LentInfo { shape: (offset, len - offset), returned: false, came_from: None }));
         if let Some(nb) = n.prealloc_nb
             && let Some(info) = st.nb_mut(nb.0 as usize)
         {
             info.data = Some(Raw(mdl.cast()));
+            info.more_data = mdls[1..].iter().map(|m| Raw(m.cast())).collect();
         }
+    } else {
+        return unmake(st, &mdls);
     }
     nbl
+}
+
+/// Frees the MDLs `lend_split` made for an NBL it could not make: NULL.
+fn unmake(st: &mut State, mdls: &[*mut MDL]) -> *mut NET_BUFFER_LIST {
+    for m in mdls {
+        drop_mdl(st, *m as usize, "the stack");
+    }
+    core::ptr::null_mut()
 }
 
 /// Marks a lent NBL as a packet `handle` injected with `context`.
@@ -99,12 +104,7 @@ pub(crate) fn give_back(st: &mut State, nbl: usize) -> bool {
     info.references == 0
 }
 
-/// The stack frees a lent NBL it regained (clones checked gone), and the
-/// MDLs after the first of a split one.
+/// The stack frees a lent NBL it regained (clones checked gone).
 pub(crate) fn release(st: &mut State, nbl: usize, by: &'static str) {
-    let more = st.nbl_mut(nbl).and_then(|n| n.lent.as_mut()).map(|l| std::mem::take(&mut l.more_mdls));
     drop_nbl(st, nbl, by);
-    for m in more.unwrap_or_default() {
-        drop_mdl(st, m.0 as usize, by);
-    }
 }

@@ -41,7 +41,11 @@ pub(crate) fn new_nb(st: &mut State, pool_handle: NDIS_HANDLE, owner: Option<usi
     let nb: *mut NET_BUFFER = block.cast();
     // SAFETY: `nb` is fresh and exclusively owned.
     unsafe { (*nb).NdisPoolHandle = pool_handle };
-    st.insert(nb as usize, tag, Body::Nb(NbInfo { pool, owner, block, data: None, retreat_mdls: Vec::new() }));
+    st.insert(
+        nb as usize,
+        tag,
+        Body::Nb(NbInfo { pool, owner, block, data: None, more_data: Vec::new(), retreat_mdls: Vec::new() }),
+    );
     nb
 }
 
@@ -84,6 +88,7 @@ pub(crate) fn drop_nb(st: &mut State, nb: usize, by: &'static str) {
     };
     let block = info.block;
     let data = info.data.take();
+    let more_data = std::mem::take(&mut info.more_data);
     let retreat = std::mem::take(&mut info.retreat_mdls);
     st.bury(nb, by);
     for (mdl, by_handler) in retreat {
@@ -91,7 +96,7 @@ pub(crate) fn drop_nb(st: &mut State, nb: usize, by: &'static str) {
             drop_mdl(st, mdl.0 as usize, by);
         }
     }
-    if let Some(mdl) = data {
+    for mdl in data.into_iter().chain(more_data) {
         drop_mdl(st, mdl.0 as usize, by);
     }
     // SAFETY: the NB block was allocated by `new_nb` and is freed once.

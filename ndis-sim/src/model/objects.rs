@@ -93,9 +93,6 @@ pub(crate) struct LentInfo {
     pub returned: bool,
     /// The injection this packet came from, if any.
     pub came_from: Option<InjectionRecord>,
-    /// The MDLs after the first when the data was lent split across
-    /// several (each with its piece of the data), freed with the NBL.
-    pub more_mdls: Vec<Raw>,
 }
 
 /// An NBL's bookkeeping.
@@ -126,8 +123,12 @@ pub(crate) struct NbInfo {
     /// The NBL a preallocated NB belongs to.
     pub owner: Option<usize>,
     pub block: Block,
-    /// The MDL (with its data) allocated with the NB (pools with `DataSize`).
+    /// The MDL (with its data) allocated with the NB (pools with `DataSize`,
+    /// or a stack's packet).
     pub data: Option<Raw>,
+    /// The MDLs chained after `data` when the stack lent a packet split
+    /// across several (each with its piece of the data), freed with it.
+    pub more_data: Vec<Raw>,
     /// MDLs a retreat put at the head of the chain: (MDL, made by the
     /// caller's handler).
     pub retreat_mdls: Vec<(Raw, bool)>,

@@ -92,7 +92,7 @@ impl Pending {
 
     /// Whether every pended classify of it was completed.
     pub fn is_completed(&self) -> bool {
-        with_engine(|e| self.handles.iter().all(|h| e.completed_with.contains_key(h)))
+        self.completed_with().is_some()
     }
 
     /// The action its pended classifies were completed with
@@ -106,14 +106,12 @@ impl Pending {
     /// Goes on if the pended classifies were completed (else gives the
     /// connect back, still pending).
     pub fn resume(self) -> Connect {
-        let outs: Option<Vec<u32>> =
-            with_engine(|e| self.handles.iter().map(|h| e.completed_with.get(h).map(|o| o.actionType)).collect());
-        let Some(outs) = outs else { return Connect::Pending(self) };
+        let Some(action) = self.completed_with() else { return Connect::Pending(self) };
         with_engine(|e| self.handles.iter().for_each(|h| _ = e.completed_with.remove(h)));
         if self.outbound {
             return Connection::authorize(self.ends, true, &self.app_id, self.flow, true);
         }
-        if outs.iter().any(|&a| a != FWP_ACTION_PERMIT) {
+        if action != FWP_ACTION_PERMIT {
             let v =
                 Verdict { action: FWP_ACTION_BLOCK, absorbed: false, vetoed: false, pended: false, trace: Vec::new() };
             return Connect::Refused(Refused(v));

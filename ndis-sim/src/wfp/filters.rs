@@ -245,11 +245,7 @@ pub fn packet_split(
     inbound: bool,
 ) -> Verdict {
     let incoming = Incoming::with_endpoints(layer, ends, None).unwrap_or(Incoming { layer, values: Vec::new() });
-    let lent = if cuts.is_empty() {
-        StackNbl::indicate(packet, offset)
-    } else {
-        StackNbl::indicate_split(packet, offset, cuts)
-    };
+    let lent = StackNbl::indicate_split(packet, offset, cuts);
     // SAFETY: the stack lends the NBL for the classifies.
     let v = unsafe { classify_layer(&incoming, meta, lent.as_ptr()) };
     lent.complete();
