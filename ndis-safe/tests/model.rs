@@ -28,6 +28,7 @@ use ndis_safe::{
     BorrowedNbl, ContextArea, Mdl, MdlChain, NbPool, NblClone, NblPool, NblPoolOptions, NdisHandle, NoContext,
     PushedContext, Tag,
 };
+use ndis_sim::rng::Rng;
 
 #[derive(ContextArea, Debug, Clone, Copy, PartialEq)]
 #[repr(C)]
@@ -131,21 +132,6 @@ fn wfp_round(rng: &mut Rng, stats: &mut Stats) {
     );
     let _ = own;
     drop(handle);
-}
-
-/// xorshift64*: a small, reproducible generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 /// The model of a clone: its data length and how many changes it records.
@@ -571,7 +557,7 @@ fn leak_round(rng: &mut Rng, stats: &mut Stats) -> u64 {
 pub fn run(seed: u64, rounds: u64, seconds: Option<u64>) -> Stats {
     let _ = packet_pool(); // made before the sessions: it lives for the run
     let _ = lost_packet_pool();
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::new(seed);
     let mut stats = Stats::default();
     let mut header = [0xEEu8; 8];
     let start = std::time::Instant::now();

@@ -159,6 +159,7 @@ pub mod draw;
 mod leaks;
 pub mod lwf;
 mod model;
+pub mod rng;
 
 /// The IRQL of each thread: what the simulated stack runs callouts at, and
 /// what a test raises and lowers (see the module's functions).

@@ -28,33 +28,13 @@ use fwps_sys::{FWP_ACTION_BLOCK, FWP_ACTION_PERMIT, GUID};
 use ndis_safe::wfp::callout::DeviceObject;
 use ndis_safe::wfp::layer::{AleAuthConnectV4, AleAuthConnectV6, AleAuthRecvAcceptV4, AleAuthRecvAcceptV6, Layer};
 use ndis_safe::wfp::mgmt::{Engine, Filter, FilterAction, SubLayer};
+use ndis_sim::rng::Rng;
 use ndis_sim::wfp::{Connect, Connection, Endpoints, Incoming, Metadata, Pending, Value};
 use wfp_firewall::callout::{Driver, Which, key};
 use wfp_firewall::firewall::Stats as Counters;
 use wfp_firewall::{App, FIREWALL, Match, Verdict};
 
 static SERIAL: Mutex<()> = Mutex::new(());
-
-/// xorshift64*: a small, reproducible generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn index(&mut self, n: usize) -> usize {
-        self.below(n as u64) as usize
-    }
-    fn chance(&mut self, in_: u64) -> bool {
-        self.below(in_) == 0
-    }
-}
 
 const HOSTS4: [Ipv4Addr; 3] = [Ipv4Addr::new(203, 0, 113, 1), Ipv4Addr::new(198, 51, 100, 2), Ipv4Addr::LOCALHOST];
 
@@ -294,7 +274,7 @@ fn random_connections_through_the_firewall_leave_no_report_no_leak_and_no_pend()
     let seconds: Option<u64> = std::env::var("NDIS_RS_FIREWALL_FUZZ_SECONDS").ok().and_then(|v| v.parse().ok());
     let episodes = if cfg!(miri) { 2 } else { 200 };
     let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::new(seed);
     let mut stats = Stats::default();
     let start = std::time::Instant::now();
     loop {

@@ -27,34 +27,11 @@ use ndis_safe::wfp::layer::{InboundTransportV4, InboundTransportV6, Layer, Outbo
 use ndis_safe::wfp::mgmt::{Engine, Filter, FilterAction, SubLayer};
 use ndis_safe::wfp::{InjectionHandle, InjectionTypes};
 use ndis_safe::{NblPool, NblPoolOptions, NdisHandle, Tag};
+use ndis_sim::rng::Rng;
 use ndis_sim::wfp::{Endpoints, Metadata};
 use wfp_inspect::callout::{self, Callouts, Inspector};
 
 static SERIAL: Mutex<()> = Mutex::new(());
-
-/// xorshift64*: a small, reproducible generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn index(&mut self, n: usize) -> usize {
-        self.below(n as u64) as usize
-    }
-    fn chance(&mut self, in_: u64) -> bool {
-        self.below(in_) == 0
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
 
 fn inspector() -> &'static Inspector {
     static INSPECTOR: OnceLock<Inspector> = OnceLock::new();
@@ -337,7 +314,7 @@ fn run(seed: u64, seconds: Option<u64>, episodes: u64, packets: u64) -> Stats {
     let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     // Made outside any session (its pool lives as long as the program).
     let _ = inspector();
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::new(seed);
     let mut stats = Stats::default();
     let start = std::time::Instant::now();
     loop {
