@@ -197,7 +197,7 @@ fn round(rng: &mut Rng, stats: &mut Stats, header: &mut [u8; 8]) {
             match rng.below(3) {
                 0 => {
                     let nested = rng.below(2) == 0;
-                    let first = rng.next();
+                    let first = rng.next_u64();
                     let inner = nbl
                         .with_context(tag, Mark(first), |m| {
                             m.0 = m.0.wrapping_add(1);

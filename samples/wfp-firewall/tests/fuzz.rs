@@ -51,7 +51,7 @@ fn host(rng: &mut Rng, v6: bool) -> IpAddr {
 fn app(rng: &mut Rng) -> Vec<u8> {
     match rng.below(5) {
         0 => Vec::new(),
-        1 => (0..rng.index(7)).map(|_| rng.next() as u8).collect(), // odd, short
+        1 => (0..rng.index(7)).map(|_| rng.next_u64() as u8).collect(), // odd, short
         2 => vec![0xAB; 2_000 + rng.index(3_000)],                  // very long
         n => format!("\\device\\harddiskvolume2\\app{n}.exe").encode_utf16().flat_map(u16::to_le_bytes).collect(),
     }
@@ -113,7 +113,7 @@ fn malformed(rng: &mut Rng) {
             _ => {}
         }
     }
-    let meta = Metadata { flow_handle: Some(rng.next()), process_id: Some(4), ..Metadata::default() };
+    let meta = Metadata { flow_handle: Some(rng.next_u64()), process_id: Some(4), ..Metadata::default() };
     // SAFETY: no layer data at the authorization layers here.
     let _ = unsafe { ndis_sim::wfp::classify_layer(&incoming, &meta, std::ptr::null_mut()) };
 }
@@ -190,7 +190,7 @@ fn episode(rng: &mut Rng, stats: &mut Stats) {
                 4 => {
                     let m = a_match(rng, &apps);
                     let v6 = rng.chance(2);
-                    let to = SocketAddr::new(host(rng, v6), rng.next() as u16);
+                    let to = SocketAddr::new(host(rng, v6), rng.next_u64() as u16);
                     FIREWALL.add_redirect(m, to, rng.below(10_000) as u32);
                 }
                 5 => {
@@ -246,7 +246,7 @@ fn episode(rng: &mut Rng, stats: &mut Stats) {
                 }
                 12 => {
                     let v6 = rng.chance(2);
-                    let local = SocketAddr::new(host(rng, v6), rng.next() as u16);
+                    let local = SocketAddr::new(host(rng, v6), rng.next_u64() as u16);
                     let _ = ndis_sim::wfp::bind(local, [6, 17][rng.index(2)], &apps[rng.index(apps.len())]);
                 }
                 _ => malformed(rng),

@@ -69,8 +69,8 @@ fn build(rng: &mut Rng, v6: bool) -> Built {
     let payload = rng.bytes(payload_len);
     let mut honest = true;
     let mut transport = Vec::new();
-    transport.extend_from_slice(&(rng.next() as u16).to_be_bytes());
-    transport.extend_from_slice(&(rng.next() as u16).to_be_bytes());
+    transport.extend_from_slice(&(rng.next_u64() as u16).to_be_bytes());
+    transport.extend_from_slice(&(rng.next_u64() as u16).to_be_bytes());
     if tcp {
         transport.extend_from_slice(&rng.bytes(8));
         let words = if rng.chance(6) {
@@ -84,7 +84,7 @@ fn build(rng: &mut Rng, v6: bool) -> Built {
     } else {
         let mut len = (8 + payload.len()) as u16;
         if rng.chance(5) {
-            len = rng.next() as u16; // a lying UDP length
+            len = rng.next_u64() as u16; // a lying UDP length
             honest = false;
         }
         transport.extend_from_slice(&len.to_be_bytes());
@@ -110,7 +110,7 @@ fn build(rng: &mut Rng, v6: bool) -> Built {
         }
         let mut plen = (chain.len() + body_len) as u16;
         if rng.chance(5) {
-            plen = rng.next() as u16; // a lying payload length
+            plen = rng.next_u64() as u16; // a lying payload length
             honest = false;
         }
         let mut h = vec![0x60, 0, 0, 0];
@@ -128,7 +128,7 @@ fn build(rng: &mut Rng, v6: bool) -> Built {
         }
         let mut total = (20 + options + body_len) as u16;
         if rng.chance(5) {
-            total = rng.next() as u16; // a lying total length
+            total = rng.next_u64() as u16; // a lying total length
             honest = false;
         }
         let mut h = vec![0x40 | ihl, 0];
