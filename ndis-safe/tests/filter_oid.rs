@@ -1,8 +1,10 @@
 //! Typed OID requests, status indications and PnP events on the simulated
 //! filter stack: pass-through (answered at once and later, through two
-//! modules), answers written through the typed accessors, a forgotten and
-//! a dropped request, a cancel, status and PnP events seen, absorbed and
-//! vetoed.
+//! modules), answers written through the typed accessors, the status each
+//! handler call returned (the proof of the request's end), a cancel, status
+//! and PnP events seen, absorbed and vetoed. A request forgotten or
+//! dropped in its handler does not compile (ui-tests `filter/forget_oid`,
+//! `filter/oid_proof_of_another_call`).
 #![allow(missing_docs, reason = "test")]
 #![cfg(feature = "filter")]
 
@@ -10,12 +12,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use ndis_safe::filter::{
-    AttachParameters, DevicePnPEvent, Filter, FilterDriver, Forward, Module, Name, NetPnPEvent, OidKind, OidRequest,
-    Registration, StatusIndication,
+    AttachParameters, DevicePnPEvent, Filter, FilterDriver, Forward, Module, Name, NetPnPEvent, OidHandled, OidKind,
+    OidRequest, Registration, StatusIndication,
 };
 use ndis_safe::{NoContext, Status, Tag, utf16};
+use ndis_sim::Session;
 use ndis_sim::lwf::Stack;
-use ndis_sim::{Rule, Session};
 use ndis_sys::*;
 
 const REG: Registration = Registration {
@@ -25,9 +27,7 @@ const REG: Registration = Registration {
     version: (1, 0),
 };
 
-/// An OID the filter forgets, one it drops, one it fails.
-const FORGOTTEN: u32 = 0xff00_0001;
-const DROPPED: u32 = 0xff00_0002;
+/// An OID the filter fails.
 const FAILED: u32 = 0xff00_0003;
 /// The frame size the filter answers itself.
 const OWN_FRAME_SIZE: u32 = 9000;
@@ -35,6 +35,8 @@ const OWN_FRAME_SIZE: u32 = 9000;
 // Tests share the statics: sessions run one at a time.
 /// The packet filter the filter accepted (not passed down).
 static ACCEPTED: AtomicU32 = AtomicU32::new(0);
+/// The OID and the status each `Answering` handler call returned.
+static HANDLED: Mutex<Vec<(u32, NDIS_STATUS)>> = Mutex::new(Vec::new());
 /// What the filter saw: status codes, PnP codes.
 static SEEN: Mutex<Vec<(&'static str, i32, Vec<u8>)>> = Mutex::new(Vec::new());
 
@@ -50,8 +52,8 @@ impl Filter for Through {
     }
 }
 
-/// Answers some OIDs itself, forgets, drops and fails others, passes the
-/// rest down; looks at status and PnP.
+/// Answers some OIDs itself, fails another, passes the rest down; records
+/// what each handler call returned; looks at status and PnP.
 struct Answering;
 
 impl Filter for Answering {
@@ -62,24 +64,25 @@ impl Filter for Answering {
         Ok(Answering)
     }
 
-    fn oid_request<'c>(&'c self, _: &'c Module<Self>, request: OidRequest<'c, Self>) {
-        match (request.kind(), request.oid()) {
+    fn oid_request<'c>(&'c self, _: &'c Module<Self>, request: OidRequest<'c, Self>) -> OidHandled<'c> {
+        let oid = request.oid();
+        let handled = match (request.kind(), oid) {
             (OidKind::Query, OID_GEN_MAXIMUM_FRAME_SIZE) => request.answer_query(&OWN_FRAME_SIZE.to_le_bytes()),
             (OidKind::Set, OID_GEN_CURRENT_PACKET_FILTER) => {
                 let v = request.data().and_then(|d| d.try_into().ok()).map(u32::from_le_bytes);
                 match v {
                     Some(v) => {
                         ACCEPTED.store(v, Ordering::SeqCst);
-                        request.accept_set();
+                        request.accept_set()
                     }
                     None => request.fail(Status(NDIS_STATUS_INVALID_LENGTH)),
                 }
             }
-            (_, FORGOTTEN) => core::mem::forget(request),
-            (_, DROPPED) => drop(request),
             (_, FAILED) => request.fail(Status(NDIS_STATUS_NOT_SUPPORTED)),
             _ => request.pass_down(),
-        }
+        };
+        HANDLED.lock().unwrap().push((oid, handled.status()));
+        handled
     }
 
     fn status(&self, _: &Module<Self>, indication: &StatusIndication<'_>) -> Forward {
@@ -101,6 +104,8 @@ impl Filter for Answering {
 // The request is bound to its handler call: not sendable to another
 // thread, not shareable.
 static_assertions::assert_not_impl_any!(OidRequest<'static, Through>: Send, Sync);
+// The proof is made only by ending a request: not copied, cloned or made.
+static_assertions::assert_not_impl_any!(OidHandled<'static>: Clone, Copy, Default);
 
 fn register<F: Filter>() -> FilterDriver<F> {
     // SAFETY: the simulator takes any driver object.
@@ -163,8 +168,6 @@ fn answers_written_through_the_typed_accessors() {
     assert_eq!(stack.miniport_oid_value(OID_GEN_CURRENT_PACKET_FILTER).unwrap(), [0; 4], "answered above it");
     let failed = stack.oid_result(stack.query_oid(FAILED, 4)).unwrap();
     assert_eq!(failed.status, NDIS_STATUS_NOT_SUPPORTED);
-    let dropped = stack.oid_result(stack.query_oid(DROPPED, 4)).unwrap();
-    assert_eq!(dropped.status, NDIS_STATUS_REQUEST_ABORTED, "a dropped request is aborted");
     let mac = stack.oid_result(stack.query_oid(OID_802_3_CURRENT_ADDRESS, 6)).unwrap();
     assert_eq!(mac.data, [0x02, 0, 0x5e, 0x10, 0, 1], "the rest passes down");
     end(stack);
@@ -172,21 +175,38 @@ fn answers_written_through_the_typed_accessors() {
     assert!(session.leaks().is_empty(), "{}", session.leaks());
 }
 
+/// Each handler call returns the status of the request's end (the
+/// proof's): answers and failures at once, a pass-down that pends
+/// `NDIS_STATUS_PENDING` (completed later by the library, once); the
+/// verifier sees every request completed exactly once.
 #[test]
-fn a_forgotten_request_is_never_completed_and_the_watchdog_reports_it() {
+fn each_handler_call_returns_its_requests_end_and_every_request_completes_once() {
     let session = Session::collecting();
+    HANDLED.lock().unwrap().clear();
     let a = register::<Answering>();
     let stack = running(&[a.as_raw()]);
-    let q = stack.query_oid(FORGOTTEN, 4);
-    assert_eq!(stack.oid_result(q), None);
-    let next = stack.query_oid(OID_GEN_MAXIMUM_FRAME_SIZE, 4);
-    assert_eq!(stack.oid_result(next), None, "it waits behind the forgotten one, as NDIS serializes them");
-    assert!(stack.pause());
-    stack.detach();
-    assert_eq!(session.rules(), vec![]);
-    drop(stack);
-    assert_eq!(session.rules(), vec![Rule::OidNeverCompleted], "once: never completed, never twice");
+    let fits = stack.query_oid(OID_GEN_MAXIMUM_FRAME_SIZE, 4);
+    let failed = stack.query_oid(FAILED, 4);
+    let at_once = stack.query_oid(OID_802_3_CURRENT_ADDRESS, 6);
+    stack.set_miniport_pends(true);
+    let pends = stack.query_oid(OID_802_3_CURRENT_ADDRESS, 6);
+    assert_eq!(stack.oid_result(pends), None);
+    assert!(stack.complete_miniport_oid());
+    assert_eq!(
+        *HANDLED.lock().unwrap(),
+        vec![
+            (OID_GEN_MAXIMUM_FRAME_SIZE, NDIS_STATUS_SUCCESS),
+            (FAILED, NDIS_STATUS_NOT_SUPPORTED),
+            (OID_802_3_CURRENT_ADDRESS, NDIS_STATUS_SUCCESS),
+            (OID_802_3_CURRENT_ADDRESS, NDIS_STATUS_PENDING),
+        ]
+    );
+    let statuses: Vec<_> = [fits, failed, at_once, pends].map(|q| stack.oid_result(q).unwrap().status).into();
+    assert_eq!(statuses, [NDIS_STATUS_SUCCESS, NDIS_STATUS_NOT_SUPPORTED, NDIS_STATUS_SUCCESS, NDIS_STATUS_SUCCESS]);
+    end(stack);
     drop(a);
+    assert_eq!(session.rules(), vec![], "nothing completed twice, nothing left uncompleted");
+    assert!(session.leaks().is_empty(), "{}", session.leaks());
 }
 
 #[test]

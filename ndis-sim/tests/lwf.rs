@@ -9,7 +9,9 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
-use ndis_sim::lwf::Stack;
+mod common;
+
+use common::lwf::{Rig, characteristics as base};
 use ndis_sim::{Rule, Session};
 use ndis_sys::*;
 
@@ -24,22 +26,6 @@ static PAUSE: AtomicI32 = AtomicI32::new(NDIS_STATUS_SUCCESS);
 /// NBLs (the probe) or indicate them up with the flag (the twin).
 static RESOURCES_RETURN: AtomicBool = AtomicBool::new(false);
 
-unsafe extern "system" fn attach(h: NDIS_HANDLE, _: NDIS_HANDLE, _: PNDIS_FILTER_ATTACH_PARAMETERS) -> NDIS_STATUS {
-    let mut attrs = NDIS_FILTER_ATTRIBUTES {
-        Header: NDIS_OBJECT_HEADER {
-            Type: NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
-            Revision: NDIS_FILTER_ATTRIBUTES_REVISION_1 as u8,
-            Size: NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1,
-        },
-        Flags: 0,
-    };
-    // SAFETY: the module's handle; the handle itself as its context.
-    unsafe { NdisFSetAttributes(h, h, &mut attrs) }
-}
-unsafe extern "system" fn detach(_: NDIS_HANDLE) {}
-unsafe extern "system" fn restart(_: NDIS_HANDLE, _: PNDIS_FILTER_RESTART_PARAMETERS) -> NDIS_STATUS {
-    NDIS_STATUS_SUCCESS
-}
 unsafe extern "system" fn pause(_: NDIS_HANDLE, _: PNDIS_FILTER_PAUSE_PARAMETERS) -> NDIS_STATUS {
     PAUSE.load(Ordering::SeqCst)
 }
@@ -74,19 +60,7 @@ unsafe extern "system" fn return_nbls(_: NDIS_HANDLE, nbls: PNET_BUFFER_LIST, _:
 }
 
 fn characteristics() -> NDIS_FILTER_DRIVER_CHARACTERISTICS {
-    // SAFETY: all-zero is a valid value of this C record (no handlers, empty names).
-    let mut c: NDIS_FILTER_DRIVER_CHARACTERISTICS = unsafe { core::mem::zeroed() };
-    c.Header = NDIS_OBJECT_HEADER {
-        Type: NDIS_OBJECT_TYPE_FILTER_DRIVER_CHARACTERISTICS,
-        Revision: NDIS_FILTER_CHARACTERISTICS_REVISION_2 as u8,
-        Size: NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_2,
-    };
-    c.MajorNdisVersion = 6;
-    c.MinorNdisVersion = 30;
-    c.AttachHandler = Some(attach);
-    c.DetachHandler = Some(detach);
-    c.RestartHandler = Some(restart);
-    c.PauseHandler = Some(pause);
+    let mut c = base(Some(pause));
     c.SendNetBufferListsHandler = Some(send);
     c.SendNetBufferListsCompleteHandler = Some(send_complete);
     c.ReceiveNetBufferListsHandler = Some(receive);
@@ -94,41 +68,19 @@ fn characteristics() -> NDIS_FILTER_DRIVER_CHARACTERISTICS {
     c
 }
 
-/// A registered raw filter and a running stack of `n` of its modules.
-struct Rig {
-    driver: NDIS_HANDLE,
-    stack: Option<Stack>,
+/// The rig of this file's raw filter: the statics reset, `n` modules.
+fn new_rig(n: usize) -> Rig {
+    for v in [&SENDS, &RECEIVES] {
+        v.lock().unwrap().clear();
+    }
+    COMPLETED.lock().unwrap().clear();
+    RETURNED.lock().unwrap().clear();
+    PAUSE.store(NDIS_STATUS_SUCCESS, Ordering::SeqCst);
+    RESOURCES_RETURN.store(false, Ordering::SeqCst);
+    Rig::new(characteristics(), n)
 }
 
 impl Rig {
-    fn new(n: usize) -> Rig {
-        for v in [&SENDS, &RECEIVES] {
-            v.lock().unwrap().clear();
-        }
-        COMPLETED.lock().unwrap().clear();
-        RETURNED.lock().unwrap().clear();
-        PAUSE.store(NDIS_STATUS_SUCCESS, Ordering::SeqCst);
-        RESOURCES_RETURN.store(false, Ordering::SeqCst);
-        let mut c = characteristics();
-        let mut driver = core::ptr::null_mut();
-        // SAFETY: valid characteristics and out pointer.
-        let status =
-            unsafe { NdisFRegisterFilterDriver(core::ptr::null_mut(), core::ptr::null_mut(), &mut c, &mut driver) };
-        assert_eq!(status, NDIS_STATUS_SUCCESS);
-        let stack = Stack::new(&vec![driver; n]);
-        stack.attach().unwrap();
-        assert!(stack.restart());
-        Rig { driver, stack: Some(stack) }
-    }
-
-    fn stack(&self) -> &Stack {
-        self.stack.as_ref().unwrap()
-    }
-
-    fn m(&self, i: usize) -> NDIS_HANDLE {
-        self.stack().module(i)
-    }
-
     /// The first chain the module's send handler holds.
     fn held_send(&self) -> PNET_BUFFER_LIST {
         SENDS.lock().unwrap().remove(0).1 as PNET_BUFFER_LIST
@@ -136,16 +88,6 @@ impl Rig {
 
     fn held_receive(&self) -> PNET_BUFFER_LIST {
         RECEIVES.lock().unwrap().remove(0).1 as PNET_BUFFER_LIST
-    }
-
-    /// Pauses (sync), detaches, deregisters.
-    fn end(mut self) {
-        if let Some(s) = self.stack.take() {
-            s.pause();
-            s.detach();
-        }
-        // SAFETY: registered above.
-        unsafe { NdisFDeregisterFilterDriver(self.driver) };
     }
 }
 
@@ -167,7 +109,7 @@ fn rules(s: &Session) -> Vec<Rule> {
 #[test]
 fn completed_twice_probe_and_twin() {
     let s = Session::collecting();
-    let rig = Rig::new(1);
+    let rig = new_rig(1);
     rig.stack().send(&[F]);
     let nbl = rig.held_send();
     // SAFETY: raw DDI calls on the NBL handed to the module.
@@ -185,7 +127,7 @@ fn completed_twice_probe_and_twin() {
 #[test]
 fn returned_twice_probe_and_twin() {
     let s = Session::collecting();
-    let rig = Rig::new(1);
+    let rig = new_rig(1);
     rig.stack().receive(&[F], false);
     let nbl = rig.held_receive();
     // SAFETY: raw DDI calls on the NBL indicated to the module.
@@ -201,7 +143,7 @@ fn returned_twice_probe_and_twin() {
 #[test]
 fn wrong_direction_probe_and_twin() {
     let s = Session::collecting();
-    let rig = Rig::new(1);
+    let rig = new_rig(1);
     rig.stack().receive(&[F], false);
     let nbl = rig.held_receive();
     // SAFETY: raw DDI calls on the NBL indicated to the module.
@@ -217,7 +159,7 @@ fn wrong_direction_probe_and_twin() {
 #[test]
 fn wrong_filter_probe_and_twin() {
     let s = Session::collecting();
-    let rig = Rig::new(2);
+    let rig = new_rig(2);
     rig.stack().send(&[F]);
     let nbl = rig.held_send();
     // SAFETY: raw DDI calls; the bottom module never had this NBL.
@@ -241,7 +183,7 @@ fn wrong_filter_probe_and_twin() {
 #[test]
 fn source_handle_changed_probe_and_twin() {
     let s = Session::collecting();
-    let rig = Rig::new(1);
+    let rig = new_rig(1);
     rig.stack().send(&[F, F]);
     let a = rig.held_send();
     // SAFETY: the chain handed to the module; split into two.
@@ -274,7 +216,7 @@ fn source_handle_changed_probe_and_twin() {
 #[test]
 fn chain_links_broken_probe_and_twin() {
     let s = Session::collecting();
-    let rig = Rig::new(1);
+    let rig = new_rig(1);
     rig.stack().receive(&[F, F], false);
     let chain = rig.held_receive();
     // SAFETY: raw DDI calls on NBLs indicated to the module: a count of 3
@@ -300,7 +242,7 @@ fn chain_links_broken_probe_and_twin() {
 #[test]
 fn send_while_paused_probe_and_twin() {
     let s = Session::collecting();
-    let rig = Rig::new(1);
+    let rig = new_rig(1);
     rig.stack().send(&[F]);
     rig.stack().send(&[F]);
     let (a, b) = (rig.held_send(), rig.held_send());
@@ -326,7 +268,7 @@ fn send_while_paused_probe_and_twin() {
 #[test]
 fn pause_complete_not_pending_probe_and_twin() {
     let s = Session::collecting();
-    let rig = Rig::new(1);
+    let rig = new_rig(1);
     // SAFETY: the probe: no pause is pending.
     unsafe { NdisFPauseComplete(rig.m(0)) };
     assert_eq!(rules(&s), vec![Rule::PauseOrRestartNotPending]);
@@ -382,7 +324,7 @@ fn free_own(pool: NDIS_HANDLE, nbl: PNET_BUFFER_LIST) {
 #[test]
 fn pause_with_outstanding_probe_and_twin() {
     let s = Session::collecting();
-    let rig = Rig::new(1);
+    let rig = new_rig(1);
     let (pool, own) = own_nbl(rig.m(0));
     // SAFETY: the module's own NBL, sent down; the pause handler then says
     // SUCCESS while it is out.
@@ -415,7 +357,7 @@ fn pause_with_outstanding_probe_and_twin() {
 #[test]
 fn pass_through_is_back_before_the_pause_handler_runs() {
     let s = Session::collecting();
-    let rig = Rig::new(1);
+    let rig = new_rig(1);
     rig.stack().send(&[F]);
     rig.stack().receive(&[F], false);
     let (a, r) = (rig.held_send(), rig.held_receive());
@@ -453,7 +395,7 @@ fn pass_through_is_back_before_the_pause_handler_runs() {
 #[test]
 fn held_at_detach_is_a_leak_and_the_twin_is_clean() {
     let s = Session::collecting();
-    let rig = Rig::new(1);
+    let rig = new_rig(1);
     rig.stack().receive(&[F], false);
     rig.stack().send(&[F]);
     let r = rig.held_receive();
@@ -468,7 +410,7 @@ fn held_at_detach_is_a_leak_and_the_twin_is_clean() {
 #[test]
 fn resources_nbl_returned_probe_and_twin() {
     let s = Session::collecting();
-    let rig = Rig::new(1);
+    let rig = new_rig(1);
     rig.stack().receive(&[F], true);
     assert_eq!(rules(&s), vec![], "the twin: indicated up with the flag");
     assert_eq!(rig.stack().received().len(), 1);
@@ -482,7 +424,7 @@ fn resources_nbl_returned_probe_and_twin() {
 #[test]
 fn dispatch_flag_probe_and_twin() {
     let s = Session::collecting();
-    let rig = Rig::new(1);
+    let rig = new_rig(1);
     rig.stack().send(&[F, F]);
     let a = rig.held_send();
     // SAFETY: the chain handed to the module, split in two.
@@ -503,14 +445,14 @@ fn dispatch_flag_probe_and_twin() {
 #[test]
 fn pause_never_completed_watchdog_and_twin() {
     let s = Session::collecting();
-    let mut rig = Rig::new(1);
+    let mut rig = new_rig(1);
     PAUSE.store(NDIS_STATUS_PENDING, Ordering::SeqCst);
     assert!(!rig.stack().pause());
-    drop(rig.stack.take());
+    rig.drop_stack();
     assert_eq!(rules(&s), vec![Rule::PauseNeverCompleted]);
     rig.end();
     // The twin.
-    let rig = Rig::new(1);
+    let rig = new_rig(1);
     PAUSE.store(NDIS_STATUS_PENDING, Ordering::SeqCst);
     assert!(!rig.stack().pause());
     // SAFETY: the pending pause, completed.
@@ -522,7 +464,7 @@ fn pause_never_completed_watchdog_and_twin() {
 #[test]
 fn sent_after_completed_probe_and_twin() {
     let s = Session::collecting();
-    let rig = Rig::new(1);
+    let rig = new_rig(1);
     rig.stack().send(&[F]);
     rig.stack().send(&[F]);
     let (a, b) = (rig.held_send(), rig.held_send());
@@ -547,7 +489,7 @@ fn sent_after_completed_probe_and_twin() {
 #[test]
 fn frames_split_across_mdls_arrive_whole() {
     let s = Session::collecting();
-    let rig = Rig::new(1);
+    let rig = new_rig(1);
     let frame: Vec<u8> = (0..64).collect();
     rig.stack().send_split(&[(&frame, &[5, 13, 13, 0, 64])]);
     let nbl = rig.held_send();

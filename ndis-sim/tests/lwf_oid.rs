@@ -12,7 +12,9 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use ndis_sim::lwf::Stack;
+mod common;
+
+use common::lwf::{Rig, characteristics};
 use ndis_sim::{Rule, Session};
 use ndis_sys::*;
 
@@ -34,26 +36,6 @@ unsafe impl Send for Req {}
 static OWN_DONE: Mutex<Vec<(usize, NDIS_STATUS)>> = Mutex::new(Vec::new());
 /// Status indications and PnP events the module saw.
 static SEEN: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
-
-unsafe extern "system" fn attach(h: NDIS_HANDLE, _: NDIS_HANDLE, _: PNDIS_FILTER_ATTACH_PARAMETERS) -> NDIS_STATUS {
-    let mut attrs = NDIS_FILTER_ATTRIBUTES {
-        Header: NDIS_OBJECT_HEADER {
-            Type: NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
-            Revision: NDIS_FILTER_ATTRIBUTES_REVISION_1 as u8,
-            Size: NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1,
-        },
-        Flags: 0,
-    };
-    // SAFETY: the module's handle; the handle itself as its context.
-    unsafe { NdisFSetAttributes(h, h, &mut attrs) }
-}
-unsafe extern "system" fn detach(_: NDIS_HANDLE) {}
-unsafe extern "system" fn restart(_: NDIS_HANDLE, _: PNDIS_FILTER_RESTART_PARAMETERS) -> NDIS_STATUS {
-    NDIS_STATUS_SUCCESS
-}
-unsafe extern "system" fn pause(_: NDIS_HANDLE, _: PNDIS_FILTER_PAUSE_PARAMETERS) -> NDIS_STATUS {
-    NDIS_STATUS_SUCCESS
-}
 
 /// The sample's FilterOidRequest: clone, remember the original in the
 /// clone's SourceReserved, issue; a synchronous answer is completed here.
@@ -120,65 +102,26 @@ unsafe extern "system" fn device_pnp(ctx: NDIS_HANDLE, ev: PNET_DEVICE_PNP_EVENT
     unsafe { NdisFDevicePnPEventNotify(ctx, ev) };
 }
 
-struct Rig {
-    driver: NDIS_HANDLE,
-    stack: Option<Stack>,
+unsafe extern "system" fn pause(_: NDIS_HANDLE, _: PNDIS_FILTER_PAUSE_PARAMETERS) -> NDIS_STATUS {
+    NDIS_STATUS_SUCCESS
 }
 
-impl Rig {
-    fn new(n: usize) -> Rig {
-        MODE.store(PASS, Ordering::SeqCst);
-        for v in [&HELD, &CLONES] {
-            v.lock().unwrap().clear();
-        }
-        OWN_DONE.lock().unwrap().clear();
-        SEEN.lock().unwrap().clear();
-        // SAFETY: all-zero is a valid value of this C record.
-        let mut c: NDIS_FILTER_DRIVER_CHARACTERISTICS = unsafe { core::mem::zeroed() };
-        c.Header = NDIS_OBJECT_HEADER {
-            Type: NDIS_OBJECT_TYPE_FILTER_DRIVER_CHARACTERISTICS,
-            Revision: NDIS_FILTER_CHARACTERISTICS_REVISION_2 as u8,
-            Size: NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_2,
-        };
-        c.MajorNdisVersion = 6;
-        c.MinorNdisVersion = 30;
-        c.AttachHandler = Some(attach);
-        c.DetachHandler = Some(detach);
-        c.RestartHandler = Some(restart);
-        c.PauseHandler = Some(pause);
-        c.OidRequestHandler = Some(oid_request);
-        c.OidRequestCompleteHandler = Some(oid_complete);
-        c.CancelOidRequestHandler = Some(cancel_oid);
-        c.StatusHandler = Some(status);
-        c.NetPnPEventHandler = Some(net_pnp);
-        c.DevicePnPEventNotifyHandler = Some(device_pnp);
-        let mut driver = core::ptr::null_mut();
-        // SAFETY: valid characteristics and out pointer.
-        let st =
-            unsafe { NdisFRegisterFilterDriver(core::ptr::null_mut(), core::ptr::null_mut(), &mut c, &mut driver) };
-        assert_eq!(st, NDIS_STATUS_SUCCESS);
-        let stack = Stack::new(&vec![driver; n]);
-        stack.attach().unwrap();
-        assert!(stack.restart());
-        Rig { driver, stack: Some(stack) }
+/// The rig of this file's raw filter: the statics reset, `n` modules.
+fn new_rig(n: usize) -> Rig {
+    MODE.store(PASS, Ordering::SeqCst);
+    for v in [&HELD, &CLONES] {
+        v.lock().unwrap().clear();
     }
-
-    fn stack(&self) -> &Stack {
-        self.stack.as_ref().unwrap()
-    }
-
-    fn m(&self, i: usize) -> NDIS_HANDLE {
-        self.stack().module(i)
-    }
-
-    fn end(mut self) {
-        if let Some(s) = self.stack.take() {
-            s.pause();
-            s.detach();
-        }
-        // SAFETY: registered above.
-        unsafe { NdisFDeregisterFilterDriver(self.driver) };
-    }
+    OWN_DONE.lock().unwrap().clear();
+    SEEN.lock().unwrap().clear();
+    let mut c = characteristics(Some(pause));
+    c.OidRequestHandler = Some(oid_request);
+    c.OidRequestCompleteHandler = Some(oid_complete);
+    c.CancelOidRequestHandler = Some(cancel_oid);
+    c.StatusHandler = Some(status);
+    c.NetPnPEventHandler = Some(net_pnp);
+    c.DevicePnPEventNotifyHandler = Some(device_pnp);
+    Rig::new(c, n)
 }
 
 /// A request of the module's own: a query of `oid` into `buf`.
@@ -200,7 +143,7 @@ fn own_query(oid: u32, buf: &mut [u8; 8]) -> Box<NDIS_OID_REQUEST> {
 #[test]
 fn pass_through_answered_at_once_and_later_through_two_modules() {
     let s = Session::collecting();
-    let rig = Rig::new(2);
+    let rig = new_rig(2);
     let st = rig.stack();
     let q = st.query_oid(OID_802_3_CURRENT_ADDRESS, 6);
     let r = st.oid_result(q).expect("answered at once");
@@ -230,7 +173,7 @@ fn pass_through_answered_at_once_and_later_through_two_modules() {
 #[test]
 fn cancel_reaches_the_miniport_and_aborts_the_request() {
     let s = Session::collecting();
-    let rig = Rig::new(1);
+    let rig = new_rig(1);
     let st = rig.stack();
     st.set_miniport_pends(true);
     let q = st.query_oid(OID_GEN_MAXIMUM_FRAME_SIZE, 4);
@@ -245,7 +188,7 @@ fn cancel_reaches_the_miniport_and_aborts_the_request() {
 #[test]
 fn status_and_pnp_pass_through() {
     let s = Session::collecting();
-    let rig = Rig::new(2);
+    let rig = new_rig(2);
     let st = rig.stack();
     st.indicate_status(NDIS_STATUS_LINK_STATE, &[1, 2, 3]);
     assert_eq!(st.statuses(), vec![(NDIS_STATUS_LINK_STATE, vec![1, 2, 3])]);
@@ -261,7 +204,7 @@ fn status_and_pnp_pass_through() {
 #[test]
 fn oid_completed_twice_probe_and_twin() {
     let s = Session::collecting();
-    let rig = Rig::new(1);
+    let rig = new_rig(1);
     MODE.store(HOLD, Ordering::SeqCst);
     let q = rig.stack().query_oid(OID_GEN_MAXIMUM_FRAME_SIZE, 4);
     let held = HELD.lock().unwrap().remove(0).0;
@@ -278,7 +221,7 @@ fn oid_completed_twice_probe_and_twin() {
 #[test]
 fn oid_not_given_probe_and_twin() {
     let s = Session::collecting();
-    let rig = Rig::new(2);
+    let rig = new_rig(2);
     MODE.store(HOLD, Ordering::SeqCst);
     rig.stack().query_oid(OID_GEN_MAXIMUM_FRAME_SIZE, 4);
     let held = HELD.lock().unwrap().remove(0).0;
@@ -299,7 +242,7 @@ fn oid_not_given_probe_and_twin() {
 #[test]
 fn second_own_request_while_one_outstanding_probe_and_twin() {
     let s = Session::collecting();
-    let rig = Rig::new(1);
+    let rig = new_rig(1);
     rig.stack().set_miniport_pends(true);
     let (mut a, mut b) = ([0u8; 8], [0u8; 8]);
     let mut first = own_query(OID_GEN_MAXIMUM_FRAME_SIZE, &mut a);
@@ -324,7 +267,7 @@ fn second_own_request_while_one_outstanding_probe_and_twin() {
 #[test]
 fn clone_freed_before_completion_probe_and_twin() {
     let s = Session::collecting();
-    let rig = Rig::new(1);
+    let rig = new_rig(1);
     rig.stack().set_miniport_pends(true);
     let q = rig.stack().query_oid(OID_GEN_MAXIMUM_FRAME_SIZE, 4);
     let clone = CLONES.lock().unwrap()[0].0;
@@ -342,14 +285,14 @@ fn clone_freed_before_completion_probe_and_twin() {
 #[test]
 fn oid_never_completed_watchdog_and_twin() {
     let s = Session::collecting();
-    let mut rig = Rig::new(1);
+    let mut rig = new_rig(1);
     MODE.store(HOLD, Ordering::SeqCst);
     rig.stack().query_oid(OID_GEN_MAXIMUM_FRAME_SIZE, 4);
-    drop(rig.stack.take());
+    rig.drop_stack();
     assert_eq!(s.rules(), vec![Rule::OidNeverCompleted]);
     rig.end();
     // The twin.
-    let rig = Rig::new(1);
+    let rig = new_rig(1);
     MODE.store(HOLD, Ordering::SeqCst);
     rig.stack().query_oid(OID_GEN_MAXIMUM_FRAME_SIZE, 4);
     let held = HELD.lock().unwrap().remove(0).0;

@@ -268,7 +268,7 @@ impl<'c, F: Filter> OwnChain<'c, F> {
         if self.is_empty() {
             return Ok(());
         }
-        if !self.module.hold_own(self.links.count) {
+        if !self.module.hold(self.links.count) {
             return Err(self);
         }
         let this = ManuallyDrop::new(self);
@@ -287,7 +287,7 @@ impl<'c, F: Filter> OwnChain<'c, F> {
         if self.is_empty() {
             return Ok(());
         }
-        if !self.module.hold_own(self.links.count) {
+        if !self.module.hold(self.links.count) {
             return Err(self);
         }
         let this = ManuallyDrop::new(self);
@@ -310,7 +310,7 @@ impl<'c, F: Filter> OwnChain<'c, F> {
     /// another module's or the module is not running.
     #[inline]
     fn take_for(self, module: &Module<F>) -> Result<Links, Self> {
-        if !core::ptr::eq(self.module, module) || !self.module.hold_own(self.links.count) {
+        if !core::ptr::eq(self.module, module) || !self.module.hold(self.links.count) {
             return Err(self);
         }
         Ok(ManuallyDrop::new(self).links)

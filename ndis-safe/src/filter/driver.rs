@@ -380,7 +380,7 @@ unsafe extern "system" fn receive<F: Filter>(
     // the filter is still passing the chain up (sends need no count: the
     // overlying driver's pause waits for its sends, so none is in a send
     // handler when this module's pause starts).
-    if b.module.enter() {
+    if b.module.hold(1) {
         // SAFETY: NDIS calls the receive handler with a chain of
         // `NumberOfNetBufferLists` NBLs, one or more (never NULL), as a raw
         // filter that passes it on relies on.

@@ -122,7 +122,7 @@
 //! | [`OwnChain`] | its NBLs are never freed, and their pool leaks (it stays counted); dropped, it frees them |
 //! | [`FilterDriver`] | never deregistered: the driver cannot unload |
 //! | [`Module`], [`AttachParameters`] | cannot be leaked: only borrowed |
-//! | [`OidRequest`] | the request is never completed (NDIS waits for it); never completed twice |
+//! | [`OidRequest`], [`OidHandled`] | cannot be leaked by a handler that returns: it must return the [`OidHandled`] only ending the request gives |
 //! | [`StatusIndication`], [`NetPnPEvent`], [`DevicePnPEvent`] | cannot be leaked: only borrowed |
 //!
 //! Nothing is ever completed or returned twice: each chain is consumed by
@@ -139,12 +139,12 @@
 //! the library issues and completes back into the original, exactly once:
 //! the default) or answered by the filter ([`OidRequest::answer_query`],
 //! checking the buffer's length and setting `BytesNeeded`); it ends inside
-//! the call, like a chain. Status indications and PnP events are passed
+//! the call, which returns the [`OidHandled`] the end gives. Status indications and PnP events are passed
 //! on unless the filter's handler, which sees them through typed views
 //! ([`StatusIndication`], [`NetPnPEvent`], [`DevicePnPEvent`]), says
-//! [`Forward::Absorb`]. See [`OidRequest`] and the leak table: a
-//! forgotten [`OidRequest`] is never completed (a leak the simulated
-//! stack's watchdog reports), never completed twice. Direct OID requests
+//! [`Forward::Absorb`]. See [`OidRequest`] and the leak table: a request
+//! cannot be forgotten by a handler that returns (it has no
+//! [`OidHandled`] to return), nor completed twice. Direct OID requests
 //! are not registered: NDIS passes them by the filter.
 //!
 //! # Out-of-band data
@@ -165,7 +165,7 @@ pub use chain::{Iter, OwnChain, RecvChain, SendChain};
 pub use driver::__ascii_to_utf16;
 pub use driver::{FilterDriver, Name, Registration};
 pub use module::{Module, ModuleState};
-pub use oid::{OidKind, OidRequest};
+pub use oid::{OidHandled, OidKind, OidRequest};
 pub use status::{DevicePnPEvent, Forward, NetPnPEvent, StatusIndication};
 
 use crate::context::ContextArea;
@@ -298,9 +298,10 @@ pub trait Filter: Sized + Send + Sync + 'static {
 
     /// An OID request from above: pass it down (the default: a clone is
     /// issued and completed back into it) or answer it. It ends in the
-    /// call; while paused too (NDIS sends OIDs to paused modules).
-    fn oid_request<'c>(&'c self, _module: &'c Module<Self>, request: OidRequest<'c, Self>) {
-        request.pass_down();
+    /// call, which returns the proof of its end; while paused too (NDIS
+    /// sends OIDs to paused modules).
+    fn oid_request<'c>(&'c self, _module: &'c Module<Self>, request: OidRequest<'c, Self>) -> OidHandled<'c> {
+        request.pass_down()
     }
 
     /// A status indication from below: passed up unless this says

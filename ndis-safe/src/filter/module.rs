@@ -116,42 +116,31 @@ impl<F: Filter> Module<F> {
     /// Whether the module runs: the data handlers' test, one load and one
     /// compare. A plain load suffices: the test decides only whether the
     /// filter is called, and what the filter then originates goes through
-    /// [`Module::hold_own`], which re-checks the state atomically.
+    /// [`Module::hold`], which re-checks the state atomically.
     #[inline(always)]
     pub(crate) fn running(&self) -> bool {
         self.word.load(Ordering::Relaxed) < PAUSED
     }
 
-    /// Counts `n` own NBLs in flight before they go, if the module runs
-    /// (a paused or pausing module originates nothing): whether they may go.
-    #[inline]
-    pub(crate) fn hold_own(&self, n: u32) -> bool {
-        let before = self.word.fetch_add(n, Ordering::AcqRel);
-        if before < PAUSED && before.wrapping_add(n) < PAUSED {
+    /// Counts `n` in flight if the module runs, and says whether it did
+    /// (else nothing is counted; [`Module::release`]`(n)` ends what was).
+    /// The one count of the module: `n` own NBLs before they go (a paused
+    /// or pausing module originates nothing), or `1` for a receive
+    /// handler's call (receives come from below, where the miniport still
+    /// runs while the module pauses: a pause that starts during the call
+    /// completes when it ends). The word with `n` added stays below the
+    /// state bits, else it is refused: one compare (`n` is 1 for a call).
+    #[inline(always)]
+    pub(crate) fn hold(&self, n: u32) -> bool {
+        if self.word.fetch_add(n, Ordering::AcqRel) < PAUSED.saturating_sub(n) {
             return true;
         }
         self.release(n);
         false
     }
 
-    /// Counts a receive handler's call for its duration, if the module
-    /// runs: whether the filter may be called (then [`Module::release`]`(1)`
-    /// ends the call; else nothing is counted). A pause that starts during
-    /// the call completes when the call ends.
-    #[inline(always)]
-    pub(crate) fn enter(&self) -> bool {
-        // One call per processor at most is in a handler at a time (the
-        // handlers run at DISPATCH_LEVEL or below and do not block), so the
-        // count stays far below the state bits.
-        if self.word.fetch_add(1, Ordering::AcqRel) < PAUSED {
-            return true;
-        }
-        self.release(1);
-        false
-    }
-
     /// `n` own NBLs came back, or a counted call ended (the pause
-    /// handler's, or a receive handler's: [`Module::enter`]). The last
+    /// handler's, or a receive handler's: [`Module::hold`]). The last
     /// of a pausing module's completes its pause. Nothing of the module is
     /// touched after the decrement unless this call completes the pause
     /// (before that, detach cannot run).

@@ -5,24 +5,13 @@
     reason = "a block is one record access: a union member's projection and its read or write"
 )]
 
-use core::cell::Cell;
 use core::marker::PhantomData;
-use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 
 use ndis_sys::*;
 
 use super::{Filter, Module};
 use crate::error::Status;
-
-/// What the request's handler call ended with.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Outcome {
-    /// Not ended (yet, or forgotten).
-    Open,
-    /// Ended: the handler returns this status.
-    Ended(NDIS_STATUS),
-}
 
 /// The kind of an OID request (`RequestType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +28,8 @@ pub enum OidKind {
 }
 
 /// An OID request handed to [`Filter::oid_request`]: ended exactly once —
-/// passed down or answered — inside the handler call.
+/// passed down or answered — inside the handler call, which returns the
+/// [`OidHandled`] the end gives.
 ///
 /// Passing down is what the WDK's filter sample does: the library clones
 /// the request (`NdisAllocateCloneOidRequest`, tag [`Filter::TAG`]),
@@ -70,25 +60,62 @@ pub enum OidKind {
 /// # Leaks
 ///
 /// [`OidRequest`] carries the handler call's lifetime (invariant) and is
-/// neither `Send` nor `'static`: it is ended in the call or forgotten
-/// there. A forgotten request is never completed: the handler returns
-/// `NDIS_STATUS_PENDING` and nothing follows (a real stack waits for it;
-/// the simulated stack's watchdog reports it, `OidNeverCompleted`). It can
-/// never be completed twice: every end consumes the token. A dropped one
-/// is failed with `NDIS_STATUS_REQUEST_ABORTED`, as a convenience nothing
-/// rests on.
+/// neither `Send` nor `'static`. The handler must return an
+/// [`OidHandled`] of that call, and the only way to one is to end the
+/// request (each end consumes it): a handler that forgets or drops its
+/// request has nothing to return, so that does not compile, and no
+/// request is left uncompleted by safe code. Nothing is completed twice
+/// either. A request leaked in a handler that never returns (an endless
+/// loop; a panic is a bugcheck) stays uncompleted, as it would in C.
+/// Dropping one is only possible on such a path, and does nothing.
 ///
 /// # Invariants
 ///
 /// `raw` is the request NDIS handed this module's `FilterOidRequest`, not
-/// yet completed, valid until it is; `outcome` is that handler call's
-/// slot, which the call returns from. Exactly one of the consuming methods
-/// (or `Drop`) writes `outcome`, once.
+/// yet completed, valid until it is; `'c` is that handler call. The
+/// handler call returns the status carried by the [`OidHandled`] one of
+/// the consuming methods made.
 pub struct OidRequest<'c, F: Filter> {
     raw: NonNull<NDIS_OID_REQUEST>,
     module: &'c Module<F>,
-    outcome: &'c Cell<Outcome>,
     _call: PhantomData<fn(&'c ()) -> &'c ()>,
+}
+
+/// The proof that an [`OidRequest`] of the handler call `'c` was ended —
+/// passed down, answered or failed — and the status the handler returns
+/// to NDIS. [`Filter::oid_request`] returns it; only the request's
+/// consuming methods make one, so a handler that returns has ended its
+/// request exactly once.
+///
+/// # Leaks
+///
+/// Forgetting it leaves the handler nothing to return: it cannot be
+/// leaked by a handler that returns.
+///
+/// # Invariants
+///
+/// `status` is what the request's end returned: the handler returns it
+/// (`NDIS_STATUS_PENDING`: a clone passed down pends, and its completion
+/// completes the request). `'c` is invariant, the handler call's.
+#[must_use = "the handler returns it: it is the proof the request was ended"]
+pub struct OidHandled<'c> {
+    status: NDIS_STATUS,
+    _call: PhantomData<fn(&'c ()) -> &'c ()>,
+}
+
+impl core::fmt::Debug for OidHandled<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("OidHandled").field("status", &format_args!("{:#x}", self.status)).finish()
+    }
+}
+
+impl OidHandled<'_> {
+    /// The status the handler returns (`NDIS_STATUS_PENDING` for a
+    /// request passed down that pends).
+    #[inline]
+    pub fn status(&self) -> NDIS_STATUS {
+        self.status
+    }
 }
 
 impl<F: Filter> core::fmt::Debug for OidRequest<'_, F> {
@@ -173,26 +200,26 @@ impl<'c, F: Filter> OidRequest<'c, F> {
     }
 
     /// Ends the request: the handler returns `status`.
-    fn end(self, status: NDIS_STATUS) {
-        let this = ManuallyDrop::new(self);
-        this.outcome.set(Outcome::Ended(status));
+    #[inline]
+    fn end(self, status: NDIS_STATUS) -> OidHandled<'c> {
+        OidHandled { status, _call: PhantomData }
     }
 
     /// Passes the request down (a clone of it, completed back into it: see
     /// [`OidRequest`]). The default of [`Filter::oid_request`].
-    pub fn pass_down(self) {
+    pub fn pass_down(self) -> OidHandled<'c> {
         // SAFETY: the module's handle and the request NDIS handed it, not
         // completed (the invariant); the handler returns what this returns,
         // and a PENDING is completed once by the complete handler.
         let status = unsafe { pass_down_raw(self.module.as_raw(), self.raw.as_ptr(), F::TAG.raw()) };
-        self.end(status);
+        self.end(status)
     }
 
     /// Answers a query with `data`: written and `BytesWritten` set when the
     /// buffer holds it (`NDIS_STATUS_SUCCESS`), else `BytesNeeded` set to
     /// its length and `NDIS_STATUS_BUFFER_TOO_SHORT`. Anything but a query
     /// is answered `NDIS_STATUS_NOT_SUPPORTED`, its buffer untouched.
-    pub fn answer_query(self, data: &[u8]) {
+    pub fn answer_query(self, data: &[u8]) -> OidHandled<'c> {
         if self.kind() != OidKind::Query {
             return self.end(NDIS_STATUS_NOT_SUPPORTED);
         }
@@ -215,13 +242,13 @@ impl<'c, F: Filter> OidRequest<'c, F> {
                 NDIS_STATUS_SUCCESS
             }
         };
-        self.end(status);
+        self.end(status)
     }
 
     /// Takes a set (the filter applied [`OidRequest::data`] itself):
     /// `BytesRead` is the whole buffer, `NDIS_STATUS_SUCCESS`. Anything but
     /// a set is answered `NDIS_STATUS_NOT_SUPPORTED`.
-    pub fn accept_set(self) {
+    pub fn accept_set(self) -> OidHandled<'c> {
         if self.kind() != OidKind::Set {
             return self.end(NDIS_STATUS_NOT_SUPPORTED);
         }
@@ -231,13 +258,13 @@ impl<'c, F: Filter> OidRequest<'c, F> {
             (*s).BytesRead = (*s).InformationBufferLength;
             (*s).BytesNeeded = 0;
         }
-        self.end(NDIS_STATUS_SUCCESS);
+        self.end(NDIS_STATUS_SUCCESS)
     }
 
     /// Answers with an error (`NDIS_STATUS_NOT_SUPPORTED`,
     /// `NDIS_STATUS_INVALID_DATA`, …); nothing is written or read.
-    pub fn fail(self, status: Status) {
-        self.end(status.raw());
+    pub fn fail(self, status: Status) -> OidHandled<'c> {
+        self.end(status.raw())
     }
 
     /// The union's query member (whose layout a set's shares), as a pointer
@@ -248,28 +275,15 @@ impl<'c, F: Filter> OidRequest<'c, F> {
     }
 }
 
-impl<F: Filter> Drop for OidRequest<'_, F> {
-    /// Ends a request no method ended: `NDIS_STATUS_REQUEST_ABORTED`.
-    fn drop(&mut self) {
-        self.outcome.set(Outcome::Ended(NDIS_STATUS_REQUEST_ABORTED));
-    }
-}
-
 /// `FilterOidRequest`: hands the request to the filter and returns how it
-/// ended (`NDIS_STATUS_PENDING` when it was passed down and pends, or
-/// forgotten).
+/// ended (`NDIS_STATUS_PENDING` when it was passed down and pends).
 ///
 /// # Safety
 ///
 /// `raw` is a request NDIS hands this module's `FilterOidRequest` now.
 pub(crate) unsafe fn request<F: Filter>(filter: &F, module: &Module<F>, raw: PNDIS_OID_REQUEST) -> NDIS_STATUS {
     let Some(raw) = NonNull::new(raw) else { return NDIS_STATUS_INVALID_PARAMETER };
-    let outcome = Cell::new(Outcome::Open);
-    filter.oid_request(module, OidRequest { raw, module, outcome: &outcome, _call: PhantomData });
-    match outcome.get() {
-        Outcome::Ended(s) => s,
-        Outcome::Open => NDIS_STATUS_PENDING,
-    }
+    filter.oid_request(module, OidRequest { raw, module, _call: PhantomData }).status
 }
 
 /// Clones `orig`, issues the clone, and finishes it if it completed at

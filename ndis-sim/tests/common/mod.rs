@@ -121,3 +121,5 @@ pub fn read(nb: *mut NET_BUFFER) -> Vec<u8> {
     assert!(!p.is_null());
     unsafe { core::slice::from_raw_parts(p.cast::<u8>(), len as usize) }.to_vec()
 }
+
+pub mod lwf;

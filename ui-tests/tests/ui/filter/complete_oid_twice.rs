@@ -2,7 +2,7 @@
 // or passing it down again: NdisFOidRequestComplete on a request already
 // completed).
 // Raw twin: ndis-sim tests/lwf_oid.rs `oid_completed_twice_probe_and_twin`.
-use ndis_safe::filter::{AttachParameters, Filter, Module, OidRequest};
+use ndis_safe::filter::{AttachParameters, Filter, Module, OidHandled, OidRequest};
 use ndis_safe::{NoContext, Status, Tag};
 
 struct F;
@@ -15,9 +15,9 @@ impl Filter for F {
         Ok(F)
     }
 
-    fn oid_request<'c>(&'c self, _: &'c Module<Self>, request: OidRequest<'c, Self>) {
-        request.fail(Status::FAILURE);
-        request.pass_down();
+    fn oid_request<'c>(&'c self, _: &'c Module<Self>, request: OidRequest<'c, Self>) -> OidHandled<'c> {
+        let _ = request.fail(Status::FAILURE);
+        request.pass_down()
     }
 }
 

@@ -5,7 +5,7 @@
 // (a request kept and never completed).
 use std::cell::RefCell;
 
-use ndis_safe::filter::{AttachParameters, Filter, Module, OidRequest};
+use ndis_safe::filter::{AttachParameters, Filter, Module, OidHandled, OidRequest};
 use ndis_safe::{NoContext, Status, Tag};
 
 struct F;
@@ -22,8 +22,9 @@ impl Filter for F {
         Ok(F)
     }
 
-    fn oid_request<'c>(&'c self, _: &'c Module<Self>, request: OidRequest<'c, Self>) {
+    fn oid_request<'c>(&'c self, _: &'c Module<Self>, request: OidRequest<'c, Self>) -> OidHandled<'c> {
         KEPT.with(|k| *k.borrow_mut() = Some(request));
+        unreachable!("answered later, from KEPT")
     }
 }
 
