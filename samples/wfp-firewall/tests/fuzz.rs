@@ -52,7 +52,7 @@ fn app(rng: &mut Rng) -> Vec<u8> {
     match rng.below(5) {
         0 => Vec::new(),
         1 => (0..rng.index(7)).map(|_| rng.next_u64() as u8).collect(), // odd, short
-        2 => vec![0xAB; 2_000 + rng.index(3_000)],                  // very long
+        2 => vec![0xAB; 2_000 + rng.index(3_000)],                      // very long
         n => format!("\\device\\harddiskvolume2\\app{n}.exe").encode_utf16().flat_map(u16::to_le_bytes).collect(),
     }
 }
