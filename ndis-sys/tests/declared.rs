@@ -101,9 +101,8 @@ fn declared<T>() {
     let _: (FILTER_ATTACH, FILTER_SEND_NET_BUFFER_LISTS, FILTER_RECEIVE_NET_BUFFER_LISTS, FILTER_OID_REQUEST);
     let _: (NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO, NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO);
     let _: (NDIS_RSC_NBL_INFO, NDIS_NET_BUFFER_LIST_8021Q_INFO);
-    // USO comes with NDIS 6.83: of the generated versions, 6.89 has it (the
-    // features ndis683 to ndis688 select the 6.80 bindings).
-    #[cfg(feature = "ndis689")]
+    // USO comes with NDIS 6.83.
+    #[cfg(feature = "ndis683")]
     let _: NDIS_UDP_SEGMENTATION_OFFLOAD_NET_BUFFER_LIST_INFO;
     let _: [ULONG; 4] = [
         NDIS_SEND_FLAGS_DISPATCH_LEVEL,

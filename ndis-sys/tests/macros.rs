@@ -45,16 +45,15 @@ fn net_buffer_list_fields_are_where_the_c_compiler_puts_them() {
         assert_eq!(MEMORY_ALLOCATION_ALIGNMENT, 16);
     }
     assert_eq!(align_of::<NET_BUFFER_LIST>(), MEMORY_ALLOCATION_ALIGNMENT);
-    // NDIS 6.87 adds a field (revision 2); of the generated versions, 6.89
-    // has it.
-    #[cfg(not(feature = "ndis689"))]
+    // NDIS 6.87 adds a field (revision 2).
+    #[cfg(not(feature = "ndis687"))]
     let pool_parameters = NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1;
-    #[cfg(feature = "ndis689")]
+    #[cfg(feature = "ndis687")]
     let pool_parameters = NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_2;
     assert_eq!(size_of::<NET_BUFFER_LIST_POOL_PARAMETERS>(), usize::from(pool_parameters));
-    #[cfg(not(feature = "ndis689"))]
+    #[cfg(not(feature = "ndis687"))]
     let pool_parameters = NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1;
-    #[cfg(feature = "ndis689")]
+    #[cfg(feature = "ndis687")]
     let pool_parameters = NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_2;
     assert_eq!(size_of::<NET_BUFFER_POOL_PARAMETERS>(), usize::from(pool_parameters));
     assert_eq!(size_of::<NDIS_OBJECT_HEADER>(), 4);

@@ -197,7 +197,13 @@ fn regen_time(root: &Path) -> String {
     let Some(kit) = std::env::var_os("WDK_ROOT").filter(|v| !v.is_empty()) else {
         return "## cargo xtask regen wall time\n\nnot measured: WDK_ROOT names no kit on this machine\n".to_owned();
     };
-    let args = crate::RegenArgs { wdk: Some(PathBuf::from(kit)), wdk_version: None, ndis: None, check: true };
+    let args = crate::RegenArgs {
+        wdk: Some(PathBuf::from(kit)),
+        wdk_version: None,
+        ndis: None,
+        check: true,
+        every_version: false,
+    };
     let start = std::time::Instant::now();
     let result = crate::regen(&args, &crate::sys_crates(root), root);
     let secs = start.elapsed().as_secs_f64();

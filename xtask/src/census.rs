@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{CStr, CString, c_void};
+use std::hash::{Hash as _, Hasher as _};
 use std::path::Path;
 
 use clang_sys::*;
@@ -61,6 +62,10 @@ pub struct Scan {
     pub macros: BTreeMap<String, String>,
     /// `extern const GUID` declarations (name -> header).
     pub guids: BTreeMap<String, String>,
+    /// What bindgen's output for each declared name depends on, hashed
+    /// ([`fingerprint`]): two scans (of two NDIS versions) with the same
+    /// fingerprint for a name declare it the same way.
+    pub fingerprints: BTreeMap<String, u64>,
 }
 
 /// An integer constant's value, as C computes it.
@@ -132,8 +137,11 @@ impl Unit {
             .collect::<Result<_, _>>()?;
         let ptrs: Vec<*const std::ffi::c_char> = c_args.iter().map(|a| a.as_ptr()).collect();
         let path = CString::new(source.to_string_lossy().as_bytes()).map_err(|_| Error::new("path holds a NUL"))?;
+        // Declarations (and macros) of a precompiled header the arguments
+        // name are not visited: they are the same whatever the NDIS version,
+        // and deserializing them all would cost more than the parse.
         // SAFETY: plain constructor; disposed in Drop.
-        let index = unsafe { clang_createIndex(0, 0) };
+        let index = unsafe { clang_createIndex(1, 0) };
         // SAFETY: every pointer is valid for the call; `ptrs` holds `ptrs.len()` C strings.
         let tu = unsafe {
             clang_parseTranslationUnit(
@@ -265,16 +273,7 @@ pub fn scan(
                 }
             }
             CXCursor_MacroDefinition => {
-                // SAFETY: as above.
-                let function_like = unsafe { clang_Cursor_isMacroFunctionLike(c) };
-                // SAFETY: as above.
-                let builtin = unsafe { clang_Cursor_isMacroBuiltin(c) };
-                if function_like != 0 || builtin != 0 {
-                    return;
-                }
-                if let Some(file) = file_of(c) {
-                    out.macros.insert(spelling(c), kit_relative(&file));
-                }
+                record_macro(c, &mut out.macros);
                 return;
             }
             _ => return,
@@ -285,6 +284,12 @@ pub fn scan(
         }
         let Some(file) = file_of(c) else { return };
         let file = kit_relative(&file);
+        let mut hasher = std::hash::DefaultHasher::new();
+        if let Some(&before) = out.fingerprints.get(&name) {
+            before.hash(&mut hasher);
+        }
+        fingerprint(c, &mut hasher, 0);
+        out.fingerprints.insert(name.clone(), hasher.finish());
         // A function both declared and defined inline counts as inline.
         if seen.insert((name.clone(), decl_kind.column())) {
             let parent = parent.map(spelling).filter(|p| !p.is_empty() && !p.contains(' '));
@@ -296,6 +301,151 @@ pub fn scan(
         }
     });
     Ok((out, values))
+}
+
+/// The spelling of a type.
+fn type_spelling(t: CXType) -> String {
+    // SAFETY: `t` is a type of a live translation unit.
+    take(unsafe { clang_getTypeSpelling(t) })
+}
+
+/// Feeds `hasher` with what bindgen's output for the declaration `c`
+/// depends on: a function's type (typedef names as written, calling
+/// convention); a record's size, alignment and every field's name, type,
+/// offset and bit width, with the records defined inside it; an enum's
+/// integer type (and, inside a record, its enumerators); a typedef's underlying type, with the
+/// record or enum it defines when that has no name of its own; an
+/// enumerator's value. Anything a header's version gates change in a
+/// declaration changes one of these.
+pub fn fingerprint(c: CXCursor, hasher: &mut std::hash::DefaultHasher, depth: u32) {
+    extern "C" fn child(c: CXCursor, _parent: CXCursor, data: CXClientData) -> CXChildVisitResult {
+        // SAFETY: `data` is the `&mut (hasher, depth)` passed below, alive for the visit.
+        let (hasher, depth) = unsafe { &mut *(data as *mut (&mut std::hash::DefaultHasher, u32)) };
+        // SAFETY: `c` is a cursor of the live unit.
+        let kind = unsafe { clang_getCursorKind(c) };
+        match kind {
+            CXCursor_FieldDecl => {
+                spelling(c).hash(*hasher);
+                // SAFETY: as above.
+                type_spelling(unsafe { clang_getCursorType(c) }).hash(*hasher);
+                // SAFETY: as above.
+                unsafe { clang_Cursor_getOffsetOfField(c) }.hash(*hasher);
+                // SAFETY: as above.
+                unsafe { clang_getFieldDeclBitWidth(c) }.hash(*hasher);
+            }
+            CXCursor_StructDecl | CXCursor_UnionDecl | CXCursor_EnumDecl => fingerprint(c, hasher, *depth + 1),
+            CXCursor_EnumConstantDecl => {
+                spelling(c).hash(*hasher);
+                // SAFETY: as above.
+                unsafe { clang_getEnumConstantDeclValue(c) }.hash(*hasher);
+            }
+            _ => {}
+        }
+        CXChildVisit_Continue
+    }
+    // SAFETY: `c` is a cursor of a live translation unit.
+    let kind = unsafe { clang_getCursorKind(c) };
+    kind.hash(hasher);
+    // SAFETY: as above.
+    let ty = unsafe { clang_getCursorType(c) };
+    match kind {
+        CXCursor_FunctionDecl => type_spelling(ty).hash(hasher),
+        CXCursor_EnumConstantDecl => {
+            // SAFETY: as above.
+            unsafe { clang_getEnumConstantDeclValue(c) }.hash(hasher);
+        }
+        CXCursor_TypedefDecl => {
+            // SAFETY: as above.
+            let under = unsafe { clang_getTypedefDeclUnderlyingType(c) };
+            type_spelling(under).hash(hasher);
+            // SAFETY: a type of the live unit.
+            let canonical = unsafe { clang_getCanonicalType(under) };
+            // SAFETY: as above.
+            let decl = unsafe { clang_getTypeDeclaration(canonical) };
+            // SAFETY: as above.
+            if depth < 8 && unsafe { clang_Cursor_isAnonymous(decl) } != 0 {
+                fingerprint(decl, hasher, depth + 1);
+            }
+        }
+        CXCursor_StructDecl | CXCursor_UnionDecl | CXCursor_EnumDecl => {
+            // SAFETY: as above.
+            unsafe { clang_Type_getSizeOf(ty) }.hash(hasher);
+            // SAFETY: as above.
+            unsafe { clang_Type_getAlignOf(ty) }.hash(hasher);
+            if kind == CXCursor_EnumDecl {
+                // SAFETY: as above.
+                type_spelling(unsafe { clang_getEnumDeclIntegerType(c) }).hash(hasher);
+            }
+            // A top-level enum's enumerators are declarations of their own
+            // (bindgen's constants): only an enum inside a record is
+            // fingerprinted with them.
+            if depth < 8 && (kind != CXCursor_EnumDecl || depth > 0) {
+                let mut data = (&mut *hasher, depth);
+                // SAFETY: `data` outlives the visit, which calls back synchronously.
+                unsafe {
+                    clang_visitChildren(
+                        c,
+                        child,
+                        (&mut data) as *mut (&mut std::hash::DefaultHasher, u32) as *mut c_void,
+                    )
+                };
+            }
+        }
+        _ => type_spelling(ty).hash(hasher),
+    }
+}
+
+/// Parses `header` (the text of a header including the kit's headers that
+/// come first whatever the NDIS version) once, as a precompiled header
+/// written to `out`: every later parse given `-include-pch out` starts from
+/// it instead of parsing those headers again (they are most of the text).
+/// Returns the object-like macros it defines (name -> header): a parse
+/// from it does not list them (see [`Unit::parse`]).
+pub fn precompile(
+    header: &str,
+    scratch: &Path,
+    stem: &str,
+    args: &[String],
+    out: &Path,
+) -> Result<BTreeMap<String, String>, Error> {
+    let path = scratch.join(format!("{stem}.h"));
+    std::fs::write(&path, header).map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
+    let mut args = args.to_vec();
+    args.extend(["-x".to_owned(), "c-header".to_owned()]);
+    let unit =
+        Unit::parse(&path, &args, CXTranslationUnit_ForSerialization | CXTranslationUnit_DetailedPreprocessingRecord)?;
+    let file = CString::new(out.to_string_lossy().as_bytes()).map_err(|_| Error::new("path holds a NUL"))?;
+    // SAFETY: the unit is live.
+    let options = unsafe { clang_defaultSaveOptions(unit.tu) };
+    // SAFETY: the unit is live; `file` is a C string.
+    let status = unsafe { clang_saveTranslationUnit(unit.tu, file.as_ptr(), options) };
+    if status != CXSaveError_None {
+        return Err(Error::new(format!(
+            "libclang could not save the precompiled header {} (error {status})",
+            out.display()
+        )));
+    }
+    let mut macros = BTreeMap::new();
+    unit.visit(&mut |c, _| record_macro(c, &mut macros));
+    Ok(macros)
+}
+
+/// Records an object-like macro definition (name -> header).
+fn record_macro(c: CXCursor, macros: &mut BTreeMap<String, String>) {
+    // SAFETY: `c` is a cursor of a live unit.
+    if unsafe { clang_getCursorKind(c) } != CXCursor_MacroDefinition {
+        return;
+    }
+    // SAFETY: as above.
+    let function_like = unsafe { clang_Cursor_isMacroFunctionLike(c) };
+    // SAFETY: as above.
+    let builtin = unsafe { clang_Cursor_isMacroBuiltin(c) };
+    if function_like != 0 || builtin != 0 {
+        return;
+    }
+    if let Some(file) = file_of(c) {
+        macros.insert(spelling(c), kit_relative(&file));
+    }
 }
 
 /// The value of an integer variable's initializer, as C computes it.

@@ -9,7 +9,7 @@ const HELP: &str = "\
 cargo xtask <command>
 
 commands:
-  regen [--wdk DIR] [--wdk-version V] [--ndis NNN] [--check]
+  regen [--wdk DIR] [--wdk-version V] [--ndis NNN] [--check] [--every-version]
         Generate ndis-sys and fwps-sys from a Windows Driver Kit's headers.
         DIR: a \"Windows Kits/10\" folder or an unpacked WDK NuGet package
         (default: $WDK_ROOT, $WDKContentRoot, then the Windows install path).
@@ -20,6 +20,9 @@ commands:
         bound and what each exclusion rule leaves out.
         --check: generate in memory and fail if a checked-in file differs or
         the kit declares an item neither bound nor excluded by a rule.
+        --every-version: run bindgen for every NDIS version a crate ships
+        instead of assembling those between its ndis_generate versions from
+        them (slow); with --check it proves the assembled files exact.
         NDIS_RS_REGEN_TIMES=1 prints each job's time.
   bless Rewrite the ui-tests' .stderr files from what the compiler says now
         (TRYBUILD=overwrite), and record the toolchain they belong to.
@@ -67,6 +70,7 @@ fn parse_regen(mut args: impl Iterator<Item = String>) -> Result<RegenArgs, Erro
             "--wdk-version" => out.wdk_version = Some(value("--wdk-version")?),
             "--ndis" => out.ndis = Some(value("--ndis")?),
             "--check" => out.check = true,
+            "--every-version" => out.every_version = true,
             other => {
                 return Err(Error::new(format!("unknown argument `{other}`; see `cargo xtask help`")));
             }

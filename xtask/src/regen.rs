@@ -17,6 +17,9 @@ use crate::census::{self, Kind};
 use crate::kit::Kit;
 use crate::overlay;
 
+mod assemble;
+mod merge;
+
 /// A Windows target the bindings are generated for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Arch {
@@ -151,11 +154,20 @@ pub struct Config {
     /// the items it excludes and says why.
     #[serde(default)]
     pub exclude: Vec<Rule>,
-    /// NDIS versions generated besides the default one (`--ndis`), each
+    /// NDIS versions shipped besides the default one (`--ndis`), each
     /// selected by a cargo feature `ndisNNN`: the items that differ between
     /// versions are emitted once per variant under `#[cfg(feature = …)]`.
     #[serde(default)]
     pub ndis_versions: Vec<String>,
+    /// The versions of `ndis_versions` bindgen runs for (absent: all), besides
+    /// the default and the newest the kit defines. Every other one is
+    /// assembled from them and from its own census scan: each
+    /// declaration it has is taken from a generated version that declares
+    /// it the same way (by the scan's fingerprints), its constants from its
+    /// scan; a version with a declaration no generated version has is an
+    /// error that names it.
+    #[serde(default)]
+    pub ndis_generate: Option<Vec<String>>,
     /// Re-export (`pub use`) the reused crates' items this crate's own
     /// items name, so that a user of this crate alone reaches every type its
     /// declarations take.
@@ -172,6 +184,12 @@ pub struct Config {
     /// Never generated.
     #[serde(default)]
     pub blocklist: Items,
+    /// A kit header that `headers` include first, and that no NDIS version
+    /// changes (`wdm.h`): parsed once per arch into a precompiled header
+    /// every bindgen run and census scan starts from. Used when every crate
+    /// of the regen names the same one.
+    #[serde(default)]
+    pub precompiled: Option<String>,
     /// The Rust type of integer constants, by name prefix (the longest
     /// matching prefix wins): `"NDIS_STATUS_" = "NDIS_STATUS"`. A constant no
     /// prefix matches gets bindgen's choice (`u32` or `i32` by its value).
@@ -208,6 +226,8 @@ pub struct Settings {
     pub command: String,
     /// bindgen's version, for the preamble.
     pub bindgen_version: String,
+    /// Run bindgen for every version shipped, none assembled.
+    pub every_version: bool,
 }
 
 /// A generated file, not yet written.
@@ -224,6 +244,9 @@ const PREAMBLE_END: &str = "// ---- generated below: do not edit ----";
 /// The preamble line that names tool versions; `--check` ignores it, so that
 /// a different libclang patch release producing the same bindings passes.
 const TOOLS_LINE: &str = "// Tools: ";
+/// The preamble line that says which versions are assembled; `--check`
+/// ignores it, so that `--every-version --check` compares the bindings.
+const ASSEMBLED_LINE: &str = "// Versions: ";
 
 fn read_config(spec: &CrateSpec) -> Result<Config, Error> {
     let path = spec.config_path();
@@ -307,36 +330,31 @@ fn parse(text: &str) -> Result<syn::File, Error> {
     syn::parse_file(text).map_err(|e| Error::new(format!("generated bindings do not parse as Rust: {e}")))
 }
 
-/// The item names (types, functions, constants) of a generated file.
-fn item_names(file: &syn::File) -> BTreeSet<String> {
+/// The name an item declares, if any (types, functions, constants).
+fn declared_name(item: &syn::Item) -> Option<String> {
+    let ident = match item {
+        syn::Item::Struct(i) => &i.ident,
+        syn::Item::Union(i) => &i.ident,
+        syn::Item::Enum(i) => &i.ident,
+        syn::Item::Type(i) => &i.ident,
+        syn::Item::Const(i) => &i.ident,
+        syn::Item::Static(i) => &i.ident,
+        syn::Item::Fn(i) => &i.sig.ident,
+        syn::Item::Use(u) => use_rename(u)?,
+        _ => return None,
+    };
+    (ident != "_").then(|| ident.to_string())
+}
+
+/// The item names (types, functions, constants) of a version's elements.
+fn item_names(arena: &merge::Arena<'_>, elems: &[merge::Elem]) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    for item in &file.items {
-        let ident = match item {
-            syn::Item::Struct(i) => &i.ident,
-            syn::Item::Union(i) => &i.ident,
-            syn::Item::Enum(i) => &i.ident,
-            syn::Item::Type(i) => &i.ident,
-            syn::Item::Const(i) => &i.ident,
-            syn::Item::Static(i) => &i.ident,
-            syn::Item::Fn(i) => &i.sig.ident,
-            syn::Item::Use(u) => match use_rename(u) {
-                Some(name) => name,
-                None => continue,
-            },
-            syn::Item::ForeignMod(m) => {
-                for f in &m.items {
-                    match f {
-                        syn::ForeignItem::Fn(f) => names.insert(f.sig.ident.to_string()),
-                        syn::ForeignItem::Static(s) => names.insert(s.ident.to_string()),
-                        _ => false,
-                    };
-                }
-                continue;
+    for e in elems {
+        match e {
+            merge::Elem::Item(id) => names.extend(declared_name(arena.get(*id))),
+            merge::Elem::Block(_, fns) => {
+                names.extend(fns.iter().filter_map(|f| assemble::foreign_name(arena.function_item(*f))))
             }
-            _ => continue,
-        };
-        if ident != "_" {
-            names.insert(ident.to_string());
         }
     }
     names
@@ -415,11 +433,31 @@ struct Run<'a> {
     overlay_file: &'a Path,
     scratch: &'a Path,
     libclang: &'a str,
+    /// The header every parse starts from precompiled (`precompiled` in
+    /// the crates' `bindings.toml`), if any.
+    precompiled: Option<&'a str>,
 }
 
 impl Run<'_> {
     /// The compiler arguments the kit's headers are parsed with.
-    fn clang_args(&self, arch: Arch, ndis: &str) -> Vec<String> {
+    /// `precompiled`: start from the precompiled header, when there is one.
+    /// Not for bindgen: it orders the anonymous members of a record by
+    /// their source location, which a precompiled header's declarations
+    /// compare differently by (the bindings come out with those members
+    /// moved).
+    fn clang_args(&self, arch: Arch, ndis: &str, precompiled: bool) -> Vec<String> {
+        let mut args = self.base_args(arch);
+        args.push(format!("-DNDIS{ndis}=1"));
+        if precompiled && self.precompiled.is_some() {
+            args.push("-include-pch".into());
+            args.push(self.pch(arch).to_string_lossy().into_owned());
+        }
+        args
+    }
+
+    /// The arguments of every parse for `arch`, whatever the NDIS version:
+    /// those the precompiled header is made with.
+    fn base_args(&self, arch: Arch) -> Vec<String> {
         let mut args = vec![
             format!("--target={}", arch.triple()),
             "-fms-compatibility".into(),
@@ -428,7 +466,6 @@ impl Run<'_> {
             "-ivfsoverlay".into(),
             self.overlay_file.to_string_lossy().into_owned(),
             "-D_KERNEL_MODE=1".into(),
-            format!("-DNDIS{ndis}=1"),
         ];
         args.extend(arch.defines().iter().map(|d| format!("-D{d}")));
         for dir in overlay::search_dirs(self.kit) {
@@ -436,6 +473,11 @@ impl Run<'_> {
             args.push(dir.to_string_lossy().into_owned());
         }
         args
+    }
+
+    /// Where the precompiled header for `arch` is.
+    fn pch(&self, arch: Arch) -> PathBuf {
+        self.scratch.join(format!("precompiled-{}.pch", arch.name()))
     }
 
     /// A wrapper including `headers`, written to the scratch folder.
@@ -474,7 +516,7 @@ fn bindgen_one(
 ) -> Result<String, Error> {
     let headers: Vec<&str> = config.headers.iter().map(String::as_str).collect();
     let (wrapper_path, _) = run.wrapper(&format!("{}-{}-{ndis}", spec.name, arch.name()), &headers)?;
-    let args = run.clang_args(arch, ndis);
+    let args = run.clang_args(arch, ndis, false);
     let mut builder = bindgen::Builder::default()
         .header(wrapper_path.to_string_lossy())
         .clang_args(&args)
@@ -578,7 +620,7 @@ fn scan_arch(
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
     let stem = format!("census-{}-{ndis}", arch.name());
     let (_, wrapper) = run.wrapper(&stem, &headers)?;
-    let args = run.clang_args(arch, ndis);
+    let args = run.clang_args(arch, ndis, true);
     let (scan, values) = census::scan(&wrapper, names, run.scratch, &stem, &args)?;
     Ok(ArchScan { scan, values })
 }
@@ -656,32 +698,34 @@ fn constants(run: &Run<'_>, config: &Config, rules: &Rules, arch_scan: &ArchScan
     Ok(out)
 }
 
-/// Turns bindgen's output for one crate into the checked-in file.
-#[allow(clippy::too_many_arguments, reason = "one call site, every argument a different input")]
-fn finish(
-    run: &Run<'_>,
+/// bindgen's output for one crate and version, post-processed: what of the
+/// checked-in file comes from bindgen (not the constants, not the imports),
+/// with the config's fixes.
+fn bindgen_items(
     config: &Config,
     rules: &Rules,
-    body: String,
+    body: &str,
     arch_scan: &ArchScan,
-    reused: &[(String, BTreeSet<String>)],
     reused_names: &BTreeSet<String>,
 ) -> Result<syn::File, Error> {
-    use quote::ToTokens as _;
     // The GUID keys are declared `extern const GUID` without INITGUID:
     // replaced by constants with the values of their DEFINE_GUID.
     let mut remove: BTreeSet<String> = reused_names.clone();
     if config.bind.guids {
         remove.extend(arch_scan.scan.guids.keys().cloned());
     }
-    let mut file = parse(&body)?;
+    let mut file = parse(body)?;
     bindgen_passes(&mut file);
     remove_items(&mut file, &remove);
     inline_default_impls(&mut file);
     add_doc_links(&mut file, rules, arch_scan);
-    let mut consts = parse(&constants(run, config, rules, arch_scan)?)?;
-    remove_items(&mut consts, reused_names);
-    file.items.extend(consts.items);
+    config_fixes(config, &mut file);
+    Ok(file)
+}
+
+/// What the config changes in every item of the crate: the private names
+/// `pub(crate)`, the DDIs' `extern` blocks linking the crate's library.
+fn config_fixes(config: &Config, file: &mut syn::File) {
     for item in &mut file.items {
         let (vis, ident) = match item {
             syn::Item::Type(i) => (&mut i.vis, &i.ident),
@@ -704,13 +748,38 @@ fn finish(
             }
         }
     }
+}
+
+/// The integer constants and keys of one version's scan, as items.
+fn constant_items(
+    run: &Run<'_>,
+    config: &Config,
+    rules: &Rules,
+    arch_scan: &ArchScan,
+    reused_names: &BTreeSet<String>,
+) -> Result<syn::File, Error> {
+    let mut consts = parse(&constants(run, config, rules, arch_scan)?)?;
+    remove_items(&mut consts, reused_names);
+    config_fixes(config, &mut consts);
+    Ok(consts)
+}
+
+/// The imports of the reused crates, for a version whose items (bindgen's
+/// and its constants) are `files`: with `reexport_reused`, every reused
+/// name they name, or the crate's allowlist asks for, re-exported.
+fn imports(config: &Config, reused: &[(String, BTreeSet<String>)], files: &[&syn::File]) -> Result<syn::File, Error> {
+    use quote::ToTokens as _;
     let mut asked = config.allowlist.functions.clone();
     asked.extend(config.allowlist.types.iter().cloned());
     asked.extend(config.allowlist.vars.iter().cloned());
     let asked = Names::new(&asked)?;
     let mut uses = String::new();
     let mut taken = BTreeSet::new();
-    let tokens = if config.reexport_reused { file.to_token_stream().to_string() } else { String::new() };
+    let tokens: String = if config.reexport_reused && !reused.is_empty() {
+        files.iter().map(|f| f.to_token_stream().to_string()).collect::<Vec<_>>().join(" ")
+    } else {
+        String::new()
+    };
     for (krate, names) in reused {
         let _ = writeln!(uses, "#[allow(unused_imports)]\nuse {}::*;", krate.replace('-', "_"));
         if config.reexport_reused {
@@ -727,9 +796,7 @@ fn finish(
             }
         }
     }
-    let mut uses = parse(&uses)?;
-    uses.items.extend(file.items);
-    Ok(uses)
+    parse(&uses)
 }
 
 /// What bindgen's `merge_extern_blocks` and then `sort_semantically` do,
@@ -858,7 +925,7 @@ fn add_doc_links(file: &mut syn::File, rules: &Rules, arch_scan: &ArchScan) {
 
 /// The preamble of a generated file: the command, the kit, the target, the
 /// NDIS versions, the tools.
-fn preamble(run: &Run<'_>, spec: &CrateSpec, arch: Arch, versions: &[String]) -> String {
+fn preamble(run: &Run<'_>, spec: &CrateSpec, arch: Arch, versions: &[String], made: &[&String]) -> String {
     let Run { kit, settings, libclang, .. } = *run;
     let mut text = String::new();
     let _ = writeln!(text, "// @generated by `{}`.", settings.command);
@@ -873,136 +940,18 @@ fn preamble(run: &Run<'_>, spec: &CrateSpec, arch: Arch, versions: &[String]) ->
         ),
     };
     let _ = writeln!(text, "// Kit: Windows Kits {} (km, shared); target: {}; {ndis}.", kit.version, arch.triple());
+    if made.len() < versions.len() {
+        let made: Vec<String> = made.iter().map(|v| format!("NDIS{v}")).collect();
+        let _ = writeln!(
+            text,
+            "{ASSEMBLED_LINE}bindgen ran for {}; the other versions are assembled from those (xtask/src/regen/assemble.rs).",
+            made.join(", ")
+        );
+    }
     let _ = writeln!(text, "{TOOLS_LINE}bindgen {}, libclang {libclang}.", settings.bindgen_version);
     let _ = writeln!(text, "{PREAMBLE_END}");
     text.push('\n');
     text
-}
-
-/// The `cfg` predicate under which version `versions[i]` is the one
-/// selected: the highest `ndisNNN` feature enabled (none: the default).
-fn selected(versions: &[String], i: usize) -> String {
-    let higher: Vec<String> = versions[i + 1..].iter().map(|v| format!("feature = \"ndis{v}\"")).collect();
-    let not_higher = if higher.is_empty() { None } else { Some(format!("not(any({}))", higher.join(", "))) };
-    match (i, not_higher) {
-        (0, Some(n)) => n,
-        (0, None) => "all()".to_owned(),
-        (_, Some(n)) => format!("all(feature = \"ndis{}\", {n})", versions[i]),
-        (_, None) => format!("feature = \"ndis{}\"", versions[i]),
-    }
-}
-
-/// The `#[cfg]` attribute for an item present in the versions `present`
-/// (indices into `versions`, ascending); none when present in all.
-fn version_cfg(versions: &[String], present: &[usize]) -> Option<syn::Attribute> {
-    if present.len() == versions.len() {
-        return None;
-    }
-    let first = present[0];
-    let predicate = if first > 0 && present.iter().copied().eq(first..versions.len()) {
-        // From a version on: any of its feature or a higher one.
-        let features: Vec<String> = versions[first..].iter().map(|v| format!("feature = \"ndis{v}\"")).collect();
-        format!("any({})", features.join(", "))
-    } else {
-        format!("any({})", present.iter().map(|&i| selected(versions, i)).collect::<Vec<_>>().join(", "))
-    };
-    let attr: syn::Attribute = syn::parse_quote!(#[cfg(__predicate__)]);
-    let text = quote::ToTokens::to_token_stream(&attr).to_string().replace("__predicate__", &predicate);
-    syn::parse_str::<syn::File>(&format!("{text} struct X;")).ok().and_then(|f| match f.items.into_iter().next() {
-        Some(syn::Item::Struct(s)) => s.attrs.into_iter().next(),
-        _ => None,
-    })
-}
-
-/// An item and the indices of the versions it is in.
-type Present<T> = (T, Vec<usize>);
-
-/// Merges the bindings of several NDIS versions into one file: items the
-/// same in every version once, the others once per variant under the
-/// `#[cfg]` of the versions that have them. Functions of the `extern`
-/// blocks are merged into one block, each function under its own `#[cfg]`.
-fn merge_versions(versions: &[String], bodies: Vec<syn::File>) -> String {
-    use std::collections::HashMap;
-    // Items compared as syntax trees (syn's `Eq` and `Hash`, spans aside):
-    // (item, versions present), in order of first appearance.
-    let mut items: Vec<Present<syn::Item>> = Vec::new();
-    let mut index: HashMap<syn::Item, usize> = HashMap::new();
-    // Extern blocks by ABI and attributes: (position, empty block, functions
-    // with the versions they are in).
-    let mut blocks: Vec<(usize, syn::ItemForeignMod, Vec<Present<syn::ForeignItem>>)> = Vec::new();
-    let mut foreign: HashMap<(usize, syn::ForeignItem), usize> = HashMap::new();
-    for (vi, file) in bodies.into_iter().enumerate() {
-        for item in file.items {
-            if let syn::Item::ForeignMod(mut block) = item {
-                let functions = std::mem::take(&mut block.items);
-                let at = match blocks.iter().position(|(_, b, _)| *b == block) {
-                    Some(at) => at,
-                    None => {
-                        blocks.push((items.len(), block, Vec::new()));
-                        blocks.len() - 1
-                    }
-                };
-                for f in functions {
-                    let fns = &mut blocks[at].2;
-                    let i = *foreign.entry((at, f)).or_insert_with_key(|(_, f)| {
-                        fns.push((f.clone(), Vec::new()));
-                        fns.len() - 1
-                    });
-                    fns[i].1.push(vi);
-                }
-                continue;
-            }
-            let i = *index.entry(item).or_insert_with_key(|item| {
-                items.push((item.clone(), Vec::new()));
-                items.len() - 1
-            });
-            items[i].1.push(vi);
-        }
-    }
-    drop((index, foreign));
-    let mut out = syn::File { shebang: None, attrs: Vec::new(), items: Vec::new() };
-    let mut blocks = blocks.into_iter().peekable();
-    let mut items = items.into_iter();
-    for i in 0.. {
-        while let Some((_, mut block, functions)) = blocks.next_if(|(at, ..)| *at == i) {
-            for (mut f, present) in functions {
-                if let Some(cfg) = version_cfg(versions, &present)
-                    && let syn::ForeignItem::Fn(func) = &mut f
-                {
-                    func.attrs.insert(0, cfg);
-                }
-                block.items.push(f);
-            }
-            out.items.push(syn::Item::ForeignMod(block));
-        }
-        let Some((mut item, present)) = items.next() else { break };
-        if let Some(cfg) = version_cfg(versions, &present) {
-            push_attr(&mut item, cfg);
-        }
-        out.items.push(item);
-    }
-    prettyplease::unparse(&out)
-}
-
-/// Adds an attribute to an item, first.
-fn push_attr(item: &mut syn::Item, attr: syn::Attribute) {
-    let attrs = match item {
-        syn::Item::Const(i) => &mut i.attrs,
-        syn::Item::Enum(i) => &mut i.attrs,
-        syn::Item::Fn(i) => &mut i.attrs,
-        syn::Item::ForeignMod(i) => &mut i.attrs,
-        syn::Item::Impl(i) => &mut i.attrs,
-        syn::Item::Static(i) => &mut i.attrs,
-        syn::Item::Struct(i) => &mut i.attrs,
-        syn::Item::Type(i) => &mut i.attrs,
-        syn::Item::Union(i) => &mut i.attrs,
-        syn::Item::Use(i) => &mut i.attrs,
-        syn::Item::Mod(i) => &mut i.attrs,
-        syn::Item::Trait(i) => &mut i.attrs,
-        syn::Item::Macro(i) => &mut i.attrs,
-        _ => return,
-    };
-    attrs.insert(0, attr);
 }
 
 /// Counts of one census cell: declared = bound + excluded + missing.
@@ -1078,7 +1027,9 @@ fn census_of(spec: &CrateSpec, rules: &Rules, arch: Arch, arch_scan: &ArchScan, 
 }
 
 /// Finishes every crate of one arch, in order (a crate reuses those before
-/// it), each from its bindings for every NDIS version it is generated for.
+/// it), each from its bindings for every NDIS version it ships: generated
+/// (bindgen's output in `bodies`, one per version `generated` marks) or
+/// assembled from those ([`assemble`]).
 #[allow(clippy::too_many_arguments, reason = "one call site, every argument a different input")]
 fn finish_arch(
     run: &Run<'_>,
@@ -1088,6 +1039,7 @@ fn finish_arch(
     arch: Arch,
     scans: &BTreeMap<String, ArchScan>,
     versions: &[Vec<String>],
+    generated: &[Vec<bool>],
     bodies: &[Vec<String>],
 ) -> Result<(Vec<Output>, Census), Error> {
     let default = &run.settings.ndis;
@@ -1096,7 +1048,8 @@ fn finish_arch(
     // default version: what the crates reusing it are generated against).
     let mut done: Vec<(String, BTreeSet<String>, BTreeSet<String>)> = Vec::new();
     let mut rows = Vec::new();
-    for ((((spec, config), rules), versions), bodies) in crates.iter().zip(configs).zip(rules).zip(versions).zip(bodies)
+    for (((((spec, config), rules), versions), generated), bodies) in
+        crates.iter().zip(configs).zip(rules).zip(versions).zip(generated).zip(bodies)
     {
         // What `krate::NAME` resolves to, per reused crate; and every
         // name those crates bind, with what they reuse in turn.
@@ -1104,15 +1057,74 @@ fn finish_arch(
             done.iter().filter(|(n, ..)| config.reuse.contains(n)).map(|(n, p, _)| (n.clone(), p.clone())).collect();
         let reused_names: BTreeSet<String> =
             done.iter().filter(|(n, ..)| config.reuse.contains(n)).flat_map(|(_, _, a)| a.iter().cloned()).collect();
-        let mut texts = Vec::new();
-        for (version, body) in versions.iter().zip(bodies) {
+        // bindgen's items of the generated versions.
+        let mut made: Vec<(u32, &String, syn::File)> = Vec::new();
+        for (version, body) in versions.iter().zip(generated).filter(|(_, g)| **g).map(|(v, _)| v).zip(bodies) {
+            let items = timed(&format!("bindgen items {} {} NDIS{version}", spec.name, arch.name()), || {
+                bindgen_items(config, rules, body, &scans[version], &reused_names)
+            })?;
+            made.push((version.parse().unwrap_or(0), version, items));
+        }
+        // Each version's own items: its imports and its constants.
+        let mut own: Vec<(syn::File, syn::File)> = Vec::new();
+        for version in versions {
+            let consts = timed(&format!("constants {} {} NDIS{version}", spec.name, arch.name()), || {
+                constant_items(run, config, rules, &scans[version], &reused_names)
+            })?;
+            let uses = match made.iter().find(|(_, v, _)| *v == version) {
+                Some((.., items)) => imports(config, &reused, &[items, &consts])?,
+                // An assembled version's imports would be those of items
+                // from several versions: a crate that reuses another is
+                // generated at every version it ships.
+                None if !reused.is_empty() => {
+                    return Err(Error::new(format!(
+                        "{}: NDIS{version} would be assembled, but the crate reuses {}: list every version in \
+                         ndis_generate",
+                        spec.name,
+                        config.reuse.join(", ")
+                    )));
+                }
+                None => syn::File { shebang: None, attrs: Vec::new(), items: Vec::new() },
+            };
+            own.push((uses, consts));
+        }
+        let mut arena = merge::Arena::default();
+        let sources: Vec<assemble::Generated<'_>> = timed(&format!("index {} {}", spec.name, arch.name()), || {
+            made.iter()
+                .map(|(n, v, items)| assemble::Generated::new(*n, items, &scans[*v].scan.fingerprints, &mut arena))
+                .collect()
+        });
+        let mut elems: Vec<Vec<merge::Elem>> = Vec::new();
+        for (version, (uses, consts)) in versions.iter().zip(&own) {
             let scan = &scans[version];
-            texts.push(timed(&format!("finish {} {} NDIS{version}", spec.name, arch.name()), || {
-                finish(run, config, rules, body.clone(), scan, &reused, &reused_names)
-            })?);
+            let body =
+                match sources.iter().position(|g| made.iter().any(|(n, v, _)| *v == version && *n == g.version())) {
+                    Some(g) => sources[g].elems(),
+                    None => timed(&format!("assemble {} {} NDIS{version}", spec.name, arch.name()), || {
+                        let roots = roots(config, rules, scan)?;
+                        assemble::assemble(version.parse().unwrap_or(0), &scan.scan.fingerprints, &roots, &sources)
+                            .map_err(|names| not_assembled(spec, arch, version, &made, "declares differently", &names))
+                    })?,
+                };
+            let mut version_elems = arena.file(uses);
+            version_elems.extend(body);
+            version_elems.extend(arena.file(consts));
+            if made.iter().all(|(_, v, _)| *v != version) {
+                // What the version declares and binds by rule must be there.
+                let names: BTreeSet<String> =
+                    item_names(&arena, &version_elems).union(&reused_names).cloned().collect();
+                let missing: Vec<String> = census_of(spec, rules, arch, scan, &names)
+                    .into_iter()
+                    .flat_map(|r| r.cells.into_iter().flat_map(|c| c.missing))
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(not_assembled(spec, arch, version, &made, "alone declares", &missing));
+                }
+            }
+            elems.push(version_elems);
         }
         let default_scan = &scans[default];
-        let mut public = item_names(&texts[0]);
+        let mut public = item_names(&arena, &elems[0]);
         for private in &config.private {
             public.remove(private);
         }
@@ -1120,12 +1132,59 @@ fn finish_arch(
         rows.extend(census_of(spec, rules, arch, default_scan, &all));
         done.push((spec.name.clone(), public, all));
         let body = timed(&format!("merge and print {} {}", spec.name, arch.name()), || {
-            if texts.len() > 1 { merge_versions(versions, texts) } else { prettyplease::unparse(&texts[0]) }
+            prettyplease::unparse(&merge::merge(&arena, versions, &elems))
         });
-        let text = format!("{}{body}", preamble(run, spec, arch, versions));
+        let made: Vec<&String> = made.iter().map(|(_, v, _)| *v).collect();
+        let text = format!("{}{body}", preamble(run, spec, arch, versions, &made));
         outputs.push(Output { path: spec.output(arch), text });
     }
     Ok((outputs, Census { arch, rows }))
+}
+
+/// The declarations of a scan a crate binds whatever needs them: those of
+/// the headers it binds whole less its exclusions, and its allowlist.
+fn roots(config: &Config, rules: &Rules, arch_scan: &ArchScan) -> Result<BTreeSet<String>, Error> {
+    let mut asked = config.allowlist.functions.clone();
+    asked.extend(config.allowlist.types.iter().cloned());
+    asked.extend(config.allowlist.vars.iter().cloned());
+    let asked = Names::new(&asked)?;
+    Ok(arch_scan
+        .scan
+        .decls
+        .iter()
+        .filter(|d| {
+            asked.matches(&d.name)
+                || (d.kind != Kind::InlineFunction
+                    && rules.covers(&d.file)
+                    && rules.excluded(&d.name, d.kind).is_none()
+                    && d.parent.as_deref().is_none_or(|p| rules.excluded(p, Kind::Record).is_none()))
+        })
+        .map(|d| d.name.clone())
+        .collect())
+}
+
+/// The error for a version that cannot be assembled from the generated ones.
+fn not_assembled(
+    spec: &CrateSpec,
+    arch: Arch,
+    version: &str,
+    made: &[(u32, &String, syn::File)],
+    what: &str,
+    names: &[String],
+) -> Error {
+    let shown: Vec<&str> = names.iter().take(12).map(String::as_str).collect();
+    let more =
+        if names.len() > shown.len() { format!(" and {} more", names.len() - shown.len()) } else { String::new() };
+    let made: Vec<String> = made.iter().map(|(_, v, _)| format!("NDIS{v}")).collect();
+    Error::new(format!(
+        "{}: NDIS{version} ({}) {what} what no generated version ({}) has: {}{more}. \
+         Add \"{version}\" to ndis_generate in {}/bindings.toml.",
+        spec.name,
+        arch.name(),
+        made.join(", "),
+        shown.join(", "),
+        spec.name
+    ))
 }
 
 /// The text of the kit's `ndis/version.h`, when it has one.
@@ -1201,6 +1260,10 @@ pub struct Job {
     out: PathBuf,
     /// What the job is, for timings and errors.
     what: String,
+    /// The header every parse starts from precompiled, if any.
+    precompiled: Option<String>,
+    /// This job makes the precompiled header (for `arch`).
+    precompile: bool,
 }
 
 /// Runs one job in this process: `cargo xtask regen-job SPEC` (the spec
@@ -1214,15 +1277,28 @@ pub fn run_job(spec: &Path) -> Result<(), Error> {
 
 fn do_job(job: &Job) -> Result<(), Error> {
     let libclang = load_libclang()?;
-    let settings = Settings { ndis: job.ndis.clone(), command: String::new(), bindgen_version: String::new() };
+    let settings = Settings {
+        ndis: job.ndis.clone(),
+        command: String::new(),
+        bindgen_version: String::new(),
+        every_version: false,
+    };
     let run = Run {
         kit: &job.kit,
         settings: &settings,
         overlay_file: &job.overlay_file,
         scratch: &job.scratch,
         libclang: &libclang,
+        precompiled: job.precompiled.as_deref(),
     };
     let text = timed(&job.what, || -> Result<String, Error> {
+        if let (true, Some(header)) = (job.precompile, &job.precompiled) {
+            let args = run.base_args(job.arch);
+            let stem = format!("precompiled-{}", job.arch.name());
+            let macros =
+                census::precompile(&format!("#include <{header}>\n"), &job.scratch, &stem, &args, &run.pch(job.arch))?;
+            return serde_json::to_string(&macros).map_err(|e| Error::new(format!("cannot write the macros: {e}")));
+        }
         match job.krate {
             None => {
                 let scan = scan_arch(&run, &job.headers, &job.names, job.arch, &job.ndis)?;
@@ -1344,23 +1420,63 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
         .tempdir()
         .map_err(|e| Error::new(format!("cannot make a scratch folder: {e}")))?;
     let overlay_file = overlay::write(&plan, scratch.path())?;
-    let run = Run { kit, settings, overlay_file: &overlay_file, scratch: scratch.path(), libclang: &libclang };
+    // The header every parse starts from, precompiled once per arch: the
+    // one all the crates name (none when they differ).
+    let precompiled: Option<String> = configs
+        .first()
+        .and_then(|c| c.precompiled.clone())
+        .filter(|h| configs.iter().all(|c| c.precompiled.as_ref() == Some(h)));
+    let run = Run {
+        kit,
+        settings,
+        overlay_file: &overlay_file,
+        scratch: scratch.path(),
+        libclang: &libclang,
+        precompiled: precompiled.as_deref(),
+    };
 
     // The NDIS versions of each crate: the default, then those of its
     // features that this kit's ladder defines (a kit without the ladder's
     // header: every one).
     let ladder = version_header(kit).map(|_| kit_ndis_versions(kit, 0));
+    let number = |v: &String| v.parse::<u32>().unwrap_or(0);
+    let default_number = number(&settings.ndis);
     let versions: Vec<Vec<String>> = configs
         .iter()
         .map(|c| {
+            // Ascending from the default: a feature selects its version and
+            // every one below it.
+            let mut more: Vec<String> = c
+                .ndis_versions
+                .iter()
+                .filter(|n| number(n) > default_number && ladder.as_ref().is_none_or(|l| l.contains(n)))
+                .cloned()
+                .collect();
+            more.sort_by_key(number);
+            more.dedup();
             let mut v = vec![settings.ndis.clone()];
-            v.extend(
-                c.ndis_versions
-                    .iter()
-                    .filter(|n| **n != settings.ndis && ladder.as_ref().is_none_or(|l| l.contains(n)))
-                    .cloned(),
-            );
+            v.extend(more);
             v
+        })
+        .collect();
+    // Those bindgen runs for: the default, the newest, and `ndis_generate`
+    // (all when absent, or with `--every-version`); the others are
+    // assembled. (The newest is the one the additions of every version
+    // since the last change of a layout come from; a kit with an older
+    // ladder has another newest.)
+    let generated: Vec<Vec<bool>> = configs
+        .iter()
+        .zip(&versions)
+        .map(|(c, vs)| {
+            vs.iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    i == 0
+                        || i + 1 == vs.len()
+                        || settings.every_version
+                        || c.ndis_generate.as_ref().is_none_or(|g| g.contains(v))
+                })
+                .collect()
         })
         .collect();
     let all_versions: BTreeSet<String> = versions.iter().flatten().cloned().collect();
@@ -1393,11 +1509,13 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
         names: BTreeSet::new(),
         out: scratch.path().join(out),
         what,
+        precompiled: precompiled.clone(),
+        precompile: false,
     };
     let mut jobs = Vec::new();
     for arch in Arch::ALL {
-        for (i, (spec, vs)) in crates.iter().zip(&versions).enumerate() {
-            for v in vs {
+        for (i, ((spec, vs), made)) in crates.iter().zip(&versions).zip(&generated).enumerate() {
+            for v in vs.iter().zip(made).filter(|(_, g)| **g).map(|(v, _)| v) {
                 let (name, a) = (&spec.name, arch.name());
                 jobs.push(job(
                     Some(i),
@@ -1427,21 +1545,48 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
             jobs.push(Job { headers, names: names.clone(), ..scan });
         }
     }
+    // The macros of the precompiled header, per arch: the scans do not see
+    // them.
+    let mut pch_macros: Vec<(Arch, BTreeMap<String, String>)> = Vec::new();
+    if precompiled.is_some() {
+        let pch: Vec<Job> = Arch::ALL
+            .into_iter()
+            .map(|arch| {
+                let a = arch.name();
+                let j = job(None, arch, &settings.ndis, format!("precompiled-{a}.out"), format!("precompile {a}"));
+                Job { precompile: true, ..j }
+            })
+            .collect();
+        let texts = timed("precompiled headers", || run_jobs(&pch))?;
+        for (arch, text) in Arch::ALL.into_iter().zip(texts) {
+            let macros: BTreeMap<String, String> = serde_json::from_str(&text)
+                .map_err(|e| Error::new(format!("the precompiled header's macros are unreadable: {e}")))?;
+            pch_macros.push((arch, macros));
+        }
+    }
     let results = timed("libclang jobs", || run_jobs(&jobs))?;
     let (bodies, scans) = results.split_at(results.len() - scan_keys.len());
 
     // Post-processing, one thread per arch; crates in order within one.
     let mut scans_by_arch: Vec<BTreeMap<String, ArchScan>> = Arch::ALL.iter().map(|_| BTreeMap::new()).collect();
     for ((arch, v), text) in scan_keys.into_iter().zip(scans) {
-        let scan: ArchScan = serde_json::from_str(text)
+        let mut scan: ArchScan = serde_json::from_str(text)
             .map_err(|e| Error::new(format!("the census scan of {} NDIS{v} is unreadable: {e}", arch.name())))?;
+        // A macro the headers after the precompiled one define again is
+        // theirs (the last definition).
+        for (_, macros) in pch_macros.iter().filter(|(a, _)| *a == arch) {
+            for (name, file) in macros {
+                scan.scan.macros.entry(name.clone()).or_insert_with(|| file.clone());
+            }
+        }
         let i = Arch::ALL.iter().position(|a| *a == arch).unwrap_or(0);
         scans_by_arch[i].insert(v, scan);
     }
     let mut bodies = bodies.iter().cloned();
     let mut bodies_by_arch: Vec<Vec<Vec<String>>> = Vec::new();
     for _ in Arch::ALL {
-        bodies_by_arch.push(versions.iter().map(|vs| bodies.by_ref().take(vs.len()).collect()).collect());
+        bodies_by_arch
+            .push(generated.iter().map(|g| bodies.by_ref().take(g.iter().filter(|g| **g).count()).collect()).collect());
     }
     let finished = std::thread::scope(|s| {
         let handles: Vec<_> = Arch::ALL
@@ -1449,10 +1594,10 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
             .zip(&scans_by_arch)
             .zip(&bodies_by_arch)
             .map(|((arch, scans), bodies)| {
-                let (run, configs, rules, versions) = (&run, &configs, &rules, &versions);
+                let (run, configs, rules, versions, generated) = (&run, &configs, &rules, &versions, &generated);
                 s.spawn(move || {
                     timed(&format!("post-processing {}", arch.name()), || {
-                        finish_arch(run, crates, configs, rules, arch, scans, versions, bodies)
+                        finish_arch(run, crates, configs, rules, arch, scans, versions, generated, bodies)
                     })
                 })
             })
@@ -1527,7 +1672,7 @@ pub fn unaccounted(censuses: &[Census]) -> usize {
 
 /// The part of a generated file `--check` compares: all but the tools line.
 fn comparable(text: &str) -> String {
-    text.lines().filter(|l| !l.starts_with(TOOLS_LINE)).collect::<Vec<_>>().join("\n")
+    text.lines().filter(|l| !l.starts_with(TOOLS_LINE) && !l.starts_with(ASSEMBLED_LINE)).collect::<Vec<_>>().join("\n")
 }
 
 /// Compares outputs with the checked-in files; lists those that differ.

@@ -3,10 +3,9 @@
 //! the C compiler's on x86_64 and aarch64 Windows, and that every declared
 //! name exists there (the `declared` tests are type-checked too).
 
-/// The NDIS version features of ndis-sys (`ndisNNN`) that select a
-/// generated version: the default and those the generated files name. Every
-/// other feature enables, down its chain, the generated one below it, so it
-/// compiles exactly what that one does (the regen tests check the chain).
+/// The NDIS version features of ndis-sys (`ndisNNN`): every one selects a
+/// version of its own (the regen tests check that the generated files name
+/// each).
 fn ndis_features(root: &std::path::Path) -> Vec<String> {
     let manifest: toml::Table =
         toml::from_str(&std::fs::read_to_string(root.join("ndis-sys/Cargo.toml")).unwrap()).unwrap();
