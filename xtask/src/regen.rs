@@ -750,15 +750,28 @@ fn config_fixes(config: &Config, file: &mut syn::File) {
     }
 }
 
-/// The integer constants and keys of one version's scan, as items.
+/// The integer constants and keys of one version's scan, as items. Each
+/// is one line of [`constants`]' text; `parsed` keeps those parsed for the
+/// versions before (most constants are the same in every version).
 fn constant_items(
     run: &Run<'_>,
     config: &Config,
     rules: &Rules,
     arch_scan: &ArchScan,
     reused_names: &BTreeSet<String>,
+    parsed: &mut std::collections::HashMap<String, syn::Item>,
 ) -> Result<syn::File, Error> {
-    let mut consts = parse(&constants(run, config, rules, arch_scan)?)?;
+    let text = constants(run, config, rules, arch_scan)?;
+    let new: Vec<&str> = text.lines().filter(|l| !parsed.contains_key(*l)).collect();
+    let items = parse(&new.join("\n"))?.items;
+    if items.len() != new.len() {
+        return Err(Error::new("a generated constant is not one item of one line"));
+    }
+    for (line, item) in new.into_iter().zip(items) {
+        parsed.insert(line.to_owned(), item);
+    }
+    let items = text.lines().filter_map(|l| parsed.get(l).cloned()).collect();
+    let mut consts = syn::File { shebang: None, attrs: Vec::new(), items };
     remove_items(&mut consts, reused_names);
     config_fixes(config, &mut consts);
     Ok(consts)
@@ -1026,10 +1039,19 @@ fn census_of(spec: &CrateSpec, rules: &Rules, arch: Arch, arch_scan: &ArchScan, 
     rows.into_iter().map(|(header, cells)| Row { krate: spec.name.clone(), header, cells }).collect()
 }
 
+/// What the libclang jobs made for one arch: per crate, which versions
+/// bindgen ran for and its output for each; the census scans by version.
+#[derive(Clone, Copy)]
+struct Made<'a> {
+    generated: &'a [Vec<bool>],
+    bodies: &'a [Vec<String>],
+    scans: &'a BTreeMap<String, ArchScan>,
+}
+
 /// Finishes every crate of one arch, in order (a crate reuses those before
 /// it), each from its bindings for every NDIS version it ships: generated
-/// (bindgen's output in `bodies`, one per version `generated` marks) or
-/// assembled from those ([`assemble`]).
+/// (bindgen's output for this arch, `own`) or assembled ([`assemble`]) from
+/// those and from the first arch's (`first`, for another arch).
 #[allow(clippy::too_many_arguments, reason = "one call site, every argument a different input")]
 fn finish_arch(
     run: &Run<'_>,
@@ -1037,42 +1059,55 @@ fn finish_arch(
     configs: &[Config],
     rules: &[Rules],
     arch: Arch,
-    scans: &BTreeMap<String, ArchScan>,
     versions: &[Vec<String>],
-    generated: &[Vec<bool>],
-    bodies: &[Vec<String>],
+    own: Made<'_>,
+    first: Option<Made<'_>>,
 ) -> Result<(Vec<Output>, Census), Error> {
     let default = &run.settings.ndis;
+    let scans = own.scans;
     let mut outputs = Vec::new();
     // The public names of each crate done, and every name it binds (of the
     // default version: what the crates reusing it are generated against).
     let mut done: Vec<(String, BTreeSet<String>, BTreeSet<String>)> = Vec::new();
     let mut rows = Vec::new();
-    for (((((spec, config), rules), versions), generated), bodies) in
-        crates.iter().zip(configs).zip(rules).zip(versions).zip(generated).zip(bodies)
-    {
+    for (k, (((spec, config), rules), versions)) in crates.iter().zip(configs).zip(rules).zip(versions).enumerate() {
         // What `krate::NAME` resolves to, per reused crate; and every
         // name those crates bind, with what they reuse in turn.
         let reused: Vec<(String, BTreeSet<String>)> =
             done.iter().filter(|(n, ..)| config.reuse.contains(n)).map(|(n, p, _)| (n.clone(), p.clone())).collect();
         let reused_names: BTreeSet<String> =
             done.iter().filter(|(n, ..)| config.reuse.contains(n)).flat_map(|(_, _, a)| a.iter().cloned()).collect();
-        // bindgen's items of the generated versions.
-        let mut made: Vec<(u32, &String, syn::File)> = Vec::new();
-        for (version, body) in versions.iter().zip(generated).filter(|(_, g)| **g).map(|(v, _)| v).zip(bodies) {
-            let items = timed(&format!("bindgen items {} {} NDIS{version}", spec.name, arch.name()), || {
-                bindgen_items(config, rules, body, &scans[version], &reused_names)
-            })?;
-            made.push((version.parse().unwrap_or(0), version, items));
+        // bindgen's items of the versions generated for this arch, and of
+        // those generated for the first arch only (`true`: another arch's).
+        let mut made: Vec<(u32, &String, syn::File, bool)> = Vec::new();
+        let mut add = |from: Made<'_>, foreign: bool| -> Result<(), Error> {
+            let ran = versions.iter().zip(&from.generated[k]).filter(|(_, g)| **g).map(|(v, _)| v);
+            for (version, body) in ran.zip(&from.bodies[k]) {
+                if foreign && made.iter().any(|(_, v, ..)| *v == version) {
+                    continue;
+                }
+                let items = timed(&format!("bindgen items {} {} NDIS{version}", spec.name, arch.name()), || {
+                    bindgen_items(config, rules, body, &from.scans[version], &reused_names)
+                })?;
+                made.push((version.parse().unwrap_or(0), version, items, foreign));
+            }
+            Ok(())
+        };
+        add(own, false)?;
+        if let Some(first) = first {
+            add(first, true)?;
         }
+        made.sort_by_key(|(n, ..)| *n);
+        let made_here = |version: &String| made.iter().any(|(_, v, _, foreign)| *v == version && !foreign);
         // Each version's own items: its imports and its constants.
-        let mut own: Vec<(syn::File, syn::File)> = Vec::new();
+        let mut extras: Vec<(syn::File, syn::File)> = Vec::new();
+        let mut parsed = std::collections::HashMap::new();
         for version in versions {
             let consts = timed(&format!("constants {} {} NDIS{version}", spec.name, arch.name()), || {
-                constant_items(run, config, rules, &scans[version], &reused_names)
+                constant_items(run, config, rules, &scans[version], &reused_names, &mut parsed)
             })?;
-            let uses = match made.iter().find(|(_, v, _)| *v == version) {
-                Some((.., items)) => imports(config, &reused, &[items, &consts])?,
+            let uses = match made.iter().find(|(_, v, _, foreign)| *v == version && !foreign) {
+                Some((_, _, items, _)) => imports(config, &reused, &[items, &consts])?,
                 // An assembled version's imports would be those of items
                 // from several versions: a crate that reuses another is
                 // generated at every version it ships.
@@ -1086,30 +1121,35 @@ fn finish_arch(
                 }
                 None => syn::File { shebang: None, attrs: Vec::new(), items: Vec::new() },
             };
-            own.push((uses, consts));
+            extras.push((uses, consts));
         }
         let mut arena = merge::Arena::default();
         let sources: Vec<assemble::Generated<'_>> = timed(&format!("index {} {}", spec.name, arch.name()), || {
             made.iter()
-                .map(|(n, v, items)| assemble::Generated::new(*n, items, &scans[*v].scan.fingerprints, &mut arena))
+                .map(|(n, v, items, foreign)| {
+                    let fingerprints = match (foreign, first) {
+                        (true, Some(first)) => &first.scans[*v].scan.fingerprints,
+                        _ => &scans[*v].scan.fingerprints,
+                    };
+                    assemble::Generated::new(*n, items, fingerprints, *foreign, &mut arena)
+                })
                 .collect()
         });
         let mut elems: Vec<Vec<merge::Elem>> = Vec::new();
-        for (version, (uses, consts)) in versions.iter().zip(&own) {
+        for (version, (uses, consts)) in versions.iter().zip(&extras) {
             let scan = &scans[version];
-            let body =
-                match sources.iter().position(|g| made.iter().any(|(n, v, _)| *v == version && *n == g.version())) {
-                    Some(g) => sources[g].elems(),
-                    None => timed(&format!("assemble {} {} NDIS{version}", spec.name, arch.name()), || {
-                        let roots = roots(config, rules, scan)?;
-                        assemble::assemble(version.parse().unwrap_or(0), &scan.scan.fingerprints, &roots, &sources)
-                            .map_err(|names| not_assembled(spec, arch, version, &made, "declares differently", &names))
-                    })?,
-                };
+            let body = match sources.iter().find(|g| !g.foreign() && g.version().to_string() == **version) {
+                Some(g) => g.elems(),
+                None => timed(&format!("assemble {} {} NDIS{version}", spec.name, arch.name()), || {
+                    let roots = roots(config, rules, scan)?;
+                    assemble::assemble(version.parse().unwrap_or(0), &scan.scan.fingerprints, &roots, &sources)
+                        .map_err(|names| not_assembled(spec, arch, version, &made, "declares differently", &names))
+                })?,
+            };
             let mut version_elems = arena.file(uses);
             version_elems.extend(body);
             version_elems.extend(arena.file(consts));
-            if made.iter().all(|(_, v, _)| *v != version) {
+            if !made_here(version) {
                 // What the version declares and binds by rule must be there.
                 let names: BTreeSet<String> =
                     item_names(&arena, &version_elems).union(&reused_names).cloned().collect();
@@ -1134,7 +1174,7 @@ fn finish_arch(
         let body = timed(&format!("merge and print {} {}", spec.name, arch.name()), || {
             prettyplease::unparse(&merge::merge(&arena, versions, &elems))
         });
-        let made: Vec<&String> = made.iter().map(|(_, v, _)| *v).collect();
+        let made: Vec<&String> = made.iter().filter(|(.., foreign)| !foreign).map(|(_, v, ..)| *v).collect();
         let text = format!("{}{body}", preamble(run, spec, arch, versions, &made));
         outputs.push(Output { path: spec.output(arch), text });
     }
@@ -1168,14 +1208,17 @@ fn not_assembled(
     spec: &CrateSpec,
     arch: Arch,
     version: &str,
-    made: &[(u32, &String, syn::File)],
+    made: &[(u32, &String, syn::File, bool)],
     what: &str,
     names: &[String],
 ) -> Error {
     let shown: Vec<&str> = names.iter().take(12).map(String::as_str).collect();
     let more =
         if names.len() > shown.len() { format!(" and {} more", names.len() - shown.len()) } else { String::new() };
-    let made: Vec<String> = made.iter().map(|(_, v, _)| format!("NDIS{v}")).collect();
+    let made: Vec<String> = made
+        .iter()
+        .map(|(_, v, _, foreign)| format!("NDIS{v}{}", if *foreign { " of the first arch" } else { "" }))
+        .collect();
     Error::new(format!(
         "{}: NDIS{version} ({}) {what} what no generated version ({}) has: {}{more}. \
          Add \"{version}\" to ndis_generate in {}/bindings.toml.",
@@ -1323,7 +1366,11 @@ fn do_job(job: &Job) -> Result<(), Error> {
 /// Runs one job where [`use_job_exe`] says: in a process of [`JOB_EXE`], or,
 /// with none set, in this process. The result is left in `job.out`.
 fn exec_job(job: &Job) -> Result<(), Error> {
-    let Some(exe) = JOB_EXE.get() else { return do_job(job) };
+    // A census scan or a precompiled header is libclang's work alone, safe
+    // on a thread of this process (an index of its own): no process to start,
+    // no second load of libclang.
+    let in_process = job.krate.is_none();
+    let Some(exe) = JOB_EXE.get().filter(|_| !in_process) else { return do_job(job) };
     let spec = job.out.with_extension("job.json");
     serde_json::to_string(job)
         .map_err(|e| e.to_string())
@@ -1358,14 +1405,31 @@ fn run_jobs(jobs: &[Job]) -> Result<Vec<String>, Error> {
     };
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
+    // The census scans start from the precompiled headers: they wait until
+    // every precompile job has ended (those come first in `jobs`).
+    let precompiles = jobs.iter().filter(|j| j.precompile).count();
+    let precompiled = (std::sync::Mutex::new(0usize), std::sync::Condvar::new());
     let work = || {
         let mut failures = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::SeqCst);
             let Some(job) = jobs.get(i).filter(|_| !failed.load(Ordering::SeqCst)) else { break };
-            if let Err(e) = exec_job(job) {
+            if job.krate.is_none() && !job.precompile {
+                let (count, ended) = &precompiled;
+                let mut n = count.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                while *n < precompiles && !failed.load(Ordering::SeqCst) {
+                    n = ended.wait(n).unwrap_or_else(std::sync::PoisonError::into_inner);
+                }
+            }
+            let result = exec_job(job);
+            if let Err(e) = result {
                 failed.store(true, Ordering::SeqCst);
                 failures.push((i, e));
+            }
+            if job.precompile {
+                let (count, ended) = &precompiled;
+                *count.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
+                ended.notify_all();
             }
         }
         failures
@@ -1464,17 +1528,30 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
     // assembled. (The newest is the one the additions of every version
     // since the last change of a layout come from; a kit with an older
     // ladder has another newest.)
-    let generated: Vec<Vec<bool>> = configs
+    //
+    // The first arch runs bindgen for those; another (aarch64) only for the
+    // default and the newest, and takes each declaration of the versions
+    // between from those of the first arch that it declares the same way
+    // (the same fingerprint: layout included), its own helpers from its own
+    // runs.
+    let generated: Vec<Vec<Vec<bool>>> = Arch::ALL
         .iter()
-        .zip(&versions)
-        .map(|(c, vs)| {
-            vs.iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    i == 0
-                        || i + 1 == vs.len()
-                        || settings.every_version
-                        || c.ndis_generate.as_ref().is_none_or(|g| g.contains(v))
+        .enumerate()
+        .map(|(a, _)| {
+            configs
+                .iter()
+                .zip(&versions)
+                .map(|(c, vs)| {
+                    let across = a > 0 && c.reuse.is_empty();
+                    vs.iter()
+                        .enumerate()
+                        .map(|(i, v)| {
+                            i == 0
+                                || i + 1 == vs.len()
+                                || settings.every_version
+                                || (!across && c.ndis_generate.as_ref().is_none_or(|g| g.contains(v)))
+                        })
+                        .collect()
                 })
                 .collect()
         })
@@ -1513,8 +1590,8 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
         precompile: false,
     };
     let mut jobs = Vec::new();
-    for arch in Arch::ALL {
-        for (i, ((spec, vs), made)) in crates.iter().zip(&versions).zip(&generated).enumerate() {
+    for (arch, generated) in Arch::ALL.into_iter().zip(&generated) {
+        for (i, ((spec, vs), made)) in crates.iter().zip(&versions).zip(generated).enumerate() {
             for v in vs.iter().zip(made).filter(|(_, g)| **g).map(|(v, _)| v) {
                 let (name, a) = (&spec.name, arch.name());
                 jobs.push(job(
@@ -1545,26 +1622,28 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
             jobs.push(Job { headers, names: names.clone(), ..scan });
         }
     }
+    // First the precompiled headers the scans start from (bindgen does not).
+    let pch: Vec<Job> = Arch::ALL
+        .into_iter()
+        .filter(|_| precompiled.is_some())
+        .map(|arch| {
+            let a = arch.name();
+            let j = job(None, arch, &settings.ndis, format!("precompiled-{a}.out"), format!("precompile {a}"));
+            Job { precompile: true, ..j }
+        })
+        .collect();
+    let pch_count = pch.len();
+    let jobs: Vec<Job> = pch.into_iter().chain(jobs).collect();
+    let results = timed("libclang jobs", || run_jobs(&jobs))?;
+    let (pch_texts, results) = results.split_at(pch_count);
     // The macros of the precompiled header, per arch: the scans do not see
     // them.
     let mut pch_macros: Vec<(Arch, BTreeMap<String, String>)> = Vec::new();
-    if precompiled.is_some() {
-        let pch: Vec<Job> = Arch::ALL
-            .into_iter()
-            .map(|arch| {
-                let a = arch.name();
-                let j = job(None, arch, &settings.ndis, format!("precompiled-{a}.out"), format!("precompile {a}"));
-                Job { precompile: true, ..j }
-            })
-            .collect();
-        let texts = timed("precompiled headers", || run_jobs(&pch))?;
-        for (arch, text) in Arch::ALL.into_iter().zip(texts) {
-            let macros: BTreeMap<String, String> = serde_json::from_str(&text)
-                .map_err(|e| Error::new(format!("the precompiled header's macros are unreadable: {e}")))?;
-            pch_macros.push((arch, macros));
-        }
+    for (arch, text) in Arch::ALL.into_iter().zip(pch_texts) {
+        let macros: BTreeMap<String, String> = serde_json::from_str(text)
+            .map_err(|e| Error::new(format!("the precompiled header's macros are unreadable: {e}")))?;
+        pch_macros.push((arch, macros));
     }
-    let results = timed("libclang jobs", || run_jobs(&jobs))?;
     let (bodies, scans) = results.split_at(results.len() - scan_keys.len());
 
     // Post-processing, one thread per arch; crates in order within one.
@@ -1584,20 +1663,21 @@ pub fn generate(kit: &Kit, crates: &[CrateSpec], settings: &Settings) -> Result<
     }
     let mut bodies = bodies.iter().cloned();
     let mut bodies_by_arch: Vec<Vec<Vec<String>>> = Vec::new();
-    for _ in Arch::ALL {
+    for generated in &generated {
         bodies_by_arch
             .push(generated.iter().map(|g| bodies.by_ref().take(g.iter().filter(|g| **g).count()).collect()).collect());
     }
     let finished = std::thread::scope(|s| {
         let handles: Vec<_> = Arch::ALL
             .into_iter()
-            .zip(&scans_by_arch)
-            .zip(&bodies_by_arch)
-            .map(|((arch, scans), bodies)| {
-                let (run, configs, rules, versions, generated) = (&run, &configs, &rules, &versions, &generated);
+            .enumerate()
+            .map(|(a, arch)| {
+                let (run, configs, rules, versions) = (&run, &configs, &rules, &versions);
+                let own = Made { generated: &generated[a], bodies: &bodies_by_arch[a], scans: &scans_by_arch[a] };
+                let first = Made { generated: &generated[0], bodies: &bodies_by_arch[0], scans: &scans_by_arch[0] };
                 s.spawn(move || {
                     timed(&format!("post-processing {}", arch.name()), || {
-                        finish_arch(run, crates, configs, rules, arch, scans, versions, generated, bodies)
+                        finish_arch(run, crates, configs, rules, arch, versions, own, (a > 0).then_some(first))
                     })
                 })
             })

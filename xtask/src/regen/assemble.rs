@@ -19,10 +19,9 @@
 //! `cargo xtask regen --every-version --check` generates every version and
 //! compares: the assembled files must come out the same.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use proc_macro2::TokenTree;
-use quote::ToTokens as _;
 
 use super::merge::{Arena, Elem};
 
@@ -33,10 +32,11 @@ struct Entry {
     at: (usize, Option<usize>),
     /// Its id in the arena; for a function, with its block's head.
     id: Elem,
-    /// The name bindgen gave it (a layout assertion: its record's).
-    name: Option<String>,
-    /// The identifiers it names.
-    names: BTreeSet<String>,
+    /// The declaration it belongs to ([`owner_of`] its name, against the
+    /// version's fingerprints); `None` for what names nothing.
+    owner: Option<String>,
+    /// The identifiers it names, once asked for (most entries never are).
+    names: std::cell::OnceCell<Vec<String>>,
 }
 
 /// The bindgen items of one generated version, with its scan's fingerprints.
@@ -49,8 +49,11 @@ pub struct Generated<'a> {
     fingerprints: &'a BTreeMap<String, u64>,
     /// Every item, in order.
     entries: Vec<Entry>,
-    /// The entries of each owner ([`owner_of`] against `fingerprints`).
-    by_owner: BTreeMap<String, Vec<usize>>,
+    /// The entries of each owner.
+    by_owner: HashMap<String, Vec<usize>>,
+    /// Generated for another arch: a source of declarations it
+    /// fingerprints the same (layout included), never of helpers.
+    foreign: bool,
 }
 
 impl<'a> Generated<'a> {
@@ -59,31 +62,40 @@ impl<'a> Generated<'a> {
         version: u32,
         items: &'a syn::File,
         fingerprints: &'a BTreeMap<String, u64>,
+        foreign: bool,
         arena: &mut Arena<'a>,
     ) -> Self {
         let mut entries = Vec::new();
+        let resolve = |name: Option<String>| name.map(|n| owner_of(&n, fingerprints).to_owned());
         for (i, item) in items.items.iter().enumerate() {
             match item {
                 syn::Item::ForeignMod(m) => {
                     let head = arena.head(m);
                     for (j, f) in m.items.iter().enumerate() {
                         let id = Elem::Block(head, vec![arena.function(head, f)]);
-                        entries.push(Entry { at: (i, Some(j)), id, name: foreign_name(f), names: idents(f) });
+                        let (owner, names) = (resolve(foreign_name(f)), std::cell::OnceCell::new());
+                        entries.push(Entry { at: (i, Some(j)), id, owner, names });
                     }
                 }
                 item => {
                     let id = Elem::Item(arena.item(item));
-                    entries.push(Entry { at: (i, None), id, name: item_name(item), names: idents(item) });
+                    let (owner, names) = (resolve(item_name(item)), std::cell::OnceCell::new());
+                    entries.push(Entry { at: (i, None), id, owner, names });
                 }
             }
         }
-        let mut by_owner: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut by_owner: HashMap<String, Vec<usize>> = HashMap::new();
         for (k, e) in entries.iter().enumerate() {
-            if let Some(name) = &e.name {
-                by_owner.entry(owner_of(name, fingerprints)).or_default().push(k);
+            if let Some(owner) = &e.owner {
+                by_owner.entry(owner.clone()).or_default().push(k);
             }
         }
-        Generated { version, items, fingerprints, entries, by_owner }
+        Generated { version, items, fingerprints, entries, by_owner, foreign }
+    }
+
+    /// Whether it was generated for another arch.
+    pub fn foreign(&self) -> bool {
+        self.foreign
     }
 
     /// The NDIS version.
@@ -116,8 +128,22 @@ impl<'a> Generated<'a> {
     }
 }
 
+impl Generated<'_> {
+    /// The identifiers entry `k` names.
+    fn names(&self, k: usize) -> &[String] {
+        let e = &self.entries[k];
+        e.names.get_or_init(|| {
+            let item = &self.items.items[e.at.0];
+            match (item, e.at.1) {
+                (syn::Item::ForeignMod(m), Some(j)) => idents(&m.items[j]),
+                (item, _) => idents(item),
+            }
+        })
+    }
+}
+
 /// Every identifier `tokens` name.
-fn idents(tokens: &impl quote::ToTokens) -> BTreeSet<String> {
+fn idents(tokens: &impl quote::ToTokens) -> Vec<String> {
     fn walk(stream: proc_macro2::TokenStream, out: &mut BTreeSet<String>) {
         for tree in stream {
             match tree {
@@ -131,7 +157,7 @@ fn idents(tokens: &impl quote::ToTokens) -> BTreeSet<String> {
     }
     let mut out = BTreeSet::new();
     walk(tokens.to_token_stream(), &mut out);
-    out
+    out.into_iter().collect()
 }
 
 /// The declaration an item named `name` belongs to, given the declarations
@@ -140,29 +166,24 @@ fn idents(tokens: &impl quote::ToTokens) -> BTreeSet<String> {
 /// for `_A__B` (the record `B` declared inside `_A`); a name of no
 /// declaration (bindgen's helpers: the bitfield unit, incomplete arrays) is
 /// its own owner.
-fn owner_of(name: &str, fingerprints: &BTreeMap<String, u64>) -> String {
+fn owner_of<'n>(name: &'n str, fingerprints: &BTreeMap<String, u64>) -> &'n str {
+    // Most names are a declaration's own (and have no `__` to strip).
+    if !name.as_bytes().windows(2).any(|w| w == b"__") {
+        return name;
+    }
     let mut m = match name.find("__bindgen_ty_") {
         Some(at) if at > 0 => &name[..at],
         _ => name,
     };
     loop {
         if fingerprints.contains_key(m) {
-            return m.to_owned();
+            return m;
         }
         match m.rfind("__") {
             Some(at) if at > 0 => m = &m[..at],
-            _ => return name.to_owned(),
+            _ => return name,
         }
     }
-}
-
-/// The type a layout assertion (`const _: () = { … size_of::<T>() … }`)
-/// is about.
-fn layout_subject(expr: &syn::Expr) -> Option<String> {
-    let text = expr.to_token_stream().to_string();
-    let rest = &text[text.find("size_of :: <")? + "size_of :: <".len()..];
-    let name = rest.split_whitespace().next()?;
-    Some(name.to_owned())
 }
 
 /// The name an item stands for: a record's nested records, its `impl`s and
@@ -176,7 +197,7 @@ pub fn item_name(item: &syn::Item) -> Option<String> {
         syn::Item::Fn(i) => i.sig.ident.to_string(),
         syn::Item::Static(i) => i.ident.to_string(),
         syn::Item::Const(i) if i.ident != "_" => i.ident.to_string(),
-        syn::Item::Const(i) => layout_subject(&i.expr)?,
+        syn::Item::Const(i) => super::asserted_record(i)?,
         syn::Item::Impl(i) => match &*i.self_ty {
             syn::Type::Path(p) => p.path.segments.last()?.ident.to_string(),
             _ => return None,
@@ -234,10 +255,17 @@ pub fn assemble(
     roots: &BTreeSet<String>,
     generated: &[Generated<'_>],
 ) -> Result<Vec<Elem>, Vec<String>> {
-    let base = generated.iter().rposition(|g| g.version <= version).unwrap_or(0);
+    // The base: the version below generated for this arch (what bindgen's
+    // helpers come from); the nearest below of any arch.
+    let base = generated
+        .iter()
+        .rposition(|g| g.version <= version && !g.foreign)
+        .or_else(|| generated.iter().position(|g| !g.foreign))
+        .unwrap_or(0);
+    let below = generated.iter().rposition(|g| g.version <= version).unwrap_or(base);
     // Sources in order of preference: the version below, then upwards.
-    let mut order: Vec<usize> = vec![base];
-    order.extend((base + 1..generated.len()).chain((0..base).rev()));
+    let mut order: Vec<usize> = vec![below];
+    order.extend((below + 1..generated.len()).chain((0..below).rev()));
     // The fingerprint of an owner in this version: a helper's is 0.
     let here = |owner: &str| -> Option<u64> {
         match fingerprints.get(owner) {
@@ -250,34 +278,40 @@ pub fn assemble(
     };
     // Where each owner the version needs comes from: from the roots, every
     // owner their items name, until nothing new is named.
-    let mut source: BTreeMap<String, usize> = BTreeMap::new();
+    let mut source: HashMap<&str, usize> = HashMap::new();
     let mut problems = BTreeSet::new();
-    // Besides the roots, what the base has that this version declares: bindgen
-    // binds some declarations no bound item names (a typedef of a header it
-    // binds whole, declared again in another), and keeps binding them.
-    let mut queue: Vec<String> = roots
+    // Besides the roots, what the version below has that this version
+    // declares: bindgen binds some declarations no bound item names (a
+    // typedef of a header it binds whole, declared again in another), and
+    // keeps binding them; and the base's helpers.
+    let known = |o: &str| generated.iter().any(|g| g.by_owner.contains_key(o));
+    let mut queue: Vec<&str> = roots
         .iter()
-        .filter(|o| fingerprints.contains_key(*o) && generated.iter().any(|g| g.by_owner.contains_key(*o)))
-        .chain(generated[base].by_owner.keys().filter(|o| here(o).is_some()))
-        .cloned()
+        .map(String::as_str)
+        .filter(|o| fingerprints.contains_key(*o) && known(o))
+        .chain(generated[below].by_owner.keys().map(String::as_str).filter(|o| fingerprints.contains_key(*o)))
+        .chain(generated[base].by_owner.keys().map(String::as_str).filter(|o| here(o).is_some()))
         .collect();
-    queue.sort();
+    queue.sort_unstable();
     queue.dedup();
-    let mut seen: BTreeSet<String> = queue.iter().cloned().collect();
+    let mut seen: HashSet<&str> = queue.iter().copied().collect();
     while let Some(o) = queue.pop() {
-        let Some(fp) = here(&o) else { continue };
-        let Some(&from) =
-            order.iter().find(|&&i| generated[i].by_owner.contains_key(&o) && generated[i].fingerprint(&o) == Some(fp))
-        else {
-            problems.insert(o);
+        let Some(fp) = here(o) else { continue };
+        // A helper only from this arch: another's fingerprints nothing of it.
+        let helper = !fingerprints.contains_key(o);
+        let Some(&from) = order.iter().find(|&&i| {
+            let g = &generated[i];
+            g.by_owner.contains_key(o) && g.fingerprint(o) == Some(fp) && !(helper && g.foreign)
+        }) else {
+            problems.insert(o.to_owned());
             continue;
         };
         let g = &generated[from];
-        for &k in &g.by_owner[&o] {
-            for name in &g.entries[k].names {
+        for &k in &g.by_owner[o] {
+            for name in g.names(k) {
                 let named = owner_of(name, fingerprints);
-                if !seen.contains(&named) && generated.iter().any(|g| g.by_owner.contains_key(&named)) {
-                    seen.insert(named.clone());
+                if !seen.contains(named) && known(named) {
+                    seen.insert(named);
                     queue.push(named);
                 }
             }
@@ -297,8 +331,8 @@ pub fn assemble(
         let g = &generated[from];
         // What names nothing (no such item of bindgen's is known) comes
         // from the base.
-        let kept = |e: &Entry| match &e.name {
-            Some(n) => source.get(&owner_of(n, g.fingerprints)) == Some(&from),
+        let kept = |e: &Entry| match &e.owner {
+            Some(o) => source.get(o.as_str()) == Some(&from),
             None => from == base,
         };
         for e in g.entries.iter().filter(|e| kept(e)) {
@@ -312,7 +346,7 @@ pub fn assemble(
             }
         }
     }
-    added.sort_by_key(|(rank, from, at, _)| (*rank, *from, *at));
+    added.sort_by_key(|(rank, from, at, _)| (*rank, *at, *from));
     items.extend(added.into_iter().map(|(.., id)| id));
     items.extend(blocks.into_iter().map(|(head, fns)| Elem::Block(head, fns)));
     Ok(items)
@@ -346,7 +380,8 @@ mod tests {
              pub struct __BindgenBitfieldUnit<S> { s: S }",
         );
         let known = fps(&[("_NBL", 1), ("_PM", 2), ("MaxInfo", 3), ("E", 4)]);
-        let owners: Vec<String> = f.items.iter().filter_map(item_name).map(|n| owner_of(&n, &known)).collect();
+        let owners: Vec<String> =
+            f.items.iter().filter_map(item_name).map(|n| owner_of(&n, &known).to_owned()).collect();
         assert_eq!(owners, ["_NBL", "_PM", "_NBL", "_NBL", "MaxInfo", "E", "__BindgenBitfieldUnit"]);
     }
 
@@ -365,7 +400,10 @@ mod tests {
         let f630 = fps(&[("A", 1), ("B", 2), ("D", 7), ("E", 5)]);
         let f680 = fps(&[("A", 1), ("B", 3), ("C", 4), ("D", 7), ("E", 5), ("F", 6)]);
         let mut arena = Arena::default();
-        let generated = [Generated::new(630, &g630, &f630, &mut arena), Generated::new(680, &g680, &f680, &mut arena)];
+        let generated = [
+            Generated::new(630, &g630, &f630, false, &mut arena),
+            Generated::new(680, &g680, &f680, false, &mut arena),
+        ];
         let roots = names(&["A", "B", "C", "E", "F"]);
         let assemble = |v, fps: &BTreeMap<String, u64>| assemble(v, fps, &roots, &generated).map(|e| arena.to_file(&e));
         // 650: B as in 630 (so D too), C and F as in 680.
