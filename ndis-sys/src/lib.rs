@@ -21,14 +21,13 @@
 //! Server 2012 and later) is the default: the contract a filter, protocol or
 //! callout that runs on every supported Windows declares. A feature per
 //! version the kit defines, `ndis640` to `ndis689`, selects a newer contract
-//! (the highest enabled wins; each enables the one below it). The bindings
-//! are generated at 6.30, 6.50, 6.80 and 6.89 — where `NET_BUFFER_LIST`
-//! grows (336, 352, then 368 bytes) and the filter surface changes, and the
-//! newest — and a version between two gets the DDIs, constants and layouts
-//! of the generated one below it: under `ndis684` a filter registers as
-//! NDIS 6.80 (`NDIS_FILTER_MINOR_VERSION` is 80), safe on 6.84 and later,
-//! without 6.83's and 6.84's additions. The README's "NDIS versions" lists
-//! what each version changes.
+//! (the highest enabled wins; each enables the one below it), and each
+//! version is exactly what the kit's headers declare with its `NDISxxx`
+//! defined: its DDIs, its records' layouts (`NET_BUFFER_LIST` is 336 bytes
+//! to 6.4x, 352 to 6.7x, then 368) and its constants — under `ndis684` a
+//! filter registers as NDIS 6.84 (`NDIS_FILTER_MINOR_VERSION` is 84). The
+//! README's "NDIS versions" lists what each version changes, and how the
+//! generator keeps all sixteen exact with five bindgen runs.
 //!
 //! Items sit at the crate root under their C names, as in `wdk-sys` and
 //! `windows-sys`. What is generated is declared in `bindings.toml`; the

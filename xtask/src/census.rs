@@ -400,7 +400,7 @@ pub fn fingerprint(c: CXCursor, hasher: &mut std::hash::DefaultHasher, depth: u3
 /// written to `out`: every later parse given `-include-pch out` starts from
 /// it instead of parsing those headers again (they are most of the text).
 /// Returns the object-like macros it defines (name -> header): a parse
-/// from it does not list them (see [`Unit::parse`]).
+/// from it does not visit what the precompiled header declares.
 pub fn precompile(
     header: &str,
     scratch: &Path,
