@@ -835,7 +835,13 @@ fn bindgen_passes(file: &mut syn::File) {
         }
     }
     items.extend(blocks.into_iter().map(|(_, b)| syn::Item::ForeignMod(b)));
-    items.sort_by_key(|item| match item {
+    items.sort_by_key(kind_rank);
+    file.items = items;
+}
+
+/// The order `sort_semantically` puts items of different kinds in.
+fn kind_rank(item: &syn::Item) -> u8 {
+    match item {
         syn::Item::Type(_) => 0,
         syn::Item::Struct(_) => 1,
         syn::Item::Const(_) => 2,
@@ -853,8 +859,7 @@ fn bindgen_passes(file: &mut syn::File) {
         syn::Item::ForeignMod(_) => 14,
         syn::Item::Macro(_) => 15,
         _ => 18,
-    });
-    file.items = items;
+    }
 }
 
 /// Marks `#[inline]` the `Default::default` bindgen writes by hand for the

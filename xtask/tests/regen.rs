@@ -319,44 +319,34 @@ fn the_command_exits_1_saying_what_to_do_when_libclang_is_missing() {
     assert!(stderr.contains("LIBCLANG_PATH"), "{stderr}");
 }
 
-#[test]
-fn checked_in_bindings_match_the_real_kit() {
+/// A regen of the workspace's crates from the kit in WDK_ROOT (kit
+/// 10.0.26100.0, as checked in), or `None`, saying why, without one.
+fn real_kit(every_version: bool, what: &str) -> Option<RegenArgs> {
     let Some(root) = std::env::var_os("WDK_ROOT").filter(|v| !v.is_empty()) else {
-        xtask::note_skipped("WDK_ROOT is not set: the checked-in bindings were not compared with a real kit");
-        return;
+        xtask::note_skipped(&format!("WDK_ROOT is not set: {what}"));
+        return None;
     };
-    if !libclang() {
-        return;
-    }
-    let args = RegenArgs {
+    libclang().then(|| RegenArgs {
         wdk: Some(PathBuf::from(root)),
         wdk_version: Some("10.0.26100.0".into()),
         ndis: None,
         check: true,
-        every_version: false,
-    };
+        every_version,
+    })
+}
+
+#[test]
+fn checked_in_bindings_match_the_real_kit() {
+    let Some(args) = real_kit(false, "the checked-in bindings were not compared with a real kit") else { return };
     let root = workspace_root();
     xtask::regen(&args, &xtask::sys_crates(&root), &root).unwrap();
 }
 
 #[test]
 fn the_assembled_versions_are_what_bindgen_makes_of_each() {
-    let Some(root) = std::env::var_os("WDK_ROOT").filter(|v| !v.is_empty()) else {
-        xtask::note_skipped("WDK_ROOT is not set: the assembled NDIS versions were not compared with bindgen's");
-        return;
-    };
-    if !libclang() {
-        return;
-    }
     // bindgen for every version and arch, compared with the checked-in
     // files, whose versions between the generated ones are assembled.
-    let args = RegenArgs {
-        wdk: Some(PathBuf::from(root)),
-        wdk_version: Some("10.0.26100.0".into()),
-        ndis: None,
-        check: true,
-        every_version: true,
-    };
+    let Some(args) = real_kit(true, "the assembled NDIS versions were not compared with bindgen's") else { return };
     let root = workspace_root();
     xtask::regen(&args, &xtask::sys_crates(&root), &root).unwrap();
 }

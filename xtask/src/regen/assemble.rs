@@ -223,24 +223,6 @@ pub fn foreign_name(item: &syn::ForeignItem) -> Option<String> {
     }
 }
 
-/// The order bindgen sorts items of different kinds in (the stable sort of
-/// `bindgen_passes`), for items added to a version.
-fn kind_rank(item: &syn::Item) -> u8 {
-    match item {
-        syn::Item::Type(_) => 0,
-        syn::Item::Struct(_) => 1,
-        syn::Item::Const(_) => 2,
-        syn::Item::Fn(_) => 3,
-        syn::Item::Enum(_) => 4,
-        syn::Item::Union(_) => 5,
-        syn::Item::Static(_) => 6,
-        syn::Item::Impl(_) => 9,
-        syn::Item::Use(_) => 11,
-        syn::Item::ForeignMod(_) => 14,
-        _ => 18,
-    }
-}
-
 /// The bindgen items of `version`, whose scan fingerprinted `fingerprints`,
 /// from the generated versions `generated` (ascending; the lowest is at or
 /// below `version`). `roots`: the declarations the crate binds whatever
@@ -342,7 +324,7 @@ pub fn assemble(
                     None => blocks.push((*head, f.clone())),
                 },
                 id if from == base => items.push(id.clone()),
-                id => added.push((kind_rank(&g.items.items[e.at.0]), from, e.at.0, id.clone())),
+                id => added.push((super::kind_rank(&g.items.items[e.at.0]), from, e.at.0, id.clone())),
             }
         }
     }
