@@ -782,10 +782,7 @@ fn constant_items(
 /// name they name, or the crate's allowlist asks for, re-exported.
 fn imports(config: &Config, reused: &[(String, BTreeSet<String>)], files: &[&syn::File]) -> Result<syn::File, Error> {
     use quote::ToTokens as _;
-    let mut asked = config.allowlist.functions.clone();
-    asked.extend(config.allowlist.types.iter().cloned());
-    asked.extend(config.allowlist.vars.iter().cloned());
-    let asked = Names::new(&asked)?;
+    let asked = allowlisted(config)?;
     let mut uses = String::new();
     let mut taken = BTreeSet::new();
     let tokens: String = if config.reexport_reused && !reused.is_empty() {
@@ -1186,13 +1183,18 @@ fn finish_arch(
     Ok((outputs, Census { arch, rows }))
 }
 
-/// The declarations of a scan a crate binds whatever needs them: those of
-/// the headers it binds whole less its exclusions, and its allowlist.
-fn roots(config: &Config, rules: &Rules, arch_scan: &ArchScan) -> Result<BTreeSet<String>, Error> {
+/// Every name a crate's allowlist asks for (functions, types, constants).
+fn allowlisted(config: &Config) -> Result<Names, Error> {
     let mut asked = config.allowlist.functions.clone();
     asked.extend(config.allowlist.types.iter().cloned());
     asked.extend(config.allowlist.vars.iter().cloned());
-    let asked = Names::new(&asked)?;
+    Names::new(&asked)
+}
+
+/// The declarations of a scan a crate binds whatever needs them: those of
+/// the headers it binds whole less its exclusions, and its allowlist.
+fn roots(config: &Config, rules: &Rules, arch_scan: &ArchScan) -> Result<BTreeSet<String>, Error> {
+    let asked = allowlisted(config)?;
     Ok(arch_scan
         .scan
         .decls
@@ -1275,19 +1277,21 @@ fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
 /// (see [`use_job_exe`]); none: they run one after another in this process.
 static JOB_EXE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 
-/// Makes every later regen run its libclang jobs (each bindgen run, each
-/// census scan) as `exe regen-job SPEC`, as many at once as the machine
-/// has cores. `exe` is the xtask binary (`cargo xtask` passes itself; a test
-/// passes `CARGO_BIN_EXE_xtask`). Processes, not threads: bindgen keeps
-/// per-process state and libclang documents no thread safety for it, and
-/// separate processes also spare the parse the lock contention of one shared
-/// heap. Only the first call counts.
+/// Makes every later regen run its bindgen jobs as `exe regen-job SPEC`, as
+/// many at once as the machine has cores (the census scans and the
+/// precompiled headers, libclang's work alone with an index each, run on
+/// the job threads themselves). `exe` is the xtask binary (`cargo xtask`
+/// passes itself; a test passes `CARGO_BIN_EXE_xtask`). Processes, not
+/// threads: bindgen keeps per-process state and libclang documents no
+/// thread safety for it, and separate processes also spare the parse the
+/// lock contention of one shared heap. Only the first call counts.
 pub fn use_job_exe(exe: PathBuf) {
     let _ = JOB_EXE.set(exe);
 }
 
-/// One libclang job: a bindgen run for one crate, or a census scan, for one
-/// arch and NDIS version. Written to a file for the process that runs it.
+/// One libclang job: a bindgen run for one crate, a census scan, or a
+/// precompiled header, for one arch and NDIS version. A bindgen run's is
+/// written to a file for the process that runs it.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Job {
     /// `None`: the census scan; else the index in `crates` of the crate

@@ -68,7 +68,6 @@ fn ethertype(f: &[u8]) -> Option<u16> {
 
 #[derive(Debug, Default)]
 struct Stats {
-    episodes: u64,
     chains: u64,
     frames: u64,
     pauses: u64,
@@ -76,8 +75,6 @@ struct Stats {
     split: u64,
     /// OID requests issued through the filter.
     oids: u64,
-    reports: usize,
-    leaks: usize,
 }
 
 /// One episode: register, attach, random traffic and state changes,
@@ -194,7 +191,6 @@ fn episode(rng: &mut Rng, stats: &mut Stats) {
     assert_eq!(after[1] - before[1], heartbeats, "and came back to the filter");
     drop(stack);
     drop(driver);
-    stats.episodes += 1;
 }
 
 #[test]
@@ -232,26 +228,10 @@ fn the_ethertype_of_a_frame_split_across_mdls_is_that_of_the_whole_frame() {
 
 #[test]
 fn random_traffic_through_the_sample_filter_leaves_no_report_and_no_leak() {
-    let seed = std::env::var("NDIS_RS_FILTER_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0xF11_7E25);
-    let seconds: Option<u64> = std::env::var("NDIS_RS_FILTER_FUZZ_SECONDS").ok().and_then(|v| v.parse().ok());
+    let (seed, seconds) = ndis_sim::rng::from_env("NDIS_RS_FILTER_FUZZ", 0xF11_7E25);
     let episodes = if cfg!(miri) { 3 } else { 200 };
-    let mut rng = Rng::new(seed);
     let mut stats = Stats::default();
-    let start = std::time::Instant::now();
-    loop {
-        match seconds {
-            Some(s) if start.elapsed().as_secs() >= s => break,
-            None if stats.episodes >= episodes => break,
-            _ => {}
-        }
-        let session = Session::collecting();
-        episode(&mut rng, &mut stats);
-        let reports = session.reports();
-        stats.reports += reports.len();
-        stats.leaks += session.leaks().len();
-        assert!(reports.is_empty(), "seed {seed}: {reports:#?}");
-        assert!(session.leaks().is_empty(), "seed {seed}: {}", session.leaks());
-    }
+    let fuzzed = ndis_sim::rng::episodes(seed, seconds, episodes, |rng| episode(rng, &mut stats));
     if !cfg!(miri) {
         assert!(stats.frames >= 1_000 && stats.pauses > 0 && stats.split >= 500 && stats.oids >= 100, "{stats:?}");
     }
@@ -259,13 +239,13 @@ fn random_traffic_through_the_sample_filter_leaves_no_report_and_no_leak() {
     let _ = writeln!(
         std::io::stderr(),
         "filter fuzz: {} episodes, {} chains, {} frames sent, {} frames split across MDLs, {} OID requests, {} pauses, {} verifier reports, {} leaks (seed {seed})",
-        stats.episodes,
+        fuzzed.episodes,
         stats.chains,
         stats.frames,
         stats.split,
         stats.oids,
         stats.pauses,
-        stats.reports,
-        stats.leaks
+        fuzzed.reports,
+        fuzzed.leaks
     );
 }

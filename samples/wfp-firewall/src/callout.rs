@@ -7,7 +7,7 @@
 //! `redirect_bind`), which uses [`FIREWALL`].
 
 use core::net::{IpAddr, SocketAddr};
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use fwps_sys::{FWP_CONDITION_FLAG_IS_REAUTHORIZE, GUID};
 use ndis_safe::wfp::callout::{Callout, CalloutFlags, DeviceObject, Registration, Version};
@@ -17,6 +17,7 @@ use ndis_safe::wfp::layer::{
     AleAuthConnectV4, AleAuthConnectV6, AleAuthRecvAcceptV4, AleAuthRecvAcceptV6, AleBindRedirectV4, AleBindRedirectV6,
     AleConnectRedirectV4, AleConnectRedirectV6, BindRedirect, ConnectRedirect, Layer, Packet,
 };
+use ndis_safe::wfp::pend::NotPended;
 
 use crate::firewall::{App, Conn, FIREWALL};
 
@@ -130,16 +131,7 @@ fn redirect_connect<'c, L: Layer<Kind = ConnectRedirect>>(
             }
             ok
         });
-        match redirected {
-            Ok((decided, changed)) => {
-                if changed {
-                    fw.stats.redirected.fetch_add(1, Ordering::Relaxed);
-                }
-                decided
-            }
-            // Cannot redirect: the connect goes where it was going.
-            Err(not) => not.action.continue_(),
-        }
+        counted(redirected, &fw.stats.redirected)
     });
     done.unwrap_or_else(Writable::continue_)
 }
@@ -166,10 +158,17 @@ fn redirect_bind<'c, L: Layer<Kind = BindRedirect>>(
         let port = req.local().map_or(0, |l| l.port());
         req.set_local(SocketAddr::new(to, port)).is_ok()
     });
+    counted(redirected, &fw.stats.binds_redirected)
+}
+
+/// The decision of a redirect, counted in `count` when it changed where the
+/// connection goes; one the engine could not make lets the connection go
+/// where it was going.
+fn counted<'c>(redirected: Result<(Decided<'c>, bool), NotPended<'c>>, count: &AtomicU64) -> Decided<'c> {
     match redirected {
         Ok((decided, changed)) => {
             if changed {
-                fw.stats.binds_redirected.fetch_add(1, Ordering::Relaxed);
+                count.fetch_add(1, Ordering::Relaxed);
             }
             decided
         }

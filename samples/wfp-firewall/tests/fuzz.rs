@@ -120,14 +120,11 @@ fn malformed(rng: &mut Rng) {
 
 #[derive(Debug, Default)]
 struct Stats {
-    episodes: u64,
     connects: u64,
     opened_after_waiting: u64,
     refused: u64,
     ticks: u64,
     datagrams: u64,
-    reports: usize,
-    leaks: usize,
 }
 
 fn episode(rng: &mut Rng, stats: &mut Stats) {
@@ -265,32 +262,15 @@ fn episode(rng: &mut Rng, stats: &mut Stats) {
     assert_eq!(pended, completed, "every pend completed once");
     assert!(ndis_sim::wfp::outstanding_pends().is_empty(), "{:?}", ndis_sim::wfp::outstanding_pends());
     assert_eq!(ndis_sim::wfp::redirect_handles(), 0);
-    stats.episodes += 1;
 }
 
 #[test]
 fn random_connections_through_the_firewall_leave_no_report_no_leak_and_no_pend() {
-    let seed = std::env::var("NDIS_RS_FIREWALL_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0xF12E_3A11);
-    let seconds: Option<u64> = std::env::var("NDIS_RS_FIREWALL_FUZZ_SECONDS").ok().and_then(|v| v.parse().ok());
+    let (seed, seconds) = ndis_sim::rng::from_env("NDIS_RS_FIREWALL_FUZZ", 0xF12E_3A11);
     let episodes = if cfg!(miri) { 2 } else { 200 };
     let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut rng = Rng::new(seed);
     let mut stats = Stats::default();
-    let start = std::time::Instant::now();
-    loop {
-        match seconds {
-            Some(s) if start.elapsed().as_secs() >= s => break,
-            None if stats.episodes >= episodes => break,
-            _ => {}
-        }
-        let session = ndis_sim::Session::collecting();
-        episode(&mut rng, &mut stats);
-        let reports = session.reports();
-        stats.reports += reports.len();
-        stats.leaks += session.leaks().len();
-        assert!(reports.is_empty(), "seed {seed}: {reports:#?}");
-        assert!(session.leaks().is_empty(), "seed {seed}: {}", session.leaks());
-    }
+    let fuzzed = ndis_sim::rng::episodes(seed, seconds, episodes, |rng| episode(rng, &mut stats));
     if !cfg!(miri) {
         assert!(stats.connects >= 1_000 && stats.opened_after_waiting > 50 && stats.ticks > 500, "{stats:?}");
     }
@@ -298,13 +278,13 @@ fn random_connections_through_the_firewall_leave_no_report_no_leak_and_no_pend()
     let _ = writeln!(
         std::io::stderr(),
         "firewall fuzz: {} episodes, {} connects ({} opened after waiting, {} refused), {} ticks, {} datagrams, {} verifier reports, {} leaks (seed {seed})",
-        stats.episodes,
+        fuzzed.episodes,
         stats.connects,
         stats.opened_after_waiting,
         stats.refused,
         stats.ticks,
         stats.datagrams,
-        stats.reports,
-        stats.leaks
+        fuzzed.reports,
+        fuzzed.leaks
     );
 }

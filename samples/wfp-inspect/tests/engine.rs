@@ -13,15 +13,14 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Mutex, OnceLock};
 
 use fwps_sys::{FWP_ACTION_BLOCK, FWP_ACTION_PERMIT, GUID};
+use ndis_safe::NdisHandle;
 use ndis_safe::wfp::callout::DeviceObject;
 use ndis_safe::wfp::layer::{InboundTransportV4, InboundTransportV6, Layer, OutboundTransportV4, OutboundTransportV6};
 use ndis_safe::wfp::mgmt::{Engine, Filter, FilterAction, SubLayer};
-use ndis_safe::wfp::{InjectionHandle, InjectionTypes};
-use ndis_safe::{NblPool, NblPoolOptions, NdisHandle, Tag};
 use ndis_sim::wfp::inject::{TransportInjection, take_transport_injections};
 use ndis_sim::wfp::{Endpoints, Metadata};
 use wfp_inspect::callout::{self, Callouts, Inspector};
@@ -41,12 +40,7 @@ fn inspector() -> &'static Inspector {
     INSPECTOR.get_or_init(|| {
         // SAFETY: the simulator accepts any handle.
         let owner = unsafe { NdisHandle::from_raw(core::ptr::null_mut()) };
-        ndis_sim::untracked(|| Inspector {
-            injection: InjectionHandle::new(0, InjectionTypes::TRANSPORT).unwrap(),
-            pool: NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Insp"))).unwrap(),
-            injected: AtomicU64::new(0),
-            completed: AtomicU64::new(0),
-        })
+        ndis_sim::untracked(|| Inspector::new(&owner)).expect("the simulator makes the pool and the handle")
     })
 }
 

@@ -18,15 +18,13 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ptr::NonNull;
-use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, OnceLock};
 
 use fwps_sys::GUID;
+use ndis_safe::NdisHandle;
 use ndis_safe::wfp::callout::DeviceObject;
 use ndis_safe::wfp::layer::{InboundTransportV4, InboundTransportV6, Layer, OutboundTransportV4, OutboundTransportV6};
 use ndis_safe::wfp::mgmt::{Engine, Filter, FilterAction, SubLayer};
-use ndis_safe::wfp::{InjectionHandle, InjectionTypes};
-use ndis_safe::{NblPool, NblPoolOptions, NdisHandle, Tag};
 use ndis_sim::rng::Rng;
 use ndis_sim::wfp::{Endpoints, Metadata};
 use wfp_inspect::callout::{self, Callouts, Inspector};
@@ -38,12 +36,7 @@ fn inspector() -> &'static Inspector {
     INSPECTOR.get_or_init(|| {
         // SAFETY: the simulator accepts any handle.
         let owner = unsafe { NdisHandle::from_raw(core::ptr::null_mut()) };
-        ndis_sim::untracked(|| Inspector {
-            injection: InjectionHandle::new(0, InjectionTypes::TRANSPORT).unwrap(),
-            pool: NblPool::new(&owner, NblPoolOptions::new(Tag(*b"Insp"))).unwrap(),
-            injected: AtomicU64::new(0),
-            completed: AtomicU64::new(0),
-        })
+        ndis_sim::untracked(|| Inspector::new(&owner)).expect("the simulator makes the pool and the handle")
     })
 }
 
@@ -172,13 +165,10 @@ fn ends(v6: bool) -> Endpoints {
 
 #[derive(Debug, Default)]
 struct Stats {
-    episodes: u64,
     packets: u64,
     split: u64,
     absorbed: u64,
     honest_checked: u64,
-    reports: usize,
-    leaks: usize,
 }
 
 /// A header size for the metadata: the truth, a lie, or absent.
@@ -307,39 +297,22 @@ fn episode(rng: &mut Rng, stats: &mut Stats, packets: u64) {
     }
     assert!(callouts.unregister());
     callout::uninstall();
-    stats.episodes += 1;
 }
 
-fn run(seed: u64, seconds: Option<u64>, episodes: u64, packets: u64) -> Stats {
+fn run(seed: u64, seconds: Option<u64>, episodes: u64, packets: u64) -> (Stats, ndis_sim::rng::Fuzzed) {
     let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     // Made outside any session (its pool lives as long as the program).
     let _ = inspector();
-    let mut rng = Rng::new(seed);
     let mut stats = Stats::default();
-    let start = std::time::Instant::now();
-    loop {
-        match seconds {
-            Some(s) if start.elapsed().as_secs() >= s => break,
-            None if stats.episodes >= episodes => break,
-            _ => {}
-        }
-        let session = ndis_sim::Session::collecting();
-        episode(&mut rng, &mut stats, packets);
-        let reports = session.reports();
-        stats.reports += reports.len();
-        stats.leaks += session.leaks().len();
-        assert!(reports.is_empty(), "seed {seed}: {reports:#?}");
-        assert!(session.leaks().is_empty(), "seed {seed}: {}", session.leaks());
-    }
-    stats
+    let fuzzed = ndis_sim::rng::episodes(seed, seconds, episodes, |rng| episode(rng, &mut stats, packets));
+    (stats, fuzzed)
 }
 
 #[test]
 fn malformed_packets_through_the_inspect_callouts_leave_no_report_and_no_leak() {
-    let seed = std::env::var("NDIS_RS_INSPECT_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x1_5BEC7);
-    let seconds: Option<u64> = std::env::var("NDIS_RS_INSPECT_FUZZ_SECONDS").ok().and_then(|v| v.parse().ok());
+    let (seed, seconds) = ndis_sim::rng::from_env("NDIS_RS_INSPECT_FUZZ", 0x1_5BEC7);
     let (episodes, packets) = if cfg!(miri) { (2, 4) } else { (100, 40) };
-    let stats = run(seed, seconds, episodes, packets);
+    let (stats, fuzzed) = run(seed, seconds, episodes, packets);
     if !cfg!(miri) {
         assert!(stats.packets >= 1_000 && stats.split > 300 && stats.honest_checked > 50, "{stats:?}");
     }
@@ -347,12 +320,12 @@ fn malformed_packets_through_the_inspect_callouts_leave_no_report_and_no_leak() 
     let _ = writeln!(
         std::io::stderr(),
         "inspect fuzz: {} episodes, {} packets ({} split across MDLs, {} absorbed and reinjected, {} checked byte for byte), {} verifier reports, {} leaks (seed {seed})",
-        stats.episodes,
+        fuzzed.episodes,
         stats.packets,
         stats.split,
         stats.absorbed,
         stats.honest_checked,
-        stats.reports,
-        stats.leaks
+        fuzzed.reports,
+        fuzzed.leaks
     );
 }
